@@ -1,0 +1,331 @@
+//! The audit chain: each entry's hash covers the previous entry's hash and
+//! the entry itself, so editing, deleting or reordering any entry breaks
+//! every hash after it.
+//!
+//! `hash = SHA-256(prev_hash || canonical(entry))`, where the canonical form
+//! is a length-prefixed encoding of every field (so no choice of field
+//! contents can make two different entries encode alike).
+
+use sha2::{Digest, Sha256};
+
+/// The hash that precedes the first entry.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
+
+/// One audit entry as it is hashed. Text fields never hold personal data:
+/// they name people and records by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the chain, starting at 1, without gaps.
+    pub sequence: i64,
+    /// Unix time in milliseconds.
+    pub occurred_at_ms: i64,
+    /// Who acted: a user id, `public` for an anonymous reporter, or `system`.
+    pub actor: String,
+    /// What was done, for example `report.create` or `report.view`.
+    pub action: String,
+    /// The kind of record acted on, for example `report`.
+    pub record_kind: String,
+    /// The record's id.
+    pub record_id: String,
+    /// The reason given, where one was asked for.
+    pub reason: Option<String>,
+}
+
+impl AuditEntry {
+    /// The canonical byte encoding that is hashed.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(128);
+        bytes.extend_from_slice(&self.sequence.to_be_bytes());
+        bytes.extend_from_slice(&self.occurred_at_ms.to_be_bytes());
+        for field in [
+            &self.actor,
+            &self.action,
+            &self.record_kind,
+            &self.record_id,
+        ] {
+            push_length_prefixed(&mut bytes, field.as_bytes());
+        }
+        match &self.reason {
+            None => bytes.push(0),
+            Some(reason) => {
+                bytes.push(1);
+                push_length_prefixed(&mut bytes, reason.as_bytes());
+            }
+        }
+        bytes
+    }
+
+    /// This entry's hash given the previous entry's hash.
+    pub fn chain_hash(&self, previous_hash: &[u8; 32]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(previous_hash);
+        hasher.update(self.canonical_bytes());
+        hasher.finalize().into()
+    }
+}
+
+fn push_length_prefixed(bytes: &mut Vec<u8>, field: &[u8]) {
+    bytes.extend_from_slice(&(field.len() as u64).to_be_bytes());
+    bytes.extend_from_slice(field);
+}
+
+/// An entry as stored: the entry plus the hashes recorded beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAuditEntry {
+    pub entry: AuditEntry,
+    pub previous_hash: String,
+    pub hash: String,
+}
+
+/// What is wrong at the first bad place in a chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainBreak {
+    #[error("entry {sequence}: its contents do not match its hash (edited)")]
+    Edited { sequence: i64 },
+    #[error(
+        "entry {sequence}: expected sequence {expected} (an entry before it was deleted or the entries were reordered)"
+    )]
+    OutOfSequence { sequence: i64, expected: i64 },
+    #[error(
+        "entry {sequence}: it does not follow the entry before it (entries deleted, inserted or reordered)"
+    )]
+    BrokenLink { sequence: i64 },
+    #[error(
+        "the chain ends at entry {last_sequence} but the head records entry {head_sequence} (entries removed from the end)"
+    )]
+    Truncated {
+        last_sequence: i64,
+        head_sequence: i64,
+    },
+}
+
+/// The summary of a chain that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainSummary {
+    pub entries: i64,
+    pub head_hash: String,
+}
+
+/// Checks a chain one entry at a time, so a store can stream entries from
+/// disk without holding them all.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    expected_previous: [u8; 32],
+    expected_sequence: i64,
+    count: i64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            expected_previous: GENESIS_HASH,
+            expected_sequence: 1,
+            count: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next entry in stored order.
+    pub fn push(&mut self, stored: &StoredAuditEntry) -> Result<(), ChainBreak> {
+        let sequence = stored.entry.sequence;
+        if sequence != self.expected_sequence {
+            return Err(ChainBreak::OutOfSequence {
+                sequence,
+                expected: self.expected_sequence,
+            });
+        }
+        if stored.previous_hash != hex::encode(self.expected_previous) {
+            return Err(ChainBreak::BrokenLink { sequence });
+        }
+        let recomputed = stored.entry.chain_hash(&self.expected_previous);
+        if stored.hash != hex::encode(recomputed) {
+            return Err(ChainBreak::Edited { sequence });
+        }
+        self.expected_previous = recomputed;
+        self.expected_sequence += 1;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Checks the end of the chain against the separately recorded head,
+    /// which catches deletion of the newest entries.
+    pub fn finish(self, head_sequence: i64, head_hash: &str) -> Result<ChainSummary, ChainBreak> {
+        if head_sequence != self.count || head_hash != hex::encode(self.expected_previous) {
+            return Err(ChainBreak::Truncated {
+                last_sequence: self.count,
+                head_sequence,
+            });
+        }
+        Ok(ChainSummary {
+            entries: self.count,
+            head_hash: hex::encode(self.expected_previous),
+        })
+    }
+}
+
+/// Walks entries in stored order and checks every link against `head`, the
+/// sequence and hash the store recorded separately as the chain's tip.
+pub fn verify_chain<I>(entries: I, head: (i64, &str)) -> Result<ChainSummary, ChainBreak>
+where
+    I: IntoIterator<Item = StoredAuditEntry>,
+{
+    let mut verifier = ChainVerifier::default();
+    for stored in entries {
+        verifier.push(&stored)?;
+    }
+    verifier.finish(head.0, head.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(sequence: i64, action: &str) -> AuditEntry {
+        AuditEntry {
+            sequence,
+            occurred_at_ms: 1_700_000_000_000 + sequence,
+            actor: "public".into(),
+            action: action.into(),
+            record_kind: "report".into(),
+            record_id: format!("r{sequence}"),
+            reason: None,
+        }
+    }
+
+    fn build_chain(length: i64) -> Vec<StoredAuditEntry> {
+        let mut previous = GENESIS_HASH;
+        (1..=length)
+            .map(|sequence| {
+                let entry = entry(sequence, "report.create");
+                let hash = entry.chain_hash(&previous);
+                let stored = StoredAuditEntry {
+                    entry,
+                    previous_hash: hex::encode(previous),
+                    hash: hex::encode(hash),
+                };
+                previous = hash;
+                stored
+            })
+            .collect()
+    }
+
+    fn head(chain: &[StoredAuditEntry]) -> (i64, String) {
+        chain
+            .last()
+            .map(|last| (last.entry.sequence, last.hash.clone()))
+            .unwrap_or((0, hex::encode(GENESIS_HASH)))
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        let chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        let summary = verify_chain(chain, (sequence, &hash)).unwrap();
+        assert_eq!(summary.entries, 5);
+        assert_eq!(summary.head_hash, hash);
+    }
+
+    #[test]
+    fn an_empty_chain_verifies_against_the_genesis_head() {
+        let summary = verify_chain(Vec::new(), (0, &hex::encode(GENESIS_HASH))).unwrap();
+        assert_eq!(summary.entries, 0);
+    }
+
+    #[test]
+    fn an_edited_entry_is_named() {
+        let mut chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        chain[2].entry.action = "report.delete".into();
+        assert_eq!(
+            verify_chain(chain, (sequence, &hash)),
+            Err(ChainBreak::Edited { sequence: 3 })
+        );
+    }
+
+    #[test]
+    fn an_edited_entry_with_a_recomputed_hash_breaks_the_next_link() {
+        let mut chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        chain[2].entry.actor = "someone-else".into();
+        let previous: [u8; 32] = hex::decode(&chain[2].previous_hash)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        chain[2].hash = hex::encode(chain[2].entry.chain_hash(&previous));
+        assert_eq!(
+            verify_chain(chain, (sequence, &hash)),
+            Err(ChainBreak::BrokenLink { sequence: 4 })
+        );
+    }
+
+    #[test]
+    fn a_deleted_entry_is_named() {
+        let mut chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        chain.remove(1);
+        assert_eq!(
+            verify_chain(chain, (sequence, &hash)),
+            Err(ChainBreak::OutOfSequence {
+                sequence: 3,
+                expected: 2
+            })
+        );
+    }
+
+    #[test]
+    fn reordered_entries_are_named() {
+        let mut chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        chain.swap(1, 2);
+        assert_eq!(
+            verify_chain(chain, (sequence, &hash)),
+            Err(ChainBreak::OutOfSequence {
+                sequence: 3,
+                expected: 2
+            })
+        );
+    }
+
+    #[test]
+    fn renumbered_reordering_is_caught_by_the_links() {
+        let mut chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        chain.swap(1, 2);
+        chain[1].entry.sequence = 2;
+        chain[2].entry.sequence = 3;
+        assert_eq!(
+            verify_chain(chain, (sequence, &hash)),
+            Err(ChainBreak::BrokenLink { sequence: 2 })
+        );
+    }
+
+    #[test]
+    fn truncation_of_the_newest_entries_is_caught() {
+        let mut chain = build_chain(5);
+        let (sequence, hash) = head(&chain);
+        chain.truncate(3);
+        assert_eq!(
+            verify_chain(chain, (sequence, &hash)),
+            Err(ChainBreak::Truncated {
+                last_sequence: 3,
+                head_sequence: 5
+            })
+        );
+    }
+
+    #[test]
+    fn field_boundaries_cannot_be_shifted() {
+        let mut first = entry(1, "ab");
+        first.record_kind = "c".into();
+        let mut second = entry(1, "a");
+        second.record_kind = "bc".into();
+        assert_ne!(first.canonical_bytes(), second.canonical_bytes());
+        let mut with_reason = entry(1, "x");
+        with_reason.reason = Some(String::new());
+        assert_ne!(
+            with_reason.canonical_bytes(),
+            entry(1, "x").canonical_bytes()
+        );
+    }
+}

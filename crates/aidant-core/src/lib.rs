@@ -1,0 +1,20 @@
+//! Aidant's domain: the types and rules every other crate shares.
+//!
+//! This crate is pure. It performs no IO, spawns no tasks and knows nothing of
+//! HTTP, SQL or JSON wire formats, so that it can be tested exhaustively,
+//! benchmarked and fuzzed alone. Everything that crosses a trust boundary is
+//! parsed into a type here ("parse, don't validate"); after parsing, no other
+//! layer re-checks it.
+
+pub mod audit;
+pub mod catalogue;
+pub mod organisation;
+pub mod reference;
+pub mod report;
+pub mod text;
+pub mod triage;
+
+pub use catalogue::Catalogue;
+pub use reference::ReportRef;
+pub use report::{NewReport, ReportAnswers};
+pub use triage::{RiskLevel, Triage};

@@ -1,0 +1,747 @@
+//! A public report of suspected modern slavery: the raw answers a person gave,
+//! and the parsed `NewReport` the rest of the system trusts.
+//!
+//! Parsing collects every problem at once, each named by the field it belongs
+//! to, so a form can show the GOV.UK error summary and an API client gets one
+//! complete list.
+
+use std::collections::BTreeSet;
+
+use crate::catalogue::{Catalogue, GENERAL_SECTOR};
+use crate::text::{BoundedText, Lines, TextError};
+use crate::triage::{self, Triage, TriageInput};
+
+/// Server-side limits, stated in every message that enforces them.
+pub mod limits {
+    pub const SHORT_TEXT: usize = 200;
+    pub const MEDIUM_TEXT: usize = 1_000;
+    pub const NARRATIVE: usize = 5_000;
+    pub const VEHICLES: usize = 10;
+    pub const REGISTRATION: usize = 12;
+    pub const PEOPLE: u32 = 500;
+    pub const SIGNS: usize = 100;
+}
+
+/// Age groups a reporter can choose for the people they saw.
+pub const AGE_GROUPS: [(&str, &str); 4] = [
+    ("under_18", "Under 18"),
+    ("18_to_24", "18 to 24"),
+    ("25_and_over", "25 or older"),
+    ("not_sure", "Not sure"),
+];
+
+/// A vehicle as typed by the reporter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VehicleAnswer {
+    pub registration: Option<String>,
+    pub description: Option<String>,
+}
+
+/// How the reporter wants to be contacted, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactAnswer {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Everything a reporter answered, unparsed. The web form and the JSON API
+/// both fill this in, so they share one set of rules and messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportAnswers {
+    pub sector: Option<String>,
+    pub postcode: Option<String>,
+    pub town: Option<String>,
+    pub location_description: Option<String>,
+    pub business_name: Option<String>,
+    pub signs: Vec<String>,
+    pub people_count: Option<String>,
+    pub age_groups: Vec<String>,
+    pub people_description: Option<String>,
+    pub vehicles: Vec<VehicleAnswer>,
+    pub narrative: Option<String>,
+    pub when_seen: Option<String>,
+    pub immediate_danger: bool,
+    pub contact: Option<ContactAnswer>,
+}
+
+/// One problem with one answer. `field` is the form field's name, which is
+/// also the JSON member's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Contact details a reporter chose to leave. Encrypted at rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactDetails {
+    pub name: Option<BoundedText>,
+    pub phone: Option<BoundedText>,
+    pub email: Option<BoundedText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vehicle {
+    /// Upper case, without spaces; foreign plates are kept as written.
+    pub registration: Option<String>,
+    pub description: Option<BoundedText>,
+}
+
+/// A report that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReport {
+    pub sector: String,
+    pub postcode: Option<String>,
+    pub town: Option<BoundedText>,
+    pub location_description: Option<BoundedText>,
+    pub business_name: Option<BoundedText>,
+    pub signs: Vec<String>,
+    pub people_count: Option<u32>,
+    pub age_groups: Vec<String>,
+    pub people_description: Option<BoundedText>,
+    pub vehicles: Vec<Vehicle>,
+    pub narrative: Option<BoundedText>,
+    pub when_seen: Option<BoundedText>,
+    pub immediate_danger: bool,
+    pub contact: Option<ContactDetails>,
+}
+
+impl NewReport {
+    /// Parses answers against the catalogue, returning every problem found.
+    pub fn parse(answers: &ReportAnswers, catalogue: &Catalogue) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Errors::default();
+
+        let sector = match answers.sector.as_deref().map(str::trim) {
+            None | Some("") => {
+                errors.add("sector", "Select the kind of place");
+                String::new()
+            }
+            Some(id) if id == GENERAL_SECTOR || catalogue.sector(id).is_none() => {
+                errors.add("sector", "Select the kind of place from the list");
+                String::new()
+            }
+            Some(id) => id.to_owned(),
+        };
+
+        let postcode = match answers
+            .postcode
+            .as_deref()
+            .map(str::trim)
+            .filter(|raw| !raw.is_empty())
+        {
+            None => None,
+            Some(raw) => match parse_uk_postcode(raw) {
+                Some(postcode) => Some(postcode),
+                None => {
+                    errors.add(
+                        "postcode",
+                        "Enter a real postcode, like LU1 2AB, or leave it blank",
+                    );
+                    None
+                }
+            },
+        };
+        let town = errors.text(
+            "town",
+            "Town or area",
+            answers.town.as_deref(),
+            limits::SHORT_TEXT,
+            Lines::Single,
+        );
+        let location_description = errors.text(
+            "location_description",
+            "Description of the place",
+            answers.location_description.as_deref(),
+            limits::MEDIUM_TEXT,
+            Lines::Multiple,
+        );
+        let business_name = errors.text(
+            "business_name",
+            "Business name",
+            answers.business_name.as_deref(),
+            limits::SHORT_TEXT,
+            Lines::Single,
+        );
+        let location_given = postcode.is_some() || town.is_some() || location_description.is_some();
+        let location_fields_clean = !errors.has_any(&["postcode", "town", "location_description"]);
+        if !location_given && location_fields_clean {
+            errors.add(
+                "postcode",
+                "Enter a postcode, a town or a description of where it was",
+            );
+        }
+
+        let mut signs = Vec::new();
+        let mut seen_signs = BTreeSet::new();
+        if answers.signs.len() > limits::SIGNS {
+            errors.add("signs", format!("Select {} signs or fewer", limits::SIGNS));
+        } else {
+            for sign in &answers.signs {
+                match catalogue.indicator(sign.trim()) {
+                    Some(indicator) if seen_signs.insert(indicator.id.clone()) => {
+                        signs.push(indicator.id.clone())
+                    }
+                    Some(_) => {}
+                    None => errors.add("signs", "Select signs from the list shown"),
+                }
+            }
+        }
+
+        let people_count = match answers
+            .people_count
+            .as_deref()
+            .map(str::trim)
+            .filter(|raw| !raw.is_empty())
+        {
+            None => None,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(count) if count <= limits::PEOPLE => Some(count),
+                Ok(_) => {
+                    errors.add(
+                        "people_count",
+                        format!("Number of people must be {} or fewer", limits::PEOPLE),
+                    );
+                    None
+                }
+                Err(_) => {
+                    errors.add("people_count", "Number of people must be a number, like 3");
+                    None
+                }
+            },
+        };
+        let mut age_groups = Vec::new();
+        for group in &answers.age_groups {
+            match AGE_GROUPS.iter().find(|(id, _)| *id == group.trim()) {
+                Some((id, _)) if !age_groups.iter().any(|chosen| chosen == id) => {
+                    age_groups.push((*id).to_owned())
+                }
+                Some(_) => {}
+                None => errors.add("age_groups", "Select age groups from the list shown"),
+            }
+        }
+        let people_description = errors.text(
+            "people_description",
+            "What you can tell us about the people",
+            answers.people_description.as_deref(),
+            limits::MEDIUM_TEXT,
+            Lines::Multiple,
+        );
+
+        let mut vehicles = Vec::new();
+        if answers.vehicles.len() > limits::VEHICLES {
+            errors.add(
+                "vehicles",
+                format!(
+                    "You can tell us about {} vehicles or fewer",
+                    limits::VEHICLES
+                ),
+            );
+        } else {
+            for (position, vehicle) in answers.vehicles.iter().enumerate() {
+                let number = position + 1;
+                let registration = match vehicle
+                    .registration
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|raw| !raw.is_empty())
+                {
+                    None => None,
+                    Some(raw) => match normalise_registration(raw) {
+                        Some(registration) => Some(registration),
+                        None => {
+                            errors.add(
+                                &format!("vehicles[{position}].registration"),
+                                format!("Vehicle {number} registration must be letters and numbers only, {} characters or fewer", limits::REGISTRATION),
+                            );
+                            None
+                        }
+                    },
+                };
+                let description = errors.text(
+                    &format!("vehicles[{position}].description"),
+                    &format!("Vehicle {number} description"),
+                    vehicle.description.as_deref(),
+                    limits::SHORT_TEXT,
+                    Lines::Single,
+                );
+                if registration.is_some() || description.is_some() {
+                    vehicles.push(Vehicle {
+                        registration,
+                        description,
+                    });
+                }
+            }
+        }
+
+        let narrative = errors.text(
+            "narrative",
+            "What happened",
+            answers.narrative.as_deref(),
+            limits::NARRATIVE,
+            Lines::Multiple,
+        );
+        let when_seen = errors.text(
+            "when_seen",
+            "When you saw it",
+            answers.when_seen.as_deref(),
+            limits::SHORT_TEXT,
+            Lines::Single,
+        );
+
+        let contact = match &answers.contact {
+            None => None,
+            Some(contact) => {
+                let name = errors.text(
+                    "contact_name",
+                    "Your name",
+                    contact.name.as_deref(),
+                    limits::SHORT_TEXT,
+                    Lines::Single,
+                );
+                let phone = errors.text(
+                    "contact_phone",
+                    "Your phone number",
+                    contact.phone.as_deref(),
+                    40,
+                    Lines::Single,
+                );
+                let email = errors.text(
+                    "contact_email",
+                    "Your email address",
+                    contact.email.as_deref(),
+                    limits::SHORT_TEXT,
+                    Lines::Single,
+                );
+                if let Some(phone) = &phone
+                    && !looks_like_phone(phone.as_str())
+                {
+                    errors.add(
+                        "contact_phone",
+                        "Enter a phone number, like 07700 900 982 or +40 712 345 678",
+                    );
+                }
+                if let Some(email) = &email
+                    && !looks_like_email(email.as_str())
+                {
+                    errors.add(
+                        "contact_email",
+                        "Enter an email address in the correct format, like name@example.com",
+                    );
+                }
+                if phone.is_none()
+                    && email.is_none()
+                    && !errors.has_any(&["contact_phone", "contact_email"])
+                {
+                    errors.add(
+                        "contact_phone",
+                        "Enter a phone number or an email address, or choose to stay anonymous",
+                    );
+                }
+                Some(ContactDetails { name, phone, email })
+            }
+        };
+
+        if !errors.list.is_empty() {
+            return Err(errors.list);
+        }
+        Ok(NewReport {
+            sector,
+            postcode,
+            town,
+            location_description,
+            business_name,
+            signs,
+            people_count,
+            age_groups,
+            people_description,
+            vehicles,
+            narrative,
+            when_seen,
+            immediate_danger: answers.immediate_danger,
+            contact,
+        })
+    }
+
+    /// Whether the reporter said anyone may be under 18.
+    pub fn child_reported(&self) -> bool {
+        self.age_groups.iter().any(|group| group == "under_18")
+    }
+
+    /// Triage this report against the catalogue's rules.
+    pub fn triage(&self, catalogue: &Catalogue) -> Triage {
+        let input = TriageInput {
+            immediate_danger: self.immediate_danger,
+            child_reported: self.child_reported(),
+            sign_ids: self.signs.iter().map(String::as_str).collect(),
+        };
+        triage::triage(&input, catalogue)
+    }
+}
+
+#[derive(Default)]
+struct Errors {
+    list: Vec<FieldError>,
+}
+
+impl Errors {
+    fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.list.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn has_any(&self, fields: &[&str]) -> bool {
+        self.list
+            .iter()
+            .any(|error| fields.contains(&error.field.as_str()))
+    }
+
+    fn text(
+        &mut self,
+        field: &str,
+        label: &str,
+        raw: Option<&str>,
+        max_chars: usize,
+        lines: Lines,
+    ) -> Option<BoundedText> {
+        match BoundedText::parse_optional(raw, max_chars, lines) {
+            Ok(text) => text,
+            Err(TextError::TooLong { max, actual }) => {
+                self.add(
+                    field,
+                    format!("{label} must be {max} characters or fewer (you entered {actual})"),
+                );
+                None
+            }
+            Err(TextError::ControlCharacter) => {
+                let what = if lines == Lines::Single {
+                    "a line break or a control character"
+                } else {
+                    "a control character"
+                };
+                self.add(
+                    field,
+                    format!("{label} contains {what} that cannot be stored; please retype it"),
+                );
+                None
+            }
+            Err(TextError::Empty) => None,
+        }
+    }
+}
+
+/// Normalises a UK postcode to `AA9A 9AA` form, or `None` when it is not
+/// shaped like one. Shape only: whether it exists is a lookup for later.
+pub fn parse_uk_postcode(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .chars()
+        .filter(|character| !character.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
+        return None;
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    let inward_ok = {
+        let bytes = inward.as_bytes();
+        bytes[0].is_ascii_digit()
+            && bytes[1].is_ascii_alphabetic()
+            && bytes[2].is_ascii_alphabetic()
+    };
+    let outward_bytes = outward.as_bytes();
+    let outward_ok = outward_bytes[0].is_ascii_alphabetic()
+        && outward_bytes.iter().all(u8::is_ascii_alphanumeric)
+        && outward_bytes.iter().any(u8::is_ascii_digit)
+        && (2..=4).contains(&outward_bytes.len());
+    (inward_ok && outward_ok).then(|| format!("{outward} {inward}"))
+}
+
+/// Upper case, spaces and dashes removed; letters and digits only.
+fn normalise_registration(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .chars()
+        .filter(|character| !character.is_whitespace() && *character != '-')
+        .collect::<String>()
+        .to_uppercase();
+    let valid = !compact.is_empty()
+        && compact.chars().count() <= limits::REGISTRATION
+        && compact.chars().all(char::is_alphanumeric);
+    valid.then_some(compact)
+}
+
+/// A loose shape check: digits with optional +, spaces, brackets and dashes.
+/// Linking normalises numbers properly; here we only catch obvious mistakes.
+fn looks_like_phone(raw: &str) -> bool {
+    let digits = raw.chars().filter(char::is_ascii_digit).count();
+    let allowed = raw
+        .chars()
+        .all(|character| character.is_ascii_digit() || " +()-.".contains(character));
+    allowed && (7..=15).contains(&digits)
+}
+
+fn looks_like_email(raw: &str) -> bool {
+    match raw.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !raw.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::tests::shipped;
+    use crate::triage::RiskLevel;
+
+    fn nail_bar_answers() -> ReportAnswers {
+        ReportAnswers {
+            sector: Some("nail_bar".into()),
+            town: Some("Luton".into()),
+            business_name: Some("Star Nails".into()),
+            signs: vec![
+                "workers_living_on_site".into(),
+                "controlling_manager".into(),
+            ],
+            narrative: Some("The girl doing my nails looked terrified of the manager.".into()),
+            ..ReportAnswers::default()
+        }
+    }
+
+    fn fields(result: Result<NewReport, Vec<FieldError>>) -> Vec<String> {
+        result
+            .expect_err("expected errors")
+            .into_iter()
+            .map(|error| error.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_report_parses_and_triages() {
+        let catalogue = shipped();
+        let report = NewReport::parse(&nail_bar_answers(), &catalogue).unwrap();
+        assert_eq!(report.sector, "nail_bar");
+        assert_eq!(report.triage(&catalogue).level, RiskLevel::Medium);
+    }
+
+    #[test]
+    fn missing_place_and_location_are_both_reported() {
+        let catalogue = shipped();
+        let answers = ReportAnswers {
+            sector: None,
+            town: None,
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            fields(NewReport::parse(&answers, &catalogue)),
+            vec!["sector", "postcode"]
+        );
+    }
+
+    #[test]
+    fn general_is_not_a_place() {
+        let catalogue = shipped();
+        let answers = ReportAnswers {
+            sector: Some("general".into()),
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            fields(NewReport::parse(&answers, &catalogue)),
+            vec!["sector"]
+        );
+    }
+
+    #[test]
+    fn postcodes_are_normalised_or_refused() {
+        assert_eq!(parse_uk_postcode("lu12ab").as_deref(), Some("LU1 2AB"));
+        assert_eq!(parse_uk_postcode(" MK45 5DD ").as_deref(), Some("MK45 5DD"));
+        assert_eq!(parse_uk_postcode("SW1A1AA").as_deref(), Some("SW1A 1AA"));
+        assert_eq!(parse_uk_postcode("LU1"), None);
+        assert_eq!(parse_uk_postcode("12345"), None);
+        assert_eq!(parse_uk_postcode("LU1 2Ä B"), None);
+    }
+
+    #[test]
+    fn unknown_signs_and_age_groups_are_refused() {
+        let catalogue = shipped();
+        let answers = ReportAnswers {
+            signs: vec!["not_a_sign".into()],
+            age_groups: vec!["ancient".into()],
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            fields(NewReport::parse(&answers, &catalogue)),
+            vec!["signs", "age_groups"]
+        );
+    }
+
+    #[test]
+    fn limits_are_stated_in_messages() {
+        let catalogue = shipped();
+        let answers = ReportAnswers {
+            narrative: Some("x".repeat(limits::NARRATIVE + 1)),
+            vehicles: vec![VehicleAnswer::default(); limits::VEHICLES + 1],
+            people_count: Some("100000".into()),
+            ..nail_bar_answers()
+        };
+        let errors = NewReport::parse(&answers, &catalogue).unwrap_err();
+        let narrative = errors
+            .iter()
+            .find(|error| error.field == "narrative")
+            .unwrap();
+        assert!(narrative.message.contains("5000"), "{}", narrative.message);
+        assert!(
+            errors
+                .iter()
+                .any(|error| error.field == "vehicles" && error.message.contains("10"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|error| error.field == "people_count" && error.message.contains("500"))
+        );
+    }
+
+    #[test]
+    fn vehicles_are_normalised_and_blank_ones_dropped() {
+        let catalogue = shipped();
+        let answers = ReportAnswers {
+            vehicles: vec![
+                VehicleAnswer {
+                    registration: Some("ab12 cde".into()),
+                    description: Some("White Transit van".into()),
+                },
+                VehicleAnswer {
+                    registration: Some(" ".into()),
+                    description: None,
+                },
+                VehicleAnswer {
+                    registration: Some("B-123-ABC".into()),
+                    description: None,
+                },
+            ],
+            ..nail_bar_answers()
+        };
+        let report = NewReport::parse(&answers, &catalogue).unwrap();
+        let registrations: Vec<_> = report
+            .vehicles
+            .iter()
+            .map(|vehicle| vehicle.registration.clone().unwrap())
+            .collect();
+        assert_eq!(registrations, vec!["AB12CDE", "B123ABC"]);
+        let bad = ReportAnswers {
+            vehicles: vec![VehicleAnswer {
+                registration: Some("AB12;DROP".into()),
+                description: None,
+            }],
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            fields(NewReport::parse(&bad, &catalogue)),
+            vec!["vehicles[0].registration"]
+        );
+    }
+
+    #[test]
+    fn contact_needs_a_way_to_reach_the_reporter() {
+        let catalogue = shipped();
+        let only_name = ReportAnswers {
+            contact: Some(ContactAnswer {
+                name: Some("Ana".into()),
+                ..ContactAnswer::default()
+            }),
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            fields(NewReport::parse(&only_name, &catalogue)),
+            vec!["contact_phone"]
+        );
+        let bad = ReportAnswers {
+            contact: Some(ContactAnswer {
+                name: None,
+                phone: Some("call me".into()),
+                email: Some("ana@".into()),
+            }),
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            fields(NewReport::parse(&bad, &catalogue)),
+            vec!["contact_phone", "contact_email"]
+        );
+        let good = ReportAnswers {
+            contact: Some(ContactAnswer {
+                name: None,
+                phone: Some("+40 712 345 678".into()),
+                email: None,
+            }),
+            ..nail_bar_answers()
+        };
+        assert!(NewReport::parse(&good, &catalogue).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_the_field_named() {
+        let catalogue = shipped();
+        let answers = ReportAnswers {
+            business_name: Some("Star\u{7}Nails".into()),
+            ..nail_bar_answers()
+        };
+        let errors = NewReport::parse(&answers, &catalogue).unwrap_err();
+        assert_eq!(errors[0].field, "business_name");
+        assert!(errors[0].message.contains("Business name"));
+    }
+
+    #[test]
+    fn immediate_danger_and_children_drive_triage() {
+        let catalogue = shipped();
+        let danger = ReportAnswers {
+            immediate_danger: true,
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            NewReport::parse(&danger, &catalogue)
+                .unwrap()
+                .triage(&catalogue)
+                .level,
+            RiskLevel::Immediate
+        );
+        let child = ReportAnswers {
+            age_groups: vec!["under_18".into()],
+            signs: vec![],
+            ..nail_bar_answers()
+        };
+        assert_eq!(
+            NewReport::parse(&child, &catalogue)
+                .unwrap()
+                .triage(&catalogue)
+                .level,
+            RiskLevel::High
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(
+            sector in proptest::option::of(".{0,12}"),
+            postcode in proptest::option::of(".{0,10}"),
+            narrative in proptest::option::of(".{0,50}"),
+            count in proptest::option::of(".{0,6}"),
+            registration in proptest::option::of(".{0,14}"),
+        ) {
+            let catalogue = shipped();
+            let answers = ReportAnswers {
+                sector, postcode, narrative, people_count: count,
+                vehicles: vec![VehicleAnswer { registration, description: None }],
+                ..ReportAnswers::default()
+            };
+            let _ = NewReport::parse(&answers, &catalogue);
+        }
+    }
+}

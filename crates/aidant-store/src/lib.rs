@@ -1,0 +1,303 @@
+//! Aidant's storage: one interface over SQLite (the embedded default) and
+//! PostgreSQL (multi-user production), chosen once from the database URL.
+//!
+//! Only this crate knows SQL. Queries are written as SQL strings beside the
+//! function that runs them, portable across both backends (`$1`
+//! placeholders, `RETURNING`, integers for flags), through sqlx's `Any`
+//! driver. Every write that touches a sensitive record appends to the audit
+//! chain inside the same transaction, so a record never exists without its
+//! audit entry.
+
+pub mod audit;
+pub mod crypto;
+pub mod organisations;
+pub mod reports;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+pub use crypto::MasterKey;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Chooses the backend from a database URL's scheme.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors from the store. Messages never contain personal data or passwords.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot open the database at {location}: {reason}")]
+    Open { location: String, reason: String },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("a stored value could not be read: {0}")]
+    Corrupt(String),
+    #[error("no master key is configured, so sensitive fields cannot be stored")]
+    NoMasterKey,
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A connection pool to one database, plus the master key for sealed fields.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    master_key: Option<MasterKey>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to the database named by `url` and checks that it answers.
+    /// SQLite files are created if missing, in WAL mode with
+    /// `synchronous=FULL`, so an acknowledged commit survives power loss.
+    pub async fn connect(
+        url: &str,
+        options: &StoreOptions,
+        master_key: Option<MasterKey>,
+    ) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let location = redact_url(url);
+        let open_error = |error: sqlx::Error| StoreError::Open {
+            location: location.clone(),
+            reason: describe_connect_error(&error),
+        };
+        let connect_url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let connect_options = AnyConnectOptions::from_str(&connect_url).map_err(open_error)?;
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout);
+        let pool_options = match backend {
+            Backend::Sqlite => pool_options.after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection.execute("PRAGMA journal_mode = WAL").await?;
+                    connection.execute("PRAGMA synchronous = FULL").await?;
+                    connection.execute("PRAGMA foreign_keys = ON").await?;
+                    connection.execute("PRAGMA busy_timeout = 10000").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => pool_options,
+        };
+        let pool = pool_options
+            .connect_with(connect_options)
+            .await
+            .map_err(open_error)?;
+        let store = Self {
+            pool,
+            backend,
+            master_key,
+        };
+        store.ping().await.map_err(|error| match error {
+            StoreError::Database(error) => open_error(error),
+            other => other,
+        })?;
+        Ok(store)
+    }
+
+    /// Applies any migrations not yet applied. Safe to run repeatedly and from
+    /// several processes at once (sqlx takes a lock on PostgreSQL).
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let applied_before = self.applied_migrations().await.unwrap_or(0);
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|error| StoreError::Migrate(error.to_string()))?;
+        let applied_after = self.applied_migrations().await?;
+        Ok(applied_after.saturating_sub(applied_before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = true")
+                .fetch_one(&self.pool)
+                .await
+                .or_else(|_| Ok::<i64, sqlx::Error>(0))?;
+        Ok(count as usize)
+    }
+
+    /// Checks the database answers a trivial query (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The raw pool, for tests that tamper with rows the way an attacker with
+    /// database access would.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    fn master_key(&self) -> Result<&MasterKey, StoreError> {
+        self.master_key.as_ref().ok_or(StoreError::NoMasterKey)
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The URL with any password replaced, safe for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, ""), |(authority, path)| (authority, path));
+    let path = path.split('?').next().unwrap_or("");
+    let authority = match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or("");
+            if credentials.contains(':') {
+                format!("{user}:[redacted]@{host}")
+            } else {
+                format!("{user}@{host}")
+            }
+        }
+        None => authority.to_owned(),
+    };
+    if path.is_empty() {
+        format!("{scheme}://{authority}")
+    } else {
+        format!("{scheme}://{authority}/{path}")
+    }
+}
+
+/// A one-line, human description of why a connection failed.
+fn describe_connect_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "the database did not answer in time".to_owned(),
+        sqlx::Error::Database(database) => database.message().to_owned(),
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// Converts a 0/1 integer column to a flag.
+pub(crate) fn flag(value: i64) -> bool {
+    value != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://aidant:hunter2@db.internal:5432/aidant?sslmode=require"),
+            "postgres://aidant:[redacted]@db.internal:5432/aidant"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+        assert_eq!(
+            redact_url("sqlite:///var/lib/aidant/aidant.db"),
+            "sqlite:///var/lib/aidant/aidant.db"
+        );
+    }
+
+    #[test]
+    fn backends_follow_the_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::from_url("postgresql://h/d").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::from_url("mysql://h/d").is_err());
+    }
+}

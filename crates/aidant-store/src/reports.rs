@@ -1,0 +1,366 @@
+//! Public reports: durable insertion with triage and audit in one
+//! transaction, idempotent per submission token, and reading back.
+
+use aidant_core::report::{ContactDetails, NewReport};
+use aidant_core::{ReportRef, Triage};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+
+use crate::audit::{AuditEvent, append};
+use crate::{Store, StoreError, flag, new_id, now_ms};
+
+/// What the reporter is told: the reference, and whether this call created
+/// the report or found the one an earlier identical submission created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub report_id: String,
+    pub reference: ReportRef,
+    pub created: bool,
+}
+
+/// Contact details as sealed at rest (serialised before sealing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactRecord {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<&ContactDetails> for ContactRecord {
+    fn from(contact: &ContactDetails) -> Self {
+        let text = |value: &Option<aidant_core::text::BoundedText>| {
+            value.as_ref().map(|text| text.as_str().to_owned())
+        };
+        Self {
+            name: text(&contact.name),
+            phone: text(&contact.phone),
+            email: text(&contact.email),
+        }
+    }
+}
+
+/// A stored report as staff read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReport {
+    pub id: String,
+    pub reference: ReportRef,
+    pub received_at_ms: i64,
+    pub status: String,
+    pub risk_level: String,
+    pub triage_score: i64,
+    pub triage_reasons: Vec<String>,
+    pub catalogue_version: String,
+    pub sector: String,
+    pub postcode: Option<String>,
+    pub town: Option<String>,
+    pub location_description: Option<String>,
+    pub business_name: Option<String>,
+    pub signs: Vec<String>,
+    pub people_count: Option<i64>,
+    pub age_groups: Vec<String>,
+    pub people_description: Option<String>,
+    pub vehicles: Vec<(Option<String>, Option<String>)>,
+    pub narrative: Option<String>,
+    pub when_seen: Option<String>,
+    pub immediate_danger: bool,
+    pub child_reported: bool,
+    pub has_contact: bool,
+}
+
+/// Where the reference's random bits come from; a closure so tests can force
+/// collisions.
+pub type ReferenceSource<'a> = &'a mut (dyn FnMut() -> u64 + Send);
+
+/// What to store beside the parsed report.
+#[derive(Debug, Clone)]
+pub struct Submission<'a> {
+    pub report: &'a NewReport,
+    pub triage: &'a Triage,
+    pub catalogue_version: &'a str,
+    /// One token per draft: a repeated submission returns the first receipt.
+    pub submission_token: Option<&'a str>,
+    /// An Argon2id hash of the reporter's keep-in-contact passphrase.
+    pub passphrase_hash: Option<&'a str>,
+}
+
+fn contact_binding(report_id: &str) -> String {
+    format!("report:{report_id}:contact")
+}
+
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn parse_json_list(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("a stored list is not JSON: {error}")))
+}
+
+impl Store {
+    /// Stores a report, its signs, vehicles and audit entry in one
+    /// transaction; returns only after the commit is durable. Retries with a
+    /// fresh reference on the (astronomically rare) reference collision.
+    pub async fn insert_report(
+        &self,
+        submission: &Submission<'_>,
+        next_reference_bits: ReferenceSource<'_>,
+    ) -> Result<Receipt, StoreError> {
+        if let Some(token) = submission.submission_token
+            && let Some(receipt) = self.receipt_for_token(token).await?
+        {
+            return Ok(receipt);
+        }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let reference = ReportRef::from_random(next_reference_bits());
+            let mut transaction = self.pool.begin().await?;
+            match insert_report_rows(&mut transaction, self, submission, &reference).await {
+                Ok(report_id) => {
+                    transaction.commit().await?;
+                    return Ok(Receipt {
+                        report_id,
+                        reference,
+                        created: true,
+                    });
+                }
+                Err(StoreError::Database(error)) if is_unique_violation(&error) => {
+                    transaction.rollback().await?;
+                    if let Some(token) = submission.submission_token
+                        && let Some(receipt) = self.receipt_for_token(token).await?
+                    {
+                        return Ok(receipt);
+                    }
+                    if attempts >= 5 {
+                        return Err(StoreError::Database(error));
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    async fn receipt_for_token(&self, token: &str) -> Result<Option<Receipt>, StoreError> {
+        let row = sqlx::query("SELECT id, reference FROM reports WHERE submission_token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let reference: String = row.try_get("reference")?;
+            Ok(Receipt {
+                report_id: row.try_get("id")?,
+                reference: parse_reference(&reference)?,
+                created: false,
+            })
+        })
+        .transpose()
+    }
+
+    /// Reads a report by its public reference, without auditing (callers
+    /// that show it to a person audit the view themselves).
+    pub async fn find_report_by_reference(
+        &self,
+        reference: &ReportRef,
+    ) -> Result<Option<StoredReport>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE reference = $1"
+        ))
+        .bind(reference.as_compact())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => self.report_from_row(&row).await.map(Some),
+        }
+    }
+
+    /// Opens a report's sealed contact details and audits the access.
+    pub async fn reveal_contact(
+        &self,
+        report_id: &str,
+        actor: &str,
+        reason: &str,
+    ) -> Result<Option<ContactRecord>, StoreError> {
+        let key = self.master_key()?;
+        let row = sqlx::query("SELECT contact_sealed FROM reports WHERE id = $1")
+            .bind(report_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let sealed: Option<Vec<u8>> = row.try_get("contact_sealed")?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let plaintext = key.open(&sealed, &contact_binding(report_id))?;
+        self.audit(&AuditEvent {
+            actor,
+            action: "report.contact.reveal",
+            record_kind: "report",
+            record_id: report_id,
+            reason: Some(reason),
+        })
+        .await?;
+        serde_json::from_slice(&plaintext)
+            .map(Some)
+            .map_err(|error| {
+                StoreError::Corrupt(format!("sealed contact details are not JSON: {error}"))
+            })
+    }
+
+    pub async fn count_reports(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn report_from_row(&self, row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
+        let id: String = row.try_get("id")?;
+        let signs = sqlx::query_scalar(
+            "SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?;
+        let vehicle_rows = sqlx::query("SELECT registration, description FROM report_vehicles WHERE report_id = $1 ORDER BY position").bind(&id).fetch_all(&self.pool).await?;
+        let mut vehicles = Vec::with_capacity(vehicle_rows.len());
+        for vehicle in &vehicle_rows {
+            vehicles.push((
+                vehicle.try_get("registration")?,
+                vehicle.try_get("description")?,
+            ));
+        }
+        let reference: String = row.try_get("reference")?;
+        let reasons: String = row.try_get("triage_reasons")?;
+        let age_groups: String = row.try_get("age_groups")?;
+        let sealed: Option<Vec<u8>> = row.try_get("contact_sealed")?;
+        Ok(StoredReport {
+            reference: parse_reference(&reference)?,
+            received_at_ms: row.try_get("received_at")?,
+            status: row.try_get("status")?,
+            risk_level: row.try_get("risk_level")?,
+            triage_score: row.try_get("triage_score")?,
+            triage_reasons: parse_json_list(&reasons)?,
+            catalogue_version: row.try_get("catalogue_version")?,
+            sector: row.try_get("sector")?,
+            postcode: row.try_get("postcode")?,
+            town: row.try_get("town")?,
+            location_description: row.try_get("location_description")?,
+            business_name: row.try_get("business_name")?,
+            signs,
+            people_count: row.try_get("people_count")?,
+            age_groups: parse_json_list(&age_groups)?,
+            people_description: row.try_get("people_description")?,
+            vehicles,
+            narrative: row.try_get("narrative")?,
+            when_seen: row.try_get("when_seen")?,
+            immediate_danger: flag(row.try_get("immediate_danger")?),
+            child_reported: flag(row.try_get("child_reported")?),
+            has_contact: sealed.is_some(),
+            id,
+        })
+    }
+}
+
+const REPORT_COLUMNS: &str = "id, reference, received_at, status, risk_level, triage_score, triage_reasons, catalogue_version, sector, postcode, town, \
+     location_description, business_name, people_count, age_groups, people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed";
+
+fn parse_reference(text: &str) -> Result<ReportRef, StoreError> {
+    ReportRef::parse(text)
+        .map_err(|error| StoreError::Corrupt(format!("a stored reference is invalid: {error}")))
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database) => {
+            database.is_unique_violation()
+                || database
+                    .code()
+                    .is_some_and(|code| code == "23505" || code == "2067" || code == "1555")
+        }
+        _ => false,
+    }
+}
+
+async fn insert_report_rows(
+    transaction: &mut Transaction<'_, Any>,
+    store: &Store,
+    submission: &Submission<'_>,
+    reference: &ReportRef,
+) -> Result<String, StoreError> {
+    let report = submission.report;
+    let report_id = new_id();
+    let contact_sealed = match &report.contact {
+        None => None,
+        Some(contact) => {
+            let plaintext = serde_json::to_vec(&ContactRecord::from(contact))
+                .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+            Some(
+                store
+                    .master_key()?
+                    .seal(&plaintext, &contact_binding(&report_id)),
+            )
+        }
+    };
+    let text = |value: &Option<aidant_core::text::BoundedText>| {
+        value.as_ref().map(|text| text.as_str().to_owned())
+    };
+    sqlx::query(
+        "INSERT INTO reports (id, reference, submission_token, received_at, status, risk_level, risk_rank, triage_score, triage_reasons,
+             catalogue_version, sector, postcode, town, location_description, business_name, people_count, age_groups,
+             people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed, passphrase_hash)
+         VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+    )
+    .bind(&report_id)
+    .bind(reference.as_compact())
+    .bind(submission.submission_token)
+    .bind(now_ms())
+    .bind(submission.triage.level.as_str())
+    .bind(submission.triage.level.rank())
+    .bind(i64::from(submission.triage.score))
+    .bind(json_list(&submission.triage.reasons))
+    .bind(submission.catalogue_version)
+    .bind(&report.sector)
+    .bind(&report.postcode)
+    .bind(text(&report.town))
+    .bind(text(&report.location_description))
+    .bind(text(&report.business_name))
+    .bind(report.people_count.map(i64::from))
+    .bind(json_list(&report.age_groups))
+    .bind(text(&report.people_description))
+    .bind(text(&report.narrative))
+    .bind(text(&report.when_seen))
+    .bind(i64::from(report.immediate_danger))
+    .bind(i64::from(report.child_reported()))
+    .bind(contact_sealed)
+    .bind(submission.passphrase_hash)
+    .execute(&mut **transaction)
+    .await?;
+    for sign in &report.signs {
+        sqlx::query("INSERT INTO report_signs (report_id, indicator_id) VALUES ($1, $2)")
+            .bind(&report_id)
+            .bind(sign)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    for (position, vehicle) in report.vehicles.iter().enumerate() {
+        sqlx::query("INSERT INTO report_vehicles (report_id, position, registration, description) VALUES ($1, $2, $3, $4)")
+            .bind(&report_id)
+            .bind(position as i64)
+            .bind(&vehicle.registration)
+            .bind(text(&vehicle.description))
+            .execute(&mut **transaction)
+            .await?;
+    }
+    append(
+        transaction,
+        &AuditEvent {
+            actor: "public",
+            action: "report.create",
+            record_kind: "report",
+            record_id: &report_id,
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(report_id)
+}

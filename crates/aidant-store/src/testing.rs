@@ -1,0 +1,198 @@
+//! Test support shared by every crate's tests: a fresh, migrated database per
+//! test on either backend, removed when the test ends.
+//!
+//! PostgreSQL tests use `AIDANT_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) to create a database named
+//! `aidant_test_<uuid>`. When PostgreSQL does not answer the test fails with
+//! a message saying so: it never skips.
+
+use std::path::PathBuf;
+
+use crate::{Backend, MasterKey, Store, StoreOptions};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The admin URL tests create their databases through.
+pub fn postgres_admin_url() -> String {
+    std::env::var("AIDANT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// A migrated database that exists for one test.
+pub struct TestDatabase {
+    pub store: Store,
+    pub url: String,
+    pub master_key: MasterKey,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite {
+        _directory: tempfile::TempDir,
+        path: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        database: String,
+    },
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite().await,
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn sqlite() -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path = directory.path().join("aidant.db");
+        let url = format!("sqlite://{}", path.display());
+        let master_key = MasterKey::generate();
+        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone()))
+            .await
+            .expect("SQLite opens");
+        store.migrate().await.expect("SQLite migrations apply");
+        Self {
+            store,
+            url,
+            master_key,
+            cleanup: Cleanup::Sqlite {
+                _directory: directory,
+                path,
+            },
+        }
+    }
+
+    pub async fn postgres() -> Self {
+        let admin_url = postgres_admin_url();
+        let database = format!("aidant_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = Store::connect(&admin_url, &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None).await.unwrap_or_else(|error| {
+            panic!("PostgreSQL is required for this test and did not answer at {}: {error}. Start it, or set AIDANT_TEST_POSTGRES_URL (scripts/test does this for you).", crate::redact_url(&admin_url))
+        });
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(admin.pool())
+            .await
+            .expect("CREATE DATABASE succeeds");
+        admin.close().await;
+        let url = replace_database(&admin_url, &database);
+        let master_key = MasterKey::generate();
+        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone()))
+            .await
+            .expect("the new PostgreSQL database opens");
+        store.migrate().await.expect("PostgreSQL migrations apply");
+        Self {
+            store,
+            url,
+            master_key,
+            cleanup: Cleanup::Postgres {
+                admin_url,
+                database,
+            },
+        }
+    }
+
+    /// The SQLite file's path (for tests that read the raw file).
+    pub fn sqlite_path(&self) -> Option<&PathBuf> {
+        match &self.cleanup {
+            Cleanup::Sqlite { path, .. } => Some(path),
+            Cleanup::Postgres { .. } => None,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres {
+            admin_url,
+            database,
+        } = &self.cleanup
+        {
+            let admin_url = admin_url.clone();
+            let statement = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            // Drop runs inside the test's runtime, which cannot be blocked on;
+            // a short-lived thread with its own runtime does the clean-up.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async move {
+                    if let Ok(admin) = Store::connect(
+                        &admin_url,
+                        &StoreOptions {
+                            max_connections: 1,
+                            ..StoreOptions::default()
+                        },
+                        None,
+                    )
+                    .await
+                    {
+                        let _ = sqlx::query(&statement).execute(admin.pool()).await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping any query string.
+pub fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let scheme_end = base.find("://").map_or(0, |position| position + 3);
+    let host_and_path = &base[scheme_end..];
+    let host = host_and_path.split('/').next().unwrap_or(host_and_path);
+    let rebuilt = format!("{}{host}/{database}", &base[..scheme_end]);
+    match query {
+        Some(query) => format!("{rebuilt}?{query}"),
+        None => rebuilt,
+    }
+}
+
+/// Generates one test per backend from an async function taking a
+/// `TestDatabase`: `backend_tests!(module_name: test_a, test_b);` yields
+/// `module_name::sqlite::test_a` and `module_name::postgres::test_a`, so test
+/// output shows both.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::testing::TestDatabase::new($crate::Backend::Sqlite).await).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::testing::TestDatabase::new($crate::Backend::Postgres).await).await;
+                }
+            )+
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h:1", "x"), "postgres://h:1/x");
+    }
+}
