@@ -1,1 +1,155 @@
-fn main() {}
+//! The `aidant` command: a thin binary over the library crates.
+
+mod config;
+mod demo;
+mod startup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::startup::{Failure, StoreUse, open_store, run_server};
+
+const EXAMPLES: &str = "\
+Examples:
+  aidant demo                          Fresh demo data on SQLite, served at http://127.0.0.1:8080
+  aidant serve                         Serve using ./aidant.toml and AIDANT_* settings
+  AIDANT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidant aidant migrate
+  aidant config                        Show the settings in force (secrets redacted)
+  aidant audit verify                  Check the audit log has not been altered
+
+Settings come from an optional TOML file (--config, or ./aidant.toml) and
+AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
+AIDANT_DATA_DIR, AIDANT_KEY_FILE, AIDANT_MASTER_KEY, AIDANT_CATALOGUE_FILE,
+AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS.";
+
+/// Aidant: find and stop modern slavery and human trafficking.
+#[derive(Debug, Parser)]
+#[command(name = "aidant", version, about = "Aidant: find and stop modern slavery and human trafficking.", after_help = EXAMPLES)]
+struct Cli {
+    /// A TOML configuration file (default: ./aidant.toml when present).
+    #[arg(long, global = true, env = "AIDANT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format: human-readable, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the public site, the staff workspace and the API.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a fresh data directory with realistic synthetic data and serve it.
+    Demo(demo::DemoArgs),
+    /// Print the configuration in force, without secrets.
+    Config,
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and name the first altered, deleted or reordered entry.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("aidant: error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("aidant: error: {}", failure.message());
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Demo(arguments) => demo::run(arguments).await.map(|()| ExitCode::SUCCESS),
+        command => {
+            let config =
+                Config::load(cli.config.as_deref()).map_err(|error| Failure::Config(error.0))?;
+            match command {
+                Command::Serve => run_server(&config).await.map(|()| ExitCode::SUCCESS),
+                Command::Migrate => {
+                    let store = open_store(&config, StoreUse::Maintenance).await?;
+                    let applied = store
+                        .migrate()
+                        .await
+                        .map_err(|error| Failure::Startup(error.to_string()))?;
+                    println!(
+                        "{applied} migration(s) applied to the {} database",
+                        store.backend().as_str()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Command::Config => {
+                    println!("{}", config.to_display_toml());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Command::Audit {
+                    command: AuditCommand::Verify,
+                } => {
+                    let store = open_store(&config, StoreUse::Maintenance).await?;
+                    match store
+                        .verify_audit_chain()
+                        .await
+                        .map_err(|error| Failure::Runtime(error.to_string()))?
+                    {
+                        Ok(summary) => {
+                            println!(
+                                "audit chain OK: {} entries, head {}",
+                                summary.entries, summary.head_hash
+                            );
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(chain_break) => {
+                            println!("audit chain BROKEN: {chain_break}");
+                            Ok(ExitCode::from(1))
+                        }
+                    }
+                }
+                Command::Demo(_) => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AIDANT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}

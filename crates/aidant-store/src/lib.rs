@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 pub use crypto::MasterKey;
 
@@ -129,6 +129,13 @@ impl Store {
             _ => url.to_owned(),
         };
         let connect_options = AnyConnectOptions::from_str(&connect_url).map_err(open_error)?;
+        // One direct attempt first: the pool retries until its timeout and
+        // then reports only that it timed out, hiding "connection refused"
+        // or "database does not exist".
+        let probe = sqlx::AnyConnection::connect_with(&connect_options)
+            .await
+            .map_err(open_error)?;
+        probe.close().await.map_err(open_error)?;
         let pool_options = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout);

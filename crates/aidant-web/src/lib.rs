@@ -1,1 +1,125 @@
-//! placeholder
+//! Aidant's web tier: the public site, the staff workspace and the JSON API.
+//!
+//! Only this crate knows HTTP, HTML and JSON wire formats. Handlers are thin:
+//! they convert wire types to core types, call the store, and convert back.
+//! `router` builds the whole application without a socket, so tests drive it
+//! in memory; `serve` runs it on a listener with graceful shutdown.
+
+pub mod api;
+pub mod middleware;
+pub mod problem;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aidant_core::Catalogue;
+use aidant_store::Store;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+/// Limits and timeouts the web tier enforces.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered with 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    catalogue: Catalogue,
+    settings: WebSettings,
+}
+
+impl AppState {
+    pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                catalogue,
+                settings,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.inner.catalogue
+    }
+
+    pub fn settings(&self) -> &WebSettings {
+        &self.inner.settings
+    }
+}
+
+/// Builds the whole application.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings().clone();
+    let routes = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/v1", api::routes())
+        .fallback(not_found);
+    middleware::apply(routes, &settings).with_state(state)
+}
+
+/// Liveness: the process is up and answering.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    problem::Problem::new(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is nothing at this address.",
+    )
+    .into_response()
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops
+/// accepting connections and lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

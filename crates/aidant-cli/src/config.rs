@@ -1,0 +1,261 @@
+//! Configuration, loaded once at start-up into a typed struct from an
+//! optional TOML file and `AIDANT_*` environment variables (which win), then
+//! passed down. Secrets are wrapped so `Debug` and `aidant config` never
+//! print them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Settings read from the environment, by their `AIDANT_` suffix.
+const ENVIRONMENT_KEYS: [&str; 8] = [
+    "database_url",
+    "listen",
+    "data_dir",
+    "key_file",
+    "master_key",
+    "catalogue_file",
+    "body_limit_bytes",
+    "request_timeout_seconds",
+];
+
+/// A value that must never be printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE`.
+    /// Defaults to `sqlite://DATA_DIR/aidant.db`. May hold a password, so it
+    /// is treated as a secret and printed redacted.
+    pub database_url: Option<Secret>,
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and the default key file live.
+    pub data_dir: PathBuf,
+    /// File holding the master key as 64 hex characters; defaults to
+    /// `DATA_DIR/master.key`, created on first start.
+    pub key_file: Option<PathBuf>,
+    /// The master key itself, as 64 hex characters (instead of a key file).
+    pub master_key: Option<Secret>,
+    /// A catalogue file to use instead of the built-in `data/indicators.toml`.
+    pub catalogue_file: Option<PathBuf>,
+    /// Largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("aidant-data"),
+            key_file: None,
+            master_key: None,
+            catalogue_file: None,
+            body_limit_bytes: 64 * 1024,
+            request_timeout_seconds: 30,
+        }
+    }
+}
+
+/// A configuration problem: one line naming the setting and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then the file (if any), then the environment.
+    /// An explicitly named file must exist; `aidant.toml` in the working
+    /// directory is read when present.
+    pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match explicit_file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None if Path::new("aidant.toml").is_file() => {
+                figment = figment.merge(Toml::file_exact("aidant.toml"))
+            }
+            None => {}
+        }
+        figment = figment.merge(Env::prefixed("AIDANT_").only(&ENVIRONMENT_KEYS));
+        let config: Config = figment.extract().map_err(describe_figment_error)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url {
+            aidant_store::Backend::from_url(url.expose()).map_err(|_| {
+                ConfigError(
+                    "setting database_url: must start with sqlite: or postgres://".to_owned(),
+                )
+            })?;
+        }
+        if let Some(key) = &self.master_key {
+            aidant_store::MasterKey::from_hex(key.expose()).map_err(|_| {
+                ConfigError(
+                    "setting master_key: must be 64 hexadecimal characters (32 bytes)".to_owned(),
+                )
+            })?;
+        }
+        if self.body_limit_bytes < 1024 {
+            return Err(ConfigError(
+                "setting body_limit_bytes: must be at least 1024".to_owned(),
+            ));
+        }
+        if self.request_timeout_seconds == 0 {
+            return Err(ConfigError(
+                "setting request_timeout_seconds: must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("aidant.db").display()),
+        }
+    }
+
+    pub fn effective_key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_seconds)
+    }
+
+    /// The configuration as TOML with secrets replaced, for `aidant config`.
+    pub fn to_display_toml(&self) -> String {
+        let mut lines = vec![
+            format!(
+                "database_url = {:?}",
+                aidant_store::redact_url(&self.effective_database_url())
+            ),
+            format!("listen = \"{}\"", self.listen),
+            format!("data_dir = {:?}", self.data_dir.display().to_string()),
+        ];
+        match &self.master_key {
+            Some(_) => lines.push("master_key = \"[redacted]\"".to_owned()),
+            None => lines.push(format!(
+                "key_file = {:?}",
+                self.effective_key_file().display().to_string()
+            )),
+        }
+        match &self.catalogue_file {
+            Some(path) => lines.push(format!("catalogue_file = {:?}", path.display().to_string())),
+            None => lines.push("# catalogue_file: the built-in data/indicators.toml".to_owned()),
+        }
+        lines.push(format!("body_limit_bytes = {}", self.body_limit_bytes));
+        lines.push(format!(
+            "request_timeout_seconds = {}",
+            self.request_timeout_seconds
+        ));
+        lines.join("\n")
+    }
+}
+
+/// Figment's first error, as one line naming the setting.
+fn describe_figment_error(error: figment::Error) -> ConfigError {
+    let first = error.into_iter().next();
+    let Some(first) = first else {
+        return ConfigError("the configuration could not be read".to_owned());
+    };
+    let setting = first.path.last().cloned();
+    let source = first
+        .metadata
+        .as_ref()
+        .map(|metadata| match &metadata.source {
+            Some(source) => source.to_string(),
+            None => metadata.name.to_string(),
+        });
+    // TOML parse errors draw a multi-line picture of the line; keep the words.
+    let kind = first
+        .kind
+        .to_string()
+        .lines()
+        .filter(|line| !line.contains('|'))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    let line = match (setting, source) {
+        (Some(setting), Some(source)) => format!("setting {setting} (from {source}): {kind}"),
+        (Some(setting), None) => format!("setting {setting}: {kind}"),
+        (None, Some(source)) => format!("{source}: {kind}"),
+        (None, None) => kind,
+    };
+    ConfigError(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug_and_display() {
+        let config = Config {
+            database_url: Some(Secret("postgres://aidant:hunter2@db:5432/aidant".into())),
+            master_key: Some(Secret("ab".repeat(32))),
+            ..Config::default()
+        };
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains(&"ab".repeat(32)),
+            "{debug}"
+        );
+        let shown = config.to_display_toml();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://aidant:[redacted]@db:5432/aidant"));
+    }
+
+    #[test]
+    fn defaults_put_everything_under_the_data_directory() {
+        let config = Config::default();
+        assert_eq!(
+            config.effective_database_url(),
+            "sqlite://aidant-data/aidant.db"
+        );
+        assert_eq!(
+            config.effective_key_file(),
+            PathBuf::from("aidant-data/master.key")
+        );
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+}

@@ -1,0 +1,478 @@
+//! `aidant demo`: a fresh data directory filled with realistic synthetic
+//! organisations, users and public reports around Bedfordshire, served on
+//! the embedded SQLite database. Every name, business and vehicle here is
+//! invented; the data is seeded so two runs produce the same reports.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use aidant_core::organisation::{OrganisationKind, Role};
+use aidant_core::report::{ReportAnswers, VehicleAnswer};
+use aidant_core::{Catalogue, NewReport};
+use aidant_store::Store;
+use aidant_store::reports::Submission;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, RngCore, SeedableRng};
+
+use crate::config::Config;
+use crate::startup::{Failure, StoreUse, load_catalogue, open_store, serve_store};
+
+/// A file that marks a directory as made by `aidant demo`, so `demo` only
+/// ever deletes directories it created.
+const DEMO_MARKER: &str = ".aidant-demo";
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where to create the demo data (deleted and re-created on each run).
+    #[arg(long, default_value = "aidant-demo-data", value_name = "DIR")]
+    data_dir: PathBuf,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// How many synthetic public reports to create.
+    #[arg(long, default_value_t = 400)]
+    reports: usize,
+    /// Seed for the synthetic data.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Create the data and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
+    reset_demo_dir(&arguments.data_dir)?;
+    let config = Config {
+        data_dir: arguments.data_dir.clone(),
+        listen: arguments.listen,
+        ..Config::default()
+    };
+    let catalogue = load_catalogue(&config)?;
+    let store = open_store(&config, StoreUse::Serve).await?;
+    let runtime_error = |error: aidant_store::StoreError| {
+        Failure::Runtime(format!("creating demo data failed: {error}"))
+    };
+    seed_organisations(&store).await.map_err(runtime_error)?;
+    let mut rng = StdRng::seed_from_u64(arguments.seed);
+    for _ in 0..arguments.reports {
+        let answers = synthetic_report(&mut rng, &catalogue);
+        let report = NewReport::parse(&answers, &catalogue).map_err(|errors| {
+            Failure::Runtime(format!(
+                "demo report invalid: {:?}",
+                errors.first().map(|error| &error.message)
+            ))
+        })?;
+        let triage = report.triage(&catalogue);
+        let submission = Submission {
+            report: &report,
+            triage: &triage,
+            catalogue_version: &catalogue.version,
+            submission_token: None,
+            passphrase_hash: None,
+        };
+        let mut bits = || rng.next_u64();
+        store
+            .insert_report(&submission, &mut bits)
+            .await
+            .map_err(runtime_error)?;
+    }
+    println!(
+        "Demo data created in {} ({} reports).",
+        arguments.data_dir.display(),
+        arguments.reports
+    );
+    if arguments.no_serve {
+        store.close().await;
+        return Ok(());
+    }
+    println!(
+        "Open http://{} in a browser. Press Ctrl-C to stop.",
+        arguments.listen
+    );
+    serve_store(&config, store, catalogue).await
+}
+
+fn reset_demo_dir(directory: &Path) -> Result<(), Failure> {
+    if directory.exists() {
+        let is_demo = directory.join(DEMO_MARKER).is_file();
+        let is_empty = std::fs::read_dir(directory)
+            .map(|mut entries| entries.next().is_none())
+            .unwrap_or(false);
+        if !is_demo && !is_empty {
+            return Err(Failure::Startup(format!(
+                "{} exists and was not made by aidant demo; choose another --data-dir",
+                directory.display()
+            )));
+        }
+        std::fs::remove_dir_all(directory).map_err(|error| {
+            Failure::Startup(format!(
+                "cannot remove the old demo data in {}: {error}",
+                directory.display()
+            ))
+        })?;
+    }
+    std::fs::create_dir_all(directory).map_err(|error| {
+        Failure::Startup(format!("cannot create {}: {error}", directory.display()))
+    })?;
+    std::fs::write(
+        directory.join(DEMO_MARKER),
+        "Made by aidant demo; deleted on the next run.\n",
+    )
+    .map_err(|error| Failure::Startup(format!("cannot write to {}: {error}", directory.display())))
+}
+
+async fn seed_organisations(store: &Store) -> Result<(), aidant_store::StoreError> {
+    let organisations = [
+        (
+            "Bedfordshire Police",
+            OrganisationKind::PoliceForce,
+            "beds.police.example",
+        ),
+        (
+            "National Crime Agency",
+            OrganisationKind::NationalAgency,
+            "nca.example",
+        ),
+        (
+            "Gangmasters and Labour Abuse Authority",
+            OrganisationKind::Regulator,
+            "glaa.example",
+        ),
+        (
+            "Immigration Enforcement",
+            OrganisationKind::ImmigrationEnforcement,
+            "ie.example",
+        ),
+        (
+            "Driver and Vehicle Licensing Agency",
+            OrganisationKind::Dvla,
+            "dvla.example",
+        ),
+        (
+            "Justice and Care",
+            OrganisationKind::Charity,
+            "justiceandcare.example",
+        ),
+        (
+            "Luton Borough Council",
+            OrganisationKind::LocalAuthority,
+            "luton.gov.example",
+        ),
+    ];
+    for (name, kind, domain) in organisations {
+        let organisation = store.create_organisation(name, kind).await?;
+        let roles: &[Role] = match kind {
+            OrganisationKind::PoliceForce => Role::ALL,
+            _ => &[Role::Partner],
+        };
+        for role in roles {
+            let email = format!("{}@{domain}", role.as_str().replace('_', "."));
+            store
+                .create_user(
+                    &organisation.id,
+                    &email,
+                    &format!("Demo {}", role.label()),
+                    &[*role],
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Towns with their real postcode districts (the inward codes are invented).
+const PLACES: [(&str, &[&str]); 6] = [
+    ("Luton", &["LU1", "LU2", "LU3", "LU4"]),
+    ("Bedford", &["MK40", "MK41", "MK42"]),
+    ("Dunstable", &["LU5", "LU6"]),
+    ("Biggleswade", &["SG18"]),
+    ("Leighton Buzzard", &["LU7"]),
+    ("Toddington", &["LU5"]),
+];
+
+struct SectorStory {
+    sector: &'static str,
+    businesses: &'static [&'static str],
+    narratives: &'static [&'static str],
+    share: u32,
+}
+
+const STORIES: [SectorStory; 12] = [
+    SectorStory {
+        sector: "nail_bar",
+        businesses: &[
+            "Star Nails",
+            "Luxe Nails & Spa",
+            "Crystal Nails",
+            "Golden Nail Bar",
+            "Pretty Tips",
+        ],
+        narratives: &[
+            "The young woman doing my nails did not speak and kept looking at the manager. She said she lives upstairs.",
+            "Staff work from opening until late every day. A man collects them in a van at night.",
+            "One girl looked about 15. When I asked her name the manager answered for her.",
+        ],
+        share: 18,
+    },
+    SectorStory {
+        sector: "car_wash",
+        businesses: &[
+            "Sparkle Hand Car Wash",
+            "Shine Valet",
+            "Super Hand Wash",
+            "Eco Car Wash",
+        ],
+        narratives: &[
+            "Workers had no gloves or boots in the cold. There is a caravan behind the wash where they seem to sleep.",
+            "Cash only, £5 for a full wash. The men looked exhausted and scared of the boss.",
+        ],
+        share: 16,
+    },
+    SectorStory {
+        sector: "lorries_and_services",
+        businesses: &["Toddington Services (M1)"],
+        narratives: &[
+            "I heard banging from inside a refrigerated trailer in the northbound lorry park.",
+            "Four men climbed out of the back of a lorry and ran towards the fence.",
+            "A group of people waiting by the lorry park did not know who was picking them up.",
+        ],
+        share: 10,
+    },
+    SectorStory {
+        sector: "agriculture",
+        businesses: &["Greenfield Farms packhouse", "Ivel Valley Growers"],
+        narratives: &[
+            "A minibus drops about twenty workers at 5am and collects them at 9pm. They all live in two caravans.",
+        ],
+        share: 6,
+    },
+    SectorStory {
+        sector: "construction",
+        businesses: &[
+            "building site off the A6",
+            "housing development near the station",
+        ],
+        narratives: &[
+            "Labourers with no safety gear are paid in cash by one man who takes a cut from each.",
+        ],
+        share: 6,
+    },
+    SectorStory {
+        sector: "factory_and_warehouse",
+        businesses: &[
+            "food packing unit on the industrial estate",
+            "parcel warehouse by junction 11",
+        ],
+        narratives: &[
+            "My colleague says an agency man keeps his bank card and gives him £50 a week.",
+        ],
+        share: 6,
+    },
+    SectorStory {
+        sector: "hospitality",
+        businesses: &[
+            "Golden Dragon takeaway",
+            "Riverside Hotel",
+            "Spice Garden restaurant",
+        ],
+        narratives: &[
+            "The kitchen porter sleeps in the storeroom and I have never seen him leave.",
+        ],
+        share: 8,
+    },
+    SectorStory {
+        sector: "private_house",
+        businesses: &[],
+        narratives: &[
+            "A woman next door cleans and looks after the children from dawn until midnight. She never goes out alone.",
+        ],
+        share: 5,
+    },
+    SectorStory {
+        sector: "brothel_and_massage",
+        businesses: &["Oriental Massage", "a flat above the shops"],
+        narratives: &[
+            "Several young women who speak little English live in the flat. Men visit day and night for short visits.",
+            "Different women appear every few weeks. There is CCTV over the door and the windows are never opened.",
+        ],
+        share: 9,
+    },
+    SectorStory {
+        sector: "cannabis_farm",
+        businesses: &[],
+        narratives: &[
+            "The house has foil on all the windows and smells strongly. A teenage boy was seen at the window but never comes out.",
+        ],
+        share: 6,
+    },
+    SectorStory {
+        sector: "online_adverts",
+        businesses: &[],
+        narratives: &[
+            "An advert offers £900 a week, flights and a room for warehouse work, no English needed, contact by WhatsApp only.",
+        ],
+        share: 5,
+    },
+    SectorStory {
+        sector: "other",
+        businesses: &[],
+        narratives: &[
+            "The same people are dropped off to beg outside the station every morning and collected in a car at night.",
+        ],
+        share: 5,
+    },
+];
+
+const WHEN: [&str; 6] = [
+    "This morning",
+    "Yesterday evening",
+    "Last Saturday",
+    "Over the past few weeks",
+    "About a month ago",
+    "Every day this week",
+];
+const PEOPLE: [&str; 5] = [
+    "They spoke Romanian to each other.",
+    "Two young women, I think Vietnamese.",
+    "Men in their twenties, speaking Albanian.",
+    "A woman who spoke only a little English, maybe Hungarian.",
+    "Polish-speaking men.",
+];
+const VEHICLES: [&str; 5] = [
+    "White Ford Transit van",
+    "Silver Mercedes Sprinter",
+    "Black BMW 5 Series",
+    "Blue Vauxhall Astra estate",
+    "Curtain-sided lorry with a Romanian trailer",
+];
+
+fn synthetic_report(rng: &mut StdRng, catalogue: &Catalogue) -> ReportAnswers {
+    let total: u32 = STORIES.iter().map(|story| story.share).sum();
+    let mut pick = rng.random_range(0..total);
+    let story = STORIES
+        .iter()
+        .find(|story| {
+            if pick < story.share {
+                true
+            } else {
+                pick -= story.share;
+                false
+            }
+        })
+        .unwrap_or(&STORIES[0]);
+    let (town, districts) = if story.sector == "lorries_and_services" {
+        PLACES[5]
+    } else {
+        *PLACES[..5].choose(rng).unwrap_or(&PLACES[0])
+    };
+    let district = districts.choose(rng).copied().unwrap_or("LU1");
+    let postcode = format!(
+        "{district} {}{}{}",
+        rng.random_range(1..10),
+        random_letter(rng),
+        random_letter(rng)
+    );
+
+    let candidates: Vec<&str> = catalogue
+        .indicators_for_place(story.sector)
+        .map(|indicator| indicator.id.as_str())
+        .collect();
+    let sign_count = rng.random_range(0..=candidates.len().min(5));
+    let mut signs: Vec<String> = candidates
+        .choose_multiple(rng, sign_count)
+        .map(|id| (*id).to_owned())
+        .collect();
+    signs.sort();
+
+    let vehicles = if rng.random_bool(0.35) {
+        vec![VehicleAnswer {
+            registration: Some(random_registration(rng)),
+            description: VEHICLES.choose(rng).map(|text| (*text).to_owned()),
+        }]
+    } else {
+        Vec::new()
+    };
+    let age_groups = if rng.random_bool(0.15) {
+        vec!["under_18".to_owned()]
+    } else {
+        vec![
+            ["18_to_24", "25_and_over", "not_sure"]
+                .choose(rng)
+                .map_or("not_sure", |group| group)
+                .to_owned(),
+        ]
+    };
+    ReportAnswers {
+        sector: Some(story.sector.to_owned()),
+        postcode: rng.random_bool(0.7).then_some(postcode),
+        town: Some(town.to_owned()),
+        business_name: story.businesses.choose(rng).map(|name| (*name).to_owned()),
+        signs,
+        people_count: Some(rng.random_range(1..12).to_string()),
+        age_groups,
+        people_description: PEOPLE.choose(rng).map(|text| (*text).to_owned()),
+        vehicles,
+        narrative: story.narratives.choose(rng).map(|text| (*text).to_owned()),
+        when_seen: WHEN.choose(rng).map(|text| (*text).to_owned()),
+        immediate_danger: rng.random_bool(0.03),
+        ..ReportAnswers::default()
+    }
+}
+
+fn random_letter(rng: &mut StdRng) -> char {
+    const LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+    LETTERS[rng.random_range(0..LETTERS.len())] as char
+}
+
+/// A current-format UK registration (two letters, age identifier, three letters).
+fn random_registration(rng: &mut StdRng) -> String {
+    let age = [
+        16, 66, 17, 67, 18, 68, 19, 69, 20, 70, 21, 71, 22, 72, 23, 73,
+    ]
+    .choose(rng)
+    .copied()
+    .unwrap_or(19);
+    format!(
+        "{}{}{age:02} {}{}{}",
+        random_letter(rng),
+        random_letter(rng),
+        random_letter(rng),
+        random_letter(rng),
+        random_letter(rng)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_synthetic_report_is_valid_and_the_mix_covers_every_sector() {
+        let catalogue = Catalogue::from_toml(crate::startup::BUILT_IN_CATALOGUE).unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut sectors = std::collections::BTreeSet::new();
+        for _ in 0..2000 {
+            let answers = synthetic_report(&mut rng, &catalogue);
+            let report = NewReport::parse(&answers, &catalogue)
+                .unwrap_or_else(|errors| panic!("{errors:?}"));
+            sectors.insert(report.sector);
+        }
+        assert_eq!(sectors.len(), STORIES.len());
+    }
+
+    #[test]
+    fn the_demo_only_deletes_its_own_directories() {
+        let parent = tempfile::tempdir().unwrap();
+        let foreign = parent.path().join("important");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("thesis.txt"), "keep me").unwrap();
+        assert!(matches!(reset_demo_dir(&foreign), Err(Failure::Startup(_))));
+        assert!(foreign.join("thesis.txt").exists());
+        let demo = parent.path().join("demo");
+        reset_demo_dir(&demo).unwrap();
+        std::fs::write(demo.join("aidant.db"), "old").unwrap();
+        reset_demo_dir(&demo).unwrap();
+        assert!(!demo.join("aidant.db").exists());
+    }
+}

@@ -1,0 +1,262 @@
+//! Turning a configuration into a running service: the data directory, the
+//! master key, the store, the catalogue and the listener. Every failure a
+//! person can fix (bad settings, unreachable database, read-only directory,
+//! port in use) is a one-line message and exit code 2.
+
+use std::path::Path;
+
+use aidant_core::Catalogue;
+use aidant_store::{MasterKey, Store, StoreOptions};
+use aidant_web::{AppState, WebSettings};
+
+use crate::config::Config;
+
+/// The built-in catalogue, so a fresh checkout runs with no extra files.
+pub const BUILT_IN_CATALOGUE: &str = include_str!("../../../data/indicators.toml");
+
+/// Why the command stopped.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad configuration: exit 2.
+    Config(String),
+    /// The environment does not allow starting (database, directory, port): exit 2.
+    Startup(String),
+    /// Something failed while running: exit 1.
+    Runtime(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Config(message) => message,
+            Failure::Startup(message) | Failure::Runtime(message) => message,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Config(_) | Failure::Startup(_) => 2,
+            Failure::Runtime(_) => 1,
+        }
+    }
+}
+
+/// Makes sure the data directory exists and can be written.
+pub fn prepare_data_dir(data_dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(data_dir).map_err(|error| {
+        Failure::Startup(format!(
+            "cannot create the data directory {}: {error}",
+            data_dir.display()
+        ))
+    })?;
+    let probe = data_dir.join(".aidant-write-check");
+    std::fs::write(&probe, b"ok").map_err(|error| {
+        Failure::Startup(format!(
+            "cannot write to the data directory {}: {error}",
+            data_dir.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Where the master key came from.
+pub enum KeySource {
+    /// From the setting or an existing key file.
+    Existing(MasterKey),
+    /// Generated now; written to the key file once the database is known to work,
+    /// so a failed first start leaves nothing behind.
+    New(MasterKey, std::path::PathBuf),
+}
+
+impl KeySource {
+    fn key(&self) -> &MasterKey {
+        match self {
+            KeySource::Existing(key) | KeySource::New(key, _) => key,
+        }
+    }
+}
+
+/// The master key from the setting, the key file, or (first start) a new
+/// key for a new key file readable only by this user.
+pub fn load_master_key(config: &Config) -> Result<KeySource, Failure> {
+    if let Some(key) = &config.master_key {
+        return MasterKey::from_hex(key.expose())
+            .map(KeySource::Existing)
+            .map_err(|_| {
+                Failure::Config("setting master_key: must be 64 hexadecimal characters".to_owned())
+            });
+    }
+    let path = config.effective_key_file();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::from_hex(&text)
+            .map(KeySource::Existing)
+            .map_err(|_| {
+                Failure::Config(format!(
+                    "setting key_file: {} does not hold 64 hexadecimal characters",
+                    path.display()
+                ))
+            }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Ok(KeySource::New(MasterKey::generate(), path))
+        }
+        Err(error) => Err(Failure::Startup(format!(
+            "cannot read the key file {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+fn persist_new_key(source: &KeySource) -> Result<(), Failure> {
+    if let KeySource::New(key, path) = source {
+        write_private_file(path, key.to_hex().as_bytes()).map_err(|error| {
+            Failure::Startup(format!(
+                "cannot create the key file {}: {error}",
+                path.display()
+            ))
+        })?;
+        tracing::info!(key_id = %hex_id(key), "created a new master key file");
+    }
+    Ok(())
+}
+
+fn hex_id(key: &MasterKey) -> String {
+    key.key_id()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// What a command needs from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUse {
+    /// Serving: the master key is loaded (or created) and migrations applied.
+    Serve,
+    /// Maintenance (migrate, audit): no key needed, nothing else applied.
+    Maintenance,
+}
+
+/// Opens the store, creating the data directory and key as the use needs.
+pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, Failure> {
+    let url = config.effective_database_url();
+    let embedded = url.starts_with("sqlite:");
+    if embedded || store_use == StoreUse::Serve {
+        prepare_data_dir(&config.data_dir)?;
+    }
+    let key_source = match store_use {
+        StoreUse::Serve => Some(load_master_key(config)?),
+        StoreUse::Maintenance => None,
+    };
+    let master_key = key_source.as_ref().map(|source| source.key().clone());
+    let store = Store::connect(&url, &StoreOptions::default(), master_key)
+        .await
+        .map_err(|error| Failure::Startup(error.to_string()))?;
+    if let Some(source) = &key_source {
+        persist_new_key(source)?;
+    }
+    if store_use == StoreUse::Serve {
+        let applied = store
+            .migrate()
+            .await
+            .map_err(|error| Failure::Startup(error.to_string()))?;
+        if applied > 0 {
+            tracing::info!(
+                applied,
+                backend = store.backend().as_str(),
+                "database migrations applied"
+            );
+        }
+    }
+    Ok(store)
+}
+
+pub fn load_catalogue(config: &Config) -> Result<Catalogue, Failure> {
+    let (text, source) = match &config.catalogue_file {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|error| {
+                Failure::Config(format!(
+                    "setting catalogue_file: cannot read {}: {error}",
+                    path.display()
+                ))
+            })?,
+            path.display().to_string(),
+        ),
+        None => (
+            BUILT_IN_CATALOGUE.to_owned(),
+            "the built-in catalogue".to_owned(),
+        ),
+    };
+    Catalogue::from_toml(&text).map_err(|error| {
+        Failure::Config(format!(
+            "indicator catalogue {source}: {}",
+            error.to_string().replace('\n', " ")
+        ))
+    })
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then finishes requests in flight.
+pub async fn run_server(config: &Config) -> Result<(), Failure> {
+    let catalogue = load_catalogue(config)?;
+    let store = open_store(config, StoreUse::Serve).await?;
+    serve_store(config, store, catalogue).await
+}
+
+pub async fn serve_store(
+    config: &Config,
+    store: Store,
+    catalogue: Catalogue,
+) -> Result<(), Failure> {
+    let settings = WebSettings {
+        body_limit_bytes: config.body_limit_bytes,
+        request_timeout: config.request_timeout(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|error| {
+            Failure::Startup(format!("cannot listen on {}: {error}", config.listen))
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|error| Failure::Startup(error.to_string()))?;
+    let backend = store.backend();
+    let app = aidant_web::router(AppState::new(store.clone(), catalogue, settings));
+    println!(
+        "Aidant is listening on http://{address} (database: {})",
+        backend.as_str()
+    );
+    tracing::info!(%address, backend = backend.as_str(), "listening");
+    aidant_web::serve(listener, app, shutdown_signal())
+        .await
+        .map_err(|error| Failure::Runtime(format!("the server stopped: {error}")))?;
+    store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

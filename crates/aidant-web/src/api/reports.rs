@@ -1,0 +1,212 @@
+//! `POST /api/v1/reports` and `GET /api/v1/indicators`: the same validation
+//! and triage as the public form, for partner systems and apps.
+
+use aidant_core::NewReport;
+use aidant_core::report::{ContactAnswer, ReportAnswers, VehicleAnswer};
+use aidant_store::reports::Submission;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::json::ApiJson;
+use crate::problem::Problem;
+
+/// The advice shown before anything else when someone may be in danger now.
+pub const CALL_999_ADVICE: &str = "If someone is in immediate danger, call 999 now.";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleRequest {
+    pub registration: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A report as a client sends it. Member names match the form's field names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    pub sector: Option<String>,
+    pub postcode: Option<String>,
+    pub town: Option<String>,
+    pub location_description: Option<String>,
+    pub business_name: Option<String>,
+    #[serde(default)]
+    pub signs: Vec<String>,
+    pub people_count: Option<u32>,
+    #[serde(default)]
+    pub age_groups: Vec<String>,
+    pub people_description: Option<String>,
+    #[serde(default)]
+    pub vehicles: Vec<VehicleRequest>,
+    pub narrative: Option<String>,
+    pub when_seen: Option<String>,
+    #[serde(default)]
+    pub immediate_danger: bool,
+    pub contact: Option<ContactRequest>,
+    /// Any unique string per draft; resending the same token returns the
+    /// first report's reference instead of creating another.
+    pub submission_token: Option<String>,
+}
+
+impl ReportRequest {
+    fn into_answers(self) -> (ReportAnswers, Option<String>) {
+        let answers = ReportAnswers {
+            sector: self.sector,
+            postcode: self.postcode,
+            town: self.town,
+            location_description: self.location_description,
+            business_name: self.business_name,
+            signs: self.signs,
+            people_count: self.people_count.map(|count| count.to_string()),
+            age_groups: self.age_groups,
+            people_description: self.people_description,
+            vehicles: self
+                .vehicles
+                .into_iter()
+                .map(|vehicle| VehicleAnswer {
+                    registration: vehicle.registration,
+                    description: vehicle.description,
+                })
+                .collect(),
+            narrative: self.narrative,
+            when_seen: self.when_seen,
+            immediate_danger: self.immediate_danger,
+            contact: self.contact.map(|contact| ContactAnswer {
+                name: contact.name,
+                phone: contact.phone,
+                email: contact.email,
+            }),
+        };
+        (answers, self.submission_token)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportCreated {
+    /// The reference to quote, like `ACD-379-KMW`.
+    pub reference: String,
+    /// Present, and first, when the report says someone may be in danger now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgent_advice: Option<&'static str>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ReportRequest>,
+) -> Result<Response, Problem> {
+    let (answers, submission_token) = request.into_answers();
+    if let Some(token) = &submission_token
+        && (token.is_empty() || token.len() > 100 || token.chars().any(char::is_control))
+    {
+        return Err(Problem::invalid_fields(vec![
+            aidant_core::report::FieldError {
+                field: "submission_token".into(),
+                message: "submission_token must be 1 to 100 printable characters".into(),
+            },
+        ]));
+    }
+    let catalogue = state.catalogue();
+    let report = NewReport::parse(&answers, catalogue).map_err(Problem::invalid_fields)?;
+    let triage = report.triage(catalogue);
+    let submission = Submission {
+        report: &report,
+        triage: &triage,
+        catalogue_version: &catalogue.version,
+        submission_token: submission_token.as_deref(),
+        passphrase_hash: None,
+    };
+    let mut random = || rand::rng().next_u64();
+    let receipt = state
+        .store()
+        .insert_report(&submission, &mut random)
+        .await?;
+    tracing::info!(
+        risk = triage.level.as_str(),
+        created = receipt.created,
+        "report received"
+    );
+    let urgent = triage.level == aidant_core::RiskLevel::Immediate;
+    let status = if receipt.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(ReportCreated {
+            reference: receipt.reference.to_string(),
+            urgent_advice: urgent.then_some(CALL_999_ADVICE),
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize)]
+struct IndicatorView<'a> {
+    id: &'a str,
+    sectors: &'a [String],
+    public: &'a str,
+    staff: &'a str,
+    tags: &'a [String],
+    ilo: &'a [String],
+    source: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct SectorView<'a> {
+    id: &'a str,
+    name: &'a str,
+    place_label: &'a str,
+    exploitation_types: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+struct CatalogueView<'a> {
+    version: &'a str,
+    sectors: Vec<SectorView<'a>>,
+    indicators: Vec<IndicatorView<'a>>,
+}
+
+/// The catalogue of signs, for clients that build their own forms.
+pub async fn indicators(State(state): State<AppState>) -> Response {
+    let catalogue = state.catalogue();
+    let view = CatalogueView {
+        version: &catalogue.version,
+        sectors: catalogue
+            .sectors
+            .iter()
+            .map(|sector| SectorView {
+                id: &sector.id,
+                name: &sector.name,
+                place_label: &sector.place_label,
+                exploitation_types: &sector.exploitation_types,
+            })
+            .collect(),
+        indicators: catalogue
+            .indicators
+            .iter()
+            .map(|indicator| IndicatorView {
+                id: &indicator.id,
+                sectors: &indicator.sectors,
+                public: &indicator.public,
+                staff: &indicator.staff,
+                tags: &indicator.tags,
+                ilo: &indicator.ilo,
+                source: &indicator.source,
+            })
+            .collect(),
+    };
+    Json(view).into_response()
+}
