@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod graph;
 mod startup;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ Examples:
   AIDANT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidant aidant migrate
   aidant config                        Show the settings in force (secrets redacted)
   aidant audit verify                  Check the audit log has not been altered
+  aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
 
 Settings come from an optional TOML file (--config, or ./aidant.toml) and
 AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
@@ -55,6 +57,10 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the configuration in force, without secrets.
     Config,
+    /// Network analysis over a nodes CSV and an edges CSV: components,
+    /// communities, centrality, paths and exports.
+    #[command(subcommand)]
+    Graph(graph::GraphCommand),
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -71,6 +77,16 @@ enum AuditCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // Graph analysis is pure computation over files: no runtime, no database.
+    if let Command::Graph(command) = cli.command {
+        return match graph::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("aidant: error: {error:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -136,7 +152,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         }
                     }
                 }
-                Command::Demo(_) => unreachable!("handled above"),
+                Command::Demo(_) | Command::Graph(_) => unreachable!("handled above"),
             }
         }
     }

@@ -1,0 +1,934 @@
+//! `aidant graph`: network analysis from the command line (components, communities, centrality,
+//! paths, exports) over a nodes CSV and an edges CSV, printing a table or JSON with a run record.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aidant_graph::analysis::HubTreatment;
+use aidant_graph::centrality::{
+    PathCentralityOptions, approximate_betweenness_centrality,
+    betweenness_centrality_with_progress, closeness_centrality, degree_centrality,
+    eigenvector_centrality,
+};
+use aidant_graph::components::{connected_components, core_numbers};
+use aidant_graph::csv_input::read_network;
+use aidant_graph::export::ftm::write_ftm_json_lines;
+use aidant_graph::export::gexf::write_gexf;
+use aidant_graph::export::graphml::write_graphml;
+use aidant_graph::export::neo4j::write_neo4j_csv;
+use aidant_graph::export::{ExportOptions, NodeAttribute};
+use aidant_graph::hubs::{HubDetectionOptions, HubFinding, damped_hub_ids, detect_hubs};
+use aidant_graph::leiden::{LeidenOptions, QualityFunction, leiden};
+use aidant_graph::paths::{connecting_network, k_shortest_paths};
+use aidant_graph::provenance::explain;
+use aidant_graph::{
+    AnalysisGraph, AnalysisOptions, EdgeWeighting, NetworkGraph, TimeWindow, parse_seen_date,
+};
+use anyhow::{Context, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+const INPUT_HELP: &str = "\
+INPUT FILES
+  --nodes FILE  CSV with a header row: id,kind,label,role
+                kind: person, phone, vehicle, address, business, bank_account,
+                      online_account, report, operation
+                role (people only, optional; HTCDS per_RoleInProcess):
+                      recruiter_or_intermediary, transporter, harbourer, controller,
+                      exploiter, smuggler, abuser, buyer, financier, document_forger,
+                      victim, other, unknown
+  --edges FILE  CSV with a header row:
+                source,target,kind,first_seen,last_seen,source_reference,confidence
+                kind: uses_phone, drives_vehicle, registered_keeper_of, lives_at,
+                      works_at, owns, associate, family, called, transported,
+                      controls, victim_of, mentioned_in_report
+                dates YYYY-MM-DD (empty = unknown, treated as open-ended);
+                confidence 0..1 (empty = 1)
+A malformed file is reported with its file, line and column.";
+
+/// Tighter than networkx's default (100 iterations, 1e-6) because analysts compare close scores.
+const EIGENVECTOR_MAX_ITERATIONS: usize = 1000;
+const EIGENVECTOR_TOLERANCE: f64 = 1e-9;
+
+/// The graph files and the choices that shape the analysis graph.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GraphInput {
+    /// Nodes CSV (see INPUT FILES below).
+    #[arg(long, value_name = "FILE")]
+    pub nodes: PathBuf,
+    /// Edges CSV (see INPUT FILES below).
+    #[arg(long, value_name = "FILE")]
+    pub edges: PathBuf,
+    /// Only relations active on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only relations active on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Tie strength: every linked pair 1 (uniform) or the sum of relation confidences.
+    #[arg(long, value_enum, default_value_t = Weighting::Uniform)]
+    pub weighting: Weighting,
+    /// Leave detected hubs (values shared by many unrelated people) out of the analysis.
+    #[arg(long, conflicts_with = "damp_hubs")]
+    pub exclude_hubs: bool,
+    /// Multiply the strength of ties touching a hub by this factor (0..1) instead.
+    #[arg(long, value_name = "FACTOR")]
+    pub damp_hubs: Option<f64>,
+    /// An entity id the analyst says is not a hub (repeatable).
+    #[arg(long = "not-hub", value_name = "ID")]
+    pub not_hubs: Vec<String>,
+    /// An entity id the analyst says is a hub (repeatable).
+    #[arg(long = "hub", value_name = "ID")]
+    pub hubs: Vec<String>,
+    /// Minimum number of distinct people linked to a value before it can be a hub.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub hub_min_persons: usize,
+    /// Print JSON (result, hubs and run record) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum Weighting {
+    Uniform,
+    Confidence,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum Quality {
+    Modularity,
+    Cpm,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Degree,
+    Betweenness,
+    Closeness,
+    Eigenvector,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum ExportFormat {
+    Graphml,
+    Gexf,
+    Ftm,
+    Neo4j,
+}
+
+/// `aidant graph ...`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum GraphCommand {
+    /// Connected components, largest first, with each entity's core number.
+    #[command(after_help = INPUT_HELP)]
+    Components {
+        #[command(flatten)]
+        input: GraphInput,
+        /// Also list the members of the k-core for this k.
+        #[arg(long, value_name = "K")]
+        k_core: Option<usize>,
+    },
+    /// Communities by the Leiden algorithm (reproducible from --seed).
+    #[command(after_help = INPUT_HELP)]
+    Communities {
+        #[command(flatten)]
+        input: GraphInput,
+        /// Quality function: modularity, or the constant Potts model (CPM).
+        #[arg(long, value_enum, default_value_t = Quality::Modularity)]
+        quality: Quality,
+        /// Resolution γ: higher gives smaller communities (for CPM, a density threshold).
+        #[arg(long, default_value_t = 1.0)]
+        resolution: f64,
+        /// Random seed; the same input, options and seed always give the same communities.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of Leiden iterations; by default, until the partition stops changing.
+        #[arg(long)]
+        iterations: Option<usize>,
+    },
+    /// Centrality of every entity: degree, betweenness, closeness or eigenvector.
+    #[command(after_help = INPUT_HELP)]
+    Centrality {
+        #[command(flatten)]
+        input: GraphInput,
+        /// Which centrality to compute (networkx definitions and normalisation).
+        #[arg(long, value_enum, default_value_t = Measure::Betweenness)]
+        measure: Measure,
+        /// Estimate betweenness from this many sampled sources (stating the error bound).
+        #[arg(long, value_name = "PIVOTS")]
+        sample: Option<usize>,
+        /// Random seed for --sample.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Show only the top N entities in the table (JSON always has all).
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
+    /// Shortest paths between two entities, or the network connecting several.
+    #[command(after_help = INPUT_HELP)]
+    Path {
+        #[command(flatten)]
+        input: GraphInput,
+        /// Entity ids: two for paths between them, or more for their connecting network.
+        #[arg(long = "entity", value_name = "ID", required = true, num_args = 1..)]
+        entities: Vec<String>,
+        /// How many shortest paths to list (Yen's algorithm) between two entities.
+        #[arg(long, default_value_t = 1)]
+        k: usize,
+        /// Prefer strong ties (distance = 1 / strength) over fewest hops.
+        #[arg(long)]
+        weighted: bool,
+    },
+    /// Export the network as GraphML, GEXF 1.3, FollowTheMoney JSON lines or Neo4j CSV.
+    #[command(after_help = INPUT_HELP)]
+    Export {
+        #[command(flatten)]
+        input: GraphInput,
+        /// graphml, gexf (1.3, with time validity), ftm (FollowTheMoney JSON lines) or neo4j (CSV).
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file; for neo4j, a prefix: PREFIX_nodes.csv and PREFIX_relationships.csv.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+        /// Add each entity's community (Leiden, seed 1), degree and betweenness centrality as
+        /// node attributes (GraphML and GEXF only), for colouring and sizing in Gephi or yEd.
+        #[arg(long)]
+        with_analysis: bool,
+    },
+}
+
+/// Runs one `aidant graph` command.
+pub fn run(command: GraphCommand) -> anyhow::Result<()> {
+    match command {
+        GraphCommand::Components { input, k_core } => run_components(&input, k_core),
+        GraphCommand::Communities {
+            input,
+            quality,
+            resolution,
+            seed,
+            iterations,
+        } => run_communities(&input, quality, resolution, seed, iterations),
+        GraphCommand::Centrality {
+            input,
+            measure,
+            sample,
+            seed,
+            top,
+        } => run_centrality(&input, measure, sample, seed, top),
+        GraphCommand::Path {
+            input,
+            entities,
+            k,
+            weighted,
+        } => run_path(&input, &entities, k, weighted),
+        GraphCommand::Export {
+            input,
+            format,
+            output,
+            with_analysis,
+        } => run_export(&input, format, &output, with_analysis),
+    }
+}
+
+/// The network, its hubs and the analysis graph built from them.
+struct Prepared {
+    network: NetworkGraph,
+    hubs: Vec<HubFinding>,
+    analysis: AnalysisOptions,
+    graph: AnalysisGraph,
+}
+
+fn parse_date_option(
+    name: &str,
+    value: Option<&String>,
+) -> anyhow::Result<Option<aidant_graph::SeenDate>> {
+    value
+        .map(|text| parse_seen_date(text).map_err(|message| anyhow!("--{name}: {message}")))
+        .transpose()
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
+    );
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn prepare(input: &GraphInput) -> anyhow::Result<Prepared> {
+    let open = |path: &Path| {
+        File::open(path)
+            .map(BufReader::new)
+            .with_context(|| format!("opening {}", path.display()))
+    };
+    let loading = spinner("reading the network");
+    let network = read_network(open(&input.nodes)?, open(&input.edges)?).with_context(|| {
+        format!(
+            "reading {} and {}",
+            input.nodes.display(),
+            input.edges.display()
+        )
+    })?;
+    loading.finish_and_clear();
+    let window = TimeWindow {
+        from: parse_date_option("from", input.from.as_ref())?,
+        to: parse_date_option("to", input.to.as_ref())?,
+    };
+    if let (Some(from), Some(to)) = (window.from, window.to)
+        && from > to
+    {
+        bail!(
+            "--from {} is after --to {}",
+            input.from.as_deref().unwrap_or_default(),
+            input.to.as_deref().unwrap_or_default()
+        );
+    }
+    let hub_options = HubDetectionOptions {
+        minimum_distinct_persons: input.hub_min_persons,
+        window,
+        never_hubs: input.not_hubs.clone(),
+        always_hubs: input.hubs.clone(),
+        ..Default::default()
+    };
+    let hubs = detect_hubs(&network, &hub_options);
+    let hub_treatment = match (input.exclude_hubs, input.damp_hubs) {
+        (true, _) => HubTreatment::Exclude,
+        (false, Some(factor)) if factor > 0.0 && factor <= 1.0 => {
+            HubTreatment::DownWeight { factor }
+        }
+        (false, Some(factor)) => bail!("--damp-hubs must be in (0, 1], not {factor}"),
+        (false, None) => HubTreatment::Keep,
+    };
+    let analysis = AnalysisOptions {
+        window,
+        weighting: match input.weighting {
+            Weighting::Uniform => EdgeWeighting::Uniform,
+            Weighting::Confidence => EdgeWeighting::Confidence,
+        },
+        hub_treatment,
+        hub_entity_ids: damped_hub_ids(&hubs),
+    };
+    let graph = AnalysisGraph::project(&network, &analysis);
+    Ok(Prepared {
+        network,
+        hubs,
+        analysis,
+        graph,
+    })
+}
+
+impl Prepared {
+    fn entity_id(&self, node: usize) -> &str {
+        &self.network.entities()[self.graph.entity_of(node)].id
+    }
+
+    fn entity_label(&self, node: usize) -> &str {
+        &self.network.entities()[self.graph.entity_of(node)].label
+    }
+
+    fn node_of(&self, id: &str) -> anyhow::Result<usize> {
+        let entity = self
+            .network
+            .entity_index(id)
+            .ok_or_else(|| anyhow!("no entity with id '{id}'"))?;
+        self.graph.node_of_entity(entity).ok_or_else(|| {
+            anyhow!("entity '{id}' is an excluded hub; use --not-hub {id} to keep it")
+        })
+    }
+
+    /// Prints the hub list and one line naming the input and library, so a printed table can be
+    /// tied to its input; `--json` gives the full run record.
+    fn print_hubs_and_provenance(&self) {
+        let window = |date: Option<aidant_graph::SeenDate>| {
+            date.map(aidant_graph::model::format_date)
+                .unwrap_or_else(|| "open".to_owned())
+        };
+        println!(
+            "\nRun: {} {}; input sha256 {}; {} entities, {} relations; window {} to {}; weighting {:?}",
+            aidant_graph::provenance::CRATE_NAME,
+            aidant_graph::provenance::CRATE_VERSION,
+            self.network.canonical_sha256(),
+            self.network.entities().len(),
+            self.network.relations().len(),
+            window(self.analysis.window.from),
+            window(self.analysis.window.to),
+            self.analysis.weighting
+        );
+        if self.hubs.is_empty() {
+            return;
+        }
+        let treatment = match self.analysis.hub_treatment {
+            HubTreatment::Keep => "kept (use --exclude-hubs or --damp-hubs to change)".to_owned(),
+            HubTreatment::Exclude => "excluded".to_owned(),
+            HubTreatment::DownWeight { factor } => format!("down-weighted by {factor}"),
+        };
+        println!("\nHubs ({treatment}):");
+        for hub in &self.hubs {
+            println!("  {} [{:?}]: {}", hub.entity_id, hub.decision, hub.reason);
+        }
+    }
+
+    /// Prints JSON with the result, the hubs and the run record.
+    fn print_json<T: Serialize, P: Serialize>(
+        &self,
+        algorithm: &str,
+        parameters: &P,
+        seed: Option<u64>,
+        result: T,
+    ) -> anyhow::Result<()> {
+        #[derive(Serialize)]
+        struct Output<'a, T> {
+            #[serde(flatten)]
+            explained: aidant_graph::provenance::Explained<T>,
+            hubs: &'a [HubFinding],
+        }
+        let explained = explain(
+            algorithm,
+            &self.network,
+            &self.analysis,
+            &self.graph,
+            parameters,
+            seed,
+            result,
+        );
+        let stdout = std::io::stdout();
+        let mut handle = stdout.lock();
+        serde_json::to_writer_pretty(
+            &mut handle,
+            &Output {
+                explained,
+                hubs: &self.hubs,
+            },
+        )?;
+        writeln!(handle)?;
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct EntityValue {
+    entity_id: String,
+    label: String,
+    value: f64,
+}
+
+fn run_components(input: &GraphInput, k_core: Option<usize>) -> anyhow::Result<()> {
+    let prepared = prepare(input)?;
+    let components = connected_components(&prepared.graph);
+    let cores = core_numbers(&prepared.graph);
+    #[derive(Serialize)]
+    struct ComponentsResult {
+        components: Vec<Vec<String>>,
+        core_numbers: Vec<(String, usize)>,
+        k_core: Option<Vec<String>>,
+    }
+    let ids = |nodes: &[usize]| {
+        nodes
+            .iter()
+            .map(|&node| prepared.entity_id(node).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let k_core_members: Option<Vec<usize>> =
+        k_core.map(|k| (0..cores.len()).filter(|&node| cores[node] >= k).collect());
+    let result = ComponentsResult {
+        components: components.iter().map(|component| ids(component)).collect(),
+        core_numbers: (0..cores.len())
+            .map(|node| (prepared.entity_id(node).to_owned(), cores[node]))
+            .collect(),
+        k_core: k_core_members.as_deref().map(ids),
+    };
+    if input.json {
+        return prepared.print_json(
+            "connected_components",
+            &serde_json::json!({ "k_core": k_core }),
+            None,
+            result,
+        );
+    }
+    println!(
+        "{} components among {} entities and {} links",
+        components.len(),
+        prepared.graph.node_count(),
+        prepared.graph.edge_count()
+    );
+    println!("{:>9}  {:>5}  members", "component", "size");
+    for (index, members) in result.components.iter().enumerate() {
+        println!(
+            "{:>9}  {:>5}  {}",
+            index + 1,
+            members.len(),
+            members.join(", ")
+        );
+    }
+    if let (Some(k), Some(members)) = (k_core, &result.k_core) {
+        println!(
+            "\n{k}-core ({} entities): {}",
+            members.len(),
+            members.join(", ")
+        );
+    }
+    prepared.print_hubs_and_provenance();
+    Ok(())
+}
+
+fn run_communities(
+    input: &GraphInput,
+    quality: Quality,
+    resolution: f64,
+    seed: u64,
+    iterations: Option<usize>,
+) -> anyhow::Result<()> {
+    let prepared = prepare(input)?;
+    let options = LeidenOptions {
+        quality: match quality {
+            Quality::Modularity => QualityFunction::Modularity,
+            Quality::Cpm => QualityFunction::ConstantPotts,
+        },
+        resolution,
+        seed,
+        max_iterations: iterations,
+        weighted: matches!(input.weighting, Weighting::Confidence)
+            || prepared.analysis.hub_treatment != HubTreatment::Keep,
+        ..Default::default()
+    };
+    let progress = spinner("finding communities (Leiden)");
+    let result = leiden(&prepared.graph, &options);
+    progress.finish_and_clear();
+    if input.json {
+        #[derive(Serialize)]
+        struct Communities {
+            communities: Vec<Vec<String>>,
+            quality: f64,
+            iterations: usize,
+            converged: bool,
+        }
+        let mut communities = vec![Vec::new(); result.community_count];
+        for (node, &community) in result.membership.iter().enumerate() {
+            communities[community].push(prepared.entity_id(node).to_owned());
+        }
+        let output = Communities {
+            communities,
+            quality: result.quality,
+            iterations: result.iterations,
+            converged: result.converged,
+        };
+        return prepared.print_json("leiden", &options, Some(seed), output);
+    }
+    println!(
+        "{} communities, {:?} quality {:.4} after {} iteration(s){} (seed {seed}, resolution {resolution})",
+        result.community_count,
+        options.quality,
+        result.quality,
+        result.iterations,
+        if result.converged { ", stable" } else { "" }
+    );
+    println!("{:>9}  {:>5}  members", "community", "size");
+    for community in 0..result.community_count {
+        let members: Vec<&str> = (0..prepared.graph.node_count())
+            .filter(|&node| result.membership[node] == community)
+            .map(|node| prepared.entity_id(node))
+            .collect();
+        println!(
+            "{:>9}  {:>5}  {}",
+            community + 1,
+            members.len(),
+            members.join(", ")
+        );
+    }
+    prepared.print_hubs_and_provenance();
+    Ok(())
+}
+
+fn run_centrality(
+    input: &GraphInput,
+    measure: Measure,
+    sample: Option<usize>,
+    seed: u64,
+    top: usize,
+) -> anyhow::Result<()> {
+    let prepared = prepare(input)?;
+    let graph = &prepared.graph;
+    let weighted = matches!(input.weighting, Weighting::Confidence)
+        || prepared.analysis.hub_treatment != HubTreatment::Keep;
+    let mut error_bound = None;
+    let values = match measure {
+        Measure::Degree => degree_centrality(graph),
+        Measure::Closeness => {
+            let progress = spinner("computing closeness");
+            let values = closeness_centrality(graph, weighted);
+            progress.finish_and_clear();
+            values
+        }
+        Measure::Eigenvector => {
+            eigenvector_centrality(graph, weighted, 1000, 1e-9).context("eigenvector centrality")?
+        }
+        Measure::Betweenness => match sample {
+            Some(pivots) => {
+                let progress = spinner("estimating betweenness");
+                let sampled =
+                    approximate_betweenness_centrality(graph, weighted, pivots, seed, 0.05);
+                progress.finish_and_clear();
+                error_bound = Some(sampled.error_bound);
+                sampled.values
+            }
+            None => {
+                let bar = ProgressBar::new(0);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "betweenness {bar:30} {pos}/{len} chunks ({elapsed}, eta {eta})",
+                    )
+                    .expect("a valid template"),
+                );
+                let values = betweenness_centrality_with_progress(
+                    graph,
+                    PathCentralityOptions {
+                        weighted,
+                        normalized: true,
+                    },
+                    &|done, total| {
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
+                    },
+                );
+                bar.finish_and_clear();
+                values
+            }
+        },
+    };
+    let mut ranked: Vec<EntityValue> = values
+        .iter()
+        .enumerate()
+        .map(|(node, &value)| EntityValue {
+            entity_id: prepared.entity_id(node).to_owned(),
+            label: prepared.entity_label(node).to_owned(),
+            value,
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then_with(|| a.entity_id.cmp(&b.entity_id))
+    });
+    let parameters = serde_json::json!({ "measure": format!("{measure:?}").to_lowercase(), "weighted": weighted, "normalized": true, "sample_pivots": sample, "failure_probability": sample.map(|_| 0.05), "eigenvector_max_iterations": EIGENVECTOR_MAX_ITERATIONS, "eigenvector_tolerance": EIGENVECTOR_TOLERANCE });
+    if input.json {
+        #[derive(Serialize)]
+        struct Centrality {
+            values: Vec<EntityValue>,
+            error_bound: Option<f64>,
+        }
+        let seed = sample.map(|_| seed);
+        return prepared.print_json(
+            "centrality",
+            &parameters,
+            seed,
+            Centrality {
+                values: ranked,
+                error_bound,
+            },
+        );
+    }
+    if let Some(bound) = error_bound {
+        println!(
+            "sampled betweenness: every value within ±{bound:.4} of the exact value with probability ≥ 95%"
+        );
+    }
+    println!(
+        "{:>4}  {:<20}  {:<30}  {:>12}",
+        "rank",
+        "entity",
+        "label",
+        format!("{measure:?}").to_lowercase()
+    );
+    for (rank, entry) in ranked.iter().take(top).enumerate() {
+        println!(
+            "{:>4}  {:<20}  {:<30}  {:>12.6}",
+            rank + 1,
+            entry.entity_id,
+            entry.label,
+            entry.value
+        );
+    }
+    prepared.print_hubs_and_provenance();
+    Ok(())
+}
+
+fn run_path(
+    input: &GraphInput,
+    entities: &[String],
+    k: usize,
+    weighted: bool,
+) -> anyhow::Result<()> {
+    let prepared = prepare(input)?;
+    let nodes: Vec<usize> = entities
+        .iter()
+        .map(|id| prepared.node_of(id))
+        .collect::<anyhow::Result<_>>()?;
+    let describe = |nodes: &[usize]| {
+        nodes
+            .iter()
+            .map(|&node| prepared.entity_id(node))
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    };
+    let parameters = serde_json::json!({ "entities": entities, "k": k, "weighted": weighted });
+    if nodes.len() < 2 {
+        bail!("--entity needs at least two entity ids");
+    }
+    if nodes.len() == 2 {
+        let paths = k_shortest_paths(&prepared.graph, nodes[0], nodes[1], k.max(1), weighted);
+        if input.json {
+            #[derive(Serialize)]
+            struct Evidence {
+                source: String,
+                relation: String,
+                target: String,
+                first_seen: Option<String>,
+                last_seen: Option<String>,
+                source_reference: String,
+                confidence: f64,
+            }
+            #[derive(Serialize)]
+            struct PathOutput {
+                entities: Vec<String>,
+                length: f64,
+                evidence: Vec<Evidence>,
+            }
+            let entities = prepared.network.entities();
+            let output: Vec<PathOutput> = paths
+                .iter()
+                .map(|path| PathOutput {
+                    entities: path
+                        .nodes
+                        .iter()
+                        .map(|&node| prepared.entity_id(node).to_owned())
+                        .collect(),
+                    length: path.length,
+                    evidence: path
+                        .nodes
+                        .windows(2)
+                        .flat_map(|pair| {
+                            prepared.network.relations_between(
+                                prepared.graph.entity_of(pair[0]),
+                                prepared.graph.entity_of(pair[1]),
+                                &prepared.analysis.window,
+                            )
+                        })
+                        .map(|relation| Evidence {
+                            source: entities[relation.source].id.clone(),
+                            relation: relation.kind.to_string(),
+                            target: entities[relation.target].id.clone(),
+                            first_seen: relation.first_seen.map(aidant_graph::model::format_date),
+                            last_seen: relation.last_seen.map(aidant_graph::model::format_date),
+                            source_reference: relation.source_reference.clone(),
+                            confidence: relation.confidence,
+                        })
+                        .collect(),
+                })
+                .collect();
+            return prepared.print_json("k_shortest_paths", &parameters, None, output);
+        }
+        if paths.is_empty() {
+            println!("no path between {} and {}", entities[0], entities[1]);
+        }
+        for (index, path) in paths.iter().enumerate() {
+            println!(
+                "{:>3}. length {:<8} {}",
+                index + 1,
+                format!("{:.3}", path.length),
+                describe(&path.nodes)
+            );
+            // Cite the evidence for every hop, as a disclosure needs it.
+            for pair in path.nodes.windows(2) {
+                let (first, second) = (
+                    prepared.graph.entity_of(pair[0]),
+                    prepared.graph.entity_of(pair[1]),
+                );
+                for relation in
+                    prepared
+                        .network
+                        .relations_between(first, second, &prepared.analysis.window)
+                {
+                    let entities = prepared.network.entities();
+                    println!(
+                        "       {} {} {} (seen {} to {}, source {}, confidence {})",
+                        entities[relation.source].id,
+                        relation.kind,
+                        entities[relation.target].id,
+                        relation
+                            .first_seen
+                            .map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
+                        relation
+                            .last_seen
+                            .map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
+                        relation.source_reference,
+                        relation.confidence
+                    );
+                }
+            }
+        }
+    } else {
+        let network = connecting_network(&prepared.graph, &nodes, weighted);
+        if input.json {
+            #[derive(Serialize)]
+            struct ConnectingOutput {
+                entities: Vec<String>,
+                links: Vec<(String, String)>,
+                unconnected_groups: Vec<Vec<String>>,
+                total_length: f64,
+            }
+            let ids = |nodes: &[usize]| {
+                nodes
+                    .iter()
+                    .map(|&node| prepared.entity_id(node).to_owned())
+                    .collect::<Vec<_>>()
+            };
+            let output = ConnectingOutput {
+                entities: ids(&network.nodes),
+                links: network
+                    .edges
+                    .iter()
+                    .map(|&(u, v)| {
+                        (
+                            prepared.entity_id(u).to_owned(),
+                            prepared.entity_id(v).to_owned(),
+                        )
+                    })
+                    .collect(),
+                unconnected_groups: network
+                    .terminal_groups
+                    .iter()
+                    .map(|group| ids(group))
+                    .collect(),
+                total_length: network.total_length,
+            };
+            return prepared.print_json("connecting_network", &parameters, None, output);
+        }
+        println!(
+            "connecting network: {} entities, {} links, total length {:.3}",
+            network.nodes.len(),
+            network.edges.len(),
+            network.total_length
+        );
+        for (u, v) in &network.edges {
+            println!("  {} -- {}", prepared.entity_id(*u), prepared.entity_id(*v));
+        }
+        if network.terminal_groups.len() > 1 {
+            println!(
+                "not all entities are connected; groups: {}",
+                network
+                    .terminal_groups
+                    .iter()
+                    .map(|group| describe(group))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+        }
+    }
+    prepared.print_hubs_and_provenance();
+    Ok(())
+}
+
+/// Community, degree and betweenness per entity, as export node attributes.
+fn analysis_attributes(prepared: &Prepared) -> Vec<NodeAttribute> {
+    let graph = &prepared.graph;
+    let weighted = prepared.analysis.weighting == EdgeWeighting::Confidence
+        || prepared.analysis.hub_treatment != HubTreatment::Keep;
+    let progress = spinner("computing communities and centralities for the export");
+    let communities = leiden(
+        graph,
+        &LeidenOptions {
+            weighted,
+            ..Default::default()
+        },
+    );
+    let degree = degree_centrality(graph);
+    let betweenness = betweenness_centrality_with_progress(
+        graph,
+        PathCentralityOptions {
+            weighted,
+            normalized: true,
+        },
+        &|_, _| {},
+    );
+    progress.finish_and_clear();
+    let per_entity = |name: &str, values: Vec<f64>| {
+        let mut by_entity = vec![None; prepared.network.entities().len()];
+        for (node, value) in values.into_iter().enumerate() {
+            by_entity[graph.entity_of(node)] = Some(value);
+        }
+        NodeAttribute {
+            name: name.to_owned(),
+            values: by_entity,
+        }
+    };
+    vec![
+        per_entity(
+            "community",
+            communities
+                .membership
+                .iter()
+                .map(|&community| community as f64)
+                .collect(),
+        ),
+        per_entity("degree_centrality", degree),
+        per_entity("betweenness_centrality", betweenness),
+    ]
+}
+
+fn run_export(
+    input: &GraphInput,
+    format: ExportFormat,
+    output: &Path,
+    with_analysis: bool,
+) -> anyhow::Result<()> {
+    let prepared = prepare(input)?;
+    if with_analysis && matches!(format, ExportFormat::Ftm | ExportFormat::Neo4j) {
+        bail!("--with-analysis applies to graphml and gexf exports only");
+    }
+    let options = ExportOptions {
+        window: prepared.analysis.window,
+        node_attributes: if with_analysis {
+            analysis_attributes(&prepared)
+        } else {
+            Vec::new()
+        },
+    };
+    let create = |path: &Path| {
+        File::create(path)
+            .map(BufWriter::new)
+            .with_context(|| format!("creating {}", path.display()))
+    };
+    let network = &prepared.network;
+    let mut written = vec![output.display().to_string()];
+    match format {
+        ExportFormat::Graphml => write_graphml(network, &options, create(output)?)?,
+        ExportFormat::Gexf => write_gexf(network, &options, create(output)?)?,
+        ExportFormat::Ftm => {
+            let summary = write_ftm_json_lines(network, &options, create(output)?)?;
+            for skipped in &summary.skipped {
+                eprintln!("not exported to FollowTheMoney: {skipped}");
+            }
+        }
+        ExportFormat::Neo4j => {
+            let prefix = output.display().to_string();
+            let nodes_path = PathBuf::from(format!("{prefix}_nodes.csv"));
+            let relationships_path = PathBuf::from(format!("{prefix}_relationships.csv"));
+            write_neo4j_csv(
+                network,
+                &options,
+                create(&nodes_path)?,
+                create(&relationships_path)?,
+            )?;
+            written = vec![
+                nodes_path.display().to_string(),
+                relationships_path.display().to_string(),
+            ];
+        }
+    }
+    println!("wrote {}", written.join(" and "));
+    Ok(())
+}

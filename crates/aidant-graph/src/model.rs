@@ -1,0 +1,568 @@
+//! The network model: typed entities and typed, dated, sourced relations between them.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// A calendar date on which a relation was first or last seen.
+pub type SeenDate = time::Date;
+
+/// Declares a string-backed enum with one canonical snake_case spelling per variant, so the CSV
+/// input, every export and the JSON run records name each kind the same way.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The canonical snake_case name used in files and exports.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the canonical name; surrounding spaces, case and hyphens are tolerated
+            /// because analysts type these by hand in spreadsheets.
+            pub fn parse(text: &str) -> Option<Self> {
+                let normalised = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+                match normalised.as_str() { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// What an entity in the network is.
+    EntityKind {
+        Person => "person",
+        Phone => "phone",
+        Vehicle => "vehicle",
+        Address => "address",
+        Business => "business",
+        BankAccount => "bank_account",
+        OnlineAccount => "online_account",
+        Report => "report",
+        Operation => "operation",
+    }
+}
+
+named_enum! {
+    /// What a relation between two entities asserts. Relations are stored with a direction
+    /// (person *uses* phone) but every analysis treats the network as undirected.
+    RelationKind {
+        UsesPhone => "uses_phone",
+        DrivesVehicle => "drives_vehicle",
+        RegisteredKeeperOf => "registered_keeper_of",
+        LivesAt => "lives_at",
+        WorksAt => "works_at",
+        Owns => "owns",
+        Associate => "associate",
+        Family => "family",
+        Called => "called",
+        Transported => "transported",
+        Controls => "controls",
+        VictimOf => "victim_of",
+        MentionedInReport => "mentioned_in_report",
+    }
+}
+
+named_enum! {
+    /// A person's role in the trafficking process, after `per_RoleInProcess` in the Human
+    /// Trafficking Case Data Standard.
+    RoleInProcess {
+        RecruiterOrIntermediary => "recruiter_or_intermediary",
+        Transporter => "transporter",
+        Harbourer => "harbourer",
+        Controller => "controller",
+        Exploiter => "exploiter",
+        Smuggler => "smuggler",
+        Abuser => "abuser",
+        Buyer => "buyer",
+        Financier => "financier",
+        DocumentForger => "document_forger",
+        Victim => "victim",
+        Other => "other",
+        Unknown => "unknown",
+    }
+}
+
+/// One entity: a person, phone, vehicle, address and so on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// The caller's identifier, unique within one network.
+    pub id: String,
+    pub kind: EntityKind,
+    /// What an analyst reads: a name, a number, a registration mark, an address line.
+    pub label: String,
+    /// Only people carry a role; the model rejects a role on any other kind.
+    pub role: Option<RoleInProcess>,
+}
+
+/// One relation between two entities, stored by their positions in [`NetworkGraph::entities`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Relation {
+    pub source: usize,
+    pub target: usize,
+    pub kind: RelationKind,
+    #[serde(with = "optional_iso_date")]
+    pub first_seen: Option<SeenDate>,
+    #[serde(with = "optional_iso_date")]
+    pub last_seen: Option<SeenDate>,
+    /// Where the relation was learnt: a report reference, an intelligence log number.
+    pub source_reference: String,
+    /// How sure the source is, from 0 (guess) to 1 (certain).
+    pub confidence: f64,
+}
+
+/// Why an entity or relation could not be added to a network.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ModelError {
+    #[error("entity id '{0}' is used more than once")]
+    DuplicateEntityId(String),
+    #[error("entity id must not be empty")]
+    EmptyEntityId,
+    #[error("a role in process is only allowed on a person, not on a {0}")]
+    RoleOnNonPerson(EntityKind),
+    #[error("relation refers to unknown entity '{0}'")]
+    UnknownEntity(String),
+    #[error("confidence {0} is outside 0..=1")]
+    ConfidenceOutOfRange(f64),
+    #[error("first seen {first_seen} is after last seen {last_seen}")]
+    FirstSeenAfterLastSeen {
+        first_seen: SeenDate,
+        last_seen: SeenDate,
+    },
+}
+
+/// A network of entities and relations, with an id index so relations can name entities by id.
+#[derive(Clone, Debug, Default)]
+pub struct NetworkGraph {
+    entities: Vec<Entity>,
+    relations: Vec<Relation>,
+    index_by_id: HashMap<String, usize>,
+}
+
+impl NetworkGraph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn entities(&self) -> &[Entity] {
+        &self.entities
+    }
+
+    pub fn relations(&self) -> &[Relation] {
+        &self.relations
+    }
+
+    /// The position of the entity with this id, if any.
+    pub fn entity_index(&self, id: &str) -> Option<usize> {
+        self.index_by_id.get(id).copied()
+    }
+
+    /// The relations joining two entities (in either direction) that the window admits, so a
+    /// path or a link shown to an analyst can cite the evidence behind each hop.
+    pub fn relations_between(
+        &self,
+        first_entity: usize,
+        second_entity: usize,
+        window: &crate::analysis::TimeWindow,
+    ) -> Vec<&Relation> {
+        self.relations
+            .iter()
+            .filter(|relation| {
+                let joins = (relation.source == first_entity && relation.target == second_entity)
+                    || (relation.source == second_entity && relation.target == first_entity);
+                joins && window.admits(relation)
+            })
+            .collect()
+    }
+
+    /// Adds an entity and returns its position.
+    pub fn add_entity(&mut self, entity: Entity) -> Result<usize, ModelError> {
+        if entity.id.trim().is_empty() {
+            return Err(ModelError::EmptyEntityId);
+        }
+        if entity.role.is_some() && entity.kind != EntityKind::Person {
+            return Err(ModelError::RoleOnNonPerson(entity.kind));
+        }
+        if self.index_by_id.contains_key(&entity.id) {
+            return Err(ModelError::DuplicateEntityId(entity.id));
+        }
+        let position = self.entities.len();
+        self.index_by_id.insert(entity.id.clone(), position);
+        self.entities.push(entity);
+        Ok(position)
+    }
+
+    /// Adds a relation between two entities named by id.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of a relation reads better at call sites than a builder"
+    )]
+    pub fn add_relation_by_id(
+        &mut self,
+        source_id: &str,
+        target_id: &str,
+        kind: RelationKind,
+        first_seen: Option<SeenDate>,
+        last_seen: Option<SeenDate>,
+        source_reference: &str,
+        confidence: f64,
+    ) -> Result<usize, ModelError> {
+        let source = self
+            .entity_index(source_id)
+            .ok_or_else(|| ModelError::UnknownEntity(source_id.to_owned()))?;
+        let target = self
+            .entity_index(target_id)
+            .ok_or_else(|| ModelError::UnknownEntity(target_id.to_owned()))?;
+        self.add_relation(Relation {
+            source,
+            target,
+            kind,
+            first_seen,
+            last_seen,
+            source_reference: source_reference.to_owned(),
+            confidence,
+        })
+    }
+
+    /// Adds a relation whose endpoints are entity positions.
+    pub fn add_relation(&mut self, relation: Relation) -> Result<usize, ModelError> {
+        for endpoint in [relation.source, relation.target] {
+            if endpoint >= self.entities.len() {
+                return Err(ModelError::UnknownEntity(format!("#{endpoint}")));
+            }
+        }
+        if !(0.0..=1.0).contains(&relation.confidence) {
+            return Err(ModelError::ConfidenceOutOfRange(relation.confidence));
+        }
+        if let (Some(first_seen), Some(last_seen)) = (relation.first_seen, relation.last_seen)
+            && first_seen > last_seen
+        {
+            return Err(ModelError::FirstSeenAfterLastSeen {
+                first_seen,
+                last_seen,
+            });
+        }
+        self.relations.push(relation);
+        Ok(self.relations.len() - 1)
+    }
+
+    /// SHA-256 of a canonical text form of the whole network: entities sorted by id, relations
+    /// sorted by their rendered line. Two networks with the same content in a different order
+    /// hash the same, so a run record names its input independently of file order.
+    pub fn canonical_sha256(&self) -> String {
+        let mut entity_lines: Vec<String> = self
+            .entities
+            .iter()
+            .map(|entity| {
+                format!(
+                    "E\t{}\t{}\t{}\t{}\n",
+                    escape_canonical(&entity.id),
+                    entity.kind,
+                    escape_canonical(&entity.label),
+                    entity.role.map(RoleInProcess::as_str).unwrap_or("")
+                )
+            })
+            .collect();
+        entity_lines.sort();
+        let mut relation_lines: Vec<String> = self
+            .relations
+            .iter()
+            .map(|relation| {
+                format!(
+                    "R\t{}\t{}\t{}\t{}\t{}\t{}\t{:?}\n",
+                    escape_canonical(&self.entities[relation.source].id),
+                    escape_canonical(&self.entities[relation.target].id),
+                    relation.kind,
+                    format_optional_date(relation.first_seen),
+                    format_optional_date(relation.last_seen),
+                    escape_canonical(&relation.source_reference),
+                    relation.confidence
+                )
+            })
+            .collect();
+        relation_lines.sort();
+        let mut hasher = Sha256::new();
+        for line in entity_lines.iter().chain(relation_lines.iter()) {
+            hasher.update(line.as_bytes());
+        }
+        hex_lower(&hasher.finalize())
+    }
+}
+
+fn escape_canonical(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+}
+
+/// Lower-case hexadecimal of a byte string.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Formats a date as ISO 8601 `YYYY-MM-DD`.
+pub fn format_date(date: SeenDate) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Formats an optional date as ISO 8601, or the empty string when unknown.
+pub fn format_optional_date(date: Option<SeenDate>) -> String {
+    date.map(format_date).unwrap_or_default()
+}
+
+/// Parses an ISO 8601 calendar date `YYYY-MM-DD`; anything else (including impossible dates such
+/// as 2024-02-30) is rejected with a message saying what was expected.
+pub fn parse_seen_date(text: &str) -> Result<SeenDate, String> {
+    let trimmed = text.trim();
+    let expected = || format!("'{trimmed}' is not a date in the form YYYY-MM-DD");
+    let bytes = trimmed.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return Err(expected());
+    }
+    let digits_only = |range: std::ops::Range<usize>| {
+        bytes[range.clone()]
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| {
+                trimmed[range]
+                    .parse::<u32>()
+                    .expect("ASCII digits of at most four characters always parse as u32")
+            })
+    };
+    let (Some(year), Some(month), Some(day)) =
+        (digits_only(0..4), digits_only(5..7), digits_only(8..10))
+    else {
+        return Err(expected());
+    };
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|month| time::Month::try_from(month).ok())
+        .ok_or_else(expected)?;
+    let year = i32::try_from(year).map_err(|_| expected())?;
+    let day = u8::try_from(day).map_err(|_| expected())?;
+    time::Date::from_calendar_date(year, month, day)
+        .map_err(|_| format!("'{trimmed}' is not a real calendar date"))
+}
+
+/// Serde support for optional dates as ISO 8601 strings (or null), the form every export and run
+/// record uses.
+pub mod optional_iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{SeenDate, format_date, parse_seen_date};
+
+    pub fn serialize<S: Serializer>(
+        date: &Option<SeenDate>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => serializer.serialize_str(&format_date(*date)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<SeenDate>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|text| parse_seen_date(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str) -> Entity {
+        Entity {
+            id: id.to_owned(),
+            kind: EntityKind::Person,
+            label: id.to_owned(),
+            role: None,
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in EntityKind::ALL {
+            assert_eq!(EntityKind::parse(kind.as_str()), Some(*kind));
+        }
+        for kind in RelationKind::ALL {
+            assert_eq!(RelationKind::parse(kind.as_str()), Some(*kind));
+        }
+        for role in RoleInProcess::ALL {
+            assert_eq!(RoleInProcess::parse(role.as_str()), Some(*role));
+        }
+        assert_eq!(
+            EntityKind::parse(" Bank-Account "),
+            Some(EntityKind::BankAccount)
+        );
+        assert_eq!(EntityKind::parse("spaceship"), None);
+    }
+
+    #[test]
+    fn duplicate_ids_and_roles_on_non_persons_are_rejected() {
+        let mut network = NetworkGraph::new();
+        network.add_entity(person("a")).unwrap();
+        assert_eq!(
+            network.add_entity(person("a")),
+            Err(ModelError::DuplicateEntityId("a".into()))
+        );
+        let phone_with_role = Entity {
+            id: "p".into(),
+            kind: EntityKind::Phone,
+            label: "07700900000".into(),
+            role: Some(RoleInProcess::Controller),
+        };
+        assert_eq!(
+            network.add_entity(phone_with_role),
+            Err(ModelError::RoleOnNonPerson(EntityKind::Phone))
+        );
+    }
+
+    #[test]
+    fn relations_validate_endpoints_confidence_and_date_order() {
+        let mut network = NetworkGraph::new();
+        network.add_entity(person("a")).unwrap();
+        network.add_entity(person("b")).unwrap();
+        let early = parse_seen_date("2024-01-01").unwrap();
+        let late = parse_seen_date("2024-06-01").unwrap();
+        assert!(matches!(
+            network.add_relation_by_id("a", "z", RelationKind::Associate, None, None, "r1", 1.0),
+            Err(ModelError::UnknownEntity(id)) if id == "z"
+        ));
+        assert!(matches!(
+            network.add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 1.5),
+            Err(ModelError::ConfidenceOutOfRange(_))
+        ));
+        assert!(matches!(
+            network.add_relation_by_id(
+                "a",
+                "b",
+                RelationKind::Family,
+                Some(late),
+                Some(early),
+                "r1",
+                1.0
+            ),
+            Err(ModelError::FirstSeenAfterLastSeen { .. })
+        ));
+        assert_eq!(
+            network.add_relation_by_id(
+                "a",
+                "b",
+                RelationKind::Family,
+                Some(early),
+                Some(late),
+                "r1",
+                1.0
+            ),
+            Ok(0)
+        );
+    }
+
+    #[test]
+    fn relations_between_cite_both_directions_within_the_window() {
+        let mut network = NetworkGraph::new();
+        network.add_entity(person("a")).unwrap();
+        network.add_entity(person("b")).unwrap();
+        let early = parse_seen_date("2024-01-01").unwrap();
+        let late = parse_seen_date("2024-06-01").unwrap();
+        network
+            .add_relation_by_id(
+                "a",
+                "b",
+                RelationKind::Family,
+                Some(early),
+                Some(early),
+                "r1",
+                1.0,
+            )
+            .unwrap();
+        network
+            .add_relation_by_id(
+                "b",
+                "a",
+                RelationKind::Called,
+                Some(late),
+                Some(late),
+                "r2",
+                1.0,
+            )
+            .unwrap();
+        let all_time = crate::analysis::TimeWindow::ALL_TIME;
+        assert_eq!(network.relations_between(0, 1, &all_time).len(), 2);
+        let early_only = crate::analysis::TimeWindow {
+            from: None,
+            to: Some(early),
+        };
+        let cited = network.relations_between(1, 0, &early_only);
+        assert_eq!(cited.len(), 1);
+        assert_eq!(cited[0].source_reference, "r1");
+    }
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(
+            format_date(parse_seen_date("2024-02-29").unwrap()),
+            "2024-02-29"
+        );
+        assert!(parse_seen_date("2023-02-29").is_err());
+        assert!(parse_seen_date("2024-13-01").is_err());
+        assert!(parse_seen_date("24-01-01").is_err());
+        assert!(parse_seen_date("2024/01/01").is_err());
+        assert!(parse_seen_date("２０２４-01-01").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn date_parsing_never_panics_and_round_trips(text in ".{0,14}") {
+            if let Ok(date) = parse_seen_date(&text) {
+                proptest::prop_assert_eq!(format_date(date), text.trim());
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_hash_ignores_order_but_not_content() {
+        let mut first = NetworkGraph::new();
+        first.add_entity(person("a")).unwrap();
+        first.add_entity(person("b")).unwrap();
+        first
+            .add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 0.5)
+            .unwrap();
+        let mut second = NetworkGraph::new();
+        second.add_entity(person("b")).unwrap();
+        second.add_entity(person("a")).unwrap();
+        second
+            .add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 0.5)
+            .unwrap();
+        assert_eq!(first.canonical_sha256(), second.canonical_sha256());
+        second
+            .add_relation_by_id("b", "a", RelationKind::Associate, None, None, "r1", 0.5)
+            .unwrap();
+        assert_ne!(first.canonical_sha256(), second.canonical_sha256());
+    }
+}
