@@ -13,16 +13,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 8] = [
-    "database_url",
-    "listen",
-    "data_dir",
-    "key_file",
-    "master_key",
-    "catalogue_file",
-    "body_limit_bytes",
-    "request_timeout_seconds",
-];
+const ENVIRONMENT_KEYS: [&str; 8] =
+    ["database_url", "listen", "data_dir", "key_file", "master_key", "catalogue_file", "body_limit_bytes", "request_timeout_seconds"];
 
 /// A value that must never be printed.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +55,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Longest a request may take.
     pub request_timeout_seconds: u64,
+    /// The neutral site that quick exit replaces the page with.
+    pub exit_url: String,
 }
 
 impl Default for Config {
@@ -76,6 +70,7 @@ impl Default for Config {
             catalogue_file: None,
             body_limit_bytes: 64 * 1024,
             request_timeout_seconds: 30,
+            exit_url: aidant_web::DEFAULT_EXIT_URL.to_owned(),
         }
     }
 }
@@ -94,16 +89,11 @@ impl Config {
         match explicit_file {
             Some(path) => {
                 if !path.is_file() {
-                    return Err(ConfigError(format!(
-                        "configuration file {} does not exist",
-                        path.display()
-                    )));
+                    return Err(ConfigError(format!("configuration file {} does not exist", path.display())));
                 }
                 figment = figment.merge(Toml::file_exact(path));
             }
-            None if Path::new("aidant.toml").is_file() => {
-                figment = figment.merge(Toml::file_exact("aidant.toml"))
-            }
+            None if Path::new("aidant.toml").is_file() => figment = figment.merge(Toml::file_exact("aidant.toml")),
             None => {}
         }
         figment = figment.merge(Env::prefixed("AIDANT_").only(&ENVIRONMENT_KEYS));
@@ -114,28 +104,21 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.database_url {
-            aidant_store::Backend::from_url(url.expose()).map_err(|_| {
-                ConfigError(
-                    "setting database_url: must start with sqlite: or postgres://".to_owned(),
-                )
-            })?;
+            aidant_store::Backend::from_url(url.expose())
+                .map_err(|_| ConfigError("setting database_url: must start with sqlite: or postgres://".to_owned()))?;
         }
         if let Some(key) = &self.master_key {
-            aidant_store::MasterKey::from_hex(key.expose()).map_err(|_| {
-                ConfigError(
-                    "setting master_key: must be 64 hexadecimal characters (32 bytes)".to_owned(),
-                )
-            })?;
+            aidant_store::MasterKey::from_hex(key.expose())
+                .map_err(|_| ConfigError("setting master_key: must be 64 hexadecimal characters (32 bytes)".to_owned()))?;
         }
         if self.body_limit_bytes < 1024 {
-            return Err(ConfigError(
-                "setting body_limit_bytes: must be at least 1024".to_owned(),
-            ));
+            return Err(ConfigError("setting body_limit_bytes: must be at least 1024".to_owned()));
+        }
+        if !(self.exit_url.starts_with("https://") || self.exit_url.starts_with("http://")) || self.exit_url.contains(char::is_whitespace) {
+            return Err(ConfigError("setting exit_url: must be a web address starting with https://".to_owned()));
         }
         if self.request_timeout_seconds == 0 {
-            return Err(ConfigError(
-                "setting request_timeout_seconds: must be at least 1".to_owned(),
-            ));
+            return Err(ConfigError("setting request_timeout_seconds: must be at least 1".to_owned()));
         }
         Ok(())
     }
@@ -149,9 +132,7 @@ impl Config {
     }
 
     pub fn effective_key_file(&self) -> PathBuf {
-        self.key_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -161,29 +142,21 @@ impl Config {
     /// The configuration as TOML with secrets replaced, for `aidant config`.
     pub fn to_display_toml(&self) -> String {
         let mut lines = vec![
-            format!(
-                "database_url = {:?}",
-                aidant_store::redact_url(&self.effective_database_url())
-            ),
+            format!("database_url = {:?}", aidant_store::redact_url(&self.effective_database_url())),
             format!("listen = \"{}\"", self.listen),
             format!("data_dir = {:?}", self.data_dir.display().to_string()),
         ];
         match &self.master_key {
             Some(_) => lines.push("master_key = \"[redacted]\"".to_owned()),
-            None => lines.push(format!(
-                "key_file = {:?}",
-                self.effective_key_file().display().to_string()
-            )),
+            None => lines.push(format!("key_file = {:?}", self.effective_key_file().display().to_string())),
         }
         match &self.catalogue_file {
             Some(path) => lines.push(format!("catalogue_file = {:?}", path.display().to_string())),
             None => lines.push("# catalogue_file: the built-in data/indicators.toml".to_owned()),
         }
         lines.push(format!("body_limit_bytes = {}", self.body_limit_bytes));
-        lines.push(format!(
-            "request_timeout_seconds = {}",
-            self.request_timeout_seconds
-        ));
+        lines.push(format!("request_timeout_seconds = {}", self.request_timeout_seconds));
+        lines.push(format!("exit_url = {:?}", self.exit_url));
         lines.join("\n")
     }
 }
@@ -195,23 +168,12 @@ fn describe_figment_error(error: figment::Error) -> ConfigError {
         return ConfigError("the configuration could not be read".to_owned());
     };
     let setting = first.path.last().cloned();
-    let source = first
-        .metadata
-        .as_ref()
-        .map(|metadata| match &metadata.source {
-            Some(source) => source.to_string(),
-            None => metadata.name.to_string(),
-        });
+    let source = first.metadata.as_ref().map(|metadata| match &metadata.source {
+        Some(source) => source.to_string(),
+        None => metadata.name.to_string(),
+    });
     // TOML parse errors draw a multi-line picture of the line; keep the words.
-    let kind = first
-        .kind
-        .to_string()
-        .lines()
-        .filter(|line| !line.contains('|'))
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(": ");
+    let kind = first.kind.to_string().lines().filter(|line| !line.contains('|')).map(str::trim).filter(|line| !line.is_empty()).collect::<Vec<_>>().join(": ");
     let line = match (setting, source) {
         (Some(setting), Some(source)) => format!("setting {setting} (from {source}): {kind}"),
         (Some(setting), None) => format!("setting {setting}: {kind}"),
@@ -233,29 +195,17 @@ mod tests {
             ..Config::default()
         };
         let debug = format!("{config:?}");
-        assert!(
-            !debug.contains("hunter2") && !debug.contains(&"ab".repeat(32)),
-            "{debug}"
-        );
+        assert!(!debug.contains("hunter2") && !debug.contains(&"ab".repeat(32)), "{debug}");
         let shown = config.to_display_toml();
-        assert!(
-            !shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)), "{shown}");
         assert!(shown.contains("postgres://aidant:[redacted]@db:5432/aidant"));
     }
 
     #[test]
     fn defaults_put_everything_under_the_data_directory() {
         let config = Config::default();
-        assert_eq!(
-            config.effective_database_url(),
-            "sqlite://aidant-data/aidant.db"
-        );
-        assert_eq!(
-            config.effective_key_file(),
-            PathBuf::from("aidant-data/master.key")
-        );
+        assert_eq!(config.effective_database_url(), "sqlite://aidant-data/aidant.db");
+        assert_eq!(config.effective_key_file(), PathBuf::from("aidant-data/master.key"));
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     }
 }

@@ -43,122 +43,53 @@ pub struct DemoArgs {
 
 pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
     reset_demo_dir(&arguments.data_dir)?;
-    let config = Config {
-        data_dir: arguments.data_dir.clone(),
-        listen: arguments.listen,
-        ..Config::default()
-    };
+    let config = Config { data_dir: arguments.data_dir.clone(), listen: arguments.listen, ..Config::default() };
     let catalogue = load_catalogue(&config)?;
     let store = open_store(&config, StoreUse::Serve).await?;
-    let runtime_error = |error: aidant_store::StoreError| {
-        Failure::Runtime(format!("creating demo data failed: {error}"))
-    };
+    let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));
     seed_organisations(&store).await.map_err(runtime_error)?;
     let mut rng = StdRng::seed_from_u64(arguments.seed);
     for _ in 0..arguments.reports {
         let answers = synthetic_report(&mut rng, &catalogue);
-        let report = NewReport::parse(&answers, &catalogue).map_err(|errors| {
-            Failure::Runtime(format!(
-                "demo report invalid: {:?}",
-                errors.first().map(|error| &error.message)
-            ))
-        })?;
+        let report = NewReport::parse(&answers, &catalogue)
+            .map_err(|errors| Failure::Runtime(format!("demo report invalid: {:?}", errors.first().map(|error| &error.message))))?;
         let triage = report.triage(&catalogue);
-        let submission = Submission {
-            report: &report,
-            triage: &triage,
-            catalogue_version: &catalogue.version,
-            submission_token: None,
-            passphrase_hash: None,
-        };
+        let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
         let mut bits = || rng.next_u64();
-        store
-            .insert_report(&submission, &mut bits)
-            .await
-            .map_err(runtime_error)?;
+        store.insert_report(&submission, &mut bits).await.map_err(runtime_error)?;
     }
-    println!(
-        "Demo data created in {} ({} reports).",
-        arguments.data_dir.display(),
-        arguments.reports
-    );
+    println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
     if arguments.no_serve {
         store.close().await;
         return Ok(());
     }
-    println!(
-        "Open http://{} in a browser. Press Ctrl-C to stop.",
-        arguments.listen
-    );
+    println!("Open http://{} in a browser. Press Ctrl-C to stop.", arguments.listen);
     serve_store(&config, store, catalogue).await
 }
 
 fn reset_demo_dir(directory: &Path) -> Result<(), Failure> {
     if directory.exists() {
         let is_demo = directory.join(DEMO_MARKER).is_file();
-        let is_empty = std::fs::read_dir(directory)
-            .map(|mut entries| entries.next().is_none())
-            .unwrap_or(false);
+        let is_empty = std::fs::read_dir(directory).map(|mut entries| entries.next().is_none()).unwrap_or(false);
         if !is_demo && !is_empty {
-            return Err(Failure::Startup(format!(
-                "{} exists and was not made by aidant demo; choose another --data-dir",
-                directory.display()
-            )));
+            return Err(Failure::Startup(format!("{} exists and was not made by aidant demo; choose another --data-dir", directory.display())));
         }
-        std::fs::remove_dir_all(directory).map_err(|error| {
-            Failure::Startup(format!(
-                "cannot remove the old demo data in {}: {error}",
-                directory.display()
-            ))
-        })?;
+        std::fs::remove_dir_all(directory).map_err(|error| Failure::Startup(format!("cannot remove the old demo data in {}: {error}", directory.display())))?;
     }
-    std::fs::create_dir_all(directory).map_err(|error| {
-        Failure::Startup(format!("cannot create {}: {error}", directory.display()))
-    })?;
-    std::fs::write(
-        directory.join(DEMO_MARKER),
-        "Made by aidant demo; deleted on the next run.\n",
-    )
-    .map_err(|error| Failure::Startup(format!("cannot write to {}: {error}", directory.display())))
+    std::fs::create_dir_all(directory).map_err(|error| Failure::Startup(format!("cannot create {}: {error}", directory.display())))?;
+    std::fs::write(directory.join(DEMO_MARKER), "Made by aidant demo; deleted on the next run.\n")
+        .map_err(|error| Failure::Startup(format!("cannot write to {}: {error}", directory.display())))
 }
 
 async fn seed_organisations(store: &Store) -> Result<(), aidant_store::StoreError> {
     let organisations = [
-        (
-            "Bedfordshire Police",
-            OrganisationKind::PoliceForce,
-            "beds.police.example",
-        ),
-        (
-            "National Crime Agency",
-            OrganisationKind::NationalAgency,
-            "nca.example",
-        ),
-        (
-            "Gangmasters and Labour Abuse Authority",
-            OrganisationKind::Regulator,
-            "glaa.example",
-        ),
-        (
-            "Immigration Enforcement",
-            OrganisationKind::ImmigrationEnforcement,
-            "ie.example",
-        ),
-        (
-            "Driver and Vehicle Licensing Agency",
-            OrganisationKind::Dvla,
-            "dvla.example",
-        ),
-        (
-            "Justice and Care",
-            OrganisationKind::Charity,
-            "justiceandcare.example",
-        ),
-        (
-            "Luton Borough Council",
-            OrganisationKind::LocalAuthority,
-            "luton.gov.example",
-        ),
+        ("Bedfordshire Police", OrganisationKind::PoliceForce, "beds.police.example"),
+        ("National Crime Agency", OrganisationKind::NationalAgency, "nca.example"),
+        ("Gangmasters and Labour Abuse Authority", OrganisationKind::Regulator, "glaa.example"),
+        ("Immigration Enforcement", OrganisationKind::ImmigrationEnforcement, "ie.example"),
+        ("Driver and Vehicle Licensing Agency", OrganisationKind::Dvla, "dvla.example"),
+        ("Justice and Care", OrganisationKind::Charity, "justiceandcare.example"),
+        ("Luton Borough Council", OrganisationKind::LocalAuthority, "luton.gov.example"),
     ];
     for (name, kind, domain) in organisations {
         let organisation = store.create_organisation(name, kind).await?;
@@ -168,14 +99,7 @@ async fn seed_organisations(store: &Store) -> Result<(), aidant_store::StoreErro
         };
         for role in roles {
             let email = format!("{}@{domain}", role.as_str().replace('_', "."));
-            store
-                .create_user(
-                    &organisation.id,
-                    &email,
-                    &format!("Demo {}", role.label()),
-                    &[*role],
-                )
-                .await?;
+            store.create_user(&organisation.id, &email, &format!("Demo {}", role.label()), &[*role]).await?;
         }
     }
     Ok(())
@@ -201,13 +125,7 @@ struct SectorStory {
 const STORIES: [SectorStory; 12] = [
     SectorStory {
         sector: "nail_bar",
-        businesses: &[
-            "Star Nails",
-            "Luxe Nails & Spa",
-            "Crystal Nails",
-            "Golden Nail Bar",
-            "Pretty Tips",
-        ],
+        businesses: &["Star Nails", "Luxe Nails & Spa", "Crystal Nails", "Golden Nail Bar", "Pretty Tips"],
         narratives: &[
             "The young woman doing my nails did not speak and kept looking at the manager. She said she lives upstairs.",
             "Staff work from opening until late every day. A man collects them in a van at night.",
@@ -217,12 +135,7 @@ const STORIES: [SectorStory; 12] = [
     },
     SectorStory {
         sector: "car_wash",
-        businesses: &[
-            "Sparkle Hand Car Wash",
-            "Shine Valet",
-            "Super Hand Wash",
-            "Eco Car Wash",
-        ],
+        businesses: &["Sparkle Hand Car Wash", "Shine Valet", "Super Hand Wash", "Eco Car Wash"],
         narratives: &[
             "Workers had no gloves or boots in the cold. There is a caravan behind the wash where they seem to sleep.",
             "Cash only, £5 for a full wash. The men looked exhausted and scared of the boss.",
@@ -242,51 +155,31 @@ const STORIES: [SectorStory; 12] = [
     SectorStory {
         sector: "agriculture",
         businesses: &["Greenfield Farms packhouse", "Ivel Valley Growers"],
-        narratives: &[
-            "A minibus drops about twenty workers at 5am and collects them at 9pm. They all live in two caravans.",
-        ],
+        narratives: &["A minibus drops about twenty workers at 5am and collects them at 9pm. They all live in two caravans."],
         share: 6,
     },
     SectorStory {
         sector: "construction",
-        businesses: &[
-            "building site off the A6",
-            "housing development near the station",
-        ],
-        narratives: &[
-            "Labourers with no safety gear are paid in cash by one man who takes a cut from each.",
-        ],
+        businesses: &["building site off the A6", "housing development near the station"],
+        narratives: &["Labourers with no safety gear are paid in cash by one man who takes a cut from each."],
         share: 6,
     },
     SectorStory {
         sector: "factory_and_warehouse",
-        businesses: &[
-            "food packing unit on the industrial estate",
-            "parcel warehouse by junction 11",
-        ],
-        narratives: &[
-            "My colleague says an agency man keeps his bank card and gives him £50 a week.",
-        ],
+        businesses: &["food packing unit on the industrial estate", "parcel warehouse by junction 11"],
+        narratives: &["My colleague says an agency man keeps his bank card and gives him £50 a week."],
         share: 6,
     },
     SectorStory {
         sector: "hospitality",
-        businesses: &[
-            "Golden Dragon takeaway",
-            "Riverside Hotel",
-            "Spice Garden restaurant",
-        ],
-        narratives: &[
-            "The kitchen porter sleeps in the storeroom and I have never seen him leave.",
-        ],
+        businesses: &["Golden Dragon takeaway", "Riverside Hotel", "Spice Garden restaurant"],
+        narratives: &["The kitchen porter sleeps in the storeroom and I have never seen him leave."],
         share: 8,
     },
     SectorStory {
         sector: "private_house",
         businesses: &[],
-        narratives: &[
-            "A woman next door cleans and looks after the children from dawn until midnight. She never goes out alone.",
-        ],
+        narratives: &["A woman next door cleans and looks after the children from dawn until midnight. She never goes out alone."],
         share: 5,
     },
     SectorStory {
@@ -301,37 +194,24 @@ const STORIES: [SectorStory; 12] = [
     SectorStory {
         sector: "cannabis_farm",
         businesses: &[],
-        narratives: &[
-            "The house has foil on all the windows and smells strongly. A teenage boy was seen at the window but never comes out.",
-        ],
+        narratives: &["The house has foil on all the windows and smells strongly. A teenage boy was seen at the window but never comes out."],
         share: 6,
     },
     SectorStory {
         sector: "online_adverts",
         businesses: &[],
-        narratives: &[
-            "An advert offers £900 a week, flights and a room for warehouse work, no English needed, contact by WhatsApp only.",
-        ],
+        narratives: &["An advert offers £900 a week, flights and a room for warehouse work, no English needed, contact by WhatsApp only."],
         share: 5,
     },
     SectorStory {
         sector: "other",
         businesses: &[],
-        narratives: &[
-            "The same people are dropped off to beg outside the station every morning and collected in a car at night.",
-        ],
+        narratives: &["The same people are dropped off to beg outside the station every morning and collected in a car at night."],
         share: 5,
     },
 ];
 
-const WHEN: [&str; 6] = [
-    "This morning",
-    "Yesterday evening",
-    "Last Saturday",
-    "Over the past few weeks",
-    "About a month ago",
-    "Every day this week",
-];
+const WHEN: [&str; 6] = ["This morning", "Yesterday evening", "Last Saturday", "Over the past few weeks", "About a month ago", "Every day this week"];
 const PEOPLE: [&str; 5] = [
     "They spoke Romanian to each other.",
     "Two young women, I think Vietnamese.",
@@ -339,13 +219,8 @@ const PEOPLE: [&str; 5] = [
     "A woman who spoke only a little English, maybe Hungarian.",
     "Polish-speaking men.",
 ];
-const VEHICLES: [&str; 5] = [
-    "White Ford Transit van",
-    "Silver Mercedes Sprinter",
-    "Black BMW 5 Series",
-    "Blue Vauxhall Astra estate",
-    "Curtain-sided lorry with a Romanian trailer",
-];
+const VEHICLES: [&str; 5] =
+    ["White Ford Transit van", "Silver Mercedes Sprinter", "Black BMW 5 Series", "Blue Vauxhall Astra estate", "Curtain-sided lorry with a Romanian trailer"];
 
 fn synthetic_report(rng: &mut StdRng, catalogue: &Catalogue) -> ReportAnswers {
     let total: u32 = STORIES.iter().map(|story| story.share).sum();
@@ -361,47 +236,24 @@ fn synthetic_report(rng: &mut StdRng, catalogue: &Catalogue) -> ReportAnswers {
             }
         })
         .unwrap_or(&STORIES[0]);
-    let (town, districts) = if story.sector == "lorries_and_services" {
-        PLACES[5]
-    } else {
-        *PLACES[..5].choose(rng).unwrap_or(&PLACES[0])
-    };
+    let (town, districts) = if story.sector == "lorries_and_services" { PLACES[5] } else { *PLACES[..5].choose(rng).unwrap_or(&PLACES[0]) };
     let district = districts.choose(rng).copied().unwrap_or("LU1");
-    let postcode = format!(
-        "{district} {}{}{}",
-        rng.random_range(1..10),
-        random_letter(rng),
-        random_letter(rng)
-    );
+    let postcode = format!("{district} {}{}{}", rng.random_range(1..10), random_letter(rng), random_letter(rng));
 
-    let candidates: Vec<&str> = catalogue
-        .indicators_for_place(story.sector)
-        .map(|indicator| indicator.id.as_str())
-        .collect();
+    let candidates: Vec<&str> = catalogue.indicators_for_place(story.sector).map(|indicator| indicator.id.as_str()).collect();
     let sign_count = rng.random_range(0..=candidates.len().min(5));
-    let mut signs: Vec<String> = candidates
-        .choose_multiple(rng, sign_count)
-        .map(|id| (*id).to_owned())
-        .collect();
+    let mut signs: Vec<String> = candidates.choose_multiple(rng, sign_count).map(|id| (*id).to_owned()).collect();
     signs.sort();
 
     let vehicles = if rng.random_bool(0.35) {
-        vec![VehicleAnswer {
-            registration: Some(random_registration(rng)),
-            description: VEHICLES.choose(rng).map(|text| (*text).to_owned()),
-        }]
+        vec![VehicleAnswer { registration: Some(random_registration(rng)), description: VEHICLES.choose(rng).map(|text| (*text).to_owned()) }]
     } else {
         Vec::new()
     };
     let age_groups = if rng.random_bool(0.15) {
         vec!["under_18".to_owned()]
     } else {
-        vec![
-            ["18_to_24", "25_and_over", "not_sure"]
-                .choose(rng)
-                .map_or("not_sure", |group| group)
-                .to_owned(),
-        ]
+        vec![["18_to_24", "25_and_over", "not_sure"].choose(rng).map_or("not_sure", |group| group).to_owned()]
     };
     ReportAnswers {
         sector: Some(story.sector.to_owned()),
@@ -427,20 +279,8 @@ fn random_letter(rng: &mut StdRng) -> char {
 
 /// A current-format UK registration (two letters, age identifier, three letters).
 fn random_registration(rng: &mut StdRng) -> String {
-    let age = [
-        16, 66, 17, 67, 18, 68, 19, 69, 20, 70, 21, 71, 22, 72, 23, 73,
-    ]
-    .choose(rng)
-    .copied()
-    .unwrap_or(19);
-    format!(
-        "{}{}{age:02} {}{}{}",
-        random_letter(rng),
-        random_letter(rng),
-        random_letter(rng),
-        random_letter(rng),
-        random_letter(rng)
-    )
+    let age = [16, 66, 17, 67, 18, 68, 19, 69, 20, 70, 21, 71, 22, 72, 23, 73].choose(rng).copied().unwrap_or(19);
+    format!("{}{}{age:02} {}{}{}", random_letter(rng), random_letter(rng), random_letter(rng), random_letter(rng), random_letter(rng))
 }
 
 #[cfg(test)]
@@ -454,8 +294,7 @@ mod tests {
         let mut sectors = std::collections::BTreeSet::new();
         for _ in 0..2000 {
             let answers = synthetic_report(&mut rng, &catalogue);
-            let report = NewReport::parse(&answers, &catalogue)
-                .unwrap_or_else(|errors| panic!("{errors:?}"));
+            let report = NewReport::parse(&answers, &catalogue).unwrap_or_else(|errors| panic!("{errors:?}"));
             sectors.insert(report.sector);
         }
         assert_eq!(sectors.len(), STORIES.len());

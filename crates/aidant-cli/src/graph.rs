@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use aidant_graph::analysis::HubTreatment;
 use aidant_graph::centrality::{
-    PathCentralityOptions, approximate_betweenness_centrality,
-    betweenness_centrality_with_progress, closeness_centrality, degree_centrality,
+    PathCentralityOptions, approximate_betweenness_centrality, betweenness_centrality_with_progress, closeness_centrality, degree_centrality,
     eigenvector_centrality,
 };
 use aidant_graph::components::{connected_components, core_numbers};
@@ -23,9 +22,7 @@ use aidant_graph::hubs::{HubDetectionOptions, HubFinding, damped_hub_ids, detect
 use aidant_graph::leiden::{LeidenOptions, QualityFunction, leiden};
 use aidant_graph::paths::{connecting_network, k_shortest_paths};
 use aidant_graph::provenance::explain;
-use aidant_graph::{
-    AnalysisGraph, AnalysisOptions, EdgeWeighting, NetworkGraph, TimeWindow, parse_seen_date,
-};
+use aidant_graph::{AnalysisGraph, AnalysisOptions, EdgeWeighting, NetworkGraph, TimeWindow, parse_seen_date};
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -203,32 +200,10 @@ pub enum GraphCommand {
 pub fn run(command: GraphCommand) -> anyhow::Result<()> {
     match command {
         GraphCommand::Components { input, k_core } => run_components(&input, k_core),
-        GraphCommand::Communities {
-            input,
-            quality,
-            resolution,
-            seed,
-            iterations,
-        } => run_communities(&input, quality, resolution, seed, iterations),
-        GraphCommand::Centrality {
-            input,
-            measure,
-            sample,
-            seed,
-            top,
-        } => run_centrality(&input, measure, sample, seed, top),
-        GraphCommand::Path {
-            input,
-            entities,
-            k,
-            weighted,
-        } => run_path(&input, &entities, k, weighted),
-        GraphCommand::Export {
-            input,
-            format,
-            output,
-            with_analysis,
-        } => run_export(&input, format, &output, with_analysis),
+        GraphCommand::Communities { input, quality, resolution, seed, iterations } => run_communities(&input, quality, resolution, seed, iterations),
+        GraphCommand::Centrality { input, measure, sample, seed, top } => run_centrality(&input, measure, sample, seed, top),
+        GraphCommand::Path { input, entities, k, weighted } => run_path(&input, &entities, k, weighted),
+        GraphCommand::Export { input, format, output, with_analysis } => run_export(&input, format, &output, with_analysis),
     }
 }
 
@@ -240,52 +215,29 @@ struct Prepared {
     graph: AnalysisGraph,
 }
 
-fn parse_date_option(
-    name: &str,
-    value: Option<&String>,
-) -> anyhow::Result<Option<aidant_graph::SeenDate>> {
-    value
-        .map(|text| parse_seen_date(text).map_err(|message| anyhow!("--{name}: {message}")))
-        .transpose()
+fn parse_date_option(name: &str, value: Option<&String>) -> anyhow::Result<Option<aidant_graph::SeenDate>> {
+    value.map(|text| parse_seen_date(text).map_err(|message| anyhow!("--{name}: {message}"))).transpose()
 }
 
 fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
-    );
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"));
     bar.set_message(message.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
 
 fn prepare(input: &GraphInput) -> anyhow::Result<Prepared> {
-    let open = |path: &Path| {
-        File::open(path)
-            .map(BufReader::new)
-            .with_context(|| format!("opening {}", path.display()))
-    };
+    let open = |path: &Path| File::open(path).map(BufReader::new).with_context(|| format!("opening {}", path.display()));
     let loading = spinner("reading the network");
-    let network = read_network(open(&input.nodes)?, open(&input.edges)?).with_context(|| {
-        format!(
-            "reading {} and {}",
-            input.nodes.display(),
-            input.edges.display()
-        )
-    })?;
+    let network =
+        read_network(open(&input.nodes)?, open(&input.edges)?).with_context(|| format!("reading {} and {}", input.nodes.display(), input.edges.display()))?;
     loading.finish_and_clear();
-    let window = TimeWindow {
-        from: parse_date_option("from", input.from.as_ref())?,
-        to: parse_date_option("to", input.to.as_ref())?,
-    };
+    let window = TimeWindow { from: parse_date_option("from", input.from.as_ref())?, to: parse_date_option("to", input.to.as_ref())? };
     if let (Some(from), Some(to)) = (window.from, window.to)
         && from > to
     {
-        bail!(
-            "--from {} is after --to {}",
-            input.from.as_deref().unwrap_or_default(),
-            input.to.as_deref().unwrap_or_default()
-        );
+        bail!("--from {} is after --to {}", input.from.as_deref().unwrap_or_default(), input.to.as_deref().unwrap_or_default());
     }
     let hub_options = HubDetectionOptions {
         minimum_distinct_persons: input.hub_min_persons,
@@ -297,9 +249,7 @@ fn prepare(input: &GraphInput) -> anyhow::Result<Prepared> {
     let hubs = detect_hubs(&network, &hub_options);
     let hub_treatment = match (input.exclude_hubs, input.damp_hubs) {
         (true, _) => HubTreatment::Exclude,
-        (false, Some(factor)) if factor > 0.0 && factor <= 1.0 => {
-            HubTreatment::DownWeight { factor }
-        }
+        (false, Some(factor)) if factor > 0.0 && factor <= 1.0 => HubTreatment::DownWeight { factor },
         (false, Some(factor)) => bail!("--damp-hubs must be in (0, 1], not {factor}"),
         (false, None) => HubTreatment::Keep,
     };
@@ -313,12 +263,7 @@ fn prepare(input: &GraphInput) -> anyhow::Result<Prepared> {
         hub_entity_ids: damped_hub_ids(&hubs),
     };
     let graph = AnalysisGraph::project(&network, &analysis);
-    Ok(Prepared {
-        network,
-        hubs,
-        analysis,
-        graph,
-    })
+    Ok(Prepared { network, hubs, analysis, graph })
 }
 
 impl Prepared {
@@ -331,22 +276,14 @@ impl Prepared {
     }
 
     fn node_of(&self, id: &str) -> anyhow::Result<usize> {
-        let entity = self
-            .network
-            .entity_index(id)
-            .ok_or_else(|| anyhow!("no entity with id '{id}'"))?;
-        self.graph.node_of_entity(entity).ok_or_else(|| {
-            anyhow!("entity '{id}' is an excluded hub; use --not-hub {id} to keep it")
-        })
+        let entity = self.network.entity_index(id).ok_or_else(|| anyhow!("no entity with id '{id}'"))?;
+        self.graph.node_of_entity(entity).ok_or_else(|| anyhow!("entity '{id}' is an excluded hub; use --not-hub {id} to keep it"))
     }
 
     /// Prints the hub list and one line naming the input and library, so a printed table can be
     /// tied to its input; `--json` gives the full run record.
     fn print_hubs_and_provenance(&self) {
-        let window = |date: Option<aidant_graph::SeenDate>| {
-            date.map(aidant_graph::model::format_date)
-                .unwrap_or_else(|| "open".to_owned())
-        };
+        let window = |date: Option<aidant_graph::SeenDate>| date.map(aidant_graph::model::format_date).unwrap_or_else(|| "open".to_owned());
         println!(
             "\nRun: {} {}; input sha256 {}; {} entities, {} relations; window {} to {}; weighting {:?}",
             aidant_graph::provenance::CRATE_NAME,
@@ -373,37 +310,17 @@ impl Prepared {
     }
 
     /// Prints JSON with the result, the hubs and the run record.
-    fn print_json<T: Serialize, P: Serialize>(
-        &self,
-        algorithm: &str,
-        parameters: &P,
-        seed: Option<u64>,
-        result: T,
-    ) -> anyhow::Result<()> {
+    fn print_json<T: Serialize, P: Serialize>(&self, algorithm: &str, parameters: &P, seed: Option<u64>, result: T) -> anyhow::Result<()> {
         #[derive(Serialize)]
         struct Output<'a, T> {
             #[serde(flatten)]
             explained: aidant_graph::provenance::Explained<T>,
             hubs: &'a [HubFinding],
         }
-        let explained = explain(
-            algorithm,
-            &self.network,
-            &self.analysis,
-            &self.graph,
-            parameters,
-            seed,
-            result,
-        );
+        let explained = explain(algorithm, &self.network, &self.analysis, &self.graph, parameters, seed, result);
         let stdout = std::io::stdout();
         let mut handle = stdout.lock();
-        serde_json::to_writer_pretty(
-            &mut handle,
-            &Output {
-                explained,
-                hubs: &self.hubs,
-            },
-        )?;
+        serde_json::to_writer_pretty(&mut handle, &Output { explained, hubs: &self.hubs })?;
         writeln!(handle)?;
         Ok(())
     }
@@ -426,62 +343,29 @@ fn run_components(input: &GraphInput, k_core: Option<usize>) -> anyhow::Result<(
         core_numbers: Vec<(String, usize)>,
         k_core: Option<Vec<String>>,
     }
-    let ids = |nodes: &[usize]| {
-        nodes
-            .iter()
-            .map(|&node| prepared.entity_id(node).to_owned())
-            .collect::<Vec<_>>()
-    };
-    let k_core_members: Option<Vec<usize>> =
-        k_core.map(|k| (0..cores.len()).filter(|&node| cores[node] >= k).collect());
+    let ids = |nodes: &[usize]| nodes.iter().map(|&node| prepared.entity_id(node).to_owned()).collect::<Vec<_>>();
+    let k_core_members: Option<Vec<usize>> = k_core.map(|k| (0..cores.len()).filter(|&node| cores[node] >= k).collect());
     let result = ComponentsResult {
         components: components.iter().map(|component| ids(component)).collect(),
-        core_numbers: (0..cores.len())
-            .map(|node| (prepared.entity_id(node).to_owned(), cores[node]))
-            .collect(),
+        core_numbers: (0..cores.len()).map(|node| (prepared.entity_id(node).to_owned(), cores[node])).collect(),
         k_core: k_core_members.as_deref().map(ids),
     };
     if input.json {
-        return prepared.print_json(
-            "connected_components",
-            &serde_json::json!({ "k_core": k_core }),
-            None,
-            result,
-        );
+        return prepared.print_json("connected_components", &serde_json::json!({ "k_core": k_core }), None, result);
     }
-    println!(
-        "{} components among {} entities and {} links",
-        components.len(),
-        prepared.graph.node_count(),
-        prepared.graph.edge_count()
-    );
+    println!("{} components among {} entities and {} links", components.len(), prepared.graph.node_count(), prepared.graph.edge_count());
     println!("{:>9}  {:>5}  members", "component", "size");
     for (index, members) in result.components.iter().enumerate() {
-        println!(
-            "{:>9}  {:>5}  {}",
-            index + 1,
-            members.len(),
-            members.join(", ")
-        );
+        println!("{:>9}  {:>5}  {}", index + 1, members.len(), members.join(", "));
     }
     if let (Some(k), Some(members)) = (k_core, &result.k_core) {
-        println!(
-            "\n{k}-core ({} entities): {}",
-            members.len(),
-            members.join(", ")
-        );
+        println!("\n{k}-core ({} entities): {}", members.len(), members.join(", "));
     }
     prepared.print_hubs_and_provenance();
     Ok(())
 }
 
-fn run_communities(
-    input: &GraphInput,
-    quality: Quality,
-    resolution: f64,
-    seed: u64,
-    iterations: Option<usize>,
-) -> anyhow::Result<()> {
+fn run_communities(input: &GraphInput, quality: Quality, resolution: f64, seed: u64, iterations: Option<usize>) -> anyhow::Result<()> {
     let prepared = prepare(input)?;
     let options = LeidenOptions {
         quality: match quality {
@@ -491,8 +375,7 @@ fn run_communities(
         resolution,
         seed,
         max_iterations: iterations,
-        weighted: matches!(input.weighting, Weighting::Confidence)
-            || prepared.analysis.hub_treatment != HubTreatment::Keep,
+        weighted: matches!(input.weighting, Weighting::Confidence) || prepared.analysis.hub_treatment != HubTreatment::Keep,
         ..Default::default()
     };
     let progress = spinner("finding communities (Leiden)");
@@ -510,12 +393,7 @@ fn run_communities(
         for (node, &community) in result.membership.iter().enumerate() {
             communities[community].push(prepared.entity_id(node).to_owned());
         }
-        let output = Communities {
-            communities,
-            quality: result.quality,
-            iterations: result.iterations,
-            converged: result.converged,
-        };
+        let output = Communities { communities, quality: result.quality, iterations: result.iterations, converged: result.converged };
         return prepared.print_json("leiden", &options, Some(seed), output);
     }
     println!(
@@ -528,32 +406,18 @@ fn run_communities(
     );
     println!("{:>9}  {:>5}  members", "community", "size");
     for community in 0..result.community_count {
-        let members: Vec<&str> = (0..prepared.graph.node_count())
-            .filter(|&node| result.membership[node] == community)
-            .map(|node| prepared.entity_id(node))
-            .collect();
-        println!(
-            "{:>9}  {:>5}  {}",
-            community + 1,
-            members.len(),
-            members.join(", ")
-        );
+        let members: Vec<&str> =
+            (0..prepared.graph.node_count()).filter(|&node| result.membership[node] == community).map(|node| prepared.entity_id(node)).collect();
+        println!("{:>9}  {:>5}  {}", community + 1, members.len(), members.join(", "));
     }
     prepared.print_hubs_and_provenance();
     Ok(())
 }
 
-fn run_centrality(
-    input: &GraphInput,
-    measure: Measure,
-    sample: Option<usize>,
-    seed: u64,
-    top: usize,
-) -> anyhow::Result<()> {
+fn run_centrality(input: &GraphInput, measure: Measure, sample: Option<usize>, seed: u64, top: usize) -> anyhow::Result<()> {
     let prepared = prepare(input)?;
     let graph = &prepared.graph;
-    let weighted = matches!(input.weighting, Weighting::Confidence)
-        || prepared.analysis.hub_treatment != HubTreatment::Keep;
+    let weighted = matches!(input.weighting, Weighting::Confidence) || prepared.analysis.hub_treatment != HubTreatment::Keep;
     let mut error_bound = None;
     let values = match measure {
         Measure::Degree => degree_centrality(graph),
@@ -563,37 +427,22 @@ fn run_centrality(
             progress.finish_and_clear();
             values
         }
-        Measure::Eigenvector => {
-            eigenvector_centrality(graph, weighted, 1000, 1e-9).context("eigenvector centrality")?
-        }
+        Measure::Eigenvector => eigenvector_centrality(graph, weighted, 1000, 1e-9).context("eigenvector centrality")?,
         Measure::Betweenness => match sample {
             Some(pivots) => {
                 let progress = spinner("estimating betweenness");
-                let sampled =
-                    approximate_betweenness_centrality(graph, weighted, pivots, seed, 0.05);
+                let sampled = approximate_betweenness_centrality(graph, weighted, pivots, seed, 0.05);
                 progress.finish_and_clear();
                 error_bound = Some(sampled.error_bound);
                 sampled.values
             }
             None => {
                 let bar = ProgressBar::new(0);
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "betweenness {bar:30} {pos}/{len} chunks ({elapsed}, eta {eta})",
-                    )
-                    .expect("a valid template"),
-                );
-                let values = betweenness_centrality_with_progress(
-                    graph,
-                    PathCentralityOptions {
-                        weighted,
-                        normalized: true,
-                    },
-                    &|done, total| {
-                        bar.set_length(total as u64);
-                        bar.set_position(done as u64);
-                    },
-                );
+                bar.set_style(ProgressStyle::with_template("betweenness {bar:30} {pos}/{len} chunks ({elapsed}, eta {eta})").expect("a valid template"));
+                let values = betweenness_centrality_with_progress(graph, PathCentralityOptions { weighted, normalized: true }, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                });
                 bar.finish_and_clear();
                 values
             }
@@ -602,17 +451,9 @@ fn run_centrality(
     let mut ranked: Vec<EntityValue> = values
         .iter()
         .enumerate()
-        .map(|(node, &value)| EntityValue {
-            entity_id: prepared.entity_id(node).to_owned(),
-            label: prepared.entity_label(node).to_owned(),
-            value,
-        })
+        .map(|(node, &value)| EntityValue { entity_id: prepared.entity_id(node).to_owned(), label: prepared.entity_label(node).to_owned(), value })
         .collect();
-    ranked.sort_by(|a, b| {
-        b.value
-            .total_cmp(&a.value)
-            .then_with(|| a.entity_id.cmp(&b.entity_id))
-    });
+    ranked.sort_by(|a, b| b.value.total_cmp(&a.value).then_with(|| a.entity_id.cmp(&b.entity_id)));
     let parameters = serde_json::json!({ "measure": format!("{measure:?}").to_lowercase(), "weighted": weighted, "normalized": true, "sample_pivots": sample, "failure_probability": sample.map(|_| 0.05), "eigenvector_max_iterations": EIGENVECTOR_MAX_ITERATIONS, "eigenvector_tolerance": EIGENVECTOR_TOLERANCE });
     if input.json {
         #[derive(Serialize)]
@@ -621,59 +462,23 @@ fn run_centrality(
             error_bound: Option<f64>,
         }
         let seed = sample.map(|_| seed);
-        return prepared.print_json(
-            "centrality",
-            &parameters,
-            seed,
-            Centrality {
-                values: ranked,
-                error_bound,
-            },
-        );
+        return prepared.print_json("centrality", &parameters, seed, Centrality { values: ranked, error_bound });
     }
     if let Some(bound) = error_bound {
-        println!(
-            "sampled betweenness: every value within ±{bound:.4} of the exact value with probability ≥ 95%"
-        );
+        println!("sampled betweenness: every value within ±{bound:.4} of the exact value with probability ≥ 95%");
     }
-    println!(
-        "{:>4}  {:<20}  {:<30}  {:>12}",
-        "rank",
-        "entity",
-        "label",
-        format!("{measure:?}").to_lowercase()
-    );
+    println!("{:>4}  {:<20}  {:<30}  {:>12}", "rank", "entity", "label", format!("{measure:?}").to_lowercase());
     for (rank, entry) in ranked.iter().take(top).enumerate() {
-        println!(
-            "{:>4}  {:<20}  {:<30}  {:>12.6}",
-            rank + 1,
-            entry.entity_id,
-            entry.label,
-            entry.value
-        );
+        println!("{:>4}  {:<20}  {:<30}  {:>12.6}", rank + 1, entry.entity_id, entry.label, entry.value);
     }
     prepared.print_hubs_and_provenance();
     Ok(())
 }
 
-fn run_path(
-    input: &GraphInput,
-    entities: &[String],
-    k: usize,
-    weighted: bool,
-) -> anyhow::Result<()> {
+fn run_path(input: &GraphInput, entities: &[String], k: usize, weighted: bool) -> anyhow::Result<()> {
     let prepared = prepare(input)?;
-    let nodes: Vec<usize> = entities
-        .iter()
-        .map(|id| prepared.node_of(id))
-        .collect::<anyhow::Result<_>>()?;
-    let describe = |nodes: &[usize]| {
-        nodes
-            .iter()
-            .map(|&node| prepared.entity_id(node))
-            .collect::<Vec<_>>()
-            .join(" -> ")
-    };
+    let nodes: Vec<usize> = entities.iter().map(|id| prepared.node_of(id)).collect::<anyhow::Result<_>>()?;
+    let describe = |nodes: &[usize]| nodes.iter().map(|&node| prepared.entity_id(node)).collect::<Vec<_>>().join(" -> ");
     let parameters = serde_json::json!({ "entities": entities, "k": k, "weighted": weighted });
     if nodes.len() < 2 {
         bail!("--entity needs at least two entity ids");
@@ -701,21 +506,13 @@ fn run_path(
             let output: Vec<PathOutput> = paths
                 .iter()
                 .map(|path| PathOutput {
-                    entities: path
-                        .nodes
-                        .iter()
-                        .map(|&node| prepared.entity_id(node).to_owned())
-                        .collect(),
+                    entities: path.nodes.iter().map(|&node| prepared.entity_id(node).to_owned()).collect(),
                     length: path.length,
                     evidence: path
                         .nodes
                         .windows(2)
                         .flat_map(|pair| {
-                            prepared.network.relations_between(
-                                prepared.graph.entity_of(pair[0]),
-                                prepared.graph.entity_of(pair[1]),
-                                &prepared.analysis.window,
-                            )
+                            prepared.network.relations_between(prepared.graph.entity_of(pair[0]), prepared.graph.entity_of(pair[1]), &prepared.analysis.window)
                         })
                         .map(|relation| Evidence {
                             source: entities[relation.source].id.clone(),
@@ -735,35 +532,19 @@ fn run_path(
             println!("no path between {} and {}", entities[0], entities[1]);
         }
         for (index, path) in paths.iter().enumerate() {
-            println!(
-                "{:>3}. length {:<8} {}",
-                index + 1,
-                format!("{:.3}", path.length),
-                describe(&path.nodes)
-            );
+            println!("{:>3}. length {:<8} {}", index + 1, format!("{:.3}", path.length), describe(&path.nodes));
             // Cite the evidence for every hop, as a disclosure needs it.
             for pair in path.nodes.windows(2) {
-                let (first, second) = (
-                    prepared.graph.entity_of(pair[0]),
-                    prepared.graph.entity_of(pair[1]),
-                );
-                for relation in
-                    prepared
-                        .network
-                        .relations_between(first, second, &prepared.analysis.window)
-                {
+                let (first, second) = (prepared.graph.entity_of(pair[0]), prepared.graph.entity_of(pair[1]));
+                for relation in prepared.network.relations_between(first, second, &prepared.analysis.window) {
                     let entities = prepared.network.entities();
                     println!(
                         "       {} {} {} (seen {} to {}, source {}, confidence {})",
                         entities[relation.source].id,
                         relation.kind,
                         entities[relation.target].id,
-                        relation
-                            .first_seen
-                            .map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
-                        relation
-                            .last_seen
-                            .map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
+                        relation.first_seen.map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
+                        relation.last_seen.map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
                         relation.source_reference,
                         relation.confidence
                     );
@@ -780,52 +561,21 @@ fn run_path(
                 unconnected_groups: Vec<Vec<String>>,
                 total_length: f64,
             }
-            let ids = |nodes: &[usize]| {
-                nodes
-                    .iter()
-                    .map(|&node| prepared.entity_id(node).to_owned())
-                    .collect::<Vec<_>>()
-            };
+            let ids = |nodes: &[usize]| nodes.iter().map(|&node| prepared.entity_id(node).to_owned()).collect::<Vec<_>>();
             let output = ConnectingOutput {
                 entities: ids(&network.nodes),
-                links: network
-                    .edges
-                    .iter()
-                    .map(|&(u, v)| {
-                        (
-                            prepared.entity_id(u).to_owned(),
-                            prepared.entity_id(v).to_owned(),
-                        )
-                    })
-                    .collect(),
-                unconnected_groups: network
-                    .terminal_groups
-                    .iter()
-                    .map(|group| ids(group))
-                    .collect(),
+                links: network.edges.iter().map(|&(u, v)| (prepared.entity_id(u).to_owned(), prepared.entity_id(v).to_owned())).collect(),
+                unconnected_groups: network.terminal_groups.iter().map(|group| ids(group)).collect(),
                 total_length: network.total_length,
             };
             return prepared.print_json("connecting_network", &parameters, None, output);
         }
-        println!(
-            "connecting network: {} entities, {} links, total length {:.3}",
-            network.nodes.len(),
-            network.edges.len(),
-            network.total_length
-        );
+        println!("connecting network: {} entities, {} links, total length {:.3}", network.nodes.len(), network.edges.len(), network.total_length);
         for (u, v) in &network.edges {
             println!("  {} -- {}", prepared.entity_id(*u), prepared.entity_id(*v));
         }
         if network.terminal_groups.len() > 1 {
-            println!(
-                "not all entities are connected; groups: {}",
-                network
-                    .terminal_groups
-                    .iter()
-                    .map(|group| describe(group))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            );
+            println!("not all entities are connected; groups: {}", network.terminal_groups.iter().map(|group| describe(group)).collect::<Vec<_>>().join(" | "));
         }
     }
     prepared.print_hubs_and_provenance();
@@ -835,73 +585,33 @@ fn run_path(
 /// Community, degree and betweenness per entity, as export node attributes.
 fn analysis_attributes(prepared: &Prepared) -> Vec<NodeAttribute> {
     let graph = &prepared.graph;
-    let weighted = prepared.analysis.weighting == EdgeWeighting::Confidence
-        || prepared.analysis.hub_treatment != HubTreatment::Keep;
+    let weighted = prepared.analysis.weighting == EdgeWeighting::Confidence || prepared.analysis.hub_treatment != HubTreatment::Keep;
     let progress = spinner("computing communities and centralities for the export");
-    let communities = leiden(
-        graph,
-        &LeidenOptions {
-            weighted,
-            ..Default::default()
-        },
-    );
+    let communities = leiden(graph, &LeidenOptions { weighted, ..Default::default() });
     let degree = degree_centrality(graph);
-    let betweenness = betweenness_centrality_with_progress(
-        graph,
-        PathCentralityOptions {
-            weighted,
-            normalized: true,
-        },
-        &|_, _| {},
-    );
+    let betweenness = betweenness_centrality_with_progress(graph, PathCentralityOptions { weighted, normalized: true }, &|_, _| {});
     progress.finish_and_clear();
     let per_entity = |name: &str, values: Vec<f64>| {
         let mut by_entity = vec![None; prepared.network.entities().len()];
         for (node, value) in values.into_iter().enumerate() {
             by_entity[graph.entity_of(node)] = Some(value);
         }
-        NodeAttribute {
-            name: name.to_owned(),
-            values: by_entity,
-        }
+        NodeAttribute { name: name.to_owned(), values: by_entity }
     };
     vec![
-        per_entity(
-            "community",
-            communities
-                .membership
-                .iter()
-                .map(|&community| community as f64)
-                .collect(),
-        ),
+        per_entity("community", communities.membership.iter().map(|&community| community as f64).collect()),
         per_entity("degree_centrality", degree),
         per_entity("betweenness_centrality", betweenness),
     ]
 }
 
-fn run_export(
-    input: &GraphInput,
-    format: ExportFormat,
-    output: &Path,
-    with_analysis: bool,
-) -> anyhow::Result<()> {
+fn run_export(input: &GraphInput, format: ExportFormat, output: &Path, with_analysis: bool) -> anyhow::Result<()> {
     let prepared = prepare(input)?;
     if with_analysis && matches!(format, ExportFormat::Ftm | ExportFormat::Neo4j) {
         bail!("--with-analysis applies to graphml and gexf exports only");
     }
-    let options = ExportOptions {
-        window: prepared.analysis.window,
-        node_attributes: if with_analysis {
-            analysis_attributes(&prepared)
-        } else {
-            Vec::new()
-        },
-    };
-    let create = |path: &Path| {
-        File::create(path)
-            .map(BufWriter::new)
-            .with_context(|| format!("creating {}", path.display()))
-    };
+    let options = ExportOptions { window: prepared.analysis.window, node_attributes: if with_analysis { analysis_attributes(&prepared) } else { Vec::new() } };
+    let create = |path: &Path| File::create(path).map(BufWriter::new).with_context(|| format!("creating {}", path.display()));
     let network = &prepared.network;
     let mut written = vec![output.display().to_string()];
     match format {
@@ -917,16 +627,8 @@ fn run_export(
             let prefix = output.display().to_string();
             let nodes_path = PathBuf::from(format!("{prefix}_nodes.csv"));
             let relationships_path = PathBuf::from(format!("{prefix}_relationships.csv"));
-            write_neo4j_csv(
-                network,
-                &options,
-                create(&nodes_path)?,
-                create(&relationships_path)?,
-            )?;
-            written = vec![
-                nodes_path.display().to_string(),
-                relationships_path.display().to_string(),
-            ];
+            write_neo4j_csv(network, &options, create(&nodes_path)?, create(&relationships_path)?)?;
+            written = vec![nodes_path.display().to_string(), relationships_path.display().to_string()];
         }
     }
     println!("wrote {}", written.join(" and "));

@@ -25,7 +25,7 @@ Examples:
 Settings come from an optional TOML file (--config, or ./aidant.toml) and
 AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
 AIDANT_DATA_DIR, AIDANT_KEY_FILE, AIDANT_MASTER_KEY, AIDANT_CATALOGUE_FILE,
-AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS.";
+AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS, AIDANT_EXIT_URL.";
 
 /// Aidant: find and stop modern slavery and human trafficking.
 #[derive(Debug, Parser)]
@@ -87,10 +87,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("aidant: error: cannot start the async runtime: {error}");
@@ -110,40 +107,24 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Demo(arguments) => demo::run(arguments).await.map(|()| ExitCode::SUCCESS),
         command => {
-            let config =
-                Config::load(cli.config.as_deref()).map_err(|error| Failure::Config(error.0))?;
+            let config = Config::load(cli.config.as_deref()).map_err(|error| Failure::Config(error.0))?;
             match command {
                 Command::Serve => run_server(&config).await.map(|()| ExitCode::SUCCESS),
                 Command::Migrate => {
                     let store = open_store(&config, StoreUse::Maintenance).await?;
-                    let applied = store
-                        .migrate()
-                        .await
-                        .map_err(|error| Failure::Startup(error.to_string()))?;
-                    println!(
-                        "{applied} migration(s) applied to the {} database",
-                        store.backend().as_str()
-                    );
+                    let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
+                    println!("{applied} migration(s) applied to the {} database", store.backend().as_str());
                     Ok(ExitCode::SUCCESS)
                 }
                 Command::Config => {
                     println!("{}", config.to_display_toml());
                     Ok(ExitCode::SUCCESS)
                 }
-                Command::Audit {
-                    command: AuditCommand::Verify,
-                } => {
+                Command::Audit { command: AuditCommand::Verify } => {
                     let store = open_store(&config, StoreUse::Maintenance).await?;
-                    match store
-                        .verify_audit_chain()
-                        .await
-                        .map_err(|error| Failure::Runtime(error.to_string()))?
-                    {
+                    match store.verify_audit_chain().await.map_err(|error| Failure::Runtime(error.to_string()))? {
                         Ok(summary) => {
-                            println!(
-                                "audit chain OK: {} entries, head {}",
-                                summary.entries, summary.head_hash
-                            );
+                            println!("audit chain OK: {} entries, head {}", summary.entries, summary.head_hash);
                             Ok(ExitCode::SUCCESS)
                         }
                         Err(chain_break) => {
@@ -159,11 +140,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AIDANT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AIDANT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),

@@ -43,19 +43,9 @@ impl Failure {
 
 /// Makes sure the data directory exists and can be written.
 pub fn prepare_data_dir(data_dir: &Path) -> Result<(), Failure> {
-    std::fs::create_dir_all(data_dir).map_err(|error| {
-        Failure::Startup(format!(
-            "cannot create the data directory {}: {error}",
-            data_dir.display()
-        ))
-    })?;
+    std::fs::create_dir_all(data_dir).map_err(|error| Failure::Startup(format!("cannot create the data directory {}: {error}", data_dir.display())))?;
     let probe = data_dir.join(".aidant-write-check");
-    std::fs::write(&probe, b"ok").map_err(|error| {
-        Failure::Startup(format!(
-            "cannot write to the data directory {}: {error}",
-            data_dir.display()
-        ))
-    })?;
+    std::fs::write(&probe, b"ok").map_err(|error| Failure::Startup(format!("cannot write to the data directory {}: {error}", data_dir.display())))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
@@ -83,58 +73,35 @@ pub fn load_master_key(config: &Config) -> Result<KeySource, Failure> {
     if let Some(key) = &config.master_key {
         return MasterKey::from_hex(key.expose())
             .map(KeySource::Existing)
-            .map_err(|_| {
-                Failure::Config("setting master_key: must be 64 hexadecimal characters".to_owned())
-            });
+            .map_err(|_| Failure::Config("setting master_key: must be 64 hexadecimal characters".to_owned()));
     }
     let path = config.effective_key_file();
     match std::fs::read_to_string(&path) {
         Ok(text) => MasterKey::from_hex(&text)
             .map(KeySource::Existing)
-            .map_err(|_| {
-                Failure::Config(format!(
-                    "setting key_file: {} does not hold 64 hexadecimal characters",
-                    path.display()
-                ))
-            }),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            Ok(KeySource::New(MasterKey::generate(), path))
-        }
-        Err(error) => Err(Failure::Startup(format!(
-            "cannot read the key file {}: {error}",
-            path.display()
-        ))),
+            .map_err(|_| Failure::Config(format!("setting key_file: {} does not hold 64 hexadecimal characters", path.display()))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(KeySource::New(MasterKey::generate(), path)),
+        Err(error) => Err(Failure::Startup(format!("cannot read the key file {}: {error}", path.display()))),
     }
 }
 
 fn persist_new_key(source: &KeySource) -> Result<(), Failure> {
     if let KeySource::New(key, path) = source {
-        write_private_file(path, key.to_hex().as_bytes()).map_err(|error| {
-            Failure::Startup(format!(
-                "cannot create the key file {}: {error}",
-                path.display()
-            ))
-        })?;
+        write_private_file(path, key.to_hex().as_bytes())
+            .map_err(|error| Failure::Startup(format!("cannot create the key file {}: {error}", path.display())))?;
         tracing::info!(key_id = %hex_id(key), "created a new master key file");
     }
     Ok(())
 }
 
 fn hex_id(key: &MasterKey) -> String {
-    key.key_id()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    key.key_id().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(contents)?;
     file.sync_all()
 }
@@ -160,23 +127,14 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
         StoreUse::Maintenance => None,
     };
     let master_key = key_source.as_ref().map(|source| source.key().clone());
-    let store = Store::connect(&url, &StoreOptions::default(), master_key)
-        .await
-        .map_err(|error| Failure::Startup(error.to_string()))?;
+    let store = Store::connect(&url, &StoreOptions::default(), master_key).await.map_err(|error| Failure::Startup(error.to_string()))?;
     if let Some(source) = &key_source {
         persist_new_key(source)?;
     }
     if store_use == StoreUse::Serve {
-        let applied = store
-            .migrate()
-            .await
-            .map_err(|error| Failure::Startup(error.to_string()))?;
+        let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
         if applied > 0 {
-            tracing::info!(
-                applied,
-                backend = store.backend().as_str(),
-                "database migrations applied"
-            );
+            tracing::info!(applied, backend = store.backend().as_str(), "database migrations applied");
         }
     }
     Ok(store)
@@ -185,25 +143,12 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
 pub fn load_catalogue(config: &Config) -> Result<Catalogue, Failure> {
     let (text, source) = match &config.catalogue_file {
         Some(path) => (
-            std::fs::read_to_string(path).map_err(|error| {
-                Failure::Config(format!(
-                    "setting catalogue_file: cannot read {}: {error}",
-                    path.display()
-                ))
-            })?,
+            std::fs::read_to_string(path).map_err(|error| Failure::Config(format!("setting catalogue_file: cannot read {}: {error}", path.display())))?,
             path.display().to_string(),
         ),
-        None => (
-            BUILT_IN_CATALOGUE.to_owned(),
-            "the built-in catalogue".to_owned(),
-        ),
+        None => (BUILT_IN_CATALOGUE.to_owned(), "the built-in catalogue".to_owned()),
     };
-    Catalogue::from_toml(&text).map_err(|error| {
-        Failure::Config(format!(
-            "indicator catalogue {source}: {}",
-            error.to_string().replace('\n', " ")
-        ))
-    })
+    Catalogue::from_toml(&text).map_err(|error| Failure::Config(format!("indicator catalogue {source}: {}", error.to_string().replace('\n', " "))))
 }
 
 /// Runs the server until SIGTERM or Ctrl-C, then finishes requests in flight.
@@ -213,33 +158,18 @@ pub async fn run_server(config: &Config) -> Result<(), Failure> {
     serve_store(config, store, catalogue).await
 }
 
-pub async fn serve_store(
-    config: &Config,
-    store: Store,
-    catalogue: Catalogue,
-) -> Result<(), Failure> {
-    let settings = WebSettings {
-        body_limit_bytes: config.body_limit_bytes,
-        request_timeout: config.request_timeout(),
-    };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|error| {
-            Failure::Startup(format!("cannot listen on {}: {error}", config.listen))
-        })?;
-    let address = listener
-        .local_addr()
-        .map_err(|error| Failure::Startup(error.to_string()))?;
+pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) -> Result<(), Failure> {
+    let settings = WebSettings { body_limit_bytes: config.body_limit_bytes, request_timeout: config.request_timeout(), exit_url: config.exit_url.clone() };
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.map_err(|error| Failure::Startup(format!("cannot listen on {}: {error}", config.listen)))?;
+    let address = listener.local_addr().map_err(|error| Failure::Startup(error.to_string()))?;
     let backend = store.backend();
-    let app = aidant_web::router(AppState::new(store.clone(), catalogue, settings));
-    println!(
-        "Aidant is listening on http://{address} (database: {})",
-        backend.as_str()
-    );
+    let state = AppState::new(store.clone(), catalogue, settings)
+        .map_err(|error| Failure::Runtime(format!("the public site's templates or messages are broken: {error}")))?;
+    let app = aidant_web::router(state);
+    println!("Aidant is listening on http://{address} (database: {})", backend.as_str());
     tracing::info!(%address, backend = backend.as_str(), "listening");
-    aidant_web::serve(listener, app, shutdown_signal())
-        .await
-        .map_err(|error| Failure::Runtime(format!("the server stopped: {error}")))?;
+    aidant_web::serve(listener, app, shutdown_signal()).await.map_err(|error| Failure::Runtime(format!("the server stopped: {error}")))?;
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

@@ -23,11 +23,7 @@ struct Setup {
 
 impl Setup {
     fn for_database(database: &TestDatabase) -> Self {
-        Setup {
-            data_dir: tempfile::tempdir().unwrap(),
-            database_url: Some(database.url.clone()),
-            master_key_hex: Some(database.master_key.to_hex()),
-        }
+        Setup { data_dir: tempfile::tempdir().unwrap(), database_url: Some(database.url.clone()), master_key_hex: Some(database.master_key.to_hex()) }
     }
 
     fn command(&self, arguments: &[&str]) -> Command {
@@ -57,22 +53,12 @@ struct Server {
 
 impl Server {
     fn start(setup: &Setup, extra_arguments: &[&str]) -> Self {
-        let stderr_path = setup.data_dir.path().join(format!(
-            "stderr-{}.log",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
+        let stderr_path =
+            setup.data_dir.path().join(format!("stderr-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut arguments = extra_arguments.to_vec();
         arguments.push("serve");
-        let mut child = setup
-            .command(&arguments)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("aidant starts");
+        let mut child = setup.command(&arguments).stdout(Stdio::piped()).stderr(stderr).spawn().expect("aidant starts");
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -85,17 +71,8 @@ impl Server {
         });
         let address = receiver
             .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the server did not start: {}",
-                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
-                )
-            });
-        Server {
-            child,
-            address: address.parse().unwrap(),
-            stderr_path,
-        }
+            .unwrap_or_else(|_| panic!("the server did not start: {}", std::fs::read_to_string(&stderr_path).unwrap_or_default()));
+        Server { child, address: address.parse().unwrap(), stderr_path }
     }
 
     fn stderr(&self) -> String {
@@ -103,11 +80,7 @@ impl Server {
     }
 
     fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().unwrap();
         assert!(status.success());
     }
 
@@ -117,10 +90,7 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                started.elapsed() < limit,
-                "the server did not exit within {limit:?}"
-            );
+            assert!(started.elapsed() < limit, "the server did not exit within {limit:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -134,21 +104,10 @@ impl Drop for Server {
 }
 
 /// A minimal HTTP/1.1 exchange over a fresh connection.
-fn http(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
+fn http(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -161,36 +120,22 @@ fn http(
 fn read_response(mut stream: TcpStream) -> (u16, String) {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
+    let status = response.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
     (status, body)
 }
 
 const REPORT: &str = r#"{"sector":"car_wash","town":"Dunstable","signs":["no_protective_equipment","workers_living_on_site"],"narrative":"Distinctive-narrative-Zamfirescu sleeps in the caravan."}"#;
 
 fn reference_from(body: &str) -> ReportRef {
-    let value: serde_json::Value =
-        serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     ReportRef::parse(value["reference"].as_str().unwrap()).unwrap()
 }
 
 async fn an_acknowledged_report_survives_sigkill(database: TestDatabase) {
     let setup = Setup::for_database(&database);
     let mut server = Server::start(&setup, &[]);
-    let (status, body) = http(
-        server.address,
-        "POST",
-        "/api/v1/reports",
-        &[("Content-Type", "application/json")],
-        REPORT,
-    );
+    let (status, body) = http(server.address, "POST", "/api/v1/reports", &[("Content-Type", "application/json")], REPORT);
     assert_eq!(status, 201, "{body}");
     let reference = reference_from(&body);
     server.child.kill().unwrap();
@@ -199,27 +144,18 @@ async fn an_acknowledged_report_survives_sigkill(database: TestDatabase) {
     let restarted = Server::start(&setup, &[]);
     let (ready, _) = http(restarted.address, "GET", "/readyz", &[], "");
     assert_eq!(ready, 200, "the server restarts after being killed");
-    let store = Store::connect(&database.url, &StoreOptions::default(), None)
-        .await
-        .unwrap();
+    let store = Store::connect(&database.url, &StoreOptions::default(), None).await.unwrap();
     let found = store.find_report_by_reference(&reference).await.unwrap();
-    assert!(
-        found.is_some(),
-        "the acknowledged report is on disk after SIGKILL"
-    );
+    assert!(found.is_some(), "the acknowledged report is on disk after SIGKILL");
 }
 
 async fn sigterm_finishes_the_request_in_flight(database: TestDatabase) {
     let setup = Setup::for_database(&database);
     let mut server = Server::start(&setup, &[]);
     let mut stream = TcpStream::connect(server.address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let head = format!(
-        "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        REPORT.len()
-    );
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head =
+        format!("POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", REPORT.len());
     let (first_half, second_half) = REPORT.split_at(REPORT.len() / 2);
     stream.write_all(head.as_bytes()).unwrap();
     stream.write_all(first_half.as_bytes()).unwrap();
@@ -231,103 +167,52 @@ async fn sigterm_finishes_the_request_in_flight(database: TestDatabase) {
     assert_eq!(status, 201, "the request in flight completes: {body}");
     let exit = server.wait_for_exit(Duration::from_secs(20));
     assert!(exit.success(), "a clean exit after SIGTERM: {exit:?}");
-    assert!(
-        TcpStream::connect(server.address).is_err(),
-        "no new connections after shutdown"
-    );
-    let store = Store::connect(&database.url, &StoreOptions::default(), None)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .find_report_by_reference(&reference_from(&body))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(TcpStream::connect(server.address).is_err(), "no new connections after shutdown");
+    let store = Store::connect(&database.url, &StoreOptions::default(), None).await.unwrap();
+    assert!(store.find_report_by_reference(&reference_from(&body)).await.unwrap().is_some());
 }
 
 async fn audit_verify_names_the_first_tampered_entry(database: TestDatabase) {
     let setup = Setup::for_database(&database);
     let server = Server::start(&setup, &[]);
     for _ in 0..4 {
-        let (status, _) = http(
-            server.address,
-            "POST",
-            "/api/v1/reports",
-            &[("Content-Type", "application/json")],
-            REPORT,
-        );
+        let (status, _) = http(server.address, "POST", "/api/v1/reports", &[("Content-Type", "application/json")], REPORT);
         assert_eq!(status, 201);
     }
     drop(server);
     let intact = setup.command(&["audit", "verify"]).output().unwrap();
-    assert!(
-        intact.status.success(),
-        "{}",
-        String::from_utf8_lossy(&intact.stderr)
-    );
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
     assert!(String::from_utf8_lossy(&intact.stdout).contains("audit chain OK: 4 entries"));
 
-    sqlx::query("UPDATE audit_log SET action = 'report.view' WHERE sequence = 3")
-        .execute(database.store.pool())
-        .await
-        .unwrap();
+    sqlx::query("UPDATE audit_log SET action = 'report.view' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
     let tampered = setup.command(&["audit", "verify"]).output().unwrap();
     assert_eq!(tampered.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&tampered.stdout);
-    assert!(
-        stdout.contains("BROKEN") && stdout.contains("entry 3"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("BROKEN") && stdout.contains("entry 3"), "{stdout}");
 }
 
 async fn logs_hold_no_personal_data_or_request_identity(database: TestDatabase) {
     let setup = Setup::for_database(&database);
     let server = Server::start(&setup, &["--log-format", "json"]);
-    let headers = [
-        ("Content-Type", "application/json"),
-        ("User-Agent", "Mozilla/5.0 DistinctiveAgent/9.9"),
-        ("X-Forwarded-For", "203.0.113.77"),
-    ];
+    let headers = [("Content-Type", "application/json"), ("User-Agent", "Mozilla/5.0 DistinctiveAgent/9.9"), ("X-Forwarded-For", "203.0.113.77")];
     let (status, body) = http(server.address, "POST", "/api/v1/reports", &headers, REPORT);
     assert_eq!(status, 201, "{body}");
     std::thread::sleep(Duration::from_millis(200));
     let logs = server.stderr();
-    assert!(
-        logs.lines()
-            .any(|line| line.starts_with('{') && line.contains("report received")),
-        "JSON logs record the event: {logs}"
-    );
-    for secret in [
-        "Zamfirescu",
-        "DistinctiveAgent",
-        "203.0.113.77",
-        "127.0.0.1:",
-    ] {
-        let found_in_log = logs
-            .lines()
-            .filter(|line| !line.contains("listening"))
-            .any(|line| line.contains(secret));
+    assert!(logs.lines().any(|line| line.starts_with('{') && line.contains("report received")), "JSON logs record the event: {logs}");
+    for secret in ["Zamfirescu", "DistinctiveAgent", "203.0.113.77", "127.0.0.1:"] {
+        let found_in_log = logs.lines().filter(|line| !line.contains("listening")).any(|line| line.contains(secret));
         assert!(!found_in_log, "{secret} appears in the logs");
     }
     let rows: Vec<String> = match database.store.backend() {
-        Backend::Sqlite => sqlx::query_scalar(
-            "SELECT id || reference || COALESCE(narrative, '') || COALESCE(town, '') FROM reports",
-        )
-        .fetch_all(database.store.pool())
-        .await
-        .unwrap(),
-        Backend::Postgres => sqlx::query_scalar("SELECT row_to_json(r)::text FROM reports r")
+        Backend::Sqlite => sqlx::query_scalar("SELECT id || reference || COALESCE(narrative, '') || COALESCE(town, '') FROM reports")
             .fetch_all(database.store.pool())
             .await
             .unwrap(),
+        Backend::Postgres => sqlx::query_scalar("SELECT row_to_json(r)::text FROM reports r").fetch_all(database.store.pool()).await.unwrap(),
     };
     for row in rows {
-        assert!(
-            !row.contains("DistinctiveAgent") && !row.contains("203.0.113.77"),
-            "request identity stored with the report"
-        );
+        assert!(!row.contains("DistinctiveAgent") && !row.contains("203.0.113.77"), "request identity stored with the report");
     }
 }
 
@@ -342,41 +227,21 @@ aidant_store::backend_tests!(
 /// line on stderr naming the cause, with no panic or backtrace.
 fn assert_one_line_failure(output: Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "exit code for {expected}: {stderr}"
-    );
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .collect();
+    assert_eq!(output.status.code(), Some(2), "exit code for {expected}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line for {expected}: {stderr}");
-    assert!(
-        lines[0].starts_with("aidant: error: ") && lines[0].contains(expected),
-        "{stderr}"
-    );
+    assert!(lines[0].starts_with("aidant: error: ") && lines[0].contains(expected), "{stderr}");
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
 }
 
 fn bare_setup() -> Setup {
-    Setup {
-        data_dir: tempfile::tempdir().unwrap(),
-        database_url: None,
-        master_key_hex: None,
-    }
+    Setup { data_dir: tempfile::tempdir().unwrap(), database_url: None, master_key_hex: None }
 }
 
 #[test]
 fn an_unreachable_postgres_is_one_line_and_exit_2() {
-    let setup = Setup {
-        database_url: Some("postgres://postgres@127.0.0.1:1/aidant".into()),
-        ..bare_setup()
-    };
-    assert_one_line_failure(
-        setup.command(&["serve"]).output().unwrap(),
-        "Connection refused",
-    );
+    let setup = Setup { database_url: Some("postgres://postgres@127.0.0.1:1/aidant".into()), ..bare_setup() };
+    assert_one_line_failure(setup.command(&["serve"]).output().unwrap(), "Connection refused");
 }
 
 #[test]
@@ -389,26 +254,11 @@ fn a_malformed_config_file_is_one_line_and_exit_2() {
         command
     };
     std::fs::write(&file, "listen = \"127.0.0.1:8080\"\ndatabase_url = [\n").unwrap();
-    assert_one_line_failure(
-        command(&["--config", file.to_str().unwrap(), "serve"])
-            .output()
-            .unwrap(),
-        "broken.toml",
-    );
+    assert_one_line_failure(command(&["--config", file.to_str().unwrap(), "serve"]).output().unwrap(), "broken.toml");
     std::fs::write(&file, "listen = \"not an address\"\n").unwrap();
-    assert_one_line_failure(
-        command(&["--config", file.to_str().unwrap(), "serve"])
-            .output()
-            .unwrap(),
-        "setting listen",
-    );
+    assert_one_line_failure(command(&["--config", file.to_str().unwrap(), "serve"]).output().unwrap(), "setting listen");
     std::fs::write(&file, "lisen = \"127.0.0.1:8080\"\n").unwrap();
-    assert_one_line_failure(
-        command(&["--config", file.to_str().unwrap(), "serve"])
-            .output()
-            .unwrap(),
-        "setting lisen",
-    );
+    assert_one_line_failure(command(&["--config", file.to_str().unwrap(), "serve"]).output().unwrap(), "setting lisen");
 }
 
 #[test]
@@ -431,33 +281,12 @@ impl ReadOnlyMount {
     fn new() -> Self {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().to_path_buf();
-        let is_root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-            .unwrap_or(false);
+        let is_root = Command::new("id").arg("-u").output().map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0").unwrap_or(false);
         let mounted = if is_root {
-            let bind = Command::new("mount")
-                .args(["--bind"])
-                .arg(&path)
-                .arg(&path)
-                .status()
-                .map(|status| status.success())
-                .unwrap_or(false);
-            assert!(
-                bind,
-                "as root, the test needs `mount --bind` to make a read-only directory"
-            );
-            let remount = Command::new("mount")
-                .args(["-o", "remount,ro,bind"])
-                .arg(&path)
-                .status()
-                .map(|status| status.success())
-                .unwrap_or(false);
-            assert!(
-                remount,
-                "as root, the test needs `mount -o remount,ro,bind`"
-            );
+            let bind = Command::new("mount").args(["--bind"]).arg(&path).arg(&path).status().map(|status| status.success()).unwrap_or(false);
+            assert!(bind, "as root, the test needs `mount --bind` to make a read-only directory");
+            let remount = Command::new("mount").args(["-o", "remount,ro,bind"]).arg(&path).status().map(|status| status.success()).unwrap_or(false);
+            assert!(remount, "as root, the test needs `mount -o remount,ro,bind`");
             true
         } else {
             let mut permissions = std::fs::metadata(&path).unwrap().permissions();
@@ -465,11 +294,7 @@ impl ReadOnlyMount {
             std::fs::set_permissions(&path, permissions).unwrap();
             false
         };
-        ReadOnlyMount {
-            path,
-            mounted,
-            _directory: directory,
-        }
+        ReadOnlyMount { path, mounted, _directory: directory }
     }
 }
 
@@ -493,30 +318,18 @@ fn a_read_only_data_directory_is_one_line_and_exit_2() {
     command.env("AIDANT_DATA_DIR", &read_only.path);
     let output = command.output().unwrap();
     assert_one_line_failure(output, &read_only.path.display().to_string());
-    assert!(
-        std::fs::read_dir(&read_only.path).unwrap().next().is_none(),
-        "nothing was written"
-    );
+    assert!(std::fs::read_dir(&read_only.path).unwrap().next().is_none(), "nothing was written");
 }
 
 #[test]
 fn config_prints_settings_without_secrets() {
-    let setup = Setup {
-        database_url: Some("postgres://aidant:hunter2-secret@db.internal:5432/aidant".into()),
-        master_key_hex: Some("ab".repeat(32)),
-        ..bare_setup()
-    };
+    let setup =
+        Setup { database_url: Some("postgres://aidant:hunter2-secret@db.internal:5432/aidant".into()), master_key_hex: Some("ab".repeat(32)), ..bare_setup() };
     let output = setup.command(&["config"]).output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("postgres://aidant:[redacted]@db.internal:5432/aidant"),
-        "{stdout}"
-    );
-    assert!(
-        !stdout.contains("hunter2") && !stdout.contains(&"ab".repeat(32)),
-        "{stdout}"
-    );
+    assert!(stdout.contains("postgres://aidant:[redacted]@db.internal:5432/aidant"), "{stdout}");
+    assert!(!stdout.contains("hunter2") && !stdout.contains(&"ab".repeat(32)), "{stdout}");
 }
 
 #[test]
@@ -528,44 +341,19 @@ fn help_and_version_work() {
         assert!(text.contains(word), "--help mentions {word}");
     }
     let version = Command::new(AIDANT).arg("--version").output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&version.stdout).trim(),
-        format!("aidant {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("aidant {}", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
 fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     let parent = tempfile::tempdir().unwrap();
     let data_dir = parent.path().join("demo");
-    let output = Command::new(AIDANT)
-        .args(["demo", "--no-serve", "--reports", "40", "--data-dir"])
-        .arg(&data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = Command::new(AIDANT).args(["demo", "--no-serve", "--reports", "40", "--data-dir"]).arg(&data_dir).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(data_dir.join("aidant.db").is_file() && data_dir.join("master.key").is_file());
-    let migrate = Command::new(AIDANT)
-        .arg("migrate")
-        .env("AIDANT_DATA_DIR", &data_dir)
-        .env_remove("AIDANT_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&migrate.stdout).contains("0 migration(s) applied"),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
-    let verify = Command::new(AIDANT)
-        .args(["audit", "verify"])
-        .env("AIDANT_DATA_DIR", &data_dir)
-        .env_remove("AIDANT_DATABASE_URL")
-        .output()
-        .unwrap();
+    let migrate = Command::new(AIDANT).arg("migrate").env("AIDANT_DATA_DIR", &data_dir).env_remove("AIDANT_DATABASE_URL").output().unwrap();
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("0 migration(s) applied"), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let verify = Command::new(AIDANT).args(["audit", "verify"]).env("AIDANT_DATA_DIR", &data_dir).env_remove("AIDANT_DATABASE_URL").output().unwrap();
     assert!(String::from_utf8_lossy(&verify.stdout).contains("audit chain OK: 40 entries"));
     assert!(Path::new(&data_dir).join(".aidant-demo").is_file());
 }

@@ -4,11 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../aidant-graph/tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aidant-graph/tests/fixtures").join(name).display().to_string()
 }
 
 fn aidant(arguments: &[&str]) -> Output {
@@ -30,28 +26,16 @@ fn communities_as_json_carry_a_run_record() {
     let mut arguments = sample_arguments("communities", &nodes, &edges);
     arguments.extend(["--json", "--seed", "7"]);
     let output = aidant(&arguments);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
     assert_eq!(json["run"]["algorithm"], "leiden");
     assert_eq!(json["run"]["seed"], 7);
     assert_eq!(json["run"]["entity_count"], 15);
     assert_eq!(json["run"]["input_sha256"].as_str().map(str::len), Some(64));
-    let members: usize = json["result"]["communities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_array().unwrap().len())
-        .sum();
+    let members: usize = json["result"]["communities"].as_array().unwrap().iter().map(|c| c.as_array().unwrap().len()).sum();
     assert_eq!(members, 15);
     let again = aidant(&arguments);
-    assert_eq!(
-        output.stdout, again.stdout,
-        "the same seed gives the same output"
-    );
+    assert_eq!(output.stdout, again.stdout, "the same seed gives the same output");
 }
 
 #[test]
@@ -63,20 +47,12 @@ fn paths_centrality_components_and_exports_run() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("P4 -> P2 -> A1 -> P5"), "{stdout}");
-    assert!(
-        stdout.contains(
-            "P5 lives_at A1 (seen 2024-02-01 to unknown, source IR-2024-0003, confidence 0.5)"
-        ),
-        "each hop cites its evidence: {stdout}"
-    );
+    assert!(stdout.contains("P5 lives_at A1 (seen 2024-02-01 to unknown, source IR-2024-0003, confidence 0.5)"), "each hop cites its evidence: {stdout}");
 
     let mut arguments = sample_arguments("centrality", &nodes, &edges);
     arguments.extend(["--measure", "betweenness", "--top", "1"]);
     let stdout = String::from_utf8(aidant(&arguments).stdout).unwrap();
-    assert!(
-        stdout.contains("P1") && stdout.contains("Ion Popescu"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("P1") && stdout.contains("Ion Popescu"), "{stdout}");
 
     let mut arguments = sample_arguments("components", &nodes, &edges);
     arguments.extend(["--from", "2024-05-01"]);
@@ -84,47 +60,21 @@ fn paths_centrality_components_and_exports_run() {
     assert!(stdout.starts_with("3 components"), "{stdout}");
 
     let directory = tempfile::tempdir().unwrap();
-    for (format, file) in [
-        ("graphml", "n.graphml"),
-        ("gexf", "n.gexf"),
-        ("ftm", "n.jsonl"),
-        ("neo4j", "n"),
-    ] {
+    for (format, file) in [("graphml", "n.graphml"), ("gexf", "n.gexf"), ("ftm", "n.jsonl"), ("neo4j", "n")] {
         let output_path = directory.path().join(file).display().to_string();
         let mut arguments = sample_arguments("export", &nodes, &edges);
         arguments.extend(["--format", format, "--output", &output_path]);
         let output = aidant(&arguments);
-        assert!(
-            output.status.success(),
-            "{format}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{format}: {}", String::from_utf8_lossy(&output.stderr));
     }
     assert!(directory.path().join("n_relationships.csv").exists());
-    let output_path = directory
-        .path()
-        .join("analysed.graphml")
-        .display()
-        .to_string();
+    let output_path = directory.path().join("analysed.graphml").display().to_string();
     let mut arguments = sample_arguments("export", &nodes, &edges);
-    arguments.extend([
-        "--format",
-        "graphml",
-        "--output",
-        &output_path,
-        "--with-analysis",
-    ]);
+    arguments.extend(["--format", "graphml", "--output", &output_path, "--with-analysis"]);
     assert!(aidant(&arguments).status.success());
     let graphml = std::fs::read_to_string(&output_path).unwrap();
-    assert!(
-        graphml.contains(r#"attr.name="betweenness_centrality""#)
-            && graphml.contains(r#"attr.name="community""#)
-    );
-    assert!(
-        std::fs::read_to_string(directory.path().join("n.gexf"))
-            .unwrap()
-            .contains("version=\"1.3\"")
-    );
+    assert!(graphml.contains(r#"attr.name="betweenness_centrality""#) && graphml.contains(r#"attr.name="community""#));
+    assert!(std::fs::read_to_string(directory.path().join("n.gexf")).unwrap().contains("version=\"1.3\""));
 }
 
 #[test]
@@ -137,20 +87,12 @@ fn malformed_files_give_an_error_naming_the_line() {
             "source,target,kind\nP1,PH1,uses_phone\nP1,NOPE,called\n",
             "edges file, line 3, column 'target': relation refers to unknown entity 'NOPE'",
         ),
-        (
-            "dates.csv",
-            "source,target,kind,first_seen\nP1,PH1,uses_phone,2024-02-30\n",
-            "edges file, line 2, column 'first_seen'",
-        ),
+        ("dates.csv", "source,target,kind,first_seen\nP1,PH1,uses_phone,2024-02-30\n", "edges file, line 2, column 'first_seen'"),
     ];
     for (name, contents, expected) in cases {
         let path = directory.path().join(name);
         std::fs::write(&path, contents).unwrap();
-        let output = aidant(&sample_arguments(
-            "components",
-            &nodes,
-            &path.display().to_string(),
-        ));
+        let output = aidant(&sample_arguments("components", &nodes, &path.display().to_string()));
         assert_eq!(output.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{stderr}");
@@ -158,15 +100,8 @@ fn malformed_files_give_an_error_naming_the_line() {
     }
     let duplicate = directory.path().join("duplicate_nodes.csv");
     std::fs::write(&duplicate, "id,kind\nA,person\nA,phone\n").unwrap();
-    let output = aidant(&sample_arguments(
-        "components",
-        &duplicate.display().to_string(),
-        &fixture("sample_edges.csv"),
-    ));
-    assert!(
-        String::from_utf8_lossy(&output.stderr)
-            .contains("nodes file, line 3, column 'id': entity id 'A' is used more than once")
-    );
+    let output = aidant(&sample_arguments("components", &duplicate.display().to_string(), &fixture("sample_edges.csv")));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nodes file, line 3, column 'id': entity id 'A' is used more than once"));
 }
 
 #[test]
@@ -182,28 +117,16 @@ fn hubs_are_listed_and_can_be_excluded_or_overridden() {
     let edges_path = directory.path().join("edges.csv");
     std::fs::write(&nodes_path, nodes).unwrap();
     std::fs::write(&edges_path, edges).unwrap();
-    let (nodes, edges) = (
-        nodes_path.display().to_string(),
-        edges_path.display().to_string(),
-    );
+    let (nodes, edges) = (nodes_path.display().to_string(), edges_path.display().to_string());
 
-    let kept =
-        String::from_utf8(aidant(&sample_arguments("components", &nodes, &edges)).stdout).unwrap();
+    let kept = String::from_utf8(aidant(&sample_arguments("components", &nodes, &edges)).stdout).unwrap();
     assert!(kept.starts_with("1 components"), "{kept}");
-    assert!(
-        kept.contains(
-            "hostel [Detected]: address 'Station Road Hostel' is linked to 12 distinct people"
-        ),
-        "{kept}"
-    );
+    assert!(kept.contains("hostel [Detected]: address 'Station Road Hostel' is linked to 12 distinct people"), "{kept}");
 
     let mut arguments = sample_arguments("components", &nodes, &edges);
     arguments.push("--exclude-hubs");
     let excluded = String::from_utf8(aidant(&arguments).stdout).unwrap();
-    assert!(
-        excluded.starts_with("12 components among 12 entities"),
-        "{excluded}"
-    );
+    assert!(excluded.starts_with("12 components among 12 entities"), "{excluded}");
 
     arguments.extend(["--not-hub", "hostel"]);
     let overridden = String::from_utf8(aidant(&arguments).stdout).unwrap();

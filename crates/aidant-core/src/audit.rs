@@ -37,12 +37,7 @@ impl AuditEntry {
         let mut bytes = Vec::with_capacity(128);
         bytes.extend_from_slice(&self.sequence.to_be_bytes());
         bytes.extend_from_slice(&self.occurred_at_ms.to_be_bytes());
-        for field in [
-            &self.actor,
-            &self.action,
-            &self.record_kind,
-            &self.record_id,
-        ] {
+        for field in [&self.actor, &self.action, &self.record_kind, &self.record_id] {
             push_length_prefixed(&mut bytes, field.as_bytes());
         }
         match &self.reason {
@@ -82,21 +77,12 @@ pub struct StoredAuditEntry {
 pub enum ChainBreak {
     #[error("entry {sequence}: its contents do not match its hash (edited)")]
     Edited { sequence: i64 },
-    #[error(
-        "entry {sequence}: expected sequence {expected} (an entry before it was deleted or the entries were reordered)"
-    )]
+    #[error("entry {sequence}: expected sequence {expected} (an entry before it was deleted or the entries were reordered)")]
     OutOfSequence { sequence: i64, expected: i64 },
-    #[error(
-        "entry {sequence}: it does not follow the entry before it (entries deleted, inserted or reordered)"
-    )]
+    #[error("entry {sequence}: it does not follow the entry before it (entries deleted, inserted or reordered)")]
     BrokenLink { sequence: i64 },
-    #[error(
-        "the chain ends at entry {last_sequence} but the head records entry {head_sequence} (entries removed from the end)"
-    )]
-    Truncated {
-        last_sequence: i64,
-        head_sequence: i64,
-    },
+    #[error("the chain ends at entry {last_sequence} but the head records entry {head_sequence} (entries removed from the end)")]
+    Truncated { last_sequence: i64, head_sequence: i64 },
 }
 
 /// The summary of a chain that verified.
@@ -117,11 +103,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            expected_previous: GENESIS_HASH,
-            expected_sequence: 1,
-            count: 0,
-        }
+        Self { expected_previous: GENESIS_HASH, expected_sequence: 1, count: 0 }
     }
 }
 
@@ -130,10 +112,7 @@ impl ChainVerifier {
     pub fn push(&mut self, stored: &StoredAuditEntry) -> Result<(), ChainBreak> {
         let sequence = stored.entry.sequence;
         if sequence != self.expected_sequence {
-            return Err(ChainBreak::OutOfSequence {
-                sequence,
-                expected: self.expected_sequence,
-            });
+            return Err(ChainBreak::OutOfSequence { sequence, expected: self.expected_sequence });
         }
         if stored.previous_hash != hex::encode(self.expected_previous) {
             return Err(ChainBreak::BrokenLink { sequence });
@@ -152,15 +131,9 @@ impl ChainVerifier {
     /// which catches deletion of the newest entries.
     pub fn finish(self, head_sequence: i64, head_hash: &str) -> Result<ChainSummary, ChainBreak> {
         if head_sequence != self.count || head_hash != hex::encode(self.expected_previous) {
-            return Err(ChainBreak::Truncated {
-                last_sequence: self.count,
-                head_sequence,
-            });
+            return Err(ChainBreak::Truncated { last_sequence: self.count, head_sequence });
         }
-        Ok(ChainSummary {
-            entries: self.count,
-            head_hash: hex::encode(self.expected_previous),
-        })
+        Ok(ChainSummary { entries: self.count, head_hash: hex::encode(self.expected_previous) })
     }
 }
 
@@ -199,11 +172,7 @@ mod tests {
             .map(|sequence| {
                 let entry = entry(sequence, "report.create");
                 let hash = entry.chain_hash(&previous);
-                let stored = StoredAuditEntry {
-                    entry,
-                    previous_hash: hex::encode(previous),
-                    hash: hex::encode(hash),
-                };
+                let stored = StoredAuditEntry { entry, previous_hash: hex::encode(previous), hash: hex::encode(hash) };
                 previous = hash;
                 stored
             })
@@ -211,10 +180,7 @@ mod tests {
     }
 
     fn head(chain: &[StoredAuditEntry]) -> (i64, String) {
-        chain
-            .last()
-            .map(|last| (last.entry.sequence, last.hash.clone()))
-            .unwrap_or((0, hex::encode(GENESIS_HASH)))
+        chain.last().map(|last| (last.entry.sequence, last.hash.clone())).unwrap_or((0, hex::encode(GENESIS_HASH)))
     }
 
     #[test]
@@ -237,10 +203,7 @@ mod tests {
         let mut chain = build_chain(5);
         let (sequence, hash) = head(&chain);
         chain[2].entry.action = "report.delete".into();
-        assert_eq!(
-            verify_chain(chain, (sequence, &hash)),
-            Err(ChainBreak::Edited { sequence: 3 })
-        );
+        assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::Edited { sequence: 3 }));
     }
 
     #[test]
@@ -248,15 +211,9 @@ mod tests {
         let mut chain = build_chain(5);
         let (sequence, hash) = head(&chain);
         chain[2].entry.actor = "someone-else".into();
-        let previous: [u8; 32] = hex::decode(&chain[2].previous_hash)
-            .unwrap()
-            .try_into()
-            .unwrap();
+        let previous: [u8; 32] = hex::decode(&chain[2].previous_hash).unwrap().try_into().unwrap();
         chain[2].hash = hex::encode(chain[2].entry.chain_hash(&previous));
-        assert_eq!(
-            verify_chain(chain, (sequence, &hash)),
-            Err(ChainBreak::BrokenLink { sequence: 4 })
-        );
+        assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::BrokenLink { sequence: 4 }));
     }
 
     #[test]
@@ -264,13 +221,7 @@ mod tests {
         let mut chain = build_chain(5);
         let (sequence, hash) = head(&chain);
         chain.remove(1);
-        assert_eq!(
-            verify_chain(chain, (sequence, &hash)),
-            Err(ChainBreak::OutOfSequence {
-                sequence: 3,
-                expected: 2
-            })
-        );
+        assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::OutOfSequence { sequence: 3, expected: 2 }));
     }
 
     #[test]
@@ -278,13 +229,7 @@ mod tests {
         let mut chain = build_chain(5);
         let (sequence, hash) = head(&chain);
         chain.swap(1, 2);
-        assert_eq!(
-            verify_chain(chain, (sequence, &hash)),
-            Err(ChainBreak::OutOfSequence {
-                sequence: 3,
-                expected: 2
-            })
-        );
+        assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::OutOfSequence { sequence: 3, expected: 2 }));
     }
 
     #[test]
@@ -294,10 +239,7 @@ mod tests {
         chain.swap(1, 2);
         chain[1].entry.sequence = 2;
         chain[2].entry.sequence = 3;
-        assert_eq!(
-            verify_chain(chain, (sequence, &hash)),
-            Err(ChainBreak::BrokenLink { sequence: 2 })
-        );
+        assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::BrokenLink { sequence: 2 }));
     }
 
     #[test]
@@ -305,13 +247,7 @@ mod tests {
         let mut chain = build_chain(5);
         let (sequence, hash) = head(&chain);
         chain.truncate(3);
-        assert_eq!(
-            verify_chain(chain, (sequence, &hash)),
-            Err(ChainBreak::Truncated {
-                last_sequence: 3,
-                head_sequence: 5
-            })
-        );
+        assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::Truncated { last_sequence: 3, head_sequence: 5 }));
     }
 
     #[test]
@@ -323,9 +259,6 @@ mod tests {
         assert_ne!(first.canonical_bytes(), second.canonical_bytes());
         let mut with_reason = entry(1, "x");
         with_reason.reason = Some(String::new());
-        assert_ne!(
-            with_reason.canonical_bytes(),
-            entry(1, "x").canonical_bytes()
-        );
+        assert_ne!(with_reason.canonical_bytes(), entry(1, "x").canonical_bytes());
     }
 }

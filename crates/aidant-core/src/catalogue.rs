@@ -26,14 +26,7 @@ pub const ILO_INDICATOR_IDS: [&str; 11] = [
 ];
 
 /// Tags a sign may carry.
-pub const TAGS: [&str; 6] = [
-    "person",
-    "behaviour",
-    "situation",
-    "location",
-    "document",
-    "sector",
-];
+pub const TAGS: [&str; 6] = ["person", "behaviour", "situation", "location", "document", "sector"];
 
 /// The sector id whose signs apply to every place.
 pub const GENERAL_SECTOR: &str = "general";
@@ -47,10 +40,7 @@ pub enum CatalogueError {
 }
 
 fn invalid(entry: impl Into<String>, problem: impl Into<String>) -> CatalogueError {
-    CatalogueError::Invalid {
-        entry: entry.into(),
-        problem: problem.into(),
-    }
+    CatalogueError::Invalid { entry: entry.into(), problem: problem.into() }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,15 +146,9 @@ pub struct Catalogue {
 impl Catalogue {
     /// Parses and validates a catalogue file's contents.
     pub fn from_toml(text: &str) -> Result<Self, CatalogueError> {
-        let file: CatalogueFile =
-            toml::from_str(text).map_err(|error| CatalogueError::Syntax(error.to_string()))?;
+        let file: CatalogueFile = toml::from_str(text).map_err(|error| CatalogueError::Syntax(error.to_string()))?;
         validate(&file)?;
-        let indicator_index = file
-            .indicator
-            .iter()
-            .enumerate()
-            .map(|(position, indicator)| (indicator.id.clone(), position))
-            .collect();
+        let indicator_index = file.indicator.iter().enumerate().map(|(position, indicator)| (indicator.id.clone(), position)).collect();
         Ok(Self {
             version: file.version,
             triage: file.triage,
@@ -177,9 +161,7 @@ impl Catalogue {
     }
 
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
-        self.indicator_index
-            .get(id)
-            .map(|&position| &self.indicators[position])
+        self.indicator_index.get(id).map(|&position| &self.indicators[position])
     }
 
     pub fn sector(&self, id: &str) -> Option<&Sector> {
@@ -196,30 +178,18 @@ impl Catalogue {
 
     /// The sectors a reporter can choose as "the kind of place" (all but general).
     pub fn place_sectors(&self) -> impl Iterator<Item = &Sector> {
-        self.sectors
-            .iter()
-            .filter(|sector| sector.id != GENERAL_SECTOR)
+        self.sectors.iter().filter(|sector| sector.id != GENERAL_SECTOR)
     }
 
     /// Signs specific to a sector, in catalogue order.
-    pub fn sector_indicators<'a>(
-        &'a self,
-        sector_id: &'a str,
-    ) -> impl Iterator<Item = &'a Indicator> + 'a {
-        self.indicators
-            .iter()
-            .filter(move |indicator| indicator.sectors.iter().any(|sector| sector == sector_id))
+    pub fn sector_indicators<'a>(&'a self, sector_id: &'a str) -> impl Iterator<Item = &'a Indicator> + 'a {
+        self.indicators.iter().filter(move |indicator| indicator.sectors.iter().any(|sector| sector == sector_id))
     }
 
     /// Signs a reporter at a place of this sector may tick: its own signs, then the general ones.
-    pub fn indicators_for_place<'a>(
-        &'a self,
-        sector_id: &'a str,
-    ) -> impl Iterator<Item = &'a Indicator> + 'a {
+    pub fn indicators_for_place<'a>(&'a self, sector_id: &'a str) -> impl Iterator<Item = &'a Indicator> + 'a {
         let specific = self.sector_indicators(sector_id);
-        let general = self
-            .sector_indicators(GENERAL_SECTOR)
-            .filter(move |indicator| !indicator.sectors.iter().any(|sector| sector == sector_id));
+        let general = self.sector_indicators(GENERAL_SECTOR).filter(move |indicator| !indicator.sectors.iter().any(|sector| sector == sector_id));
         specific.chain(general)
     }
 }
@@ -230,105 +200,51 @@ fn validate(file: &CatalogueFile) -> Result<(), CatalogueError> {
     }
     let rules = &file.triage;
     if rules.medium_at == 0 || rules.medium_at >= rules.high_at {
-        return Err(invalid(
-            "triage",
-            "medium_at must be above 0 and below high_at",
-        ));
+        return Err(invalid("triage", "medium_at must be above 0 and below high_at"));
     }
 
-    let ilo_ids = unique_ids(
-        "ilo_indicator",
-        file.ilo_indicator.iter().map(|ilo| ilo.id.as_str()),
-    )?;
+    let ilo_ids = unique_ids("ilo_indicator", file.ilo_indicator.iter().map(|ilo| ilo.id.as_str()))?;
     for required in ILO_INDICATOR_IDS {
         if !ilo_ids.contains(required) {
-            return Err(invalid(
-                format!("ilo_indicator {required}"),
-                "is missing: all eleven ILO indicators must be listed",
-            ));
+            return Err(invalid(format!("ilo_indicator {required}"), "is missing: all eleven ILO indicators must be listed"));
         }
     }
     if ilo_ids.len() != ILO_INDICATOR_IDS.len() {
-        return Err(invalid(
-            "ilo_indicator",
-            "lists an indicator that is not one of the ILO's eleven",
-        ));
+        return Err(invalid("ilo_indicator", "lists an indicator that is not one of the ILO's eleven"));
     }
 
-    let exploitation_ids = unique_ids(
-        "exploitation_type",
-        file.exploitation_type.iter().map(|kind| kind.id.as_str()),
-    )?;
+    let exploitation_ids = unique_ids("exploitation_type", file.exploitation_type.iter().map(|kind| kind.id.as_str()))?;
     for kind in &file.exploitation_type {
-        require_text(
-            &format!("exploitation_type {}", kind.id),
-            &[
-                ("name", &kind.name),
-                ("summary", &kind.summary),
-                ("source", &kind.source),
-            ],
-        )?;
+        require_text(&format!("exploitation_type {}", kind.id), &[("name", &kind.name), ("summary", &kind.summary), ("source", &kind.source)])?;
         if kind.examples.is_empty() {
-            return Err(invalid(
-                format!("exploitation_type {}", kind.id),
-                "needs at least one example",
-            ));
+            return Err(invalid(format!("exploitation_type {}", kind.id), "needs at least one example"));
         }
     }
 
-    let sector_ids = unique_ids(
-        "sector",
-        file.sector.iter().map(|sector| sector.id.as_str()),
-    )?;
+    let sector_ids = unique_ids("sector", file.sector.iter().map(|sector| sector.id.as_str()))?;
     if !sector_ids.contains(GENERAL_SECTOR) {
-        return Err(invalid(
-            "sector general",
-            "is missing: general signs need a sector",
-        ));
+        return Err(invalid("sector general", "is missing: general signs need a sector"));
     }
     for sector in &file.sector {
         let entry = format!("sector {}", sector.id);
-        require_text(
-            &entry,
-            &[
-                ("name", &sector.name),
-                ("place_label", &sector.place_label),
-                ("introduction", &sector.introduction),
-            ],
-        )?;
+        require_text(&entry, &[("name", &sector.name), ("place_label", &sector.place_label), ("introduction", &sector.introduction)])?;
         for kind in &sector.exploitation_types {
             if !exploitation_ids.contains(kind.as_str()) {
-                return Err(invalid(
-                    &entry,
-                    format!("names exploitation type '{kind}', which is not in the catalogue"),
-                ));
+                return Err(invalid(&entry, format!("names exploitation type '{kind}', which is not in the catalogue")));
             }
         }
     }
 
-    unique_ids(
-        "indicator",
-        file.indicator.iter().map(|indicator| indicator.id.as_str()),
-    )?;
+    unique_ids("indicator", file.indicator.iter().map(|indicator| indicator.id.as_str()))?;
     for indicator in &file.indicator {
         let entry = format!("indicator {}", indicator.id);
-        require_text(
-            &entry,
-            &[
-                ("public", &indicator.public),
-                ("staff", &indicator.staff),
-                ("source", &indicator.source),
-            ],
-        )?;
+        require_text(&entry, &[("public", &indicator.public), ("staff", &indicator.staff), ("source", &indicator.source)])?;
         if indicator.sectors.is_empty() {
             return Err(invalid(&entry, "must belong to at least one sector"));
         }
         for sector in &indicator.sectors {
             if !sector_ids.contains(sector.as_str()) {
-                return Err(invalid(
-                    &entry,
-                    format!("names sector '{sector}', which is not in the catalogue"),
-                ));
+                return Err(invalid(&entry, format!("names sector '{sector}', which is not in the catalogue")));
             }
         }
         if indicator.tags.is_empty() {
@@ -336,18 +252,12 @@ fn validate(file: &CatalogueFile) -> Result<(), CatalogueError> {
         }
         for tag in &indicator.tags {
             if !TAGS.contains(&tag.as_str()) {
-                return Err(invalid(
-                    &entry,
-                    format!("has tag '{tag}'; tags are {}", TAGS.join(", ")),
-                ));
+                return Err(invalid(&entry, format!("has tag '{tag}'; tags are {}", TAGS.join(", "))));
             }
         }
         for ilo in &indicator.ilo {
             if !ilo_ids.contains(ilo.as_str()) {
-                return Err(invalid(
-                    &entry,
-                    format!("names ILO indicator '{ilo}', which is not one of the eleven"),
-                ));
+                return Err(invalid(&entry, format!("names ILO indicator '{ilo}', which is not one of the eleven")));
             }
         }
         if indicator.weight > 10 {
@@ -355,32 +265,19 @@ fn validate(file: &CatalogueFile) -> Result<(), CatalogueError> {
         }
     }
     for sector in &file.sector {
-        if !file
-            .indicator
-            .iter()
-            .any(|indicator| indicator.sectors.contains(&sector.id))
-        {
+        if !file.indicator.iter().any(|indicator| indicator.sectors.contains(&sector.id)) {
             return Err(invalid(format!("sector {}", sector.id), "has no signs"));
         }
     }
     Ok(())
 }
 
-fn unique_ids<'a>(
-    kind: &str,
-    ids: impl Iterator<Item = &'a str>,
-) -> Result<BTreeSet<&'a str>, CatalogueError> {
+fn unique_ids<'a>(kind: &str, ids: impl Iterator<Item = &'a str>) -> Result<BTreeSet<&'a str>, CatalogueError> {
     let mut seen = BTreeSet::new();
     for id in ids {
-        let well_formed = !id.is_empty()
-            && id.chars().all(|character| {
-                character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_'
-            });
+        let well_formed = !id.is_empty() && id.chars().all(|character| character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_');
         if !well_formed {
-            return Err(invalid(
-                format!("{kind} '{id}'"),
-                "ids use lower-case letters, digits and underscores only",
-            ));
+            return Err(invalid(format!("{kind} '{id}'"), "ids use lower-case letters, digits and underscores only"));
         }
         if !seen.insert(id) {
             return Err(invalid(format!("{kind} {id}"), "appears more than once"));
@@ -404,8 +301,7 @@ pub(crate) mod tests {
 
     /// The catalogue shipped in `data/`, which every test of the real rules uses.
     pub(crate) fn shipped() -> Catalogue {
-        Catalogue::from_toml(include_str!("../../../data/indicators.toml"))
-            .expect("the shipped catalogue is valid")
+        Catalogue::from_toml(include_str!("../../../data/indicators.toml")).expect("the shipped catalogue is valid")
     }
 
     #[test]
@@ -425,63 +321,22 @@ pub(crate) mod tests {
             "online_adverts",
             "other",
         ] {
-            let sector = catalogue
-                .sector(required)
-                .unwrap_or_else(|| panic!("sector {required} missing"));
-            assert!(
-                catalogue.sector_indicators(&sector.id).count() >= 1,
-                "{required} has no signs"
-            );
+            let sector = catalogue.sector(required).unwrap_or_else(|| panic!("sector {required} missing"));
+            assert!(catalogue.sector_indicators(&sector.id).count() >= 1, "{required} has no signs");
         }
         for ilo in ILO_INDICATOR_IDS {
-            assert!(
-                catalogue
-                    .indicators
-                    .iter()
-                    .any(|indicator| indicator.ilo.iter().any(|id| id == ilo)),
-                "no sign evidences {ilo}"
-            );
+            assert!(catalogue.indicators.iter().any(|indicator| indicator.ilo.iter().any(|id| id == ilo)), "no sign evidences {ilo}");
         }
-        assert!(
-            catalogue
-                .indicators
-                .iter()
-                .any(|indicator| indicator.escalation == Some(Escalation::Immediate))
-        );
-        assert!(
-            catalogue
-                .indicators
-                .iter()
-                .any(|indicator| indicator.escalation == Some(Escalation::Child))
-        );
+        assert!(catalogue.indicators.iter().any(|indicator| indicator.escalation == Some(Escalation::Immediate)));
+        assert!(catalogue.indicators.iter().any(|indicator| indicator.escalation == Some(Escalation::Child)));
     }
 
     #[test]
     fn place_indicators_put_sector_signs_first_and_include_general_once() {
         let catalogue = shipped();
-        let signs: Vec<&str> = catalogue
-            .indicators_for_place("nail_bar")
-            .map(|indicator| indicator.id.as_str())
-            .collect();
-        let first_general = signs
-            .iter()
-            .position(|id| {
-                catalogue
-                    .indicator(id)
-                    .unwrap()
-                    .sectors
-                    .iter()
-                    .any(|sector| sector == GENERAL_SECTOR)
-            })
-            .unwrap();
-        assert!(signs[..first_general].iter().all(|id| {
-            catalogue
-                .indicator(id)
-                .unwrap()
-                .sectors
-                .iter()
-                .any(|sector| sector == "nail_bar")
-        }));
+        let signs: Vec<&str> = catalogue.indicators_for_place("nail_bar").map(|indicator| indicator.id.as_str()).collect();
+        let first_general = signs.iter().position(|id| catalogue.indicator(id).unwrap().sectors.iter().any(|sector| sector == GENERAL_SECTOR)).unwrap();
+        assert!(signs[..first_general].iter().all(|id| { catalogue.indicator(id).unwrap().sectors.iter().any(|sector| sector == "nail_bar") }));
         let unique: BTreeSet<_> = signs.iter().collect();
         assert_eq!(unique.len(), signs.len());
     }
@@ -495,41 +350,24 @@ pub(crate) mod tests {
     fn bad_catalogues_are_refused_with_the_entry_named() {
         let unknown_ilo = broken(|text| text.replacen("ilo = [\"", "ilo = [\"made_up\", \"", 1));
         assert!(unknown_ilo.to_string().contains("made_up"), "{unknown_ilo}");
-        let unknown_sector =
-            broken(|text| text.replacen("sectors = [\"", "sectors = [\"moon_base\", \"", 1));
-        assert!(
-            unknown_sector.to_string().contains("moon_base"),
-            "{unknown_sector}"
-        );
+        let unknown_sector = broken(|text| text.replacen("sectors = [\"", "sectors = [\"moon_base\", \"", 1));
+        assert!(unknown_sector.to_string().contains("moon_base"), "{unknown_sector}");
         let syntax = broken(|text| text.replacen("version = ", "version == ", 1));
         assert!(matches!(syntax, CatalogueError::Syntax(_)));
         let thresholds = broken(|text| text.replacen("medium_at = ", "medium_at = 900 + ", 1));
-        assert!(matches!(
-            thresholds,
-            CatalogueError::Syntax(_) | CatalogueError::Invalid { .. }
-        ));
+        assert!(matches!(thresholds, CatalogueError::Syntax(_) | CatalogueError::Invalid { .. }));
         let unknown_field = broken(|text| text.replacen("[triage]", "[triage]\nsurprise = 1", 1));
-        assert!(
-            unknown_field.to_string().contains("surprise"),
-            "{unknown_field}"
-        );
+        assert!(unknown_field.to_string().contains("surprise"), "{unknown_field}");
     }
 
     #[test]
     fn duplicate_ids_are_refused() {
         let catalogue = include_str!("../../../data/indicators.toml");
-        let first_id_line = catalogue
-            .lines()
-            .skip_while(|line| *line != "[[indicator]]")
-            .nth(1)
-            .unwrap();
+        let first_id_line = catalogue.lines().skip_while(|line| *line != "[[indicator]]").nth(1).unwrap();
         let duplicate = format!(
             "{catalogue}\n[[indicator]]\n{first_id_line}\nsectors = [\"general\"]\npublic = \"x\"\nstaff = \"x\"\ntags = [\"person\"]\nweight = 1\nsource = \"test\"\n"
         );
         let error = Catalogue::from_toml(&duplicate).unwrap_err();
-        assert!(
-            error.to_string().contains("appears more than once"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("appears more than once"), "{error}");
     }
 }

@@ -86,9 +86,6 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
         }
-        assert_eq!(
-            "police".parse::<OrganisationKind>().unwrap_err().value,
-            "police"
-        );
+        assert_eq!("police".parse::<OrganisationKind>().unwrap_err().value, "police");
     }
 }

@@ -64,13 +64,7 @@ impl ReportRef {
 
 impl fmt::Display for ReportRef {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "{}-{}-{}",
-            &self.0[0..3],
-            &self.0[3..6],
-            &self.0[6..9]
-        )
+        write!(formatter, "{}-{}-{}", &self.0[0..3], &self.0[3..6], &self.0[6..9])
     }
 }
 
@@ -84,34 +78,16 @@ mod tests {
         let shown = reference.to_string();
         assert_eq!(shown.len(), 11);
         assert_eq!(ReportRef::parse(&shown), Ok(reference.clone()));
-        assert_eq!(
-            ReportRef::parse(&shown.to_lowercase().replace('-', " ")),
-            Ok(reference)
-        );
+        assert_eq!(ReportRef::parse(&shown.to_lowercase().replace('-', " ")), Ok(reference));
     }
 
     #[test]
     fn rejects_ambiguous_characters_and_wrong_lengths() {
-        assert_eq!(
-            ReportRef::parse("ACD-379-KM0"),
-            Err(ReferenceError::BadCharacter('0'))
-        );
-        assert_eq!(
-            ReportRef::parse("ACD-379-KMO"),
-            Err(ReferenceError::BadCharacter('O'))
-        );
-        assert_eq!(
-            ReportRef::parse("ACD-379"),
-            Err(ReferenceError::WrongLength)
-        );
-        assert_eq!(
-            ReportRef::parse("ACD-379-KMWA"),
-            Err(ReferenceError::WrongLength)
-        );
-        assert_eq!(
-            ReportRef::parse("ACD-379-KMŴ"),
-            Err(ReferenceError::BadCharacter('Ŵ'))
-        );
+        assert_eq!(ReportRef::parse("ACD-379-KM0"), Err(ReferenceError::BadCharacter('0')));
+        assert_eq!(ReportRef::parse("ACD-379-KMO"), Err(ReferenceError::BadCharacter('O')));
+        assert_eq!(ReportRef::parse("ACD-379"), Err(ReferenceError::WrongLength));
+        assert_eq!(ReportRef::parse("ACD-379-KMWA"), Err(ReferenceError::WrongLength));
+        assert_eq!(ReportRef::parse("ACD-379-KMŴ"), Err(ReferenceError::BadCharacter('Ŵ')));
     }
 
     #[test]

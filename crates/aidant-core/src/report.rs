@@ -23,12 +23,7 @@ pub mod limits {
 }
 
 /// Age groups a reporter can choose for the people they saw.
-pub const AGE_GROUPS: [(&str, &str); 4] = [
-    ("under_18", "Under 18"),
-    ("18_to_24", "18 to 24"),
-    ("25_and_over", "25 or older"),
-    ("not_sure", "Not sure"),
-];
+pub const AGE_GROUPS: [(&str, &str); 4] = [("under_18", "Under 18"), ("18_to_24", "18 to 24"), ("25_and_over", "25 or older"), ("not_sure", "Not sure")];
 
 /// A vehicle as typed by the reporter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,52 +119,24 @@ impl NewReport {
             Some(id) => id.to_owned(),
         };
 
-        let postcode = match answers
-            .postcode
-            .as_deref()
-            .map(str::trim)
-            .filter(|raw| !raw.is_empty())
-        {
+        let postcode = match answers.postcode.as_deref().map(str::trim).filter(|raw| !raw.is_empty()) {
             None => None,
             Some(raw) => match parse_uk_postcode(raw) {
                 Some(postcode) => Some(postcode),
                 None => {
-                    errors.add(
-                        "postcode",
-                        "Enter a real postcode, like LU1 2AB, or leave it blank",
-                    );
+                    errors.add("postcode", "Enter a real postcode, like LU1 2AB, or leave it blank");
                     None
                 }
             },
         };
-        let town = errors.text(
-            "town",
-            "Town or area",
-            answers.town.as_deref(),
-            limits::SHORT_TEXT,
-            Lines::Single,
-        );
-        let location_description = errors.text(
-            "location_description",
-            "Description of the place",
-            answers.location_description.as_deref(),
-            limits::MEDIUM_TEXT,
-            Lines::Multiple,
-        );
-        let business_name = errors.text(
-            "business_name",
-            "Business name",
-            answers.business_name.as_deref(),
-            limits::SHORT_TEXT,
-            Lines::Single,
-        );
+        let town = errors.text("town", "Town or area", answers.town.as_deref(), limits::SHORT_TEXT, Lines::Single);
+        let location_description =
+            errors.text("location_description", "Description of the place", answers.location_description.as_deref(), limits::MEDIUM_TEXT, Lines::Multiple);
+        let business_name = errors.text("business_name", "Business name", answers.business_name.as_deref(), limits::SHORT_TEXT, Lines::Single);
         let location_given = postcode.is_some() || town.is_some() || location_description.is_some();
         let location_fields_clean = !errors.has_any(&["postcode", "town", "location_description"]);
         if !location_given && location_fields_clean {
-            errors.add(
-                "postcode",
-                "Enter a postcode, a town or a description of where it was",
-            );
+            errors.add("postcode", "Enter a postcode, a town or a description of where it was");
         }
 
         let mut signs = Vec::new();
@@ -179,29 +146,19 @@ impl NewReport {
         } else {
             for sign in &answers.signs {
                 match catalogue.indicator(sign.trim()) {
-                    Some(indicator) if seen_signs.insert(indicator.id.clone()) => {
-                        signs.push(indicator.id.clone())
-                    }
+                    Some(indicator) if seen_signs.insert(indicator.id.clone()) => signs.push(indicator.id.clone()),
                     Some(_) => {}
                     None => errors.add("signs", "Select signs from the list shown"),
                 }
             }
         }
 
-        let people_count = match answers
-            .people_count
-            .as_deref()
-            .map(str::trim)
-            .filter(|raw| !raw.is_empty())
-        {
+        let people_count = match answers.people_count.as_deref().map(str::trim).filter(|raw| !raw.is_empty()) {
             None => None,
             Some(raw) => match raw.parse::<u32>() {
                 Ok(count) if count <= limits::PEOPLE => Some(count),
                 Ok(_) => {
-                    errors.add(
-                        "people_count",
-                        format!("Number of people must be {} or fewer", limits::PEOPLE),
-                    );
+                    errors.add("people_count", format!("Number of people must be {} or fewer", limits::PEOPLE));
                     None
                 }
                 Err(_) => {
@@ -213,9 +170,7 @@ impl NewReport {
         let mut age_groups = Vec::new();
         for group in &answers.age_groups {
             match AGE_GROUPS.iter().find(|(id, _)| *id == group.trim()) {
-                Some((id, _)) if !age_groups.iter().any(|chosen| chosen == id) => {
-                    age_groups.push((*id).to_owned())
-                }
+                Some((id, _)) if !age_groups.iter().any(|chosen| chosen == id) => age_groups.push((*id).to_owned()),
                 Some(_) => {}
                 None => errors.add("age_groups", "Select age groups from the list shown"),
             }
@@ -230,22 +185,11 @@ impl NewReport {
 
         let mut vehicles = Vec::new();
         if answers.vehicles.len() > limits::VEHICLES {
-            errors.add(
-                "vehicles",
-                format!(
-                    "You can tell us about {} vehicles or fewer",
-                    limits::VEHICLES
-                ),
-            );
+            errors.add("vehicles", format!("You can tell us about {} vehicles or fewer", limits::VEHICLES));
         } else {
             for (position, vehicle) in answers.vehicles.iter().enumerate() {
                 let number = position + 1;
-                let registration = match vehicle
-                    .registration
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|raw| !raw.is_empty())
-                {
+                let registration = match vehicle.registration.as_deref().map(str::trim).filter(|raw| !raw.is_empty()) {
                     None => None,
                     Some(raw) => match normalise_registration(raw) {
                         Some(registration) => Some(registration),
@@ -266,77 +210,32 @@ impl NewReport {
                     Lines::Single,
                 );
                 if registration.is_some() || description.is_some() {
-                    vehicles.push(Vehicle {
-                        registration,
-                        description,
-                    });
+                    vehicles.push(Vehicle { registration, description });
                 }
             }
         }
 
-        let narrative = errors.text(
-            "narrative",
-            "What happened",
-            answers.narrative.as_deref(),
-            limits::NARRATIVE,
-            Lines::Multiple,
-        );
-        let when_seen = errors.text(
-            "when_seen",
-            "When you saw it",
-            answers.when_seen.as_deref(),
-            limits::SHORT_TEXT,
-            Lines::Single,
-        );
+        let narrative = errors.text("narrative", "What happened", answers.narrative.as_deref(), limits::NARRATIVE, Lines::Multiple);
+        let when_seen = errors.text("when_seen", "When you saw it", answers.when_seen.as_deref(), limits::SHORT_TEXT, Lines::Single);
 
         let contact = match &answers.contact {
             None => None,
             Some(contact) => {
-                let name = errors.text(
-                    "contact_name",
-                    "Your name",
-                    contact.name.as_deref(),
-                    limits::SHORT_TEXT,
-                    Lines::Single,
-                );
-                let phone = errors.text(
-                    "contact_phone",
-                    "Your phone number",
-                    contact.phone.as_deref(),
-                    40,
-                    Lines::Single,
-                );
-                let email = errors.text(
-                    "contact_email",
-                    "Your email address",
-                    contact.email.as_deref(),
-                    limits::SHORT_TEXT,
-                    Lines::Single,
-                );
+                let name = errors.text("contact_name", "Your name", contact.name.as_deref(), limits::SHORT_TEXT, Lines::Single);
+                let phone = errors.text("contact_phone", "Your phone number", contact.phone.as_deref(), 40, Lines::Single);
+                let email = errors.text("contact_email", "Your email address", contact.email.as_deref(), limits::SHORT_TEXT, Lines::Single);
                 if let Some(phone) = &phone
                     && !looks_like_phone(phone.as_str())
                 {
-                    errors.add(
-                        "contact_phone",
-                        "Enter a phone number, like 07700 900 982 or +40 712 345 678",
-                    );
+                    errors.add("contact_phone", "Enter a phone number, like 07700 900 982 or +40 712 345 678");
                 }
                 if let Some(email) = &email
                     && !looks_like_email(email.as_str())
                 {
-                    errors.add(
-                        "contact_email",
-                        "Enter an email address in the correct format, like name@example.com",
-                    );
+                    errors.add("contact_email", "Enter an email address in the correct format, like name@example.com");
                 }
-                if phone.is_none()
-                    && email.is_none()
-                    && !errors.has_any(&["contact_phone", "contact_email"])
-                {
-                    errors.add(
-                        "contact_phone",
-                        "Enter a phone number or an email address, or choose to stay anonymous",
-                    );
+                if phone.is_none() && email.is_none() && !errors.has_any(&["contact_phone", "contact_email"]) {
+                    errors.add("contact_phone", "Enter a phone number or an email address, or choose to stay anonymous");
                 }
                 Some(ContactDetails { name, phone, email })
             }
@@ -386,45 +285,23 @@ struct Errors {
 
 impl Errors {
     fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.list.push(FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        self.list.push(FieldError { field: field.to_owned(), message: message.into() });
     }
 
     fn has_any(&self, fields: &[&str]) -> bool {
-        self.list
-            .iter()
-            .any(|error| fields.contains(&error.field.as_str()))
+        self.list.iter().any(|error| fields.contains(&error.field.as_str()))
     }
 
-    fn text(
-        &mut self,
-        field: &str,
-        label: &str,
-        raw: Option<&str>,
-        max_chars: usize,
-        lines: Lines,
-    ) -> Option<BoundedText> {
+    fn text(&mut self, field: &str, label: &str, raw: Option<&str>, max_chars: usize, lines: Lines) -> Option<BoundedText> {
         match BoundedText::parse_optional(raw, max_chars, lines) {
             Ok(text) => text,
             Err(TextError::TooLong { max, actual }) => {
-                self.add(
-                    field,
-                    format!("{label} must be {max} characters or fewer (you entered {actual})"),
-                );
+                self.add(field, format!("{label} must be {max} characters or fewer (you entered {actual})"));
                 None
             }
             Err(TextError::ControlCharacter) => {
-                let what = if lines == Lines::Single {
-                    "a line break or a control character"
-                } else {
-                    "a control character"
-                };
-                self.add(
-                    field,
-                    format!("{label} contains {what} that cannot be stored; please retype it"),
-                );
+                let what = if lines == Lines::Single { "a line break or a control character" } else { "a control character" };
+                self.add(field, format!("{label} contains {what} that cannot be stored; please retype it"));
                 None
             }
             Err(TextError::Empty) => None,
@@ -435,20 +312,14 @@ impl Errors {
 /// Normalises a UK postcode to `AA9A 9AA` form, or `None` when it is not
 /// shaped like one. Shape only: whether it exists is a lookup for later.
 pub fn parse_uk_postcode(raw: &str) -> Option<String> {
-    let compact: String = raw
-        .chars()
-        .filter(|character| !character.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
+    let compact: String = raw.chars().filter(|character| !character.is_whitespace()).collect::<String>().to_ascii_uppercase();
     if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
         return None;
     }
     let (outward, inward) = compact.split_at(compact.len() - 3);
     let inward_ok = {
         let bytes = inward.as_bytes();
-        bytes[0].is_ascii_digit()
-            && bytes[1].is_ascii_alphabetic()
-            && bytes[2].is_ascii_alphabetic()
+        bytes[0].is_ascii_digit() && bytes[1].is_ascii_alphabetic() && bytes[2].is_ascii_alphabetic()
     };
     let outward_bytes = outward.as_bytes();
     let outward_ok = outward_bytes[0].is_ascii_alphabetic()
@@ -460,14 +331,8 @@ pub fn parse_uk_postcode(raw: &str) -> Option<String> {
 
 /// Upper case, spaces and dashes removed; letters and digits only.
 fn normalise_registration(raw: &str) -> Option<String> {
-    let compact: String = raw
-        .chars()
-        .filter(|character| !character.is_whitespace() && *character != '-')
-        .collect::<String>()
-        .to_uppercase();
-    let valid = !compact.is_empty()
-        && compact.chars().count() <= limits::REGISTRATION
-        && compact.chars().all(char::is_alphanumeric);
+    let compact: String = raw.chars().filter(|character| !character.is_whitespace() && *character != '-').collect::<String>().to_uppercase();
+    let valid = !compact.is_empty() && compact.chars().count() <= limits::REGISTRATION && compact.chars().all(char::is_alphanumeric);
     valid.then_some(compact)
 }
 
@@ -475,9 +340,7 @@ fn normalise_registration(raw: &str) -> Option<String> {
 /// Linking normalises numbers properly; here we only catch obvious mistakes.
 fn looks_like_phone(raw: &str) -> bool {
     let digits = raw.chars().filter(char::is_ascii_digit).count();
-    let allowed = raw
-        .chars()
-        .all(|character| character.is_ascii_digit() || " +()-.".contains(character));
+    let allowed = raw.chars().all(|character| character.is_ascii_digit() || " +()-.".contains(character));
     allowed && (7..=15).contains(&digits)
 }
 
@@ -506,21 +369,14 @@ mod tests {
             sector: Some("nail_bar".into()),
             town: Some("Luton".into()),
             business_name: Some("Star Nails".into()),
-            signs: vec![
-                "workers_living_on_site".into(),
-                "controlling_manager".into(),
-            ],
+            signs: vec!["workers_living_on_site".into(), "controlling_manager".into()],
             narrative: Some("The girl doing my nails looked terrified of the manager.".into()),
             ..ReportAnswers::default()
         }
     }
 
     fn fields(result: Result<NewReport, Vec<FieldError>>) -> Vec<String> {
-        result
-            .expect_err("expected errors")
-            .into_iter()
-            .map(|error| error.field)
-            .collect()
+        result.expect_err("expected errors").into_iter().map(|error| error.field).collect()
     }
 
     #[test]
@@ -534,28 +390,15 @@ mod tests {
     #[test]
     fn missing_place_and_location_are_both_reported() {
         let catalogue = shipped();
-        let answers = ReportAnswers {
-            sector: None,
-            town: None,
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            fields(NewReport::parse(&answers, &catalogue)),
-            vec!["sector", "postcode"]
-        );
+        let answers = ReportAnswers { sector: None, town: None, ..nail_bar_answers() };
+        assert_eq!(fields(NewReport::parse(&answers, &catalogue)), vec!["sector", "postcode"]);
     }
 
     #[test]
     fn general_is_not_a_place() {
         let catalogue = shipped();
-        let answers = ReportAnswers {
-            sector: Some("general".into()),
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            fields(NewReport::parse(&answers, &catalogue)),
-            vec!["sector"]
-        );
+        let answers = ReportAnswers { sector: Some("general".into()), ..nail_bar_answers() };
+        assert_eq!(fields(NewReport::parse(&answers, &catalogue)), vec!["sector"]);
     }
 
     #[test]
@@ -571,15 +414,8 @@ mod tests {
     #[test]
     fn unknown_signs_and_age_groups_are_refused() {
         let catalogue = shipped();
-        let answers = ReportAnswers {
-            signs: vec!["not_a_sign".into()],
-            age_groups: vec!["ancient".into()],
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            fields(NewReport::parse(&answers, &catalogue)),
-            vec!["signs", "age_groups"]
-        );
+        let answers = ReportAnswers { signs: vec!["not_a_sign".into()], age_groups: vec!["ancient".into()], ..nail_bar_answers() };
+        assert_eq!(fields(NewReport::parse(&answers, &catalogue)), vec!["signs", "age_groups"]);
     }
 
     #[test]
@@ -592,21 +428,10 @@ mod tests {
             ..nail_bar_answers()
         };
         let errors = NewReport::parse(&answers, &catalogue).unwrap_err();
-        let narrative = errors
-            .iter()
-            .find(|error| error.field == "narrative")
-            .unwrap();
+        let narrative = errors.iter().find(|error| error.field == "narrative").unwrap();
         assert!(narrative.message.contains("5000"), "{}", narrative.message);
-        assert!(
-            errors
-                .iter()
-                .any(|error| error.field == "vehicles" && error.message.contains("10"))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|error| error.field == "people_count" && error.message.contains("500"))
-        );
+        assert!(errors.iter().any(|error| error.field == "vehicles" && error.message.contains("10")));
+        assert!(errors.iter().any(|error| error.field == "people_count" && error.message.contains("500")));
     }
 
     #[test]
@@ -614,85 +439,35 @@ mod tests {
         let catalogue = shipped();
         let answers = ReportAnswers {
             vehicles: vec![
-                VehicleAnswer {
-                    registration: Some("ab12 cde".into()),
-                    description: Some("White Transit van".into()),
-                },
-                VehicleAnswer {
-                    registration: Some(" ".into()),
-                    description: None,
-                },
-                VehicleAnswer {
-                    registration: Some("B-123-ABC".into()),
-                    description: None,
-                },
+                VehicleAnswer { registration: Some("ab12 cde".into()), description: Some("White Transit van".into()) },
+                VehicleAnswer { registration: Some(" ".into()), description: None },
+                VehicleAnswer { registration: Some("B-123-ABC".into()), description: None },
             ],
             ..nail_bar_answers()
         };
         let report = NewReport::parse(&answers, &catalogue).unwrap();
-        let registrations: Vec<_> = report
-            .vehicles
-            .iter()
-            .map(|vehicle| vehicle.registration.clone().unwrap())
-            .collect();
+        let registrations: Vec<_> = report.vehicles.iter().map(|vehicle| vehicle.registration.clone().unwrap()).collect();
         assert_eq!(registrations, vec!["AB12CDE", "B123ABC"]);
-        let bad = ReportAnswers {
-            vehicles: vec![VehicleAnswer {
-                registration: Some("AB12;DROP".into()),
-                description: None,
-            }],
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            fields(NewReport::parse(&bad, &catalogue)),
-            vec!["vehicles[0].registration"]
-        );
+        let bad = ReportAnswers { vehicles: vec![VehicleAnswer { registration: Some("AB12;DROP".into()), description: None }], ..nail_bar_answers() };
+        assert_eq!(fields(NewReport::parse(&bad, &catalogue)), vec!["vehicles[0].registration"]);
     }
 
     #[test]
     fn contact_needs_a_way_to_reach_the_reporter() {
         let catalogue = shipped();
-        let only_name = ReportAnswers {
-            contact: Some(ContactAnswer {
-                name: Some("Ana".into()),
-                ..ContactAnswer::default()
-            }),
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            fields(NewReport::parse(&only_name, &catalogue)),
-            vec!["contact_phone"]
-        );
-        let bad = ReportAnswers {
-            contact: Some(ContactAnswer {
-                name: None,
-                phone: Some("call me".into()),
-                email: Some("ana@".into()),
-            }),
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            fields(NewReport::parse(&bad, &catalogue)),
-            vec!["contact_phone", "contact_email"]
-        );
-        let good = ReportAnswers {
-            contact: Some(ContactAnswer {
-                name: None,
-                phone: Some("+40 712 345 678".into()),
-                email: None,
-            }),
-            ..nail_bar_answers()
-        };
+        let only_name = ReportAnswers { contact: Some(ContactAnswer { name: Some("Ana".into()), ..ContactAnswer::default() }), ..nail_bar_answers() };
+        assert_eq!(fields(NewReport::parse(&only_name, &catalogue)), vec!["contact_phone"]);
+        let bad =
+            ReportAnswers { contact: Some(ContactAnswer { name: None, phone: Some("call me".into()), email: Some("ana@".into()) }), ..nail_bar_answers() };
+        assert_eq!(fields(NewReport::parse(&bad, &catalogue)), vec!["contact_phone", "contact_email"]);
+        let good = ReportAnswers { contact: Some(ContactAnswer { name: None, phone: Some("+40 712 345 678".into()), email: None }), ..nail_bar_answers() };
         assert!(NewReport::parse(&good, &catalogue).is_ok());
     }
 
     #[test]
     fn control_characters_are_refused_with_the_field_named() {
         let catalogue = shipped();
-        let answers = ReportAnswers {
-            business_name: Some("Star\u{7}Nails".into()),
-            ..nail_bar_answers()
-        };
+        let answers = ReportAnswers { business_name: Some("Star\u{7}Nails".into()), ..nail_bar_answers() };
         let errors = NewReport::parse(&answers, &catalogue).unwrap_err();
         assert_eq!(errors[0].field, "business_name");
         assert!(errors[0].message.contains("Business name"));
@@ -701,29 +476,10 @@ mod tests {
     #[test]
     fn immediate_danger_and_children_drive_triage() {
         let catalogue = shipped();
-        let danger = ReportAnswers {
-            immediate_danger: true,
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            NewReport::parse(&danger, &catalogue)
-                .unwrap()
-                .triage(&catalogue)
-                .level,
-            RiskLevel::Immediate
-        );
-        let child = ReportAnswers {
-            age_groups: vec!["under_18".into()],
-            signs: vec![],
-            ..nail_bar_answers()
-        };
-        assert_eq!(
-            NewReport::parse(&child, &catalogue)
-                .unwrap()
-                .triage(&catalogue)
-                .level,
-            RiskLevel::High
-        );
+        let danger = ReportAnswers { immediate_danger: true, ..nail_bar_answers() };
+        assert_eq!(NewReport::parse(&danger, &catalogue).unwrap().triage(&catalogue).level, RiskLevel::Immediate);
+        let child = ReportAnswers { age_groups: vec!["under_18".into()], signs: vec![], ..nail_bar_answers() };
+        assert_eq!(NewReport::parse(&child, &catalogue).unwrap().triage(&catalogue).level, RiskLevel::High);
     }
 
     proptest::proptest! {

@@ -39,28 +39,20 @@ impl BoundedText {
         }
         let normalised_breaks = trimmed.replace("\r\n", "\n").replace('\r', "\n");
         for character in normalised_breaks.chars() {
-            let allowed_break =
-                lines == Lines::Multiple && (character == '\n' || character == '\t');
+            let allowed_break = lines == Lines::Multiple && (character == '\n' || character == '\t');
             if is_forbidden_control(character) && !allowed_break {
                 return Err(TextError::ControlCharacter);
             }
         }
         let actual = normalised_breaks.chars().count();
         if actual > max_chars {
-            return Err(TextError::TooLong {
-                max: max_chars,
-                actual,
-            });
+            return Err(TextError::TooLong { max: max_chars, actual });
         }
         Ok(Self(normalised_breaks))
     }
 
     /// Parses an optional answer: blank means "not given", not an error.
-    pub fn parse_optional(
-        raw: Option<&str>,
-        max_chars: usize,
-        lines: Lines,
-    ) -> Result<Option<Self>, TextError> {
+    pub fn parse_optional(raw: Option<&str>, max_chars: usize, lines: Lines) -> Result<Option<Self>, TextError> {
         match raw {
             None => Ok(None),
             Some(value) if value.trim().is_empty() => Ok(None),
@@ -81,9 +73,7 @@ impl BoundedText {
 /// meaningful in a report. Bidirectional formatting characters are allowed:
 /// right-to-left text needs them.
 fn is_forbidden_control(character: char) -> bool {
-    character.is_control()
-        || matches!(character as u32, 0xFDD0..=0xFDEF)
-        || (character as u32 & 0xFFFE) == 0xFFFE
+    character.is_control() || matches!(character as u32, 0xFDD0..=0xFDEF) || (character as u32 & 0xFFFE) == 0xFFFE
 }
 
 impl fmt::Debug for BoundedText {
@@ -105,11 +95,7 @@ mod tests {
 
     fn check(raw: &str, lines: Lines, expected: Result<&str, TextError>) {
         let parsed = BoundedText::parse(raw, 10, lines);
-        assert_eq!(
-            parsed.as_ref().map(BoundedText::as_str),
-            expected.as_ref().map(|text| *text),
-            "input {raw:?}"
-        );
+        assert_eq!(parsed.as_ref().map(BoundedText::as_str), expected.as_ref().map(|text| *text), "input {raw:?}");
     }
 
     #[test]
@@ -130,24 +116,13 @@ mod tests {
     #[test]
     fn counts_characters_not_bytes() {
         check("ăăăăăăăăăă", Lines::Single, Ok("ăăăăăăăăăă"));
-        check(
-            "ăăăăăăăăăăă",
-            Lines::Single,
-            Err(TextError::TooLong {
-                max: 10,
-                actual: 11,
-            }),
-        );
+        check("ăăăăăăăăăăă", Lines::Single, Err(TextError::TooLong { max: 10, actual: 11 }));
     }
 
     #[test]
     fn rejects_control_characters_but_allows_breaks_in_multiline() {
         check("a\u{0}b", Lines::Multiple, Err(TextError::ControlCharacter));
-        check(
-            "a\u{1b}b",
-            Lines::Multiple,
-            Err(TextError::ControlCharacter),
-        );
+        check("a\u{1b}b", Lines::Multiple, Err(TextError::ControlCharacter));
         check("a\nb", Lines::Single, Err(TextError::ControlCharacter));
         check("a\r\nb", Lines::Multiple, Ok("a\nb"));
     }

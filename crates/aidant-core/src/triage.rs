@@ -26,12 +26,7 @@ pub enum RiskLevel {
 }
 
 impl RiskLevel {
-    pub const ALL: [RiskLevel; 4] = [
-        RiskLevel::Immediate,
-        RiskLevel::High,
-        RiskLevel::Medium,
-        RiskLevel::Low,
-    ];
+    pub const ALL: [RiskLevel; 4] = [RiskLevel::Immediate, RiskLevel::High, RiskLevel::Medium, RiskLevel::Low];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,13 +52,7 @@ impl fmt::Display for RiskLevel {
 impl FromStr for RiskLevel {
     type Err = UnknownName;
     fn from_str(raw: &str) -> Result<Self, UnknownName> {
-        RiskLevel::ALL
-            .into_iter()
-            .find(|level| level.as_str() == raw)
-            .ok_or_else(|| UnknownName {
-                kind: "risk level",
-                value: raw.to_owned(),
-            })
+        RiskLevel::ALL.into_iter().find(|level| level.as_str() == raw).ok_or_else(|| UnknownName { kind: "risk level", value: raw.to_owned() })
     }
 }
 
@@ -115,17 +104,11 @@ pub fn triage(input: &TriageInput<'_>, catalogue: &Catalogue) -> Triage {
         match indicator.escalation {
             Some(Escalation::Immediate) => {
                 forced_immediate = true;
-                reasons.push(format!(
-                    "Sign needing immediate action: {}.",
-                    indicator.staff
-                ));
+                reasons.push(format!("Sign needing immediate action: {}.", indicator.staff));
             }
             Some(Escalation::Child) => {
                 child = true;
-                reasons.push(format!(
-                    "Sign that a child may be involved: {}.",
-                    indicator.staff
-                ));
+                reasons.push(format!("Sign that a child may be involved: {}.", indicator.staff));
             }
             None => {}
         }
@@ -133,14 +116,14 @@ pub fn triage(input: &TriageInput<'_>, catalogue: &Catalogue) -> Triage {
     score += rules.points_per_ilo_indicator * ilo_evidenced.len() as u32;
 
     if !unique_signs.is_empty() {
-        reasons.push(format!("{} sign(s) reported, evidencing {} of the 11 ILO indicators of forced labour; score {score}.", unique_signs.len(), ilo_evidenced.len()));
+        reasons.push(format!(
+            "{} sign(s) reported, evidencing {} of the 11 ILO indicators of forced labour; score {score}.",
+            unique_signs.len(),
+            ilo_evidenced.len()
+        ));
     }
     if !ilo_evidenced.is_empty() {
-        let names: Vec<&str> = ilo_evidenced
-            .iter()
-            .filter_map(|id| catalogue.ilo_indicator(id))
-            .map(|ilo| ilo.name.as_str())
-            .collect();
+        let names: Vec<&str> = ilo_evidenced.iter().filter_map(|id| catalogue.ilo_indicator(id)).map(|ilo| ilo.name.as_str()).collect();
         reasons.push(format!("ILO indicators: {}.", names.join("; ")));
     }
 
@@ -161,11 +144,7 @@ pub fn triage(input: &TriageInput<'_>, catalogue: &Catalogue) -> Triage {
     if unique_signs.is_empty() && !forced_immediate && !child {
         reasons.push("No signs were ticked; a person should read the account.".to_owned());
     }
-    Triage {
-        level,
-        score,
-        reasons,
-    }
+    Triage { level, score, reasons }
 }
 
 #[cfg(test)]
@@ -185,27 +164,9 @@ mod tests {
     fn table_of_triage_outcomes() {
         let catalogue = shipped();
         let cases = [
-            Case {
-                name: "nothing ticked",
-                immediate_danger: false,
-                child_reported: false,
-                signs: &[],
-                expected: RiskLevel::Low,
-            },
-            Case {
-                name: "one mild sign",
-                immediate_danger: false,
-                child_reported: false,
-                signs: &["cash_only_unusually_cheap"],
-                expected: RiskLevel::Low,
-            },
-            Case {
-                name: "reporter says danger now",
-                immediate_danger: true,
-                child_reported: false,
-                signs: &[],
-                expected: RiskLevel::Immediate,
-            },
+            Case { name: "nothing ticked", immediate_danger: false, child_reported: false, signs: &[], expected: RiskLevel::Low },
+            Case { name: "one mild sign", immediate_danger: false, child_reported: false, signs: &["cash_only_unusually_cheap"], expected: RiskLevel::Low },
+            Case { name: "reporter says danger now", immediate_danger: true, child_reported: false, signs: &[], expected: RiskLevel::Immediate },
             Case {
                 name: "banging inside a lorry",
                 immediate_danger: false,
@@ -213,37 +174,14 @@ mod tests {
                 signs: &["banging_from_inside_lorry"],
                 expected: RiskLevel::Immediate,
             },
-            Case {
-                name: "child age group alone",
-                immediate_danger: false,
-                child_reported: true,
-                signs: &[],
-                expected: RiskLevel::High,
-            },
-            Case {
-                name: "child sign alone",
-                immediate_danger: false,
-                child_reported: false,
-                signs: &["workers_look_under_16"],
-                expected: RiskLevel::High,
-            },
-            Case {
-                name: "child and danger",
-                immediate_danger: true,
-                child_reported: true,
-                signs: &[],
-                expected: RiskLevel::Immediate,
-            },
+            Case { name: "child age group alone", immediate_danger: false, child_reported: true, signs: &[], expected: RiskLevel::High },
+            Case { name: "child sign alone", immediate_danger: false, child_reported: false, signs: &["workers_look_under_16"], expected: RiskLevel::High },
+            Case { name: "child and danger", immediate_danger: true, child_reported: true, signs: &[], expected: RiskLevel::Immediate },
             Case {
                 name: "several strong signs across ILO indicators",
                 immediate_danger: false,
                 child_reported: false,
-                signs: &[
-                    "someone_else_holds_passport",
-                    "cannot_leave_work_or_home",
-                    "owes_debt_to_employer",
-                    "injuries_from_assault",
-                ],
+                signs: &["someone_else_holds_passport", "cannot_leave_work_or_home", "owes_debt_to_employer", "injuries_from_assault"],
                 expected: RiskLevel::High,
             },
             Case {
@@ -257,83 +195,42 @@ mod tests {
                 name: "repeated sign counts once",
                 immediate_danger: false,
                 child_reported: false,
-                signs: &[
-                    "cash_only_unusually_cheap",
-                    "cash_only_unusually_cheap",
-                    "cash_only_unusually_cheap",
-                ],
+                signs: &["cash_only_unusually_cheap", "cash_only_unusually_cheap", "cash_only_unusually_cheap"],
                 expected: RiskLevel::Low,
             },
         ];
         for case in cases {
-            let input = TriageInput {
-                immediate_danger: case.immediate_danger,
-                child_reported: case.child_reported,
-                sign_ids: case.signs.to_vec(),
-            };
+            let input = TriageInput { immediate_danger: case.immediate_danger, child_reported: case.child_reported, sign_ids: case.signs.to_vec() };
             let outcome = triage(&input, &catalogue);
-            assert_eq!(
-                outcome.level, case.expected,
-                "{}: score {} reasons {:?}",
-                case.name, outcome.score, outcome.reasons
-            );
-            assert!(
-                !outcome.reasons.is_empty(),
-                "{} gives no reasons",
-                case.name
-            );
+            assert_eq!(outcome.level, case.expected, "{}: score {} reasons {:?}", case.name, outcome.score, outcome.reasons);
+            assert!(!outcome.reasons.is_empty(), "{} gives no reasons", case.name);
         }
     }
 
     #[test]
     fn reasons_name_the_escalating_sign() {
         let catalogue = shipped();
-        let input = TriageInput {
-            sign_ids: vec!["banging_from_inside_lorry"],
-            ..TriageInput::default()
-        };
+        let input = TriageInput { sign_ids: vec!["banging_from_inside_lorry"], ..TriageInput::default() };
         let outcome = triage(&input, &catalogue);
-        let staff_wording = &catalogue
-            .indicator("banging_from_inside_lorry")
-            .unwrap()
-            .staff;
-        assert!(
-            outcome
-                .reasons
-                .iter()
-                .any(|reason| reason.contains(staff_wording.as_str())),
-            "{:?}",
-            outcome.reasons
-        );
+        let staff_wording = &catalogue.indicator("banging_from_inside_lorry").unwrap().staff;
+        assert!(outcome.reasons.iter().any(|reason| reason.contains(staff_wording.as_str())), "{:?}", outcome.reasons);
     }
 
     #[test]
     fn weights_come_from_the_catalogue() {
         let mut catalogue = shipped();
-        let input = TriageInput {
-            sign_ids: vec!["cash_only_unusually_cheap"],
-            ..TriageInput::default()
-        };
+        let input = TriageInput { sign_ids: vec!["cash_only_unusually_cheap"], ..TriageInput::default() };
         assert_eq!(triage(&input, &catalogue).level, RiskLevel::Low);
         catalogue.triage.medium_at = 1;
         catalogue.triage.high_at = 2;
         assert_eq!(triage(&input, &catalogue).level, RiskLevel::Medium);
-        catalogue
-            .indicators
-            .iter_mut()
-            .find(|indicator| indicator.id == "cash_only_unusually_cheap")
-            .unwrap()
-            .weight = 2;
+        catalogue.indicators.iter_mut().find(|indicator| indicator.id == "cash_only_unusually_cheap").unwrap().weight = 2;
         assert_eq!(triage(&input, &catalogue).level, RiskLevel::High);
     }
 
     #[test]
     fn levels_order_from_most_urgent() {
-        assert!(
-            RiskLevel::Immediate < RiskLevel::High
-                && RiskLevel::High < RiskLevel::Medium
-                && RiskLevel::Medium < RiskLevel::Low
-        );
+        assert!(RiskLevel::Immediate < RiskLevel::High && RiskLevel::High < RiskLevel::Medium && RiskLevel::Medium < RiskLevel::Low);
         for level in RiskLevel::ALL {
             assert_eq!(level.as_str().parse::<RiskLevel>(), Ok(level));
         }

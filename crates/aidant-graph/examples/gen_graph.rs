@@ -19,12 +19,7 @@ const COMMUNITY_SIZE_EXPONENT: f64 = 1.5;
 const MINIMUM_COMMUNITY_SIZE: f64 = 40.0;
 const MAXIMUM_COMMUNITY_SIZE: usize = 2000;
 
-fn power_law_sample(
-    generator: &mut ChaCha8Rng,
-    minimum: f64,
-    exponent: f64,
-    maximum: usize,
-) -> usize {
+fn power_law_sample(generator: &mut ChaCha8Rng, minimum: f64, exponent: f64, maximum: usize) -> usize {
     loop {
         let uniform: f64 = generator.random::<f64>().max(f64::MIN_POSITIVE);
         let value = (minimum * uniform.powf(-1.0 / (exponent - 1.0))) as usize;
@@ -36,12 +31,7 @@ fn power_law_sample(
 
 /// Pairs stubs at random, skipping self-loops and repeated pairs (the usual configuration-model
 /// simplification, which loses well under 1% of stubs at these sizes).
-fn pair_stubs(
-    stubs: &mut [u32],
-    generator: &mut ChaCha8Rng,
-    seen: &mut HashSet<(u32, u32)>,
-    edges: &mut Vec<(u32, u32)>,
-) {
+fn pair_stubs(stubs: &mut [u32], generator: &mut ChaCha8Rng, seen: &mut HashSet<(u32, u32)>, edges: &mut Vec<(u32, u32)>) {
     stubs.shuffle(generator);
     for pair in stubs.chunks_exact(2) {
         let (u, v) = (pair[0].min(pair[1]), pair[0].max(pair[1]));
@@ -61,27 +51,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed: u64 = arguments[3].parse()?;
     let mut generator = ChaCha8Rng::seed_from_u64(seed);
 
-    let degrees: Vec<usize> = (0..node_count)
-        .map(|_| {
-            power_law_sample(
-                &mut generator,
-                MINIMUM_DEGREE,
-                DEGREE_EXPONENT,
-                MAXIMUM_DEGREE,
-            )
-        })
-        .collect();
+    let degrees: Vec<usize> = (0..node_count).map(|_| power_law_sample(&mut generator, MINIMUM_DEGREE, DEGREE_EXPONENT, MAXIMUM_DEGREE)).collect();
     let largest_community = MAXIMUM_COMMUNITY_SIZE.min(node_count);
     let mut community_sizes = Vec::new();
     let mut covered = 0;
     while covered < node_count {
-        let size = power_law_sample(
-            &mut generator,
-            MINIMUM_COMMUNITY_SIZE,
-            COMMUNITY_SIZE_EXPONENT,
-            largest_community,
-        )
-        .min(node_count - covered);
+        let size = power_law_sample(&mut generator, MINIMUM_COMMUNITY_SIZE, COMMUNITY_SIZE_EXPONENT, largest_community).min(node_count - covered);
         community_sizes.push(size);
         covered += size;
     }
@@ -102,12 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 break;
             }
         }
-        let community = chosen.unwrap_or_else(|| {
-            *open
-                .iter()
-                .max_by_key(|&&c| community_sizes[c])
-                .expect("capacity remains")
-        });
+        let community = chosen.unwrap_or_else(|| *open.iter().max_by_key(|&&c| community_sizes[c]).expect("capacity remains"));
         community_of[node] = community as u32;
         free[community] -= 1;
         if free[community] == 0 {
@@ -144,10 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         output.flush()?;
     }
-    let crossing = edges
-        .iter()
-        .filter(|(u, v)| community_of[*u as usize] != community_of[*v as usize])
-        .count();
+    let crossing = edges.iter().filter(|(u, v)| community_of[*u as usize] != community_of[*v as usize]).count();
     eprintln!(
         "{node_count} nodes, {} edges, {} communities, measured mixing {:.3}",
         edges.len(),

@@ -21,11 +21,7 @@ fn read_edge_list(path: &str) -> Result<AnalysisGraph, Box<dyn std::error::Error
         let (Some(u), Some(v)) = (fields.next(), fields.next()) else {
             continue;
         };
-        let parse = |field: &str| {
-            field
-                .parse::<usize>()
-                .map_err(|error| format!("line {}: {error}", line_number + 1))
-        };
+        let parse = |field: &str| field.parse::<usize>().map_err(|error| format!("line {}: {error}", line_number + 1));
         let (u, v) = (parse(u)?, parse(v)?);
         node_count = node_count.max(u + 1).max(v + 1);
         edges.push((u, v));
@@ -46,11 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "leiden" => {
             let iterations: usize = arguments.get(3).ok_or(usage)?.parse()?;
             let seed: u64 = arguments.get(4).ok_or(usage)?.parse()?;
-            let options = LeidenOptions {
-                seed,
-                max_iterations: (iterations > 0).then_some(iterations),
-                ..Default::default()
-            };
+            let options = LeidenOptions { seed, max_iterations: (iterations > 0).then_some(iterations), ..Default::default() };
             let started = Instant::now();
             let result = leiden(&graph, &options);
             let seconds = started.elapsed().as_secs_f64();
@@ -71,13 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         "betweenness" => {
             let started = Instant::now();
-            let values = betweenness_centrality(
-                &graph,
-                PathCentralityOptions {
-                    weighted: false,
-                    normalized: true,
-                },
-            );
+            let values = betweenness_centrality(&graph, PathCentralityOptions { weighted: false, normalized: true });
             let seconds = started.elapsed().as_secs_f64();
             let largest = values.iter().copied().fold(0.0, f64::max);
             println!(

@@ -21,10 +21,7 @@ pub struct TimeWindow {
 
 impl TimeWindow {
     /// The window that admits every relation.
-    pub const ALL_TIME: TimeWindow = TimeWindow {
-        from: None,
-        to: None,
-    };
+    pub const ALL_TIME: TimeWindow = TimeWindow { from: None, to: None };
 
     /// Whether the relation was active at some time within the window.
     pub fn admits(&self, relation: &Relation) -> bool {
@@ -101,33 +98,15 @@ impl AnalysisGraph {
     /// strength and as the distance, as networkx does with `weight="weight"`. Parallel edges are
     /// merged by adding their weights; self-loops, edges naming a node out of range and
     /// edges of zero, negative or non-finite weight are dropped.
-    pub fn from_weighted_edges(
-        node_count: usize,
-        edges: impl IntoIterator<Item = (usize, usize, f64)>,
-    ) -> Self {
-        Self::build(
-            node_count,
-            edges.into_iter().collect(),
-            DistanceRule::SameAsStrength,
-            (0..node_count).collect(),
-        )
+    pub fn from_weighted_edges(node_count: usize, edges: impl IntoIterator<Item = (usize, usize, f64)>) -> Self {
+        Self::build(node_count, edges.into_iter().collect(), DistanceRule::SameAsStrength, (0..node_count).collect())
     }
 
     /// Builds a graph where every edge has strength and distance 1.
-    pub fn from_unweighted_edges(
-        node_count: usize,
-        edges: impl IntoIterator<Item = (usize, usize)>,
-    ) -> Self {
-        let mut graph =
-            Self::from_weighted_edges(node_count, edges.into_iter().map(|(u, v)| (u, v, 1.0)));
-        graph
-            .strengths
-            .iter_mut()
-            .for_each(|strength| *strength = 1.0);
-        graph
-            .distances
-            .iter_mut()
-            .for_each(|distance| *distance = 1.0);
+    pub fn from_unweighted_edges(node_count: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> Self {
+        let mut graph = Self::from_weighted_edges(node_count, edges.into_iter().map(|(u, v)| (u, v, 1.0)));
+        graph.strengths.iter_mut().for_each(|strength| *strength = 1.0);
+        graph.distances.iter_mut().for_each(|distance| *distance = 1.0);
         graph
     }
 
@@ -140,8 +119,7 @@ impl AnalysisGraph {
                 is_hub[position] = true;
             }
         }
-        let excluded =
-            |entity: usize| is_hub[entity] && options.hub_treatment == HubTreatment::Exclude;
+        let excluded = |entity: usize| is_hub[entity] && options.hub_treatment == HubTreatment::Exclude;
         let mut node_of_entity = vec![u32::MAX; entity_count];
         let mut node_entities = Vec::with_capacity(entity_count);
         for (entity, node) in node_of_entity.iter_mut().enumerate() {
@@ -153,10 +131,7 @@ impl AnalysisGraph {
         let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
         let mut merged_uniform: Vec<(usize, usize)> = Vec::new();
         for relation in network.relations() {
-            if !options.window.admits(relation)
-                || excluded(relation.source)
-                || excluded(relation.target)
-            {
+            if !options.window.admits(relation) || excluded(relation.source) || excluded(relation.target) {
                 continue;
             }
             let source = node_of_entity[relation.source] as usize;
@@ -165,19 +140,14 @@ impl AnalysisGraph {
                 continue;
             }
             match options.weighting {
-                EdgeWeighting::Uniform => {
-                    merged_uniform.push((source.min(target), source.max(target)))
-                }
+                EdgeWeighting::Uniform => merged_uniform.push((source.min(target), source.max(target))),
                 EdgeWeighting::Confidence => pairs.push((source, target, relation.confidence)),
             }
         }
         if options.weighting == EdgeWeighting::Uniform {
             merged_uniform.sort_unstable();
             merged_uniform.dedup();
-            pairs = merged_uniform
-                .into_iter()
-                .map(|(u, v)| (u, v, 1.0))
-                .collect();
+            pairs = merged_uniform.into_iter().map(|(u, v)| (u, v, 1.0)).collect();
         }
         if let HubTreatment::DownWeight { factor } = options.hub_treatment {
             for (source, target, strength) in &mut pairs {
@@ -186,25 +156,13 @@ impl AnalysisGraph {
                 }
             }
         }
-        Self::build(
-            node_entities.len(),
-            pairs,
-            DistanceRule::InverseOfStrength,
-            node_entities,
-        )
+        Self::build(node_entities.len(), pairs, DistanceRule::InverseOfStrength, node_entities)
     }
 
-    fn build(
-        node_count: usize,
-        mut edges: Vec<(usize, usize, f64)>,
-        distance_rule: DistanceRule,
-        node_entities: Vec<usize>,
-    ) -> Self {
+    fn build(node_count: usize, mut edges: Vec<(usize, usize, f64)>, distance_rule: DistanceRule, node_entities: Vec<usize>) -> Self {
         // A tie of zero (or undefined) strength carries no evidence and would give an infinite
         // distance, so it is left out rather than allowed to poison path lengths.
-        edges.retain(|&(u, v, weight)| {
-            u != v && u < node_count && v < node_count && weight > 0.0 && weight.is_finite()
-        });
+        edges.retain(|&(u, v, weight)| u != v && u < node_count && v < node_count && weight > 0.0 && weight.is_finite());
         for edge in &mut edges {
             if edge.0 > edge.1 {
                 *edge = (edge.1, edge.0, edge.2);
@@ -239,17 +197,9 @@ impl AnalysisGraph {
         }
         let distances = match distance_rule {
             DistanceRule::SameAsStrength => strengths.clone(),
-            DistanceRule::InverseOfStrength => {
-                strengths.iter().map(|strength| 1.0 / strength).collect()
-            }
+            DistanceRule::InverseOfStrength => strengths.iter().map(|strength| 1.0 / strength).collect(),
         };
-        Self {
-            offsets,
-            neighbours,
-            strengths,
-            distances,
-            node_entities,
-        }
+        Self { offsets, neighbours, strengths, distances, node_entities }
     }
 
     pub fn node_count(&self) -> usize {
@@ -299,26 +249,18 @@ impl AnalysisGraph {
     pub fn edge_distance(&self, from: usize, to: usize) -> Option<f64> {
         let neighbours = self.neighbours(from);
         let target = u32::try_from(to).ok()?;
-        neighbours
-            .binary_search(&target)
-            .ok()
-            .map(|slot| self.distances(from)[slot])
+        neighbours.binary_search(&target).ok().map(|slot| self.distances(from)[slot])
     }
 
     /// The same graph as a petgraph `UnGraph` (node weight: the entity position; edge weight: the
     /// strength), for callers who want petgraph's other algorithms. Node indices are preserved.
     pub fn to_petgraph(&self) -> petgraph::graph::UnGraph<usize, f64> {
-        let mut graph =
-            petgraph::graph::UnGraph::with_capacity(self.node_count(), self.edge_count());
+        let mut graph = petgraph::graph::UnGraph::with_capacity(self.node_count(), self.edge_count());
         for node in 0..self.node_count() {
             graph.add_node(self.entity_of(node));
         }
         for (u, v, strength) in self.edges() {
-            graph.add_edge(
-                petgraph::graph::NodeIndex::new(u),
-                petgraph::graph::NodeIndex::new(v),
-                strength,
-            );
+            graph.add_edge(petgraph::graph::NodeIndex::new(u), petgraph::graph::NodeIndex::new(v), strength);
         }
         graph
     }
@@ -342,87 +284,34 @@ mod tests {
 
     fn network() -> NetworkGraph {
         let mut network = NetworkGraph::new();
-        for (id, kind) in [
-            ("a", EntityKind::Person),
-            ("b", EntityKind::Person),
-            ("hostel", EntityKind::Address),
-        ] {
-            network
-                .add_entity(Entity {
-                    id: id.into(),
-                    kind,
-                    label: id.into(),
-                    role: None,
-                })
-                .unwrap();
+        for (id, kind) in [("a", EntityKind::Person), ("b", EntityKind::Person), ("hostel", EntityKind::Address)] {
+            network.add_entity(Entity { id: id.into(), kind, label: id.into(), role: None }).unwrap();
         }
         let date = |text| Some(parse_seen_date(text).unwrap());
-        network
-            .add_relation_by_id(
-                "a",
-                "b",
-                RelationKind::Associate,
-                date("2023-01-01"),
-                date("2023-02-01"),
-                "r1",
-                0.5,
-            )
-            .unwrap();
-        network
-            .add_relation_by_id(
-                "a",
-                "b",
-                RelationKind::Called,
-                date("2024-01-01"),
-                None,
-                "r2",
-                0.25,
-            )
-            .unwrap();
-        network
-            .add_relation_by_id("a", "hostel", RelationKind::LivesAt, None, None, "r3", 1.0)
-            .unwrap();
+        network.add_relation_by_id("a", "b", RelationKind::Associate, date("2023-01-01"), date("2023-02-01"), "r1", 0.5).unwrap();
+        network.add_relation_by_id("a", "b", RelationKind::Called, date("2024-01-01"), None, "r2", 0.25).unwrap();
+        network.add_relation_by_id("a", "hostel", RelationKind::LivesAt, None, None, "r3", 1.0).unwrap();
         network
     }
 
     #[test]
     fn builds_sorted_merged_adjacency() {
-        let graph = AnalysisGraph::from_weighted_edges(
-            4,
-            [(2, 0, 1.0), (0, 1, 2.0), (1, 0, 3.0), (3, 3, 9.0)],
-        );
+        let graph = AnalysisGraph::from_weighted_edges(4, [(2, 0, 1.0), (0, 1, 2.0), (1, 0, 3.0), (3, 3, 9.0)]);
         assert_eq!(graph.edge_count(), 2);
         assert_eq!(graph.neighbours(0), &[1, 2]);
         assert_eq!(graph.strengths(0), &[5.0, 1.0]);
         assert_eq!(graph.degree(3), 0);
         assert_eq!(graph.total_strength(), 6.0);
-        assert_eq!(
-            graph.edges().collect::<Vec<_>>(),
-            vec![(0, 1, 5.0), (0, 2, 1.0)]
-        );
+        assert_eq!(graph.edges().collect::<Vec<_>>(), vec![(0, 1, 5.0), (0, 2, 1.0)]);
     }
 
     #[test]
     fn time_windows_keep_only_overlapping_relations() {
-        let window = TimeWindow {
-            from: Some(parse_seen_date("2023-06-01").unwrap()),
-            to: Some(parse_seen_date("2023-12-31").unwrap()),
-        };
-        let options = AnalysisOptions {
-            window,
-            weighting: EdgeWeighting::Confidence,
-            ..Default::default()
-        };
+        let window = TimeWindow { from: Some(parse_seen_date("2023-06-01").unwrap()), to: Some(parse_seen_date("2023-12-31").unwrap()) };
+        let options = AnalysisOptions { window, weighting: EdgeWeighting::Confidence, ..Default::default() };
         let graph = AnalysisGraph::project(&network(), &options);
-        assert_eq!(
-            graph.neighbours(0),
-            &[2],
-            "only the undated lives_at relation overlaps"
-        );
-        let options = AnalysisOptions {
-            weighting: EdgeWeighting::Confidence,
-            ..Default::default()
-        };
+        assert_eq!(graph.neighbours(0), &[2], "only the undated lives_at relation overlaps");
+        let options = AnalysisOptions { weighting: EdgeWeighting::Confidence, ..Default::default() };
         let graph = AnalysisGraph::project(&network(), &options);
         assert_eq!(graph.strengths(0), &[0.75, 1.0]);
         assert_eq!(graph.distances(0), &[1.0 / 0.75, 1.0]);
@@ -430,25 +319,13 @@ mod tests {
 
     #[test]
     fn hubs_can_be_excluded_or_down_weighted() {
-        let exclude = AnalysisOptions {
-            hub_treatment: HubTreatment::Exclude,
-            hub_entity_ids: vec!["hostel".into()],
-            ..Default::default()
-        };
+        let exclude = AnalysisOptions { hub_treatment: HubTreatment::Exclude, hub_entity_ids: vec!["hostel".into()], ..Default::default() };
         let graph = AnalysisGraph::project(&network(), &exclude);
         assert_eq!((graph.node_count(), graph.edge_count()), (2, 1));
-        let damp = AnalysisOptions {
-            hub_treatment: HubTreatment::DownWeight { factor: 0.1 },
-            hub_entity_ids: vec!["hostel".into()],
-            ..Default::default()
-        };
+        let damp = AnalysisOptions { hub_treatment: HubTreatment::DownWeight { factor: 0.1 }, hub_entity_ids: vec!["hostel".into()], ..Default::default() };
         let graph = AnalysisGraph::project(&network(), &damp);
         assert_eq!(graph.strengths(2), &[0.1]);
         assert_eq!(graph.node_of_entity(2), Some(2));
-        assert_eq!(
-            graph.strengths(0),
-            &[1.0, 0.1],
-            "uniform weighting merges parallel relations into one tie"
-        );
+        assert_eq!(graph.strengths(0), &[1.0, 0.1], "uniform weighting merges parallel relations into one tie");
     }
 }

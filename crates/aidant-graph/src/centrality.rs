@@ -28,9 +28,7 @@ pub fn degree_centrality(graph: &AnalysisGraph) -> Vec<f64> {
         return vec![1.0; node_count];
     }
     let scale = 1.0 / (node_count as f64 - 1.0);
-    (0..node_count)
-        .map(|node| graph.degree(node) as f64 * scale)
-        .collect()
+    (0..node_count).map(|node| graph.degree(node) as f64 * scale).collect()
 }
 
 /// Options shared by the path-based centralities.
@@ -52,11 +50,7 @@ pub fn betweenness_centrality(graph: &AnalysisGraph, options: PathCentralityOpti
 
 /// [`betweenness_centrality`], calling `progress(done, total)` as each of the fixed chunks of
 /// sources completes, so a caller can draw a progress bar on long runs.
-pub fn betweenness_centrality_with_progress(
-    graph: &AnalysisGraph,
-    options: PathCentralityOptions,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<f64> {
+pub fn betweenness_centrality_with_progress(graph: &AnalysisGraph, options: PathCentralityOptions, progress: &(dyn Fn(usize, usize) + Sync)) -> Vec<f64> {
     let node_count = graph.node_count();
     let sources: Vec<usize> = (0..node_count).collect();
     let mut dependencies = if options.weighted {
@@ -66,21 +60,10 @@ pub fn betweenness_centrality_with_progress(
         // memory, so the many searches below hit the cache far more often.
         let (relabelled, new_label_of) = relabel_breadth_first(graph);
         let relabelled_sums = sum_dependencies(&relabelled, &sources, false, progress);
-        new_label_of
-            .iter()
-            .map(|&label| relabelled_sums[label])
-            .collect()
+        new_label_of.iter().map(|&label| relabelled_sums[label]).collect()
     };
     // Brandes counts each unordered pair twice (once from each end), hence the halving.
-    let scale = if options.normalized {
-        if node_count <= 2 {
-            1.0
-        } else {
-            1.0 / ((node_count as f64 - 1.0) * (node_count as f64 - 2.0))
-        }
-    } else {
-        0.5
-    };
+    let scale = if options.normalized { if node_count <= 2 { 1.0 } else { 1.0 / ((node_count as f64 - 1.0) * (node_count as f64 - 2.0)) } } else { 0.5 };
     dependencies.iter_mut().for_each(|value| *value *= scale);
     dependencies
 }
@@ -107,13 +90,7 @@ pub struct SampledBetweenness {
 /// mean over the n − 1 other nodes, so Hoeffding's inequality (which holds for sampling without
 /// replacement) with a union bound over the n nodes gives, with probability ≥ 1 − δ, a maximum
 /// error of ε = sqrt(ln(2n/δ) / (2(k − 1))).
-pub fn approximate_betweenness_centrality(
-    graph: &AnalysisGraph,
-    weighted: bool,
-    pivots: usize,
-    seed: u64,
-    failure_probability: f64,
-) -> SampledBetweenness {
+pub fn approximate_betweenness_centrality(graph: &AnalysisGraph, weighted: bool, pivots: usize, seed: u64, failure_probability: f64) -> SampledBetweenness {
     let node_count = graph.node_count();
     let pivots = pivots.clamp(usize::from(node_count > 0), node_count);
     let mut generator = ChaCha8Rng::seed_from_u64(seed);
@@ -125,16 +102,8 @@ pub fn approximate_betweenness_centrality(
     if node_count > 2 {
         let pair_scale = node_count as f64 - 2.0;
         for (node, value) in values.iter_mut().enumerate() {
-            let effective_pivots = if is_pivot[node] {
-                pivots as f64 - 1.0
-            } else {
-                pivots as f64
-            };
-            *value = if effective_pivots > 0.0 {
-                *value / (effective_pivots * pair_scale)
-            } else {
-                0.0
-            };
+            let effective_pivots = if is_pivot[node] { pivots as f64 - 1.0 } else { pivots as f64 };
+            *value = if effective_pivots > 0.0 { *value / (effective_pivots * pair_scale) } else { 0.0 };
         }
     }
     let failure_probability = failure_probability.clamp(f64::MIN_POSITIVE, 1.0);
@@ -143,17 +112,9 @@ pub fn approximate_betweenness_centrality(
     } else if pivots < 2 {
         1.0
     } else {
-        ((2.0 * node_count as f64 / failure_probability).ln() / (2.0 * (pivots as f64 - 1.0)))
-            .sqrt()
-            .min(1.0)
+        ((2.0 * node_count as f64 / failure_probability).ln() / (2.0 * (pivots as f64 - 1.0))).sqrt().min(1.0)
     };
-    SampledBetweenness {
-        values,
-        pivots,
-        seed,
-        error_bound,
-        failure_probability,
-    }
+    SampledBetweenness { values, pivots, seed, error_bound, failure_probability }
 }
 
 /// Closeness centrality as networkx defines it with `wf_improved=True`: for a node reaching r
@@ -168,11 +129,7 @@ pub fn closeness_centrality(graph: &AnalysisGraph, weighted: bool) -> Vec<f64> {
             |workspace, source| {
                 workspace.search(graph, source, weighted);
                 let reached = workspace.order.len();
-                let total_distance: f64 = workspace
-                    .order
-                    .iter()
-                    .map(|&node| workspace.distance[node as usize])
-                    .sum();
+                let total_distance: f64 = workspace.order.iter().map(|&node| workspace.distance[node as usize]).sum();
                 workspace.reset();
                 if total_distance > 0.0 && node_count > 1 {
                     let others_reached = reached as f64 - 1.0;
@@ -199,12 +156,7 @@ pub enum EigenvectorError {
 /// length each step and stopping when the L1 change is below n · tolerance. networkx's defaults
 /// are `max_iterations = 100` and `tolerance = 1e-6`; with the same values the results agree with
 /// networkx to rounding. `weighted` multiplies by edge strengths.
-pub fn eigenvector_centrality(
-    graph: &AnalysisGraph,
-    weighted: bool,
-    max_iterations: usize,
-    tolerance: f64,
-) -> Result<Vec<f64>, EigenvectorError> {
+pub fn eigenvector_centrality(graph: &AnalysisGraph, weighted: bool, max_iterations: usize, tolerance: f64) -> Result<Vec<f64>, EigenvectorError> {
     let node_count = graph.node_count();
     if node_count == 0 {
         return Err(EigenvectorError::EmptyGraph);
@@ -218,18 +170,10 @@ pub fn eigenvector_centrality(
                 current[*neighbour as usize] += contribution * factor;
             }
         }
-        let norm = current
-            .iter()
-            .map(|value| value * value)
-            .sum::<f64>()
-            .sqrt();
+        let norm = current.iter().map(|value| value * value).sum::<f64>().sqrt();
         let norm = if norm == 0.0 { 1.0 } else { norm };
         current.iter_mut().for_each(|value| *value /= norm);
-        let change: f64 = current
-            .iter()
-            .zip(&previous)
-            .map(|(now, before)| (now - before).abs())
-            .sum();
+        let change: f64 = current.iter().zip(&previous).map(|(now, before)| (now - before).abs()).sum();
         if change < node_count as f64 * tolerance {
             return Ok(current);
         }
@@ -261,22 +205,12 @@ fn relabel_breadth_first(graph: &AnalysisGraph) -> (AnalysisGraph, Vec<usize>) {
             }
         }
     }
-    let edges = graph
-        .edges()
-        .map(|(u, v, _)| (new_label_of[u], new_label_of[v]));
-    (
-        AnalysisGraph::from_unweighted_edges(node_count, edges),
-        new_label_of,
-    )
+    let edges = graph.edges().map(|(u, v, _)| (new_label_of[u], new_label_of[v]));
+    (AnalysisGraph::from_unweighted_edges(node_count, edges), new_label_of)
 }
 
 /// Sums the Brandes dependencies δ_s(v) over the given sources, in parallel, deterministically.
-fn sum_dependencies(
-    graph: &AnalysisGraph,
-    sources: &[usize],
-    weighted: bool,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<f64> {
+fn sum_dependencies(graph: &AnalysisGraph, sources: &[usize], weighted: bool, progress: &(dyn Fn(usize, usize) + Sync)) -> Vec<f64> {
     let node_count = graph.node_count();
     if sources.is_empty() {
         return vec![0.0; node_count];
@@ -302,10 +236,7 @@ fn sum_dependencies(
                     workspace.accumulate_from(graph, source, &mut sums);
                 }
             }
-            progress(
-                chunks_done.fetch_add(1, AtomicOrdering::Relaxed) + 1,
-                chunk_count,
-            );
+            progress(chunks_done.fetch_add(1, AtomicOrdering::Relaxed) + 1, chunk_count);
             sums
         })
         .collect();
@@ -383,18 +314,15 @@ impl BreadthFirstBrandes {
         self.level_node_start.push(self.order.len());
         self.level_edge_start.push(self.shortest_path_edges.len());
         for level in (1..depth).rev() {
-            for &node in &self.order[self.level_node_start[level]..self.level_node_start[level + 1]]
-            {
+            for &node in &self.order[self.level_node_start[level]..self.level_node_start[level + 1]] {
                 let node = node as usize;
                 let dependency = self.path_count[node] * self.successor_share[node];
                 sums[node] += dependency;
                 self.successor_share[node] = (1.0 + dependency) / self.path_count[node];
             }
-            let edges = &self.shortest_path_edges
-                [self.level_edge_start[level - 1]..self.level_edge_start[level]];
+            let edges = &self.shortest_path_edges[self.level_edge_start[level - 1]..self.level_edge_start[level]];
             for &(predecessor, successor) in edges {
-                self.successor_share[predecessor as usize] +=
-                    self.successor_share[successor as usize];
+                self.successor_share[predecessor as usize] += self.successor_share[successor as usize];
             }
         }
         for &node in &self.order {
@@ -423,10 +351,7 @@ impl Eq for QueueEntry {}
 
 impl Ord for QueueEntry {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .distance
-            .total_cmp(&self.distance)
-            .then_with(|| other.sequence.cmp(&self.sequence))
+        other.distance.total_cmp(&self.distance).then_with(|| other.sequence.cmp(&self.sequence))
     }
 }
 
@@ -494,12 +419,7 @@ impl SearchWorkspace {
     fn dijkstra(&mut self, graph: &AnalysisGraph, source: usize) {
         let mut sequence = 0u64;
         self.tentative[source] = 0.0;
-        self.heap.push(QueueEntry {
-            distance: 0.0,
-            sequence,
-            node: source as u32,
-            predecessor: u32::MAX,
-        });
+        self.heap.push(QueueEntry { distance: 0.0, sequence, node: source as u32, predecessor: u32::MAX });
         while let Some(entry) = self.heap.pop() {
             let node = entry.node as usize;
             if self.distance[node] != f64::INFINITY {
@@ -510,9 +430,7 @@ impl SearchWorkspace {
             if entry.predecessor == u32::MAX {
                 self.path_count[node] = 1.0;
             }
-            for (&neighbour, &edge_distance) in
-                graph.neighbours(node).iter().zip(graph.distances(node))
-            {
+            for (&neighbour, &edge_distance) in graph.neighbours(node).iter().zip(graph.distances(node)) {
                 let neighbour = neighbour as usize;
                 if self.distance[neighbour] != f64::INFINITY {
                     continue;
@@ -522,12 +440,7 @@ impl SearchWorkspace {
                     self.tentative[neighbour] = candidate;
                     self.path_count[neighbour] = self.path_count[node];
                     sequence += 1;
-                    self.heap.push(QueueEntry {
-                        distance: candidate,
-                        sequence,
-                        node: neighbour as u32,
-                        predecessor: node as u32,
-                    });
+                    self.heap.push(QueueEntry { distance: candidate, sequence, node: neighbour as u32, predecessor: node as u32 });
                 } else if candidate == self.tentative[neighbour] {
                     self.path_count[neighbour] += self.path_count[node];
                 }
@@ -536,14 +449,7 @@ impl SearchWorkspace {
     }
 
     /// Brandes' back-propagation of dependencies from the farthest node inwards.
-    fn accumulate(
-        &self,
-        graph: &AnalysisGraph,
-        source: usize,
-        weighted: bool,
-        dependency: &mut [f64],
-        sums: &mut [f64],
-    ) {
+    fn accumulate(&self, graph: &AnalysisGraph, source: usize, weighted: bool, dependency: &mut [f64], sums: &mut [f64]) {
         for &node in self.order.iter().rev() {
             let node = node as usize;
             let coefficient = (1.0 + dependency[node]) / self.path_count[node];
@@ -551,8 +457,7 @@ impl SearchWorkspace {
             for (slot, &neighbour) in graph.neighbours(node).iter().enumerate() {
                 let neighbour = neighbour as usize;
                 let is_predecessor = if weighted {
-                    self.distance[neighbour] + graph.distances(node)[slot] == node_distance
-                        && self.distance[neighbour] < node_distance
+                    self.distance[neighbour] + graph.distances(node)[slot] == node_distance && self.distance[neighbour] < node_distance
                 } else {
                     self.distance[neighbour] + 1.0 == node_distance
                 };
@@ -591,56 +496,26 @@ mod tests {
 
     #[test]
     fn betweenness_of_a_path() {
-        let normalized = PathCentralityOptions {
-            weighted: false,
-            normalized: true,
-        };
-        assert_eq!(
-            betweenness_centrality(&path_of_four(), normalized),
-            vec![0.0, 2.0 / 3.0, 2.0 / 3.0, 0.0]
-        );
-        let raw = PathCentralityOptions {
-            weighted: false,
-            normalized: false,
-        };
-        assert_eq!(
-            betweenness_centrality(&path_of_four(), raw),
-            vec![0.0, 2.0, 2.0, 0.0]
-        );
+        let normalized = PathCentralityOptions { weighted: false, normalized: true };
+        assert_eq!(betweenness_centrality(&path_of_four(), normalized), vec![0.0, 2.0 / 3.0, 2.0 / 3.0, 0.0]);
+        let raw = PathCentralityOptions { weighted: false, normalized: false };
+        assert_eq!(betweenness_centrality(&path_of_four(), raw), vec![0.0, 2.0, 2.0, 0.0]);
     }
 
     #[test]
     fn weighted_betweenness_follows_short_distances() {
         // 0–1–2 costs 2, the direct 0–2 edge costs 5: node 1 carries the 0–2 pair.
         let graph = AnalysisGraph::from_weighted_edges(3, [(0, 1, 1.0), (1, 2, 1.0), (0, 2, 5.0)]);
-        let options = PathCentralityOptions {
-            weighted: true,
-            normalized: false,
-        };
+        let options = PathCentralityOptions { weighted: true, normalized: false };
         assert_eq!(betweenness_centrality(&graph, options), vec![0.0, 1.0, 0.0]);
-        let unweighted = PathCentralityOptions {
-            weighted: false,
-            normalized: false,
-        };
-        assert_eq!(
-            betweenness_centrality(&graph, unweighted),
-            vec![0.0, 0.0, 0.0]
-        );
+        let unweighted = PathCentralityOptions { weighted: false, normalized: false };
+        assert_eq!(betweenness_centrality(&graph, unweighted), vec![0.0, 0.0, 0.0]);
     }
 
     #[test]
     fn sampling_every_node_is_exact_and_sampling_is_reproducible() {
-        let graph = AnalysisGraph::from_unweighted_edges(
-            6,
-            [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (1, 4)],
-        );
-        let exact = betweenness_centrality(
-            &graph,
-            PathCentralityOptions {
-                weighted: false,
-                normalized: true,
-            },
-        );
+        let graph = AnalysisGraph::from_unweighted_edges(6, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (1, 4)]);
+        let exact = betweenness_centrality(&graph, PathCentralityOptions { weighted: false, normalized: true });
         let full = approximate_betweenness_centrality(&graph, false, 6, 7, 0.05);
         for (a, b) in exact.iter().zip(&full.values) {
             assert!((a - b).abs() < 1e-12);
@@ -686,25 +561,11 @@ mod tests {
     #[test]
     fn degree_and_eigenvector_of_a_star() {
         let star = AnalysisGraph::from_unweighted_edges(4, [(0, 1), (0, 2), (0, 3)]);
-        assert_eq!(
-            degree_centrality(&star),
-            vec![1.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]
-        );
+        assert_eq!(degree_centrality(&star), vec![1.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]);
         let eigen = eigenvector_centrality(&star, false, 1000, 1e-12).unwrap();
         assert!((eigen[0] - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-6);
         assert!(eigen[1] < eigen[0]);
-        assert_eq!(
-            eigenvector_centrality(
-                &AnalysisGraph::from_unweighted_edges(0, []),
-                false,
-                100,
-                1e-6
-            ),
-            Err(EigenvectorError::EmptyGraph)
-        );
-        assert_eq!(
-            eigenvector_centrality(&star, false, 1, 1e-12),
-            Err(EigenvectorError::NotConverged(1))
-        );
+        assert_eq!(eigenvector_centrality(&AnalysisGraph::from_unweighted_edges(0, []), false, 100, 1e-6), Err(EigenvectorError::EmptyGraph));
+        assert_eq!(eigenvector_centrality(&star, false, 1, 1e-12), Err(EigenvectorError::NotConverged(1)));
     }
 }

@@ -72,12 +72,7 @@ pub fn core_numbers(graph: &AnalysisGraph) -> Vec<usize> {
 
 /// The nodes of the k-core: those whose core number is at least `k`, in increasing order.
 pub fn k_core(graph: &AnalysisGraph, k: usize) -> Vec<usize> {
-    core_numbers(graph)
-        .into_iter()
-        .enumerate()
-        .filter(|(_, core)| *core >= k)
-        .map(|(node, _)| node)
-        .collect()
+    core_numbers(graph).into_iter().enumerate().filter(|(_, core)| *core >= k).map(|(node, _)| node).collect()
 }
 
 #[cfg(test)]
@@ -87,16 +82,12 @@ mod tests {
     #[test]
     fn finds_components_largest_first() {
         let graph = AnalysisGraph::from_unweighted_edges(6, [(0, 1), (4, 5), (5, 3)]);
-        assert_eq!(
-            connected_components(&graph),
-            vec![vec![3, 4, 5], vec![0, 1], vec![2]]
-        );
+        assert_eq!(connected_components(&graph), vec![vec![3, 4, 5], vec![0, 1], vec![2]]);
     }
 
     #[test]
     fn core_numbers_of_a_triangle_with_a_tail() {
-        let graph =
-            AnalysisGraph::from_unweighted_edges(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)]);
+        let graph = AnalysisGraph::from_unweighted_edges(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)]);
         assert_eq!(core_numbers(&graph), vec![2, 2, 2, 1, 1]);
         assert_eq!(k_core(&graph, 2), vec![0, 1, 2]);
         assert!(k_core(&graph, 3).is_empty());

@@ -11,10 +11,7 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use crate::model::{
-    Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RoleInProcess,
-    parse_seen_date,
-};
+use crate::model::{Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RoleInProcess, parse_seen_date};
 
 /// Which of the two input files a problem is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,15 +63,7 @@ pub struct GraphFileError {
 }
 
 const NODE_COLUMNS: [&str; 4] = ["id", "kind", "label", "role"];
-const EDGE_COLUMNS: [&str; 7] = [
-    "source",
-    "target",
-    "kind",
-    "first_seen",
-    "last_seen",
-    "source_reference",
-    "confidence",
-];
+const EDGE_COLUMNS: [&str; 7] = ["source", "target", "kind", "first_seen", "last_seen", "source_reference", "confidence"];
 
 /// Reads a network from a nodes CSV and an edges CSV.
 pub fn read_network(nodes: impl Read, edges: impl Read) -> Result<NetworkGraph, GraphFileError> {
@@ -95,137 +84,61 @@ struct HeaderColumns {
 }
 
 impl HeaderColumns {
-    fn find(
-        file: GraphFileKind,
-        header: &csv::StringRecord,
-        names: &[&'static str],
-        required: &[&'static str],
-    ) -> Result<Self, GraphFileError> {
-        let positions: Vec<Option<usize>> = names
-            .iter()
-            .map(|name| {
-                header.iter().position(|cell| {
-                    cell.trim()
-                        .trim_start_matches('\u{feff}')
-                        .eq_ignore_ascii_case(name)
-                })
-            })
-            .collect();
+    fn find(file: GraphFileKind, header: &csv::StringRecord, names: &[&'static str], required: &[&'static str]) -> Result<Self, GraphFileError> {
+        let positions: Vec<Option<usize>> =
+            names.iter().map(|name| header.iter().position(|cell| cell.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))).collect();
         for required_name in required {
-            let slot = names
-                .iter()
-                .position(|name| name == required_name)
-                .expect("required columns are a subset of the known columns");
+            let slot = names.iter().position(|name| name == required_name).expect("required columns are a subset of the known columns");
             if positions[slot].is_none() {
-                return Err(GraphFileError {
-                    file,
-                    line: 1,
-                    column: None,
-                    problem: GraphFileProblem::MissingColumn(required_name),
-                });
+                return Err(GraphFileError { file, line: 1, column: None, problem: GraphFileProblem::MissingColumn(required_name) });
             }
         }
         Ok(Self { positions })
     }
 
-    fn cell<'record>(
-        &self,
-        record: &'record csv::StringRecord,
-        slot: usize,
-    ) -> Option<&'record str> {
-        self.positions[slot]
-            .and_then(|position| record.get(position))
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
+    fn cell<'record>(&self, record: &'record csv::StringRecord, slot: usize) -> Option<&'record str> {
+        self.positions[slot].and_then(|position| record.get(position)).map(str::trim).filter(|value| !value.is_empty())
     }
 }
 
 fn csv_reader(input: impl Read) -> csv::Reader<impl Read> {
-    csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(input)
+    csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input)
 }
 
 fn malformed(file: GraphFileKind, error: &csv::Error) -> GraphFileError {
     let line = error.position().map(csv::Position::line).unwrap_or(1);
-    GraphFileError {
-        file,
-        line,
-        column: None,
-        problem: GraphFileProblem::Malformed(error.to_string()),
-    }
+    GraphFileError { file, line, column: None, problem: GraphFileProblem::Malformed(error.to_string()) }
 }
 
 fn expected_list<T: fmt::Display>(all: &[T]) -> String {
-    all.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn read_nodes(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphFileError> {
     let file = GraphFileKind::Nodes;
     let mut reader = csv_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|error| malformed(file, &error))?
-        .clone();
+    let header = reader.headers().map_err(|error| malformed(file, &error))?.clone();
     let columns = HeaderColumns::find(file, &header, &NODE_COLUMNS, &["id", "kind"])?;
     for record in reader.records() {
         let record = record.map_err(|error| malformed(file, &error))?;
         let line = record.position().map(csv::Position::line).unwrap_or(0);
-        let at = |column: &str, problem: GraphFileProblem| GraphFileError {
-            file,
-            line,
-            column: Some(column.to_owned()),
-            problem,
-        };
-        let id = columns
-            .cell(&record, 0)
-            .ok_or_else(|| at("id", GraphFileProblem::EmptyValue))?;
-        let kind_text = columns
-            .cell(&record, 1)
-            .ok_or_else(|| at("kind", GraphFileProblem::EmptyValue))?;
-        let kind = EntityKind::parse(kind_text).ok_or_else(|| {
-            at(
-                "kind",
-                GraphFileProblem::UnknownEntityKind(
-                    kind_text.to_owned(),
-                    expected_list(EntityKind::ALL),
-                ),
-            )
-        })?;
+        let at = |column: &str, problem: GraphFileProblem| GraphFileError { file, line, column: Some(column.to_owned()), problem };
+        let id = columns.cell(&record, 0).ok_or_else(|| at("id", GraphFileProblem::EmptyValue))?;
+        let kind_text = columns.cell(&record, 1).ok_or_else(|| at("kind", GraphFileProblem::EmptyValue))?;
+        let kind = EntityKind::parse(kind_text)
+            .ok_or_else(|| at("kind", GraphFileProblem::UnknownEntityKind(kind_text.to_owned(), expected_list(EntityKind::ALL))))?;
         let role = columns
             .cell(&record, 3)
             .map(|role_text| {
-                RoleInProcess::parse(role_text).ok_or_else(|| {
-                    at(
-                        "role",
-                        GraphFileProblem::UnknownRole(
-                            role_text.to_owned(),
-                            expected_list(RoleInProcess::ALL),
-                        ),
-                    )
-                })
+                RoleInProcess::parse(role_text)
+                    .ok_or_else(|| at("role", GraphFileProblem::UnknownRole(role_text.to_owned(), expected_list(RoleInProcess::ALL))))
             })
             .transpose()?;
         let label = columns.cell(&record, 2).unwrap_or(id).to_owned();
-        network
-            .add_entity(Entity {
-                id: id.to_owned(),
-                kind,
-                label,
-                role,
-            })
-            .map_err(|error| {
-                let column = if matches!(error, ModelError::RoleOnNonPerson(_)) {
-                    "role"
-                } else {
-                    "id"
-                };
-                at(column, error.into())
-            })?;
+        network.add_entity(Entity { id: id.to_owned(), kind, label, role }).map_err(|error| {
+            let column = if matches!(error, ModelError::RoleOnNonPerson(_)) { "role" } else { "id" };
+            at(column, error.into())
+        })?;
     }
     Ok(())
 }
@@ -233,49 +146,25 @@ fn read_nodes(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
 fn read_edges(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphFileError> {
     let file = GraphFileKind::Edges;
     let mut reader = csv_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|error| malformed(file, &error))?
-        .clone();
+    let header = reader.headers().map_err(|error| malformed(file, &error))?.clone();
     let columns = HeaderColumns::find(file, &header, &EDGE_COLUMNS, &["source", "target", "kind"])?;
     for record in reader.records() {
         let record = record.map_err(|error| malformed(file, &error))?;
         let line = record.position().map(csv::Position::line).unwrap_or(0);
-        let at = |column: &str, problem: GraphFileProblem| GraphFileError {
-            file,
-            line,
-            column: Some(column.to_owned()),
-            problem,
-        };
+        let at = |column: &str, problem: GraphFileProblem| GraphFileError { file, line, column: Some(column.to_owned()), problem };
         let mut endpoints = [0usize; 2];
         for (slot, column_name) in [(0, "source"), (1, "target")] {
-            let id = columns
-                .cell(&record, slot)
-                .ok_or_else(|| at(column_name, GraphFileProblem::EmptyValue))?;
-            endpoints[slot] = network
-                .entity_index(id)
-                .ok_or_else(|| at(column_name, ModelError::UnknownEntity(id.to_owned()).into()))?;
+            let id = columns.cell(&record, slot).ok_or_else(|| at(column_name, GraphFileProblem::EmptyValue))?;
+            endpoints[slot] = network.entity_index(id).ok_or_else(|| at(column_name, ModelError::UnknownEntity(id.to_owned()).into()))?;
         }
-        let kind_text = columns
-            .cell(&record, 2)
-            .ok_or_else(|| at("kind", GraphFileProblem::EmptyValue))?;
-        let kind = RelationKind::parse(kind_text).ok_or_else(|| {
-            at(
-                "kind",
-                GraphFileProblem::UnknownRelationKind(
-                    kind_text.to_owned(),
-                    expected_list(RelationKind::ALL),
-                ),
-            )
-        })?;
+        let kind_text = columns.cell(&record, 2).ok_or_else(|| at("kind", GraphFileProblem::EmptyValue))?;
+        let kind = RelationKind::parse(kind_text)
+            .ok_or_else(|| at("kind", GraphFileProblem::UnknownRelationKind(kind_text.to_owned(), expected_list(RelationKind::ALL))))?;
         let mut dates = [None, None];
         for (slot, column_name) in [(3, "first_seen"), (4, "last_seen")] {
             dates[slot - 3] = columns
                 .cell(&record, slot)
-                .map(|text| {
-                    parse_seen_date(text)
-                        .map_err(|message| at(column_name, GraphFileProblem::BadDate(message)))
-                })
+                .map(|text| parse_seen_date(text).map_err(|message| at(column_name, GraphFileProblem::BadDate(message))))
                 .transpose()?;
         }
         let source_reference = columns.cell(&record, 5).unwrap_or_default().to_owned();
@@ -285,12 +174,7 @@ fn read_edges(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
                 .parse::<f64>()
                 .ok()
                 .filter(|value| (0.0..=1.0).contains(value))
-                .ok_or_else(|| {
-                    at(
-                        "confidence",
-                        GraphFileProblem::BadConfidence(text.to_owned()),
-                    )
-                })?,
+                .ok_or_else(|| at("confidence", GraphFileProblem::BadConfidence(text.to_owned())))?,
         };
         network
             .add_relation(Relation {
@@ -311,8 +195,7 @@ fn read_edges(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
 mod tests {
     use super::*;
 
-    const NODES: &str =
-        "id,kind,label,role\nA,person,Anna,controller\nB,person,Bela,\nP1,phone,07700900001,\n";
+    const NODES: &str = "id,kind,label,role\nA,person,Anna,controller\nB,person,Bela,\nP1,phone,07700900001,\n";
 
     fn error_of(nodes: &str, edges: &str) -> GraphFileError {
         read_network_from_str(nodes, edges).expect_err("the input is malformed")
@@ -334,32 +217,19 @@ mod tests {
     fn unknown_node_in_an_edge_names_the_line_and_column() {
         let edges = "source,target,kind\nA,P1,uses_phone\nA,Q9,uses_phone\n";
         let error = error_of(NODES, edges);
-        assert_eq!(
-            (error.file, error.line, error.column.as_deref()),
-            (GraphFileKind::Edges, 3, Some("target"))
-        );
-        assert_eq!(
-            error.to_string(),
-            "edges file, line 3, column 'target': relation refers to unknown entity 'Q9'"
-        );
+        assert_eq!((error.file, error.line, error.column.as_deref()), (GraphFileKind::Edges, 3, Some("target")));
+        assert_eq!(error.to_string(), "edges file, line 3, column 'target': relation refers to unknown entity 'Q9'");
     }
 
     #[test]
     fn bad_dates_and_confidence_name_the_line() {
         let edges = "source,target,kind,first_seen\nA,P1,uses_phone,2024-02-30\n";
         let error = error_of(NODES, edges);
-        assert_eq!(
-            (error.line, error.column.as_deref()),
-            (2, Some("first_seen"))
-        );
+        assert_eq!((error.line, error.column.as_deref()), (2, Some("first_seen")));
         let edges = "source,target,kind,confidence\nA,P1,uses_phone,high\n";
         assert_eq!(error_of(NODES, edges).column.as_deref(), Some("confidence"));
-        let edges =
-            "source,target,kind,first_seen,last_seen\nA,P1,uses_phone,2024-05-01,2024-01-01\n";
-        assert!(matches!(
-            error_of(NODES, edges).problem,
-            GraphFileProblem::Model(ModelError::FirstSeenAfterLastSeen { .. })
-        ));
+        let edges = "source,target,kind,first_seen,last_seen\nA,P1,uses_phone,2024-05-01,2024-01-01\n";
+        assert!(matches!(error_of(NODES, edges).problem, GraphFileProblem::Model(ModelError::FirstSeenAfterLastSeen { .. })));
     }
 
     #[test]
@@ -374,11 +244,7 @@ mod tests {
         assert_eq!(error.line, 2);
         assert!(matches!(error.problem, GraphFileProblem::Malformed(_)));
         let error = error_of("id,kind\nA,spaceship\n", "source,target,kind\n");
-        assert!(
-            error
-                .to_string()
-                .contains("unknown entity kind 'spaceship'")
-        );
+        assert!(error.to_string().contains("unknown entity kind 'spaceship'"));
     }
 
     proptest::proptest! {

@@ -81,11 +81,7 @@ impl HubFinding {
 
 /// Ids of the findings that analyses should damp, for [`crate::AnalysisOptions::hub_entity_ids`].
 pub fn damped_hub_ids(findings: &[HubFinding]) -> Vec<String> {
-    findings
-        .iter()
-        .filter(|finding| finding.is_damped())
-        .map(|finding| finding.entity_id.clone())
-        .collect()
+    findings.iter().filter(|finding| finding.is_damped()).map(|finding| finding.entity_id.clone()).collect()
 }
 
 /// Finds hubs in a network; the result is ordered by decreasing number of people, then id.
@@ -100,26 +96,14 @@ pub fn detect_hubs(network: &NetworkGraph, options: &HubDetectionOptions) -> Vec
         }
         match (is_person(relation.source), is_person(relation.target)) {
             (true, true) => {
-                person_links
-                    .entry(relation.source)
-                    .or_default()
-                    .insert(relation.target);
-                person_links
-                    .entry(relation.target)
-                    .or_default()
-                    .insert(relation.source);
+                person_links.entry(relation.source).or_default().insert(relation.target);
+                person_links.entry(relation.target).or_default().insert(relation.source);
             }
             (true, false) => {
-                persons_of
-                    .entry(relation.target)
-                    .or_default()
-                    .insert(relation.source);
+                persons_of.entry(relation.target).or_default().insert(relation.source);
             }
             (false, true) => {
-                persons_of
-                    .entry(relation.source)
-                    .or_default()
-                    .insert(relation.target);
+                persons_of.entry(relation.source).or_default().insert(relation.target);
             }
             (false, false) => {}
         }
@@ -132,16 +116,9 @@ pub fn detect_hubs(network: &NetworkGraph, options: &HubDetectionOptions) -> Vec
         let rank = (options.percentile.clamp(0.0, 1.0) * counts.len() as f64).ceil() as usize;
         counts[rank.clamp(1, counts.len()) - 1]
     };
-    let threshold = options
-        .minimum_distinct_persons
-        .max((options.percentile_multiple * percentile_value as f64).ceil() as usize)
-        .max(2);
+    let threshold = options.minimum_distinct_persons.max((options.percentile_multiple * percentile_value as f64).ceil() as usize).max(2);
     let threshold_explanation = if counts.len() < options.percentile_minimum_sample.max(1) {
-        format!(
-            "at least {}; too few linked entities ({}) for a percentile",
-            options.minimum_distinct_persons,
-            counts.len()
-        )
+        format!("at least {}; too few linked entities ({}) for a percentile", options.minimum_distinct_persons, counts.len())
     } else {
         format!(
             "at least {} and {} x the {}th percentile ({percentile_value}) over {} linked entities",
@@ -159,22 +136,12 @@ pub fn detect_hubs(network: &NetworkGraph, options: &HubDetectionOptions) -> Vec
         let persons = persons_of.get(&position).unwrap_or(&empty);
         let related_pairs: usize = persons
             .iter()
-            .map(|person| {
-                person_links.get(person).map_or(0, |links| {
-                    links.iter().filter(|other| persons.contains(other)).count()
-                })
-            })
+            .map(|person| person_links.get(person).map_or(0, |links| links.iter().filter(|other| persons.contains(other)).count()))
             .sum::<usize>()
             / 2;
         let pairs = persons.len() * persons.len().saturating_sub(1) / 2;
-        let related_pair_share = if pairs == 0 {
-            0.0
-        } else {
-            related_pairs as f64 / pairs as f64
-        };
-        let meets_rule = !is_person(position)
-            && persons.len() >= threshold
-            && related_pair_share <= options.maximum_related_pair_share;
+        let related_pair_share = if pairs == 0 { 0.0 } else { related_pairs as f64 / pairs as f64 };
+        let meets_rule = !is_person(position) && persons.len() >= threshold && related_pair_share <= options.maximum_related_pair_share;
         let decision = if always.contains(entity.id.as_str()) {
             HubDecision::AnalystDesignated
         } else if meets_rule && never.contains(entity.id.as_str()) {
@@ -185,10 +152,7 @@ pub fn detect_hubs(network: &NetworkGraph, options: &HubDetectionOptions) -> Vec
             continue;
         };
         let reason = match decision {
-            HubDecision::AnalystDesignated => format!(
-                "named a hub by the analyst; linked to {} people",
-                persons.len()
-            ),
+            HubDecision::AnalystDesignated => format!("named a hub by the analyst; linked to {} people", persons.len()),
             _ => format!(
                 "{} '{}' is linked to {} distinct people (threshold {threshold}: {threshold_explanation}); only {:.0}% of those people's pairs are related otherwise (at most {:.0}% allowed){}",
                 entity.kind,
@@ -196,11 +160,7 @@ pub fn detect_hubs(network: &NetworkGraph, options: &HubDetectionOptions) -> Vec
                 persons.len(),
                 related_pair_share * 100.0,
                 options.maximum_related_pair_share * 100.0,
-                if decision == HubDecision::OverriddenNotHub {
-                    "; the analyst overrode this: not a hub"
-                } else {
-                    ""
-                }
+                if decision == HubDecision::OverriddenNotHub { "; the analyst overrode this: not a hub" } else { "" }
             ),
         };
         findings.push(HubFinding {
@@ -214,11 +174,7 @@ pub fn detect_hubs(network: &NetworkGraph, options: &HubDetectionOptions) -> Vec
             reason,
         });
     }
-    findings.sort_by(|a, b| {
-        b.distinct_persons
-            .cmp(&a.distinct_persons)
-            .then_with(|| a.entity_id.cmp(&b.entity_id))
-    });
+    findings.sort_by(|a, b| b.distinct_persons.cmp(&a.distinct_persons).then_with(|| a.entity_id.cmp(&b.entity_id)));
     findings
 }
 
@@ -232,14 +188,7 @@ mod tests {
     fn network() -> NetworkGraph {
         let mut network = NetworkGraph::new();
         let mut add = |id: &str, kind| {
-            network
-                .add_entity(Entity {
-                    id: id.into(),
-                    kind,
-                    label: id.into(),
-                    role: None,
-                })
-                .unwrap();
+            network.add_entity(Entity { id: id.into(), kind, label: id.into(), role: None }).unwrap();
         };
         add("hostel", EntityKind::Address);
         add("safe_house", EntityKind::Address);
@@ -247,63 +196,16 @@ mod tests {
             add(&format!("p{person}"), EntityKind::Person);
         }
         for phone in 0..20 {
-            network
-                .add_entity(Entity {
-                    id: format!("phone{phone}"),
-                    kind: EntityKind::Phone,
-                    label: "07700900000".into(),
-                    role: None,
-                })
-                .unwrap();
-            network
-                .add_relation_by_id(
-                    &format!("p{phone}"),
-                    &format!("phone{phone}"),
-                    RelationKind::UsesPhone,
-                    None,
-                    None,
-                    "r",
-                    1.0,
-                )
-                .unwrap();
+            network.add_entity(Entity { id: format!("phone{phone}"), kind: EntityKind::Phone, label: "07700900000".into(), role: None }).unwrap();
+            network.add_relation_by_id(&format!("p{phone}"), &format!("phone{phone}"), RelationKind::UsesPhone, None, None, "r", 1.0).unwrap();
         }
         for person in 0..30 {
-            network
-                .add_relation_by_id(
-                    &format!("p{person}"),
-                    "hostel",
-                    RelationKind::LivesAt,
-                    None,
-                    None,
-                    "r",
-                    1.0,
-                )
-                .unwrap();
+            network.add_relation_by_id(&format!("p{person}"), "hostel", RelationKind::LivesAt, None, None, "r", 1.0).unwrap();
         }
         for person in 30..42 {
-            network
-                .add_relation_by_id(
-                    &format!("p{person}"),
-                    "safe_house",
-                    RelationKind::LivesAt,
-                    None,
-                    None,
-                    "r",
-                    1.0,
-                )
-                .unwrap();
+            network.add_relation_by_id(&format!("p{person}"), "safe_house", RelationKind::LivesAt, None, None, "r", 1.0).unwrap();
             for other in (person + 1)..42 {
-                network
-                    .add_relation_by_id(
-                        &format!("p{person}"),
-                        &format!("p{other}"),
-                        RelationKind::Associate,
-                        None,
-                        None,
-                        "r",
-                        1.0,
-                    )
-                    .unwrap();
+                network.add_relation_by_id(&format!("p{person}"), &format!("p{other}"), RelationKind::Associate, None, None, "r", 1.0).unwrap();
             }
         }
         network
@@ -316,33 +218,16 @@ mod tests {
         assert_eq!(findings[0].entity_id, "hostel");
         assert_eq!(findings[0].distinct_persons, 30);
         assert_eq!(findings[0].decision, HubDecision::Detected);
-        assert!(
-            findings[0].reason.contains("30 distinct people"),
-            "{}",
-            findings[0].reason
-        );
+        assert!(findings[0].reason.contains("30 distinct people"), "{}", findings[0].reason);
         assert_eq!(damped_hub_ids(&findings), vec!["hostel".to_owned()]);
     }
 
     #[test]
     fn analysts_can_override_in_both_directions() {
-        let options = HubDetectionOptions {
-            never_hubs: vec!["hostel".into()],
-            always_hubs: vec!["safe_house".into()],
-            ..Default::default()
-        };
+        let options = HubDetectionOptions { never_hubs: vec!["hostel".into()], always_hubs: vec!["safe_house".into()], ..Default::default() };
         let findings = detect_hubs(&network(), &options);
-        let decisions: Vec<(&str, HubDecision)> = findings
-            .iter()
-            .map(|finding| (finding.entity_id.as_str(), finding.decision))
-            .collect();
-        assert_eq!(
-            decisions,
-            vec![
-                ("hostel", HubDecision::OverriddenNotHub),
-                ("safe_house", HubDecision::AnalystDesignated)
-            ]
-        );
+        let decisions: Vec<(&str, HubDecision)> = findings.iter().map(|finding| (finding.entity_id.as_str(), finding.decision)).collect();
+        assert_eq!(decisions, vec![("hostel", HubDecision::OverriddenNotHub), ("safe_house", HubDecision::AnalystDesignated)]);
         assert_eq!(damped_hub_ids(&findings), vec!["safe_house".to_owned()]);
     }
 }

@@ -51,14 +51,7 @@ pub const UNTIL_STABLE_ITERATION_CAP: usize = 100;
 
 impl Default for LeidenOptions {
     fn default() -> Self {
-        Self {
-            quality: QualityFunction::Modularity,
-            resolution: 1.0,
-            seed: 1,
-            max_iterations: None,
-            randomness: 0.01,
-            weighted: false,
-        }
+        Self { quality: QualityFunction::Modularity, resolution: 1.0, seed: 1, max_iterations: None, randomness: 0.01, weighted: false }
     }
 }
 
@@ -81,32 +74,18 @@ pub fn leiden(graph: &AnalysisGraph, options: &LeidenOptions) -> LeidenResult {
     let resolution_scale = match options.quality {
         QualityFunction::Modularity => {
             let total_node_weight: f64 = base.node_weight.iter().sum();
-            if total_node_weight > 0.0 {
-                options.resolution / total_node_weight
-            } else {
-                0.0
-            }
+            if total_node_weight > 0.0 { options.resolution / total_node_weight } else { 0.0 }
         }
         QualityFunction::ConstantPotts => options.resolution,
     };
     let mut generator = ChaCha8Rng::seed_from_u64(options.seed);
-    let iteration_limit = options
-        .max_iterations
-        .unwrap_or(UNTIL_STABLE_ITERATION_CAP)
-        .max(1);
+    let iteration_limit = options.max_iterations.unwrap_or(UNTIL_STABLE_ITERATION_CAP).max(1);
     let mut membership: Vec<u32> = (0..base.node_count() as u32).collect();
     let mut iterations = 0;
     let mut converged = false;
     while iterations < iteration_limit {
         iterations += 1;
-        let next = renumber_by_first_appearance(&one_iteration(
-            &base,
-            &membership,
-            resolution_scale,
-            options.randomness,
-            &mut generator,
-        ))
-        .0;
+        let next = renumber_by_first_appearance(&one_iteration(&base, &membership, resolution_scale, options.randomness, &mut generator)).0;
         if next == membership {
             converged = true;
             break;
@@ -114,40 +93,17 @@ pub fn leiden(graph: &AnalysisGraph, options: &LeidenOptions) -> LeidenResult {
         membership = next;
     }
     let membership = renumber_by_size(&membership);
-    let community_count = membership
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |largest| largest + 1);
+    let community_count = membership.iter().copied().max().map_or(0, |largest| largest + 1);
     let quality = match options.quality {
-        QualityFunction::Modularity => {
-            modularity(graph, &membership, options.resolution, options.weighted)
-        }
-        QualityFunction::ConstantPotts => {
-            cpm_quality(graph, &membership, options.resolution, options.weighted)
-        }
+        QualityFunction::Modularity => modularity(graph, &membership, options.resolution, options.weighted),
+        QualityFunction::ConstantPotts => cpm_quality(graph, &membership, options.resolution, options.weighted),
     };
-    LeidenResult {
-        membership,
-        community_count,
-        quality,
-        iterations,
-        converged,
-    }
+    LeidenResult { membership, community_count, quality, iterations, converged }
 }
 
 /// Modularity of a partition with resolution γ, as networkx's `modularity` computes it.
-pub fn modularity(
-    graph: &AnalysisGraph,
-    membership: &[usize],
-    resolution: f64,
-    weighted: bool,
-) -> f64 {
-    let community_count = membership
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |largest| largest + 1);
+pub fn modularity(graph: &AnalysisGraph, membership: &[usize], resolution: f64, weighted: bool) -> f64 {
+    let community_count = membership.iter().copied().max().map_or(0, |largest| largest + 1);
     let mut internal = vec![0.0; community_count];
     let mut strength = vec![0.0; community_count];
     for node in 0..graph.node_count() {
@@ -164,25 +120,12 @@ pub fn modularity(
     if twice_total == 0.0 {
         return 0.0;
     }
-    internal
-        .iter()
-        .zip(&strength)
-        .map(|(inside, total)| inside / twice_total - resolution * (total / twice_total).powi(2))
-        .sum()
+    internal.iter().zip(&strength).map(|(inside, total)| inside / twice_total - resolution * (total / twice_total).powi(2)).sum()
 }
 
 /// Constant Potts model quality Σ_c [ L_c − γ n_c (n_c − 1) / 2 ].
-pub fn cpm_quality(
-    graph: &AnalysisGraph,
-    membership: &[usize],
-    resolution: f64,
-    weighted: bool,
-) -> f64 {
-    let community_count = membership
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |largest| largest + 1);
+pub fn cpm_quality(graph: &AnalysisGraph, membership: &[usize], resolution: f64, weighted: bool) -> f64 {
+    let community_count = membership.iter().copied().max().map_or(0, |largest| largest + 1);
     let mut internal = vec![0.0; community_count];
     let mut size = vec![0.0f64; community_count];
     for node in 0..graph.node_count() {
@@ -194,11 +137,7 @@ pub fn cpm_quality(
             }
         }
     }
-    internal
-        .iter()
-        .zip(&size)
-        .map(|(inside, nodes)| inside - resolution * nodes * (nodes - 1.0) / 2.0)
-        .sum()
+    internal.iter().zip(&size).map(|(inside, nodes)| inside - resolution * nodes * (nodes - 1.0) / 2.0).sum()
 }
 
 /// One level's graph: CSR adjacency without self-loops (a node's internal weight never affects
@@ -232,12 +171,7 @@ impl LevelGraph {
                 QualityFunction::ConstantPotts => 1.0,
             });
         }
-        Self {
-            offsets,
-            targets,
-            weights,
-            node_weight,
-        }
+        Self { offsets, targets, weights, node_weight }
     }
 
     fn node_count(&self) -> usize {
@@ -246,10 +180,7 @@ impl LevelGraph {
 
     fn adjacency(&self, node: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
         let range = self.offsets[node]..self.offsets[node + 1];
-        self.targets[range.clone()]
-            .iter()
-            .zip(&self.weights[range])
-            .map(|(target, weight)| (*target as usize, *weight))
+        self.targets[range.clone()].iter().zip(&self.weights[range]).map(|(target, weight)| (*target as usize, *weight))
     }
 
     /// The graph whose nodes are the groups of `group_of` (numbered 0..group_count), with the
@@ -301,12 +232,7 @@ impl LevelGraph {
             touched.clear();
             offsets.push(targets.len());
         }
-        LevelGraph {
-            offsets,
-            targets,
-            weights,
-            node_weight,
-        }
+        LevelGraph { offsets, targets, weights, node_weight }
     }
 }
 
@@ -319,11 +245,7 @@ struct NeighbourWeights {
 
 impl NeighbourWeights {
     fn new(size: usize) -> Self {
-        Self {
-            weight: vec![0.0; size],
-            is_listed: vec![false; size],
-            listed: Vec::new(),
-        }
+        Self { weight: vec![0.0; size], is_listed: vec![false; size], listed: Vec::new() }
     }
 
     fn add(&mut self, community: u32, weight: f64) {
@@ -346,13 +268,7 @@ impl NeighbourWeights {
 
 /// One Leiden iteration on the base graph from a starting partition; returns the new partition
 /// of the base graph's nodes.
-fn one_iteration(
-    base: &LevelGraph,
-    starting_membership: &[u32],
-    resolution_scale: f64,
-    randomness: f64,
-    generator: &mut ChaCha8Rng,
-) -> Vec<u32> {
+fn one_iteration(base: &LevelGraph, starting_membership: &[u32], resolution_scale: f64, randomness: f64, generator: &mut ChaCha8Rng) -> Vec<u32> {
     let mut aggregated: Option<LevelGraph> = None;
     let mut membership = starting_membership.to_vec();
     let mut level_node_of_base: Vec<u32> = (0..base.node_count() as u32).collect();
@@ -364,14 +280,7 @@ fn one_iteration(
         if community_count == graph.node_count() {
             break;
         }
-        let refined = refine(
-            graph,
-            &membership,
-            community_count,
-            resolution_scale,
-            randomness,
-            generator,
-        );
+        let refined = refine(graph, &membership, community_count, resolution_scale, randomness, generator);
         let (mut groups, mut group_count) = renumber_by_first_appearance(&refined);
         if group_count == graph.node_count() {
             // Refinement merged nothing; aggregating the unrefined partition still makes progress.
@@ -389,21 +298,13 @@ fn one_iteration(
         membership = next_membership;
         aggregated = Some(next_graph);
     }
-    level_node_of_base
-        .iter()
-        .map(|&level_node| membership[level_node as usize])
-        .collect()
+    level_node_of_base.iter().map(|&level_node| membership[level_node as usize]).collect()
 }
 
 /// The fast local moving phase: visit nodes from a queue, move each to the neighbouring
 /// community (or an empty one) with the best strictly positive gain, and requeue the neighbours
 /// that a move may now attract.
-fn move_nodes_fast(
-    graph: &LevelGraph,
-    membership: &mut [u32],
-    resolution_scale: f64,
-    generator: &mut ChaCha8Rng,
-) {
+fn move_nodes_fast(graph: &LevelGraph, membership: &mut [u32], resolution_scale: f64, generator: &mut ChaCha8Rng) {
     let node_count = graph.node_count();
     let mut community_weight = vec![0.0; node_count];
     let mut community_size = vec![0u32; node_count];
@@ -411,10 +312,7 @@ fn move_nodes_fast(
         community_weight[membership[node] as usize] += graph.node_weight[node];
         community_size[membership[node] as usize] += 1;
     }
-    let mut empty_communities: Vec<u32> = (0..node_count as u32)
-        .rev()
-        .filter(|&community| community_size[community as usize] == 0)
-        .collect();
+    let mut empty_communities: Vec<u32> = (0..node_count as u32).rev().filter(|&community| community_size[community as usize] == 0).collect();
     let mut order: Vec<u32> = (0..node_count as u32).collect();
     order.shuffle(generator);
     let mut queue: VecDeque<u32> = order.into();
@@ -431,8 +329,7 @@ fn move_nodes_fast(
         community_weight[current as usize] -= node_weight;
         community_size[current as usize] -= 1;
         let gain = |community: u32, weights: &NeighbourWeights| {
-            weights.weight[community as usize]
-                - resolution_scale * node_weight * community_weight[community as usize]
+            weights.weight[community as usize] - resolution_scale * node_weight * community_weight[community as usize]
         };
         let mut best = current;
         let mut best_gain = gain(current, &neighbour_weights);
@@ -471,14 +368,7 @@ fn move_nodes_fast(
 /// still-singleton, well-connected node into a well-connected sub-community of the same
 /// community, chosen at random with probability ∝ exp(gain / θ) among non-negative gains.
 /// This is what guarantees Leiden's communities are connected.
-fn refine(
-    graph: &LevelGraph,
-    membership: &[u32],
-    community_count: usize,
-    resolution_scale: f64,
-    randomness: f64,
-    generator: &mut ChaCha8Rng,
-) -> Vec<u32> {
+fn refine(graph: &LevelGraph, membership: &[u32], community_count: usize, resolution_scale: f64, randomness: f64, generator: &mut ChaCha8Rng) -> Vec<u32> {
     let node_count = graph.node_count();
     let mut community_weight = vec![0.0; community_count];
     for node in 0..node_count {
@@ -489,13 +379,7 @@ fn refine(
     let mut refined_size = vec![1u32; node_count];
     // Weight from a node to the rest of its community, and from a sub-community to the rest.
     let node_external: Vec<f64> = (0..node_count)
-        .map(|node| {
-            graph
-                .adjacency(node)
-                .filter(|(neighbour, _)| membership[*neighbour] == membership[node])
-                .map(|(_, weight)| weight)
-                .sum()
-        })
+        .map(|node| graph.adjacency(node).filter(|(neighbour, _)| membership[*neighbour] == membership[node]).map(|(_, weight)| weight).sum())
         .collect();
     let mut refined_external = node_external.clone();
     let mut order: Vec<u32> = (0..node_count as u32).collect();
@@ -526,10 +410,8 @@ fn refine(
                 continue;
             }
             let sub_weight = refined_weight[sub_community as usize];
-            let well_connected = refined_external[sub_community as usize]
-                >= resolution_scale * sub_weight * (community_total - sub_weight);
-            let gain = neighbour_weights.weight[sub_community as usize]
-                - resolution_scale * node_weight * sub_weight;
+            let well_connected = refined_external[sub_community as usize] >= resolution_scale * sub_weight * (community_total - sub_weight);
+            let gain = neighbour_weights.weight[sub_community as usize] - resolution_scale * node_weight * sub_weight;
             if well_connected && gain >= 0.0 {
                 candidates.push((sub_community, gain));
             }
@@ -551,23 +433,13 @@ fn refine(
 
 /// Picks one candidate with probability ∝ exp(gain / θ); the largest gain is subtracted first so
 /// the exponentials cannot overflow.
-fn choose_by_exponential_weight(
-    candidates: &[(u32, f64)],
-    randomness: f64,
-    generator: &mut ChaCha8Rng,
-) -> u32 {
+fn choose_by_exponential_weight(candidates: &[(u32, f64)], randomness: f64, generator: &mut ChaCha8Rng) -> u32 {
     if candidates.len() == 1 {
         return candidates[0].0;
     }
-    let largest_gain = candidates
-        .iter()
-        .map(|(_, gain)| *gain)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let largest_gain = candidates.iter().map(|(_, gain)| *gain).fold(f64::NEG_INFINITY, f64::max);
     let theta = randomness.max(f64::MIN_POSITIVE);
-    let total: f64 = candidates
-        .iter()
-        .map(|(_, gain)| ((gain - largest_gain) / theta).exp())
-        .sum();
+    let total: f64 = candidates.iter().map(|(_, gain)| ((gain - largest_gain) / theta).exp()).sum();
     let mut remaining = generator.random::<f64>() * total;
     for (candidate, gain) in candidates {
         remaining -= ((gain - largest_gain) / theta).exp();
@@ -575,20 +447,12 @@ fn choose_by_exponential_weight(
             return *candidate;
         }
     }
-    candidates
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(candidate, _)| *candidate)
-        .unwrap_or(candidates[0].0)
+    candidates.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(candidate, _)| *candidate).unwrap_or(candidates[0].0)
 }
 
 /// Renumbers labels 0.. in order of first appearance; returns the labels and how many there are.
 fn renumber_by_first_appearance(labels: &[u32]) -> (Vec<u32>, usize) {
-    let largest = labels
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |largest| largest as usize + 1);
+    let largest = labels.iter().copied().max().map_or(0, |largest| largest as usize + 1);
     let mut new_label = vec![u32::MAX; largest];
     let mut count = 0u32;
     let renumbered = labels
@@ -617,10 +481,7 @@ fn renumber_by_size(labels: &[u32]) -> Vec<usize> {
     for (rank, label) in ranking.into_iter().enumerate() {
         rank_of[label] = rank;
     }
-    first_appearance
-        .iter()
-        .map(|&label| rank_of[label as usize])
-        .collect()
+    first_appearance.iter().map(|&label| rank_of[label as usize]).collect()
 }
 
 #[cfg(test)]
@@ -644,21 +505,9 @@ mod tests {
     #[test]
     fn separates_two_cliques_with_both_qualities() {
         for quality in [QualityFunction::Modularity, QualityFunction::ConstantPotts] {
-            let options = LeidenOptions {
-                quality,
-                resolution: if quality == QualityFunction::Modularity {
-                    1.0
-                } else {
-                    0.5
-                },
-                ..Default::default()
-            };
+            let options = LeidenOptions { quality, resolution: if quality == QualityFunction::Modularity { 1.0 } else { 0.5 }, ..Default::default() };
             let result = leiden(&two_cliques(), &options);
-            assert_eq!(
-                result.membership,
-                vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
-                "{quality:?}"
-            );
+            assert_eq!(result.membership, vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 1], "{quality:?}");
             assert!(result.converged);
         }
         let result = leiden(&two_cliques(), &LeidenOptions::default());
@@ -668,16 +517,9 @@ mod tests {
 
     #[test]
     fn resolution_controls_granularity() {
-        let coarse = LeidenOptions {
-            resolution: 0.01,
-            ..Default::default()
-        };
+        let coarse = LeidenOptions { resolution: 0.01, ..Default::default() };
         assert_eq!(leiden(&two_cliques(), &coarse).community_count, 1);
-        let fine = LeidenOptions {
-            quality: QualityFunction::ConstantPotts,
-            resolution: 1.5,
-            ..Default::default()
-        };
+        let fine = LeidenOptions { quality: QualityFunction::ConstantPotts, resolution: 1.5, ..Default::default() };
         assert_eq!(leiden(&two_cliques(), &fine).community_count, 10);
     }
 
@@ -693,15 +535,9 @@ mod tests {
 
     /// Whether the nodes of each community form a connected subgraph.
     fn communities_are_connected(graph: &AnalysisGraph, membership: &[usize]) -> bool {
-        let community_count = membership
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |largest| largest + 1);
+        let community_count = membership.iter().copied().max().map_or(0, |largest| largest + 1);
         (0..community_count).all(|community| {
-            let members: Vec<usize> = (0..graph.node_count())
-                .filter(|&node| membership[node] == community)
-                .collect();
+            let members: Vec<usize> = (0..graph.node_count()).filter(|&node| membership[node] == community).collect();
             let mut reached = vec![false; graph.node_count()];
             let mut stack = vec![members[0]];
             reached[members[0]] = true;
@@ -752,8 +588,6 @@ mod tests {
     fn cpm_quality_counts_internal_edges_against_possible_pairs() {
         let graph = two_cliques();
         let membership = vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
-        assert!(
-            (cpm_quality(&graph, &membership, 0.5, false) - (2.0 * (10.0 - 5.0))).abs() < 1e-12
-        );
+        assert!((cpm_quality(&graph, &membership, 0.5, false) - (2.0 * (10.0 - 5.0))).abs() < 1e-12);
     }
 }

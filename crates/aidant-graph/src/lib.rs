@@ -35,7 +35,4 @@ pub mod paths;
 pub mod provenance;
 
 pub use analysis::{AnalysisGraph, AnalysisOptions, EdgeWeighting, TimeWindow};
-pub use model::{
-    Entity, EntityKind, NetworkGraph, Relation, RelationKind, RoleInProcess, SeenDate,
-    parse_seen_date,
-};
+pub use model::{Entity, EntityKind, NetworkGraph, Relation, RelationKind, RoleInProcess, SeenDate, parse_seen_date};

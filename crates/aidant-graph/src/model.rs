@@ -141,10 +141,7 @@ pub enum ModelError {
     #[error("confidence {0} is outside 0..=1")]
     ConfidenceOutOfRange(f64),
     #[error("first seen {first_seen} is after last seen {last_seen}")]
-    FirstSeenAfterLastSeen {
-        first_seen: SeenDate,
-        last_seen: SeenDate,
-    },
+    FirstSeenAfterLastSeen { first_seen: SeenDate, last_seen: SeenDate },
 }
 
 /// A network of entities and relations, with an id index so relations can name entities by id.
@@ -175,12 +172,7 @@ impl NetworkGraph {
 
     /// The relations joining two entities (in either direction) that the window admits, so a
     /// path or a link shown to an analyst can cite the evidence behind each hop.
-    pub fn relations_between(
-        &self,
-        first_entity: usize,
-        second_entity: usize,
-        window: &crate::analysis::TimeWindow,
-    ) -> Vec<&Relation> {
+    pub fn relations_between(&self, first_entity: usize, second_entity: usize, window: &crate::analysis::TimeWindow) -> Vec<&Relation> {
         self.relations
             .iter()
             .filter(|relation| {
@@ -209,10 +201,7 @@ impl NetworkGraph {
     }
 
     /// Adds a relation between two entities named by id.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one argument per field of a relation reads better at call sites than a builder"
-    )]
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of a relation reads better at call sites than a builder")]
     pub fn add_relation_by_id(
         &mut self,
         source_id: &str,
@@ -223,21 +212,9 @@ impl NetworkGraph {
         source_reference: &str,
         confidence: f64,
     ) -> Result<usize, ModelError> {
-        let source = self
-            .entity_index(source_id)
-            .ok_or_else(|| ModelError::UnknownEntity(source_id.to_owned()))?;
-        let target = self
-            .entity_index(target_id)
-            .ok_or_else(|| ModelError::UnknownEntity(target_id.to_owned()))?;
-        self.add_relation(Relation {
-            source,
-            target,
-            kind,
-            first_seen,
-            last_seen,
-            source_reference: source_reference.to_owned(),
-            confidence,
-        })
+        let source = self.entity_index(source_id).ok_or_else(|| ModelError::UnknownEntity(source_id.to_owned()))?;
+        let target = self.entity_index(target_id).ok_or_else(|| ModelError::UnknownEntity(target_id.to_owned()))?;
+        self.add_relation(Relation { source, target, kind, first_seen, last_seen, source_reference: source_reference.to_owned(), confidence })
     }
 
     /// Adds a relation whose endpoints are entity positions.
@@ -253,10 +230,7 @@ impl NetworkGraph {
         if let (Some(first_seen), Some(last_seen)) = (relation.first_seen, relation.last_seen)
             && first_seen > last_seen
         {
-            return Err(ModelError::FirstSeenAfterLastSeen {
-                first_seen,
-                last_seen,
-            });
+            return Err(ModelError::FirstSeenAfterLastSeen { first_seen, last_seen });
         }
         self.relations.push(relation);
         Ok(self.relations.len() - 1)
@@ -306,9 +280,7 @@ impl NetworkGraph {
 }
 
 fn escape_canonical(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
+    text.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n")
 }
 
 /// Lower-case hexadecimal of a byte string.
@@ -318,12 +290,7 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
 
 /// Formats a date as ISO 8601 `YYYY-MM-DD`.
 pub fn format_date(date: SeenDate) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
 /// Formats an optional date as ISO 8601, or the empty string when unknown.
@@ -344,25 +311,15 @@ pub fn parse_seen_date(text: &str) -> Result<SeenDate, String> {
         bytes[range.clone()]
             .iter()
             .all(u8::is_ascii_digit)
-            .then(|| {
-                trimmed[range]
-                    .parse::<u32>()
-                    .expect("ASCII digits of at most four characters always parse as u32")
-            })
+            .then(|| trimmed[range].parse::<u32>().expect("ASCII digits of at most four characters always parse as u32"))
     };
-    let (Some(year), Some(month), Some(day)) =
-        (digits_only(0..4), digits_only(5..7), digits_only(8..10))
-    else {
+    let (Some(year), Some(month), Some(day)) = (digits_only(0..4), digits_only(5..7), digits_only(8..10)) else {
         return Err(expected());
     };
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|month| time::Month::try_from(month).ok())
-        .ok_or_else(expected)?;
+    let month = u8::try_from(month).ok().and_then(|month| time::Month::try_from(month).ok()).ok_or_else(expected)?;
     let year = i32::try_from(year).map_err(|_| expected())?;
     let day = u8::try_from(day).map_err(|_| expected())?;
-    time::Date::from_calendar_date(year, month, day)
-        .map_err(|_| format!("'{trimmed}' is not a real calendar date"))
+    time::Date::from_calendar_date(year, month, day).map_err(|_| format!("'{trimmed}' is not a real calendar date"))
 }
 
 /// Serde support for optional dates as ISO 8601 strings (or null), the form every export and run
@@ -372,22 +329,15 @@ pub mod optional_iso_date {
 
     use super::{SeenDate, format_date, parse_seen_date};
 
-    pub fn serialize<S: Serializer>(
-        date: &Option<SeenDate>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(date: &Option<SeenDate>, serializer: S) -> Result<S::Ok, S::Error> {
         match date {
             Some(date) => serializer.serialize_str(&format_date(*date)),
             None => serializer.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<SeenDate>, D::Error> {
-        Option::<String>::deserialize(deserializer)?
-            .map(|text| parse_seen_date(&text).map_err(serde::de::Error::custom))
-            .transpose()
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SeenDate>, D::Error> {
+        Option::<String>::deserialize(deserializer)?.map(|text| parse_seen_date(&text).map_err(serde::de::Error::custom)).transpose()
     }
 }
 
@@ -396,12 +346,7 @@ mod tests {
     use super::*;
 
     fn person(id: &str) -> Entity {
-        Entity {
-            id: id.to_owned(),
-            kind: EntityKind::Person,
-            label: id.to_owned(),
-            role: None,
-        }
+        Entity { id: id.to_owned(), kind: EntityKind::Person, label: id.to_owned(), role: None }
     }
 
     #[test]
@@ -415,10 +360,7 @@ mod tests {
         for role in RoleInProcess::ALL {
             assert_eq!(RoleInProcess::parse(role.as_str()), Some(*role));
         }
-        assert_eq!(
-            EntityKind::parse(" Bank-Account "),
-            Some(EntityKind::BankAccount)
-        );
+        assert_eq!(EntityKind::parse(" Bank-Account "), Some(EntityKind::BankAccount));
         assert_eq!(EntityKind::parse("spaceship"), None);
     }
 
@@ -426,20 +368,9 @@ mod tests {
     fn duplicate_ids_and_roles_on_non_persons_are_rejected() {
         let mut network = NetworkGraph::new();
         network.add_entity(person("a")).unwrap();
-        assert_eq!(
-            network.add_entity(person("a")),
-            Err(ModelError::DuplicateEntityId("a".into()))
-        );
-        let phone_with_role = Entity {
-            id: "p".into(),
-            kind: EntityKind::Phone,
-            label: "07700900000".into(),
-            role: Some(RoleInProcess::Controller),
-        };
-        assert_eq!(
-            network.add_entity(phone_with_role),
-            Err(ModelError::RoleOnNonPerson(EntityKind::Phone))
-        );
+        assert_eq!(network.add_entity(person("a")), Err(ModelError::DuplicateEntityId("a".into())));
+        let phone_with_role = Entity { id: "p".into(), kind: EntityKind::Phone, label: "07700900000".into(), role: Some(RoleInProcess::Controller) };
+        assert_eq!(network.add_entity(phone_with_role), Err(ModelError::RoleOnNonPerson(EntityKind::Phone)));
     }
 
     #[test]
@@ -453,34 +384,12 @@ mod tests {
             network.add_relation_by_id("a", "z", RelationKind::Associate, None, None, "r1", 1.0),
             Err(ModelError::UnknownEntity(id)) if id == "z"
         ));
+        assert!(matches!(network.add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 1.5), Err(ModelError::ConfidenceOutOfRange(_))));
         assert!(matches!(
-            network.add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 1.5),
-            Err(ModelError::ConfidenceOutOfRange(_))
-        ));
-        assert!(matches!(
-            network.add_relation_by_id(
-                "a",
-                "b",
-                RelationKind::Family,
-                Some(late),
-                Some(early),
-                "r1",
-                1.0
-            ),
+            network.add_relation_by_id("a", "b", RelationKind::Family, Some(late), Some(early), "r1", 1.0),
             Err(ModelError::FirstSeenAfterLastSeen { .. })
         ));
-        assert_eq!(
-            network.add_relation_by_id(
-                "a",
-                "b",
-                RelationKind::Family,
-                Some(early),
-                Some(late),
-                "r1",
-                1.0
-            ),
-            Ok(0)
-        );
+        assert_eq!(network.add_relation_by_id("a", "b", RelationKind::Family, Some(early), Some(late), "r1", 1.0), Ok(0));
     }
 
     #[test]
@@ -490,34 +399,11 @@ mod tests {
         network.add_entity(person("b")).unwrap();
         let early = parse_seen_date("2024-01-01").unwrap();
         let late = parse_seen_date("2024-06-01").unwrap();
-        network
-            .add_relation_by_id(
-                "a",
-                "b",
-                RelationKind::Family,
-                Some(early),
-                Some(early),
-                "r1",
-                1.0,
-            )
-            .unwrap();
-        network
-            .add_relation_by_id(
-                "b",
-                "a",
-                RelationKind::Called,
-                Some(late),
-                Some(late),
-                "r2",
-                1.0,
-            )
-            .unwrap();
+        network.add_relation_by_id("a", "b", RelationKind::Family, Some(early), Some(early), "r1", 1.0).unwrap();
+        network.add_relation_by_id("b", "a", RelationKind::Called, Some(late), Some(late), "r2", 1.0).unwrap();
         let all_time = crate::analysis::TimeWindow::ALL_TIME;
         assert_eq!(network.relations_between(0, 1, &all_time).len(), 2);
-        let early_only = crate::analysis::TimeWindow {
-            from: None,
-            to: Some(early),
-        };
+        let early_only = crate::analysis::TimeWindow { from: None, to: Some(early) };
         let cited = network.relations_between(1, 0, &early_only);
         assert_eq!(cited.len(), 1);
         assert_eq!(cited[0].source_reference, "r1");
@@ -525,10 +411,7 @@ mod tests {
 
     #[test]
     fn dates_parse_strictly() {
-        assert_eq!(
-            format_date(parse_seen_date("2024-02-29").unwrap()),
-            "2024-02-29"
-        );
+        assert_eq!(format_date(parse_seen_date("2024-02-29").unwrap()), "2024-02-29");
         assert!(parse_seen_date("2023-02-29").is_err());
         assert!(parse_seen_date("2024-13-01").is_err());
         assert!(parse_seen_date("24-01-01").is_err());
@@ -550,19 +433,13 @@ mod tests {
         let mut first = NetworkGraph::new();
         first.add_entity(person("a")).unwrap();
         first.add_entity(person("b")).unwrap();
-        first
-            .add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 0.5)
-            .unwrap();
+        first.add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 0.5).unwrap();
         let mut second = NetworkGraph::new();
         second.add_entity(person("b")).unwrap();
         second.add_entity(person("a")).unwrap();
-        second
-            .add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 0.5)
-            .unwrap();
+        second.add_relation_by_id("a", "b", RelationKind::Associate, None, None, "r1", 0.5).unwrap();
         assert_eq!(first.canonical_sha256(), second.canonical_sha256());
-        second
-            .add_relation_by_id("b", "a", RelationKind::Associate, None, None, "r1", 0.5)
-            .unwrap();
+        second.add_relation_by_id("b", "a", RelationKind::Associate, None, None, "r1", 0.5).unwrap();
         assert_ne!(first.canonical_sha256(), second.canonical_sha256());
     }
 }

@@ -19,24 +19,13 @@ pub struct GraphPath {
 }
 
 /// The shortest path between two nodes, or `None` when they are not connected.
-pub fn shortest_path(
-    graph: &AnalysisGraph,
-    from: usize,
-    to: usize,
-    weighted: bool,
-) -> Option<GraphPath> {
+pub fn shortest_path(graph: &AnalysisGraph, from: usize, to: usize, weighted: bool) -> Option<GraphPath> {
     let no_nodes = vec![false; graph.node_count()];
     restricted_shortest_path(graph, from, to, weighted, &no_nodes, &HashSet::new())
 }
 
 /// Up to `k` shortest loopless paths from `from` to `to`, shortest first, by Yen's algorithm.
-pub fn k_shortest_paths(
-    graph: &AnalysisGraph,
-    from: usize,
-    to: usize,
-    k: usize,
-    weighted: bool,
-) -> Vec<GraphPath> {
+pub fn k_shortest_paths(graph: &AnalysisGraph, from: usize, to: usize, k: usize, weighted: bool) -> Vec<GraphPath> {
     let mut accepted: Vec<GraphPath> = Vec::new();
     if k == 0 {
         return accepted;
@@ -57,23 +46,13 @@ pub fn k_shortest_paths(
             let mut banned_edges = HashSet::new();
             for path in &accepted {
                 if path.nodes.len() > spur_index + 1 && &path.nodes[..=spur_index] == root {
-                    banned_edges.insert(undirected_key(
-                        path.nodes[spur_index],
-                        path.nodes[spur_index + 1],
-                    ));
+                    banned_edges.insert(undirected_key(path.nodes[spur_index], path.nodes[spur_index + 1]));
                 }
             }
             for &node in &root[..spur_index] {
                 banned_nodes[node] = true;
             }
-            let spur = restricted_shortest_path(
-                graph,
-                spur_node,
-                to,
-                weighted,
-                &banned_nodes,
-                &banned_edges,
-            );
+            let spur = restricted_shortest_path(graph, spur_node, to, weighted, &banned_nodes, &banned_edges);
             for &node in &root[..spur_index] {
                 banned_nodes[node] = false;
             }
@@ -81,22 +60,14 @@ pub fn k_shortest_paths(
                 let root_length = path_length(graph, root, weighted);
                 let mut nodes = root[..spur_index].to_vec();
                 nodes.extend_from_slice(&spur.nodes);
-                let candidate = GraphPath {
-                    nodes,
-                    length: root_length + spur.length,
-                };
-                let known = candidates
-                    .iter()
-                    .chain(&accepted)
-                    .any(|path| path.nodes == candidate.nodes);
+                let candidate = GraphPath { nodes, length: root_length + spur.length };
+                let known = candidates.iter().chain(&accepted).any(|path| path.nodes == candidate.nodes);
                 if !known {
                     candidates.push(candidate);
                 }
             }
         }
-        let Some(best_position) =
-            (0..candidates.len()).min_by(|&a, &b| compare_paths(&candidates[a], &candidates[b]))
-        else {
+        let Some(best_position) = (0..candidates.len()).min_by(|&a, &b| compare_paths(&candidates[a], &candidates[b])) else {
             break;
         };
         accepted.push(candidates.swap_remove(best_position));
@@ -123,22 +94,9 @@ pub struct ConnectingNetwork {
 /// into the shortest paths it stands for. The union weighs at most 2(1 − 1/t) times the optimal
 /// Steiner tree for t terminals. It may contain a cycle where two expanded paths cross; it is
 /// shown as found rather than pruned, since each edge lies on a shortest path between terminals.
-pub fn connecting_network(
-    graph: &AnalysisGraph,
-    terminals: &[usize],
-    weighted: bool,
-) -> ConnectingNetwork {
-    let terminals: Vec<usize> = terminals
-        .iter()
-        .copied()
-        .filter(|&node| node < graph.node_count())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let trees: Vec<ShortestPathTree> = terminals
-        .iter()
-        .map(|&terminal| ShortestPathTree::grow(graph, terminal, weighted))
-        .collect();
+pub fn connecting_network(graph: &AnalysisGraph, terminals: &[usize], weighted: bool) -> ConnectingNetwork {
+    let terminals: Vec<usize> = terminals.iter().copied().filter(|&node| node < graph.node_count()).collect::<BTreeSet<_>>().into_iter().collect();
+    let trees: Vec<ShortestPathTree> = terminals.iter().map(|&terminal| ShortestPathTree::grow(graph, terminal, weighted)).collect();
     // Prim's algorithm on the distance graph, restarted for each group of connected terminals.
     let count = terminals.len();
     let mut in_tree = vec![false; count];
@@ -155,11 +113,7 @@ pub fn connecting_network(
         loop {
             let next = (0..count)
                 .filter(|&index| !in_tree[index] && best_distance[index].is_finite())
-                .min_by(|&a, &b| {
-                    best_distance[a]
-                        .total_cmp(&best_distance[b])
-                        .then(a.cmp(&b))
-                });
+                .min_by(|&a, &b| best_distance[a].total_cmp(&best_distance[b]).then(a.cmp(&b)));
             let Some(next) = next else { break };
             in_tree[next] = true;
             group.push(terminals[next]);
@@ -185,22 +139,8 @@ pub fn connecting_network(
             edges.insert(undirected_key(pair[0], pair[1]));
         }
     }
-    let total_length = edges
-        .iter()
-        .map(|&(u, v)| {
-            if weighted {
-                graph.edge_distance(u, v).unwrap_or(0.0)
-            } else {
-                1.0
-            }
-        })
-        .sum();
-    ConnectingNetwork {
-        nodes: nodes.into_iter().collect(),
-        edges: edges.into_iter().collect(),
-        terminal_groups,
-        total_length,
-    }
+    let total_length = edges.iter().map(|&(u, v)| if weighted { graph.edge_distance(u, v).unwrap_or(0.0) } else { 1.0 }).sum();
+    ConnectingNetwork { nodes: nodes.into_iter().collect(), edges: edges.into_iter().collect(), terminal_groups, total_length }
 }
 
 fn undirected_key(u: usize, v: usize) -> (usize, usize) {
@@ -208,26 +148,12 @@ fn undirected_key(u: usize, v: usize) -> (usize, usize) {
 }
 
 fn path_length(graph: &AnalysisGraph, nodes: &[usize], weighted: bool) -> f64 {
-    nodes
-        .windows(2)
-        .map(|pair| {
-            if weighted {
-                graph
-                    .edge_distance(pair[0], pair[1])
-                    .unwrap_or(f64::INFINITY)
-            } else {
-                1.0
-            }
-        })
-        .sum()
+    nodes.windows(2).map(|pair| if weighted { graph.edge_distance(pair[0], pair[1]).unwrap_or(f64::INFINITY) } else { 1.0 }).sum()
 }
 
 /// Shorter first, then fewer hops, then the lexicographically smaller node sequence.
 fn compare_paths(a: &GraphPath, b: &GraphPath) -> Ordering {
-    a.length
-        .total_cmp(&b.length)
-        .then(a.nodes.len().cmp(&b.nodes.len()))
-        .then_with(|| a.nodes.cmp(&b.nodes))
+    a.length.total_cmp(&b.length).then(a.nodes.len().cmp(&b.nodes.len())).then_with(|| a.nodes.cmp(&b.nodes))
 }
 
 /// A heap entry popping the smallest distance first, then the smallest node.
@@ -241,10 +167,7 @@ impl Eq for Frontier {}
 
 impl Ord for Frontier {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .distance
-            .total_cmp(&self.distance)
-            .then_with(|| other.node.cmp(&self.node))
+        other.distance.total_cmp(&self.distance).then_with(|| other.node.cmp(&self.node))
     }
 }
 
@@ -281,15 +204,8 @@ impl ShortestPathTree {
         let mut settled = vec![false; node_count];
         let mut heap = BinaryHeap::new();
         distance[source] = 0.0;
-        heap.push(Frontier {
-            distance: 0.0,
-            node: source,
-        });
-        while let Some(Frontier {
-            distance: node_distance,
-            node,
-        }) = heap.pop()
-        {
+        heap.push(Frontier { distance: 0.0, node: source });
+        while let Some(Frontier { distance: node_distance, node }) = heap.pop() {
             if settled[node] {
                 continue;
             }
@@ -297,31 +213,20 @@ impl ShortestPathTree {
             if Some(node) == stop_at {
                 break;
             }
-            for (&neighbour, &edge_distance) in
-                graph.neighbours(node).iter().zip(graph.distances(node))
-            {
+            for (&neighbour, &edge_distance) in graph.neighbours(node).iter().zip(graph.distances(node)) {
                 let neighbour = neighbour as usize;
-                if settled[neighbour]
-                    || banned_nodes[neighbour]
-                    || banned_edges.contains(&undirected_key(node, neighbour))
-                {
+                if settled[neighbour] || banned_nodes[neighbour] || banned_edges.contains(&undirected_key(node, neighbour)) {
                     continue;
                 }
                 let candidate = node_distance + if weighted { edge_distance } else { 1.0 };
                 if candidate < distance[neighbour] {
                     distance[neighbour] = candidate;
                     predecessor[neighbour] = node;
-                    heap.push(Frontier {
-                        distance: candidate,
-                        node: neighbour,
-                    });
+                    heap.push(Frontier { distance: candidate, node: neighbour });
                 }
             }
         }
-        Self {
-            distance,
-            predecessor,
-        }
+        Self { distance, predecessor }
     }
 
     fn path_to(&self, target: usize) -> Vec<usize> {
@@ -347,18 +252,8 @@ fn restricted_shortest_path(
     if from >= graph.node_count() || to >= graph.node_count() || banned_nodes[from] {
         return None;
     }
-    let tree = ShortestPathTree::grow_restricted(
-        graph,
-        from,
-        Some(to),
-        weighted,
-        banned_nodes,
-        banned_edges,
-    );
-    tree.distance[to].is_finite().then(|| GraphPath {
-        nodes: tree.path_to(to),
-        length: tree.distance[to],
-    })
+    let tree = ShortestPathTree::grow_restricted(graph, from, Some(to), weighted, banned_nodes, banned_edges);
+    tree.distance[to].is_finite().then(|| GraphPath { nodes: tree.path_to(to), length: tree.distance[to] })
 }
 
 #[cfg(test)]
@@ -367,57 +262,22 @@ mod tests {
 
     /// A square 0-1-2-3-0 with a diagonal 0-2 and a tail 2-4.
     fn square() -> AnalysisGraph {
-        AnalysisGraph::from_weighted_edges(
-            6,
-            [
-                (0, 1, 1.0),
-                (1, 2, 1.0),
-                (2, 3, 1.0),
-                (3, 0, 1.0),
-                (0, 2, 3.0),
-                (2, 4, 1.0),
-            ],
-        )
+        AnalysisGraph::from_weighted_edges(6, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0), (0, 2, 3.0), (2, 4, 1.0)])
     }
 
     #[test]
     fn shortest_paths_respect_weights_and_break_ties_by_node() {
-        assert_eq!(
-            shortest_path(&square(), 0, 4, false).unwrap(),
-            GraphPath {
-                nodes: vec![0, 2, 4],
-                length: 2.0
-            }
-        );
-        assert_eq!(
-            shortest_path(&square(), 0, 4, true).unwrap(),
-            GraphPath {
-                nodes: vec![0, 1, 2, 4],
-                length: 3.0
-            }
-        );
+        assert_eq!(shortest_path(&square(), 0, 4, false).unwrap(), GraphPath { nodes: vec![0, 2, 4], length: 2.0 });
+        assert_eq!(shortest_path(&square(), 0, 4, true).unwrap(), GraphPath { nodes: vec![0, 1, 2, 4], length: 3.0 });
         assert_eq!(shortest_path(&square(), 0, 5, false), None);
-        assert_eq!(
-            shortest_path(&square(), 3, 3, false).unwrap().nodes,
-            vec![3]
-        );
+        assert_eq!(shortest_path(&square(), 3, 3, false).unwrap().nodes, vec![3]);
     }
 
     #[test]
     fn yen_lists_loopless_paths_in_order() {
         let paths = k_shortest_paths(&square(), 0, 4, 5, true);
-        let listed: Vec<(Vec<usize>, f64)> = paths
-            .into_iter()
-            .map(|path| (path.nodes, path.length))
-            .collect();
-        assert_eq!(
-            listed,
-            vec![
-                (vec![0, 1, 2, 4], 3.0),
-                (vec![0, 3, 2, 4], 3.0),
-                (vec![0, 2, 4], 4.0)
-            ]
-        );
+        let listed: Vec<(Vec<usize>, f64)> = paths.into_iter().map(|path| (path.nodes, path.length)).collect();
+        assert_eq!(listed, vec![(vec![0, 1, 2, 4], 3.0), (vec![0, 3, 2, 4], 3.0), (vec![0, 2, 4], 4.0)]);
         assert!(k_shortest_paths(&square(), 0, 5, 3, true).is_empty());
         assert!(k_shortest_paths(&square(), 0, 4, 0, true).is_empty());
     }

@@ -88,29 +88,10 @@ mod tests {
         .unwrap();
         let analysis = AnalysisOptions::default();
         let graph = AnalysisGraph::project(&network, &analysis);
-        let options = LeidenOptions {
-            seed: 9,
-            ..Default::default()
-        };
-        let first = explain(
-            "leiden",
-            &network,
-            &analysis,
-            &graph,
-            &options,
-            Some(options.seed),
-            leiden(&graph, &options),
-        );
+        let options = LeidenOptions { seed: 9, ..Default::default() };
+        let first = explain("leiden", &network, &analysis, &graph, &options, Some(options.seed), leiden(&graph, &options));
         let recorded: LeidenOptions = serde_json::from_value(first.run.parameters.clone()).unwrap();
-        let again = explain(
-            "leiden",
-            &network,
-            &analysis,
-            &graph,
-            &recorded,
-            recorded.seed.into(),
-            leiden(&graph, &recorded),
-        );
+        let again = explain("leiden", &network, &analysis, &graph, &recorded, recorded.seed.into(), leiden(&graph, &recorded));
         assert_eq!(first, again);
         assert_eq!(first.run.library_version, env!("CARGO_PKG_VERSION"));
         assert_eq!(first.run.input_sha256.len(), 64);

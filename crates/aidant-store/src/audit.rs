@@ -22,19 +22,16 @@ pub type Verification = Result<ChainSummary, aidant_core::audit::ChainBreak>;
 /// Appends an entry within `transaction`. The head row is updated first, so
 /// on both backends the transaction holds the write lock before it reads the
 /// previous hash; concurrent appenders queue rather than fork the chain.
-pub(crate) async fn append(
-    transaction: &mut Transaction<'_, Any>,
-    event: &AuditEvent<'_>,
-) -> Result<i64, StoreError> {
-    let head = sqlx::query("UPDATE audit_head SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence, last_hash").fetch_one(&mut **transaction).await?;
+pub(crate) async fn append(transaction: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
+    let head = sqlx::query("UPDATE audit_head SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence, last_hash")
+        .fetch_one(&mut **transaction)
+        .await?;
     let sequence: i64 = head.try_get("last_sequence")?;
     let previous_hash_hex: String = head.try_get("last_hash")?;
     let previous_hash: [u8; 32] = hex::decode(&previous_hash_hex)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| {
-            StoreError::Corrupt("the audit head's hash is not 32 bytes of hex".to_owned())
-        })?;
+        .ok_or_else(|| StoreError::Corrupt("the audit head's hash is not 32 bytes of hex".to_owned()))?;
     let entry = AuditEntry {
         sequence,
         occurred_at_ms: now_ms(),
@@ -45,10 +42,7 @@ pub(crate) async fn append(
         reason: event.reason.map(str::to_owned),
     };
     let hash = hex::encode(entry.chain_hash(&previous_hash));
-    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut **transaction)
-        .await?;
+    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&hash).execute(&mut **transaction).await?;
     sqlx::query(
         "INSERT INTO audit_log (sequence, occurred_at, actor, action, record_kind, record_id, reason, previous_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -83,8 +77,7 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAuditEntry, StoreErro
     })
 }
 
-const ENTRY_COLUMNS: &str =
-    "sequence, occurred_at, actor, action, record_kind, record_id, reason, previous_hash, hash";
+const ENTRY_COLUMNS: &str = "sequence, occurred_at, actor, action, record_kind, record_id, reason, previous_hash, hash";
 
 impl Store {
     /// Appends one entry in its own transaction (for reads and other events
@@ -99,21 +92,14 @@ impl Store {
     /// Walks the whole chain in storage order and names the first bad entry.
     /// Reads in pages so memory stays flat on long chains.
     pub async fn verify_audit_chain(&self) -> Result<Verification, StoreError> {
-        let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
         let head_sequence: i64 = head.try_get("last_sequence")?;
         let head_hash: String = head.try_get("last_hash")?;
         let mut verifier = ChainVerifier::default();
         let mut after = i64::MIN;
         loop {
-            let query = format!(
-                "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT 10000"
-            );
-            let rows = sqlx::query(&query)
-                .bind(after)
-                .fetch_all(&self.pool)
-                .await?;
+            let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT 10000");
+            let rows = sqlx::query(&query).bind(after).fetch_all(&self.pool).await?;
             let Some(last) = rows.last() else { break };
             after = last.try_get("sequence")?;
             for row in &rows {
@@ -126,19 +112,9 @@ impl Store {
     }
 
     /// The audit history of one record, oldest first.
-    pub async fn audit_history(
-        &self,
-        record_kind: &str,
-        record_id: &str,
-    ) -> Result<Vec<StoredAuditEntry>, StoreError> {
-        let query = format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE record_kind = $1 AND record_id = $2 ORDER BY sequence"
-        );
-        let rows = sqlx::query(&query)
-            .bind(record_kind)
-            .bind(record_id)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn audit_history(&self, record_kind: &str, record_id: &str) -> Result<Vec<StoredAuditEntry>, StoreError> {
+        let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE record_kind = $1 AND record_id = $2 ORDER BY sequence");
+        let rows = sqlx::query(&query).bind(record_kind).bind(record_id).fetch_all(&self.pool).await?;
         rows.iter().map(entry_from_row).collect()
     }
 }

@@ -76,22 +76,10 @@ impl MasterKey {
         let key_id = self.key_id();
 
         let wrapped_key = XChaCha20Poly1305::new(&self.bytes.into())
-            .encrypt(
-                XNonce::from_slice(&wrap_nonce),
-                Payload {
-                    msg: &data_key,
-                    aad: &key_id,
-                },
-            )
+            .encrypt(XNonce::from_slice(&wrap_nonce), Payload { msg: &data_key, aad: &key_id })
             .expect("encrypting 32 bytes cannot fail");
         let ciphertext = XChaCha20Poly1305::new(&data_key.into())
-            .encrypt(
-                XNonce::from_slice(&data_nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: binding.as_bytes(),
-                },
-            )
+            .encrypt(XNonce::from_slice(&data_nonce), Payload { msg: plaintext, aad: binding.as_bytes() })
             .expect("encryption of an in-memory buffer cannot fail");
 
         let mut sealed = Vec::with_capacity(HEADER_LEN + ciphertext.len());
@@ -117,34 +105,18 @@ impl MasterKey {
         let (wrapped_key, rest) = rest.split_at(KEY_LEN + TAG_LEN);
         let (data_nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let data_key = XChaCha20Poly1305::new(&self.bytes.into())
-            .decrypt(
-                XNonce::from_slice(wrap_nonce),
-                Payload {
-                    msg: wrapped_key,
-                    aad: key_id,
-                },
-            )
+            .decrypt(XNonce::from_slice(wrap_nonce), Payload { msg: wrapped_key, aad: key_id })
             .map_err(|_| CryptoError::Damaged)?;
         let data_key: [u8; KEY_LEN] = data_key.try_into().map_err(|_| CryptoError::Damaged)?;
         XChaCha20Poly1305::new(&data_key.into())
-            .decrypt(
-                XNonce::from_slice(data_nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: binding.as_bytes(),
-                },
-            )
+            .decrypt(XNonce::from_slice(data_nonce), Payload { msg: ciphertext, aad: binding.as_bytes() })
             .map_err(|_| CryptoError::Damaged)
     }
 }
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "MasterKey([redacted], id {})",
-            hex::encode(self.key_id())
-        )
+        write!(formatter, "MasterKey([redacted], id {})", hex::encode(self.key_id()))
     }
 }
 
@@ -159,10 +131,7 @@ mod sha2_digest {
 
     /// The first 8 bytes of SHA-256("aidant master key id" || key).
     pub fn key_id(key: &[u8]) -> [u8; 8] {
-        let digest = Sha256::new()
-            .chain_update(b"aidant master key id")
-            .chain_update(key)
-            .finalize();
+        let digest = Sha256::new().chain_update(b"aidant master key id").chain_update(key).finalize();
         let mut id = [0; 8];
         id.copy_from_slice(&digest[..8]);
         id
@@ -178,34 +147,19 @@ mod tests {
         let key = MasterKey::generate();
         let sealed = key.seal("07700 900982".as_bytes(), "report:1:contact");
         assert!(!sealed.windows(5).any(|window| window == b"07700"));
-        assert_eq!(
-            key.open(&sealed, "report:1:contact").unwrap(),
-            b"07700 900982"
-        );
+        assert_eq!(key.open(&sealed, "report:1:contact").unwrap(), b"07700 900982");
     }
 
     #[test]
     fn refuses_another_record_binding_or_key_or_damage() {
         let key = MasterKey::generate();
         let sealed = key.seal(b"secret", "report:1:contact");
-        assert!(matches!(
-            key.open(&sealed, "report:2:contact"),
-            Err(CryptoError::Damaged)
-        ));
-        assert!(matches!(
-            MasterKey::generate().open(&sealed, "report:1:contact"),
-            Err(CryptoError::WrongMasterKey(_))
-        ));
+        assert!(matches!(key.open(&sealed, "report:2:contact"), Err(CryptoError::Damaged)));
+        assert!(matches!(MasterKey::generate().open(&sealed, "report:1:contact"), Err(CryptoError::WrongMasterKey(_))));
         let mut damaged = sealed.clone();
         *damaged.last_mut().unwrap() ^= 1;
-        assert!(matches!(
-            key.open(&damaged, "report:1:contact"),
-            Err(CryptoError::Damaged)
-        ));
-        assert!(matches!(
-            key.open(&sealed[..10], "report:1:contact"),
-            Err(CryptoError::Damaged)
-        ));
+        assert!(matches!(key.open(&damaged, "report:1:contact"), Err(CryptoError::Damaged)));
+        assert!(matches!(key.open(&sealed[..10], "report:1:contact"), Err(CryptoError::Damaged)));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod crypto;
 pub mod organisations;
+pub mod public_site;
 pub mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -82,10 +83,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(10),
-        }
+        Self { max_connections: 8, acquire_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -99,10 +97,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        formatter.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -110,18 +105,11 @@ impl Store {
     /// Connects to the database named by `url` and checks that it answers.
     /// SQLite files are created if missing, in WAL mode with
     /// `synchronous=FULL`, so an acknowledged commit survives power loss.
-    pub async fn connect(
-        url: &str,
-        options: &StoreOptions,
-        master_key: Option<MasterKey>,
-    ) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, options: &StoreOptions, master_key: Option<MasterKey>) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let location = redact_url(url);
-        let open_error = |error: sqlx::Error| StoreError::Open {
-            location: location.clone(),
-            reason: describe_connect_error(&error),
-        };
+        let open_error = |error: sqlx::Error| StoreError::Open { location: location.clone(), reason: describe_connect_error(&error) };
         let connect_url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
@@ -132,13 +120,9 @@ impl Store {
         // One direct attempt first: the pool retries until its timeout and
         // then reports only that it timed out, hiding "connection refused"
         // or "database does not exist".
-        let probe = sqlx::AnyConnection::connect_with(&connect_options)
-            .await
-            .map_err(open_error)?;
+        let probe = sqlx::AnyConnection::connect_with(&connect_options).await.map_err(open_error)?;
         probe.close().await.map_err(open_error)?;
-        let pool_options = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout);
+        let pool_options = AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(options.acquire_timeout);
         let pool_options = match backend {
             Backend::Sqlite => pool_options.after_connect(|connection, _| {
                 Box::pin(async move {
@@ -151,15 +135,8 @@ impl Store {
             }),
             Backend::Postgres => pool_options,
         };
-        let pool = pool_options
-            .connect_with(connect_options)
-            .await
-            .map_err(open_error)?;
-        let store = Self {
-            pool,
-            backend,
-            master_key,
-        };
+        let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
+        let store = Self { pool, backend, master_key };
         store.ping().await.map_err(|error| match error {
             StoreError::Database(error) => open_error(error),
             other => other,
@@ -175,20 +152,16 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         let applied_before = self.applied_migrations().await.unwrap_or(0);
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|error| StoreError::Migrate(error.to_string()))?;
+        migrator.run(&self.pool).await.map_err(|error| StoreError::Migrate(error.to_string()))?;
         let applied_after = self.applied_migrations().await?;
         Ok(applied_after.saturating_sub(applied_before))
     }
 
     async fn applied_migrations(&self) -> Result<usize, StoreError> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = true")
-                .fetch_one(&self.pool)
-                .await
-                .or_else(|_| Ok::<i64, sqlx::Error>(0))?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = true")
+            .fetch_one(&self.pool)
+            .await
+            .or_else(|_| Ok::<i64, sqlx::Error>(0))?;
         Ok(count as usize)
     }
 
@@ -220,10 +193,7 @@ impl Store {
 
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_millis() as i64).unwrap_or(0)
 }
 
 /// A new time-ordered id.
@@ -236,26 +206,16 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, ""), |(authority, path)| (authority, path));
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(authority, path)| (authority, path));
     let path = path.split('?').next().unwrap_or("");
     let authority = match authority.rsplit_once('@') {
         Some((credentials, host)) => {
             let user = credentials.split(':').next().unwrap_or("");
-            if credentials.contains(':') {
-                format!("{user}:[redacted]@{host}")
-            } else {
-                format!("{user}@{host}")
-            }
+            if credentials.contains(':') { format!("{user}:[redacted]@{host}") } else { format!("{user}@{host}") }
         }
         None => authority.to_owned(),
     };
-    if path.is_empty() {
-        format!("{scheme}://{authority}")
-    } else {
-        format!("{scheme}://{authority}/{path}")
-    }
+    if path.is_empty() { format!("{scheme}://{authority}") } else { format!("{scheme}://{authority}/{path}") }
 }
 
 /// A one-line, human description of why a connection failed.
@@ -264,12 +224,7 @@ fn describe_connect_error(error: &sqlx::Error) -> String {
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::PoolTimedOut => "the database did not answer in time".to_owned(),
         sqlx::Error::Database(database) => database.message().to_owned(),
-        other => other
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+        other => other.to_string().lines().next().unwrap_or_default().to_owned(),
     }
 }
 
@@ -284,27 +239,15 @@ mod tests {
 
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://aidant:hunter2@db.internal:5432/aidant?sslmode=require"),
-            "postgres://aidant:[redacted]@db.internal:5432/aidant"
-        );
-        assert_eq!(
-            redact_url("postgres://postgres@127.0.0.1:5432/test"),
-            "postgres://postgres@127.0.0.1:5432/test"
-        );
-        assert_eq!(
-            redact_url("sqlite:///var/lib/aidant/aidant.db"),
-            "sqlite:///var/lib/aidant/aidant.db"
-        );
+        assert_eq!(redact_url("postgres://aidant:hunter2@db.internal:5432/aidant?sslmode=require"), "postgres://aidant:[redacted]@db.internal:5432/aidant");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
+        assert_eq!(redact_url("sqlite:///var/lib/aidant/aidant.db"), "sqlite:///var/lib/aidant/aidant.db");
     }
 
     #[test]
     fn backends_follow_the_scheme() {
         assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(
-            Backend::from_url("postgresql://h/d").unwrap(),
-            Backend::Postgres
-        );
+        assert_eq!(Backend::from_url("postgresql://h/d").unwrap(), Backend::Postgres);
         assert!(Backend::from_url("mysql://h/d").is_err());
     }
 }

@@ -28,14 +28,8 @@ pub struct ContactRecord {
 
 impl From<&ContactDetails> for ContactRecord {
     fn from(contact: &ContactDetails) -> Self {
-        let text = |value: &Option<aidant_core::text::BoundedText>| {
-            value.as_ref().map(|text| text.as_str().to_owned())
-        };
-        Self {
-            name: text(&contact.name),
-            phone: text(&contact.phone),
-            email: text(&contact.email),
-        }
+        let text = |value: &Option<aidant_core::text::BoundedText>| value.as_ref().map(|text| text.as_str().to_owned());
+        Self { name: text(&contact.name), phone: text(&contact.phone), email: text(&contact.email) }
     }
 }
 
@@ -92,19 +86,14 @@ fn json_list(values: &[String]) -> String {
 }
 
 fn parse_json_list(text: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|error| StoreError::Corrupt(format!("a stored list is not JSON: {error}")))
+    serde_json::from_str(text).map_err(|error| StoreError::Corrupt(format!("a stored list is not JSON: {error}")))
 }
 
 impl Store {
     /// Stores a report, its signs, vehicles and audit entry in one
     /// transaction; returns only after the commit is durable. Retries with a
     /// fresh reference on the (astronomically rare) reference collision.
-    pub async fn insert_report(
-        &self,
-        submission: &Submission<'_>,
-        next_reference_bits: ReferenceSource<'_>,
-    ) -> Result<Receipt, StoreError> {
+    pub async fn insert_report(&self, submission: &Submission<'_>, next_reference_bits: ReferenceSource<'_>) -> Result<Receipt, StoreError> {
         if let Some(token) = submission.submission_token
             && let Some(receipt) = self.receipt_for_token(token).await?
         {
@@ -118,11 +107,7 @@ impl Store {
             match insert_report_rows(&mut transaction, self, submission, &reference).await {
                 Ok(report_id) => {
                     transaction.commit().await?;
-                    return Ok(Receipt {
-                        report_id,
-                        reference,
-                        created: true,
-                    });
+                    return Ok(Receipt { report_id, reference, created: true });
                 }
                 Err(StoreError::Database(error)) if is_unique_violation(&error) => {
                     transaction.rollback().await?;
@@ -141,33 +126,28 @@ impl Store {
     }
 
     async fn receipt_for_token(&self, token: &str) -> Result<Option<Receipt>, StoreError> {
-        let row = sqlx::query("SELECT id, reference FROM reports WHERE submission_token = $1")
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT id, reference FROM reports WHERE submission_token = $1").bind(token).fetch_optional(&self.pool).await?;
         row.map(|row| {
             let reference: String = row.try_get("reference")?;
-            Ok(Receipt {
-                report_id: row.try_get("id")?,
-                reference: parse_reference(&reference)?,
-                created: false,
-            })
+            Ok(Receipt { report_id: row.try_get("id")?, reference: parse_reference(&reference)?, created: false })
         })
         .transpose()
     }
 
     /// Reads a report by its public reference, without auditing (callers
     /// that show it to a person audit the view themselves).
-    pub async fn find_report_by_reference(
-        &self,
-        reference: &ReportRef,
-    ) -> Result<Option<StoredReport>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {REPORT_COLUMNS} FROM reports WHERE reference = $1"
-        ))
-        .bind(reference.as_compact())
-        .fetch_optional(&self.pool)
-        .await?;
+    pub async fn find_report_by_reference(&self, reference: &ReportRef) -> Result<Option<StoredReport>, StoreError> {
+        let row =
+            sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reference = $1")).bind(reference.as_compact()).fetch_optional(&self.pool).await?;
+        match row {
+            None => Ok(None),
+            Some(row) => self.report_from_row(&row).await.map(Some),
+        }
+    }
+
+    /// Reads a report by id, without auditing.
+    pub async fn find_report_by_id(&self, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1")).bind(report_id).fetch_optional(&self.pool).await?;
         match row {
             None => Ok(None),
             Some(row) => self.report_from_row(&row).await.map(Some),
@@ -175,59 +155,32 @@ impl Store {
     }
 
     /// Opens a report's sealed contact details and audits the access.
-    pub async fn reveal_contact(
-        &self,
-        report_id: &str,
-        actor: &str,
-        reason: &str,
-    ) -> Result<Option<ContactRecord>, StoreError> {
+    pub async fn reveal_contact(&self, report_id: &str, actor: &str, reason: &str) -> Result<Option<ContactRecord>, StoreError> {
         let key = self.master_key()?;
-        let row = sqlx::query("SELECT contact_sealed FROM reports WHERE id = $1")
-            .bind(report_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT contact_sealed FROM reports WHERE id = $1").bind(report_id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         let sealed: Option<Vec<u8>> = row.try_get("contact_sealed")?;
         let Some(sealed) = sealed else {
             return Ok(None);
         };
         let plaintext = key.open(&sealed, &contact_binding(report_id))?;
-        self.audit(&AuditEvent {
-            actor,
-            action: "report.contact.reveal",
-            record_kind: "report",
-            record_id: report_id,
-            reason: Some(reason),
-        })
-        .await?;
-        serde_json::from_slice(&plaintext)
-            .map(Some)
-            .map_err(|error| {
-                StoreError::Corrupt(format!("sealed contact details are not JSON: {error}"))
-            })
+        self.audit(&AuditEvent { actor, action: "report.contact.reveal", record_kind: "report", record_id: report_id, reason: Some(reason) }).await?;
+        serde_json::from_slice(&plaintext).map(Some).map_err(|error| StoreError::Corrupt(format!("sealed contact details are not JSON: {error}")))
     }
 
     pub async fn count_reports(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(&self.pool).await?)
     }
 
     async fn report_from_row(&self, row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
         let id: String = row.try_get("id")?;
-        let signs = sqlx::query_scalar(
-            "SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id",
-        )
-        .bind(&id)
-        .fetch_all(&self.pool)
-        .await?;
-        let vehicle_rows = sqlx::query("SELECT registration, description FROM report_vehicles WHERE report_id = $1 ORDER BY position").bind(&id).fetch_all(&self.pool).await?;
+        let signs =
+            sqlx::query_scalar("SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id").bind(&id).fetch_all(&self.pool).await?;
+        let vehicle_rows =
+            sqlx::query("SELECT registration, description FROM report_vehicles WHERE report_id = $1 ORDER BY position").bind(&id).fetch_all(&self.pool).await?;
         let mut vehicles = Vec::with_capacity(vehicle_rows.len());
         for vehicle in &vehicle_rows {
-            vehicles.push((
-                vehicle.try_get("registration")?,
-                vehicle.try_get("description")?,
-            ));
+            vehicles.push((vehicle.try_get("registration")?, vehicle.try_get("description")?));
         }
         let reference: String = row.try_get("reference")?;
         let reasons: String = row.try_get("triage_reasons")?;
@@ -265,17 +218,13 @@ const REPORT_COLUMNS: &str = "id, reference, received_at, status, risk_level, tr
      location_description, business_name, people_count, age_groups, people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed";
 
 fn parse_reference(text: &str) -> Result<ReportRef, StoreError> {
-    ReportRef::parse(text)
-        .map_err(|error| StoreError::Corrupt(format!("a stored reference is invalid: {error}")))
+    ReportRef::parse(text).map_err(|error| StoreError::Corrupt(format!("a stored reference is invalid: {error}")))
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(database) => {
-            database.is_unique_violation()
-                || database
-                    .code()
-                    .is_some_and(|code| code == "23505" || code == "2067" || code == "1555")
+            database.is_unique_violation() || database.code().is_some_and(|code| code == "23505" || code == "2067" || code == "1555")
         }
         _ => false,
     }
@@ -292,18 +241,11 @@ async fn insert_report_rows(
     let contact_sealed = match &report.contact {
         None => None,
         Some(contact) => {
-            let plaintext = serde_json::to_vec(&ContactRecord::from(contact))
-                .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-            Some(
-                store
-                    .master_key()?
-                    .seal(&plaintext, &contact_binding(&report_id)),
-            )
+            let plaintext = serde_json::to_vec(&ContactRecord::from(contact)).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+            Some(store.master_key()?.seal(&plaintext, &contact_binding(&report_id)))
         }
     };
-    let text = |value: &Option<aidant_core::text::BoundedText>| {
-        value.as_ref().map(|text| text.as_str().to_owned())
-    };
+    let text = |value: &Option<aidant_core::text::BoundedText>| value.as_ref().map(|text| text.as_str().to_owned());
     sqlx::query(
         "INSERT INTO reports (id, reference, submission_token, received_at, status, risk_level, risk_rank, triage_score, triage_reasons,
              catalogue_version, sector, postcode, town, location_description, business_name, people_count, age_groups,
@@ -336,11 +278,7 @@ async fn insert_report_rows(
     .execute(&mut **transaction)
     .await?;
     for sign in &report.signs {
-        sqlx::query("INSERT INTO report_signs (report_id, indicator_id) VALUES ($1, $2)")
-            .bind(&report_id)
-            .bind(sign)
-            .execute(&mut **transaction)
-            .await?;
+        sqlx::query("INSERT INTO report_signs (report_id, indicator_id) VALUES ($1, $2)").bind(&report_id).bind(sign).execute(&mut **transaction).await?;
     }
     for (position, vehicle) in report.vehicles.iter().enumerate() {
         sqlx::query("INSERT INTO report_vehicles (report_id, position, registration, description) VALUES ($1, $2, $3, $4)")
@@ -351,16 +289,6 @@ async fn insert_report_rows(
             .execute(&mut **transaction)
             .await?;
     }
-    append(
-        transaction,
-        &AuditEvent {
-            actor: "public",
-            action: "report.create",
-            record_kind: "report",
-            record_id: &report_id,
-            reason: None,
-        },
-    )
-    .await?;
+    append(transaction, &AuditEvent { actor: "public", action: "report.create", record_kind: "report", record_id: &report_id, reason: None }).await?;
     Ok(report_id)
 }

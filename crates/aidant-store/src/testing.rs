@@ -26,14 +26,8 @@ pub struct TestDatabase {
 }
 
 enum Cleanup {
-    Sqlite {
-        _directory: tempfile::TempDir,
-        path: PathBuf,
-    },
-    Postgres {
-        admin_url: String,
-        database: String,
-    },
+    Sqlite { _directory: tempfile::TempDir, path: PathBuf },
+    Postgres { admin_url: String, database: String },
 }
 
 impl TestDatabase {
@@ -49,19 +43,9 @@ impl TestDatabase {
         let path = directory.path().join("aidant.db");
         let url = format!("sqlite://{}", path.display());
         let master_key = MasterKey::generate();
-        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone()))
-            .await
-            .expect("SQLite opens");
+        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("SQLite opens");
         store.migrate().await.expect("SQLite migrations apply");
-        Self {
-            store,
-            url,
-            master_key,
-            cleanup: Cleanup::Sqlite {
-                _directory: directory,
-                path,
-            },
-        }
+        Self { store, url, master_key, cleanup: Cleanup::Sqlite { _directory: directory, path } }
     }
 
     pub async fn postgres() -> Self {
@@ -70,26 +54,13 @@ impl TestDatabase {
         let admin = Store::connect(&admin_url, &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None).await.unwrap_or_else(|error| {
             panic!("PostgreSQL is required for this test and did not answer at {}: {error}. Start it, or set AIDANT_TEST_POSTGRES_URL (scripts/test does this for you).", crate::redact_url(&admin_url))
         });
-        sqlx::query(&format!("CREATE DATABASE {database}"))
-            .execute(admin.pool())
-            .await
-            .expect("CREATE DATABASE succeeds");
+        sqlx::query(&format!("CREATE DATABASE {database}")).execute(admin.pool()).await.expect("CREATE DATABASE succeeds");
         admin.close().await;
         let url = replace_database(&admin_url, &database);
         let master_key = MasterKey::generate();
-        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone()))
-            .await
-            .expect("the new PostgreSQL database opens");
+        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("the new PostgreSQL database opens");
         store.migrate().await.expect("PostgreSQL migrations apply");
-        Self {
-            store,
-            url,
-            master_key,
-            cleanup: Cleanup::Postgres {
-                admin_url,
-                database,
-            },
-        }
+        Self { store, url, master_key, cleanup: Cleanup::Postgres { admin_url, database } }
     }
 
     /// The SQLite file's path (for tests that read the raw file).
@@ -103,31 +74,15 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = &self.cleanup
-        {
+        if let Cleanup::Postgres { admin_url, database } = &self.cleanup {
             let admin_url = admin_url.clone();
             let statement = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
             // Drop runs inside the test's runtime, which cannot be blocked on;
             // a short-lived thread with its own runtime does the clean-up.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime");
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
                 runtime.block_on(async move {
-                    if let Ok(admin) = Store::connect(
-                        &admin_url,
-                        &StoreOptions {
-                            max_connections: 1,
-                            ..StoreOptions::default()
-                        },
-                        None,
-                    )
-                    .await
-                    {
+                    if let Ok(admin) = Store::connect(&admin_url, &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None).await {
                         let _ = sqlx::query(&statement).execute(admin.pool()).await;
                         admin.close().await;
                     }
@@ -140,9 +95,7 @@ impl Drop for TestDatabase {
 
 /// Replaces the database name in a PostgreSQL URL, keeping any query string.
 pub fn replace_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
     let scheme_end = base.find("://").map_or(0, |position| position + 3);
     let host_and_path = &base[scheme_end..];
     let host = host_and_path.split('/').next().unwrap_or(host_and_path);
@@ -185,14 +138,8 @@ mod tests {
 
     #[test]
     fn replaces_the_database_name() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_database("postgres://u:p@h/test?sslmode=disable", "x"),
-            "postgres://u:p@h/x?sslmode=disable"
-        );
+        assert_eq!(replace_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(replace_database("postgres://u:p@h/test?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
         assert_eq!(replace_database("postgres://h:1", "x"), "postgres://h:1/x");
     }
 }

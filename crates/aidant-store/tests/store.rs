@@ -21,35 +21,19 @@ fn answers() -> ReportAnswers {
         postcode: Some("lu1 2ab".into()),
         town: Some("Luton".into()),
         business_name: Some("Ștefan's Nails 💅 — 张伟 / שלום".into()),
-        signs: vec![
-            "workers_living_on_site".into(),
-            "controlling_manager".into(),
-        ],
+        signs: vec!["workers_living_on_site".into(), "controlling_manager".into()],
         age_groups: vec!["under_18".into()],
-        vehicles: vec![VehicleAnswer {
-            registration: Some("ab12 cde".into()),
-            description: Some("Silver Ford Transit".into()),
-        }],
+        vehicles: vec![VehicleAnswer { registration: Some("ab12 cde".into()), description: Some("Silver Ford Transit".into()) }],
         narrative: Some("Nguyễn said she cannot leave.\nThe manager holds their passports.".into()),
         ..ReportAnswers::default()
     }
 }
 
-async fn submit(
-    store: &Store,
-    answers: &ReportAnswers,
-    token: Option<&str>,
-) -> aidant_store::reports::Receipt {
+async fn submit(store: &Store, answers: &ReportAnswers, token: Option<&str>) -> aidant_store::reports::Receipt {
     let catalogue = catalogue();
     let report = NewReport::parse(answers, &catalogue).unwrap();
     let triage = report.triage(&catalogue);
-    let submission = Submission {
-        report: &report,
-        triage: &triage,
-        catalogue_version: &catalogue.version,
-        submission_token: token,
-        passphrase_hash: None,
-    };
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: token, passphrase_hash: None };
     let mut bits = rand_bits();
     store.insert_report(&submission, &mut bits).await.unwrap()
 }
@@ -65,55 +49,24 @@ fn rand_bits() -> impl FnMut() -> u64 + Send {
 }
 
 async fn migrations_are_idempotent(database: TestDatabase) {
-    assert_eq!(
-        database.store.migrate().await.unwrap(),
-        0,
-        "a second migrate applies nothing"
-    );
+    assert_eq!(database.store.migrate().await.unwrap(), 0, "a second migrate applies nothing");
     database.store.ping().await.unwrap();
 }
 
 async fn reports_round_trip_exactly(database: TestDatabase) {
     let receipt = submit(&database.store, &answers(), None).await;
     assert!(receipt.created);
-    let stored = database
-        .store
-        .find_report_by_reference(&receipt.reference)
-        .await
-        .unwrap()
-        .expect("the report is found");
-    assert_eq!(
-        stored.business_name.as_deref(),
-        Some("Ștefan's Nails 💅 — 张伟 / שלום")
-    );
-    assert_eq!(
-        stored.narrative.as_deref(),
-        Some("Nguyễn said she cannot leave.\nThe manager holds their passports.")
-    );
+    let stored = database.store.find_report_by_reference(&receipt.reference).await.unwrap().expect("the report is found");
+    assert_eq!(stored.business_name.as_deref(), Some("Ștefan's Nails 💅 — 张伟 / שלום"));
+    assert_eq!(stored.narrative.as_deref(), Some("Nguyễn said she cannot leave.\nThe manager holds their passports."));
     assert_eq!(stored.postcode.as_deref(), Some("LU1 2AB"));
-    assert_eq!(
-        stored.signs,
-        vec!["controlling_manager", "workers_living_on_site"]
-    );
-    assert_eq!(
-        stored.vehicles,
-        vec![(
-            Some("AB12CDE".to_owned()),
-            Some("Silver Ford Transit".to_owned())
-        )]
-    );
-    assert_eq!(
-        stored.risk_level, "high",
-        "a child age group makes it at least High"
-    );
+    assert_eq!(stored.signs, vec!["controlling_manager", "workers_living_on_site"]);
+    assert_eq!(stored.vehicles, vec![(Some("AB12CDE".to_owned()), Some("Silver Ford Transit".to_owned()))]);
+    assert_eq!(stored.risk_level, "high", "a child age group makes it at least High");
     assert!(stored.child_reported);
     assert!(!stored.has_contact);
     assert!(!stored.triage_reasons.is_empty());
-    let history = database
-        .store
-        .audit_history("report", &receipt.report_id)
-        .await
-        .unwrap();
+    let history = database.store.audit_history("report", &receipt.report_id).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].entry.action, "report.create");
     assert_eq!(history[0].entry.actor, "public");
@@ -141,11 +94,7 @@ async fn concurrent_submissions_with_one_token_create_one_report(database: TestD
         references.push(task.await.unwrap().reference);
     }
     references.dedup();
-    assert_eq!(
-        references.len(),
-        1,
-        "every submission got the same reference"
-    );
+    assert_eq!(references.len(), 1, "every submission got the same reference");
     assert_eq!(database.store.count_reports().await.unwrap(), 1);
 }
 
@@ -153,46 +102,23 @@ async fn a_reference_collision_is_retried(database: TestDatabase) {
     let catalogue = catalogue();
     let report = NewReport::parse(&answers(), &catalogue).unwrap();
     let triage = report.triage(&catalogue);
-    let submission = Submission {
-        report: &report,
-        triage: &triage,
-        catalogue_version: &catalogue.version,
-        submission_token: None,
-        passphrase_hash: None,
-    };
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
     let mut always_seven = || 7_u64;
-    let first = database
-        .store
-        .insert_report(&submission, &mut always_seven)
-        .await
-        .unwrap();
+    let first = database.store.insert_report(&submission, &mut always_seven).await.unwrap();
     let mut values = vec![99_u64, 7].into_iter();
     let mut seven_then_other = move || values.next_back().unwrap_or(1);
-    let second = database
-        .store
-        .insert_report(&submission, &mut seven_then_other)
-        .await
-        .unwrap();
+    let second = database.store.insert_report(&submission, &mut seven_then_other).await.unwrap();
     assert_ne!(first.reference, second.reference);
     assert_eq!(database.store.count_reports().await.unwrap(), 2);
 }
 
 async fn contact_details_are_sealed_at_rest(database: TestDatabase) {
     let with_contact = ReportAnswers {
-        contact: Some(ContactAnswer {
-            name: Some("Ioana Zamfirescu".into()),
-            phone: Some("07700 900982".into()),
-            email: Some("ioana.z@example.org".into()),
-        }),
+        contact: Some(ContactAnswer { name: Some("Ioana Zamfirescu".into()), phone: Some("07700 900982".into()), email: Some("ioana.z@example.org".into()) }),
         ..answers()
     };
     let receipt = submit(&database.store, &with_contact, None).await;
-    let stored = database
-        .store
-        .find_report_by_reference(&receipt.reference)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = database.store.find_report_by_reference(&receipt.reference).await.unwrap().unwrap();
     assert!(stored.has_contact);
 
     let secrets = ["Zamfirescu", "07700 900982", "ioana.z@example.org"];
@@ -203,75 +129,33 @@ async fn contact_details_are_sealed_at_rest(database: TestDatabase) {
             for file in [path.clone(), path.with_extension("db-wal")] {
                 if let Ok(bytes) = std::fs::read(&file) {
                     for secret in secrets {
-                        assert!(
-                            !bytes
-                                .windows(secret.len())
-                                .any(|window| window == secret.as_bytes()),
-                            "{secret} found in {}",
-                            file.display()
-                        );
+                        assert!(!bytes.windows(secret.len()).any(|window| window == secret.as_bytes()), "{secret} found in {}", file.display());
                     }
                 }
             }
-            let reopened = Store::connect(
-                &database.url,
-                &Default::default(),
-                Some(database.master_key.clone()),
-            )
-            .await
-            .unwrap();
-            let contact = reopened
-                .reveal_contact(&receipt.report_id, "user-1", "calling back the reporter")
-                .await
-                .unwrap()
-                .unwrap();
+            let reopened = Store::connect(&database.url, &Default::default(), Some(database.master_key.clone())).await.unwrap();
+            let contact = reopened.reveal_contact(&receipt.report_id, "user-1", "calling back the reporter").await.unwrap().unwrap();
             assert_eq!(contact.phone.as_deref(), Some("07700 900982"));
         }
         Backend::Postgres => {
-            let rows: Vec<String> =
-                sqlx::query_scalar("SELECT row_to_json(r)::text FROM reports r")
-                    .fetch_all(database.store.pool())
-                    .await
-                    .unwrap();
+            let rows: Vec<String> = sqlx::query_scalar("SELECT row_to_json(r)::text FROM reports r").fetch_all(database.store.pool()).await.unwrap();
             for row in &rows {
                 for secret in secrets {
                     assert!(!row.contains(secret), "{secret} found in the reports table");
                 }
             }
-            let contact = database
-                .store
-                .reveal_contact(&receipt.report_id, "user-1", "calling back the reporter")
-                .await
-                .unwrap()
-                .unwrap();
+            let contact = database.store.reveal_contact(&receipt.report_id, "user-1", "calling back the reporter").await.unwrap().unwrap();
             assert_eq!(contact.name.as_deref(), Some("Ioana Zamfirescu"));
         }
     }
 }
 
 async fn revealing_contact_is_audited_with_the_reason(database: TestDatabase) {
-    let with_contact = ReportAnswers {
-        contact: Some(ContactAnswer {
-            phone: Some("+40 712 345 678".into()),
-            ..ContactAnswer::default()
-        }),
-        ..answers()
-    };
+    let with_contact = ReportAnswers { contact: Some(ContactAnswer { phone: Some("+40 712 345 678".into()), ..ContactAnswer::default() }), ..answers() };
     let receipt = submit(&database.store, &with_contact, None).await;
-    database
-        .store
-        .reveal_contact(&receipt.report_id, "user-7", "safeguarding call")
-        .await
-        .unwrap();
-    let history = database
-        .store
-        .audit_history("report", &receipt.report_id)
-        .await
-        .unwrap();
-    let reveal = history
-        .iter()
-        .find(|stored| stored.entry.action == "report.contact.reveal")
-        .expect("the reveal is audited");
+    database.store.reveal_contact(&receipt.report_id, "user-7", "safeguarding call").await.unwrap();
+    let history = database.store.audit_history("report", &receipt.report_id).await.unwrap();
+    let reveal = history.iter().find(|stored| stored.entry.action == "report.contact.reveal").expect("the reveal is audited");
     assert_eq!(reveal.entry.actor, "user-7");
     assert_eq!(reveal.entry.reason.as_deref(), Some("safeguarding call"));
 }
@@ -279,16 +163,7 @@ async fn revealing_contact_is_audited_with_the_reason(database: TestDatabase) {
 async fn seed_chain(store: &Store, entries: usize) {
     for index in 0..entries {
         let record = format!("record-{index}");
-        store
-            .audit(&AuditEvent {
-                actor: "user-1",
-                action: "report.view",
-                record_kind: "report",
-                record_id: &record,
-                reason: None,
-            })
-            .await
-            .unwrap();
+        store.audit(&AuditEvent { actor: "user-1", action: "report.view", record_kind: "report", record_id: &record, reason: None }).await.unwrap();
     }
 }
 
@@ -300,29 +175,14 @@ async fn an_intact_audit_chain_verifies(database: TestDatabase) {
 
 async fn an_edited_audit_row_is_named(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
-    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 3")
-        .execute(database.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(
-        database.store.verify_audit_chain().await.unwrap(),
-        Err(ChainBreak::Edited { sequence: 3 })
-    );
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
+    assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::Edited { sequence: 3 }));
 }
 
 async fn a_deleted_audit_row_is_named(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
-    sqlx::query("DELETE FROM audit_log WHERE sequence = 2")
-        .execute(database.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(
-        database.store.verify_audit_chain().await.unwrap(),
-        Err(ChainBreak::OutOfSequence {
-            sequence: 3,
-            expected: 2
-        })
-    );
+    sqlx::query("DELETE FROM audit_log WHERE sequence = 2").execute(database.store.pool()).await.unwrap();
+    assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::OutOfSequence { sequence: 3, expected: 2 }));
 }
 
 async fn reordered_audit_rows_are_named(database: TestDatabase) {
@@ -333,30 +193,15 @@ async fn reordered_audit_rows_are_named(database: TestDatabase) {
         "UPDATE audit_log SET sequence = 2 WHERE sequence = 4",
         "UPDATE audit_log SET sequence = 4 WHERE sequence = -2",
     ] {
-        sqlx::query(statement)
-            .execute(database.store.pool())
-            .await
-            .unwrap();
+        sqlx::query(statement).execute(database.store.pool()).await.unwrap();
     }
-    assert_eq!(
-        database.store.verify_audit_chain().await.unwrap(),
-        Err(ChainBreak::BrokenLink { sequence: 2 })
-    );
+    assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::BrokenLink { sequence: 2 }));
 }
 
 async fn deleting_the_newest_audit_rows_is_detected(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
-    sqlx::query("DELETE FROM audit_log WHERE sequence >= 4")
-        .execute(database.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(
-        database.store.verify_audit_chain().await.unwrap(),
-        Err(ChainBreak::Truncated {
-            last_sequence: 3,
-            head_sequence: 5
-        })
-    );
+    sqlx::query("DELETE FROM audit_log WHERE sequence >= 4").execute(database.store.pool()).await.unwrap();
+    assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::Truncated { last_sequence: 3, head_sequence: 5 }));
 }
 
 async fn concurrent_appends_keep_one_chain(database: TestDatabase) {
@@ -375,58 +220,19 @@ async fn concurrent_appends_keep_one_chain(database: TestDatabase) {
 }
 
 async fn organisations_and_users_round_trip(database: TestDatabase) {
-    let force = database
-        .store
-        .create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce)
-        .await
-        .unwrap();
-    let glaa = database
-        .store
-        .create_organisation("GLAA", OrganisationKind::Regulator)
-        .await
-        .unwrap();
-    database
-        .store
-        .create_user(
-            &force.id,
-            "analyst@beds.example",
-            "Priya Analyst",
-            &[Role::Analyst, Role::Supervisor],
-        )
-        .await
-        .unwrap();
-    database
-        .store
-        .create_user(
-            &glaa.id,
-            "partner@glaa.example",
-            "Sam Partner",
-            &[Role::Partner],
-        )
-        .await
-        .unwrap();
+    let force = database.store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await.unwrap();
+    let glaa = database.store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
+    database.store.create_user(&force.id, "analyst@beds.example", "Priya Analyst", &[Role::Analyst, Role::Supervisor]).await.unwrap();
+    database.store.create_user(&glaa.id, "partner@glaa.example", "Sam Partner", &[Role::Partner]).await.unwrap();
     let organisations = database.store.list_organisations().await.unwrap();
-    assert_eq!(
-        organisations
-            .iter()
-            .map(|organisation| organisation.name.as_str())
-            .collect::<Vec<_>>(),
-        vec!["Bedfordshire Police", "GLAA"]
-    );
+    assert_eq!(organisations.iter().map(|organisation| organisation.name.as_str()).collect::<Vec<_>>(), vec!["Bedfordshire Police", "GLAA"]);
     let users = database.store.list_users().await.unwrap();
     assert_eq!(users.len(), 2);
     assert_eq!(users[0].roles, vec![Role::Analyst, Role::Supervisor]);
     assert_eq!(users[1].organisation_id, glaa.id);
-    let duplicate = database
-        .store
-        .create_user(&force.id, "analyst@beds.example", "Again", &[])
-        .await;
+    let duplicate = database.store.create_user(&force.id, "analyst@beds.example", "Again", &[]).await;
     assert!(duplicate.is_err(), "emails are unique");
-    assert_eq!(
-        database.store.list_users().await.unwrap().len(),
-        2,
-        "the failed insert left nothing behind"
-    );
+    assert_eq!(database.store.list_users().await.unwrap().len(), 2, "the failed insert left nothing behind");
 }
 
 aidant_store::backend_tests!(

@@ -6,7 +6,9 @@
 //! in memory; `serve` runs it on a listener with graceful shutdown.
 
 pub mod api;
+pub mod assets;
 pub mod middleware;
+pub mod pages;
 pub mod problem;
 
 use std::future::Future;
@@ -22,6 +24,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+/// GOV.UK's "Exit this page" default: a neutral, innocuous site.
+pub const DEFAULT_EXIT_URL: &str = "https://www.bbc.co.uk/weather";
+
 /// Limits and timeouts the web tier enforces.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
@@ -29,14 +34,13 @@ pub struct WebSettings {
     pub body_limit_bytes: usize,
     /// Longest a request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// The neutral site quick exit replaces the page with.
+    pub exit_url: String,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self {
-            body_limit_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-        }
+        Self { body_limit_bytes: 64 * 1024, request_timeout: Duration::from_secs(30), exit_url: DEFAULT_EXIT_URL.to_owned() }
     }
 }
 
@@ -50,17 +54,14 @@ struct Inner {
     store: Store,
     catalogue: Catalogue,
     settings: WebSettings,
+    site: pages::Site,
 }
 
 impl AppState {
-    pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                store,
-                catalogue,
-                settings,
-            }),
-        }
+    /// Fails only if the built-in templates or message catalogues are broken.
+    pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Result<Self, pages::SiteError> {
+        let site = pages::Site::load(&settings.exit_url)?;
+        Ok(Self { inner: Arc::new(Inner { store, catalogue, settings, site }) })
     }
 
     pub fn store(&self) -> &Store {
@@ -74,6 +75,10 @@ impl AppState {
     pub fn settings(&self) -> &WebSettings {
         &self.inner.settings
     }
+
+    pub fn site(&self) -> &pages::Site {
+        &self.inner.site
+    }
 }
 
 /// Builds the whole application.
@@ -82,8 +87,12 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/assets/{name}", get(assets::serve))
         .nest("/api/v1", api::routes())
-        .fallback(not_found);
+        .merge(pages::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::friendly_errors))
+        .layer(axum::middleware::from_fn(pages::refuse_cross_site));
     middleware::apply(routes, &settings).with_state(state)
 }
 
@@ -104,22 +113,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn not_found() -> Response {
-    problem::Problem::new(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "There is nothing at this address.",
-    )
-    .into_response()
+    problem::Problem::new(StatusCode::NOT_FOUND, "Not found", "There is nothing at this address.").into_response()
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops
 /// accepting connections and lets requests in flight finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

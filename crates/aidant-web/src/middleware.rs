@@ -25,62 +25,31 @@ fn static_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLaye
 }
 
 /// Wraps every route in the layers (innermost first).
-pub fn apply<S: Clone + Send + Sync + 'static>(
-    router: Router<S>,
-    settings: &WebSettings,
-) -> Router<S> {
+pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &WebSettings) -> Router<S> {
     router
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            settings.body_limit_bytes,
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout,
-        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(static_header(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
-        ))
+        .layer(static_header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(static_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(static_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(static_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(static_header(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ))
-        .layer(static_header(
-            HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        .layer(static_header(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
+        .layer(static_header(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), interest-cohort=()"))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {
                     // The route template, never the path or query: those can
                     // carry references or search terms.
-                    let route = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("unmatched", MatchedPath::as_str);
+                    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
                     tracing::info_span!("request", method = %request.method(), route = %route)
                 })
                 .on_request(())
-                .on_response(
-                    |response: &Response<_>,
-                     latency: std::time::Duration,
-                     _span: &tracing::Span| {
-                        tracing::info!(
-                            status = response.status().as_u16(),
-                            latency_ms = latency.as_millis() as u64,
-                            "answered"
-                        );
-                    },
-                )
+                .on_response(|response: &Response<_>, latency: std::time::Duration, _span: &tracing::Span| {
+                    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "answered");
+                })
                 .on_failure(()),
         )
 }

@@ -29,30 +29,15 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, title: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            kind: "about:blank",
-            title: title.into(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        Self { kind: "about:blank", title: title.into(), status: status.as_u16(), detail: detail.into(), errors: Vec::new() }
     }
 
     /// 422 with one entry per field in error.
     pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
         let count = errors.len();
-        let mut problem = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Some answers need correcting",
-            format!("{count} answer(s) need correcting; see errors."),
-        );
-        problem.errors = errors
-            .into_iter()
-            .map(|error| FieldProblem {
-                field: error.field,
-                message: error.message,
-            })
-            .collect();
+        let mut problem =
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Some answers need correcting", format!("{count} answer(s) need correcting; see errors."));
+        problem.errors = errors.into_iter().map(|error| FieldProblem { field: error.field, message: error.message }).collect();
         problem
     }
 
@@ -74,10 +59,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status_code();
         let mut response = (status, Json(self)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }
 }
@@ -87,11 +69,9 @@ impl From<aidant_store::StoreError> for Problem {
     fn from(error: aidant_store::StoreError) -> Self {
         tracing::error!(error = %error, "store operation failed");
         match error {
-            aidant_store::StoreError::Database(sqlx::Error::PoolTimedOut) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sorry, the service is busy",
-                "Please try again in a minute.",
-            ),
+            aidant_store::StoreError::Database(sqlx::Error::PoolTimedOut) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Sorry, the service is busy", "Please try again in a minute.")
+            }
             _ => Problem::internal(),
         }
     }

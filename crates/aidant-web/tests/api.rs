@@ -12,11 +12,7 @@ use tower::ServiceExt;
 
 fn app(database: &TestDatabase) -> axum::Router {
     let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
-    router(AppState::new(
-        database.store.clone(),
-        catalogue,
-        WebSettings::default(),
-    ))
+    router(AppState::new(database.store.clone(), catalogue, WebSettings::default()).unwrap())
 }
 
 struct Answer {
@@ -27,8 +23,7 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
@@ -36,25 +31,12 @@ async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer { status, headers, body }
 }
 
 fn post_json(path: &str, body: impl Into<Body>) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.into())
-        .unwrap()
+    Request::post(path).header(header::CONTENT_TYPE, "application/json").body(body.into()).unwrap()
 }
 
 fn good_report() -> Value {
@@ -76,11 +58,7 @@ async fn health_and_readiness(database: TestDatabase) {
     assert_eq!(ready.status, StatusCode::OK);
     database.store.close().await;
     let unready = send(&app, Request::get("/readyz").body(Body::empty()).unwrap()).await;
-    assert_eq!(
-        unready.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "readiness follows the database"
-    );
+    assert_eq!(unready.status, StatusCode::SERVICE_UNAVAILABLE, "readiness follows the database");
     let still_alive = send(&app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(still_alive.status, StatusCode::OK, "liveness does not");
 }
@@ -94,19 +72,8 @@ async fn security_headers_on_every_response(database: TestDatabase) {
         post_json("/api/v1/reports", good_report().to_string()),
     ] {
         let answer = send(&app, request).await;
-        let header = |name: &str| {
-            answer
-                .headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        assert!(
-            header("content-security-policy").contains("default-src 'self'"),
-            "CSP on {}",
-            answer.status
-        );
+        let header = |name: &str| answer.headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+        assert!(header("content-security-policy").contains("default-src 'self'"), "CSP on {}", answer.status);
         assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
         assert_eq!(header("x-content-type-options"), "nosniff");
         assert_eq!(header("referrer-policy"), "no-referrer");
@@ -116,53 +83,27 @@ async fn security_headers_on_every_response(database: TestDatabase) {
 
 async fn a_report_is_accepted_and_stored(database: TestDatabase) {
     let app = app(&database);
-    let answer = send(
-        &app,
-        post_json("/api/v1/reports", good_report().to_string()),
-    )
-    .await;
-    assert_eq!(
-        answer.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    let answer = send(&app, post_json("/api/v1/reports", good_report().to_string())).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&answer.body));
     let reference = answer.json()["reference"].as_str().unwrap().to_owned();
     assert_eq!(reference.len(), 11);
-    let stored = database
-        .store
-        .find_report_by_reference(&aidant_core::ReportRef::parse(&reference).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        stored.narrative.as_deref(),
-        Some("Nguyễn looked frightened; the manager took her money. 😟")
-    );
+    let stored = database.store.find_report_by_reference(&aidant_core::ReportRef::parse(&reference).unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.narrative.as_deref(), Some("Nguyễn looked frightened; the manager took her money. 😟"));
     assert_eq!(stored.risk_level, "medium");
     assert!(answer.json().get("urgent_advice").is_none());
 }
 
 async fn immediate_danger_gets_999_advice(database: TestDatabase) {
     let app = app(&database);
-    let mut lorry = json!({"sector": "lorries_and_services", "location_description": "Toddington Services, northbound lorry park", "signs": ["banging_from_inside_lorry"]});
+    let mut lorry =
+        json!({"sector": "lorries_and_services", "location_description": "Toddington Services, northbound lorry park", "signs": ["banging_from_inside_lorry"]});
     let answer = send(&app, post_json("/api/v1/reports", lorry.to_string())).await;
     assert_eq!(answer.status, StatusCode::CREATED);
-    assert!(
-        answer.json()["urgent_advice"]
-            .as_str()
-            .unwrap()
-            .contains("999")
-    );
+    assert!(answer.json()["urgent_advice"].as_str().unwrap().contains("999"));
     lorry["signs"] = json!([]);
     lorry["immediate_danger"] = json!(true);
     let answer = send(&app, post_json("/api/v1/reports", lorry.to_string())).await;
-    assert!(
-        answer.json()["urgent_advice"]
-            .as_str()
-            .unwrap()
-            .contains("999")
-    );
+    assert!(answer.json()["urgent_advice"].as_str().unwrap().contains("999"));
 }
 
 async fn a_resubmitted_token_returns_the_same_reference(database: TestDatabase) {
@@ -179,68 +120,34 @@ async fn a_resubmitted_token_returns_the_same_reference(database: TestDatabase) 
 
 async fn bad_requests_get_problem_documents_and_store_nothing(database: TestDatabase) {
     let app = app(&database);
-    let oversized =
-        json!({"sector": "nail_bar", "town": "Luton", "narrative": "x".repeat(70_000)}).to_string();
+    let oversized = json!({"sector": "nail_bar", "town": "Luton", "narrative": "x".repeat(70_000)}).to_string();
     let cases: Vec<(&str, Request<Body>, StatusCode, &str)> = vec![
-        (
-            "malformed JSON",
-            post_json("/api/v1/reports", "{\"sector\": "),
-            StatusCode::BAD_REQUEST,
-            "not valid JSON",
-        ),
+        ("malformed JSON", post_json("/api/v1/reports", "{\"sector\": "), StatusCode::BAD_REQUEST, "not valid JSON"),
         (
             "wrong content type",
-            Request::post("/api/v1/reports")
-                .header(header::CONTENT_TYPE, "text/plain")
-                .body(Body::from(good_report().to_string()))
-                .unwrap(),
+            Request::post("/api/v1/reports").header(header::CONTENT_TYPE, "text/plain").body(Body::from(good_report().to_string())).unwrap(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Content-Type",
         ),
         (
             "unknown field",
-            post_json(
-                "/api/v1/reports",
-                json!({"sector": "nail_bar", "town": "Luton", "ip_address": "1.2.3.4"}).to_string(),
-            ),
+            post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "Luton", "ip_address": "1.2.3.4"}).to_string()),
             StatusCode::UNPROCESSABLE_ENTITY,
             "ip_address",
         ),
         (
             "wrong type",
-            post_json(
-                "/api/v1/reports",
-                json!({"sector": "nail_bar", "town": "Luton", "people_count": "lots"}).to_string(),
-            ),
+            post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "Luton", "people_count": "lots"}).to_string()),
             StatusCode::UNPROCESSABLE_ENTITY,
             "people_count",
         ),
-        (
-            "oversized body",
-            post_json("/api/v1/reports", oversized),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "larger than",
-        ),
-        (
-            "invalid UTF-8",
-            post_json("/api/v1/reports", vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']),
-            StatusCode::BAD_REQUEST,
-            "JSON",
-        ),
+        ("oversized body", post_json("/api/v1/reports", oversized), StatusCode::PAYLOAD_TOO_LARGE, "larger than"),
+        ("invalid UTF-8", post_json("/api/v1/reports", vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']), StatusCode::BAD_REQUEST, "JSON"),
     ];
     for (name, request, status, needle) in cases {
         let answer = send(&app, request).await;
-        assert_eq!(
-            answer.status,
-            status,
-            "{name}: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        assert_eq!(
-            answer.headers.get(header::CONTENT_TYPE).unwrap(),
-            "application/problem+json",
-            "{name}"
-        );
+        assert_eq!(answer.status, status, "{name}: {}", String::from_utf8_lossy(&answer.body));
+        assert_eq!(answer.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json", "{name}");
         let problem = answer.json();
         let text = format!("{} {}", problem["title"], problem["detail"]);
         assert!(text.contains(needle), "{name}: {text}");
@@ -261,61 +168,25 @@ async fn invalid_answers_name_each_field(database: TestDatabase) {
     let answer = send(&app, post_json("/api/v1/reports", report.to_string())).await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let problem = answer.json();
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|error| error["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        fields,
-        vec![
-            "sector",
-            "postcode",
-            "business_name",
-            "signs",
-            "vehicles[0].registration",
-            "narrative"
-        ]
-    );
-    let narrative = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|error| error["field"] == "narrative")
-        .unwrap();
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["sector", "postcode", "business_name", "signs", "vehicles[0].registration", "narrative"]);
+    let narrative = problem["errors"].as_array().unwrap().iter().find(|error| error["field"] == "narrative").unwrap();
     assert!(narrative["message"].as_str().unwrap().contains("5000"));
     assert_eq!(database.store.count_reports().await.unwrap(), 0);
 }
 
 async fn the_catalogue_is_served(database: TestDatabase) {
     let app = app(&database);
-    let answer = send(
-        &app,
-        Request::get("/api/v1/indicators")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let answer = send(&app, Request::get("/api/v1/indicators").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.status, StatusCode::OK);
     let catalogue = answer.json();
-    assert!(
-        catalogue["indicators"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|indicator| indicator["id"] == "banging_from_inside_lorry")
-    );
+    assert!(catalogue["indicators"].as_array().unwrap().iter().any(|indicator| indicator["id"] == "banging_from_inside_lorry"));
     assert!(catalogue["sectors"].as_array().unwrap().len() >= 12);
 }
 
 async fn unknown_addresses_are_404_problems(database: TestDatabase) {
     let app = app(&database);
-    let answer = send(
-        &app,
-        Request::get("/api/v1/nothing").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let answer = send(&app, Request::get("/api/v1/nothing").body(Body::empty()).unwrap()).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["status"], 404);
 }

@@ -17,9 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::ExportOptions;
-use crate::model::{
-    EntityKind, NetworkGraph, Relation, RelationKind, format_optional_date, hex_lower,
-};
+use crate::model::{EntityKind, NetworkGraph, Relation, RelationKind, format_optional_date, hex_lower};
 
 /// What the export wrote and what it could not express.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -58,10 +56,7 @@ fn is_legal_entity(kind: EntityKind) -> bool {
 }
 
 fn entity_id(id: &str) -> String {
-    format!(
-        "aidant-{}",
-        &hex_lower(&Sha256::digest(format!("entity\t{id}").as_bytes()))[..40]
-    )
+    format!("aidant-{}", &hex_lower(&Sha256::digest(format!("entity\t{id}").as_bytes()))[..40])
 }
 
 fn link_id(network: &NetworkGraph, relation: &Relation, index: usize) -> String {
@@ -75,18 +70,11 @@ fn link_id(network: &NetworkGraph, relation: &Relation, index: usize) -> String 
         format_optional_date(relation.last_seen),
         relation.source_reference
     );
-    format!(
-        "aidant-{}",
-        &hex_lower(&Sha256::digest(key.as_bytes()))[..40]
-    )
+    format!("aidant-{}", &hex_lower(&Sha256::digest(key.as_bytes()))[..40])
 }
 
 /// Writes the network as FtM entities, one JSON object per line.
-pub fn write_ftm_json_lines(
-    network: &NetworkGraph,
-    options: &ExportOptions,
-    mut writer: impl Write,
-) -> io::Result<FtmExportSummary> {
+pub fn write_ftm_json_lines(network: &NetworkGraph, options: &ExportOptions, mut writer: impl Write) -> io::Result<FtmExportSummary> {
     let entities = network.entities();
     let mut summary = FtmExportSummary::default();
     let mut entity_properties: Vec<BTreeMap<&str, Vec<String>>> = entities
@@ -129,27 +117,15 @@ pub fn write_ftm_json_lines(
         let reference = |subject: &str| vec![entity_id(subject)];
         let schema = match relation.kind {
             RelationKind::UsesPhone
-                if target.kind == EntityKind::Phone
-                    && matches!(
-                        source.kind,
-                        EntityKind::Person | EntityKind::Business | EntityKind::OnlineAccount
-                    ) =>
+                if target.kind == EntityKind::Phone && matches!(source.kind, EntityKind::Person | EntityKind::Business | EntityKind::OnlineAccount) =>
             {
-                entity_properties[relation.source]
-                    .entry("phone")
-                    .or_default()
-                    .push(target.label.clone());
+                entity_properties[relation.source].entry("phone").or_default().push(target.label.clone());
                 continue;
             }
             RelationKind::Called
-                if source.kind == EntityKind::Phone
-                    || target.kind == EntityKind::Phone
-                    || (is_legal_entity(source.kind) && is_legal_entity(target.kind)) =>
+                if source.kind == EntityKind::Phone || target.kind == EntityKind::Phone || (is_legal_entity(source.kind) && is_legal_entity(target.kind)) =>
             {
-                for (endpoint, entity_property, number_property) in [
-                    (source, "caller", "callerNumber"),
-                    (target, "receiver", "receiverNumber"),
-                ] {
+                for (endpoint, entity_property, number_property) in [(source, "caller", "callerNumber"), (target, "receiver", "receiverNumber")] {
                     if endpoint.kind == EntityKind::Phone {
                         properties.insert(number_property, vec![endpoint.label.clone()]);
                     } else if is_legal_entity(endpoint.kind) {
@@ -160,26 +136,16 @@ pub fn write_ftm_json_lines(
             }
             _ if source.kind == EntityKind::Operation || target.kind == EntityKind::Operation => {
                 // An operation is an FtM Event: places and people become its properties.
-                let (operation, other) = if source.kind == EntityKind::Operation {
-                    (relation.source, target)
-                } else {
-                    (relation.target, source)
-                };
+                let (operation, other) = if source.kind == EntityKind::Operation { (relation.source, target) } else { (relation.target, source) };
                 let property = match other.kind {
                     EntityKind::Address => "addressEntity",
                     kind if is_legal_entity(kind) => "involved",
                     kind => {
-                        summary.skipped.push(format!(
-                            "{} {} -> {}: an FtM Event cannot hold a {kind}",
-                            relation.kind, source.id, target.id
-                        ));
+                        summary.skipped.push(format!("{} {} -> {}: an FtM Event cannot hold a {kind}", relation.kind, source.id, target.id));
                         continue;
                     }
                 };
-                entity_properties[operation]
-                    .entry(property)
-                    .or_default()
-                    .push(entity_id(&other.id));
+                entity_properties[operation].entry(property).or_default().push(entity_id(&other.id));
                 continue;
             }
             RelationKind::MentionedInReport if target.kind == EntityKind::Report => {
@@ -190,19 +156,11 @@ pub fn write_ftm_json_lines(
                     properties.insert("resolved", reference(&source.id));
                     properties.insert("detectedSchema", vec![schema.to_owned()]);
                 }
-                links.push(FtmEntity {
-                    id: link_id(network, relation, index),
-                    schema: "Mention",
-                    properties,
-                });
+                links.push(FtmEntity { id: link_id(network, relation, index), schema: "Mention", properties });
                 continue;
             }
             RelationKind::RegisteredKeeperOf | RelationKind::Owns
-                if is_legal_entity(source.kind)
-                    && matches!(
-                        target.kind,
-                        EntityKind::Vehicle | EntityKind::Business | EntityKind::BankAccount
-                    ) =>
+                if is_legal_entity(source.kind) && matches!(target.kind, EntityKind::Vehicle | EntityKind::Business | EntityKind::BankAccount) =>
             {
                 properties.insert("owner", reference(&source.id));
                 properties.insert("asset", reference(&target.id));
@@ -211,23 +169,17 @@ pub fn write_ftm_json_lines(
                 }
                 "Ownership"
             }
-            RelationKind::WorksAt
-                if source.kind == EntityKind::Person && target.kind == EntityKind::Business =>
-            {
+            RelationKind::WorksAt if source.kind == EntityKind::Person && target.kind == EntityKind::Business => {
                 properties.insert("employee", reference(&source.id));
                 properties.insert("employer", reference(&target.id));
                 "Employment"
             }
-            RelationKind::Family
-                if source.kind == EntityKind::Person && target.kind == EntityKind::Person =>
-            {
+            RelationKind::Family if source.kind == EntityKind::Person && target.kind == EntityKind::Person => {
                 properties.insert("person", reference(&source.id));
                 properties.insert("relative", reference(&target.id));
                 "Family"
             }
-            RelationKind::Associate
-                if source.kind == EntityKind::Person && target.kind == EntityKind::Person =>
-            {
+            RelationKind::Associate if source.kind == EntityKind::Person && target.kind == EntityKind::Person => {
                 properties.insert("person", reference(&source.id));
                 properties.insert("associate", reference(&target.id));
                 "Associate"
@@ -236,18 +188,16 @@ pub fn write_ftm_json_lines(
                 // UnknownLink needs a legal entity as its subject; when only the target is one,
                 // the link is written from the target with the role marked as inverse.
                 let role = kind.as_str().replace('_', " ");
-                let (subject, object, role) =
-                    if is_legal_entity(source.kind) && schema_of(target.kind).is_some() {
-                        (source, target, role)
-                    } else if is_legal_entity(target.kind) && schema_of(source.kind).is_some() {
-                        (target, source, format!("{role} (inverse)"))
-                    } else {
-                        summary.skipped.push(format!(
-                            "{kind} {} -> {}: FollowTheMoney has no link between a {} and a {}",
-                            source.id, target.id, source.kind, target.kind
-                        ));
-                        continue;
-                    };
+                let (subject, object, role) = if is_legal_entity(source.kind) && schema_of(target.kind).is_some() {
+                    (source, target, role)
+                } else if is_legal_entity(target.kind) && schema_of(source.kind).is_some() {
+                    (target, source, format!("{role} (inverse)"))
+                } else {
+                    summary
+                        .skipped
+                        .push(format!("{kind} {} -> {}: FollowTheMoney has no link between a {} and a {}", source.id, target.id, source.kind, target.kind));
+                    continue;
+                };
                 properties.insert("subject", reference(&subject.id));
                 properties.insert("object", reference(&object.id));
                 properties.insert("role", vec![role]);
@@ -263,28 +213,14 @@ pub fn write_ftm_json_lines(
         if !relation.source_reference.is_empty() {
             properties.insert("recordId", vec![relation.source_reference.clone()]);
         }
-        properties.insert(
-            "description",
-            vec![format!(
-                "aidant relation {}; confidence {}",
-                relation.kind, relation.confidence
-            )],
-        );
-        links.push(FtmEntity {
-            id: link_id(network, relation, index),
-            schema,
-            properties,
-        });
+        properties.insert("description", vec![format!("aidant relation {}; confidence {}", relation.kind, relation.confidence)]);
+        links.push(FtmEntity { id: link_id(network, relation, index), schema, properties });
     }
     for (position, entity) in entities.iter().enumerate() {
         let Some(schema) = schema_of(entity.kind) else {
             continue;
         };
-        let line = FtmEntity {
-            id: entity_id(&entity.id),
-            schema,
-            properties: std::mem::take(&mut entity_properties[position]),
-        };
+        let line = FtmEntity { id: entity_id(&entity.id), schema, properties: std::mem::take(&mut entity_properties[position]) };
         serde_json::to_writer(&mut writer, &line)?;
         writeln!(writer)?;
         summary.entities_written += 1;

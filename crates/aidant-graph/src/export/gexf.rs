@@ -8,78 +8,37 @@ use crate::model::{NetworkGraph, format_optional_date};
 use crate::provenance::{CRATE_NAME, CRATE_VERSION};
 
 /// Writes the network as GEXF 1.3.
-pub fn write_gexf(
-    network: &NetworkGraph,
-    options: &ExportOptions,
-    mut writer: impl Write,
-) -> io::Result<()> {
+pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: impl Write) -> io::Result<()> {
     writeln!(writer, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         writer,
         r#"<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">"#
     )?;
-    writeln!(
-        writer,
-        "  <meta>\n    <creator>{CRATE_NAME} {CRATE_VERSION}</creator>\n  </meta>"
-    )?;
-    writeln!(
-        writer,
-        r#"  <graph defaultedgetype="directed" mode="dynamic" timeformat="date">"#
-    )?;
+    writeln!(writer, "  <meta>\n    <creator>{CRATE_NAME} {CRATE_VERSION}</creator>\n  </meta>")?;
+    writeln!(writer, r#"  <graph defaultedgetype="directed" mode="dynamic" timeformat="date">"#)?;
     writeln!(writer, r#"    <attributes class="node" mode="static">"#)?;
-    writeln!(
-        writer,
-        r#"      <attribute id="kind" title="kind" type="string"/>"#
-    )?;
-    writeln!(
-        writer,
-        r#"      <attribute id="role" title="role" type="string"/>"#
-    )?;
+    writeln!(writer, r#"      <attribute id="kind" title="kind" type="string"/>"#)?;
+    writeln!(writer, r#"      <attribute id="role" title="role" type="string"/>"#)?;
     for (index, attribute) in options.node_attributes.iter().enumerate() {
-        writeln!(
-            writer,
-            r#"      <attribute id="extra_{index}" title="{}" type="double"/>"#,
-            escape_xml(&attribute.name)
-        )?;
+        writeln!(writer, r#"      <attribute id="extra_{index}" title="{}" type="double"/>"#, escape_xml(&attribute.name))?;
     }
     writeln!(writer, "    </attributes>")?;
     writeln!(writer, r#"    <attributes class="edge" mode="static">"#)?;
-    writeln!(
-        writer,
-        r#"      <attribute id="relation" title="relation" type="string"/>"#
-    )?;
-    writeln!(
-        writer,
-        r#"      <attribute id="source_reference" title="source_reference" type="string"/>"#
-    )?;
-    writeln!(
-        writer,
-        r#"      <attribute id="confidence" title="confidence" type="double"/>"#
-    )?;
+    writeln!(writer, r#"      <attribute id="relation" title="relation" type="string"/>"#)?;
+    writeln!(writer, r#"      <attribute id="source_reference" title="source_reference" type="string"/>"#)?;
+    writeln!(writer, r#"      <attribute id="confidence" title="confidence" type="double"/>"#)?;
     writeln!(writer, "    </attributes>")?;
     writeln!(writer, "    <nodes>")?;
     for (position, entity) in network.entities().iter().enumerate() {
-        writeln!(
-            writer,
-            r#"      <node id="{}" label="{}">"#,
-            escape_xml(&entity.id),
-            escape_xml(&entity.label)
-        )?;
+        writeln!(writer, r#"      <node id="{}" label="{}">"#, escape_xml(&entity.id), escape_xml(&entity.label))?;
         writeln!(writer, "        <attvalues>")?;
-        writeln!(
-            writer,
-            r#"          <attvalue for="kind" value="{}"/>"#,
-            entity.kind
-        )?;
+        writeln!(writer, r#"          <attvalue for="kind" value="{}"/>"#, entity.kind)?;
         if let Some(role) = entity.role {
             writeln!(writer, r#"          <attvalue for="role" value="{role}"/>"#)?;
         }
         for (index, attribute) in options.node_attributes.iter().enumerate() {
             if let Some(Some(value)) = attribute.values.get(position) {
-                writeln!(
-                    writer,
-                    r#"          <attvalue for="extra_{index}" value="{value:?}"/>"#
-                )?;
+                writeln!(writer, r#"          <attvalue for="extra_{index}" value="{value:?}"/>"#)?;
             }
         }
         writeln!(writer, "        </attvalues>")?;
@@ -91,16 +50,10 @@ pub fn write_gexf(
         let entities = network.entities();
         let mut validity = String::new();
         if relation.first_seen.is_some() {
-            validity.push_str(&format!(
-                r#" start="{}""#,
-                format_optional_date(relation.first_seen)
-            ));
+            validity.push_str(&format!(r#" start="{}""#, format_optional_date(relation.first_seen)));
         }
         if relation.last_seen.is_some() {
-            validity.push_str(&format!(
-                r#" end="{}""#,
-                format_optional_date(relation.last_seen)
-            ));
+            validity.push_str(&format!(r#" end="{}""#, format_optional_date(relation.last_seen)));
         }
         writeln!(
             writer,
@@ -111,21 +64,9 @@ pub fn write_gexf(
             relation.confidence
         )?;
         writeln!(writer, "        <attvalues>")?;
-        writeln!(
-            writer,
-            r#"          <attvalue for="relation" value="{}"/>"#,
-            relation.kind
-        )?;
-        writeln!(
-            writer,
-            r#"          <attvalue for="source_reference" value="{}"/>"#,
-            escape_xml(&relation.source_reference)
-        )?;
-        writeln!(
-            writer,
-            r#"          <attvalue for="confidence" value="{:?}"/>"#,
-            relation.confidence
-        )?;
+        writeln!(writer, r#"          <attvalue for="relation" value="{}"/>"#, relation.kind)?;
+        writeln!(writer, r#"          <attvalue for="source_reference" value="{}"/>"#, escape_xml(&relation.source_reference))?;
+        writeln!(writer, r#"          <attvalue for="confidence" value="{:?}"/>"#, relation.confidence)?;
         writeln!(writer, "        </attvalues>")?;
         writeln!(writer, "      </edge>")?;
     }

@@ -7,32 +7,17 @@ use super::{ExportOptions, escape_xml};
 use crate::model::{NetworkGraph, RoleInProcess, format_optional_date};
 
 /// Writes the network as GraphML.
-pub fn write_graphml(
-    network: &NetworkGraph,
-    options: &ExportOptions,
-    mut writer: impl Write,
-) -> io::Result<()> {
+pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer: impl Write) -> io::Result<()> {
     writeln!(writer, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         writer,
         r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">"#
     )?;
-    for (key, name) in [
-        ("node_kind", "kind"),
-        ("node_label", "label"),
-        ("node_role", "role"),
-    ] {
-        writeln!(
-            writer,
-            r#"  <key id="{key}" for="node" attr.name="{name}" attr.type="string"/>"#
-        )?;
+    for (key, name) in [("node_kind", "kind"), ("node_label", "label"), ("node_role", "role")] {
+        writeln!(writer, r#"  <key id="{key}" for="node" attr.name="{name}" attr.type="string"/>"#)?;
     }
     for (index, attribute) in options.node_attributes.iter().enumerate() {
-        writeln!(
-            writer,
-            r#"  <key id="node_extra_{index}" for="node" attr.name="{}" attr.type="double"/>"#,
-            escape_xml(&attribute.name)
-        )?;
+        writeln!(writer, r#"  <key id="node_extra_{index}" for="node" attr.name="{}" attr.type="double"/>"#, escape_xml(&attribute.name))?;
     }
     for (key, name, kind) in [
         ("edge_kind", "relation", "string"),
@@ -41,37 +26,19 @@ pub fn write_graphml(
         ("edge_source_reference", "source_reference", "string"),
         ("edge_confidence", "confidence", "double"),
     ] {
-        writeln!(
-            writer,
-            r#"  <key id="{key}" for="edge" attr.name="{name}" attr.type="{kind}"/>"#
-        )?;
+        writeln!(writer, r#"  <key id="{key}" for="edge" attr.name="{name}" attr.type="{kind}"/>"#)?;
     }
     writeln!(writer, r#"  <graph id="aidant" edgedefault="directed">"#)?;
     for (position, entity) in network.entities().iter().enumerate() {
         writeln!(writer, r#"    <node id="{}">"#, escape_xml(&entity.id))?;
-        writeln!(
-            writer,
-            r#"      <data key="node_kind">{}</data>"#,
-            entity.kind
-        )?;
-        writeln!(
-            writer,
-            r#"      <data key="node_label">{}</data>"#,
-            escape_xml(&entity.label)
-        )?;
+        writeln!(writer, r#"      <data key="node_kind">{}</data>"#, entity.kind)?;
+        writeln!(writer, r#"      <data key="node_label">{}</data>"#, escape_xml(&entity.label))?;
         if let Some(role) = entity.role {
-            writeln!(
-                writer,
-                r#"      <data key="node_role">{}</data>"#,
-                RoleInProcess::as_str(role)
-            )?;
+            writeln!(writer, r#"      <data key="node_role">{}</data>"#, RoleInProcess::as_str(role))?;
         }
         for (index, attribute) in options.node_attributes.iter().enumerate() {
             if let Some(Some(value)) = attribute.values.get(position) {
-                writeln!(
-                    writer,
-                    r#"      <data key="node_extra_{index}">{value:?}</data>"#
-                )?;
+                writeln!(writer, r#"      <data key="node_extra_{index}">{value:?}</data>"#)?;
             }
         }
         writeln!(writer, "    </node>")?;
@@ -84,33 +51,14 @@ pub fn write_graphml(
             escape_xml(&entities[relation.source].id),
             escape_xml(&entities[relation.target].id)
         )?;
-        writeln!(
-            writer,
-            r#"      <data key="edge_kind">{}</data>"#,
-            relation.kind
-        )?;
-        for (key, date) in [
-            ("edge_first_seen", relation.first_seen),
-            ("edge_last_seen", relation.last_seen),
-        ] {
+        writeln!(writer, r#"      <data key="edge_kind">{}</data>"#, relation.kind)?;
+        for (key, date) in [("edge_first_seen", relation.first_seen), ("edge_last_seen", relation.last_seen)] {
             if date.is_some() {
-                writeln!(
-                    writer,
-                    r#"      <data key="{key}">{}</data>"#,
-                    format_optional_date(date)
-                )?;
+                writeln!(writer, r#"      <data key="{key}">{}</data>"#, format_optional_date(date))?;
             }
         }
-        writeln!(
-            writer,
-            r#"      <data key="edge_source_reference">{}</data>"#,
-            escape_xml(&relation.source_reference)
-        )?;
-        writeln!(
-            writer,
-            r#"      <data key="edge_confidence">{:?}</data>"#,
-            relation.confidence
-        )?;
+        writeln!(writer, r#"      <data key="edge_source_reference">{}</data>"#, escape_xml(&relation.source_reference))?;
+        writeln!(writer, r#"      <data key="edge_confidence">{:?}</data>"#, relation.confidence)?;
         writeln!(writer, "    </edge>")?;
     }
     writeln!(writer, "  </graph>")?;

@@ -27,16 +27,9 @@ pub struct ExportOptions {
 }
 
 impl ExportOptions {
-    fn relations<'network>(
-        &self,
-        network: &'network NetworkGraph,
-    ) -> impl Iterator<Item = (usize, &'network Relation)> + 'network {
+    fn relations<'network>(&self, network: &'network NetworkGraph) -> impl Iterator<Item = (usize, &'network Relation)> + 'network {
         let window = self.window;
-        network
-            .relations()
-            .iter()
-            .enumerate()
-            .filter(move |(_, relation)| window.admits(relation))
+        network.relations().iter().enumerate().filter(move |(_, relation)| window.admits(relation))
     }
 }
 
@@ -66,10 +59,7 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_replaces_forbidden_characters() {
-        assert_eq!(
-            escape_xml("A & B <c> \"d\" 'e'"),
-            "A &amp; B &lt;c&gt; &quot;d&quot; &apos;e&apos;"
-        );
+        assert_eq!(escape_xml("A & B <c> \"d\" 'e'"), "A &amp; B &lt;c&gt; &quot;d&quot; &apos;e&apos;");
         assert_eq!(escape_xml("bell\u{7}tab\t"), "bell\u{fffd}tab&#9;");
     }
 }

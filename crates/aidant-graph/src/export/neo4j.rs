@@ -7,21 +7,10 @@ use std::io::{self, Read, Write};
 use thiserror::Error;
 
 use super::ExportOptions;
-use crate::model::{
-    Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RoleInProcess,
-    format_optional_date, parse_seen_date,
-};
+use crate::model::{Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RoleInProcess, format_optional_date, parse_seen_date};
 
 pub const NODE_HEADER: [&str; 5] = ["entityId:ID", "label", "kind", "role", ":LABEL"];
-pub const RELATIONSHIP_HEADER: [&str; 7] = [
-    ":START_ID",
-    ":END_ID",
-    ":TYPE",
-    "first_seen:date",
-    "last_seen:date",
-    "source_reference",
-    "confidence:double",
-];
+pub const RELATIONSHIP_HEADER: [&str; 7] = [":START_ID", ":END_ID", ":TYPE", "first_seen:date", "last_seen:date", "source_reference", "confidence:double"];
 
 /// The Neo4j label of an entity kind, in Neo4j's CamelCase convention.
 pub fn node_label(kind: EntityKind) -> String {
@@ -29,10 +18,7 @@ pub fn node_label(kind: EntityKind) -> String {
         .split('_')
         .map(|word| {
             let mut characters = word.chars();
-            characters
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + characters.as_str())
-                .unwrap_or_default()
+            characters.next().map(|first| first.to_ascii_uppercase().to_string() + characters.as_str()).unwrap_or_default()
         })
         .collect()
 }
@@ -43,12 +29,7 @@ pub fn relationship_type(kind: RelationKind) -> String {
 }
 
 /// Writes the nodes file and the relationships file.
-pub fn write_neo4j_csv(
-    network: &NetworkGraph,
-    options: &ExportOptions,
-    nodes: impl Write,
-    relationships: impl Write,
-) -> io::Result<()> {
+pub fn write_neo4j_csv(network: &NetworkGraph, options: &ExportOptions, nodes: impl Write, relationships: impl Write) -> io::Result<()> {
     let mut nodes = csv::Writer::from_writer(nodes);
     nodes.write_record(NODE_HEADER)?;
     for entity in network.entities() {
@@ -83,118 +64,53 @@ pub fn write_neo4j_csv(
 #[derive(Debug, Error)]
 pub enum Neo4jReadError {
     #[error("{file} line {line}: {message}")]
-    Invalid {
-        file: &'static str,
-        line: u64,
-        message: String,
-    },
+    Invalid { file: &'static str, line: u64, message: String },
     #[error("{file} line {line}: {source}")]
-    Model {
-        file: &'static str,
-        line: u64,
-        source: ModelError,
-    },
+    Model { file: &'static str, line: u64, source: ModelError },
 }
 
 /// Reads back files written by [`write_neo4j_csv`] (the header must match exactly).
-pub fn read_neo4j_csv(
-    nodes: impl Read,
-    relationships: impl Read,
-) -> Result<NetworkGraph, Neo4jReadError> {
-    let invalid = |file, line, message: String| Neo4jReadError::Invalid {
-        file,
-        line,
-        message,
-    };
+pub fn read_neo4j_csv(nodes: impl Read, relationships: impl Read) -> Result<NetworkGraph, Neo4jReadError> {
+    let invalid = |file, line, message: String| Neo4jReadError::Invalid { file, line, message };
     let mut network = NetworkGraph::new();
     let mut reader = csv::Reader::from_reader(nodes);
-    let header = reader
-        .headers()
-        .map_err(|error| invalid("nodes", 1, error.to_string()))?;
+    let header = reader.headers().map_err(|error| invalid("nodes", 1, error.to_string()))?;
     if header.iter().ne(NODE_HEADER) {
-        return Err(invalid(
-            "nodes",
-            1,
-            format!("header is not {}", NODE_HEADER.join(",")),
-        ));
+        return Err(invalid("nodes", 1, format!("header is not {}", NODE_HEADER.join(","))));
     }
     for record in reader.records() {
         let record = record.map_err(|error| invalid("nodes", 0, error.to_string()))?;
         let line = record.position().map_or(0, csv::Position::line);
-        let kind = EntityKind::parse(&record[2])
-            .ok_or_else(|| invalid("nodes", line, format!("unknown kind '{}'", &record[2])))?;
+        let kind = EntityKind::parse(&record[2]).ok_or_else(|| invalid("nodes", line, format!("unknown kind '{}'", &record[2])))?;
         let role = match &record[3] {
             "" => None,
-            text => Some(
-                RoleInProcess::parse(text)
-                    .ok_or_else(|| invalid("nodes", line, format!("unknown role '{text}'")))?,
-            ),
+            text => Some(RoleInProcess::parse(text).ok_or_else(|| invalid("nodes", line, format!("unknown role '{text}'")))?),
         };
-        network
-            .add_entity(Entity {
-                id: record[0].to_owned(),
-                kind,
-                label: record[1].to_owned(),
-                role,
-            })
-            .map_err(|source| Neo4jReadError::Model {
-                file: "nodes",
-                line,
-                source,
-            })?;
+        network.add_entity(Entity { id: record[0].to_owned(), kind, label: record[1].to_owned(), role }).map_err(|source| Neo4jReadError::Model {
+            file: "nodes",
+            line,
+            source,
+        })?;
     }
     let mut reader = csv::Reader::from_reader(relationships);
-    let header = reader
-        .headers()
-        .map_err(|error| invalid("relationships", 1, error.to_string()))?;
+    let header = reader.headers().map_err(|error| invalid("relationships", 1, error.to_string()))?;
     if header.iter().ne(RELATIONSHIP_HEADER) {
-        return Err(invalid(
-            "relationships",
-            1,
-            format!("header is not {}", RELATIONSHIP_HEADER.join(",")),
-        ));
+        return Err(invalid("relationships", 1, format!("header is not {}", RELATIONSHIP_HEADER.join(","))));
     }
     for record in reader.records() {
         let record = record.map_err(|error| invalid("relationships", 0, error.to_string()))?;
         let line = record.position().map_or(0, csv::Position::line);
-        let entity = |id: &str| {
-            network
-                .entity_index(id)
-                .ok_or_else(|| invalid("relationships", line, format!("unknown entity '{id}'")))
-        };
+        let entity = |id: &str| network.entity_index(id).ok_or_else(|| invalid("relationships", line, format!("unknown entity '{id}'")));
         let (source, target) = (entity(&record[0])?, entity(&record[1])?);
-        let kind = RelationKind::parse(&record[2]).ok_or_else(|| {
-            invalid(
-                "relationships",
-                line,
-                format!("unknown type '{}'", &record[2]),
-            )
-        })?;
+        let kind = RelationKind::parse(&record[2]).ok_or_else(|| invalid("relationships", line, format!("unknown type '{}'", &record[2])))?;
         let date = |text: &str| match text {
             "" => Ok(None),
-            text => parse_seen_date(text)
-                .map(Some)
-                .map_err(|message| invalid("relationships", line, message)),
+            text => parse_seen_date(text).map(Some).map_err(|message| invalid("relationships", line, message)),
         };
-        let confidence = record[6]
-            .parse::<f64>()
-            .map_err(|error| invalid("relationships", line, format!("confidence: {error}")))?;
-        let relation = Relation {
-            source,
-            target,
-            kind,
-            first_seen: date(&record[3])?,
-            last_seen: date(&record[4])?,
-            source_reference: record[5].to_owned(),
-            confidence,
-        };
-        network
-            .add_relation(relation)
-            .map_err(|source| Neo4jReadError::Model {
-                file: "relationships",
-                line,
-                source,
-            })?;
+        let confidence = record[6].parse::<f64>().map_err(|error| invalid("relationships", line, format!("confidence: {error}")))?;
+        let relation =
+            Relation { source, target, kind, first_seen: date(&record[3])?, last_seen: date(&record[4])?, source_reference: record[5].to_owned(), confidence };
+        network.add_relation(relation).map_err(|source| Neo4jReadError::Model { file: "relationships", line, source })?;
     }
     Ok(network)
 }
@@ -206,24 +122,14 @@ mod tests {
     #[test]
     fn labels_and_types_follow_neo4j_conventions() {
         assert_eq!(node_label(EntityKind::BankAccount), "BankAccount");
-        assert_eq!(
-            relationship_type(RelationKind::RegisteredKeeperOf),
-            "REGISTERED_KEEPER_OF"
-        );
-        assert_eq!(
-            RelationKind::parse("REGISTERED_KEEPER_OF"),
-            Some(RelationKind::RegisteredKeeperOf)
-        );
+        assert_eq!(relationship_type(RelationKind::RegisteredKeeperOf), "REGISTERED_KEEPER_OF");
+        assert_eq!(RelationKind::parse("REGISTERED_KEEPER_OF"), Some(RelationKind::RegisteredKeeperOf));
     }
 
     #[test]
     fn a_wrong_header_is_rejected() {
         let error = read_neo4j_csv("id,label\n".as_bytes(), "".as_bytes()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("nodes line 1: header is not entityId:ID")
-        );
+        assert!(error.to_string().starts_with("nodes line 1: header is not entityId:ID"));
     }
 
     proptest::proptest! {

@@ -21,10 +21,8 @@ use serde_json::Value;
 
 fn sample_network() -> NetworkGraph {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let nodes =
-        std::fs::File::open(fixtures.join("sample_nodes.csv")).expect("sample nodes fixture");
-    let edges =
-        std::fs::File::open(fixtures.join("sample_edges.csv")).expect("sample edges fixture");
+    let nodes = std::fs::File::open(fixtures.join("sample_nodes.csv")).expect("sample nodes fixture");
+    let edges = std::fs::File::open(fixtures.join("sample_edges.csv")).expect("sample edges fixture");
     read_network(nodes, edges).expect("the sample network is valid")
 }
 
@@ -36,9 +34,7 @@ fn run_python(script: &str, arguments: &[&Path], modules: &str) -> Value {
         .arg(script)
         .args(arguments)
         .output()
-        .unwrap_or_else(|error| {
-            panic!("could not run the Python interpreter '{python}' (set AIDANT_PYTHON): {error}")
-        });
+        .unwrap_or_else(|error| panic!("could not run the Python interpreter '{python}' (set AIDANT_PYTHON): {error}"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     if stderr.contains("ModuleNotFoundError") || stderr.contains("ImportError") {
         panic!(
@@ -53,9 +49,7 @@ fn run_python(script: &str, arguments: &[&Path], modules: &str) -> Value {
 
 fn write_temporary(directory: &Path, name: &str, contents: &[u8]) -> std::path::PathBuf {
     let path = directory.join(name);
-    std::fs::File::create(&path)
-        .and_then(|mut file| file.write_all(contents))
-        .expect("writing a temporary file");
+    std::fs::File::create(&path).and_then(|mut file| file.write_all(contents)).expect("writing a temporary file");
     path
 }
 
@@ -80,16 +74,9 @@ print(json.dumps({"graphml": summary(graphml), "gexf": summary(gexf), "gexf_mode
 #[test]
 fn networkx_reads_our_graphml_and_gexf() {
     let network = sample_network();
-    let betweenness = NodeAttribute {
-        name: "betweenness".to_owned(),
-        values: (0..network.entities().len())
-            .map(|position| Some(position as f64 / 10.0))
-            .collect(),
-    };
-    let options = ExportOptions {
-        window: TimeWindow::ALL_TIME,
-        node_attributes: vec![betweenness],
-    };
+    let betweenness =
+        NodeAttribute { name: "betweenness".to_owned(), values: (0..network.entities().len()).map(|position| Some(position as f64 / 10.0)).collect() };
+    let options = ExportOptions { window: TimeWindow::ALL_TIME, node_attributes: vec![betweenness] };
     let directory = tempfile::tempdir().expect("a temporary directory");
     let mut graphml = Vec::new();
     write_graphml(&network, &options, &mut graphml).unwrap();
@@ -100,35 +87,17 @@ fn networkx_reads_our_graphml_and_gexf() {
     let read = run_python(NETWORKX_READER, &[&graphml_path, &gexf_path], "networkx");
 
     for format in ["graphml", "gexf"] {
-        assert_eq!(
-            read[format]["nodes"],
-            network.entities().len(),
-            "{format} nodes"
-        );
-        assert_eq!(
-            read[format]["edges"],
-            network.relations().len(),
-            "{format} edges (a multigraph keeps parallel relations)"
-        );
+        assert_eq!(read[format]["nodes"], network.entities().len(), "{format} nodes");
+        assert_eq!(read[format]["edges"], network.relations().len(), "{format} edges (a multigraph keeps parallel relations)");
     }
     let graphml_nodes = &read["graphml"]["node_attributes"];
     assert_eq!(graphml_nodes["P3"]["label"], "Anna \"Ania\" Kowalska");
     assert_eq!(graphml_nodes["P3"]["role"], "recruiter_or_intermediary");
-    assert_eq!(
-        graphml_nodes["A1"]["label"],
-        "12 <High> Street, Leeds LS1 1AA"
-    );
+    assert_eq!(graphml_nodes["A1"]["label"], "12 <High> Street, Leeds LS1 1AA");
     assert_eq!(graphml_nodes["P2"]["label"], "Nguyễn Văn An");
     assert_eq!(graphml_nodes["P2"]["betweenness"], "0.1");
     let first_edge = &read["graphml"]["edge_attributes"][0];
-    assert_eq!(
-        (
-            first_edge["source"].as_str(),
-            first_edge["target"].as_str(),
-            first_edge["relation"].as_str()
-        ),
-        (Some("P1"), Some("PH1"), Some("uses_phone"))
-    );
+    assert_eq!((first_edge["source"].as_str(), first_edge["target"].as_str(), first_edge["relation"].as_str()), (Some("P1"), Some("PH1"), Some("uses_phone")));
     assert_eq!(first_edge["first_seen"], "2024-01-01");
     assert_eq!(first_edge["confidence"], "0.9");
 
@@ -137,50 +106,22 @@ fn networkx_reads_our_graphml_and_gexf() {
     assert_eq!(gexf_nodes["P4"]["label"], "Mark O'Brien & Sons' driver");
     assert_eq!(gexf_nodes["P4"]["kind"], "person");
     let gexf_edges = read["gexf"]["edge_attributes"].as_array().unwrap();
-    let open_ended = gexf_edges
-        .iter()
-        .find(|edge| edge["source"] == "P3" && edge["target"] == "PH2")
-        .expect("the P3-PH2 relation");
+    let open_ended = gexf_edges.iter().find(|edge| edge["source"] == "P3" && edge["target"] == "PH2").expect("the P3-PH2 relation");
     assert_eq!(open_ended["start"], "2024-02-01");
-    assert!(
-        open_ended.get("end").is_none(),
-        "an unknown last seen date stays open"
-    );
-    let call = gexf_edges
-        .iter()
-        .find(|edge| edge["source"] == "PH1" && edge["relation"] == "called")
-        .unwrap();
-    assert_eq!(
-        (call["start"].as_str(), call["end"].as_str()),
-        (Some("2024-03-01"), Some("2024-03-01"))
-    );
+    assert!(open_ended.get("end").is_none(), "an unknown last seen date stays open");
+    let call = gexf_edges.iter().find(|edge| edge["source"] == "PH1" && edge["relation"] == "called").unwrap();
+    assert_eq!((call["start"].as_str(), call["end"].as_str()), (Some("2024-03-01"), Some("2024-03-01")));
 }
 
 #[test]
 fn exports_honour_the_time_window() {
     let network = sample_network();
-    let window = TimeWindow {
-        from: Some(parse_seen_date("2024-05-02").unwrap()),
-        to: Some(parse_seen_date("2024-12-31").unwrap()),
-    };
+    let window = TimeWindow { from: Some(parse_seen_date("2024-05-02").unwrap()), to: Some(parse_seen_date("2024-12-31").unwrap()) };
     let mut nodes = Vec::new();
     let mut relationships = Vec::new();
-    write_neo4j_csv(
-        &network,
-        &ExportOptions {
-            window,
-            ..Default::default()
-        },
-        &mut nodes,
-        &mut relationships,
-    )
-    .unwrap();
+    write_neo4j_csv(&network, &ExportOptions { window, ..Default::default() }, &mut nodes, &mut relationships).unwrap();
     let back = read_neo4j_csv(nodes.as_slice(), relationships.as_slice()).unwrap();
-    let admitted = network
-        .relations()
-        .iter()
-        .filter(|relation| window.admits(relation))
-        .count();
+    let admitted = network.relations().iter().filter(|relation| window.admits(relation)).count();
     assert_eq!(back.relations().len(), admitted);
     assert!(admitted > 0 && admitted < network.relations().len());
 }
@@ -190,21 +131,13 @@ fn neo4j_csv_round_trips() {
     let network = sample_network();
     let mut nodes = Vec::new();
     let mut relationships = Vec::new();
-    write_neo4j_csv(
-        &network,
-        &ExportOptions::default(),
-        &mut nodes,
-        &mut relationships,
-    )
-    .unwrap();
+    write_neo4j_csv(&network, &ExportOptions::default(), &mut nodes, &mut relationships).unwrap();
     let nodes_text = String::from_utf8(nodes.clone()).unwrap();
     let relationships_text = String::from_utf8(relationships.clone()).unwrap();
     assert!(nodes_text.starts_with("entityId:ID,label,kind,role,:LABEL\n"));
     assert!(nodes_text.contains("BA1,GB33BUKB20201555555555,bank_account,,Entity;BankAccount\n"));
     assert!(relationships_text.starts_with(":START_ID,:END_ID,:TYPE,first_seen:date,last_seen:date,source_reference,confidence:double\n"));
-    assert!(
-        relationships_text.contains("P1,PH1,USES_PHONE,2024-01-01,2024-06-30,IR-2024-0001,0.9\n")
-    );
+    assert!(relationships_text.contains("P1,PH1,USES_PHONE,2024-01-01,2024-06-30,IR-2024-0001,0.9\n"));
     let back = read_neo4j_csv(nodes.as_slice(), relationships.as_slice()).unwrap();
     assert_eq!(back.entities(), network.entities());
     assert_eq!(back.relations(), network.relations());
@@ -214,12 +147,7 @@ fn neo4j_csv_round_trips() {
 /// The FtM schemata we emit and the properties we use, as the FtM model defines them.
 fn ftm_model() -> BTreeMap<&'static str, Vec<&'static str>> {
     let interval = ["startDate", "endDate", "recordId", "description"];
-    let with_interval = |own: &[&'static str]| {
-        own.iter()
-            .chain(interval.iter())
-            .copied()
-            .collect::<Vec<_>>()
-    };
+    let with_interval = |own: &[&'static str]| own.iter().chain(interval.iter()).copied().collect::<Vec<_>>();
     BTreeMap::from([
         ("Person", vec!["name", "phone", "description"]),
         ("Vehicle", vec!["name", "registrationNumber", "description"]),
@@ -228,32 +156,14 @@ fn ftm_model() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("BankAccount", vec!["accountNumber", "description"]),
         ("UserAccount", vec!["username", "phone", "description"]),
         ("Document", vec!["title", "name", "description"]),
-        (
-            "Event",
-            vec!["name", "description", "addressEntity", "involved"],
-        ),
+        ("Event", vec!["name", "description", "addressEntity", "involved"]),
         ("Ownership", with_interval(&["owner", "asset", "role"])),
-        (
-            "Employment",
-            with_interval(&["employee", "employer", "role"]),
-        ),
-        (
-            "Family",
-            with_interval(&["person", "relative", "relationship"]),
-        ),
-        (
-            "Associate",
-            with_interval(&["person", "associate", "relationship"]),
-        ),
+        ("Employment", with_interval(&["employee", "employer", "role"])),
+        ("Family", with_interval(&["person", "relative", "relationship"])),
+        ("Associate", with_interval(&["person", "associate", "relationship"])),
         ("UnknownLink", with_interval(&["subject", "object", "role"])),
-        (
-            "Call",
-            with_interval(&["caller", "receiver", "callerNumber", "receiverNumber"]),
-        ),
-        (
-            "Mention",
-            vec!["document", "resolved", "name", "detectedSchema"],
-        ),
+        ("Call", with_interval(&["caller", "receiver", "callerNumber", "receiverNumber"])),
+        ("Mention", vec!["document", "resolved", "name", "detectedSchema"]),
     ])
 }
 
@@ -290,59 +200,25 @@ fn followthemoney_accepts_our_entities() {
     let mut lines = Vec::new();
     let summary = write_ftm_json_lines(&network, &ExportOptions::default(), &mut lines).unwrap();
     let model = ftm_model();
-    let parsed: Vec<Value> = String::from_utf8(lines.clone())
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
-        .collect();
-    assert_eq!(
-        parsed.len(),
-        summary.entities_written + summary.links_written
-    );
-    let ids: HashSet<&str> = parsed
-        .iter()
-        .map(|line| line["id"].as_str().unwrap())
-        .collect();
+    let parsed: Vec<Value> =
+        String::from_utf8(lines.clone()).unwrap().lines().map(|line| serde_json::from_str(line).expect("each line is one JSON object")).collect();
+    assert_eq!(parsed.len(), summary.entities_written + summary.links_written);
+    let ids: HashSet<&str> = parsed.iter().map(|line| line["id"].as_str().unwrap()).collect();
     for line in &parsed {
         let schema = line["schema"].as_str().unwrap();
-        let allowed = model
-            .get(schema)
-            .unwrap_or_else(|| panic!("unexpected schema {schema}"));
+        let allowed = model.get(schema).unwrap_or_else(|| panic!("unexpected schema {schema}"));
         for (property, values) in line["properties"].as_object().unwrap() {
-            assert!(
-                allowed.contains(&property.as_str()),
-                "{schema} has no property {property}"
-            );
-            if [
-                "owner",
-                "asset",
-                "employee",
-                "employer",
-                "person",
-                "relative",
-                "associate",
-                "subject",
-                "object",
-                "caller",
-                "receiver",
-                "document",
-                "resolved",
-            ]
-            .contains(&property.as_str())
+            assert!(allowed.contains(&property.as_str()), "{schema} has no property {property}");
+            if ["owner", "asset", "employee", "employer", "person", "relative", "associate", "subject", "object", "caller", "receiver", "document", "resolved"]
+                .contains(&property.as_str())
             {
                 for value in values.as_array().unwrap() {
-                    assert!(
-                        ids.contains(value.as_str().unwrap()),
-                        "{schema}.{property} points at a missing entity"
-                    );
+                    assert!(ids.contains(value.as_str().unwrap()), "{schema}.{property} points at a missing entity");
                 }
             }
         }
     }
-    let schemata: HashSet<&str> = parsed
-        .iter()
-        .map(|line| line["schema"].as_str().unwrap())
-        .collect();
+    let schemata: HashSet<&str> = parsed.iter().map(|line| line["schema"].as_str().unwrap()).collect();
     for expected in [
         "Person",
         "Vehicle",
@@ -362,25 +238,15 @@ fn followthemoney_accepts_our_entities() {
     ] {
         assert!(schemata.contains(expected), "no {expected} emitted");
     }
-    let person = parsed
-        .iter()
-        .find(|line| line["schema"] == "Person" && line["properties"]["name"][0] == "Ion Popescu")
-        .unwrap();
+    let person = parsed.iter().find(|line| line["schema"] == "Person" && line["properties"]["name"][0] == "Ion Popescu").unwrap();
     assert_eq!(person["properties"]["phone"][0], "+447700900001");
-    assert_eq!(
-        person["properties"]["description"][0],
-        "per_RoleInProcess: controller"
-    );
+    assert_eq!(person["properties"]["description"][0], "per_RoleInProcess: controller");
     assert_eq!(summary.skipped.len(), 1, "{:?}", summary.skipped);
     assert!(summary.skipped[0].starts_with("mentioned_in_report V1 -> A2"));
 
     let directory = tempfile::tempdir().expect("a temporary directory");
     let path = write_temporary(directory.path(), "entities.ftm.jsonl", &lines);
     let checked = run_python(FTM_CHECKER, &[&path], "followthemoney");
-    assert_eq!(
-        checked["problems"],
-        Value::Array(Vec::new()),
-        "followthemoney found problems"
-    );
+    assert_eq!(checked["problems"], Value::Array(Vec::new()), "followthemoney found problems");
     assert_eq!(checked["entities"], parsed.len());
 }

@@ -25,21 +25,14 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn load(name: &str) -> Fixture {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(format!("{name}.json"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
-        serde_json::from_str(&text)
-            .unwrap_or_else(|error| panic!("parsing {}: {error}", path.display()))
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("parsing {}: {error}", path.display()))
     }
 
     /// The graph with every edge weighing 1.
     pub fn unweighted_graph(&self) -> AnalysisGraph {
-        AnalysisGraph::from_unweighted_edges(
-            self.node_names.len(),
-            self.edges.iter().map(|&(u, v, _)| (u, v)),
-        )
+        AnalysisGraph::from_unweighted_edges(self.node_names.len(), self.edges.iter().map(|&(u, v, _)| (u, v)))
     }
 
     /// The graph with the fixture's weights as both strength and distance, as networkx uses them.
@@ -54,10 +47,6 @@ pub const FIXTURE_NAMES: [&str; 3] = ["karate_club", "les_miserables", "florenti
 pub fn assert_close(what: &str, actual: &[f64], expected: &[f64], tolerance: f64) {
     assert_eq!(actual.len(), expected.len(), "{what}: length");
     for (node, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!(
-            (a - e).abs() <= tolerance,
-            "{what}: node {node}: ours {a}, networkx {e}, difference {}",
-            (a - e).abs()
-        );
+        assert!((a - e).abs() <= tolerance, "{what}: node {node}: ours {a}, networkx {e}, difference {}", (a - e).abs());
     }
 }

@@ -30,42 +30,22 @@ where
 
 fn problem_for(rejection: JsonRejection) -> Problem {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Wrong content type",
-            "Send the body as JSON with the header Content-Type: application/json.",
-        ),
-        JsonRejection::JsonSyntaxError(error) => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "Malformed JSON",
-            format!("The body is not valid JSON: {}", source_message(&error)),
-        ),
-        JsonRejection::JsonDataError(error) => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "JSON does not match the expected shape",
-            source_message(&error),
-        ),
+        JsonRejection::MissingJsonContentType(_) => {
+            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Wrong content type", "Send the body as JSON with the header Content-Type: application/json.")
+        }
+        JsonRejection::JsonSyntaxError(error) => {
+            Problem::new(StatusCode::BAD_REQUEST, "Malformed JSON", format!("The body is not valid JSON: {}", source_message(&error)))
+        }
+        JsonRejection::JsonDataError(error) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "JSON does not match the expected shape", source_message(&error)),
         JsonRejection::BytesRejection(error) => {
             let status = error.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(
-                    status,
-                    "Request too large",
-                    "The body is larger than this service accepts (64 KiB).",
-                )
+                Problem::new(status, "Request too large", "The body is larger than this service accepts (64 KiB).")
             } else {
-                Problem::new(
-                    status,
-                    "The body could not be read",
-                    "The request body could not be read; please try again.",
-                )
+                Problem::new(status, "The body could not be read", "The request body could not be read; please try again.")
             }
         }
-        other => Problem::new(
-            other.status(),
-            "The body could not be read",
-            "The request body could not be read as JSON.",
-        ),
+        other => Problem::new(other.status(), "The body could not be read", "The request body could not be read as JSON."),
     }
 }
 

@@ -9,7 +9,5 @@ use axum::routing::{get, post};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/reports", post(reports::create))
-        .route("/indicators", get(reports::indicators))
+    Router::new().route("/reports", post(reports::create)).route("/indicators", get(reports::indicators))
 }

@@ -72,22 +72,11 @@ impl ReportRequest {
             people_count: self.people_count.map(|count| count.to_string()),
             age_groups: self.age_groups,
             people_description: self.people_description,
-            vehicles: self
-                .vehicles
-                .into_iter()
-                .map(|vehicle| VehicleAnswer {
-                    registration: vehicle.registration,
-                    description: vehicle.description,
-                })
-                .collect(),
+            vehicles: self.vehicles.into_iter().map(|vehicle| VehicleAnswer { registration: vehicle.registration, description: vehicle.description }).collect(),
             narrative: self.narrative,
             when_seen: self.when_seen,
             immediate_danger: self.immediate_danger,
-            contact: self.contact.map(|contact| ContactAnswer {
-                name: contact.name,
-                phone: contact.phone,
-                email: contact.email,
-            }),
+            contact: self.contact.map(|contact| ContactAnswer { name: contact.name, phone: contact.phone, email: contact.email }),
         };
         (answers, self.submission_token)
     }
@@ -102,20 +91,15 @@ pub struct ReportCreated {
     pub urgent_advice: Option<&'static str>,
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ApiJson(request): ApiJson<ReportRequest>,
-) -> Result<Response, Problem> {
+pub async fn create(State(state): State<AppState>, ApiJson(request): ApiJson<ReportRequest>) -> Result<Response, Problem> {
     let (answers, submission_token) = request.into_answers();
     if let Some(token) = &submission_token
         && (token.is_empty() || token.len() > 100 || token.chars().any(char::is_control))
     {
-        return Err(Problem::invalid_fields(vec![
-            aidant_core::report::FieldError {
-                field: "submission_token".into(),
-                message: "submission_token must be 1 to 100 printable characters".into(),
-            },
-        ]));
+        return Err(Problem::invalid_fields(vec![aidant_core::report::FieldError {
+            field: "submission_token".into(),
+            message: "submission_token must be 1 to 100 printable characters".into(),
+        }]));
     }
     let catalogue = state.catalogue();
     let report = NewReport::parse(&answers, catalogue).map_err(Problem::invalid_fields)?;
@@ -128,29 +112,11 @@ pub async fn create(
         passphrase_hash: None,
     };
     let mut random = || rand::rng().next_u64();
-    let receipt = state
-        .store()
-        .insert_report(&submission, &mut random)
-        .await?;
-    tracing::info!(
-        risk = triage.level.as_str(),
-        created = receipt.created,
-        "report received"
-    );
+    let receipt = state.store().insert_report(&submission, &mut random).await?;
+    tracing::info!(risk = triage.level.as_str(), created = receipt.created, "report received");
     let urgent = triage.level == aidant_core::RiskLevel::Immediate;
-    let status = if receipt.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(ReportCreated {
-            reference: receipt.reference.to_string(),
-            urgent_advice: urgent.then_some(CALL_999_ADVICE),
-        }),
-    )
-        .into_response())
+    let status = if receipt.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ReportCreated { reference: receipt.reference.to_string(), urgent_advice: urgent.then_some(CALL_999_ADVICE) })).into_response())
 }
 
 #[derive(Debug, Serialize)]
@@ -187,12 +153,7 @@ pub async fn indicators(State(state): State<AppState>) -> Response {
         sectors: catalogue
             .sectors
             .iter()
-            .map(|sector| SectorView {
-                id: &sector.id,
-                name: &sector.name,
-                place_label: &sector.place_label,
-                exploitation_types: &sector.exploitation_types,
-            })
+            .map(|sector| SectorView { id: &sector.id, name: &sector.name, place_label: &sector.place_label, exploitation_types: &sector.exploitation_types })
             .collect(),
         indicators: catalogue
             .indicators

@@ -1,0 +1,180 @@
+//! Keep in contact anonymously: with the reference and passphrase shown
+//! once when the report was sent, a reporter can come back, read replies
+//! from staff and add information, without ever saying who they are.
+//!
+//! Guessing is slowed per report (five failures lock it for 15 minutes,
+//! whatever address the guesses come from) and every passphrase check costs
+//! an Argon2id verification, even for references that do not exist.
+
+use aidant_core::ReportRef;
+use aidant_core::text::{BoundedText, Lines, TextError};
+use aidant_store::audit::AuditEvent;
+use aidant_store::public_site::{Author, FollowUpAccess};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::report::{hash_passphrase, normalise_passphrase};
+use super::{FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, technical_problem, text_at};
+use crate::AppState;
+
+pub async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    render(
+        &state,
+        &headers,
+        "/follow-up",
+        Page::new("follow_up/sign_in.html", text_at(&text, "follow_up", "title")),
+        context! { values => context! { reference => "" } },
+    )
+}
+
+fn sign_in_error(state: &AppState, headers: &HeaderMap, reference: &str, errors: Vec<PageError>) -> Response {
+    let text = state.site().text("en");
+    let mut page = Page::new("follow_up/sign_in.html", text_at(&text, "follow_up", "title"));
+    page.errors = errors;
+    render(state, headers, "/follow-up", page, context! { values => context! { reference => reference } })
+}
+
+pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match parse_form(&state, &headers, "/follow-up", &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let text = state.site().text("en");
+    let typed_reference = form.get("reference").unwrap_or_default().trim().to_owned();
+    let passphrase = normalise_passphrase(form.get("passphrase").unwrap_or_default());
+    let mut errors = Vec::new();
+    let reference = ReportRef::parse(&typed_reference);
+    if reference.is_err() {
+        errors.push(PageError::new("reference", text_at(&text, "follow_up", "error_reference")));
+    }
+    if passphrase.is_empty() {
+        errors.push(PageError::new("passphrase", text_at(&text, "follow_up", "error_passphrase")));
+    }
+    let Ok(reference) = reference else { return sign_in_error(&state, &headers, &typed_reference, errors) };
+    if !errors.is_empty() {
+        return sign_in_error(&state, &headers, &typed_reference, errors);
+    }
+    let wrong = || vec![PageError::new("reference", text_at(&text, "follow_up", "wrong"))];
+    match state.store().follow_up_access(&reference).await {
+        Ok(FollowUpAccess::Unknown) => {
+            // Spend the same effort as a real check, so timing does not reveal
+            // which references exist.
+            let _ = hash_passphrase(&passphrase);
+            sign_in_error(&state, &headers, &typed_reference, wrong())
+        }
+        Ok(FollowUpAccess::Locked { .. }) => {
+            sign_in_error(&state, &headers, &typed_reference, vec![PageError::new("reference", text_at(&text, "follow_up", "locked"))])
+        }
+        Ok(FollowUpAccess::Check { report_id, passphrase_hash }) => {
+            let matches = PasswordHash::new(&passphrase_hash).is_ok_and(|hash| argon2::Argon2::default().verify_password(passphrase.as_bytes(), &hash).is_ok());
+            if let Err(error) = state.store().record_follow_up_attempt(&report_id, matches).await {
+                tracing::error!(error = %error, "recording a keep-in-contact attempt failed");
+                return technical_problem(&state, &headers);
+            }
+            if !matches {
+                return sign_in_error(&state, &headers, &typed_reference, wrong());
+            }
+            let token = match state.store().follow_up_token(&report_id) {
+                Ok(token) => token,
+                Err(error) => {
+                    tracing::error!(error = %error, "creating a keep-in-contact token failed");
+                    return technical_problem(&state, &headers);
+                }
+            };
+            let mut response = see_other("/follow-up/report");
+            response.headers_mut().append(header::SET_COOKIE, set_cookie(FOLLOW_UP_COOKIE, &token, Some(30 * 60)));
+            response
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "checking a keep-in-contact sign-in failed");
+            technical_problem(&state, &headers)
+        }
+    }
+}
+
+fn signed_in_report(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookie(headers, FOLLOW_UP_COOKIE).and_then(|token| state.store().open_follow_up_token(&token))
+}
+
+#[derive(Deserialize)]
+pub struct AddedQuery {
+    added: Option<String>,
+}
+
+pub async fn show_report(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<AddedQuery>) -> Response {
+    let Some(report_id) = signed_in_report(&state, &headers) else { return see_other("/follow-up") };
+    render_report(&state, &headers, &report_id, Vec::new(), "", query.added.is_some()).await
+}
+
+async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &str, errors: Vec<PageError>, information: &str, added: bool) -> Response {
+    let store = state.store();
+    let (report, messages) = match (store.find_report_by_id(report_id).await, store.report_messages(report_id).await) {
+        (Ok(Some(report)), Ok(messages)) => (report, messages),
+        (Ok(None), _) => return see_other("/follow-up"),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::error!(error = %error, "loading a report for its reporter failed");
+            return technical_problem(state, headers);
+        }
+    };
+    if let Err(error) =
+        store.audit(&AuditEvent { actor: "public", action: "report.reporter_view", record_kind: "report", record_id: report_id, reason: None }).await
+    {
+        tracing::error!(error = %error, "auditing a reporter's view failed");
+        return technical_problem(state, headers);
+    }
+    let text = state.site().text("en");
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|message| context! { from_staff => message.author == Author::Staff, body => message.body.clone(), when => format_date(message.created_at_ms) })
+        .collect();
+    let mut page = Page::new("follow_up/report.html", text_at(&text, "follow_up", "report_title"));
+    page.errors = errors;
+    let data = context! { reference => report.reference.to_string(), received => format_date(report.received_at_ms), messages, added, values => context! { information => information } };
+    render(state, headers, "/follow-up/report", page, data)
+}
+
+pub async fn add_information(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(report_id) = signed_in_report(&state, &headers) else { return see_other("/follow-up") };
+    let form = match parse_form(&state, &headers, "/follow-up/report", &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let text = state.site().text("en");
+    let raw = form.get("information").unwrap_or_default();
+    let message = match BoundedText::parse(raw, aidant_core::report::limits::NARRATIVE, Lines::Multiple) {
+        Ok(message) => message,
+        Err(error) => {
+            let key = match error {
+                TextError::Empty => "error_add_missing",
+                TextError::TooLong { .. } => "error_add_long",
+                TextError::ControlCharacter => "error_add_control",
+            };
+            return render_report(&state, &headers, &report_id, vec![PageError::new("information", text_at(&text, "follow_up", key))], raw, false).await;
+        }
+    };
+    if let Err(error) = state.store().add_report_message(&report_id, Author::Reporter, None, message.as_str()).await {
+        tracing::error!(error = %error, "adding a reporter's information failed");
+        return technical_problem(&state, &headers);
+    }
+    see_other("/follow-up/report?added=1")
+}
+
+pub async fn sign_out() -> Response {
+    let mut response = see_other("/");
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(FOLLOW_UP_COOKIE, "", Some(0)));
+    response
+}
+
+/// "29 November 2026", in UK time conventions but without the hour: the
+/// date is enough and is less identifying.
+fn format_date(unix_ms: i64) -> String {
+    let Ok(moment) = time::OffsetDateTime::from_unix_timestamp(unix_ms / 1000) else { return String::new() };
+    let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
+    moment.format(&format).unwrap_or_default()
+}

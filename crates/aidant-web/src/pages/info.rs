@@ -1,0 +1,178 @@
+//! The information pages: start, get help (in seven languages), staying
+//! safe online, cookies, feedback, and the signs and exploitation pages
+//! generated from the indicator catalogue.
+
+use super::serde_value;
+use aidant_core::catalogue::GENERAL_SECTOR;
+use aidant_core::text::{BoundedText, Lines, TextError};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+
+use super::messages::{LANGUAGES, Messages};
+use super::{COOKIES_SEEN_COOKIE, Page, PageError, parse_form, render, see_other, set_cookie, text_at};
+use crate::AppState;
+
+#[derive(Serialize)]
+struct SignView<'a> {
+    id: &'a str,
+    public: &'a str,
+}
+
+#[derive(Serialize)]
+struct SectorView<'a> {
+    id: &'a str,
+    name: &'a str,
+    introduction: &'a str,
+}
+
+#[derive(Serialize)]
+struct ChoiceOption<'a> {
+    value: &'a str,
+    label: String,
+}
+
+fn general_signs(state: &AppState) -> Vec<SignView<'_>> {
+    state.catalogue().sector_indicators(GENERAL_SECTOR).map(|indicator| SignView { id: &indicator.id, public: &indicator.public }).collect()
+}
+
+pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    render(&state, &headers, "/", Page::new("start.html", text_at(&text, "start", "title")), Value::UNDEFINED)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageQuery {
+    lang: Option<String>,
+}
+
+pub async fn get_help(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<LanguageQuery>) -> Response {
+    let language = Messages::known_language(query.lang.as_deref());
+    let text = state.site().text(language);
+    let mut page = Page::new("get_help.html", text_at(&text, "get_help", "title"));
+    page.language = language;
+    let languages: Vec<Value> = LANGUAGES.iter().map(|(code, name, _)| context! { code => *code, name => *name }).collect();
+    render(&state, &headers, &format!("/get-help?lang={language}"), page, context! { languages })
+}
+
+pub async fn safety(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    render(&state, &headers, "/safety", Page::new("safety.html", text_at(&text, "safety", "title")), Value::UNDEFINED)
+}
+
+pub async fn cookies(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    render(&state, &headers, "/cookies", Page::new("cookies.html", text_at(&text, "cookies", "title")), Value::UNDEFINED)
+}
+
+/// Hides the cookie message without JavaScript: remembers the choice and
+/// returns to the page the person was on (a local path only).
+pub async fn hide_cookie_banner(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match parse_form(&state, &headers, "/cookies/hide", &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let return_to = form.get("return_to").filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')).unwrap_or("/");
+    let mut response = see_other(return_to);
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(COOKIES_SEEN_COOKIE, "yes", Some(365 * 24 * 60 * 60)));
+    response
+}
+
+const SATISFACTION: [&str; 5] = ["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"];
+
+fn satisfaction_options(text: &Value) -> Vec<ChoiceOption<'static>> {
+    SATISFACTION.iter().map(|value| ChoiceOption { value, label: text_at(text, "feedback", value) }).collect()
+}
+
+pub async fn feedback_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    let data = context! { satisfaction_options => serde_value(satisfaction_options(&text)), values => context! { satisfaction => "", body => "" } };
+    render(&state, &headers, "/feedback", Page::new("feedback.html", text_at(&text, "feedback", "title")), data)
+}
+
+pub async fn send_feedback(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match parse_form(&state, &headers, "/feedback", &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let text = state.site().text("en");
+    let satisfaction = form.get("satisfaction").filter(|value| SATISFACTION.contains(value));
+    let raw_body = form.get("body").unwrap_or_default();
+    let parsed = BoundedText::parse(raw_body, 2000, Lines::Multiple);
+    let error = match &parsed {
+        Ok(_) => None,
+        Err(TextError::Empty) => Some(text_at(&text, "feedback", "error_body_missing")),
+        Err(TextError::TooLong { .. }) => Some(text_at(&text, "feedback", "error_body_long")),
+        Err(TextError::ControlCharacter) => Some(text_at(&text, "feedback", "error_body_control")),
+    };
+    if let Some(message) = error {
+        let mut page = Page::new("feedback.html", text_at(&text, "feedback", "title"));
+        page.errors = vec![PageError::new("body", message)];
+        let data = context! { satisfaction_options => serde_value(satisfaction_options(&text)), values => context! { satisfaction => satisfaction.unwrap_or(""), body => raw_body } };
+        return render(&state, &headers, "/feedback", page, data);
+    }
+    let Ok(body_text) = parsed else { return super::technical_problem(&state, &headers) };
+    if let Err(error) = state.store().add_feedback(satisfaction, body_text.as_str()).await {
+        tracing::error!(error = %error, "storing feedback failed");
+        return super::technical_problem(&state, &headers);
+    }
+    let data = context! { paragraphs => vec![text_at(&text, "feedback", "thanks_text")], link_href => "/", link_text => text_at(&text, "start", "title") };
+    render(&state, &headers, "/feedback", Page::new("message.html", text_at(&text, "feedback", "thanks_title")), data)
+}
+
+pub async fn signs_index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    let catalogue = state.catalogue();
+    let sectors: Vec<SectorView> =
+        catalogue.place_sectors().map(|sector| SectorView { id: &sector.id, name: &sector.name, introduction: &sector.introduction }).collect();
+    let data = context! { sectors => serde_value(&sectors), general_signs => serde_value(general_signs(&state)) };
+    render(&state, &headers, "/signs", Page::new("signs_index.html", text_at(&text, "signs", "title")), data)
+}
+
+pub async fn signs_for_sector(State(state): State<AppState>, headers: HeaderMap, Path(sector_id): Path<String>) -> Response {
+    let catalogue = state.catalogue();
+    let Some(sector) = catalogue.sector(&sector_id).filter(|sector| sector.id != GENERAL_SECTOR) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let sector_signs: Vec<SignView> =
+        catalogue.sector_indicators(&sector.id).map(|indicator| SignView { id: &indicator.id, public: &indicator.public }).collect();
+    let exploitation_types: Vec<Value> = sector
+        .exploitation_types
+        .iter()
+        .filter_map(|id| catalogue.exploitation_type(id))
+        .map(|kind| context! { id => kind.id.as_str(), name => kind.name.as_str() })
+        .collect();
+    let mut page = Page::new("signs_sector.html", sector.name.clone());
+    page.back_href = Some("/signs".to_owned());
+    let sector_view = SectorView { id: &sector.id, name: &sector.name, introduction: &sector.introduction };
+    let data = context! { sector => serde_value(&sector_view), sector_signs => serde_value(&sector_signs), general_signs => serde_value(general_signs(&state)), exploitation_types };
+    render(&state, &headers, &format!("/signs/{}", sector.id), page, data)
+}
+
+pub async fn exploitation_index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let text = state.site().text("en");
+    let exploitation_types: Vec<Value> = state
+        .catalogue()
+        .exploitation_types
+        .iter()
+        .map(|kind| context! { id => kind.id.as_str(), name => kind.name.as_str(), summary => kind.summary.as_str() })
+        .collect();
+    render(&state, &headers, "/exploitation", Page::new("exploitation_index.html", text_at(&text, "exploitation", "title")), context! { exploitation_types })
+}
+
+pub async fn exploitation_type(State(state): State<AppState>, headers: HeaderMap, Path(kind_id): Path<String>) -> Response {
+    let catalogue = state.catalogue();
+    let Some(kind) = catalogue.exploitation_type(&kind_id) else { return StatusCode::NOT_FOUND.into_response() };
+    let sectors: Vec<Value> = catalogue
+        .place_sectors()
+        .filter(|sector| sector.exploitation_types.contains(&kind.id))
+        .map(|sector| context! { id => sector.id.as_str(), name => sector.name.as_str() })
+        .collect();
+    let mut page = Page::new("exploitation_type.html", kind.name.clone());
+    page.back_href = Some("/exploitation".to_owned());
+    let data = context! { kind => context! { id => kind.id.as_str(), name => kind.name.as_str(), summary => kind.summary.as_str(), examples => kind.examples.clone() }, sectors };
+    render(&state, &headers, &format!("/exploitation/{}", kind.id), page, data)
+}

@@ -1,0 +1,27 @@
+// Builds Aidant's front-end assets from npm packages into one directory:
+//   node build.mjs OUT_DIR
+// - aidant.css: govuk-frontend's Sass compiled with the Arial font (no GDS
+//   Transport, which is for GOV.UK only) plus our own styles;
+// - govuk-frontend.min.js: the components' JavaScript, as published;
+// - aidant.js: our own script (quick exit, and starting the components).
+// aidant-web's build script runs this and embeds the result in the binary.
+import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as sass from 'sass'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const out = process.argv[2] ?? join(here, 'dist')
+mkdirSync(out, { recursive: true })
+
+const css = sass.compile(join(here, 'src', 'aidant.scss'), {
+  loadPaths: [join(here, 'node_modules')],
+  style: 'compressed',
+  quietDeps: true,
+  silenceDeprecations: ['import', 'global-builtin']
+})
+writeFileSync(join(out, 'aidant.css'), css.css)
+
+copyFileSync(join(here, 'node_modules', 'govuk-frontend', 'dist', 'govuk', 'govuk-frontend.min.js'), join(out, 'govuk-frontend.min.js'))
+copyFileSync(join(here, 'src', 'aidant.js'), join(out, 'aidant.js'))
+console.log(`built assets into ${out}`)
