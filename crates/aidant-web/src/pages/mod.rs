@@ -258,7 +258,9 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     }
     let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
     match (headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()), host) {
-        (Some("null"), _) => true,
+        // Browsers send `Origin: null` on our own forms because every page
+        // has `Referrer-Policy: no-referrer`; Fetch Metadata above decides.
+        (Some("null"), _) => false,
         (Some(origin), Some(host)) => origin.split_once("://").map(|(_, authority)| authority) != Some(host),
         (Some(_), None) => true,
         (None, _) => false,

@@ -1,0 +1,100 @@
+// Shared helpers for the browser tests: a real `aidant serve` on a fresh
+// SQLite data directory, and Debian's Chromium driven by playwright-core.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const binary = process.env.AIDANT_BIN ?? join(here, '..', '..', 'target', 'debug', 'aidant')
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** The neutral site quick exit goes to; the tests answer for it locally. */
+export const EXIT_URL = 'https://www.bbc.co.uk/weather'
+
+/** Starts the server and resolves once it is listening. */
+export async function startServer () {
+  if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
+  const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
+  const env = { ...process.env, AIDANT_DATA_DIR: dataDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: 'warn' }
+  delete env.AIDANT_DATABASE_URL
+  delete env.AIDANT_CONFIG
+  const child = spawn(binary, ['serve'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => { stderr += chunk })
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${stderr}`)), 30000)
+    child.stdout.on('data', (chunk) => {
+      const match = /Aidant is listening on (http:\/\/\S+)/.exec(chunk.toString())
+      if (match) { clearTimeout(timer); resolve(match[1]) }
+    })
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}: ${stderr}`)) })
+  })
+  return {
+    url,
+    dataDir,
+    stderr: () => stderr,
+    async stop () {
+      child.kill('SIGTERM')
+      await new Promise((resolve) => child.on('exit', resolve))
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Launches headless Chromium the way this machine allows. */
+export async function launchBrowser () {
+  if (!existsSync(chromiumPath)) throw new Error(`Chromium is missing at ${chromiumPath}: scripts/test installs Debian's chromium`)
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+}
+
+/** A fresh browser context whose visits to the neutral site are answered here. */
+export async function newContext (browser, options = {}) {
+  const context = await browser.newContext(options)
+  await context.route('https://www.bbc.co.uk/**', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><html lang="en"><title>BBC Weather</title><h1>Weather</h1></html>' }))
+  return context
+}
+
+/** Answers the report flow for a nail bar, up to the check-your-answers page. */
+export async function reportNailBarToCheck (page, url) {
+  await page.goto(url + '/')
+  await page.getByRole('button', { name: 'Start now' }).click()
+  await page.getByLabel('No').check()
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('A nail bar or beauty salon').check()
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('Town or area').fill('Luton')
+  await page.getByLabel('Business name (if there is one)').fill('Star Nails')
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('Workers seem to live at the place, or above it').check()
+  await page.getByLabel('A manager or boss seems to control or frighten the workers').check()
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('How many people did you see who may be exploited?').fill('2')
+  await page.getByLabel('Under 18').check()
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('In your own words, tell us what you saw or heard').fill('The young woman said Ștefan keeps her passport. 😟')
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByLabel('No, I want to stay anonymous').check()
+  await page.getByLabel('Give me a reference and passphrase so I can come back to add information or read a reply').check()
+  await page.getByRole('button', { name: 'Continue' }).click()
+}
+
+/** Runs axe-core on the page and returns its violations. */
+export async function axeViolations (page) {
+  await page.addScriptTag({ path: join(here, 'node_modules', 'axe-core', 'axe.min.js') })
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] })
+    return result.violations.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`)
+  })
+}
