@@ -12,6 +12,7 @@ pub mod audit;
 pub mod crypto;
 pub mod organisations;
 pub mod public_site;
+pub mod report_writer;
 pub mod reports;
 #[cfg(feature = "testing")]
 pub mod testing;

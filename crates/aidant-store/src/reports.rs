@@ -127,11 +127,7 @@ impl Store {
 
     async fn receipt_for_token(&self, token: &str) -> Result<Option<Receipt>, StoreError> {
         let row = sqlx::query("SELECT id, reference FROM reports WHERE submission_token = $1").bind(token).fetch_optional(&self.pool).await?;
-        row.map(|row| {
-            let reference: String = row.try_get("reference")?;
-            Ok(Receipt { report_id: row.try_get("id")?, reference: parse_reference(&reference)?, created: false })
-        })
-        .transpose()
+        row.as_ref().map(earlier_receipt_from_row).transpose()
     }
 
     /// Reads a report by its public reference, without auditing (callers
@@ -217,6 +213,14 @@ impl Store {
 const REPORT_COLUMNS: &str = "id, reference, received_at, status, risk_level, triage_score, triage_reasons, catalogue_version, sector, postcode, town, \
      location_description, business_name, people_count, age_groups, people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed";
 
+/// The receipt for a report an earlier submission created, from a row with
+/// `id` and `reference` columns. Shared with the group-commit writer, which
+/// looks up a whole batch's tokens at once.
+pub(crate) fn earlier_receipt_from_row(row: &sqlx::any::AnyRow) -> Result<Receipt, StoreError> {
+    let reference: String = row.try_get("reference")?;
+    Ok(Receipt { report_id: row.try_get("id")?, reference: parse_reference(&reference)?, created: false })
+}
+
 fn parse_reference(text: &str) -> Result<ReportRef, StoreError> {
     ReportRef::parse(text).map_err(|error| StoreError::Corrupt(format!("a stored reference is invalid: {error}")))
 }
@@ -230,7 +234,10 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     }
 }
 
-async fn insert_report_rows(
+/// Writes one report's rows and its audit entry inside `transaction`, without
+/// committing: `insert_report` commits one report at a time, the
+/// group-commit writer (`report_writer.rs`) commits many together.
+pub(crate) async fn insert_report_rows(
     transaction: &mut Transaction<'_, Any>,
     store: &Store,
     submission: &Submission<'_>,

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use aidant_core::Catalogue;
 use aidant_store::Store;
+use aidant_store::report_writer::{ReportWriter, ReportWriterOptions};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -52,16 +53,25 @@ pub struct AppState {
 
 struct Inner {
     store: Store,
+    report_writer: ReportWriter,
     catalogue: Catalogue,
     settings: WebSettings,
     site: pages::Site,
 }
 
 impl AppState {
-    /// Fails only if the built-in templates or message catalogues are broken.
+    /// Fails only if the built-in templates or message catalogues are
+    /// broken. Must be called inside a Tokio runtime: it starts the
+    /// group-commit writer that every public report goes through.
     pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Result<Self, pages::SiteError> {
         let site = pages::Site::load(&settings.exit_url)?;
-        Ok(Self { inner: Arc::new(Inner { store, catalogue, settings, site }) })
+        let report_writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
+        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site }) })
+    }
+
+    /// Public reports go through the group-commit writer.
+    pub fn report_writer(&self) -> &ReportWriter {
+        &self.inner.report_writer
     }
 
     pub fn store(&self) -> &Store {

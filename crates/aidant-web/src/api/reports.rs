@@ -3,12 +3,11 @@
 
 use aidant_core::NewReport;
 use aidant_core::report::{ContactAnswer, ReportAnswers, VehicleAnswer};
-use aidant_store::reports::Submission;
+use aidant_store::report_writer::OwnedSubmission;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -104,17 +103,11 @@ pub async fn create(State(state): State<AppState>, ApiJson(request): ApiJson<Rep
     let catalogue = state.catalogue();
     let report = NewReport::parse(&answers, catalogue).map_err(Problem::invalid_fields)?;
     let triage = report.triage(catalogue);
-    let submission = Submission {
-        report: &report,
-        triage: &triage,
-        catalogue_version: &catalogue.version,
-        submission_token: submission_token.as_deref(),
-        passphrase_hash: None,
-    };
-    let mut random = || rand::rng().next_u64();
-    let receipt = state.store().insert_report(&submission, &mut random).await?;
-    tracing::info!(risk = triage.level.as_str(), created = receipt.created, "report received");
-    let urgent = triage.level == aidant_core::RiskLevel::Immediate;
+    let risk = triage.level;
+    let submission = OwnedSubmission { report, triage, catalogue_version: catalogue.version.clone(), submission_token, passphrase_hash: None };
+    let receipt = state.report_writer().submit(submission).await?;
+    tracing::info!(risk = risk.as_str(), created = receipt.created, "report received");
+    let urgent = risk == aidant_core::RiskLevel::Immediate;
     let status = if receipt.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(ReportCreated { reference: receipt.reference.to_string(), urgent_advice: urgent.then_some(CALL_999_ADVICE) })).into_response())
 }

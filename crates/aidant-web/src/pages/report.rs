@@ -9,14 +9,14 @@
 use super::serde_value;
 use aidant_core::NewReport;
 use aidant_core::report::{AGE_GROUPS, ContactAnswer, ReportAnswers, VehicleAnswer, limits};
-use aidant_store::reports::Submission;
+use aidant_store::report_writer::OwnedSubmission;
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
-use rand::{Rng, RngCore};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::form::FormData;
@@ -564,22 +564,17 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
         Err(response) => return response.into_response_for(state, headers),
     };
     let triage = report.triage(catalogue);
-    let submission = Submission {
-        report: &report,
-        triage: &triage,
-        catalogue_version: &catalogue.version,
-        submission_token: Some(draft_id),
-        passphrase_hash: passphrase_hash.as_deref(),
-    };
-    let mut random = || rand::rng().next_u64();
-    let receipt = match state.store().insert_report(&submission, &mut random).await {
+    let risk = triage.level;
+    let submission =
+        OwnedSubmission { report, triage, catalogue_version: catalogue.version.clone(), submission_token: Some(draft_id.to_owned()), passphrase_hash };
+    let receipt = match state.report_writer().submit(submission).await {
         Ok(receipt) => receipt,
         Err(error) => {
             tracing::error!(error = %error, "storing a report failed");
             return technical_problem(state, headers);
         }
     };
-    tracing::info!(risk = triage.level.as_str(), created = receipt.created, "report received");
+    tracing::info!(risk = risk.as_str(), created = receipt.created, "report received");
     if receipt.created {
         draft.submitted = Some(Submitted { reference: receipt.reference.to_string(), passphrase });
         if let Err(response) = save_draft(state, headers, draft_id, &draft).await {
