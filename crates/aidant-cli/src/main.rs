@@ -1,8 +1,10 @@
 //! The `aidant` command: a thin binary over the library crates.
 
+mod bench;
 mod config;
 mod demo;
 mod graph;
+mod link;
 mod startup;
 
 use std::path::PathBuf;
@@ -21,6 +23,7 @@ Examples:
   aidant config                        Show the settings in force (secrets redacted)
   aidant audit verify                  Check the audit log has not been altered
   aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
+  aidant link --input people.csv --output clusters.csv    Resolve people into entities
 
 Settings come from an optional TOML file (--config, or ./aidant.toml) and
 AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
@@ -57,10 +60,15 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the configuration in force, without secrets.
     Config,
+    /// Measure the running system (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
     /// Network analysis over a nodes CSV and an edges CSV: components,
     /// communities, centrality, paths and exports.
     #[command(subcommand)]
     Graph(graph::GraphCommand),
+    /// Resolve people across CSV files into entities (probabilistic record
+    /// linkage); see `aidant link --help` for the input columns.
+    Link(link::LinkArgs),
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -77,16 +85,23 @@ enum AuditCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    // Graph analysis is pure computation over files: no runtime, no database.
-    if let Command::Graph(command) = cli.command {
-        return match graph::run(command) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("aidant: error: {error:#}");
-                ExitCode::from(1)
-            }
-        };
+    // Graph analysis and linking are pure computation over files: no
+    // runtime, no database.
+    let outcome = match cli.command {
+        Command::Graph(command) => graph::run(command),
+        Command::Link(arguments) => link::run(arguments),
+        command => return run_with_runtime(Cli { command, ..cli }),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("aidant: error: {error:#}");
+            ExitCode::from(1)
+        }
     }
+}
+
+fn run_with_runtime(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -106,6 +121,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Demo(arguments) => demo::run(arguments).await.map(|()| ExitCode::SUCCESS),
+        Command::Bench(arguments) => bench::run(arguments).await.map_err(|error| Failure::Runtime(format!("{error:#}"))),
         command => {
             let config = Config::load(cli.config.as_deref()).map_err(|error| Failure::Config(error.0))?;
             match command {
@@ -133,7 +149,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         }
                     }
                 }
-                Command::Demo(_) | Command::Graph(_) => unreachable!("handled above"),
+                Command::Demo(_) | Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled above"),
             }
         }
     }

@@ -1,0 +1,322 @@
+//! `aidant link`: batch record linkage of CSV files into clusters, with progress, summary and model file.
+
+use aidant_link::batch::{BatchConfig, BatchStage, link_batch};
+use aidant_link::blocking::BlockingConfig;
+use aidant_link::cluster::ClusterConfig;
+use aidant_link::compare::ALL_FIELDS;
+use aidant_link::model::{Model, probability_of_weight};
+use aidant_link::record::{PersonRecord, read_csv};
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const INPUT_COLUMNS_HELP: &str = "\
+INPUT COLUMNS (CSV with a header row, UTF-8; names are case-insensitive, aliases in brackets):
+  record_id    required, unique within a file        [rec_id, id, unique_id]
+  given_name   forenames, any script                  [first_name, forename, forenames, given]
+  family_name  surname                                 [surname, last_name, family]
+  full_name    the whole name when not split; the order is inferred (\"POPESCU Ion\",
+               \"Nguyen Van Nam\", \"张伟\")           [name]
+               At least one of given_name, family_name or full_name is required.
+  dob          date of birth in any common form: 12/03/1985, 1985-03-12, 12 March 1985,
+               19850312; a year alone is kept as a partial date  [date_of_birth, birth_date]
+  address      street address; street_number and address_2 are joined to it when present
+               (the town is not used: reporters add or omit it, the postcode places the address)
+               [address_1, street, address_line_1; street_number, house_number; address_2]
+  postcode     UK postcodes are normalised; others kept as written  [post_code, zip]
+  phone        any national or international form; read as UK unless it has a country code
+               or the row's country says otherwise     [phone_number, telephone, mobile]
+  email        [email_address]
+  vrm          vehicle registration                    [registration, vehicle_registration]
+  id_number    passport or other identity number       [soc_sec_id, national_id, passport_number]
+  country      ISO code (e.g. RO) used to read national phone numbers  [nationality]
+Other columns (such as a truth column) are ignored. A row with the wrong number of fields, text
+that is not UTF-8, or an empty or repeated record_id stops the run with the row and column named;
+a field that cannot be parsed (an impossible date) is dropped from that record and counted.
+
+OUTPUT: --output gets record_id,source_file,cluster_id; --pairs-out gets every linked pair with
+its match probability and weight.";
+
+/// Arguments of `aidant link`.
+#[derive(Debug, clap::Args)]
+#[command(about = "Resolve people across CSV files into clusters (probabilistic record linkage)", after_long_help = INPUT_COLUMNS_HELP)]
+pub struct LinkArgs {
+    /// A CSV file of person records; repeat to link several files.
+    #[arg(long = "input", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the clusters (record_id,source_file,cluster_id).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Where to write linked pairs with their match probability.
+    #[arg(long)]
+    pub pairs_out: Option<PathBuf>,
+    /// Save the trained model (JSON) here.
+    #[arg(long)]
+    pub model_out: Option<PathBuf>,
+    /// Use this saved model instead of training one.
+    #[arg(long)]
+    pub model_in: Option<PathBuf>,
+    /// Declare pairs whose match probability is at least this a match (--pairs-out, summary).
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Join clusters through pairs at least this probable (defaults to --threshold).
+    #[arg(long)]
+    pub cluster_threshold: Option<f64>,
+    /// Report clusters held together by a single link below this probability.
+    #[arg(long, default_value_t = 0.95)]
+    pub strict_threshold: f64,
+    /// Only report the weak links found by the chaining guard; by default they are also cut.
+    #[arg(long)]
+    pub keep_weak_links: bool,
+    /// Only link records from different files (each file has no duplicates of its own).
+    #[arg(long)]
+    pub link_only: bool,
+    /// Blocks larger than this are skipped and reported.
+    #[arg(long, default_value_t = 100)]
+    pub max_block_size: usize,
+    /// Clusters larger than this are rebuilt from links above the strict threshold only.
+    #[arg(long, default_value_t = 25)]
+    pub max_cluster_size: usize,
+    /// Seed for sampling random pairs.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print the match-weight waterfall of a pair of record ids, e.g. --explain r1,r7 (repeatable).
+    #[arg(long, value_name = "LEFT,RIGHT")]
+    pub explain: Vec<String>,
+    /// Print explanations as JSON rather than text.
+    #[arg(long)]
+    pub explain_json: bool,
+    /// Evaluation only: a CSV of record_id,cluster_id with the true clusters, used to report
+    /// blocking recall (never read by the linking itself).
+    #[arg(long, value_name = "FILE")]
+    pub blocking_truth: Option<PathBuf>,
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Runs batch linking and prints a summary.
+pub fn run(args: LinkArgs) -> anyhow::Result<()> {
+    if !(0.0..1.0).contains(&args.threshold) || args.threshold <= 0.0 {
+        bail!("--threshold must be a probability between 0 and 1 (exclusive), not {}", args.threshold);
+    }
+    let started = Instant::now();
+    let mut records: Vec<PersonRecord> = Vec::new();
+    let mut diagnostic_count = 0usize;
+    let mut diagnostics_by_column: HashMap<&'static str, usize> = HashMap::new();
+    for (source, path) in args.inputs.iter().enumerate() {
+        let bar = spinner(&format!("reading {}", path.display()));
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let source_index = u16::try_from(source).context("at most 65,536 input files")?;
+        let parsed = read_csv(BufReader::new(file), source_index).with_context(|| format!("in {}", path.display()))?;
+        bar.finish_and_clear();
+        diagnostic_count += parsed.diagnostics.len();
+        for diagnostic in &parsed.diagnostics {
+            *diagnostics_by_column.entry(diagnostic.column).or_insert(0) += 1;
+        }
+        println!("read {} records from {} in {:.2} s", parsed.records.len(), path.display(), started.elapsed().as_secs_f64());
+        records.extend(parsed.records);
+    }
+    let model_in = match &args.model_in {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Model::from_json(&text).with_context(|| format!("in model file {}", path.display()))?)
+        }
+        None => None,
+    };
+    let config = BatchConfig {
+        blocking: BlockingConfig { link_only: args.link_only, max_block_size: args.max_block_size, ..BlockingConfig::default() },
+        training: aidant_link::model::TrainingConfig { seed: args.seed, ..Default::default() },
+        clustering: ClusterConfig {
+            threshold_probability: args.cluster_threshold.unwrap_or(args.threshold),
+            strict_probability: args.strict_threshold,
+            max_cluster_size: args.max_cluster_size,
+            split_weak_links: !args.keep_weak_links,
+        },
+        keep_candidate_pairs: args.blocking_truth.is_some(),
+        ..BatchConfig::default()
+    };
+    let mut current: Option<(ProgressBar, Instant, BatchStage)> = None;
+    let mut timings: Vec<(BatchStage, Duration)> = Vec::new();
+    let result = link_batch(&records, model_in, &config, &mut |stage| {
+        if let Some((bar, stage_started, previous)) = current.take() {
+            bar.finish_and_clear();
+            timings.push((previous, stage_started.elapsed()));
+        }
+        current = Some((spinner(stage.name()), Instant::now(), stage));
+    });
+    if let Some((bar, stage_started, previous)) = current.take() {
+        bar.finish_and_clear();
+        timings.push((previous, stage_started.elapsed()));
+    }
+
+    let writing_started = Instant::now();
+    let writing = spinner("writing clusters");
+    let mut output = BufWriter::new(File::create(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?);
+    writeln!(output, "record_id,source_file,cluster_id")?;
+    for (record, cluster) in records.iter().zip(&result.clustering.cluster_of) {
+        writeln!(output, "{},{},c{}", csv_escape(&record.record_id), record.source, cluster)?;
+    }
+    output.flush()?;
+    if let Some(path) = &args.pairs_out {
+        let threshold = aidant_link::model::weight_of_probability(args.threshold) as f32;
+        let mut pairs = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        writeln!(pairs, "record_id_l,record_id_r,match_probability,match_weight")?;
+        for (left, right, weight) in result.scored_pairs.iter().filter(|pair| pair.2 >= threshold) {
+            writeln!(
+                pairs,
+                "{},{},{:.6},{:.3}",
+                csv_escape(&records[*left as usize].record_id),
+                csv_escape(&records[*right as usize].record_id),
+                probability_of_weight(f64::from(*weight)),
+                weight
+            )?;
+        }
+        pairs.flush()?;
+    }
+    if let Some(path) = &args.model_out {
+        std::fs::write(path, result.scorer.model.to_json()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    writing.finish_and_clear();
+    let writing_time = writing_started.elapsed();
+
+    println!("\n== Summary ==");
+    println!("records: {}   fields dropped as unparseable: {diagnostic_count}", records.len());
+    let mut columns: Vec<_> = diagnostics_by_column.into_iter().collect();
+    columns.sort();
+    for (column, count) in columns {
+        println!("  {column}: {count}");
+    }
+    println!("blocking rules (pairs before de-duplication; blocks over {} records skipped):", args.max_block_size);
+    for rule in &result.blocking_rules {
+        println!(
+            "  {:<42} {:>12} pairs {:>9} blocks  largest {:>6}  oversized {} ({} records)",
+            rule.rule, rule.pairs, rule.blocks, rule.largest_block, rule.oversized_blocks, rule.records_in_oversized_blocks
+        );
+    }
+    println!("candidate pairs: {}; records with name order repaired: {}", result.candidate_pair_count, result.swapped_name_order);
+    if let Some(path) = &args.blocking_truth {
+        let recall = blocking_recall_against(path, &records, &result.candidate_pairs, args.link_only)?;
+        println!(
+            "blocking recall: {:.4} ({} of {} true pairs are candidates; {} lost)",
+            recall.recall,
+            recall.true_pairs_in_candidates,
+            recall.true_pairs,
+            recall.true_pairs - recall.true_pairs_in_candidates
+        );
+        let lost: Vec<String> =
+            recall.lost_examples.iter().map(|(left, right)| format!("{}-{}", records[*left as usize].record_id, records[*right as usize].record_id)).collect();
+        println!("  lost pairs, e.g.: {}", lost.join(" "));
+    }
+    let model = &result.scorer.model;
+    println!(
+        "model: population prior {:.3e} (~{:.0} matching pairs), household prior {:.3}; u from {} random pairs; \
+         EM on {} same-dob, {} same-name and {} household pairs ({:?} iterations)",
+        model.population.prior_match_probability,
+        model.training.estimated_matches,
+        model.household.prior_match_probability,
+        model.training.random_pairs_for_u,
+        model.training.pairs_same_date_of_birth,
+        model.training.pairs_same_name,
+        model.training.household_pairs_for_em,
+        model.training.em_iterations
+    );
+    for field in ALL_FIELDS {
+        let parameters = &model.population.fields[field.index()];
+        let levels: Vec<String> = field
+            .level_names()
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(level, name)| format!("{name}: {:+.1}", (parameters.m[level] / parameters.u[level]).log2()))
+            .collect();
+        println!("  {:<12} {}", field.name(), levels.join(" | "));
+    }
+    let linked_pairs = result.scored_pairs.iter().filter(|pair| f64::from(pair.2) >= aidant_link::model::weight_of_probability(args.threshold)).count();
+    let mut sizes: HashMap<u32, u32> = HashMap::new();
+    for cluster in &result.clustering.cluster_of {
+        *sizes.entry(*cluster).or_insert(0) += 1;
+    }
+    let largest = sizes.values().max().copied().unwrap_or(0);
+    let singletons = sizes.values().filter(|size| **size == 1).count();
+    if !result.clustering.oversized_clusters.is_empty() {
+        println!(
+            "clusters over {} records rebuilt from strong links only: {} (sizes {:?})",
+            args.max_cluster_size,
+            result.clustering.oversized_clusters.len(),
+            result.clustering.oversized_clusters.iter().take(10).collect::<Vec<_>>()
+        );
+    }
+    println!(
+        "clusters: {} ({} single records, largest {}); linked pairs: {}; clusters held by one weak link: {}{}",
+        result.clustering.cluster_count,
+        singletons,
+        largest,
+        linked_pairs,
+        result.clustering.weak_links.len(),
+        if args.keep_weak_links { " (kept)" } else { " (cut)" }
+    );
+    for (stage, duration) in &timings {
+        println!("  {:<38} {:>8.2} s", stage.name(), duration.as_secs_f64());
+    }
+    println!("  {:<38} {:>8.2} s", "writing outputs", writing_time.as_secs_f64());
+    println!("total wall time {:.2} s", started.elapsed().as_secs_f64());
+
+    if !args.explain.is_empty() {
+        let index_of: HashMap<&str, usize> = records.iter().enumerate().map(|(index, record)| (record.record_id.as_str(), index)).collect();
+        for pair in &args.explain {
+            let (left, right) = pair.split_once(',').with_context(|| format!("--explain {pair}: expected LEFT,RIGHT"))?;
+            let left_index = *index_of.get(left.trim()).with_context(|| format!("--explain: no record {left}"))?;
+            let right_index = *index_of.get(right.trim()).with_context(|| format!("--explain: no record {right}"))?;
+            let explanation = result.explain(&records, left_index, right_index);
+            if args.explain_json { println!("{}", explanation.to_json()) } else { println!("\n{}", explanation.to_text()) }
+        }
+    }
+    Ok(())
+}
+
+fn blocking_recall_against(
+    path: &PathBuf,
+    records: &[PersonRecord],
+    candidate_pairs: &[(u32, u32)],
+    link_only: bool,
+) -> anyhow::Result<aidant_link::blocking::BlockingRecall> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut label_of: HashMap<String, u64> = HashMap::new();
+    let mut labels: HashMap<String, u64> = HashMap::new();
+    for (row, line) in reader.records().enumerate() {
+        let line = line.with_context(|| format!("{}: row {}", path.display(), row + 2))?;
+        let (Some(record_id), Some(cluster)) = (line.get(0), line.get(1)) else {
+            bail!("{}: row {}: expected record_id,cluster_id", path.display(), row + 2);
+        };
+        let next = labels.len() as u64;
+        let label = *labels.entry(cluster.to_string()).or_insert(next);
+        label_of.insert(record_id.to_string(), label);
+    }
+    // Records missing from the truth file get labels of their own.
+    let mut next_unlabelled = u64::MAX / 2;
+    let truth: Vec<u64> = records
+        .iter()
+        .map(|record| {
+            label_of.get(&record.record_id).copied().unwrap_or_else(|| {
+                next_unlabelled += 1;
+                next_unlabelled
+            })
+        })
+        .collect();
+    let sources: Vec<u16> = records.iter().map(|record| record.source).collect();
+    Ok(aidant_link::blocking::blocking_recall(candidate_pairs, &truth, link_only.then_some(sources.as_slice())))
+}
+
+fn csv_escape(text: &str) -> String {
+    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+}

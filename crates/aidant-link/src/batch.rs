@@ -1,0 +1,111 @@
+//! Batch linking: features, blocking, training (or a saved model), scoring and clustering in memory.
+
+use crate::blocking::{BlockingConfig, RuleReport, candidate_pairs};
+use crate::cluster::{ClusterConfig, Clustering, cluster};
+use crate::explain::{Explanation, explain_pair};
+use crate::features::{Interner, RecordFeatures, all_record_features, repair_name_order};
+use crate::model::{Model, Scorer, TermFrequencies, TrainingConfig, score_pairs, train};
+use crate::record::PersonRecord;
+use serde::{Deserialize, Serialize};
+
+/// Settings of a batch run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchConfig {
+    pub blocking: BlockingConfig,
+    pub training: TrainingConfig,
+    pub clustering: ClusterConfig,
+    /// Scored pairs below this probability are dropped to save memory; they could never be linked.
+    pub keep_pairs_above_probability: f64,
+    /// Keep the candidate pairs in the result (to measure blocking recall against truth).
+    pub keep_candidate_pairs: bool,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            blocking: BlockingConfig::default(),
+            training: TrainingConfig::default(),
+            clustering: ClusterConfig::default(),
+            keep_pairs_above_probability: 0.01,
+            keep_candidate_pairs: false,
+        }
+    }
+}
+
+/// The stages of a batch run, reported to the caller so it can show progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchStage {
+    Features,
+    Blocking,
+    Training,
+    Scoring,
+    Clustering,
+}
+
+impl BatchStage {
+    pub fn name(self) -> &'static str {
+        match self {
+            BatchStage::Features => "normalising and computing features",
+            BatchStage::Blocking => "blocking",
+            BatchStage::Training => "training the model (EM)",
+            BatchStage::Scoring => "scoring candidate pairs",
+            BatchStage::Clustering => "clustering",
+        }
+    }
+}
+
+/// Everything a batch run produced.
+#[derive(Debug, Clone)]
+pub struct BatchResult {
+    pub interner: Interner,
+    pub features: Vec<RecordFeatures>,
+    pub blocking_rules: Vec<RuleReport>,
+    pub candidate_pair_count: u64,
+    /// The candidate pairs, sorted, when `keep_candidate_pairs` was set; empty otherwise.
+    pub candidate_pairs: Vec<(u32, u32)>,
+    /// Records whose given and family names were swapped back into place.
+    pub swapped_name_order: usize,
+    pub scorer: Scorer,
+    /// Pairs kept after scoring: (left index, right index, log2 match weight).
+    pub scored_pairs: Vec<(u32, u32, f32)>,
+    pub clustering: Clustering,
+}
+
+impl BatchResult {
+    /// Explains the score of two records, given their indices.
+    pub fn explain(&self, records: &[PersonRecord], left: usize, right: usize) -> Explanation {
+        explain_pair(&self.scorer, &self.interner, (&records[left].record_id, &self.features[left]), (&records[right].record_id, &self.features[right]))
+    }
+}
+
+/// Links records: dedupes them (and links across sources) with a model trained on them, or with
+/// `model` when one is given.
+pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &BatchConfig, on_stage: &mut dyn FnMut(BatchStage)) -> BatchResult {
+    on_stage(BatchStage::Features);
+    let mut interner = Interner::default();
+    let mut features = all_record_features(&mut interner, records);
+    let swapped_name_order = repair_name_order(&mut features);
+    on_stage(BatchStage::Blocking);
+    let candidates = candidate_pairs(&features, &config.blocking);
+    on_stage(BatchStage::Training);
+    let training = TrainingConfig { link_only: config.blocking.link_only, ..config.training.clone() };
+    let model = model.unwrap_or_else(|| train(&interner, &features, &candidates.pairs, &training));
+    let term_frequencies = TermFrequencies::from_records(&model.term_frequency_fields, &features);
+    let scorer = Scorer::new(model, term_frequencies);
+    on_stage(BatchStage::Scoring);
+    let scored_pairs = score_pairs(&scorer, &interner, &features, &candidates.pairs, config.keep_pairs_above_probability);
+    on_stage(BatchStage::Clustering);
+    let clustering = cluster(features.len(), &scored_pairs, &config.clustering);
+    let candidate_pair_count = candidates.pairs.len() as u64;
+    BatchResult {
+        interner,
+        features,
+        blocking_rules: candidates.rules,
+        candidate_pair_count,
+        candidate_pairs: if config.keep_candidate_pairs { candidates.pairs } else { Vec::new() },
+        swapped_name_order,
+        scorer,
+        scored_pairs,
+        clustering,
+    }
+}

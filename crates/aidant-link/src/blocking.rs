@@ -1,0 +1,403 @@
+//! Blocking: which pairs are worth comparing, chosen by keys that survive typos, transliteration and name order.
+//!
+//! Each rule maps a record to zero or more 64-bit keys; records sharing a key form a block and every
+//! pair within a block is a candidate. Keys include transliteration-folded, order-insensitive and
+//! phonetic forms so that "Ștefan Țăranu", "TARANU Stefan" and "Stefan Taranu" meet. A block larger
+//! than the cap (a switchboard number shared by hundreds) is skipped and reported rather than
+//! allowed to produce a quadratic number of pairs.
+
+use crate::features::{ABSENT, RecordFeatures};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The blocking rules, each one a way two reports of one person are likely to agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BlockingRule {
+    /// All folded name tokens, sorted: name order and diacritics do not matter.
+    NameTokensSorted,
+    /// Double Metaphone codes of the first given and family tokens, as an unordered pair.
+    NamePhonetic,
+    /// Equivalence group of the given name (Ion, Ioan, John) with the family name's code.
+    NameEquivalentGroup,
+    /// Full date of birth with the phonetic code of either name part.
+    DateOfBirthAndNamePhonetic,
+    /// Full date of birth with the postcode: catches badly misspelt names.
+    DateOfBirthAndPostcode,
+    /// Postcode with the phonetic code of any name token.
+    PostcodeAndNamePhonetic,
+    /// Street address with the phonetic code of any name token: catches records whose names and
+    /// dates are both damaged but that were taken at the same door.
+    AddressAndNamePhonetic,
+    /// Full date of birth with the initial of either name part: "M. Hughes" and "Margaret Hguhes".
+    DateOfBirthAndInitial,
+    /// Year of birth, the family name's code and the given name's initial: "D. Moldovan" born a
+    /// day apart from "Daniela Moldovan".
+    YearFamilyPhoneticAndInitial,
+    Phone,
+    Email,
+    IdNumber,
+    Vrm,
+}
+
+pub const ALL_RULES: [BlockingRule; 13] = [
+    BlockingRule::NameTokensSorted,
+    BlockingRule::NamePhonetic,
+    BlockingRule::NameEquivalentGroup,
+    BlockingRule::DateOfBirthAndNamePhonetic,
+    BlockingRule::DateOfBirthAndPostcode,
+    BlockingRule::PostcodeAndNamePhonetic,
+    BlockingRule::AddressAndNamePhonetic,
+    BlockingRule::DateOfBirthAndInitial,
+    BlockingRule::YearFamilyPhoneticAndInitial,
+    BlockingRule::Phone,
+    BlockingRule::Email,
+    BlockingRule::IdNumber,
+    BlockingRule::Vrm,
+];
+
+impl BlockingRule {
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockingRule::NameTokensSorted => "name tokens sorted",
+            BlockingRule::NamePhonetic => "name phonetic pair",
+            BlockingRule::NameEquivalentGroup => "given-name equivalent + family phonetic",
+            BlockingRule::DateOfBirthAndNamePhonetic => "dob + name phonetic",
+            BlockingRule::DateOfBirthAndPostcode => "dob + postcode",
+            BlockingRule::PostcodeAndNamePhonetic => "postcode + name phonetic",
+            BlockingRule::AddressAndNamePhonetic => "address + name phonetic",
+            BlockingRule::DateOfBirthAndInitial => "dob + initial",
+            BlockingRule::YearFamilyPhoneticAndInitial => "birth year + family phonetic + initial",
+            BlockingRule::Phone => "phone",
+            BlockingRule::Email => "email",
+            BlockingRule::IdNumber => "id number",
+            BlockingRule::Vrm => "vrm",
+        }
+    }
+}
+
+/// A 64-bit mix of a rule and up to three parts (splitmix64 finaliser): cheap, deterministic, and
+/// collisions are negligible at a few million keys.
+fn blocking_key(rule: BlockingRule, parts: [u64; 3]) -> u64 {
+    let mut state = (rule as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for part in parts {
+        state ^= part.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(state << 6).wrapping_add(state >> 2);
+        state = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        state = (state ^ (state >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        state ^= state >> 31;
+    }
+    state
+}
+
+fn date_of_birth_key(features: &RecordFeatures) -> Option<u64> {
+    let date = features.date_of_birth.filter(|date| date.is_full())?;
+    Some(u64::from(date.year) << 16 | u64::from(date.month.unwrap_or(0)) << 8 | u64::from(date.day.unwrap_or(0)))
+}
+
+/// Appends the keys of one record under one rule.
+pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut Vec<u64>) {
+    let present = |id: u32| (id != ABSENT).then_some(u64::from(id));
+    let given_code = present(features.given.phonetic[0]);
+    let family_code = present(features.family.phonetic[0]);
+    match rule {
+        BlockingRule::NameTokensSorted => {
+            if let Some(name) = present(features.name_sorted) {
+                keys.push(blocking_key(rule, [name, 0, 0]));
+            }
+        }
+        BlockingRule::NamePhonetic => {
+            if let (Some(given), Some(family)) = (given_code, family_code) {
+                keys.push(blocking_key(rule, [given.min(family), given.max(family), 0]));
+            }
+        }
+        BlockingRule::NameEquivalentGroup => {
+            // Only names the table lists: for the others the phonetic pair already does this job.
+            let group = features.given.groups[0];
+            if group != ABSENT
+                && group != features.given.tokens[0]
+                && let Some(family) = family_code
+            {
+                keys.push(blocking_key(rule, [u64::from(group), family, 0]));
+            }
+            let family_group = features.family.groups[0];
+            if family_group != ABSENT
+                && family_group != features.family.tokens[0]
+                && let Some(given) = given_code
+            {
+                keys.push(blocking_key(rule, [u64::from(family_group), given, 0]));
+            }
+        }
+        BlockingRule::DateOfBirthAndNamePhonetic => {
+            if let Some(date) = date_of_birth_key(features) {
+                for code in [given_code, family_code].into_iter().flatten() {
+                    keys.push(blocking_key(rule, [date, code, 0]));
+                }
+            }
+        }
+        BlockingRule::DateOfBirthAndPostcode => {
+            if let (Some(date), Some(postcode)) = (date_of_birth_key(features), present(features.postcode)) {
+                keys.push(blocking_key(rule, [date, postcode, 0]));
+            }
+        }
+        BlockingRule::PostcodeAndNamePhonetic | BlockingRule::AddressAndNamePhonetic => {
+            let place = if rule == BlockingRule::PostcodeAndNamePhonetic { features.postcode } else { features.address };
+            if let Some(postcode) = present(place) {
+                let codes = [features.given.phonetic[0], features.given.phonetic[2], features.family.phonetic[0], features.family.phonetic[2]];
+                for (index, code) in codes.iter().enumerate() {
+                    if *code != ABSENT && !codes[..index].contains(code) {
+                        keys.push(blocking_key(rule, [postcode, u64::from(*code), 0]));
+                    }
+                }
+            }
+        }
+        BlockingRule::DateOfBirthAndInitial => {
+            if let Some(date) = date_of_birth_key(features) {
+                let initials = [features.given.initial, features.family.initial];
+                for (index, initial) in initials.iter().enumerate() {
+                    if *initial != 0 && !initials[..index].contains(initial) {
+                        keys.push(blocking_key(rule, [date, u64::from(*initial), 0]));
+                    }
+                }
+            }
+        }
+        BlockingRule::YearFamilyPhoneticAndInitial => {
+            if let Some(year) = features.date_of_birth.map(|date| u64::from(date.year)) {
+                // Both ways round, for records whose name parts are swapped.
+                for (coded, initialled) in [(&features.family, &features.given), (&features.given, &features.family)] {
+                    if coded.phonetic[0] != ABSENT && initialled.initial != 0 {
+                        keys.push(blocking_key(rule, [year, u64::from(coded.phonetic[0]), u64::from(initialled.initial)]));
+                    }
+                }
+            }
+        }
+        BlockingRule::Phone => keys.extend(present(features.phone).map(|phone| blocking_key(rule, [phone, 0, 0]))),
+        BlockingRule::Email => keys.extend(present(features.email).map(|email| blocking_key(rule, [email, 0, 0]))),
+        BlockingRule::IdNumber => keys.extend(present(features.id_number).map(|id| blocking_key(rule, [id, 0, 0]))),
+        BlockingRule::Vrm => keys.extend(present(features.vrm).map(|vrm| blocking_key(rule, [vrm, 0, 0]))),
+    }
+}
+
+/// All keys of one record under the given rules, tagged with the rule's position.
+pub fn keys_for_record(rules: &[BlockingRule], features: &RecordFeatures) -> Vec<(u8, u64)> {
+    let mut tagged = Vec::new();
+    let mut keys = Vec::new();
+    for (rule_index, rule) in rules.iter().enumerate() {
+        keys.clear();
+        keys_for_rule(*rule, features, &mut keys);
+        tagged.extend(keys.iter().map(|key| (rule_index as u8, *key)));
+    }
+    tagged
+}
+
+/// Blocking settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlockingConfig {
+    pub rules: Vec<BlockingRule>,
+    /// Blocks with more records than this are skipped (and reported): they are shared hostels and
+    /// switchboards, where the other rules find the true matches.
+    pub max_block_size: usize,
+    /// Only pair records from different sources (linking two files with no duplicates inside each).
+    pub link_only: bool,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> Self {
+        BlockingConfig { rules: ALL_RULES.to_vec(), max_block_size: 100, link_only: false }
+    }
+}
+
+/// What one rule contributed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RuleReport {
+    pub rule: String,
+    pub blocks: u64,
+    /// Pairs this rule generated, before removing pairs other rules also found.
+    pub pairs: u64,
+    /// Blocks over the size cap, which were split by birth year or postcode district.
+    pub oversized_blocks: u64,
+    /// Records left out because their part of an oversized block was still over the cap.
+    pub records_in_oversized_blocks: u64,
+    pub largest_block: u64,
+}
+
+/// Candidate pairs (left index < right index, sorted, unique) and the per-rule report.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    pub pairs: Vec<(u32, u32)>,
+    pub rules: Vec<RuleReport>,
+}
+
+/// The key that splits an oversized block: birth year, else postcode district.
+fn secondary_key(features: &RecordFeatures) -> Option<u64> {
+    if let Some(date) = features.date_of_birth {
+        return Some(u64::from(date.year));
+    }
+    (features.postcode_outcode != ABSENT).then(|| 1 << 40 | u64::from(features.postcode_outcode))
+}
+
+/// Appends every pair of a block (packed as left << 32 | right); returns how many.
+fn push_block_pairs(members: &[u32], features: &[RecordFeatures], link_only: bool, packed_pairs: &mut Vec<u64>) -> u64 {
+    let mut count = 0;
+    for (position, left) in members.iter().enumerate() {
+        for right in &members[position + 1..] {
+            if link_only && features[*left as usize].source == features[*right as usize].source {
+                continue;
+            }
+            let (low, high) = ((*left).min(*right), (*left).max(*right));
+            packed_pairs.push(u64::from(low) << 32 | u64::from(high));
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Generates candidate pairs for a set of records.
+pub fn candidate_pairs(features: &[RecordFeatures], config: &BlockingConfig) -> Candidates {
+    let mut reports = Vec::with_capacity(config.rules.len());
+    let mut packed_pairs: Vec<u64> = Vec::new();
+    for rule in &config.rules {
+        let mut entries: Vec<(u64, u32)> = features
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(index, record)| {
+                let mut keys = Vec::new();
+                keys_for_rule(*rule, record, &mut keys);
+                keys.into_iter().map(move |key| (key, index as u32))
+            })
+            .collect();
+        entries.par_sort_unstable();
+        entries.dedup();
+        let mut report = RuleReport { rule: rule.name().to_string(), ..RuleReport::default() };
+        let mut start = 0;
+        while start < entries.len() {
+            let key = entries[start].0;
+            let end = start + entries[start..].iter().take_while(|entry| entry.0 == key).count();
+            let block = &entries[start..end];
+            start = end;
+            if block.len() < 2 {
+                continue;
+            }
+            report.blocks += 1;
+            report.largest_block = report.largest_block.max(block.len() as u64);
+            let members: Vec<u32> = block.iter().map(|(_, index)| *index).collect();
+            if members.len() <= config.max_block_size {
+                report.pairs += push_block_pairs(&members, features, config.link_only, &mut packed_pairs);
+                continue;
+            }
+            // An oversized block (a very common name) is split by birth year, or by postcode
+            // district when the year is unknown, and only parts still too big are skipped.
+            report.oversized_blocks += 1;
+            let mut keyed: Vec<(u64, u32)> = members.iter().filter_map(|index| secondary_key(&features[*index as usize]).map(|key| (key, *index))).collect();
+            report.records_in_oversized_blocks += (members.len() - keyed.len()) as u64;
+            keyed.sort_unstable();
+            for part in keyed.chunk_by(|left, right| left.0 == right.0) {
+                if part.len() > config.max_block_size {
+                    report.records_in_oversized_blocks += part.len() as u64;
+                    continue;
+                }
+                let part_members: Vec<u32> = part.iter().map(|(_, index)| *index).collect();
+                report.pairs += push_block_pairs(&part_members, features, config.link_only, &mut packed_pairs);
+            }
+        }
+        reports.push(report);
+        // Deduplicate as we go so the buffer never holds every rule's duplicates at once.
+        packed_pairs.par_sort_unstable();
+        packed_pairs.dedup();
+    }
+    let pairs = packed_pairs.into_iter().map(|packed| ((packed >> 32) as u32, packed as u32)).collect();
+    Candidates { pairs, rules: reports }
+}
+
+/// How many true matching pairs blocking kept, on data with known truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockingRecall {
+    pub true_pairs: u64,
+    pub true_pairs_in_candidates: u64,
+    pub recall: f64,
+    /// Up to 20 true pairs blocking lost, for inspection.
+    pub lost_examples: Vec<(u32, u32)>,
+}
+
+/// Blocking recall against truth labels (one per record; equal labels mean the same person).
+/// `candidate_pairs` must be sorted, as `candidate_pairs()` returns them.
+pub fn blocking_recall(candidate_pairs: &[(u32, u32)], truth: &[u64], link_only_sources: Option<&[u16]>) -> BlockingRecall {
+    let mut by_label: std::collections::HashMap<u64, Vec<u32>> = std::collections::HashMap::new();
+    for (index, label) in truth.iter().enumerate() {
+        by_label.entry(*label).or_default().push(index as u32);
+    }
+    let (mut true_pairs, mut found) = (0u64, 0u64);
+    let mut lost_examples = Vec::new();
+    for members in by_label.values() {
+        for (position, left) in members.iter().enumerate() {
+            for right in &members[position + 1..] {
+                if link_only_sources.is_some_and(|sources| sources[*left as usize] == sources[*right as usize]) {
+                    continue;
+                }
+                true_pairs += 1;
+                let pair = ((*left).min(*right), (*left).max(*right));
+                if candidate_pairs.binary_search(&pair).is_ok() {
+                    found += 1;
+                } else if lost_examples.len() < 20 {
+                    lost_examples.push(pair);
+                }
+            }
+        }
+    }
+    let recall = if true_pairs == 0 { 1.0 } else { found as f64 / true_pairs as f64 };
+    BlockingRecall { true_pairs, true_pairs_in_candidates: found, recall, lost_examples }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{Interner, record_features};
+    use crate::record::RawPerson;
+
+    fn features_of(interner: &mut Interner, full_name: &str, dob: &str, phone: &str) -> RecordFeatures {
+        let raw = RawPerson {
+            record_id: full_name.into(),
+            full_name: Some(full_name.into()),
+            date_of_birth: Some(dob.into()).filter(|text: &String| !text.is_empty()),
+            phone: Some(phone.into()).filter(|text: &String| !text.is_empty()),
+            ..RawPerson::default()
+        };
+        record_features(interner, &raw.parse(0).0)
+    }
+
+    #[test]
+    fn variants_of_one_name_share_a_block() {
+        let mut interner = Interner::default();
+        let records = vec![
+            features_of(&mut interner, "Ion Popescu", "1985-03-12", ""),
+            features_of(&mut interner, "POPESCU ION", "", ""),
+            features_of(&mut interner, "I. Popesku", "12/03/1985", ""),
+            features_of(&mut interner, "Ioan Popescu", "", "07911 123456"),
+            features_of(&mut interner, "Ana Marin", "", "+44 7911 123456"),
+            features_of(&mut interner, "Ștefan Țăranu", "", ""),
+            features_of(&mut interner, "TARANU Stefan", "", ""),
+        ];
+        let candidates = candidate_pairs(&records, &BlockingConfig::default());
+        for expected in [(0, 1), (0, 2), (0, 3), (1, 3), (3, 4), (5, 6)] {
+            assert!(candidates.pairs.contains(&expected), "missing {expected:?} in {:?}", candidates.pairs);
+        }
+        assert!(!candidates.pairs.contains(&(0, 4)));
+        assert!(candidates.pairs.windows(2).all(|window| window[0] < window[1]), "sorted and unique");
+        // "I. Popesku" shares no key with "POPESCU ION", which has no date of birth: 2 of 7 lost.
+        let truth = [1, 1, 1, 1, 2, 3, 3];
+        let recall = blocking_recall(&candidates.pairs, &truth, None);
+        assert_eq!((recall.true_pairs, recall.true_pairs_in_candidates), (7, 5));
+        assert_eq!(recall.lost_examples, vec![(1, 2), (2, 3)]);
+        let truth_with_a_miss = [1, 1, 1, 1, 1, 3, 3];
+        assert!(blocking_recall(&candidates.pairs, &truth_with_a_miss, None).recall < 1.0);
+    }
+
+    #[test]
+    fn oversized_blocks_are_skipped_and_reported() {
+        let mut interner = Interner::default();
+        let records: Vec<RecordFeatures> = (0..5).map(|index| features_of(&mut interner, &format!("Person{index} Zed{index}"), "", "020 7946 0018")).collect();
+        let config = BlockingConfig { max_block_size: 4, ..BlockingConfig::default() };
+        let candidates = candidate_pairs(&records, &config);
+        assert!(candidates.pairs.is_empty(), "no birth year or postcode to split the block by");
+        let phone = candidates.rules.iter().find(|report| report.rule == "phone").expect("phone rule");
+        assert_eq!((phone.oversized_blocks, phone.records_in_oversized_blocks), (1, 5));
+    }
+}

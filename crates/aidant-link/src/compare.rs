@@ -1,0 +1,296 @@
+//! Field comparisons: each pair of records gets one agreement level per field (the gamma vector).
+
+use crate::dob::PartialDate;
+use crate::features::{ABSENT, Interner, NamePartFeatures, RecordFeatures};
+use serde::{Deserialize, Serialize};
+
+/// The fields the model compares, in gamma-vector order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Field {
+    GivenName,
+    FamilyName,
+    DateOfBirth,
+    Postcode,
+    Address,
+    Phone,
+    Email,
+    IdNumber,
+    Vrm,
+}
+
+pub const FIELD_COUNT: usize = 9;
+pub const ALL_FIELDS: [Field; FIELD_COUNT] =
+    [Field::GivenName, Field::FamilyName, Field::DateOfBirth, Field::Postcode, Field::Address, Field::Phone, Field::Email, Field::IdNumber, Field::Vrm];
+
+/// Level 0 of every field: one side or both lack the value, which is no evidence either way.
+pub const MISSING: u8 = 0;
+
+/// Levels of name comparisons, strongest first after `MISSING`.
+pub mod name_level {
+    pub const EXACT: u8 = 1;
+    pub const TRANSLITERATED: u8 = 2;
+    pub const EQUIVALENT: u8 = 3;
+    pub const JARO_WINKLER_92: u8 = 4;
+    pub const JARO_WINKLER_80: u8 = 5;
+    pub const PHONETIC: u8 = 6;
+    pub const INITIAL: u8 = 7;
+    pub const DIFFERENT: u8 = 8;
+}
+
+/// Levels of date-of-birth comparisons.
+pub mod dob_level {
+    pub const EXACT: u8 = 1;
+    pub const DAY_MONTH_SWAPPED: u8 = 2;
+    pub const YEAR_WITHIN_ONE: u8 = 3;
+    pub const ONE_PART_DIFFERS: u8 = 4;
+    pub const PARTIAL_AGREES: u8 = 5;
+    /// Different, but within five years: could still be a badly recorded date.
+    pub const DIFFERENT: u8 = 6;
+    /// More than five years apart: a parent and a child, not one person.
+    pub const FAR_APART: u8 = 7;
+}
+
+impl Field {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::GivenName => "given_name",
+            Field::FamilyName => "family_name",
+            Field::DateOfBirth => "dob",
+            Field::Postcode => "postcode",
+            Field::Address => "address",
+            Field::Phone => "phone",
+            Field::Email => "email",
+            Field::IdNumber => "id_number",
+            Field::Vrm => "vrm",
+        }
+    }
+
+    /// Human names of the levels, index = level.
+    pub fn level_names(self) -> &'static [&'static str] {
+        match self {
+            Field::GivenName | Field::FamilyName => &[
+                "missing",
+                "exact",
+                "equal once transliterated",
+                "equivalent name (table)",
+                "Jaro-Winkler >= 0.92",
+                "Jaro-Winkler >= 0.80",
+                "same Double Metaphone code",
+                "initial agrees",
+                "different",
+            ],
+            Field::DateOfBirth => &[
+                "missing",
+                "exact",
+                "day and month swapped",
+                "year within one",
+                "one part differs",
+                "partial date agrees",
+                "different (within 5 years)",
+                "more than 5 years apart",
+            ],
+            Field::Postcode => &["missing", "exact", "same sector", "same district", "different"],
+            Field::Address | Field::Email | Field::IdNumber | Field::Phone => &["missing", "exact", "close", "different"],
+            Field::Vrm => &["missing", "exact", "different"],
+        }
+    }
+
+    pub fn level_count(self) -> usize {
+        self.level_names().len()
+    }
+}
+
+/// One agreement level per field.
+pub type Gamma = [u8; FIELD_COUNT];
+
+fn jaro_winkler(interner: &Interner, left: u32, right: u32) -> f64 {
+    strsim::jaro_winkler(interner.resolve(left), interner.resolve(right))
+}
+
+fn shares_any(left: &[u32], right: &[u32]) -> bool {
+    left.iter().any(|value| *value != ABSENT && right.contains(value))
+}
+
+/// Compares one name part with another; the levels are tested strongest first.
+pub fn compare_name_parts(interner: &Interner, left: &NamePartFeatures, right: &NamePartFeatures) -> u8 {
+    use name_level::*;
+    if left.is_absent() || right.is_absent() {
+        return MISSING;
+    }
+    if left.exact == right.exact {
+        return EXACT;
+    }
+    if left.folded == right.folded {
+        return TRANSLITERATED;
+    }
+    if left.initial_only || right.initial_only {
+        return if left.initial == right.initial { INITIAL } else { DIFFERENT };
+    }
+    if shares_any(&left.groups, &right.groups) {
+        return EQUIVALENT;
+    }
+    let similarity = jaro_winkler(interner, left.distinctive, right.distinctive);
+    if similarity >= 0.92 {
+        return JARO_WINKLER_92;
+    }
+    if similarity >= 0.80 {
+        return JARO_WINKLER_80;
+    }
+    if shares_any(&left.phonetic, &right.phonetic) {
+        return PHONETIC;
+    }
+    DIFFERENT
+}
+
+/// Ranks levels for choosing the name alignment: lower is stronger agreement; missing sits between.
+fn name_rank(level: u8) -> u8 {
+    if level == MISSING { 7 } else { level }
+}
+
+/// Compares names order-insensitively: given against given and family against family, or crossed
+/// when a report swapped the order ("POPESCU ION" written as given "Popescu", family "Ion").
+pub fn compare_names(interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> (u8, u8) {
+    let straight = (compare_name_parts(interner, &left.given, &right.given), compare_name_parts(interner, &left.family, &right.family));
+    if straight.0 == name_level::EXACT && straight.1 == name_level::EXACT {
+        return straight;
+    }
+    // Crossed comparisons only help when a part of one record could be the other part of the
+    // other; without a shared initial they cannot reach any agreeing level worth the time.
+    let could_be_crossed =
+        (left.given.initial != 0 && left.given.initial == right.family.initial) || (left.family.initial != 0 && left.family.initial == right.given.initial);
+    if !could_be_crossed {
+        return straight;
+    }
+    // Crossed, one record has its parts swapped; the comparison whose values are more often
+    // surnames in the data is the family-name comparison.
+    let left_given_with_right_family = compare_name_parts(interner, &left.given, &right.family);
+    let left_family_with_right_given = compare_name_parts(interner, &left.family, &right.given);
+    let surname_likeness = |first: &NamePartFeatures, second: &NamePartFeatures| u16::from(first.family_share) + u16::from(second.family_share);
+    let crossed = if surname_likeness(&left.given, &right.family) >= surname_likeness(&left.family, &right.given) {
+        (left_family_with_right_given, left_given_with_right_family)
+    } else {
+        (left_given_with_right_family, left_family_with_right_given)
+    };
+    let rank = |levels: (u8, u8)| u16::from(name_rank(levels.0)) + u16::from(name_rank(levels.1));
+    if rank(crossed) < rank(straight) { crossed } else { straight }
+}
+
+/// Compares dates of birth, recognising the typical errors of a date written by hand or misheard.
+pub fn compare_dates(left: Option<PartialDate>, right: Option<PartialDate>) -> u8 {
+    use dob_level::*;
+    let (Some(left), Some(right)) = (left, right) else { return MISSING };
+    if left == right {
+        return if left.is_full() { EXACT } else { PARTIAL_AGREES };
+    }
+    if left.year.abs_diff(right.year) > 5 {
+        return FAR_APART;
+    }
+    if !left.is_full() || !right.is_full() {
+        // A year-only or month-only date agrees when every part it has agrees.
+        let months_agree = left.month.is_none() || right.month.is_none() || left.month == right.month;
+        return if left.year == right.year && months_agree { PARTIAL_AGREES } else { DIFFERENT };
+    }
+    let (left_day, left_month) = (left.day.unwrap_or(0), left.month.unwrap_or(0));
+    let (right_day, right_month) = (right.day.unwrap_or(0), right.month.unwrap_or(0));
+    if left.year == right.year && left_day == right_month && left_month == right_day {
+        return DAY_MONTH_SWAPPED;
+    }
+    if left_day == right_day && left_month == right_month && left.year.abs_diff(right.year) == 1 {
+        return YEAR_WITHIN_ONE;
+    }
+    let agreeing_parts = u8::from(left.year == right.year) + u8::from(left_month == right_month) + u8::from(left_day == right_day);
+    if agreeing_parts == 2 { ONE_PART_DIFFERS } else { DIFFERENT }
+}
+
+/// True when two strings differ by at most one edit or one transposition of neighbours.
+fn within_one_edit(left: &str, right: &str) -> bool {
+    left.len().abs_diff(right.len()) <= 1 && strsim::damerau_levenshtein(left, right) <= 1
+}
+
+fn compare_exact_or_close(interner: &Interner, left: u32, right: u32, close: impl Fn(&str, &str) -> bool) -> u8 {
+    if left == ABSENT || right == ABSENT {
+        return MISSING;
+    }
+    if left == right {
+        return 1;
+    }
+    if close(interner.resolve(left), interner.resolve(right)) { 2 } else { 3 }
+}
+
+/// Computes the gamma vector of a pair.
+pub fn compare(interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> Gamma {
+    let (given, family) = compare_names(interner, left, right);
+    let postcode = if left.postcode == ABSENT || right.postcode == ABSENT {
+        MISSING
+    } else if left.postcode == right.postcode {
+        1
+    } else if left.postcode_sector != ABSENT && left.postcode_sector == right.postcode_sector {
+        2
+    } else if left.postcode_outcode != ABSENT && left.postcode_outcode == right.postcode_outcode {
+        3
+    } else {
+        4
+    };
+    let address = compare_exact_or_close(interner, left.address, right.address, |a, b| strsim::jaro_winkler(a, b) >= 0.90);
+    let phone = compare_exact_or_close(interner, left.phone, right.phone, within_one_edit);
+    let email = if left.email != ABSENT && right.email != ABSENT && left.email != right.email {
+        if left.email_local == right.email_local || strsim::jaro_winkler(interner.resolve(left.email_local), interner.resolve(right.email_local)) >= 0.92 {
+            2
+        } else {
+            3
+        }
+    } else {
+        compare_exact_or_close(interner, left.email, right.email, |_, _| false)
+    };
+    let id_number = compare_exact_or_close(interner, left.id_number, right.id_number, within_one_edit);
+    let vrm = match (left.vrm, right.vrm) {
+        (ABSENT, _) | (_, ABSENT) => MISSING,
+        (a, b) if a == b => 1,
+        _ => 2,
+    };
+    [given, family, compare_dates(left.date_of_birth, right.date_of_birth), postcode, address, phone, email, id_number, vrm]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Option<PartialDate> {
+        Some(PartialDate::parse(text).expect("test date"))
+    }
+
+    #[test]
+    fn date_levels_recognise_common_errors() {
+        use dob_level::*;
+        assert_eq!(compare_dates(date("1985-03-12"), date("12/03/1985")), EXACT);
+        assert_eq!(compare_dates(date("1985-03-12"), date("1985-12-03")), DAY_MONTH_SWAPPED);
+        assert_eq!(compare_dates(date("1985-03-12"), date("1986-03-12")), YEAR_WITHIN_ONE);
+        assert_eq!(compare_dates(date("1985-03-12"), date("1985-03-13")), ONE_PART_DIFFERS);
+        assert_eq!(compare_dates(date("1985"), date("1985-03-13")), PARTIAL_AGREES);
+        assert_eq!(compare_dates(date("1985-04"), date("1985-03-13")), DIFFERENT);
+        assert_eq!(compare_dates(date("1985-03-12"), date("1989-07-01")), DIFFERENT);
+        assert_eq!(compare_dates(date("1985-03-12"), date("2012-03-12")), FAR_APART);
+        assert_eq!(compare_dates(date("1985"), date("2012-03-12")), FAR_APART);
+        assert_eq!(compare_dates(None, date("1990-07-01")), MISSING);
+    }
+
+    #[test]
+    fn every_field_names_all_its_levels() {
+        assert_eq!(Field::GivenName.level_count(), usize::from(name_level::DIFFERENT) + 1);
+        assert_eq!(Field::DateOfBirth.level_count(), usize::from(dob_level::FAR_APART) + 1);
+        for (index, field) in ALL_FIELDS.iter().enumerate() {
+            assert_eq!(field.index(), index);
+        }
+    }
+
+    #[test]
+    fn one_edit_means_one_typo() {
+        assert!(within_one_edit("447911123456", "447911123465"));
+        assert!(within_one_edit("AB123", "AB1234"));
+        assert!(!within_one_edit("447911123456", "447911654321"));
+    }
+}

@@ -1,0 +1,79 @@
+//! Match explanations: the prior and each field's contribution to a pair's weight, as a waterfall.
+
+use crate::compare::compare;
+use crate::features::{Interner, RecordFeatures};
+use crate::model::{FieldContribution, Scorer, Stratum, probability_of_weight};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+/// Why a pair scored what it did. Holds levels and parameters only, never the compared values, so it
+/// can be logged and shared without exposing personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub left_record_id: String,
+    pub right_record_id: String,
+    pub stratum: Stratum,
+    /// log2 prior odds of a match for a pair of this stratum.
+    pub prior_log2_odds: f64,
+    pub contributions: Vec<FieldContribution>,
+    pub match_weight: f64,
+    pub match_probability: f64,
+}
+
+/// Explains the score of one pair.
+pub fn explain_pair(scorer: &Scorer, interner: &Interner, left: (&str, &RecordFeatures), right: (&str, &RecordFeatures)) -> Explanation {
+    let gamma = compare(interner, left.1, right.1);
+    let (stratum, prior_log2_odds, contributions) = scorer.contributions(&gamma, left.1);
+    let match_weight = scorer.weight(&gamma, left.1);
+    Explanation {
+        left_record_id: left.0.to_string(),
+        right_record_id: right.0.to_string(),
+        stratum,
+        prior_log2_odds,
+        contributions,
+        match_weight,
+        match_probability: probability_of_weight(match_weight),
+    }
+}
+
+impl Explanation {
+    /// The explanation as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A text waterfall: the running total after the prior and each field, with a bar per step.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        let stratum = match self.stratum {
+            Stratum::Population => "population model",
+            Stratum::Household => "household model: shared surname, address and phone count once, in the prior",
+        };
+        let _ = writeln!(text, "Pair {} / {} ({stratum})", self.left_record_id, self.right_record_id);
+        let bar = |weight: f64| {
+            let length = (weight.abs().min(30.0)).round() as usize;
+            if weight >= 0.0 { format!("{:>30}|{}", "", "+".repeat(length)) } else { format!("{:>30}|", "-".repeat(length)) }
+        };
+        let mut running = self.prior_log2_odds;
+        let _ = writeln!(text, "  {:<12} {:<34} {:>+8.2} {:>8.2}  {}", "prior", "", self.prior_log2_odds, running, bar(self.prior_log2_odds));
+        for contribution in &self.contributions {
+            let step = contribution.log2_bayes_factor + contribution.term_frequency_adjustment;
+            running += step;
+            let level = if contribution.counted {
+                contribution.level_name.clone()
+            } else if contribution.level == 0 {
+                "missing".to_string()
+            } else {
+                format!("{} (in prior)", contribution.level_name)
+            };
+            let term_frequency = if contribution.term_frequency_adjustment.abs() > 1e-9 {
+                format!(" (tf {:+.2})", contribution.term_frequency_adjustment)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(text, "  {:<12} {:<34} {:>+8.2} {:>8.2}  {}{}", contribution.field.name(), level, step, running, bar(step), term_frequency);
+        }
+        let _ = writeln!(text, "  match weight {:+.2}, probability {:.4}", self.match_weight, self.match_probability);
+        text
+    }
+}

@@ -1,0 +1,679 @@
+//! The Fellegi-Sunter model: m and u per field level, EM training, term-frequency adjustment,
+//! a separate household stratum, and match weights.
+//!
+//! Household dependence: family members share a surname, an address and a phone, and an ordinary
+//! Fellegi-Sunter model adds these as independent evidence, so a mother and a daughter at one address
+//! look like one person. Pairs that agree on the family name and on the address or phone form the
+//! *household stratum* (see `is_household_pair`): there the shared fields count once, as the stratum's prior (learned by EM
+//! from such pairs), and only person-level fields (given name, date of birth, email, identity
+//! number, vehicle) can add evidence, with their own m and u learned within households.
+
+use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, compare, name_level};
+use crate::features::{ABSENT, Interner, RecordFeatures};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Probabilities of each level among matches (m) and non-matches (u); index 0 (missing) is unused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldParameters {
+    pub field: Field,
+    pub m: Vec<f64>,
+    pub u: Vec<f64>,
+}
+
+/// Which of the two sub-models scores a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Stratum {
+    Population,
+    Household,
+}
+
+/// The parameters of one stratum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StratumParameters {
+    /// Prior probability that a pair of this stratum is a match.
+    pub prior_match_probability: f64,
+    /// Fields that carry evidence in this stratum.
+    pub active_fields: Vec<Field>,
+    pub fields: Vec<FieldParameters>,
+}
+
+/// Summary of a training run, saved with the model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    pub random_pairs_for_u: u64,
+    /// Pairs sharing a full date of birth (estimated when sampled), from which name and contact m are learned.
+    pub pairs_same_date_of_birth: u64,
+    /// Pairs sharing all name tokens, from which the date-of-birth m is learned.
+    pub pairs_same_name: u64,
+    pub household_pairs_for_em: u64,
+    /// EM iterations: date-of-birth pairs, name pairs, household pairs.
+    pub em_iterations: [u32; 3],
+    pub estimated_matches: f64,
+    pub total_comparable_pairs: f64,
+}
+
+/// A trained model: everything needed to score pairs except the term frequencies, which come from
+/// the data being linked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub format_version: u32,
+    pub population: StratumParameters,
+    pub household: StratumParameters,
+    pub term_frequency_fields: Vec<Field>,
+    pub training: TrainingReport,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingConfig {
+    pub seed: u64,
+    pub random_pairs_for_u: usize,
+    /// EM runs on at most this many candidate pairs (an even sample of them).
+    pub max_pairs_for_em: usize,
+    pub max_em_iterations: u32,
+    pub link_only: bool,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        TrainingConfig { seed: 42, random_pairs_for_u: 1_000_000, max_pairs_for_em: 1_500_000, max_em_iterations: 40, link_only: false }
+    }
+}
+
+/// The most levels any field has.
+const MAX_LEVELS: usize = 9;
+
+/// Fields whose exact agreement is worth less when the shared value is common (a common surname,
+/// a hostel's address, a switchboard number).
+pub const DEFAULT_TERM_FREQUENCY_FIELDS: [Field; 5] = [Field::GivenName, Field::FamilyName, Field::Postcode, Field::Address, Field::Phone];
+
+/// Fields that can tell apart members of one household.
+pub const PERSON_FIELDS: [Field; 5] = [Field::GivenName, Field::DateOfBirth, Field::Email, Field::IdNumber, Field::Vrm];
+
+/// True when a pair agrees on the family name and on where they live or how they are reached:
+/// the address (exactly or closely), the phone or the full postcode.
+pub fn is_household_pair(gamma: &Gamma) -> bool {
+    let family = gamma[Field::FamilyName.index()];
+    let family_agrees = (name_level::EXACT..=name_level::JARO_WINKLER_92).contains(&family);
+    let address = gamma[Field::Address.index()];
+    family_agrees && (address == 1 || address == 2 || gamma[Field::Phone.index()] == 1 || gamma[Field::Postcode.index()] == 1)
+}
+
+/// Starting m values: most matches agree exactly, fewer at each weaker level.
+fn initial_m(field: Field) -> Vec<f64> {
+    let count = field.level_count();
+    let mut m = vec![0.0; count];
+    m[1] = 0.7;
+    let remaining = 0.3 / (count - 2) as f64;
+    for value in m.iter_mut().skip(2) {
+        *value = remaining;
+    }
+    // The last level is always "different": rare among matches.
+    m[count - 1] = 0.02;
+    normalise(&mut m);
+    m
+}
+
+fn normalise(values: &mut [f64]) {
+    let total: f64 = values.iter().skip(1).sum();
+    if total > 0.0 {
+        for value in values.iter_mut().skip(1) {
+            *value /= total;
+        }
+    }
+}
+
+/// Turns level counts into probabilities with a small pseudo-count so no level is impossible.
+fn smoothed(counts: &[f64], pseudo_count: f64) -> Vec<f64> {
+    let mut probabilities: Vec<f64> = counts.iter().map(|count| count + pseudo_count).collect();
+    probabilities[0] = 0.0;
+    normalise(&mut probabilities);
+    probabilities
+}
+
+/// Records needed before term frequencies are trusted.
+pub const MIN_TERM_FREQUENCY_RECORDS: u64 = 1000;
+
+/// Counts of term values for the term-frequency adjustment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TermFrequencies {
+    counts: Vec<HashMap<u32, u32>>,
+    totals: Vec<u64>,
+}
+
+/// The value a field's term frequency is counted on, from the left record of a pair.
+fn term_value(field: Field, features: &RecordFeatures) -> u32 {
+    match field {
+        Field::GivenName => features.given.folded,
+        Field::FamilyName => features.family.folded,
+        Field::Postcode => features.postcode,
+        Field::Address => features.address,
+        Field::Phone => features.phone,
+        Field::Email => features.email,
+        Field::IdNumber => features.id_number,
+        Field::Vrm => features.vrm,
+        Field::DateOfBirth => ABSENT,
+    }
+}
+
+impl TermFrequencies {
+    pub fn new() -> Self {
+        TermFrequencies { counts: vec![HashMap::new(); FIELD_COUNT], totals: vec![0; FIELD_COUNT] }
+    }
+
+    /// Counts the values of one more record (used by incremental linking as records arrive).
+    pub fn add(&mut self, fields: &[Field], features: &RecordFeatures) {
+        for field in fields {
+            let value = term_value(*field, features);
+            if value != ABSENT {
+                *self.counts[field.index()].entry(value).or_insert(0) += 1;
+                self.totals[field.index()] += 1;
+            }
+        }
+    }
+
+    pub fn from_records(fields: &[Field], records: &[RecordFeatures]) -> Self {
+        let mut frequencies = TermFrequencies::new();
+        for record in records {
+            frequencies.add(fields, record);
+        }
+        frequencies
+    }
+
+    /// The share of records with this field that hold this value; `None` until the field has been
+    /// seen `MIN_TERM_FREQUENCY_RECORDS` times, because frequencies from a handful of records are noise.
+    pub fn fraction(&self, field: Field, value: u32) -> Option<f64> {
+        let total = *self.totals.get(field.index())?;
+        let count = *self.counts.get(field.index())?.get(&value)?;
+        (total >= MIN_TERM_FREQUENCY_RECORDS).then(|| f64::from(count) / total as f64)
+    }
+}
+
+/// The contribution of one field to a pair's match weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldContribution {
+    pub field: Field,
+    pub level: u8,
+    pub level_name: String,
+    pub m: f64,
+    pub u: f64,
+    /// log2(m / u), before any term-frequency adjustment.
+    pub log2_bayes_factor: f64,
+    /// Added to the Bayes factor because the agreed value is rarer or commoner than average.
+    pub term_frequency_adjustment: f64,
+    /// False in the household stratum for shared fields, which the prior already counts.
+    pub counted: bool,
+}
+
+/// Weights per (stratum, field, level), computed once from m and u.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    pub model: Model,
+    pub term_frequencies: TermFrequencies,
+    population_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
+    household_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
+    population_prior: f64,
+    household_prior: f64,
+}
+
+fn log2_odds(probability: f64) -> f64 {
+    let clamped = probability.clamp(1e-15, 1.0 - 1e-12);
+    (clamped / (1.0 - clamped)).log2()
+}
+
+/// The probability for a log2 match weight.
+pub fn probability_of_weight(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// The log2 match weight for a probability.
+pub fn weight_of_probability(probability: f64) -> f64 {
+    log2_odds(probability)
+}
+
+fn weight_table(stratum: &StratumParameters) -> [[f64; MAX_LEVELS]; FIELD_COUNT] {
+    let mut table = [[0.0; MAX_LEVELS]; FIELD_COUNT];
+    for parameters in &stratum.fields {
+        if !stratum.active_fields.contains(&parameters.field) {
+            continue;
+        }
+        let row = &mut table[parameters.field.index()];
+        for (level, (m, u)) in parameters.m.iter().zip(&parameters.u).enumerate().skip(1) {
+            row[level] = (m / u).log2();
+        }
+    }
+    table
+}
+
+impl Scorer {
+    pub fn new(model: Model, term_frequencies: TermFrequencies) -> Self {
+        Scorer {
+            population_weights: weight_table(&model.population),
+            household_weights: weight_table(&model.household),
+            population_prior: log2_odds(model.population.prior_match_probability),
+            household_prior: log2_odds(model.household.prior_match_probability),
+            model,
+            term_frequencies,
+        }
+    }
+
+    fn term_frequency_adjustment(&self, field: Field, level: u8, left: &RecordFeatures, stratum: Stratum) -> f64 {
+        let adjusts = match field {
+            Field::GivenName | Field::FamilyName => level == name_level::EXACT || level == name_level::TRANSLITERATED,
+            _ => level == 1,
+        };
+        if !adjusts || stratum == Stratum::Household || !self.model.term_frequency_fields.contains(&field) {
+            return 0.0;
+        }
+        let Some(fraction) = self.term_frequencies.fraction(field, term_value(field, left)) else { return 0.0 };
+        let parameters = &self.model.population.fields[field.index()];
+        // Splink's adjustment: the u of agreeing on this value is its frequency, not the average.
+        let adjusted_u = fraction.max(1e-9);
+        (parameters.u[usize::from(level)] / adjusted_u).log2()
+    }
+
+    /// The stratum of a pair.
+    pub fn stratum(gamma: &Gamma) -> Stratum {
+        if is_household_pair(gamma) { Stratum::Household } else { Stratum::Population }
+    }
+
+    /// The log2 match weight of a compared pair (prior plus every field's evidence).
+    pub fn weight(&self, gamma: &Gamma, left: &RecordFeatures) -> f64 {
+        let stratum = Self::stratum(gamma);
+        let (mut total, table) = match stratum {
+            Stratum::Population => (self.population_prior, &self.population_weights),
+            Stratum::Household => (self.household_prior, &self.household_weights),
+        };
+        for field in ALL_FIELDS {
+            let level = gamma[field.index()];
+            if level == MISSING {
+                continue;
+            }
+            total += table[field.index()][usize::from(level)];
+            total += self.term_frequency_adjustment(field, level, left, stratum);
+        }
+        total
+    }
+
+    /// Compares and weighs a pair.
+    pub fn score(&self, interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> f64 {
+        self.weight(&compare(interner, left, right), left)
+    }
+
+    /// The prior and every field's contribution, for explanations.
+    pub fn contributions(&self, gamma: &Gamma, left: &RecordFeatures) -> (Stratum, f64, Vec<FieldContribution>) {
+        let stratum = Self::stratum(gamma);
+        let (prior, parameters) = match stratum {
+            Stratum::Population => (self.population_prior, &self.model.population),
+            Stratum::Household => (self.household_prior, &self.model.household),
+        };
+        let contributions = ALL_FIELDS
+            .iter()
+            .map(|field| {
+                let level = gamma[field.index()];
+                let field_parameters = &parameters.fields[field.index()];
+                let counted = level != MISSING && parameters.active_fields.contains(field);
+                let (m, u) = (field_parameters.m[usize::from(level)], field_parameters.u[usize::from(level)]);
+                FieldContribution {
+                    field: *field,
+                    level,
+                    level_name: field.level_names()[usize::from(level)].to_string(),
+                    m,
+                    u,
+                    log2_bayes_factor: if counted { (m / u).log2() } else { 0.0 },
+                    term_frequency_adjustment: if counted { self.term_frequency_adjustment(*field, level, left, stratum) } else { 0.0 },
+                    counted,
+                }
+            })
+            .collect();
+        (stratum, prior, contributions)
+    }
+}
+
+/// Gamma patterns with their counts: EM runs over distinct patterns, not pairs.
+type PatternCounts = HashMap<Gamma, f64>;
+
+struct EmResult {
+    m: Vec<Vec<f64>>,
+    u: Vec<Vec<f64>>,
+    lambda: f64,
+    iterations: u32,
+}
+
+fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_u: &[Vec<f64>], learn_u: bool, max_iterations: u32) -> EmResult {
+    let mut m: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| initial_m(*field)).collect();
+    let mut u: Vec<Vec<f64>> = initial_u.to_vec();
+    let mut lambda = 0.1;
+    let mut iterations = 0;
+    let patterns: Vec<(&Gamma, f64)> = patterns.iter().map(|(gamma, count)| (gamma, *count)).collect();
+    let total: f64 = patterns.iter().map(|(_, count)| count).sum();
+    if total == 0.0 {
+        return EmResult { m, u, lambda: 0.5, iterations };
+    }
+    for iteration in 1..=max_iterations {
+        iterations = iteration;
+        let mut m_counts: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| vec![0.0; field.level_count()]).collect();
+        let mut u_counts = m_counts.clone();
+        let mut expected_matches = 0.0;
+        for (gamma, count) in &patterns {
+            let mut log_ratio = log2_odds(lambda);
+            for field in active {
+                let level = usize::from(gamma[field.index()]);
+                if level != 0 {
+                    log_ratio += (m[field.index()][level] / u[field.index()][level]).log2();
+                }
+            }
+            let posterior = probability_of_weight(log_ratio);
+            expected_matches += posterior * count;
+            for field in active {
+                let level = usize::from(gamma[field.index()]);
+                m_counts[field.index()][level] += posterior * count;
+                u_counts[field.index()][level] += (1.0 - posterior) * count;
+            }
+        }
+        for field in active {
+            m[field.index()] = smoothed(&m_counts[field.index()], 0.01);
+            if learn_u {
+                u[field.index()] = smoothed(&u_counts[field.index()], 0.01);
+            }
+        }
+        let new_lambda = (expected_matches / total).clamp(1e-9, 1.0 - 1e-9);
+        let converged = (new_lambda - lambda).abs() < 1e-7;
+        lambda = new_lambda;
+        if converged {
+            break;
+        }
+    }
+    EmResult { m, u, lambda, iterations }
+}
+
+/// Gamma patterns of pairs that share a training key (e.g. the full date of birth), computed without
+/// keeping the pairs. Blocks are capped and sampled so the work stays bounded at any data size.
+fn training_block_patterns(
+    interner: &Interner,
+    features: &[RecordFeatures],
+    key: impl Fn(&RecordFeatures) -> Option<u64> + Sync,
+    config: &TrainingConfig,
+) -> (PatternCounts, f64) {
+    const MAX_MEMBERS: usize = 60;
+    let mut entries: Vec<(u64, u32)> = features.par_iter().enumerate().filter_map(|(index, record)| key(record).map(|key| (key, index as u32))).collect();
+    entries.par_sort_unstable();
+    let mut blocks: Vec<&[(u64, u32)]> = entries.chunk_by(|left, right| left.0 == right.0).filter(|block| block.len() > 1).collect();
+    let estimated_pairs: f64 = blocks.iter().map(|block| block.len().min(MAX_MEMBERS) as f64).map(|size| size * (size - 1.0) / 2.0).sum();
+    let keep_fraction = (config.max_pairs_for_em as f64 / estimated_pairs.max(1.0)).min(1.0);
+    if keep_fraction < 1.0 {
+        let mut random = ChaCha8Rng::seed_from_u64(config.seed);
+        blocks.retain(|_| random.random_bool(keep_fraction));
+    }
+    let patterns = blocks
+        .par_iter()
+        .fold(PatternCounts::new, |mut patterns, block| {
+            let members = &block[..block.len().min(MAX_MEMBERS)];
+            for (position, (_, left)) in members.iter().enumerate() {
+                for (_, right) in &members[position + 1..] {
+                    let (left, right) = (&features[*left as usize], &features[*right as usize]);
+                    if config.link_only && left.source == right.source {
+                        continue;
+                    }
+                    *patterns.entry(compare(interner, left, right)).or_insert(0.0) += 1.0;
+                }
+            }
+            patterns
+        })
+        .reduce(PatternCounts::new, merge_patterns);
+    let sampled: f64 = patterns.values().sum();
+    (patterns, sampled / keep_fraction)
+}
+
+fn merge_patterns(mut left: PatternCounts, right: PatternCounts) -> PatternCounts {
+    for (gamma, count) in right {
+        *left.entry(gamma).or_insert(0.0) += count;
+    }
+    left
+}
+
+/// Total pairs the model could ever compare: every pair, or only cross-source pairs.
+pub fn comparable_pairs(features: &[RecordFeatures], link_only: bool) -> f64 {
+    let total = features.len() as f64;
+    let all_pairs = total * (total - 1.0) / 2.0;
+    if !link_only {
+        return all_pairs;
+    }
+    let mut per_source: HashMap<u16, f64> = HashMap::new();
+    for record in features {
+        *per_source.entry(record.source).or_insert(0.0) += 1.0;
+    }
+    all_pairs - per_source.values().map(|count| count * (count - 1.0) / 2.0).sum::<f64>()
+}
+
+/// Level frequencies among random pairs: the u probabilities of the population.
+fn u_from_random_pairs(interner: &Interner, features: &[RecordFeatures], config: &TrainingConfig) -> (Vec<Vec<f64>>, u64) {
+    let record_count = features.len();
+    let empty: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| vec![0.0; field.level_count()]).collect();
+    if record_count < 2 {
+        return (empty.iter().map(|counts| smoothed(counts, 1.0)).collect(), 0);
+    }
+    let chunks = 64;
+    let per_chunk = config.random_pairs_for_u.div_ceil(chunks);
+    let (counts, sampled) = (0..chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut random = ChaCha8Rng::seed_from_u64(config.seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9));
+            let mut counts = empty.clone();
+            let mut sampled = 0u64;
+            let mut attempts = 0;
+            while sampled < per_chunk as u64 && attempts < per_chunk * 20 {
+                attempts += 1;
+                let left = random.random_range(0..record_count);
+                let right = random.random_range(0..record_count);
+                if left == right || (config.link_only && features[left].source == features[right].source) {
+                    continue;
+                }
+                let gamma = compare(interner, &features[left], &features[right]);
+                for field in ALL_FIELDS {
+                    counts[field.index()][usize::from(gamma[field.index()])] += 1.0;
+                }
+                sampled += 1;
+            }
+            (counts, sampled)
+        })
+        .reduce(
+            || (empty.clone(), 0),
+            |(mut left_counts, left_sampled), (right_counts, right_sampled)| {
+                for (left_field, right_field) in left_counts.iter_mut().zip(&right_counts) {
+                    for (left_level, right_level) in left_field.iter_mut().zip(right_field) {
+                        *left_level += right_level;
+                    }
+                }
+                (left_counts, left_sampled + right_sampled)
+            },
+        );
+    (counts.iter().map(|field_counts| smoothed(field_counts, 0.5)).collect(), sampled)
+}
+
+fn stratum_parameters(prior: f64, active: &[Field], m: &[Vec<f64>], u: &[Vec<f64>]) -> StratumParameters {
+    StratumParameters {
+        prior_match_probability: prior,
+        active_fields: active.to_vec(),
+        fields: ALL_FIELDS.iter().map(|field| FieldParameters { field: *field, m: m[field.index()].clone(), u: u[field.index()].clone() }).collect(),
+    }
+}
+
+/// Estimates a model from unlabelled data.
+///
+/// u comes from random pairs. m comes from EM with u held at those values, run twice as Splink
+/// does, on pairs that share a training key, each time learning only the fields the key does not
+/// involve: pairs born on the same day teach the m of names, places and contacts; pairs with the
+/// same name teach the m of the date of birth. Among such pairs the non-matches are people who
+/// happen to share a birthday or a name, so their other fields are as random as u assumes. The
+/// household stratum is learned by EM (m and u free) over candidate pairs in that stratum.
+pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: &[(u32, u32)], config: &TrainingConfig) -> Model {
+    let (random_u, random_pairs) = u_from_random_pairs(interner, features, config);
+
+    let date_key = |record: &RecordFeatures| {
+        let date = record.date_of_birth.filter(|date| date.is_full())?;
+        Some(u64::from(date.year) << 16 | u64::from(date.month.unwrap_or(0)) << 8 | u64::from(date.day.unwrap_or(0)))
+    };
+    let name_key = |record: &RecordFeatures| {
+        (record.name_sorted != ABSENT && !record.given.is_absent() && !record.family.is_absent()).then_some(u64::from(record.name_sorted))
+    };
+    let (date_patterns, date_pairs) = training_block_patterns(interner, features, date_key, config);
+    let (name_patterns, name_pairs) = training_block_patterns(interner, features, name_key, config);
+    let not_date: Vec<Field> = ALL_FIELDS.iter().copied().filter(|field| *field != Field::DateOfBirth).collect();
+    let not_name: Vec<Field> = ALL_FIELDS.iter().copied().filter(|field| !matches!(field, Field::GivenName | Field::FamilyName)).collect();
+    let date_em = expectation_maximisation(&date_patterns, &not_date, &random_u, false, config.max_em_iterations);
+    let name_em = expectation_maximisation(&name_patterns, &not_name, &random_u, false, config.max_em_iterations);
+    let mut population_m = date_em.m.clone();
+    population_m[Field::DateOfBirth.index()] = name_em.m[Field::DateOfBirth.index()].clone();
+
+    // Matches born on the same day, divided by the chance a match has equal full dates of birth,
+    // estimate the number of matches in the whole data set.
+    let date_exact_given_match = name_em.m[Field::DateOfBirth.index()][usize::from(crate::compare::dob_level::EXACT)];
+    let date_present = 1.0 - random_u_missing_share(interner, features, config, Field::DateOfBirth);
+    let matches_same_date = date_em.lambda * date_pairs;
+    let first_estimate = matches_same_date / (date_exact_given_match * date_present).max(1e-6);
+    let total_pairs = comparable_pairs(features, config.link_only).max(1.0);
+    let population_prior = (first_estimate / total_pairs).clamp(1e-12, 0.5);
+
+    let stride = candidate_pairs.len().div_ceil(config.max_pairs_for_em.max(1)).max(1);
+    let (population_patterns, household_patterns) = candidate_pairs
+        .par_iter()
+        .step_by(stride)
+        .fold(
+            || (PatternCounts::new(), PatternCounts::new()),
+            |(mut population, mut household), (left, right)| {
+                let gamma = compare(interner, &features[*left as usize], &features[*right as usize]);
+                let target = if is_household_pair(&gamma) { &mut household } else { &mut population };
+                *target.entry(gamma).or_insert(0.0) += 1.0;
+                (population, household)
+            },
+        )
+        .reduce(
+            || (PatternCounts::new(), PatternCounts::new()),
+            |(population, household), (other_population, other_household)| {
+                (merge_patterns(population, other_population), merge_patterns(household, other_household))
+            },
+        );
+    // Refine the prior so that the matches the model expects among the candidates (which blocking
+    // makes nearly all the matches there are) equal the prior times all pairs: EM on the prior alone.
+    let sampled_fraction = 1.0 / stride as f64;
+    let mut population_prior = population_prior;
+    for _ in 0..30 {
+        let prior_weight = log2_odds(population_prior);
+        let expected: f64 = population_patterns
+            .iter()
+            .map(|(gamma, count)| {
+                let mut weight = prior_weight;
+                for field in ALL_FIELDS {
+                    let level = usize::from(gamma[field.index()]);
+                    if level != 0 {
+                        weight += (population_m[field.index()][level] / random_u[field.index()][level]).log2();
+                    }
+                }
+                count * probability_of_weight(weight)
+            })
+            .sum::<f64>()
+            / sampled_fraction;
+        let refined = (expected / total_pairs).clamp(1e-12, 0.5);
+        let converged = (refined / population_prior - 1.0).abs() < 1e-4;
+        population_prior = refined;
+        if converged {
+            break;
+        }
+    }
+    let estimated_matches = population_prior * total_pairs;
+    let household_pairs: f64 = household_patterns.values().sum();
+    let household_em = expectation_maximisation(&household_patterns, &PERSON_FIELDS, &random_u, true, config.max_em_iterations);
+    // Too few household pairs to learn from: fall back to the population's person-field parameters
+    // with even prior odds, so households still count once.
+    let household = if household_pairs >= 50.0 {
+        stratum_parameters(household_em.lambda, &PERSON_FIELDS, &household_em.m, &household_em.u)
+    } else {
+        stratum_parameters(0.5, &PERSON_FIELDS, &population_m, &random_u)
+    };
+    Model {
+        format_version: 1,
+        population: stratum_parameters(population_prior, &ALL_FIELDS, &population_m, &random_u),
+        household,
+        term_frequency_fields: DEFAULT_TERM_FREQUENCY_FIELDS.to_vec(),
+        training: TrainingReport {
+            random_pairs_for_u: random_pairs,
+            pairs_same_date_of_birth: date_pairs as u64,
+            pairs_same_name: name_pairs as u64,
+            household_pairs_for_em: household_pairs as u64,
+            em_iterations: [date_em.iterations, name_em.iterations, household_em.iterations],
+            estimated_matches,
+            total_comparable_pairs: total_pairs,
+        },
+    }
+}
+
+/// The share of records lacking a field, squared into the share of pairs where it is missing.
+fn random_u_missing_share(_interner: &Interner, features: &[RecordFeatures], _config: &TrainingConfig, field: Field) -> f64 {
+    if features.is_empty() {
+        return 1.0;
+    }
+    let missing = features
+        .par_iter()
+        .filter(|record| match field {
+            Field::DateOfBirth => !record.date_of_birth.is_some_and(|date| date.is_full()),
+            _ => false,
+        })
+        .count() as f64
+        / features.len() as f64;
+    1.0 - (1.0 - missing) * (1.0 - missing)
+}
+
+/// Why a saved model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("the model file is not valid JSON for this version: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the model has format version {0}; this build reads version 1")]
+    Version(u32),
+    #[error("the model's {field} parameters have {found} levels where {expected} are expected")]
+    Shape { field: &'static str, found: usize, expected: usize },
+}
+
+impl Model {
+    /// Serialises the model as JSON (the caller writes it to a file).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads a model saved by `to_json`, checking its shape matches this build's comparisons.
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let model: Model = serde_json::from_str(text)?;
+        if model.format_version != 1 {
+            return Err(ModelError::Version(model.format_version));
+        }
+        for stratum in [&model.population, &model.household] {
+            for (parameters, field) in stratum.fields.iter().zip(ALL_FIELDS) {
+                let expected = field.level_count();
+                if parameters.m.len() != expected || parameters.u.len() != expected || parameters.field != field {
+                    return Err(ModelError::Shape { field: field.name(), found: parameters.m.len(), expected });
+                }
+            }
+            if stratum.fields.len() != FIELD_COUNT {
+                return Err(ModelError::Shape { field: "all", found: stratum.fields.len(), expected: FIELD_COUNT });
+            }
+        }
+        Ok(model)
+    }
+}
+
+/// Scores every candidate pair in parallel, keeping those with probability at least `floor_probability`.
+pub fn score_pairs(scorer: &Scorer, interner: &Interner, features: &[RecordFeatures], pairs: &[(u32, u32)], floor_probability: f64) -> Vec<(u32, u32, f32)> {
+    let floor_weight = weight_of_probability(floor_probability);
+    pairs
+        .par_iter()
+        .filter_map(|(left, right)| {
+            let weight = scorer.score(interner, &features[*left as usize], &features[*right as usize]);
+            (weight >= floor_weight).then_some((*left, *right, weight as f32))
+        })
+        .collect()
+}

@@ -1,0 +1,407 @@
+//! Person records: raw fields as given, their typed parse with per-field diagnostics, and CSV input.
+
+use crate::dob::PartialDate;
+use crate::email::Email;
+use crate::name::{PersonName, fold_text};
+use crate::phone::{PhoneE164, PhoneError};
+use crate::postcode::Postcode;
+use crate::vrm::Vrm;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Read;
+
+/// The fields of one person as a report or a file gives them, before any parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawPerson {
+    pub record_id: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Used when the name comes as one string; its order is inferred.
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub vrm: Option<String>,
+    /// Passport, national insurance or any other identity number.
+    pub id_number: Option<String>,
+    /// ISO region code used to read nationally written phone numbers (e.g. "RO").
+    pub country: Option<String>,
+}
+
+/// A postcode: parsed when it is a UK one, otherwise kept as written (upper case, no spaces).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PostcodeValue {
+    Uk(Postcode),
+    Other(String),
+}
+
+/// A telephone number: E.164 when valid, otherwise its digits, so that two reports of the same
+/// mistyped number still agree.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PhoneValue {
+    E164(PhoneE164),
+    Digits(String),
+}
+
+impl PhoneValue {
+    pub fn key(&self) -> &str {
+        match self {
+            PhoneValue::E164(phone) => phone.as_str(),
+            PhoneValue::Digits(digits) => digits,
+        }
+    }
+}
+
+/// A person record after parsing: every field typed or absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub record_id: String,
+    /// Which input the record came from (file index in batch mode); link-only mode pairs across sources only.
+    pub source: u16,
+    pub name: Option<PersonName>,
+    pub date_of_birth: Option<PartialDate>,
+    /// Folded address text with common street abbreviations expanded.
+    pub address: Option<String>,
+    pub postcode: Option<PostcodeValue>,
+    pub phone: Option<PhoneValue>,
+    pub email: Option<Email>,
+    pub vrm: Option<Vrm>,
+    pub id_number: Option<String>,
+}
+
+/// A field that could not be parsed; the record is kept without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDiagnostic {
+    pub record_id: String,
+    pub column: &'static str,
+    pub message: String,
+}
+
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|text| !text.is_empty())
+}
+
+/// Expands the abbreviations reporters use, so "12 Station Rd" equals "12 station road".
+pub fn normalise_address(raw: &str) -> String {
+    fold_text(raw)
+        .split(' ')
+        .map(|word| match word {
+            "rd" => "road",
+            "st" => "street",
+            "ave" | "av" => "avenue",
+            "ln" => "lane",
+            "dr" => "drive",
+            "cl" => "close",
+            "cres" => "crescent",
+            "ct" => "court",
+            "pl" => "place",
+            "sq" => "square",
+            "gdns" => "gardens",
+            "hse" => "house",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl RawPerson {
+    /// Parses every field; a field that fails becomes a diagnostic, never a failure of the record.
+    pub fn parse(&self, source: u16) -> (PersonRecord, Vec<FieldDiagnostic>) {
+        self.parse_with_phones(source, &HashMap::new())
+    }
+
+    /// The phone field's lookup key: the number as written and the region hint.
+    fn phone_key(&self) -> Option<(String, String)> {
+        present(&self.phone).map(|raw| (raw.to_string(), present(&self.country).unwrap_or("").to_string()))
+    }
+
+    /// Parses with phone numbers already parsed (`parse_phones`); others are parsed here.
+    fn parse_with_phones(&self, source: u16, parsed_phones: &HashMap<(String, String), Result<PhoneE164, PhoneError>>) -> (PersonRecord, Vec<FieldDiagnostic>) {
+        let mut diagnostics = Vec::new();
+        let mut note = |column: &'static str, message: String| {
+            diagnostics.push(FieldDiagnostic { record_id: self.record_id.clone(), column, message });
+        };
+        let name = if present(&self.given_name).is_some() || present(&self.family_name).is_some() {
+            PersonName::from_parts(present(&self.given_name).unwrap_or(""), present(&self.family_name).unwrap_or(""))
+                .map_err(|error| note("given_name", error.to_string()))
+                .ok()
+        } else if let Some(full) = present(&self.full_name) {
+            PersonName::parse_full(full).map_err(|error| note("full_name", error.to_string())).ok()
+        } else {
+            None
+        };
+        let date_of_birth = present(&self.date_of_birth).and_then(|raw| PartialDate::parse(raw).map_err(|error| note("dob", error.to_string())).ok());
+        let postcode = present(&self.postcode).map(|raw| match Postcode::parse(raw) {
+            Ok(postcode) => PostcodeValue::Uk(postcode),
+            Err(_) => PostcodeValue::Other(raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()),
+        });
+        let address = present(&self.address).map(normalise_address).filter(|address| !address.is_empty());
+        let phone = present(&self.phone).and_then(|raw| {
+            let hints: Vec<&str> = present(&self.country).into_iter().collect();
+            let parsed = match self.phone_key().and_then(|key| parsed_phones.get(&key)) {
+                Some(parsed) => parsed.clone(),
+                None => PhoneE164::parse_with_hints(raw, &hints),
+            };
+            match parsed {
+                Ok(phone) => Some(PhoneValue::E164(phone)),
+                Err(error) => {
+                    note("phone", error.to_string());
+                    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+                    (digits.len() >= 6).then_some(PhoneValue::Digits(digits))
+                }
+            }
+        });
+        let email = present(&self.email).and_then(|raw| Email::parse(raw).map_err(|error| note("email", error.to_string())).ok());
+        let vrm = present(&self.vrm).and_then(|raw| Vrm::parse_with_country(raw, present(&self.country)).map_err(|error| note("vrm", error.to_string())).ok());
+        let id_number = present(&self.id_number)
+            .map(|raw| raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect::<String>())
+            .filter(|id| !id.is_empty());
+        let record =
+            PersonRecord { record_id: self.record_id.trim().to_string(), source, name, date_of_birth, address, postcode, phone, email, vrm, id_number };
+        (record, diagnostics)
+    }
+}
+
+/// Why a CSV input could not be read. Rows are numbered as in a spreadsheet: the header is row 1.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("the input is empty: a header row naming the columns is required")]
+    NoHeader,
+    #[error("no column for {field}: name one of the columns {accepted}")]
+    MissingColumn { field: &'static str, accepted: String },
+    #[error("row {row}: {found} fields where the header has {expected}")]
+    RaggedRow { row: u64, expected: u64, found: u64 },
+    #[error("row {row}, column {column:?}: the text is not valid UTF-8 (save the file as UTF-8)")]
+    Encoding { row: u64, column: String },
+    #[error("row {row}, column {column:?}: the record id is empty")]
+    EmptyRecordId { row: u64, column: String },
+    #[error("row {row}, column {column:?}: record id {record_id:?} already used on row {first_row}")]
+    DuplicateRecordId { row: u64, column: String, record_id: String, first_row: u64 },
+    #[error("row {row}: {message}")]
+    Malformed { row: u64, message: String },
+}
+
+/// Column names accepted for each field, compared case-insensitively.
+pub const COLUMN_ALIASES: &[(&str, &[&str])] = &[
+    ("record_id", &["record_id", "rec_id", "id", "unique_id"]),
+    ("given_name", &["given_name", "first_name", "forename", "forenames", "given"]),
+    ("family_name", &["family_name", "surname", "last_name", "family"]),
+    ("full_name", &["full_name", "name"]),
+    ("dob", &["dob", "date_of_birth", "birth_date"]),
+    ("street_number", &["street_number", "house_number"]),
+    ("address", &["address", "address_1", "street", "address_line_1"]),
+    ("address_2", &["address_2", "address_line_2"]),
+    ("postcode", &["postcode", "post_code", "zip"]),
+    ("phone", &["phone", "phone_number", "telephone", "mobile"]),
+    ("email", &["email", "email_address"]),
+    ("vrm", &["vrm", "registration", "vehicle_registration"]),
+    ("id_number", &["id_number", "soc_sec_id", "national_id", "passport_number"]),
+    ("country", &["country", "nationality"]),
+];
+
+/// Records and diagnostics read from one CSV input.
+#[derive(Debug, Default)]
+pub struct ParsedInput {
+    pub records: Vec<PersonRecord>,
+    pub diagnostics: Vec<FieldDiagnostic>,
+}
+
+/// Rows parsed together: parsing (phone numbers above all) is the slow part and runs in parallel,
+/// while chunks keep the raw text of only a few thousand rows in memory at once.
+const PARSE_CHUNK: usize = 65_536;
+
+/// Parses the distinct phone numbers of many records, in order of how they are written.
+///
+/// libphonenumber's port keeps compiled patterns in one small shared cache; numbers of one country
+/// parsed together reuse its patterns, where records in file order would keep evicting them.
+fn parse_phones(raw_people: &[RawPerson]) -> HashMap<(String, String), Result<PhoneE164, PhoneError>> {
+    let mut keys: Vec<(String, String)> = raw_people.iter().filter_map(RawPerson::phone_key).collect();
+    let country_order = |raw: &str| {
+        let compact: String = raw.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        let international = compact.strip_prefix('+').or_else(|| compact.strip_prefix("00"));
+        international.map_or_else(|| format!("0{compact}"), |digits| format!("1{digits}"))
+    };
+    keys.sort_by_cached_key(|(raw, country)| (country.clone(), country_order(raw)));
+    keys.dedup();
+    // Sequential on purpose: the pattern cache sits behind one mutex, and threads contending for it
+    // were measured slower than one thread.
+    keys.into_iter()
+        .map(|(raw, country)| {
+            let hints: Vec<&str> = if country.is_empty() { Vec::new() } else { vec![country.as_str()] };
+            let parsed = PhoneE164::parse_with_hints(&raw, &hints);
+            ((raw, country), parsed)
+        })
+        .collect()
+}
+
+fn parse_chunk(raw_people: &mut Vec<RawPerson>, source: u16, parsed: &mut ParsedInput) {
+    let phones = parse_phones(raw_people);
+    let results: Vec<(PersonRecord, Vec<FieldDiagnostic>)> = raw_people.par_iter().map(|raw| raw.parse_with_phones(source, &phones)).collect();
+    raw_people.clear();
+    for (record, diagnostics) in results {
+        parsed.records.push(record);
+        parsed.diagnostics.extend(diagnostics);
+    }
+}
+
+fn row_of(position: Option<&csv::Position>, fallback: u64) -> u64 {
+    position.map_or(fallback, csv::Position::line)
+}
+
+/// Reads a CSV with a header row from any reader. Unknown columns (a truth column, notes) are ignored.
+///
+/// Fails on a missing record id or name column, ragged rows, text that is not UTF-8, and empty or
+/// duplicate record ids, naming the row and column; fields that parse badly become diagnostics.
+pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputError> {
+    let mut csv_reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
+    let headers = match csv_reader.byte_headers() {
+        Ok(headers) if !(headers.is_empty() || (headers.len() == 1 && headers[0].is_empty())) => headers.clone(),
+        Ok(_) => return Err(InputError::NoHeader),
+        Err(error) => return Err(InputError::Malformed { row: 1, message: error.to_string() }),
+    };
+    let header_names: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            std::str::from_utf8(bytes)
+                .map(|text| text.trim().trim_start_matches('\u{feff}').to_lowercase())
+                .map_err(|_| InputError::Encoding { row: 1, column: format!("column {}", index + 1) })
+        })
+        .collect::<Result<_, _>>()?;
+    let column_of: HashMap<&'static str, usize> = COLUMN_ALIASES
+        .iter()
+        .filter_map(|(field, aliases)| aliases.iter().find_map(|alias| header_names.iter().position(|name| name == alias)).map(|index| (*field, index)))
+        .collect();
+    let accepted = |field: &str| COLUMN_ALIASES.iter().find(|(name, _)| *name == field).map_or(String::new(), |(_, aliases)| aliases.join(", "));
+    if !column_of.contains_key("record_id") {
+        return Err(InputError::MissingColumn { field: "record_id", accepted: accepted("record_id") });
+    }
+    if !["given_name", "family_name", "full_name"].iter().any(|field| column_of.contains_key(field)) {
+        return Err(InputError::MissingColumn { field: "a name", accepted: format!("{} or {}", accepted("given_name"), accepted("full_name")) });
+    }
+    let mut parsed = ParsedInput::default();
+    let mut first_row_of_id: HashMap<String, u64> = HashMap::new();
+    let mut byte_record = csv::ByteRecord::new();
+    let mut raw_people: Vec<RawPerson> = Vec::new();
+    let mut row_counter = 1;
+    loop {
+        row_counter += 1;
+        match csv_reader.read_byte_record(&mut byte_record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => {
+                let row = row_of(error.position(), row_counter);
+                return Err(match error.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => InputError::RaggedRow { row, expected: *expected_len, found: *len },
+                    _ => InputError::Malformed { row, message: error.to_string() },
+                });
+            }
+        }
+        let row = row_of(byte_record.position(), row_counter);
+        let field = |name: &'static str| -> Result<Option<String>, InputError> {
+            let Some(&index) = column_of.get(name) else { return Ok(None) };
+            let bytes = byte_record.get(index).unwrap_or(b"");
+            let text = std::str::from_utf8(bytes).map_err(|_| InputError::Encoding { row, column: header_names[index].clone() })?;
+            Ok(Some(text.to_string()).filter(|text| !text.trim().is_empty()))
+        };
+        let record_id_column = header_names[column_of["record_id"]].clone();
+        let record_id =
+            field("record_id")?.map(|id| id.trim().to_string()).ok_or_else(|| InputError::EmptyRecordId { row, column: record_id_column.clone() })?;
+        if let Some(&first_row) = first_row_of_id.get(&record_id) {
+            return Err(InputError::DuplicateRecordId { row, column: record_id_column, record_id, first_row });
+        }
+        first_row_of_id.insert(record_id.clone(), row);
+        let address_parts: Vec<String> = [field("street_number")?, field("address")?, field("address_2")?].into_iter().flatten().collect();
+        let raw = RawPerson {
+            record_id,
+            given_name: field("given_name")?,
+            family_name: field("family_name")?,
+            full_name: field("full_name")?,
+            date_of_birth: field("dob")?,
+            address: (!address_parts.is_empty()).then(|| address_parts.join(" ")),
+            postcode: field("postcode")?,
+            phone: field("phone")?,
+            email: field("email")?,
+            vrm: field("vrm")?,
+            id_number: field("id_number")?,
+            country: field("country")?,
+        };
+        raw_people.push(raw);
+        if raw_people.len() == PARSE_CHUNK {
+            parse_chunk(&mut raw_people, source, &mut parsed);
+        }
+    }
+    parse_chunk(&mut raw_people, source, &mut parsed);
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_columns_by_any_accepted_name_and_ignores_others() {
+        let csv = "ID,Surname,First_Name,DOB,Phone,cluster_id\n1,Popescu,Ion,12/03/1985,07911 123456,truth\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        let record = &parsed.records[0];
+        assert_eq!(record.record_id, "1");
+        assert_eq!(record.name.as_ref().expect("name").folded_family(), "popescu");
+        assert_eq!(record.date_of_birth.expect("dob").to_string(), "1985-03-12");
+        assert_eq!(record.phone.as_ref().expect("phone").key(), "+447911123456");
+        assert!(parsed.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_bad_field_is_a_diagnostic_not_a_failure() {
+        let csv = "record_id,full_name,dob,email\nr1,Ion Popescu,31/02/1990,not-an-email\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(parsed.records[0].date_of_birth, None);
+        let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column).collect();
+        assert_eq!(columns, vec!["dob", "email"]);
+    }
+
+    #[test]
+    fn errors_name_the_row_and_column() {
+        let ragged = "record_id,full_name,dob\nr1,Ion,1985\nr2,Ana\n";
+        let error = read_csv(ragged.as_bytes(), 0).expect_err("ragged");
+        assert!(matches!(error, InputError::RaggedRow { row: 3, expected: 3, found: 2 }), "{error:?}");
+        assert_eq!(error.to_string(), "row 3: 2 fields where the header has 3");
+
+        let mut bad_encoding = b"record_id,full_name\nr1,Ion\nr2,".to_vec();
+        bad_encoding.extend_from_slice(&[0xff, 0xfe, b'\n']);
+        let error = read_csv(bad_encoding.as_slice(), 0).expect_err("bad utf-8");
+        assert!(matches!(&error, InputError::Encoding { row: 3, column } if column == "full_name"), "{error:?}");
+
+        let missing = "record_id,dob\nr1,1985\n";
+        let error = read_csv(missing.as_bytes(), 0).expect_err("no name column");
+        assert!(matches!(error, InputError::MissingColumn { field: "a name", .. }));
+        let no_id = "name,dob\nIon,1985\n";
+        assert!(matches!(read_csv(no_id.as_bytes(), 0), Err(InputError::MissingColumn { field: "record_id", .. })));
+        assert!(matches!(read_csv(&b""[..], 0), Err(InputError::NoHeader)));
+
+        let duplicate = "record_id,name\nr1,Ion\nr1,Ana\n";
+        let error = read_csv(duplicate.as_bytes(), 0).expect_err("duplicate id");
+        assert!(matches!(error, InputError::DuplicateRecordId { row: 3, first_row: 2, .. }), "{error:?}");
+        let empty_id = "record_id,name\n ,Ion\n";
+        assert!(matches!(read_csv(empty_id.as_bytes(), 0), Err(InputError::EmptyRecordId { row: 2, .. })));
+    }
+
+    #[test]
+    fn keeps_foreign_postcodes_and_bad_phones_as_comparable_keys() {
+        let csv = "rec_id,given_name,surname,postcode,phone\na,Jo,Smith,2600,12345678\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        let record = &parsed.records[0];
+        assert_eq!(record.postcode, Some(PostcodeValue::Other("2600".into())));
+        assert_eq!(record.phone, Some(PhoneValue::Digits("12345678".into())));
+    }
+
+    #[test]
+    fn expands_street_abbreviations() {
+        assert_eq!(normalise_address("12 Station Rd."), "12 station road");
+        assert_eq!(normalise_address("Flat 3, 5 High St"), "flat 3 5 high street");
+    }
+}

@@ -1,0 +1,200 @@
+//! End-to-end behaviour of aidant-link: names across cultures, the brief's examples, explanations
+//! and incremental linking with stable ids.
+
+use aidant_link::batch::{BatchConfig, BatchResult, link_batch};
+use aidant_link::cluster::ClusterConfig;
+use aidant_link::compare::{compare_names, name_level};
+use aidant_link::features::{Interner, record_features};
+use aidant_link::incremental::{EntityEvent, IncrementalLinker};
+use aidant_link::model::{Model, Stratum};
+use aidant_link::record::{PersonRecord, RawPerson, read_csv};
+
+const MODEL: &str = include_str!("fixtures/model-synthetic-10k.json");
+
+fn model() -> Model {
+    Model::from_json(MODEL).expect("fixture model loads")
+}
+
+fn person(record_id: &str, full_name: &str, dob: &str, phone: &str, address: &str, postcode: &str) -> PersonRecord {
+    let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
+    RawPerson {
+        record_id: record_id.into(),
+        full_name: optional(full_name),
+        date_of_birth: optional(dob),
+        phone: optional(phone),
+        address: optional(address),
+        postcode: optional(postcode),
+        ..RawPerson::default()
+    }
+    .parse(0)
+    .0
+}
+
+fn name_levels(left: &str, right: &str) -> (u8, u8) {
+    let mut interner = Interner::default();
+    let left = record_features(&mut interner, &person("l", left, "", "", "", ""));
+    let right = record_features(&mut interner, &person("r", right, "", "", "", ""));
+    compare_names(&interner, &left, &right)
+}
+
+/// Given-name and family-name levels for pairs from each culture; `DIFFERENT` marks pairs that must not match.
+#[test]
+fn name_comparisons_across_cultures() {
+    use name_level::*;
+    let table: &[(&str, &str, (u8, u8))] = &[
+        // Romanian: order, transliteration, equivalents, initials, spelling.
+        ("Ion Popescu", "POPESCU ION", (EXACT, EXACT)),
+        ("Ștefan Țăranu", "Stefan Taranu", (TRANSLITERATED, TRANSLITERATED)),
+        ("Ion Popescu", "Ioan Popescu", (EQUIVALENT, EXACT)),
+        ("Ion Popescu", "John Popescu", (EQUIVALENT, EXACT)),
+        ("Gheorghe Ionescu", "George Ionescu", (EQUIVALENT, EXACT)),
+        ("Ion Popescu", "I. Popesku", (INITIAL, JARO_WINKLER_92)),
+        ("Ion Popescu", "Vasile Popescu", (DIFFERENT, EXACT)),
+        // Popescu and Ionescu share the -escu ending: only the weak Jaro-Winkler level.
+        ("Ion Popescu", "Ion Ionescu", (EXACT, JARO_WINKLER_80)),
+        ("Ion Popescu", "Ion Munteanu", (EXACT, DIFFERENT)),
+        // Hungarian: family name first, accents.
+        ("Nagy János", "Janos Nagy", (TRANSLITERATED, EXACT)),
+        ("Kovács János", "John Kovacs", (EQUIVALENT, TRANSLITERATED)),
+        ("Nagy János", "Nagy István", (DIFFERENT, EXACT)),
+        // Polish.
+        ("Łukasz Wójcik", "Lukasz Wojcik", (TRANSLITERATED, TRANSLITERATED)),
+        ("Wojciech Kowalski", "Wojciech Nowak", (EXACT, DIFFERENT)),
+        // Albanian.
+        ("Gjergj Hoxha", "George Hoxha", (EQUIVALENT, EXACT)),
+        ("Arben Çela", "Arben Cela", (EXACT, TRANSLITERATED)),
+        ("Arben Hoxha", "Besnik Hoxha", (DIFFERENT, EXACT)),
+        // Vietnamese: family first, diacritics; two Nguyen Van Nams have equal names (the model
+        // separates them on other fields), Nam and Minh must not match.
+        ("Nguyễn Văn Nam", "Nguyen Van Nam", (TRANSLITERATED, TRANSLITERATED)),
+        ("Nguyen Van Nam", "NAM Nguyen Van", (EQUIVALENT, EQUIVALENT)),
+        ("Nguyen Van Nam", "Nguyen Van Minh", (DIFFERENT, EXACT)),
+        ("Tran Thi Lan", "Tran Thi Hoa", (DIFFERENT, EXACT)),
+        // Chinese: characters become pinyin, family first.
+        ("张伟", "Zhang Wei", (TRANSLITERATED, TRANSLITERATED)),
+        ("张伟", "Wei Zhang", (TRANSLITERATED, TRANSLITERATED)),
+        ("王小明", "Wang Xiaoming", (TRANSLITERATED, TRANSLITERATED)),
+        ("张伟", "张强", (DIFFERENT, EXACT)),
+        // English diminutives.
+        ("William Smith", "Bill Smith", (EQUIVALENT, EXACT)),
+        ("Mary Smith", "Sarah Smith", (DIFFERENT, EXACT)),
+    ];
+    for (left, right, expected) in table {
+        assert_eq!(name_levels(left, right), *expected, "{left} / {right}");
+    }
+}
+
+fn link(records: &[PersonRecord]) -> BatchResult {
+    link_batch(records, Some(model()), &BatchConfig::default(), &mut |_| {})
+}
+
+fn same_cluster(result: &BatchResult, left: usize, right: usize) -> bool {
+    result.clustering.cluster_of[left] == result.clustering.cluster_of[right]
+}
+
+#[test]
+fn the_briefs_examples_resolve_as_an_analyst_would() {
+    let records = vec![
+        person("r1", "Ion", "", "07911 123456", "", ""),
+        person("r2", "Ioan Popescu", "12/03/1985", "+44 7911 123456", "", ""),
+        person("r3", "POPESCU ION", "1985-03-12", "0044 7911 123 456", "", ""),
+        person("r4", "I. Popesku", "12 March 1985", "", "", "B33 8TH"),
+        person("r5", "Nguyen Van Nam", "1990-01-01", "07922 222222", "", "M1 1AE"),
+        person("r6", "Nguyen Van Nam", "1972-06-15", "07933 333333", "", "LS1 4AP"),
+        person("r7", "Maria Popa", "05/05/1970", "07944 444444", "12 Station Road", "B33 8TH"),
+        person("r8", "Elena Popa", "09/09/1995", "07944 444444", "12 Station Rd", "B33 8TH"),
+    ];
+    let result = link(&records);
+    for other in 1..4 {
+        assert!(same_cluster(&result, 0, other), "r1 and r{} are Ion Popescu", other + 1);
+    }
+    assert!(!same_cluster(&result, 4, 5), "two different men called Nguyen Van Nam stay two");
+    assert!(!same_cluster(&result, 6, 7), "a mother and a daughter at one address stay two");
+    assert!(!same_cluster(&result, 3, 6), "sharing a postcode does not make Ion Popescu Maria Popa");
+
+    let household = result.explain(&records, 6, 7);
+    assert_eq!(household.stratum, Stratum::Household);
+    assert!(household.match_probability < 0.01, "{}", household.to_text());
+    let shared_address = household.contributions.iter().find(|c| c.field.name() == "address").expect("address");
+    assert!(!shared_address.counted, "the shared address is counted once, in the household prior");
+}
+
+#[test]
+fn explanations_add_up_and_serialise() {
+    let records = vec![person("a", "Ion Popescu", "12/03/1985", "07911 123456", "", ""), person("b", "POPESCU Ioan", "1985-03-12", "+447911123456", "", "")];
+    let result = link(&records);
+    let explanation = result.explain(&records, 0, 1);
+    let sum: f64 = explanation.prior_log2_odds + explanation.contributions.iter().map(|c| c.log2_bayes_factor + c.term_frequency_adjustment).sum::<f64>();
+    assert!((sum - explanation.match_weight).abs() < 1e-9);
+    assert!(explanation.match_probability > 0.99);
+    let text = explanation.to_text();
+    assert!(text.contains("given_name") && text.contains("equivalent name (table)"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&explanation.to_json()).expect("valid json");
+    assert_eq!(json["contributions"].as_array().map(Vec::len), Some(9));
+    assert!(!explanation.to_json().contains("Popescu"), "explanations carry no personal data");
+}
+
+#[test]
+fn model_files_round_trip_and_reject_wrong_shapes() {
+    let model = model();
+    assert_eq!(Model::from_json(&model.to_json()).expect("round trip"), model);
+    let broken = MODEL.replacen("\"format_version\": 1", "\"format_version\": 7", 1);
+    assert!(Model::from_json(&broken).is_err());
+    assert!(Model::from_json("{}").is_err());
+}
+
+#[test]
+fn incremental_linking_keeps_ids_stable_and_records_merges_and_splits() {
+    let records = vec![
+        person("r1", "Ion Popescu", "12/03/1985", "07911 123456", "", ""),
+        person("r2", "Ana Marin", "01/01/1990", "07922 111111", "", ""),
+        person("r3", "Ion Popescu", "", "07955 555555", "", "M1 1AE"),
+    ];
+    let clustering = ClusterConfig::default();
+    let batch = link_batch(&records, Some(model()), &BatchConfig::default(), &mut |_| {});
+    let mut linker = IncrementalLinker::from_batch(&records, batch, &clustering, 400);
+    let ion = linker.entity_of("r1").expect("r1 resolved");
+    let ana = linker.entity_of("r2").expect("r2 resolved");
+    let other_ion = linker.entity_of("r3").expect("r3 resolved");
+    assert_ne!(ion, other_ion, "no shared evidence yet beyond a name");
+
+    let attached = linker.add_record(&person("r4", "POPESCU ION", "1985-03-12", "07911 123456", "", "")).expect("adds");
+    assert_eq!(attached.entity, ion);
+    assert!(matches!(attached.events.as_slice(), [EntityEvent::Attached { .. }]));
+
+    let fresh = linker.add_record(&person("r5", "Arben Hoxha", "02/02/1992", "", "", "")).expect("adds");
+    assert!(matches!(fresh.events.as_slice(), [EntityEvent::Created { .. }]));
+    assert!(fresh.entity > ion && fresh.entity > ana && fresh.entity > other_ion);
+
+    // A record carrying the first Ion's date of birth and the second Ion's phone joins both.
+    let bridge = linker.add_record(&person("r6", "Ion Popescu", "12.03.1985", "07955 555555", "", "M1 1AE")).expect("adds");
+    let surviving = ion.min(other_ion);
+    assert_eq!(bridge.entity, surviving);
+    assert!(
+        matches!(&bridge.events[..], [EntityEvent::Merged { surviving: kept, absorbed, .. }] if *kept == surviving && absorbed == &vec![ion.max(other_ion)])
+    );
+    assert_eq!(linker.entity_of("r3"), Some(surviving));
+    assert_eq!(linker.entity_of("r2"), Some(ana), "unrelated entities keep their ids");
+
+    let events = linker.remove_record("r6").expect("removes");
+    assert!(matches!(&events[..], [EntityEvent::Split { original, created, .. }] if *original == surviving && created.len() == 1));
+    assert_eq!(linker.entity_of("r1"), Some(surviving), "the part with the oldest record keeps the id");
+    assert_ne!(linker.entity_of("r3"), Some(surviving));
+    assert!(linker.entity_of("r3").is_some_and(|entity| entity > fresh.entity), "a split creates a new id");
+    assert!(linker.add_record(&person("r1", "Dup", "", "", "", "")).is_err());
+    assert!(linker.remove_record("missing").is_err());
+    assert_eq!(linker.record_count(), 5);
+}
+
+#[test]
+fn csv_input_links_end_to_end() {
+    let csv = "record_id,given_name,family_name,dob,phone\n\
+               1,Ion,Popescu,12/03/1985,07911 123456\n\
+               2,ION,POPESCU,1985-03-12,+44 7911 123456\n\
+               3,Ana,Marin,1990,\n";
+    let records = read_csv(csv.as_bytes(), 0).expect("valid csv").records;
+    let result = link(&records);
+    assert!(same_cluster(&result, 0, 1));
+    assert!(!same_cluster(&result, 0, 2));
+    assert_eq!(result.clustering.cluster_count, 2);
+}
