@@ -13,8 +13,19 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 8] =
-    ["database_url", "listen", "data_dir", "key_file", "master_key", "catalogue_file", "body_limit_bytes", "request_timeout_seconds"];
+const ENVIRONMENT_KEYS: [&str; 11] = [
+    "database_url",
+    "listen",
+    "data_dir",
+    "key_file",
+    "master_key",
+    "catalogue_file",
+    "body_limit_bytes",
+    "request_timeout_seconds",
+    "exit_url",
+    "public_submissions_per_minute",
+    "public_submissions_burst",
+];
 
 /// A value that must never be printed.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +68,11 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// The neutral site that quick exit replaces the page with.
     pub exit_url: String,
+    /// Reports, drafts, feedback and keep-in-contact sign-ins one address
+    /// may make per minute, sustained; 0 turns flood protection off.
+    pub public_submissions_per_minute: u32,
+    /// How many of those may come in a quick burst.
+    pub public_submissions_burst: u32,
 }
 
 impl Default for Config {
@@ -71,6 +87,8 @@ impl Default for Config {
             body_limit_bytes: 64 * 1024,
             request_timeout_seconds: 30,
             exit_url: aidant_web::DEFAULT_EXIT_URL.to_owned(),
+            public_submissions_per_minute: 10,
+            public_submissions_burst: 20,
         }
     }
 }
@@ -157,6 +175,8 @@ impl Config {
         lines.push(format!("body_limit_bytes = {}", self.body_limit_bytes));
         lines.push(format!("request_timeout_seconds = {}", self.request_timeout_seconds));
         lines.push(format!("exit_url = {:?}", self.exit_url));
+        lines.push(format!("public_submissions_per_minute = {}", self.public_submissions_per_minute));
+        lines.push(format!("public_submissions_burst = {}", self.public_submissions_burst));
         lines.join("\n")
     }
 }

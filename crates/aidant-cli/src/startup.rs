@@ -159,7 +159,12 @@ pub async fn run_server(config: &Config) -> Result<(), Failure> {
 }
 
 pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) -> Result<(), Failure> {
-    let settings = WebSettings { body_limit_bytes: config.body_limit_bytes, request_timeout: config.request_timeout(), exit_url: config.exit_url.clone() };
+    let settings = WebSettings {
+        body_limit_bytes: config.body_limit_bytes,
+        request_timeout: config.request_timeout(),
+        exit_url: config.exit_url.clone(),
+        rate_limit: aidant_web::rate_limit::RateLimit { per_minute: config.public_submissions_per_minute, burst: config.public_submissions_burst },
+    };
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.map_err(|error| Failure::Startup(format!("cannot listen on {}: {error}", config.listen)))?;
     let address = listener.local_addr().map_err(|error| Failure::Startup(error.to_string()))?;

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod middleware;
 pub mod pages;
 pub mod problem;
+pub mod rate_limit;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,11 +38,18 @@ pub struct WebSettings {
     pub request_timeout: Duration,
     /// The neutral site quick exit replaces the page with.
     pub exit_url: String,
+    /// Flood protection on the public endpoints that create records.
+    pub rate_limit: rate_limit::RateLimit,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self { body_limit_bytes: 64 * 1024, request_timeout: Duration::from_secs(30), exit_url: DEFAULT_EXIT_URL.to_owned() }
+        Self {
+            body_limit_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            exit_url: DEFAULT_EXIT_URL.to_owned(),
+            rate_limit: rate_limit::RateLimit::default(),
+        }
     }
 }
 
@@ -94,12 +102,14 @@ impl AppState {
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings().clone();
+    let limit = rate_limit::layer(settings.rate_limit);
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/assets/{name}", get(assets::serve))
-        .nest("/api/v1", api::routes())
-        .merge(pages::routes())
+        .nest("/api/v1", api::routes(limit.clone()))
+        .merge(api::documentation())
+        .merge(pages::routes(limit))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::friendly_errors))
         .layer(axum::middleware::from_fn(pages::refuse_cross_site));
@@ -129,5 +139,6 @@ async fn not_found() -> Response {
 /// Serves `app` on `listener` until `shutdown` completes, then stops
 /// accepting connections and lets requests in flight finish.
 pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    // The peer address reaches handlers only for in-memory rate limiting.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

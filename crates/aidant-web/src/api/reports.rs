@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::json::ApiJson;
@@ -17,14 +18,14 @@ use crate::problem::Problem;
 /// The advice shown before anything else when someone may be in danger now.
 pub const CALL_999_ADVICE: &str = "If someone is in immediate danger, call 999 now.";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleRequest {
     pub registration: Option<String>,
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
     pub name: Option<String>,
@@ -33,7 +34,7 @@ pub struct ContactRequest {
 }
 
 /// A report as a client sends it. Member names match the form's field names.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     pub sector: Option<String>,
@@ -81,7 +82,7 @@ impl ReportRequest {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReportCreated {
     /// The reference to quote, like `ACD-379-KMW`.
     pub reference: String,
@@ -90,6 +91,24 @@ pub struct ReportCreated {
     pub urgent_advice: Option<&'static str>,
 }
 
+/// Report a concern. The same validation and triage as the public form;
+/// answers 201 with the reference, or 200 with the first report's reference
+/// when `submission_token` repeats an earlier submission.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    tag = "reports",
+    request_body = ReportRequest,
+    responses(
+        (status = 201, description = "The report is stored durably", body = ReportCreated),
+        (status = 200, description = "This submission token was already used; the first report's reference", body = ReportCreated),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the service accepts", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Some answers need correcting; `errors` names each field", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many reports from one place in a short time", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn create(State(state): State<AppState>, ApiJson(request): ApiJson<ReportRequest>) -> Result<Response, Problem> {
     let (answers, submission_token) = request.into_answers();
     if let Some(token) = &submission_token
@@ -112,8 +131,8 @@ pub async fn create(State(state): State<AppState>, ApiJson(request): ApiJson<Rep
     Ok((status, Json(ReportCreated { reference: receipt.reference.to_string(), urgent_advice: urgent.then_some(CALL_999_ADVICE) })).into_response())
 }
 
-#[derive(Debug, Serialize)]
-struct IndicatorView<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorView<'a> {
     id: &'a str,
     sectors: &'a [String],
     public: &'a str,
@@ -123,22 +142,23 @@ struct IndicatorView<'a> {
     source: &'a str,
 }
 
-#[derive(Debug, Serialize)]
-struct SectorView<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SectorView<'a> {
     id: &'a str,
     name: &'a str,
     place_label: &'a str,
     exploitation_types: &'a [String],
 }
 
-#[derive(Debug, Serialize)]
-struct CatalogueView<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogueView<'a> {
     version: &'a str,
     sectors: Vec<SectorView<'a>>,
     indicators: Vec<IndicatorView<'a>>,
 }
 
 /// The catalogue of signs, for clients that build their own forms.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "reports", responses((status = 200, description = "The indicator catalogue in force", body = CatalogueView)))]
 pub async fn indicators(State(state): State<AppState>) -> Response {
     let catalogue = state.catalogue();
     let view = CatalogueView {

@@ -213,25 +213,27 @@ pub fn see_other(target: &str) -> Response {
     Redirect::to(target).into_response()
 }
 
-pub fn routes() -> Router<AppState> {
+/// The public site's routes; `limit` guards those that create records.
+pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Router<AppState> {
+    let limited = |handler: axum::routing::MethodRouter<AppState>| handler.layer(tower::util::option_layer(limit.clone()));
     Router::new()
         .route("/", get(info::start))
         .route("/get-help", get(info::get_help))
         .route("/safety", get(info::safety))
         .route("/cookies", get(info::cookies))
         .route("/cookies/hide", post(info::hide_cookie_banner))
-        .route("/feedback", get(info::feedback_form).post(info::send_feedback))
+        .route("/feedback", get(info::feedback_form).merge(limited(post(info::send_feedback))))
         .route("/signs", get(info::signs_index))
         .route("/signs/{sector}", get(info::signs_for_sector))
         .route("/exploitation", get(info::exploitation_index))
         .route("/exploitation/{kind}", get(info::exploitation_type))
         .route("/exit", get(report::exit))
         .route("/exit/discard", post(report::discard))
-        .route("/report/start", post(report::start))
+        .route("/report/start", limited(post(report::start)))
         .route("/report/call-999", get(report::call_999))
         .route("/report/done", get(report::done))
         .route("/report/{step}", get(report::show_step).post(report::submit_step))
-        .route("/follow-up", get(follow_up::sign_in_form).post(follow_up::sign_in))
+        .route("/follow-up", get(follow_up::sign_in_form).merge(limited(post(follow_up::sign_in))))
         .route("/follow-up/report", get(follow_up::show_report).post(follow_up::add_information))
         .route("/follow-up/sign-out", post(follow_up::sign_out))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -284,6 +286,7 @@ pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<A
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => (text_at(&text, "errors", "not_found_title"), text_at(&text, "errors", "not_found_text")),
         StatusCode::PAYLOAD_TOO_LARGE => (text_at(&text, "errors", "too_large_title"), text_at(&text, "errors", "too_large_text")),
         StatusCode::FORBIDDEN => (text_at(&text, "errors", "forbidden_title"), text_at(&text, "errors", "forbidden_text")),
+        StatusCode::TOO_MANY_REQUESTS => (text_at(&text, "errors", "too_many_title"), text_at(&text, "errors", "too_many_text")),
         status if status.is_server_error() => {
             let mut response = technical_problem(&state, &headers);
             *response.status_mut() = status;

@@ -1,0 +1,198 @@
+//! The public site driven in memory through the real router on both
+//! backends: bad form input, cross-site posts, flood protection, drafts
+//! sealed at rest, and the OpenAPI document.
+
+use aidant_core::Catalogue;
+use aidant_store::testing::TestDatabase;
+use aidant_web::rate_limit::RateLimit;
+use aidant_web::{AppState, WebSettings, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+fn app(database: &TestDatabase, rate_limit: RateLimit) -> axum::Router {
+    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
+    router(AppState::new(database.store.clone(), catalogue, WebSettings { rate_limit, ..WebSettings::default() }).unwrap())
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Answer { status, headers, body }
+}
+
+fn form_post(path: &str, cookie: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header("sec-fetch-site", "same-origin");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(body.into()).unwrap()
+}
+
+/// Starts a report and answers the first two questions; returns the draft cookie.
+async fn start_draft(app: &axum::Router) -> String {
+    let started = send(app, form_post("/report/start", None, "")).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    let set_cookie = started.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict") && set_cookie.contains("Secure"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    assert_eq!(send(app, form_post("/report/danger", Some(&cookie), "immediate_danger=no")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(send(app, form_post("/report/place", Some(&cookie), "sector=car_wash")).await.status, StatusCode::SEE_OTHER);
+    cookie
+}
+
+async fn every_public_page_renders_with_safe_headers(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    for path in [
+        "/",
+        "/get-help",
+        "/get-help?lang=sq",
+        "/safety",
+        "/cookies",
+        "/feedback",
+        "/signs",
+        "/signs/cannabis_farm",
+        "/exploitation",
+        "/exploitation/criminal",
+        "/follow-up",
+    ] {
+        let answer = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(answer.headers.get(header::CACHE_CONTROL).unwrap(), "no-store", "{path}");
+        assert!(answer.body.contains("Exit this page") || answer.body.contains("Dilni nga kjo faqe"), "{path} has quick exit");
+        assert!(!answer.body.contains("<script>"), "{path} has inline script");
+    }
+    let missing = send(&app, Request::get("/signs/moon_base").body(Body::empty()).unwrap()).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Page not found") && missing.body.contains("Exit this page"));
+}
+
+async fn form_errors_name_the_field_and_keep_the_answer(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    let cookie = start_draft(&app).await;
+    let control = send(&app, form_post("/report/where", Some(&cookie), "town=Luton&business_name=Sparkle%07Wash")).await;
+    assert_eq!(control.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(control.body.contains("govuk-error-summary") && control.body.contains("href=\"#business_name\""), "error summary links to the field");
+    assert!(control.body.contains("Business name contains a line break or a control character"));
+    let long = "x".repeat(5001);
+    let _ = send(&app, form_post("/report/where", Some(&cookie), "town=Luton")).await;
+    let _ = send(&app, form_post("/report/signs", Some(&cookie), "")).await;
+    let _ = send(&app, form_post("/report/people", Some(&cookie), "")).await;
+    let _ = send(&app, form_post("/report/vehicles", Some(&cookie), "")).await;
+    let too_long = send(&app, form_post("/report/what-happened", Some(&cookie), format!("narrative={long}"))).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_long.body.contains("5000 characters or fewer (you entered 5001)"));
+    assert!(too_long.body.contains(&long), "the long answer is kept to be shortened");
+    let kept =
+        send(&app, form_post("/report/what-happened", Some(&cookie), "narrative=%E4%BD%A0%E5%A5%BD+%F0%9F%98%80+Nguy%E1%BB%85n+%D7%A9%D7%9C%D7%95%D7%9D"))
+            .await;
+    assert_eq!(kept.status, StatusCode::SEE_OTHER, "unusual Unicode is accepted");
+    let check = send(&app, Request::get("/report/check").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert!(check.body.contains("你好 😀 Nguyễn שלום"), "and kept exactly");
+}
+
+async fn bad_bodies_get_clear_pages(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    let cookie = start_draft(&app).await;
+    let not_utf8 = send(&app, form_post("/report/where", Some(&cookie), "town=%FF%FE")).await;
+    assert_eq!(not_utf8.status, StatusCode::BAD_REQUEST);
+    assert!(not_utf8.body.contains("not valid text"), "{}", not_utf8.body);
+    let huge = format!("narrative={}", "y".repeat(70_000));
+    let too_large = send(&app, form_post("/report/what-happened", Some(&cookie), huge)).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_large.body.contains("What you sent is too long") && too_large.body.contains("Exit this page"));
+}
+
+async fn a_double_submit_sends_one_report(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    let cookie = start_draft(&app).await;
+    for (path, body) in [
+        ("/report/where", "town=Luton"),
+        ("/report/signs", ""),
+        ("/report/people", ""),
+        ("/report/vehicles", ""),
+        ("/report/what-happened", ""),
+        ("/report/contact", "contact_choice=anonymous"),
+    ] {
+        assert_eq!(send(&app, form_post(path, Some(&cookie), body)).await.status, StatusCode::SEE_OTHER, "{path}");
+    }
+    let (first, second) = tokio::join!(send(&app, form_post("/report/check", Some(&cookie), "")), send(&app, form_post("/report/check", Some(&cookie), "")));
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    assert_eq!(database.store.count_reports().await.unwrap(), 1);
+}
+
+async fn cross_site_posts_are_refused(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    let cross_site = Request::post("/report/start").header("sec-fetch-site", "cross-site").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, cross_site).await.status, StatusCode::FORBIDDEN);
+    let other_origin =
+        Request::post("/feedback").header(header::HOST, "aidant.example").header(header::ORIGIN, "https://evil.example").body(Body::from("body=hi")).unwrap();
+    assert_eq!(send(&app, other_origin).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(database.store.count_feedback().await.unwrap(), 0);
+}
+
+async fn floods_are_limited(database: TestDatabase) {
+    let app = app(&database, RateLimit { per_minute: 1, burst: 3 });
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(send(&app, form_post("/report/start", None, "")).await.status);
+    }
+    assert_eq!(
+        statuses,
+        vec![StatusCode::SEE_OTHER, StatusCode::SEE_OTHER, StatusCode::SEE_OTHER, StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS]
+    );
+    let page = send(&app, form_post("/report/start", None, "")).await;
+    assert!(page.body.contains("Please wait a minute") && page.body.contains("999"), "a person gets a page");
+    let api = send(&app, Request::post("/api/v1/reports").header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap()).await;
+    assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS, "the limit is shared across record-creating routes");
+    assert_eq!(api.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json");
+}
+
+async fn drafts_are_sealed_at_rest(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    let cookie = start_draft(&app).await;
+    let secret = "DraftSecretZamfirescu";
+    assert_eq!(send(&app, form_post("/report/where", Some(&cookie), format!("town=Luton&business_name={secret}"))).await.status, StatusCode::SEE_OTHER);
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT sealed_answers FROM report_drafts").fetch_all(database.store.pool()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].windows(secret.len()).any(|window| window == secret.as_bytes()), "draft answers are not stored in clear");
+    let exit = send(&app, Request::get("/exit").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(exit.status, StatusCode::SEE_OTHER);
+    assert_eq!(exit.headers.get(header::LOCATION).unwrap(), aidant_web::DEFAULT_EXIT_URL);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_drafts").fetch_one(database.store.pool()).await.unwrap();
+    assert_eq!(left, 0, "quick exit discards the draft on the server");
+}
+
+async fn the_openapi_document_and_viewer_are_served(database: TestDatabase) {
+    let app = app(&database, RateLimit::default());
+    let document = send(&app, Request::get("/api/openapi.json").body(Body::empty()).unwrap()).await;
+    assert_eq!(document.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&document.body).unwrap();
+    assert!(json["paths"]["/api/v1/reports"]["post"]["responses"]["422"].is_object());
+    assert!(json["components"]["schemas"]["ReportRequest"]["properties"]["submission_token"].is_object());
+    let viewer = send(&app, Request::get("/api/docs/").body(Body::empty()).unwrap()).await;
+    assert_eq!(viewer.status, StatusCode::OK);
+    assert!(viewer.body.contains("swagger-ui"));
+    assert!(!viewer.body.contains("https://"), "the viewer loads nothing from other sites");
+}
+
+aidant_store::backend_tests!(
+    every_public_page_renders_with_safe_headers,
+    form_errors_name_the_field_and_keep_the_answer,
+    bad_bodies_get_clear_pages,
+    a_double_submit_sends_one_report,
+    cross_site_posts_are_refused,
+    floods_are_limited,
+    drafts_are_sealed_at_rest,
+    the_openapi_document_and_viewer_are_served,
+);
