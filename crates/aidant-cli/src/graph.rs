@@ -53,11 +53,17 @@ const EIGENVECTOR_TOLERANCE: f64 = 1e-9;
 #[derive(clap::Args, Debug, Clone)]
 pub struct GraphInput {
     /// Nodes CSV (see INPUT FILES below).
-    #[arg(long, value_name = "FILE")]
-    pub nodes: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "from_database", requires = "edges")]
+    pub nodes: Option<PathBuf>,
     /// Edges CSV (see INPUT FILES below).
-    #[arg(long, value_name = "FILE")]
-    pub edges: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "from_database", requires = "nodes")]
+    pub edges: Option<PathBuf>,
+    /// Analyse the reports in Aidant's database instead of files: reports
+    /// linked through the vehicles, postcodes and businesses they mention.
+    /// Uses the database in force (AIDANT_DATABASE_URL, aidant.toml); the
+    /// read is recorded in the audit log.
+    #[arg(long, conflicts_with_all = ["nodes", "edges"])]
+    pub from_database: bool,
     /// Only relations active on or after this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
@@ -230,8 +236,13 @@ fn spinner(message: &str) -> ProgressBar {
 fn prepare(input: &GraphInput) -> anyhow::Result<Prepared> {
     let open = |path: &Path| File::open(path).map(BufReader::new).with_context(|| format!("opening {}", path.display()));
     let loading = spinner("reading the network");
-    let network =
-        read_network(open(&input.nodes)?, open(&input.edges)?).with_context(|| format!("reading {} and {}", input.nodes.display(), input.edges.display()))?;
+    let network = match (&input.nodes, &input.edges) {
+        _ if input.from_database => crate::graph_source::network_from_database()?,
+        (Some(nodes), Some(edges)) => {
+            read_network(open(nodes)?, open(edges)?).with_context(|| format!("reading {} and {}", nodes.display(), edges.display()))?
+        }
+        _ => bail!("give both --nodes and --edges, or --from-database"),
+    };
     loading.finish_and_clear();
     let window = TimeWindow { from: parse_date_option("from", input.from.as_ref())?, to: parse_date_option("to", input.to.as_ref())? };
     if let (Some(from), Some(to)) = (window.from, window.to)

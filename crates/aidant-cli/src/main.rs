@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod demo;
 mod graph;
+mod graph_source;
 mod link;
 mod startup;
 

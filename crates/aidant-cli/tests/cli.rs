@@ -220,7 +220,8 @@ aidant_store::backend_tests!(
     an_acknowledged_report_survives_sigkill,
     sigterm_finishes_the_request_in_flight,
     audit_verify_names_the_first_tampered_entry,
-    logs_hold_no_personal_data_or_request_identity
+    logs_hold_no_personal_data_or_request_identity,
+    graph_from_the_database_links_reports_through_what_they_mention,
 );
 
 /// Runs the binary and checks it failed with exit code 2 and exactly one
@@ -356,4 +357,35 @@ fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     let verify = Command::new(AIDANT).args(["audit", "verify"]).env("AIDANT_DATA_DIR", &data_dir).env_remove("AIDANT_DATABASE_URL").output().unwrap();
     assert!(String::from_utf8_lossy(&verify.stdout).contains("audit chain OK: 40 entries"));
     assert!(Path::new(&data_dir).join(".aidant-demo").is_file());
+}
+
+async fn graph_from_the_database_links_reports_through_what_they_mention(database: TestDatabase) {
+    let setup = Setup::for_database(&database);
+    let server = Server::start(&setup, &[]);
+    let van = r#"{"sector":"car_wash","town":"Luton","vehicles":[{"registration":"ab12 cde"}]}"#;
+    let same_van = r#"{"sector":"nail_bar","town":"Bedford","vehicles":[{"registration":"AB12CDE"}],"business_name":"Star Nails"}"#;
+    let elsewhere = r#"{"sector":"agriculture","postcode":"SG18 8AB"}"#;
+    let mut references = Vec::new();
+    for body in [van, same_van, elsewhere] {
+        let (status, answer) = http(server.address, "POST", "/api/v1/reports", &[("Content-Type", "application/json")], body);
+        assert_eq!(status, 201, "{answer}");
+        references.push(reference_from(&answer).as_compact().to_owned());
+    }
+    drop(server);
+    let output = setup.command(&["graph", "components", "--from-database", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let components = json["result"]["components"].as_array().unwrap();
+    let component_of = |id: &str| components.iter().position(|component| component.as_array().unwrap().iter().any(|member| member == id)).unwrap();
+    let van_report = format!("report:{}", references[0]);
+    let same_van_report = format!("report:{}", references[1]);
+    let elsewhere_report = format!("report:{}", references[2]);
+    assert_eq!(component_of(&van_report), component_of(&same_van_report), "reports about one van are linked");
+    assert_eq!(component_of("vehicle:AB12CDE"), component_of(&van_report));
+    assert_ne!(component_of(&elsewhere_report), component_of(&van_report));
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'reports.network_read' AND actor = 'cli'")
+        .fetch_one(database.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "reading the network is audited");
 }

@@ -33,6 +33,33 @@ impl From<&ContactDetails> for ContactRecord {
     }
 }
 
+/// One report as the network sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportNetworkRow {
+    pub reference: String,
+    /// The day it arrived, `YYYY-MM-DD` (UTC).
+    pub received_on: String,
+    pub postcode: Option<String>,
+    pub town: Option<String>,
+    pub business_name: Option<String>,
+    pub registrations: Vec<String>,
+}
+
+/// `YYYY-MM-DD` (UTC) for Unix milliseconds, by the civil-from-days algorithm.
+fn day_of(unix_ms: i64) -> String {
+    let days = unix_ms.div_euclid(86_400_000);
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// A stored report as staff read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReport {
@@ -162,6 +189,36 @@ impl Store {
         let plaintext = key.open(&sealed, &contact_binding(report_id))?;
         self.audit(&AuditEvent { actor, action: "report.contact.reveal", record_kind: "report", record_id: report_id, reason: Some(reason) }).await?;
         serde_json::from_slice(&plaintext).map(Some).map_err(|error| StoreError::Corrupt(format!("sealed contact details are not JSON: {error}")))
+    }
+
+    /// What `aidant graph --from-database` links: every report's reference,
+    /// day, postcode, town, business and vehicle registrations. The read is
+    /// audited as one entry naming who ran it and why.
+    pub async fn report_network(&self, actor: &str, reason: &str) -> Result<Vec<ReportNetworkRow>, StoreError> {
+        self.audit(&AuditEvent { actor, action: "reports.network_read", record_kind: "reports", record_id: "all", reason: Some(reason) }).await?;
+        let rows =
+            sqlx::query("SELECT id, reference, received_at, postcode, town, business_name FROM reports ORDER BY received_at, id").fetch_all(&self.pool).await?;
+        let vehicle_rows = sqlx::query("SELECT report_id, registration FROM report_vehicles WHERE registration IS NOT NULL ORDER BY report_id, position")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut registrations: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for row in &vehicle_rows {
+            registrations.entry(row.try_get("report_id")?).or_default().push(row.try_get("registration")?);
+        }
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let received_at: i64 = row.try_get("received_at")?;
+                Ok(ReportNetworkRow {
+                    reference: row.try_get("reference")?,
+                    received_on: day_of(received_at),
+                    postcode: row.try_get("postcode")?,
+                    town: row.try_get("town")?,
+                    business_name: row.try_get("business_name")?,
+                    registrations: registrations.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     pub async fn count_reports(&self) -> Result<i64, StoreError> {
@@ -298,4 +355,18 @@ pub(crate) async fn insert_report_rows(
     }
     append(transaction, &AuditEvent { actor: "public", action: "report.create", record_kind: "report", record_id: &report_id, reason: None }).await?;
     Ok(report_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day_of;
+
+    #[test]
+    fn days_are_civil_dates() {
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(951_782_400_000), "2000-02-29");
+        assert_eq!(day_of(1_795_996_800_000 - 1), "2026-11-29");
+        assert_eq!(day_of(1_795_996_800_000), "2026-11-30");
+        assert_eq!(day_of(-86_400_000), "1969-12-31");
+    }
 }
