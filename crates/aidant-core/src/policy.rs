@@ -1,0 +1,276 @@
+//! The one access policy: may this user do this action on this record?
+//!
+//! Deny unless a rule allows. The decision depends only on the user's
+//! organisation and roles, the record's owner, its handling code and the
+//! organisations it is shared with, and the time (for expiring
+//! conditions), so it is a pure function tested as a table over every role
+//! and action. Every caller (pages, API, exports) asks here; nothing else
+//! decides access.
+
+use std::collections::BTreeSet;
+
+use crate::organisation::Role;
+
+/// What a user wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Read a public report (answers, triage, history).
+    ViewReport,
+    /// Assign a report or change its status.
+    TriageReport,
+    /// Write a reply the anonymous reporter reads.
+    ReplyToReporter,
+    /// Open a reporter's sealed contact details.
+    RevealContact,
+    /// Read an intelligence record's sanitised text and grading.
+    ViewIntelligence,
+    /// Read the restricted source text (originating unit only).
+    ViewSourceText,
+    /// Create or change an intelligence record.
+    EditIntelligence,
+    /// Share an intelligence record with another organisation.
+    ShareIntelligence,
+    /// Export records or the network for court or partners.
+    Export,
+    /// Read the audit history of a record.
+    ViewAudit,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::ViewReport,
+        Action::TriageReport,
+        Action::ReplyToReporter,
+        Action::RevealContact,
+        Action::ViewIntelligence,
+        Action::ViewSourceText,
+        Action::EditIntelligence,
+        Action::ShareIntelligence,
+        Action::Export,
+        Action::ViewAudit,
+    ];
+}
+
+/// The kind of record acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Report,
+    Intelligence,
+}
+
+/// Conditions attached to handling code C (3x5x2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharingConditions {
+    /// Only these organisations may receive it (empty: any named share).
+    pub recipient_organisations: BTreeSet<String>,
+    /// Recipients may not pass it on. Always holds today: recipients may only
+    /// read; kept so the grading is recorded and shown as given.
+    pub no_onward_sharing: bool,
+    /// The originator must consent to each share.
+    pub originator_consent_required: bool,
+    /// Recipients may see the sanitised text only. Always holds today: the
+    /// source text is for the originating organisation alone.
+    pub sanitised_only: bool,
+    /// After this time (Unix ms) recipients lose access.
+    pub expires_at_ms: Option<i64>,
+}
+
+/// Handling code: P (lawful sharing permitted) or C (with conditions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handling {
+    Permitted,
+    Conditional(SharingConditions),
+}
+
+/// What the policy needs to know about a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub organisation_id: String,
+    pub roles: BTreeSet<Role>,
+}
+
+/// What the policy needs to know about a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAccess {
+    pub kind: RecordKind,
+    pub owner_organisation_id: String,
+    pub handling: Handling,
+    /// Organisations it has been shared with.
+    pub shared_with: BTreeSet<String>,
+}
+
+/// The answer, with the reason a person (and the audit log) can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(&'static str),
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+}
+
+/// Roles that may do an action on a record their own organisation owns.
+fn owner_roles(action: Action, kind: RecordKind) -> &'static [Role] {
+    use Role::*;
+    match (action, kind) {
+        (Action::ViewReport, RecordKind::Report) => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead],
+        (Action::TriageReport, RecordKind::Report) => &[CallHandler, Supervisor],
+        (Action::ReplyToReporter, RecordKind::Report) => &[CallHandler, Supervisor],
+        (Action::RevealContact, RecordKind::Report) => &[CallHandler, Supervisor, SafeguardingLead],
+        (Action::ViewIntelligence, RecordKind::Intelligence) => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead],
+        (Action::ViewSourceText, RecordKind::Intelligence) => &[Analyst, Supervisor],
+        (Action::EditIntelligence, RecordKind::Intelligence) => &[CallHandler, Analyst, Supervisor],
+        (Action::ShareIntelligence, RecordKind::Intelligence) => &[Analyst, Supervisor],
+        (Action::Export, _) => &[Analyst, Supervisor],
+        (Action::ViewAudit, _) => &[Supervisor],
+        _ => &[],
+    }
+}
+
+/// Roles in a recipient organisation that may read what was shared.
+const RECIPIENT_ROLES: [Role; 5] = [Role::Partner, Role::Analyst, Role::Officer, Role::Supervisor, Role::SafeguardingLead];
+
+/// Decides whether `actor` may do `action` on `record` at `now_ms`.
+pub fn may(actor: &Actor, action: Action, record: &RecordAccess, now_ms: i64) -> Decision {
+    if actor.organisation_id == record.owner_organisation_id {
+        let allowed = owner_roles(action, record.kind);
+        if !actor.roles.iter().any(|role| allowed.contains(role)) {
+            return Decision::Deny("none of your roles allows this");
+        }
+        if action == Action::ShareIntelligence
+            && let Handling::Conditional(conditions) = &record.handling
+            && conditions.originator_consent_required
+            && !actor.roles.contains(&Role::Supervisor)
+        {
+            return Decision::Deny("sharing needs the originator's consent, recorded by a supervisor");
+        }
+        return Decision::Allow;
+    }
+    // Another organisation: only intelligence shared with it, only to read
+    // (sanitised), and only while the conditions hold.
+    if record.kind != RecordKind::Intelligence || !record.shared_with.contains(&actor.organisation_id) {
+        return Decision::Deny("this record has not been shared with your organisation");
+    }
+    if action != Action::ViewIntelligence {
+        return Decision::Deny("shared records can only be read by the organisations they are shared with");
+    }
+    if !actor.roles.iter().any(|role| RECIPIENT_ROLES.contains(role)) {
+        return Decision::Deny("none of your roles allows reading shared intelligence");
+    }
+    if let Handling::Conditional(conditions) = &record.handling {
+        if !conditions.recipient_organisations.is_empty() && !conditions.recipient_organisations.contains(&actor.organisation_id) {
+            return Decision::Deny("the handling conditions do not name your organisation");
+        }
+        if conditions.expires_at_ms.is_some_and(|expiry| now_ms >= expiry) {
+            return Decision::Deny("the handling conditions have expired");
+        }
+    }
+    Decision::Allow
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORCE: &str = "force";
+    const GLAA: &str = "glaa";
+    const CHARITY: &str = "charity";
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn actor(organisation: &str, role: Role) -> Actor {
+        Actor { organisation_id: organisation.to_owned(), roles: BTreeSet::from([role]) }
+    }
+
+    fn record(kind: RecordKind, handling: Handling, shared_with: &[&str]) -> RecordAccess {
+        RecordAccess { kind, owner_organisation_id: FORCE.to_owned(), handling, shared_with: shared_with.iter().map(|id| (*id).to_owned()).collect() }
+    }
+
+    fn glaa_only() -> Handling {
+        Handling::Conditional(SharingConditions { recipient_organisations: BTreeSet::from([GLAA.to_owned()]), ..SharingConditions::default() })
+    }
+
+    /// The whole table for the owning organisation: every role against every
+    /// action, on a report and on intelligence. Each row lists the actions
+    /// the role may do; everything else must be denied.
+    #[test]
+    fn owner_table_over_every_role_and_action() {
+        use Action::*;
+        let expected: [(Role, &[Action], &[Action]); 7] = [
+            (Role::CallHandler, &[ViewReport, TriageReport, ReplyToReporter, RevealContact], &[ViewIntelligence, EditIntelligence]),
+            (Role::Analyst, &[ViewReport, Export], &[ViewIntelligence, ViewSourceText, EditIntelligence, ShareIntelligence, Export]),
+            (Role::Officer, &[ViewReport], &[ViewIntelligence]),
+            (
+                Role::Supervisor,
+                &[ViewReport, TriageReport, ReplyToReporter, RevealContact, Export, ViewAudit],
+                &[ViewIntelligence, ViewSourceText, EditIntelligence, ShareIntelligence, Export, ViewAudit],
+            ),
+            (Role::SafeguardingLead, &[ViewReport, RevealContact], &[ViewIntelligence]),
+            (Role::Partner, &[], &[]),
+            (Role::Administrator, &[], &[]),
+        ];
+        for (role, on_report, on_intelligence) in expected {
+            for (kind, allowed) in [(RecordKind::Report, on_report), (RecordKind::Intelligence, on_intelligence)] {
+                for action in Action::ALL {
+                    let decision = may(&actor(FORCE, role), action, &record(kind, Handling::Permitted, &[]), NOW);
+                    assert_eq!(decision.is_allowed(), allowed.contains(&action), "{role:?} {action:?} on {kind:?}: {decision:?}");
+                }
+            }
+        }
+        assert_eq!(Role::ALL.len(), expected.len(), "every role is in the table");
+    }
+
+    /// Another organisation: only reading intelligence shared with it.
+    #[test]
+    fn recipient_table_over_every_role_and_action() {
+        let shared = record(RecordKind::Intelligence, Handling::Permitted, &[GLAA]);
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let decision = may(&actor(GLAA, *role), action, &shared, NOW);
+                let expected = action == Action::ViewIntelligence && RECIPIENT_ROLES.contains(role);
+                assert_eq!(decision.is_allowed(), expected, "{role:?} {action:?}: {decision:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn what_was_not_shared_is_denied_even_by_url() {
+        let shared_with_glaa = record(RecordKind::Intelligence, glaa_only(), &[GLAA]);
+        assert!(may(&actor(GLAA, Role::Partner), Action::ViewIntelligence, &shared_with_glaa, NOW).is_allowed());
+        assert_eq!(
+            may(&actor(CHARITY, Role::Partner), Action::ViewIntelligence, &shared_with_glaa, NOW),
+            Decision::Deny("this record has not been shared with your organisation")
+        );
+        let report = record(RecordKind::Report, Handling::Permitted, &[GLAA]);
+        assert!(!may(&actor(GLAA, Role::Supervisor), Action::ViewReport, &report, NOW).is_allowed(), "public reports stay with their force");
+    }
+
+    #[test]
+    fn conditions_limit_recipients_and_expire() {
+        let mistakenly_shared = record(RecordKind::Intelligence, glaa_only(), &[GLAA, CHARITY]);
+        assert!(!may(&actor(CHARITY, Role::Partner), Action::ViewIntelligence, &mistakenly_shared, NOW).is_allowed(), "conditions win over a share");
+        let expiring = Handling::Conditional(SharingConditions { expires_at_ms: Some(NOW), ..SharingConditions::default() });
+        let shared = record(RecordKind::Intelligence, expiring, &[GLAA]);
+        assert!(may(&actor(GLAA, Role::Partner), Action::ViewIntelligence, &shared, NOW - 1).is_allowed());
+        assert!(!may(&actor(GLAA, Role::Partner), Action::ViewIntelligence, &shared, NOW).is_allowed());
+    }
+
+    #[test]
+    fn originator_consent_means_a_supervisor_shares() {
+        let consent = Handling::Conditional(SharingConditions { originator_consent_required: true, ..SharingConditions::default() });
+        let intelligence = record(RecordKind::Intelligence, consent, &[]);
+        assert!(!may(&actor(FORCE, Role::Analyst), Action::ShareIntelligence, &intelligence, NOW).is_allowed());
+        assert!(may(&actor(FORCE, Role::Supervisor), Action::ShareIntelligence, &intelligence, NOW).is_allowed());
+    }
+
+    #[test]
+    fn an_empty_role_set_is_denied_everything() {
+        let nobody = Actor { organisation_id: FORCE.to_owned(), roles: BTreeSet::new() };
+        for action in Action::ALL {
+            assert!(!may(&nobody, action, &record(RecordKind::Report, Handling::Permitted, &[]), NOW).is_allowed());
+            assert!(!may(&nobody, action, &record(RecordKind::Intelligence, Handling::Permitted, &[]), NOW).is_allowed());
+        }
+    }
+}
