@@ -169,6 +169,7 @@ pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) ->
         tokio::net::TcpListener::bind(config.listen).await.map_err(|error| Failure::Startup(format!("cannot listen on {}: {error}", config.listen)))?;
     let address = listener.local_addr().map_err(|error| Failure::Startup(error.to_string()))?;
     let backend = store.backend();
+    spawn_draft_purge(store.clone());
     let state = AppState::new(store.clone(), catalogue, settings)
         .map_err(|error| Failure::Runtime(format!("the public site's templates or messages are broken: {error}")))?;
     let app = aidant_web::router(state);
@@ -178,6 +179,22 @@ pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) ->
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Expired drafts are never served, but their sealed rows are also removed
+/// promptly, so unfinished reports do not linger on disk.
+fn spawn_draft_purge(store: Store) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            match store.purge_expired_drafts().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired drafts removed"),
+                Err(error) => tracing::warn!(error = %error, "removing expired drafts failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -235,7 +235,21 @@ async fn organisations_and_users_round_trip(database: TestDatabase) {
     assert_eq!(database.store.list_users().await.unwrap().len(), 2, "the failed insert left nothing behind");
 }
 
+async fn drafts_expire_and_are_purged(database: TestDatabase) {
+    let store = &database.store;
+    let kept = store.create_draft(b"{\"town\":\"Luton\"}").await.unwrap();
+    let stale = store.create_draft(b"{\"town\":\"Bedford\"}").await.unwrap();
+    assert_eq!(store.load_draft(&kept).await.unwrap().as_deref(), Some(&b"{\"town\":\"Luton\"}"[..]));
+    sqlx::query("UPDATE report_drafts SET expires_at = 0 WHERE id = $1").bind(&stale).execute(store.pool()).await.unwrap();
+    assert_eq!(store.load_draft(&stale).await.unwrap(), None, "an expired draft is not served");
+    assert!(!store.save_draft(&stale, b"{}").await.unwrap(), "nor extended");
+    assert_eq!(store.purge_expired_drafts().await.unwrap(), 1);
+    let left: Vec<String> = sqlx::query_scalar("SELECT id FROM report_drafts").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(left, vec![kept]);
+}
+
 aidant_store::backend_tests!(
+    drafts_expire_and_are_purged,
     migrations_are_idempotent,
     reports_round_trip_exactly,
     a_repeated_submission_token_creates_one_report,
