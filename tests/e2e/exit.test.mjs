@@ -3,7 +3,7 @@
 // the draft on the server.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer, launchBrowser, newContext, EXIT_URL } from './helpers.mjs'
+import { startServer, launchBrowser, newContext, startReport, EXIT_URL } from './helpers.mjs'
 
 let server
 let browser
@@ -12,10 +12,7 @@ after(async () => { await browser?.close(); await server?.stop() })
 
 async function startDraft (context) {
   const page = await context.newPage()
-  await page.goto(server.url + '/')
-  await page.getByRole('button', { name: 'Start now' }).click()
-  await page.getByLabel('No').check()
-  await page.getByRole('button', { name: 'Continue' }).click()
+  await startReport(page, server.url)
   await page.getByLabel('A private house (someone working in a home)').check()
   await page.getByRole('button', { name: 'Continue' }).click()
   await page.getByLabel('Town or area').fill('Dunstable')

@@ -65,12 +65,18 @@ export async function newContext (browser, options = {}) {
   return context
 }
 
-/** Answers the report flow for a nail bar, up to the check-your-answers page. */
-export async function reportNailBarToCheck (page, url) {
+/** Starts a report from the start page and answers whether anyone is in
+ *  danger now ('Yes' or 'No'), clicking as a person would. */
+export async function startReport (page, url, danger = 'No') {
   await page.goto(url + '/')
   await page.getByRole('button', { name: 'Start now' }).click()
-  await page.getByLabel('No').check()
+  await page.getByLabel(danger).check()
   await page.getByRole('button', { name: 'Continue' }).click()
+}
+
+/** Answers the report flow for a nail bar, up to the check-your-answers page. */
+export async function reportNailBarToCheck (page, url) {
+  await startReport(page, url)
   await page.getByLabel('A nail bar or beauty salon').check()
   await page.getByRole('button', { name: 'Continue' }).click()
   await page.getByLabel('Town or area').fill('Luton')

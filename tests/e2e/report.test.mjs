@@ -2,7 +2,7 @@
 // typing, making mistakes, using only the keyboard, and without JavaScript.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer, launchBrowser, newContext, reportNailBarToCheck } from './helpers.mjs'
+import { startServer, launchBrowser, newContext, reportNailBarToCheck, startReport } from './helpers.mjs'
 
 let server
 let browser
@@ -33,10 +33,7 @@ test('report a nail bar anonymously from the start page to the reference', async
 test('a missing answer shows the error summary, and fixing it moves on', async () => {
   const context = await newContext(browser)
   const page = await context.newPage()
-  await page.goto(server.url + '/')
-  await page.getByRole('button', { name: 'Start now' }).click()
-  await page.getByLabel('No').check()
-  await page.getByRole('button', { name: 'Continue' }).click()
+  await startReport(page, server.url)
   await page.getByRole('button', { name: 'Continue' }).click()
   const summary = page.locator('.govuk-error-summary')
   assert.equal(await summary.locator('h2').innerText(), 'There is a problem')
@@ -58,10 +55,7 @@ test('a missing answer shows the error summary, and fixing it moves on', async (
 test('banging inside a lorry shows call 999 at once, and the report can still be sent', async () => {
   const context = await newContext(browser)
   const page = await context.newPage()
-  await page.goto(server.url + '/')
-  await page.getByRole('button', { name: 'Start now' }).click()
-  await page.getByLabel('No').check()
-  await page.getByRole('button', { name: 'Continue' }).click()
+  await startReport(page, server.url)
   await page.getByLabel('A lorry, or motorway services').check()
   await page.getByRole('button', { name: 'Continue' }).click()
   await page.getByLabel('Description of the place').fill('Toddington Services, northbound lorry park')
@@ -83,10 +77,7 @@ test('banging inside a lorry shows call 999 at once, and the report can still be
 test('saying someone is in danger now shows call 999 before anything else', async () => {
   const context = await newContext(browser)
   const page = await context.newPage()
-  await page.goto(server.url + '/')
-  await page.getByRole('button', { name: 'Start now' }).click()
-  await page.getByLabel('Yes').check()
-  await page.getByRole('button', { name: 'Continue' }).click()
+  await startReport(page, server.url, 'Yes')
   assert.equal(await page.locator('h1').innerText(), 'Call 999 now')
   await context.close()
 })
