@@ -613,7 +613,8 @@ pub async fn exit(State(state): State<AppState>, headers: HeaderMap) -> Response
     response
 }
 
-/// Quick exit with JavaScript: the page sends a beacon here as it leaves.
+/// Quick exit with JavaScript: the page asks for this as it blanks itself,
+/// and leaves for the neutral site once it is answered.
 pub async fn discard(State(state): State<AppState>, headers: HeaderMap) -> Response {
     discard_drafts(&state, &headers).await;
     let mut response = StatusCode::NO_CONTENT.into_response();
