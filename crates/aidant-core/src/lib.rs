@@ -8,10 +8,12 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod grading;
 pub mod organisation;
 pub mod policy;
 pub mod reference;
 pub mod report;
+pub mod search;
 pub mod text;
 pub mod triage;
 

@@ -171,6 +171,45 @@ pub fn may(actor: &Actor, action: Action, record: &RecordAccess, now_ms: i64) ->
     Decision::Allow
 }
 
+/// Things a user may do that are not about one record: workspace pages and
+/// lists. Lists still show only the records `may` allows, one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// The triage queue of public reports owned by the user's organisation.
+    UseQueue,
+    /// Start an intelligence record (from a report or directly).
+    CreateIntelligence,
+    /// Search and list the reports and intelligence the user may see.
+    Search,
+    /// Add, disable and reset users, and require a second factor, in the
+    /// user's own organisation.
+    ManageUsers,
+    /// Read the audit trail of a user in the user's own organisation.
+    ViewUserAudit,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 5] =
+        [Capability::UseQueue, Capability::CreateIntelligence, Capability::Search, Capability::ManageUsers, Capability::ViewUserAudit];
+}
+
+/// Roles that hold a capability.
+fn capability_roles(capability: Capability) -> &'static [Role] {
+    use Role::*;
+    match capability {
+        Capability::UseQueue => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead],
+        Capability::CreateIntelligence => &[CallHandler, Analyst, Supervisor],
+        Capability::Search => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
+        Capability::ManageUsers => &[Administrator],
+        Capability::ViewUserAudit => &[Supervisor],
+    }
+}
+
+/// Decides whether `actor` holds `capability`. Deny unless a role grants it.
+pub fn may_use(actor: &Actor, capability: Capability) -> Decision {
+    if actor.roles.iter().any(|role| capability_roles(capability).contains(role)) { Decision::Allow } else { Decision::Deny("none of your roles allows this") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +311,27 @@ mod tests {
             assert!(!may(&nobody, action, &record(RecordKind::Report, Handling::Permitted, &[]), NOW).is_allowed());
             assert!(!may(&nobody, action, &record(RecordKind::Intelligence, Handling::Permitted, &[]), NOW).is_allowed());
         }
+    }
+    #[test]
+    fn capability_table_over_every_role() {
+        use Capability::*;
+        let expected: [(Role, &[Capability]); 7] = [
+            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search]),
+            (Role::Analyst, &[UseQueue, CreateIntelligence, Search]),
+            (Role::Officer, &[UseQueue, Search]),
+            (Role::Supervisor, &[UseQueue, CreateIntelligence, Search, ViewUserAudit]),
+            (Role::SafeguardingLead, &[UseQueue, Search]),
+            (Role::Partner, &[Search]),
+            (Role::Administrator, &[ManageUsers]),
+        ];
+        for (role, allowed) in expected {
+            for capability in Capability::ALL {
+                let decision = may_use(&actor(FORCE, role), capability);
+                assert_eq!(decision.is_allowed(), allowed.contains(&capability), "{role:?} {capability:?}: {decision:?}");
+            }
+        }
+        assert_eq!(Role::ALL.len(), expected.len(), "every role is in the table");
+        let nobody = Actor { organisation_id: FORCE.to_owned(), roles: BTreeSet::new() };
+        assert!(Capability::ALL.iter().all(|capability| !may_use(&nobody, *capability).is_allowed()));
     }
 }
