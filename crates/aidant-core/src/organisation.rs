@@ -74,6 +74,17 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where a public report is in triage.
+    ReportStatus {
+        New => "new", "New";
+        InReview => "in_review", "In review";
+        Developed => "developed", "Developed into intelligence";
+        NoFurtherAction => "no_further_action", "No further action";
+        Referred => "referred", "Referred to a partner";
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +96,9 @@ mod tests {
         }
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
+        }
+        for status in ReportStatus::ALL {
+            assert_eq!(status.as_str().parse::<ReportStatus>(), Ok(*status));
         }
         assert_eq!("police".parse::<OrganisationKind>().unwrap_err().value, "police");
     }

@@ -117,4 +117,11 @@ impl Store {
         let rows = sqlx::query(&query).bind(record_kind).bind(record_id).fetch_all(&self.pool).await?;
         rows.iter().map(entry_from_row).collect()
     }
+
+    /// What one actor (`user:<id>`) did, newest first, at most `limit` entries.
+    pub async fn audit_by_actor(&self, actor: &str, limit: i64) -> Result<Vec<StoredAuditEntry>, StoreError> {
+        let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE actor = $1 ORDER BY sequence DESC LIMIT $2");
+        let rows = sqlx::query(&query).bind(actor).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(entry_from_row).collect()
+    }
 }

@@ -8,14 +8,18 @@
 //! chain inside the same transaction, so a record never exists without its
 //! audit entry.
 
+pub mod accounts;
 pub mod audit;
 pub mod crypto;
+pub mod intelligence;
 pub mod organisations;
 pub mod public_site;
 pub mod report_writer;
 pub mod reports;
+pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod triage;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,4 +1,4 @@
-//! Organisations and users (before sign-in exists).
+//! Organisations and users; credentials and sessions are in accounts.rs.
 
 use aidant_core::organisation::{OrganisationKind, Role};
 use sqlx::Row;
@@ -10,6 +10,10 @@ pub struct Organisation {
     pub id: String,
     pub name: String,
     pub kind: OrganisationKind,
+    /// Owns the public reports (the force whose control room triages them).
+    pub receives_public_reports: bool,
+    /// Its users must use a TOTP second factor.
+    pub require_second_factor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +26,19 @@ pub struct User {
     pub disabled: bool,
 }
 
+const ORGANISATION_COLUMNS: &str = "id, name, kind, receives_public_reports, require_second_factor";
+
+fn organisation_from_row(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Organisation {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: kind.parse().map_err(|error: aidant_core::organisation::UnknownName| StoreError::Corrupt(error.to_string()))?,
+        receives_public_reports: flag(row.try_get("receives_public_reports")?),
+        require_second_factor: flag(row.try_get("require_second_factor")?),
+    })
+}
+
 impl Store {
     pub async fn create_organisation(&self, name: &str, kind: OrganisationKind) -> Result<Organisation, StoreError> {
         let id = new_id();
@@ -32,21 +49,116 @@ impl Store {
             .bind(now_ms())
             .execute(&self.pool)
             .await?;
-        Ok(Organisation { id, name: name.to_owned(), kind })
+        Ok(Organisation { id, name: name.to_owned(), kind, receives_public_reports: false, require_second_factor: false })
     }
 
     pub async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, kind FROM organisations ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                Ok(Organisation {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    kind: kind.parse().map_err(|error: aidant_core::organisation::UnknownName| StoreError::Corrupt(error.to_string()))?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisations ORDER BY name")).fetch_all(&self.pool).await?;
+        rows.iter().map(organisation_from_row).collect()
+    }
+
+    pub async fn find_organisation(&self, id: &str) -> Result<Option<Organisation>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisations WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(organisation_from_row).transpose()
+    }
+
+    pub async fn find_organisation_by_name(&self, name: &str) -> Result<Option<Organisation>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisations WHERE lower(name) = lower($1)"))
+            .bind(name.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(organisation_from_row).transpose()
+    }
+
+    /// Makes `organisation_id` the owner of public reports: those arriving
+    /// from now on, and any that arrived while no organisation received them.
+    pub async fn set_receiving_organisation(&self, organisation_id: &str, actor: &str) -> Result<u64, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE organisations SET receives_public_reports = CASE WHEN id = $1 THEN 1 ELSE 0 END")
+            .bind(organisation_id)
+            .execute(&mut *transaction)
+            .await?;
+        let claimed = sqlx::query("UPDATE reports SET owning_organisation_id = $1 WHERE owning_organisation_id IS NULL")
+            .bind(organisation_id)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("UPDATE search_documents SET owner_organisation_id = $1 WHERE record_kind = 'report' AND owner_organisation_id IS NULL")
+            .bind(organisation_id)
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &crate::audit::AuditEvent {
+                actor,
+                action: "organisation.receive_public_reports",
+                record_kind: "organisation",
+                record_id: organisation_id,
+                reason: None,
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(claimed.rows_affected())
+    }
+
+    /// Requires (or stops requiring) a second factor for an organisation.
+    pub async fn set_require_second_factor(&self, organisation_id: &str, required: bool, actor: &str) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE organisations SET require_second_factor = $1 WHERE id = $2")
+            .bind(i64::from(required))
+            .bind(organisation_id)
+            .execute(&mut *transaction)
+            .await?;
+        let action = if required { "organisation.second_factor_required" } else { "organisation.second_factor_optional" };
+        crate::audit::append(
+            &mut transaction,
+            &crate::audit::AuditEvent { actor, action, record_kind: "organisation", record_id: organisation_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.users_where("u.id = $1", user_id).await?.into_iter().next())
+    }
+
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.users_where("lower(u.email) = lower($1)", email.trim()).await?.into_iter().next())
+    }
+
+    pub async fn list_users_in(&self, organisation_id: &str) -> Result<Vec<User>, StoreError> {
+        self.users_where("u.organisation_id = $1", organisation_id).await
+    }
+
+    async fn users_where(&self, condition: &str, value: &str) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT u.id, u.organisation_id, u.email, u.display_name, u.disabled, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
+             WHERE {condition} ORDER BY u.email, r.role"
+        ))
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut users: Vec<User> = Vec::new();
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            if users.last().is_none_or(|user| user.id != id) {
+                users.push(User {
+                    id,
+                    organisation_id: row.try_get("organisation_id")?,
+                    email: row.try_get("email")?,
+                    display_name: row.try_get("display_name")?,
+                    roles: Vec::new(),
+                    disabled: flag(row.try_get("disabled")?),
+                });
+            }
+            if let Some(role) = row.try_get::<Option<String>, _>("role")?
+                && let Some(user) = users.last_mut()
+            {
+                user.roles.push(role.parse().map_err(|error: aidant_core::organisation::UnknownName| StoreError::Corrupt(error.to_string()))?);
+            }
+        }
+        Ok(users)
     }
 
     /// Creates a user and their roles in one transaction.

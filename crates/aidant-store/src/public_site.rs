@@ -160,7 +160,8 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *transaction)
             .await?;
-        let actor = author_user_id.unwrap_or("public");
+        let actor = author_user_id.map_or_else(|| "public".to_owned(), |user_id| format!("user:{user_id}"));
+        let actor = actor.as_str();
         let action = match author {
             Author::Reporter => "report.reporter_message",
             Author::Staff => "report.staff_reply",

@@ -313,8 +313,9 @@ pub(crate) async fn insert_report_rows(
     sqlx::query(
         "INSERT INTO reports (id, reference, submission_token, received_at, status, risk_level, risk_rank, triage_score, triage_reasons,
              catalogue_version, sector, postcode, town, location_description, business_name, people_count, age_groups,
-             people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed, passphrase_hash)
-         VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+             people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed, passphrase_hash, owning_organisation_id)
+         VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+                 (SELECT id FROM organisations WHERE receives_public_reports = 1 ORDER BY created_at, id LIMIT 1))",
     )
     .bind(&report_id)
     .bind(reference.as_compact())
@@ -353,8 +354,37 @@ pub(crate) async fn insert_report_rows(
             .execute(&mut **transaction)
             .await?;
     }
+    crate::search::index_report(transaction, &report_id, &report_search_text(report, reference)).await?;
     append(transaction, &AuditEvent { actor: "public", action: "report.create", record_kind: "report", record_id: &report_id, reason: None }).await?;
     Ok(report_id)
+}
+
+/// What search finds a report by: everything staff read on it except the
+/// sealed contact details.
+fn report_search_text(report: &NewReport, reference: &ReportRef) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let formatted = reference.to_string();
+    parts.push(reference.as_compact());
+    parts.push(&formatted);
+    parts.push(&report.sector);
+    for text in [&report.town, &report.location_description, &report.business_name, &report.people_description, &report.narrative, &report.when_seen]
+        .into_iter()
+        .flatten()
+    {
+        parts.push(text.as_str());
+    }
+    if let Some(postcode) = &report.postcode {
+        parts.push(postcode);
+    }
+    for vehicle in &report.vehicles {
+        if let Some(registration) = &vehicle.registration {
+            parts.push(registration);
+        }
+        if let Some(description) = &vehicle.description {
+            parts.push(description.as_str());
+        }
+    }
+    parts.join(" ")
 }
 
 #[cfg(test)]

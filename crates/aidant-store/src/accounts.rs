@@ -1,0 +1,510 @@
+//! Staff accounts: passwords (Argon2id), lockout, a TOTP second factor,
+//! server-side sessions and personal API tokens.
+//!
+//! Secrets that only need comparing (session ids, API tokens) are random
+//! 256-bit values stored as SHA-256, so a copy of the tables cannot be
+//! replayed. The TOTP secret must be read back, so it is sealed with the
+//! master key like other identities.
+
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use totp_rs::{Algorithm, TOTP};
+
+use crate::audit::AuditEvent;
+use crate::organisations::User;
+use crate::{Store, StoreError, flag, new_id, now_ms};
+
+/// Shortest password accepted (NCSC: length, not composition rules).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// How sign-in protects itself.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInPolicy {
+    /// Consecutive wrong passwords before the account locks.
+    pub max_failures: i64,
+    /// How long a locked account stays locked.
+    pub lockout: Duration,
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub absolute_timeout: Duration,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lockout: Duration::from_secs(15 * 60),
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 60 * 60),
+        }
+    }
+}
+
+/// Why a password was refused when it was set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRule {
+    #[error("Password must be {MIN_PASSWORD_CHARS} characters or more")]
+    TooShort,
+    #[error("Password must be {MAX_PASSWORD_CHARS} characters or fewer")]
+    TooLong,
+}
+
+/// Checks a new password against the rules.
+pub fn check_new_password(password: &str) -> Result<(), PasswordRule> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        Err(PasswordRule::TooShort)
+    } else if length > MAX_PASSWORD_CHARS {
+        Err(PasswordRule::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// The outcome of a password check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInOutcome {
+    /// Right password; `needs_second_factor` when a TOTP code must follow.
+    Accepted { user_id: String, needs_second_factor: bool, must_enrol_second_factor: bool },
+    /// Wrong email or password (never says which).
+    Refused,
+    /// Too many failures: locked until this time (Unix ms).
+    Locked { until_ms: i64 },
+    /// The account is disabled.
+    Disabled,
+}
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub user: User,
+    pub second_factor_done: bool,
+    pub csrf_token: String,
+    pub created_at_ms: i64,
+    pub organisation_requires_second_factor: bool,
+    pub has_second_factor: bool,
+}
+
+/// A personal API token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at_ms: i64,
+    pub last_used_at_ms: Option<i64>,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// An Argon2id hash of a password (RFC 9106 defaults of the argon2 crate).
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A hash of a password nobody has, checked when the email is unknown so
+/// that timing does not reveal which accounts exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("not a password anyone holds").unwrap_or_default())
+}
+
+fn totp_binding(user_id: &str) -> String {
+    format!("user:{user_id}:totp")
+}
+
+/// A TOTP generator (RFC 6238: SHA-1, 6 digits, 30 s steps, one step of
+/// clock skew either way), as every authenticator app expects.
+fn totp(secret: Vec<u8>) -> Result<TOTP, StoreError> {
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret).map_err(|error| StoreError::Corrupt(format!("a TOTP secret is unusable: {error}")))
+}
+
+/// A new TOTP secret: 160 random bits, as RFC 4226 recommends.
+pub fn new_totp_secret() -> Vec<u8> {
+    let mut secret = vec![0; 20];
+    rand::rng().fill_bytes(&mut secret);
+    secret
+}
+
+/// The secret in base32, as typed into an authenticator app.
+pub fn totp_secret_base32(secret: &[u8]) -> String {
+    totp_rs::Secret::Raw(secret.to_vec()).to_encoded().to_string()
+}
+
+/// The `otpauth://` address an authenticator app can take as a link.
+pub fn totp_uri(secret: &[u8], account: &str) -> String {
+    let account: String = account.chars().filter(|character| character.is_ascii_alphanumeric() || "@.-_+".contains(*character)).collect();
+    format!("otpauth://totp/Aidant:{account}?secret={}&issuer=Aidant&algorithm=SHA1&digits=6&period=30", totp_secret_base32(secret))
+}
+
+/// The code an authenticator shows for `secret` at `unix_seconds` (tests
+/// and the demo use it).
+pub fn totp_code(secret: &[u8], unix_seconds: u64) -> Result<String, StoreError> {
+    Ok(totp(secret.to_vec())?.generate(unix_seconds))
+}
+
+/// The 30-second step a code belongs to, if it is valid at `unix_seconds`.
+fn matching_step(generator: &TOTP, code: &str, unix_seconds: u64) -> Option<i64> {
+    let code = code.trim().replace(' ', "");
+    [0i64, -1, 1].into_iter().map(|offset| (unix_seconds / 30) as i64 + offset).find(|step| {
+        *step >= 0 && {
+            let expected = generator.generate((*step as u64) * 30);
+            expected.len() == code.len() && expected.bytes().zip(code.bytes()).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
+        }
+    })
+}
+
+impl Store {
+    /// Sets (or resets) a user's password and ends their sessions.
+    pub async fn set_password(&self, user_id: &str, password: &str, actor: &str) -> Result<(), StoreError> {
+        let hash = hash_password(password)?;
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE id = $2")
+            .bind(&hash)
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.password_set", record_kind: "user", record_id: user_id, reason: None })
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Checks an email and password, counting failures and locking the
+    /// account after `policy.max_failures` in a row.
+    pub async fn check_password(&self, email: &str, password: &str, policy: &SignInPolicy) -> Result<SignInOutcome, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.password_hash, u.disabled, u.locked_until, u.totp_sealed, o.require_second_factor
+             FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE lower(u.email) = lower($1)",
+        )
+        .bind(email.trim())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            let _ = password_matches(password, decoy_hash());
+            return Ok(SignInOutcome::Refused);
+        };
+        let user_id: String = row.try_get("id")?;
+        let now = now_ms();
+        if let Some(until_ms) = row.try_get::<Option<i64>, _>("locked_until")?
+            && until_ms > now
+        {
+            return Ok(SignInOutcome::Locked { until_ms });
+        }
+        let stored: Option<String> = row.try_get("password_hash")?;
+        let matches = password_matches(password, stored.as_deref().unwrap_or_else(|| decoy_hash())) && stored.is_some();
+        if flag(row.try_get("disabled")?) {
+            return Ok(SignInOutcome::Disabled);
+        }
+        if !matches {
+            let lockout_ms = policy.lockout.as_millis() as i64;
+            let locked = sqlx::query(
+                "UPDATE users SET failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= $1 THEN 0 ELSE failed_sign_ins + 1 END,
+                     locked_until = CASE WHEN failed_sign_ins + 1 >= $1 THEN $2 ELSE locked_until END
+                 WHERE id = $3 RETURNING locked_until",
+            )
+            .bind(policy.max_failures)
+            .bind(now + lockout_ms)
+            .bind(&user_id)
+            .fetch_one(&self.pool)
+            .await?;
+            let until: Option<i64> = locked.try_get("locked_until")?;
+            self.audit(&AuditEvent {
+                actor: &format!("user:{user_id}"),
+                action: "user.sign_in_failed",
+                record_kind: "user",
+                record_id: &user_id,
+                reason: None,
+            })
+            .await?;
+            return Ok(match until {
+                Some(until_ms) if until_ms > now => SignInOutcome::Locked { until_ms },
+                _ => SignInOutcome::Refused,
+            });
+        }
+        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1").bind(&user_id).execute(&self.pool).await?;
+        let has_second_factor = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some();
+        let required = flag(row.try_get("require_second_factor")?);
+        Ok(SignInOutcome::Accepted { user_id, needs_second_factor: has_second_factor, must_enrol_second_factor: required && !has_second_factor })
+    }
+
+    /// Starts a session; returns the cookie value (shown to the browser once,
+    /// stored only as a hash). Any session id the browser held before is not
+    /// reused: a new one is made at every sign-in.
+    pub async fn create_session(&self, user_id: &str, second_factor_done: bool) -> Result<String, StoreError> {
+        let token = random_token();
+        let now = now_ms();
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("INSERT INTO staff_sessions (id_hash, user_id, created_at, last_seen_at, second_factor_done, csrf_token) VALUES ($1, $2, $3, $3, $4, $5)")
+            .bind(sha256_hex(&token))
+            .bind(user_id)
+            .bind(now)
+            .bind(i64::from(second_factor_done))
+            .bind(random_token())
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor: &format!("user:{user_id}"), action: "user.sign_in", record_kind: "user", record_id: user_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(token)
+    }
+
+    /// The live session for a cookie value, refreshing its idle timer; ends
+    /// and forgets sessions past either timeout or whose user is disabled.
+    pub async fn find_session(&self, token: &str, policy: &SignInPolicy) -> Result<Option<StaffSession>, StoreError> {
+        let id_hash = sha256_hex(token);
+        let row = sqlx::query(
+            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, u.disabled, u.totp_sealed, o.require_second_factor
+             FROM staff_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1",
+        )
+        .bind(&id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let now = now_ms();
+        let created_at: i64 = row.try_get("created_at")?;
+        let last_seen_at: i64 = row.try_get("last_seen_at")?;
+        let expired = now - last_seen_at > policy.idle_timeout.as_millis() as i64 || now - created_at > policy.absolute_timeout.as_millis() as i64;
+        if expired || flag(row.try_get("disabled")?) {
+            sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1").bind(&id_hash).execute(&self.pool).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute: a page of requests costs one write.
+        if now - last_seen_at > 60_000 {
+            sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&id_hash).execute(&self.pool).await?;
+        }
+        let user_id: String = row.try_get("user_id")?;
+        let Some(user) = self.find_user(&user_id).await? else { return Ok(None) };
+        Ok(Some(StaffSession {
+            user,
+            second_factor_done: flag(row.try_get("second_factor_done")?),
+            csrf_token: row.try_get("csrf_token")?,
+            created_at_ms: created_at,
+            organisation_requires_second_factor: flag(row.try_get("require_second_factor")?),
+            has_second_factor: row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some(),
+        }))
+    }
+
+    /// Ends one session (sign-out). The cookie value stops working at once.
+    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        let row = sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1 RETURNING user_id").bind(sha256_hex(token)).fetch_optional(&self.pool).await?;
+        if let Some(row) = row {
+            let user_id: String = row.try_get("user_id")?;
+            self.audit(&AuditEvent { actor: &format!("user:{user_id}"), action: "user.sign_out", record_kind: "user", record_id: &user_id, reason: None })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Marks a session's second factor as done.
+    pub async fn complete_second_factor(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_sessions SET second_factor_done = 1 WHERE id_hash = $1").bind(sha256_hex(token)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Checks a TOTP code for a user, refusing a code (or an earlier one)
+    /// that was already used, so a code seen over a shoulder is spent.
+    pub async fn verify_totp(&self, user_id: &str, code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT totp_sealed, totp_last_step FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(false) };
+        let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")? else { return Ok(false) };
+        let secret = self.master_key()?.open(&sealed, &totp_binding(user_id))?;
+        let Some(step) = matching_step(&totp(secret)?, code, unix_seconds) else { return Ok(false) };
+        let used = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+            .bind(step)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(used.rows_affected() == 1)
+    }
+
+    /// Turns on a second factor after the user proved their app has the
+    /// secret by typing a valid code for it.
+    pub async fn enrol_totp(&self, user_id: &str, secret: &[u8], code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
+        let Some(step) = matching_step(&totp(secret.to_vec())?, code, unix_seconds) else { return Ok(false) };
+        let sealed = self.master_key()?.seal(secret, &totp_binding(user_id));
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET totp_sealed = $1, totp_last_step = $2 WHERE id = $3")
+            .bind(sealed)
+            .bind(step)
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor: &format!("user:{user_id}"), action: "user.second_factor_enrolled", record_kind: "user", record_id: user_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Creates a personal API token; returns the token, shown once.
+    pub async fn create_api_token(&self, user_id: &str, name: &str) -> Result<String, StoreError> {
+        let token = format!("aidant_pat_{}", random_token());
+        let id = new_id();
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(user_id)
+            .bind(name)
+            .bind(sha256_hex(&token))
+            .bind(now_ms())
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor: &format!("user:{user_id}"), action: "api_token.create", record_kind: "api_token", record_id: &id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(token)
+    }
+
+    /// A user's live tokens, newest first.
+    pub async fn list_api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiTokenInfo {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at_ms: row.try_get("created_at")?,
+                    last_used_at_ms: row.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of a user's tokens; false if it is not theirs.
+    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(token_id)
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        if revoked.rows_affected() == 0 {
+            return Ok(false);
+        }
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor: &format!("user:{user_id}"), action: "api_token.revoke", record_kind: "api_token", record_id: token_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// The enabled user a bearer token belongs to.
+    pub async fn user_for_api_token(&self, token: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(sha256_hex(token))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: String = row.try_get("user_id")?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(now_ms()).bind(sha256_hex(token)).execute(&self.pool).await?;
+        Ok(self.find_user(&user_id).await?.filter(|user| !user.disabled))
+    }
+
+    /// Disables a user, ends their sessions and revokes their tokens.
+    pub async fn disable_user(&self, user_id: &str, actor: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.disable", record_kind: "user", record_id: user_id, reason: None }).await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Re-enables a disabled user.
+    pub async fn enable_user(&self, user_id: &str, actor: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled = 0, failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.enable", record_kind: "user", record_id: user_id, reason: None }).await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes a user's second factor (an administrator's action when a
+    /// phone is lost); they enrol again at next sign-in if required.
+    pub async fn reset_second_factor(&self, user_id: &str, actor: &str) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET totp_sealed = NULL, totp_last_step = NULL WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor, action: "user.second_factor_reset", record_kind: "user", record_id: user_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_rules_count_characters_not_bytes() {
+        assert_eq!(check_new_password("short"), Err(PasswordRule::TooShort));
+        assert_eq!(check_new_password("ștefanțăranu"), Ok(()));
+        assert_eq!(check_new_password(&"x".repeat(129)), Err(PasswordRule::TooLong));
+    }
+
+    #[test]
+    fn totp_accepts_one_step_of_skew_and_nothing_more() {
+        let secret = new_totp_secret();
+        let generator = totp(secret.clone()).unwrap();
+        let now = 1_800_000_000;
+        let code = totp_code(&secret, now).unwrap();
+        assert_eq!(matching_step(&generator, &code, now), Some((now / 30) as i64));
+        assert!(matching_step(&generator, &code, now + 30).is_some());
+        assert!(matching_step(&generator, &code, now + 90).is_none());
+        assert!(matching_step(&generator, "000000x", now).is_none());
+        assert!(totp_uri(&secret, "a@b.example").starts_with("otpauth://totp/Aidant:a@b.example?secret="));
+    }
+}

@@ -1,0 +1,306 @@
+//! Intelligence records: graded (3x5x2, or 5x5x5 kept as given), with a
+//! sanitised text that may be shared and a restricted source text and
+//! source identity sealed with the master key; shares with named
+//! organisations; every creation, share and source read audited.
+
+use std::collections::BTreeSet;
+
+use aidant_core::ReportRef;
+use aidant_core::grading::{Grading, IntelligenceAssessment, SourceEvaluation};
+use aidant_core::organisation::ReportStatus;
+use aidant_core::policy::{Handling, RecordAccess, RecordKind, SharingConditions};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::audit::{AuditEvent, append};
+use crate::{Store, StoreError, flag, new_id, now_ms};
+
+/// What is needed to create a record.
+#[derive(Debug, Clone)]
+pub struct NewIntelligence<'a> {
+    pub report_id: Option<&'a str>,
+    pub owner_organisation_id: &'a str,
+    pub created_by: &'a str,
+    pub title: &'a str,
+    pub grading: &'a Grading,
+    pub sanitised_text: &'a str,
+    pub source: Option<&'a SourceDetails>,
+    /// `YYYY-MM-DD`.
+    pub review_on: Option<&'a str>,
+}
+
+/// The restricted part: who the source is and what they said. Sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceDetails {
+    pub identity: Option<String>,
+    pub text: Option<String>,
+}
+
+/// A record as staff read it (never the sealed source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntelligenceRecord {
+    pub id: String,
+    pub reference: String,
+    pub report_id: Option<String>,
+    pub owner_organisation_id: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    pub title: String,
+    pub grading: Grading,
+    pub sanitised_text: String,
+    pub has_source: bool,
+    pub review_on: Option<String>,
+    pub shared_with: Vec<Share>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub shared_at_ms: i64,
+}
+
+impl IntelligenceRecord {
+    /// What the access policy needs.
+    pub fn access(&self) -> RecordAccess {
+        RecordAccess {
+            kind: RecordKind::Intelligence,
+            owner_organisation_id: self.owner_organisation_id.clone(),
+            handling: self.grading.handling(),
+            shared_with: self.shared_with.iter().map(|share| share.organisation_id.clone()).collect(),
+        }
+    }
+}
+
+fn source_binding(intelligence_id: &str) -> String {
+    format!("intelligence:{intelligence_id}:source")
+}
+
+/// The grading columns: scheme, source, intelligence, handling.
+fn grading_columns(grading: &Grading) -> (&'static str, String, String, String) {
+    match grading {
+        Grading::ThreeFiveTwo { source, intelligence, handling, .. } => {
+            ("3x5x2", source.code().to_owned(), intelligence.code().to_owned(), if matches!(handling, Handling::Permitted) { "P" } else { "C" }.to_owned())
+        }
+        Grading::Legacy5x5x5 { source, intelligence, handling } => ("5x5x5", source.to_string(), intelligence.to_string(), handling.to_string()),
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("a stored intelligence grading is invalid: {what}"))
+}
+
+fn grading_from_row(row: &sqlx::any::AnyRow) -> Result<Grading, StoreError> {
+    let scheme: String = row.try_get("grading_scheme")?;
+    let source: String = row.try_get("source_grade")?;
+    let intelligence: String = row.try_get("intelligence_grade")?;
+    let handling: String = row.try_get("handling_code")?;
+    match scheme.as_str() {
+        "3x5x2" => {
+            let handling = if handling == "P" {
+                Handling::Permitted
+            } else {
+                let recipients: String = row.try_get("recipient_organisations")?;
+                let recipients: BTreeSet<String> = serde_json::from_str(&recipients).map_err(|_| corrupt("recipients"))?;
+                Handling::Conditional(SharingConditions {
+                    recipient_organisations: recipients,
+                    no_onward_sharing: flag(row.try_get("no_onward_sharing")?),
+                    originator_consent_required: flag(row.try_get("originator_consent")?),
+                    sanitised_only: true,
+                    expires_at_ms: row.try_get("expires_at")?,
+                })
+            };
+            Ok(Grading::ThreeFiveTwo {
+                source: SourceEvaluation::parse(&source).ok_or_else(|| corrupt("source"))?,
+                intelligence: IntelligenceAssessment::parse(&intelligence).ok_or_else(|| corrupt("intelligence"))?,
+                handling,
+                conditions_text: row.try_get("conditions_text")?,
+            })
+        }
+        "5x5x5" => Ok(Grading::Legacy5x5x5 {
+            source: source.chars().next().ok_or_else(|| corrupt("source"))?,
+            intelligence: intelligence.parse().map_err(|_| corrupt("intelligence"))?,
+            handling: handling.parse().map_err(|_| corrupt("handling"))?,
+        }),
+        _ => Err(corrupt("scheme")),
+    }
+}
+
+const COLUMNS: &str = "id, reference, report_id, owner_organisation_id, created_by, created_at, title, grading_scheme, source_grade, \
+     intelligence_grade, handling_code, conditions_text, recipient_organisations, no_onward_sharing, originator_consent, expires_at, sanitised_text, \
+     source_sealed, review_on";
+
+impl Store {
+    /// Creates a record (and, when it comes from a report, marks the report
+    /// developed into intelligence) in one audited transaction.
+    pub async fn create_intelligence(&self, new: &NewIntelligence<'_>) -> Result<(String, String), StoreError> {
+        let id = new_id();
+        let reference = format!("INT-{}", ReportRef::from_random(rand::random()));
+        let sealed = match new.source {
+            Some(source) if source.identity.is_some() || source.text.is_some() => {
+                let plaintext = serde_json::to_vec(source).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                Some(self.master_key()?.seal(&plaintext, &source_binding(&id)))
+            }
+            _ => None,
+        };
+        let (scheme, source_grade, intelligence_grade, handling_code) = grading_columns(new.grading);
+        let (conditions_text, recipients, no_onward, consent, expires) = match new.grading {
+            Grading::ThreeFiveTwo { handling: Handling::Conditional(conditions), conditions_text, .. } => (
+                conditions_text.clone(),
+                serde_json::to_string(&conditions.recipient_organisations).unwrap_or_else(|_| "[]".to_owned()),
+                conditions.no_onward_sharing,
+                conditions.originator_consent_required,
+                conditions.expires_at_ms,
+            ),
+            _ => (None, "[]".to_owned(), false, false, None),
+        };
+        let now = now_ms();
+        let actor = format!("user:{}", new.created_by);
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO intelligence (id, reference, report_id, owner_organisation_id, created_by, created_at, updated_at, title, grading_scheme,
+                 source_grade, intelligence_grade, handling_code, conditions_text, recipient_organisations, no_onward_sharing, originator_consent,
+                 expires_at, sanitised_text, source_sealed, review_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        )
+        .bind(&id)
+        .bind(&reference)
+        .bind(new.report_id)
+        .bind(new.owner_organisation_id)
+        .bind(new.created_by)
+        .bind(now)
+        .bind(new.title)
+        .bind(scheme)
+        .bind(&source_grade)
+        .bind(&intelligence_grade)
+        .bind(&handling_code)
+        .bind(&conditions_text)
+        .bind(&recipients)
+        .bind(i64::from(no_onward))
+        .bind(i64::from(consent))
+        .bind(expires)
+        .bind(new.sanitised_text)
+        .bind(sealed)
+        .bind(new.review_on)
+        .execute(&mut *transaction)
+        .await?;
+        let search_text = format!("{reference} {} {} {}", new.title, new.grading.code(), new.sanitised_text);
+        crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id, &search_text).await?;
+        let grading = new.grading.code();
+        append(
+            &mut transaction,
+            &AuditEvent { actor: &actor, action: "intelligence.create", record_kind: "intelligence", record_id: &id, reason: Some(&grading) },
+        )
+        .await?;
+        if let Some(report_id) = new.report_id {
+            sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(ReportStatus::Developed.as_str())
+                .bind(now)
+                .bind(report_id)
+                .execute(&mut *transaction)
+                .await?;
+            let reason = format!("developed into {reference}");
+            append(
+                &mut transaction,
+                &AuditEvent { actor: &actor, action: "report.status", record_kind: "report", record_id: report_id, reason: Some(&reason) },
+            )
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok((id, reference))
+    }
+
+    /// Reads a record without auditing (callers audit what they show).
+    pub async fn find_intelligence(&self, id: &str) -> Result<Option<IntelligenceRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM intelligence WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        let share_rows = sqlx::query(
+            "SELECT s.organisation_id, o.name, s.shared_at FROM intelligence_shares s JOIN organisations o ON o.id = s.organisation_id
+             WHERE s.intelligence_id = $1 ORDER BY s.shared_at, o.name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let shared_with = share_rows
+            .iter()
+            .map(|share| {
+                Ok(Share {
+                    organisation_id: share.try_get("organisation_id")?,
+                    organisation_name: share.try_get("name")?,
+                    shared_at_ms: share.try_get("shared_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(IntelligenceRecord {
+            id: row.try_get("id")?,
+            reference: row.try_get("reference")?,
+            report_id: row.try_get("report_id")?,
+            owner_organisation_id: row.try_get("owner_organisation_id")?,
+            created_by: row.try_get("created_by")?,
+            created_at_ms: row.try_get("created_at")?,
+            title: row.try_get("title")?,
+            grading: grading_from_row(&row)?,
+            sanitised_text: row.try_get("sanitised_text")?,
+            has_source: row.try_get::<Option<Vec<u8>>, _>("source_sealed")?.is_some(),
+            review_on: row.try_get("review_on")?,
+            shared_with,
+        }))
+    }
+
+    /// Records developed from a report.
+    pub async fn intelligence_for_report(&self, report_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, reference FROM intelligence WHERE report_id = $1 ORDER BY created_at").bind(report_id).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("reference")?))).collect()
+    }
+
+    /// Ids of records an organisation owns or was sent, newest first; the
+    /// caller applies the access policy to each.
+    pub async fn intelligence_candidates(&self, organisation_id: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id FROM intelligence i WHERE i.owner_organisation_id = $1
+                OR EXISTS (SELECT 1 FROM intelligence_shares s WHERE s.intelligence_id = i.id AND s.organisation_id = $1)
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $2",
+        )
+        .bind(organisation_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    }
+
+    /// Opens the sealed source details and audits the reading with its reason.
+    pub async fn read_intelligence_source(&self, id: &str, actor: &str, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
+        let row = sqlx::query("SELECT source_sealed FROM intelligence WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let Some(sealed) = row.map(|row| row.try_get::<Option<Vec<u8>>, _>("source_sealed")).transpose()?.flatten() else { return Ok(None) };
+        let plaintext = self.master_key()?.open(&sealed, &source_binding(id))?;
+        self.audit(&AuditEvent { actor, action: "intelligence.source.read", record_kind: "intelligence", record_id: id, reason: Some(reason) }).await?;
+        serde_json::from_slice(&plaintext).map(Some).map_err(|error| StoreError::Corrupt(format!("sealed source details are not JSON: {error}")))
+    }
+
+    /// Shares a record with an organisation; false if it already was.
+    pub async fn share_intelligence(&self, id: &str, organisation_id: &str, actor_user_id: &str) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO intelligence_shares (intelligence_id, organisation_id, shared_by, shared_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (intelligence_id, organisation_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(organisation_id)
+        .bind(actor_user_id)
+        .bind(now_ms())
+        .execute(&mut *transaction)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let reason = format!("shared with organisation:{organisation_id}");
+        let actor = format!("user:{actor_user_id}");
+        append(
+            &mut transaction,
+            &AuditEvent { actor: &actor, action: "intelligence.share", record_kind: "intelligence", record_id: id, reason: Some(&reason) },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+}

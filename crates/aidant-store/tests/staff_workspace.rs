@@ -1,0 +1,407 @@
+//! The staff workspace's storage, written once and run on SQLite and
+//! PostgreSQL: sign-in and lockout, sessions, API tokens, TOTP, the triage
+//! queue, intelligence records and shares, search, and protection at rest.
+
+use std::time::Duration;
+
+use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::organisation::{OrganisationKind, ReportStatus, Role};
+use aidant_core::policy::{Action, Actor, may};
+use aidant_core::report::{ContactAnswer, ReportAnswers};
+use aidant_core::{Catalogue, NewReport};
+use aidant_store::accounts::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
+use aidant_store::intelligence::{NewIntelligence, SourceDetails};
+use aidant_store::organisations::{Organisation, User};
+use aidant_store::reports::{Receipt, Submission};
+use aidant_store::testing::TestDatabase;
+use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter};
+use aidant_store::{Backend, Store};
+use sqlx::Row;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn catalogue() -> Catalogue {
+    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap()
+}
+
+fn answers(town: &str, narrative: &str, danger: bool) -> ReportAnswers {
+    ReportAnswers {
+        immediate_danger: danger,
+        sector: Some("nail_bar".into()),
+        postcode: Some("LU1 2AB".into()),
+        town: Some(town.into()),
+        signs: vec!["workers_living_on_site".into()],
+        narrative: Some(narrative.into()),
+        ..ReportAnswers::default()
+    }
+}
+
+async fn submit(store: &Store, answers: &ReportAnswers) -> Receipt {
+    let catalogue = catalogue();
+    let report = NewReport::parse(answers, &catalogue).unwrap();
+    let triage = report.triage(&catalogue);
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
+    let mut state = uuid::Uuid::now_v7().as_u128() as u64 | 1;
+    let mut bits = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    store.insert_report(&submission, &mut bits).await.unwrap()
+}
+
+struct World {
+    force: Organisation,
+    glaa: Organisation,
+    charity: Organisation,
+    handler: User,
+    analyst: User,
+    glaa_user: User,
+    charity_user: User,
+}
+
+async fn world(store: &Store) -> World {
+    let force = store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await.unwrap();
+    let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
+    let charity = store.create_organisation("Safe Haven", OrganisationKind::Charity).await.unwrap();
+    store.set_receiving_organisation(&force.id, "test").await.unwrap();
+    let handler = store.create_user(&force.id, "handler@force.example", "Call Handler", &[Role::CallHandler]).await.unwrap();
+    let analyst = store.create_user(&force.id, "analyst@force.example", "Analyst", &[Role::Analyst]).await.unwrap();
+    let glaa_user = store.create_user(&glaa.id, "partner@glaa.example", "GLAA Partner", &[Role::Partner]).await.unwrap();
+    let charity_user = store.create_user(&charity.id, "partner@charity.example", "Charity Partner", &[Role::Partner]).await.unwrap();
+    World { force, glaa, charity, handler, analyst, glaa_user, charity_user }
+}
+
+fn actor(user: &User) -> Actor {
+    Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() }
+}
+
+async fn passwords_lock_after_repeated_failures(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    store.set_password(&world.handler.id, PASSWORD, "test").await.unwrap();
+    let policy = SignInPolicy { max_failures: 3, lockout: Duration::from_secs(600), ..SignInPolicy::default() };
+    let accepted = store.check_password("HANDLER@force.example", PASSWORD, &policy).await.unwrap();
+    assert!(matches!(accepted, SignInOutcome::Accepted { needs_second_factor: false, .. }), "{accepted:?}");
+    assert_eq!(store.check_password("nobody@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Refused);
+    assert_eq!(store.check_password("handler@force.example", "wrong", &policy).await.unwrap(), SignInOutcome::Refused);
+    assert_eq!(store.check_password("handler@force.example", "wrong", &policy).await.unwrap(), SignInOutcome::Refused);
+    let third = store.check_password("handler@force.example", "wrong", &policy).await.unwrap();
+    assert!(matches!(third, SignInOutcome::Locked { .. }), "the third failure locks: {third:?}");
+    let right_but_locked = store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap();
+    assert!(matches!(right_but_locked, SignInOutcome::Locked { .. }), "the right password does not open a locked account");
+    store.set_password(&world.handler.id, PASSWORD, "admin").await.unwrap();
+    assert!(matches!(store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Accepted { .. }));
+    store.disable_user(&world.handler.id, "admin").await.unwrap();
+    assert_eq!(store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Disabled);
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&world.handler.id).fetch_one(store.pool()).await.unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+}
+
+async fn sessions_end_at_sign_out_timeout_and_disable(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let policy = SignInPolicy::default();
+    let token = store.create_session(&world.handler.id, true).await.unwrap();
+    let session = store.find_session(&token, &policy).await.unwrap().expect("a live session");
+    assert_eq!(session.user.id, world.handler.id);
+    assert_eq!(session.csrf_token.len(), 64);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff_sessions WHERE id_hash = $1").bind(&token).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(stored, 0, "the cookie value itself is never stored");
+    store.end_session(&token).await.unwrap();
+    assert!(store.find_session(&token, &policy).await.unwrap().is_none(), "a stolen id stops working after sign-out");
+
+    let idle = store.create_session(&world.handler.id, true).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let impatient = SignInPolicy { idle_timeout: Duration::from_millis(1), ..policy };
+    assert!(store.find_session(&idle, &impatient).await.unwrap().is_none(), "idle sessions end");
+    assert!(store.find_session(&idle, &policy).await.unwrap().is_none(), "and are forgotten");
+    let absolute = store.create_session(&world.handler.id, true).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let short_day = SignInPolicy { absolute_timeout: Duration::from_millis(1), ..policy };
+    assert!(store.find_session(&absolute, &short_day).await.unwrap().is_none(), "sessions end at the absolute timeout");
+
+    let live = store.create_session(&world.handler.id, true).await.unwrap();
+    store.disable_user(&world.handler.id, "admin").await.unwrap();
+    assert!(store.find_session(&live, &policy).await.unwrap().is_none(), "disabling a user ends their sessions");
+}
+
+async fn api_tokens_are_hashed_and_revocable(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let token = store.create_api_token(&world.analyst.id, "laptop").await.unwrap();
+    assert!(token.starts_with("aidant_pat_"));
+    assert_eq!(store.user_for_api_token(&token).await.unwrap().map(|user| user.id), Some(world.analyst.id.clone()));
+    assert!(store.user_for_api_token("aidant_pat_guess").await.unwrap().is_none());
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(store.pool()).await.unwrap();
+    assert_ne!(stored, token);
+    let listed = store.list_api_tokens(&world.analyst.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(!store.revoke_api_token(&world.handler.id, &listed[0].id).await.unwrap(), "nobody revokes another's token");
+    assert!(store.revoke_api_token(&world.analyst.id, &listed[0].id).await.unwrap());
+    assert!(store.user_for_api_token(&token).await.unwrap().is_none());
+}
+
+async fn second_factor_codes_work_once(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let secret = new_totp_secret();
+    let now = 1_800_000_000;
+    let right: u32 = totp_code(&secret, now).unwrap().parse().unwrap();
+    let wrong = format!("{:06}", (right + 1) % 1_000_000);
+    assert!(!store.enrol_totp(&world.handler.id, &secret, &wrong, now).await.unwrap(), "enrolment needs a code from the app");
+    assert!(store.enrol_totp(&world.handler.id, &secret, &totp_code(&secret, now).unwrap(), now).await.unwrap());
+    let later = now + 60;
+    let code = totp_code(&secret, later).unwrap();
+    assert!(store.verify_totp(&world.handler.id, &code, later).await.unwrap());
+    assert!(!store.verify_totp(&world.handler.id, &code, later).await.unwrap(), "a code is spent once used");
+    assert!(!store.verify_totp(&world.handler.id, &totp_code(&secret, now).unwrap(), later + 600).await.unwrap(), "old codes fail");
+    store.set_password(&world.handler.id, PASSWORD, "test").await.unwrap();
+    let outcome = store.check_password("handler@force.example", PASSWORD, &SignInPolicy::default()).await.unwrap();
+    assert!(matches!(outcome, SignInOutcome::Accepted { needs_second_factor: true, .. }), "{outcome:?}");
+}
+
+async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let older = submit(store, &answers("Bedford", "Workers sleep in the back room.", false)).await;
+    let immediate = submit(store, &answers("Luton", "Men locked in a van at the services.", true)).await;
+    let other = submit(store, &answers("Dunstable", "Quiet nail bar.", false)).await;
+    let page = store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.rows[0].id, immediate.report_id, "Immediate at the top");
+    assert_eq!(page.rows[1].id, older.report_id, "then oldest first");
+    assert_eq!(page.immediate_unopened, 1);
+    assert!(store.triage_queue(&world.glaa.id, &QueueFilter::default(), 0, 50).await.unwrap().rows.is_empty(), "reports stay with their force");
+
+    store.record_report_view(&immediate.report_id, &format!("user:{}", world.handler.id)).await.unwrap();
+    assert_eq!(store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap().immediate_unopened, 0);
+
+    let by_town = QueueFilter { area: Some("luton".into()), ..QueueFilter::default() };
+    assert_eq!(store.triage_queue(&world.force.id, &by_town, 0, 50).await.unwrap().total, 1);
+    let by_district = QueueFilter { area: Some("lu1".into()), ..QueueFilter::default() };
+    assert_eq!(store.triage_queue(&world.force.id, &by_district, 0, 50).await.unwrap().total, 3);
+    let by_risk = QueueFilter { risk: Some("immediate".into()), ..QueueFilter::default() };
+    assert_eq!(store.triage_queue(&world.force.id, &by_risk, 0, 50).await.unwrap().total, 1);
+
+    let actor = format!("user:{}", world.handler.id);
+    store.assign_report(&other.report_id, Some(&world.handler.id), &actor).await.unwrap();
+    let mine = QueueFilter { assignee: Some(AssigneeFilter::User(world.handler.id.clone())), ..QueueFilter::default() };
+    let assigned = store.triage_queue(&world.force.id, &mine, 0, 50).await.unwrap();
+    assert_eq!((assigned.total, assigned.rows[0].assignee_name.as_deref()), (1, Some("Call Handler")));
+    store.set_report_status(&other.report_id, ReportStatus::NoFurtherAction, &actor).await.unwrap();
+    assert_eq!(store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap().total, 2, "closed reports leave the open queue");
+    let closed = QueueFilter { status: Some(StatusFilter::Only(ReportStatus::NoFurtherAction)), ..QueueFilter::default() };
+    assert_eq!(store.triage_queue(&world.force.id, &closed, 0, 50).await.unwrap().total, 1);
+    let history: Vec<String> = store.audit_history("report", &other.report_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    assert_eq!(history, ["report.create", "report.assign", "report.status"]);
+    let state = store.triage_state(&other.report_id).await.unwrap().unwrap();
+    assert_eq!(state.status, "no_further_action");
+    assert!(may(&self::actor(&world.handler), Action::ViewReport, &state.access(), 0).is_allowed());
+    assert!(!may(&self::actor(&world.glaa_user), Action::ViewReport, &state.access(), 0).is_allowed());
+}
+
+async fn reports_arriving_before_a_receiving_force_are_claimed(database: TestDatabase) {
+    let store = &database.store;
+    let orphan = submit(store, &answers("Luton", "Arrived before any force was set up.", false)).await;
+    assert_eq!(store.triage_state(&orphan.report_id).await.unwrap().unwrap().owner_organisation_id, None);
+    let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
+    assert_eq!(store.set_receiving_organisation(&force.id, "admin").await.unwrap(), 1);
+    assert_eq!(store.triage_queue(&force.id, &QueueFilter::default(), 0, 10).await.unwrap().total, 1);
+    assert_eq!(store.search_candidates(&force.id, "arrived", 10).await.unwrap().len(), 1, "its search document moves with it");
+}
+
+fn two_b_c_glaa_only(glaa: &str) -> aidant_core::grading::Grading {
+    parse_grading(&GradingAnswers {
+        scheme: "3x5x2",
+        source: "2",
+        intelligence: "B",
+        handling: "C",
+        conditions_text: "GLAA only",
+        recipient_organisations: vec![glaa.to_owned()],
+        no_onward_sharing: true,
+        ..GradingAnswers::default()
+    })
+    .unwrap()
+}
+
+async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let report = submit(store, &answers("Luton", "Nguyễn works there every day.", false)).await;
+    let grading = two_b_c_glaa_only(&world.glaa.id);
+    let source = SourceDetails { identity: Some("Ioana Petrescu, 07700 900123".into()), text: Some("She saw Nguyễn taken away each night.".into()) };
+    let (id, reference) = store
+        .create_intelligence(&NewIntelligence {
+            report_id: Some(&report.report_id),
+            owner_organisation_id: &world.force.id,
+            created_by: &world.analyst.id,
+            title: "Nail bar workers controlled",
+            grading: &grading,
+            sanitised_text: "Workers at a Luton nail bar are moved at night by Nguyễn.",
+            source: Some(&source),
+            review_on: Some("2027-03-01"),
+        })
+        .await
+        .unwrap();
+    assert!(reference.starts_with("INT-"));
+    let record = store.find_intelligence(&id).await.unwrap().unwrap();
+    assert_eq!(record.grading.code(), "2 B C");
+    assert_eq!(record.grading, grading, "the grading round-trips exactly");
+    assert!(record.has_source);
+    assert_eq!(store.triage_state(&report.report_id).await.unwrap().unwrap().status, "developed");
+
+    assert!(!may(&actor(&world.glaa_user), Action::ViewIntelligence, &record.access(), 0).is_allowed(), "not shared yet");
+    assert!(store.share_intelligence(&id, &world.glaa.id, &world.analyst.id).await.unwrap());
+    assert!(!store.share_intelligence(&id, &world.glaa.id, &world.analyst.id).await.unwrap(), "sharing twice changes nothing");
+    let record = store.find_intelligence(&id).await.unwrap().unwrap();
+    assert_eq!(record.shared_with.iter().map(|share| share.organisation_name.as_str()).collect::<Vec<_>>(), ["GLAA"]);
+    assert!(may(&actor(&world.glaa_user), Action::ViewIntelligence, &record.access(), 0).is_allowed());
+    assert!(!may(&actor(&world.glaa_user), Action::ViewSourceText, &record.access(), 0).is_allowed());
+    assert!(!may(&actor(&world.charity_user), Action::ViewIntelligence, &record.access(), 0).is_allowed());
+    assert_eq!(store.intelligence_candidates(&world.glaa.id, 10).await.unwrap(), [id.clone()]);
+    assert!(store.intelligence_candidates(&world.charity.id, 10).await.unwrap().is_empty());
+
+    let opened = store.read_intelligence_source(&id, &format!("user:{}", world.analyst.id), "checking the source's account").await.unwrap();
+    assert_eq!(opened, Some(source));
+    let actions: Vec<(String, Option<String>)> =
+        store.audit_history("intelligence", &id).await.unwrap().into_iter().map(|entry| (entry.entry.action, entry.entry.reason)).collect();
+    assert_eq!(actions[0], ("intelligence.create".to_owned(), Some("2 B C".to_owned())));
+    assert_eq!(actions[1].0, "intelligence.share");
+    assert_eq!(actions[2], ("intelligence.source.read".to_owned(), Some("checking the source's account".to_owned())));
+    assert_eq!(store.audit_by_actor(&format!("user:{}", world.analyst.id), 10).await.unwrap()[0].entry.action, "intelligence.source.read");
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+}
+
+async fn legacy_gradings_are_kept_as_given(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let grading = parse_grading(&GradingAnswers { scheme: "5x5x5", source: "B", intelligence: "2", handling: "4", ..GradingAnswers::default() }).unwrap();
+    let (id, _) = store
+        .create_intelligence(&NewIntelligence {
+            report_id: None,
+            owner_organisation_id: &world.force.id,
+            created_by: &world.analyst.id,
+            title: "Historic record",
+            grading: &grading,
+            sanitised_text: "From the 2014 archive.",
+            source: None,
+            review_on: None,
+        })
+        .await
+        .unwrap();
+    let record = store.find_intelligence(&id).await.unwrap().unwrap();
+    assert_eq!(record.grading.code(), "B 2 4 (5x5x5)");
+    assert!(!record.has_source);
+}
+
+async fn search_folds_diacritics_and_respects_organisations(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let report = submit(store, &answers("Luton", "A man called Ștefan Țăranu collects the wages.", false)).await;
+    let plain = submit(store, &answers("Bedford", "Stefan drives the minibus.", false)).await;
+    for query in ["stefan", "Ștefan", "STEF", "taranu wages"] {
+        let hits = store.search_candidates(&world.force.id, query, 50).await.unwrap();
+        assert!(hits.iter().any(|hit| hit.record_id == report.report_id), "{query} finds the report");
+    }
+    let both = store.search_candidates(&world.force.id, "Ștefan", 50).await.unwrap();
+    assert!(both.iter().any(|hit| hit.record_id == plain.report_id), "Ștefan finds Stefan too");
+    assert!(store.search_candidates(&world.glaa.id, "stefan", 50).await.unwrap().is_empty(), "other organisations do not find the force's reports");
+    assert!(store.search_candidates(&world.force.id, "\"; DROP TABLE reports; --", 50).await.unwrap().is_empty());
+    assert!(store.search_candidates(&world.force.id, "", 50).await.unwrap().is_empty());
+
+    let grading = two_b_c_glaa_only(&world.glaa.id);
+    let (id, _) = store
+        .create_intelligence(&NewIntelligence {
+            report_id: None,
+            owner_organisation_id: &world.force.id,
+            created_by: &world.analyst.id,
+            title: "Nguyễn Văn Nam runs the rota",
+            grading: &grading,
+            sanitised_text: "Seen at the car wash.",
+            source: Some(&SourceDetails { identity: Some("Secret Witness Zebedee".into()), text: None }),
+            review_on: None,
+        })
+        .await
+        .unwrap();
+    assert!(store.search_candidates(&world.glaa.id, "nguyen", 50).await.unwrap().is_empty(), "not before it is shared");
+    store.share_intelligence(&id, &world.glaa.id, &world.analyst.id).await.unwrap();
+    let hits = store.search_candidates(&world.glaa.id, "Nguyen", 50).await.unwrap();
+    assert_eq!(hits.iter().map(|hit| hit.record_id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    assert!(store.search_candidates(&world.force.id, "zebedee", 50).await.unwrap().is_empty(), "sealed source identities are never indexed");
+    assert!(store.search_candidates(&world.charity.id, "nguyen", 50).await.unwrap().is_empty());
+}
+
+/// Reads every byte the database holds for the protected fields, the way
+/// someone with a copy of the file or the table would, and finds none of
+/// the plaintext.
+async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let mut with_contact = answers("Luton", "Please call me back.", false);
+    with_contact.contact = Some(ContactAnswer {
+        name: Some("Marguerite Okonkwo-Villanueva".into()),
+        phone: Some("07700 900461".into()),
+        email: Some("marguerite.ov@example.org".into()),
+    });
+    submit(store, &with_contact).await;
+    let grading = two_b_c_glaa_only(&world.glaa.id);
+    store
+        .create_intelligence(&NewIntelligence {
+            report_id: None,
+            owner_organisation_id: &world.force.id,
+            created_by: &world.analyst.id,
+            title: "Car wash",
+            grading: &grading,
+            sanitised_text: "Workers at a car wash.",
+            source: Some(&SourceDetails { identity: Some("Bartholomew Quennell-Ashdown".into()), text: Some("Heard it from Xanthippe Oduya".into()) }),
+            review_on: None,
+        })
+        .await
+        .unwrap();
+    let secret = new_totp_secret();
+    store.enrol_totp(&world.handler.id, &secret, &totp_code(&secret, 1_800_000_000).unwrap(), 1_800_000_000).await.unwrap();
+    let secret_base32 = aidant_store::accounts::totp_secret_base32(&secret);
+    let secrets = ["Marguerite", "900461", "marguerite.ov", "Bartholomew", "Quennell", "Xanthippe", secret_base32.as_str()];
+
+    let everything = match store.backend() {
+        Backend::Sqlite => {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.unwrap();
+            let path = database.sqlite_path().unwrap();
+            let mut bytes = std::fs::read(path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{}-wal", path.display())) {
+                bytes.extend(wal);
+            }
+            assert!(bytes.windows(8).any(|window| window == b"Car wash"), "the reader sees the unprotected text, so it would see the rest");
+            bytes
+        }
+        Backend::Postgres => {
+            let mut text = String::new();
+            for table in ["reports", "intelligence", "users", "search_documents", "audit_log"] {
+                let rows = sqlx::query(&format!("SELECT CAST(t AS TEXT) AS row_text FROM {table} t")).fetch_all(store.pool()).await.unwrap();
+                for row in rows {
+                    text.push_str(&row.try_get::<String, _>("row_text").unwrap());
+                }
+            }
+            assert!(text.contains("Car wash"), "the reader sees the unprotected text, so it would see the rest");
+            text.into_bytes()
+        }
+    };
+    for secret in secrets {
+        assert!(!everything.windows(secret.len()).any(|window| window == secret.as_bytes()), "{secret} is stored in clear");
+    }
+}
+
+aidant_store::backend_tests!(
+    passwords_lock_after_repeated_failures,
+    sessions_end_at_sign_out_timeout_and_disable,
+    api_tokens_are_hashed_and_revocable,
+    second_factor_codes_work_once,
+    the_queue_puts_immediate_first_and_filters,
+    reports_arriving_before_a_receiving_force_are_claimed,
+    intelligence_is_graded_shared_and_audited,
+    legacy_gradings_are_kept_as_given,
+    search_folds_diacritics_and_respects_organisations,
+    protected_fields_have_no_plaintext_at_rest,
+);
