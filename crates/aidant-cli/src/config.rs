@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 11] = [
+const ENVIRONMENT_KEYS: [&str; 16] = [
     "database_url",
     "listen",
     "data_dir",
@@ -25,6 +25,11 @@ const ENVIRONMENT_KEYS: [&str; 11] = [
     "exit_url",
     "public_submissions_per_minute",
     "public_submissions_burst",
+    "sign_in_max_failures",
+    "sign_in_lockout_minutes",
+    "sign_ins_per_minute",
+    "session_idle_minutes",
+    "session_absolute_hours",
 ];
 
 /// A value that must never be printed.
@@ -73,6 +78,17 @@ pub struct Config {
     pub public_submissions_per_minute: u32,
     /// How many of those may come in a quick burst.
     pub public_submissions_burst: u32,
+    /// Wrong passwords in a row before a staff account locks.
+    pub sign_in_max_failures: u32,
+    /// How long a locked staff account stays locked.
+    pub sign_in_lockout_minutes: u64,
+    /// Staff sign-in attempts one address may make per minute (burst of
+    /// twice that); 0 turns this limit off (the per-account lockout stays).
+    pub sign_ins_per_minute: u32,
+    /// A staff session unused this long ends.
+    pub session_idle_minutes: u64,
+    /// A staff session ends this long after sign-in, however busy.
+    pub session_absolute_hours: u64,
 }
 
 impl Default for Config {
@@ -89,6 +105,11 @@ impl Default for Config {
             exit_url: aidant_web::DEFAULT_EXIT_URL.to_owned(),
             public_submissions_per_minute: 10,
             public_submissions_burst: 20,
+            sign_in_max_failures: 5,
+            sign_in_lockout_minutes: 15,
+            sign_ins_per_minute: 10,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -135,6 +156,12 @@ impl Config {
         if !(self.exit_url.starts_with("https://") || self.exit_url.starts_with("http://")) || self.exit_url.contains(char::is_whitespace) {
             return Err(ConfigError("setting exit_url: must be a web address starting with https://".to_owned()));
         }
+        if self.sign_in_max_failures == 0 {
+            return Err(ConfigError("setting sign_in_max_failures: must be at least 1".to_owned()));
+        }
+        if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
+            return Err(ConfigError("settings session_idle_minutes and session_absolute_hours: must be at least 1".to_owned()));
+        }
         if self.request_timeout_seconds == 0 {
             return Err(ConfigError("setting request_timeout_seconds: must be at least 1".to_owned()));
         }
@@ -151,6 +178,16 @@ impl Config {
 
     pub fn effective_key_file(&self) -> PathBuf {
         self.key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    /// Lockout and session timeouts for staff.
+    pub fn sign_in_policy(&self) -> aidant_store::accounts::SignInPolicy {
+        aidant_store::accounts::SignInPolicy {
+            max_failures: i64::from(self.sign_in_max_failures),
+            lockout: Duration::from_secs(self.sign_in_lockout_minutes * 60),
+            idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),
+            absolute_timeout: Duration::from_secs(self.session_absolute_hours * 3600),
+        }
     }
 
     pub fn request_timeout(&self) -> Duration {

@@ -47,7 +47,7 @@ pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
     let catalogue = load_catalogue(&config)?;
     let store = open_store(&config, StoreUse::Serve).await?;
     let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));
-    seed_organisations(&store).await.map_err(runtime_error)?;
+    let sign_ins = seed_organisations(&store).await.map_err(runtime_error)?;
     let mut rng = StdRng::seed_from_u64(arguments.seed);
     for _ in 0..arguments.reports {
         let answers = synthetic_report(&mut rng, &catalogue);
@@ -59,6 +59,10 @@ pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
         store.insert_report(&submission, &mut bits).await.map_err(runtime_error)?;
     }
     println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
+    println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", arguments.listen);
+    for (organisation, role, email) in &sign_ins {
+        println!("  {email:<44} {role} ({organisation})");
+    }
     if arguments.no_serve {
         store.close().await;
         return Ok(());
@@ -81,7 +85,11 @@ fn reset_demo_dir(directory: &Path) -> Result<(), Failure> {
         .map_err(|error| Failure::Startup(format!("cannot write to {}: {error}", directory.display())))
 }
 
-async fn seed_organisations(store: &Store) -> Result<(), aidant_store::StoreError> {
+/// Every demo user's password: demo data only, printed at start-up.
+pub const DEMO_PASSWORD: &str = "aidant-demo-password";
+
+async fn seed_organisations(store: &Store) -> Result<Vec<(String, String, String)>, aidant_store::StoreError> {
+    let mut sign_ins = Vec::new();
     let organisations = [
         ("Bedfordshire Police", OrganisationKind::PoliceForce, "beds.police.example"),
         ("National Crime Agency", OrganisationKind::NationalAgency, "nca.example"),
@@ -93,16 +101,21 @@ async fn seed_organisations(store: &Store) -> Result<(), aidant_store::StoreErro
     ];
     for (name, kind, domain) in organisations {
         let organisation = store.create_organisation(name, kind).await?;
+        if kind == OrganisationKind::PoliceForce {
+            store.set_receiving_organisation(&organisation.id, "demo").await?;
+        }
         let roles: &[Role] = match kind {
             OrganisationKind::PoliceForce => Role::ALL,
             _ => &[Role::Partner],
         };
         for role in roles {
             let email = format!("{}@{domain}", role.as_str().replace('_', "."));
-            store.create_user(&organisation.id, &email, &format!("Demo {}", role.label()), &[*role]).await?;
+            let user = store.create_user(&organisation.id, &email, &format!("Demo {}", role.label()), &[*role]).await?;
+            store.set_password(&user.id, DEMO_PASSWORD, "demo").await?;
+            sign_ins.push((name.to_owned(), role.label().to_owned(), email));
         }
     }
-    Ok(())
+    Ok(sign_ins)
 }
 
 /// Towns with their real postcode districts (the inward codes are invented).

@@ -7,6 +7,7 @@ mod graph;
 mod graph_source;
 mod link;
 mod startup;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ Examples:
   AIDANT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidant aidant migrate
   aidant config                        Show the settings in force (secrets redacted)
   aidant audit verify                  Check the audit log has not been altered
+  aidant organisations add Beds --kind police_force --receives-public-reports
+  aidant users add --organisation Beds --email a@beds.police.uk --name Ann --role administrator
   aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
   aidant link --input people.csv --output clusters.csv    Resolve people into entities
 
@@ -30,7 +33,9 @@ Settings come from an optional TOML file (--config, or ./aidant.toml) and
 AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
 AIDANT_DATA_DIR, AIDANT_KEY_FILE, AIDANT_MASTER_KEY, AIDANT_CATALOGUE_FILE,
 AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS, AIDANT_EXIT_URL,
-AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE, AIDANT_PUBLIC_SUBMISSIONS_BURST.";
+AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE, AIDANT_PUBLIC_SUBMISSIONS_BURST,
+AIDANT_SIGN_IN_MAX_FAILURES, AIDANT_SIGN_IN_LOCKOUT_MINUTES, AIDANT_SIGN_INS_PER_MINUTE,
+AIDANT_SESSION_IDLE_MINUTES, AIDANT_SESSION_ABSOLUTE_HOURS.";
 
 /// Aidant: find and stop modern slavery and human trafficking.
 #[derive(Debug, Parser)]
@@ -71,6 +76,12 @@ enum Command {
     /// Resolve people across CSV files into entities (probabilistic record
     /// linkage); see `aidant link --help` for the input columns.
     Link(link::LinkArgs),
+    /// Add and list organisations, and choose which receives public reports.
+    #[command(subcommand)]
+    Organisations(users::OrganisationCommand),
+    /// Add, list, disable and reset staff users.
+    #[command(subcommand)]
+    Users(users::UserCommand),
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -137,6 +148,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 Command::Config => {
                     println!("{}", config.to_display_toml());
                     Ok(ExitCode::SUCCESS)
+                }
+                Command::Organisations(command) => {
+                    let store = open_store(&config, StoreUse::Maintenance).await?;
+                    users::organisations(&store, command).await.map(|()| ExitCode::SUCCESS)
+                }
+                Command::Users(command) => {
+                    let store = open_store(&config, StoreUse::Maintenance).await?;
+                    users::users(&store, command).await.map(|()| ExitCode::SUCCESS)
                 }
                 Command::Audit { command: AuditCommand::Verify } => {
                     let store = open_store(&config, StoreUse::Maintenance).await?;

@@ -351,11 +351,14 @@ fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     let data_dir = parent.path().join("demo");
     let output = Command::new(AIDANT).args(["demo", "--no-serve", "--reports", "40", "--data-dir"]).arg(&data_dir).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("call.handler@beds.police.example") && printed.contains("aidant-demo-password"), "the demo prints sign-in details: {printed}");
     assert!(data_dir.join("aidant.db").is_file() && data_dir.join("master.key").is_file());
     let migrate = Command::new(AIDANT).arg("migrate").env("AIDANT_DATA_DIR", &data_dir).env_remove("AIDANT_DATABASE_URL").output().unwrap();
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("0 migration(s) applied"), "{}", String::from_utf8_lossy(&migrate.stderr));
     let verify = Command::new(AIDANT).args(["audit", "verify"]).env("AIDANT_DATA_DIR", &data_dir).env_remove("AIDANT_DATABASE_URL").output().unwrap();
-    assert!(String::from_utf8_lossy(&verify.stdout).contains("audit chain OK: 40 entries"));
+    // 40 reports, the receiving force, and a password for each of the 13 demo users.
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("audit chain OK: 54 entries"), "{}", String::from_utf8_lossy(&verify.stdout));
     assert!(Path::new(&data_dir).join(".aidant-demo").is_file());
 }
 

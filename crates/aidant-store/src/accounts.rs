@@ -150,6 +150,12 @@ pub fn totp_secret_base32(secret: &[u8]) -> String {
     totp_rs::Secret::Raw(secret.to_vec()).to_encoded().to_string()
 }
 
+/// A base32 secret as shown by `totp_secret_base32`, if it is one of at
+/// least 128 bits.
+pub fn decode_totp_secret(text: &str) -> Option<Vec<u8>> {
+    totp_rs::Secret::Encoded(text.trim().to_owned()).to_bytes().ok().filter(|bytes| bytes.len() >= 16)
+}
+
 /// The `otpauth://` address an authenticator app can take as a link.
 pub fn totp_uri(secret: &[u8], account: &str) -> String {
     let account: String = account.chars().filter(|character| character.is_ascii_alphanumeric() || "@.-_+".contains(*character)).collect();
@@ -466,6 +472,12 @@ impl Store {
         crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.enable", record_kind: "user", record_id: user_id, reason: None }).await?;
         transaction.commit().await?;
         Ok(true)
+    }
+
+    /// Whether a user has a second factor set up.
+    pub async fn find_session_user_factor(&self, user_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT totp_sealed FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|row| row.try_get::<Option<Vec<u8>>, _>("totp_sealed")).transpose()?.flatten().is_some())
     }
 
     /// Removes a user's second factor (an administrator's action when a

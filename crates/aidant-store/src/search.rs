@@ -86,3 +86,62 @@ impl Store {
         rows.iter().map(|row| Ok(SearchHit { record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? })).collect()
     }
 }
+
+/// A report as a search result or queue line shows it, with its owner for
+/// the access policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSummary {
+    pub id: String,
+    pub reference: String,
+    pub owner_organisation_id: Option<String>,
+    pub received_at_ms: i64,
+    pub risk_level: String,
+    pub sector: String,
+    pub town: Option<String>,
+    pub status: String,
+}
+
+impl Store {
+    /// Summaries of the given reports in one query, in no particular order.
+    pub async fn report_summaries(&self, ids: &[String]) -> Result<Vec<ReportSummary>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
+        let sql = format!(
+            "SELECT id, reference, owning_organisation_id, received_at, risk_level, sector, town, status FROM reports WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReportSummary {
+                    id: row.try_get("id")?,
+                    reference: row.try_get("reference")?,
+                    owner_organisation_id: row.try_get("owning_organisation_id")?,
+                    received_at_ms: row.try_get("received_at")?,
+                    risk_level: row.try_get("risk_level")?,
+                    sector: row.try_get("sector")?,
+                    town: row.try_get("town")?,
+                    status: row.try_get("status")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl ReportSummary {
+    /// What the access policy needs (reports are never shared).
+    pub fn access(&self) -> aidant_core::policy::RecordAccess {
+        aidant_core::policy::RecordAccess {
+            kind: aidant_core::policy::RecordKind::Report,
+            owner_organisation_id: self.owner_organisation_id.clone().unwrap_or_default(),
+            handling: aidant_core::policy::Handling::Permitted,
+            shared_with: std::collections::BTreeSet::new(),
+        }
+    }
+}

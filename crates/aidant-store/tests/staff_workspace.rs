@@ -260,7 +260,7 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
     assert!(may(&actor(&world.glaa_user), Action::ViewIntelligence, &record.access(), 0).is_allowed());
     assert!(!may(&actor(&world.glaa_user), Action::ViewSourceText, &record.access(), 0).is_allowed());
     assert!(!may(&actor(&world.charity_user), Action::ViewIntelligence, &record.access(), 0).is_allowed());
-    assert_eq!(store.intelligence_candidates(&world.glaa.id, 10).await.unwrap(), [id.clone()]);
+    assert_eq!(store.intelligence_candidates(&world.glaa.id, 10).await.unwrap(), vec![id.clone()]);
     assert!(store.intelligence_candidates(&world.charity.id, 10).await.unwrap().is_empty());
 
     let opened = store.read_intelligence_source(&id, &format!("user:{}", world.analyst.id), "checking the source's account").await.unwrap();

@@ -11,6 +11,8 @@ pub mod middleware;
 pub mod pages;
 pub mod problem;
 pub mod rate_limit;
+pub mod routes;
+pub mod staff;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,6 +42,11 @@ pub struct WebSettings {
     pub exit_url: String,
     /// Flood protection on the public endpoints that create records.
     pub rate_limit: rate_limit::RateLimit,
+    /// Flood protection on staff sign-in, per address (beside the
+    /// per-account lockout in `sign_in`).
+    pub sign_in_rate_limit: rate_limit::RateLimit,
+    /// Lockout and session timeouts for staff.
+    pub sign_in: aidant_store::accounts::SignInPolicy,
 }
 
 impl Default for WebSettings {
@@ -49,6 +56,8 @@ impl Default for WebSettings {
             request_timeout: Duration::from_secs(30),
             exit_url: DEFAULT_EXIT_URL.to_owned(),
             rate_limit: rate_limit::RateLimit::default(),
+            sign_in_rate_limit: rate_limit::RateLimit::default(),
+            sign_in: aidant_store::accounts::SignInPolicy::default(),
         }
     }
 }
@@ -99,17 +108,37 @@ impl AppState {
     }
 }
 
+/// Every route of the application, with the list of them.
+fn all_routes(settings: &WebSettings) -> routes::Routes {
+    let limit = rate_limit::layer(settings.rate_limit);
+    let sign_in_limit = rate_limit::layer(settings.sign_in_rate_limit);
+    let viewer = [
+        routes::RouteEntry { methods: &["GET"], path: "/api/docs" },
+        routes::RouteEntry { methods: &["GET"], path: "/api/docs/{*rest}" },
+        routes::RouteEntry { methods: &["GET"], path: "/api/openapi.json" },
+    ];
+    routes::Routes::new()
+        .route("/healthz", &["GET"], get(healthz))
+        .route("/readyz", &["GET"], get(readyz))
+        .route("/assets/{name}", &["GET"], get(assets::serve))
+        .merge(api::routes(limit.clone()))
+        .merge_router(api::documentation(), &viewer)
+        .merge(pages::routes(limit))
+        .merge(staff::routes(sign_in_limit))
+}
+
+/// The list of every route the application answers, for the
+/// every-route authorisation test.
+pub fn route_book() -> Vec<routes::RouteEntry> {
+    let unlimited = rate_limit::RateLimit { per_minute: 0, burst: 0 };
+    all_routes(&WebSettings { rate_limit: unlimited, sign_in_rate_limit: unlimited, ..WebSettings::default() }).entries().to_vec()
+}
+
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings().clone();
-    let limit = rate_limit::layer(settings.rate_limit);
-    let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/assets/{name}", get(assets::serve))
-        .nest("/api/v1", api::routes(limit.clone()))
-        .merge(api::documentation())
-        .merge(pages::routes(limit))
+    let routes = all_routes(&settings)
+        .into_router()
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::friendly_errors))
         .layer(axum::middleware::from_fn(pages::refuse_cross_site));

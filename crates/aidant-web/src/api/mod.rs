@@ -7,13 +7,17 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
+use crate::routes::Routes;
 
 /// The OpenAPI document, derived from the handlers and wire types.
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Aidant API", description = "Report suspected modern slavery and read the indicator catalogue. Errors are RFC 9457 problem documents."),
-    paths(reports::create, reports::indicators),
-    tags((name = "reports", description = "Public reports and the signs to look out for"))
+    paths(reports::create, reports::indicators, crate::staff::api::queue, crate::staff::api::report, crate::staff::api::intelligence, crate::staff::api::search),
+    tags(
+        (name = "reports", description = "Public reports and the signs to look out for"),
+        (name = "staff", description = "The staff workspace: send a personal API token (created on your profile page) as `Authorization: Bearer <token>`")
+    )
 )]
 pub struct ApiDoc;
 
@@ -31,6 +35,10 @@ pub fn documentation() -> Router<AppState> {
     ))
 }
 
-pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Router<AppState> {
-    Router::new().route("/reports", post(reports::create).layer(tower::util::option_layer(limit))).route("/indicators", get(reports::indicators))
+pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Routes {
+    Routes::new().route("/api/v1/reports", &["POST"], post(reports::create).layer(tower::util::option_layer(limit))).route(
+        "/api/v1/indicators",
+        &["GET"],
+        get(reports::indicators),
+    )
 }

@@ -12,7 +12,6 @@ pub mod info;
 pub mod messages;
 pub mod report;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -23,6 +22,7 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
 use crate::AppState;
+use crate::routes::Routes;
 use form::FormData;
 use messages::Messages;
 
@@ -81,9 +81,29 @@ impl Site {
             "report/done.html",
             "follow_up/sign_in.html",
             "follow_up/report.html",
+            "staff/layout.html",
+            "staff/message.html",
+            "staff/sign_in.html",
+            "staff/code.html",
+            "staff/enrol.html",
+            "staff/queue.html",
+            "staff/report.html",
+            "staff/contact.html",
+            "staff/intelligence_list.html",
+            "staff/intelligence_new.html",
+            "staff/intelligence.html",
+            "staff/search.html",
+            "staff/audit.html",
+            "staff/users.html",
+            "staff/profile.html",
         );
         let messages = Messages::load().map_err(|error| SiteError(error.to_string()))?;
         Ok(Self { templates, messages, exit_url: exit_url.to_owned() })
+    }
+
+    /// Renders one of the built-in templates with `context`.
+    pub(crate) fn render_template(&self, name: &str, context: Value) -> Result<String, minijinja::Error> {
+        self.templates.get_template(name).and_then(|template| template.render(context))
     }
 
     pub fn text(&self, language: &str) -> Value {
@@ -214,29 +234,29 @@ pub fn see_other(target: &str) -> Response {
 }
 
 /// The public site's routes; `limit` guards those that create records.
-pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Router<AppState> {
+pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Routes {
     let limited = |handler: axum::routing::MethodRouter<AppState>| handler.layer(tower::util::option_layer(limit.clone()));
-    Router::new()
-        .route("/", get(info::start))
-        .route("/get-help", get(info::get_help))
-        .route("/safety", get(info::safety))
-        .route("/cookies", get(info::cookies))
-        .route("/cookies/hide", post(info::hide_cookie_banner))
-        .route("/feedback", get(info::feedback_form).merge(limited(post(info::send_feedback))))
-        .route("/signs", get(info::signs_index))
-        .route("/signs/{sector}", get(info::signs_for_sector))
-        .route("/exploitation", get(info::exploitation_index))
-        .route("/exploitation/{kind}", get(info::exploitation_type))
-        .route("/exit", get(report::exit))
-        .route("/exit/discard", post(report::discard))
-        .route("/report/start", limited(post(report::start)))
-        .route("/report/call-999", get(report::call_999))
-        .route("/report/done", get(report::done))
-        .route("/report/{step}", get(report::show_step).post(report::submit_step))
-        .route("/follow-up", get(follow_up::sign_in_form).merge(limited(post(follow_up::sign_in))))
-        .route("/follow-up/report", get(follow_up::show_report).post(follow_up::add_information))
-        .route("/follow-up/sign-out", post(follow_up::sign_out))
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+    Routes::new()
+        .route("/", &["GET"], get(info::start))
+        .route("/get-help", &["GET"], get(info::get_help))
+        .route("/safety", &["GET"], get(info::safety))
+        .route("/cookies", &["GET"], get(info::cookies))
+        .route("/cookies/hide", &["POST"], post(info::hide_cookie_banner))
+        .route("/feedback", &["GET", "POST"], get(info::feedback_form).merge(limited(post(info::send_feedback))))
+        .route("/signs", &["GET"], get(info::signs_index))
+        .route("/signs/{sector}", &["GET"], get(info::signs_for_sector))
+        .route("/exploitation", &["GET"], get(info::exploitation_index))
+        .route("/exploitation/{kind}", &["GET"], get(info::exploitation_type))
+        .route("/exit", &["GET"], get(report::exit))
+        .route("/exit/discard", &["POST"], post(report::discard))
+        .route("/report/start", &["POST"], limited(post(report::start)))
+        .route("/report/call-999", &["GET"], get(report::call_999))
+        .route("/report/done", &["GET"], get(report::done))
+        .route("/report/{step}", &["GET", "POST"], get(report::show_step).post(report::submit_step))
+        .route("/follow-up", &["GET", "POST"], get(follow_up::sign_in_form).merge(limited(post(follow_up::sign_in))))
+        .route("/follow-up/report", &["GET", "POST"], get(follow_up::show_report).post(follow_up::add_information))
+        .route("/follow-up/sign-out", &["POST"], post(follow_up::sign_out))
+        .route("/favicon.ico", &["GET"], get(|| async { StatusCode::NO_CONTENT }))
 }
 
 /// Refuses state-changing requests that a browser says came from another

@@ -1,0 +1,262 @@
+//! The staff JSON API under `/api/v1/staff`: read the queue, a report, an
+//! intelligence record, and search, with a personal API token
+//! (`Authorization: Bearer aidant_pat_...`) or a signed-in session. The same
+//! access policy and audit apply as on the pages.
+
+use aidant_core::policy::{Action, Capability, Decision, may, may_use};
+use aidant_store::audit::AuditEvent;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use super::queue::{QueueQuery, queue_filter};
+use super::search::{SearchQuery, SearchResult, run_search};
+use super::{PAGE_SIZE, Staff};
+use crate::AppState;
+use crate::problem::Problem;
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/api/v1/staff/reports", &["GET"], get(queue))
+        .route("/api/v1/staff/reports/{id}", &["GET"], get(report))
+        .route("/api/v1/staff/intelligence/{id}", &["GET"], get(intelligence))
+        .route("/api/v1/staff/search", &["GET"], get(search))
+}
+
+fn unavailable(error: &aidant_store::StoreError) -> Response {
+    tracing::error!(error = %error, "a staff API request failed");
+    Problem::internal().into_response()
+}
+
+async fn refuse(state: &AppState, staff: &Staff, kind: &str, id: &str, decision: &Decision) -> Response {
+    let reason = match decision {
+        Decision::Deny(reason) => *reason,
+        Decision::Allow => "allowed",
+    };
+    if let Err(error) =
+        state.store().audit(&AuditEvent { actor: &staff.audit_actor(), action: "access.denied", record_kind: kind, record_id: id, reason: Some(reason) }).await
+    {
+        return unavailable(&error);
+    }
+    Problem::new(StatusCode::FORBIDDEN, "Forbidden", format!("Access was refused because {reason}. The attempt has been recorded.")).into_response()
+}
+
+fn not_found() -> Response {
+    Problem::new(StatusCode::NOT_FOUND, "Not found", "There is no record with this id.").into_response()
+}
+
+/// One line of the queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueLine {
+    pub id: String,
+    pub reference: String,
+    pub received_at_ms: i64,
+    pub risk: String,
+    pub sector: String,
+    pub town: Option<String>,
+    pub postcode: Option<String>,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub opened: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueResponse {
+    pub total: i64,
+    pub immediate_unopened: i64,
+    pub page: i64,
+    pub reports: Vec<QueueLine>,
+}
+
+/// The triage queue of the caller's organisation.
+#[utoipa::path(get, path = "/api/v1/staff/reports", tag = "staff",
+    params(("risk" = Option<String>, Query), ("sector" = Option<String>, Query), ("area" = Option<String>, Query), ("status" = Option<String>, Query), ("assignee" = Option<String>, Query), ("page" = Option<i64>, Query)),
+    responses((status = 200, body = QueueResponse), (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy")))]
+pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> Response {
+    let decision = may_use(&staff.actor, Capability::UseQueue);
+    if !decision.is_allowed() {
+        return refuse(&state, &staff, "workspace", "UseQueue", &decision).await;
+    }
+    let (filter, errors) = queue_filter(&query, &staff);
+    if !errors.is_empty() {
+        let fields = errors.into_iter().map(|error| aidant_core::report::FieldError { field: error.field, message: error.message }).collect();
+        return Problem::invalid_fields(fields).into_response();
+    }
+    let page_number = query_page(&query);
+    match state.store().triage_queue(&staff.organisation.id, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await {
+        Ok(page) => Json(QueueResponse {
+            total: page.total,
+            immediate_unopened: page.immediate_unopened,
+            page: page_number,
+            reports: page
+                .rows
+                .into_iter()
+                .map(|row| QueueLine {
+                    id: row.id,
+                    reference: row.reference,
+                    received_at_ms: row.received_at_ms,
+                    risk: row.risk_level,
+                    sector: row.sector,
+                    town: row.town,
+                    postcode: row.postcode,
+                    status: row.status,
+                    assignee: row.assignee_name,
+                    opened: row.opened,
+                })
+                .collect(),
+        })
+        .into_response(),
+        Err(error) => unavailable(&error),
+    }
+}
+
+fn query_page(query: &QueueQuery) -> i64 {
+    query.page.unwrap_or(1).max(1)
+}
+
+/// A report as staff read it (never the sealed contact details).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportResponse {
+    pub id: String,
+    pub reference: String,
+    pub received_at_ms: i64,
+    pub status: String,
+    pub risk: String,
+    pub triage_score: i64,
+    pub triage_reasons: Vec<String>,
+    pub sector: String,
+    pub postcode: Option<String>,
+    pub town: Option<String>,
+    pub location_description: Option<String>,
+    pub business_name: Option<String>,
+    pub signs: Vec<String>,
+    pub people_count: Option<i64>,
+    pub age_groups: Vec<String>,
+    pub people_description: Option<String>,
+    pub narrative: Option<String>,
+    pub when_seen: Option<String>,
+    pub immediate_danger: bool,
+    pub child_reported: bool,
+    pub has_contact: bool,
+}
+
+/// One report; the read is audited.
+#[utoipa::path(get, path = "/api/v1/staff/reports/{id}", tag = "staff", params(("id" = String, Path)),
+    responses((status = 200, body = ReportResponse), (status = 401), (status = 403), (status = 404)))]
+pub async fn report(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
+    let triage = match state.store().triage_state(&id).await {
+        Ok(Some(triage)) => triage,
+        Ok(None) => return not_found(),
+        Err(error) => return unavailable(&error),
+    };
+    let decision = may(&staff.actor, Action::ViewReport, &triage.access(), aidant_store::now_ms());
+    if !decision.is_allowed() {
+        return refuse(&state, &staff, "report", &id, &decision).await;
+    }
+    if let Err(error) = state.store().record_report_view(&id, &staff.audit_actor()).await {
+        return unavailable(&error);
+    }
+    match state.store().find_report_by_id(&id).await {
+        Ok(Some(report)) => Json(ReportResponse {
+            id: report.id,
+            reference: report.reference.to_string(),
+            received_at_ms: report.received_at_ms,
+            status: report.status,
+            risk: report.risk_level,
+            triage_score: report.triage_score,
+            triage_reasons: report.triage_reasons,
+            sector: report.sector,
+            postcode: report.postcode,
+            town: report.town,
+            location_description: report.location_description,
+            business_name: report.business_name,
+            signs: report.signs,
+            people_count: report.people_count,
+            age_groups: report.age_groups,
+            people_description: report.people_description,
+            narrative: report.narrative,
+            when_seen: report.when_seen,
+            immediate_danger: report.immediate_danger,
+            child_reported: report.child_reported,
+            has_contact: report.has_contact,
+        })
+        .into_response(),
+        Ok(None) => not_found(),
+        Err(error) => unavailable(&error),
+    }
+}
+
+/// An intelligence record's sanitised content and grading.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IntelligenceResponse {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    /// `2 B C`, or `B 2 4 (5x5x5)` for a historic grading.
+    pub grading: String,
+    pub sanitised_text: String,
+    pub owner_organisation_id: String,
+    pub shared_with: Vec<String>,
+    pub review_on: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// One intelligence record; the read is audited.
+#[utoipa::path(get, path = "/api/v1/staff/intelligence/{id}", tag = "staff", params(("id" = String, Path)),
+    responses((status = 200, body = IntelligenceResponse), (status = 401), (status = 403), (status = 404)))]
+pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
+    let record = match state.store().find_intelligence(&id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(),
+        Err(error) => return unavailable(&error),
+    };
+    let decision = may(&staff.actor, Action::ViewIntelligence, &record.access(), aidant_store::now_ms());
+    if !decision.is_allowed() {
+        return refuse(&state, &staff, "intelligence", &id, &decision).await;
+    }
+    let event = AuditEvent { actor: &staff.audit_actor(), action: "intelligence.view", record_kind: "intelligence", record_id: &id, reason: None };
+    if let Err(error) = state.store().audit(&event).await {
+        return unavailable(&error);
+    }
+    Json(IntelligenceResponse {
+        grading: record.grading.code(),
+        id: record.id,
+        reference: record.reference,
+        title: record.title,
+        sanitised_text: record.sanitised_text,
+        owner_organisation_id: record.owner_organisation_id,
+        shared_with: record.shared_with.into_iter().map(|share| share.organisation_id).collect(),
+        review_on: record.review_on,
+        created_at_ms: record.created_at_ms,
+    })
+    .into_response()
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchResponse {
+    pub count: usize,
+    pub results: Vec<SearchResult>,
+}
+
+/// Search the reports and intelligence the caller may see.
+#[utoipa::path(get, path = "/api/v1/staff/search", tag = "staff", params(("q" = String, Query)),
+    responses((status = 200, body = SearchResponse), (status = 401), (status = 403)))]
+pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> Response {
+    let decision = may_use(&staff.actor, Capability::Search);
+    if !decision.is_allowed() {
+        return refuse(&state, &staff, "workspace", "Search", &decision).await;
+    }
+    let text = query.q.unwrap_or_default();
+    if text.trim().is_empty() {
+        let field = aidant_core::report::FieldError { field: "q".to_owned(), message: "Enter words to search for".to_owned() };
+        return Problem::invalid_fields(vec![field]).into_response();
+    }
+    match run_search(&state, &staff, &text).await {
+        Ok(results) => Json(SearchResponse { count: results.len(), results }).into_response(),
+        Err(error) => unavailable(&error),
+    }
+}

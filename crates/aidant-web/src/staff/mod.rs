@@ -1,0 +1,271 @@
+//! The staff workspace: sign-in, the triage queue, intelligence records,
+//! search, administration, and the staff JSON API.
+//!
+//! Every handler takes a [`Staff`] (a signed-in user: a session cookie on
+//! pages, a personal token or a session on the API), asks the access policy
+//! in `aidant_core::policy` before it reads or changes anything, and audits
+//! refusals. State-changing forms carry the session's CSRF token; the
+//! sign-in form, which comes before any session, uses a double-submit
+//! cookie. Fetch Metadata (`refuse_cross_site`) turns away cross-site posts
+//! before they get this far.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod intelligence;
+pub mod profile;
+pub mod queue;
+pub mod search;
+
+use aidant_core::organisation::Role;
+use aidant_core::policy::{Actor, Capability, Decision, may_use};
+use aidant_store::audit::AuditEvent;
+use aidant_store::organisations::{Organisation, User};
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+
+use crate::AppState;
+use crate::pages::form::FormData;
+use crate::pages::{PageError, cookie, see_other, serde_value};
+use crate::problem::Problem;
+use crate::routes::Routes;
+
+/// The session cookie. `__Host-` makes browsers insist on Secure, Path=/
+/// and no Domain, so no other host can plant or read it.
+pub const SESSION_COOKIE: &str = "__Host-aidant_session";
+/// The double-submit token for the sign-in form.
+pub const SIGN_IN_CSRF_COOKIE: &str = "__Host-aidant_sign_in";
+
+/// How many queue rows a page shows.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The staff workspace's routes; `sign_in_limit` guards the sign-in posts.
+pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
+    let limited = |handler: axum::routing::MethodRouter<AppState>| handler.layer(tower::util::option_layer(sign_in_limit.clone()));
+    Routes::new()
+        .route("/staff/sign-in", &["GET", "POST"], get(auth::sign_in_form).merge(limited(post(auth::sign_in))))
+        .route("/staff/sign-in/code", &["GET", "POST"], get(auth::code_form).merge(limited(post(auth::check_code))))
+        .route("/staff/sign-in/enrol", &["GET", "POST"], get(auth::enrol_form).merge(limited(post(auth::enrol))))
+        .route("/staff/sign-out", &["POST"], post(auth::sign_out))
+        .route("/staff", &["GET"], get(queue::show_queue))
+        .route("/staff/reports/{id}", &["GET"], get(queue::show_report))
+        .route("/staff/reports/{id}/assign", &["POST"], post(queue::assign))
+        .route("/staff/reports/{id}/status", &["POST"], post(queue::set_status))
+        .route("/staff/reports/{id}/reply", &["POST"], post(queue::reply))
+        .route("/staff/reports/{id}/contact", &["POST"], post(queue::reveal_contact))
+        .route("/staff/intelligence", &["GET"], get(intelligence::list))
+        .route("/staff/intelligence/new", &["GET", "POST"], get(intelligence::new_form).post(intelligence::create))
+        .route("/staff/intelligence/{id}", &["GET"], get(intelligence::show))
+        .route("/staff/intelligence/{id}/share", &["POST"], post(intelligence::share))
+        .route("/staff/intelligence/{id}/source", &["POST"], post(intelligence::read_source))
+        .route("/staff/search", &["GET"], get(search::search))
+        .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))
+        .route("/staff/audit/users/{id}", &["GET"], get(admin::user_audit))
+        .route("/staff/admin/users", &["GET", "POST"], get(admin::users).post(admin::add_user))
+        .route("/staff/admin/users/{id}/{action}", &["POST"], post(admin::user_action))
+        .route("/staff/admin/second-factor", &["POST"], post(admin::require_second_factor))
+        .route("/staff/profile", &["GET"], get(profile::show))
+        .route("/staff/profile/tokens", &["POST"], post(profile::create_token))
+        .route("/staff/profile/tokens/{id}/revoke", &["POST"], post(profile::revoke_token))
+        .merge(api::routes())
+}
+
+/// A signed-in member of staff.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub user: User,
+    pub organisation: Organisation,
+    pub actor: Actor,
+    /// The session's CSRF token; empty for API tokens, which are not sent
+    /// by browsers on their own and so cannot be forged cross-site.
+    pub csrf_token: String,
+}
+
+impl Staff {
+    /// How the audit log names this user.
+    pub fn audit_actor(&self) -> String {
+        format!("user:{}", self.user.id)
+    }
+
+    pub fn can(&self, capability: Capability) -> bool {
+        may_use(&self.actor, capability).is_allowed()
+    }
+
+    fn from_user(user: User, organisation: Organisation, csrf_token: String) -> Self {
+        let actor = Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() };
+        Self { user, organisation, actor, csrf_token }
+    }
+}
+
+fn is_api(parts: &Parts) -> bool {
+    parts.uri.path().starts_with("/api/")
+}
+
+/// Not signed in: the API answers 401, pages go to sign-in.
+fn not_signed_in(api: bool) -> Response {
+    if api {
+        let mut response =
+            Problem::new(StatusCode::UNAUTHORIZED, "Sign-in required", "Send a personal API token as `Authorization: Bearer <token>`.").into_response();
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        response
+    } else {
+        see_other("/staff/sign-in")
+    }
+}
+
+fn unavailable(state: &AppState, api: bool, error: &aidant_store::StoreError) -> Response {
+    tracing::error!(error = %error, "loading the signed-in user failed");
+    if api { Problem::internal().into_response() } else { crate::pages::technical_problem(state, &HeaderMap::new()) }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let api = is_api(parts);
+        let store = state.store();
+        if let Some(token) = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer ")) {
+            if !api {
+                return Err(not_signed_in(false));
+            }
+            let user = store.user_for_api_token(token.trim()).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(true))?;
+            let organisation =
+                store.find_organisation(&user.organisation_id).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(true))?;
+            return Ok(Staff::from_user(user, organisation, String::new()));
+        }
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(not_signed_in(api)) };
+        let session = store.find_session(&token, &state.settings().sign_in).await.map_err(|error| unavailable(state, api, &error))?;
+        let Some(session) = session else { return Err(not_signed_in(api)) };
+        if !session.second_factor_done || (session.organisation_requires_second_factor && !session.has_second_factor) {
+            if api {
+                return Err(not_signed_in(true));
+            }
+            return Err(see_other(if session.has_second_factor { "/staff/sign-in/code" } else { "/staff/sign-in/enrol" }));
+        }
+        let organisation =
+            store.find_organisation(&session.user.organisation_id).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(api))?;
+        Ok(Staff::from_user(session.user, organisation, session.csrf_token))
+    }
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(left: &str, right: &str) -> bool {
+    left.len() == right.len() && left.bytes().zip(right.bytes()).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
+}
+
+/// Parses a staff form and checks its CSRF token against the session's.
+pub fn staff_form(state: &AppState, staff: &Staff, body: &Bytes) -> Result<FormData, Response> {
+    let form = FormData::parse(body).map_err(|error| message(state, staff, StatusCode::BAD_REQUEST, "The form could not be read", &format!("{error}.")))?;
+    let sent = form.get("csrf_token").unwrap_or_default();
+    if staff.csrf_token.is_empty() || !same_secret(sent, &staff.csrf_token) {
+        tracing::warn!("refused a staff form without a valid CSRF token");
+        return Err(message(state, staff, StatusCode::FORBIDDEN, "This form has expired", "Go back, reload the page and try again."));
+    }
+    Ok(form)
+}
+
+/// Refuses a request the policy denied, and audits the refusal.
+pub async fn forbidden(state: &AppState, staff: &Staff, record_kind: &str, record_id: &str, decision: &Decision) -> Response {
+    let reason = match decision {
+        Decision::Deny(reason) => *reason,
+        Decision::Allow => "allowed",
+    };
+    let audited = state.store().audit(&AuditEvent { actor: &staff.audit_actor(), action: "access.denied", record_kind, record_id, reason: Some(reason) }).await;
+    if let Err(error) = audited {
+        tracing::error!(error = %error, "auditing a refusal failed");
+    }
+    message(
+        state,
+        staff,
+        StatusCode::FORBIDDEN,
+        "You do not have access to this",
+        &format!("Access was refused because {reason}. The attempt has been recorded."),
+    )
+}
+
+/// Refuses a workspace page the user's roles do not allow.
+pub async fn check_capability(state: &AppState, staff: &Staff, capability: Capability) -> Result<(), Response> {
+    match may_use(&staff.actor, capability) {
+        Decision::Allow => Ok(()),
+        denied => Err(forbidden(state, staff, "workspace", &format!("{capability:?}"), &denied).await),
+    }
+}
+
+/// A page of the staff workspace.
+pub struct StaffPage<'a> {
+    pub template: &'a str,
+    pub title: String,
+    pub status: StatusCode,
+    pub errors: Vec<PageError>,
+    pub current: &'a str,
+}
+
+impl<'a> StaffPage<'a> {
+    pub fn new(template: &'a str, title: impl Into<String>, current: &'a str) -> Self {
+        Self { template, title: title.into(), status: StatusCode::OK, errors: Vec::new(), current }
+    }
+}
+
+/// Renders a staff page with the common context: the user, their
+/// organisation, the navigation they may use and the CSRF token.
+pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data: Value) -> Response {
+    let errors_by_field: std::collections::BTreeMap<String, String> =
+        page.errors.iter().rev().map(|error| (error.field.clone(), error.message.clone())).collect();
+    let status = if page.errors.is_empty() { page.status } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let user = staff.map(|staff| {
+        context! {
+            name => staff.user.display_name.clone(),
+            organisation => staff.organisation.name.clone(),
+            roles => staff.user.roles.iter().map(|role| role.label()).collect::<Vec<_>>().join(", "),
+            queue => staff.can(Capability::UseQueue),
+            search => staff.can(Capability::Search),
+            admin => staff.can(Capability::ManageUsers),
+        }
+    });
+    let common = context! {
+        text => state.site().text("en"),
+        title => page.title,
+        user => user,
+        csrf_token => staff.map(|staff| staff.csrf_token.clone()).unwrap_or_default(),
+        current => page.current,
+        errors => serde_value(&page.errors),
+        errors_by_field => errors_by_field,
+    };
+    match state.site().render_template(page.template, context! { ..data, ..common }) {
+        Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(error) => {
+            tracing::error!(template = page.template, error = %error, "a staff page failed to render");
+            crate::pages::technical_problem(state, &HeaderMap::new())
+        }
+    }
+}
+
+/// A page with a heading and a paragraph (refusals, confirmations).
+pub fn message(state: &AppState, staff: &Staff, status: StatusCode, title: &str, text: &str) -> Response {
+    let mut page = StaffPage::new("staff/message.html", title, "");
+    page.status = status;
+    render(state, Some(staff), page, context! { heading => title, paragraph => text })
+}
+
+/// Logs a storage failure (never its data) and shows the technical problem page.
+pub fn failed(state: &AppState, what: &str, error: &aidant_store::StoreError) -> Response {
+    tracing::error!(error = %error, "{what} failed");
+    crate::pages::technical_problem(state, &HeaderMap::new())
+}
+
+/// `29 November 2026, 07:31` (UTC).
+pub fn format_time(unix_ms: i64) -> String {
+    let Ok(moment) = time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000)) else { return String::new() };
+    let format = time::macros::format_description!("[day padding:none] [month repr:long] [year], [hour]:[minute]");
+    moment.format(&format).unwrap_or_default()
+}
+
+/// Roles as options for forms.
+pub fn role_options() -> Vec<Value> {
+    Role::ALL.iter().map(|role| context! { value => role.as_str(), label => role.label() }).collect()
+}
