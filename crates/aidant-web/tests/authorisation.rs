@@ -1,0 +1,387 @@
+//! Every route has an authorisation test. The list of routes comes from the
+//! router itself (`route_book`); a route without a row in the table below
+//! fails the test. Each row says who may use the route; the test then sends
+//! the request anonymously, as a user of every role in the owning force,
+//! and as users of a partner organisation and a charity, and checks each
+//! answer. Runs on SQLite and PostgreSQL.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aidant_core::Catalogue;
+use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::organisation::{OrganisationKind, Role};
+use aidant_core::report::{ContactAnswer, ReportAnswers};
+use aidant_store::Store;
+use aidant_store::accounts::SignInPolicy;
+use aidant_store::intelligence::{NewIntelligence, SourceDetails};
+use aidant_store::reports::Submission;
+use aidant_store::testing::TestDatabase;
+use aidant_web::{AppState, WebSettings, route_book, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Anyone, signed in or not: the public site, health checks, assets.
+    Public,
+    /// Part of signing in or out: reachable without a session.
+    SignIn,
+    /// Signed-in users of the owning force with one of these roles. On
+    /// record routes, partner organisations are refused unless
+    /// `shared_reader` (the intelligence was shared with the GLAA).
+    Staff { roles: &'static [Role], shared_reader: bool },
+    /// The queue: its roles see it; partners and administrators are sent to
+    /// what they can use.
+    Queue,
+}
+
+use Role::*;
+
+const QUEUE_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead];
+const SEARCH_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner];
+const EVERYONE: &[Role] = Role::ALL;
+
+fn staff(roles: &'static [Role]) -> Rule {
+    Rule::Staff { roles, shared_reader: false }
+}
+
+/// The table: one row per method and route.
+fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
+    let public_get = [
+        "/healthz",
+        "/readyz",
+        "/assets/{name}",
+        "/api/v1/indicators",
+        "/api/docs",
+        "/api/docs/{*rest}",
+        "/api/openapi.json",
+        "/",
+        "/get-help",
+        "/safety",
+        "/cookies",
+        "/feedback",
+        "/signs",
+        "/signs/{sector}",
+        "/exploitation",
+        "/exploitation/{kind}",
+        "/exit",
+        "/report/call-999",
+        "/report/done",
+        "/report/{step}",
+        "/follow-up",
+        "/follow-up/report",
+        "/favicon.ico",
+    ];
+    let public_post = [
+        "/api/v1/reports",
+        "/cookies/hide",
+        "/feedback",
+        "/exit/discard",
+        "/report/start",
+        "/report/{step}",
+        "/follow-up",
+        "/follow-up/report",
+        "/follow-up/sign-out",
+    ];
+    let mut rules = BTreeMap::new();
+    for path in public_get {
+        rules.insert(("GET", path), Rule::Public);
+    }
+    for path in public_post {
+        rules.insert(("POST", path), Rule::Public);
+    }
+    for (method, path) in [
+        ("GET", "/staff/sign-in"),
+        ("POST", "/staff/sign-in"),
+        ("GET", "/staff/sign-in/code"),
+        ("POST", "/staff/sign-in/code"),
+        ("GET", "/staff/sign-in/enrol"),
+        ("POST", "/staff/sign-in/enrol"),
+        ("POST", "/staff/sign-out"),
+    ] {
+        rules.insert((method, path), Rule::SignIn);
+    }
+    rules.insert(("GET", "/staff"), Rule::Queue);
+    rules.insert(("GET", "/staff/reports/{id}"), staff(QUEUE_ROLES));
+    rules.insert(("POST", "/staff/reports/{id}/assign"), staff(&[CallHandler, Supervisor]));
+    rules.insert(("POST", "/staff/reports/{id}/status"), staff(&[CallHandler, Supervisor]));
+    rules.insert(("POST", "/staff/reports/{id}/reply"), staff(&[CallHandler, Supervisor]));
+    rules.insert(("POST", "/staff/reports/{id}/contact"), staff(&[CallHandler, Supervisor, SafeguardingLead]));
+    rules.insert(("GET", "/staff/intelligence"), staff(SEARCH_ROLES));
+    rules.insert(("GET", "/staff/intelligence/new"), staff(&[CallHandler, Analyst, Supervisor]));
+    rules.insert(("POST", "/staff/intelligence/new"), staff(&[CallHandler, Analyst, Supervisor]));
+    rules.insert(("GET", "/staff/intelligence/{id}"), Rule::Staff { roles: QUEUE_ROLES, shared_reader: true });
+    rules.insert(("POST", "/staff/intelligence/{id}/share"), staff(&[Analyst, Supervisor]));
+    rules.insert(("POST", "/staff/intelligence/{id}/source"), staff(&[Analyst, Supervisor]));
+    rules.insert(("GET", "/staff/search"), staff(SEARCH_ROLES));
+    rules.insert(("GET", "/staff/audit/{kind}/{id}"), staff(&[Supervisor]));
+    rules.insert(("GET", "/staff/audit/users/{id}"), staff(&[Supervisor]));
+    rules.insert(("GET", "/staff/admin/users"), staff(&[Administrator]));
+    rules.insert(("POST", "/staff/admin/users"), staff(&[Administrator]));
+    rules.insert(("POST", "/staff/admin/users/{id}/{action}"), staff(&[Administrator]));
+    rules.insert(("POST", "/staff/admin/second-factor"), staff(&[Administrator]));
+    rules.insert(("GET", "/staff/profile"), staff(EVERYONE));
+    rules.insert(("POST", "/staff/profile/tokens"), staff(EVERYONE));
+    rules.insert(("POST", "/staff/profile/tokens/{id}/revoke"), staff(EVERYONE));
+    rules.insert(("GET", "/api/v1/staff/reports"), staff(QUEUE_ROLES));
+    rules.insert(("GET", "/api/v1/staff/reports/{id}"), staff(QUEUE_ROLES));
+    rules.insert(("GET", "/api/v1/staff/intelligence/{id}"), Rule::Staff { roles: QUEUE_ROLES, shared_reader: true });
+    rules.insert(("GET", "/api/v1/staff/search"), staff(SEARCH_ROLES));
+    rules
+}
+
+/// A signed-in user: cookie, CSRF token and API token.
+struct Person {
+    label: String,
+    role: Role,
+    cookie: String,
+    csrf: String,
+    token: String,
+}
+
+struct World {
+    report_id: String,
+    intelligence_id: String,
+    target_user_id: String,
+    force: Vec<Person>,
+    glaa_partner: Person,
+    charity_partner: Person,
+}
+
+async fn person(store: &Store, organisation_id: &str, email: &str, role: Role) -> Person {
+    let user = store.create_user(organisation_id, email, &format!("Test {}", role.label()), &[role]).await.unwrap();
+    let cookie = store.create_session(&user.id, true).await.unwrap();
+    let csrf = store.find_session(&cookie, &SignInPolicy::default()).await.unwrap().unwrap().csrf_token;
+    let token = store.create_api_token(&user.id, "test").await.unwrap();
+    Person { label: email.to_owned(), role, cookie, csrf, token }
+}
+
+async fn world(store: &Store) -> World {
+    let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
+    let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
+    let charity = store.create_organisation("Charity", OrganisationKind::Charity).await.unwrap();
+    store.set_receiving_organisation(&force.id, "test").await.unwrap();
+    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
+    let answers = ReportAnswers {
+        sector: Some("car_wash".into()),
+        town: Some("Luton".into()),
+        narrative: Some("Workers sleep at the car wash.".into()),
+        contact: Some(ContactAnswer { name: None, phone: Some("07700 900123".into()), email: None }),
+        ..ReportAnswers::default()
+    };
+    let report = aidant_core::NewReport::parse(&answers, &catalogue).unwrap();
+    let triage = report.triage(&catalogue);
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
+    let mut bits = || rand_bits();
+    let receipt = store.insert_report(&submission, &mut bits).await.unwrap();
+    let author = store.create_user(&force.id, "author@force.example", "Author", &[Analyst]).await.unwrap();
+    let target = store.create_user(&force.id, "target@force.example", "Target", &[Officer]).await.unwrap();
+    let grading = parse_grading(&GradingAnswers {
+        scheme: "3x5x2",
+        source: "2",
+        intelligence: "B",
+        handling: "C",
+        conditions_text: "GLAA only",
+        recipient_organisations: vec![glaa.id.clone()],
+        ..GradingAnswers::default()
+    })
+    .unwrap();
+    let (intelligence_id, _) = store
+        .create_intelligence(&NewIntelligence {
+            report_id: None,
+            owner_organisation_id: &force.id,
+            created_by: &author.id,
+            title: "Car wash",
+            grading: &grading,
+            sanitised_text: "Workers at a car wash.",
+            source: Some(&SourceDetails { identity: Some("A source".into()), text: None }),
+            review_on: None,
+        })
+        .await
+        .unwrap();
+    store.share_intelligence(&intelligence_id, &glaa.id, &author.id).await.unwrap();
+    let mut people = Vec::new();
+    for role in Role::ALL {
+        people.push(person(store, &force.id, &format!("{}@force.example", role.as_str()), *role).await);
+    }
+    World {
+        report_id: receipt.report_id,
+        intelligence_id,
+        target_user_id: target.id,
+        force: people,
+        glaa_partner: person(store, &glaa.id, "partner@glaa.example", Partner).await,
+        charity_partner: person(store, &charity.id, "partner@charity.example", Partner).await,
+    }
+}
+
+fn rand_bits() -> u64 {
+    uuid::Uuid::now_v7().as_u128() as u64 ^ 0x9e37_79b9_7f4a_7c15
+}
+
+/// The concrete address for a route template.
+fn concrete(path: &str, world: &World) -> String {
+    let intelligence = path.starts_with("/staff/intelligence") || path.starts_with("/api/v1/staff/intelligence");
+    path.replace("/staff/audit/users/{id}", &format!("/staff/audit/users/{}", world.target_user_id))
+        .replace("/staff/audit/{kind}/{id}", &format!("/staff/audit/report/{}", world.report_id))
+        .replace("/staff/admin/users/{id}/{action}", &format!("/staff/admin/users/{}/enable", world.target_user_id))
+        .replace("/staff/profile/tokens/{id}/revoke", "/staff/profile/tokens/no-such-token/revoke")
+        .replace("{id}", if intelligence { &world.intelligence_id } else { &world.report_id })
+        .replace("{name}", "aidant.css")
+        .replace("{*rest}", "index.html")
+        .replace("{sector}", "nail_bar")
+        .replace("{kind}", "labour")
+        .replace("{step}", "place")
+}
+
+#[derive(Clone, Copy)]
+enum Who<'a> {
+    Anonymous,
+    Session(&'a Person),
+    Token(&'a Person),
+}
+
+async fn send(app: &axum::Router, method: &str, path: &str, who: Who<'_>, with_csrf: bool) -> (StatusCode, String) {
+    let mut builder = Request::builder().method(method).uri(path);
+    let mut body = String::new();
+    match who {
+        Who::Anonymous => {}
+        Who::Session(person) => {
+            builder = builder.header(header::COOKIE, format!("__Host-aidant_session={}", person.cookie));
+            if with_csrf {
+                body = format!("csrf_token={}", person.csrf);
+            }
+        }
+        Who::Token(person) => builder = builder.header(header::AUTHORIZATION, format!("Bearer {}", person.token)),
+    }
+    if path == "/staff/admin/second-factor" {
+        body.push_str("&required=no");
+    }
+    if method == "POST" {
+        builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let response = app.clone().oneshot(builder.body(Body::from(body)).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response.headers().get(header::LOCATION).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    let _ = response.into_body().collect().await;
+    (status, location)
+}
+
+fn is_sign_in_redirect(status: StatusCode, location: &str) -> bool {
+    status == StatusCode::SEE_OTHER && location == "/staff/sign-in"
+}
+
+fn allowed(status: StatusCode, location: &str) -> bool {
+    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && !is_sign_in_redirect(status, location) && !status.is_server_error()
+}
+
+async fn every_route_has_an_authorisation_test(database: TestDatabase) {
+    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
+    let store = database.store.clone();
+    let world = world(&store).await;
+    let settings = WebSettings {
+        rate_limit: aidant_web::rate_limit::RateLimit { per_minute: 0, burst: 0 },
+        sign_in_rate_limit: aidant_web::rate_limit::RateLimit { per_minute: 0, burst: 0 },
+        ..WebSettings::default()
+    };
+    let app = router(AppState::new(store.clone(), catalogue, settings).unwrap());
+    let rules = rules();
+    let book = route_book();
+
+    let mut missing = Vec::new();
+    let mut served: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for entry in &book {
+        for method in entry.methods {
+            served.insert((method, entry.path));
+            if !rules.contains_key(&(*method, entry.path)) {
+                missing.push(format!("{method} {}", entry.path));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "routes without an authorisation test: {missing:?}");
+    let stale: Vec<_> = rules.keys().filter(|key| !served.contains(*key)).collect();
+    assert!(stale.is_empty(), "rows for routes that no longer exist: {stale:?}");
+
+    for entry in &book {
+        let path = concrete(entry.path, &world);
+        // The declared methods are the whole truth: others are refused.
+        for method in ["GET", "POST"] {
+            if !entry.methods.contains(&method) {
+                let (status, _) = send(&app, method, &path, Who::Anonymous, false).await;
+                assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {} is not declared, so it must be refused", entry.path);
+            }
+        }
+        for method in entry.methods {
+            let rule = rules[&(*method, entry.path)];
+            let api = entry.path.starts_with("/api/v1/staff");
+            let context = format!("{method} {}", entry.path);
+            match rule {
+                Rule::Public => {
+                    let (status, location) = send(&app, method, &path, Who::Anonymous, false).await;
+                    assert!(allowed(status, &location), "{context} is public, got {status}");
+                }
+                Rule::SignIn => {
+                    let (status, location) = send(&app, method, &path, Who::Anonymous, false).await;
+                    assert!(status != StatusCode::FORBIDDEN && !status.is_server_error(), "{context} without a session: {status} {location}");
+                }
+                Rule::Queue | Rule::Staff { .. } => {
+                    let (status, location) = send(&app, method, &path, Who::Anonymous, true).await;
+                    if api {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{context} anonymously");
+                    } else {
+                        assert!(is_sign_in_redirect(status, &location), "{context} anonymously: {status} {location}");
+                    }
+                    check_people(&app, &world, rule, *method, &path, api, &context).await;
+                }
+            }
+        }
+    }
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+    let refusals: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied'").fetch_one(store.pool()).await.unwrap();
+    assert!(refusals > 50, "refusals are audited ({refusals})");
+}
+
+async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &str, path: &str, api: bool, context: &str) {
+    let who = |person| if api { Who::Token(person) } else { Who::Session(person) };
+    for person in &world.force {
+        let (status, location) = send(app, method, path, who(person), true).await;
+        match rule {
+            Rule::Queue => match person.role {
+                Partner => assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/staff/intelligence"), "{context} as {}", person.label),
+                Administrator => assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/staff/admin/users"), "{context} as {}", person.label),
+                _ => assert_eq!(status, StatusCode::OK, "{context} as {}", person.label),
+            },
+            Rule::Staff { roles, .. } if roles.contains(&person.role) => {
+                assert!(allowed(status, &location), "{context} as {}: {status} {location}", person.label);
+            }
+            Rule::Staff { .. } => assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", person.label),
+            Rule::Public | Rule::SignIn => unreachable!(),
+        }
+        if method == "POST" && matches!(rule, Rule::Staff { roles, .. } if roles.contains(&person.role)) {
+            let (status, _) = send(app, method, path, Who::Session(person), false).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} without a CSRF token", person.label);
+        }
+    }
+    let record_route = path.contains(&world.report_id) || path.contains(&world.intelligence_id);
+    for outsider in [&world.glaa_partner, &world.charity_partner] {
+        let (status, location) = send(app, method, path, who(outsider), true).await;
+        let shared_reader = matches!(rule, Rule::Staff { shared_reader: true, .. }) && std::ptr::eq(outsider, &world.glaa_partner);
+        let partner_allowed = match rule {
+            Rule::Staff { roles, .. } => !record_route && roles.contains(&Partner),
+            _ => false,
+        };
+        if shared_reader || partner_allowed {
+            assert!(allowed(status, &location), "{context} as {}: {status}", outsider.label);
+        } else if matches!(rule, Rule::Queue) {
+            assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/staff/intelligence"), "{context} as {}", outsider.label);
+        } else if matches!(rule, Rule::Staff { roles, .. } if roles == EVERYONE) {
+            assert!(allowed(status, &location), "{context} as {}: {status}", outsider.label);
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", outsider.label);
+        }
+    }
+}
+
+aidant_store::backend_tests!(every_route_has_an_authorisation_test);
