@@ -1,0 +1,244 @@
+//! Staff sign-in and sessions through the real router, on SQLite and
+//! PostgreSQL: lockout and rate limiting, sessions that end at sign-out,
+//! session ids cycled at sign-in, the second factor, cookie attributes,
+//! CSRF and cross-site refusals.
+
+use aidant_core::Catalogue;
+use aidant_core::organisation::{OrganisationKind, Role};
+use aidant_store::Store;
+use aidant_store::accounts::{SignInPolicy, totp_code};
+use aidant_store::testing::TestDatabase;
+use aidant_web::rate_limit::RateLimit;
+use aidant_web::{AppState, WebSettings, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a long enough password";
+
+fn app(store: &Store, settings: WebSettings) -> axum::Router {
+    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
+    router(AppState::new(store.clone(), catalogue, settings).unwrap())
+}
+
+fn unlimited() -> WebSettings {
+    WebSettings { sign_in_rate_limit: RateLimit { per_minute: 0, burst: 0 }, ..WebSettings::default() }
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Answer {
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies.iter().find_map(|cookie| cookie.strip_prefix(&format!("{name}="))).map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let location = response.headers().get(header::LOCATION).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
+    let set_cookies = response.headers().get_all(header::SET_COOKIE).iter().filter_map(|value| value.to_str().ok()).map(str::to_owned).collect();
+    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Answer { status, location, set_cookies, body }
+}
+
+fn get(path: &str, cookies: &str) -> Request<Body> {
+    Request::get(path).header(header::COOKIE, cookies).body(Body::empty()).unwrap()
+}
+
+fn post(path: &str, cookies: &str, form: String) -> Request<Body> {
+    Request::post(path)
+        .header(header::COOKIE, cookies)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(form))
+        .unwrap()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| if byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'-' { (byte as char).to_string() } else { format!("%{byte:02X}") })
+        .collect()
+}
+
+/// Opens the sign-in page and posts the form as a browser would.
+async fn sign_in(app: &axum::Router, email: &str, password: &str, earlier_cookies: &str) -> Answer {
+    let page = send(app, get("/staff/sign-in", earlier_cookies)).await;
+    let token = page.cookie("__Host-aidant_sign_in").expect("the sign-in page sets its token cookie");
+    assert!(page.body.contains(&token), "the form carries the same token");
+    let cookies = format!("__Host-aidant_sign_in={token}; {earlier_cookies}");
+    send(app, post("/staff/sign-in", &cookies, format!("sign_in_token={token}&email={}&password={}", encode(email), encode(password)))).await
+}
+
+fn csrf_from(body: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body.find(marker).expect("a form with a CSRF token") + marker.len();
+    body[start..start + 64].to_owned()
+}
+
+async fn setup(store: &Store) -> (String, String) {
+    let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
+    store.set_receiving_organisation(&force.id, "test").await.unwrap();
+    let user = store.create_user(&force.id, "handler@force.example", "Handler", &[Role::CallHandler]).await.unwrap();
+    store.set_password(&user.id, PASSWORD, "test").await.unwrap();
+    (force.id, user.id)
+}
+
+async fn signing_in_and_out_ends_the_session(database: TestDatabase) {
+    let store = &database.store;
+    setup(store).await;
+    let app = app(store, unlimited());
+    let planted = store.create_session(&store.find_user_by_email("handler@force.example").await.unwrap().unwrap().id, true).await.unwrap();
+    let answer = sign_in(&app, "handler@force.example", PASSWORD, &format!("__Host-aidant_session={planted}")).await;
+    assert_eq!((answer.status, answer.location.as_str()), (StatusCode::SEE_OTHER, "/staff"));
+    let raw_cookie = answer.set_cookies.iter().find(|cookie| cookie.starts_with("__Host-aidant_session=")).unwrap();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(raw_cookie.contains(attribute), "the session cookie is {attribute}: {raw_cookie}");
+    }
+    let session = answer.cookie("__Host-aidant_session").unwrap();
+    assert_ne!(session, planted, "a new session id at sign-in");
+    assert!(store.find_session(&planted, &SignInPolicy::default()).await.unwrap().is_none(), "the id the browser held before is ended");
+
+    let cookies = format!("__Host-aidant_session={session}");
+    let queue = send(&app, get("/staff", &cookies)).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("Triage queue"));
+    let csrf = csrf_from(&queue.body);
+
+    let forged = send(&app, post("/staff/sign-out", &cookies, "csrf_token=wrong".to_owned())).await;
+    assert_eq!(send(&app, get("/staff", &cookies)).await.status, StatusCode::OK, "a sign-out without the token does nothing ({})", forged.status);
+
+    let out = send(&app, post("/staff/sign-out", &cookies, format!("csrf_token={csrf}"))).await;
+    assert_eq!((out.status, out.location.as_str()), (StatusCode::SEE_OTHER, "/staff/sign-in?signed_out=1"));
+    assert_eq!(out.cookie("__Host-aidant_session").as_deref(), Some(""), "the cookie is cleared");
+    let stolen = send(&app, get("/staff", &cookies)).await;
+    assert_eq!((stolen.status, stolen.location.as_str()), (StatusCode::SEE_OTHER, "/staff/sign-in"), "a stolen session id stops working after sign-out");
+}
+
+async fn wrong_passwords_lock_the_account(database: TestDatabase) {
+    let store = &database.store;
+    setup(store).await;
+    let settings = WebSettings { sign_in: SignInPolicy { max_failures: 3, ..SignInPolicy::default() }, ..unlimited() };
+    let app = app(store, settings);
+    for attempt in 1..=2 {
+        let answer = sign_in(&app, "handler@force.example", "not the password", "").await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
+        assert!(answer.body.contains("Enter a correct email address and password"));
+        assert!(answer.body.contains("govuk-error-summary"));
+    }
+    let third = sign_in(&app, "handler@force.example", "not the password", "").await;
+    assert!(third.body.contains("This account is locked until"), "locked after 3");
+    let right = sign_in(&app, "handler@force.example", PASSWORD, "").await;
+    assert_eq!(right.status, StatusCode::UNPROCESSABLE_ENTITY, "the right password does not open a locked account");
+    assert!(right.cookie("__Host-aidant_session").is_none());
+    let unknown = sign_in(&app, "nobody@force.example", PASSWORD, "").await;
+    assert!(unknown.body.contains("Enter a correct email address and password"), "unknown accounts get the same answer");
+    let blank = sign_in(&app, "", "", "").await;
+    assert!(blank.body.contains("Enter your email address") && blank.body.contains("Enter your password"));
+    let without_token = send(&app, post("/staff/sign-in", "", format!("email=handler%40force.example&password={}", encode(PASSWORD)))).await;
+    assert!(without_token.cookie("__Host-aidant_session").is_none(), "a sign-in post without the page's token is refused");
+}
+
+async fn sign_in_attempts_are_rate_limited(database: TestDatabase) {
+    let store = &database.store;
+    setup(store).await;
+    let settings = WebSettings { sign_in_rate_limit: RateLimit { per_minute: 1, burst: 2 }, ..WebSettings::default() };
+    let app = app(store, settings);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(sign_in(&app, "handler@force.example", "wrong", "").await.status);
+    }
+    assert_eq!(&statuses[..2], [StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY]);
+    assert!(statuses[2..].iter().all(|status| *status == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}
+
+async fn the_second_factor_is_asked_for_and_can_be_required(database: TestDatabase) {
+    let store = &database.store;
+    let (force_id, user_id) = setup(store).await;
+    let app = app(store, unlimited());
+    store.set_require_second_factor(&force_id, true, "test").await.unwrap();
+    let first = sign_in(&app, "handler@force.example", PASSWORD, "").await;
+    assert_eq!(first.location, "/staff/sign-in/enrol", "a required second factor is set up first");
+    let cookies = format!("__Host-aidant_session={}", first.cookie("__Host-aidant_session").unwrap());
+    assert_eq!(send(&app, get("/staff", &cookies)).await.location, "/staff/sign-in/enrol", "nothing else opens before it is set up");
+    let page = send(&app, get("/staff/sign-in/enrol", &cookies)).await;
+    let marker = "name=\"secret\" value=\"";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let secret_text = page.body[start..].split('"').next().unwrap().to_owned();
+    let secret = aidant_store::accounts::decode_totp_secret(&secret_text).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let csrf = csrf_from(&page.body);
+    let enrolled =
+        send(&app, post("/staff/sign-in/enrol", &cookies, format!("csrf_token={csrf}&secret={secret_text}&code={}", totp_code(&secret, now).unwrap()))).await;
+    assert_eq!(enrolled.location, "/staff");
+    assert_eq!(send(&app, get("/staff", &cookies)).await.status, StatusCode::OK);
+
+    let second = sign_in(&app, "handler@force.example", PASSWORD, "").await;
+    assert_eq!(second.location, "/staff/sign-in/code");
+    let cookies = format!("__Host-aidant_session={}", second.cookie("__Host-aidant_session").unwrap());
+    let code_page = send(&app, get("/staff/sign-in/code", &cookies)).await;
+    let csrf = csrf_from(&code_page.body);
+    let wrong = send(&app, post("/staff/sign-in/code", &cookies, format!("csrf_token={csrf}&code=12345"))).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let next_step = totp_code(&secret, now + 30).unwrap();
+    let right = send(&app, post("/staff/sign-in/code", &cookies, format!("csrf_token={csrf}&code={next_step}"))).await;
+    assert_eq!(right.location, "/staff");
+    assert_eq!(send(&app, get("/staff", &cookies)).await.status, StatusCode::OK);
+    let history: Vec<String> = store.audit_history("user", &user_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    assert!(history.contains(&"user.second_factor_enrolled".to_owned()), "{history:?}");
+}
+
+async fn cross_site_and_tokenless_posts_change_nothing(database: TestDatabase) {
+    let store = &database.store;
+    setup(store).await;
+    let app = app(store, unlimited());
+    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
+    let answers = aidant_core::report::ReportAnswers { sector: Some("car_wash".into()), town: Some("Luton".into()), ..Default::default() };
+    let report = aidant_core::NewReport::parse(&answers, &catalogue).unwrap();
+    let triage = report.triage(&catalogue);
+    let submission = aidant_store::reports::Submission {
+        report: &report,
+        triage: &triage,
+        catalogue_version: &catalogue.version,
+        submission_token: None,
+        passphrase_hash: None,
+    };
+    let mut bits = || uuid::Uuid::now_v7().as_u128() as u64;
+    let receipt = store.insert_report(&submission, &mut bits).await.unwrap();
+    let signed_in = sign_in(&app, "handler@force.example", PASSWORD, "").await;
+    let cookies = format!("__Host-aidant_session={}", signed_in.cookie("__Host-aidant_session").unwrap());
+    let page = send(&app, get(&format!("/staff/reports/{}", receipt.report_id), &cookies)).await;
+    let csrf = csrf_from(&page.body);
+    let path = format!("/staff/reports/{}/reply", receipt.report_id);
+    let cross_site = Request::post(&path)
+        .header(header::COOKIE, &cookies)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .header(header::ORIGIN, "https://attacker.example")
+        .body(Body::from(format!("csrf_token={csrf}&reply=Come+to+the+car+park")))
+        .unwrap();
+    assert_eq!(send(&app, cross_site).await.status, StatusCode::FORBIDDEN, "a cross-site form post is refused");
+    let tokenless = send(&app, post(&path, &cookies, "reply=Come+to+the+car+park".to_owned())).await;
+    assert_eq!(tokenless.status, StatusCode::FORBIDDEN, "a post without the CSRF token is refused");
+    assert!(store.report_messages(&receipt.report_id).await.unwrap().is_empty(), "nothing was written");
+    let empty = send(&app, post(&path, &cookies, format!("csrf_token={csrf}&reply=+"))).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Enter a reply"));
+    let sent = send(&app, post(&path, &cookies, format!("csrf_token={csrf}&reply=Thank+you.+We+are+looking+into+it."))).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(store.report_messages(&receipt.report_id).await.unwrap()[0].body, "Thank you. We are looking into it.");
+}
+
+aidant_store::backend_tests!(
+    signing_in_and_out_ends_the_session,
+    wrong_passwords_lock_the_account,
+    sign_in_attempts_are_rate_limited,
+    the_second_factor_is_asked_for_and_can_be_required,
+    cross_site_and_tokenless_posts_change_nothing,
+);
