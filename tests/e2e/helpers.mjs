@@ -1,6 +1,6 @@
 // Shared helpers for the browser tests: a real `aidant serve` on a fresh
 // SQLite data directory, and Debian's Chromium driven by playwright-core.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
@@ -14,13 +14,22 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** The neutral site quick exit goes to; the tests answer for it locally. */
 export const EXIT_URL = 'https://www.bbc.co.uk/weather'
 
-/** Starts the server and resolves once it is listening. */
-export async function startServer () {
+/** The password `aidant demo` gives every demo user. */
+export const DEMO_PASSWORD = 'aidant-demo-password'
+
+/** Starts the server and resolves once it is listening. With `staff`, the
+ *  data directory is first given the demo's organisations and users (and no
+ *  reports), so staff can sign in. */
+export async function startServer ({ staff = false } = {}) {
   if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
   const env = { ...process.env, AIDANT_DATA_DIR: dataDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: 'warn' }
   delete env.AIDANT_DATABASE_URL
   delete env.AIDANT_CONFIG
+  if (staff) {
+    const seeded = spawnSync(binary, ['demo', '--no-serve', '--reports', '0', '--data-dir', dataDir], { env, encoding: 'utf8' })
+    if (seeded.status !== 0) throw new Error(`aidant demo failed: ${seeded.stderr}`)
+  }
   const child = spawn(binary, ['serve'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -74,9 +83,11 @@ export async function startReport (page, url, danger = 'No') {
   await page.getByRole('button', { name: 'Continue' }).click()
 }
 
-/** Answers the report flow for a nail bar, up to the check-your-answers page. */
-export async function reportNailBarToCheck (page, url) {
-  await startReport(page, url)
+/** Answers the report flow for a nail bar, up to the check-your-answers
+ *  page; with danger 'Yes', through the "Call 999 now" page first. */
+export async function reportNailBarToCheck (page, url, danger = 'No') {
+  await startReport(page, url, danger)
+  if (danger === 'Yes') await page.getByRole('button', { name: 'Continue my report' }).click()
   await page.getByLabel('A nail bar or beauty salon').check()
   await page.getByRole('button', { name: 'Continue' }).click()
   await page.getByLabel('Town or area').fill('Luton')
@@ -94,6 +105,14 @@ export async function reportNailBarToCheck (page, url) {
   await page.getByLabel('No, I want to stay anonymous').check()
   await page.getByLabel('Give me a reference and passphrase so I can come back to add information or read a reply').check()
   await page.getByRole('button', { name: 'Continue' }).click()
+}
+
+/** Signs in to the staff workspace as a person would. */
+export async function signIn (page, url, email, password = DEMO_PASSWORD) {
+  await page.goto(url + '/staff/sign-in')
+  await page.getByLabel('Email address').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
 /** Runs axe-core on the page and returns its violations. */

@@ -47,6 +47,8 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Public report intake: POST /api/v1/reports beside GET /healthz, then a durability check.
     Reports(ReportsBenchArgs),
+    /// The staff workspace with many reports: triage queue pages and search.
+    Staff(crate::bench_staff::StaffBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,6 +73,7 @@ struct ReportsBenchArgs {
 pub async fn run(arguments: BenchArgs) -> anyhow::Result<ExitCode> {
     match arguments.command {
         BenchCommand::Reports(arguments) => run_reports(arguments).await,
+        BenchCommand::Staff(arguments) => crate::bench_staff::run(arguments).await,
     }
 }
 
@@ -203,13 +206,13 @@ async fn run_reports(arguments: ReportsBenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The server under test, killed if the benchmark stops early.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Option<Child>,
     log: PathBuf,
 }
 
 impl ServerProcess {
-    fn start(data_dir: &Path, address: SocketAddr, database_url: &str) -> anyhow::Result<Self> {
+    pub(crate) fn start(data_dir: &Path, address: SocketAddr, database_url: &str) -> anyhow::Result<Self> {
         let log = data_dir.join("server.log");
         let log_file = std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
         let binary = std::env::current_exe().context("cannot find the aidant binary")?;
@@ -237,7 +240,7 @@ impl ServerProcess {
         Ok(Self { child: Some(child), log })
     }
 
-    async fn wait_until_ready(&mut self, address: SocketAddr) -> anyhow::Result<()> {
+    pub(crate) async fn wait_until_ready(&mut self, address: SocketAddr) -> anyhow::Result<()> {
         let started = Instant::now();
         while started.elapsed() < STARTUP_TIMEOUT {
             if let Some(child) = self.child.as_mut()
@@ -258,7 +261,7 @@ impl ServerProcess {
         bail!("the server was not ready within {}s; see {}", STARTUP_TIMEOUT.as_secs(), self.log.display())
     }
 
-    fn kill(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn kill(&mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {
             child.kill().context("cannot kill the server")?;
             child.wait().context("cannot reap the server")?;
@@ -276,7 +279,7 @@ impl Drop for ServerProcess {
     }
 }
 
-fn free_loopback_address() -> anyhow::Result<SocketAddr> {
+pub(crate) fn free_loopback_address() -> anyhow::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port on loopback")?;
     Ok(listener.local_addr()?)
 }
@@ -285,7 +288,7 @@ async fn open_store(database_url: &str) -> anyhow::Result<Store> {
     Ok(Store::connect(database_url, &StoreOptions::default(), None).await?)
 }
 
-async fn connect(address: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+pub(crate) async fn connect(address: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(address).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;

@@ -235,7 +235,7 @@ const PEOPLE: [&str; 5] = [
 const VEHICLES: [&str; 5] =
     ["White Ford Transit van", "Silver Mercedes Sprinter", "Black BMW 5 Series", "Blue Vauxhall Astra estate", "Curtain-sided lorry with a Romanian trailer"];
 
-fn synthetic_report(rng: &mut StdRng, catalogue: &Catalogue) -> ReportAnswers {
+pub(crate) fn synthetic_report(rng: &mut StdRng, catalogue: &Catalogue) -> ReportAnswers {
     let total: u32 = STORIES.iter().map(|story| story.share).sum();
     let mut pick = rng.random_range(0..total);
     let story = STORIES

@@ -1,6 +1,7 @@
 //! The `aidant` command: a thin binary over the library crates.
 
 mod bench;
+mod bench_staff;
 mod config;
 mod demo;
 mod graph;

@@ -333,7 +333,7 @@ async fn every_route_has_an_authorisation_test(database: TestDatabase) {
                     } else {
                         assert!(is_sign_in_redirect(status, &location), "{context} anonymously: {status} {location}");
                     }
-                    check_people(&app, &world, rule, *method, &path, api, &context).await;
+                    check_people(&app, &world, rule, method, &path, api, &context).await;
                 }
             }
         }

@@ -1,0 +1,261 @@
+//! `aidant bench staff`: triage queue and search response times with many
+//! reports in the database, measured against the real server on loopback.
+//!
+//! It fills a fresh database (SQLite by default, or the empty database given
+//! with `--database-url`) with synthetic reports through the same
+//! group-commit writer public reports use (signs, vehicles, search documents
+//! and audit entries included), plus graded intelligence records, some
+//! shared with a partner agency. It then starts `aidant serve` on that
+//! database, signs in a call handler and a partner user (sessions made in
+//! the store, as sign-in would), and drives each page from a few keep-alive
+//! connections, reporting latency percentiles. Every request must answer
+//! 200 and show what it should (a queue row, a search result), or the run
+//! fails: a fast error page is not a result.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aidant_core::Catalogue;
+use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::organisation::{OrganisationKind, Role};
+use aidant_store::intelligence::NewIntelligence;
+use aidant_store::report_writer::{OwnedSubmission, ReportWriter, ReportWriterOptions};
+use aidant_store::{MasterKey, Store, StoreOptions};
+use anyhow::{Context, bail};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Request, StatusCode};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::bench::{ServerProcess, connect, free_loopback_address};
+
+#[derive(Debug, clap::Args)]
+pub struct StaffBenchArgs {
+    /// The database to fill and serve. It should be fresh and empty.
+    /// Default: a new SQLite file in a new temporary data directory.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Public reports to put in the database.
+    #[arg(long, default_value_t = 100_000)]
+    reports: usize,
+    /// Intelligence records to put in the database.
+    #[arg(long, default_value_t = 2_000)]
+    intelligence: usize,
+    /// Requests per scenario.
+    #[arg(long, default_value_t = 400)]
+    requests: usize,
+    /// Concurrent keep-alive connections (staff are few; a busy control
+    /// room has a handful of people on the queue at once).
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Seed for the synthetic data.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+/// Names written into some narratives, as reporters write them, so that
+/// search has people to find (with and without their diacritics).
+const NAMES: [&str; 8] = ["Ștefan Popescu", "Nguyễn Văn Nam", "János Kovács", "Ardit Hoxha", "Piotr Wiśniewski", "Zhang Wei", "Ion Țăranu", "Mihai Dumitrescu"];
+
+/// One page driven in the benchmark, and a word its answer must contain.
+struct Scenario {
+    label: &'static str,
+    path: String,
+    partner: bool,
+    expect: &'static str,
+}
+
+pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = std::env::temp_dir().join(format!("aidant-bench-staff-{}", aidant_store::new_id()));
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let database_url = arguments.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("aidant.db").display()));
+    let catalogue = Catalogue::from_toml(crate::startup::BUILT_IN_CATALOGUE).context("the built-in catalogue")?;
+    let key = MasterKey::generate();
+    std::fs::write(data_dir.join("master.key"), key.to_hex()).context("cannot write the key file")?;
+    let store = Store::connect(&database_url, &StoreOptions::default(), Some(key)).await?;
+    store.migrate().await?;
+    println!("==> database: {} ({})", aidant_store::redact_url(&database_url), store.backend().as_str());
+
+    let force = store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await?;
+    let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await?;
+    store.set_receiving_organisation(&force.id, "bench").await?;
+    let handler = store.create_user(&force.id, "handler@bench.example", "Handler", &[Role::CallHandler]).await?;
+    let analyst = store.create_user(&force.id, "analyst@bench.example", "Analyst", &[Role::Analyst]).await?;
+    let partner = store.create_user(&glaa.id, "partner@bench.example", "Partner", &[Role::Partner]).await?;
+
+    let started = Instant::now();
+    let report_ids = seed_reports(&store, &catalogue, arguments.reports, arguments.seed).await?;
+    let seeding = started.elapsed();
+    println!("==> {} reports written in {:.1} s ({:.0}/s)", report_ids.len(), seeding.as_secs_f64(), report_ids.len() as f64 / seeding.as_secs_f64());
+    let started = Instant::now();
+    seed_intelligence(&store, &force.id, &analyst.id, &glaa.id, arguments.intelligence, arguments.seed).await?;
+    println!("==> {} intelligence records written in {:.1} s", arguments.intelligence, started.elapsed().as_secs_f64());
+
+    let handler_cookie = format!("__Host-aidant_session={}", store.create_session(&handler.id, true).await?);
+    let partner_cookie = format!("__Host-aidant_session={}", store.create_session(&partner.id, true).await?);
+    store.close().await;
+
+    let address = free_loopback_address()?;
+    let mut server = ServerProcess::start(&data_dir, address, &database_url)?;
+    server.wait_until_ready(address).await?;
+
+    let some_report = &report_ids[report_ids.len() / 2];
+    let scenarios = [
+        Scenario { label: "queue, first page", path: "/staff".to_owned(), partner: false, expect: "Triage queue" },
+        Scenario { label: "queue, page 20", path: "/staff?page=20".to_owned(), partner: false, expect: "/staff/reports/" },
+        Scenario { label: "queue, high risk nail bars", path: "/staff?risk=high&sector=nail_bar".to_owned(), partner: false, expect: "/staff/reports/" },
+        Scenario { label: "queue, any status in LU1", path: "/staff?status=all&area=LU1".to_owned(), partner: false, expect: "/staff/reports/" },
+        Scenario { label: "report page", path: format!("/staff/reports/{some_report}"), partner: false, expect: "What the reporter told us" },
+        Scenario { label: "search a common word", path: "/staff/search?q=passports".to_owned(), partner: false, expect: "/staff/reports/" },
+        Scenario { label: "search a name (Stefan)", path: "/staff/search?q=Stefan".to_owned(), partner: false, expect: "/staff/reports/" },
+        Scenario { label: "search two words (nguyen nam)", path: "/staff/search?q=nguyen+nam".to_owned(), partner: false, expect: "/staff/reports/" },
+        Scenario { label: "search a registration prefix", path: "/staff/search?q=LU1".to_owned(), partner: false, expect: "results you can see" },
+        Scenario { label: "search as a partner agency", path: "/staff/search?q=nail".to_owned(), partner: true, expect: "/staff/intelligence/" },
+    ];
+    println!("==> {} requests per scenario over {} connections", arguments.requests, arguments.connections);
+    println!("{:<34} {:>8} {:>8} {:>8} {:>8} {:>9}", "scenario", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s");
+    let mut worst_p95: f64 = 0.0;
+    for scenario in &scenarios {
+        let cookie = if scenario.partner { &partner_cookie } else { &handler_cookie };
+        let result = drive(address, &scenario.path, cookie, scenario.expect, arguments.requests, arguments.connections).await?;
+        worst_p95 = worst_p95.max(result.percentile(95.0));
+        println!(
+            "{:<34} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.0}",
+            scenario.label,
+            result.percentile(50.0),
+            result.percentile(95.0),
+            result.percentile(99.0),
+            result.percentile(100.0),
+            result.per_second()
+        );
+    }
+    println!("==> worst p95 {worst_p95:.1} ms (target: under 150 ms)");
+    server.kill()?;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `count` synthetic reports through the group-commit writer.
+async fn seed_reports(store: &Store, catalogue: &Catalogue, count: usize, seed: u64) -> anyhow::Result<Vec<String>> {
+    let writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut ids = Vec::with_capacity(count);
+    let mut pending = Vec::new();
+    for index in 0..count {
+        let mut answers = crate::demo::synthetic_report(&mut rng, catalogue);
+        if rng.random_bool(0.3) {
+            let name = NAMES[rng.random_range(0..NAMES.len())];
+            answers.narrative = Some(format!("{} The man in charge is called {name}.", answers.narrative.unwrap_or_default()));
+        }
+        let report = aidant_core::NewReport::parse(&answers, catalogue).map_err(|errors| anyhow::anyhow!("a synthetic report is invalid: {errors:?}"))?;
+        let triage = report.triage(catalogue);
+        let submission = OwnedSubmission { report, triage, catalogue_version: catalogue.version.clone(), submission_token: None, passphrase_hash: None };
+        pending.push(tokio::spawn(writer.submit(submission)));
+        if pending.len() == 512 || index + 1 == count {
+            for task in pending.drain(..) {
+                ids.push(task.await.context("a writer task")??.report_id);
+            }
+            if ids.len() % 10_000 < 512 {
+                eprint!("\r    {} reports", ids.len());
+            }
+        }
+    }
+    eprintln!();
+    writer.close().await;
+    Ok(ids)
+}
+
+async fn seed_intelligence(store: &Store, owner: &str, author: &str, partner_organisation: &str, count: usize, seed: u64) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
+    let shared = parse_grading(&GradingAnswers {
+        scheme: "3x5x2",
+        source: "2",
+        intelligence: "B",
+        handling: "C",
+        conditions_text: "GLAA only",
+        recipient_organisations: vec![partner_organisation.to_owned()],
+        ..GradingAnswers::default()
+    })
+    .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
+    let internal = parse_grading(&GradingAnswers { scheme: "3x5x2", source: "1", intelligence: "A", handling: "P", ..GradingAnswers::default() })
+        .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
+    for index in 0..count {
+        let share = rng.random_bool(0.2);
+        let name = NAMES[rng.random_range(0..NAMES.len())];
+        let text = format!("Workers at a nail bar in Luton are moved between addresses at night by {name}. Record {index}.");
+        let (id, _) = store
+            .create_intelligence(&NewIntelligence {
+                report_id: None,
+                owner_organisation_id: owner,
+                created_by: author,
+                title: "Nail bar workers moved at night",
+                grading: if share { &shared } else { &internal },
+                sanitised_text: &text,
+                source: None,
+                review_on: None,
+            })
+            .await?;
+        if share {
+            store.share_intelligence(&id, partner_organisation, author).await?;
+        }
+    }
+    Ok(())
+}
+
+struct Measured {
+    latencies_micros: Vec<u64>,
+    elapsed: Duration,
+}
+
+impl Measured {
+    fn percentile(&self, percentile: f64) -> f64 {
+        let rank = ((percentile / 100.0) * self.latencies_micros.len() as f64).ceil() as usize;
+        self.latencies_micros.get(rank.clamp(1, self.latencies_micros.len().max(1)) - 1).map_or(0.0, |micros| *micros as f64 / 1000.0)
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies_micros.len() as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+}
+
+/// Sends `requests` GETs of `path` over `connections` keep-alive
+/// connections; every answer must be 200 and contain `expect`.
+async fn drive(address: SocketAddr, path: &str, cookie: &str, expect: &'static str, requests: usize, connections: usize) -> anyhow::Result<Measured> {
+    let remaining = Arc::new(AtomicUsize::new(requests));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections.max(1) {
+        let remaining = remaining.clone();
+        let path = path.to_owned();
+        let cookie = cookie.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connect(address).await?;
+            let mut latencies = Vec::new();
+            while remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).is_ok() {
+                let request = Request::get(path.as_str())
+                    .header(hyper::header::HOST, address.to_string())
+                    .header(hyper::header::COOKIE, cookie.as_str())
+                    .body(Full::new(Bytes::new()))?;
+                let sent = Instant::now();
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                let body = response.into_body().collect().await?.to_bytes();
+                latencies.push(sent.elapsed().as_micros() as u64);
+                if status != StatusCode::OK || !body.windows(expect.len()).any(|window| window == expect.as_bytes()) {
+                    bail!("GET {path} answered {status} without \"{expect}\"");
+                }
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies_micros = Vec::with_capacity(requests);
+    for task in tasks {
+        latencies_micros.extend(task.await.context("a load task")??);
+    }
+    latencies_micros.sort_unstable();
+    Ok(Measured { latencies_micros, elapsed: started.elapsed() })
+}

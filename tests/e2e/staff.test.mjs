@@ -1,0 +1,197 @@
+// The staff workspace, clicked through as its users would: a member of the
+// public reports someone in danger, a call handler sees it at the top of the
+// queue and replies, the reporter reads the reply, an analyst develops it into
+// intelligence graded 2 B C for the GLAA only and shares it, a GLAA user reads
+// it, and a charity user is refused even by typing its address. Every staff
+// page is checked with axe-core (which needs the CSP bypassed to inject it).
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { startServer, launchBrowser, newContext, reportNailBarToCheck, signIn, axeViolations } from './helpers.mjs'
+
+let server
+let browser
+before(async () => { server = await startServer({ staff: true }); browser = await launchBrowser() })
+after(async () => { await browser?.close(); await server?.stop() })
+
+const GLAA = 'Gangmasters and Labour Abuse Authority'
+
+async function assertAccessible (page, what) {
+  assert.deepEqual(await axeViolations(page), [], `axe-core on ${what}`)
+}
+
+test('from a public Immediate report to intelligence only the GLAA may read', async () => {
+  // A member of the public reports someone in danger now, and asks to keep in contact.
+  const publicContext = await newContext(browser)
+  const reporter = await publicContext.newPage()
+  await reportNailBarToCheck(reporter, server.url, 'Yes')
+  await reporter.getByRole('button', { name: 'Send report' }).click()
+  const reference = await reporter.getByTestId('reference').innerText()
+  const passphrase = await reporter.getByTestId('passphrase').innerText()
+  await publicContext.close()
+
+  // The call handler signs in and sees it first, counted as not yet opened.
+  const handlerContext = await newContext(browser, { bypassCSP: true })
+  const handler = await handlerContext.newPage()
+  await signIn(handler, server.url, 'call.handler@beds.police.example')
+  assert.equal(await handler.locator('h1').innerText(), 'Triage queue')
+  assert.match(await handler.locator('#immediate-count').innerText(), /^1 Immediate report not yet opened/)
+  const firstRow = handler.locator('#queue tbody tr').first()
+  assert.match(await firstRow.innerText(), new RegExp(`${reference}[\\s\\S]*Immediate`))
+  await assertAccessible(handler, 'the triage queue')
+  await firstRow.getByRole('link', { name: reference }).click()
+  assert.match(await handler.locator('h1').innerText(), new RegExp(`Report ${reference}`))
+  assert.match(await handler.locator('#narrative').innerText(), /Ștefan keeps her passport/)
+  assert.match(await handler.locator('#triage-reasons').innerText(), /danger/i)
+  await assertAccessible(handler, 'a report')
+
+  // An empty reply is an error on the field; a real one is sent and recorded.
+  await handler.getByRole('button', { name: 'Send reply' }).click()
+  assert.match(await handler.locator('.govuk-error-summary').innerText(), /Enter a reply/)
+  await assertAccessible(handler, 'a report with an error')
+  await handler.getByLabel('Reply to the reporter').fill('Thank you. Officers are on their way. Please stay safe.')
+  await handler.getByRole('button', { name: 'Send reply' }).click()
+  assert.match(await handler.locator('.aidant-messages').innerText(), /Officers are on their way/)
+  assert.match(await handler.locator('#history').innerText(), /Replied to the reporter/)
+  await handler.getByLabel('Set status').selectOption('in_review')
+  await handler.getByRole('button', { name: 'Save status' }).click()
+  assert.equal(await handler.locator('#status').innerText(), 'In review')
+  await handler.getByRole('link', { name: 'Back to the queue' }).click()
+  assert.match(await handler.locator('#immediate-count').innerText(), /No Immediate reports are waiting/)
+  await handler.getByRole('button', { name: 'Sign out' }).click()
+  assert.match(await handler.locator('.govuk-notification-banner').innerText(), /You have signed out/)
+  await handler.goto(server.url + '/staff')
+  assert.equal(new URL(handler.url()).pathname, '/staff/sign-in', 'signed out means signed out')
+  await handlerContext.close()
+
+  // The reporter comes back with the reference and passphrase and reads the reply.
+  const laterContext = await newContext(browser, { bypassCSP: true })
+  const later = await laterContext.newPage()
+  await later.goto(server.url + '/follow-up')
+  await later.getByLabel('Reference').fill(reference)
+  await later.getByLabel('Passphrase').fill(passphrase)
+  await later.getByRole('button', { name: 'Continue' }).click()
+  assert.equal(await later.locator('h1').innerText(), 'Your report')
+  assert.match(await later.locator('main').innerText(), /Officers are on their way/)
+  await laterContext.close()
+
+  // An analyst develops the report into intelligence graded 2 B C, GLAA only.
+  const analystContext = await newContext(browser, { bypassCSP: true })
+  const analyst = await analystContext.newPage()
+  await signIn(analyst, server.url, 'analyst@beds.police.example')
+  await analyst.getByRole('link', { name: reference }).click()
+  await analyst.getByRole('button', { name: 'Develop into intelligence' }).click()
+  assert.equal(await analyst.locator('h1').innerText(), 'New intelligence record')
+  await assertAccessible(analyst, 'the new intelligence form')
+  await analyst.getByLabel('Title').fill('Nail bar workers held by their manager')
+  await analyst.getByLabel('Source evaluation', { exact: true }).selectOption('2')
+  await analyst.getByLabel('Intelligence assessment', { exact: true }).selectOption('B')
+  await analyst.getByLabel('Handling code', { exact: true }).selectOption('C')
+  await analyst.getByRole('button', { name: 'Save intelligence' }).click()
+  const errors = await analyst.locator('.govuk-error-summary').innerText()
+  assert.match(errors, /Enter the handling conditions/)
+  assert.match(errors, /Select at least one organisation/)
+  assert.match(errors, /Enter the sanitised text/)
+  await assertAccessible(analyst, 'the intelligence form with errors')
+  assert.equal(await analyst.getByLabel('Title').inputValue(), 'Nail bar workers held by their manager', 'nothing typed is lost')
+  await analyst.getByLabel('Handling conditions (for C)').fill('GLAA only')
+  await analyst.getByLabel(GLAA).check()
+  await analyst.getByLabel('No onward sharing by recipients').check()
+  await analyst.getByLabel('Sanitised intelligence').fill('Workers at a Luton nail bar are controlled by the manager, who keeps their passports.')
+  await analyst.getByLabel('Who the source is (optional)').fill('The reporter, anonymous member of the public')
+  await analyst.getByRole('button', { name: 'Save intelligence' }).click()
+  assert.equal(await analyst.locator('#grading').innerText(), '2 B C')
+  assert.match(await analyst.locator('#conditions').innerText(), /GLAA only/)
+  await assertAccessible(analyst, 'an intelligence record')
+  const recordUrl = analyst.url()
+  await analyst.getByLabel('Share with').selectOption({ label: GLAA })
+  await analyst.getByRole('button', { name: 'Share' }).click()
+  assert.match(await analyst.locator('#shares').innerText(), new RegExp(GLAA))
+  await analyst.getByLabel('Why do you need the restricted source details?').fill('Checking the grading')
+  await analyst.getByRole('button', { name: 'Open source details' }).click()
+  assert.match(await analyst.locator('#source').innerText(), /anonymous member of the public/)
+  await analystContext.close()
+
+  // A GLAA user sees it; the source stays with the force.
+  const glaaContext = await newContext(browser, { bypassCSP: true })
+  const glaa = await glaaContext.newPage()
+  await signIn(glaa, server.url, 'partner@glaa.example')
+  assert.equal(await glaa.locator('h1').innerText(), 'Intelligence')
+  await glaa.getByRole('link', { name: /^INT-/ }).click()
+  assert.equal(glaa.url(), recordUrl)
+  assert.match(await glaa.locator('#sanitised').innerText(), /keeps their passports/)
+  assert.equal(await glaa.getByRole('button', { name: 'Open source details' }).count(), 0)
+  assert.doesNotMatch(await glaa.locator('main').innerText(), /anonymous member of the public/)
+  await glaaContext.close()
+
+  // A charity user does not, even by typing its address: 403, and audited.
+  const charityContext = await newContext(browser, { bypassCSP: true })
+  const charity = await charityContext.newPage()
+  await signIn(charity, server.url, 'partner@justiceandcare.example')
+  assert.match(await charity.locator('main').innerText(), /No intelligence records yet/)
+  const refused = await charity.goto(recordUrl)
+  assert.equal(refused.status(), 403)
+  assert.equal(await charity.locator('h1').innerText(), 'You do not have access to this')
+  assert.doesNotMatch(await charity.locator('main').innerText(), /passports/)
+  await assertAccessible(charity, 'the refusal page')
+  await charityContext.close()
+
+  // A supervisor sees the refusal in the record's audit trail.
+  const supervisorContext = await newContext(browser, { bypassCSP: true })
+  const supervisor = await supervisorContext.newPage()
+  await signIn(supervisor, server.url, 'supervisor@beds.police.example')
+  await supervisor.goto(recordUrl)
+  await supervisor.getByRole('link', { name: 'Audit trail' }).click()
+  const trail = await supervisor.locator('#audit').innerText()
+  assert.match(trail, /access\.denied/)
+  assert.match(trail, /Demo Partner/)
+  assert.match(trail, /intelligence\.source\.read[\s\S]*Checking the grading/)
+  await assertAccessible(supervisor, 'the audit trail')
+  await supervisorContext.close()
+})
+
+test('search, profile tokens and user administration work and are accessible', async () => {
+  const context = await newContext(browser, { bypassCSP: true })
+  const page = await context.newPage()
+  await page.goto(server.url + '/staff/sign-in')
+  await assertAccessible(page, 'the sign-in page')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter your email address/)
+  await assertAccessible(page, 'the sign-in page with errors')
+
+  await signIn(page, server.url, 'supervisor@beds.police.example')
+  await page.getByRole('link', { name: 'Search' }).click()
+  await page.getByLabel('Search reports and intelligence').fill('stefan')
+  await page.getByRole('button', { name: 'Search' }).click()
+  assert.match(await page.locator('#result-count').innerText(), /^[1-9]\d* results? you can see/, 'Stefan finds the report that says Ștefan')
+  await assertAccessible(page, 'search results')
+  await page.getByRole('link', { name: 'Your profile' }).click()
+  await page.getByLabel('Name of a new token').fill('Analysis laptop')
+  await page.getByRole('button', { name: 'Create token' }).click()
+  const token = await page.locator('#new-token').innerText()
+  assert.match(token, /^aidant_pat_[0-9a-f]{64}$/)
+  await assertAccessible(page, 'the profile page')
+  const api = await fetch(server.url + '/api/v1/staff/search?q=stefan', { headers: { Authorization: `Bearer ${token}` } })
+  assert.equal(api.status, 200)
+  assert.ok((await api.json()).count >= 1)
+  await page.getByRole('button', { name: 'Revoke Analysis laptop' }).click()
+  const revoked = await fetch(server.url + '/api/v1/staff/search?q=stefan', { headers: { Authorization: `Bearer ${token}` } })
+  assert.equal(revoked.status, 401)
+  await page.getByRole('button', { name: 'Sign out' }).click()
+
+  await signIn(page, server.url, 'administrator@beds.police.example')
+  assert.equal(await page.locator('h1').innerText(), 'Users of Bedfordshire Police')
+  await page.getByRole('button', { name: 'Add user' }).click()
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter an email address/)
+  await assertAccessible(page, 'the users page with errors')
+  await page.getByLabel('Email address').fill('new.analyst@beds.police.example')
+  await page.getByLabel('Full name').fill('Nadia Analyst')
+  await page.getByLabel('Analyst').check()
+  await page.getByRole('button', { name: 'Add user' }).click()
+  const password = await page.locator('#new-password').innerText()
+  assert.equal(password.length, 20)
+  await assertAccessible(page, 'the users page')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await signIn(page, server.url, 'new.analyst@beds.police.example', password)
+  assert.equal(await page.locator('h1').innerText(), 'Triage queue')
+  await context.close()
+})
