@@ -212,39 +212,61 @@ impl Store {
 
     /// Reads a record without auditing (callers audit what they show).
     pub async fn find_intelligence(&self, id: &str) -> Result<Option<IntelligenceRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM intelligence WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        let Some(row) = row else { return Ok(None) };
-        let share_rows = sqlx::query(
-            "SELECT s.organisation_id, o.name, s.shared_at FROM intelligence_shares s JOIN organisations o ON o.id = s.organisation_id
-             WHERE s.intelligence_id = $1 ORDER BY s.shared_at, o.name",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let shared_with = share_rows
-            .iter()
-            .map(|share| {
-                Ok(Share {
-                    organisation_id: share.try_get("organisation_id")?,
-                    organisation_name: share.try_get("name")?,
-                    shared_at_ms: share.try_get("shared_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(IntelligenceRecord {
-            id: row.try_get("id")?,
-            reference: row.try_get("reference")?,
-            report_id: row.try_get("report_id")?,
-            owner_organisation_id: row.try_get("owner_organisation_id")?,
-            created_by: row.try_get("created_by")?,
-            created_at_ms: row.try_get("created_at")?,
-            title: row.try_get("title")?,
-            grading: grading_from_row(&row)?,
-            sanitised_text: row.try_get("sanitised_text")?,
-            has_source: row.try_get::<Option<Vec<u8>>, _>("source_sealed")?.is_some(),
-            review_on: row.try_get("review_on")?,
-            shared_with,
-        }))
+        Ok(self.find_intelligence_many(&[id.to_owned()]).await?.into_iter().next())
+    }
+
+    /// Reads several records in two queries, in the order of `ids` (missing
+    /// ones left out), without auditing.
+    pub async fn find_intelligence_many(&self, ids: &[String]) -> Result<Vec<IntelligenceRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
+        let list = placeholders.join(", ");
+        let record_sql = format!("SELECT {COLUMNS} FROM intelligence WHERE id IN ({list})");
+        let share_sql = format!(
+            "SELECT s.intelligence_id, s.organisation_id, o.name, s.shared_at FROM intelligence_shares s JOIN organisations o ON o.id = s.organisation_id
+             WHERE s.intelligence_id IN ({list}) ORDER BY s.shared_at, o.name"
+        );
+        let mut records = sqlx::query(&record_sql);
+        let mut shares = sqlx::query(&share_sql);
+        for id in ids {
+            records = records.bind(id);
+            shares = shares.bind(id);
+        }
+        let rows = records.fetch_all(&self.pool).await?;
+        let share_rows = shares.fetch_all(&self.pool).await?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let mut shared_with = Vec::new();
+            for share in &share_rows {
+                let intelligence_id: String = share.try_get("intelligence_id")?;
+                if intelligence_id == id {
+                    shared_with.push(Share {
+                        organisation_id: share.try_get("organisation_id")?,
+                        organisation_name: share.try_get("name")?,
+                        shared_at_ms: share.try_get("shared_at")?,
+                    });
+                }
+            }
+            found.push(IntelligenceRecord {
+                reference: row.try_get("reference")?,
+                report_id: row.try_get("report_id")?,
+                owner_organisation_id: row.try_get("owner_organisation_id")?,
+                created_by: row.try_get("created_by")?,
+                created_at_ms: row.try_get("created_at")?,
+                title: row.try_get("title")?,
+                grading: grading_from_row(row)?,
+                sanitised_text: row.try_get("sanitised_text")?,
+                has_source: row.try_get::<Option<Vec<u8>>, _>("source_sealed")?.is_some(),
+                review_on: row.try_get("review_on")?,
+                shared_with,
+                id,
+            });
+        }
+        found.sort_by_key(|record| ids.iter().position(|id| *id == record.id));
+        Ok(found)
     }
 
     /// Records developed from a report.

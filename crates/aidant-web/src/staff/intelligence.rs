@@ -31,14 +31,15 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> Response {
         Err(error) => return failed(&state, "listing intelligence", &error),
     };
     let now = aidant_store::now_ms();
-    let mut rows = Vec::new();
-    for id in ids {
-        match state.store().find_intelligence(&id).await {
-            Ok(Some(record)) if may(&staff.actor, Action::ViewIntelligence, &record.access(), now).is_allowed() => rows.push(summary(&record, &staff)),
-            Ok(_) => {}
-            Err(error) => return failed(&state, "loading intelligence", &error),
-        }
-    }
+    let records = match state.store().find_intelligence_many(&ids).await {
+        Ok(records) => records,
+        Err(error) => return failed(&state, "loading intelligence", &error),
+    };
+    let rows: Vec<Value> = records
+        .iter()
+        .filter(|record| may(&staff.actor, Action::ViewIntelligence, &record.access(), now).is_allowed())
+        .map(|record| summary(record, &staff))
+        .collect();
     let data = context! { rows, can_create => staff.can(Capability::CreateIntelligence) };
     render(&state, Some(&staff), StaffPage::new("staff/intelligence_list.html", "Intelligence", "intelligence"), data)
 }

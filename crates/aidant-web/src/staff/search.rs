@@ -42,6 +42,8 @@ pub async fn run_search(state: &AppState, staff: &Staff, query: &str) -> Result<
     let hits = store.search_candidates(&staff.organisation.id, query, CANDIDATE_LIMIT).await?;
     let report_ids: Vec<String> = hits.iter().filter(|hit| hit.record_kind == "report").map(|hit| hit.record_id.clone()).collect();
     let reports = store.report_summaries(&report_ids).await?;
+    let intelligence_ids: Vec<String> = hits.iter().filter(|hit| hit.record_kind == "intelligence").map(|hit| hit.record_id.clone()).collect();
+    let records = store.find_intelligence_many(&intelligence_ids).await?;
     let now = aidant_store::now_ms();
     let catalogue = state.catalogue();
     let mut results = Vec::new();
@@ -60,7 +62,7 @@ pub async fn run_search(state: &AppState, staff: &Staff, query: &str) -> Result<
                 grade: report.risk_level.clone(),
                 when: format_time(report.received_at_ms),
             });
-        } else if let Some(record) = store.find_intelligence(&hit.record_id).await?
+        } else if let Some(record) = records.iter().find(|record| record.id == hit.record_id)
             && may(&staff.actor, Action::ViewIntelligence, &record.access(), now).is_allowed()
         {
             results.push(SearchResult {
