@@ -135,13 +135,7 @@ impl Store {
 }
 
 impl ReportSummary {
-    /// What the access policy needs (reports are never shared).
     pub fn access(&self) -> aidant_core::policy::RecordAccess {
-        aidant_core::policy::RecordAccess {
-            kind: aidant_core::policy::RecordKind::Report,
-            owner_organisation_id: self.owner_organisation_id.clone().unwrap_or_default(),
-            handling: aidant_core::policy::Handling::Permitted,
-            shared_with: std::collections::BTreeSet::new(),
-        }
+        crate::triage::report_access(self.owner_organisation_id.as_deref())
     }
 }

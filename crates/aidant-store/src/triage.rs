@@ -68,16 +68,21 @@ pub struct TriageState {
     pub first_opened_at_ms: Option<i64>,
 }
 
+/// What the access policy needs to know about a public report: its owner
+/// (reports are never shared). A report no organisation owns yet is owned
+/// by nobody, so the policy allows nobody.
+pub fn report_access(owner_organisation_id: Option<&str>) -> aidant_core::policy::RecordAccess {
+    aidant_core::policy::RecordAccess {
+        kind: aidant_core::policy::RecordKind::Report,
+        owner_organisation_id: owner_organisation_id.unwrap_or_default().to_owned(),
+        handling: aidant_core::policy::Handling::Permitted,
+        shared_with: std::collections::BTreeSet::new(),
+    }
+}
+
 impl TriageState {
-    /// What the access policy needs. A report no organisation owns yet is
-    /// owned by nobody, so the policy allows nobody.
     pub fn access(&self) -> aidant_core::policy::RecordAccess {
-        aidant_core::policy::RecordAccess {
-            kind: aidant_core::policy::RecordKind::Report,
-            owner_organisation_id: self.owner_organisation_id.clone().unwrap_or_default(),
-            handling: aidant_core::policy::Handling::Permitted,
-            shared_with: std::collections::BTreeSet::new(),
-        }
+        report_access(self.owner_organisation_id.as_deref())
     }
 }
 
