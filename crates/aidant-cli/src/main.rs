@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod graph;
 mod graph_source;
+mod keys;
 mod link;
 mod startup;
 
@@ -23,6 +24,7 @@ Examples:
   AIDANT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidant aidant migrate
   aidant config                        Show the settings in force (secrets redacted)
   aidant audit verify                  Check the audit log has not been altered
+  aidant keys rotate                   New master key; rewrap every sealed value under it
   aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
   aidant link --input people.csv --output clusters.csv    Resolve people into entities
 
@@ -75,6 +77,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Work with the master key that protects sealed fields.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
 }
 
@@ -151,6 +158,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         }
                     }
                 }
+                Command::Keys { command } => keys::run(&config, command).await,
                 Command::Demo(_) | Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled above"),
             }
         }
