@@ -9,6 +9,7 @@
 //! audit entry.
 
 pub mod audit;
+pub mod checkpoint;
 pub mod crypto;
 pub mod keys;
 pub mod organisations;
