@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 11] = [
+const ENVIRONMENT_KEYS: [&str; 12] = [
     "database_url",
     "listen",
     "data_dir",
@@ -25,6 +25,7 @@ const ENVIRONMENT_KEYS: [&str; 11] = [
     "exit_url",
     "public_submissions_per_minute",
     "public_submissions_burst",
+    "audit_signing_key_file",
 ];
 
 /// A value that must never be printed.
@@ -73,6 +74,10 @@ pub struct Config {
     pub public_submissions_per_minute: u32,
     /// How many of those may come in a quick burst.
     pub public_submissions_burst: u32,
+    /// File holding the Ed25519 key that signs audit checkpoints, as 64 hex
+    /// characters; defaults to `DATA_DIR/audit-signing.key`, created on first
+    /// use. Keep it out of the database and away from database backups.
+    pub audit_signing_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -89,6 +94,7 @@ impl Default for Config {
             exit_url: aidant_web::DEFAULT_EXIT_URL.to_owned(),
             public_submissions_per_minute: 10,
             public_submissions_burst: 20,
+            audit_signing_key_file: None,
         }
     }
 }
@@ -153,6 +159,10 @@ impl Config {
         self.key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
+    pub fn effective_audit_signing_key_file(&self) -> PathBuf {
+        self.audit_signing_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_seconds)
     }
@@ -177,6 +187,7 @@ impl Config {
         lines.push(format!("exit_url = {:?}", self.exit_url));
         lines.push(format!("public_submissions_per_minute = {}", self.public_submissions_per_minute));
         lines.push(format!("public_submissions_burst = {}", self.public_submissions_burst));
+        lines.push(format!("audit_signing_key_file = {:?}", self.effective_audit_signing_key_file().display().to_string()));
         lines.join("\n")
     }
 }

@@ -1,5 +1,6 @@
 //! The `aidant` command: a thin binary over the library crates.
 
+mod audit_checkpoint;
 mod bench;
 mod config;
 mod demo;
@@ -24,6 +25,8 @@ Examples:
   AIDANT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidant aidant migrate
   aidant config                        Show the settings in force (secrets redacted)
   aidant audit verify                  Check the audit log has not been altered
+  aidant audit checkpoint --out head.json   Sign the chain's head; keep the file elsewhere
+  aidant audit verify --checkpoint head.json --public-key HEX   Prove the log was not rewritten
   aidant keys rotate                   New master key; rewrap every sealed value under it
   aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
   aidant link --input people.csv --output clusters.csv    Resolve people into entities
@@ -32,7 +35,8 @@ Settings come from an optional TOML file (--config, or ./aidant.toml) and
 AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
 AIDANT_DATA_DIR, AIDANT_KEY_FILE, AIDANT_MASTER_KEY, AIDANT_CATALOGUE_FILE,
 AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS, AIDANT_EXIT_URL,
-AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE, AIDANT_PUBLIC_SUBMISSIONS_BURST.";
+AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE, AIDANT_PUBLIC_SUBMISSIONS_BURST,
+AIDANT_AUDIT_SIGNING_KEY_FILE.";
 
 /// Aidant: find and stop modern slavery and human trafficking.
 #[derive(Debug, Parser)]
@@ -87,8 +91,15 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain and name the first altered, deleted or reordered entry.
-    Verify,
+    /// Walk the hash chain and name the first altered, deleted or reordered
+    /// entry; with --checkpoint, also prove the log up to a signed checkpoint
+    /// was not rewritten.
+    Verify(audit_checkpoint::VerifyArgs),
+    /// Sign the chain's head with the audit signing key (kept outside the
+    /// database) and write it as a checkpoint to keep somewhere else.
+    Checkpoint(audit_checkpoint::CheckpointArgs),
+    /// Print the public key that verifies this installation's checkpoints.
+    PublicKey,
 }
 
 fn main() -> ExitCode {
@@ -145,19 +156,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     println!("{}", config.to_display_toml());
                     Ok(ExitCode::SUCCESS)
                 }
-                Command::Audit { command: AuditCommand::Verify } => {
-                    let store = open_store(&config, StoreUse::Maintenance).await?;
-                    match store.verify_audit_chain().await.map_err(|error| Failure::Runtime(error.to_string()))? {
-                        Ok(summary) => {
-                            println!("audit chain OK: {} entries, head {}", summary.entries, summary.head_hash);
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        Err(chain_break) => {
-                            println!("audit chain BROKEN: {chain_break}");
-                            Ok(ExitCode::from(1))
-                        }
-                    }
-                }
+                Command::Audit { command: AuditCommand::Verify(arguments) } => audit_checkpoint::verify(&config, arguments).await,
+                Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
+                Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
                 Command::Keys { command } => keys::run(&config, command).await,
                 Command::Demo(_) | Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled above"),
             }

@@ -1,5 +1,6 @@
-//! `aidant keys rotate|status`, driven through the real binary on both
-//! backends.
+//! `aidant keys rotate|status` and signed audit checkpoints, driven through
+//! the real binary on both backends, with the database tampered with in SQL
+//! the way someone with database access would.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -7,8 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use aidant_core::audit::{AuditEntry, GENESIS_HASH};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_core::{Catalogue, NewReport};
+use aidant_store::audit::AuditEvent;
 use aidant_store::keys::RewrapOptions;
 use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
@@ -275,8 +278,152 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
     assert!(audit_actions(&database.store).await.contains(&"keys.rotate.resume".to_owned()));
 }
 
+async fn seed_audit(store: &Store, entries: usize) {
+    for index in 0..entries {
+        let record = format!("record-{index}");
+        store.audit(&AuditEvent { actor: "user-1", action: "report.view", record_kind: "report", record_id: &record, reason: None }).await.unwrap();
+    }
+}
+
+/// Seeds five entries and signs a checkpoint (the sixth entry records it).
+async fn checkpointed(database: &TestDatabase) -> (Setup, String) {
+    seed_audit(&database.store, 5).await;
+    let setup = Setup::with_key_in_environment(database);
+    let public_key = assert_success(&setup.run(&["audit", "public-key"])).trim().to_owned();
+    assert_eq!(public_key.len(), 64, "{public_key}");
+    assert_eq!(mode(&setup.path("audit-signing.key")), 0o600);
+    let text = assert_success(&setup.run(&["audit", "checkpoint", "--out", "checkpoint.json"]));
+    assert!(text.contains("signed checkpoint of audit entry 6"), "{text}");
+    (setup, public_key)
+}
+
+fn verify_against_checkpoint(setup: &Setup, public_key: &str) -> Output {
+    setup.run(&["audit", "verify", "--checkpoint", "checkpoint.json", "--public-key", public_key])
+}
+
+async fn a_checkpoint_verifies_and_a_forged_one_is_rejected(database: TestDatabase) {
+    let (setup, public_key) = checkpointed(&database).await;
+    let text = assert_success(&verify_against_checkpoint(&setup, &public_key));
+    assert!(text.contains("audit chain OK: 6 entries") && text.contains("entry 6 matches the checkpoint"), "{text}");
+    assert_success(&setup.run(&["audit", "verify", "--checkpoint", "checkpoint.json"]));
+    seed_audit(&database.store, 2).await;
+    assert!(assert_success(&verify_against_checkpoint(&setup, &public_key)).contains("audit chain OK: 8 entries"));
+
+    let original = std::fs::read_to_string(setup.path("checkpoint.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&original).unwrap();
+    assert_eq!(json["backend"], database.store.backend().as_str());
+    assert_eq!(json["sequence"], 6);
+
+    // Claiming a later head, or flipping the signature, breaks the signature.
+    let write = |value: &serde_json::Value| std::fs::write(setup.path("checkpoint.json"), serde_json::to_string(value).unwrap()).unwrap();
+    json["sequence"] = 7.into();
+    write(&json);
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["REJECTED", "altered or forged"]);
+    let mut flipped: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let signature = flipped["signature"].as_str().unwrap().to_owned();
+    let first = if signature.starts_with('0') { "1" } else { "0" };
+    flipped["signature"] = format!("{first}{}", &signature[1..]).into();
+    write(&flipped);
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["REJECTED"]);
+
+    // A checkpoint signed by another key, whatever key id it claims.
+    let other = Setup::with_key_in_environment(&database);
+    assert_success(&other.run(&["audit", "checkpoint", "--out", "checkpoint.json"]));
+    let mut foreign: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.path("checkpoint.json")).unwrap()).unwrap();
+    write(&foreign);
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["REJECTED", "not by the given key"]);
+    foreign["key_id"] = serde_json::from_str::<serde_json::Value>(&original).unwrap()["key_id"].clone();
+    write(&foreign);
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["REJECTED", "altered or forged"]);
+
+    // A file that is not a checkpoint, or a bad public key: one line, exit 2.
+    std::fs::write(setup.path("checkpoint.json"), "not json").unwrap();
+    assert_one_line_failure(&verify_against_checkpoint(&setup, &public_key), &["checkpoint.json", "not an Aidant audit checkpoint"]);
+    std::fs::write(setup.path("checkpoint.json"), original).unwrap();
+    assert_one_line_failure(&verify_against_checkpoint(&setup, "abcd"), &["--public-key"]);
+}
+
+async fn a_checkpoint_names_an_edited_entry(database: TestDatabase) {
+    let (setup, public_key) = checkpointed(&database).await;
+    sqlx::query("UPDATE audit_log SET action = 'report.delete' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "entry 3", "edited"]);
+}
+
+async fn a_checkpoint_names_a_deleted_entry(database: TestDatabase) {
+    let (setup, public_key) = checkpointed(&database).await;
+    sqlx::query("DELETE FROM audit_log WHERE sequence = 2").execute(database.store.pool()).await.unwrap();
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "entry 3: expected sequence 2"]);
+}
+
+async fn a_checkpoint_names_reordered_entries(database: TestDatabase) {
+    let (setup, public_key) = checkpointed(&database).await;
+    for statement in [
+        "UPDATE audit_log SET sequence = -2 WHERE sequence = 2",
+        "UPDATE audit_log SET sequence = 2 WHERE sequence = 4",
+        "UPDATE audit_log SET sequence = 4 WHERE sequence = -2",
+    ] {
+        sqlx::query(statement).execute(database.store.pool()).await.unwrap();
+    }
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "entry 2"]);
+}
+
+/// An audit row's fields in `AuditEntry` order.
+type AuditRow = (i64, i64, String, String, String, String, Option<String>);
+
+/// Recomputes every entry's hashes from the first and rewrites the head, as
+/// someone hiding a change from `aidant audit verify` would.
+async fn rebuild_chain(store: &Store) {
+    let rows: Vec<AuditRow> = sqlx::query_as("SELECT sequence, occurred_at, actor, action, record_kind, record_id, reason FROM audit_log ORDER BY sequence")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let mut previous = GENESIS_HASH;
+    for (sequence, occurred_at_ms, actor, action, record_kind, record_id, reason) in rows {
+        let entry = AuditEntry { sequence, occurred_at_ms, actor, action, record_kind, record_id, reason };
+        let hash = entry.chain_hash(&previous);
+        sqlx::query("UPDATE audit_log SET previous_hash = $1, hash = $2 WHERE sequence = $3")
+            .bind(hex(&previous))
+            .bind(hex(&hash))
+            .bind(sequence)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_head SET last_sequence = $1, last_hash = $2 WHERE id = 1")
+            .bind(sequence)
+            .bind(hex(&hash))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        previous = hash;
+    }
+}
+
+async fn a_checkpoint_catches_a_chain_rebuilt_with_recomputed_hashes(database: TestDatabase) {
+    let (setup, public_key) = checkpointed(&database).await;
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 2").execute(database.store.pool()).await.unwrap();
+    rebuild_chain(&database.store).await;
+    assert!(assert_success(&setup.run(&["audit", "verify"])).contains("audit chain OK: 6 entries"), "plain verify cannot see a consistent rebuild");
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "entry 6 no longer has the hash the checkpoint recorded", "rewritten"]);
+}
+
+async fn a_checkpoint_catches_truncation_with_the_head_rewritten(database: TestDatabase) {
+    let (setup, public_key) = checkpointed(&database).await;
+    sqlx::query("DELETE FROM audit_log WHERE sequence > 4").execute(database.store.pool()).await.unwrap();
+    let plain = setup.run(&["audit", "verify"]);
+    assert_fails_saying(&plain, &["BROKEN", "entries removed from the end"]);
+    rebuild_chain(&database.store).await;
+    assert!(assert_success(&setup.run(&["audit", "verify"])).contains("audit chain OK: 4 entries"));
+    assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "the log ends at entry 4 but the checkpoint recorded entry 6"]);
+}
+
 aidant_store::backend_tests!(
     keys_rotate_with_a_key_file_keeps_every_value_readable,
     keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file,
     keys_rotate_resume_finishes_an_interrupted_rotation,
+    a_checkpoint_verifies_and_a_forged_one_is_rejected,
+    a_checkpoint_names_an_edited_entry,
+    a_checkpoint_names_a_deleted_entry,
+    a_checkpoint_names_reordered_entries,
+    a_checkpoint_catches_a_chain_rebuilt_with_recomputed_hashes,
+    a_checkpoint_catches_truncation_with_the_head_rewritten,
 );
