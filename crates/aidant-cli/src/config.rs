@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 16] = [
+const ENVIRONMENT_KEYS: [&str; 17] = [
     "database_url",
     "listen",
     "data_dir",
@@ -30,6 +30,7 @@ const ENVIRONMENT_KEYS: [&str; 16] = [
     "sign_ins_per_minute",
     "session_idle_minutes",
     "session_absolute_hours",
+    "audit_signing_key_file",
 ];
 
 /// A value that must never be printed.
@@ -89,6 +90,10 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A staff session ends this long after sign-in, however busy.
     pub session_absolute_hours: u64,
+    /// File holding the Ed25519 key that signs audit checkpoints, as 64 hex
+    /// characters; defaults to `DATA_DIR/audit-signing.key`, created on first
+    /// use. Keep it out of the database and away from database backups.
+    pub audit_signing_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -110,6 +115,7 @@ impl Default for Config {
             sign_ins_per_minute: 10,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            audit_signing_key_file: None,
         }
     }
 }
@@ -190,6 +196,10 @@ impl Config {
         }
     }
 
+    pub fn effective_audit_signing_key_file(&self) -> PathBuf {
+        self.audit_signing_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_seconds)
     }
@@ -214,6 +224,7 @@ impl Config {
         lines.push(format!("exit_url = {:?}", self.exit_url));
         lines.push(format!("public_submissions_per_minute = {}", self.public_submissions_per_minute));
         lines.push(format!("public_submissions_burst = {}", self.public_submissions_burst));
+        lines.push(format!("audit_signing_key_file = {:?}", self.effective_audit_signing_key_file().display().to_string()));
         lines.join("\n")
     }
 }

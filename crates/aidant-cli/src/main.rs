@@ -1,11 +1,13 @@
 //! The `aidant` command: a thin binary over the library crates.
 
+mod audit_checkpoint;
 mod bench;
 mod bench_staff;
 mod config;
 mod demo;
 mod graph;
 mod graph_source;
+mod keys;
 mod link;
 mod startup;
 mod users;
@@ -27,6 +29,9 @@ Examples:
   aidant audit verify                  Check the audit log has not been altered
   aidant organisations add Beds --kind police_force --receives-public-reports
   aidant users add --organisation Beds --email a@beds.police.uk --name Ann --role administrator
+  aidant audit checkpoint --out head.json   Sign the chain's head; keep the file elsewhere
+  aidant audit verify --checkpoint head.json --public-key HEX   Prove the log was not rewritten
+  aidant keys rotate                   New master key; rewrap every sealed value under it
   aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
   aidant link --input people.csv --output clusters.csv    Resolve people into entities
 
@@ -36,7 +41,7 @@ AIDANT_DATA_DIR, AIDANT_KEY_FILE, AIDANT_MASTER_KEY, AIDANT_CATALOGUE_FILE,
 AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS, AIDANT_EXIT_URL,
 AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE, AIDANT_PUBLIC_SUBMISSIONS_BURST,
 AIDANT_SIGN_IN_MAX_FAILURES, AIDANT_SIGN_IN_LOCKOUT_MINUTES, AIDANT_SIGN_INS_PER_MINUTE,
-AIDANT_SESSION_IDLE_MINUTES, AIDANT_SESSION_ABSOLUTE_HOURS.";
+AIDANT_SESSION_IDLE_MINUTES, AIDANT_SESSION_ABSOLUTE_HOURS, AIDANT_AUDIT_SIGNING_KEY_FILE.";
 
 /// Aidant: find and stop modern slavery and human trafficking.
 #[derive(Debug, Parser)]
@@ -88,12 +93,24 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Work with the master key that protects sealed fields.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain and name the first altered, deleted or reordered entry.
-    Verify,
+    /// Walk the hash chain and name the first altered, deleted or reordered
+    /// entry; with --checkpoint, also prove the log up to a signed checkpoint
+    /// was not rewritten.
+    Verify(audit_checkpoint::VerifyArgs),
+    /// Sign the chain's head with the audit signing key (kept outside the
+    /// database) and write it as a checkpoint to keep somewhere else.
+    Checkpoint(audit_checkpoint::CheckpointArgs),
+    /// Print the public key that verifies this installation's checkpoints.
+    PublicKey,
 }
 
 fn main() -> ExitCode {
@@ -158,19 +175,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     let store = open_store(&config, StoreUse::Maintenance).await?;
                     users::users(&store, command).await.map(|()| ExitCode::SUCCESS)
                 }
-                Command::Audit { command: AuditCommand::Verify } => {
-                    let store = open_store(&config, StoreUse::Maintenance).await?;
-                    match store.verify_audit_chain().await.map_err(|error| Failure::Runtime(error.to_string()))? {
-                        Ok(summary) => {
-                            println!("audit chain OK: {} entries, head {}", summary.entries, summary.head_hash);
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        Err(chain_break) => {
-                            println!("audit chain BROKEN: {chain_break}");
-                            Ok(ExitCode::from(1))
-                        }
-                    }
-                }
+                Command::Audit { command: AuditCommand::Verify(arguments) } => audit_checkpoint::verify(&config, arguments).await,
+                Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
+                Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
+                Command::Keys { command } => keys::run(&config, command).await,
                 Command::Demo(_) | Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled above"),
             }
         }

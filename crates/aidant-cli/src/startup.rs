@@ -3,10 +3,10 @@
 //! person can fix (bad settings, unreachable database, read-only directory,
 //! port in use) is a one-line message and exit code 2.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aidant_core::Catalogue;
-use aidant_store::{MasterKey, Store, StoreOptions};
+use aidant_store::{Keyring, MasterKey, Store, StoreOptions};
 use aidant_web::{AppState, WebSettings};
 
 use crate::config::Config;
@@ -94,16 +94,84 @@ fn persist_new_key(source: &KeySource) -> Result<(), Failure> {
     Ok(())
 }
 
-fn hex_id(key: &MasterKey) -> String {
+pub fn hex_id(key: &MasterKey) -> String {
     key.key_id().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Creates `path` readable and writable by this user only; fails if it exists.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(contents)?;
     file.sync_all()
+}
+
+/// Writes `path` (mode 0600) so that it holds either its old contents or
+/// `contents` whatever moment the process dies at: a private temporary file
+/// beside it, synced, renamed over it, and the directory synced.
+pub fn replace_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut temporary_name = path.file_name().unwrap_or_default().to_os_string();
+    temporary_name.push(".partial");
+    let temporary = path.with_file_name(temporary_name);
+    match std::fs::remove_file(&temporary) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    write_private_file(&temporary, contents)?;
+    std::fs::rename(&temporary, path)?;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(directory)?.sync_all()
+}
+
+/// Where a master key retired by rotation is kept: beside the key file, as
+/// `<key file name>.retired-<key id>`.
+pub fn retired_key_path(config: &Config, key: &MasterKey) -> PathBuf {
+    let key_file = config.effective_key_file();
+    let mut name = key_file.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".retired-{}", hex_id(key)));
+    key_file.with_file_name(name)
+}
+
+/// The retired master keys beside the key file, so that values an
+/// interrupted rotation has not yet rewrapped stay readable. A file whose
+/// contents do not match the key id in its name stops start-up.
+pub fn load_retired_keys(config: &Config) -> Result<Vec<(MasterKey, PathBuf)>, Failure> {
+    let key_file = config.effective_key_file();
+    let prefix = format!("{}.retired-", key_file.file_name().unwrap_or_default().to_string_lossy());
+    let directory = match key_file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let entries = match std::fs::read_dir(&directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(Failure::Startup(format!("cannot read the key directory {}: {error}", directory.display()))),
+    };
+    let mut keys = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| Failure::Startup(format!("cannot read the key directory {}: {error}", directory.display())))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(named_id) = name.strip_prefix(&prefix) else { continue };
+        // Only `<prefix><16 hex digits>`: a `.partial` left by a crash is not a key.
+        if named_id.len() != 16 || !named_id.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            continue;
+        }
+        let path = entry.path();
+        let text = std::fs::read_to_string(&path).map_err(|error| Failure::Startup(format!("cannot read the retired key file {}: {error}", path.display())))?;
+        let key =
+            MasterKey::from_hex(&text).map_err(|_| Failure::Config(format!("retired key file {}: does not hold 64 hexadecimal characters", path.display())))?;
+        if hex_id(&key) != named_id.to_ascii_lowercase() {
+            return Err(Failure::Config(format!("retired key file {}: holds key {}, not the key its name says", path.display(), hex_id(&key))));
+        }
+        keys.push((key, path));
+    }
+    keys.sort_by(|left, right| left.1.cmp(&right.1));
+    Ok(keys)
 }
 
 /// What a command needs from the store.
@@ -126,10 +194,18 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
         StoreUse::Serve => Some(load_master_key(config)?),
         StoreUse::Maintenance => None,
     };
+    let retired = match store_use {
+        StoreUse::Serve => load_retired_keys(config)?,
+        StoreUse::Maintenance => Vec::new(),
+    };
     let master_key = key_source.as_ref().map(|source| source.key().clone());
-    let store = Store::connect(&url, &StoreOptions::default(), master_key).await.map_err(|error| Failure::Startup(error.to_string()))?;
+    let mut store = Store::connect(&url, &StoreOptions::default(), master_key).await.map_err(|error| Failure::Startup(error.to_string()))?;
     if let Some(source) = &key_source {
         persist_new_key(source)?;
+        if !retired.is_empty() {
+            tracing::info!(retired = retired.len(), "retired master keys loaded to open values not yet rewrapped");
+        }
+        store = store.with_keyring(Keyring::new(source.key().clone(), retired.into_iter().map(|(key, _)| key).collect()));
     }
     if store_use == StoreUse::Serve {
         let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;

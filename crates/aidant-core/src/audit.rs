@@ -137,6 +137,45 @@ impl ChainVerifier {
     }
 }
 
+/// A point on the chain recorded earlier, for example in a signed
+/// checkpoint: the entry at `sequence` had hash `hash` (sequence 0 with the
+/// genesis hash is the empty chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainAnchor {
+    pub sequence: i64,
+    pub hash: String,
+}
+
+/// Why a chain no longer matches an anchor recorded earlier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorBreak {
+    /// The chain itself is broken; this names the first bad entry.
+    #[error(transparent)]
+    Chain(#[from] ChainBreak),
+    #[error(
+        "the log ends at entry {last_sequence} but the checkpoint recorded entry {sequence} (entries removed from the end and the head rewritten to match)"
+    )]
+    Missing { sequence: i64, last_sequence: i64 },
+    #[error(
+        "entry {sequence} no longer has the hash the checkpoint recorded: the log up to entry {sequence} was rewritten with recomputed hashes (an entry at or before it was edited, deleted, inserted or reordered)"
+    )]
+    Rewritten { sequence: i64 },
+}
+
+/// Checks a chain that verified on its own against an anchor. `hash_at_anchor`
+/// is the verified hash of the entry at the anchor's sequence, if the chain
+/// reaches it.
+pub fn check_anchor(summary: &ChainSummary, anchor: &ChainAnchor, hash_at_anchor: Option<&str>) -> Result<(), AnchorBreak> {
+    if anchor.sequence == 0 {
+        return if anchor.hash == hex::encode(GENESIS_HASH) { Ok(()) } else { Err(AnchorBreak::Rewritten { sequence: 0 }) };
+    }
+    match hash_at_anchor {
+        None => Err(AnchorBreak::Missing { sequence: anchor.sequence, last_sequence: summary.entries }),
+        Some(hash) if hash == anchor.hash => Ok(()),
+        Some(_) => Err(AnchorBreak::Rewritten { sequence: anchor.sequence }),
+    }
+}
+
 /// Walks entries in stored order and checks every link against `head`, the
 /// sequence and hash the store recorded separately as the chain's tip.
 pub fn verify_chain<I>(entries: I, head: (i64, &str)) -> Result<ChainSummary, ChainBreak>
@@ -248,6 +287,34 @@ mod tests {
         let (sequence, hash) = head(&chain);
         chain.truncate(3);
         assert_eq!(verify_chain(chain, (sequence, &hash)), Err(ChainBreak::Truncated { last_sequence: 3, head_sequence: 5 }));
+    }
+
+    #[test]
+    fn an_anchor_catches_a_consistently_rebuilt_or_shortened_chain() {
+        let chain = build_chain(5);
+        let anchor = ChainAnchor { sequence: 4, hash: chain[3].hash.clone() };
+        let (sequence, hash) = head(&chain);
+        let summary = verify_chain(chain.clone(), (sequence, &hash)).unwrap();
+        assert_eq!(check_anchor(&summary, &anchor, Some(&chain[3].hash)), Ok(()));
+
+        // Entry 2 edited and every hash after it recomputed: the chain alone
+        // verifies, the anchor does not.
+        let mut rebuilt = chain.clone();
+        rebuilt[1].entry.actor = "someone-else".into();
+        let mut previous: [u8; 32] = hex::decode(&rebuilt[1].previous_hash).unwrap().try_into().unwrap();
+        for stored in &mut rebuilt[1..] {
+            stored.previous_hash = hex::encode(previous);
+            previous = stored.entry.chain_hash(&previous);
+            stored.hash = hex::encode(previous);
+        }
+        let summary = verify_chain(rebuilt.clone(), (5, &hex::encode(previous))).unwrap();
+        assert_eq!(check_anchor(&summary, &anchor, Some(&rebuilt[3].hash)), Err(AnchorBreak::Rewritten { sequence: 4 }));
+
+        let shortened: Vec<_> = chain[..3].to_vec();
+        let summary = verify_chain(shortened.clone(), (3, &shortened[2].hash)).unwrap();
+        assert_eq!(check_anchor(&summary, &anchor, None), Err(AnchorBreak::Missing { sequence: 4, last_sequence: 3 }));
+        let empty = ChainAnchor { sequence: 0, hash: hex::encode(GENESIS_HASH) };
+        assert_eq!(check_anchor(&summary, &empty, None), Ok(()));
     }
 
     #[test]

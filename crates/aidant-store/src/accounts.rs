@@ -337,7 +337,7 @@ impl Store {
         let row = sqlx::query("SELECT totp_sealed, totp_last_step FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(false) };
         let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")? else { return Ok(false) };
-        let secret = self.master_key()?.open(&sealed, &totp_binding(user_id))?;
+        let secret = self.keyring()?.open(&sealed, &totp_binding(user_id))?;
         let Some(step) = matching_step(&totp(secret)?, code, unix_seconds) else { return Ok(false) };
         let used = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
             .bind(step)
@@ -351,7 +351,7 @@ impl Store {
     /// secret by typing a valid code for it.
     pub async fn enrol_totp(&self, user_id: &str, secret: &[u8], code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
         let Some(step) = matching_step(&totp(secret.to_vec())?, code, unix_seconds) else { return Ok(false) };
-        let sealed = self.master_key()?.seal(secret, &totp_binding(user_id));
+        let sealed = self.keyring()?.seal(secret, &totp_binding(user_id));
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE users SET totp_sealed = $1, totp_last_step = $2 WHERE id = $3")
             .bind(sealed)

@@ -1,7 +1,7 @@
 //! The audit log in the database: appending inside a caller's transaction,
 //! reading a record's history, and verifying the whole chain.
 
-use aidant_core::audit::{AuditEntry, ChainSummary, ChainVerifier, StoredAuditEntry};
+use aidant_core::audit::{AnchorBreak, AuditEntry, ChainAnchor, ChainSummary, ChainVerifier, StoredAuditEntry, check_anchor};
 use sqlx::{Any, Row, Transaction};
 
 use crate::{Store, StoreError, now_ms};
@@ -18,6 +18,9 @@ pub struct AuditEvent<'a> {
 
 /// The outcome of walking the chain.
 pub type Verification = Result<ChainSummary, aidant_core::audit::ChainBreak>;
+
+/// The outcome of walking the chain and checking it against a checkpoint.
+pub type AnchoredVerification = Result<ChainSummary, AnchorBreak>;
 
 /// Appends an entry within `transaction`. The head row is updated first, so
 /// on both backends the transaction holds the write lock before it reads the
@@ -92,10 +95,30 @@ impl Store {
     /// Walks the whole chain in storage order and names the first bad entry.
     /// Reads in pages so memory stays flat on long chains.
     pub async fn verify_audit_chain(&self) -> Result<Verification, StoreError> {
+        let (verification, _) = self.walk_audit_chain(None).await?;
+        Ok(verification)
+    }
+
+    /// Walks the whole chain as `verify_audit_chain` does, then checks that
+    /// the entry at the anchor's sequence still has the anchor's hash. This
+    /// catches a log rewritten with every hash recomputed, or shortened with
+    /// the head row rewritten to match, which the chain alone cannot show.
+    pub async fn verify_audit_chain_against(&self, anchor: &ChainAnchor) -> Result<AnchoredVerification, StoreError> {
+        let (verification, hash_at_anchor) = self.walk_audit_chain(Some(anchor.sequence)).await?;
+        Ok(match verification {
+            Err(chain_break) => Err(AnchorBreak::Chain(chain_break)),
+            Ok(summary) => check_anchor(&summary, anchor, hash_at_anchor.as_deref()).map(|()| summary),
+        })
+    }
+
+    /// The chain's verification and, when asked, the verified hash of the
+    /// entry at one sequence.
+    async fn walk_audit_chain(&self, remember: Option<i64>) -> Result<(Verification, Option<String>), StoreError> {
         let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
         let head_sequence: i64 = head.try_get("last_sequence")?;
         let head_hash: String = head.try_get("last_hash")?;
         let mut verifier = ChainVerifier::default();
+        let mut remembered = None;
         let mut after = i64::MIN;
         loop {
             let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT 10000");
@@ -103,12 +126,29 @@ impl Store {
             let Some(last) = rows.last() else { break };
             after = last.try_get("sequence")?;
             for row in &rows {
-                if let Err(chain_break) = verifier.push(&entry_from_row(row)?) {
-                    return Ok(Err(chain_break));
+                let stored = entry_from_row(row)?;
+                if let Err(chain_break) = verifier.push(&stored) {
+                    return Ok((Err(chain_break), remembered));
+                }
+                if Some(stored.entry.sequence) == remember {
+                    remembered = Some(stored.hash);
                 }
             }
         }
-        Ok(verifier.finish(head_sequence, &head_hash))
+        Ok((verifier.finish(head_sequence, &head_hash), remembered))
+    }
+
+    /// Appends an `audit.checkpoint` entry and returns the chain's head
+    /// including it, read in the same transaction so no other entry can come
+    /// between them.
+    pub async fn checkpoint_audit_chain(&self, actor: &str, key_id: &str) -> Result<ChainAnchor, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let event = AuditEvent { actor, action: "audit.checkpoint", record_kind: "audit_log", record_id: key_id, reason: None };
+        append(&mut transaction, &event).await?;
+        let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *transaction).await?;
+        let anchor = ChainAnchor { sequence: head.try_get("last_sequence")?, hash: head.try_get("last_hash")? };
+        transaction.commit().await?;
+        Ok(anchor)
     }
 
     /// The audit history of one record, oldest first.

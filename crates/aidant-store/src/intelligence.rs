@@ -139,7 +139,7 @@ impl Store {
         let sealed = match new.source {
             Some(source) if source.identity.is_some() || source.text.is_some() => {
                 let plaintext = serde_json::to_vec(source).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-                Some(self.master_key()?.seal(&plaintext, &source_binding(&id)))
+                Some(self.keyring()?.seal(&plaintext, &source_binding(&id)))
             }
             _ => None,
         };
@@ -294,7 +294,7 @@ impl Store {
     pub async fn read_intelligence_source(&self, id: &str, actor: &str, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
         let row = sqlx::query("SELECT source_sealed FROM intelligence WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         let Some(sealed) = row.map(|row| row.try_get::<Option<Vec<u8>>, _>("source_sealed")).transpose()?.flatten() else { return Ok(None) };
-        let plaintext = self.master_key()?.open(&sealed, &source_binding(id))?;
+        let plaintext = self.keyring()?.open(&sealed, &source_binding(id))?;
         self.audit(&AuditEvent { actor, action: "intelligence.source.read", record_kind: "intelligence", record_id: id, reason: Some(reason) }).await?;
         serde_json::from_slice(&plaintext).map(Some).map_err(|error| StoreError::Corrupt(format!("sealed source details are not JSON: {error}")))
     }

@@ -10,8 +10,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checkpoint;
 pub mod crypto;
 pub mod intelligence;
+pub mod keys;
 pub mod organisations;
 pub mod public_site;
 pub mod report_writer;
@@ -28,7 +30,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection, Executor};
 
-pub use crypto::MasterKey;
+pub use crypto::{Keyring, MasterKey};
+pub use keys::{SEALED_COLUMNS, SealedColumn};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -92,12 +95,12 @@ impl Default for StoreOptions {
     }
 }
 
-/// A connection pool to one database, plus the master key for sealed fields.
+/// A connection pool to one database, plus the master keys for sealed fields.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    master_key: Option<MasterKey>,
+    keyring: Option<Keyring>,
 }
 
 impl std::fmt::Debug for Store {
@@ -141,7 +144,7 @@ impl Store {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
-        let store = Self { pool, backend, master_key };
+        let store = Self { pool, backend, keyring: master_key.map(Keyring::from) };
         store.ping().await.map_err(|error| match error {
             StoreError::Database(error) => open_error(error),
             other => other,
@@ -186,8 +189,16 @@ impl Store {
         &self.pool
     }
 
-    fn master_key(&self) -> Result<&MasterKey, StoreError> {
-        self.master_key.as_ref().ok_or(StoreError::NoMasterKey)
+    /// The same store with `keyring` in place of the single master key given
+    /// to `connect`: it seals with the keyring's current key and opens values
+    /// sealed under any of its retired keys.
+    pub fn with_keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    fn keyring(&self) -> Result<&Keyring, StoreError> {
+        self.keyring.as_ref().ok_or(StoreError::NoMasterKey)
     }
 
     /// Closes every connection, waiting for those in use to be returned.

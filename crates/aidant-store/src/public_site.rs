@@ -57,7 +57,7 @@ impl Store {
     /// Starts a draft holding `answers` (already serialised), sealed.
     pub async fn create_draft(&self, answers: &[u8]) -> Result<String, StoreError> {
         let id = new_id();
-        let sealed = self.master_key()?.seal(answers, &draft_binding(&id));
+        let sealed = self.keyring()?.seal(answers, &draft_binding(&id));
         let now = now_ms();
         sqlx::query("INSERT INTO report_drafts (id, sealed_answers, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(&id)
@@ -78,12 +78,12 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let sealed: Vec<u8> = row.try_get("sealed_answers")?;
-        Ok(Some(self.master_key()?.open(&sealed, &draft_binding(draft_id))?))
+        Ok(Some(self.keyring()?.open(&sealed, &draft_binding(draft_id))?))
     }
 
     /// Replaces the draft's answers and extends its life. False if it expired.
     pub async fn save_draft(&self, draft_id: &str, answers: &[u8]) -> Result<bool, StoreError> {
-        let sealed = self.master_key()?.seal(answers, &draft_binding(draft_id));
+        let sealed = self.keyring()?.seal(answers, &draft_binding(draft_id));
         let now = now_ms();
         let result = sqlx::query("UPDATE report_drafts SET sealed_answers = $1, expires_at = $2 WHERE id = $3 AND expires_at > $4")
             .bind(sealed)
@@ -218,14 +218,14 @@ impl Store {
     /// needs no table and cannot be forged or altered.
     pub fn follow_up_token(&self, report_id: &str) -> Result<String, StoreError> {
         let expires_at = now_ms() + FOLLOW_UP_SESSION_MS;
-        let sealed = self.master_key()?.seal(format!("{expires_at}|{report_id}").as_bytes(), FOLLOW_UP_BINDING);
+        let sealed = self.keyring()?.seal(format!("{expires_at}|{report_id}").as_bytes(), FOLLOW_UP_BINDING);
         Ok(hex::encode(sealed))
     }
 
     /// The report a token signs in to, if the token is genuine and unexpired.
     pub fn open_follow_up_token(&self, token: &str) -> Option<String> {
         let sealed = hex::decode(token).ok()?;
-        let plaintext = self.master_key().ok()?.open(&sealed, FOLLOW_UP_BINDING).ok()?;
+        let plaintext = self.keyring().ok()?.open(&sealed, FOLLOW_UP_BINDING).ok()?;
         let text = String::from_utf8(plaintext).ok()?;
         let (expires_at, report_id) = text.split_once('|')?;
         (expires_at.parse::<i64>().ok()? > now_ms()).then(|| report_id.to_owned())

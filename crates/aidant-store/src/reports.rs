@@ -179,7 +179,7 @@ impl Store {
 
     /// Opens a report's sealed contact details and audits the access.
     pub async fn reveal_contact(&self, report_id: &str, actor: &str, reason: &str) -> Result<Option<ContactRecord>, StoreError> {
-        let key = self.master_key()?;
+        let key = self.keyring()?;
         let row = sqlx::query("SELECT contact_sealed FROM reports WHERE id = $1").bind(report_id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         let sealed: Option<Vec<u8>> = row.try_get("contact_sealed")?;
@@ -306,7 +306,7 @@ pub(crate) async fn insert_report_rows(
         None => None,
         Some(contact) => {
             let plaintext = serde_json::to_vec(&ContactRecord::from(contact)).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-            Some(store.master_key()?.seal(&plaintext, &contact_binding(&report_id)))
+            Some(store.keyring()?.seal(&plaintext, &contact_binding(&report_id)))
         }
     };
     let text = |value: &Option<aidant_core::text::BoundedText>| value.as_ref().map(|text| text.as_str().to_owned());

@@ -393,7 +393,40 @@ async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
     }
 }
 
+/// Key rotation walks the staff workspace's sealed columns too: after it,
+/// sources and second factors open under the new key alone.
+async fn rotation_covers_intelligence_sources_and_second_factors(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let grading = two_b_c_glaa_only(&world.glaa.id);
+    let source = SourceDetails { identity: Some("Ioana Petrescu".into()), text: None };
+    let (id, _) = store
+        .create_intelligence(&NewIntelligence {
+            report_id: None,
+            owner_organisation_id: &world.force.id,
+            created_by: &world.analyst.id,
+            title: "Rotation",
+            grading: &grading,
+            sanitised_text: "Text.",
+            source: Some(&source),
+            review_on: None,
+        })
+        .await
+        .unwrap();
+    let secret = new_totp_secret();
+    store.enrol_totp(&world.handler.id, &secret, &totp_code(&secret, 1_800_000_000).unwrap(), 1_800_000_000).await.unwrap();
+    let new_key = aidant_store::MasterKey::generate();
+    let keyring = aidant_store::Keyring::new(new_key.clone(), vec![database.master_key.clone()]);
+    let rotating = Store::connect(&database.url, &Default::default(), None).await.unwrap().with_keyring(keyring);
+    let summary = rotating.rewrap_sealed_values(&aidant_store::keys::RewrapOptions { batch_size: 10, limit: None }).await.unwrap();
+    assert_eq!(summary.rewrapped(), 2, "the source and the TOTP secret");
+    let only_new = Store::connect(&database.url, &Default::default(), None).await.unwrap().with_keyring(aidant_store::Keyring::new(new_key, Vec::new()));
+    assert_eq!(only_new.read_intelligence_source(&id, "test", "rotation check").await.unwrap(), Some(source));
+    assert!(only_new.verify_totp(&world.handler.id, &totp_code(&secret, 1_800_000_600).unwrap(), 1_800_000_600).await.unwrap());
+}
+
 aidant_store::backend_tests!(
+    rotation_covers_intelligence_sources_and_second_factors,
     passwords_lock_after_repeated_failures,
     sessions_end_at_sign_out_timeout_and_disable,
     api_tokens_are_hashed_and_revocable,
