@@ -271,6 +271,9 @@ fn spawn_draft_purge(store: Store) {
                 Ok(removed) => tracing::info!(removed, "expired drafts removed"),
                 Err(error) => tracing::warn!(error = %error, "removing expired drafts failed"),
             }
+            if let Err(error) = store.optimize().await {
+                tracing::warn!(error = %error, "refreshing query statistics failed");
+            }
         }
     });
 }

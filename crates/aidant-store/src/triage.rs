@@ -32,6 +32,9 @@ pub enum AssigneeFilter {
     User(String),
 }
 
+/// The queue counts matching reports up to this many.
+pub const COUNT_CAP: i64 = 10_000;
+
 /// One line of the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueRow {
@@ -52,8 +55,10 @@ pub struct QueueRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuePage {
     pub rows: Vec<QueueRow>,
-    /// Reports matching the filters.
+    /// Reports matching the filters, counted up to `COUNT_CAP`.
     pub total: i64,
+    /// More than `COUNT_CAP` reports match.
+    pub total_is_capped: bool,
     /// Immediate reports nobody has opened yet (whatever the filters).
     pub immediate_unopened: i64,
 }
@@ -103,7 +108,11 @@ impl Store {
             conditions.push(condition.replace('?', &format!("${}", values.len())));
         };
         if let Some(risk) = &filter.risk {
-            bind("r.risk_level = ?", risk.clone(), &mut values, &mut conditions);
+            // By rank, which the queue's indexes lead with after the owner.
+            match risk.parse::<aidant_core::RiskLevel>() {
+                Ok(level) => conditions.push(format!("r.risk_rank = {}", level.rank())),
+                Err(_) => conditions.push("1 = 0".to_owned()),
+            }
         }
         if let Some(sector) = &filter.sector {
             bind("r.sector = ?", sector.clone(), &mut values, &mut conditions);
@@ -111,7 +120,11 @@ impl Store {
         if let Some(area) = &filter.area {
             let area = area.trim();
             if is_outcode(area) {
-                bind("r.postcode LIKE ?", format!("{} %", area.to_ascii_uppercase()), &mut values, &mut conditions);
+                // A range rather than LIKE, so the postcode index serves it:
+                // "LU1 " up to but not including "LU1!" (the next character).
+                let district = area.to_ascii_uppercase();
+                bind("r.postcode >= ?", format!("{district} "), &mut values, &mut conditions);
+                bind("r.postcode < ?", format!("{district}!"), &mut values, &mut conditions);
             } else {
                 bind("lower(r.town) = ?", area.to_lowercase(), &mut values, &mut conditions);
             }
@@ -127,7 +140,10 @@ impl Store {
             Some(AssigneeFilter::User(user_id)) => bind("r.assignee_user_id = ?", user_id.clone(), &mut values, &mut conditions),
         }
         let where_clause = conditions.join(" AND ");
-        let count_sql = format!("SELECT COUNT(*) FROM reports r WHERE {where_clause}");
+        // Counting stops at COUNT_CAP: nobody pages through ten thousand
+        // reports, and an exact count of a hundred thousand would cost every
+        // queue page a scan of them all.
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM reports r WHERE {where_clause} LIMIT {}) capped", COUNT_CAP + 1);
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for value in &values {
             count = count.bind(value);
@@ -169,7 +185,7 @@ impl Store {
                 .bind(organisation_id)
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(QueuePage { rows, total, immediate_unopened })
+        Ok(QueuePage { rows, total: total.min(COUNT_CAP), total_is_capped: total > COUNT_CAP, immediate_unopened })
     }
 
     /// Owner and triage state of a report, for the access policy and the page.

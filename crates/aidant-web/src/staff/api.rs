@@ -66,7 +66,10 @@ pub struct QueueLine {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueResponse {
+    /// Matching reports, counted up to 10,000.
     pub total: i64,
+    /// More than `total` reports match.
+    pub total_is_capped: bool,
     pub immediate_unopened: i64,
     pub page: i64,
     pub reports: Vec<QueueLine>,
@@ -90,6 +93,7 @@ pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Qu
     match state.store().triage_queue(&staff.organisation.id, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await {
         Ok(page) => Json(QueueResponse {
             total: page.total,
+            total_is_capped: page.total_is_capped,
             immediate_unopened: page.immediate_unopened,
             page: page_number,
             reports: page

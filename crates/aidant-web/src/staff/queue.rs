@@ -110,6 +110,7 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
     let data = context! {
         rows,
         total => page.total,
+        total_is_capped => page.total_is_capped,
         immediate_unopened => page.immediate_unopened,
         page_number,
         pages,
