@@ -280,6 +280,9 @@ pub fn all_record_features(interner: &mut Interner, records: &[PersonRecord]) ->
     features
 }
 
+/// (value, count) pairs sorted by value.
+pub type SortedCounts = Vec<(u32, u32)>;
+
 /// How often each folded name appears as a given name and as a family name in the data.
 ///
 /// Reports swap name order ("BENNETT Rachel" typed into the given and family boxes the wrong way
@@ -310,7 +313,7 @@ impl NameRoleCounts {
     }
 
     /// The counts as given-name and family-name lists sorted by value, for a stable serialisation.
-    pub fn to_sorted(&self) -> (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+    pub fn to_sorted(&self) -> (SortedCounts, SortedCounts) {
         let sorted = |map: &HashMap<u32, u32>| {
             let mut entries: Vec<(u32, u32)> = map.iter().map(|(value, count)| (*value, *count)).collect();
             entries.sort_unstable();
@@ -320,7 +323,7 @@ impl NameRoleCounts {
     }
 
     /// Rebuilds the counts from `to_sorted`.
-    pub fn from_sorted(as_given: Vec<(u32, u32)>, as_family: Vec<(u32, u32)>) -> Self {
+    pub fn from_sorted(as_given: SortedCounts, as_family: SortedCounts) -> Self {
         NameRoleCounts { as_given: as_given.into_iter().collect(), as_family: as_family.into_iter().collect() }
     }
 
