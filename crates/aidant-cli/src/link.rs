@@ -72,6 +72,10 @@ pub struct LinkArgs {
     /// Only report the weak links found by the chaining guard; by default they are also cut.
     #[arg(long)]
     pub keep_weak_links: bool,
+    /// Do not split clusters whose pairs, taken all together, say they hold more than one person
+    /// (by default every cluster of three or more records is re-checked by average linkage).
+    #[arg(long)]
+    pub keep_chained_clusters: bool,
     /// Only link records from different files (each file has no duplicates of its own).
     #[arg(long)]
     pub link_only: bool,
@@ -141,6 +145,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
             strict_probability: args.strict_threshold,
             max_cluster_size: args.max_cluster_size,
             split_weak_links: !args.keep_weak_links,
+            check_all_pairs: !args.keep_chained_clusters,
         },
         keep_candidate_pairs: args.blocking_truth.is_some(),
         ..BatchConfig::default()

@@ -1,7 +1,7 @@
 //! Batch linking: features, blocking, training (or a saved model), scoring and clustering in memory.
 
 use crate::blocking::{BlockingConfig, RuleReport, candidate_pairs};
-use crate::cluster::{ClusterConfig, Clustering, cluster};
+use crate::cluster::{ClusterConfig, Clustering, cluster, split_by_all_pairs};
 use crate::explain::{Explanation, explain_pair};
 use crate::features::{Interner, RecordFeatures, all_record_features, repair_name_order};
 use crate::model::{Model, Scorer, TermFrequencies, TrainingConfig, score_pairs, train};
@@ -95,7 +95,10 @@ pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &Batch
     on_stage(BatchStage::Scoring);
     let scored_pairs = score_pairs(&scorer, &interner, &features, &candidates.pairs, config.keep_pairs_above_probability);
     on_stage(BatchStage::Clustering);
-    let clustering = cluster(features.len(), &scored_pairs, &config.clustering);
+    let mut clustering = cluster(features.len(), &scored_pairs, &config.clustering);
+    if config.clustering.check_all_pairs {
+        split_by_all_pairs(&mut clustering, &config.clustering, |left, right| scorer.score(&interner, &features[left as usize], &features[right as usize]));
+    }
     let candidate_pair_count = candidates.pairs.len() as u64;
     BatchResult {
         interner,

@@ -212,9 +212,9 @@ pub struct RuleReport {
     pub blocks: u64,
     /// Pairs this rule generated, before removing pairs other rules also found.
     pub pairs: u64,
-    /// Blocks over the size cap, which were split by birth year or postcode district.
+    /// Blocks over the size cap, which were split by birth year and by postcode district.
     pub oversized_blocks: u64,
-    /// Records left out because their part of an oversized block was still over the cap.
+    /// Records left out because no part of an oversized block that holds them was under the cap.
     pub records_in_oversized_blocks: u64,
     pub largest_block: u64,
 }
@@ -226,20 +226,21 @@ pub struct Candidates {
     pub rules: Vec<RuleReport>,
 }
 
-/// The key that splits an oversized block: birth year, else postcode district.
-fn secondary_key(features: &RecordFeatures) -> Option<u64> {
-    if let Some(date) = features.date_of_birth {
-        return Some(u64::from(date.year));
-    }
-    (features.postcode_outcode != ABSENT).then(|| 1 << 40 | u64::from(features.postcode_outcode))
-}
-
 /// Appends every pair of a block (packed as left << 32 | right); returns how many.
 fn push_block_pairs(members: &[u32], features: &[RecordFeatures], link_only: bool, packed_pairs: &mut Vec<u64>) -> u64 {
     let mut count = 0;
     for (position, left) in members.iter().enumerate() {
-        for right in &members[position + 1..] {
-            if link_only && features[*left as usize].source == features[*right as usize].source {
+        count += push_cross_pairs(&[*left], &members[position + 1..], features, link_only, packed_pairs);
+    }
+    count
+}
+
+/// Appends every pair of one record of `lefts` with one of `rights`; returns how many.
+fn push_cross_pairs(lefts: &[u32], rights: &[u32], features: &[RecordFeatures], link_only: bool, packed_pairs: &mut Vec<u64>) -> u64 {
+    let mut count = 0;
+    for left in lefts {
+        for right in rights {
+            if left == right || (link_only && features[*left as usize].source == features[*right as usize].source) {
                 continue;
             }
             let (low, high) = ((*left).min(*right), (*left).max(*right));
@@ -248,6 +249,58 @@ fn push_block_pairs(members: &[u32], features: &[RecordFeatures], link_only: boo
         }
     }
     count
+}
+
+/// Pairs of an oversized block (a very common name), which is split two ways and the pairs of
+/// both splits kept: by birth year, each year also paired with the next (a year misremembered by
+/// one), and by postcode district. Records of one person then meet if they share a year (or
+/// neighbouring years) or a district. Parts still over twice the cap are skipped; returns the pairs and
+/// how many records no part could take.
+fn push_oversized_block_pairs(members: &[u32], features: &[RecordFeatures], max_block_size: usize, link_only: bool, packed_pairs: &mut Vec<u64>) -> (u64, u64) {
+    // A part shares the block's key and a year or a district, which together are rarer than the
+    // block's key alone: it may hold up to twice the cap.
+    let max_block_size = 2 * max_block_size;
+    let mut pairs = 0;
+    let mut placed = vec![false; members.len()];
+    let mut by_year: Vec<(u16, u32, usize)> =
+        members.iter().enumerate().filter_map(|(position, index)| features[*index as usize].date_of_birth.map(|date| (date.year, *index, position))).collect();
+    by_year.sort_unstable();
+    let years: Vec<&[(u16, u32, usize)]> = by_year.chunk_by(|left, right| left.0 == right.0).collect();
+    let records = |part: &[(u16, u32, usize)]| part.iter().map(|entry| entry.1).collect::<Vec<u32>>();
+    for (position, year) in years.iter().enumerate() {
+        if year.len() > max_block_size {
+            continue;
+        }
+        let year_records = records(year);
+        pairs += push_block_pairs(&year_records, features, link_only, packed_pairs);
+        for entry in *year {
+            placed[entry.2] = true;
+        }
+        if let Some(next) = years.get(position + 1)
+            && next[0].0 == year[0].0 + 1
+            && year.len() + next.len() <= max_block_size
+        {
+            pairs += push_cross_pairs(&year_records, &records(next), features, link_only, packed_pairs);
+        }
+    }
+    let mut by_district: Vec<(u32, u32, usize)> = members
+        .iter()
+        .enumerate()
+        .filter(|(_, index)| features[**index as usize].postcode_outcode != ABSENT)
+        .map(|(position, index)| (features[*index as usize].postcode_outcode, *index, position))
+        .collect();
+    by_district.sort_unstable();
+    for district in by_district.chunk_by(|left, right| left.0 == right.0) {
+        if district.len() > max_block_size {
+            continue;
+        }
+        let district_records: Vec<u32> = district.iter().map(|entry| entry.1).collect();
+        pairs += push_block_pairs(&district_records, features, link_only, packed_pairs);
+        for entry in district {
+            placed[entry.2] = true;
+        }
+    }
+    (pairs, placed.iter().filter(|placed| !**placed).count() as u64)
 }
 
 /// Generates candidate pairs for a set of records.
@@ -283,20 +336,10 @@ pub fn candidate_pairs(features: &[RecordFeatures], config: &BlockingConfig) -> 
                 report.pairs += push_block_pairs(&members, features, config.link_only, &mut packed_pairs);
                 continue;
             }
-            // An oversized block (a very common name) is split by birth year, or by postcode
-            // district when the year is unknown, and only parts still too big are skipped.
             report.oversized_blocks += 1;
-            let mut keyed: Vec<(u64, u32)> = members.iter().filter_map(|index| secondary_key(&features[*index as usize]).map(|key| (key, *index))).collect();
-            report.records_in_oversized_blocks += (members.len() - keyed.len()) as u64;
-            keyed.sort_unstable();
-            for part in keyed.chunk_by(|left, right| left.0 == right.0) {
-                if part.len() > config.max_block_size {
-                    report.records_in_oversized_blocks += part.len() as u64;
-                    continue;
-                }
-                let part_members: Vec<u32> = part.iter().map(|(_, index)| *index).collect();
-                report.pairs += push_block_pairs(&part_members, features, config.link_only, &mut packed_pairs);
-            }
+            let (pairs, left_out) = push_oversized_block_pairs(&members, features, config.max_block_size, config.link_only, &mut packed_pairs);
+            report.pairs += pairs;
+            report.records_in_oversized_blocks += left_out;
         }
         reports.push(report);
         // Deduplicate as we go so the buffer never holds every rule's duplicates at once.

@@ -63,11 +63,14 @@ pub struct ClusterConfig {
     /// Cut the reported weak links as well as reporting them. On by default: on the synthetic
     /// benchmark a single weak bridge joins two different people far more often than not.
     pub split_weak_links: bool,
+    /// Re-check every cluster of three or more records against all its pairs (`split_by_all_pairs`):
+    /// parts whose pairs taken together speak against being one person are split apart.
+    pub check_all_pairs: bool,
 }
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        ClusterConfig { threshold_probability: 0.5, strict_probability: 0.95, max_cluster_size: 25, split_weak_links: true }
+        ClusterConfig { threshold_probability: 0.5, strict_probability: 0.95, max_cluster_size: 25, split_weak_links: true, check_all_pairs: true }
     }
 }
 
@@ -196,6 +199,105 @@ pub fn cluster(record_count: usize, scored_pairs: &[(u32, u32, f32)], config: &C
     Clustering { cluster_of, cluster_count, weak_links, oversized_clusters }
 }
 
+/// Largest cluster whose pairs are all scored by `split_by_all_pairs`.
+const MAX_ALL_PAIRS_CLUSTER: usize = 200;
+
+/// Splits clusters that hold two or more people, judging each cluster by all its pairs.
+///
+/// Links chain: one record with a common name, no date of birth and a household's phone can link
+/// strongly to two relatives and so join them, although every pair across the two relatives
+/// (different given names, dates of birth decades apart) says they are different people. Within
+/// each cluster of three or more records, this rebuilds the cluster by average linkage over
+/// `pair_weight` (the log2 match weight of every pair, compared or not): starting from single
+/// records, the two linked parts whose pairs have the highest mean weight are joined, as long as
+/// that mean is at least even odds. One person's reports agree on average even when some pairs
+/// share little; two people joined through one record do not. Returns how many clusters were split.
+pub fn split_by_all_pairs(clustering: &mut Clustering, config: &ClusterConfig, pair_weight: impl Fn(u32, u32) -> f64 + Sync) -> usize {
+    use rayon::prelude::*;
+    let link = weight_of_probability(config.threshold_probability);
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); clustering.cluster_count as usize];
+    for (record, cluster) in clustering.cluster_of.iter().enumerate() {
+        members[*cluster as usize].push(record as u32);
+    }
+    let splits: Vec<(u32, Vec<Vec<u32>>)> = members
+        .par_iter()
+        .enumerate()
+        .filter(|(_, records)| (3..=MAX_ALL_PAIRS_CLUSTER).contains(&records.len()))
+        .filter_map(|(cluster, records)| {
+            let parts = average_linkage(records, link, &pair_weight);
+            (parts.len() > 1).then_some((cluster as u32, parts))
+        })
+        .collect();
+    for (_, parts) in &splits {
+        // The part holding the cluster's first record keeps the cluster's number.
+        for part in parts.iter().skip(1) {
+            let new_cluster = clustering.cluster_count;
+            clustering.cluster_count += 1;
+            for record in part {
+                clustering.cluster_of[*record as usize] = new_cluster;
+            }
+        }
+    }
+    splits.len()
+}
+
+/// Average-linkage clustering of `records` (see `split_by_all_pairs`); parts are returned with the
+/// part holding the first record first.
+fn average_linkage(records: &[u32], link: f64, pair_weight: &impl Fn(u32, u32) -> f64) -> Vec<Vec<u32>> {
+    let count = records.len();
+    let mut sums = vec![vec![0.0f64; count]; count];
+    let mut linked = vec![vec![false; count]; count];
+    for left in 0..count {
+        for right in left + 1..count {
+            let weight = pair_weight(records[left], records[right]);
+            sums[left][right] = weight;
+            sums[right][left] = weight;
+            linked[left][right] = weight >= link;
+            linked[right][left] = weight >= link;
+        }
+    }
+    // Parts by position; `sums[a][b]` is the total weight between parts a and b.
+    let mut parts: Vec<Option<Vec<usize>>> = (0..count).map(|position| Some(vec![position])).collect();
+    loop {
+        let mut best: Option<(f64, usize, usize)> = None;
+        for a in 0..count {
+            let Some(part_a) = &parts[a] else { continue };
+            for b in a + 1..count {
+                let Some(part_b) = &parts[b] else { continue };
+                if !linked[a][b] {
+                    continue;
+                }
+                let mean = sums[a][b] / (part_a.len() * part_b.len()) as f64;
+                if best.is_none_or(|(best_mean, _, _)| mean > best_mean) {
+                    best = Some((mean, a, b));
+                }
+            }
+        }
+        let Some((mean, a, b)) = best else { break };
+        if mean < 0.0 {
+            break;
+        }
+        let absorbed = parts[b].take().unwrap_or_default();
+        parts[a].get_or_insert_with(Vec::new).extend(absorbed);
+        for other in 0..count {
+            sums[a][other] += sums[b][other];
+            sums[other][a] = sums[a][other];
+            linked[a][other] |= linked[b][other];
+            linked[other][a] = linked[a][other];
+        }
+    }
+    let mut result: Vec<Vec<u32>> = parts
+        .into_iter()
+        .flatten()
+        .map(|mut part| {
+            part.sort_unstable();
+            part.into_iter().map(|position| records[position]).collect()
+        })
+        .collect();
+    result.sort_by_key(|part| part[0]);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +357,35 @@ mod tests {
         assert_eq!(clustering.cluster_of[0], clustering.cluster_of[4]);
         let report_only = ClusterConfig { split_weak_links: false, ..ClusterConfig::default() };
         assert_eq!(cluster(5, &pairs, &report_only).cluster_count, 1);
+    }
+
+    #[test]
+    fn a_record_that_links_two_people_does_not_make_them_one() {
+        // Records 0-1 are one person and 3-4 another: every pair across them is strongly negative,
+        // but record 2 links strongly to all four. Average linkage keeps 0-1 and 3-4 apart.
+        let weights = |left: u32, right: u32| -> f64 {
+            match (left.min(right), left.max(right)) {
+                (0, 1) | (3, 4) => 20.0,
+                (_, 2) | (2, _) => 8.0,
+                _ => -15.0,
+            }
+        };
+        let pairs: Vec<(u32, u32, f32)> =
+            (0..5u32).flat_map(|left| (left + 1..5).map(move |right| (left, right))).map(|(left, right)| (left, right, weights(left, right) as f32)).collect();
+        let mut clustering = cluster(5, &pairs, &ClusterConfig::default());
+        assert_eq!(clustering.cluster_count, 1, "strong links chain all five");
+        assert_eq!(split_by_all_pairs(&mut clustering, &ClusterConfig::default(), weights), 1);
+        assert_eq!(clustering.cluster_count, 2);
+        assert_eq!(clustering.cluster_of[0], clustering.cluster_of[1]);
+        assert_eq!(clustering.cluster_of[3], clustering.cluster_of[4]);
+        assert_ne!(clustering.cluster_of[0], clustering.cluster_of[3]);
+
+        // One person's records that agree on average stay together even when a pair shares little.
+        let one_person = |left: u32, right: u32| if (left.min(right), left.max(right)) == (0, 2) { -7.0 } else { 18.0 };
+        let pairs = [(0, 1, 18.0), (1, 2, 18.0)];
+        let mut clustering = cluster(3, &pairs, &ClusterConfig::default());
+        assert_eq!(split_by_all_pairs(&mut clustering, &ClusterConfig::default(), one_person), 0);
+        assert_eq!(clustering.cluster_count, 1);
     }
 
     #[test]

@@ -107,10 +107,25 @@ impl Field {
 /// One agreement level per field.
 pub type Gamma = [u8; FIELD_COUNT];
 
-fn jaro_winkler(interner: &Interner, left: u32, right: u32) -> f64 {
-    strsim::jaro_winkler(interner.resolve(left), interner.resolve(right))
+/// Jaro-Winkler similarity (prefix weight 0.1, boost above 0.7), or 0 when it is below `cutoff`.
+///
+/// rapidfuzz computes it with bit-parallel matching and gives up early below the cutoff; on a
+/// million records this was the largest single cost of scoring with strsim. Folded names and
+/// addresses are ASCII, so their bytes are their characters.
+pub fn jaro_winkler_above(left: &str, right: &str, cutoff: f64) -> f64 {
+    use rapidfuzz::distance::jaro_winkler;
+    let args = jaro_winkler::Args::default().score_cutoff(cutoff);
+    let similarity = if left.is_ascii() && right.is_ascii() {
+        jaro_winkler::similarity_with_args(left.bytes(), right.bytes(), &args)
+    } else {
+        jaro_winkler::similarity_with_args(left.chars(), right.chars(), &args)
+    };
+    similarity.unwrap_or(0.0)
 }
 
+fn interned_jaro_winkler(interner: &Interner, left: u32, right: u32, cutoff: f64) -> f64 {
+    jaro_winkler_above(interner.resolve(left), interner.resolve(right), cutoff)
+}
 fn shares_any(left: &[u32], right: &[u32]) -> bool {
     left.iter().any(|value| *value != ABSENT && right.contains(value))
 }
@@ -133,7 +148,7 @@ pub fn compare_name_parts(interner: &Interner, left: &NamePartFeatures, right: &
     if shares_any(&left.groups, &right.groups) {
         return EQUIVALENT;
     }
-    let similarity = jaro_winkler(interner, left.distinctive, right.distinctive);
+    let similarity = interned_jaro_winkler(interner, left.distinctive, right.distinctive, 0.80);
     if similarity >= 0.92 {
         return JARO_WINKLER_92;
     }
@@ -206,9 +221,26 @@ pub fn compare_dates(left: Option<PartialDate>, right: Option<PartialDate>) -> u
     if agreeing_parts == 2 { ONE_PART_DIFFERS } else { DIFFERENT }
 }
 
-/// True when two strings differ by at most one edit or one transposition of neighbours.
+/// True when two strings differ by at most one edit or one transposition of neighbours (a
+/// Damerau-Levenshtein distance of at most one).
+///
+/// Phone numbers and identity numbers are ASCII: once their common beginning and end are set
+/// aside, one edit leaves at most one character on each side, or two swapped ones. This costs a
+/// pass over the bytes where the general distance allocates a table for every pair.
 fn within_one_edit(left: &str, right: &str) -> bool {
-    left.len().abs_diff(right.len()) <= 1 && strsim::damerau_levenshtein(left, right) <= 1
+    if !(left.is_ascii() && right.is_ascii()) {
+        return left.chars().count().abs_diff(right.chars().count()) <= 1 && strsim::damerau_levenshtein(left, right) <= 1;
+    }
+    let (left, right) = (left.as_bytes(), right.as_bytes());
+    let prefix = left.iter().zip(right).take_while(|(a, b)| a == b).count();
+    let (left, right) = (&left[prefix..], &right[prefix..]);
+    let suffix = left.iter().rev().zip(right.iter().rev()).take_while(|(a, b)| a == b).count();
+    let (left, right) = (&left[..left.len() - suffix], &right[..right.len() - suffix]);
+    match (left, right) {
+        ([] | [_], [] | [_]) => true,
+        ([first, second], [other_first, other_second]) => first == other_second && second == other_first,
+        _ => false,
+    }
 }
 
 fn compare_exact_or_close(interner: &Interner, left: u32, right: u32, close: impl Fn(&str, &str) -> bool) -> u8 {
@@ -235,14 +267,10 @@ pub fn compare(interner: &Interner, left: &RecordFeatures, right: &RecordFeature
     } else {
         4
     };
-    let address = compare_exact_or_close(interner, left.address, right.address, |a, b| strsim::jaro_winkler(a, b) >= 0.90);
+    let address = compare_exact_or_close(interner, left.address, right.address, |a, b| jaro_winkler_above(a, b, 0.90) >= 0.90);
     let phone = compare_exact_or_close(interner, left.phone, right.phone, within_one_edit);
     let email = if left.email != ABSENT && right.email != ABSENT && left.email != right.email {
-        if left.email_local == right.email_local || strsim::jaro_winkler(interner.resolve(left.email_local), interner.resolve(right.email_local)) >= 0.92 {
-            2
-        } else {
-            3
-        }
+        if left.email_local == right.email_local || interned_jaro_winkler(interner, left.email_local, right.email_local, 0.92) >= 0.92 { 2 } else { 3 }
     } else {
         compare_exact_or_close(interner, left.email, right.email, |_, _| false)
     };
@@ -292,5 +320,27 @@ mod tests {
         assert!(within_one_edit("447911123456", "447911123465"));
         assert!(within_one_edit("AB123", "AB1234"));
         assert!(!within_one_edit("447911123456", "447911654321"));
+        assert!(within_one_edit("ab", "ba") && within_one_edit("", "a") && within_one_edit("abc", "abc"));
+        assert!(!within_one_edit("abc", "cba") && !within_one_edit("ab", "abcd"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_edit_agrees_with_the_general_distance(left in "[ab12]{0,7}", right in "[ab12]{0,7}") {
+            let general = left.len().abs_diff(right.len()) <= 1 && strsim::damerau_levenshtein(&left, &right) <= 1;
+            proptest::prop_assert_eq!(within_one_edit(&left, &right), general);
+        }
+
+        #[test]
+        fn jaro_winkler_agrees_with_strsim(left in "[a-eé ]{0,14}", right in "[a-eé ]{0,14}") {
+            let expected = strsim::jaro_winkler(&left, &right);
+            let found = jaro_winkler_above(&left, &right, 0.0);
+            proptest::prop_assert!((found - expected).abs() < 1e-9, "{} against {}", found, expected);
+            for cutoff in [0.80, 0.92] {
+                let above = jaro_winkler_above(&left, &right, cutoff);
+                let agrees = if expected >= cutoff + 1e-9 { (above - expected).abs() < 1e-9 } else { above == 0.0 || (expected - cutoff).abs() <= 1e-9 };
+                proptest::prop_assert!(agrees, "cutoff {}: {} against {}", cutoff, above, expected);
+            }
+        }
     }
 }

@@ -52,6 +52,17 @@ impl Interner {
         self.strings.len()
     }
 
+    /// Every interned string, in id order: all an interner needs to be rebuilt (`from_strings`).
+    pub fn strings(&self) -> &[Box<str>] {
+        &self.strings
+    }
+
+    /// Rebuilds an interner from `strings()`: each string gets back the id it had.
+    pub fn from_strings(strings: Vec<Box<str>>) -> Self {
+        let ids = strings.iter().enumerate().map(|(id, text)| (text.clone(), id as u32)).collect();
+        Interner { ids, strings }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty()
     }
@@ -269,6 +280,9 @@ pub fn all_record_features(interner: &mut Interner, records: &[PersonRecord]) ->
     features
 }
 
+/// (value, count) pairs sorted by value.
+pub type SortedCounts = Vec<(u32, u32)>;
+
 /// How often each folded name appears as a given name and as a family name in the data.
 ///
 /// Reports swap name order ("BENNETT Rachel" typed into the given and family boxes the wrong way
@@ -296,6 +310,21 @@ impl NameRoleCounts {
             counts.add(record);
         }
         counts
+    }
+
+    /// The counts as given-name and family-name lists sorted by value, for a stable serialisation.
+    pub fn to_sorted(&self) -> (SortedCounts, SortedCounts) {
+        let sorted = |map: &HashMap<u32, u32>| {
+            let mut entries: Vec<(u32, u32)> = map.iter().map(|(value, count)| (*value, *count)).collect();
+            entries.sort_unstable();
+            entries
+        };
+        (sorted(&self.as_given), sorted(&self.as_family))
+    }
+
+    /// Rebuilds the counts from `to_sorted`.
+    pub fn from_sorted(as_given: SortedCounts, as_family: SortedCounts) -> Self {
+        NameRoleCounts { as_given: as_given.into_iter().collect(), as_family: as_family.into_iter().collect() }
     }
 
     fn counts(&self, folded: u32) -> (u32, u32) {

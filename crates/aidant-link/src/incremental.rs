@@ -5,6 +5,10 @@
 //! merges them into the oldest. An entity id is never reused or renamed: merges and splits are
 //! events with their reason. The keys of a record are available (`blocking_keys`) so that a server
 //! can keep the index in its database and fetch candidates by key.
+//!
+//! The whole resolver state can be turned into bytes (`to_bytes`) and back (`from_bytes`) so that a
+//! server can keep it in its database between runs; this crate does no IO itself. The bytes start
+//! with a magic tag and a format version, and the blocking index is rebuilt on load rather than stored.
 
 use crate::batch::BatchResult;
 use crate::blocking::{ALL_RULES, BlockingRule, keys_for_rule};
@@ -65,6 +69,52 @@ pub enum IncrementalError {
     UnknownRecordId(String),
 }
 
+/// The first bytes of a persisted resolver state.
+const STATE_MAGIC: [u8; 8] = *b"AIDLINK\0";
+
+/// The layout of the persisted state. Bump it whenever `PersistedState`, or anything stored inside
+/// it (features, model, events, the meaning of interned ids), changes shape or meaning.
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+/// Why persisted bytes could not be turned back into a resolver.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("the bytes are not a persisted Aidant resolver state")]
+    NotAState,
+    #[error("the resolver state has format version {found}; this build reads version {expected}")]
+    Version { found: u32, expected: u32 },
+    #[error("the resolver state is damaged: {0}")]
+    Damaged(String),
+}
+
+/// A map as a list sorted by key.
+fn sorted_entries<K: Copy + Ord, V: Clone>(map: &HashMap<K, V>) -> Vec<(K, V)> {
+    let mut entries: Vec<(K, V)> = map.iter().map(|(key, value)| (*key, value.clone())).collect();
+    entries.sort_unstable_by_key(|(key, _)| *key);
+    entries
+}
+
+/// Everything an `IncrementalLinker` holds that cannot be derived again, in a fixed order: maps are
+/// stored as lists sorted by key, so one state always gives the same bytes.
+#[derive(Serialize, Deserialize)]
+struct PersistedState {
+    model: Model,
+    term_frequencies: Vec<(u64, Vec<(u32, u32)>)>,
+    interned: Vec<Box<str>>,
+    rules: Vec<BlockingRule>,
+    max_block_size: u64,
+    link_weight: f64,
+    features: Vec<RecordFeatures>,
+    record_ids: Vec<String>,
+    entity_of: Vec<Option<EntityId>>,
+    members: Vec<(EntityId, Vec<u32>)>,
+    links: Vec<(u32, Vec<(u32, f32)>)>,
+    role_counts_given: Vec<(u32, u32)>,
+    role_counts_family: Vec<(u32, u32)>,
+    next_entity: u64,
+    events: Vec<EntityEvent>,
+}
+
 /// An in-memory resolved set that grows one record at a time.
 #[derive(Debug, Clone)]
 pub struct IncrementalLinker {
@@ -114,16 +164,7 @@ impl IncrementalLinker {
         linker.scorer = batch.scorer;
         linker.interner = batch.interner;
         linker.role_counts = NameRoleCounts::from_records(&batch.features);
-        let mut keys = Vec::new();
-        for (index, record_features) in batch.features.iter().enumerate() {
-            for rule in &linker.rules {
-                keys.clear();
-                keys_for_rule(*rule, record_features, &mut keys);
-                for key in &keys {
-                    linker.index.entry(*key).or_default().push(index as u32);
-                }
-            }
-        }
+        linker.index = Self::build_index(&linker.rules, &batch.features);
         linker.features = batch.features;
         linker.record_ids = records.iter().map(|record| record.record_id.clone()).collect();
         linker.index_of_id = linker.record_ids.iter().enumerate().map(|(index, id)| (id.clone(), index as u32)).collect();
@@ -141,6 +182,109 @@ impl IncrementalLinker {
             }
         }
         linker
+    }
+
+    /// The blocking index of records `features`, in record order within each block.
+    fn build_index(rules: &[BlockingRule], features: &[RecordFeatures]) -> HashMap<u64, Vec<u32>> {
+        let mut index: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut keys = Vec::new();
+        for (record, record_features) in features.iter().enumerate() {
+            keys.clear();
+            for rule in rules {
+                keys_for_rule(*rule, record_features, &mut keys);
+            }
+            for key in &keys {
+                index.entry(*key).or_default().push(record as u32);
+            }
+        }
+        index
+    }
+
+    /// The resolver state as bytes, for a server to keep (the format is described on `from_bytes`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let (role_counts_given, role_counts_family) = self.role_counts.to_sorted();
+        let state = PersistedState {
+            model: self.scorer.model.clone(),
+            term_frequencies: self.scorer.term_frequencies.to_sorted(),
+            interned: self.interner.strings().to_vec(),
+            rules: self.rules.clone(),
+            max_block_size: self.max_block_size as u64,
+            link_weight: self.link_weight,
+            features: self.features.clone(),
+            record_ids: self.record_ids.clone(),
+            entity_of: self.entity_of.clone(),
+            members: sorted_entries(&self.members),
+            links: sorted_entries(&self.links),
+            role_counts_given,
+            role_counts_family,
+            next_entity: self.next_entity,
+            events: self.events.clone(),
+        };
+        let mut bytes = Vec::with_capacity(STATE_MAGIC.len() + 4);
+        bytes.extend_from_slice(&STATE_MAGIC);
+        bytes.extend_from_slice(&STATE_FORMAT_VERSION.to_le_bytes());
+        // Serialising plain owned data into a growing vector cannot fail.
+        postcard::to_extend(&state, bytes).expect("postcard writes owned data into a Vec")
+    }
+
+    /// Reads a state written by `to_bytes`: the 8 bytes `AIDLINK\0`, the format version as a
+    /// little-endian `u32`, then the state in postcard encoding. Refuses other versions and any
+    /// state whose parts disagree with each other, rather than linking against a damaged index.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StateError> {
+        let payload = bytes.strip_prefix(&STATE_MAGIC[..]).ok_or(StateError::NotAState)?;
+        let (version, payload) = payload.split_first_chunk::<4>().ok_or(StateError::NotAState)?;
+        let version = u32::from_le_bytes(*version);
+        if version != STATE_FORMAT_VERSION {
+            return Err(StateError::Version { found: version, expected: STATE_FORMAT_VERSION });
+        }
+        let state: PersistedState = postcard::from_bytes(payload).map_err(|error| StateError::Damaged(error.to_string()))?;
+        let damaged = |what: &str| StateError::Damaged(what.to_string());
+        state.model.check_shape().map_err(|error| StateError::Damaged(error.to_string()))?;
+        let record_count = state.features.len();
+        if state.record_ids.len() != record_count || state.entity_of.len() != record_count {
+            return Err(damaged("records, ids and entities differ in number"));
+        }
+        let in_range = |record: &u32| (*record as usize) < record_count;
+        if !state.members.iter().all(|(_, members)| members.iter().all(in_range))
+            || !state.links.iter().all(|(record, links)| in_range(record) && links.iter().all(|(other, _)| in_range(other)))
+        {
+            return Err(damaged("a member or link names a record that does not exist"));
+        }
+        if state.entity_of.iter().flatten().any(|entity| entity.0 >= state.next_entity) {
+            return Err(damaged("an entity id is not below the next id to assign"));
+        }
+        let interned_count = state.interned.len();
+        let interner = Interner::from_strings(state.interned);
+        if interner.len() != interned_count {
+            return Err(damaged("an interned string appears twice"));
+        }
+        let term_frequencies = TermFrequencies::from_sorted(state.term_frequencies).ok_or_else(|| damaged("term frequencies have the wrong field count"))?;
+        let index = Self::build_index(&state.rules, &state.features);
+        let index_of_id = state
+            .record_ids
+            .iter()
+            .zip(&state.entity_of)
+            .enumerate()
+            .filter(|(_, (_, entity))| entity.is_some())
+            .map(|(record, (record_id, _))| (record_id.clone(), record as u32))
+            .collect();
+        Ok(IncrementalLinker {
+            scorer: Scorer::new(state.model, term_frequencies),
+            interner,
+            rules: state.rules,
+            max_block_size: usize::try_from(state.max_block_size).map_err(|_| damaged("the block size does not fit this machine"))?,
+            link_weight: state.link_weight,
+            index,
+            features: state.features,
+            record_ids: state.record_ids,
+            index_of_id,
+            entity_of: state.entity_of,
+            members: state.members.into_iter().collect(),
+            links: state.links.into_iter().collect(),
+            role_counts: NameRoleCounts::from_sorted(state.role_counts_given, state.role_counts_family),
+            next_entity: state.next_entity,
+            events: state.events,
+        })
     }
 
     /// The blocking keys of a record, for a server that keeps the index in its database.

@@ -184,6 +184,29 @@ impl TermFrequencies {
         frequencies
     }
 
+    /// Per field (in `ALL_FIELDS` order): the records counted and each value's count sorted by
+    /// value, for a stable serialisation.
+    pub fn to_sorted(&self) -> Vec<(u64, Vec<(u32, u32)>)> {
+        self.counts
+            .iter()
+            .zip(&self.totals)
+            .map(|(counts, total)| {
+                let mut entries: Vec<(u32, u32)> = counts.iter().map(|(value, count)| (*value, *count)).collect();
+                entries.sort_unstable();
+                (*total, entries)
+            })
+            .collect()
+    }
+
+    /// Rebuilds term frequencies from `to_sorted`; `None` when the field count does not match this build.
+    pub fn from_sorted(fields: Vec<(u64, Vec<(u32, u32)>)>) -> Option<Self> {
+        if fields.len() != FIELD_COUNT {
+            return None;
+        }
+        let (totals, counts) = fields.into_iter().map(|(total, entries)| (total, entries.into_iter().collect())).unzip();
+        Some(TermFrequencies { counts, totals })
+    }
+
     /// The share of records with this field that hold this value; `None` until the field has been
     /// seen `MIN_TERM_FREQUENCY_RECORDS` times, because frequencies from a handful of records are noise.
     pub fn fraction(&self, field: Field, value: u32) -> Option<f64> {
@@ -648,10 +671,16 @@ impl Model {
     /// Reads a model saved by `to_json`, checking its shape matches this build's comparisons.
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         let model: Model = serde_json::from_str(text)?;
-        if model.format_version != 1 {
-            return Err(ModelError::Version(model.format_version));
+        model.check_shape()?;
+        Ok(model)
+    }
+
+    /// Checks the format version and that every field has the levels this build compares.
+    pub fn check_shape(&self) -> Result<(), ModelError> {
+        if self.format_version != 1 {
+            return Err(ModelError::Version(self.format_version));
         }
-        for stratum in [&model.population, &model.household] {
+        for stratum in [&self.population, &self.household] {
             for (parameters, field) in stratum.fields.iter().zip(ALL_FIELDS) {
                 let expected = field.level_count();
                 if parameters.m.len() != expected || parameters.u.len() != expected || parameters.field != field {
@@ -662,7 +691,7 @@ impl Model {
                 return Err(ModelError::Shape { field: "all", found: stratum.fields.len(), expected: FIELD_COUNT });
             }
         }
-        Ok(model)
+        Ok(())
     }
 }
 

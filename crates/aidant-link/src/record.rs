@@ -3,7 +3,7 @@
 use crate::dob::PartialDate;
 use crate::email::Email;
 use crate::name::{PersonName, fold_text};
-use crate::phone::{PhoneE164, PhoneError};
+use crate::phone::{PhoneE164, PhoneError, compact_phone};
 use crate::postcode::Postcode;
 use crate::vrm::Vrm;
 use rayon::prelude::*;
@@ -110,16 +110,44 @@ pub fn normalise_address(raw: &str) -> String {
 impl RawPerson {
     /// Parses every field; a field that fails becomes a diagnostic, never a failure of the record.
     pub fn parse(&self, source: u16) -> (PersonRecord, Vec<FieldDiagnostic>) {
-        self.parse_with_phones(source, &HashMap::new())
+        let (mut record, mut diagnostics) = self.parse_except_phone(source);
+        self.attach_phone(&mut record, &mut diagnostics, &HashMap::new());
+        (record, diagnostics)
     }
 
-    /// The phone field's lookup key: the number as written and the region hint.
+    /// The phone field's lookup key: the number's compact form (numbers with one compact form
+    /// always parse alike) and the region hint.
     fn phone_key(&self) -> Option<(String, String)> {
-        present(&self.phone).map(|raw| (raw.to_string(), present(&self.country).unwrap_or("").to_string()))
+        present(&self.phone).map(|raw| (compact_phone(raw).into_owned(), present(&self.country).unwrap_or("").to_string()))
     }
 
-    /// Parses with phone numbers already parsed (`parse_phones`); others are parsed here.
-    fn parse_with_phones(&self, source: u16, parsed_phones: &HashMap<(String, String), Result<PhoneE164, PhoneError>>) -> (PersonRecord, Vec<FieldDiagnostic>) {
+    /// Parses the phone number (taken from `parsed_phones` when it holds it) into `record`; its
+    /// diagnostic goes where `parse` lists it, after those of the name and the date of birth.
+    fn attach_phone(
+        &self,
+        record: &mut PersonRecord,
+        diagnostics: &mut Vec<FieldDiagnostic>,
+        parsed_phones: &HashMap<(String, String), Result<PhoneE164, PhoneError>>,
+    ) {
+        let Some(raw) = present(&self.phone) else { return };
+        let hints: Vec<&str> = present(&self.country).into_iter().collect();
+        let parsed = match self.phone_key().and_then(|key| parsed_phones.get(&key)) {
+            Some(parsed) => parsed.clone().map_err(|error| error.with_input(raw)),
+            None => PhoneE164::parse_with_hints(raw, &hints),
+        };
+        record.phone = match parsed {
+            Ok(phone) => Some(PhoneValue::E164(phone)),
+            Err(error) => {
+                let position = diagnostics.iter().take_while(|diagnostic| matches!(diagnostic.column, "given_name" | "full_name" | "dob")).count();
+                diagnostics.insert(position, FieldDiagnostic { record_id: self.record_id.clone(), column: "phone", message: error.to_string() });
+                let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+                (digits.len() >= 6).then_some(PhoneValue::Digits(digits))
+            }
+        };
+    }
+
+    /// Parses every field but the phone number, which batches parse apart (see `parse_chunk`).
+    fn parse_except_phone(&self, source: u16) -> (PersonRecord, Vec<FieldDiagnostic>) {
         let mut diagnostics = Vec::new();
         let mut note = |column: &'static str, message: String| {
             diagnostics.push(FieldDiagnostic { record_id: self.record_id.clone(), column, message });
@@ -139,28 +167,13 @@ impl RawPerson {
             Err(_) => PostcodeValue::Other(raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()),
         });
         let address = present(&self.address).map(normalise_address).filter(|address| !address.is_empty());
-        let phone = present(&self.phone).and_then(|raw| {
-            let hints: Vec<&str> = present(&self.country).into_iter().collect();
-            let parsed = match self.phone_key().and_then(|key| parsed_phones.get(&key)) {
-                Some(parsed) => parsed.clone(),
-                None => PhoneE164::parse_with_hints(raw, &hints),
-            };
-            match parsed {
-                Ok(phone) => Some(PhoneValue::E164(phone)),
-                Err(error) => {
-                    note("phone", error.to_string());
-                    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-                    (digits.len() >= 6).then_some(PhoneValue::Digits(digits))
-                }
-            }
-        });
         let email = present(&self.email).and_then(|raw| Email::parse(raw).map_err(|error| note("email", error.to_string())).ok());
         let vrm = present(&self.vrm).and_then(|raw| Vrm::parse_with_country(raw, present(&self.country)).map_err(|error| note("vrm", error.to_string())).ok());
         let id_number = present(&self.id_number)
             .map(|raw| raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect::<String>())
             .filter(|id| !id.is_empty());
         let record =
-            PersonRecord { record_id: self.record_id.trim().to_string(), source, name, date_of_birth, address, postcode, phone, email, vrm, id_number };
+            PersonRecord { record_id: self.record_id.trim().to_string(), source, name, date_of_birth, address, postcode, phone: None, email, vrm, id_number };
         (record, diagnostics)
     }
 }
@@ -213,33 +226,43 @@ pub struct ParsedInput {
 /// while chunks keep the raw text of only a few thousand rows in memory at once.
 const PARSE_CHUNK: usize = 65_536;
 
-/// Parses the distinct phone numbers of many records, in order of how they are written.
+/// Parses the phone numbers of many records that `parsed_phones` does not hold yet, each compact
+/// form once, and adds them to it; the map lives for the whole input, so a number repeated across
+/// chunks is parsed once.
 ///
 /// libphonenumber's port keeps compiled patterns in one small shared cache; numbers of one country
 /// parsed together reuse its patterns, where records in file order would keep evicting them.
-fn parse_phones(raw_people: &[RawPerson]) -> HashMap<(String, String), Result<PhoneE164, PhoneError>> {
-    let mut keys: Vec<(String, String)> = raw_people.iter().filter_map(RawPerson::phone_key).collect();
-    let country_order = |raw: &str| {
-        let compact: String = raw.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-        let international = compact.strip_prefix('+').or_else(|| compact.strip_prefix("00"));
-        international.map_or_else(|| format!("0{compact}"), |digits| format!("1{digits}"))
+fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, String), Result<PhoneE164, PhoneError>>) {
+    let mut keys: Vec<(String, String)> = raw_people.iter().filter_map(RawPerson::phone_key).filter(|key| !parsed_phones.contains_key(key)).collect();
+    let country_order = |compact: &str| match compact.strip_prefix('+') {
+        Some(digits) => format!("1{digits}"),
+        None => format!("0{compact}"),
     };
-    keys.sort_by_cached_key(|(raw, country)| (country.clone(), country_order(raw)));
+    keys.sort_by_cached_key(|(compact, country)| (country.clone(), country_order(compact)));
     keys.dedup();
     // Sequential on purpose: the pattern cache sits behind one mutex, and threads contending for it
     // were measured slower than one thread.
-    keys.into_iter()
-        .map(|(raw, country)| {
-            let hints: Vec<&str> = if country.is_empty() { Vec::new() } else { vec![country.as_str()] };
-            let parsed = PhoneE164::parse_with_hints(&raw, &hints);
-            ((raw, country), parsed)
-        })
-        .collect()
+    for (compact, country) in keys {
+        let hints: Vec<&str> = if country.is_empty() { Vec::new() } else { vec![country.as_str()] };
+        let parsed = PhoneE164::parse_with_hints(&compact, &hints);
+        parsed_phones.insert((compact, country), parsed);
+    }
 }
 
-fn parse_chunk(raw_people: &mut Vec<RawPerson>, source: u16, parsed: &mut ParsedInput) {
-    let phones = parse_phones(raw_people);
-    let results: Vec<(PersonRecord, Vec<FieldDiagnostic>)> = raw_people.par_iter().map(|raw| raw.parse_with_phones(source, &phones)).collect();
+fn parse_chunk(
+    raw_people: &mut Vec<RawPerson>,
+    source: u16,
+    parsed_phones: &mut HashMap<(String, String), Result<PhoneE164, PhoneError>>,
+    parsed: &mut ParsedInput,
+) {
+    // Phone numbers are parsed on one thread (see `parse_phones`) while the other fields of the
+    // same rows are parsed on the others, then each record takes its number from the map.
+    let (_, mut results) = rayon::join(
+        || parse_phones(raw_people, parsed_phones),
+        || raw_people.par_iter().map(|raw| raw.parse_except_phone(source)).collect::<Vec<(PersonRecord, Vec<FieldDiagnostic>)>>(),
+    );
+    let parsed_phones = &*parsed_phones;
+    results.par_iter_mut().zip(raw_people.par_iter()).for_each(|((record, diagnostics), raw)| raw.attach_phone(record, diagnostics, parsed_phones));
     raw_people.clear();
     for (record, diagnostics) in results {
         parsed.records.push(record);
@@ -286,6 +309,7 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
     let mut first_row_of_id: HashMap<String, u64> = HashMap::new();
     let mut byte_record = csv::ByteRecord::new();
     let mut raw_people: Vec<RawPerson> = Vec::new();
+    let mut parsed_phones = HashMap::new();
     let mut row_counter = 1;
     loop {
         row_counter += 1;
@@ -331,10 +355,10 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
         };
         raw_people.push(raw);
         if raw_people.len() == PARSE_CHUNK {
-            parse_chunk(&mut raw_people, source, &mut parsed);
+            parse_chunk(&mut raw_people, source, &mut parsed_phones, &mut parsed);
         }
     }
-    parse_chunk(&mut raw_people, source, &mut parsed);
+    parse_chunk(&mut raw_people, source, &mut parsed_phones, &mut parsed);
     Ok(parsed)
 }
 

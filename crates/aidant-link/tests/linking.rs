@@ -5,7 +5,7 @@ use aidant_link::batch::{BatchConfig, BatchResult, link_batch};
 use aidant_link::cluster::ClusterConfig;
 use aidant_link::compare::{compare_names, name_level};
 use aidant_link::features::{Interner, record_features};
-use aidant_link::incremental::{EntityEvent, IncrementalLinker};
+use aidant_link::incremental::{EntityEvent, IncrementalLinker, STATE_FORMAT_VERSION, StateError};
 use aidant_link::model::{Model, Stratum};
 use aidant_link::record::{PersonRecord, RawPerson, read_csv};
 
@@ -184,6 +184,48 @@ fn incremental_linking_keeps_ids_stable_and_records_merges_and_splits() {
     assert!(linker.add_record(&person("r1", "Dup", "", "", "", "")).is_err());
     assert!(linker.remove_record("missing").is_err());
     assert_eq!(linker.record_count(), 5);
+}
+
+#[test]
+fn the_incremental_state_round_trips_through_bytes() {
+    let records = vec![
+        person("r1", "Ion Popescu", "12/03/1985", "07911 123456", "", ""),
+        person("r2", "Ana Marin", "01/01/1990", "07922 111111", "", ""),
+        person("r3", "Ion Popescu", "", "07955 555555", "", "M1 1AE"),
+    ];
+    let clustering = ClusterConfig::default();
+    let batch = link_batch(&records, Some(model()), &BatchConfig::default(), &mut |_| {});
+    let mut linker = IncrementalLinker::from_batch(&records, batch, &clustering, 400);
+    linker.add_record(&person("r4", "POPESCU ION", "1985-03-12", "07911 123456", "", "")).expect("adds");
+    linker.add_record(&person("r5", "Ion Popescu", "12.03.1985", "07955 555555", "", "M1 1AE")).expect("adds");
+    linker.remove_record("r2").expect("removes");
+
+    let bytes = linker.to_bytes();
+    let mut restored = IncrementalLinker::from_bytes(&bytes).expect("reads its own bytes");
+    assert_eq!(restored.to_bytes(), bytes, "one state, one encoding");
+    assert_eq!(restored.events(), linker.events());
+    assert_eq!(restored.record_count(), linker.record_count());
+    for record_id in ["r1", "r2", "r3", "r4", "r5"] {
+        assert_eq!(restored.entity_of(record_id), linker.entity_of(record_id), "{record_id}");
+    }
+    let entity = linker.entity_of("r1").expect("r1 resolved");
+    assert_eq!(restored.members_of(entity), linker.members_of(entity));
+
+    // Both go on linking the same way: same candidates, scores, entities and events.
+    for next in [person("r6", "I. Popesku", "12 March 1985", "+44 7911 123456", "", ""), person("r7", "Arben Hoxha", "02/02/1992", "", "", "")] {
+        assert_eq!(restored.add_record(&next), linker.add_record(&next));
+    }
+    assert_eq!(restored.remove_record("r5"), linker.remove_record("r5"));
+    assert_eq!(restored.to_bytes(), linker.to_bytes());
+
+    assert_eq!(IncrementalLinker::from_bytes(b"not a state").err(), Some(StateError::NotAState));
+    let mut other_version = bytes.clone();
+    other_version[8..12].copy_from_slice(&(STATE_FORMAT_VERSION + 1).to_le_bytes());
+    assert_eq!(
+        IncrementalLinker::from_bytes(&other_version).err(),
+        Some(StateError::Version { found: STATE_FORMAT_VERSION + 1, expected: STATE_FORMAT_VERSION })
+    );
+    assert!(matches!(IncrementalLinker::from_bytes(&bytes[..bytes.len() / 2]), Err(StateError::Damaged(_))));
 }
 
 #[test]
