@@ -221,8 +221,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
-        let list = placeholders.join(", ");
+        let list = crate::bind_list(ids.len());
         let record_sql = format!("SELECT {COLUMNS} FROM intelligence WHERE id IN ({list})");
         let share_sql = format!(
             "SELECT s.intelligence_id, s.organisation_id, o.name, s.shared_at FROM intelligence_shares s JOIN organisations o ON o.id = s.organisation_id

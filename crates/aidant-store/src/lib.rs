@@ -261,6 +261,12 @@ fn describe_connect_error(error: &sqlx::Error) -> String {
     }
 }
 
+/// `$1, $2, ... $count`: the placeholders of an `IN (...)` list, bound in
+/// order by the caller.
+pub(crate) fn bind_list(count: usize) -> String {
+    (1..=count).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Converts a 0/1 integer column to a flag.
 pub(crate) fn flag(value: i64) -> bool {
     value != 0

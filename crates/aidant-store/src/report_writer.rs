@@ -240,7 +240,7 @@ async fn receipts_for_tokens(store: &Store, batch: &[PendingReport]) -> Result<H
     if tokens.is_empty() {
         return Ok(HashMap::new());
     }
-    let placeholders = (1..=tokens.len()).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ");
+    let placeholders = crate::bind_list(tokens.len());
     let statement = format!("SELECT id, reference, submission_token FROM reports WHERE submission_token IN ({placeholders})");
     let mut query = sqlx::query(&statement);
     for token in &tokens {

@@ -109,10 +109,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
         let sql = format!(
             "SELECT id, reference, owning_organisation_id, received_at, risk_level, sector, town, status FROM reports WHERE id IN ({})",
-            placeholders.join(", ")
+            crate::bind_list(ids.len())
         );
         let mut query = sqlx::query(&sql);
         for id in ids {
