@@ -40,6 +40,7 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "report_drafts", key_column: "id", sealed_column: "sealed_answers" },
     SealedColumn { table: "intelligence", key_column: "id", sealed_column: "source_sealed" },
     SealedColumn { table: "users", key_column: "id", sealed_column: "totp_sealed" },
+    SealedColumn { table: "link_states", key_column: "id", sealed_column: "state_sealed" },
 ];
 
 /// How to rewrap.

@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod crypto;
 pub mod intelligence;
 pub mod keys;
+pub mod link_state;
 pub mod organisations;
 pub mod public_site;
 pub mod report_writer;
