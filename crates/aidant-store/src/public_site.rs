@@ -160,6 +160,11 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *transaction)
             .await?;
+        if author == Author::Reporter {
+            // What a reporter adds later is found by search like what they
+            // first wrote (staff replies are not: they are our own words).
+            crate::search::append_to_report_document(&mut transaction, report_id, body).await?;
+        }
         let actor = author_user_id.map_or_else(|| "public".to_owned(), |user_id| format!("user:{user_id}"));
         let actor = actor.as_str();
         let action = match author {

@@ -37,6 +37,16 @@ pub(crate) async fn index_report(transaction: &mut Transaction<'_, Any>, report_
     Ok(())
 }
 
+/// Adds text to a report's search document (a reporter's later message).
+pub(crate) async fn append_to_report_document(transaction: &mut Transaction<'_, Any>, report_id: &str, text: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE search_documents SET body = body || ' ' || $1 WHERE record_kind = 'report' AND record_id = $2")
+        .bind(fold(text))
+        .bind(report_id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
 /// Writes (or replaces) an intelligence record's search document: its
 /// reference, title, grading and sanitised text, never the sealed source.
 pub(crate) async fn index_intelligence(transaction: &mut Transaction<'_, Any>, intelligence_id: &str, owner: &str, text: &str) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ use aidant_core::{Catalogue, NewReport};
 use aidant_store::accounts::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
 use aidant_store::intelligence::{NewIntelligence, SourceDetails};
 use aidant_store::organisations::{Organisation, User};
+use aidant_store::public_site::Author;
 use aidant_store::reports::{Receipt, Submission};
 use aidant_store::testing::TestDatabase;
 use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter};
@@ -310,6 +311,17 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
     assert!(store.search_candidates(&world.glaa.id, "stefan", 50).await.unwrap().is_empty(), "other organisations do not find the force's reports");
     assert!(store.search_candidates(&world.force.id, "\"; DROP TABLE reports; --", 50).await.unwrap().is_empty());
     assert!(store.search_candidates(&world.force.id, "", 50).await.unwrap().is_empty());
+
+    // What the reporter adds later is found too; staff replies are not indexed.
+    store.add_report_message(&plain.report_id, Author::Reporter, None, "He also uses the name Bogdán.").await.unwrap();
+    store.add_report_message(&plain.report_id, Author::Staff, Some(&world.handler.id), "Thank you, Zacharias will look.").await.unwrap();
+    let later = store.search_candidates(&world.force.id, "bogdan", 50).await.unwrap();
+    assert_eq!(later.iter().map(|hit| hit.record_id.as_str()).collect::<Vec<_>>(), [plain.report_id.as_str()], "a reporter's later message is searchable");
+    assert!(
+        store.search_candidates(&world.force.id, "stefan minibus", 50).await.unwrap().iter().any(|hit| hit.record_id == plain.report_id),
+        "the first words stay"
+    );
+    assert!(store.search_candidates(&world.force.id, "zacharias", 50).await.unwrap().is_empty(), "staff replies are not indexed");
 
     let grading = two_b_c_glaa_only(&world.glaa.id);
     let (id, _) = store
