@@ -36,7 +36,8 @@ pub enum OrganisationCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user and print a one-time password to pass on securely.
+    /// Add a user and print a one-time password to pass on securely (they
+    /// must choose their own at first sign-in).
     Add(AddUser),
     /// List users, optionally of one organisation.
     List {
@@ -47,8 +48,10 @@ pub enum UserCommand {
     Disable { email: String },
     /// Re-enable a disabled user.
     Enable { email: String },
-    /// Set a new password (printed, or read from standard input with
-    /// --password-stdin); the user's sessions end.
+    /// Set a new password: a printed one-time password (their sessions end,
+    /// their API tokens are revoked, and they must choose their own at next
+    /// sign-in), or one read from standard input with --password-stdin,
+    /// kept as given (their sessions end).
     ResetPassword {
         email: String,
         #[arg(long)]
@@ -70,7 +73,8 @@ pub struct AddUser {
     /// supervisor, safeguarding_lead, partner, administrator.
     #[arg(long = "role", required = true)]
     pub roles: Vec<String>,
-    /// Read the password from standard input instead of generating one.
+    /// Read the password from standard input, kept as given, instead of
+    /// generating a one-time password.
     #[arg(long)]
     pub password_stdin: bool,
 }
@@ -88,6 +92,17 @@ fn read_password(from_stdin: bool) -> Result<(String, bool), Failure> {
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     check_new_password(&password).map_err(|rule| Failure::Config(rule.to_string()))?;
     Ok((password, false))
+}
+
+/// A generated password is one-time: its holder must choose their own at
+/// first sign-in. One read from standard input is taken as the holder's
+/// own choice (the first administrator setting up their account).
+async fn set_password(store: &Store, user_id: &str, password: &str, generated: bool) -> Result<(), Failure> {
+    if generated {
+        store.set_temporary_password(user_id, password, CLI_ACTOR).await.map_err(runtime)
+    } else {
+        store.set_password(user_id, password, CLI_ACTOR).await.map_err(runtime)
+    }
 }
 
 async fn organisation_named(store: &Store, name: &str) -> Result<aidant_store::organisations::Organisation, Failure> {
@@ -160,7 +175,7 @@ pub async fn users(store: &Store, command: UserCommand) -> Result<(), Failure> {
             }
             let (password, generated) = read_password(add.password_stdin)?;
             let user = store.create_user(&organisation.id, &email, name, &roles).await.map_err(runtime)?;
-            store.set_password(&user.id, &password, CLI_ACTOR).await.map_err(runtime)?;
+            set_password(store, &user.id, &password, generated).await?;
             println!("Added {email} to {}", organisation.name);
             if generated {
                 println!("One-time password: {password}");
@@ -193,8 +208,12 @@ pub async fn users(store: &Store, command: UserCommand) -> Result<(), Failure> {
         UserCommand::ResetPassword { email, password_stdin } => {
             let user = user_by_email(store, &email).await?;
             let (password, generated) = read_password(password_stdin)?;
-            store.set_password(&user.id, &password, CLI_ACTOR).await.map_err(runtime)?;
-            println!("New password set for {}; their sessions ended", user.email);
+            set_password(store, &user.id, &password, generated).await?;
+            if generated {
+                println!("New password set for {}; their sessions ended and their API tokens were revoked", user.email);
+            } else {
+                println!("New password set for {}; their sessions ended", user.email);
+            }
             if generated {
                 println!("One-time password: {password}");
             }

@@ -81,6 +81,22 @@ pub enum SignInOutcome {
     Disabled,
 }
 
+/// The outcome of a user changing their own password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    Changed,
+    /// The current password given was wrong.
+    WrongCurrent,
+    /// Too many wrong passwords: locked until this time (Unix ms).
+    Locked {
+        until_ms: i64,
+    },
+    /// The new password is the one being replaced.
+    SameAsCurrent,
+    /// The new password breaks a rule.
+    Rejected(PasswordRule),
+}
+
 /// A live session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffSession {
@@ -90,6 +106,9 @@ pub struct StaffSession {
     pub created_at_ms: i64,
     pub organisation_requires_second_factor: bool,
     pub has_second_factor: bool,
+    /// The password was set by an administrator and must be replaced
+    /// before anything else.
+    pub must_change_password: bool,
 }
 
 /// A personal API token as listed (never the token itself).
@@ -180,20 +199,81 @@ fn matching_step(generator: &TOTP, code: &str, unix_seconds: u64) -> Option<i64>
 }
 
 impl Store {
-    /// Sets (or resets) a user's password and ends their sessions.
+    /// Sets a password its holder chose (or that automation sets, as the
+    /// demo does) and ends the user's sessions.
     pub async fn set_password(&self, user_id: &str, password: &str, actor: &str) -> Result<(), StoreError> {
+        self.store_password(user_id, password, actor, false).await
+    }
+
+    /// Sets a one-time password an administrator passes on (a new account or
+    /// a reset): sessions end, personal API tokens are revoked, and the
+    /// holder must choose their own password before the workspace opens.
+    pub async fn set_temporary_password(&self, user_id: &str, password: &str, actor: &str) -> Result<(), StoreError> {
+        self.store_password(user_id, password, actor, true).await
+    }
+
+    async fn store_password(&self, user_id: &str, password: &str, actor: &str, temporary: bool) -> Result<(), StoreError> {
         let hash = hash_password(password)?;
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL WHERE id = $2")
+        sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL, must_change_password = $2 WHERE id = $3")
             .bind(&hash)
+            .bind(i64::from(temporary))
             .bind(user_id)
             .execute(&mut *transaction)
             .await?;
         sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
-        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.password_set", record_kind: "user", record_id: user_id, reason: None })
-            .await?;
+        if temporary {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let action = if temporary { "user.password_reset" } else { "user.password_set" };
+        crate::audit::append(&mut transaction, &AuditEvent { actor, action, record_kind: "user", record_id: user_id, reason: None }).await?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// A signed-in user replaces their own password, proving they know the
+    /// current one. Every other session of theirs ends; the one making the
+    /// change (`keep_session`, a cookie value) stays signed in. Wrong
+    /// current passwords count towards the lockout like failed sign-ins.
+    pub async fn change_own_password(
+        &self,
+        user_id: &str,
+        current: &str,
+        new: &str,
+        keep_session: &str,
+        policy: &SignInPolicy,
+    ) -> Result<PasswordChange, StoreError> {
+        let Some(user) = self.find_user(user_id).await? else { return Ok(PasswordChange::WrongCurrent) };
+        match self.check_password(&user.email, current, policy).await? {
+            SignInOutcome::Accepted { .. } => {}
+            SignInOutcome::Locked { until_ms } => return Ok(PasswordChange::Locked { until_ms }),
+            SignInOutcome::Refused | SignInOutcome::Disabled => return Ok(PasswordChange::WrongCurrent),
+        }
+        if current == new {
+            return Ok(PasswordChange::SameAsCurrent);
+        }
+        if let Err(rule) = check_new_password(new) {
+            return Ok(PasswordChange::Rejected(rule));
+        }
+        let hash = hash_password(new)?;
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2").bind(&hash).bind(user_id).execute(&mut *transaction).await?;
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(sha256_hex(keep_session))
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor: &format!("user:{user_id}"), action: "user.password_changed", record_kind: "user", record_id: user_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(PasswordChange::Changed)
     }
 
     /// Checks an email and password, counting failures and locking the
@@ -283,7 +363,8 @@ impl Store {
     pub async fn find_session(&self, token: &str, policy: &SignInPolicy) -> Result<Option<StaffSession>, StoreError> {
         let id_hash = sha256_hex(token);
         let row = sqlx::query(
-            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, u.disabled, u.totp_sealed, o.require_second_factor
+            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, u.disabled, u.totp_sealed, u.must_change_password,
+                    o.require_second_factor
              FROM staff_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1",
         )
         .bind(&id_hash)
@@ -311,6 +392,7 @@ impl Store {
             created_at_ms: created_at,
             organisation_requires_second_factor: flag(row.try_get("require_second_factor")?),
             has_second_factor: row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some(),
+            must_change_password: flag(row.try_get("must_change_password")?),
         }))
     }
 

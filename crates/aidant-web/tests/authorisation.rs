@@ -124,6 +124,8 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("POST", "/staff/admin/users/{id}/{action}"), staff(&[Administrator]));
     rules.insert(("POST", "/staff/admin/second-factor"), staff(&[Administrator]));
     rules.insert(("GET", "/staff/profile"), staff(EVERYONE));
+    rules.insert(("GET", "/staff/profile/password"), staff(EVERYONE));
+    rules.insert(("POST", "/staff/profile/password"), staff(EVERYONE));
     rules.insert(("POST", "/staff/profile/tokens"), staff(EVERYONE));
     rules.insert(("POST", "/staff/profile/tokens/{id}/revoke"), staff(EVERYONE));
     rules.insert(("GET", "/api/v1/staff/reports"), staff(QUEUE_ROLES));

@@ -235,10 +235,76 @@ async fn cross_site_and_tokenless_posts_change_nothing(database: TestDatabase) {
     assert_eq!(store.report_messages(&receipt.report_id).await.unwrap()[0].body, "Thank you. We are looking into it.");
 }
 
+async fn a_reset_password_must_be_changed_before_anything_else(database: TestDatabase) {
+    let store = &database.store;
+    let (_, user_id) = setup(store).await;
+    let app = app(store, unlimited());
+    let older = sign_in(&app, "handler@force.example", PASSWORD, "").await.cookie("__Host-aidant_session").unwrap();
+    let token = store.create_api_token(&user_id, "laptop").await.unwrap();
+    const TEMPORARY: &str = "one-time password from the admin";
+    store.set_temporary_password(&user_id, TEMPORARY, "admin").await.unwrap();
+    assert!(store.find_session(&older, &SignInPolicy::default()).await.unwrap().is_none(), "a reset ends sessions");
+    assert!(store.user_for_api_token(&token).await.unwrap().is_none(), "a reset revokes API tokens");
+
+    let answer = sign_in(&app, "handler@force.example", TEMPORARY, "").await;
+    let session = answer.cookie("__Host-aidant_session").unwrap();
+    let cookies = format!("__Host-aidant_session={session}");
+    for path in ["/staff", "/staff/search?q=nail", "/staff/profile"] {
+        let refused = send(&app, get(path, &cookies)).await;
+        assert_eq!((refused.status, refused.location.as_str()), (StatusCode::SEE_OTHER, "/staff/profile/password"), "{path} waits for the change");
+    }
+    let api = send(&app, get("/api/v1/staff/reports", &cookies)).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN, "the API refuses the session too");
+    let page = send(&app, get("/staff/profile/password", &cookies)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Your administrator set the password"));
+    assert!(!page.body.contains("id=\"navigation\""), "no way into the workspace from the page");
+    let csrf = csrf_from(&page.body);
+
+    let change = |current: &str, new: &str, confirm: &str| {
+        post(
+            "/staff/profile/password",
+            &cookies,
+            format!("csrf_token={csrf}&current_password={}&new_password={}&confirm_password={}", encode(current), encode(new), encode(confirm)),
+        )
+    };
+    let short = send(&app, change(TEMPORARY, "too short", "too short")).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.body.contains("New password must be 12 characters or more") && short.body.contains("govuk-error-summary"));
+    let mismatch = send(&app, change(TEMPORARY, "a brand new password", "a brand new passwork")).await;
+    assert!(mismatch.body.contains("Enter the same new password again"));
+    let same = send(&app, change(TEMPORARY, TEMPORARY, TEMPORARY)).await;
+    assert!(same.body.contains("Choose a password different from your current one"));
+    let wrong = send(&app, change("not the current one", "a brand new password", "a brand new password")).await;
+    assert!(wrong.body.contains("Your current password is wrong"));
+    let tokenless = send(
+        &app,
+        post(
+            "/staff/profile/password",
+            &cookies,
+            format!("current_password={}&new_password=a+brand+new+password&confirm_password=a+brand+new+password", encode(TEMPORARY)),
+        ),
+    )
+    .await;
+    assert_eq!(tokenless.status, StatusCode::FORBIDDEN, "the change needs the CSRF token");
+    assert_eq!(send(&app, get("/staff", &cookies)).await.location, "/staff/profile/password", "nothing changed yet");
+
+    let other = store.create_session(&user_id, true).await.unwrap();
+    let changed = send(&app, change(TEMPORARY, "a brand new password", "a brand new password")).await;
+    assert_eq!((changed.status, changed.location.as_str()), (StatusCode::SEE_OTHER, "/staff/profile?password_changed=1"));
+    assert_eq!(send(&app, get("/staff", &cookies)).await.status, StatusCode::OK, "the workspace opens and this session stays");
+    assert!(store.find_session(&other, &SignInPolicy::default()).await.unwrap().is_none(), "other sessions end");
+    assert_eq!(sign_in(&app, "handler@force.example", TEMPORARY, "").await.status, StatusCode::UNPROCESSABLE_ENTITY, "the one-time password is spent");
+    assert_eq!(sign_in(&app, "handler@force.example", "a brand new password", "").await.location, "/staff");
+    let history: Vec<String> = store.audit_history("user", &user_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    assert!(history.contains(&"user.password_reset".to_owned()) && history.contains(&"user.password_changed".to_owned()), "{history:?}");
+}
+
 aidant_store::backend_tests!(
     signing_in_and_out_ends_the_session,
     wrong_passwords_lock_the_account,
     sign_in_attempts_are_rate_limited,
     the_second_factor_is_asked_for_and_can_be_required,
     cross_site_and_tokenless_posts_change_nothing,
+    a_reset_password_must_be_changed_before_anything_else,
 );

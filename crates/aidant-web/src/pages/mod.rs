@@ -85,6 +85,7 @@ impl Site {
             "staff/message.html",
             "staff/sign_in.html",
             "staff/code.html",
+            "staff/password.html",
             "staff/enrol.html",
             "staff/queue.html",
             "staff/report.html",

@@ -108,7 +108,7 @@ pub async fn add_user(State(state): State<AppState>, staff: Staff, body: Bytes) 
         Ok(user) => user,
         Err(error) => return failed(&state, "adding a user", &error),
     };
-    if let Err(error) = state.store().set_password(&created.id, &password, &staff.audit_actor()).await {
+    if let Err(error) = state.store().set_temporary_password(&created.id, &password, &staff.audit_actor()).await {
         return failed(&state, "setting a password", &error);
     }
     let notice = context! { heading => format!("{name} can now sign in"), email => email, password => password };
@@ -142,7 +142,7 @@ pub async fn user_action(State(state): State<AppState>, staff: Staff, Path((user
         "reset-second-factor" => store.reset_second_factor(&user.id, &actor).await.map(|()| None),
         "reset-password" => {
             let password = temporary_password();
-            store.set_password(&user.id, &password, &actor).await.map(|()| Some(password))
+            store.set_temporary_password(&user.id, &password, &actor).await.map(|()| Some(password))
         }
         _ => return message(&state, &staff, StatusCode::NOT_FOUND, "Not found", "There is no such action."),
     };

@@ -41,6 +41,9 @@ pub const SESSION_COOKIE: &str = "__Host-aidant_session";
 /// The double-submit token for the sign-in form.
 pub const SIGN_IN_CSRF_COOKIE: &str = "__Host-aidant_sign_in";
 
+/// Where a user chooses a new password (and must, after a reset).
+pub const PASSWORD_PATH: &str = "/staff/profile/password";
+
 /// How many queue rows a page shows.
 pub const PAGE_SIZE: i64 = 50;
 
@@ -70,6 +73,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/admin/users/{id}/{action}", &["POST"], post(admin::user_action))
         .route("/staff/admin/second-factor", &["POST"], post(admin::require_second_factor))
         .route("/staff/profile", &["GET"], get(profile::show))
+        .route(PASSWORD_PATH, &["GET", "POST"], get(profile::password_form).post(profile::change_password))
         .route("/staff/profile/tokens", &["POST"], post(profile::create_token))
         .route("/staff/profile/tokens/{id}/revoke", &["POST"], post(profile::revoke_token))
         .merge(api::routes())
@@ -84,6 +88,8 @@ pub struct Staff {
     /// The session's CSRF token; empty for API tokens, which are not sent
     /// by browsers on their own and so cannot be forged cross-site.
     pub csrf_token: String,
+    /// Signed in with a temporary password that must be replaced first.
+    pub must_change_password: bool,
 }
 
 impl Staff {
@@ -98,7 +104,7 @@ impl Staff {
 
     fn from_user(user: User, organisation: Organisation, csrf_token: String) -> Self {
         let actor = Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() };
-        Self { user, organisation, actor, csrf_token }
+        Self { user, organisation, actor, csrf_token, must_change_password: false }
     }
 }
 
@@ -147,9 +153,20 @@ impl FromRequestParts<AppState> for Staff {
             }
             return Err(see_other(if session.has_second_factor { "/staff/sign-in/code" } else { "/staff/sign-in/enrol" }));
         }
+        // A password an administrator set opens nothing but the page that
+        // replaces it (and sign-out, which does not need a `Staff`).
+        if session.must_change_password && parts.uri.path() != PASSWORD_PATH {
+            if api {
+                return Err(Problem::new(StatusCode::FORBIDDEN, "Password change required", "Sign in to the workspace and choose a new password first.")
+                    .into_response());
+            }
+            return Err(see_other(PASSWORD_PATH));
+        }
         let organisation =
             store.find_organisation(&session.user.organisation_id).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(api))?;
-        Ok(Staff::from_user(session.user, organisation, session.csrf_token))
+        let mut staff = Staff::from_user(session.user, organisation, session.csrf_token);
+        staff.must_change_password = session.must_change_password;
+        Ok(staff)
     }
 }
 
@@ -225,6 +242,7 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             queue => staff.can(Capability::UseQueue),
             search => staff.can(Capability::Search),
             admin => staff.can(Capability::ManageUsers),
+            closed => staff.must_change_password,
         }
     });
     let common = context! {

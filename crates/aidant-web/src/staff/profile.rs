@@ -1,17 +1,19 @@
-//! A user's own profile: who they are, their second factor, and personal
-//! API tokens (shown once, stored hashed, revocable).
+//! A user's own profile: who they are, their password, their second
+//! factor, and personal API tokens (shown once, stored hashed, revocable).
 
 use aidant_core::text::{BoundedText, Lines};
+use aidant_store::accounts::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordChange, PasswordRule, check_new_password};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use minijinja::{Value, context};
 
-use super::{Staff, StaffPage, failed, format_time, render, staff_form};
+use super::{SESSION_COOKIE, Staff, StaffPage, failed, format_time, render, staff_form};
 use crate::AppState;
-use crate::pages::{PageError, see_other};
+use crate::pages::{PageError, cookie, see_other};
 
-async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>) -> Response {
+async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>, password_changed: bool) -> Response {
     let tokens = match state.store().list_api_tokens(&staff.user.id).await {
         Ok(tokens) => tokens,
         Err(error) => return failed(state, "listing tokens", &error),
@@ -36,14 +38,20 @@ async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, n
         has_second_factor,
         tokens,
         new_token,
+        password_changed,
     };
     let mut page = StaffPage::new("staff/profile.html", "Your profile", "profile");
     page.errors = errors;
     render(state, Some(staff), page, data)
 }
 
-pub async fn show(State(state): State<AppState>, staff: Staff) -> Response {
-    profile_page(&state, &staff, Vec::new(), None).await
+#[derive(serde::Deserialize)]
+pub struct ProfileQuery {
+    password_changed: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Query<ProfileQuery>) -> Response {
+    profile_page(&state, &staff, Vec::new(), None, query.password_changed.is_some()).await
 }
 
 pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Bytes) -> Response {
@@ -57,11 +65,12 @@ pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Byt
             &staff,
             vec![PageError::new("name", "Enter a name for the token, 100 characters or fewer, like \u{201c}Analysis laptop\u{201d}")],
             None,
+            false,
         )
         .await;
     };
     match state.store().create_api_token(&staff.user.id, name.as_str()).await {
-        Ok(token) => profile_page(&state, &staff, Vec::new(), Some(token)).await,
+        Ok(token) => profile_page(&state, &staff, Vec::new(), Some(token), false).await,
         Err(error) => failed(&state, "creating a token", &error),
     }
 }
@@ -74,4 +83,61 @@ pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(toke
         Ok(_) => see_other("/staff/profile"),
         Err(error) => failed(&state, "revoking a token", &error),
     }
+}
+
+/// The rule a new password breaks, as the page words it.
+fn rule_error(rule: &PasswordRule) -> PageError {
+    PageError::new("new_password", format!("New {}", rule.to_string().to_lowercase()))
+}
+
+fn password_page(state: &AppState, staff: &Staff, errors: Vec<PageError>) -> Response {
+    let mut page = StaffPage::new("staff/password.html", "Choose a new password", "profile");
+    page.errors = errors;
+    let data = context! { forced => staff.must_change_password, min_chars => MIN_PASSWORD_CHARS, max_chars => MAX_PASSWORD_CHARS };
+    // While the change is forced the workspace is closed: the layout shows
+    // sign-out but no navigation into it.
+    render(state, Some(staff), page, data)
+}
+
+pub async fn password_form(State(state): State<AppState>, staff: Staff) -> Response {
+    password_page(&state, &staff, Vec::new())
+}
+
+/// Replaces the signed-in user's password. Other sessions end; this one
+/// stays signed in and the workspace opens.
+pub async fn change_password(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match staff_form(&state, &staff, &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let current = form.get("current_password").unwrap_or_default();
+    let new = form.get("new_password").unwrap_or_default();
+    let confirm = form.get("confirm_password").unwrap_or_default();
+    let mut errors = Vec::new();
+    if current.is_empty() {
+        errors.push(PageError::new("current_password", "Enter your current password"));
+    }
+    if new.is_empty() {
+        errors.push(PageError::new("new_password", "Enter a new password"));
+    } else if let Err(rule) = check_new_password(new) {
+        errors.push(rule_error(&rule));
+    } else if confirm != new {
+        errors.push(PageError::new("confirm_password", "Enter the same new password again"));
+    }
+    if !errors.is_empty() {
+        return password_page(&state, &staff, errors);
+    }
+    let session = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let outcome = state.store().change_own_password(&staff.user.id, current, new, &session, &state.settings().sign_in).await;
+    let error = match outcome {
+        Ok(PasswordChange::Changed) => return see_other("/staff/profile?password_changed=1"),
+        Ok(PasswordChange::WrongCurrent) => PageError::new("current_password", "Your current password is wrong"),
+        Ok(PasswordChange::Locked { until_ms }) => {
+            PageError::new("current_password", format!("Too many wrong passwords. This account is locked until {} (UTC).", format_time(until_ms)))
+        }
+        Ok(PasswordChange::SameAsCurrent) => PageError::new("new_password", "Choose a password different from your current one"),
+        Ok(PasswordChange::Rejected(rule)) => rule_error(&rule),
+        Err(error) => return failed(&state, "changing a password", &error),
+    };
+    password_page(&state, &staff, vec![error])
 }

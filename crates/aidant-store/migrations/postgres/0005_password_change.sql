@@ -1,0 +1,3 @@
+-- A password an administrator set (a new account or a reset) is temporary:
+-- its holder must choose their own before the workspace opens.
+ALTER TABLE users ADD COLUMN must_change_password BIGINT NOT NULL DEFAULT 0;
