@@ -22,46 +22,88 @@ pub type Verification = Result<ChainSummary, aidant_core::audit::ChainBreak>;
 /// The outcome of walking the chain and checking it against a checkpoint.
 pub type AnchoredVerification = Result<ChainSummary, AnchorBreak>;
 
-/// Appends an entry within `transaction`. The head row is updated first, so
-/// on both backends the transaction holds the write lock before it reads the
-/// previous hash; concurrent appenders queue rather than fork the chain.
+/// Appends one entry inside the caller's transaction; returns its sequence.
 pub(crate) async fn append(transaction: &mut Transaction<'_, Any>, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
-    let head = sqlx::query("UPDATE audit_head SET last_sequence = last_sequence + 1 WHERE id = 1 RETURNING last_sequence, last_hash")
+    append_all(transaction, std::slice::from_ref(event)).await?.ok_or_else(|| StoreError::Corrupt("an audit entry was not appended".to_owned()))
+}
+
+/// Appends entries in order inside the caller's transaction, with one
+/// update of the head row to claim their sequence numbers, one to record
+/// the new head hash, and multi-row inserts; returns the last sequence
+/// (`None` for no events, when nothing is written). The head row is updated
+/// first, which serialises appenders on both backends.
+pub(crate) async fn append_all(transaction: &mut Transaction<'_, Any>, events: &[AuditEvent<'_>]) -> Result<Option<i64>, StoreError> {
+    /// Rows per INSERT: 9 parameters each, well under both backends' limits.
+    const ROWS_PER_INSERT: usize = 200;
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let count = events.len() as i64;
+    let head = sqlx::query("UPDATE audit_head SET last_sequence = last_sequence + $1 WHERE id = 1 RETURNING last_sequence, last_hash")
+        .bind(count)
         .fetch_one(&mut **transaction)
         .await?;
-    let sequence: i64 = head.try_get("last_sequence")?;
-    let previous_hash_hex: String = head.try_get("last_hash")?;
-    let previous_hash: [u8; 32] = hex::decode(&previous_hash_hex)
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| StoreError::Corrupt("the audit head's hash is not 32 bytes of hex".to_owned()))?;
-    let entry = AuditEntry {
-        sequence,
-        occurred_at_ms: now_ms(),
-        actor: event.actor.to_owned(),
-        action: event.action.to_owned(),
-        record_kind: event.record_kind.to_owned(),
-        record_id: event.record_id.to_owned(),
-        reason: event.reason.map(str::to_owned),
-    };
-    let hash = hex::encode(entry.chain_hash(&previous_hash));
-    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&hash).execute(&mut **transaction).await?;
-    sqlx::query(
-        "INSERT INTO audit_log (sequence, occurred_at, actor, action, record_kind, record_id, reason, previous_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(entry.sequence)
-    .bind(entry.occurred_at_ms)
-    .bind(&entry.actor)
-    .bind(&entry.action)
-    .bind(&entry.record_kind)
-    .bind(&entry.record_id)
-    .bind(&entry.reason)
-    .bind(&previous_hash_hex)
-    .bind(&hash)
-    .execute(&mut **transaction)
-    .await?;
-    Ok(sequence)
+    let last_sequence: i64 = head.try_get("last_sequence")?;
+    let head_hash: String = head.try_get("last_hash")?;
+    let mut previous_hex = head_hash;
+    let occurred_at_ms = now_ms();
+    let mut rows: Vec<(AuditEntry, String, String)> = Vec::with_capacity(events.len());
+    for (offset, event) in events.iter().enumerate() {
+        let previous_hash: [u8; 32] = hex::decode(&previous_hex)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| StoreError::Corrupt("the audit head's hash is not 32 bytes of hex".to_owned()))?;
+        let entry = AuditEntry {
+            sequence: last_sequence - count + 1 + offset as i64,
+            occurred_at_ms,
+            actor: event.actor.to_owned(),
+            action: event.action.to_owned(),
+            record_kind: event.record_kind.to_owned(),
+            record_id: event.record_id.to_owned(),
+            reason: event.reason.map(str::to_owned),
+        };
+        let hash = hex::encode(entry.chain_hash(&previous_hash));
+        rows.push((entry, std::mem::replace(&mut previous_hex, hash.clone()), hash));
+    }
+    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&previous_hex).execute(&mut **transaction).await?;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = row * 9;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6,
+                    first + 7,
+                    first + 8,
+                    first + 9
+                )
+            })
+            .collect();
+        let statement = format!(
+            "INSERT INTO audit_log (sequence, occurred_at, actor, action, record_kind, record_id, reason, previous_hash, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&statement);
+        for (entry, previous_hash, hash) in chunk {
+            query = query
+                .bind(entry.sequence)
+                .bind(entry.occurred_at_ms)
+                .bind(&entry.actor)
+                .bind(&entry.action)
+                .bind(&entry.record_kind)
+                .bind(&entry.record_id)
+                .bind(&entry.reason)
+                .bind(previous_hash)
+                .bind(hash);
+        }
+        query.execute(&mut **transaction).await?;
+    }
+    Ok(Some(last_sequence))
 }
 
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAuditEntry, StoreError> {

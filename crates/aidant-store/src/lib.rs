@@ -110,6 +110,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Fewer reports than this and PostgreSQL's statistics are not refreshed by
+/// `Store::optimize` (see there).
+const ANALYZE_MIN_REPORTS: i64 = 1_000;
+
 impl Store {
     /// Connects to the database named by `url` and checks that it answers.
     /// SQLite files are created if missing, in WAL mode with
@@ -139,6 +143,7 @@ impl Store {
                     connection.execute("PRAGMA synchronous = FULL").await?;
                     connection.execute("PRAGMA foreign_keys = ON").await?;
                     connection.execute("PRAGMA busy_timeout = 10000").await?;
+                    connection.execute("PRAGMA cache_size = -32768").await?;
                     Ok(())
                 })
             }),
@@ -183,11 +188,27 @@ impl Store {
     /// be a thousand times slower; `ANALYZE` of the tables the workspace
     /// reads samples a fixed number of rows, so it stays well under a second.
     /// Run at start-up and every ten minutes while serving.
+    ///
+    /// On PostgreSQL an almost empty database is left alone: statistics
+    /// saying "no rows" make the planner choose sequential scans, and the
+    /// plans of foreign-key checks (made once per connection) then scan the
+    /// whole of `reports` for every sign inserted, so intake slows as the
+    /// table grows. Never-analysed tables are planned as if they had some
+    /// pages, which keeps index scans, and autovacuum analyses them once
+    /// rows arrive.
     pub async fn optimize(&self) -> Result<(), StoreError> {
         match self.backend {
-            Backend::Sqlite => sqlx::query("PRAGMA optimize=0x10002").execute(&self.pool).await?,
-            Backend::Postgres => sqlx::query("ANALYZE reports, search_documents, intelligence, intelligence_shares, users").execute(&self.pool).await?,
-        };
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA optimize=0x10002").execute(&self.pool).await?;
+            }
+            Backend::Postgres => {
+                let reports: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM reports LIMIT $1) sample").bind(ANALYZE_MIN_REPORTS).fetch_one(&self.pool).await?;
+                if reports >= ANALYZE_MIN_REPORTS {
+                    sqlx::query("ANALYZE reports, search_documents, report_signs, intelligence, intelligence_shares, users").execute(&self.pool).await?;
+                }
+            }
+        }
         Ok(())
     }
 

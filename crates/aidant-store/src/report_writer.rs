@@ -23,7 +23,8 @@ use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::reports::{Receipt, ReferenceSource, Submission, earlier_receipt_from_row, insert_report_rows};
+use crate::audit::{AuditEvent, append_all};
+use crate::reports::{Receipt, ReferenceSource, Submission, earlier_receipt_from_row, insert_report_rows, report_created};
 use crate::{Store, StoreError};
 
 /// A parsed and triaged report with everything stored beside it, owned so it
@@ -230,6 +231,9 @@ async fn write_rows(
         let report_id = insert_report_rows(transaction, store, &pending.submission.as_submission(), &reference).await?;
         receipts.push(Receipt { report_id, reference, created: true });
     }
+    // The batch's audit entries together: one claim on the head row for all.
+    let created: Vec<AuditEvent<'_>> = receipts.iter().filter(|receipt| receipt.created).map(|receipt| report_created(&receipt.report_id)).collect();
+    append_all(transaction, &created).await?;
     Ok(receipts)
 }
 

@@ -131,7 +131,11 @@ impl Store {
             attempts += 1;
             let reference = ReportRef::from_random(next_reference_bits());
             let mut transaction = self.pool.begin().await?;
-            match insert_report_rows(&mut transaction, self, submission, &reference).await {
+            let written = match insert_report_rows(&mut transaction, self, submission, &reference).await {
+                Ok(report_id) => append(&mut transaction, &report_created(&report_id)).await.map(|_| report_id),
+                Err(error) => Err(error),
+            };
+            match written {
                 Ok(report_id) => {
                     transaction.commit().await?;
                     return Ok(Receipt { report_id, reference, created: true });
@@ -291,9 +295,15 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Writes one report's rows and its audit entry inside `transaction`, without
-/// committing: `insert_report` commits one report at a time, the
-/// group-commit writer (`report_writer.rs`) commits many together.
+/// The audit entry of a public report's creation.
+pub(crate) fn report_created(report_id: &str) -> AuditEvent<'_> {
+    AuditEvent { actor: "public", action: "report.create", record_kind: "report", record_id: report_id, reason: None }
+}
+
+/// Writes one report's rows and search document inside `transaction`,
+/// without committing or auditing: `insert_report` commits one report and its
+/// audit entry at a time, the group-commit writer (`report_writer.rs`) many
+/// reports with their audit entries appended together.
 pub(crate) async fn insert_report_rows(
     transaction: &mut Transaction<'_, Any>,
     store: &Store,
@@ -342,8 +352,16 @@ pub(crate) async fn insert_report_rows(
     .bind(submission.passphrase_hash)
     .execute(&mut **transaction)
     .await?;
-    for sign in &report.signs {
-        sqlx::query("INSERT INTO report_signs (report_id, indicator_id) VALUES ($1, $2)").bind(&report_id).bind(sign).execute(&mut **transaction).await?;
+    if !report.signs.is_empty() {
+        // One statement for all the signs: $1 is the report, then one
+        // parameter per sign.
+        let values: Vec<String> = (0..report.signs.len()).map(|index| format!("($1, ${})", index + 2)).collect();
+        let statement = format!("INSERT INTO report_signs (report_id, indicator_id) VALUES {}", values.join(", "));
+        let mut query = sqlx::query(&statement).bind(&report_id);
+        for sign in &report.signs {
+            query = query.bind(sign);
+        }
+        query.execute(&mut **transaction).await?;
     }
     for (position, vehicle) in report.vehicles.iter().enumerate() {
         sqlx::query("INSERT INTO report_vehicles (report_id, position, registration, description) VALUES ($1, $2, $3, $4)")
@@ -355,7 +373,6 @@ pub(crate) async fn insert_report_rows(
             .await?;
     }
     crate::search::index_report(transaction, &report_id, &report_search_text(report, reference)).await?;
-    append(transaction, &AuditEvent { actor: "public", action: "report.create", record_kind: "report", record_id: &report_id, reason: None }).await?;
     Ok(report_id)
 }
 
