@@ -3,7 +3,7 @@
 use crate::dob::PartialDate;
 use crate::email::Email;
 use crate::name::{PersonName, fold_text};
-use crate::phone::{PhoneE164, PhoneError, compact_phone};
+use crate::phone::{PhoneE164, PhoneError, compact_phone, is_plain_uk_number};
 use crate::postcode::Postcode;
 use crate::vrm::Vrm;
 use rayon::prelude::*;
@@ -240,9 +240,20 @@ fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, S
     };
     keys.sort_by_cached_key(|(compact, country)| (country.clone(), country_order(compact)));
     keys.dedup();
-    // Sequential on purpose: the pattern cache sits behind one mutex, and threads contending for it
-    // were measured slower than one thread.
-    for (compact, country) in keys {
+    // UK numbers written plainly are validated without libphonenumber's lock (`PhoneE164::parse`),
+    // so they are parsed in parallel; the rest one at a time, because the pattern cache sits
+    // behind one mutex and threads contending for it were measured slower than one thread.
+    let (plain, others): (Vec<(String, String)>, Vec<(String, String)>) =
+        keys.into_iter().partition(|(compact, country)| country.is_empty() && is_plain_uk_number(compact));
+    let plain_parsed: Vec<((String, String), Result<PhoneE164, PhoneError>)> = plain
+        .into_par_iter()
+        .map(|key| {
+            let parsed = PhoneE164::parse(&key.0, None);
+            (key, parsed)
+        })
+        .collect();
+    parsed_phones.extend(plain_parsed);
+    for (compact, country) in others {
         let hints: Vec<&str> = if country.is_empty() { Vec::new() } else { vec![country.as_str()] };
         let parsed = PhoneE164::parse_with_hints(&compact, &hints);
         parsed_phones.insert((compact, country), parsed);
