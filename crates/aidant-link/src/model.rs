@@ -8,7 +8,7 @@
 //! from such pairs), and only person-level fields (given name, date of birth, email, identity
 //! number, vehicle) can add evidence, with their own m and u learned within households.
 
-use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, compare, name_level};
+use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, NameSimilarityCache, compare, compare_cached, name_level};
 use crate::features::{ABSENT, Interner, RecordFeatures};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -285,6 +285,11 @@ impl Scorer {
     }
 
     fn term_frequency_adjustment(&self, field: Field, level: u8, left: &RecordFeatures, stratum: Stratum) -> f64 {
+        self.adjustment_of_fraction(field, level, stratum, || self.term_frequencies.fraction(field, term_value(field, left)))
+    }
+
+    /// The term-frequency adjustment of an agreement on a value held by `fraction` of records.
+    fn adjustment_of_fraction(&self, field: Field, level: u8, stratum: Stratum, fraction: impl FnOnce() -> Option<f64>) -> f64 {
         let adjusts = match field {
             Field::GivenName | Field::FamilyName => level == name_level::EXACT || level == name_level::TRANSLITERATED,
             _ => level == 1,
@@ -292,7 +297,7 @@ impl Scorer {
         if !adjusts || stratum == Stratum::Household || !self.model.term_frequency_fields.contains(&field) {
             return 0.0;
         }
-        let Some(fraction) = self.term_frequencies.fraction(field, term_value(field, left)) else { return 0.0 };
+        let Some(fraction) = fraction() else { return 0.0 };
         let parameters = &self.model.population.fields[field.index()];
         // Splink's adjustment: the u of agreeing on this value is its frequency, not the average.
         let adjusted_u = fraction.max(1e-9);
@@ -318,6 +323,42 @@ impl Scorer {
             }
             total += table[field.index()][usize::from(level)];
             total += self.term_frequency_adjustment(field, level, left, stratum);
+        }
+        total
+    }
+
+    /// The term frequency of each record's value of each field (`TermFrequencies::fraction`; NaN
+    /// when unknown or not adjusted), looked up once per record for scoring many pairs.
+    pub fn record_term_fractions(&self, features: &[RecordFeatures]) -> Vec<[f64; FIELD_COUNT]> {
+        features
+            .par_iter()
+            .map(|record| {
+                let mut fractions = [f64::NAN; FIELD_COUNT];
+                for field in &self.model.term_frequency_fields {
+                    if let Some(fraction) = self.term_frequencies.fraction(*field, term_value(*field, record)) {
+                        fractions[field.index()] = fraction;
+                    }
+                }
+                fractions
+            })
+            .collect()
+    }
+
+    /// `weight`, with the left record's term frequencies from `record_term_fractions`.
+    pub fn weight_with_fractions(&self, gamma: &Gamma, left_fractions: &[f64; FIELD_COUNT]) -> f64 {
+        let stratum = Self::stratum(gamma);
+        let (mut total, table) = match stratum {
+            Stratum::Population => (self.population_prior, &self.population_weights),
+            Stratum::Household => (self.household_prior, &self.household_weights),
+        };
+        for field in ALL_FIELDS {
+            let level = gamma[field.index()];
+            if level == MISSING {
+                continue;
+            }
+            total += table[field.index()][usize::from(level)];
+            let fraction = left_fractions[field.index()];
+            total += self.adjustment_of_fraction(field, level, stratum, || (!fraction.is_nan()).then_some(fraction));
         }
         total
     }
@@ -695,14 +736,23 @@ impl Model {
     }
 }
 
+/// Candidate pairs scored together, with one name-similarity cache.
+const SCORING_CHUNK: usize = 1 << 16;
+
 /// Scores every candidate pair in parallel, keeping those with probability at least `floor_probability`.
 pub fn score_pairs(scorer: &Scorer, interner: &Interner, features: &[RecordFeatures], pairs: &[(u32, u32)], floor_probability: f64) -> Vec<(u32, u32, f32)> {
     let floor_weight = weight_of_probability(floor_probability);
+    let fractions = scorer.record_term_fractions(features);
     pairs
-        .par_iter()
-        .filter_map(|(left, right)| {
-            let weight = scorer.score(interner, &features[*left as usize], &features[*right as usize]);
-            (weight >= floor_weight).then_some((*left, *right, weight as f32))
+        .par_chunks(SCORING_CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut cache = NameSimilarityCache::default();
+            let fractions = &fractions;
+            chunk.iter().filter_map(move |(left, right)| {
+                let gamma = compare_cached(interner, &mut cache, &features[*left as usize], &features[*right as usize]);
+                let weight = scorer.weight_with_fractions(&gamma, &fractions[*left as usize]);
+                (weight >= floor_weight).then_some((*left, *right, weight as f32))
+            })
         })
         .collect()
 }
