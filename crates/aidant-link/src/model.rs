@@ -95,12 +95,22 @@ pub const DEFAULT_TERM_FREQUENCY_FIELDS: [Field; 5] = [Field::GivenName, Field::
 pub const PERSON_FIELDS: [Field; 5] = [Field::GivenName, Field::DateOfBirth, Field::Email, Field::IdNumber, Field::Vrm];
 
 /// True when a pair agrees on the family name and on where they live or how they are reached:
-/// the address (exactly or closely), the phone or the full postcode.
+/// the address (exactly, or closely where their postcodes do not place them in different
+/// sectors), the phone or the full postcode.
+///
+/// Streets of one name run through many towns: "Flat 1, 208 School Lane" and "Flat 7, 215 School
+/// Gardens" are close as text, but under postcodes of different sectors they are not one home, and
+/// two people of a common name there would otherwise count the shared surname and street once, as
+/// the household's prior (about even odds), and be linked on the given name alone. An address
+/// that agrees exactly still counts whatever the postcodes say, which may hold a typo.
 pub fn is_household_pair(gamma: &Gamma) -> bool {
     let family = gamma[Field::FamilyName.index()];
     let family_agrees = (name_level::EXACT..=name_level::JARO_WINKLER_92).contains(&family);
     let address = gamma[Field::Address.index()];
-    family_agrees && (address == 1 || address == 2 || gamma[Field::Phone.index()] == 1 || gamma[Field::Postcode.index()] == 1)
+    let postcode = gamma[Field::Postcode.index()];
+    let postcodes_apart = postcode == 3 || postcode == 4;
+    let same_address = address == 1 || (address == 2 && !postcodes_apart);
+    family_agrees && (same_address || gamma[Field::Phone.index()] == 1 || postcode == 1)
 }
 
 /// Starting m values: most matches agree exactly, fewer at each weaker level.
@@ -755,4 +765,34 @@ pub fn score_pairs(scorer: &Scorer, interner: &Interner, features: &[RecordFeatu
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A gamma with the family name exact and the given address, postcode and phone levels.
+    fn gamma(address: u8, postcode: u8, phone: u8) -> Gamma {
+        let mut gamma = [MISSING; FIELD_COUNT];
+        gamma[Field::FamilyName.index()] = name_level::EXACT;
+        gamma[Field::Address.index()] = address;
+        gamma[Field::Postcode.index()] = postcode;
+        gamma[Field::Phone.index()] = phone;
+        gamma
+    }
+
+    #[test]
+    fn a_household_shares_a_home_not_a_street_name_in_another_town() {
+        assert!(is_household_pair(&gamma(1, MISSING, MISSING)), "same address, postcode unknown");
+        assert!(is_household_pair(&gamma(2, 1, MISSING)), "close address, same postcode");
+        assert!(is_household_pair(&gamma(2, 2, MISSING)), "close address, same sector");
+        assert!(!is_household_pair(&gamma(2, 4, MISSING)), "close address in another town");
+        assert!(!is_household_pair(&gamma(2, 3, MISSING)), "close address in another sector of the district");
+        assert!(is_household_pair(&gamma(1, 4, MISSING)), "the same address under a mistyped postcode");
+        assert!(is_household_pair(&gamma(3, 4, 1)), "one phone");
+        assert!(is_household_pair(&gamma(MISSING, 1, MISSING)), "one postcode");
+        let mut different_surname = gamma(1, 1, 1);
+        different_surname[Field::FamilyName.index()] = name_level::DIFFERENT;
+        assert!(!is_household_pair(&different_surname));
+    }
 }
