@@ -9,7 +9,7 @@
 //! number, vehicle) can add evidence, with their own m and u learned within households.
 
 use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, NameSimilarityCache, compare, compare_cached, name_level};
-use crate::features::{ABSENT, Interner, RecordFeatures};
+use crate::features::{ABSENT, FastHashMap, Interner, RecordFeatures};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -151,7 +151,7 @@ pub const MIN_TERM_FREQUENCY_RECORDS: u64 = 1000;
 /// Counts of term values for the term-frequency adjustment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TermFrequencies {
-    counts: Vec<HashMap<u32, u32>>,
+    counts: Vec<FastHashMap<u32, u32>>,
     totals: Vec<u64>,
 }
 
@@ -172,7 +172,7 @@ fn term_value(field: Field, features: &RecordFeatures) -> u32 {
 
 impl TermFrequencies {
     pub fn new() -> Self {
-        TermFrequencies { counts: vec![HashMap::new(); FIELD_COUNT], totals: vec![0; FIELD_COUNT] }
+        TermFrequencies { counts: vec![FastHashMap::default(); FIELD_COUNT], totals: vec![0; FIELD_COUNT] }
     }
 
     /// Counts the values of one more record (used by incremental linking as records arrive).
