@@ -232,6 +232,12 @@ const PARSE_CHUNK: usize = 65_536;
 ///
 /// libphonenumber's port keeps compiled patterns in one small shared cache; numbers of one country
 /// parsed together reuse its patterns, where records in file order would keep evicting them.
+/// A phone number's compact form and the row's region hint.
+type PhoneKey = (String, String);
+
+/// One row turned into text: its row number, its record id and its other fields.
+type ConvertedRow = (u64, Result<String, InputError>, Result<RawPerson, InputError>);
+
 fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, String), Result<PhoneE164, PhoneError>>) {
     let mut keys: Vec<(String, String)> = raw_people.iter().filter_map(RawPerson::phone_key).filter(|key| !parsed_phones.contains_key(key)).collect();
     let country_order = |compact: &str| match compact.strip_prefix('+') {
@@ -243,9 +249,8 @@ fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, S
     // UK numbers written plainly are validated without libphonenumber's lock (`PhoneE164::parse`),
     // so they are parsed in parallel; the rest one at a time, because the pattern cache sits
     // behind one mutex and threads contending for it were measured slower than one thread.
-    let (plain, others): (Vec<(String, String)>, Vec<(String, String)>) =
-        keys.into_iter().partition(|(compact, country)| country.is_empty() && is_plain_uk_number(compact));
-    let plain_parsed: Vec<((String, String), Result<PhoneE164, PhoneError>)> = plain
+    let (plain, others): (Vec<PhoneKey>, Vec<PhoneKey>) = keys.into_iter().partition(|(compact, country)| country.is_empty() && is_plain_uk_number(compact));
+    let plain_parsed: Vec<(PhoneKey, Result<PhoneE164, PhoneError>)> = plain
         .into_par_iter()
         .map(|key| {
             let parsed = PhoneE164::parse(&key.0, None);
@@ -398,7 +403,7 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
     // are turned into text in parallel, and then the rows are checked in order, so that the first
     // bad row of the file is the one reported, as if it were read row by row.
     let mut check_rows = |rows: &mut Vec<(u64, csv::ByteRecord)>, raw_people: &mut Vec<RawPerson>| -> Result<(), InputError> {
-        let converted: Vec<(u64, Result<String, InputError>, Result<RawPerson, InputError>)> = rows
+        let converted: Vec<ConvertedRow> = rows
             .par_iter()
             .map(|(row, record)| (*row, columns.record_id(record, *row, &header_names), columns.raw_person(record, *row, &header_names)))
             .collect();
