@@ -275,13 +275,19 @@ pub fn record_features(interner: &mut Interner, record: &PersonRecord) -> Record
     intern_features(interner, &feature_strings(record))
 }
 
-/// Computes features of many records: the string work in parallel, the interning in order.
+/// Computes features of many records: the string work in parallel, the interning in order, each
+/// chunk's interning on one thread while the next chunk's strings are computed on the others.
 pub fn all_record_features(interner: &mut Interner, records: &[PersonRecord]) -> Vec<RecordFeatures> {
     let mut features = Vec::with_capacity(records.len());
+    let mut pending: Vec<FeatureStrings> = Vec::new();
     for chunk in records.chunks(65_536) {
-        let strings: Vec<FeatureStrings> = chunk.par_iter().map(feature_strings).collect();
-        features.extend(strings.iter().map(|strings| intern_features(interner, strings)));
+        let (strings, ()) = rayon::join(
+            || chunk.par_iter().map(feature_strings).collect::<Vec<FeatureStrings>>(),
+            || features.extend(pending.iter().map(|strings| intern_features(interner, strings))),
+        );
+        pending = strings;
     }
+    features.extend(pending.iter().map(|strings| intern_features(interner, strings)));
     features
 }
 
