@@ -387,24 +387,63 @@ pub fn rule_pairs(rule: BlockingRule, features: &[RecordFeatures], config: &Bloc
 pub fn candidate_pairs(features: &[RecordFeatures], config: &BlockingConfig) -> Candidates {
     let mut reports = Vec::with_capacity(config.rules.len());
     let mut packed_pairs: Vec<u64> = Vec::new();
-    // The buffer's length after it was last sorted and deduplicated.
-    let mut deduplicated_length = 0;
     for rule in &config.rules {
         let (mut pairs, report) = rule_pairs(*rule, features, config);
         reports.push(report);
         packed_pairs.append(&mut pairs);
-        // Deduplicate when the buffer has doubled since the last time, so it never holds every
-        // rule's duplicates at once but is not sorted again after every rule either.
-        if packed_pairs.len() > 2 * deduplicated_length.max(1 << 20) {
-            packed_pairs.par_sort_unstable();
-            packed_pairs.dedup();
-            deduplicated_length = packed_pairs.len();
-        }
     }
-    packed_pairs.par_sort_unstable();
-    packed_pairs.dedup();
-    let pairs = packed_pairs.into_par_iter().map(|packed| ((packed >> 32) as u32, packed as u32)).collect();
-    Candidates { pairs, rules: reports }
+    Candidates { pairs: sorted_unique_pairs(packed_pairs, features.len()), rules: reports }
+}
+
+/// Sorts and deduplicates pairs packed as `left << 32 | right`, for records `0..record_count`.
+///
+/// The rules find many pairs more than once (a common name's pairs under the name, its phonetic
+/// code and its date of birth). Rather than sort tens of millions of pairs as numbers, the rights
+/// are bucketed by their left record (a counting sort, two passes) and each record's few rights
+/// sorted on their own, in parallel.
+pub fn sorted_unique_pairs(packed_pairs: Vec<u64>, record_count: usize) -> Vec<(u32, u32)> {
+    let mut starts = vec![0usize; record_count + 1];
+    for packed in &packed_pairs {
+        starts[(packed >> 32) as usize + 1] += 1;
+    }
+    for index in 1..starts.len() {
+        starts[index] += starts[index - 1];
+    }
+    let mut rights = vec![0u32; packed_pairs.len()];
+    let mut cursors = starts.clone();
+    for packed in &packed_pairs {
+        let left = (packed >> 32) as usize;
+        rights[cursors[left]] = *packed as u32;
+        cursors[left] += 1;
+    }
+    drop(packed_pairs);
+    drop(cursors);
+    let mut buckets: Vec<&mut [u32]> = Vec::with_capacity(record_count);
+    let mut rest: &mut [u32] = &mut rights;
+    for window in starts.windows(2) {
+        let (bucket, tail) = rest.split_at_mut(window[1] - window[0]);
+        buckets.push(bucket);
+        rest = tail;
+    }
+    let unique_counts: Vec<usize> = buckets
+        .par_iter_mut()
+        .map(|bucket| {
+            bucket.sort_unstable();
+            let mut unique = 0;
+            for position in 0..bucket.len() {
+                if position == 0 || bucket[position] != bucket[unique - 1] {
+                    bucket[unique] = bucket[position];
+                    unique += 1;
+                }
+            }
+            unique
+        })
+        .collect();
+    let mut pairs = Vec::with_capacity(unique_counts.iter().sum());
+    for (left, (bucket, unique)) in buckets.iter().zip(&unique_counts).enumerate() {
+        pairs.extend(bucket[..*unique].iter().map(|right| (left as u32, *right)));
+    }
+    pairs
 }
 
 /// How many true matching pairs blocking kept, on data with known truth.
@@ -509,6 +548,17 @@ mod tests {
         // The block of their names' phonetic codes does the same; two dated reports meet only
         // when their years are neighbours.
         assert_eq!(candidates.pairs.len(), 5);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pairs_are_sorted_and_unique_as_a_sort_would_leave_them(pairs in proptest::collection::vec((0u32..20, 0u32..20), 0..200)) {
+            let packed: Vec<u64> = pairs.iter().map(|(left, right)| u64::from(*left) << 32 | u64::from(*right)).collect();
+            let mut expected = pairs.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(sorted_unique_pairs(packed, 20), expected);
+        }
     }
 
     #[test]
