@@ -76,6 +76,10 @@ pub struct LinkArgs {
     /// (by default every cluster of three or more records is re-checked by average linkage).
     #[arg(long)]
     pub keep_chained_clusters: bool,
+    /// Keep two parts of a cluster apart when the mean log2 match weight of all pairs across them
+    /// is below this (the all-pairs check; default -3, odds of 1 to 8; 0 is even odds).
+    #[arg(long, allow_negative_numbers = true)]
+    pub split_below_weight: Option<f64>,
     /// Only link records from different files (each file has no duplicates of its own).
     #[arg(long)]
     pub link_only: bool,
@@ -146,6 +150,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
             max_cluster_size: args.max_cluster_size,
             split_weak_links: !args.keep_weak_links,
             check_all_pairs: !args.keep_chained_clusters,
+            split_below_weight: args.split_below_weight.unwrap_or(ClusterConfig::default().split_below_weight),
         },
         keep_candidate_pairs: args.blocking_truth.is_some(),
         ..BatchConfig::default()

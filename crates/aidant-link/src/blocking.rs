@@ -56,6 +56,13 @@ pub const ALL_RULES: [BlockingRule; 13] = [
 ];
 
 impl BlockingRule {
+    /// Whether the records of this rule's oversized blocks that have no date of birth are paired
+    /// with every record of the block: only for the whole name, where the block is one name and
+    /// an undated report of it has nothing else to meet the others by.
+    pub fn pairs_undated_records_across_oversized_blocks(self) -> bool {
+        matches!(self, BlockingRule::NameTokensSorted | BlockingRule::NamePhonetic)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             BlockingRule::NameTokensSorted => "name tokens sorted",
@@ -256,7 +263,14 @@ fn push_cross_pairs(lefts: &[u32], rights: &[u32], features: &[RecordFeatures], 
 /// one), and by postcode district. Records of one person then meet if they share a year (or
 /// neighbouring years) or a district. Parts still over twice the cap are skipped; returns the pairs and
 /// how many records no part could take.
-fn push_oversized_block_pairs(members: &[u32], features: &[RecordFeatures], max_block_size: usize, link_only: bool, packed_pairs: &mut Vec<u64>) -> (u64, u64) {
+fn push_oversized_block_pairs(
+    rule: BlockingRule,
+    members: &[u32],
+    features: &[RecordFeatures],
+    max_block_size: usize,
+    link_only: bool,
+    packed_pairs: &mut Vec<u64>,
+) -> (u64, u64) {
     // A part shares the block's key and a year or a district, which together are rarer than the
     // block's key alone: it may hold up to twice the cap.
     let max_block_size = 2 * max_block_size;
@@ -300,7 +314,73 @@ fn push_oversized_block_pairs(members: &[u32], features: &[RecordFeatures], max_
             placed[entry.2] = true;
         }
     }
+    if rule.pairs_undated_records_across_oversized_blocks() && members.len() <= UNDATED_ACROSS_BLOCK_LIMIT * max_block_size {
+        // A record without a date of birth has no year to be split by: it meets every record of
+        // the block, so a report that holds little more than a common name still meets the
+        // others of that name wherever they live.
+        let undated: Vec<u32> = members.iter().copied().filter(|index| features[*index as usize].date_of_birth.is_none()).collect();
+        pairs += push_cross_pairs(&undated, members, features, link_only, packed_pairs);
+        for (position, index) in members.iter().enumerate() {
+            placed[position] |= features[*index as usize].date_of_birth.is_none();
+        }
+    }
     (pairs, placed.iter().filter(|placed| !**placed).count() as u64)
+}
+
+/// Oversized blocks up to this many times the (already doubled) part cap pair their undated
+/// records with every member.
+const UNDATED_ACROSS_BLOCK_LIMIT: usize = 2;
+
+/// The pairs one rule generates and its report; blocks are paired in parallel.
+pub fn rule_pairs(rule: BlockingRule, features: &[RecordFeatures], config: &BlockingConfig) -> (Vec<u64>, RuleReport) {
+    let mut entries: Vec<(u64, u32)> = features
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(index, record)| {
+            let mut keys = Vec::new();
+            keys_for_rule(rule, record, &mut keys);
+            keys.into_iter().map(move |key| (key, index as u32))
+        })
+        .collect();
+    entries.par_sort_unstable();
+    entries.dedup();
+    let blocks: Vec<&[(u64, u32)]> = entries.chunk_by(|left, right| left.0 == right.0).filter(|block| block.len() >= 2).collect();
+    let empty_report = || RuleReport { rule: rule.name().to_string(), ..RuleReport::default() };
+    let (pairs, report) = blocks
+        .par_iter()
+        .fold(
+            || (Vec::new(), empty_report()),
+            |(mut pairs, mut report), block| {
+                report.blocks += 1;
+                report.largest_block = report.largest_block.max(block.len() as u64);
+                let members: Vec<u32> = block.iter().map(|(_, index)| *index).collect();
+                if members.len() <= config.max_block_size {
+                    report.pairs += push_block_pairs(&members, features, config.link_only, &mut pairs);
+                } else {
+                    report.oversized_blocks += 1;
+                    let (count, left_out) = push_oversized_block_pairs(rule, &members, features, config.max_block_size, config.link_only, &mut pairs);
+                    report.pairs += count;
+                    report.records_in_oversized_blocks += left_out;
+                }
+                (pairs, report)
+            },
+        )
+        .reduce(
+            || (Vec::new(), empty_report()),
+            |(mut pairs, mut report), (mut other_pairs, other)| {
+                if pairs.len() < other_pairs.len() {
+                    std::mem::swap(&mut pairs, &mut other_pairs);
+                }
+                pairs.append(&mut other_pairs);
+                report.blocks += other.blocks;
+                report.pairs += other.pairs;
+                report.oversized_blocks += other.oversized_blocks;
+                report.records_in_oversized_blocks += other.records_in_oversized_blocks;
+                report.largest_block = report.largest_block.max(other.largest_block);
+                (pairs, report)
+            },
+        );
+    (pairs, report)
 }
 
 /// Generates candidate pairs for a set of records.
@@ -308,46 +388,62 @@ pub fn candidate_pairs(features: &[RecordFeatures], config: &BlockingConfig) -> 
     let mut reports = Vec::with_capacity(config.rules.len());
     let mut packed_pairs: Vec<u64> = Vec::new();
     for rule in &config.rules {
-        let mut entries: Vec<(u64, u32)> = features
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(index, record)| {
-                let mut keys = Vec::new();
-                keys_for_rule(*rule, record, &mut keys);
-                keys.into_iter().map(move |key| (key, index as u32))
-            })
-            .collect();
-        entries.par_sort_unstable();
-        entries.dedup();
-        let mut report = RuleReport { rule: rule.name().to_string(), ..RuleReport::default() };
-        let mut start = 0;
-        while start < entries.len() {
-            let key = entries[start].0;
-            let end = start + entries[start..].iter().take_while(|entry| entry.0 == key).count();
-            let block = &entries[start..end];
-            start = end;
-            if block.len() < 2 {
-                continue;
-            }
-            report.blocks += 1;
-            report.largest_block = report.largest_block.max(block.len() as u64);
-            let members: Vec<u32> = block.iter().map(|(_, index)| *index).collect();
-            if members.len() <= config.max_block_size {
-                report.pairs += push_block_pairs(&members, features, config.link_only, &mut packed_pairs);
-                continue;
-            }
-            report.oversized_blocks += 1;
-            let (pairs, left_out) = push_oversized_block_pairs(&members, features, config.max_block_size, config.link_only, &mut packed_pairs);
-            report.pairs += pairs;
-            report.records_in_oversized_blocks += left_out;
-        }
+        let (mut pairs, report) = rule_pairs(*rule, features, config);
         reports.push(report);
-        // Deduplicate as we go so the buffer never holds every rule's duplicates at once.
-        packed_pairs.par_sort_unstable();
-        packed_pairs.dedup();
+        packed_pairs.append(&mut pairs);
     }
-    let pairs = packed_pairs.into_iter().map(|packed| ((packed >> 32) as u32, packed as u32)).collect();
-    Candidates { pairs, rules: reports }
+    Candidates { pairs: sorted_unique_pairs(packed_pairs, features.len()), rules: reports }
+}
+
+/// Sorts and deduplicates pairs packed as `left << 32 | right`, for records `0..record_count`.
+///
+/// The rules find many pairs more than once (a common name's pairs under the name, its phonetic
+/// code and its date of birth). Rather than sort tens of millions of pairs as numbers, the rights
+/// are bucketed by their left record (a counting sort, two passes) and each record's few rights
+/// sorted on their own, in parallel.
+pub fn sorted_unique_pairs(packed_pairs: Vec<u64>, record_count: usize) -> Vec<(u32, u32)> {
+    let mut starts = vec![0usize; record_count + 1];
+    for packed in &packed_pairs {
+        starts[(packed >> 32) as usize + 1] += 1;
+    }
+    for index in 1..starts.len() {
+        starts[index] += starts[index - 1];
+    }
+    let mut rights = vec![0u32; packed_pairs.len()];
+    let mut cursors = starts.clone();
+    for packed in &packed_pairs {
+        let left = (packed >> 32) as usize;
+        rights[cursors[left]] = *packed as u32;
+        cursors[left] += 1;
+    }
+    drop(packed_pairs);
+    drop(cursors);
+    let mut buckets: Vec<&mut [u32]> = Vec::with_capacity(record_count);
+    let mut rest: &mut [u32] = &mut rights;
+    for window in starts.windows(2) {
+        let (bucket, tail) = rest.split_at_mut(window[1] - window[0]);
+        buckets.push(bucket);
+        rest = tail;
+    }
+    let unique_counts: Vec<usize> = buckets
+        .par_iter_mut()
+        .map(|bucket| {
+            bucket.sort_unstable();
+            let mut unique = 0;
+            for position in 0..bucket.len() {
+                if position == 0 || bucket[position] != bucket[unique - 1] {
+                    bucket[unique] = bucket[position];
+                    unique += 1;
+                }
+            }
+            unique
+        })
+        .collect();
+    let mut pairs = Vec::with_capacity(unique_counts.iter().sum());
+    for (left, (bucket, unique)) in buckets.iter().zip(&unique_counts).enumerate() {
+        pairs.extend(bucket[..*unique].iter().map(|right| (left as u32, *right)));
+    }
+    pairs
 }
 
 /// How many true matching pairs blocking kept, on data with known truth.
@@ -434,9 +530,43 @@ mod tests {
     }
 
     #[test]
+    fn undated_records_meet_their_whole_oversized_name_block() {
+        // Six reports of one common name, too many for a block of 2: the dated ones are decades
+        // apart with no postcode, so only the undated report meets them all.
+        let mut interner = Interner::default();
+        let mut records: Vec<RecordFeatures> = ["1950-01-01", "1965-01-01", "1980-01-01", "1995-01-01", "2010-01-01"]
+            .iter()
+            .map(|dob| features_of(&mut interner, "John Smith", dob, ""))
+            .collect();
+        records.push(features_of(&mut interner, "John Smith", "", ""));
+        let config = BlockingConfig { max_block_size: 2, ..BlockingConfig::default() };
+        let candidates = candidate_pairs(&records, &config);
+        for dated in 0..5 {
+            assert!(candidates.pairs.contains(&(dated, 5)), "undated record meets record {dated}");
+        }
+        assert!(!candidates.pairs.contains(&(0, 4)), "dated records far apart do not meet");
+        // The block of their names' phonetic codes does the same; two dated reports meet only
+        // when their years are neighbours.
+        assert_eq!(candidates.pairs.len(), 5);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pairs_are_sorted_and_unique_as_a_sort_would_leave_them(pairs in proptest::collection::vec((0u32..20, 0u32..20), 0..200)) {
+            let packed: Vec<u64> = pairs.iter().map(|(left, right)| u64::from(*left) << 32 | u64::from(*right)).collect();
+            let mut expected = pairs.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(sorted_unique_pairs(packed, 20), expected);
+        }
+    }
+
+    #[test]
     fn oversized_blocks_are_skipped_and_reported() {
         let mut interner = Interner::default();
-        let records: Vec<RecordFeatures> = (0..5).map(|index| features_of(&mut interner, &format!("Person{index} Zed{index}"), "", "020 7946 0018")).collect();
+        // Five different people (no two names share a key) giving one switchboard's number.
+        let names = ["Ana Marin", "Bogdan Lupu", "Cristi Vasile", "Dan Tudor", "Elena Rusu"];
+        let records: Vec<RecordFeatures> = names.iter().map(|name| features_of(&mut interner, name, "", "020 7946 0018")).collect();
         let config = BlockingConfig { max_block_size: 4, ..BlockingConfig::default() };
         let candidates = candidate_pairs(&records, &config);
         assert!(candidates.pairs.is_empty(), "no birth year or postcode to split the block by");

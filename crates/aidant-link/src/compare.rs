@@ -126,12 +126,61 @@ pub fn jaro_winkler_above(left: &str, right: &str, cutoff: f64) -> f64 {
 fn interned_jaro_winkler(interner: &Interner, left: u32, right: u32, cutoff: f64) -> f64 {
     jaro_winkler_above(interner.resolve(left), interner.resolve(right), cutoff)
 }
+
+/// Slots of a `NameSimilarityCache`: 32,768 of 16 bytes, half a megabyte, in a core's cache.
+const NAME_SIMILARITY_SLOTS: usize = 1 << 15;
+
+/// The Jaro-Winkler similarities of recently compared pairs of interned names.
+///
+/// Scoring tens of millions of candidate pairs compares the same common names again and again
+/// ("john" with "jon"), and each comparison would fetch both strings from the interner. A slot per
+/// hash of the (left, right) ids remembers the last pair that fell there; a miss computes the
+/// similarity as before, so the cache changes no result. One cache per thread.
+pub struct NameSimilarityCache {
+    slots: Vec<(u64, f64)>,
+}
+
+impl Default for NameSimilarityCache {
+    fn default() -> Self {
+        NameSimilarityCache { slots: vec![(u64::MAX, 0.0); NAME_SIMILARITY_SLOTS] }
+    }
+}
+
+impl NameSimilarityCache {
+    /// A cache that remembers nothing, for comparing a single pair.
+    fn none() -> Self {
+        NameSimilarityCache { slots: Vec::new() }
+    }
+
+    /// The Jaro-Winkler similarity of two interned names, 0 below `NAME_CUTOFF`.
+    fn similarity(&mut self, interner: &Interner, left: u32, right: u32) -> f64 {
+        if self.slots.is_empty() {
+            return interned_jaro_winkler(interner, left, right, NAME_CUTOFF);
+        }
+        // Ordered, not sorted: the similarity is computed exactly as it would be uncached.
+        let key = u64::from(left) << 32 | u64::from(right);
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - NAME_SIMILARITY_SLOTS.trailing_zeros())) as usize;
+        if self.slots[slot].0 == key {
+            return self.slots[slot].1;
+        }
+        let similarity = interned_jaro_winkler(interner, left, right, NAME_CUTOFF);
+        self.slots[slot] = (key, similarity);
+        similarity
+    }
+}
+
+/// The lowest Jaro-Winkler similarity a name comparison distinguishes.
+const NAME_CUTOFF: f64 = 0.80;
 fn shares_any(left: &[u32], right: &[u32]) -> bool {
     left.iter().any(|value| *value != ABSENT && right.contains(value))
 }
 
 /// Compares one name part with another; the levels are tested strongest first.
 pub fn compare_name_parts(interner: &Interner, left: &NamePartFeatures, right: &NamePartFeatures) -> u8 {
+    compare_name_parts_cached(interner, &mut NameSimilarityCache::none(), left, right)
+}
+
+fn compare_name_parts_cached(interner: &Interner, cache: &mut NameSimilarityCache, left: &NamePartFeatures, right: &NamePartFeatures) -> u8 {
     use name_level::*;
     if left.is_absent() || right.is_absent() {
         return MISSING;
@@ -148,7 +197,7 @@ pub fn compare_name_parts(interner: &Interner, left: &NamePartFeatures, right: &
     if shares_any(&left.groups, &right.groups) {
         return EQUIVALENT;
     }
-    let similarity = interned_jaro_winkler(interner, left.distinctive, right.distinctive, 0.80);
+    let similarity = cache.similarity(interner, left.distinctive, right.distinctive);
     if similarity >= 0.92 {
         return JARO_WINKLER_92;
     }
@@ -169,7 +218,12 @@ fn name_rank(level: u8) -> u8 {
 /// Compares names order-insensitively: given against given and family against family, or crossed
 /// when a report swapped the order ("POPESCU ION" written as given "Popescu", family "Ion").
 pub fn compare_names(interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> (u8, u8) {
-    let straight = (compare_name_parts(interner, &left.given, &right.given), compare_name_parts(interner, &left.family, &right.family));
+    compare_names_cached(interner, &mut NameSimilarityCache::none(), left, right)
+}
+
+fn compare_names_cached(interner: &Interner, cache: &mut NameSimilarityCache, left: &RecordFeatures, right: &RecordFeatures) -> (u8, u8) {
+    let straight =
+        (compare_name_parts_cached(interner, cache, &left.given, &right.given), compare_name_parts_cached(interner, cache, &left.family, &right.family));
     if straight.0 == name_level::EXACT && straight.1 == name_level::EXACT {
         return straight;
     }
@@ -182,8 +236,8 @@ pub fn compare_names(interner: &Interner, left: &RecordFeatures, right: &RecordF
     }
     // Crossed, one record has its parts swapped; the comparison whose values are more often
     // surnames in the data is the family-name comparison.
-    let left_given_with_right_family = compare_name_parts(interner, &left.given, &right.family);
-    let left_family_with_right_given = compare_name_parts(interner, &left.family, &right.given);
+    let left_given_with_right_family = compare_name_parts_cached(interner, cache, &left.given, &right.family);
+    let left_family_with_right_given = compare_name_parts_cached(interner, cache, &left.family, &right.given);
     let surname_likeness = |first: &NamePartFeatures, second: &NamePartFeatures| u16::from(first.family_share) + u16::from(second.family_share);
     let crossed = if surname_likeness(&left.given, &right.family) >= surname_likeness(&left.family, &right.given) {
         (left_family_with_right_given, left_given_with_right_family)
@@ -255,7 +309,12 @@ fn compare_exact_or_close(interner: &Interner, left: u32, right: u32, close: imp
 
 /// Computes the gamma vector of a pair.
 pub fn compare(interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> Gamma {
-    let (given, family) = compare_names(interner, left, right);
+    compare_cached(interner, &mut NameSimilarityCache::none(), left, right)
+}
+
+/// `compare`, remembering name similarities in `cache` (see `NameSimilarityCache`).
+pub fn compare_cached(interner: &Interner, cache: &mut NameSimilarityCache, left: &RecordFeatures, right: &RecordFeatures) -> Gamma {
+    let (given, family) = compare_names_cached(interner, cache, left, right);
     let postcode = if left.postcode == ABSENT || right.postcode == ABSENT {
         MISSING
     } else if left.postcode == right.postcode {

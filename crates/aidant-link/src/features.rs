@@ -13,13 +13,18 @@ use std::collections::HashMap;
 /// The id of an absent value.
 pub const ABSENT: u32 = u32::MAX;
 
+/// A hash map with foldhash's fast hasher: the interner and the counts are looked up a few times
+/// per record for millions of records, where the standard library's SipHash (built to resist
+/// flooding by chosen keys, which these internal tables do not face) was a visible cost.
+pub type FastHashMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Equivalence groups are numbered apart from interned strings so the two never collide.
 const GROUP_FLAG: u32 = 0x8000_0000;
 
 /// Maps each distinct normalised string to a small integer, and back.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Interner {
-    ids: HashMap<Box<str>, u32>,
+    ids: FastHashMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
 }
 
@@ -270,13 +275,19 @@ pub fn record_features(interner: &mut Interner, record: &PersonRecord) -> Record
     intern_features(interner, &feature_strings(record))
 }
 
-/// Computes features of many records: the string work in parallel, the interning in order.
+/// Computes features of many records: the string work in parallel, the interning in order, each
+/// chunk's interning on one thread while the next chunk's strings are computed on the others.
 pub fn all_record_features(interner: &mut Interner, records: &[PersonRecord]) -> Vec<RecordFeatures> {
     let mut features = Vec::with_capacity(records.len());
+    let mut pending: Vec<FeatureStrings> = Vec::new();
     for chunk in records.chunks(65_536) {
-        let strings: Vec<FeatureStrings> = chunk.par_iter().map(feature_strings).collect();
-        features.extend(strings.iter().map(|strings| intern_features(interner, strings)));
+        let (strings, ()) = rayon::join(
+            || chunk.par_iter().map(feature_strings).collect::<Vec<FeatureStrings>>(),
+            || features.extend(pending.iter().map(|strings| intern_features(interner, strings))),
+        );
+        pending = strings;
     }
+    features.extend(pending.iter().map(|strings| intern_features(interner, strings)));
     features
 }
 
@@ -290,8 +301,8 @@ pub type SortedCounts = Vec<(u32, u32)>;
 /// family name than as a given name tells us which part of a swapped record is the surname.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NameRoleCounts {
-    as_given: HashMap<u32, u32>,
-    as_family: HashMap<u32, u32>,
+    as_given: FastHashMap<u32, u32>,
+    as_family: FastHashMap<u32, u32>,
 }
 
 impl NameRoleCounts {
@@ -314,7 +325,7 @@ impl NameRoleCounts {
 
     /// The counts as given-name and family-name lists sorted by value, for a stable serialisation.
     pub fn to_sorted(&self) -> (SortedCounts, SortedCounts) {
-        let sorted = |map: &HashMap<u32, u32>| {
+        let sorted = |map: &FastHashMap<u32, u32>| {
             let mut entries: Vec<(u32, u32)> = map.iter().map(|(value, count)| (*value, *count)).collect();
             entries.sort_unstable();
             entries

@@ -8,8 +8,8 @@
 //! from such pairs), and only person-level fields (given name, date of birth, email, identity
 //! number, vehicle) can add evidence, with their own m and u learned within households.
 
-use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, compare, name_level};
-use crate::features::{ABSENT, Interner, RecordFeatures};
+use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, NameSimilarityCache, compare, compare_cached, name_level};
+use crate::features::{ABSENT, FastHashMap, Interner, RecordFeatures};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -95,12 +95,22 @@ pub const DEFAULT_TERM_FREQUENCY_FIELDS: [Field; 5] = [Field::GivenName, Field::
 pub const PERSON_FIELDS: [Field; 5] = [Field::GivenName, Field::DateOfBirth, Field::Email, Field::IdNumber, Field::Vrm];
 
 /// True when a pair agrees on the family name and on where they live or how they are reached:
-/// the address (exactly or closely), the phone or the full postcode.
+/// the address (exactly, or closely where their postcodes do not place them in different
+/// sectors), the phone or the full postcode.
+///
+/// Streets of one name run through many towns: "Flat 1, 208 School Lane" and "Flat 7, 215 School
+/// Gardens" are close as text, but under postcodes of different sectors they are not one home, and
+/// two people of a common name there would otherwise count the shared surname and street once, as
+/// the household's prior (about even odds), and be linked on the given name alone. An address
+/// that agrees exactly still counts whatever the postcodes say, which may hold a typo.
 pub fn is_household_pair(gamma: &Gamma) -> bool {
     let family = gamma[Field::FamilyName.index()];
     let family_agrees = (name_level::EXACT..=name_level::JARO_WINKLER_92).contains(&family);
     let address = gamma[Field::Address.index()];
-    family_agrees && (address == 1 || address == 2 || gamma[Field::Phone.index()] == 1 || gamma[Field::Postcode.index()] == 1)
+    let postcode = gamma[Field::Postcode.index()];
+    let postcodes_apart = postcode == 3 || postcode == 4;
+    let same_address = address == 1 || (address == 2 && !postcodes_apart);
+    family_agrees && (same_address || gamma[Field::Phone.index()] == 1 || postcode == 1)
 }
 
 /// Starting m values: most matches agree exactly, fewer at each weaker level.
@@ -141,7 +151,7 @@ pub const MIN_TERM_FREQUENCY_RECORDS: u64 = 1000;
 /// Counts of term values for the term-frequency adjustment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TermFrequencies {
-    counts: Vec<HashMap<u32, u32>>,
+    counts: Vec<FastHashMap<u32, u32>>,
     totals: Vec<u64>,
 }
 
@@ -162,7 +172,7 @@ fn term_value(field: Field, features: &RecordFeatures) -> u32 {
 
 impl TermFrequencies {
     pub fn new() -> Self {
-        TermFrequencies { counts: vec![HashMap::new(); FIELD_COUNT], totals: vec![0; FIELD_COUNT] }
+        TermFrequencies { counts: vec![FastHashMap::default(); FIELD_COUNT], totals: vec![0; FIELD_COUNT] }
     }
 
     /// Counts the values of one more record (used by incremental linking as records arrive).
@@ -285,6 +295,11 @@ impl Scorer {
     }
 
     fn term_frequency_adjustment(&self, field: Field, level: u8, left: &RecordFeatures, stratum: Stratum) -> f64 {
+        self.adjustment_of_fraction(field, level, stratum, || self.term_frequencies.fraction(field, term_value(field, left)))
+    }
+
+    /// The term-frequency adjustment of an agreement on a value held by `fraction` of records.
+    fn adjustment_of_fraction(&self, field: Field, level: u8, stratum: Stratum, fraction: impl FnOnce() -> Option<f64>) -> f64 {
         let adjusts = match field {
             Field::GivenName | Field::FamilyName => level == name_level::EXACT || level == name_level::TRANSLITERATED,
             _ => level == 1,
@@ -292,7 +307,7 @@ impl Scorer {
         if !adjusts || stratum == Stratum::Household || !self.model.term_frequency_fields.contains(&field) {
             return 0.0;
         }
-        let Some(fraction) = self.term_frequencies.fraction(field, term_value(field, left)) else { return 0.0 };
+        let Some(fraction) = fraction() else { return 0.0 };
         let parameters = &self.model.population.fields[field.index()];
         // Splink's adjustment: the u of agreeing on this value is its frequency, not the average.
         let adjusted_u = fraction.max(1e-9);
@@ -318,6 +333,42 @@ impl Scorer {
             }
             total += table[field.index()][usize::from(level)];
             total += self.term_frequency_adjustment(field, level, left, stratum);
+        }
+        total
+    }
+
+    /// The term frequency of each record's value of each field (`TermFrequencies::fraction`; NaN
+    /// when unknown or not adjusted), looked up once per record for scoring many pairs.
+    pub fn record_term_fractions(&self, features: &[RecordFeatures]) -> Vec<[f64; FIELD_COUNT]> {
+        features
+            .par_iter()
+            .map(|record| {
+                let mut fractions = [f64::NAN; FIELD_COUNT];
+                for field in &self.model.term_frequency_fields {
+                    if let Some(fraction) = self.term_frequencies.fraction(*field, term_value(*field, record)) {
+                        fractions[field.index()] = fraction;
+                    }
+                }
+                fractions
+            })
+            .collect()
+    }
+
+    /// `weight`, with the left record's term frequencies from `record_term_fractions`.
+    pub fn weight_with_fractions(&self, gamma: &Gamma, left_fractions: &[f64; FIELD_COUNT]) -> f64 {
+        let stratum = Self::stratum(gamma);
+        let (mut total, table) = match stratum {
+            Stratum::Population => (self.population_prior, &self.population_weights),
+            Stratum::Household => (self.household_prior, &self.household_weights),
+        };
+        for field in ALL_FIELDS {
+            let level = gamma[field.index()];
+            if level == MISSING {
+                continue;
+            }
+            total += table[field.index()][usize::from(level)];
+            let fraction = left_fractions[field.index()];
+            total += self.adjustment_of_fraction(field, level, stratum, || (!fraction.is_nan()).then_some(fraction));
         }
         total
     }
@@ -695,14 +746,48 @@ impl Model {
     }
 }
 
+/// Candidate pairs scored together, with one name-similarity cache.
+const SCORING_CHUNK: usize = 1 << 16;
+
+/// Pairs whose right records are fetched from memory together before any of them is compared.
+const FETCH_GROUP: usize = 8;
+
+/// Reads the fields of `record` that a comparison reads first, on each of its cache lines.
+///
+/// Candidate pairs are sorted by their left record, so the right records are scattered over
+/// the whole array and scoring waits for memory on almost every pair. Reading the right records
+/// of a few pairs together, with no dependence between the reads, lets the processor fetch them
+/// at once instead of one after another; the values only feed `black_box`.
+fn touch(record: &RecordFeatures) -> u64 {
+    u64::from(record.given.folded)
+        ^ u64::from(record.family.folded)
+        ^ u64::from(record.family.phonetic[3])
+        ^ u64::from(record.postcode)
+        ^ u64::from(record.address)
+        ^ u64::from(record.phone)
+        ^ u64::from(record.vrm)
+}
+
 /// Scores every candidate pair in parallel, keeping those with probability at least `floor_probability`.
 pub fn score_pairs(scorer: &Scorer, interner: &Interner, features: &[RecordFeatures], pairs: &[(u32, u32)], floor_probability: f64) -> Vec<(u32, u32, f32)> {
     let floor_weight = weight_of_probability(floor_probability);
+    let fractions = scorer.record_term_fractions(features);
     pairs
-        .par_iter()
-        .filter_map(|(left, right)| {
-            let weight = scorer.score(interner, &features[*left as usize], &features[*right as usize]);
-            (weight >= floor_weight).then_some((*left, *right, weight as f32))
+        .par_chunks(SCORING_CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut cache = NameSimilarityCache::default();
+            let mut scored = Vec::new();
+            for group in chunk.chunks(FETCH_GROUP) {
+                std::hint::black_box(group.iter().fold(0, |touched, (_, right)| touched ^ touch(&features[*right as usize])));
+                for (left, right) in group {
+                    let gamma = compare_cached(interner, &mut cache, &features[*left as usize], &features[*right as usize]);
+                    let weight = scorer.weight_with_fractions(&gamma, &fractions[*left as usize]);
+                    if weight >= floor_weight {
+                        scored.push((*left, *right, weight as f32));
+                    }
+                }
+            }
+            scored
         })
         .collect()
 }

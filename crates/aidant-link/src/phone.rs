@@ -82,7 +82,120 @@ fn enlarge_pattern_cache() {
     });
 }
 
+/// A compiled libphonenumber pattern: a descriptor matches a national number of one of its
+/// possible lengths that its pattern matches from the first digit (`Descriptor::is_match`).
+struct NumberPattern {
+    possible_length: Vec<u16>,
+    pattern: regex::Regex,
+}
+
+impl NumberPattern {
+    fn compile(descriptor: &phonenumber::metadata::Descriptor) -> Option<Self> {
+        let pattern = regex::RegexBuilder::new(&format!("^(?:{})", descriptor.national_number().as_str())).ignore_whitespace(true).build().ok()?;
+        Some(NumberPattern { possible_length: descriptor.possible_length().to_vec(), pattern })
+    }
+
+    fn is_match(&self, national: &str) -> bool {
+        (self.possible_length.is_empty() || self.possible_length.contains(&(national.len() as u16))) && self.pattern.is_match(national)
+    }
+}
+
+/// One region sharing the UK's country code (GB, Guernsey, Isle of Man, Jersey), in the order
+/// libphonenumber tries them.
+struct RegionPatterns {
+    leading_digits: Option<regex::Regex>,
+    general: NumberPattern,
+    /// Every descriptor `phonenumber::validator::number_type` tests; a number is valid when its
+    /// region's general pattern and any of these match.
+    types: Vec<NumberPattern>,
+}
+
+/// The UK numbering plan compiled from the `phonenumber` crate's own metadata into patterns that
+/// need no lock, so UK numbers written plainly are validated in parallel.
+///
+/// The crate keeps its compiled patterns in one cache behind one mutex and looks each pattern up by
+/// its text, which made parsing a million reports' numbers a serial stage. The validity rule is
+/// the crate's (`is_valid`: the region found for the number, then its number type), applied to the
+/// same patterns; `uk_fast_path_agrees_with_libphonenumber` checks the two agree.
+struct UkNumberingPlan {
+    regions: Vec<RegionPatterns>,
+}
+
+const UK_COUNTRY_CODE: u16 = 44;
+
+fn uk_numbering_plan() -> Option<&'static UkNumberingPlan> {
+    static PLAN: std::sync::OnceLock<Option<UkNumberingPlan>> = std::sync::OnceLock::new();
+    PLAN.get_or_init(|| {
+        let database = &*phonenumber::metadata::DATABASE;
+        let mut regions = Vec::new();
+        for region in database.region(&UK_COUNTRY_CODE)? {
+            let metadata = database.by_id(region)?;
+            let descriptors = metadata.descriptors();
+            let leading_digits = match metadata.leading_digits() {
+                Some(pattern) => Some(regex::RegexBuilder::new(&format!("^(?:{})", pattern.as_str())).ignore_whitespace(true).build().ok()?),
+                None => None,
+            };
+            let typed = [
+                descriptors.premium_rate(),
+                descriptors.toll_free(),
+                descriptors.shared_cost(),
+                descriptors.voip(),
+                descriptors.personal_number(),
+                descriptors.pager(),
+                descriptors.uan(),
+                descriptors.voicemail(),
+                descriptors.fixed_line(),
+                descriptors.mobile(),
+            ];
+            let types = typed.into_iter().flatten().map(NumberPattern::compile).collect::<Option<Vec<_>>>()?;
+            regions.push(RegionPatterns { leading_digits, general: NumberPattern::compile(descriptors.general())?, types });
+        }
+        (!regions.is_empty()).then_some(UkNumberingPlan { regions })
+    })
+    .as_ref()
+}
+
+impl UkNumberingPlan {
+    /// Whether a UK national number (without the trunk 0) is valid: libphonenumber's `is_valid`.
+    fn is_valid(&self, national: &str) -> bool {
+        let number_type_known = |region: &RegionPatterns| region.general.is_match(national) && region.types.iter().any(|pattern| pattern.is_match(national));
+        for region in &self.regions {
+            match &region.leading_digits {
+                // A region with leading digits claims the numbers they match, valid or not.
+                Some(leading_digits) if leading_digits.is_match(national) => return number_type_known(region),
+                Some(_) => {}
+                None if number_type_known(region) => return true,
+                None => {}
+            }
+        }
+        false
+    }
+}
+
+/// The national number of a compact form that is a UK number written plainly: "0" or "+44"
+/// followed by nine or ten digits, the first not 0. Anything else goes through libphonenumber.
+fn plain_uk_national_number(compact: &str) -> Option<&str> {
+    let national = compact.strip_prefix("+44").or_else(|| compact.strip_prefix('0'))?;
+    let plain = (9..=10).contains(&national.len()) && national.bytes().all(|byte| byte.is_ascii_digit()) && !national.starts_with('0');
+    plain.then_some(national)
+}
+
+/// True when `parse` reads this compact form (see `compact_phone`) as UK without libphonenumber's
+/// shared lock, so callers may parse such numbers in parallel.
+pub fn is_plain_uk_number(compact: &str) -> bool {
+    plain_uk_national_number(compact).is_some()
+}
+
 impl PhoneE164 {
+    /// `parse` for a UK number written plainly (see `plain_uk_national_number`) read as a UK
+    /// number, without libphonenumber's shared lock; `None` for every other input.
+    fn parse_plain_uk(raw: &str, compact: &str) -> Option<Result<Self, PhoneError>> {
+        let national = plain_uk_national_number(compact)?;
+        let plan = uk_numbering_plan()?;
+        let e164 = format!("+44{national}");
+        Some(if plan.is_valid(national) { Ok(PhoneE164(e164)) } else { Err(PhoneError::Invalid { input: raw.to_string(), e164 }) })
+    }
+
     /// Parses a number written in any national or international form, reading national forms as `region`.
     ///
     /// When `region` is `None` the UK is assumed. A number that parses but cannot exist (wrong length,
@@ -93,8 +206,18 @@ impl PhoneE164 {
             return Err(PhoneError::Empty);
         }
         let region = region_id(region.unwrap_or(DEFAULT_REGION))?;
+        if region == CountryId::GB
+            && let Some(parsed) = Self::parse_plain_uk(raw, &input)
+        {
+            return parsed;
+        }
+        Self::parse_with_libphonenumber(raw, &input, region)
+    }
+
+    /// `parse` by libphonenumber alone, from the compact form `input` of `raw`.
+    fn parse_with_libphonenumber(raw: &str, input: &str, region: CountryId) -> Result<Self, PhoneError> {
         enlarge_pattern_cache();
-        let number = phonenumber::parse(Some(region), &input).map_err(|error| PhoneError::Unparseable { input: raw.to_string(), reason: error.to_string() })?;
+        let number = phonenumber::parse(Some(region), input).map_err(|error| PhoneError::Unparseable { input: raw.to_string(), reason: error.to_string() })?;
         let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid { input: raw.to_string(), e164 });
@@ -190,7 +313,57 @@ mod tests {
         assert_eq!(compact_phone("00 0722"), "000722");
     }
 
+    /// The fast path's answer, and libphonenumber's, for one written number read as UK.
+    fn both_ways(raw: &str) -> (Option<Result<PhoneE164, PhoneError>>, Result<PhoneE164, PhoneError>) {
+        let compact = compact_phone(raw);
+        (PhoneE164::parse_plain_uk(raw, &compact), PhoneE164::parse_with_libphonenumber(raw, &compact, CountryId::GB))
+    }
+
+    #[test]
+    fn uk_fast_path_agrees_with_libphonenumber() {
+        // Every four-digit start of a national number (so every area code and mobile, pager,
+        // personal and non-geographic range, and the Crown dependencies' ranges), ten and nine
+        // digits long, written nationally and internationally.
+        let mut fast = 0;
+        let mut valid = 0;
+        for start in 1000..10_000u32 {
+            for (suffix, tail) in [("12345", "6"), ("00000", "9"), ("98765", "")] {
+                let national = format!("{start}{suffix}{tail}");
+                for raw in [format!("0{national}"), format!("+44 {national}"), format!("0044{national}")] {
+                    let (fast_answer, slow_answer) = both_ways(&raw);
+                    let fast_answer = fast_answer.unwrap_or_else(|| panic!("{raw} should take the fast path"));
+                    assert_eq!(fast_answer, slow_answer, "{raw}");
+                    fast += 1;
+                    valid += usize::from(slow_answer.is_ok());
+                }
+            }
+        }
+        assert!(valid > fast / 10 && valid < fast, "a real mix of valid and invalid numbers: {valid} of {fast}");
+        // Guernsey, Jersey and the Isle of Man share +44 and are found by their own patterns.
+        for raw in ["07781 123456", "07797 123456", "07624 123456", "01481 123456", "01534 123456", "01624 123456"] {
+            let (fast_answer, slow_answer) = both_ways(raw);
+            assert_eq!(fast_answer, Some(slow_answer), "{raw}");
+        }
+    }
+
+    #[test]
+    fn only_plain_uk_forms_take_the_fast_path() {
+        for raw in ["+40 722 123 456", "07911 12345 ext 2", "+44 (0) 7911 123456", "0 07911 123456", "+44 07911 123456", "079", "07911 1234567"] {
+            assert!(both_ways(raw).0.is_none(), "{raw}");
+        }
+        let hinted = PhoneE164::parse_with_hints("07911 123456", &["RO"]).expect("a UK mobile whatever the hint");
+        assert_eq!(hinted.as_str(), "+447911123456");
+        assert!(matches!(PhoneE164::parse("0722 123 456", Some("RO")), Ok(phone) if phone.as_str() == "+40722123456"));
+    }
+
     proptest! {
+        #[test]
+        fn uk_fast_path_agrees_with_libphonenumber_on_any_digits(national in "[1-9][0-9]{8,9}", international in proptest::bool::ANY) {
+            let raw = if international { format!("+44{national}") } else { format!("0{national}") };
+            let (fast_answer, slow_answer) = both_ways(&raw);
+            prop_assert_eq!(fast_answer, Some(slow_answer));
+        }
+
         #[test]
         fn never_panics_on_arbitrary_input(raw in "\\PC{0,30}") {
             let _ = PhoneE164::parse(&raw, None);

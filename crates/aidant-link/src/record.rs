@@ -3,7 +3,7 @@
 use crate::dob::PartialDate;
 use crate::email::Email;
 use crate::name::{PersonName, fold_text};
-use crate::phone::{PhoneE164, PhoneError, compact_phone};
+use crate::phone::{PhoneE164, PhoneError, compact_phone, is_plain_uk_number};
 use crate::postcode::Postcode;
 use crate::vrm::Vrm;
 use rayon::prelude::*;
@@ -232,6 +232,12 @@ const PARSE_CHUNK: usize = 65_536;
 ///
 /// libphonenumber's port keeps compiled patterns in one small shared cache; numbers of one country
 /// parsed together reuse its patterns, where records in file order would keep evicting them.
+/// A phone number's compact form and the row's region hint.
+type PhoneKey = (String, String);
+
+/// One row turned into text: its row number, its record id and its other fields.
+type ConvertedRow = (u64, Result<String, InputError>, Result<RawPerson, InputError>);
+
 fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, String), Result<PhoneE164, PhoneError>>) {
     let mut keys: Vec<(String, String)> = raw_people.iter().filter_map(RawPerson::phone_key).filter(|key| !parsed_phones.contains_key(key)).collect();
     let country_order = |compact: &str| match compact.strip_prefix('+') {
@@ -240,9 +246,19 @@ fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, S
     };
     keys.sort_by_cached_key(|(compact, country)| (country.clone(), country_order(compact)));
     keys.dedup();
-    // Sequential on purpose: the pattern cache sits behind one mutex, and threads contending for it
-    // were measured slower than one thread.
-    for (compact, country) in keys {
+    // UK numbers written plainly are validated without libphonenumber's lock (`PhoneE164::parse`),
+    // so they are parsed in parallel; the rest one at a time, because the pattern cache sits
+    // behind one mutex and threads contending for it were measured slower than one thread.
+    let (plain, others): (Vec<PhoneKey>, Vec<PhoneKey>) = keys.into_iter().partition(|(compact, country)| country.is_empty() && is_plain_uk_number(compact));
+    let plain_parsed: Vec<(PhoneKey, Result<PhoneE164, PhoneError>)> = plain
+        .into_par_iter()
+        .map(|key| {
+            let parsed = PhoneE164::parse(&key.0, None);
+            (key, parsed)
+        })
+        .collect();
+    parsed_phones.extend(plain_parsed);
+    for (compact, country) in others {
         let hints: Vec<&str> = if country.is_empty() { Vec::new() } else { vec![country.as_str()] };
         let parsed = PhoneE164::parse_with_hints(&compact, &hints);
         parsed_phones.insert((compact, country), parsed);
@@ -272,6 +288,60 @@ fn parse_chunk(
 
 fn row_of(position: Option<&csv::Position>, fallback: u64) -> u64 {
     position.map_or(fallback, csv::Position::line)
+}
+
+/// The column index of each field in a file (the record id's is required).
+struct Columns {
+    record_id: usize,
+    given_name: Option<usize>,
+    family_name: Option<usize>,
+    full_name: Option<usize>,
+    date_of_birth: Option<usize>,
+    street_number: Option<usize>,
+    address: Option<usize>,
+    address_2: Option<usize>,
+    postcode: Option<usize>,
+    phone: Option<usize>,
+    email: Option<usize>,
+    vrm: Option<usize>,
+    id_number: Option<usize>,
+    country: Option<usize>,
+}
+
+impl Columns {
+    /// The text of one column of a row, `None` when the column is absent or blank.
+    fn text(record: &csv::ByteRecord, column: Option<usize>, row: u64, header_names: &[String]) -> Result<Option<String>, InputError> {
+        let Some(index) = column else { return Ok(None) };
+        let bytes = record.get(index).unwrap_or(b"");
+        let text = std::str::from_utf8(bytes).map_err(|_| InputError::Encoding { row, column: header_names[index].clone() })?;
+        Ok(Some(text.to_string()).filter(|text| !text.trim().is_empty()))
+    }
+
+    fn record_id(&self, record: &csv::ByteRecord, row: u64, header_names: &[String]) -> Result<String, InputError> {
+        Self::text(record, Some(self.record_id), row, header_names)?
+            .map(|id| id.trim().to_string())
+            .ok_or_else(|| InputError::EmptyRecordId { row, column: header_names[self.record_id].clone() })
+    }
+
+    /// Every field but the record id, which `record_id` reads.
+    fn raw_person(&self, record: &csv::ByteRecord, row: u64, header_names: &[String]) -> Result<RawPerson, InputError> {
+        let field = |column: Option<usize>| Self::text(record, column, row, header_names);
+        let address_parts: Vec<String> = [field(self.street_number)?, field(self.address)?, field(self.address_2)?].into_iter().flatten().collect();
+        Ok(RawPerson {
+            record_id: String::new(),
+            given_name: field(self.given_name)?,
+            family_name: field(self.family_name)?,
+            full_name: field(self.full_name)?,
+            date_of_birth: field(self.date_of_birth)?,
+            address: (!address_parts.is_empty()).then(|| address_parts.join(" ")),
+            postcode: field(self.postcode)?,
+            phone: field(self.phone)?,
+            email: field(self.email)?,
+            vrm: field(self.vrm)?,
+            id_number: field(self.id_number)?,
+            country: field(self.country)?,
+        })
+    }
 }
 
 /// Reads a CSV with a header row from any reader. Unknown columns (a truth column, notes) are ignored.
@@ -306,17 +376,57 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
         return Err(InputError::MissingColumn { field: "a name", accepted: format!("{} or {}", accepted("given_name"), accepted("full_name")) });
     }
     let mut parsed = ParsedInput::default();
-    let mut first_row_of_id: HashMap<String, u64> = HashMap::new();
+    let mut first_row_of_id: crate::features::FastHashMap<String, u64> = crate::features::FastHashMap::default();
+    let column = |field: &str| column_of.get(field).copied();
+    let columns = Columns {
+        record_id: column_of["record_id"],
+        given_name: column("given_name"),
+        family_name: column("family_name"),
+        full_name: column("full_name"),
+        date_of_birth: column("dob"),
+        street_number: column("street_number"),
+        address: column("address"),
+        address_2: column("address_2"),
+        postcode: column("postcode"),
+        phone: column("phone"),
+        email: column("email"),
+        vrm: column("vrm"),
+        id_number: column("id_number"),
+        country: column("country"),
+    };
     let mut byte_record = csv::ByteRecord::new();
+    let mut rows: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(PARSE_CHUNK);
     let mut raw_people: Vec<RawPerson> = Vec::new();
     let mut parsed_phones = HashMap::new();
     let mut row_counter = 1;
+    // Rows are read in chunks: the CSV itself is split on this thread, the fields of a chunk's rows
+    // are turned into text in parallel, and then the rows are checked in order, so that the first
+    // bad row of the file is the one reported, as if it were read row by row.
+    let mut check_rows = |rows: &mut Vec<(u64, csv::ByteRecord)>, raw_people: &mut Vec<RawPerson>| -> Result<(), InputError> {
+        let converted: Vec<ConvertedRow> = rows
+            .par_iter()
+            .map(|(row, record)| (*row, columns.record_id(record, *row, &header_names), columns.raw_person(record, *row, &header_names)))
+            .collect();
+        rows.clear();
+        let record_id_column = &header_names[columns.record_id];
+        for (row, record_id, raw) in converted {
+            let record_id = record_id?;
+            if let Some(&first_row) = first_row_of_id.get(&record_id) {
+                return Err(InputError::DuplicateRecordId { row, column: record_id_column.clone(), record_id, first_row });
+            }
+            first_row_of_id.insert(record_id.clone(), row);
+            raw_people.push(RawPerson { record_id, ..raw? });
+        }
+        Ok(())
+    };
     loop {
         row_counter += 1;
         match csv_reader.read_byte_record(&mut byte_record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
+                // Rows before the bad one may hold an earlier error.
+                check_rows(&mut rows, &mut raw_people)?;
                 let row = row_of(error.position(), row_counter);
                 return Err(match error.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => InputError::RaggedRow { row, expected: *expected_len, found: *len },
@@ -324,40 +434,13 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
                 });
             }
         }
-        let row = row_of(byte_record.position(), row_counter);
-        let field = |name: &'static str| -> Result<Option<String>, InputError> {
-            let Some(&index) = column_of.get(name) else { return Ok(None) };
-            let bytes = byte_record.get(index).unwrap_or(b"");
-            let text = std::str::from_utf8(bytes).map_err(|_| InputError::Encoding { row, column: header_names[index].clone() })?;
-            Ok(Some(text.to_string()).filter(|text| !text.trim().is_empty()))
-        };
-        let record_id_column = header_names[column_of["record_id"]].clone();
-        let record_id =
-            field("record_id")?.map(|id| id.trim().to_string()).ok_or_else(|| InputError::EmptyRecordId { row, column: record_id_column.clone() })?;
-        if let Some(&first_row) = first_row_of_id.get(&record_id) {
-            return Err(InputError::DuplicateRecordId { row, column: record_id_column, record_id, first_row });
-        }
-        first_row_of_id.insert(record_id.clone(), row);
-        let address_parts: Vec<String> = [field("street_number")?, field("address")?, field("address_2")?].into_iter().flatten().collect();
-        let raw = RawPerson {
-            record_id,
-            given_name: field("given_name")?,
-            family_name: field("family_name")?,
-            full_name: field("full_name")?,
-            date_of_birth: field("dob")?,
-            address: (!address_parts.is_empty()).then(|| address_parts.join(" ")),
-            postcode: field("postcode")?,
-            phone: field("phone")?,
-            email: field("email")?,
-            vrm: field("vrm")?,
-            id_number: field("id_number")?,
-            country: field("country")?,
-        };
-        raw_people.push(raw);
-        if raw_people.len() == PARSE_CHUNK {
+        rows.push((row_of(byte_record.position(), row_counter), byte_record.clone()));
+        if rows.len() == PARSE_CHUNK {
+            check_rows(&mut rows, &mut raw_people)?;
             parse_chunk(&mut raw_people, source, &mut parsed_phones, &mut parsed);
         }
     }
+    check_rows(&mut rows, &mut raw_people)?;
     parse_chunk(&mut raw_people, source, &mut parsed_phones, &mut parsed);
     Ok(parsed)
 }
@@ -412,6 +495,28 @@ mod tests {
         assert!(matches!(error, InputError::DuplicateRecordId { row: 3, first_row: 2, .. }), "{error:?}");
         let empty_id = "record_id,name\n ,Ion\n";
         assert!(matches!(read_csv(empty_id.as_bytes(), 0), Err(InputError::EmptyRecordId { row: 2, .. })));
+    }
+
+    #[test]
+    fn the_first_bad_row_is_reported_though_rows_are_read_in_parallel() {
+        // An encoding error on row 3 comes before a ragged row 5 and a duplicate id on row 4.
+        let mut text = b"record_id,full_name\nr1,Ion\nr2,".to_vec();
+        text.extend_from_slice(&[0xff, b'\n']);
+        text.extend_from_slice(b"r1,Ana\nr4,Ana,extra\n");
+        assert!(matches!(read_csv(text.as_slice(), 0), Err(InputError::Encoding { row: 3, .. })));
+        let duplicate_then_ragged = "record_id,full_name\nr1,Ion\nr1,Ana\nr4,Ana,extra\n";
+        assert!(matches!(read_csv(duplicate_then_ragged.as_bytes(), 0), Err(InputError::DuplicateRecordId { row: 3, first_row: 2, .. })));
+        // Across chunks: a duplicate of the first row's id far down the file.
+        let mut long = String::from("record_id,full_name\n");
+        for index in 0..(PARSE_CHUNK + 10) {
+            long.push_str(&format!("r{index},Ion Popescu\n"));
+        }
+        long.push_str("r0,Ana\n");
+        let error = read_csv(long.as_bytes(), 0).expect_err("duplicate id");
+        assert!(matches!(error, InputError::DuplicateRecordId { first_row: 2, .. }), "{error:?}");
+        let parsed = read_csv(long.rsplit_once("r0,Ana").expect("line").0.as_bytes(), 0).expect("valid");
+        assert_eq!(parsed.records.len(), PARSE_CHUNK + 10);
+        assert_eq!(parsed.records[PARSE_CHUNK + 9].record_id, format!("r{}", PARSE_CHUNK + 9));
     }
 
     #[test]

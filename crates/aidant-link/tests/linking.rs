@@ -240,3 +240,28 @@ fn csv_input_links_end_to_end() {
     assert!(!same_cluster(&result, 0, 2));
     assert_eq!(result.clustering.cluster_count, 2);
 }
+
+#[test]
+fn batch_scoring_gives_every_pair_the_weight_of_scoring_it_alone() {
+    // 1,500 records (enough for term frequencies to count) of a few common names with typos and
+    // swapped order, so that name similarities repeat and are served from the scoring cache.
+    let given = ["John", "Jon", "Johh", "Maria", "Mariya", "Ion", "Ioan", "Stefan", "Stephan"];
+    let family = ["Smith", "Smyth", "Popescu", "Popesku", "Nguyen", "Ngyuen", "Kowalski"];
+    let records: Vec<PersonRecord> = (0..1500)
+        .map(|index| {
+            let (first, last) = (given[index % given.len()], family[(index / 3) % family.len()]);
+            let name = if index % 11 == 0 { format!("{} {first}", last.to_uppercase()) } else { format!("{first} {last}") };
+            let dob = if index % 5 == 0 { String::new() } else { format!("19{:02}-0{}-1{}", 50 + index % 40, 1 + index % 9, index % 10) };
+            let postcode = ["E1 6AN", "M1 1AE", "B1 1AA", ""][index % 4];
+            person(&format!("r{index}"), &name, &dob, "", "", postcode)
+        })
+        .collect();
+    let config = BatchConfig { keep_pairs_above_probability: 0.0, keep_candidate_pairs: true, ..BatchConfig::default() };
+    let result = link_batch(&records, Some(model()), &config, &mut |_| {});
+    assert!(result.scorer.term_frequencies.fraction(aidant_link::compare::Field::FamilyName, result.features[1].family.folded).is_some());
+    assert_eq!(result.scored_pairs.len(), result.candidate_pairs.len(), "a floor of 0 keeps every pair");
+    for (left, right, weight) in &result.scored_pairs {
+        let alone = result.scorer.score(&result.interner, &result.features[*left as usize], &result.features[*right as usize]);
+        assert_eq!(*weight, alone as f32, "pair {left}-{right}");
+    }
+}
