@@ -321,6 +321,12 @@ impl Scorer {
 
     /// The log2 match weight of a compared pair (prior plus every field's evidence).
     pub fn weight(&self, gamma: &Gamma, left: &RecordFeatures) -> f64 {
+        self.weight_by(gamma, |field| self.term_frequencies.fraction(field, term_value(field, left)))
+    }
+
+    /// The weight of `gamma`, with `fraction_of` giving the left record's
+    /// term frequency of a field (asked only when an agreement is adjusted).
+    fn weight_by(&self, gamma: &Gamma, fraction_of: impl Fn(Field) -> Option<f64>) -> f64 {
         let stratum = Self::stratum(gamma);
         let (mut total, table) = match stratum {
             Stratum::Population => (self.population_prior, &self.population_weights),
@@ -332,7 +338,7 @@ impl Scorer {
                 continue;
             }
             total += table[field.index()][usize::from(level)];
-            total += self.term_frequency_adjustment(field, level, left, stratum);
+            total += self.adjustment_of_fraction(field, level, stratum, || fraction_of(field));
         }
         total
     }
@@ -356,21 +362,10 @@ impl Scorer {
 
     /// `weight`, with the left record's term frequencies from `record_term_fractions`.
     pub fn weight_with_fractions(&self, gamma: &Gamma, left_fractions: &[f64; FIELD_COUNT]) -> f64 {
-        let stratum = Self::stratum(gamma);
-        let (mut total, table) = match stratum {
-            Stratum::Population => (self.population_prior, &self.population_weights),
-            Stratum::Household => (self.household_prior, &self.household_weights),
-        };
-        for field in ALL_FIELDS {
-            let level = gamma[field.index()];
-            if level == MISSING {
-                continue;
-            }
-            total += table[field.index()][usize::from(level)];
+        self.weight_by(gamma, |field| {
             let fraction = left_fractions[field.index()];
-            total += self.adjustment_of_fraction(field, level, stratum, || (!fraction.is_nan()).then_some(fraction));
-        }
-        total
+            (!fraction.is_nan()).then_some(fraction)
+        })
     }
 
     /// Compares and weighs a pair.
