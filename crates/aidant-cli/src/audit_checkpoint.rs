@@ -117,7 +117,7 @@ pub async fn checkpoint(config: &Config, arguments: CheckpointArgs) -> Result<Ex
         return Ok(ExitCode::from(1));
     }
     let key_id = signing_key.public_key().key_id();
-    let head = store.checkpoint_audit_chain("cli", &key_id).await.map_err(|error| Failure::Runtime(error.to_string()))?;
+    let head = store.checkpoint_audit_chain(&aidant_core::audit::AuditActor::Cli, &key_id).await.map_err(|error| Failure::Runtime(error.to_string()))?;
     let created_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|error| Failure::Runtime(format!("cannot format the time: {error}")))?;

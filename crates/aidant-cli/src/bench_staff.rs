@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use aidant_core::Catalogue;
 use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::organisation::{OrganisationKind, Role};
-use aidant_store::intelligence::NewIntelligence;
+use aidant_store::intelligence::IntelligenceInsert;
 use aidant_store::report_writer::{OwnedSubmission, ReportWriter, ReportWriterOptions};
 use aidant_store::{MasterKey, Store, StoreOptions};
 use anyhow::{Context, bail};
@@ -82,7 +82,7 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
 
     let force = store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await?;
     let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await?;
-    store.set_receiving_organisation(&force.id, "bench").await?;
+    store.set_receiving_organisation(&force.id, &aidant_core::audit::AuditActor::Cli).await?;
     let handler = store.create_user(&force.id, "handler@bench.example", "Handler", &[Role::CallHandler]).await?;
     let analyst = store.create_user(&force.id, "analyst@bench.example", "Analyst", &[Role::Analyst]).await?;
     let partner = store.create_user(&glaa.id, "partner@bench.example", "Partner", &[Role::Partner]).await?;
@@ -188,7 +188,7 @@ async fn seed_intelligence(store: &Store, owner: &str, author: &str, partner_org
         let name = NAMES[rng.random_range(0..NAMES.len())];
         let text = format!("Workers at a nail bar in Luton are moved between addresses at night by {name}. Record {index}.");
         let (id, _) = store
-            .create_intelligence(&NewIntelligence {
+            .create_intelligence(&IntelligenceInsert {
                 report_id: None,
                 owner_organisation_id: owner,
                 created_by: author,

@@ -102,7 +102,7 @@ async fn seed_organisations(store: &Store) -> Result<Vec<(String, String, String
     for (name, kind, domain) in organisations {
         let organisation = store.create_organisation(name, kind).await?;
         if kind == OrganisationKind::PoliceForce {
-            store.set_receiving_organisation(&organisation.id, "demo").await?;
+            store.set_receiving_organisation(&organisation.id, &aidant_core::audit::AuditActor::Cli).await?;
         }
         let roles: &[Role] = match kind {
             OrganisationKind::PoliceForce => Role::ALL,
@@ -111,7 +111,7 @@ async fn seed_organisations(store: &Store) -> Result<Vec<(String, String, String
         for role in roles {
             let email = format!("{}@{domain}", role.as_str().replace('_', "."));
             let user = store.create_user(&organisation.id, &email, &format!("Demo {}", role.label()), &[*role]).await?;
-            store.set_password(&user.id, DEMO_PASSWORD, "demo").await?;
+            store.set_password(&user.id, DEMO_PASSWORD, &aidant_core::audit::AuditActor::Cli).await?;
             sign_ins.push((name.to_owned(), role.label().to_owned(), email));
         }
     }

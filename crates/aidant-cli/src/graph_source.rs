@@ -20,7 +20,7 @@ pub fn network_from_database() -> anyhow::Result<NetworkGraph> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting a runtime")?;
     let rows = runtime.block_on(async {
         let store = open_store(&config, StoreUse::Maintenance).await.map_err(|failure| anyhow::anyhow!("{}", failure.message()))?;
-        let rows = store.report_network("cli", "aidant graph --from-database").await.context("reading reports")?;
+        let rows = store.report_network(&aidant_core::audit::AuditActor::Cli, "aidant graph --from-database").await.context("reading reports")?;
         store.close().await;
         anyhow::Ok(rows)
     })?;

@@ -8,6 +8,7 @@
 //! value under a key that start-up loads (the key file or a retired key), and
 //! `aidant keys rotate --resume` finishes the job.
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -115,11 +116,11 @@ async fn rotate(config: &Config, arguments: RotateArgs) -> Result<ExitCode, Fail
     let store = open_store(config, StoreUse::Maintenance).await?;
     let keyring = match new_key {
         None => {
-            audit(&store, "keys.rotate.resume", hex_id(&current), format!("rewrapping values under retired keys to key {}", hex_id(&current))).await?;
+            audit(&store, AuditAction::KeysRotateResume, hex_id(&current), format!("rewrapping values under retired keys to key {}", hex_id(&current))).await?;
             Keyring::new(current.clone(), retired)
         }
         Some(new_key) => {
-            audit(&store, "keys.rotate.start", hex_id(&new_key), format!("retiring key {}", hex_id(&current))).await?;
+            audit(&store, AuditAction::KeysRotateStart, hex_id(&new_key), format!("retiring key {}", hex_id(&current))).await?;
             // The old key is safe on disk before anything else changes.
             let retired_path = retired_key_path(config, &current);
             keep_retired_key(&retired_path, &current)?;
@@ -150,7 +151,7 @@ async fn rotate(config: &Config, arguments: RotateArgs) -> Result<ExitCode, Fail
     let left = census.not_current();
     audit(
         &store,
-        "keys.rotate.finish",
+        AuditAction::KeysRotateFinish,
         current_id.clone(),
         format!("rewrapped {} values; {} not under the current key; {} unreadable", summary.rewrapped(), left, summary.unreadable()),
     )
@@ -188,9 +189,9 @@ fn keep_retired_key(path: &Path, key: &MasterKey) -> Result<(), Failure> {
     }
 }
 
-async fn audit(store: &Store, action: &str, key_id: String, reason: String) -> Result<i64, Failure> {
+async fn audit(store: &Store, action: AuditAction, key_id: String, reason: String) -> Result<i64, Failure> {
     store
-        .audit(&AuditEvent { actor: "cli", action, record_kind: "master_key", record_id: &key_id, reason: Some(&reason) })
+        .audit(&AuditEvent { actor: &AuditActor::Cli, action, record_kind: AuditRecordKind::MasterKey, record_id: &key_id, reason: Some(&reason) })
         .await
         .map_err(|error| Failure::Runtime(format!("cannot write the audit entry: {error}")))
 }

@@ -2,6 +2,7 @@
 //! sign in, from the command line (the first administrator has no web page
 //! to use yet). Every change is audited as the actor `cli`.
 
+use aidant_core::audit::AuditActor;
 use std::io::Read;
 
 use aidant_core::organisation::{OrganisationKind, Role};
@@ -12,7 +13,7 @@ use clap::{Args, Subcommand};
 
 use crate::startup::Failure;
 
-const CLI_ACTOR: &str = "cli";
+const CLI_ACTOR: &AuditActor = &AuditActor::Cli;
 
 #[derive(Debug, Subcommand)]
 pub enum OrganisationCommand {

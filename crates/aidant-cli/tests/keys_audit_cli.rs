@@ -2,6 +2,8 @@
 //! the real binary on both backends, with the database tampered with in SQL
 //! the way someone with database access would.
 
+use aidant_core::audit::AuditActor;
+use aidant_core::audit::{AuditAction, AuditRecordKind};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -190,7 +192,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
 
     // The new key alone opens every value, and none carries the old key id.
     let new_only = open_with(&database, Keyring::from(new_key.clone())).await;
-    let contact = new_only.reveal_contact(&report_id, "user-1", "calling back").await.unwrap().unwrap();
+    let contact = new_only.reveal_contact(&report_id, &AuditActor::user("user-1"), "calling back").await.unwrap().unwrap();
     assert_eq!(contact.phone.as_deref(), Some("07700 900982"));
     assert_eq!(new_only.load_draft(&draft_id).await.unwrap().unwrap(), b"draft answers");
     let census = new_only.sealed_value_census().await.unwrap();
@@ -210,7 +212,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
     let newest = read_key(&setup.key_file());
     assert!(setup.path(&format!("master.key.retired-{}", key_id(&new_key))).is_file());
     let newest_only = open_with(&database, Keyring::from(newest)).await;
-    assert!(newest_only.reveal_contact(&report_id, "user-1", "calling back").await.unwrap().is_some());
+    assert!(newest_only.reveal_contact(&report_id, &AuditActor::user("user-1"), "calling back").await.unwrap().is_some());
 }
 
 async fn keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file(database: TestDatabase) {
@@ -237,7 +239,7 @@ async fn keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file(databa
     let switched = Setup { master_key_env: Some(new_key.to_hex()), ..setup };
     assert!(assert_success(&switched.run(&["keys", "status"])).contains("0 sealed values are not under the current key"));
     let new_only = open_with(&database, Keyring::from(new_key)).await;
-    assert_eq!(new_only.reveal_contact(&report_id, "user-1", "calling back").await.unwrap().unwrap().phone.as_deref(), Some("07700 900983"));
+    assert_eq!(new_only.reveal_contact(&report_id, &AuditActor::user("user-1"), "calling back").await.unwrap().unwrap().phone.as_deref(), Some("07700 900983"));
 }
 
 async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatabase) {
@@ -272,7 +274,7 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
     assert_eq!(key_id(&read_key(&setup.key_file())), key_id(&new_key), "resuming makes no new key");
     let new_only = open_with(&database, Keyring::from(new_key)).await;
     for (index, report_id) in report_ids.iter().enumerate() {
-        let contact = new_only.reveal_contact(report_id, "user-1", "calling back").await.unwrap().unwrap();
+        let contact = new_only.reveal_contact(report_id, &AuditActor::user("user-1"), "calling back").await.unwrap().unwrap();
         assert_eq!(contact.phone, Some(format!("07700 90020{index}")));
     }
     assert!(audit_actions(&database.store).await.contains(&"keys.rotate.resume".to_owned()));
@@ -281,7 +283,16 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
 async fn seed_audit(store: &Store, entries: usize) {
     for index in 0..entries {
         let record = format!("record-{index}");
-        store.audit(&AuditEvent { actor: "user-1", action: "report.view", record_kind: "report", record_id: &record, reason: None }).await.unwrap();
+        store
+            .audit(&AuditEvent {
+                actor: &AuditActor::user("user-1"),
+                action: AuditAction::ReportView,
+                record_kind: AuditRecordKind::Report,
+                record_id: &record,
+                reason: None,
+            })
+            .await
+            .unwrap();
     }
 }
 

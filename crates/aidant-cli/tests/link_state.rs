@@ -37,7 +37,7 @@ async fn the_resolver_survives_a_restart_sealed(database: TestDatabase) {
     let batch = link_batch(&records, Some(Model::from_json(MODEL).unwrap()), &BatchConfig::default(), &mut |_| {});
     let mut linker = IncrementalLinker::from_batch(&records, batch, &ClusterConfig::default(), 400);
     linker.add_record(&person("r4", "POPESCU ION", "1985-03-12", "07911 123456", "")).unwrap();
-    store.save_link_state("people", &linker.to_bytes(), linker.record_count() as i64, "test").await.unwrap();
+    store.save_link_state("people", &linker.to_bytes(), linker.record_count() as i64, &aidant_core::audit::AuditActor::Cli).await.unwrap();
 
     let raw: Vec<u8> =
         sqlx::query("SELECT state_sealed FROM link_states WHERE id = 'people'").fetch_one(store.pool()).await.unwrap().try_get("state_sealed").unwrap();
@@ -56,7 +56,7 @@ async fn the_resolver_survives_a_restart_sealed(database: TestDatabase) {
     assert_eq!(after_restart.entity, expected.entity, "the restored resolver attaches the record to the same entity");
     assert_eq!(restored.entity_of("r5"), restored.entity_of("r1"), "and that is Ion Popescu");
 
-    store.save_link_state("people", &restored.to_bytes(), restored.record_count() as i64, "test").await.unwrap();
+    store.save_link_state("people", &restored.to_bytes(), restored.record_count() as i64, &aidant_core::audit::AuditActor::Cli).await.unwrap();
     assert_eq!(store.load_link_state("people").await.unwrap().unwrap().record_count, 5, "saving again replaces the state");
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM link_states").fetch_one(store.pool()).await.unwrap();
     assert_eq!(count, 1);

@@ -8,6 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::organisation::{UnknownName, named_enum};
+
 /// The hash that precedes the first entry.
 pub const GENESIS_HASH: [u8; 32] = [0; 32];
 
@@ -189,6 +191,144 @@ where
     verifier.finish(head.0, head.1)
 }
 
+// ---------------------------------------------------------------------------
+// The audit vocabulary: who acted, what they did, to which record. Entries are
+// stored as text (`AuditEntry`), but every writer names them through these
+// types, so one action has one spelling and a reader can turn it back.
+
+named_enum! {
+    /// What was done. The stored name is stable: the chain hashes it.
+    AuditAction {
+        ReportCreate => "report.create", "Report received";
+        ReportView => "report.view", "Report opened";
+        ReportReporterView => "report.reporter_view", "The reporter read their report";
+        ReportAssign => "report.assign", "Report assigned";
+        ReportStatus => "report.status", "Report status changed";
+        ReportStaffReply => "report.staff_reply", "Replied to the reporter";
+        ReportReporterMessage => "report.reporter_message", "The reporter added information";
+        ReportContactReveal => "report.contact.reveal", "Contact details opened";
+        ReportDelete => "report.delete", "Report deleted";
+        ReportsNetworkRead => "reports.network_read", "Reports read as a network";
+        IntelligenceCreate => "intelligence.create", "Intelligence created";
+        IntelligenceView => "intelligence.view", "Intelligence opened";
+        IntelligenceShare => "intelligence.share", "Intelligence shared";
+        IntelligenceSourceRead => "intelligence.source.read", "Source details read";
+        AccessDenied => "access.denied", "Access refused";
+        Search => "search", "Searched";
+        AuditView => "audit.view", "Audit trail read";
+        AuditCheckpoint => "audit.checkpoint", "Audit chain signed";
+        UserSignIn => "user.sign_in", "Signed in";
+        UserSignInFailed => "user.sign_in_failed", "Sign-in failed";
+        UserSignOut => "user.sign_out", "Signed out";
+        UserPasswordChanged => "user.password_changed", "Password changed";
+        UserPasswordSet => "user.password_set", "Password set";
+        UserPasswordReset => "user.password_reset", "Password reset";
+        UserSecondFactorEnrolled => "user.second_factor_enrolled", "Second factor set up";
+        UserSecondFactorReset => "user.second_factor_reset", "Second factor reset";
+        UserEnable => "user.enable", "User enabled";
+        UserDisable => "user.disable", "User disabled";
+        ApiTokenCreate => "api_token.create", "API token created";
+        ApiTokenRevoke => "api_token.revoke", "API token revoked";
+        OrganisationReceivePublicReports => "organisation.receive_public_reports", "Receives public reports";
+        OrganisationSecondFactorRequired => "organisation.second_factor_required", "Second factor required";
+        OrganisationSecondFactorOptional => "organisation.second_factor_optional", "Second factor optional";
+        LinkStateSave => "link_state.save", "Entity resolver saved";
+        KeysRotateStart => "keys.rotate.start", "Key rotation started";
+        KeysRotateResume => "keys.rotate.resume", "Key rotation resumed";
+        KeysRotateFinish => "keys.rotate.finish", "Key rotation finished";
+    }
+}
+
+named_enum! {
+    /// The kind of record an entry is about.
+    AuditRecordKind {
+        Report => "report", "report";
+        Reports => "reports", "reports";
+        Intelligence => "intelligence", "intelligence record";
+        User => "user", "user";
+        Organisation => "organisation", "organisation";
+        ApiToken => "api_token", "API token";
+        AuditLog => "audit_log", "audit log";
+        MasterKey => "master_key", "master key";
+        LinkState => "link_state", "entity resolver";
+        Search => "search", "search";
+        Workspace => "workspace", "workspace page";
+    }
+}
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AuditActor {
+    /// A member of staff, by user id.
+    User(String),
+    /// An anonymous member of the public: a reporter.
+    Public,
+    /// An operator at the command line.
+    Cli,
+}
+
+impl AuditActor {
+    pub fn user(user_id: &str) -> Self {
+        AuditActor::User(user_id.to_owned())
+    }
+
+    /// The stored form: `user:<id>`, `public` or `cli`.
+    pub fn to_stored(&self) -> String {
+        match self {
+            AuditActor::User(user_id) => format!("user:{user_id}"),
+            AuditActor::Public => "public".to_owned(),
+            AuditActor::Cli => "cli".to_owned(),
+        }
+    }
+
+    /// Reads a stored actor back; `None` for text no writer produces.
+    pub fn parse(stored: &str) -> Option<Self> {
+        match stored {
+            "public" => Some(AuditActor::Public),
+            "cli" => Some(AuditActor::Cli),
+            other => other.strip_prefix("user:").filter(|user_id| !user_id.is_empty()).map(AuditActor::user),
+        }
+    }
+
+    /// The user id, for a member of staff.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            AuditActor::User(user_id) => Some(user_id),
+            _ => None,
+        }
+    }
+}
+
+/// The record an entry is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RecordRef {
+    pub kind: AuditRecordKind,
+    pub id: String,
+}
+
+impl RecordRef {
+    pub fn new(kind: AuditRecordKind, id: impl Into<String>) -> Self {
+        RecordRef { kind, id: id.into() }
+    }
+
+    pub fn report(id: &str) -> Self {
+        RecordRef::new(AuditRecordKind::Report, id)
+    }
+
+    pub fn intelligence(id: &str) -> Self {
+        RecordRef::new(AuditRecordKind::Intelligence, id)
+    }
+
+    pub fn user(id: &str) -> Self {
+        RecordRef::new(AuditRecordKind::User, id)
+    }
+}
+
+/// Reads a stored action back (unknown text is an error, never a guess).
+pub fn parse_action(stored: &str) -> Result<AuditAction, UnknownName> {
+    stored.parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,5 +467,20 @@ mod tests {
         let mut with_reason = entry(1, "x");
         with_reason.reason = Some(String::new());
         assert_ne!(with_reason.canonical_bytes(), entry(1, "x").canonical_bytes());
+    }
+
+    #[test]
+    fn actors_and_actions_read_back_as_written() {
+        for actor in [AuditActor::user("0190-ab"), AuditActor::Public, AuditActor::Cli] {
+            assert_eq!(AuditActor::parse(&actor.to_stored()), Some(actor.clone()));
+        }
+        assert_eq!(AuditActor::parse("user:"), None);
+        assert_eq!(AuditActor::parse("someone"), None);
+        for action in AuditAction::ALL {
+            assert_eq!(parse_action(action.as_str()), Ok(*action));
+        }
+        assert!(parse_action("report.teleport").is_err());
+        let names: std::collections::BTreeSet<&str> = AuditAction::ALL.iter().map(|action| action.as_str()).collect();
+        assert_eq!(names.len(), AuditAction::ALL.len(), "every action has its own stored name");
     }
 }

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod grading;
+pub mod intelligence;
 pub mod organisation;
 pub mod policy;
 pub mod reference;

@@ -1,8 +1,5 @@
 //! Organisations and the roles their users hold.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// Generates an enum with stable snake_case names used identically in Rust,
 /// SQL, templates and JSON, plus `as_str`, `ALL` and `FromStr`.
 macro_rules! named_enum {
@@ -25,20 +22,22 @@ macro_rules! named_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, formatter: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 formatter.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(raw: &str) -> Result<Self, UnknownName> {
-                match raw { $($text => Ok($name::$variant),)+ _ => Err(UnknownName { kind: stringify!($name), value: raw.to_owned() }) }
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::organisation::UnknownName;
+            fn from_str(raw: &str) -> Result<Self, $crate::organisation::UnknownName> {
+                match raw { $($text => Ok($name::$variant),)+ _ => Err($crate::organisation::UnknownName { kind: stringify!($name), value: raw.to_owned() }) }
             }
         }
     };
 }
+
+pub(crate) use named_enum;
 
 /// A name that is not one of an enum's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -68,6 +68,31 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The token a client sends so that sending the same report twice (a double
+/// click, a retry after a lost answer) stores it once: 1 to 100 printable
+/// characters, unique per draft.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubmissionToken(String);
+
+impl SubmissionToken {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() || raw.chars().count() > Self::MAX_CHARS || raw.chars().any(char::is_control) {
+            return Err(FieldError { field: "submission_token".into(), message: "submission_token must be 1 to 100 printable characters".into() });
+        }
+        Ok(SubmissionToken(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Contact details a reporter chose to leave. Encrypted at rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactDetails {

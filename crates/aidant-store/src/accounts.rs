@@ -6,6 +6,7 @@
 //! replayed. The TOTP secret must be read back, so it is sealed with the
 //! master key like other identities.
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -45,6 +46,15 @@ impl Default for SignInPolicy {
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
         }
     }
+}
+
+/// A one-time password an administrator passes on: 20 characters from an
+/// alphabet without look-alikes (about 100 bits).
+pub fn temporary_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY3479";
+    let mut rng = rand::rng();
+    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Why a password was refused when it was set.
@@ -136,6 +146,27 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
     argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
+/// A reporter's keep-in-contact passphrase as it is compared: case, spaces
+/// and the separator used do not matter.
+pub fn normalise_passphrase(passphrase: &str) -> String {
+    passphrase
+        .split(|character: char| character.is_whitespace() || character == '-' || character == ',' || character == '.')
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// An Argon2id hash of a reporter's passphrase, normalised first.
+pub fn hash_passphrase(passphrase: &str) -> Result<String, StoreError> {
+    hash_password(&normalise_passphrase(passphrase))
+}
+
+/// Whether a passphrase (normalised first) matches a stored hash.
+pub fn passphrase_matches(passphrase: &str, stored: &str) -> bool {
+    password_matches(&normalise_passphrase(passphrase), stored)
+}
+
 fn password_matches(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
@@ -201,18 +232,18 @@ fn matching_step(generator: &TOTP, code: &str, unix_seconds: u64) -> Option<i64>
 impl Store {
     /// Sets a password its holder chose (or that automation sets, as the
     /// demo does) and ends the user's sessions.
-    pub async fn set_password(&self, user_id: &str, password: &str, actor: &str) -> Result<(), StoreError> {
+    pub async fn set_password(&self, user_id: &str, password: &str, actor: &AuditActor) -> Result<(), StoreError> {
         self.store_password(user_id, password, actor, false).await
     }
 
     /// Sets a one-time password an administrator passes on (a new account or
     /// a reset): sessions end, personal API tokens are revoked, and the
     /// holder must choose their own password before the workspace opens.
-    pub async fn set_temporary_password(&self, user_id: &str, password: &str, actor: &str) -> Result<(), StoreError> {
+    pub async fn set_temporary_password(&self, user_id: &str, password: &str, actor: &AuditActor) -> Result<(), StoreError> {
         self.store_password(user_id, password, actor, true).await
     }
 
-    async fn store_password(&self, user_id: &str, password: &str, actor: &str, temporary: bool) -> Result<(), StoreError> {
+    async fn store_password(&self, user_id: &str, password: &str, actor: &AuditActor, temporary: bool) -> Result<(), StoreError> {
         let hash = hash_password(password)?;
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL, must_change_password = $2 WHERE id = $3")
@@ -229,8 +260,8 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let action = if temporary { "user.password_reset" } else { "user.password_set" };
-        crate::audit::append(&mut transaction, &AuditEvent { actor, action, record_kind: "user", record_id: user_id, reason: None }).await?;
+        let action = if temporary { AuditAction::UserPasswordReset } else { AuditAction::UserPasswordSet };
+        crate::audit::append(&mut transaction, &AuditEvent { actor, action, record_kind: AuditRecordKind::User, record_id: user_id, reason: None }).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -269,7 +300,13 @@ impl Store {
             .await?;
         crate::audit::append(
             &mut transaction,
-            &AuditEvent { actor: &format!("user:{user_id}"), action: "user.password_changed", record_kind: "user", record_id: user_id, reason: None },
+            &AuditEvent {
+                actor: &AuditActor::user(user_id),
+                action: AuditAction::UserPasswordChanged,
+                record_kind: AuditRecordKind::User,
+                record_id: user_id,
+                reason: None,
+            },
         )
         .await?;
         transaction.commit().await?;
@@ -316,9 +353,9 @@ impl Store {
             .await?;
             let until: Option<i64> = locked.try_get("locked_until")?;
             self.audit(&AuditEvent {
-                actor: &format!("user:{user_id}"),
-                action: "user.sign_in_failed",
-                record_kind: "user",
+                actor: &AuditActor::user(&user_id),
+                action: AuditAction::UserSignInFailed,
+                record_kind: AuditRecordKind::User,
                 record_id: &user_id,
                 reason: None,
             })
@@ -351,7 +388,13 @@ impl Store {
             .await?;
         crate::audit::append(
             &mut transaction,
-            &AuditEvent { actor: &format!("user:{user_id}"), action: "user.sign_in", record_kind: "user", record_id: user_id, reason: None },
+            &AuditEvent {
+                actor: &AuditActor::user(user_id),
+                action: AuditAction::UserSignIn,
+                record_kind: AuditRecordKind::User,
+                record_id: user_id,
+                reason: None,
+            },
         )
         .await?;
         transaction.commit().await?;
@@ -401,8 +444,14 @@ impl Store {
         let row = sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1 RETURNING user_id").bind(sha256_hex(token)).fetch_optional(&self.pool).await?;
         if let Some(row) = row {
             let user_id: String = row.try_get("user_id")?;
-            self.audit(&AuditEvent { actor: &format!("user:{user_id}"), action: "user.sign_out", record_kind: "user", record_id: &user_id, reason: None })
-                .await?;
+            self.audit(&AuditEvent {
+                actor: &AuditActor::user(&user_id),
+                action: AuditAction::UserSignOut,
+                record_kind: AuditRecordKind::User,
+                record_id: &user_id,
+                reason: None,
+            })
+            .await?;
         }
         Ok(())
     }
@@ -443,7 +492,13 @@ impl Store {
             .await?;
         crate::audit::append(
             &mut transaction,
-            &AuditEvent { actor: &format!("user:{user_id}"), action: "user.second_factor_enrolled", record_kind: "user", record_id: user_id, reason: None },
+            &AuditEvent {
+                actor: &AuditActor::user(user_id),
+                action: AuditAction::UserSecondFactorEnrolled,
+                record_kind: AuditRecordKind::User,
+                record_id: user_id,
+                reason: None,
+            },
         )
         .await?;
         transaction.commit().await?;
@@ -465,7 +520,13 @@ impl Store {
             .await?;
         crate::audit::append(
             &mut transaction,
-            &AuditEvent { actor: &format!("user:{user_id}"), action: "api_token.create", record_kind: "api_token", record_id: &id, reason: None },
+            &AuditEvent {
+                actor: &AuditActor::user(user_id),
+                action: AuditAction::ApiTokenCreate,
+                record_kind: AuditRecordKind::ApiToken,
+                record_id: &id,
+                reason: None,
+            },
         )
         .await?;
         transaction.commit().await?;
@@ -504,7 +565,13 @@ impl Store {
         }
         crate::audit::append(
             &mut transaction,
-            &AuditEvent { actor: &format!("user:{user_id}"), action: "api_token.revoke", record_kind: "api_token", record_id: token_id, reason: None },
+            &AuditEvent {
+                actor: &AuditActor::user(user_id),
+                action: AuditAction::ApiTokenRevoke,
+                record_kind: AuditRecordKind::ApiToken,
+                record_id: token_id,
+                reason: None,
+            },
         )
         .await?;
         transaction.commit().await?;
@@ -524,7 +591,7 @@ impl Store {
     }
 
     /// Disables a user, ends their sessions and revokes their tokens.
-    pub async fn disable_user(&self, user_id: &str, actor: &str) -> Result<bool, StoreError> {
+    pub async fn disable_user(&self, user_id: &str, actor: &AuditActor) -> Result<bool, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
         if changed.rows_affected() == 0 {
@@ -536,13 +603,17 @@ impl Store {
             .bind(user_id)
             .execute(&mut *transaction)
             .await?;
-        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.disable", record_kind: "user", record_id: user_id, reason: None }).await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor, action: AuditAction::UserDisable, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
+        )
+        .await?;
         transaction.commit().await?;
         Ok(true)
     }
 
     /// Re-enables a disabled user.
-    pub async fn enable_user(&self, user_id: &str, actor: &str) -> Result<bool, StoreError> {
+    pub async fn enable_user(&self, user_id: &str, actor: &AuditActor) -> Result<bool, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let changed = sqlx::query("UPDATE users SET disabled = 0, failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
             .bind(user_id)
@@ -551,7 +622,11 @@ impl Store {
         if changed.rows_affected() == 0 {
             return Ok(false);
         }
-        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "user.enable", record_kind: "user", record_id: user_id, reason: None }).await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor, action: AuditAction::UserEnable, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
+        )
+        .await?;
         transaction.commit().await?;
         Ok(true)
     }
@@ -564,13 +639,13 @@ impl Store {
 
     /// Removes a user's second factor (an administrator's action when a
     /// phone is lost); they enrol again at next sign-in if required.
-    pub async fn reset_second_factor(&self, user_id: &str, actor: &str) -> Result<(), StoreError> {
+    pub async fn reset_second_factor(&self, user_id: &str, actor: &AuditActor) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE users SET totp_sealed = NULL, totp_last_step = NULL WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
         sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
         crate::audit::append(
             &mut transaction,
-            &AuditEvent { actor, action: "user.second_factor_reset", record_kind: "user", record_id: user_id, reason: None },
+            &AuditEvent { actor, action: AuditAction::UserSecondFactorReset, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
         )
         .await?;
         transaction.commit().await?;

@@ -1,17 +1,19 @@
 //! The audit log in the database: appending inside a caller's transaction,
 //! reading a record's history, and verifying the whole chain.
 
-use aidant_core::audit::{AnchorBreak, AuditEntry, ChainAnchor, ChainSummary, ChainVerifier, StoredAuditEntry, check_anchor};
-use sqlx::{Any, Row, Transaction};
+use aidant_core::audit::{
+    AnchorBreak, AuditAction, AuditActor, AuditEntry, AuditRecordKind, ChainAnchor, ChainSummary, ChainVerifier, StoredAuditEntry, check_anchor,
+};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::{Store, StoreError, now_ms};
 
 /// What is being audited; sequence, time and hashes are filled in on append.
 #[derive(Debug, Clone)]
 pub struct AuditEvent<'a> {
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub record_kind: &'a str,
+    pub actor: &'a AuditActor,
+    pub action: AuditAction,
+    pub record_kind: AuditRecordKind,
     pub record_id: &'a str,
     pub reason: Option<&'a str>,
 }
@@ -56,9 +58,9 @@ pub(crate) async fn append_all(transaction: &mut Transaction<'_, Any>, events: &
         let entry = AuditEntry {
             sequence: last_sequence - count + 1 + offset as i64,
             occurred_at_ms,
-            actor: event.actor.to_owned(),
-            action: event.action.to_owned(),
-            record_kind: event.record_kind.to_owned(),
+            actor: event.actor.to_stored(),
+            action: event.action.as_str().to_owned(),
+            record_kind: event.record_kind.as_str().to_owned(),
             record_id: event.record_id.to_owned(),
             reason: event.reason.map(str::to_owned),
         };
@@ -183,9 +185,9 @@ impl Store {
     /// Appends an `audit.checkpoint` entry and returns the chain's head
     /// including it, read in the same transaction so no other entry can come
     /// between them.
-    pub async fn checkpoint_audit_chain(&self, actor: &str, key_id: &str) -> Result<ChainAnchor, StoreError> {
+    pub async fn checkpoint_audit_chain(&self, actor: &AuditActor, key_id: &str) -> Result<ChainAnchor, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        let event = AuditEvent { actor, action: "audit.checkpoint", record_kind: "audit_log", record_id: key_id, reason: None };
+        let event = AuditEvent { actor, action: AuditAction::AuditCheckpoint, record_kind: AuditRecordKind::AuditLog, record_id: key_id, reason: None };
         append(&mut transaction, &event).await?;
         let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *transaction).await?;
         let anchor = ChainAnchor { sequence: head.try_get("last_sequence")?, hash: head.try_get("last_hash")? };
@@ -195,15 +197,25 @@ impl Store {
 
     /// The audit history of one record, oldest first.
     pub async fn audit_history(&self, record_kind: &str, record_id: &str) -> Result<Vec<StoredAuditEntry>, StoreError> {
-        let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE record_kind = $1 AND record_id = $2 ORDER BY sequence");
-        let rows = sqlx::query(&query).bind(record_kind).bind(record_id).fetch_all(&self.pool).await?;
-        rows.iter().map(entry_from_row).collect()
+        load_history(&mut *self.pool.acquire().await?, record_kind, record_id).await
     }
 
     /// What one actor (`user:<id>`) did, newest first, at most `limit` entries.
-    pub async fn audit_by_actor(&self, actor: &str, limit: i64) -> Result<Vec<StoredAuditEntry>, StoreError> {
-        let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE actor = $1 ORDER BY sequence DESC LIMIT $2");
-        let rows = sqlx::query(&query).bind(actor).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(entry_from_row).collect()
+    pub async fn audit_by_actor(&self, actor: &AuditActor, limit: i64) -> Result<Vec<StoredAuditEntry>, StoreError> {
+        load_by_actor(&mut *self.pool.acquire().await?, &actor.to_stored(), limit).await
     }
+}
+
+/// The audit history of one record, oldest first, on a connection or in a transaction.
+pub(crate) async fn load_history(connection: &mut AnyConnection, record_kind: &str, record_id: &str) -> Result<Vec<StoredAuditEntry>, StoreError> {
+    let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE record_kind = $1 AND record_id = $2 ORDER BY sequence");
+    let rows = sqlx::query(&query).bind(record_kind).bind(record_id).fetch_all(&mut *connection).await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+/// What one actor did, newest first, on a connection or in a transaction.
+pub(crate) async fn load_by_actor(connection: &mut AnyConnection, actor: &str, limit: i64) -> Result<Vec<StoredAuditEntry>, StoreError> {
+    let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE actor = $1 ORDER BY sequence DESC LIMIT $2");
+    let rows = sqlx::query(&query).bind(actor).bind(limit).fetch_all(&mut *connection).await?;
+    rows.iter().map(entry_from_row).collect()
 }

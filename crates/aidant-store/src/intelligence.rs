@@ -3,6 +3,7 @@
 //! source identity sealed with the master key; shares with named
 //! organisations; every creation, share and source read audited.
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use std::collections::BTreeSet;
 
 use aidant_core::ReportRef;
@@ -10,14 +11,14 @@ use aidant_core::grading::{Grading, IntelligenceAssessment, SourceEvaluation};
 use aidant_core::organisation::ReportStatus;
 use aidant_core::policy::{Handling, RecordAccess, RecordKind, SharingConditions};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditEvent, append};
 use crate::{Store, StoreError, flag, new_id, now_ms};
 
 /// What is needed to create a record.
 #[derive(Debug, Clone)]
-pub struct NewIntelligence<'a> {
+pub struct IntelligenceInsert<'a> {
     pub report_id: Option<&'a str>,
     pub owner_organisation_id: &'a str,
     pub created_by: &'a str,
@@ -133,7 +134,7 @@ const COLUMNS: &str = "id, reference, report_id, owner_organisation_id, created_
 impl Store {
     /// Creates a record (and, when it comes from a report, marks the report
     /// developed into intelligence) in one audited transaction.
-    pub async fn create_intelligence(&self, new: &NewIntelligence<'_>) -> Result<(String, String), StoreError> {
+    pub async fn create_intelligence(&self, new: &IntelligenceInsert<'_>) -> Result<(String, String), StoreError> {
         let id = new_id();
         let reference = format!("INT-{}", ReportRef::from_random(rand::random()));
         let sealed = match new.source {
@@ -155,7 +156,7 @@ impl Store {
             _ => (None, "[]".to_owned(), false, false, None),
         };
         let now = now_ms();
-        let actor = format!("user:{}", new.created_by);
+        let actor = AuditActor::user(new.created_by);
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO intelligence (id, reference, report_id, owner_organisation_id, created_by, created_at, updated_at, title, grading_scheme,
@@ -189,7 +190,13 @@ impl Store {
         let grading = new.grading.code();
         append(
             &mut transaction,
-            &AuditEvent { actor: &actor, action: "intelligence.create", record_kind: "intelligence", record_id: &id, reason: Some(&grading) },
+            &AuditEvent {
+                actor: &actor,
+                action: AuditAction::IntelligenceCreate,
+                record_kind: AuditRecordKind::Intelligence,
+                record_id: &id,
+                reason: Some(&grading),
+            },
         )
         .await?;
         if let Some(report_id) = new.report_id {
@@ -202,7 +209,13 @@ impl Store {
             let reason = format!("developed into {reference}");
             append(
                 &mut transaction,
-                &AuditEvent { actor: &actor, action: "report.status", record_kind: "report", record_id: report_id, reason: Some(&reason) },
+                &AuditEvent {
+                    actor: &actor,
+                    action: AuditAction::ReportStatus,
+                    record_kind: AuditRecordKind::Report,
+                    record_id: report_id,
+                    reason: Some(&reason),
+                },
             )
             .await?;
         }
@@ -218,62 +231,76 @@ impl Store {
     /// Reads several records in two queries, in the order of `ids` (missing
     /// ones left out), without auditing.
     pub async fn find_intelligence_many(&self, ids: &[String]) -> Result<Vec<IntelligenceRecord>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = crate::bind_list(ids.len());
-        let record_sql = format!("SELECT {COLUMNS} FROM intelligence WHERE id IN ({list})");
-        let share_sql = format!(
-            "SELECT s.intelligence_id, s.organisation_id, o.name, s.shared_at FROM intelligence_shares s JOIN organisations o ON o.id = s.organisation_id
-             WHERE s.intelligence_id IN ({list}) ORDER BY s.shared_at, o.name"
-        );
-        let mut records = sqlx::query(&record_sql);
-        let mut shares = sqlx::query(&share_sql);
-        for id in ids {
-            records = records.bind(id);
-            shares = shares.bind(id);
-        }
-        let rows = records.fetch_all(&self.pool).await?;
-        let share_rows = shares.fetch_all(&self.pool).await?;
-        let mut found = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: String = row.try_get("id")?;
-            let mut shared_with = Vec::new();
-            for share in &share_rows {
-                let intelligence_id: String = share.try_get("intelligence_id")?;
-                if intelligence_id == id {
-                    shared_with.push(Share {
-                        organisation_id: share.try_get("organisation_id")?,
-                        organisation_name: share.try_get("name")?,
-                        shared_at_ms: share.try_get("shared_at")?,
-                    });
-                }
-            }
-            found.push(IntelligenceRecord {
-                reference: row.try_get("reference")?,
-                report_id: row.try_get("report_id")?,
-                owner_organisation_id: row.try_get("owner_organisation_id")?,
-                created_by: row.try_get("created_by")?,
-                created_at_ms: row.try_get("created_at")?,
-                title: row.try_get("title")?,
-                grading: grading_from_row(row)?,
-                sanitised_text: row.try_get("sanitised_text")?,
-                has_source: row.try_get::<Option<Vec<u8>>, _>("source_sealed")?.is_some(),
-                review_on: row.try_get("review_on")?,
-                shared_with,
-                id,
-            });
-        }
-        found.sort_by_key(|record| ids.iter().position(|id| *id == record.id));
-        Ok(found)
+        load_intelligence(&mut *self.pool.acquire().await?, ids).await
     }
 
     /// Records developed from a report.
     pub async fn intelligence_for_report(&self, report_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT id, reference FROM intelligence WHERE report_id = $1 ORDER BY created_at").bind(report_id).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("reference")?))).collect()
+        load_developed_from(&mut *self.pool.acquire().await?, report_id).await
     }
+}
 
+/// Reads records in the order of `ids` (missing ones left out), without
+/// auditing, on a connection or in a transaction.
+pub(crate) async fn load_intelligence(connection: &mut AnyConnection, ids: &[String]) -> Result<Vec<IntelligenceRecord>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = crate::bind_list(ids.len());
+    let record_sql = format!("SELECT {COLUMNS} FROM intelligence WHERE id IN ({list})");
+    let share_sql = format!(
+        "SELECT s.intelligence_id, s.organisation_id, o.name, s.shared_at FROM intelligence_shares s JOIN organisations o ON o.id = s.organisation_id
+             WHERE s.intelligence_id IN ({list}) ORDER BY s.shared_at, o.name"
+    );
+    let mut records = sqlx::query(&record_sql);
+    let mut shares = sqlx::query(&share_sql);
+    for id in ids {
+        records = records.bind(id);
+        shares = shares.bind(id);
+    }
+    let rows = records.fetch_all(&mut *connection).await?;
+    let share_rows = shares.fetch_all(&mut *connection).await?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let mut shared_with = Vec::new();
+        for share in &share_rows {
+            let intelligence_id: String = share.try_get("intelligence_id")?;
+            if intelligence_id == id {
+                shared_with.push(Share {
+                    organisation_id: share.try_get("organisation_id")?,
+                    organisation_name: share.try_get("name")?,
+                    shared_at_ms: share.try_get("shared_at")?,
+                });
+            }
+        }
+        found.push(IntelligenceRecord {
+            reference: row.try_get("reference")?,
+            report_id: row.try_get("report_id")?,
+            owner_organisation_id: row.try_get("owner_organisation_id")?,
+            created_by: row.try_get("created_by")?,
+            created_at_ms: row.try_get("created_at")?,
+            title: row.try_get("title")?,
+            grading: grading_from_row(row)?,
+            sanitised_text: row.try_get("sanitised_text")?,
+            has_source: row.try_get::<Option<Vec<u8>>, _>("source_sealed")?.is_some(),
+            review_on: row.try_get("review_on")?,
+            shared_with,
+            id,
+        });
+    }
+    found.sort_by_key(|record| ids.iter().position(|id| *id == record.id));
+    Ok(found)
+}
+
+/// Records developed from a report: (id, reference), oldest first.
+pub(crate) async fn load_developed_from(connection: &mut AnyConnection, report_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, reference FROM intelligence WHERE report_id = $1 ORDER BY created_at").bind(report_id).fetch_all(&mut *connection).await?;
+    rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("reference")?))).collect()
+}
+
+impl Store {
     /// Ids of records an organisation owns or was sent, newest first; the
     /// caller applies the access policy to each.
     pub async fn intelligence_candidates(&self, organisation_id: &str, limit: i64) -> Result<Vec<String>, StoreError> {
@@ -290,11 +317,18 @@ impl Store {
     }
 
     /// Opens the sealed source details and audits the reading with its reason.
-    pub async fn read_intelligence_source(&self, id: &str, actor: &str, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
+    pub async fn read_intelligence_source(&self, id: &str, actor: &AuditActor, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
         let row = sqlx::query("SELECT source_sealed FROM intelligence WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         let Some(sealed) = row.map(|row| row.try_get::<Option<Vec<u8>>, _>("source_sealed")).transpose()?.flatten() else { return Ok(None) };
         let plaintext = self.keyring()?.open(&sealed, &source_binding(id))?;
-        self.audit(&AuditEvent { actor, action: "intelligence.source.read", record_kind: "intelligence", record_id: id, reason: Some(reason) }).await?;
+        self.audit(&AuditEvent {
+            actor,
+            action: AuditAction::IntelligenceSourceRead,
+            record_kind: AuditRecordKind::Intelligence,
+            record_id: id,
+            reason: Some(reason),
+        })
+        .await?;
         serde_json::from_slice(&plaintext).map(Some).map_err(|error| StoreError::Corrupt(format!("sealed source details are not JSON: {error}")))
     }
 
@@ -315,10 +349,16 @@ impl Store {
             return Ok(false);
         }
         let reason = format!("shared with organisation:{organisation_id}");
-        let actor = format!("user:{actor_user_id}");
+        let actor = AuditActor::user(actor_user_id);
         append(
             &mut transaction,
-            &AuditEvent { actor: &actor, action: "intelligence.share", record_kind: "intelligence", record_id: id, reason: Some(&reason) },
+            &AuditEvent {
+                actor: &actor,
+                action: AuditAction::IntelligenceShare,
+                record_kind: AuditRecordKind::Intelligence,
+                record_id: id,
+                reason: Some(&reason),
+            },
         )
         .await?;
         transaction.commit().await?;

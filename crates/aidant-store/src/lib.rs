@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cases;
 pub mod checkpoint;
 pub mod crypto;
 pub mod intelligence;
@@ -81,6 +82,14 @@ pub enum StoreError {
     NoMasterKey,
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
+}
+
+impl StoreError {
+    /// The database did not hand out a connection in time: a busy service,
+    /// worth trying again shortly, not a fault.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
 }
 
 /// How to connect.

@@ -5,6 +5,7 @@
 //! addresses, so they are sealed with the master key (bound to the state's
 //! name) and listed in `SEALED_COLUMNS`, which key rotation covers.
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use sqlx::Row;
 
 use crate::audit::AuditEvent;
@@ -25,7 +26,7 @@ pub struct LinkState {
 
 impl Store {
     /// Saves (or replaces) the resolver state called `id`, sealed, audited.
-    pub async fn save_link_state(&self, id: &str, bytes: &[u8], record_count: i64, actor: &str) -> Result<(), StoreError> {
+    pub async fn save_link_state(&self, id: &str, bytes: &[u8], record_count: i64, actor: &AuditActor) -> Result<(), StoreError> {
         let sealed = self.keyring()?.seal(bytes, &binding(id));
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
@@ -38,8 +39,11 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *transaction)
         .await?;
-        crate::audit::append(&mut transaction, &AuditEvent { actor, action: "link_state.save", record_kind: "link_state", record_id: id, reason: None })
-            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &AuditEvent { actor, action: AuditAction::LinkStateSave, record_kind: AuditRecordKind::LinkState, record_id: id, reason: None },
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }

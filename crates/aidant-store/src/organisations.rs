@@ -1,7 +1,8 @@
 //! Organisations and users; credentials and sessions are in accounts.rs.
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use aidant_core::organisation::{OrganisationKind, Role};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::{Store, StoreError, flag, new_id, now_ms};
 
@@ -72,7 +73,7 @@ impl Store {
 
     /// Makes `organisation_id` the owner of public reports: those arriving
     /// from now on, and any that arrived while no organisation received them.
-    pub async fn set_receiving_organisation(&self, organisation_id: &str, actor: &str) -> Result<u64, StoreError> {
+    pub async fn set_receiving_organisation(&self, organisation_id: &str, actor: &AuditActor) -> Result<u64, StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE organisations SET receives_public_reports = CASE WHEN id = $1 THEN 1 ELSE 0 END")
             .bind(organisation_id)
@@ -90,8 +91,8 @@ impl Store {
             &mut transaction,
             &crate::audit::AuditEvent {
                 actor,
-                action: "organisation.receive_public_reports",
-                record_kind: "organisation",
+                action: AuditAction::OrganisationReceivePublicReports,
+                record_kind: AuditRecordKind::Organisation,
                 record_id: organisation_id,
                 reason: None,
             },
@@ -102,17 +103,17 @@ impl Store {
     }
 
     /// Requires (or stops requiring) a second factor for an organisation.
-    pub async fn set_require_second_factor(&self, organisation_id: &str, required: bool, actor: &str) -> Result<(), StoreError> {
+    pub async fn set_require_second_factor(&self, organisation_id: &str, required: bool, actor: &AuditActor) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE organisations SET require_second_factor = $1 WHERE id = $2")
             .bind(i64::from(required))
             .bind(organisation_id)
             .execute(&mut *transaction)
             .await?;
-        let action = if required { "organisation.second_factor_required" } else { "organisation.second_factor_optional" };
+        let action = if required { AuditAction::OrganisationSecondFactorRequired } else { AuditAction::OrganisationSecondFactorOptional };
         crate::audit::append(
             &mut transaction,
-            &crate::audit::AuditEvent { actor, action, record_kind: "organisation", record_id: organisation_id, reason: None },
+            &crate::audit::AuditEvent { actor, action, record_kind: AuditRecordKind::Organisation, record_id: organisation_id, reason: None },
         )
         .await?;
         transaction.commit().await?;
@@ -132,33 +133,7 @@ impl Store {
     }
 
     async fn users_where(&self, condition: &str, value: &str) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT u.id, u.organisation_id, u.email, u.display_name, u.disabled, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
-             WHERE {condition} ORDER BY u.email, r.role"
-        ))
-        .bind(value)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut users: Vec<User> = Vec::new();
-        for row in &rows {
-            let id: String = row.try_get("id")?;
-            if users.last().is_none_or(|user| user.id != id) {
-                users.push(User {
-                    id,
-                    organisation_id: row.try_get("organisation_id")?,
-                    email: row.try_get("email")?,
-                    display_name: row.try_get("display_name")?,
-                    roles: Vec::new(),
-                    disabled: flag(row.try_get("disabled")?),
-                });
-            }
-            if let Some(role) = row.try_get::<Option<String>, _>("role")?
-                && let Some(user) = users.last_mut()
-            {
-                user.roles.push(role.parse().map_err(|error: aidant_core::organisation::UnknownName| StoreError::Corrupt(error.to_string()))?);
-            }
-        }
-        Ok(users)
+        users_where(&mut *self.pool.acquire().await?, condition, value).await
     }
 
     /// Creates a user and their roles in one transaction.
@@ -212,4 +187,39 @@ impl Store {
         }
         Ok(users)
     }
+}
+
+/// An organisation's users, with their roles, on a connection or in a transaction.
+pub(crate) async fn load_users_in(connection: &mut AnyConnection, organisation_id: &str) -> Result<Vec<User>, StoreError> {
+    users_where(connection, "u.organisation_id = $1", organisation_id).await
+}
+
+async fn users_where(connection: &mut AnyConnection, condition: &str, value: &str) -> Result<Vec<User>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT u.id, u.organisation_id, u.email, u.display_name, u.disabled, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
+             WHERE {condition} ORDER BY u.email, r.role"
+    ))
+    .bind(value)
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut users: Vec<User> = Vec::new();
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        if users.last().is_none_or(|user| user.id != id) {
+            users.push(User {
+                id,
+                organisation_id: row.try_get("organisation_id")?,
+                email: row.try_get("email")?,
+                display_name: row.try_get("display_name")?,
+                roles: Vec::new(),
+                disabled: flag(row.try_get("disabled")?),
+            });
+        }
+        if let Some(role) = row.try_get::<Option<String>, _>("role")?
+            && let Some(user) = users.last_mut()
+        {
+            user.roles.push(role.parse().map_err(|error: aidant_core::organisation::UnknownName| StoreError::Corrupt(error.to_string()))?);
+        }
+    }
+    Ok(users)
 }

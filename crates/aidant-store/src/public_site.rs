@@ -2,7 +2,8 @@
 //! messages added to a report after it was made, the keep-in-contact
 //! lockout counters, and anonymous feedback.
 
-use sqlx::Row;
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use sqlx::{AnyConnection, Row};
 
 use crate::audit::AuditEvent;
 use crate::{Store, StoreError, new_id, now_ms};
@@ -165,34 +166,20 @@ impl Store {
             // first wrote (staff replies are not: they are our own words).
             crate::search::append_to_report_document(&mut transaction, report_id, body).await?;
         }
-        let actor = author_user_id.map_or_else(|| "public".to_owned(), |user_id| format!("user:{user_id}"));
-        let actor = actor.as_str();
+        let actor = author_user_id.map_or(AuditActor::Public, AuditActor::user);
         let action = match author {
-            Author::Reporter => "report.reporter_message",
-            Author::Staff => "report.staff_reply",
+            Author::Reporter => AuditAction::ReportReporterMessage,
+            Author::Staff => AuditAction::ReportStaffReply,
         };
-        crate::audit::append(&mut transaction, &AuditEvent { actor, action, record_kind: "report", record_id: report_id, reason: None }).await?;
+        crate::audit::append(&mut transaction, &AuditEvent { actor: &actor, action, record_kind: AuditRecordKind::Report, record_id: report_id, reason: None })
+            .await?;
         transaction.commit().await?;
         Ok(())
     }
 
     /// A report's messages, oldest first.
     pub async fn report_messages(&self, report_id: &str) -> Result<Vec<ReportMessage>, StoreError> {
-        let rows = sqlx::query("SELECT author_kind, body, created_at FROM report_messages WHERE report_id = $1 ORDER BY created_at, id")
-            .bind(report_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("author_kind")?;
-                let author = match kind.as_str() {
-                    "reporter" => Author::Reporter,
-                    "staff" => Author::Staff,
-                    other => return Err(StoreError::Corrupt(format!("unknown message author kind '{other}'"))),
-                };
-                Ok(ReportMessage { author, body: row.try_get("body")?, created_at_ms: row.try_get("created_at")? })
-            })
-            .collect()
+        load_report_messages(&mut *self.pool.acquire().await?, report_id).await
     }
 
     /// Stores anonymous feedback on the service.
@@ -235,4 +222,24 @@ impl Store {
         let (expires_at, report_id) = text.split_once('|')?;
         (expires_at.parse::<i64>().ok()? > now_ms()).then(|| report_id.to_owned())
     }
+}
+
+/// A report's messages, oldest first, on a connection or in a transaction.
+pub(crate) async fn load_report_messages(connection: &mut AnyConnection, report_id: &str) -> Result<Vec<ReportMessage>, StoreError> {
+    let rows = sqlx::query("SELECT author_kind, body, created_at FROM report_messages WHERE report_id = $1 ORDER BY created_at, id")
+        .bind(report_id)
+        .fetch_all(&mut *connection)
+        .await?;
+
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("author_kind")?;
+            let author = match kind.as_str() {
+                "reporter" => Author::Reporter,
+                "staff" => Author::Staff,
+                other => return Err(StoreError::Corrupt(format!("unknown message author kind '{other}'"))),
+            };
+            Ok(ReportMessage { author, body: row.try_get("body")?, created_at_ms: row.try_get("created_at")? })
+        })
+        .collect()
 }

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use aidant_core::report::SubmissionToken;
 use aidant_core::{NewReport, ReportRef, Triage};
 use rand::RngCore;
 use sqlx::{Any, Transaction};
@@ -36,7 +37,7 @@ pub struct OwnedSubmission {
     pub triage: Triage,
     pub catalogue_version: String,
     /// One token per draft: a repeated submission returns the first receipt.
-    pub submission_token: Option<String>,
+    pub submission_token: Option<SubmissionToken>,
     /// An Argon2id hash of the reporter's keep-in-contact passphrase.
     pub passphrase_hash: Option<String>,
 }
@@ -48,7 +49,7 @@ impl OwnedSubmission {
             report: &self.report,
             triage: &self.triage,
             catalogue_version: &self.catalogue_version,
-            submission_token: self.submission_token.as_deref(),
+            submission_token: self.submission_token.as_ref(),
             passphrase_hash: self.passphrase_hash.as_deref(),
         }
     }
@@ -215,7 +216,7 @@ async fn write_rows(
     // repeat inside the batch returns it instead of inserting a second row.
     let mut first_with_token: HashMap<&str, usize> = HashMap::new();
     for pending in batch {
-        let token = pending.submission.submission_token.as_deref();
+        let token = pending.submission.submission_token.as_ref().map(SubmissionToken::as_str);
         if let Some(token) = token {
             if let Some(receipt) = earlier_receipts.get(token) {
                 receipts.push(receipt.clone());
@@ -240,7 +241,7 @@ async fn write_rows(
 /// The receipts of reports already stored under any of the batch's tokens,
 /// in one query.
 async fn receipts_for_tokens(store: &Store, batch: &[PendingReport]) -> Result<HashMap<String, Receipt>, StoreError> {
-    let tokens: Vec<&str> = batch.iter().filter_map(|pending| pending.submission.submission_token.as_deref()).collect();
+    let tokens: Vec<&str> = batch.iter().filter_map(|pending| pending.submission.submission_token.as_ref().map(SubmissionToken::as_str)).collect();
     if tokens.is_empty() {
         return Ok(HashMap::new());
     }

@@ -1,10 +1,11 @@
 //! Public reports: durable insertion with triage and audit in one
 //! transaction, idempotent per submission token, and reading back.
 
-use aidant_core::report::{ContactDetails, NewReport};
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::report::{ContactDetails, NewReport, SubmissionToken};
 use aidant_core::{ReportRef, Triage};
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::audit::{AuditEvent, append};
 use crate::{Store, StoreError, flag, new_id, now_ms};
@@ -99,7 +100,7 @@ pub struct Submission<'a> {
     pub triage: &'a Triage,
     pub catalogue_version: &'a str,
     /// One token per draft: a repeated submission returns the first receipt.
-    pub submission_token: Option<&'a str>,
+    pub submission_token: Option<&'a SubmissionToken>,
     /// An Argon2id hash of the reporter's keep-in-contact passphrase.
     pub passphrase_hash: Option<&'a str>,
 }
@@ -122,7 +123,7 @@ impl Store {
     /// fresh reference on the (astronomically rare) reference collision.
     pub async fn insert_report(&self, submission: &Submission<'_>, next_reference_bits: ReferenceSource<'_>) -> Result<Receipt, StoreError> {
         if let Some(token) = submission.submission_token
-            && let Some(receipt) = self.receipt_for_token(token).await?
+            && let Some(receipt) = self.receipt_for_token(token.as_str()).await?
         {
             return Ok(receipt);
         }
@@ -143,7 +144,7 @@ impl Store {
                 Err(StoreError::Database(error)) if is_unique_violation(&error) => {
                     transaction.rollback().await?;
                     if let Some(token) = submission.submission_token
-                        && let Some(receipt) = self.receipt_for_token(token).await?
+                        && let Some(receipt) = self.receipt_for_token(token.as_str()).await?
                     {
                         return Ok(receipt);
                     }
@@ -164,25 +165,24 @@ impl Store {
     /// Reads a report by its public reference, without auditing (callers
     /// that show it to a person audit the view themselves).
     pub async fn find_report_by_reference(&self, reference: &ReportRef) -> Result<Option<StoredReport>, StoreError> {
-        let row =
-            sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reference = $1")).bind(reference.as_compact()).fetch_optional(&self.pool).await?;
+        let mut connection = self.pool.acquire().await?;
+        let row = sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE reference = $1"))
+            .bind(reference.as_compact())
+            .fetch_optional(&mut *connection)
+            .await?;
         match row {
             None => Ok(None),
-            Some(row) => self.report_from_row(&row).await.map(Some),
+            Some(row) => report_from_row(&mut connection, &row).await.map(Some),
         }
     }
 
     /// Reads a report by id, without auditing.
     pub async fn find_report_by_id(&self, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1")).bind(report_id).fetch_optional(&self.pool).await?;
-        match row {
-            None => Ok(None),
-            Some(row) => self.report_from_row(&row).await.map(Some),
-        }
+        load_report(&mut *self.pool.acquire().await?, report_id).await
     }
 
     /// Opens a report's sealed contact details and audits the access.
-    pub async fn reveal_contact(&self, report_id: &str, actor: &str, reason: &str) -> Result<Option<ContactRecord>, StoreError> {
+    pub async fn reveal_contact(&self, report_id: &str, actor: &AuditActor, reason: &str) -> Result<Option<ContactRecord>, StoreError> {
         let key = self.keyring()?;
         let row = sqlx::query("SELECT contact_sealed FROM reports WHERE id = $1").bind(report_id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
@@ -191,15 +191,29 @@ impl Store {
             return Ok(None);
         };
         let plaintext = key.open(&sealed, &contact_binding(report_id))?;
-        self.audit(&AuditEvent { actor, action: "report.contact.reveal", record_kind: "report", record_id: report_id, reason: Some(reason) }).await?;
+        self.audit(&AuditEvent {
+            actor,
+            action: AuditAction::ReportContactReveal,
+            record_kind: AuditRecordKind::Report,
+            record_id: report_id,
+            reason: Some(reason),
+        })
+        .await?;
         serde_json::from_slice(&plaintext).map(Some).map_err(|error| StoreError::Corrupt(format!("sealed contact details are not JSON: {error}")))
     }
 
     /// What `aidant graph --from-database` links: every report's reference,
     /// day, postcode, town, business and vehicle registrations. The read is
     /// audited as one entry naming who ran it and why.
-    pub async fn report_network(&self, actor: &str, reason: &str) -> Result<Vec<ReportNetworkRow>, StoreError> {
-        self.audit(&AuditEvent { actor, action: "reports.network_read", record_kind: "reports", record_id: "all", reason: Some(reason) }).await?;
+    pub async fn report_network(&self, actor: &AuditActor, reason: &str) -> Result<Vec<ReportNetworkRow>, StoreError> {
+        self.audit(&AuditEvent {
+            actor,
+            action: AuditAction::ReportsNetworkRead,
+            record_kind: AuditRecordKind::Reports,
+            record_id: "all",
+            reason: Some(reason),
+        })
+        .await?;
         let rows =
             sqlx::query("SELECT id, reference, received_at, postcode, town, business_name FROM reports ORDER BY received_at, id").fetch_all(&self.pool).await?;
         let vehicle_rows = sqlx::query("SELECT report_id, registration FROM report_vehicles WHERE registration IS NOT NULL ORDER BY report_id, position")
@@ -228,47 +242,58 @@ impl Store {
     pub async fn count_reports(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(&self.pool).await?)
     }
+}
 
-    async fn report_from_row(&self, row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
-        let id: String = row.try_get("id")?;
-        let signs =
-            sqlx::query_scalar("SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id").bind(&id).fetch_all(&self.pool).await?;
-        let vehicle_rows =
-            sqlx::query("SELECT registration, description FROM report_vehicles WHERE report_id = $1 ORDER BY position").bind(&id).fetch_all(&self.pool).await?;
-        let mut vehicles = Vec::with_capacity(vehicle_rows.len());
-        for vehicle in &vehicle_rows {
-            vehicles.push((vehicle.try_get("registration")?, vehicle.try_get("description")?));
-        }
-        let reference: String = row.try_get("reference")?;
-        let reasons: String = row.try_get("triage_reasons")?;
-        let age_groups: String = row.try_get("age_groups")?;
-        let sealed: Option<Vec<u8>> = row.try_get("contact_sealed")?;
-        Ok(StoredReport {
-            reference: parse_reference(&reference)?,
-            received_at_ms: row.try_get("received_at")?,
-            status: row.try_get("status")?,
-            risk_level: row.try_get("risk_level")?,
-            triage_score: row.try_get("triage_score")?,
-            triage_reasons: parse_json_list(&reasons)?,
-            catalogue_version: row.try_get("catalogue_version")?,
-            sector: row.try_get("sector")?,
-            postcode: row.try_get("postcode")?,
-            town: row.try_get("town")?,
-            location_description: row.try_get("location_description")?,
-            business_name: row.try_get("business_name")?,
-            signs,
-            people_count: row.try_get("people_count")?,
-            age_groups: parse_json_list(&age_groups)?,
-            people_description: row.try_get("people_description")?,
-            vehicles,
-            narrative: row.try_get("narrative")?,
-            when_seen: row.try_get("when_seen")?,
-            immediate_danger: flag(row.try_get("immediate_danger")?),
-            child_reported: flag(row.try_get("child_reported")?),
-            has_contact: sealed.is_some(),
-            id,
-        })
+/// Reads a report by id on a connection or in a transaction, without auditing.
+pub(crate) async fn load_report(connection: &mut AnyConnection, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1")).bind(report_id).fetch_optional(&mut *connection).await?;
+    match row {
+        None => Ok(None),
+        Some(row) => report_from_row(connection, &row).await.map(Some),
     }
+}
+
+async fn report_from_row(connection: &mut AnyConnection, row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
+    let id: String = row.try_get("id")?;
+    let signs =
+        sqlx::query_scalar("SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id").bind(&id).fetch_all(&mut *connection).await?;
+    let vehicle_rows = sqlx::query("SELECT registration, description FROM report_vehicles WHERE report_id = $1 ORDER BY position")
+        .bind(&id)
+        .fetch_all(&mut *connection)
+        .await?;
+    let mut vehicles = Vec::with_capacity(vehicle_rows.len());
+    for vehicle in &vehicle_rows {
+        vehicles.push((vehicle.try_get("registration")?, vehicle.try_get("description")?));
+    }
+    let reference: String = row.try_get("reference")?;
+    let reasons: String = row.try_get("triage_reasons")?;
+    let age_groups: String = row.try_get("age_groups")?;
+    let sealed: Option<Vec<u8>> = row.try_get("contact_sealed")?;
+    Ok(StoredReport {
+        reference: parse_reference(&reference)?,
+        received_at_ms: row.try_get("received_at")?,
+        status: row.try_get("status")?,
+        risk_level: row.try_get("risk_level")?,
+        triage_score: row.try_get("triage_score")?,
+        triage_reasons: parse_json_list(&reasons)?,
+        catalogue_version: row.try_get("catalogue_version")?,
+        sector: row.try_get("sector")?,
+        postcode: row.try_get("postcode")?,
+        town: row.try_get("town")?,
+        location_description: row.try_get("location_description")?,
+        business_name: row.try_get("business_name")?,
+        signs,
+        people_count: row.try_get("people_count")?,
+        age_groups: parse_json_list(&age_groups)?,
+        people_description: row.try_get("people_description")?,
+        vehicles,
+        narrative: row.try_get("narrative")?,
+        when_seen: row.try_get("when_seen")?,
+        immediate_danger: flag(row.try_get("immediate_danger")?),
+        child_reported: flag(row.try_get("child_reported")?),
+        has_contact: sealed.is_some(),
+        id,
+    })
 }
 
 const REPORT_COLUMNS: &str = "id, reference, received_at, status, risk_level, triage_score, triage_reasons, catalogue_version, sector, postcode, town, \
@@ -297,7 +322,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 
 /// The audit entry of a public report's creation.
 pub(crate) fn report_created(report_id: &str) -> AuditEvent<'_> {
-    AuditEvent { actor: "public", action: "report.create", record_kind: "report", record_id: report_id, reason: None }
+    AuditEvent { actor: &AuditActor::Public, action: AuditAction::ReportCreate, record_kind: AuditRecordKind::Report, record_id: report_id, reason: None }
 }
 
 /// Writes one report's rows and search document inside `transaction`,
@@ -329,7 +354,7 @@ pub(crate) async fn insert_report_rows(
     )
     .bind(&report_id)
     .bind(reference.as_compact())
-    .bind(submission.submission_token)
+    .bind(submission.submission_token.map(SubmissionToken::as_str))
     .bind(now_ms())
     .bind(submission.triage.level.as_str())
     .bind(submission.triage.level.rank())

@@ -2,8 +2,9 @@
 //! and oldest first, with filters; and the triage actions (open, assign,
 //! set status), each audited in the transaction that makes it.
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use aidant_core::organisation::ReportStatus;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditEvent, append};
 use crate::{Store, StoreError, flag, now_ms};
@@ -190,41 +191,29 @@ impl Store {
 
     /// Owner and triage state of a report, for the access policy and the page.
     pub async fn triage_state(&self, report_id: &str) -> Result<Option<TriageState>, StoreError> {
-        let row = sqlx::query(
-            "SELECT r.owning_organisation_id, r.status, r.assignee_user_id, r.first_opened_at, u.display_name AS assignee_name
-             FROM reports r LEFT JOIN users u ON u.id = r.assignee_user_id WHERE r.id = $1",
-        )
-        .bind(report_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(TriageState {
-                owner_organisation_id: row.try_get("owning_organisation_id")?,
-                status: row.try_get("status")?,
-                assignee_user_id: row.try_get("assignee_user_id")?,
-                assignee_name: row.try_get("assignee_name")?,
-                first_opened_at_ms: row.try_get("first_opened_at")?,
-            })
-        })
-        .transpose()
+        load_triage_state(&mut *self.pool.acquire().await?, report_id).await
     }
 
     /// Audits a member of staff opening a report; the first opening takes it
     /// out of the "Immediate, not yet opened" count.
-    pub async fn record_report_view(&self, report_id: &str, actor: &str) -> Result<(), StoreError> {
+    pub async fn record_report_view(&self, report_id: &str, actor: &AuditActor) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE reports SET first_opened_at = $1 WHERE id = $2 AND first_opened_at IS NULL")
             .bind(now_ms())
             .bind(report_id)
             .execute(&mut *transaction)
             .await?;
-        append(&mut transaction, &AuditEvent { actor, action: "report.view", record_kind: "report", record_id: report_id, reason: None }).await?;
+        append(
+            &mut transaction,
+            &AuditEvent { actor, action: AuditAction::ReportView, record_kind: AuditRecordKind::Report, record_id: report_id, reason: None },
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
 
     /// Assigns a report to a user (or to nobody).
-    pub async fn assign_report(&self, report_id: &str, assignee_user_id: Option<&str>, actor: &str) -> Result<(), StoreError> {
+    pub async fn assign_report(&self, report_id: &str, assignee_user_id: Option<&str>, actor: &AuditActor) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE reports SET assignee_user_id = $1, updated_at = $2 WHERE id = $3")
             .bind(assignee_user_id)
@@ -233,13 +222,17 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         let reason = assignee_user_id.map(|user_id| format!("assigned to user:{user_id}")).unwrap_or_else(|| "unassigned".to_owned());
-        append(&mut transaction, &AuditEvent { actor, action: "report.assign", record_kind: "report", record_id: report_id, reason: Some(&reason) }).await?;
+        append(
+            &mut transaction,
+            &AuditEvent { actor, action: AuditAction::ReportAssign, record_kind: AuditRecordKind::Report, record_id: report_id, reason: Some(&reason) },
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
 
     /// Sets a report's status.
-    pub async fn set_report_status(&self, report_id: &str, status: ReportStatus, actor: &str) -> Result<(), StoreError> {
+    pub async fn set_report_status(&self, report_id: &str, status: ReportStatus, actor: &AuditActor) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
@@ -248,10 +241,35 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         let reason = format!("status {}", status.as_str());
-        append(&mut transaction, &AuditEvent { actor, action: "report.status", record_kind: "report", record_id: report_id, reason: Some(&reason) }).await?;
+        append(
+            &mut transaction,
+            &AuditEvent { actor, action: AuditAction::ReportStatus, record_kind: AuditRecordKind::Report, record_id: report_id, reason: Some(&reason) },
+        )
+        .await?;
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// Owner and triage state of a report, on a connection or in a transaction.
+pub(crate) async fn load_triage_state(connection: &mut AnyConnection, report_id: &str) -> Result<Option<TriageState>, StoreError> {
+    let row = sqlx::query(
+        "SELECT r.owning_organisation_id, r.status, r.assignee_user_id, r.first_opened_at, u.display_name AS assignee_name
+         FROM reports r LEFT JOIN users u ON u.id = r.assignee_user_id WHERE r.id = $1",
+    )
+    .bind(report_id)
+    .fetch_optional(&mut *connection)
+    .await?;
+    row.map(|row| {
+        Ok(TriageState {
+            owner_organisation_id: row.try_get("owning_organisation_id")?,
+            status: row.try_get("status")?,
+            assignee_user_id: row.try_get("assignee_user_id")?,
+            assignee_name: row.try_get("assignee_name")?,
+            first_opened_at_ms: row.try_get("first_opened_at")?,
+        })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

@@ -92,12 +92,12 @@ async fn rotation_rewraps_every_sealed_value_and_keeps_each_readable(database: T
     // The new key alone now opens everything; the old key alone opens nothing.
     let new_only = reopen(&database, Keyring::from(new_key.clone())).await;
     for (report_id, phone) in report_ids.iter().zip(phones) {
-        let contact = new_only.reveal_contact(report_id, "user-1", "calling back").await.unwrap().unwrap();
+        let contact = new_only.reveal_contact(report_id, &aidant_core::audit::AuditActor::user("user-1"), "calling back").await.unwrap().unwrap();
         assert_eq!(contact.phone.as_deref(), Some(phone));
     }
     assert_eq!(new_only.load_draft(&draft_id).await.unwrap().unwrap(), br#"{"town":"Bedford"}"#);
     let old_only = reopen(&database, Keyring::from(old_key)).await;
-    let error = old_only.reveal_contact(&report_ids[0], "user-1", "calling back").await.unwrap_err();
+    let error = old_only.reveal_contact(&report_ids[0], &aidant_core::audit::AuditActor::user("user-1"), "calling back").await.unwrap_err();
     assert!(matches!(&error, StoreError::Crypto(CryptoError::WrongMasterKey(id)) if *id == hex_id(&new_key)), "{error}");
 
     let again = rotating.rewrap_sealed_values(&RewrapOptions::default()).await.unwrap();
@@ -127,7 +127,7 @@ async fn an_interrupted_rotation_still_opens_everything(database: TestDatabase) 
     // A server restarted with the new key and the retired one reads it all.
     let restarted = reopen(&database, keyring).await;
     for (index, report_id) in report_ids.iter().enumerate() {
-        let contact = restarted.reveal_contact(report_id, "user-1", "calling back").await.unwrap().unwrap();
+        let contact = restarted.reveal_contact(report_id, &aidant_core::audit::AuditActor::user("user-1"), "calling back").await.unwrap().unwrap();
         assert_eq!(contact.phone, Some(format!("07700 90010{index}")));
     }
     assert_eq!(restarted.load_draft(&draft_id).await.unwrap().unwrap(), b"draft answers");
@@ -136,7 +136,7 @@ async fn an_interrupted_rotation_still_opens_everything(database: TestDatabase) 
     let new_only = reopen(&database, Keyring::from(new_key.clone())).await;
     let mut wrong_key = 0;
     for report_id in &report_ids {
-        match new_only.reveal_contact(report_id, "user-1", "calling back").await {
+        match new_only.reveal_contact(report_id, &aidant_core::audit::AuditActor::user("user-1"), "calling back").await {
             Ok(_) => {}
             Err(StoreError::Crypto(CryptoError::WrongMasterKey(id))) => {
                 assert_eq!(id, hex_id(&old_key));
@@ -152,7 +152,7 @@ async fn an_interrupted_rotation_still_opens_everything(database: TestDatabase) 
     let census = restarted.sealed_value_census().await.unwrap();
     assert_eq!((census.under(&hex_id(&old_key)), census.not_current()), (0, 0));
     for report_id in &report_ids {
-        assert!(new_only.reveal_contact(report_id, "user-1", "calling back").await.unwrap().is_some());
+        assert!(new_only.reveal_contact(report_id, &aidant_core::audit::AuditActor::user("user-1"), "calling back").await.unwrap().is_some());
     }
 }
 
@@ -161,7 +161,7 @@ async fn a_value_under_an_unknown_key_is_a_clear_error(database: TestDatabase) {
     let sealed_by_stranger = reopen(&database, Keyring::from(stranger.clone())).await;
     let report_id = report_with_contact(&sealed_by_stranger, "07700 900999").await;
 
-    let error = database.store.reveal_contact(&report_id, "user-1", "calling back").await.unwrap_err();
+    let error = database.store.reveal_contact(&report_id, &aidant_core::audit::AuditActor::user("user-1"), "calling back").await.unwrap_err();
     assert!(matches!(&error, StoreError::Crypto(CryptoError::WrongMasterKey(id)) if *id == hex_id(&stranger)), "{error}");
     assert_eq!(error.to_string(), format!("the sealed value was made with a different master key (key id {})", hex_id(&stranger)));
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aidant_core::report::{ContactAnswer, ReportAnswers};
+use aidant_core::report::{ContactAnswer, ReportAnswers, SubmissionToken};
 use aidant_core::{Catalogue, NewReport, ReportRef};
 use aidant_store::Store;
 use aidant_store::report_writer::{OwnedSubmission, ReportWriter, ReportWriterOptions};
@@ -37,7 +37,13 @@ fn owned(answers: &ReportAnswers, token: Option<&str>) -> OwnedSubmission {
     let catalogue = catalogue();
     let report = NewReport::parse(answers, &catalogue).unwrap();
     let triage = report.triage(&catalogue);
-    OwnedSubmission { report, triage, catalogue_version: catalogue.version.clone(), submission_token: token.map(str::to_owned), passphrase_hash: None }
+    OwnedSubmission {
+        report,
+        triage,
+        catalogue_version: catalogue.version.clone(),
+        submission_token: token.map(|token| SubmissionToken::parse(token).unwrap()),
+        passphrase_hash: None,
+    }
 }
 
 fn spawn_submit(writer: &ReportWriter, submission: OwnedSubmission) -> JoinHandle<Result<Receipt, aidant_store::StoreError>> {

@@ -2,6 +2,7 @@
 //! PostgreSQL: sign-in and lockout, sessions, API tokens, TOTP, the triage
 //! queue, intelligence records and shares, search, and protection at rest.
 
+use aidant_core::audit::AuditActor;
 use std::time::Duration;
 
 use aidant_core::grading::{GradingAnswers, parse_grading};
@@ -10,7 +11,7 @@ use aidant_core::policy::{Action, Actor, may};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_core::{Catalogue, NewReport};
 use aidant_store::accounts::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
-use aidant_store::intelligence::{NewIntelligence, SourceDetails};
+use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::organisations::{Organisation, User};
 use aidant_store::public_site::Author;
 use aidant_store::reports::{Receipt, Submission};
@@ -66,7 +67,7 @@ async fn world(store: &Store) -> World {
     let force = store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await.unwrap();
     let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
     let charity = store.create_organisation("Safe Haven", OrganisationKind::Charity).await.unwrap();
-    store.set_receiving_organisation(&force.id, "test").await.unwrap();
+    store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
     let handler = store.create_user(&force.id, "handler@force.example", "Call Handler", &[Role::CallHandler]).await.unwrap();
     let analyst = store.create_user(&force.id, "analyst@force.example", "Analyst", &[Role::Analyst]).await.unwrap();
     let glaa_user = store.create_user(&glaa.id, "partner@glaa.example", "GLAA Partner", &[Role::Partner]).await.unwrap();
@@ -81,7 +82,7 @@ fn actor(user: &User) -> Actor {
 async fn passwords_lock_after_repeated_failures(database: TestDatabase) {
     let store = &database.store;
     let world = world(store).await;
-    store.set_password(&world.handler.id, PASSWORD, "test").await.unwrap();
+    store.set_password(&world.handler.id, PASSWORD, &AuditActor::Cli).await.unwrap();
     let policy = SignInPolicy { max_failures: 3, lockout: Duration::from_secs(600), ..SignInPolicy::default() };
     let accepted = store.check_password("HANDLER@force.example", PASSWORD, &policy).await.unwrap();
     assert!(matches!(accepted, SignInOutcome::Accepted { needs_second_factor: false, .. }), "{accepted:?}");
@@ -92,9 +93,9 @@ async fn passwords_lock_after_repeated_failures(database: TestDatabase) {
     assert!(matches!(third, SignInOutcome::Locked { .. }), "the third failure locks: {third:?}");
     let right_but_locked = store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap();
     assert!(matches!(right_but_locked, SignInOutcome::Locked { .. }), "the right password does not open a locked account");
-    store.set_password(&world.handler.id, PASSWORD, "admin").await.unwrap();
+    store.set_password(&world.handler.id, PASSWORD, &AuditActor::Cli).await.unwrap();
     assert!(matches!(store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Accepted { .. }));
-    store.disable_user(&world.handler.id, "admin").await.unwrap();
+    store.disable_user(&world.handler.id, &AuditActor::Cli).await.unwrap();
     assert_eq!(store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Disabled);
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&world.handler.id).fetch_one(store.pool()).await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
@@ -124,7 +125,7 @@ async fn sessions_end_at_sign_out_timeout_and_disable(database: TestDatabase) {
     assert!(store.find_session(&absolute, &short_day).await.unwrap().is_none(), "sessions end at the absolute timeout");
 
     let live = store.create_session(&world.handler.id, true).await.unwrap();
-    store.disable_user(&world.handler.id, "admin").await.unwrap();
+    store.disable_user(&world.handler.id, &AuditActor::Cli).await.unwrap();
     assert!(store.find_session(&live, &policy).await.unwrap().is_none(), "disabling a user ends their sessions");
 }
 
@@ -158,7 +159,7 @@ async fn second_factor_codes_work_once(database: TestDatabase) {
     assert!(store.verify_totp(&world.handler.id, &code, later).await.unwrap());
     assert!(!store.verify_totp(&world.handler.id, &code, later).await.unwrap(), "a code is spent once used");
     assert!(!store.verify_totp(&world.handler.id, &totp_code(&secret, now).unwrap(), later + 600).await.unwrap(), "old codes fail");
-    store.set_password(&world.handler.id, PASSWORD, "test").await.unwrap();
+    store.set_password(&world.handler.id, PASSWORD, &AuditActor::Cli).await.unwrap();
     let outcome = store.check_password("handler@force.example", PASSWORD, &SignInPolicy::default()).await.unwrap();
     assert!(matches!(outcome, SignInOutcome::Accepted { needs_second_factor: true, .. }), "{outcome:?}");
 }
@@ -176,7 +177,7 @@ async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
     assert_eq!(page.immediate_unopened, 1);
     assert!(store.triage_queue(&world.glaa.id, &QueueFilter::default(), 0, 50).await.unwrap().rows.is_empty(), "reports stay with their force");
 
-    store.record_report_view(&immediate.report_id, &format!("user:{}", world.handler.id)).await.unwrap();
+    store.record_report_view(&immediate.report_id, &AuditActor::user(&world.handler.id)).await.unwrap();
     assert_eq!(store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap().immediate_unopened, 0);
 
     let by_town = QueueFilter { area: Some("luton".into()), ..QueueFilter::default() };
@@ -186,7 +187,7 @@ async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
     let by_risk = QueueFilter { risk: Some("immediate".into()), ..QueueFilter::default() };
     assert_eq!(store.triage_queue(&world.force.id, &by_risk, 0, 50).await.unwrap().total, 1);
 
-    let actor = format!("user:{}", world.handler.id);
+    let actor = AuditActor::user(&world.handler.id);
     store.assign_report(&other.report_id, Some(&world.handler.id), &actor).await.unwrap();
     let mine = QueueFilter { assignee: Some(AssigneeFilter::User(world.handler.id.clone())), ..QueueFilter::default() };
     let assigned = store.triage_queue(&world.force.id, &mine, 0, 50).await.unwrap();
@@ -208,7 +209,7 @@ async fn reports_arriving_before_a_receiving_force_are_claimed(database: TestDat
     let orphan = submit(store, &answers("Luton", "Arrived before any force was set up.", false)).await;
     assert_eq!(store.triage_state(&orphan.report_id).await.unwrap().unwrap().owner_organisation_id, None);
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
-    assert_eq!(store.set_receiving_organisation(&force.id, "admin").await.unwrap(), 1);
+    assert_eq!(store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap(), 1);
     assert_eq!(store.triage_queue(&force.id, &QueueFilter::default(), 0, 10).await.unwrap().total, 1);
     assert_eq!(store.search_candidates(&force.id, "arrived", 10).await.unwrap().len(), 1, "its search document moves with it");
 }
@@ -234,7 +235,7 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
     let grading = two_b_c_glaa_only(&world.glaa.id);
     let source = SourceDetails { identity: Some("Ioana Petrescu, 07700 900123".into()), text: Some("She saw Nguyễn taken away each night.".into()) };
     let (id, reference) = store
-        .create_intelligence(&NewIntelligence {
+        .create_intelligence(&IntelligenceInsert {
             report_id: Some(&report.report_id),
             owner_organisation_id: &world.force.id,
             created_by: &world.analyst.id,
@@ -264,14 +265,14 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
     assert_eq!(store.intelligence_candidates(&world.glaa.id, 10).await.unwrap(), vec![id.clone()]);
     assert!(store.intelligence_candidates(&world.charity.id, 10).await.unwrap().is_empty());
 
-    let opened = store.read_intelligence_source(&id, &format!("user:{}", world.analyst.id), "checking the source's account").await.unwrap();
+    let opened = store.read_intelligence_source(&id, &AuditActor::user(&world.analyst.id), "checking the source's account").await.unwrap();
     assert_eq!(opened, Some(source));
     let actions: Vec<(String, Option<String>)> =
         store.audit_history("intelligence", &id).await.unwrap().into_iter().map(|entry| (entry.entry.action, entry.entry.reason)).collect();
     assert_eq!(actions[0], ("intelligence.create".to_owned(), Some("2 B C".to_owned())));
     assert_eq!(actions[1].0, "intelligence.share");
     assert_eq!(actions[2], ("intelligence.source.read".to_owned(), Some("checking the source's account".to_owned())));
-    assert_eq!(store.audit_by_actor(&format!("user:{}", world.analyst.id), 10).await.unwrap()[0].entry.action, "intelligence.source.read");
+    assert_eq!(store.audit_by_actor(&AuditActor::user(&world.analyst.id), 10).await.unwrap()[0].entry.action, "intelligence.source.read");
     assert!(store.verify_audit_chain().await.unwrap().is_ok());
 }
 
@@ -280,7 +281,7 @@ async fn legacy_gradings_are_kept_as_given(database: TestDatabase) {
     let world = world(store).await;
     let grading = parse_grading(&GradingAnswers { scheme: "5x5x5", source: "B", intelligence: "2", handling: "4", ..GradingAnswers::default() }).unwrap();
     let (id, _) = store
-        .create_intelligence(&NewIntelligence {
+        .create_intelligence(&IntelligenceInsert {
             report_id: None,
             owner_organisation_id: &world.force.id,
             created_by: &world.analyst.id,
@@ -325,7 +326,7 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
 
     let grading = two_b_c_glaa_only(&world.glaa.id);
     let (id, _) = store
-        .create_intelligence(&NewIntelligence {
+        .create_intelligence(&IntelligenceInsert {
             report_id: None,
             owner_organisation_id: &world.force.id,
             created_by: &world.analyst.id,
@@ -360,7 +361,7 @@ async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
     submit(store, &with_contact).await;
     let grading = two_b_c_glaa_only(&world.glaa.id);
     store
-        .create_intelligence(&NewIntelligence {
+        .create_intelligence(&IntelligenceInsert {
             report_id: None,
             owner_organisation_id: &world.force.id,
             created_by: &world.analyst.id,
@@ -413,7 +414,7 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
     let grading = two_b_c_glaa_only(&world.glaa.id);
     let source = SourceDetails { identity: Some("Ioana Petrescu".into()), text: None };
     let (id, _) = store
-        .create_intelligence(&NewIntelligence {
+        .create_intelligence(&IntelligenceInsert {
             report_id: None,
             owner_organisation_id: &world.force.id,
             created_by: &world.analyst.id,
@@ -433,7 +434,7 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
     let summary = rotating.rewrap_sealed_values(&aidant_store::keys::RewrapOptions { batch_size: 10, limit: None }).await.unwrap();
     assert_eq!(summary.rewrapped(), 2, "the source and the TOTP secret");
     let only_new = Store::connect(&database.url, &Default::default(), None).await.unwrap().with_keyring(aidant_store::Keyring::new(new_key, Vec::new()));
-    assert_eq!(only_new.read_intelligence_source(&id, "test", "rotation check").await.unwrap(), Some(source));
+    assert_eq!(only_new.read_intelligence_source(&id, &AuditActor::Cli, "rotation check").await.unwrap(), Some(source));
     assert!(only_new.verify_totp(&world.handler.id, &totp_code(&secret, 1_800_000_600).unwrap(), 1_800_000_600).await.unwrap());
 }
 

@@ -1,10 +1,12 @@
 //! The storage test suite, written once and run on SQLite and PostgreSQL.
 
+use aidant_core::audit::AuditActor;
+use aidant_core::audit::{AuditAction, AuditRecordKind};
 use std::sync::Arc;
 
 use aidant_core::audit::ChainBreak;
 use aidant_core::organisation::{OrganisationKind, Role};
-use aidant_core::report::{ContactAnswer, ReportAnswers, VehicleAnswer};
+use aidant_core::report::{ContactAnswer, ReportAnswers, SubmissionToken, VehicleAnswer};
 use aidant_core::{Catalogue, NewReport};
 use aidant_store::audit::AuditEvent;
 use aidant_store::reports::Submission;
@@ -33,7 +35,9 @@ async fn submit(store: &Store, answers: &ReportAnswers, token: Option<&str>) -> 
     let catalogue = catalogue();
     let report = NewReport::parse(answers, &catalogue).unwrap();
     let triage = report.triage(&catalogue);
-    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: token, passphrase_hash: None };
+    let token = token.map(|token| SubmissionToken::parse(token).unwrap());
+    let submission =
+        Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: token.as_ref(), passphrase_hash: None };
     let mut bits = rand_bits();
     store.insert_report(&submission, &mut bits).await.unwrap()
 }
@@ -134,7 +138,7 @@ async fn contact_details_are_sealed_at_rest(database: TestDatabase) {
                 }
             }
             let reopened = Store::connect(&database.url, &Default::default(), Some(database.master_key.clone())).await.unwrap();
-            let contact = reopened.reveal_contact(&receipt.report_id, "user-1", "calling back the reporter").await.unwrap().unwrap();
+            let contact = reopened.reveal_contact(&receipt.report_id, &AuditActor::user("user-1"), "calling back the reporter").await.unwrap().unwrap();
             assert_eq!(contact.phone.as_deref(), Some("07700 900982"));
         }
         Backend::Postgres => {
@@ -144,7 +148,7 @@ async fn contact_details_are_sealed_at_rest(database: TestDatabase) {
                     assert!(!row.contains(secret), "{secret} found in the reports table");
                 }
             }
-            let contact = database.store.reveal_contact(&receipt.report_id, "user-1", "calling back the reporter").await.unwrap().unwrap();
+            let contact = database.store.reveal_contact(&receipt.report_id, &AuditActor::user("user-1"), "calling back the reporter").await.unwrap().unwrap();
             assert_eq!(contact.name.as_deref(), Some("Ioana Zamfirescu"));
         }
     }
@@ -153,17 +157,26 @@ async fn contact_details_are_sealed_at_rest(database: TestDatabase) {
 async fn revealing_contact_is_audited_with_the_reason(database: TestDatabase) {
     let with_contact = ReportAnswers { contact: Some(ContactAnswer { phone: Some("+40 712 345 678".into()), ..ContactAnswer::default() }), ..answers() };
     let receipt = submit(&database.store, &with_contact, None).await;
-    database.store.reveal_contact(&receipt.report_id, "user-7", "safeguarding call").await.unwrap();
+    database.store.reveal_contact(&receipt.report_id, &AuditActor::user("user-7"), "safeguarding call").await.unwrap();
     let history = database.store.audit_history("report", &receipt.report_id).await.unwrap();
     let reveal = history.iter().find(|stored| stored.entry.action == "report.contact.reveal").expect("the reveal is audited");
-    assert_eq!(reveal.entry.actor, "user-7");
+    assert_eq!(reveal.entry.actor, "user:user-7", "the member of staff, in the stored form every writer uses");
     assert_eq!(reveal.entry.reason.as_deref(), Some("safeguarding call"));
 }
 
 async fn seed_chain(store: &Store, entries: usize) {
     for index in 0..entries {
         let record = format!("record-{index}");
-        store.audit(&AuditEvent { actor: "user-1", action: "report.view", record_kind: "report", record_id: &record, reason: None }).await.unwrap();
+        store
+            .audit(&AuditEvent {
+                actor: &AuditActor::user("user-1"),
+                action: AuditAction::ReportView,
+                record_kind: AuditRecordKind::Report,
+                record_id: &record,
+                reason: None,
+            })
+            .await
+            .unwrap();
     }
 }
 

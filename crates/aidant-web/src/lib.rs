@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod error;
 pub mod middleware;
 pub mod pages;
 pub mod problem;

@@ -69,11 +69,10 @@ impl IntoResponse for Problem {
 impl From<aidant_store::StoreError> for Problem {
     fn from(error: aidant_store::StoreError) -> Self {
         tracing::error!(error = %error, "store operation failed");
-        match error {
-            aidant_store::StoreError::Database(sqlx::Error::PoolTimedOut) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Sorry, the service is busy", "Please try again in a minute.")
-            }
-            _ => Problem::internal(),
+        if error.is_busy() {
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Sorry, the service is busy", "Please try again in a minute.")
+        } else {
+            Problem::internal()
         }
     }
 }

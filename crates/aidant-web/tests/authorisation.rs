@@ -5,6 +5,7 @@
 //! and as users of a partner organisation and a charity, and checks each
 //! answer. Runs on SQLite and PostgreSQL.
 
+use aidant_core::audit::AuditActor;
 use std::collections::{BTreeMap, BTreeSet};
 
 use aidant_core::Catalogue;
@@ -13,7 +14,7 @@ use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_store::Store;
 use aidant_store::accounts::SignInPolicy;
-use aidant_store::intelligence::{NewIntelligence, SourceDetails};
+use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
 use aidant_web::{AppState, WebSettings, route_book, router};
@@ -165,7 +166,7 @@ async fn world(store: &Store) -> World {
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
     let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
     let charity = store.create_organisation("Charity", OrganisationKind::Charity).await.unwrap();
-    store.set_receiving_organisation(&force.id, "test").await.unwrap();
+    store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
     let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
     let answers = ReportAnswers {
         sector: Some("car_wash".into()),
@@ -192,7 +193,7 @@ async fn world(store: &Store) -> World {
     })
     .unwrap();
     let (intelligence_id, _) = store
-        .create_intelligence(&NewIntelligence {
+        .create_intelligence(&IntelligenceInsert {
             report_id: None,
             owner_organisation_id: &force.id,
             created_by: &author.id,
@@ -387,3 +388,33 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
 }
 
 aidant_store::backend_tests!(every_route_has_an_authorisation_test);
+
+/// Handlers call use cases (`aidant_store::cases`); the policy and the
+/// audit log are theirs. A handler that asks the policy or writes an audit
+/// entry itself would bypass the one place that does both together.
+#[test]
+fn no_handler_asks_the_policy_or_writes_audit() {
+    let forbidden = ["policy::may", "may_use(", "may(&", ".audit(", "audit::append", "AuditEvent", "record_report_view"];
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offences = Vec::new();
+    let mut folders = vec![source];
+    let mut files_read = 0;
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                files_read += 1;
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (number, line) in text.lines().enumerate() {
+                    if let Some(pattern) = forbidden.iter().find(|pattern| line.contains(*pattern)) {
+                        offences.push(format!("{}:{}: {pattern}", path.display(), number + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(files_read > 20, "the web crate's sources were found");
+    assert!(offences.is_empty(), "the web crate asks the policy or writes audit itself:\n{}", offences.join("\n"));
+}

@@ -4,6 +4,7 @@
 //! CSRF and cross-site refusals.
 
 use aidant_core::Catalogue;
+use aidant_core::audit::AuditActor;
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_store::Store;
 use aidant_store::accounts::{SignInPolicy, totp_code};
@@ -84,9 +85,9 @@ fn csrf_from(body: &str) -> String {
 
 async fn setup(store: &Store) -> (String, String) {
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
-    store.set_receiving_organisation(&force.id, "test").await.unwrap();
+    store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
     let user = store.create_user(&force.id, "handler@force.example", "Handler", &[Role::CallHandler]).await.unwrap();
-    store.set_password(&user.id, PASSWORD, "test").await.unwrap();
+    store.set_password(&user.id, PASSWORD, &AuditActor::Cli).await.unwrap();
     (force.id, user.id)
 }
 
@@ -162,7 +163,7 @@ async fn the_second_factor_is_asked_for_and_can_be_required(database: TestDataba
     let store = &database.store;
     let (force_id, user_id) = setup(store).await;
     let app = app(store, unlimited());
-    store.set_require_second_factor(&force_id, true, "test").await.unwrap();
+    store.set_require_second_factor(&force_id, true, &AuditActor::Cli).await.unwrap();
     let first = sign_in(&app, "handler@force.example", PASSWORD, "").await;
     assert_eq!(first.location, "/staff/sign-in/enrol", "a required second factor is set up first");
     let cookies = format!("__Host-aidant_session={}", first.cookie("__Host-aidant_session").unwrap());
@@ -242,7 +243,7 @@ async fn a_reset_password_must_be_changed_before_anything_else(database: TestDat
     let older = sign_in(&app, "handler@force.example", PASSWORD, "").await.cookie("__Host-aidant_session").unwrap();
     let token = store.create_api_token(&user_id, "laptop").await.unwrap();
     const TEMPORARY: &str = "one-time password from the admin";
-    store.set_temporary_password(&user_id, TEMPORARY, "admin").await.unwrap();
+    store.set_temporary_password(&user_id, TEMPORARY, &AuditActor::Cli).await.unwrap();
     assert!(store.find_session(&older, &SignInPolicy::default()).await.unwrap().is_none(), "a reset ends sessions");
     assert!(store.user_for_api_token(&token).await.unwrap().is_none(), "a reset revokes API tokens");
 

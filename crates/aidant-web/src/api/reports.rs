@@ -2,7 +2,7 @@
 //! and triage as the public form, for partner systems and apps.
 
 use aidant_core::NewReport;
-use aidant_core::report::{ContactAnswer, ReportAnswers, VehicleAnswer};
+use aidant_core::report::{ContactAnswer, ReportAnswers, SubmissionToken, VehicleAnswer};
 use aidant_store::report_writer::OwnedSubmission;
 use axum::Json;
 use axum::extract::State;
@@ -111,14 +111,7 @@ pub struct ReportCreated {
 )]
 pub async fn create(State(state): State<AppState>, ApiJson(request): ApiJson<ReportRequest>) -> Result<Response, Problem> {
     let (answers, submission_token) = request.into_answers();
-    if let Some(token) = &submission_token
-        && (token.is_empty() || token.len() > 100 || token.chars().any(char::is_control))
-    {
-        return Err(Problem::invalid_fields(vec![aidant_core::report::FieldError {
-            field: "submission_token".into(),
-            message: "submission_token must be 1 to 100 printable characters".into(),
-        }]));
-    }
+    let submission_token = submission_token.as_deref().map(SubmissionToken::parse).transpose().map_err(|error| Problem::invalid_fields(vec![error]))?;
     let catalogue = state.catalogue();
     let report = NewReport::parse(&answers, catalogue).map_err(Problem::invalid_fields)?;
     let triage = report.triage(catalogue);

@@ -8,9 +8,7 @@
 
 use aidant_core::ReportRef;
 use aidant_core::text::{BoundedText, Lines, TextError};
-use aidant_store::audit::AuditEvent;
 use aidant_store::public_site::{Author, FollowUpAccess};
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
@@ -18,9 +16,9 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::report::{hash_passphrase, normalise_passphrase};
 use super::{FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, technical_problem, text_at};
 use crate::AppState;
+use aidant_store::accounts::{hash_passphrase, normalise_passphrase, passphrase_matches};
 
 pub async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let text = state.site().text("en");
@@ -72,7 +70,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
             sign_in_error(&state, &headers, &typed_reference, vec![PageError::new("reference", text_at(&text, "follow_up", "locked"))])
         }
         Ok(FollowUpAccess::Check { report_id, passphrase_hash }) => {
-            let matches = PasswordHash::new(&passphrase_hash).is_ok_and(|hash| argon2::Argon2::default().verify_password(passphrase.as_bytes(), &hash).is_ok());
+            let matches = passphrase_matches(&passphrase, &passphrase_hash);
             if let Err(error) = state.store().record_follow_up_attempt(&report_id, matches).await {
                 tracing::error!(error = %error, "recording a keep-in-contact attempt failed");
                 return technical_problem(&state, &headers);
@@ -113,21 +111,14 @@ pub async fn show_report(State(state): State<AppState>, headers: HeaderMap, Quer
 }
 
 async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &str, errors: Vec<PageError>, information: &str, added: bool) -> Response {
-    let store = state.store();
-    let (report, messages) = match (store.find_report_by_id(report_id).await, store.report_messages(report_id).await) {
-        (Ok(Some(report)), Ok(messages)) => (report, messages),
-        (Ok(None), _) => return see_other("/follow-up"),
-        (Err(error), _) | (_, Err(error)) => {
+    let (report, messages) = match aidant_store::cases::reports::reporter_reads_report(state.store(), report_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return see_other("/follow-up"),
+        Err(error) => {
             tracing::error!(error = %error, "loading a report for its reporter failed");
             return technical_problem(state, headers);
         }
     };
-    if let Err(error) =
-        store.audit(&AuditEvent { actor: "public", action: "report.reporter_view", record_kind: "report", record_id: report_id, reason: None }).await
-    {
-        tracing::error!(error = %error, "auditing a reporter's view failed");
-        return technical_problem(state, headers);
-    }
     let text = state.site().text("en");
     let messages: Vec<Value> = messages
         .iter()

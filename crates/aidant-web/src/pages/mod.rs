@@ -292,11 +292,18 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
 
 /// Turns errors on page routes into friendly HTML pages that keep quick
 /// exit: a problem document is right for the API, not for a person.
-pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<AppState>, request: Request, next: Next) -> Response {
+pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let headers = request.headers().clone();
+    let slot = crate::staff::StaffSlot::default();
+    request.extensions_mut().insert(slot.clone());
     let response = next.run(request).await;
     let status = response.status();
+    if path.starts_with("/staff")
+        && let Some(error) = response.extensions().get::<crate::error::ErrorPage>()
+    {
+        return crate::staff::error_page(&state, slot.get(), error);
+    }
     let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
     let machine_route = path.starts_with("/api/") || path.starts_with("/assets/") || path == "/healthz" || path == "/readyz";
     if machine_route || is_html || !(status.is_client_error() || status.is_server_error()) {

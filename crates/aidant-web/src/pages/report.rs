@@ -8,9 +8,8 @@
 
 use super::serde_value;
 use aidant_core::NewReport;
-use aidant_core::report::{AGE_GROUPS, ContactAnswer, ReportAnswers, VehicleAnswer, limits};
+use aidant_core::report::{AGE_GROUPS, ContactAnswer, ReportAnswers, SubmissionToken, VehicleAnswer, limits};
 use aidant_store::report_writer::OwnedSubmission;
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -559,14 +558,22 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
         }
     };
     let passphrase = draft.keep_in_contact.then(new_passphrase);
-    let passphrase_hash = match passphrase.as_deref().map(hash_passphrase).transpose() {
+    let passphrase_hash = match passphrase.as_deref().map(aidant_store::accounts::hash_passphrase).transpose() {
         Ok(hash) => hash,
-        Err(response) => return response.into_response_for(state, headers),
+        Err(error) => {
+            tracing::error!(error = %error, "hashing a passphrase failed");
+            return technical_problem(state, headers);
+        }
     };
     let triage = report.triage(catalogue);
     let risk = triage.level;
-    let submission =
-        OwnedSubmission { report, triage, catalogue_version: catalogue.version.clone(), submission_token: Some(draft_id.to_owned()), passphrase_hash };
+    let submission = OwnedSubmission {
+        report,
+        triage,
+        catalogue_version: catalogue.version.clone(),
+        submission_token: SubmissionToken::parse(draft_id).ok(),
+        passphrase_hash,
+    };
     let receipt = match state.report_writer().submit(submission).await {
         Ok(receipt) => receipt,
         Err(error) => {
@@ -642,32 +649,6 @@ fn new_passphrase() -> String {
     (0..PASSPHRASE_LENGTH).map(|_| words[rng.random_range(0..words.len())]).collect::<Vec<_>>().join("-")
 }
 
-/// Argon2id with the crate's recommended parameters.
-pub fn hash_passphrase(passphrase: &str) -> Result<String, PassphraseError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default().hash_password(normalise_passphrase(passphrase).as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|_| PassphraseError)
-}
-
-/// Passphrases are compared ignoring case, spaces and the separator used.
-pub fn normalise_passphrase(passphrase: &str) -> String {
-    passphrase
-        .split(|character: char| character.is_whitespace() || character == '-' || character == ',' || character == '.')
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-#[derive(Debug)]
-pub struct PassphraseError;
-
-impl PassphraseError {
-    fn into_response_for(self, state: &AppState, headers: &HeaderMap) -> Response {
-        tracing::error!("hashing a passphrase failed");
-        technical_problem(state, headers)
-    }
-}
-
 impl PageError {
     /// An error on the check page links to the page where it can be fixed.
     fn linking_to(mut self, step: Step) -> Self {
@@ -686,7 +667,7 @@ mod tests {
         let words: Vec<&str> = passphrase.split('-').collect();
         assert_eq!(words.len(), 4);
         assert!(words.iter().all(|word| PASSPHRASE_WORDS.lines().any(|line| line == *word)));
-        assert_eq!(normalise_passphrase(" Harbour lemon,QUIET - river "), "harbour-lemon-quiet-river");
+        assert_eq!(aidant_store::accounts::normalise_passphrase(" Harbour lemon,QUIET - river "), "harbour-lemon-quiet-river");
     }
 
     #[test]

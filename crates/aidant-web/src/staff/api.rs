@@ -3,12 +3,9 @@
 //! (`Authorization: Bearer aidant_pat_...`) or a signed-in session. The same
 //! access policy and audit apply as on the pages.
 
-use aidant_core::policy::{Action, Capability, Decision, may, may_use};
-use aidant_store::audit::AuditEvent;
+use aidant_store::cases;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
@@ -16,7 +13,7 @@ use super::queue::{QueueQuery, queue_filter};
 use super::search::{SearchQuery, SearchResult, run_search};
 use super::{PAGE_SIZE, Staff};
 use crate::AppState;
-use crate::problem::Problem;
+use crate::error::{WebError, WebResult};
 use crate::routes::Routes;
 
 pub fn routes() -> Routes {
@@ -25,28 +22,6 @@ pub fn routes() -> Routes {
         .route("/api/v1/staff/reports/{id}", &["GET"], get(report))
         .route("/api/v1/staff/intelligence/{id}", &["GET"], get(intelligence))
         .route("/api/v1/staff/search", &["GET"], get(search))
-}
-
-fn unavailable(error: &aidant_store::StoreError) -> Response {
-    tracing::error!(error = %error, "a staff API request failed");
-    Problem::internal().into_response()
-}
-
-async fn refuse(state: &AppState, staff: &Staff, kind: &str, id: &str, decision: &Decision) -> Response {
-    let reason = match decision {
-        Decision::Deny(reason) => *reason,
-        Decision::Allow => "allowed",
-    };
-    if let Err(error) =
-        state.store().audit(&AuditEvent { actor: &staff.audit_actor(), action: "access.denied", record_kind: kind, record_id: id, reason: Some(reason) }).await
-    {
-        return unavailable(&error);
-    }
-    Problem::new(StatusCode::FORBIDDEN, "Forbidden", format!("Access was refused because {reason}. The attempt has been recorded.")).into_response()
-}
-
-fn not_found() -> Response {
-    Problem::new(StatusCode::NOT_FOUND, "Not found", "There is no record with this id.").into_response()
 }
 
 /// One line of the queue.
@@ -79,43 +54,38 @@ pub struct QueueResponse {
 #[utoipa::path(get, path = "/api/v1/staff/reports", tag = "staff",
     params(("risk" = Option<String>, Query), ("sector" = Option<String>, Query), ("area" = Option<String>, Query), ("status" = Option<String>, Query), ("assignee" = Option<String>, Query), ("page" = Option<i64>, Query)),
     responses((status = 200, body = QueueResponse), (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy")))]
-pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> Response {
-    let decision = may_use(&staff.actor, Capability::UseQueue);
-    if !decision.is_allowed() {
-        return refuse(&state, &staff, "workspace", "UseQueue", &decision).await;
-    }
+pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> WebResult<Json<QueueResponse>> {
+    cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::UseQueue).await?;
     let (filter, errors) = queue_filter(&query, &staff);
     if !errors.is_empty() {
-        let fields = errors.into_iter().map(|error| aidant_core::report::FieldError { field: error.field, message: error.message }).collect();
-        return Problem::invalid_fields(fields).into_response();
+        return Err(WebError::Invalid(
+            errors.into_iter().map(|error| aidant_core::report::FieldError { field: error.field, message: error.message }).collect(),
+        ));
     }
     let page_number = query_page(&query);
-    match state.store().triage_queue(&staff.organisation.id, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await {
-        Ok(page) => Json(QueueResponse {
-            total: page.total,
-            total_is_capped: page.total_is_capped,
-            immediate_unopened: page.immediate_unopened,
-            page: page_number,
-            reports: page
-                .rows
-                .into_iter()
-                .map(|row| QueueLine {
-                    id: row.id,
-                    reference: row.reference,
-                    received_at_ms: row.received_at_ms,
-                    risk: row.risk_level,
-                    sector: row.sector,
-                    town: row.town,
-                    postcode: row.postcode,
-                    status: row.status,
-                    assignee: row.assignee_name,
-                    opened: row.opened,
-                })
-                .collect(),
-        })
-        .into_response(),
-        Err(error) => unavailable(&error),
-    }
+    let page = cases::reports::triage_queue(state.store(), &staff.caller, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    Ok(Json(QueueResponse {
+        total: page.total,
+        total_is_capped: page.total_is_capped,
+        immediate_unopened: page.immediate_unopened,
+        page: page_number,
+        reports: page
+            .rows
+            .into_iter()
+            .map(|row| QueueLine {
+                id: row.id,
+                reference: row.reference,
+                received_at_ms: row.received_at_ms,
+                risk: row.risk_level,
+                sector: row.sector,
+                town: row.town,
+                postcode: row.postcode,
+                status: row.status,
+                assignee: row.assignee_name,
+                opened: row.opened,
+            })
+            .collect(),
+    }))
 }
 
 fn query_page(query: &QueueQuery) -> i64 {
@@ -151,47 +121,31 @@ pub struct ReportResponse {
 /// One report; the read is audited.
 #[utoipa::path(get, path = "/api/v1/staff/reports/{id}", tag = "staff", params(("id" = String, Path)),
     responses((status = 200, body = ReportResponse), (status = 401), (status = 403), (status = 404)))]
-pub async fn report(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
-    let triage = match state.store().triage_state(&id).await {
-        Ok(Some(triage)) => triage,
-        Ok(None) => return not_found(),
-        Err(error) => return unavailable(&error),
-    };
-    let decision = may(&staff.actor, Action::ViewReport, &triage.access(), aidant_store::now_ms());
-    if !decision.is_allowed() {
-        return refuse(&state, &staff, "report", &id, &decision).await;
-    }
-    if let Err(error) = state.store().record_report_view(&id, &staff.audit_actor()).await {
-        return unavailable(&error);
-    }
-    match state.store().find_report_by_id(&id).await {
-        Ok(Some(report)) => Json(ReportResponse {
-            id: report.id,
-            reference: report.reference.to_string(),
-            received_at_ms: report.received_at_ms,
-            status: report.status,
-            risk: report.risk_level,
-            triage_score: report.triage_score,
-            triage_reasons: report.triage_reasons,
-            sector: report.sector,
-            postcode: report.postcode,
-            town: report.town,
-            location_description: report.location_description,
-            business_name: report.business_name,
-            signs: report.signs,
-            people_count: report.people_count,
-            age_groups: report.age_groups,
-            people_description: report.people_description,
-            narrative: report.narrative,
-            when_seen: report.when_seen,
-            immediate_danger: report.immediate_danger,
-            child_reported: report.child_reported,
-            has_contact: report.has_contact,
-        })
-        .into_response(),
-        Ok(None) => not_found(),
-        Err(error) => unavailable(&error),
-    }
+pub async fn report(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult<Json<ReportResponse>> {
+    let report = cases::reports::view_report(state.store(), &staff.caller, &id).await?.report;
+    Ok(Json(ReportResponse {
+        id: report.id,
+        reference: report.reference.to_string(),
+        received_at_ms: report.received_at_ms,
+        status: report.status,
+        risk: report.risk_level,
+        triage_score: report.triage_score,
+        triage_reasons: report.triage_reasons,
+        sector: report.sector,
+        postcode: report.postcode,
+        town: report.town,
+        location_description: report.location_description,
+        business_name: report.business_name,
+        signs: report.signs,
+        people_count: report.people_count,
+        age_groups: report.age_groups,
+        people_description: report.people_description,
+        narrative: report.narrative,
+        when_seen: report.when_seen,
+        immediate_danger: report.immediate_danger,
+        child_reported: report.child_reported,
+        has_contact: report.has_contact,
+    }))
 }
 
 /// An intelligence record's sanitised content and grading.
@@ -212,21 +166,9 @@ pub struct IntelligenceResponse {
 /// One intelligence record; the read is audited.
 #[utoipa::path(get, path = "/api/v1/staff/intelligence/{id}", tag = "staff", params(("id" = String, Path)),
     responses((status = 200, body = IntelligenceResponse), (status = 401), (status = 403), (status = 404)))]
-pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {
-    let record = match state.store().find_intelligence(&id).await {
-        Ok(Some(record)) => record,
-        Ok(None) => return not_found(),
-        Err(error) => return unavailable(&error),
-    };
-    let decision = may(&staff.actor, Action::ViewIntelligence, &record.access(), aidant_store::now_ms());
-    if !decision.is_allowed() {
-        return refuse(&state, &staff, "intelligence", &id, &decision).await;
-    }
-    let event = AuditEvent { actor: &staff.audit_actor(), action: "intelligence.view", record_kind: "intelligence", record_id: &id, reason: None };
-    if let Err(error) = state.store().audit(&event).await {
-        return unavailable(&error);
-    }
-    Json(IntelligenceResponse {
+pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult<Json<IntelligenceResponse>> {
+    let record = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await?.record;
+    Ok(Json(IntelligenceResponse {
         grading: record.grading.code(),
         id: record.id,
         reference: record.reference,
@@ -236,8 +178,7 @@ pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id):
         shared_with: record.shared_with.into_iter().map(|share| share.organisation_id).collect(),
         review_on: record.review_on,
         created_at_ms: record.created_at_ms,
-    })
-    .into_response()
+    }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -249,18 +190,13 @@ pub struct SearchResponse {
 /// Search the reports and intelligence the caller may see.
 #[utoipa::path(get, path = "/api/v1/staff/search", tag = "staff", params(("q" = String, Query)),
     responses((status = 200, body = SearchResponse), (status = 401), (status = 403)))]
-pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> Response {
-    let decision = may_use(&staff.actor, Capability::Search);
-    if !decision.is_allowed() {
-        return refuse(&state, &staff, "workspace", "Search", &decision).await;
-    }
+pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> WebResult<Json<SearchResponse>> {
     let text = query.q.unwrap_or_default();
     if text.trim().is_empty() {
+        cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::Search).await?;
         let field = aidant_core::report::FieldError { field: "q".to_owned(), message: "Enter words to search for".to_owned() };
-        return Problem::invalid_fields(vec![field]).into_response();
+        return Err(WebError::Invalid(vec![field]));
     }
-    match run_search(&state, &staff, &text).await {
-        Ok(results) => Json(SearchResponse { count: results.len(), results }).into_response(),
-        Err(error) => unavailable(&error),
-    }
+    let results = run_search(&state, &staff, &text).await?;
+    Ok(Json(SearchResponse { count: results.len(), results }))
 }

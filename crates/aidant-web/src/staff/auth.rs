@@ -5,12 +5,13 @@ use aidant_store::accounts::{SignInOutcome, StaffSession, new_totp_secret, totp_
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::{SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, StaffPage, failed, render, same_secret};
+use super::{SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, StaffPage, render, same_secret};
 use crate::AppState;
+use crate::error::WebError;
 use crate::pages::form::FormData;
 use crate::pages::{PageError, cookie, see_other, set_cookie};
 
@@ -62,7 +63,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
     }
     let outcome = match state.store().check_password(&email, password, &state.settings().sign_in).await {
         Ok(outcome) => outcome,
-        Err(error) => return failed(&state, "checking a password", &error),
+        Err(error) => return WebError::from(error).into_response(),
     };
     match outcome {
         SignInOutcome::Accepted { user_id, needs_second_factor, must_enrol_second_factor } => {
@@ -71,12 +72,12 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
             if let Some(old) = cookie(&headers, SESSION_COOKIE)
                 && let Err(error) = state.store().end_session(&old).await
             {
-                return failed(&state, "ending an earlier session", &error);
+                return WebError::from(error).into_response();
             }
             let done = !needs_second_factor && !must_enrol_second_factor;
             let token = match state.store().create_session(&user_id, done).await {
                 Ok(token) => token,
-                Err(error) => return failed(&state, "starting a session", &error),
+                Err(error) => return WebError::from(error).into_response(),
             };
             let next = if needs_second_factor {
                 "/staff/sign-in/code"
@@ -106,7 +107,7 @@ async fn pending_session(state: &AppState, headers: &HeaderMap) -> Result<Option
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     match state.store().find_session(&token, &state.settings().sign_in).await {
         Ok(session) => Ok(session.map(|session| (token, session))),
-        Err(error) => Err(failed(state, "loading a session", &error)),
+        Err(error) => Err(WebError::from(error).into_response()),
     }
 }
 
@@ -146,10 +147,10 @@ pub async fn check_code(State(state): State<AppState>, headers: HeaderMap, body:
     match state.store().verify_totp(&session.user.id, &code, unix_seconds()).await {
         Ok(true) => match state.store().complete_second_factor(&token).await {
             Ok(()) => see_other("/staff"),
-            Err(error) => failed(&state, "completing a second factor", &error),
+            Err(error) => WebError::from(error).into_response(),
         },
         Ok(false) => code_page(&state, &session, vec![PageError::new("code", "The code is wrong or has already been used; wait for a new one")]),
-        Err(error) => failed(&state, "checking a code", &error),
+        Err(error) => WebError::from(error).into_response(),
     }
 }
 
@@ -199,10 +200,10 @@ pub async fn enrol(State(state): State<AppState>, headers: HeaderMap, body: Byte
     match state.store().enrol_totp(&session.user.id, &secret, &code, unix_seconds()).await {
         Ok(true) => match state.store().complete_second_factor(&token).await {
             Ok(()) => see_other("/staff"),
-            Err(error) => failed(&state, "completing a second factor", &error),
+            Err(error) => WebError::from(error).into_response(),
         },
         Ok(false) => enrol_page(&state, &session, &secret, vec![PageError::new("code", "The code does not match; check the key and try the next code")]),
-        Err(error) => failed(&state, "enrolling a second factor", &error),
+        Err(error) => WebError::from(error).into_response(),
     }
 }
 
@@ -219,7 +220,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: B
             return see_other("/staff");
         }
         if let Err(error) = state.store().end_session(&token).await {
-            return failed(&state, "ending a session", &error);
+            return WebError::from(error).into_response();
         }
     }
     let mut response = see_other("/staff/sign-in?signed_out=1");

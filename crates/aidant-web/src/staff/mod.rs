@@ -2,9 +2,10 @@
 //! search, administration, and the staff JSON API.
 //!
 //! Every handler takes a [`Staff`] (a signed-in user: a session cookie on
-//! pages, a personal token or a session on the API), asks the access policy
-//! in `aidant_core::policy` before it reads or changes anything, and audits
-//! refusals. State-changing forms carry the session's CSRF token; the
+//! pages, a personal token or a session on the API) and calls a use case in
+//! `aidant_store::cases`, which asks the access policy and audits; handlers
+//! only turn forms and queries into calls and results into pages, returning
+//! [`WebError`] with `?`. State-changing forms carry the session's CSRF token; the
 //! sign-in form, which comes before any session, uses a double-submit
 //! cookie. Fetch Metadata (`refuse_cross_site`) turns away cross-site posts
 //! before they get this far.
@@ -17,9 +18,12 @@ pub mod profile;
 pub mod queue;
 pub mod search;
 
+use std::sync::{Arc, OnceLock};
+
+use aidant_core::audit::AuditActor;
 use aidant_core::organisation::Role;
-use aidant_core::policy::{Actor, Capability, Decision, may_use};
-use aidant_store::audit::AuditEvent;
+use aidant_core::policy::{Actor, Capability};
+use aidant_store::cases::Caller;
 use aidant_store::organisations::{Organisation, User};
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
@@ -30,6 +34,7 @@ use axum::routing::{get, post};
 use minijinja::{Value, context};
 
 use crate::AppState;
+use crate::error::{ErrorPage, WebError};
 use crate::pages::form::FormData;
 use crate::pages::{PageError, cookie, see_other, serde_value};
 use crate::problem::Problem;
@@ -84,7 +89,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
 pub struct Staff {
     pub user: User,
     pub organisation: Organisation,
-    pub actor: Actor,
+    /// The user as the use cases and the access policy know them.
+    pub caller: Caller,
     /// The session's CSRF token; empty for API tokens, which are not sent
     /// by browsers on their own and so cannot be forged cross-site.
     pub csrf_token: String,
@@ -94,17 +100,18 @@ pub struct Staff {
 
 impl Staff {
     /// How the audit log names this user.
-    pub fn audit_actor(&self) -> String {
-        format!("user:{}", self.user.id)
+    pub fn audit_actor(&self) -> AuditActor {
+        self.caller.audit_actor()
     }
 
     pub fn can(&self, capability: Capability) -> bool {
-        may_use(&self.actor, capability).is_allowed()
+        self.caller.can(capability)
     }
 
     fn from_user(user: User, organisation: Organisation, csrf_token: String) -> Self {
         let actor = Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() };
-        Self { user, organisation, actor, csrf_token, must_change_password: false }
+        let caller = Caller::new(&user.id, actor);
+        Self { user, organisation, caller, csrf_token, must_change_password: false }
     }
 }
 
@@ -129,10 +136,32 @@ fn unavailable(state: &AppState, api: bool, error: &aidant_store::StoreError) ->
     if api { Problem::internal().into_response() } else { crate::pages::technical_problem(state, &HeaderMap::new()) }
 }
 
+/// Where the `Staff` extractor leaves the signed-in user for
+/// `pages::friendly_errors`, which draws an error page after the handler
+/// has returned (with the user's navigation, as the handler would have).
+#[derive(Clone, Default)]
+pub struct StaffSlot(Arc<OnceLock<Staff>>);
+
+impl StaffSlot {
+    pub fn get(&self) -> Option<&Staff> {
+        self.0.get()
+    }
+}
+
 impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let staff = identify(parts, state).await?;
+        if let Some(slot) = parts.extensions.get::<StaffSlot>() {
+            let _ = slot.0.set(staff.clone());
+        }
+        Ok(staff)
+    }
+}
+
+async fn identify(parts: &mut Parts, state: &AppState) -> Result<Staff, Response> {
+    {
         let api = is_api(parts);
         let store = state.store();
         if let Some(token) = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer ")) {
@@ -176,41 +205,14 @@ pub fn same_secret(left: &str, right: &str) -> bool {
 }
 
 /// Parses a staff form and checks its CSRF token against the session's.
-pub fn staff_form(state: &AppState, staff: &Staff, body: &Bytes) -> Result<FormData, Response> {
-    let form = FormData::parse(body).map_err(|error| message(state, staff, StatusCode::BAD_REQUEST, "The form could not be read", &format!("{error}.")))?;
+pub fn staff_form(staff: &Staff, body: &Bytes) -> Result<FormData, WebError> {
+    let form = FormData::parse(body).map_err(|error| WebError::UnreadableForm(error.to_string()))?;
     let sent = form.get("csrf_token").unwrap_or_default();
     if staff.csrf_token.is_empty() || !same_secret(sent, &staff.csrf_token) {
         tracing::warn!("refused a staff form without a valid CSRF token");
-        return Err(message(state, staff, StatusCode::FORBIDDEN, "This form has expired", "Go back, reload the page and try again."));
+        return Err(WebError::FormExpired);
     }
     Ok(form)
-}
-
-/// Refuses a request the policy denied, and audits the refusal.
-pub async fn forbidden(state: &AppState, staff: &Staff, record_kind: &str, record_id: &str, decision: &Decision) -> Response {
-    let reason = match decision {
-        Decision::Deny(reason) => *reason,
-        Decision::Allow => "allowed",
-    };
-    let audited = state.store().audit(&AuditEvent { actor: &staff.audit_actor(), action: "access.denied", record_kind, record_id, reason: Some(reason) }).await;
-    if let Err(error) = audited {
-        tracing::error!(error = %error, "auditing a refusal failed");
-    }
-    message(
-        state,
-        staff,
-        StatusCode::FORBIDDEN,
-        "You do not have access to this",
-        &format!("Access was refused because {reason}. The attempt has been recorded."),
-    )
-}
-
-/// Refuses a workspace page the user's roles do not allow.
-pub async fn check_capability(state: &AppState, staff: &Staff, capability: Capability) -> Result<(), Response> {
-    match may_use(&staff.actor, capability) {
-        Decision::Allow => Ok(()),
-        denied => Err(forbidden(state, staff, "workspace", &format!("{capability:?}"), &denied).await),
-    }
 }
 
 /// A page of the staff workspace.
@@ -270,10 +272,16 @@ pub fn message(state: &AppState, staff: &Staff, status: StatusCode, title: &str,
     render(state, Some(staff), page, context! { heading => title, paragraph => text })
 }
 
-/// Logs a storage failure (never its data) and shows the technical problem page.
-pub fn failed(state: &AppState, what: &str, error: &aidant_store::StoreError) -> Response {
-    tracing::error!(error = %error, "{what} failed");
-    crate::pages::technical_problem(state, &HeaderMap::new())
+/// The staff page for an error a handler returned (see `crate::error`).
+pub fn error_page(state: &AppState, staff: Option<&Staff>, error: &ErrorPage) -> Response {
+    if error.status.is_server_error() {
+        let mut response = crate::pages::technical_problem(state, &HeaderMap::new());
+        *response.status_mut() = error.status;
+        return response;
+    }
+    let mut page = StaffPage::new("staff/message.html", error.title.clone(), "");
+    page.status = error.status;
+    render(state, staff, page, context! { heading => error.title.clone(), paragraph => error.text.clone() })
 }
 
 /// `29 November 2026, 07:31` (UTC).

@@ -6,21 +6,22 @@ use aidant_store::accounts::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordCha
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 
-use super::{SESSION_COOKIE, Staff, StaffPage, failed, format_time, render, staff_form};
+use super::{SESSION_COOKIE, Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
+use crate::error::WebError;
 use crate::pages::{PageError, cookie, see_other};
 
 async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>, password_changed: bool) -> Response {
     let tokens = match state.store().list_api_tokens(&staff.user.id).await {
         Ok(tokens) => tokens,
-        Err(error) => return failed(state, "listing tokens", &error),
+        Err(error) => return WebError::from(error).into_response(),
     };
     let has_second_factor = match state.store().find_session_user_factor(&staff.user.id).await {
         Ok(has) => has,
-        Err(error) => return failed(state, "reading the second factor", &error),
+        Err(error) => return WebError::from(error).into_response(),
     };
     let tokens: Vec<Value> = tokens
         .iter()
@@ -55,9 +56,9 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Que
 }
 
 pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Bytes) -> Response {
-    let form = match staff_form(&state, &staff, &body) {
+    let form = match staff_form(&staff, &body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let Ok(name) = BoundedText::parse(form.get("name").unwrap_or_default(), 100, Lines::Single) else {
         return profile_page(
@@ -71,17 +72,17 @@ pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Byt
     };
     match state.store().create_api_token(&staff.user.id, name.as_str()).await {
         Ok(token) => profile_page(&state, &staff, Vec::new(), Some(token), false).await,
-        Err(error) => failed(&state, "creating a token", &error),
+        Err(error) => WebError::from(error).into_response(),
     }
 }
 
 pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(token_id): Path<String>, body: Bytes) -> Response {
-    if let Err(response) = staff_form(&state, &staff, &body) {
-        return response;
+    if let Err(error) = staff_form(&staff, &body) {
+        return error.into_response();
     }
     match state.store().revoke_api_token(&staff.user.id, &token_id).await {
         Ok(_) => see_other("/staff/profile"),
-        Err(error) => failed(&state, "revoking a token", &error),
+        Err(error) => WebError::from(error).into_response(),
     }
 }
 
@@ -106,9 +107,9 @@ pub async fn password_form(State(state): State<AppState>, staff: Staff) -> Respo
 /// Replaces the signed-in user's password. Other sessions end; this one
 /// stays signed in and the workspace opens.
 pub async fn change_password(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match staff_form(&state, &staff, &body) {
+    let form = match staff_form(&staff, &body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let current = form.get("current_password").unwrap_or_default();
     let new = form.get("new_password").unwrap_or_default();
@@ -137,7 +138,7 @@ pub async fn change_password(State(state): State<AppState>, staff: Staff, header
         }
         Ok(PasswordChange::SameAsCurrent) => PageError::new("new_password", "Choose a password different from your current one"),
         Ok(PasswordChange::Rejected(rule)) => rule_error(&rule),
-        Err(error) => return failed(&state, "changing a password", &error),
+        Err(error) => return WebError::from(error).into_response(),
     };
     password_page(&state, &staff, vec![error])
 }

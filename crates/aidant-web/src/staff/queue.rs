@@ -1,21 +1,24 @@
 //! The triage queue and a report's page: answers, triage reasons, history,
 //! messages with the anonymous reporter, and the triage actions.
 
+use aidant_core::audit::AuditActor;
+use aidant_core::intelligence::limits::REASON;
 use aidant_core::organisation::{ReportStatus, Role};
-use aidant_core::policy::{Action, Capability, may};
+use aidant_core::policy::{Action, Capability};
 use aidant_core::report::AGE_GROUPS;
 use aidant_core::text::{BoundedText, Lines, TextError};
+use aidant_store::cases::{self, CaseError, reports::ReportView};
 use aidant_store::public_site::Author;
-use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter, TriageState};
+use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PAGE_SIZE, Staff, StaffPage, check_capability, failed, forbidden, format_time, message, render, staff_form};
+use super::{PAGE_SIZE, Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
+use crate::error::{WebError, WebResult};
 use crate::pages::{PageError, see_other};
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,29 +66,20 @@ pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueFilter, Vec<Page
     (QueueFilter { risk, sector: blank_to_none(&query.sector), area: blank_to_none(&query.area), status, assignee }, errors)
 }
 
-pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> Response {
+pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> WebResult {
     if !staff.can(Capability::UseQueue) {
         // Partners and administrators land on what they can use.
         if staff.can(Capability::Search) {
-            return see_other("/staff/intelligence");
+            return Ok(see_other("/staff/intelligence"));
         }
         if staff.can(Capability::ManageUsers) {
-            return see_other("/staff/admin/users");
+            return Ok(see_other("/staff/admin/users"));
         }
-    }
-    if let Err(response) = check_capability(&state, &staff, Capability::UseQueue).await {
-        return response;
     }
     let (filter, errors) = queue_filter(&query, &staff);
     let page_number = query.page.unwrap_or(1).max(1);
-    let page = match state.store().triage_queue(&staff.organisation.id, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await {
-        Ok(page) => page,
-        Err(error) => return failed(&state, "loading the queue", &error),
-    };
-    let users = match state.store().list_users_in(&staff.organisation.id).await {
-        Ok(users) => users,
-        Err(error) => return failed(&state, "listing users", &error),
-    };
+    let page = cases::reports::triage_queue(state.store(), &staff.caller, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let users = cases::reports::colleagues(state.store(), &staff.caller).await?;
     let catalogue = state.catalogue();
     let sector_name = |id: &str| catalogue.sector(id).map_or_else(|| id.to_owned(), |sector| sector.name.clone());
     let rows: Vec<Value> = page
@@ -135,7 +129,7 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
     if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
         *response.status_mut() = StatusCode::OK;
     }
-    response
+    Ok(response)
 }
 
 fn capitalise(text: &str) -> String {
@@ -157,50 +151,22 @@ fn serde_urlencoded_query(query: &QueueQuery) -> String {
     parts
 }
 
-/// Loads a report's triage state and applies the policy for `action`.
-async fn authorise(state: &AppState, staff: &Staff, report_id: &str, action: Action) -> Result<TriageState, Response> {
-    let triage = match state.store().triage_state(report_id).await {
-        Ok(Some(triage)) => triage,
-        Ok(None) => return Err(message(state, staff, StatusCode::NOT_FOUND, "Report not found", "There is no report at this address.")),
-        Err(error) => return Err(failed(state, "loading a report", &error)),
-    };
-    let decision = may(&staff.actor, action, &triage.access(), aidant_store::now_ms());
-    if !decision.is_allowed() {
-        return Err(forbidden(state, staff, "report", report_id, &decision).await);
-    }
-    Ok(triage)
+const REPORT_NOT_FOUND: (&str, &str) = ("Report not found", "There is no report at this address.");
+
+fn report_not_found(error: impl Into<WebError>) -> WebError {
+    error.into().or_not_found_as(REPORT_NOT_FOUND.0, REPORT_NOT_FOUND.1)
 }
 
-pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>) -> Response {
-    let triage = match authorise(&state, &staff, &report_id, Action::ViewReport).await {
-        Ok(triage) => triage,
-        Err(response) => return response,
-    };
-    render_report(&state, &staff, &report_id, triage, Vec::new(), "").await
+pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>) -> WebResult {
+    render_report(&state, &staff, &report_id, Vec::new(), "").await
 }
 
-async fn render_report(state: &AppState, staff: &Staff, report_id: &str, triage: TriageState, errors: Vec<PageError>, reply: &str) -> Response {
-    let store = state.store();
-    if let Err(error) = store.record_report_view(report_id, &staff.audit_actor()).await {
-        return failed(state, "auditing a report view", &error);
-    }
-    let (report, messages, history, developed, users) = match (
-        store.find_report_by_id(report_id).await,
-        store.report_messages(report_id).await,
-        store.audit_history("report", report_id).await,
-        store.intelligence_for_report(report_id).await,
-        store.list_users_in(&staff.organisation.id).await,
-    ) {
-        (Ok(Some(report)), Ok(messages), Ok(history), Ok(developed), Ok(users)) => (report, messages, history, developed, users),
-        (Ok(None), ..) => return message(state, staff, StatusCode::NOT_FOUND, "Report not found", "There is no report at this address."),
-        (Err(error), ..) | (_, Err(error), ..) | (_, _, Err(error), ..) | (.., Err(error), _) | (.., Err(error)) => {
-            return failed(state, "loading a report", &error);
-        }
-    };
+/// The report's page (its view audited by the use case), with `errors`
+/// from a triage action and the reply as typed.
+async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors: Vec<PageError>, reply: &str) -> WebResult {
+    let view = cases::reports::view_report(state.store(), &staff.caller, report_id).await.map_err(report_not_found)?;
+    let ReportView { report, triage, messages, history, developed, colleagues: users, permissions } = view;
     let catalogue = state.catalogue();
-    let access = triage.access();
-    let now = aidant_store::now_ms();
-    let allowed = |action: Action| may(&staff.actor, action, &access, now).is_allowed();
     let signs: Vec<Value> = report
         .signs
         .iter()
@@ -209,7 +175,8 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, triage:
             None => context! { text => id.clone(), ilo => Vec::<String>::new() },
         })
         .collect();
-    let names: std::collections::HashMap<String, String> = users.iter().map(|user| (format!("user:{}", user.id), user.display_name.clone())).collect();
+    let names: std::collections::HashMap<String, String> =
+        users.iter().map(|user| (AuditActor::user(&user.id).to_stored(), user.display_name.clone())).collect();
     let history: Vec<Value> = history
         .iter()
         .filter(|entry| entry.entry.action != "report.view" && entry.entry.action != "report.reporter_view")
@@ -264,16 +231,16 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, triage:
         developed => developed.iter().map(|(id, reference)| context! { id => id.clone(), reference => reference.clone() }).collect::<Vec<_>>(),
         assignable,
         statuses => ReportStatus::ALL.iter().map(|status| context! { value => status.as_str(), label => status.label() }).collect::<Vec<_>>(),
-        can_triage => allowed(Action::TriageReport),
-        can_reply => allowed(Action::ReplyToReporter),
-        can_reveal => allowed(Action::RevealContact),
-        can_audit => allowed(Action::ViewAudit),
-        can_develop => staff.can(Capability::CreateIntelligence),
+        can_triage => permissions.triage,
+        can_reply => permissions.reply,
+        can_reveal => permissions.reveal_contact,
+        can_audit => permissions.read_audit,
+        can_develop => permissions.develop,
         reply => reply,
     };
     let mut page = StaffPage::new("staff/report.html", format!("Report {}", report.reference), "queue");
     page.errors = errors;
-    render(state, Some(staff), page, data)
+    Ok(render(state, Some(staff), page, data))
 }
 
 /// A history line a person can read.
@@ -300,103 +267,68 @@ fn describe_action(action: &str, reason: Option<&str>, users: &[aidant_store::or
     }
 }
 
-pub async fn assign(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> Response {
-    if let Err(response) = authorise(&state, &staff, &report_id, Action::TriageReport).await {
-        return response;
+/// A triage action's outcome: back to the report, or the report again
+/// with the action's field errors.
+async fn after_action(state: &AppState, staff: &Staff, report_id: &str, outcome: Result<(), CaseError>, anchor: &str, typed_reply: &str) -> WebResult {
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/staff/reports/{report_id}{anchor}"))),
+        Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed_reply).await,
+        Err(error) => Err(report_not_found(error)),
     }
-    let form = match staff_form(&state, &staff, &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
+}
+
+fn page_errors(errors: Vec<aidant_core::report::FieldError>) -> Vec<PageError> {
+    errors.into_iter().map(|error| PageError::new(&error.field, error.message)).collect()
+}
+
+pub async fn assign(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::TriageReport).await.map_err(report_not_found)?;
+    let form = staff_form(&staff, &body)?;
     let assignee = form.text("assignee");
-    if let Some(user_id) = &assignee {
-        match state.store().find_user(user_id).await {
-            Ok(Some(user)) if user.organisation_id == staff.organisation.id && !user.disabled => {}
-            Ok(_) => {
-                let triage = authorise(&state, &staff, &report_id, Action::ViewReport).await;
-                return match triage {
-                    Ok(triage) => {
-                        render_report(&state, &staff, &report_id, triage, vec![PageError::new("assignee", "Select someone from your organisation")], "").await
-                    }
-                    Err(response) => response,
-                };
-            }
-            Err(error) => return failed(&state, "finding a user", &error),
-        }
-    }
-    match state.store().assign_report(&report_id, assignee.as_deref(), &staff.audit_actor()).await {
-        Ok(()) => see_other(&format!("/staff/reports/{report_id}")),
-        Err(error) => failed(&state, "assigning a report", &error),
-    }
+    let outcome = cases::reports::assign_report(state.store(), &staff.caller, &report_id, assignee.as_deref()).await;
+    after_action(&state, &staff, &report_id, outcome, "", "").await
 }
 
-pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> Response {
-    let triage = match authorise(&state, &staff, &report_id, Action::TriageReport).await {
-        Ok(triage) => triage,
-        Err(response) => return response,
+pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::TriageReport).await.map_err(report_not_found)?;
+    let form = staff_form(&staff, &body)?;
+    let outcome = match form.get("status").and_then(|status| status.parse::<ReportStatus>().ok()) {
+        Some(status) => cases::reports::set_report_status(state.store(), &staff.caller, &report_id, status).await,
+        None => Err(CaseError::invalid("status", "Select a status")),
     };
-    let form = match staff_form(&state, &staff, &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let Some(status) = form.get("status").and_then(|status| status.parse::<ReportStatus>().ok()) else {
-        return render_report(&state, &staff, &report_id, triage, vec![PageError::new("status", "Select a status")], "").await;
-    };
-    match state.store().set_report_status(&report_id, status, &staff.audit_actor()).await {
-        Ok(()) => see_other(&format!("/staff/reports/{report_id}")),
-        Err(error) => failed(&state, "setting a status", &error),
-    }
+    after_action(&state, &staff, &report_id, outcome, "", "").await
 }
 
-pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> Response {
-    let triage = match authorise(&state, &staff, &report_id, Action::ReplyToReporter).await {
-        Ok(triage) => triage,
-        Err(response) => return response,
-    };
-    let form = match staff_form(&state, &staff, &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
+pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::ReplyToReporter).await.map_err(report_not_found)?;
+    let form = staff_form(&staff, &body)?;
     let raw = form.get("reply").unwrap_or_default();
-    let message = match BoundedText::parse(raw, aidant_core::report::limits::NARRATIVE, Lines::Multiple) {
-        Ok(message) => message,
+    let outcome = match BoundedText::parse(raw, aidant_core::report::limits::NARRATIVE, Lines::Multiple) {
+        Ok(message) => cases::reports::reply_to_reporter(state.store(), &staff.caller, &report_id, &message).await,
         Err(error) => {
             let text = match error {
                 TextError::Empty => "Enter a reply".to_owned(),
                 TextError::TooLong { max, .. } => format!("A reply must be {max} characters or fewer"),
                 TextError::ControlCharacter => "The reply contains a character that cannot be stored".to_owned(),
             };
-            return render_report(&state, &staff, &report_id, triage, vec![PageError::new("reply", text)], raw).await;
+            Err(CaseError::invalid("reply", text))
         }
     };
-    match state.store().add_report_message(&report_id, Author::Staff, Some(&staff.user.id), message.as_str()).await {
-        Ok(()) => see_other(&format!("/staff/reports/{report_id}#messages")),
-        Err(error) => failed(&state, "saving a reply", &error),
-    }
+    after_action(&state, &staff, &report_id, outcome, "#messages", raw).await
 }
 
-pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> Response {
-    let triage = match authorise(&state, &staff, &report_id, Action::RevealContact).await {
-        Ok(triage) => triage,
-        Err(response) => return response,
+pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::RevealContact).await.map_err(report_not_found)?;
+    let form = staff_form(&staff, &body)?;
+    let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), REASON, Lines::Single) else {
+        let errors = vec![PageError::new("reason", "Enter why you need the reporter's contact details")];
+        return render_report(&state, &staff, &report_id, errors, "").await;
     };
-    let form = match staff_form(&state, &staff, &body) {
-        Ok(form) => form,
-        Err(response) => return response,
+    let contact = cases::reports::reveal_contact(state.store(), &staff.caller, &report_id, &reason).await.map_err(report_not_found)?;
+    let page = StaffPage::new("staff/contact.html", "Reporter's contact details", "queue");
+    let data = context! {
+        id => report_id.clone(),
+        contact => contact.map(|contact| context! { name => contact.name, phone => contact.phone, email => contact.email }),
     };
-    let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), 500, Lines::Single) else {
-        return render_report(&state, &staff, &report_id, triage, vec![PageError::new("reason", "Enter why you need the reporter's contact details")], "")
-            .await;
-    };
-    match state.store().reveal_contact(&report_id, &staff.audit_actor(), reason.as_str()).await {
-        Ok(contact) => {
-            let page = StaffPage::new("staff/contact.html", "Reporter's contact details", "queue");
-            let data = context! {
-                id => report_id.clone(),
-                contact => contact.map(|contact| context! { name => contact.name, phone => contact.phone, email => contact.email }),
-            };
-            render(&state, Some(&staff), page, data)
-        }
-        Err(error) => failed(&state, "opening contact details", &error),
-    }
+    Ok(render(&state, Some(&staff), page, data))
 }

@@ -1,0 +1,227 @@
+//! A new intelligence record as staff enter it: parsed once from the form's
+//! answers into a title, a grading, a sanitised text, the restricted source
+//! account and a review date, or every problem with the field it belongs to.
+
+use std::collections::BTreeSet;
+
+use crate::grading::{GradingAnswers, parse_grading};
+use crate::report::FieldError;
+use crate::text::{BoundedText, Lines, TextError};
+
+pub use crate::grading::Grading;
+
+/// Limits of the record's fields, in characters.
+pub mod limits {
+    pub const TITLE: usize = 200;
+    pub const TEXT: usize = 5_000;
+    pub const SOURCE_IDENTITY: usize = 500;
+    /// The reason given for reading a source or a reporter's contact details.
+    pub const REASON: usize = 500;
+}
+
+/// The form's fields, as typed. Which grading fields count depends on the
+/// scheme: the `legacy_` ones for a historic 5x5x5 grading.
+#[derive(Debug, Clone, Default)]
+pub struct IntelligenceAnswers<'a> {
+    pub title: &'a str,
+    /// `3x5x2` or `5x5x5`.
+    pub scheme: &'a str,
+    pub source: &'a str,
+    pub intelligence: &'a str,
+    pub handling: &'a str,
+    pub legacy_source: &'a str,
+    pub legacy_intelligence: &'a str,
+    pub legacy_handling: &'a str,
+    pub conditions_text: &'a str,
+    /// Organisation ids the handling conditions name.
+    pub recipients: Vec<String>,
+    pub no_onward_sharing: bool,
+    pub originator_consent: bool,
+    /// `YYYY-MM-DD`, or blank.
+    pub expires_on: &'a str,
+    pub sanitised_text: &'a str,
+    pub source_identity: &'a str,
+    pub source_text: &'a str,
+    /// `YYYY-MM-DD`, or blank.
+    pub review_on: &'a str,
+}
+
+/// The restricted part of a record: who the source is and what they said.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceAccount {
+    pub identity: Option<BoundedText>,
+    pub text: Option<BoundedText>,
+}
+
+impl SourceAccount {
+    pub fn is_empty(&self) -> bool {
+        self.identity.is_none() && self.text.is_none()
+    }
+}
+
+/// A record ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIntelligence {
+    pub title: BoundedText,
+    pub grading: Grading,
+    pub sanitised_text: BoundedText,
+    pub source: SourceAccount,
+    pub review_on: Option<time::Date>,
+}
+
+impl NewIntelligence {
+    /// Parses the answers. `recipient_choices` are the organisations the
+    /// conditions may name; any other id is refused. Every problem is
+    /// reported, each with its form field.
+    pub fn parse(answers: &IntelligenceAnswers<'_>, recipient_choices: &BTreeSet<String>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.to_owned(), message });
+        let title =
+            BoundedText::parse(answers.title, limits::TITLE, Lines::Single).map_err(|error| fail("title", text_error("a title", limits::TITLE, error))).ok();
+        if answers.recipients.iter().any(|id| !recipient_choices.contains(id)) {
+            fail("recipients", "Select organisations from the list".to_owned());
+        }
+        let expires_at_ms = match parse_optional_date(answers.expires_on) {
+            Ok(date) => date.map(|date| date.next_day().unwrap_or(date).midnight().assume_utc().unix_timestamp() * 1000),
+            Err(message) => {
+                fail("expires_on", format!("The expiry date {message}"));
+                None
+            }
+        };
+        let legacy = answers.scheme == "5x5x5";
+        let grading_answers = GradingAnswers {
+            scheme: answers.scheme,
+            source: if legacy { answers.legacy_source } else { answers.source },
+            intelligence: if legacy { answers.legacy_intelligence } else { answers.intelligence },
+            handling: if legacy { answers.legacy_handling } else { answers.handling },
+            conditions_text: answers.conditions_text,
+            recipient_organisations: answers.recipients.clone(),
+            no_onward_sharing: answers.no_onward_sharing,
+            originator_consent_required: answers.originator_consent,
+            expires_at_ms,
+        };
+        let grading = parse_grading(&grading_answers)
+            .map_err(|grading_errors| {
+                for error in grading_errors {
+                    let field = match (legacy, error.field) {
+                        (true, "source" | "intelligence" | "handling") => format!("legacy_{}", error.field),
+                        (_, field) => field.to_owned(),
+                    };
+                    fail(&field, error.message);
+                }
+            })
+            .ok();
+        let sanitised_text = BoundedText::parse(answers.sanitised_text, limits::TEXT, Lines::Multiple)
+            .map_err(|error| fail("sanitised_text", text_error("the sanitised text", limits::TEXT, error)))
+            .ok();
+        let identity = BoundedText::parse_optional(Some(answers.source_identity), limits::SOURCE_IDENTITY, Lines::Multiple)
+            .map_err(|error| fail("source_identity", text_error("the source's identity", limits::SOURCE_IDENTITY, error)))
+            .ok()
+            .flatten();
+        let source_text = BoundedText::parse_optional(Some(answers.source_text), limits::TEXT, Lines::Multiple)
+            .map_err(|error| fail("source_text", text_error("the source text", limits::TEXT, error)))
+            .ok()
+            .flatten();
+        let review_on = parse_optional_date(answers.review_on).map_err(|message| fail("review_on", format!("The review date {message}"))).ok().flatten();
+        match (title, grading, sanitised_text) {
+            (Some(title), Some(grading), Some(sanitised_text)) if errors.is_empty() => {
+                Ok(NewIntelligence { title, grading, sanitised_text, source: SourceAccount { identity, text: source_text }, review_on })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, blank for none, or a message that completes "The ... date".
+fn parse_optional_date(text: &str) -> Result<Option<time::Date>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format).map(Some).map_err(|_| "must be a real date written like 2027-03-31")
+}
+
+/// The message for a text field that did not parse.
+pub fn text_error(what: &str, limit: usize, error: TextError) -> String {
+    match error {
+        TextError::Empty => format!("Enter {what}"),
+        TextError::TooLong { .. } => format!("{} must be {limit} characters or fewer", capitalise(what)),
+        TextError::ControlCharacter => format!("{} contains a character that cannot be stored", capitalise(what)),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut characters = text.chars();
+    characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Handling;
+
+    fn answers() -> IntelligenceAnswers<'static> {
+        IntelligenceAnswers {
+            title: "Nail bar workers collected at night",
+            scheme: "3x5x2",
+            source: "2",
+            intelligence: "B",
+            handling: "C",
+            conditions_text: "GLAA only",
+            recipients: vec!["glaa".to_owned()],
+            sanitised_text: "Workers are collected by van at 23:00.",
+            review_on: "2027-03-31",
+            ..IntelligenceAnswers::default()
+        }
+    }
+
+    fn choices() -> BTreeSet<String> {
+        ["glaa".to_owned(), "nca".to_owned()].into()
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_complete_form_parses() {
+        let record = NewIntelligence::parse(&answers(), &choices()).unwrap();
+        assert_eq!(record.grading.code(), "2 B C");
+        assert_eq!(record.review_on.map(|date| date.to_string()).as_deref(), Some("2027-03-31"));
+        assert!(record.source.is_empty());
+        let Handling::Conditional(conditions) = record.grading.handling() else { panic!("handling C has conditions") };
+        assert!(conditions.recipient_organisations.contains("glaa"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let bad = IntelligenceAnswers {
+            title: " ",
+            recipients: vec!["unknown".to_owned()],
+            expires_on: "2027-02-30",
+            sanitised_text: "",
+            review_on: "next week",
+            source: "9",
+            ..answers()
+        };
+        let errors = NewIntelligence::parse(&bad, &choices()).unwrap_err();
+        assert_eq!(fields(&errors), ["title", "recipients", "expires_on", "source", "sanitised_text", "review_on"]);
+    }
+
+    #[test]
+    fn legacy_grading_errors_name_the_legacy_fields() {
+        let legacy = IntelligenceAnswers { scheme: "5x5x5", legacy_source: "Z", legacy_intelligence: "9", legacy_handling: "0", ..answers() };
+        let errors = NewIntelligence::parse(&legacy, &choices()).unwrap_err();
+        assert!(fields(&errors).iter().all(|field| field.starts_with("legacy_")), "{errors:?}");
+        let kept = IntelligenceAnswers { scheme: "5x5x5", legacy_source: "B", legacy_intelligence: "2", legacy_handling: "4", ..answers() };
+        assert!(matches!(NewIntelligence::parse(&kept, &choices()).unwrap().grading, Grading::Legacy5x5x5 { source: 'B', intelligence: 2, handling: 4 }));
+    }
+
+    #[test]
+    fn the_expiry_date_lasts_the_whole_day() {
+        let record = NewIntelligence::parse(&IntelligenceAnswers { expires_on: "2027-01-01", ..answers() }, &choices()).unwrap();
+        let Handling::Conditional(conditions) = record.grading.handling() else { panic!("conditional") };
+        assert_eq!(conditions.expires_at_ms, Some(1_798_848_000_000), "midnight at the end of 1 January 2027, UTC");
+    }
+}
