@@ -181,6 +181,23 @@ impl Store {
         Ok(applied_after.saturating_sub(applied_before))
     }
 
+    /// A short fingerprint of a backend's migrations (their versions and
+    /// checksums): test databases are cloned from a template made once per
+    /// fingerprint, so a changed migration makes a new template.
+    pub fn migrations_fingerprint(backend: Backend) -> String {
+        use sha2::Digest;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let mut hasher = sha2::Sha256::new();
+        for migration in migrator.iter() {
+            hasher.update(migration.version.to_be_bytes());
+            hasher.update(&*migration.checksum);
+        }
+        hex::encode(&hasher.finalize()[..8])
+    }
+
     async fn applied_migrations(&self) -> Result<usize, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = true")
             .fetch_one(&self.pool)

@@ -8,7 +8,40 @@
 
 use std::path::PathBuf;
 
+use aidant_core::report::{ReportAnswers, SubmissionToken};
+use aidant_core::{Catalogue, NewReport};
+
+use crate::reports::{Receipt, Submission};
 use crate::{Backend, MasterKey, Store, StoreOptions};
+
+/// The indicator catalogue Aidant ships (`data/indicators.toml`).
+pub fn catalogue() -> Catalogue {
+    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).expect("the shipped catalogue is valid")
+}
+
+/// Random bits for report references: a xorshift generator seeded from the
+/// clock, different in every test.
+pub fn reference_bits() -> impl FnMut() -> u64 + Send {
+    let mut state = uuid::Uuid::now_v7().as_u128() as u64 | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
+/// Parses, triages and stores a public report the way intake does; panics
+/// on answers a test should not have written.
+pub async fn submit_report(store: &Store, answers: &ReportAnswers, token: Option<&str>) -> Receipt {
+    let catalogue = catalogue();
+    let report = NewReport::parse(answers, &catalogue).expect("the test's answers parse");
+    let triage = report.triage(&catalogue);
+    let token = token.map(|token| SubmissionToken::parse(token).expect("the test's token is valid"));
+    let submission =
+        Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: token.as_ref(), passphrase_hash: None };
+    store.insert_report(&submission, &mut reference_bits()).await.expect("the report is stored")
+}
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -48,18 +81,24 @@ impl TestDatabase {
         Self { store, url, master_key, cleanup: Cleanup::Sqlite { _directory: directory, path } }
     }
 
+    /// A fresh PostgreSQL database, cloned from a migrated template (made
+    /// once per set of migrations, shared by every test process), so a test
+    /// pays for a `CREATE DATABASE ... TEMPLATE` instead of every migration.
     pub async fn postgres() -> Self {
         let admin_url = postgres_admin_url();
-        let database = format!("aidant_test_{}", uuid::Uuid::now_v7().simple());
         let admin = Store::connect(&admin_url, &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None).await.unwrap_or_else(|error| {
             panic!("PostgreSQL is required for this test and did not answer at {}: {error}. Start it, or set AIDANT_TEST_POSTGRES_URL (scripts/test does this for you).", crate::redact_url(&admin_url))
         });
-        sqlx::query(&format!("CREATE DATABASE {database}")).execute(admin.pool()).await.expect("CREATE DATABASE succeeds");
+        let template = postgres_template(&admin, &admin_url).await;
+        let database = format!("aidant_test_{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(&format!("CREATE DATABASE {database} TEMPLATE {template}"))
+            .execute(admin.pool())
+            .await
+            .expect("CREATE DATABASE from the template succeeds");
         admin.close().await;
         let url = replace_database(&admin_url, &database);
         let master_key = MasterKey::generate();
         let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("the new PostgreSQL database opens");
-        store.migrate().await.expect("PostgreSQL migrations apply");
         Self { store, url, master_key, cleanup: Cleanup::Postgres { admin_url, database } }
     }
 
@@ -91,6 +130,43 @@ impl Drop for TestDatabase {
             .join();
         }
     }
+}
+
+/// The name of a migrated template database for the current migrations,
+/// building it if no process has yet. It is built under a temporary name and
+/// renamed when complete, so a template that exists is always whole; of two
+/// processes building at once, the second rename fails and its copy goes.
+async fn postgres_template(admin: &Store, admin_url: &str) -> String {
+    static READY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let template = format!("aidant_template_{}", Store::migrations_fingerprint(Backend::Postgres));
+            let exists = |name: String| async move {
+                sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(name)
+                    .fetch_optional(admin.pool())
+                    .await
+                    .expect("pg_database can be read")
+                    .is_some()
+            };
+            if exists(template.clone()).await {
+                return template;
+            }
+            let building = format!("aidant_building_{}", uuid::Uuid::now_v7().simple());
+            sqlx::query(&format!("CREATE DATABASE {building}")).execute(admin.pool()).await.expect("CREATE DATABASE succeeds");
+            let store = Store::connect(&replace_database(admin_url, &building), &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None)
+                .await
+                .expect("the template database opens");
+            store.migrate().await.expect("PostgreSQL migrations apply");
+            store.close().await;
+            if sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(admin.pool()).await.is_err() {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(admin.pool()).await;
+                assert!(exists(template.clone()).await, "another process built the template {template}");
+            }
+            template
+        })
+        .await
+        .clone()
 }
 
 /// Replaces the database name in a PostgreSQL URL, keeping any query string.

@@ -9,22 +9,17 @@ use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::organisation::{OrganisationKind, ReportStatus, Role};
 use aidant_core::policy::{Action, Actor, may};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
-use aidant_core::{Catalogue, NewReport};
 use aidant_store::accounts::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
 use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::organisations::{Organisation, User};
 use aidant_store::public_site::Author;
-use aidant_store::reports::{Receipt, Submission};
+use aidant_store::reports::Receipt;
 use aidant_store::testing::TestDatabase;
 use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter};
 use aidant_store::{Backend, Store};
 use sqlx::Row;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn catalogue() -> Catalogue {
-    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap()
-}
 
 fn answers(town: &str, narrative: &str, danger: bool) -> ReportAnswers {
     ReportAnswers {
@@ -39,18 +34,7 @@ fn answers(town: &str, narrative: &str, danger: bool) -> ReportAnswers {
 }
 
 async fn submit(store: &Store, answers: &ReportAnswers) -> Receipt {
-    let catalogue = catalogue();
-    let report = NewReport::parse(answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-    let mut state = uuid::Uuid::now_v7().as_u128() as u64 | 1;
-    let mut bits = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    store.insert_report(&submission, &mut bits).await.unwrap()
+    aidant_store::testing::submit_report(store, answers, None).await
 }
 
 struct World {

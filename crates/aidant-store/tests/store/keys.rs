@@ -3,16 +3,10 @@
 //! error for a value sealed under a key nobody has.
 
 use aidant_core::report::{ContactAnswer, ReportAnswers};
-use aidant_core::{Catalogue, NewReport};
 use aidant_store::crypto::CryptoError;
 use aidant_store::keys::RewrapOptions;
-use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Keyring, MasterKey, SEALED_COLUMNS, Store, StoreError};
-
-fn catalogue() -> Catalogue {
-    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap()
-}
 
 /// A report with contact details; returns its id.
 async fn report_with_contact(store: &Store, phone: &str) -> String {
@@ -23,18 +17,7 @@ async fn report_with_contact(store: &Store, phone: &str) -> String {
         contact: Some(ContactAnswer { name: Some("Ioana Zamfirescu".into()), phone: Some(phone.into()), email: None }),
         ..ReportAnswers::default()
     };
-    let catalogue = catalogue();
-    let report = NewReport::parse(&answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-    let mut state = uuid::Uuid::now_v7().as_u128() as u64 | 1;
-    let mut bits = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    store.insert_report(&submission, &mut bits).await.unwrap().report_id
+    aidant_store::testing::submit_report(store, &answers, None).await.report_id
 }
 
 /// Every sealed value in the database, as (column, record id, bytes).

@@ -4,18 +4,15 @@ use aidant_core::audit::AuditActor;
 use aidant_core::audit::{AuditAction, AuditRecordKind};
 use std::sync::Arc;
 
+use aidant_core::NewReport;
 use aidant_core::audit::ChainBreak;
 use aidant_core::organisation::{OrganisationKind, Role};
-use aidant_core::report::{ContactAnswer, ReportAnswers, SubmissionToken, VehicleAnswer};
-use aidant_core::{Catalogue, NewReport};
+use aidant_core::report::{ContactAnswer, ReportAnswers, VehicleAnswer};
 use aidant_store::audit::AuditEvent;
 use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
+use aidant_store::testing::{catalogue, submit_report as submit};
 use aidant_store::{Backend, Store};
-
-fn catalogue() -> Catalogue {
-    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap()
-}
 
 fn answers() -> ReportAnswers {
     ReportAnswers {
@@ -28,27 +25,6 @@ fn answers() -> ReportAnswers {
         vehicles: vec![VehicleAnswer { registration: Some("ab12 cde".into()), description: Some("Silver Ford Transit".into()) }],
         narrative: Some("Nguyễn said she cannot leave.\nThe manager holds their passports.".into()),
         ..ReportAnswers::default()
-    }
-}
-
-async fn submit(store: &Store, answers: &ReportAnswers, token: Option<&str>) -> aidant_store::reports::Receipt {
-    let catalogue = catalogue();
-    let report = NewReport::parse(answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let token = token.map(|token| SubmissionToken::parse(token).unwrap());
-    let submission =
-        Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: token.as_ref(), passphrase_hash: None };
-    let mut bits = rand_bits();
-    store.insert_report(&submission, &mut bits).await.unwrap()
-}
-
-fn rand_bits() -> impl FnMut() -> u64 + Send {
-    let mut state = uuid::Uuid::now_v7().as_u128() as u64 | 1;
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
     }
 }
 

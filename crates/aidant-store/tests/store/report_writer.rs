@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aidant_core::report::{ContactAnswer, ReportAnswers, SubmissionToken};
-use aidant_core::{Catalogue, NewReport, ReportRef};
+use aidant_core::{NewReport, ReportRef};
 use aidant_store::Store;
 use aidant_store::report_writer::{OwnedSubmission, ReportWriter, ReportWriterOptions};
 use aidant_store::reports::Receipt;
@@ -17,9 +17,7 @@ use aidant_store::testing::TestDatabase;
 use sqlx::{Any, Transaction};
 use tokio::task::JoinHandle;
 
-fn catalogue() -> Catalogue {
-    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap()
-}
+use aidant_store::testing::catalogue;
 
 /// A realistic report that differs a little with `variant`.
 fn answers(variant: usize) -> ReportAnswers {

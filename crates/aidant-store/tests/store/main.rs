@@ -1,0 +1,9 @@
+//! The store's integration tests, each written once and run on SQLite and
+//! PostgreSQL (`backend_tests!`), with the shared fixtures of
+//! `aidant_store::testing`.
+
+mod keys;
+mod report_writer;
+mod reports_and_audit;
+mod schema;
+mod staff_workspace;
