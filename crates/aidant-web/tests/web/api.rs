@@ -1,38 +1,16 @@
 //! The web skeleton and the reports API, driven in memory through the real
 //! router on both backends.
 
-use aidant_core::Catalogue;
 use aidant_store::testing::TestDatabase;
-use aidant_web::{AppState, WebSettings, router};
+use aidant_web::WebSettings;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+use crate::helpers::{app_with, send};
 
 fn app(database: &TestDatabase) -> axum::Router {
-    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
-    router(AppState::new(database.store.clone(), catalogue, WebSettings::default()).unwrap())
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Answer { status, headers, body }
+    app_with(&database.store, WebSettings::default())
 }
 
 fn post_json(path: &str, body: impl Into<Body>) -> Request<Body> {
@@ -84,7 +62,7 @@ async fn security_headers_on_every_response(database: TestDatabase) {
 async fn a_report_is_accepted_and_stored(database: TestDatabase) {
     let app = app(&database);
     let answer = send(&app, post_json("/api/v1/reports", good_report().to_string())).await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     let reference = answer.json()["reference"].as_str().unwrap().to_owned();
     assert_eq!(reference.len(), 11);
     let stored = database.store.find_report_by_reference(&aidant_core::ReportRef::parse(&reference).unwrap()).await.unwrap().unwrap();
@@ -146,7 +124,7 @@ async fn bad_requests_get_problem_documents_and_store_nothing(database: TestData
     ];
     for (name, request, status, needle) in cases {
         let answer = send(&app, request).await;
-        assert_eq!(answer.status, status, "{name}: {}", String::from_utf8_lossy(&answer.body));
+        assert_eq!(answer.status, status, "{name}: {}", answer.body);
         assert_eq!(answer.headers.get(header::CONTENT_TYPE).unwrap(), "application/problem+json", "{name}");
         let problem = answer.json();
         let text = format!("{} {}", problem["title"], problem["detail"]);

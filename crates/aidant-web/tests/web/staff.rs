@@ -3,50 +3,22 @@
 //! session ids cycled at sign-in, the second factor, cookie attributes,
 //! CSRF and cross-site refusals.
 
-use aidant_core::Catalogue;
 use aidant_core::audit::AuditActor;
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_store::Store;
 use aidant_store::accounts::{SignInPolicy, totp_code};
 use aidant_store::testing::TestDatabase;
+use aidant_web::WebSettings;
 use aidant_web::rate_limit::RateLimit;
-use aidant_web::{AppState, WebSettings, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+use crate::helpers::{Answer, app_with as app, send};
 
 const PASSWORD: &str = "a long enough password";
 
-fn app(store: &Store, settings: WebSettings) -> axum::Router {
-    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
-    router(AppState::new(store.clone(), catalogue, settings).unwrap())
-}
-
 fn unlimited() -> WebSettings {
     WebSettings { sign_in_rate_limit: RateLimit { per_minute: 0, burst: 0 }, ..WebSettings::default() }
-}
-
-struct Answer {
-    status: StatusCode,
-    location: String,
-    set_cookies: Vec<String>,
-    body: String,
-}
-
-impl Answer {
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies.iter().find_map(|cookie| cookie.strip_prefix(&format!("{name}="))).map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
-    }
-}
-
-async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let location = response.headers().get(header::LOCATION).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
-    let set_cookies = response.headers().get_all(header::SET_COOKIE).iter().filter_map(|value| value.to_str().ok()).map(str::to_owned).collect();
-    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Answer { status, location, set_cookies, body }
 }
 
 fn get(path: &str, cookies: &str) -> Request<Body> {
@@ -199,19 +171,8 @@ async fn cross_site_and_tokenless_posts_change_nothing(database: TestDatabase) {
     let store = &database.store;
     setup(store).await;
     let app = app(store, unlimited());
-    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
     let answers = aidant_core::report::ReportAnswers { sector: Some("car_wash".into()), town: Some("Luton".into()), ..Default::default() };
-    let report = aidant_core::NewReport::parse(&answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let submission = aidant_store::reports::Submission {
-        report: &report,
-        triage: &triage,
-        catalogue_version: &catalogue.version,
-        submission_token: None,
-        passphrase_hash: None,
-    };
-    let mut bits = || uuid::Uuid::now_v7().as_u128() as u64;
-    let receipt = store.insert_report(&submission, &mut bits).await.unwrap();
+    let receipt = aidant_store::testing::submit_report(store, &answers, None).await;
     let signed_in = sign_in(&app, "handler@force.example", PASSWORD, "").await;
     let cookies = format!("__Host-aidant_session={}", signed_in.cookie("__Host-aidant_session").unwrap());
     let page = send(&app, get(&format!("/staff/reports/{}", receipt.report_id), &cookies)).await;

@@ -8,16 +8,14 @@
 use aidant_core::audit::AuditActor;
 use std::collections::{BTreeMap, BTreeSet};
 
-use aidant_core::Catalogue;
 use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_store::Store;
 use aidant_store::accounts::SignInPolicy;
 use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
-use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
-use aidant_web::{AppState, WebSettings, route_book, router};
+use aidant_web::{WebSettings, route_book};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -167,7 +165,6 @@ async fn world(store: &Store) -> World {
     let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
     let charity = store.create_organisation("Charity", OrganisationKind::Charity).await.unwrap();
     store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
-    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
     let answers = ReportAnswers {
         sector: Some("car_wash".into()),
         town: Some("Luton".into()),
@@ -175,11 +172,7 @@ async fn world(store: &Store) -> World {
         contact: Some(ContactAnswer { name: None, phone: Some("07700 900123".into()), email: None }),
         ..ReportAnswers::default()
     };
-    let report = aidant_core::NewReport::parse(&answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-    let mut bits = || rand_bits();
-    let receipt = store.insert_report(&submission, &mut bits).await.unwrap();
+    let receipt = aidant_store::testing::submit_report(store, &answers, None).await;
     let author = store.create_user(&force.id, "author@force.example", "Author", &[Analyst]).await.unwrap();
     let target = store.create_user(&force.id, "target@force.example", "Target", &[Officer]).await.unwrap();
     let grading = parse_grading(&GradingAnswers {
@@ -218,10 +211,6 @@ async fn world(store: &Store) -> World {
         glaa_partner: person(store, &glaa.id, "partner@glaa.example", Partner).await,
         charity_partner: person(store, &charity.id, "partner@charity.example", Partner).await,
     }
-}
-
-fn rand_bits() -> u64 {
-    uuid::Uuid::now_v7().as_u128() as u64 ^ 0x9e37_79b9_7f4a_7c15
 }
 
 /// The concrete address for a route template.
@@ -281,7 +270,6 @@ fn allowed(status: StatusCode, location: &str) -> bool {
 }
 
 async fn every_route_has_an_authorisation_test(database: TestDatabase) {
-    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
     let store = database.store.clone();
     let world = world(&store).await;
     let settings = WebSettings {
@@ -289,7 +277,7 @@ async fn every_route_has_an_authorisation_test(database: TestDatabase) {
         sign_in_rate_limit: aidant_web::rate_limit::RateLimit { per_minute: 0, burst: 0 },
         ..WebSettings::default()
     };
-    let app = router(AppState::new(store.clone(), catalogue, settings).unwrap());
+    let app = crate::helpers::app_with(&store, settings);
     let rules = rules();
     let book = route_book();
 

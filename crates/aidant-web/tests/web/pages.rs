@@ -2,40 +2,16 @@
 //! backends: bad form input, cross-site posts, flood protection, drafts
 //! sealed at rest, and the OpenAPI document.
 
-use aidant_core::Catalogue;
 use aidant_store::testing::TestDatabase;
+use aidant_web::WebSettings;
 use aidant_web::rate_limit::RateLimit;
-use aidant_web::{AppState, WebSettings, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+use crate::helpers::{app_with, form_post, send};
 
 fn app(database: &TestDatabase, rate_limit: RateLimit) -> axum::Router {
-    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
-    router(AppState::new(database.store.clone(), catalogue, WebSettings { rate_limit, ..WebSettings::default() }).unwrap())
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
-    Answer { status, headers, body }
-}
-
-fn form_post(path: &str, cookie: Option<&str>, body: impl Into<Body>) -> Request<Body> {
-    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header("sec-fetch-site", "same-origin");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(body.into()).unwrap()
+    app_with(&database.store, WebSettings { rate_limit, ..WebSettings::default() })
 }
 
 /// Starts a report and answers the first two questions; returns the draft cookie.

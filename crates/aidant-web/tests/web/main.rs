@@ -1,0 +1,9 @@
+//! The web crate's integration tests: the real router driven in memory on
+//! SQLite and PostgreSQL, with shared helpers.
+
+mod api;
+mod authorisation;
+mod helpers;
+mod pages;
+mod snapshots;
+mod staff;
