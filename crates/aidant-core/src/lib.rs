@@ -11,12 +11,15 @@ pub mod catalogue;
 pub mod grading;
 pub mod intelligence;
 pub mod organisation;
+pub mod phone;
 pub mod policy;
+pub mod postcode;
 pub mod reference;
 pub mod report;
 pub mod search;
 pub mod text;
 pub mod triage;
+pub mod vrm;
 
 pub use catalogue::Catalogue;
 pub use reference::ReportRef;

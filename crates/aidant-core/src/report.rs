@@ -8,8 +8,10 @@
 use std::collections::BTreeSet;
 
 use crate::catalogue::{Catalogue, GENERAL_SECTOR};
+use crate::postcode::Postcode;
 use crate::text::{BoundedText, Lines, TextError};
 use crate::triage::{self, Triage, TriageInput};
+use crate::vrm::compact_mark;
 
 /// Server-side limits, stated in every message that enforces them.
 pub mod limits {
@@ -335,30 +337,15 @@ impl Errors {
 }
 
 /// Normalises a UK postcode to `AA9A 9AA` form, or `None` when it is not
-/// shaped like one. Shape only: whether it exists is a lookup for later.
+/// one (the one postcode parser, `crate::postcode`).
 pub fn parse_uk_postcode(raw: &str) -> Option<String> {
-    let compact: String = raw.chars().filter(|character| !character.is_whitespace()).collect::<String>().to_ascii_uppercase();
-    if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
-        return None;
-    }
-    let (outward, inward) = compact.split_at(compact.len() - 3);
-    let inward_ok = {
-        let bytes = inward.as_bytes();
-        bytes[0].is_ascii_digit() && bytes[1].is_ascii_alphabetic() && bytes[2].is_ascii_alphabetic()
-    };
-    let outward_bytes = outward.as_bytes();
-    let outward_ok = outward_bytes[0].is_ascii_alphabetic()
-        && outward_bytes.iter().all(u8::is_ascii_alphanumeric)
-        && outward_bytes.iter().any(u8::is_ascii_digit)
-        && (2..=4).contains(&outward_bytes.len());
-    (inward_ok && outward_ok).then(|| format!("{outward} {inward}"))
+    Postcode::parse(raw).ok().map(|postcode| postcode.to_string())
 }
 
-/// Upper case, spaces and dashes removed; letters and digits only.
+/// A plate in the compact form the linker and the graph use (`crate::vrm`),
+/// within the length a plate can have.
 fn normalise_registration(raw: &str) -> Option<String> {
-    let compact: String = raw.chars().filter(|character| !character.is_whitespace() && *character != '-').collect::<String>().to_uppercase();
-    let valid = !compact.is_empty() && compact.chars().count() <= limits::REGISTRATION && compact.chars().all(char::is_alphanumeric);
-    valid.then_some(compact)
+    compact_mark(raw).ok().filter(|mark| mark.chars().count() <= limits::REGISTRATION)
 }
 
 /// A loose shape check: digits with optional +, spaces, brackets and dashes.

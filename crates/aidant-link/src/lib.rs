@@ -14,8 +14,9 @@ pub mod features;
 pub mod incremental;
 pub mod model;
 pub mod name;
-pub mod phone;
-pub mod postcode;
 pub mod record;
 pub mod text;
-pub mod vrm;
+
+// The identifiers' parsers live once, in the domain crate, for the report
+// form, the queue, the linker and the graph alike.
+pub use aidant_core::{phone, postcode, vrm};

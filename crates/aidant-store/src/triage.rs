@@ -92,12 +92,6 @@ impl TriageState {
     }
 }
 
-/// Is `text` a postcode district (outcode) such as `LU1` or `MK45`?
-fn is_outcode(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    (2..=4).contains(&bytes.len()) && bytes[0].is_ascii_alphabetic() && bytes.iter().all(u8::is_ascii_alphanumeric) && bytes.iter().any(u8::is_ascii_digit)
-}
-
 impl Store {
     /// A page of the queue for `organisation_id`: risk first (Immediate at
     /// the top), then oldest first.
@@ -120,10 +114,9 @@ impl Store {
         }
         if let Some(area) = &filter.area {
             let area = area.trim();
-            if is_outcode(area) {
+            if let Some(district) = aidant_core::postcode::parse_outcode(area) {
                 // A range rather than LIKE, so the postcode index serves it:
                 // "LU1 " up to but not including "LU1!" (the next character).
-                let district = area.to_ascii_uppercase();
                 bind("r.postcode >= ?", format!("{district} "), &mut values, &mut conditions);
                 bind("r.postcode < ?", format!("{district}!"), &mut values, &mut conditions);
             } else {
@@ -270,19 +263,4 @@ pub(crate) async fn load_triage_state(connection: &mut AnyConnection, report_id:
         })
     })
     .transpose()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_outcode;
-
-    #[test]
-    fn districts_are_told_from_towns() {
-        for outcode in ["LU1", "MK45", "E1", "SW1A"] {
-            assert!(is_outcode(outcode), "{outcode}");
-        }
-        for town in ["Luton", "Bedford", "", "12", "LUTON1X"] {
-            assert!(!is_outcode(town), "{town}");
-        }
-    }
 }

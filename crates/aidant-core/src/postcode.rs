@@ -79,6 +79,14 @@ impl Postcode {
     }
 }
 
+/// A postcode district (outward code) such as `LU1`, `MK45` or `SW1A`, typed
+/// with any case and surrounding spaces; the normalised district, or `None`
+/// when the text does not have a district's shape (a town name, say).
+pub fn parse_outcode(raw: &str) -> Option<String> {
+    let outcode = raw.trim().to_ascii_uppercase();
+    (outcode == "GIR" || outcode_has_valid_shape(outcode.as_bytes())).then_some(outcode)
+}
+
 impl fmt::Display for Postcode {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{} {}", self.outcode, self.incode)
@@ -128,6 +136,16 @@ mod tests {
         fn display_round_trips(outcode in "[A-Z]{1,2}[0-9]{1,2}", incode in "[0-9][A-Z]{2}") {
             let postcode = Postcode::parse(&format!("{outcode}{incode}")).expect("generated postcode");
             prop_assert_eq!(Postcode::parse(&postcode.to_string()).expect("display reparses"), postcode);
+        }
+    }
+
+    #[test]
+    fn districts_are_told_from_towns() {
+        for (typed, district) in [("LU1", "LU1"), ("mk45", "MK45"), (" E1 ", "E1"), ("SW1A", "SW1A")] {
+            assert_eq!(parse_outcode(typed).as_deref(), Some(district), "{typed}");
+        }
+        for town in ["Luton", "Bedford", "", "12", "LUTON1X", "LU1 2AB", "1LU"] {
+            assert_eq!(parse_outcode(town), None, "{town}");
         }
     }
 }

@@ -38,8 +38,9 @@ pub enum VrmError {
     InvalidCountry(String),
 }
 
-/// Keeps letters and digits in upper case, dropping the spaces, hyphens and dots people type between groups.
-fn compact_mark(raw: &str) -> Result<String, VrmError> {
+/// Keeps letters and digits in upper case, dropping the spaces, hyphens and dots people type between groups:
+/// the form every plate is stored, compared and linked in, whatever its country.
+pub fn compact_mark(raw: &str) -> Result<String, VrmError> {
     let mut mark = String::with_capacity(raw.len());
     for character in raw.trim().chars() {
         if character.is_ascii_alphanumeric() {
