@@ -15,7 +15,7 @@ mod link;
 mod startup;
 mod users;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -73,6 +73,10 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Create a fresh data directory with realistic synthetic data and serve it.
+    ///
+    /// Settings (--config, ./aidant.toml, AIDANT_*) apply as for serve,
+    /// except where the data lives: the demo always has its own --data-dir,
+    /// SQLite database and keys.
     Demo(demo::DemoArgs),
     /// Print the configuration in force, without secrets.
     Config,
@@ -122,71 +126,63 @@ enum AuditCommand {
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.log_format);
     // Graph analysis and linking are pure computation over files: no
-    // runtime, no database.
+    // runtime, and a database only for `graph --from-database`.
     let outcome = match cli.command {
-        Command::Graph(command) => graph::run(command),
-        Command::Link(arguments) => link::run(arguments),
-        command => return run_with_runtime(Cli { command, ..cli }),
+        Command::Graph(command) => graph::run(command, cli.config.as_deref()).map(|()| ExitCode::SUCCESS),
+        Command::Link(arguments) => link::run(arguments).map(|()| ExitCode::SUCCESS).map_err(Failure::from_error),
+        command => run_with_runtime(cli.config.as_deref(), command),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("aidant: error: {error:#}");
-            ExitCode::from(1)
-        }
-    }
+    outcome.unwrap_or_else(|failure| {
+        eprintln!("aidant: error: {}", failure.message());
+        ExitCode::from(failure.exit_code())
+    })
 }
 
-fn run_with_runtime(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("aidant: error: cannot start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run_async(cli)) {
-        Ok(code) => code,
-        Err(failure) => {
-            eprintln!("aidant: error: {}", failure.message());
-            ExitCode::from(failure.exit_code())
-        }
-    }
+fn run_with_runtime(config_file: Option<&Path>, command: Command) -> Result<ExitCode, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Runtime(format!("cannot start the async runtime: {error}")))?;
+    runtime.block_on(run_async(config_file, command))
 }
 
-async fn run_async(cli: Cli) -> Result<ExitCode, Failure> {
-    match cli.command {
-        Command::Demo(arguments) => demo::run(arguments).await.map(|()| ExitCode::SUCCESS),
-        Command::Bench(arguments) => bench::run(arguments).await.map_err(|error| Failure::Runtime(format!("{error:#}"))),
-        command => {
-            let config = Config::load(cli.config.as_deref()).map_err(|error| Failure::Config(error.0))?;
-            match command {
-                Command::Serve => run_server(&config).await.map(|()| ExitCode::SUCCESS),
-                Command::Migrate => {
-                    let store = open_store(&config, StoreUse::Maintenance).await?;
-                    let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
-                    println!("{applied} migration(s) applied to the {} database", store.backend().as_str());
-                    Ok(ExitCode::SUCCESS)
-                }
-                Command::Config => {
-                    println!("{}", config.to_display_toml());
-                    Ok(ExitCode::SUCCESS)
-                }
-                Command::Organisations(command) => {
-                    let store = open_store(&config, StoreUse::Maintenance).await?;
-                    users::organisations(&store, command).await.map(|()| ExitCode::SUCCESS)
-                }
-                Command::Users(command) => {
-                    let store = open_store(&config, StoreUse::Maintenance).await?;
-                    users::users(&store, command).await.map(|()| ExitCode::SUCCESS)
-                }
-                Command::Audit { command: AuditCommand::Verify(arguments) } => audit_checkpoint::verify(&config, arguments).await,
-                Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
-                Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
-                Command::Keys { command } => keys::run(&config, command).await,
-                Command::Demo(_) | Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled above"),
-            }
+async fn run_async(config_file: Option<&Path>, command: Command) -> Result<ExitCode, Failure> {
+    if let Command::Bench(arguments) = command {
+        // The server under test gets a fresh data directory and only the
+        // settings the benchmark chooses, so that runs compare; say so
+        // rather than silently ignoring a configuration file.
+        if let Some(file) = config_file {
+            eprintln!("aidant: note: bench does not read {}: it measures a fresh server with its own settings", file.display());
         }
+        return bench::run(arguments).await.map_err(Failure::from_error);
+    }
+    let config = Config::load(config_file)?;
+    match command {
+        Command::Serve => run_server(&config).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let store = open_store(&config, StoreUse::Maintenance).await?;
+            let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
+            println!("{applied} migration(s) applied to the {} database", store.backend().as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(arguments) => demo::run(arguments, config).await.map(|()| ExitCode::SUCCESS),
+        Command::Config => {
+            println!("{}", config.to_display_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Organisations(command) => {
+            let store = open_store(&config, StoreUse::Maintenance).await?;
+            users::organisations(&store, command).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Users(command) => {
+            let store = open_store(&config, StoreUse::Maintenance).await?;
+            users::users(&store, command).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify(arguments) } => audit_checkpoint::verify(&config, arguments).await,
+        Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
+        Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
+        Command::Keys { command } => keys::run(&config, command).await,
+        Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
 
@@ -200,6 +196,41 @@ fn init_logging(format: LogFormat) {
         }
         LogFormat::Json => {
             let _ = builder.json().flatten_event(true).try_init();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(arguments: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("aidant").chain(arguments.iter().copied())).unwrap_or_else(|error| panic!("{arguments:?}: {error}"))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_is_global_before_or_after_the_subcommand() {
+        for arguments in [["--config", "a.toml", "graph", "components", "--from-database"], ["graph", "components", "--from-database", "--config", "a.toml"]] {
+            assert_eq!(parse(&arguments).config.as_deref(), Some(Path::new("a.toml")), "{arguments:?}");
+        }
+    }
+
+    #[test]
+    fn graph_from_the_database_reads_the_named_configuration() {
+        let cli = parse(&["--config", "/nonexistent/aidant.toml", "graph", "components", "--from-database"]);
+        let Command::Graph(command) = cli.command else { panic!("a graph command: {:?}", cli.command) };
+        match graph::run(command, cli.config.as_deref()) {
+            Err(failure @ Failure::Config(_)) => {
+                assert_eq!((failure.message(), failure.exit_code()), ("configuration file /nonexistent/aidant.toml does not exist", 2));
+            }
+            other => panic!("the named file is read: {other:?}"),
         }
     }
 }

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aidant_core::ReportRef;
+use aidant_core::report::{ReportAnswers, VehicleAnswer};
+use aidant_core::{Catalogue, NewReport, ReportRef};
+use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Backend, Store, StoreOptions};
 
@@ -222,6 +224,7 @@ aidant_store::backend_tests!(
     audit_verify_names_the_first_tampered_entry,
     logs_hold_no_personal_data_or_request_identity,
     graph_from_the_database_links_reports_through_what_they_mention,
+    graph_from_the_database_uses_the_database_named_by_config,
 );
 
 /// Runs the binary and checks it failed with exit code 2 and exactly one
@@ -362,6 +365,30 @@ fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     assert!(Path::new(&data_dir).join(".aidant-demo").is_file());
 }
 
+#[test]
+fn demo_uses_the_configuration_but_keeps_its_data_to_itself() {
+    let setup = bare_setup();
+    let demo = |arguments: &[&str]| {
+        let mut command = setup.command(arguments);
+        command.env_remove("AIDANT_LISTEN");
+        command.output().unwrap()
+    };
+    let file = setup.data_dir.path().join("settings.toml");
+    let other_database = setup.data_dir.path().join("other.db");
+    std::fs::write(&file, format!("listen = \"127.0.0.1:9123\"\ndatabase_url = \"sqlite://{}\"\n", other_database.display())).unwrap();
+    let file = file.to_str().unwrap();
+    let output = demo(&["--config", file, "demo", "--no-serve", "--reports", "3", "--data-dir", "demo"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("http://127.0.0.1:9123/staff/sign-in"), "the file's listen address is used");
+    assert!(setup.data_dir.path().join("demo/aidant.db").is_file(), "the demo's own database");
+    assert!(!other_database.exists(), "the configured database is never touched by the demo");
+
+    std::fs::write(setup.data_dir.path().join("settings.toml"), "catalogue_file = \"missing-catalogue.toml\"\n").unwrap();
+    assert_one_line_failure(demo(&["--config", file, "demo", "--no-serve", "--data-dir", "demo"]), "setting catalogue_file");
+    assert_one_line_failure(demo(&["--config", "missing.toml", "demo", "--no-serve", "--data-dir", "demo"]), "configuration file missing.toml does not exist");
+    assert!(setup.data_dir.path().join("demo/aidant.db").is_file(), "a bad configuration stops the demo before it deletes anything");
+}
+
 async fn graph_from_the_database_links_reports_through_what_they_mention(database: TestDatabase) {
     let setup = Setup::for_database(&database);
     let server = Server::start(&setup, &[]);
@@ -391,4 +418,61 @@ async fn graph_from_the_database_links_reports_through_what_they_mention(databas
         .await
         .unwrap();
     assert_eq!(audited, 1, "reading the network is audited");
+}
+
+/// Stores a public report with these answers; returns its compact reference.
+async fn insert_report(store: &Store, answers: &ReportAnswers) -> String {
+    let catalogue = Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap();
+    let report = NewReport::parse(answers, &catalogue).unwrap();
+    let triage = report.triage(&catalogue);
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
+    let mut state = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut bits = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    store.insert_report(&submission, &mut bits).await.unwrap().reference.as_compact().to_owned()
+}
+
+/// `--config FILE` names the database, before or after the subcommand; the
+/// data directory's own (empty) database is not read.
+async fn graph_from_the_database_uses_the_database_named_by_config(database: TestDatabase) {
+    let van = |registration: &str| ReportAnswers {
+        sector: Some("car_wash".into()),
+        town: Some("Luton".into()),
+        vehicles: vec![VehicleAnswer { registration: Some(registration.into()), description: None }],
+        ..ReportAnswers::default()
+    };
+    let first = insert_report(&database.store, &van("ab12 cde")).await;
+    let second = insert_report(&database.store, &van("AB12CDE")).await;
+    let setup = bare_setup();
+    let migrated = setup.command(&["migrate"]).output().unwrap();
+    assert!(migrated.status.success(), "the data directory has an empty database of its own: {}", String::from_utf8_lossy(&migrated.stderr));
+    let file = setup.data_dir.path().join("elsewhere.toml");
+    std::fs::write(&file, format!("database_url = \"{}\"\n", database.url)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let graph = |arguments: &[&str]| -> serde_json::Value {
+        let output = setup.command(arguments).output().unwrap();
+        assert!(output.status.success(), "{arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    for arguments in
+        [["--config", file, "graph", "components", "--from-database", "--json"], ["graph", "components", "--from-database", "--json", "--config", file]]
+    {
+        let json = graph(&arguments);
+        assert_eq!(json["run"]["entity_count"], 3, "two reports and one van: {json}");
+        let mut expected = vec![format!("report:{first}"), format!("report:{second}"), "vehicle:AB12CDE".to_owned()];
+        expected.sort();
+        let mut components: Vec<Vec<String>> = serde_json::from_value(json["result"]["components"].clone()).unwrap();
+        components.iter_mut().for_each(|component| component.sort());
+        assert_eq!(components, [expected], "one component: the van written two ways is one node ({arguments:?})");
+    }
+    let without = graph(&["graph", "components", "--from-database", "--json"]);
+    assert_eq!(without["run"]["entity_count"], 0, "without --config, the data directory's database: {without}");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'reports.network_read'").fetch_one(database.store.pool()).await.unwrap();
+    assert_eq!(audited, 2, "each read of the named database is audited there");
 }
