@@ -269,6 +269,66 @@ mod tests {
         assert!(shown.contains("postgres://aidant:[redacted]@db:5432/aidant"));
     }
 
+    /// Loads inside a figment jail: a temporary working directory and an
+    /// environment holding only what the test sets.
+    fn load_in_jail(files: &[(&str, &str)], environment: &[(&str, &str)], explicit_file: Option<&str>) -> Result<Config, ConfigError> {
+        let mut loaded = None;
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            for (name, contents) in files {
+                jail.create_file(name, contents)?;
+            }
+            for (name, value) in environment {
+                jail.set_env(name, value);
+            }
+            loaded = Some(Config::load(explicit_file.map(Path::new)));
+            Ok(())
+        });
+        loaded.expect("the jail ran")
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_which_wins_over_the_defaults() {
+        let file = "listen = \"127.0.0.1:9000\"\nexit_url = \"https://file.example\"\nbody_limit_bytes = 2048\n";
+        let config = load_in_jail(&[("custom.toml", file)], &[("AIDANT_LISTEN", "127.0.0.1:9100")], Some("custom.toml")).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9100", "the environment wins");
+        assert_eq!((config.exit_url.as_str(), config.body_limit_bytes), ("https://file.example", 2048), "the file wins over defaults");
+        assert_eq!(config.request_timeout_seconds, Config::default().request_timeout_seconds, "defaults fill the rest");
+    }
+
+    #[test]
+    fn a_named_file_replaces_aidant_toml_in_the_working_directory() {
+        let files = [("aidant.toml", "listen = \"127.0.0.1:9001\"\nexit_url = \"https://working.example\"\n"), ("named.toml", "listen = \"127.0.0.1:9002\"\n")];
+        let found = load_in_jail(&files, &[], None).unwrap();
+        assert_eq!((found.listen.to_string().as_str(), found.exit_url.as_str()), ("127.0.0.1:9001", "https://working.example"));
+        let named = load_in_jail(&files, &[], Some("named.toml")).unwrap();
+        assert_eq!(named.listen.to_string(), "127.0.0.1:9002");
+        assert_eq!(named.exit_url, Config::default().exit_url, "aidant.toml is not read when a file is named");
+        assert_eq!(load_in_jail(&[], &[], None).unwrap(), Config::default(), "no file at all is the defaults");
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let error = load_in_jail(&[("aidant.toml", "")], &[], Some("missing.toml")).unwrap_err();
+        assert_eq!(error.0, "configuration file missing.toml does not exist");
+    }
+
+    #[test]
+    fn other_aidant_variables_are_not_settings() {
+        let environment = [("AIDANT_LOG", "debug"), ("AIDANT_CONFIG", "elsewhere.toml"), ("AIDANT_TEST_POSTGRES_URL", "postgres://x@y/z")];
+        assert_eq!(load_in_jail(&[], &environment, None).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_bad_value_is_one_line_naming_the_setting_and_its_source() {
+        let error = load_in_jail(&[], &[("AIDANT_BODY_LIMIT_BYTES", "lots")], None).unwrap_err();
+        assert!(error.0.starts_with("setting body_limit_bytes (from ") && error.0.contains("AIDANT_") && !error.0.contains('\n'), "{}", error.0);
+        let error = load_in_jail(&[("custom.toml", "body_limit_bytes = 10\n")], &[], Some("custom.toml")).unwrap_err();
+        assert_eq!(error.0, "setting body_limit_bytes: must be at least 1024");
+        let error = load_in_jail(&[], &[("AIDANT_DATABASE_URL", "mysql://db/aidant")], None).unwrap_err();
+        assert_eq!(error.0, "setting database_url: must start with sqlite: or postgres://");
+    }
+
     #[test]
     fn defaults_put_everything_under_the_data_directory() {
         let config = Config::default();

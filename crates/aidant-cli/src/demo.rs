@@ -27,9 +27,9 @@ pub struct DemoArgs {
     /// Where to create the demo data (deleted and re-created on each run).
     #[arg(long, default_value = "aidant-demo-data", value_name = "DIR")]
     data_dir: PathBuf,
-    /// Address to serve on.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    listen: SocketAddr,
+    /// Address to serve on [default: the listen setting, 127.0.0.1:8080 unless configured].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
     /// How many synthetic public reports to create.
     #[arg(long, default_value_t = 400)]
     reports: usize,
@@ -41,10 +41,23 @@ pub struct DemoArgs {
     no_serve: bool,
 }
 
-pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
-    reset_demo_dir(&arguments.data_dir)?;
-    let config = Config { data_dir: arguments.data_dir.clone(), listen: arguments.listen, ..Config::default() };
+/// Creates the demo data and, unless `--no-serve`, serves it with the
+/// settings in force, except where the data lives: the demo always has its
+/// own directory, SQLite database and keys, so it can never touch the
+/// database or keys a configuration names.
+pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
+    let config = Config {
+        data_dir: arguments.data_dir.clone(),
+        listen: arguments.listen.unwrap_or(settings.listen),
+        database_url: None,
+        key_file: None,
+        master_key: None,
+        audit_signing_key_file: None,
+        ..settings
+    };
+    // A bad catalogue setting stops the demo before it deletes the last one.
     let catalogue = load_catalogue(&config)?;
+    reset_demo_dir(&arguments.data_dir)?;
     let store = open_store(&config, StoreUse::Serve).await?;
     let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));
     let sign_ins = seed_organisations(&store).await.map_err(runtime_error)?;
@@ -59,7 +72,7 @@ pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
         store.insert_report(&submission, &mut bits).await.map_err(runtime_error)?;
     }
     println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
-    println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", arguments.listen);
+    println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", config.listen);
     for (organisation, role, email) in &sign_ins {
         println!("  {email:<44} {role} ({organisation})");
     }
@@ -67,7 +80,7 @@ pub async fn run(arguments: DemoArgs) -> Result<(), Failure> {
         store.close().await;
         return Ok(());
     }
-    println!("Open http://{} in a browser. Press Ctrl-C to stop.", arguments.listen);
+    println!("Open http://{} in a browser. Press Ctrl-C to stop.", config.listen);
     serve_store(&config, store, catalogue).await
 }
 

@@ -27,6 +27,9 @@ use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::config::Config;
+use crate::startup::Failure;
+
 const INPUT_HELP: &str = "\
 INPUT FILES
   --nodes FILE  CSV with a header row: id,kind,label,role
@@ -60,8 +63,8 @@ pub struct GraphInput {
     pub edges: Option<PathBuf>,
     /// Analyse the reports in Aidant's database instead of files: reports
     /// linked through the vehicles, postcodes and businesses they mention.
-    /// Uses the database in force (AIDANT_DATABASE_URL, aidant.toml); the
-    /// read is recorded in the audit log.
+    /// Uses the database in force (AIDANT_DATABASE_URL, --config or
+    /// ./aidant.toml); the read is recorded in the audit log.
     #[arg(long, conflicts_with_all = ["nodes", "edges"])]
     pub from_database: bool,
     /// Only relations active on or after this date (YYYY-MM-DD).
@@ -202,14 +205,51 @@ pub enum GraphCommand {
     },
 }
 
-/// Runs one `aidant graph` command.
-pub fn run(command: GraphCommand) -> anyhow::Result<()> {
+impl GraphCommand {
+    fn input(&self) -> &GraphInput {
+        match self {
+            GraphCommand::Components { input, .. }
+            | GraphCommand::Communities { input, .. }
+            | GraphCommand::Centrality { input, .. }
+            | GraphCommand::Path { input, .. }
+            | GraphCommand::Export { input, .. } => input,
+        }
+    }
+}
+
+/// Runs one `aidant graph` command. `config_file` is the global `--config`,
+/// which says where the database is for `--from-database`.
+pub fn run(command: GraphCommand, config_file: Option<&Path>) -> Result<(), Failure> {
+    let network = read_network_input(command.input(), config_file)?;
+    analyse(command, network).map_err(Failure::from_error)
+}
+
+/// The network named on the command line: the two CSV files, or the reports
+/// in the database. Settings and database problems are the operator's to
+/// fix (exit code 2), like every other command that opens the database.
+fn read_network_input(input: &GraphInput, config_file: Option<&Path>) -> Result<NetworkGraph, Failure> {
+    let loading = spinner("reading the network");
+    let network = match (&input.nodes, &input.edges) {
+        _ if input.from_database => crate::graph_source::network_from_database(&Config::load(config_file)?)?,
+        (Some(nodes), Some(edges)) => read_network_files(nodes, edges).map_err(Failure::from_error)?,
+        _ => return Err(Failure::Runtime("give both --nodes and --edges, or --from-database".to_owned())),
+    };
+    loading.finish_and_clear();
+    Ok(network)
+}
+
+fn read_network_files(nodes: &Path, edges: &Path) -> anyhow::Result<NetworkGraph> {
+    let open = |path: &Path| File::open(path).map(BufReader::new).with_context(|| format!("opening {}", path.display()));
+    read_network(open(nodes)?, open(edges)?).with_context(|| format!("reading {} and {}", nodes.display(), edges.display()))
+}
+
+fn analyse(command: GraphCommand, network: NetworkGraph) -> anyhow::Result<()> {
     match command {
-        GraphCommand::Components { input, k_core } => run_components(&input, k_core),
-        GraphCommand::Communities { input, quality, resolution, seed, iterations } => run_communities(&input, quality, resolution, seed, iterations),
-        GraphCommand::Centrality { input, measure, sample, seed, top } => run_centrality(&input, measure, sample, seed, top),
-        GraphCommand::Path { input, entities, k, weighted } => run_path(&input, &entities, k, weighted),
-        GraphCommand::Export { input, format, output, with_analysis } => run_export(&input, format, &output, with_analysis),
+        GraphCommand::Components { input, k_core } => run_components(&input, network, k_core),
+        GraphCommand::Communities { input, quality, resolution, seed, iterations } => run_communities(&input, network, quality, resolution, seed, iterations),
+        GraphCommand::Centrality { input, measure, sample, seed, top } => run_centrality(&input, network, measure, sample, seed, top),
+        GraphCommand::Path { input, entities, k, weighted } => run_path(&input, network, &entities, k, weighted),
+        GraphCommand::Export { input, format, output, with_analysis } => run_export(&input, network, format, &output, with_analysis),
     }
 }
 
@@ -233,17 +273,7 @@ fn spinner(message: &str) -> ProgressBar {
     bar
 }
 
-fn prepare(input: &GraphInput) -> anyhow::Result<Prepared> {
-    let open = |path: &Path| File::open(path).map(BufReader::new).with_context(|| format!("opening {}", path.display()));
-    let loading = spinner("reading the network");
-    let network = match (&input.nodes, &input.edges) {
-        _ if input.from_database => crate::graph_source::network_from_database()?,
-        (Some(nodes), Some(edges)) => {
-            read_network(open(nodes)?, open(edges)?).with_context(|| format!("reading {} and {}", nodes.display(), edges.display()))?
-        }
-        _ => bail!("give both --nodes and --edges, or --from-database"),
-    };
-    loading.finish_and_clear();
+fn prepare(input: &GraphInput, network: NetworkGraph) -> anyhow::Result<Prepared> {
     let window = TimeWindow { from: parse_date_option("from", input.from.as_ref())?, to: parse_date_option("to", input.to.as_ref())? };
     if let (Some(from), Some(to)) = (window.from, window.to)
         && from > to
@@ -344,8 +374,8 @@ struct EntityValue {
     value: f64,
 }
 
-fn run_components(input: &GraphInput, k_core: Option<usize>) -> anyhow::Result<()> {
-    let prepared = prepare(input)?;
+fn run_components(input: &GraphInput, network: NetworkGraph, k_core: Option<usize>) -> anyhow::Result<()> {
+    let prepared = prepare(input, network)?;
     let components = connected_components(&prepared.graph);
     let cores = core_numbers(&prepared.graph);
     #[derive(Serialize)]
@@ -376,8 +406,8 @@ fn run_components(input: &GraphInput, k_core: Option<usize>) -> anyhow::Result<(
     Ok(())
 }
 
-fn run_communities(input: &GraphInput, quality: Quality, resolution: f64, seed: u64, iterations: Option<usize>) -> anyhow::Result<()> {
-    let prepared = prepare(input)?;
+fn run_communities(input: &GraphInput, network: NetworkGraph, quality: Quality, resolution: f64, seed: u64, iterations: Option<usize>) -> anyhow::Result<()> {
+    let prepared = prepare(input, network)?;
     let options = LeidenOptions {
         quality: match quality {
             Quality::Modularity => QualityFunction::Modularity,
@@ -425,8 +455,8 @@ fn run_communities(input: &GraphInput, quality: Quality, resolution: f64, seed: 
     Ok(())
 }
 
-fn run_centrality(input: &GraphInput, measure: Measure, sample: Option<usize>, seed: u64, top: usize) -> anyhow::Result<()> {
-    let prepared = prepare(input)?;
+fn run_centrality(input: &GraphInput, network: NetworkGraph, measure: Measure, sample: Option<usize>, seed: u64, top: usize) -> anyhow::Result<()> {
+    let prepared = prepare(input, network)?;
     let graph = &prepared.graph;
     let weighted = matches!(input.weighting, Weighting::Confidence) || prepared.analysis.hub_treatment != HubTreatment::Keep;
     let mut error_bound = None;
@@ -486,8 +516,8 @@ fn run_centrality(input: &GraphInput, measure: Measure, sample: Option<usize>, s
     Ok(())
 }
 
-fn run_path(input: &GraphInput, entities: &[String], k: usize, weighted: bool) -> anyhow::Result<()> {
-    let prepared = prepare(input)?;
+fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: usize, weighted: bool) -> anyhow::Result<()> {
+    let prepared = prepare(input, network)?;
     let nodes: Vec<usize> = entities.iter().map(|id| prepared.node_of(id)).collect::<anyhow::Result<_>>()?;
     let describe = |nodes: &[usize]| nodes.iter().map(|&node| prepared.entity_id(node)).collect::<Vec<_>>().join(" -> ");
     let parameters = serde_json::json!({ "entities": entities, "k": k, "weighted": weighted });
@@ -616,8 +646,8 @@ fn analysis_attributes(prepared: &Prepared) -> Vec<NodeAttribute> {
     ]
 }
 
-fn run_export(input: &GraphInput, format: ExportFormat, output: &Path, with_analysis: bool) -> anyhow::Result<()> {
-    let prepared = prepare(input)?;
+fn run_export(input: &GraphInput, network: NetworkGraph, format: ExportFormat, output: &Path, with_analysis: bool) -> anyhow::Result<()> {
+    let prepared = prepare(input, network)?;
     if with_analysis && matches!(format, ExportFormat::Ftm | ExportFormat::Neo4j) {
         bail!("--with-analysis applies to graphml and gexf exports only");
     }

@@ -9,7 +9,7 @@ use aidant_core::Catalogue;
 use aidant_store::{Keyring, MasterKey, Store, StoreOptions};
 use aidant_web::{AppState, WebSettings};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 
 /// The built-in catalogue, so a fresh checkout runs with no extra files.
 pub const BUILT_IN_CATALOGUE: &str = include_str!("../../../data/indicators.toml");
@@ -38,6 +38,17 @@ impl Failure {
             Failure::Config(_) | Failure::Startup(_) => 2,
             Failure::Runtime(_) => 1,
         }
+    }
+
+    /// A failure while running, with its whole chain of causes on one line.
+    pub fn from_error(error: anyhow::Error) -> Self {
+        Failure::Runtime(format!("{error:#}"))
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        Failure::Config(error.0)
     }
 }
 

@@ -1,106 +1,33 @@
-//! `aidant keys rotate|status` and signed audit checkpoints, driven through
-//! the real binary on both backends, with the database tampered with in SQL
-//! the way someone with database access would.
+//! The audit log and the master key through the real binary on both
+//! backends: `aidant audit verify` against a tampered chain, signed audit
+//! checkpoints against rows edited, deleted, reordered, truncated or rebuilt
+//! with recomputed hashes in SQL (as someone with database access would), and
+//! `aidant keys rotate|status` with the key in a file or the environment.
 
-use aidant_core::audit::AuditActor;
-use aidant_core::audit::{AuditAction, AuditRecordKind};
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Output;
 
-use aidant_core::audit::{AuditEntry, GENESIS_HASH};
+use aidant_core::audit::{AuditAction, AuditActor, AuditEntry, AuditRecordKind, GENESIS_HASH};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
-use aidant_core::{Catalogue, NewReport};
 use aidant_store::audit::AuditEvent;
 use aidant_store::keys::RewrapOptions;
-use aidant_store::reports::Submission;
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Keyring, MasterKey, Store};
 
-const AIDANT: &str = env!("CARGO_BIN_EXE_aidant");
+use crate::helpers::{REPORT, Server, Setup, assert_fails_saying, assert_one_line_failure, assert_success, insert_report, post_report};
 
-/// A private data directory and how the binary finds the database and key.
-struct Setup {
-    data_dir: tempfile::TempDir,
-    database_url: String,
-    /// `Some` puts the key in AIDANT_MASTER_KEY; `None` leaves it to the key file.
-    master_key_env: Option<String>,
-}
-
-impl Setup {
-    /// The master key in `DATA_DIR/master.key`, as `aidant serve` keeps it.
-    fn with_key_file(database: &TestDatabase) -> Self {
-        let setup = Setup { data_dir: tempfile::tempdir().unwrap(), database_url: database.url.clone(), master_key_env: None };
-        std::fs::write(setup.key_file(), database.master_key.to_hex()).unwrap();
-        setup
+async fn audit_verify_names_the_first_tampered_entry(database: TestDatabase) {
+    let setup = Setup::for_database(&database);
+    let server = Server::start(&setup, &[]);
+    for _ in 0..4 {
+        post_report(server.address, &[], REPORT);
     }
+    drop(server);
+    assert!(assert_success(&setup.run(&["audit", "verify"])).contains("audit chain OK: 4 entries"));
 
-    fn with_key_in_environment(database: &TestDatabase) -> Self {
-        Setup { data_dir: tempfile::tempdir().unwrap(), database_url: database.url.clone(), master_key_env: Some(database.master_key.to_hex()) }
-    }
-
-    fn key_file(&self) -> PathBuf {
-        self.data_dir.path().join("master.key")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.data_dir.path().join(name)
-    }
-
-    fn command(&self, arguments: &[&str]) -> Command {
-        let mut command = Command::new(AIDANT);
-        command
-            .args(arguments)
-            .current_dir(self.data_dir.path())
-            .env("AIDANT_DATA_DIR", self.data_dir.path())
-            .env("AIDANT_DATABASE_URL", &self.database_url)
-            .env("AIDANT_LISTEN", "127.0.0.1:0")
-            .env_remove("AIDANT_CONFIG")
-            .env_remove("AIDANT_MASTER_KEY")
-            .env_remove("AIDANT_KEY_FILE")
-            .env_remove("AIDANT_AUDIT_SIGNING_KEY_FILE");
-        if let Some(key) = &self.master_key_env {
-            command.env("AIDANT_MASTER_KEY", key);
-        }
-        command
-    }
-
-    fn run(&self, arguments: &[&str]) -> Output {
-        self.command(arguments).output().unwrap()
-    }
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn assert_success(output: &Output) -> String {
-    assert!(output.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", output.status, stdout(output), String::from_utf8_lossy(&output.stderr));
-    stdout(output)
-}
-
-/// Exit code 1 and stdout containing every one of `expected`.
-fn assert_fails_saying(output: &Output, expected: &[&str]) -> String {
-    let text = stdout(output);
-    assert_eq!(output.status.code(), Some(1), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr));
-    for words in expected {
-        assert!(text.contains(words), "{words:?} not in: {text}");
-    }
-    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
-    text
-}
-
-/// Exit code 2 and one line on stderr containing every one of `expected`.
-fn assert_one_line_failure(output: &Output, expected: &[&str]) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|line| !line.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line: {stderr}");
-    for words in expected {
-        assert!(lines[0].contains(words), "{words:?} not in: {stderr}");
-    }
+    sqlx::query("UPDATE audit_log SET action = 'report.view' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
+    assert_fails_saying(&setup.run(&["audit", "verify"]), &["BROKEN", "entry 3"]);
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -109,10 +36,6 @@ fn hex(bytes: &[u8]) -> String {
 
 fn key_id(key: &MasterKey) -> String {
     hex(&key.key_id())
-}
-
-fn catalogue() -> Catalogue {
-    Catalogue::from_toml(include_str!("../../../data/indicators.toml")).unwrap()
 }
 
 /// Stores a report with sealed contact details; returns its id.
@@ -124,18 +47,7 @@ async fn report_with_contact(store: &Store, phone: &str) -> String {
         contact: Some(ContactAnswer { name: Some("Ioana Zamfirescu".into()), phone: Some(phone.into()), email: None }),
         ..ReportAnswers::default()
     };
-    let catalogue = catalogue();
-    let report = NewReport::parse(&answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-    let mut state = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
-    let mut bits = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    store.insert_report(&submission, &mut bits).await.unwrap().report_id
+    insert_report(store, &answers).await.report_id
 }
 
 async fn open_with(database: &TestDatabase, keyring: Keyring) -> Store {
@@ -148,24 +60,6 @@ fn read_key(path: &Path) -> MasterKey {
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-/// Starts `aidant serve`, waits until it listens, and stops it.
-fn serve_starts(setup: &Setup) {
-    let mut child = setup.command(&["serve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("Aidant is listening") {
-                let _ = sender.send(());
-            }
-        }
-    });
-    let started = receiver.recv_timeout(Duration::from_secs(60)).is_ok();
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    assert!(started, "aidant serve starts after the rotation: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 async fn audit_actions(store: &Store) -> Vec<String> {
@@ -205,7 +99,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
     let actions = audit_actions(&database.store).await;
     assert!(actions.contains(&"keys.rotate.start".to_owned()) && actions.contains(&"keys.rotate.finish".to_owned()), "{actions:?}");
     assert!(assert_success(&setup.run(&["audit", "verify"])).contains("audit chain OK"));
-    serve_starts(&setup);
+    drop(Server::start(&setup, &[]));
 
     // Rotating again makes yet another key and keeps both older ones.
     assert_success(&setup.run(&["keys", "rotate"]));
@@ -216,7 +110,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
 }
 
 async fn keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file(database: TestDatabase) {
-    let setup = Setup::with_key_in_environment(&database);
+    let setup = Setup::for_database(&database);
     let old_key = database.master_key.clone();
     let report_id = report_with_contact(&database.store, "07700 900983").await;
 
@@ -236,7 +130,7 @@ async fn keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file(databa
     // and status says so; after it changes, everything opens.
     let before_switch = setup.run(&["keys", "status"]);
     assert_fails_saying(&before_switch, &["(unknown)", "cannot be opened", &key_id(&new_key)]);
-    let switched = Setup { master_key_env: Some(new_key.to_hex()), ..setup };
+    let switched = Setup { master_key_hex: Some(new_key.to_hex()), ..setup };
     assert!(assert_success(&switched.run(&["keys", "status"])).contains("0 sealed values are not under the current key"));
     let new_only = open_with(&database, Keyring::from(new_key)).await;
     assert_eq!(new_only.reveal_contact(&report_id, &AuditActor::user("user-1"), "calling back").await.unwrap().unwrap().phone.as_deref(), Some("07700 900983"));
@@ -261,7 +155,7 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
 
     let status = assert_success(&setup.run(&["keys", "status"]));
     assert!(status.contains("2 sealed values are not under the current key; 0 cannot be opened"), "{status}");
-    serve_starts(&setup);
+    drop(Server::start(&setup, &[]));
 
     // Without the retired key file the old values are named as unopenable.
     let aside = setup.path("aside");
@@ -299,7 +193,7 @@ async fn seed_audit(store: &Store, entries: usize) {
 /// Seeds five entries and signs a checkpoint (the sixth entry records it).
 async fn checkpointed(database: &TestDatabase) -> (Setup, String) {
     seed_audit(&database.store, 5).await;
-    let setup = Setup::with_key_in_environment(database);
+    let setup = Setup::for_database(database);
     let public_key = assert_success(&setup.run(&["audit", "public-key"])).trim().to_owned();
     assert_eq!(public_key.len(), 64, "{public_key}");
     assert_eq!(mode(&setup.path("audit-signing.key")), 0o600);
@@ -338,7 +232,7 @@ async fn a_checkpoint_verifies_and_a_forged_one_is_rejected(database: TestDataba
     assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["REJECTED"]);
 
     // A checkpoint signed by another key, whatever key id it claims.
-    let other = Setup::with_key_in_environment(&database);
+    let other = Setup::for_database(&database);
     assert_success(&other.run(&["audit", "checkpoint", "--out", "checkpoint.json"]));
     let mut foreign: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.path("checkpoint.json")).unwrap()).unwrap();
     write(&foreign);
@@ -428,6 +322,7 @@ async fn a_checkpoint_catches_truncation_with_the_head_rewritten(database: TestD
 }
 
 aidant_store::backend_tests!(
+    audit_verify_names_the_first_tampered_entry,
     keys_rotate_with_a_key_file_keeps_every_value_readable,
     keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file,
     keys_rotate_resume_finishes_an_interrupted_rotation,

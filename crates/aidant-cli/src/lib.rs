@@ -1,0 +1,236 @@
+//! The `aidant` command as a library: the command line (`Cli`) and `run`,
+//! which carries a parsed command out and returns the process's exit code.
+//! `main.rs` only parses the arguments and calls `run`, so every subcommand's
+//! code can be unit-tested here without starting a process.
+
+mod audit_checkpoint;
+mod bench;
+mod bench_staff;
+mod config;
+mod demo;
+mod graph;
+mod graph_source;
+mod keys;
+mod link;
+mod startup;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::startup::{Failure, StoreUse, open_store, run_server};
+
+const EXAMPLES: &str = "\
+Examples:
+  aidant demo                          Fresh demo data on SQLite, served at http://127.0.0.1:8080
+  aidant serve                         Serve using ./aidant.toml and AIDANT_* settings
+  AIDANT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/aidant aidant migrate
+  aidant config                        Show the settings in force (secrets redacted)
+  aidant audit verify                  Check the audit log has not been altered
+  aidant organisations add Beds --kind police_force --receives-public-reports
+  aidant users add --organisation Beds --email a@beds.police.uk --name Ann --role administrator
+  aidant audit checkpoint --out head.json   Sign the chain's head; keep the file elsewhere
+  aidant audit verify --checkpoint head.json --public-key HEX   Prove the log was not rewritten
+  aidant keys rotate                   New master key; rewrap every sealed value under it
+  aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
+  aidant link --input people.csv --output clusters.csv    Resolve people into entities
+
+Settings come from an optional TOML file (--config, or ./aidant.toml) and
+AIDANT_* environment variables, which win: AIDANT_DATABASE_URL, AIDANT_LISTEN,
+AIDANT_DATA_DIR, AIDANT_KEY_FILE, AIDANT_MASTER_KEY, AIDANT_CATALOGUE_FILE,
+AIDANT_BODY_LIMIT_BYTES, AIDANT_REQUEST_TIMEOUT_SECONDS, AIDANT_EXIT_URL,
+AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE, AIDANT_PUBLIC_SUBMISSIONS_BURST,
+AIDANT_SIGN_IN_MAX_FAILURES, AIDANT_SIGN_IN_LOCKOUT_MINUTES, AIDANT_SIGN_INS_PER_MINUTE,
+AIDANT_SESSION_IDLE_MINUTES, AIDANT_SESSION_ABSOLUTE_HOURS, AIDANT_AUDIT_SIGNING_KEY_FILE.";
+
+/// Aidant: find and stop modern slavery and human trafficking.
+#[derive(Debug, Parser)]
+#[command(name = "aidant", version, about = "Aidant: find and stop modern slavery and human trafficking.", after_help = EXAMPLES)]
+pub struct Cli {
+    /// A TOML configuration file (default: ./aidant.toml when present).
+    #[arg(long, global = true, env = "AIDANT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format: human-readable, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the public site, the staff workspace and the API.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a fresh data directory with realistic synthetic data and serve it.
+    ///
+    /// Settings (--config, ./aidant.toml, AIDANT_*) apply as for serve,
+    /// except where the data lives: the demo always has its own --data-dir,
+    /// SQLite database and keys.
+    Demo(demo::DemoArgs),
+    /// Print the configuration in force, without secrets.
+    Config,
+    /// Measure the running system (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
+    /// Network analysis over a nodes CSV and an edges CSV: components,
+    /// communities, centrality, paths and exports.
+    #[command(subcommand)]
+    Graph(graph::GraphCommand),
+    /// Resolve people across CSV files into entities (probabilistic record
+    /// linkage); see `aidant link --help` for the input columns.
+    Link(link::LinkArgs),
+    /// Add and list organisations, and choose which receives public reports.
+    #[command(subcommand)]
+    Organisations(users::OrganisationCommand),
+    /// Add, list, disable and reset staff users.
+    #[command(subcommand)]
+    Users(users::UserCommand),
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Work with the master key that protects sealed fields.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and name the first altered, deleted or reordered
+    /// entry; with --checkpoint, also prove the log up to a signed checkpoint
+    /// was not rewritten.
+    Verify(audit_checkpoint::VerifyArgs),
+    /// Sign the chain's head with the audit signing key (kept outside the
+    /// database) and write it as a checkpoint to keep somewhere else.
+    Checkpoint(audit_checkpoint::CheckpointArgs),
+    /// Print the public key that verifies this installation's checkpoints.
+    PublicKey,
+}
+
+/// Carries out one `aidant` command and returns the process's exit code:
+/// 0 on success, 1 when the work failed, 2 for a failure the operator can fix
+/// (settings, database, directory, port), always after one line on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.log_format);
+    // Graph analysis and linking are pure computation over files: no
+    // runtime, and a database only for `graph --from-database`.
+    let outcome = match cli.command {
+        Command::Graph(command) => graph::run(command, cli.config.as_deref()).map(|()| ExitCode::SUCCESS),
+        Command::Link(arguments) => link::run(arguments).map(|()| ExitCode::SUCCESS).map_err(Failure::from_error),
+        command => run_with_runtime(cli.config.as_deref(), command),
+    };
+    outcome.unwrap_or_else(|failure| {
+        eprintln!("aidant: error: {}", failure.message());
+        ExitCode::from(failure.exit_code())
+    })
+}
+
+fn run_with_runtime(config_file: Option<&Path>, command: Command) -> Result<ExitCode, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Runtime(format!("cannot start the async runtime: {error}")))?;
+    runtime.block_on(run_async(config_file, command))
+}
+
+async fn run_async(config_file: Option<&Path>, command: Command) -> Result<ExitCode, Failure> {
+    if let Command::Bench(arguments) = command {
+        // The server under test gets a fresh data directory and only the
+        // settings the benchmark chooses, so that runs compare; say so
+        // rather than silently ignoring a configuration file.
+        if let Some(file) = config_file {
+            eprintln!("aidant: note: bench does not read {}: it measures a fresh server with its own settings", file.display());
+        }
+        return bench::run(arguments).await.map_err(Failure::from_error);
+    }
+    let config = Config::load(config_file)?;
+    match command {
+        Command::Serve => run_server(&config).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let store = open_store(&config, StoreUse::Maintenance).await?;
+            let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
+            println!("{applied} migration(s) applied to the {} database", store.backend().as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(arguments) => demo::run(arguments, config).await.map(|()| ExitCode::SUCCESS),
+        Command::Config => {
+            println!("{}", config.to_display_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Organisations(command) => {
+            let store = open_store(&config, StoreUse::Maintenance).await?;
+            users::organisations(&store, command).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Users(command) => {
+            let store = open_store(&config, StoreUse::Maintenance).await?;
+            users::users(&store, command).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify(arguments) } => audit_checkpoint::verify(&config, arguments).await,
+        Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
+        Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
+        Command::Keys { command } => keys::run(&config, command).await,
+        Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
+    }
+}
+
+/// Logs go to stderr. A caller that has already set a subscriber keeps it.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AIDANT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => {
+            let _ = builder.try_init();
+        }
+        LogFormat::Json => {
+            let _ = builder.json().flatten_event(true).try_init();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(arguments: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("aidant").chain(arguments.iter().copied())).unwrap_or_else(|error| panic!("{arguments:?}: {error}"))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_is_global_before_or_after_the_subcommand() {
+        for arguments in [["--config", "a.toml", "graph", "components", "--from-database"], ["graph", "components", "--from-database", "--config", "a.toml"]] {
+            assert_eq!(parse(&arguments).config.as_deref(), Some(Path::new("a.toml")), "{arguments:?}");
+        }
+    }
+
+    #[test]
+    fn graph_from_the_database_reads_the_named_configuration() {
+        let cli = parse(&["--config", "/nonexistent/aidant.toml", "graph", "components", "--from-database"]);
+        let Command::Graph(command) = cli.command else { panic!("a graph command: {:?}", cli.command) };
+        match graph::run(command, cli.config.as_deref()) {
+            Err(failure @ Failure::Config(_)) => {
+                assert_eq!((failure.message(), failure.exit_code()), ("configuration file /nonexistent/aidant.toml does not exist", 2));
+            }
+            other => panic!("the named file is read: {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! `aidant graph` end to end: the sample network and malformed files, and
+//! `--from-database` over the reports in the database the settings name, on
+//! both backends.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use aidant_core::report::{ReportAnswers, VehicleAnswer};
+use aidant_store::testing::TestDatabase;
+
+use crate::helpers::{Server, Setup, aidant, assert_failure_naming, assert_success, insert_report, post_report};
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aidant-graph/tests/fixtures").join(name).display().to_string()
+}
+
+fn graph(arguments: &[&str]) -> Output {
+    aidant().args(arguments).output().expect("the aidant binary runs")
+}
+
+fn sample_arguments<'a>(command: &'a str, nodes: &'a str, edges: &'a str) -> Vec<&'a str> {
+    vec!["graph", command, "--nodes", nodes, "--edges", edges]
+}
+
+#[test]
+fn communities_as_json_carry_a_run_record() {
+    let (nodes, edges) = (fixture("sample_nodes.csv"), fixture("sample_edges.csv"));
+    let mut arguments = sample_arguments("communities", &nodes, &edges);
+    arguments.extend(["--json", "--seed", "7"]);
+    let output = graph(&arguments);
+    let json: serde_json::Value = serde_json::from_str(&assert_success(&output)).expect("JSON output");
+    assert_eq!(json["run"]["algorithm"], "leiden");
+    assert_eq!(json["run"]["seed"], 7);
+    assert_eq!(json["run"]["entity_count"], 15);
+    assert_eq!(json["run"]["input_sha256"].as_str().map(str::len), Some(64));
+    let members: usize = json["result"]["communities"].as_array().unwrap().iter().map(|c| c.as_array().unwrap().len()).sum();
+    assert_eq!(members, 15);
+    let again = graph(&arguments);
+    assert_eq!(output.stdout, again.stdout, "the same seed gives the same output");
+}
+
+#[test]
+fn paths_centrality_components_and_exports_run() {
+    let (nodes, edges) = (fixture("sample_nodes.csv"), fixture("sample_edges.csv"));
+    let mut arguments = sample_arguments("path", &nodes, &edges);
+    arguments.extend(["--entity", "P4", "P5", "--k", "2"]);
+    let stdout = assert_success(&graph(&arguments));
+    assert!(stdout.contains("P4 -> P2 -> A1 -> P5"), "{stdout}");
+    assert!(stdout.contains("P5 lives_at A1 (seen 2024-02-01 to unknown, source IR-2024-0003, confidence 0.5)"), "each hop cites its evidence: {stdout}");
+
+    let mut arguments = sample_arguments("centrality", &nodes, &edges);
+    arguments.extend(["--measure", "betweenness", "--top", "1"]);
+    let stdout = assert_success(&graph(&arguments));
+    assert!(stdout.contains("P1") && stdout.contains("Ion Popescu"), "{stdout}");
+
+    let mut arguments = sample_arguments("components", &nodes, &edges);
+    arguments.extend(["--from", "2024-05-01"]);
+    let stdout = assert_success(&graph(&arguments));
+    assert!(stdout.starts_with("3 components"), "{stdout}");
+
+    let directory = tempfile::tempdir().unwrap();
+    for (format, file) in [("graphml", "n.graphml"), ("gexf", "n.gexf"), ("ftm", "n.jsonl"), ("neo4j", "n")] {
+        let output_path = directory.path().join(file).display().to_string();
+        let mut arguments = sample_arguments("export", &nodes, &edges);
+        arguments.extend(["--format", format, "--output", &output_path]);
+        assert_success(&graph(&arguments));
+    }
+    assert!(directory.path().join("n_relationships.csv").exists());
+    let output_path = directory.path().join("analysed.graphml").display().to_string();
+    let mut arguments = sample_arguments("export", &nodes, &edges);
+    arguments.extend(["--format", "graphml", "--output", &output_path, "--with-analysis"]);
+    assert_success(&graph(&arguments));
+    let graphml = std::fs::read_to_string(&output_path).unwrap();
+    assert!(graphml.contains(r#"attr.name="betweenness_centrality""#) && graphml.contains(r#"attr.name="community""#));
+    assert!(std::fs::read_to_string(directory.path().join("n.gexf")).unwrap().contains("version=\"1.3\""));
+}
+
+#[test]
+fn malformed_files_give_an_error_naming_the_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let nodes = fixture("sample_nodes.csv");
+    let cases = [
+        (
+            "unknown.csv",
+            "source,target,kind\nP1,PH1,uses_phone\nP1,NOPE,called\n",
+            "edges file, line 3, column 'target': relation refers to unknown entity 'NOPE'",
+        ),
+        ("dates.csv", "source,target,kind,first_seen\nP1,PH1,uses_phone,2024-02-30\n", "edges file, line 2, column 'first_seen'"),
+    ];
+    for (name, contents, expected) in cases {
+        let path = directory.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let output = graph(&sample_arguments("components", &nodes, &path.display().to_string()));
+        assert_eq!(output.status.code(), Some(1));
+        assert_failure_naming(&output, expected);
+    }
+    let duplicate = directory.path().join("duplicate_nodes.csv");
+    std::fs::write(&duplicate, "id,kind\nA,person\nA,phone\n").unwrap();
+    let output = graph(&sample_arguments("components", &duplicate.display().to_string(), &fixture("sample_edges.csv")));
+    assert_failure_naming(&output, "nodes file, line 3, column 'id': entity id 'A' is used more than once");
+}
+
+#[test]
+fn hubs_are_listed_and_can_be_excluded_or_overridden() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut nodes = String::from("id,kind,label\nhostel,address,Station Road Hostel\n");
+    let mut edges = String::from("source,target,kind\n");
+    for person in 0..12 {
+        nodes.push_str(&format!("p{person},person,Person {person}\n"));
+        edges.push_str(&format!("p{person},hostel,lives_at\n"));
+    }
+    let nodes_path = directory.path().join("nodes.csv");
+    let edges_path = directory.path().join("edges.csv");
+    std::fs::write(&nodes_path, nodes).unwrap();
+    std::fs::write(&edges_path, edges).unwrap();
+    let (nodes, edges) = (nodes_path.display().to_string(), edges_path.display().to_string());
+
+    let kept = assert_success(&graph(&sample_arguments("components", &nodes, &edges)));
+    assert!(kept.starts_with("1 components"), "{kept}");
+    assert!(kept.contains("hostel [Detected]: address 'Station Road Hostel' is linked to 12 distinct people"), "{kept}");
+
+    let mut arguments = sample_arguments("components", &nodes, &edges);
+    arguments.push("--exclude-hubs");
+    let excluded = assert_success(&graph(&arguments));
+    assert!(excluded.starts_with("12 components among 12 entities"), "{excluded}");
+
+    arguments.extend(["--not-hub", "hostel"]);
+    let overridden = assert_success(&graph(&arguments));
+    assert!(overridden.starts_with("1 components"), "{overridden}");
+    assert!(overridden.contains("[OverriddenNotHub]"), "{overridden}");
+}
+
+async fn graph_from_the_database_links_reports_through_what_they_mention(database: TestDatabase) {
+    let setup = Setup::for_database(&database);
+    let server = Server::start(&setup, &[]);
+    let van = r#"{"sector":"car_wash","town":"Luton","vehicles":[{"registration":"ab12 cde"}]}"#;
+    let same_van = r#"{"sector":"nail_bar","town":"Bedford","vehicles":[{"registration":"AB12CDE"}],"business_name":"Star Nails"}"#;
+    let elsewhere = r#"{"sector":"agriculture","postcode":"SG18 8AB"}"#;
+    let references: Vec<String> = [van, same_van, elsewhere].iter().map(|body| post_report(server.address, &[], body).as_compact().to_owned()).collect();
+    drop(server);
+    let json: serde_json::Value = serde_json::from_str(&assert_success(&setup.run(&["graph", "components", "--from-database", "--json"]))).unwrap();
+    let components = json["result"]["components"].as_array().unwrap();
+    let component_of = |id: &str| components.iter().position(|component| component.as_array().unwrap().iter().any(|member| member == id)).unwrap();
+    let van_report = format!("report:{}", references[0]);
+    let same_van_report = format!("report:{}", references[1]);
+    let elsewhere_report = format!("report:{}", references[2]);
+    assert_eq!(component_of(&van_report), component_of(&same_van_report), "reports about one van are linked");
+    assert_eq!(component_of("vehicle:AB12CDE"), component_of(&van_report));
+    assert_ne!(component_of(&elsewhere_report), component_of(&van_report));
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'reports.network_read' AND actor = 'cli'")
+        .fetch_one(database.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "reading the network is audited");
+}
+
+/// `--config FILE` names the database, before or after the subcommand; the
+/// data directory's own (empty) database is not read.
+async fn graph_from_the_database_uses_the_database_named_by_config(database: TestDatabase) {
+    let van = |registration: &str| ReportAnswers {
+        sector: Some("car_wash".into()),
+        town: Some("Luton".into()),
+        vehicles: vec![VehicleAnswer { registration: Some(registration.into()), description: None }],
+        ..ReportAnswers::default()
+    };
+    let first = insert_report(&database.store, &van("ab12 cde")).await.reference;
+    let second = insert_report(&database.store, &van("AB12CDE")).await.reference;
+    let setup = Setup::bare();
+    // The data directory has an empty database of its own.
+    assert_success(&setup.run(&["migrate"]));
+    let file = setup.path("elsewhere.toml");
+    std::fs::write(&file, format!("database_url = \"{}\"\n", database.url)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let graph = |arguments: &[&str]| -> serde_json::Value { serde_json::from_str(&assert_success(&setup.run(arguments))).unwrap() };
+    for arguments in
+        [["--config", file, "graph", "components", "--from-database", "--json"], ["graph", "components", "--from-database", "--json", "--config", file]]
+    {
+        let json = graph(&arguments);
+        assert_eq!(json["run"]["entity_count"], 3, "two reports and one van: {json}");
+        let mut expected = vec![format!("report:{}", first.as_compact()), format!("report:{}", second.as_compact()), "vehicle:AB12CDE".to_owned()];
+        expected.sort();
+        let mut components: Vec<Vec<String>> = serde_json::from_value(json["result"]["components"].clone()).unwrap();
+        components.iter_mut().for_each(|component| component.sort());
+        assert_eq!(components, [expected], "one component: the van written two ways is one node ({arguments:?})");
+    }
+    let without = graph(&["graph", "components", "--from-database", "--json"]);
+    assert_eq!(without["run"]["entity_count"], 0, "without --config, the data directory's database: {without}");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'reports.network_read'").fetch_one(database.store.pool()).await.unwrap();
+    assert_eq!(audited, 2, "each read of the named database is audited there");
+}
+
+aidant_store::backend_tests!(graph_from_the_database_links_reports_through_what_they_mention, graph_from_the_database_uses_the_database_named_by_config);

@@ -1,0 +1,12 @@
+//! The `aidant` binary as an operator meets it: real processes, real
+//! sockets, real signals, on SQLite and PostgreSQL. One test binary for the
+//! crate; what the tests share (the binary, data directories, a running
+//! server, stored reports, assertions) is in `helpers`.
+
+mod basics;
+mod graph;
+mod helpers;
+mod keys_audit;
+mod link;
+mod serve;
+mod users;

@@ -1,0 +1,159 @@
+//! `aidant serve` as an operator meets it: durable acknowledgements under
+//! SIGKILL, draining on SIGTERM, logs free of personal data, and one-line
+//! start-up failures with exit code 2.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use aidant_store::testing::TestDatabase;
+use aidant_store::{Backend, Store, StoreOptions};
+
+use crate::helpers::{REPORT, Server, Setup, assert_one_line_failure, http, post_report, read_response, reference_from};
+
+async fn an_acknowledged_report_survives_sigkill(database: TestDatabase) {
+    let setup = Setup::for_database(&database);
+    let mut server = Server::start(&setup, &[]);
+    let reference = post_report(server.address, &[], REPORT);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let restarted = Server::start(&setup, &[]);
+    let (ready, _) = http(restarted.address, "GET", "/readyz", &[], "");
+    assert_eq!(ready, 200, "the server restarts after being killed");
+    let store = Store::connect(&database.url, &StoreOptions::default(), None).await.unwrap();
+    let found = store.find_report_by_reference(&reference).await.unwrap();
+    assert!(found.is_some(), "the acknowledged report is on disk after SIGKILL");
+}
+
+async fn sigterm_finishes_the_request_in_flight(database: TestDatabase) {
+    let setup = Setup::for_database(&database);
+    let mut server = Server::start(&setup, &[]);
+    let mut stream = TcpStream::connect(server.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head =
+        format!("POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", REPORT.len());
+    let (first_half, second_half) = REPORT.split_at(REPORT.len() / 2);
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first_half.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(second_half.as_bytes()).unwrap();
+    let (status, body) = read_response(stream);
+    assert_eq!(status, 201, "the request in flight completes: {body}");
+    let exit = server.wait_for_exit(Duration::from_secs(20));
+    assert!(exit.success(), "a clean exit after SIGTERM: {exit:?}");
+    assert!(TcpStream::connect(server.address).is_err(), "no new connections after shutdown");
+    let store = Store::connect(&database.url, &StoreOptions::default(), None).await.unwrap();
+    assert!(store.find_report_by_reference(&reference_from(&body)).await.unwrap().is_some());
+}
+
+async fn logs_hold_no_personal_data_or_request_identity(database: TestDatabase) {
+    let setup = Setup::for_database(&database);
+    let server = Server::start(&setup, &["--log-format", "json"]);
+    let headers = [("User-Agent", "Mozilla/5.0 DistinctiveAgent/9.9"), ("X-Forwarded-For", "203.0.113.77")];
+    post_report(server.address, &headers, REPORT);
+    std::thread::sleep(Duration::from_millis(200));
+    let logs = server.stderr();
+    assert!(logs.lines().any(|line| line.starts_with('{') && line.contains("report received")), "JSON logs record the event: {logs}");
+    for secret in ["Zamfirescu", "DistinctiveAgent", "203.0.113.77", "127.0.0.1:"] {
+        let found_in_log = logs.lines().filter(|line| !line.contains("listening")).any(|line| line.contains(secret));
+        assert!(!found_in_log, "{secret} appears in the logs");
+    }
+    let rows: Vec<String> = match database.store.backend() {
+        Backend::Sqlite => sqlx::query_scalar("SELECT id || reference || COALESCE(narrative, '') || COALESCE(town, '') FROM reports")
+            .fetch_all(database.store.pool())
+            .await
+            .unwrap(),
+        Backend::Postgres => sqlx::query_scalar("SELECT row_to_json(r)::text FROM reports r").fetch_all(database.store.pool()).await.unwrap(),
+    };
+    for row in rows {
+        assert!(!row.contains("DistinctiveAgent") && !row.contains("203.0.113.77"), "request identity stored with the report");
+    }
+}
+
+aidant_store::backend_tests!(an_acknowledged_report_survives_sigkill, sigterm_finishes_the_request_in_flight, logs_hold_no_personal_data_or_request_identity);
+
+#[test]
+fn an_unreachable_postgres_is_one_line_and_exit_2() {
+    let setup = Setup { database_url: Some("postgres://postgres@127.0.0.1:1/aidant".into()), ..Setup::bare() };
+    assert_one_line_failure(&setup.run(&["serve"]), &["Connection refused"]);
+}
+
+#[test]
+fn a_malformed_config_file_is_one_line_and_exit_2() {
+    let setup = Setup::bare();
+    let file = setup.path("broken.toml");
+    let serve_with_file = || {
+        let mut command = setup.command(&["--config", file.to_str().unwrap(), "serve"]);
+        command.env_remove("AIDANT_LISTEN");
+        command.output().unwrap()
+    };
+    std::fs::write(&file, "listen = \"127.0.0.1:8080\"\ndatabase_url = [\n").unwrap();
+    assert_one_line_failure(&serve_with_file(), &["broken.toml"]);
+    std::fs::write(&file, "listen = \"not an address\"\n").unwrap();
+    assert_one_line_failure(&serve_with_file(), &["setting listen"]);
+    std::fs::write(&file, "lisen = \"127.0.0.1:8080\"\n").unwrap();
+    assert_one_line_failure(&serve_with_file(), &["setting lisen"]);
+}
+
+#[test]
+fn a_bad_environment_setting_is_one_line_and_exit_2() {
+    let setup = Setup::bare();
+    let mut command = setup.command(&["serve"]);
+    command.env("AIDANT_MASTER_KEY", "too-short");
+    assert_one_line_failure(&command.output().unwrap(), &["master_key"]);
+}
+
+/// A read-only mount of an empty directory (root ignores permission bits,
+/// so a bind mount is the honest way to be read-only as root).
+struct ReadOnlyMount {
+    path: std::path::PathBuf,
+    mounted: bool,
+    _directory: tempfile::TempDir,
+}
+
+impl ReadOnlyMount {
+    fn new() -> Self {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().to_path_buf();
+        let is_root = Command::new("id").arg("-u").output().map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0").unwrap_or(false);
+        let mounted = if is_root {
+            let bind = Command::new("mount").args(["--bind"]).arg(&path).arg(&path).status().map(|status| status.success()).unwrap_or(false);
+            assert!(bind, "as root, the test needs `mount --bind` to make a read-only directory");
+            let remount = Command::new("mount").args(["-o", "remount,ro,bind"]).arg(&path).status().map(|status| status.success()).unwrap_or(false);
+            assert!(remount, "as root, the test needs `mount -o remount,ro,bind`");
+            true
+        } else {
+            let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o555);
+            std::fs::set_permissions(&path, permissions).unwrap();
+            false
+        };
+        ReadOnlyMount { path, mounted, _directory: directory }
+    }
+}
+
+impl Drop for ReadOnlyMount {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = Command::new("umount").arg(&self.path).status();
+        } else {
+            let mut permissions = std::fs::metadata(&self.path).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+            let _ = std::fs::set_permissions(&self.path, permissions);
+        }
+    }
+}
+
+#[test]
+fn a_read_only_data_directory_is_one_line_and_exit_2() {
+    let read_only = ReadOnlyMount::new();
+    let setup = Setup::bare();
+    let mut command = setup.command(&["serve"]);
+    command.env("AIDANT_DATA_DIR", &read_only.path);
+    assert_one_line_failure(&command.output().unwrap(), &[&read_only.path.display().to_string()]);
+    assert!(std::fs::read_dir(&read_only.path).unwrap().next().is_none(), "nothing was written");
+}
