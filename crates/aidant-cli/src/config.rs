@@ -187,8 +187,8 @@ impl Config {
     }
 
     /// Lockout and session timeouts for staff.
-    pub fn sign_in_policy(&self) -> aidant_store::accounts::SignInPolicy {
-        aidant_store::accounts::SignInPolicy {
+    pub fn sign_in_policy(&self) -> aidant_store::identity::SignInPolicy {
+        aidant_store::identity::SignInPolicy {
             max_failures: i64::from(self.sign_in_max_failures),
             lockout: Duration::from_secs(self.sign_in_lockout_minutes * 60),
             idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),

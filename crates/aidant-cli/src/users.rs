@@ -7,7 +7,7 @@ use std::io::Read;
 
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_store::Store;
-use aidant_store::accounts::check_new_password;
+use aidant_store::identity::check_new_password;
 use aidant_web::staff::admin::{plausible_email, temporary_password};
 use clap::{Args, Subcommand};
 

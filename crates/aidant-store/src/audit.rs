@@ -18,6 +18,18 @@ pub struct AuditEvent<'a> {
     pub reason: Option<&'a str>,
 }
 
+impl<'a> AuditEvent<'a> {
+    /// An entry without a reason.
+    pub fn new(actor: &'a AuditActor, action: AuditAction, record_kind: AuditRecordKind, record_id: &'a str) -> Self {
+        AuditEvent { actor, action, record_kind, record_id, reason: None }
+    }
+
+    /// The same entry with the reason given.
+    pub fn because(self, reason: &'a str) -> Self {
+        AuditEvent { reason: Some(reason), ..self }
+    }
+}
+
 /// The outcome of walking the chain.
 pub type Verification = Result<ChainSummary, aidant_core::audit::ChainBreak>;
 

@@ -188,17 +188,7 @@ impl Store {
         let search_text = format!("{reference} {} {} {}", new.title, new.grading.code(), new.sanitised_text);
         crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id, &search_text).await?;
         let grading = new.grading.code();
-        append(
-            &mut transaction,
-            &AuditEvent {
-                actor: &actor,
-                action: AuditAction::IntelligenceCreate,
-                record_kind: AuditRecordKind::Intelligence,
-                record_id: &id,
-                reason: Some(&grading),
-            },
-        )
-        .await?;
+        append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceCreate, AuditRecordKind::Intelligence, &id).because(&grading)).await?;
         if let Some(report_id) = new.report_id {
             sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(ReportStatus::Developed.as_str())
@@ -207,17 +197,7 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
             let reason = format!("developed into {reference}");
-            append(
-                &mut transaction,
-                &AuditEvent {
-                    actor: &actor,
-                    action: AuditAction::ReportStatus,
-                    record_kind: AuditRecordKind::Report,
-                    record_id: report_id,
-                    reason: Some(&reason),
-                },
-            )
-            .await?;
+            append(&mut transaction, &AuditEvent::new(&actor, AuditAction::ReportStatus, AuditRecordKind::Report, report_id).because(&reason)).await?;
         }
         transaction.commit().await?;
         Ok((id, reference))
@@ -350,17 +330,7 @@ impl Store {
         }
         let reason = format!("shared with organisation:{organisation_id}");
         let actor = AuditActor::user(actor_user_id);
-        append(
-            &mut transaction,
-            &AuditEvent {
-                actor: &actor,
-                action: AuditAction::IntelligenceShare,
-                record_kind: AuditRecordKind::Intelligence,
-                record_id: id,
-                reason: Some(&reason),
-            },
-        )
-        .await?;
+        append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceShare, AuditRecordKind::Intelligence, id).because(&reason)).await?;
         transaction.commit().await?;
         Ok(true)
     }

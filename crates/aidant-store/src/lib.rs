@@ -8,11 +8,12 @@
 //! chain inside the same transaction, so a record never exists without its
 //! audit entry.
 
-pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod cases;
 pub mod checkpoint;
 pub mod crypto;
+pub mod identity;
 pub mod intelligence;
 pub mod keys;
 pub mod link_state;
@@ -21,6 +22,7 @@ pub mod public_site;
 pub mod report_writer;
 pub mod reports;
 pub mod search;
+pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod triage;

@@ -223,3 +223,46 @@ async fn users_where(connection: &mut AnyConnection, condition: &str, value: &st
     }
     Ok(users)
 }
+
+impl Store {
+    /// Disables a user, ends their sessions and revokes their tokens.
+    pub async fn disable_user(&self, user_id: &str, actor: &AuditActor) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(
+            &mut transaction,
+            &crate::audit::AuditEvent { actor, action: AuditAction::UserDisable, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+
+    /// Re-enables a disabled user.
+    pub async fn enable_user(&self, user_id: &str, actor: &AuditActor) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled = 0, failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        crate::audit::append(
+            &mut transaction,
+            &crate::audit::AuditEvent { actor, action: AuditAction::UserEnable, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+}

@@ -322,7 +322,7 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 
 /// The audit entry of a public report's creation.
 pub(crate) fn report_created(report_id: &str) -> AuditEvent<'_> {
-    AuditEvent { actor: &AuditActor::Public, action: AuditAction::ReportCreate, record_kind: AuditRecordKind::Report, record_id: report_id, reason: None }
+    AuditEvent::new(&AuditActor::Public, AuditAction::ReportCreate, AuditRecordKind::Report, report_id)
 }
 
 /// Writes one report's rows and search document inside `transaction`,

@@ -47,7 +47,7 @@ pub struct WebSettings {
     /// per-account lockout in `sign_in`).
     pub sign_in_rate_limit: rate_limit::RateLimit,
     /// Lockout and session timeouts for staff.
-    pub sign_in: aidant_store::accounts::SignInPolicy,
+    pub sign_in: aidant_store::identity::SignInPolicy,
 }
 
 impl Default for WebSettings {
@@ -58,7 +58,7 @@ impl Default for WebSettings {
             exit_url: DEFAULT_EXIT_URL.to_owned(),
             rate_limit: rate_limit::RateLimit::default(),
             sign_in_rate_limit: rate_limit::RateLimit::default(),
-            sign_in: aidant_store::accounts::SignInPolicy::default(),
+            sign_in: aidant_store::identity::SignInPolicy::default(),
         }
     }
 }

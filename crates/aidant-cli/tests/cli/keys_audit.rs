@@ -177,16 +177,7 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
 async fn seed_audit(store: &Store, entries: usize) {
     for index in 0..entries {
         let record = format!("record-{index}");
-        store
-            .audit(&AuditEvent {
-                actor: &AuditActor::user("user-1"),
-                action: AuditAction::ReportView,
-                record_kind: AuditRecordKind::Report,
-                record_id: &record,
-                reason: None,
-            })
-            .await
-            .unwrap();
+        store.audit(&AuditEvent::new(&AuditActor::user("user-1"), AuditAction::ReportView, AuditRecordKind::Report, &record)).await.unwrap();
     }
 }
 

@@ -3,7 +3,7 @@
 //! types, and the clear refusals for mistakes.
 
 use aidant_store::Store;
-use aidant_store::accounts::{SignInOutcome, SignInPolicy};
+use aidant_store::identity::{SignInOutcome, SignInPolicy};
 use aidant_store::testing::TestDatabase;
 
 use crate::helpers::{Setup, assert_failure_naming, assert_success};

@@ -7,7 +7,7 @@ use aidant_core::policy::{Action, Capability, Decision, may};
 use aidant_core::report::FieldError;
 
 use super::{Caller, CaseError, CaseResult, Subject, enforce, record};
-use crate::accounts::temporary_password;
+use crate::identity::temporary_password;
 use crate::organisations::{Organisation, User};
 use crate::{Store, now_ms};
 

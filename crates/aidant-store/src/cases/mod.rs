@@ -106,7 +106,7 @@ pub(crate) async fn enforce<'t>(
         Decision::Allow => Ok(transaction),
         Decision::Deny(reason) => {
             let actor = caller.audit_actor();
-            let event = AuditEvent { actor: &actor, action: AuditAction::AccessDenied, record_kind: subject.kind, record_id: subject.id, reason: Some(reason) };
+            let event = AuditEvent::new(&actor, AuditAction::AccessDenied, subject.kind, subject.id).because(reason);
             append(&mut transaction, &event).await?;
             transaction.commit().await?;
             Err(CaseError::Denied { reason })

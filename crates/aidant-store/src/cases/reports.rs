@@ -152,13 +152,7 @@ pub async fn reporter_reads_report(store: &Store, report_id: &str) -> CaseResult
     let Some(report) = crate::reports::load_report(&mut transaction, report_id).await? else { return Ok(None) };
     let messages = crate::public_site::load_report_messages(&mut transaction, report_id).await?;
     let actor = aidant_core::audit::AuditActor::Public;
-    let event = crate::audit::AuditEvent {
-        actor: &actor,
-        action: AuditAction::ReportReporterView,
-        record_kind: AuditRecordKind::Report,
-        record_id: report_id,
-        reason: None,
-    };
+    let event = crate::audit::AuditEvent::new(&actor, AuditAction::ReportReporterView, AuditRecordKind::Report, report_id);
     crate::audit::append(&mut transaction, &event).await?;
     transaction.commit().await?;
     Ok(Some((report, messages)))

@@ -143,16 +143,7 @@ async fn revealing_contact_is_audited_with_the_reason(database: TestDatabase) {
 async fn seed_chain(store: &Store, entries: usize) {
     for index in 0..entries {
         let record = format!("record-{index}");
-        store
-            .audit(&AuditEvent {
-                actor: &AuditActor::user("user-1"),
-                action: AuditAction::ReportView,
-                record_kind: AuditRecordKind::Report,
-                record_id: &record,
-                reason: None,
-            })
-            .await
-            .unwrap();
+        store.audit(&AuditEvent::new(&AuditActor::user("user-1"), AuditAction::ReportView, AuditRecordKind::Report, &record)).await.unwrap();
     }
 }
 

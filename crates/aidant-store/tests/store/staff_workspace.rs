@@ -9,7 +9,7 @@ use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::organisation::{OrganisationKind, ReportStatus, Role};
 use aidant_core::policy::{Action, Actor, may};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
-use aidant_store::accounts::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
+use aidant_store::identity::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
 use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::organisations::{Organisation, User};
 use aidant_store::public_site::Author;
@@ -359,7 +359,7 @@ async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
         .unwrap();
     let secret = new_totp_secret();
     store.enrol_totp(&world.handler.id, &secret, &totp_code(&secret, 1_800_000_000).unwrap(), 1_800_000_000).await.unwrap();
-    let secret_base32 = aidant_store::accounts::totp_secret_base32(&secret);
+    let secret_base32 = aidant_store::identity::totp_secret_base32(&secret);
     let secrets = ["Marguerite", "900461", "marguerite.ov", "Bartholomew", "Quennell", "Xanthippe", secret_base32.as_str()];
 
     let everything = match store.backend() {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::{FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, technical_problem, text_at};
 use crate::AppState;
-use aidant_store::accounts::{hash_passphrase, normalise_passphrase, passphrase_matches};
+use aidant_store::identity::{hash_passphrase, normalise_passphrase, passphrase_matches};
 
 pub async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let text = state.site().text("en");

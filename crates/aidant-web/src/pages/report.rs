@@ -558,7 +558,7 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
         }
     };
     let passphrase = draft.keep_in_contact.then(new_passphrase);
-    let passphrase_hash = match passphrase.as_deref().map(aidant_store::accounts::hash_passphrase).transpose() {
+    let passphrase_hash = match passphrase.as_deref().map(aidant_store::identity::hash_passphrase).transpose() {
         Ok(hash) => hash,
         Err(error) => {
             tracing::error!(error = %error, "hashing a passphrase failed");
@@ -667,7 +667,7 @@ mod tests {
         let words: Vec<&str> = passphrase.split('-').collect();
         assert_eq!(words.len(), 4);
         assert!(words.iter().all(|word| PASSPHRASE_WORDS.lines().any(|line| line == *word)));
-        assert_eq!(aidant_store::accounts::normalise_passphrase(" Harbour lemon,QUIET - river "), "harbour-lemon-quiet-river");
+        assert_eq!(aidant_store::identity::normalise_passphrase(" Harbour lemon,QUIET - river "), "harbour-lemon-quiet-river");
     }
 
     #[test]

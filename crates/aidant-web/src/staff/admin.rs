@@ -15,8 +15,8 @@ use crate::error::{WebError, WebResult};
 use crate::pages::form::FormData;
 use crate::pages::{PageError, see_other};
 
-pub use aidant_store::accounts::temporary_password;
 pub use aidant_store::cases::admin::plausible_email;
+pub use aidant_store::identity::temporary_password;
 
 fn user_row(user: &User, staff: &Staff) -> Value {
     context! {

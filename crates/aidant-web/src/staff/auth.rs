@@ -1,7 +1,8 @@
 //! Staff sign-in: email and password, then a TOTP code when the user has
 //! one (or enrolment when their organisation requires one), and sign-out.
 
-use aidant_store::accounts::{SignInOutcome, StaffSession, new_totp_secret, totp_secret_base32, totp_uri};
+use aidant_store::identity::{SignInOutcome, new_totp_secret, totp_secret_base32, totp_uri};
+use aidant_store::sessions::StaffSession;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
@@ -176,7 +177,7 @@ pub async fn enrol_form(State(state): State<AppState>, headers: HeaderMap) -> Re
 }
 
 fn decode_base32(text: &str) -> Option<Vec<u8>> {
-    aidant_store::accounts::decode_totp_secret(text)
+    aidant_store::identity::decode_totp_secret(text)
 }
 
 pub async fn enrol(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -2,7 +2,7 @@
 //! factor, and personal API tokens (shown once, stored hashed, revocable).
 
 use aidant_core::text::{BoundedText, Lines};
-use aidant_store::accounts::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordChange, PasswordRule, check_new_password};
+use aidant_store::identity::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordChange, PasswordRule, check_new_password};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;

@@ -12,7 +12,7 @@ use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_store::Store;
-use aidant_store::accounts::SignInPolicy;
+use aidant_store::identity::SignInPolicy;
 use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::testing::TestDatabase;
 use aidant_web::{WebSettings, route_book};

@@ -6,7 +6,7 @@
 use aidant_core::audit::AuditActor;
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_store::Store;
-use aidant_store::accounts::{SignInPolicy, totp_code};
+use aidant_store::identity::{SignInPolicy, totp_code};
 use aidant_store::testing::TestDatabase;
 use aidant_web::WebSettings;
 use aidant_web::rate_limit::RateLimit;
@@ -144,7 +144,7 @@ async fn the_second_factor_is_asked_for_and_can_be_required(database: TestDataba
     let marker = "name=\"secret\" value=\"";
     let start = page.body.find(marker).unwrap() + marker.len();
     let secret_text = page.body[start..].split('"').next().unwrap().to_owned();
-    let secret = aidant_store::accounts::decode_totp_secret(&secret_text).unwrap();
+    let secret = aidant_store::identity::decode_totp_secret(&secret_text).unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let csrf = csrf_from(&page.body);
     let enrolled =

@@ -1,27 +1,30 @@
-//! Staff accounts: passwords (Argon2id), lockout, a TOTP second factor,
-//! server-side sessions and personal API tokens.
+//! Who a member of staff is: their password (Argon2id, with lockout after
+//! repeated failures) and their second factor (TOTP, RFC 6238), and the
+//! reporter's keep-in-contact passphrase, hashed the same way.
 //!
-//! Secrets that only need comparing (session ids, API tokens) are random
-//! 256-bit values stored as SHA-256, so a copy of the tables cannot be
-//! replayed. The TOTP secret must be read back, so it is sealed with the
-//! master key like other identities.
+//! This is the identity side of signing in and nothing else: a check here
+//! ends in `SignInOutcome::Accepted` with a user id, and `sessions.rs` turns
+//! a proven identity into a session. A single sign-on (OpenID Connect) sign-in
+//! sits beside `check_password` as another way to reach that outcome; the
+//! sessions and the access policy do not change. The TOTP secret must be
+//! read back, so it is sealed with the master key like other identities.
 
-use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use std::time::Duration;
 
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use totp_rs::{Algorithm, TOTP};
 
 use crate::audit::AuditEvent;
-use crate::organisations::User;
-use crate::{Store, StoreError, flag, new_id, now_ms};
+use crate::sessions::sha256_hex;
+use crate::{Store, StoreError, flag, now_ms};
 
 /// Shortest password accepted (NCSC: length, not composition rules).
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// How sign-in protects itself.
@@ -105,39 +108,6 @@ pub enum PasswordChange {
     SameAsCurrent,
     /// The new password breaks a rule.
     Rejected(PasswordRule),
-}
-
-/// A live session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffSession {
-    pub user: User,
-    pub second_factor_done: bool,
-    pub csrf_token: String,
-    pub created_at_ms: i64,
-    pub organisation_requires_second_factor: bool,
-    pub has_second_factor: bool,
-    /// The password was set by an administrator and must be replaced
-    /// before anything else.
-    pub must_change_password: bool,
-}
-
-/// A personal API token as listed (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiTokenInfo {
-    pub id: String,
-    pub name: String,
-    pub created_at_ms: i64,
-    pub last_used_at_ms: Option<i64>,
-}
-
-fn random_token() -> String {
-    let mut bytes = [0; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// An Argon2id hash of a password (RFC 9106 defaults of the argon2 crate).
@@ -298,17 +268,8 @@ impl Store {
             .bind(sha256_hex(keep_session))
             .execute(&mut *transaction)
             .await?;
-        crate::audit::append(
-            &mut transaction,
-            &AuditEvent {
-                actor: &AuditActor::user(user_id),
-                action: AuditAction::UserPasswordChanged,
-                record_kind: AuditRecordKind::User,
-                record_id: user_id,
-                reason: None,
-            },
-        )
-        .await?;
+        crate::audit::append(&mut transaction, &AuditEvent::new(&AuditActor::user(user_id), AuditAction::UserPasswordChanged, AuditRecordKind::User, user_id))
+            .await?;
         transaction.commit().await?;
         Ok(PasswordChange::Changed)
     }
@@ -352,14 +313,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
             let until: Option<i64> = locked.try_get("locked_until")?;
-            self.audit(&AuditEvent {
-                actor: &AuditActor::user(&user_id),
-                action: AuditAction::UserSignInFailed,
-                record_kind: AuditRecordKind::User,
-                record_id: &user_id,
-                reason: None,
-            })
-            .await?;
+            self.audit(&AuditEvent::new(&AuditActor::user(&user_id), AuditAction::UserSignInFailed, AuditRecordKind::User, &user_id)).await?;
             return Ok(match until {
                 Some(until_ms) if until_ms > now => SignInOutcome::Locked { until_ms },
                 _ => SignInOutcome::Refused,
@@ -369,97 +323,6 @@ impl Store {
         let has_second_factor = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some();
         let required = flag(row.try_get("require_second_factor")?);
         Ok(SignInOutcome::Accepted { user_id, needs_second_factor: has_second_factor, must_enrol_second_factor: required && !has_second_factor })
-    }
-
-    /// Starts a session; returns the cookie value (shown to the browser once,
-    /// stored only as a hash). Any session id the browser held before is not
-    /// reused: a new one is made at every sign-in.
-    pub async fn create_session(&self, user_id: &str, second_factor_done: bool) -> Result<String, StoreError> {
-        let token = random_token();
-        let now = now_ms();
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query("INSERT INTO staff_sessions (id_hash, user_id, created_at, last_seen_at, second_factor_done, csrf_token) VALUES ($1, $2, $3, $3, $4, $5)")
-            .bind(sha256_hex(&token))
-            .bind(user_id)
-            .bind(now)
-            .bind(i64::from(second_factor_done))
-            .bind(random_token())
-            .execute(&mut *transaction)
-            .await?;
-        crate::audit::append(
-            &mut transaction,
-            &AuditEvent {
-                actor: &AuditActor::user(user_id),
-                action: AuditAction::UserSignIn,
-                record_kind: AuditRecordKind::User,
-                record_id: user_id,
-                reason: None,
-            },
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(token)
-    }
-
-    /// The live session for a cookie value, refreshing its idle timer; ends
-    /// and forgets sessions past either timeout or whose user is disabled.
-    pub async fn find_session(&self, token: &str, policy: &SignInPolicy) -> Result<Option<StaffSession>, StoreError> {
-        let id_hash = sha256_hex(token);
-        let row = sqlx::query(
-            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, u.disabled, u.totp_sealed, u.must_change_password,
-                    o.require_second_factor
-             FROM staff_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1",
-        )
-        .bind(&id_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let now = now_ms();
-        let created_at: i64 = row.try_get("created_at")?;
-        let last_seen_at: i64 = row.try_get("last_seen_at")?;
-        let expired = now - last_seen_at > policy.idle_timeout.as_millis() as i64 || now - created_at > policy.absolute_timeout.as_millis() as i64;
-        if expired || flag(row.try_get("disabled")?) {
-            sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1").bind(&id_hash).execute(&self.pool).await?;
-            return Ok(None);
-        }
-        // Touch at most once a minute: a page of requests costs one write.
-        if now - last_seen_at > 60_000 {
-            sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&id_hash).execute(&self.pool).await?;
-        }
-        let user_id: String = row.try_get("user_id")?;
-        let Some(user) = self.find_user(&user_id).await? else { return Ok(None) };
-        Ok(Some(StaffSession {
-            user,
-            second_factor_done: flag(row.try_get("second_factor_done")?),
-            csrf_token: row.try_get("csrf_token")?,
-            created_at_ms: created_at,
-            organisation_requires_second_factor: flag(row.try_get("require_second_factor")?),
-            has_second_factor: row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some(),
-            must_change_password: flag(row.try_get("must_change_password")?),
-        }))
-    }
-
-    /// Ends one session (sign-out). The cookie value stops working at once.
-    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-        let row = sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1 RETURNING user_id").bind(sha256_hex(token)).fetch_optional(&self.pool).await?;
-        if let Some(row) = row {
-            let user_id: String = row.try_get("user_id")?;
-            self.audit(&AuditEvent {
-                actor: &AuditActor::user(&user_id),
-                action: AuditAction::UserSignOut,
-                record_kind: AuditRecordKind::User,
-                record_id: &user_id,
-                reason: None,
-            })
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Marks a session's second factor as done.
-    pub async fn complete_second_factor(&self, token: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff_sessions SET second_factor_done = 1 WHERE id_hash = $1").bind(sha256_hex(token)).execute(&self.pool).await?;
-        Ok(())
     }
 
     /// Checks a TOTP code for a user, refusing a code (or an earlier one)
@@ -492,139 +355,7 @@ impl Store {
             .await?;
         crate::audit::append(
             &mut transaction,
-            &AuditEvent {
-                actor: &AuditActor::user(user_id),
-                action: AuditAction::UserSecondFactorEnrolled,
-                record_kind: AuditRecordKind::User,
-                record_id: user_id,
-                reason: None,
-            },
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(true)
-    }
-
-    /// Creates a personal API token; returns the token, shown once.
-    pub async fn create_api_token(&self, user_id: &str, name: &str) -> Result<String, StoreError> {
-        let token = format!("aidant_pat_{}", random_token());
-        let id = new_id();
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(user_id)
-            .bind(name)
-            .bind(sha256_hex(&token))
-            .bind(now_ms())
-            .execute(&mut *transaction)
-            .await?;
-        crate::audit::append(
-            &mut transaction,
-            &AuditEvent {
-                actor: &AuditActor::user(user_id),
-                action: AuditAction::ApiTokenCreate,
-                record_kind: AuditRecordKind::ApiToken,
-                record_id: &id,
-                reason: None,
-            },
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(token)
-    }
-
-    /// A user's live tokens, newest first.
-    pub async fn list_api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ApiTokenInfo {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    created_at_ms: row.try_get("created_at")?,
-                    last_used_at_ms: row.try_get("last_used_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Revokes one of a user's tokens; false if it is not theirs.
-    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(token_id)
-            .bind(user_id)
-            .execute(&mut *transaction)
-            .await?;
-        if revoked.rows_affected() == 0 {
-            return Ok(false);
-        }
-        crate::audit::append(
-            &mut transaction,
-            &AuditEvent {
-                actor: &AuditActor::user(user_id),
-                action: AuditAction::ApiTokenRevoke,
-                record_kind: AuditRecordKind::ApiToken,
-                record_id: token_id,
-                reason: None,
-            },
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(true)
-    }
-
-    /// The enabled user a bearer token belongs to.
-    pub async fn user_for_api_token(&self, token: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(sha256_hex(token))
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user_id: String = row.try_get("user_id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(now_ms()).bind(sha256_hex(token)).execute(&self.pool).await?;
-        Ok(self.find_user(&user_id).await?.filter(|user| !user.disabled))
-    }
-
-    /// Disables a user, ends their sessions and revokes their tokens.
-    pub async fn disable_user(&self, user_id: &str, actor: &AuditActor) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let changed = sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
-        if changed.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(&mut *transaction)
-            .await?;
-        crate::audit::append(
-            &mut transaction,
-            &AuditEvent { actor, action: AuditAction::UserDisable, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
-        )
-        .await?;
-        transaction.commit().await?;
-        Ok(true)
-    }
-
-    /// Re-enables a disabled user.
-    pub async fn enable_user(&self, user_id: &str, actor: &AuditActor) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let changed = sqlx::query("UPDATE users SET disabled = 0, failed_sign_ins = 0, locked_until = NULL WHERE id = $1")
-            .bind(user_id)
-            .execute(&mut *transaction)
-            .await?;
-        if changed.rows_affected() == 0 {
-            return Ok(false);
-        }
-        crate::audit::append(
-            &mut transaction,
-            &AuditEvent { actor, action: AuditAction::UserEnable, record_kind: AuditRecordKind::User, record_id: user_id, reason: None },
+            &AuditEvent::new(&AuditActor::user(user_id), AuditAction::UserSecondFactorEnrolled, AuditRecordKind::User, user_id),
         )
         .await?;
         transaction.commit().await?;

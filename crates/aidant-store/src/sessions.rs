@@ -1,0 +1,118 @@
+//! Server-side staff sessions: made when an identity has been proven
+//! (`identity.rs`), found by the cookie's value on every request, ended at
+//! sign-out, after idle or absolute timeouts, and when the user is disabled.
+//!
+//! A session id is a random 256-bit value stored only as SHA-256, so a copy
+//! of the table cannot be replayed.
+
+use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::audit::AuditEvent;
+use crate::identity::SignInPolicy;
+use crate::organisations::User;
+use crate::{Store, StoreError, flag, now_ms};
+
+/// A live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub user: User,
+    pub second_factor_done: bool,
+    pub csrf_token: String,
+    pub created_at_ms: i64,
+    pub organisation_requires_second_factor: bool,
+    pub has_second_factor: bool,
+    /// The password was set by an administrator and must be replaced
+    /// before anything else.
+    pub must_change_password: bool,
+}
+
+/// A random 256-bit secret in hex (session ids, API tokens, CSRF tokens).
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// How a secret that only needs comparing is stored.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Store {
+    /// Starts a session; returns the cookie value (shown to the browser once,
+    /// stored only as a hash). Any session id the browser held before is not
+    /// reused: a new one is made at every sign-in.
+    pub async fn create_session(&self, user_id: &str, second_factor_done: bool) -> Result<String, StoreError> {
+        let token = random_token();
+        let now = now_ms();
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("INSERT INTO staff_sessions (id_hash, user_id, created_at, last_seen_at, second_factor_done, csrf_token) VALUES ($1, $2, $3, $3, $4, $5)")
+            .bind(sha256_hex(&token))
+            .bind(user_id)
+            .bind(now)
+            .bind(i64::from(second_factor_done))
+            .bind(random_token())
+            .execute(&mut *transaction)
+            .await?;
+        crate::audit::append(&mut transaction, &AuditEvent::new(&AuditActor::user(user_id), AuditAction::UserSignIn, AuditRecordKind::User, user_id)).await?;
+        transaction.commit().await?;
+        Ok(token)
+    }
+
+    /// The live session for a cookie value, refreshing its idle timer; ends
+    /// and forgets sessions past either timeout or whose user is disabled.
+    pub async fn find_session(&self, token: &str, policy: &SignInPolicy) -> Result<Option<StaffSession>, StoreError> {
+        let id_hash = sha256_hex(token);
+        let row = sqlx::query(
+            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, u.disabled, u.totp_sealed, u.must_change_password,
+                    o.require_second_factor
+             FROM staff_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1",
+        )
+        .bind(&id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let now = now_ms();
+        let created_at: i64 = row.try_get("created_at")?;
+        let last_seen_at: i64 = row.try_get("last_seen_at")?;
+        let expired = now - last_seen_at > policy.idle_timeout.as_millis() as i64 || now - created_at > policy.absolute_timeout.as_millis() as i64;
+        if expired || flag(row.try_get("disabled")?) {
+            sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1").bind(&id_hash).execute(&self.pool).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute: a page of requests costs one write.
+        if now - last_seen_at > 60_000 {
+            sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&id_hash).execute(&self.pool).await?;
+        }
+        let user_id: String = row.try_get("user_id")?;
+        let Some(user) = self.find_user(&user_id).await? else { return Ok(None) };
+        Ok(Some(StaffSession {
+            user,
+            second_factor_done: flag(row.try_get("second_factor_done")?),
+            csrf_token: row.try_get("csrf_token")?,
+            created_at_ms: created_at,
+            organisation_requires_second_factor: flag(row.try_get("require_second_factor")?),
+            has_second_factor: row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some(),
+            must_change_password: flag(row.try_get("must_change_password")?),
+        }))
+    }
+
+    /// Ends one session (sign-out). The cookie value stops working at once.
+    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        let row = sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1 RETURNING user_id").bind(sha256_hex(token)).fetch_optional(&self.pool).await?;
+        if let Some(row) = row {
+            let user_id: String = row.try_get("user_id")?;
+            self.audit(&AuditEvent::new(&AuditActor::user(&user_id), AuditAction::UserSignOut, AuditRecordKind::User, &user_id)).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks a session's second factor as done.
+    pub async fn complete_second_factor(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_sessions SET second_factor_done = 1 WHERE id_hash = $1").bind(sha256_hex(token)).execute(&self.pool).await?;
+        Ok(())
+    }
+}
