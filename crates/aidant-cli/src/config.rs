@@ -271,6 +271,7 @@ mod tests {
 
     /// Loads inside a figment jail: a temporary working directory and an
     /// environment holding only what the test sets.
+    #[expect(clippy::result_large_err, reason = "figment's Jail closure must return figment::Error, which is large by its design")]
     fn load_in_jail(files: &[(&str, &str)], environment: &[(&str, &str)], explicit_file: Option<&str>) -> Result<Config, ConfigError> {
         let mut loaded = None;
         figment::Jail::expect_with(|jail| {

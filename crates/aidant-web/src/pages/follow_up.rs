@@ -16,8 +16,9 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, technical_problem, text_at};
+use super::{FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, text_at};
 use crate::AppState;
+use crate::error::WebResult;
 use aidant_store::identity::{hash_passphrase, normalise_passphrase, passphrase_matches};
 
 pub async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -38,11 +39,8 @@ fn sign_in_error(state: &AppState, headers: &HeaderMap, reference: &str, errors:
     render(state, headers, "/follow-up", page, context! { values => context! { reference => reference } })
 }
 
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&state, &headers, "/follow-up", &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
+pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
+    let form = parse_form(&body)?;
     let text = state.site().text("en");
     let typed_reference = form.get("reference").unwrap_or_default().trim().to_owned();
     let passphrase = normalise_passphrase(form.get("passphrase").unwrap_or_default());
@@ -54,46 +52,33 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
     if passphrase.is_empty() {
         errors.push(PageError::new("passphrase", text_at(&text, "follow_up", "error_passphrase")));
     }
-    let Ok(reference) = reference else { return sign_in_error(&state, &headers, &typed_reference, errors) };
+    let Ok(reference) = reference else { return Ok(sign_in_error(&state, &headers, &typed_reference, errors)) };
     if !errors.is_empty() {
-        return sign_in_error(&state, &headers, &typed_reference, errors);
+        return Ok(sign_in_error(&state, &headers, &typed_reference, errors));
     }
     let wrong = || vec![PageError::new("reference", text_at(&text, "follow_up", "wrong"))];
-    match state.store().follow_up_access(&reference).await {
-        Ok(FollowUpAccess::Unknown) => {
+    Ok(match state.store().follow_up_access(&reference).await? {
+        FollowUpAccess::Unknown => {
             // Spend the same effort as a real check, so timing does not reveal
             // which references exist.
             let _ = hash_passphrase(&passphrase);
             sign_in_error(&state, &headers, &typed_reference, wrong())
         }
-        Ok(FollowUpAccess::Locked { .. }) => {
+        FollowUpAccess::Locked { .. } => {
             sign_in_error(&state, &headers, &typed_reference, vec![PageError::new("reference", text_at(&text, "follow_up", "locked"))])
         }
-        Ok(FollowUpAccess::Check { report_id, passphrase_hash }) => {
+        FollowUpAccess::Check { report_id, passphrase_hash } => {
             let matches = passphrase_matches(&passphrase, &passphrase_hash);
-            if let Err(error) = state.store().record_follow_up_attempt(&report_id, matches).await {
-                tracing::error!(error = %error, "recording a keep-in-contact attempt failed");
-                return technical_problem(&state, &headers);
-            }
+            state.store().record_follow_up_attempt(&report_id, matches).await?;
             if !matches {
-                return sign_in_error(&state, &headers, &typed_reference, wrong());
+                return Ok(sign_in_error(&state, &headers, &typed_reference, wrong()));
             }
-            let token = match state.store().follow_up_token(&report_id) {
-                Ok(token) => token,
-                Err(error) => {
-                    tracing::error!(error = %error, "creating a keep-in-contact token failed");
-                    return technical_problem(&state, &headers);
-                }
-            };
+            let token = state.store().follow_up_token(&report_id)?;
             let mut response = see_other("/follow-up/report");
             response.headers_mut().append(header::SET_COOKIE, set_cookie(FOLLOW_UP_COOKIE, &token, Some(30 * 60)));
             response
         }
-        Err(error) => {
-            tracing::error!(error = %error, "checking a keep-in-contact sign-in failed");
-            technical_problem(&state, &headers)
-        }
-    }
+    })
 }
 
 fn signed_in_report(state: &AppState, headers: &HeaderMap) -> Option<String> {
@@ -105,19 +90,14 @@ pub struct AddedQuery {
     added: Option<String>,
 }
 
-pub async fn show_report(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<AddedQuery>) -> Response {
-    let Some(report_id) = signed_in_report(&state, &headers) else { return see_other("/follow-up") };
+pub async fn show_report(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<AddedQuery>) -> WebResult {
+    let Some(report_id) = signed_in_report(&state, &headers) else { return Ok(see_other("/follow-up")) };
     render_report(&state, &headers, &report_id, Vec::new(), "", query.added.is_some()).await
 }
 
-async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &str, errors: Vec<PageError>, information: &str, added: bool) -> Response {
-    let (report, messages) = match aidant_store::cases::reports::reporter_reads_report(state.store(), report_id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return see_other("/follow-up"),
-        Err(error) => {
-            tracing::error!(error = %error, "loading a report for its reporter failed");
-            return technical_problem(state, headers);
-        }
+async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &str, errors: Vec<PageError>, information: &str, added: bool) -> WebResult {
+    let Some((report, messages)) = aidant_store::cases::reports::reporter_reads_report(state.store(), report_id).await? else {
+        return Ok(see_other("/follow-up"));
     };
     let text = state.site().text("en");
     let messages: Vec<Value> = messages
@@ -127,15 +107,12 @@ async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &str, e
     let mut page = Page::new("follow_up/report.html", text_at(&text, "follow_up", "report_title"));
     page.errors = errors;
     let data = context! { reference => report.reference.to_string(), received => format_date(report.received_at_ms), messages, added, values => context! { information => information } };
-    render(state, headers, "/follow-up/report", page, data)
+    Ok(render(state, headers, "/follow-up/report", page, data))
 }
 
-pub async fn add_information(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(report_id) = signed_in_report(&state, &headers) else { return see_other("/follow-up") };
-    let form = match parse_form(&state, &headers, "/follow-up/report", &body) {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
+pub async fn add_information(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
+    let Some(report_id) = signed_in_report(&state, &headers) else { return Ok(see_other("/follow-up")) };
+    let form = parse_form(&body)?;
     let text = state.site().text("en");
     let raw = form.get("information").unwrap_or_default();
     let message = match BoundedText::parse(raw, aidant_core::report::limits::NARRATIVE, Lines::Multiple) {
@@ -149,11 +126,8 @@ pub async fn add_information(State(state): State<AppState>, headers: HeaderMap, 
             return render_report(&state, &headers, &report_id, vec![PageError::new("information", text_at(&text, "follow_up", key))], raw, false).await;
         }
     };
-    if let Err(error) = state.store().add_report_message(&report_id, Author::Reporter, None, message.as_str()).await {
-        tracing::error!(error = %error, "adding a reporter's information failed");
-        return technical_problem(&state, &headers);
-    }
-    see_other("/follow-up/report?added=1")
+    state.store().add_report_message(&report_id, Author::Reporter, None, message.as_str()).await?;
+    Ok(see_other("/follow-up/report?added=1"))
 }
 
 pub async fn sign_out() -> Response {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::messages::{LANGUAGES, Messages};
 use super::{COOKIES_SEEN_COOKIE, Page, PageError, parse_form, render, see_other, set_cookie, text_at};
 use crate::AppState;
+use crate::error::WebError;
 
 #[derive(Serialize)]
 struct SignView<'a> {
@@ -70,10 +71,10 @@ pub async fn cookies(State(state): State<AppState>, headers: HeaderMap) -> Respo
 
 /// Hides the cookie message without JavaScript: remembers the choice and
 /// returns to the page the person was on (a local path only).
-pub async fn hide_cookie_banner(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&state, &headers, "/cookies/hide", &body) {
+pub async fn hide_cookie_banner(body: Bytes) -> Response {
+    let form = match parse_form(&body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let return_to = form.get("return_to").filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')).unwrap_or("/");
     let mut response = see_other(return_to);
@@ -94,9 +95,9 @@ pub async fn feedback_form(State(state): State<AppState>, headers: HeaderMap) ->
 }
 
 pub async fn send_feedback(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_form(&state, &headers, "/feedback", &body) {
+    let form = match parse_form(&body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let text = state.site().text("en");
     let satisfaction = form.get("satisfaction").filter(|value| SATISFACTION.contains(value));
@@ -116,8 +117,7 @@ pub async fn send_feedback(State(state): State<AppState>, headers: HeaderMap, bo
     }
     let Ok(body_text) = parsed else { return super::technical_problem(&state, &headers) };
     if let Err(error) = state.store().add_feedback(satisfaction, body_text.as_str()).await {
-        tracing::error!(error = %error, "storing feedback failed");
-        return super::technical_problem(&state, &headers);
+        return WebError::from(error).into_response();
     }
     let data = context! { paragraphs => vec![text_at(&text, "feedback", "thanks_text")], link_href => "/", link_text => text_at(&text, "start", "title") };
     render(&state, &headers, "/feedback", Page::new("message.html", text_at(&text, "feedback", "thanks_title")), data)

@@ -219,14 +219,10 @@ pub fn set_cookie(name: &str, value: &str, max_age_seconds: Option<i64>) -> Head
     HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict{age}")).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Parses a form body, or answers 400 with a page that says what was wrong.
-pub fn parse_form(state: &AppState, headers: &HeaderMap, path: &str, body: &Bytes) -> Result<FormData, Response> {
-    FormData::parse(body).map_err(|error| {
-        let text = state.site().text("en");
-        let mut page = Page::new("message.html", text_at(&text, "errors", "bad_request_title"));
-        page.status = StatusCode::BAD_REQUEST;
-        render(state, headers, path, page, context! { paragraphs => vec![format!("{error}.")], link_href => "", link_text => "" })
-    })
+/// Parses a form body; a body that is not a form is a 400 whose page says
+/// what was wrong (see `friendly_errors`).
+pub fn parse_form(body: &Bytes) -> Result<FormData, crate::error::WebError> {
+    FormData::parse(body).map_err(|error| crate::error::WebError::UnreadableForm(error.to_string()))
 }
 
 /// A redirect that tells the browser to GET the target (after a POST).
@@ -319,6 +315,9 @@ pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<A
             let mut response = technical_problem(&state, &headers);
             *response.status_mut() = status;
             return response;
+        }
+        StatusCode::BAD_REQUEST if let Some(error) = response.extensions().get::<crate::error::ErrorPage>() => {
+            (text_at(&text, "errors", "bad_request_title"), error.text.clone())
         }
         _ => (text_at(&text, "errors", "bad_request_title"), text_at(&text, "errors", "problem_text")),
     };

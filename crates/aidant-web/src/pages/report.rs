@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::form::FormData;
 use super::{DRAFT_COOKIE, FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, technical_problem, text_at};
 use crate::AppState;
+use crate::error::WebError;
 
 /// The words passphrases are made of (data/passphrase-words.txt).
 const PASSPHRASE_WORDS: &str = include_str!("../../../../data/passphrase-words.txt");
@@ -220,10 +221,7 @@ async fn load_draft(state: &AppState, headers: &HeaderMap) -> Result<Option<(Str
             Err(_) => Ok(None),
         },
         Ok(None) => Ok(None),
-        Err(error) => {
-            tracing::error!(error = %error, "loading a draft failed");
-            Err(technical_problem(state, headers))
-        }
+        Err(error) => Err(WebError::from(error).into_response()),
     }
 }
 
@@ -232,10 +230,7 @@ async fn save_draft(state: &AppState, headers: &HeaderMap, draft_id: &str, draft
     match state.store().save_draft(draft_id, &bytes).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(expired(state, headers)),
-        Err(error) => {
-            tracing::error!(error = %error, "saving a draft failed");
-            Err(technical_problem(state, headers))
-        }
+        Err(error) => Err(WebError::from(error).into_response()),
     }
 }
 
@@ -262,10 +257,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
             response.headers_mut().append(header::SET_COOKIE, set_cookie(DRAFT_COOKIE, &draft_id, None));
             response
         }
-        Err(error) => {
-            tracing::error!(error = %error, "creating a draft failed");
-            technical_problem(&state, &headers)
-        }
+        Err(error) => WebError::from(error).into_response(),
     }
 }
 
@@ -428,9 +420,9 @@ fn step_errors(state: &AppState, text: &Value, step: Step, draft: &Draft) -> Vec
 
 pub async fn submit_step(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, body: Bytes) -> Response {
     let Some(step) = Step::from_slug(&slug) else { return StatusCode::NOT_FOUND.into_response() };
-    let form = match parse_form(&state, &headers, &step.path(), &body) {
+    let form = match parse_form(&body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let (draft_id, mut draft) = match load_draft(&state, &headers).await {
         Ok(Some(found)) => found,
@@ -560,10 +552,7 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
     let passphrase = draft.keep_in_contact.then(new_passphrase);
     let passphrase_hash = match passphrase.as_deref().map(aidant_store::identity::hash_passphrase).transpose() {
         Ok(hash) => hash,
-        Err(error) => {
-            tracing::error!(error = %error, "hashing a passphrase failed");
-            return technical_problem(state, headers);
-        }
+        Err(error) => return WebError::from(error).into_response(),
     };
     let triage = report.triage(catalogue);
     let risk = triage.level;
@@ -576,10 +565,7 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
     };
     let receipt = match state.report_writer().submit(submission).await {
         Ok(receipt) => receipt,
-        Err(error) => {
-            tracing::error!(error = %error, "storing a report failed");
-            return technical_problem(state, headers);
-        }
+        Err(error) => return WebError::from(error).into_response(),
     };
     tracing::info!(risk = risk.as_str(), created = receipt.created, "report received");
     if receipt.created {

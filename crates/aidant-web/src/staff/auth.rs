@@ -6,13 +6,13 @@ use aidant_store::sessions::StaffSession;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
 use super::{SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, StaffPage, render, same_secret};
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::WebResult;
 use crate::pages::form::FormData;
 use crate::pages::{PageError, cookie, see_other, set_cookie};
 
@@ -41,15 +41,15 @@ pub async fn sign_in_form(State(state): State<AppState>, Query(query): Query<Sig
     sign_in_page(&state, "", Vec::new(), query.signed_out.is_some())
 }
 
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
     let Ok(form) = FormData::parse(&body) else {
-        return sign_in_page(&state, "", vec![PageError::new("email", "The form could not be read; try again")], false);
+        return Ok(sign_in_page(&state, "", vec![PageError::new("email", "The form could not be read; try again")], false));
     };
     let email = form.get("email").unwrap_or_default().trim().to_owned();
     let expected = cookie(&headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(form.get("sign_in_token").unwrap_or_default(), &expected) {
         tracing::warn!("refused a sign-in without its double-submit token");
-        return sign_in_page(&state, &email, vec![PageError::new("email", "The sign-in page expired; try again")], false);
+        return Ok(sign_in_page(&state, &email, vec![PageError::new("email", "The sign-in page expired; try again")], false));
     }
     let password = form.get("password").unwrap_or_default();
     let mut errors = Vec::new();
@@ -60,26 +60,18 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
         errors.push(PageError::new("password", "Enter your password"));
     }
     if !errors.is_empty() {
-        return sign_in_page(&state, &email, errors, false);
+        return Ok(sign_in_page(&state, &email, errors, false));
     }
-    let outcome = match state.store().check_password(&email, password, &state.settings().sign_in).await {
-        Ok(outcome) => outcome,
-        Err(error) => return WebError::from(error).into_response(),
-    };
-    match outcome {
+    let outcome = state.store().check_password(&email, password, &state.settings().sign_in).await?;
+    Ok(match outcome {
         SignInOutcome::Accepted { user_id, needs_second_factor, must_enrol_second_factor } => {
             // A new session id at every sign-in: whatever id the browser
             // held before (perhaps planted) is ended, never promoted.
-            if let Some(old) = cookie(&headers, SESSION_COOKIE)
-                && let Err(error) = state.store().end_session(&old).await
-            {
-                return WebError::from(error).into_response();
+            if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+                state.store().end_session(&old).await?;
             }
             let done = !needs_second_factor && !must_enrol_second_factor;
-            let token = match state.store().create_session(&user_id, done).await {
-                Ok(token) => token,
-                Err(error) => return WebError::from(error).into_response(),
-            };
+            let token = state.store().create_session(&user_id, done).await?;
             let next = if needs_second_factor {
                 "/staff/sign-in/code"
             } else if must_enrol_second_factor {
@@ -100,16 +92,13 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
             let message = format!("Too many wrong passwords. This account is locked until {until} (UTC). Ask an administrator if you need it sooner.");
             sign_in_page(&state, &email, vec![PageError::new("email", message)], false)
         }
-    }
+    })
 }
 
 /// The session being signed in, whatever its second-factor state.
-async fn pending_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(String, StaffSession)>, Response> {
+async fn pending_session(state: &AppState, headers: &HeaderMap) -> WebResult<Option<(String, StaffSession)>> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    match state.store().find_session(&token, &state.settings().sign_in).await {
-        Ok(session) => Ok(session.map(|session| (token, session))),
-        Err(error) => Err(WebError::from(error).into_response()),
-    }
+    Ok(state.store().find_session(&token, &state.settings().sign_in).await?.map(|session| (token, session)))
 }
 
 fn unix_seconds() -> u64 {
@@ -122,37 +111,29 @@ fn code_page(state: &AppState, session: &StaffSession, errors: Vec<PageError>) -
     render(state, None, page, context! { session_csrf => session.csrf_token.clone() })
 }
 
-pub async fn code_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match pending_session(&state, &headers).await {
-        Ok(Some((_, session))) if session.has_second_factor && !session.second_factor_done => code_page(&state, &session, Vec::new()),
-        Ok(Some(_)) => see_other("/staff"),
-        Ok(None) => see_other("/staff/sign-in"),
-        Err(response) => response,
-    }
+pub async fn code_form(State(state): State<AppState>, headers: HeaderMap) -> WebResult {
+    Ok(match pending_session(&state, &headers).await? {
+        Some((_, session)) if session.has_second_factor && !session.second_factor_done => code_page(&state, &session, Vec::new()),
+        Some(_) => see_other("/staff"),
+        None => see_other("/staff/sign-in"),
+    })
 }
 
-pub async fn check_code(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (token, session) = match pending_session(&state, &headers).await {
-        Ok(Some(pending)) => pending,
-        Ok(None) => return see_other("/staff/sign-in"),
-        Err(response) => return response,
-    };
+pub async fn check_code(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
+    let Some((token, session)) = pending_session(&state, &headers).await? else { return Ok(see_other("/staff/sign-in")) };
     let form = FormData::parse(&body).unwrap_or_default();
     if !same_secret(form.get("csrf_token").unwrap_or_default(), &session.csrf_token) {
-        return code_page(&state, &session, vec![PageError::new("code", "The page expired; enter the code again")]);
+        return Ok(code_page(&state, &session, vec![PageError::new("code", "The page expired; enter the code again")]));
     }
     let code = form.get("code").unwrap_or_default().trim().replace(' ', "");
     if code.len() != 6 || !code.bytes().all(|byte| byte.is_ascii_digit()) {
-        return code_page(&state, &session, vec![PageError::new("code", "Enter the 6-digit code from your authenticator app")]);
+        return Ok(code_page(&state, &session, vec![PageError::new("code", "Enter the 6-digit code from your authenticator app")]));
     }
-    match state.store().verify_totp(&session.user.id, &code, unix_seconds()).await {
-        Ok(true) => match state.store().complete_second_factor(&token).await {
-            Ok(()) => see_other("/staff"),
-            Err(error) => WebError::from(error).into_response(),
-        },
-        Ok(false) => code_page(&state, &session, vec![PageError::new("code", "The code is wrong or has already been used; wait for a new one")]),
-        Err(error) => WebError::from(error).into_response(),
+    if !state.store().verify_totp(&session.user.id, &code, unix_seconds()).await? {
+        return Ok(code_page(&state, &session, vec![PageError::new("code", "The code is wrong or has already been used; wait for a new one")]));
     }
+    state.store().complete_second_factor(&token).await?;
+    Ok(see_other("/staff"))
 }
 
 fn enrol_page(state: &AppState, session: &StaffSession, secret: &[u8], errors: Vec<PageError>) -> Response {
@@ -167,64 +148,53 @@ fn enrol_page(state: &AppState, session: &StaffSession, secret: &[u8], errors: V
     render(state, None, page, data)
 }
 
-pub async fn enrol_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match pending_session(&state, &headers).await {
-        Ok(Some((_, session))) if !session.has_second_factor => enrol_page(&state, &session, &new_totp_secret(), Vec::new()),
-        Ok(Some(_)) => see_other("/staff"),
-        Ok(None) => see_other("/staff/sign-in"),
-        Err(response) => response,
-    }
+pub async fn enrol_form(State(state): State<AppState>, headers: HeaderMap) -> WebResult {
+    Ok(match pending_session(&state, &headers).await? {
+        Some((_, session)) if !session.has_second_factor => enrol_page(&state, &session, &new_totp_secret(), Vec::new()),
+        Some(_) => see_other("/staff"),
+        None => see_other("/staff/sign-in"),
+    })
 }
 
 fn decode_base32(text: &str) -> Option<Vec<u8>> {
     aidant_store::identity::decode_totp_secret(text)
 }
 
-pub async fn enrol(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (token, session) = match pending_session(&state, &headers).await {
-        Ok(Some(pending)) if !pending.1.has_second_factor => pending,
-        Ok(Some(_)) => return see_other("/staff"),
-        Ok(None) => return see_other("/staff/sign-in"),
-        Err(response) => return response,
+pub async fn enrol(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
+    let (token, session) = match pending_session(&state, &headers).await? {
+        Some(pending) if !pending.1.has_second_factor => pending,
+        Some(_) => return Ok(see_other("/staff")),
+        None => return Ok(see_other("/staff/sign-in")),
     };
     let form = FormData::parse(&body).unwrap_or_default();
     let Some(secret) = decode_base32(form.get("secret").unwrap_or_default()) else {
-        return enrol_page(&state, &session, &new_totp_secret(), vec![PageError::new("code", "The page expired; add the new key to your app")]);
+        return Ok(enrol_page(&state, &session, &new_totp_secret(), vec![PageError::new("code", "The page expired; add the new key to your app")]));
     };
     if !same_secret(form.get("csrf_token").unwrap_or_default(), &session.csrf_token) {
-        return enrol_page(&state, &session, &secret, vec![PageError::new("code", "The page expired; enter the code again")]);
+        return Ok(enrol_page(&state, &session, &secret, vec![PageError::new("code", "The page expired; enter the code again")]));
     }
     let code = form.get("code").unwrap_or_default().trim().replace(' ', "");
     if code.len() != 6 || !code.bytes().all(|byte| byte.is_ascii_digit()) {
-        return enrol_page(&state, &session, &secret, vec![PageError::new("code", "Enter the 6-digit code your authenticator app shows")]);
+        return Ok(enrol_page(&state, &session, &secret, vec![PageError::new("code", "Enter the 6-digit code your authenticator app shows")]));
     }
-    match state.store().enrol_totp(&session.user.id, &secret, &code, unix_seconds()).await {
-        Ok(true) => match state.store().complete_second_factor(&token).await {
-            Ok(()) => see_other("/staff"),
-            Err(error) => WebError::from(error).into_response(),
-        },
-        Ok(false) => enrol_page(&state, &session, &secret, vec![PageError::new("code", "The code does not match; check the key and try the next code")]),
-        Err(error) => WebError::from(error).into_response(),
+    if !state.store().enrol_totp(&session.user.id, &secret, &code, unix_seconds()).await? {
+        return Ok(enrol_page(&state, &session, &secret, vec![PageError::new("code", "The code does not match; check the key and try the next code")]));
     }
+    state.store().complete_second_factor(&token).await?;
+    Ok(see_other("/staff"))
 }
 
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
     // Sign-out must work from any state (even mid sign-in), so it checks
     // the token against the session directly rather than through `Staff`.
-    let session = match pending_session(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    if let Some((token, session)) = session {
+    if let Some((token, session)) = pending_session(&state, &headers).await? {
         let form = FormData::parse(&body).unwrap_or_default();
         if !same_secret(form.get("csrf_token").unwrap_or_default(), &session.csrf_token) {
-            return see_other("/staff");
+            return Ok(see_other("/staff"));
         }
-        if let Err(error) = state.store().end_session(&token).await {
-            return WebError::from(error).into_response();
-        }
+        state.store().end_session(&token).await?;
     }
     let mut response = see_other("/staff/sign-in?signed_out=1");
     response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
-    response
+    Ok(response)
 }

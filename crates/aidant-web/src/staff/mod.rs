@@ -131,9 +131,9 @@ fn not_signed_in(api: bool) -> Response {
     }
 }
 
-fn unavailable(state: &AppState, api: bool, error: &aidant_store::StoreError) -> Response {
-    tracing::error!(error = %error, "loading the signed-in user failed");
-    if api { Problem::internal().into_response() } else { crate::pages::technical_problem(state, &HeaderMap::new()) }
+/// A storage failure while finding the signed-in user.
+fn unavailable(error: aidant_store::StoreError) -> Response {
+    WebError::from(error).into_response()
 }
 
 /// Where the `Staff` extractor leaves the signed-in user for
@@ -161,42 +161,39 @@ impl FromRequestParts<AppState> for Staff {
 }
 
 async fn identify(parts: &mut Parts, state: &AppState) -> Result<Staff, Response> {
-    {
-        let api = is_api(parts);
-        let store = state.store();
-        if let Some(token) = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer ")) {
-            if !api {
-                return Err(not_signed_in(false));
-            }
-            let user = store.user_for_api_token(token.trim()).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(true))?;
-            let organisation =
-                store.find_organisation(&user.organisation_id).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(true))?;
-            return Ok(Staff::from_user(user, organisation, String::new()));
+    let api = is_api(parts);
+    let store = state.store();
+    if let Some(token) = parts.headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer ")) {
+        if !api {
+            return Err(not_signed_in(false));
         }
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(not_signed_in(api)) };
-        let session = store.find_session(&token, &state.settings().sign_in).await.map_err(|error| unavailable(state, api, &error))?;
-        let Some(session) = session else { return Err(not_signed_in(api)) };
-        if !session.second_factor_done || (session.organisation_requires_second_factor && !session.has_second_factor) {
-            if api {
-                return Err(not_signed_in(true));
-            }
-            return Err(see_other(if session.has_second_factor { "/staff/sign-in/code" } else { "/staff/sign-in/enrol" }));
-        }
-        // A password an administrator set opens nothing but the page that
-        // replaces it (and sign-out, which does not need a `Staff`).
-        if session.must_change_password && parts.uri.path() != PASSWORD_PATH {
-            if api {
-                return Err(Problem::new(StatusCode::FORBIDDEN, "Password change required", "Sign in to the workspace and choose a new password first.")
-                    .into_response());
-            }
-            return Err(see_other(PASSWORD_PATH));
-        }
-        let organisation =
-            store.find_organisation(&session.user.organisation_id).await.map_err(|error| unavailable(state, api, &error))?.ok_or_else(|| not_signed_in(api))?;
-        let mut staff = Staff::from_user(session.user, organisation, session.csrf_token);
-        staff.must_change_password = session.must_change_password;
-        Ok(staff)
+        let user = store.user_for_api_token(token.trim()).await.map_err(unavailable)?.ok_or_else(|| not_signed_in(true))?;
+        let organisation = store.find_organisation(&user.organisation_id).await.map_err(unavailable)?.ok_or_else(|| not_signed_in(true))?;
+        return Ok(Staff::from_user(user, organisation, String::new()));
     }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(not_signed_in(api)) };
+    let session = store.find_session(&token, &state.settings().sign_in).await.map_err(unavailable)?;
+    let Some(session) = session else { return Err(not_signed_in(api)) };
+    if !session.second_factor_done || (session.organisation_requires_second_factor && !session.has_second_factor) {
+        if api {
+            return Err(not_signed_in(true));
+        }
+        return Err(see_other(if session.has_second_factor { "/staff/sign-in/code" } else { "/staff/sign-in/enrol" }));
+    }
+    // A password an administrator set opens nothing but the page that
+    // replaces it (and sign-out, which does not need a `Staff`).
+    if session.must_change_password && parts.uri.path() != PASSWORD_PATH {
+        if api {
+            return Err(
+                Problem::new(StatusCode::FORBIDDEN, "Password change required", "Sign in to the workspace and choose a new password first.").into_response()
+            );
+        }
+        return Err(see_other(PASSWORD_PATH));
+    }
+    let organisation = store.find_organisation(&session.user.organisation_id).await.map_err(unavailable)?.ok_or_else(|| not_signed_in(api))?;
+    let mut staff = Staff::from_user(session.user, organisation, session.csrf_token);
+    staff.must_change_password = session.must_change_password;
+    Ok(staff)
 }
 
 /// Compares two secrets in time independent of where they differ.

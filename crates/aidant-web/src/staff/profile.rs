@@ -6,23 +6,17 @@ use aidant_store::identity::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordCha
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::{Value, context};
 
 use super::{SESSION_COOKIE, Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::WebResult;
 use crate::pages::{PageError, cookie, see_other};
 
-async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>, password_changed: bool) -> Response {
-    let tokens = match state.store().list_api_tokens(&staff.user.id).await {
-        Ok(tokens) => tokens,
-        Err(error) => return WebError::from(error).into_response(),
-    };
-    let has_second_factor = match state.store().find_session_user_factor(&staff.user.id).await {
-        Ok(has) => has,
-        Err(error) => return WebError::from(error).into_response(),
-    };
+async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>, password_changed: bool) -> WebResult {
+    let tokens = state.store().list_api_tokens(&staff.user.id).await?;
+    let has_second_factor = state.store().find_session_user_factor(&staff.user.id).await?;
     let tokens: Vec<Value> = tokens
         .iter()
         .map(|token| {
@@ -43,7 +37,7 @@ async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, n
     };
     let mut page = StaffPage::new("staff/profile.html", "Your profile", "profile");
     page.errors = errors;
-    render(state, Some(staff), page, data)
+    Ok(render(state, Some(staff), page, data))
 }
 
 #[derive(serde::Deserialize)]
@@ -51,15 +45,12 @@ pub struct ProfileQuery {
     password_changed: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Query<ProfileQuery>) -> Response {
+pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Query<ProfileQuery>) -> WebResult {
     profile_page(&state, &staff, Vec::new(), None, query.password_changed.is_some()).await
 }
 
-pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Bytes) -> Response {
-    let form = match staff_form(&staff, &body) {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {
+    let form = staff_form(&staff, &body)?;
     let Ok(name) = BoundedText::parse(form.get("name").unwrap_or_default(), 100, Lines::Single) else {
         return profile_page(
             &state,
@@ -70,20 +61,14 @@ pub async fn create_token(State(state): State<AppState>, staff: Staff, body: Byt
         )
         .await;
     };
-    match state.store().create_api_token(&staff.user.id, name.as_str()).await {
-        Ok(token) => profile_page(&state, &staff, Vec::new(), Some(token), false).await,
-        Err(error) => WebError::from(error).into_response(),
-    }
+    let token = state.store().create_api_token(&staff.user.id, name.as_str()).await?;
+    profile_page(&state, &staff, Vec::new(), Some(token), false).await
 }
 
-pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(token_id): Path<String>, body: Bytes) -> Response {
-    if let Err(error) = staff_form(&staff, &body) {
-        return error.into_response();
-    }
-    match state.store().revoke_api_token(&staff.user.id, &token_id).await {
-        Ok(_) => see_other("/staff/profile"),
-        Err(error) => WebError::from(error).into_response(),
-    }
+pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(token_id): Path<String>, body: Bytes) -> WebResult {
+    staff_form(&staff, &body)?;
+    state.store().revoke_api_token(&staff.user.id, &token_id).await?;
+    Ok(see_other("/staff/profile"))
 }
 
 /// The rule a new password breaks, as the page words it.
@@ -106,11 +91,8 @@ pub async fn password_form(State(state): State<AppState>, staff: Staff) -> Respo
 
 /// Replaces the signed-in user's password. Other sessions end; this one
 /// stays signed in and the workspace opens.
-pub async fn change_password(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match staff_form(&staff, &body) {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+pub async fn change_password(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> WebResult {
+    let form = staff_form(&staff, &body)?;
     let current = form.get("current_password").unwrap_or_default();
     let new = form.get("new_password").unwrap_or_default();
     let confirm = form.get("confirm_password").unwrap_or_default();
@@ -126,19 +108,18 @@ pub async fn change_password(State(state): State<AppState>, staff: Staff, header
         errors.push(PageError::new("confirm_password", "Enter the same new password again"));
     }
     if !errors.is_empty() {
-        return password_page(&state, &staff, errors);
+        return Ok(password_page(&state, &staff, errors));
     }
     let session = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    let outcome = state.store().change_own_password(&staff.user.id, current, new, &session, &state.settings().sign_in).await;
+    let outcome = state.store().change_own_password(&staff.user.id, current, new, &session, &state.settings().sign_in).await?;
     let error = match outcome {
-        Ok(PasswordChange::Changed) => return see_other("/staff/profile?password_changed=1"),
-        Ok(PasswordChange::WrongCurrent) => PageError::new("current_password", "Your current password is wrong"),
-        Ok(PasswordChange::Locked { until_ms }) => {
+        PasswordChange::Changed => return Ok(see_other("/staff/profile?password_changed=1")),
+        PasswordChange::WrongCurrent => PageError::new("current_password", "Your current password is wrong"),
+        PasswordChange::Locked { until_ms } => {
             PageError::new("current_password", format!("Too many wrong passwords. This account is locked until {} (UTC).", format_time(until_ms)))
         }
-        Ok(PasswordChange::SameAsCurrent) => PageError::new("new_password", "Choose a password different from your current one"),
-        Ok(PasswordChange::Rejected(rule)) => rule_error(&rule),
-        Err(error) => return WebError::from(error).into_response(),
+        PasswordChange::SameAsCurrent => PageError::new("new_password", "Choose a password different from your current one"),
+        PasswordChange::Rejected(rule) => rule_error(&rule),
     };
-    password_page(&state, &staff, vec![error])
+    Ok(password_page(&state, &staff, vec![error]))
 }
