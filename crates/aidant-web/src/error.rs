@@ -1,7 +1,7 @@
 //! The one error type handlers return with `?`.
 //!
 //! A `WebError` becomes a problem document (RFC 9457) with its status.
-//! On pages, `pages::friendly_errors` then replaces that body with the
+//! On pages, `html::friendly_errors` then replaces that body with the
 //! friendly page for a person, keeping quick exit: the staff message page
 //! (with the signed-in user's navigation) under `/staff`, the public
 //! message page elsewhere. Internal causes are logged here, without

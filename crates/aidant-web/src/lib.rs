@@ -8,6 +8,7 @@
 pub mod api;
 pub mod assets;
 pub mod error;
+pub mod html;
 pub mod middleware;
 pub mod pages;
 pub mod problem;
@@ -74,15 +75,15 @@ struct Inner {
     report_writer: ReportWriter,
     catalogue: Catalogue,
     settings: WebSettings,
-    site: pages::Site,
+    site: html::Site,
 }
 
 impl AppState {
     /// Fails only if the built-in templates or message catalogues are
     /// broken. Must be called inside a Tokio runtime: it starts the
     /// group-commit writer that every public report goes through.
-    pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Result<Self, pages::SiteError> {
-        let site = pages::Site::load(&settings.exit_url)?;
+    pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Result<Self, html::SiteError> {
+        let site = html::Site::load(&settings.exit_url)?;
         let report_writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
         Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site }) })
     }
@@ -104,7 +105,7 @@ impl AppState {
         &self.inner.settings
     }
 
-    pub fn site(&self) -> &pages::Site {
+    pub fn site(&self) -> &html::Site {
         &self.inner.site
     }
 }
@@ -141,8 +142,8 @@ pub fn router(state: AppState) -> Router {
     let routes = all_routes(&settings)
         .into_router()
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::friendly_errors))
-        .layer(axum::middleware::from_fn(pages::refuse_cross_site));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), html::friendly_errors))
+        .layer(axum::middleware::from_fn(html::refuse_cross_site));
     middleware::apply(routes, &settings).with_state(state)
 }
 

@@ -16,9 +16,10 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, text_at};
+use super::{FOLLOW_UP_COOKIE, Page, parse_form, render};
 use crate::AppState;
 use crate::error::WebResult;
+use crate::html::{PageError, cookie, see_other, set_cookie, text_at};
 use aidant_store::identity::{hash_passphrase, normalise_passphrase, passphrase_matches};
 
 pub async fn sign_in_form(State(state): State<AppState>, headers: HeaderMap) -> Response {

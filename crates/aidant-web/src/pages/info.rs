@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
-use super::messages::{LANGUAGES, Messages};
-use super::{COOKIES_SEEN_COOKIE, Page, PageError, parse_form, render, see_other, set_cookie, text_at};
+use super::{COOKIES_SEEN_COOKIE, Page, parse_form, render};
 use crate::AppState;
 use crate::error::WebError;
+use crate::html::messages::{LANGUAGES, Messages};
+use crate::html::{PageError, see_other, set_cookie, text_at};
 
 #[derive(Serialize)]
 struct SignView<'a> {

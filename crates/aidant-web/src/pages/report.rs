@@ -18,10 +18,11 @@ use minijinja::{Value, context};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::form::FormData;
-use super::{DRAFT_COOKIE, FOLLOW_UP_COOKIE, Page, PageError, cookie, parse_form, render, see_other, set_cookie, technical_problem, text_at};
+use super::{DRAFT_COOKIE, FOLLOW_UP_COOKIE, Page, parse_form, render, technical_problem};
 use crate::AppState;
 use crate::error::WebError;
+use crate::html::form::FormData;
+use crate::html::{PageError, cookie, see_other, set_cookie, text_at};
 
 /// The words passphrases are made of (data/passphrase-words.txt).
 const PASSPHRASE_WORDS: &str = include_str!("../../../../data/passphrase-words.txt");
@@ -601,7 +602,7 @@ pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// sign-in, then go to the neutral site.
 pub async fn exit(State(state): State<AppState>, headers: HeaderMap) -> Response {
     discard_drafts(&state, &headers).await;
-    let mut response = see_other(&state.site().exit_url);
+    let mut response = see_other(state.site().exit_url());
     clear_private_cookies(&mut response);
     response
 }

@@ -12,8 +12,8 @@ use minijinja::{Value, context};
 use super::{Staff, StaffPage, format_time, render, role_options, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult};
-use crate::pages::form::FormData;
-use crate::pages::{PageError, see_other};
+use crate::html::form::FormData;
+use crate::html::{PageError, see_other};
 
 pub use aidant_store::cases::admin::plausible_email;
 pub use aidant_store::identity::temporary_password;

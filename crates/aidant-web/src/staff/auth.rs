@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::{SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, StaffPage, render, same_secret};
 use crate::AppState;
 use crate::error::WebResult;
-use crate::pages::form::FormData;
-use crate::pages::{PageError, cookie, see_other, set_cookie};
+use crate::html::form::FormData;
+use crate::html::{PageError, cookie, see_other, set_cookie};
 
 #[derive(Deserialize)]
 pub struct SignInQuery {

@@ -20,8 +20,8 @@ use serde::Deserialize;
 use super::{Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult};
-use crate::pages::form::FormData;
-use crate::pages::{PageError, see_other};
+use crate::html::form::FormData;
+use crate::html::{PageError, see_other};
 
 /// How many of the newest records the list looks at.
 const LIST_LIMIT: i64 = 200;

@@ -35,8 +35,8 @@ use minijinja::{Value, context};
 
 use crate::AppState;
 use crate::error::{ErrorPage, WebError};
-use crate::pages::form::FormData;
-use crate::pages::{PageError, cookie, see_other, serde_value};
+use crate::html::form::FormData;
+use crate::html::{PageError, cookie, see_other, serde_value};
 use crate::problem::Problem;
 use crate::routes::Routes;
 
@@ -137,7 +137,7 @@ fn unavailable(error: aidant_store::StoreError) -> Response {
 }
 
 /// Where the `Staff` extractor leaves the signed-in user for
-/// `pages::friendly_errors`, which draws an error page after the handler
+/// `html::friendly_errors`, which draws an error page after the handler
 /// has returned (with the user's navigation, as the handler would have).
 #[derive(Clone, Default)]
 pub struct StaffSlot(Arc<OnceLock<Staff>>);
@@ -230,8 +230,7 @@ impl<'a> StaffPage<'a> {
 /// Renders a staff page with the common context: the user, their
 /// organisation, the navigation they may use and the CSRF token.
 pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data: Value) -> Response {
-    let errors_by_field: std::collections::BTreeMap<String, String> =
-        page.errors.iter().rev().map(|error| (error.field.clone(), error.message.clone())).collect();
+    let errors_by_field = crate::html::errors_by_field(&page.errors);
     let status = if page.errors.is_empty() { page.status } else { StatusCode::UNPROCESSABLE_ENTITY };
     let user = staff.map(|staff| {
         context! {

@@ -12,7 +12,7 @@ use minijinja::{Value, context};
 use super::{SESSION_COOKIE, Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
 use crate::error::WebResult;
-use crate::pages::{PageError, cookie, see_other};
+use crate::html::{PageError, cookie, see_other};
 
 async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>, password_changed: bool) -> WebResult {
     let tokens = state.store().list_api_tokens(&staff.user.id).await?;

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::{PAGE_SIZE, Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult};
-use crate::pages::{PageError, see_other};
+use crate::html::{PageError, see_other};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {

@@ -65,7 +65,7 @@ pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Q
         Some(run_search(&state, &staff, &text).await?)
     };
     let count = results.as_ref().map_or(0, Vec::len);
-    let rows: Vec<Value> = results.unwrap_or_default().into_iter().map(|result| crate::pages::serde_value(&result)).collect();
+    let rows: Vec<Value> = results.unwrap_or_default().into_iter().map(|result| crate::html::serde_value(&result)).collect();
     let data = context! { query => text.clone(), searched => !text.trim().is_empty(), count, rows, limit => CANDIDATE_LIMIT };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/search.html", "Search", "search"), data))
 }
