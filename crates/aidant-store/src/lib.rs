@@ -317,6 +317,17 @@ pub(crate) fn bind_list(count: usize) -> String {
     (1..=count).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A text column holding one of a domain enum's stored names (risk levels,
+/// statuses); anything else is a corrupt row, not a guess.
+pub(crate) fn named<T: std::str::FromStr>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|error: T::Err| StoreError::Corrupt(format!("column {column}: {error}")))
+}
+
 /// Converts a 0/1 integer column to a flag.
 pub(crate) fn flag(value: i64) -> bool {
     value != 0

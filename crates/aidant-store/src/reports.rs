@@ -2,8 +2,9 @@
 //! transaction, idempotent per submission token, and reading back.
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::organisation::ReportStatus;
 use aidant_core::report::{ContactDetails, NewReport, SubmissionToken};
-use aidant_core::{ReportRef, Triage};
+use aidant_core::{ReportRef, RiskLevel, Triage};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
@@ -67,8 +68,8 @@ pub struct StoredReport {
     pub id: String,
     pub reference: ReportRef,
     pub received_at_ms: i64,
-    pub status: String,
-    pub risk_level: String,
+    pub status: ReportStatus,
+    pub risk_level: RiskLevel,
     pub triage_score: i64,
     pub triage_reasons: Vec<String>,
     pub catalogue_version: String,
@@ -272,8 +273,8 @@ async fn report_from_row(connection: &mut AnyConnection, row: &sqlx::any::AnyRow
     Ok(StoredReport {
         reference: parse_reference(&reference)?,
         received_at_ms: row.try_get("received_at")?,
-        status: row.try_get("status")?,
-        risk_level: row.try_get("risk_level")?,
+        status: crate::named(row, "status")?,
+        risk_level: crate::named(row, "risk_level")?,
         triage_score: row.try_get("triage_score")?,
         triage_reasons: parse_json_list(&reasons)?,
         catalogue_version: row.try_get("catalogue_version")?,

@@ -107,10 +107,10 @@ pub struct ReportSummary {
     pub reference: String,
     pub owner_organisation_id: Option<String>,
     pub received_at_ms: i64,
-    pub risk_level: String,
+    pub risk_level: aidant_core::RiskLevel,
     pub sector: String,
     pub town: Option<String>,
-    pub status: String,
+    pub status: aidant_core::organisation::ReportStatus,
 }
 
 impl Store {
@@ -135,10 +135,10 @@ impl Store {
                     reference: row.try_get("reference")?,
                     owner_organisation_id: row.try_get("owning_organisation_id")?,
                     received_at_ms: row.try_get("received_at")?,
-                    risk_level: row.try_get("risk_level")?,
+                    risk_level: crate::named(row, "risk_level")?,
                     sector: row.try_get("sector")?,
                     town: row.try_get("town")?,
-                    status: row.try_get("status")?,
+                    status: crate::named(row, "status")?,
                 })
             })
             .collect()

@@ -2,6 +2,7 @@
 //! and oldest first, with filters; and the triage actions (open, assign,
 //! set status), each audited in the transaction that makes it.
 
+use aidant_core::RiskLevel;
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use aidant_core::organisation::ReportStatus;
 use sqlx::{AnyConnection, Row};
@@ -13,7 +14,7 @@ use crate::{Store, StoreError, flag, now_ms};
 /// means the open statuses (new and in review).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueFilter {
-    pub risk: Option<String>,
+    pub risk: Option<RiskLevel>,
     pub sector: Option<String>,
     /// A town (any case) or a postcode district such as `LU1`.
     pub area: Option<String>,
@@ -42,11 +43,11 @@ pub struct QueueRow {
     pub id: String,
     pub reference: String,
     pub received_at_ms: i64,
-    pub risk_level: String,
+    pub risk_level: RiskLevel,
     pub sector: String,
     pub town: Option<String>,
     pub postcode: Option<String>,
-    pub status: String,
+    pub status: ReportStatus,
     pub assignee_name: Option<String>,
     pub opened: bool,
     pub immediate_danger: bool,
@@ -68,7 +69,7 @@ pub struct QueuePage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageState {
     pub owner_organisation_id: Option<String>,
-    pub status: String,
+    pub status: ReportStatus,
     pub assignee_user_id: Option<String>,
     pub assignee_name: Option<String>,
     pub first_opened_at_ms: Option<i64>,
@@ -102,12 +103,9 @@ impl Store {
             values.push(value);
             conditions.push(condition.replace('?', &format!("${}", values.len())));
         };
-        if let Some(risk) = &filter.risk {
+        if let Some(risk) = filter.risk {
             // By rank, which the queue's indexes lead with after the owner.
-            match risk.parse::<aidant_core::RiskLevel>() {
-                Ok(level) => conditions.push(format!("r.risk_rank = {}", level.rank())),
-                Err(_) => conditions.push("1 = 0".to_owned()),
-            }
+            conditions.push(format!("r.risk_rank = {}", risk.rank()));
         }
         if let Some(sector) = &filter.sector {
             bind("r.sector = ?", sector.clone(), &mut values, &mut conditions);
@@ -163,11 +161,11 @@ impl Store {
                     id: row.try_get("id")?,
                     reference: row.try_get("reference")?,
                     received_at_ms: row.try_get("received_at")?,
-                    risk_level: row.try_get("risk_level")?,
+                    risk_level: crate::named(row, "risk_level")?,
                     sector: row.try_get("sector")?,
                     town: row.try_get("town")?,
                     postcode: row.try_get("postcode")?,
-                    status: row.try_get("status")?,
+                    status: crate::named(row, "status")?,
                     assignee_name: row.try_get("assignee_name")?,
                     opened: row.try_get::<Option<i64>, _>("first_opened_at")?.is_some(),
                     immediate_danger: flag(row.try_get("immediate_danger")?),
@@ -256,7 +254,7 @@ pub(crate) async fn load_triage_state(connection: &mut AnyConnection, report_id:
     row.map(|row| {
         Ok(TriageState {
             owner_organisation_id: row.try_get("owning_organisation_id")?,
-            status: row.try_get("status")?,
+            status: crate::named(&row, "status")?,
             assignee_user_id: row.try_get("assignee_user_id")?,
             assignee_name: row.try_get("assignee_name")?,
             first_opened_at_ms: row.try_get("first_opened_at")?,

@@ -21,7 +21,7 @@ pub enum Finding {
         reference: String,
         sector: String,
         town: Option<String>,
-        risk_level: String,
+        risk_level: aidant_core::RiskLevel,
         received_at_ms: i64,
     },
     Intelligence {
@@ -51,7 +51,7 @@ pub async fn search(store: &Store, caller: &Caller, query: &str) -> CaseResult<V
                     reference: report.reference.clone(),
                     sector: report.sector.clone(),
                     town: report.town.clone(),
-                    risk_level: report.risk_level.clone(),
+                    risk_level: report.risk_level,
                     received_at_ms: report.received_at_ms,
                 });
             }

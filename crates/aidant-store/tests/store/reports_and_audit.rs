@@ -42,7 +42,7 @@ async fn reports_round_trip_exactly(database: TestDatabase) {
     assert_eq!(stored.postcode.as_deref(), Some("LU1 2AB"));
     assert_eq!(stored.signs, vec!["controlling_manager", "workers_living_on_site"]);
     assert_eq!(stored.vehicles, vec![(Some("AB12CDE".to_owned()), Some("Silver Ford Transit".to_owned()))]);
-    assert_eq!(stored.risk_level, "high", "a child age group makes it at least High");
+    assert_eq!(stored.risk_level, aidant_core::RiskLevel::High, "a child age group makes it at least High");
     assert!(stored.child_reported);
     assert!(!stored.has_contact);
     assert!(!stored.triage_reasons.is_empty());

@@ -168,7 +168,7 @@ async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
     assert_eq!(store.triage_queue(&world.force.id, &by_town, 0, 50).await.unwrap().total, 1);
     let by_district = QueueFilter { area: Some("lu1".into()), ..QueueFilter::default() };
     assert_eq!(store.triage_queue(&world.force.id, &by_district, 0, 50).await.unwrap().total, 3);
-    let by_risk = QueueFilter { risk: Some("immediate".into()), ..QueueFilter::default() };
+    let by_risk = QueueFilter { risk: Some(aidant_core::RiskLevel::Immediate), ..QueueFilter::default() };
     assert_eq!(store.triage_queue(&world.force.id, &by_risk, 0, 50).await.unwrap().total, 1);
 
     let actor = AuditActor::user(&world.handler.id);
@@ -183,7 +183,7 @@ async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
     let history: Vec<String> = store.audit_history("report", &other.report_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
     assert_eq!(history, ["report.create", "report.assign", "report.status"]);
     let state = store.triage_state(&other.report_id).await.unwrap().unwrap();
-    assert_eq!(state.status, "no_further_action");
+    assert_eq!(state.status, ReportStatus::NoFurtherAction);
     assert!(may(&self::actor(&world.handler), Action::ViewReport, &state.access(), 0).is_allowed());
     assert!(!may(&self::actor(&world.glaa_user), Action::ViewReport, &state.access(), 0).is_allowed());
 }
@@ -236,7 +236,7 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
     assert_eq!(record.grading.code(), "2 B C");
     assert_eq!(record.grading, grading, "the grading round-trips exactly");
     assert!(record.has_source);
-    assert_eq!(store.triage_state(&report.report_id).await.unwrap().unwrap().status, "developed");
+    assert_eq!(store.triage_state(&report.report_id).await.unwrap().unwrap().status, ReportStatus::Developed);
 
     assert!(!may(&actor(&world.glaa_user), Action::ViewIntelligence, &record.access(), 0).is_allowed(), "not shared yet");
     assert!(store.share_intelligence(&id, &world.glaa.id, &world.analyst.id).await.unwrap());

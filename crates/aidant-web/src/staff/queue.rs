@@ -39,13 +39,14 @@ fn blank_to_none(value: &Option<String>) -> Option<String> {
 /// with a message rather than failing the page.
 pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueFilter, Vec<PageError>) {
     let mut errors = Vec::new();
-    let risk = blank_to_none(&query.risk).filter(|risk| {
-        let known = aidant_core::RiskLevel::ALL.iter().any(|level| level.as_str() == risk);
-        if !known {
+    let risk = match blank_to_none(&query.risk).map(|risk| risk.parse::<aidant_core::RiskLevel>()) {
+        None => None,
+        Some(Ok(level)) => Some(level),
+        Some(Err(_)) => {
             errors.push(PageError::new("risk", "Select a risk level from the list"));
+            None
         }
-        known
-    });
+    };
     let status = match blank_to_none(&query.status).as_deref() {
         None | Some("open") => None,
         Some("all") => Some(StatusFilter::All),
@@ -90,10 +91,10 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
                 id => row.id.clone(),
                 reference => aidant_core::ReportRef::parse(&row.reference).map(|reference| reference.to_string()).unwrap_or_else(|_| row.reference.clone()),
                 received => format_time(row.received_at_ms),
-                risk => row.risk_level.clone(),
+                risk => row.risk_level.as_str(),
                 sector => sector_name(&row.sector),
                 place => [row.town.clone(), row.postcode.clone()].into_iter().flatten().collect::<Vec<_>>().join(", "),
-                status => row.status.parse::<ReportStatus>().map(|status| status.label()).unwrap_or("Unknown"),
+                status => row.status.label(),
                 assignee => row.assignee_name.clone(),
                 opened => row.opened,
             }
@@ -204,11 +205,11 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors:
         id => report.id.clone(),
         reference => report.reference.to_string(),
         received => format_time(report.received_at_ms),
-        risk => report.risk_level.clone(),
+        risk => report.risk_level.as_str(),
         score => report.triage_score,
         reasons => report.triage_reasons.clone(),
-        status => triage.status.clone(),
-        status_label => triage.status.parse::<ReportStatus>().map(|status| status.label()).unwrap_or("Unknown"),
+        status => triage.status.as_str(),
+        status_label => triage.status.label(),
         assignee_id => triage.assignee_user_id.clone().unwrap_or_default(),
         assignee => triage.assignee_name.clone(),
         sector => catalogue.sector(&report.sector).map_or_else(|| report.sector.clone(), |sector| sector.name.clone()),

@@ -45,7 +45,7 @@ pub async fn run_search(state: &AppState, staff: &Staff, query: &str) -> WebResu
                     id,
                     reference: aidant_core::ReportRef::parse(&reference).map(|parsed| parsed.to_string()).unwrap_or(reference),
                     summary: [Some(sector), town].into_iter().flatten().collect::<Vec<_>>().join(", "),
-                    grade: risk_level,
+                    grade: risk_level.as_str().to_owned(),
                     when: format_time(received_at_ms),
                 }
             }

@@ -67,7 +67,7 @@ async fn a_report_is_accepted_and_stored(database: TestDatabase) {
     assert_eq!(reference.len(), 11);
     let stored = database.store.find_report_by_reference(&aidant_core::ReportRef::parse(&reference).unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.narrative.as_deref(), Some("Nguyễn looked frightened; the manager took her money. 😟"));
-    assert_eq!(stored.risk_level, "medium");
+    assert_eq!(stored.risk_level, aidant_core::RiskLevel::Medium);
     assert!(answer.json().get("urgent_advice").is_none());
 }
 
