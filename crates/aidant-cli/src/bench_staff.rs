@@ -12,6 +12,7 @@
 //! 200 and show what it should (a queue row, a search result), or the run
 //! fails: a fast error page is not a result.
 
+use aidant_core::ids::{OrganisationId, ReportId, UserId};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -140,7 +141,7 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes `count` synthetic reports through the group-commit writer.
-async fn seed_reports(store: &Store, catalogue: &Catalogue, count: usize, seed: u64) -> anyhow::Result<Vec<String>> {
+async fn seed_reports(store: &Store, catalogue: &Catalogue, count: usize, seed: u64) -> anyhow::Result<Vec<ReportId>> {
     let writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
     let mut rng = StdRng::seed_from_u64(seed);
     let mut ids = Vec::with_capacity(count);
@@ -169,7 +170,14 @@ async fn seed_reports(store: &Store, catalogue: &Catalogue, count: usize, seed: 
     Ok(ids)
 }
 
-async fn seed_intelligence(store: &Store, owner: &str, author: &str, partner_organisation: &str, count: usize, seed: u64) -> anyhow::Result<()> {
+async fn seed_intelligence(
+    store: &Store,
+    owner: &OrganisationId,
+    author: &UserId,
+    partner_organisation: &OrganisationId,
+    count: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let shared = parse_grading(&GradingAnswers {
         scheme: "3x5x2",
@@ -177,7 +185,7 @@ async fn seed_intelligence(store: &Store, owner: &str, author: &str, partner_org
         intelligence: "B",
         handling: "C",
         conditions_text: "GLAA only",
-        recipient_organisations: vec![partner_organisation.to_owned()],
+        recipient_organisations: vec![partner_organisation.clone()],
         ..GradingAnswers::default()
     })
     .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;

@@ -3,6 +3,7 @@
 //! to use yet). Every change is audited as the actor `cli`.
 
 use aidant_core::audit::AuditActor;
+use aidant_core::ids::UserId;
 use std::io::Read;
 
 use aidant_core::organisation::{OrganisationKind, Role};
@@ -98,7 +99,7 @@ fn read_password(from_stdin: bool) -> Result<(String, bool), Failure> {
 /// A generated password is one-time: its holder must choose their own at
 /// first sign-in. One read from standard input is taken as the holder's
 /// own choice (the first administrator setting up their account).
-async fn set_password(store: &Store, user_id: &str, password: &str, generated: bool) -> Result<(), Failure> {
+async fn set_password(store: &Store, user_id: &UserId, password: &str, generated: bool) -> Result<(), Failure> {
     if generated {
         store.set_temporary_password(user_id, password, CLI_ACTOR).await.map_err(runtime)
     } else {

@@ -268,8 +268,9 @@ pub enum AuditActor {
 }
 
 impl AuditActor {
-    pub fn user(user_id: &str) -> Self {
-        AuditActor::User(user_id.to_owned())
+    /// A member of staff, by id (a `UserId` or its text).
+    pub fn user(user_id: impl AsRef<str>) -> Self {
+        AuditActor::User(user_id.as_ref().to_owned())
     }
 
     /// The stored form: `user:<id>`, `public` or `cli`.

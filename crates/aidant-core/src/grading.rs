@@ -16,6 +16,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::ids::OrganisationId;
 use crate::policy::{Handling, SharingConditions};
 use crate::text::{BoundedText, Lines, TextError};
 
@@ -144,7 +145,7 @@ pub struct GradingAnswers<'a> {
     pub handling: &'a str,
     pub conditions_text: &'a str,
     /// Organisation ids the conditions name.
-    pub recipient_organisations: Vec<String>,
+    pub recipient_organisations: Vec<OrganisationId>,
     pub no_onward_sharing: bool,
     pub originator_consent_required: bool,
     /// Already parsed by the caller (a date field), Unix ms.
@@ -259,6 +260,8 @@ fn parse_legacy(answers: &GradingAnswers<'_>) -> Result<Grading, Vec<GradingErro
 mod tests {
     use super::*;
 
+    const GLAA: &str = "0190f1c2-0000-7000-8000-000000000002";
+
     fn answers(scheme: &'static str, source: &'static str, intelligence: &'static str, handling: &'static str) -> GradingAnswers<'static> {
         GradingAnswers { scheme, source, intelligence, handling, ..GradingAnswers::default() }
     }
@@ -282,14 +285,14 @@ mod tests {
 
         let with_conditions = GradingAnswers {
             conditions_text: "GLAA only",
-            recipient_organisations: vec!["glaa".to_owned()],
+            recipient_organisations: vec![OrganisationId::parse(GLAA).unwrap()],
             no_onward_sharing: true,
             ..answers("3x5x2", "2", "B", "C")
         };
         let grading = parse_grading(&with_conditions).unwrap();
         assert_eq!(grading.code(), "2 B C");
         let Handling::Conditional(conditions) = grading.handling() else { panic!("C grades are conditional") };
-        assert_eq!(conditions.recipient_organisations, BTreeSet::from(["glaa".to_owned()]));
+        assert_eq!(conditions.recipient_organisations, BTreeSet::from([OrganisationId::parse(GLAA).unwrap()]));
         assert!(conditions.no_onward_sharing && conditions.sanitised_only);
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::grading::{GradingAnswers, parse_grading};
+use crate::ids::OrganisationId;
 use crate::report::FieldError;
 use crate::text::{BoundedText, Lines, TextError};
 
@@ -33,7 +34,7 @@ pub struct IntelligenceAnswers<'a> {
     pub legacy_intelligence: &'a str,
     pub legacy_handling: &'a str,
     pub conditions_text: &'a str,
-    /// Organisation ids the handling conditions name.
+    /// Organisation ids the handling conditions name, as sent.
     pub recipients: Vec<String>,
     pub no_onward_sharing: bool,
     pub originator_consent: bool,
@@ -73,12 +74,14 @@ impl NewIntelligence {
     /// Parses the answers. `recipient_choices` are the organisations the
     /// conditions may name; any other id is refused. Every problem is
     /// reported, each with its form field.
-    pub fn parse(answers: &IntelligenceAnswers<'_>, recipient_choices: &BTreeSet<String>) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(answers: &IntelligenceAnswers<'_>, recipient_choices: &BTreeSet<OrganisationId>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.to_owned(), message });
         let title =
             BoundedText::parse(answers.title, limits::TITLE, Lines::Single).map_err(|error| fail("title", text_error("a title", limits::TITLE, error))).ok();
-        if answers.recipients.iter().any(|id| !recipient_choices.contains(id)) {
+        let recipients: Vec<OrganisationId> = answers.recipients.iter().filter_map(|id| OrganisationId::parse(id).ok()).collect();
+        let unknown_recipient = recipients.len() != answers.recipients.len() || recipients.iter().any(|id| !recipient_choices.contains(id));
+        if unknown_recipient {
             fail("recipients", "Select organisations from the list".to_owned());
         }
         let expires_at_ms = match parse_optional_date(answers.expires_on) {
@@ -95,7 +98,7 @@ impl NewIntelligence {
             intelligence: if legacy { answers.legacy_intelligence } else { answers.intelligence },
             handling: if legacy { answers.legacy_handling } else { answers.handling },
             conditions_text: answers.conditions_text,
-            recipient_organisations: answers.recipients.clone(),
+            recipient_organisations: recipients,
             no_onward_sharing: answers.no_onward_sharing,
             originator_consent_required: answers.originator_consent,
             expires_at_ms,
@@ -107,7 +110,10 @@ impl NewIntelligence {
                         (true, "source" | "intelligence" | "handling") => format!("legacy_{}", error.field),
                         (_, field) => field.to_owned(),
                     };
-                    fail(&field, error.message);
+                    // One message per field: an unknown organisation was already named.
+                    if !(unknown_recipient && field == "recipients") {
+                        fail(&field, error.message);
+                    }
                 }
             })
             .ok();
@@ -169,15 +175,18 @@ mod tests {
             intelligence: "B",
             handling: "C",
             conditions_text: "GLAA only",
-            recipients: vec!["glaa".to_owned()],
+            recipients: vec![GLAA.to_owned()],
             sanitised_text: "Workers are collected by van at 23:00.",
             review_on: "2027-03-31",
             ..IntelligenceAnswers::default()
         }
     }
 
-    fn choices() -> BTreeSet<String> {
-        ["glaa".to_owned(), "nca".to_owned()].into()
+    const GLAA: &str = "0190f1c2-0000-7000-8000-000000000002";
+    const NCA: &str = "0190f1c2-0000-7000-8000-000000000004";
+
+    fn choices() -> BTreeSet<OrganisationId> {
+        [OrganisationId::parse(GLAA).unwrap(), OrganisationId::parse(NCA).unwrap()].into()
     }
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
@@ -191,7 +200,7 @@ mod tests {
         assert_eq!(record.review_on.map(|date| date.to_string()).as_deref(), Some("2027-03-31"));
         assert!(record.source.is_empty());
         let Handling::Conditional(conditions) = record.grading.handling() else { panic!("handling C has conditions") };
-        assert!(conditions.recipient_organisations.contains("glaa"));
+        assert!(conditions.recipient_organisations.contains(&OrganisationId::parse(GLAA).unwrap()));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod grading;
+pub mod ids;
 pub mod intelligence;
 pub mod organisation;
 pub mod phone;

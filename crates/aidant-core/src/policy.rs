@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::ids::OrganisationId;
 use crate::organisation::Role;
 
 /// What a user wants to do.
@@ -62,7 +63,7 @@ pub enum RecordKind {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SharingConditions {
     /// Only these organisations may receive it (empty: any named share).
-    pub recipient_organisations: BTreeSet<String>,
+    pub recipient_organisations: BTreeSet<OrganisationId>,
     /// Recipients may not pass it on. Always holds today: recipients may only
     /// read; kept so the grading is recorded and shown as given.
     pub no_onward_sharing: bool,
@@ -85,7 +86,7 @@ pub enum Handling {
 /// What the policy needs to know about a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub roles: BTreeSet<Role>,
 }
 
@@ -93,10 +94,12 @@ pub struct Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordAccess {
     pub kind: RecordKind,
-    pub owner_organisation_id: String,
+    /// `None` for a public report no organisation has received yet: nobody
+    /// may act on it.
+    pub owner_organisation_id: Option<OrganisationId>,
     pub handling: Handling,
     /// Organisations it has been shared with.
-    pub shared_with: BTreeSet<String>,
+    pub shared_with: BTreeSet<OrganisationId>,
 }
 
 /// The answer, with the reason a person (and the audit log) can read.
@@ -135,7 +138,7 @@ const RECIPIENT_ROLES: [Role; 5] = [Role::Partner, Role::Analyst, Role::Officer,
 
 /// Decides whether `actor` may do `action` on `record` at `now_ms`.
 pub fn may(actor: &Actor, action: Action, record: &RecordAccess, now_ms: i64) -> Decision {
-    if actor.organisation_id == record.owner_organisation_id {
+    if record.owner_organisation_id.as_ref() == Some(&actor.organisation_id) {
         let allowed = owner_roles(action, record.kind);
         if !actor.roles.iter().any(|role| allowed.contains(role)) {
             return Decision::Deny("none of your roles allows this");
@@ -214,21 +217,25 @@ pub fn may_use(actor: &Actor, capability: Capability) -> Decision {
 mod tests {
     use super::*;
 
-    const FORCE: &str = "force";
-    const GLAA: &str = "glaa";
-    const CHARITY: &str = "charity";
+    const FORCE: &str = "0190f1c2-0000-7000-8000-000000000001";
+    const GLAA: &str = "0190f1c2-0000-7000-8000-000000000002";
+    const CHARITY: &str = "0190f1c2-0000-7000-8000-000000000003";
+
+    fn organisation(id: &str) -> OrganisationId {
+        OrganisationId::parse(id).unwrap()
+    }
     const NOW: i64 = 1_800_000_000_000;
 
     fn actor(organisation: &str, role: Role) -> Actor {
-        Actor { organisation_id: organisation.to_owned(), roles: BTreeSet::from([role]) }
+        Actor { organisation_id: self::organisation(organisation), roles: BTreeSet::from([role]) }
     }
 
     fn record(kind: RecordKind, handling: Handling, shared_with: &[&str]) -> RecordAccess {
-        RecordAccess { kind, owner_organisation_id: FORCE.to_owned(), handling, shared_with: shared_with.iter().map(|id| (*id).to_owned()).collect() }
+        RecordAccess { kind, owner_organisation_id: Some(organisation(FORCE)), handling, shared_with: shared_with.iter().map(|id| organisation(id)).collect() }
     }
 
     fn glaa_only() -> Handling {
-        Handling::Conditional(SharingConditions { recipient_organisations: BTreeSet::from([GLAA.to_owned()]), ..SharingConditions::default() })
+        Handling::Conditional(SharingConditions { recipient_organisations: BTreeSet::from([organisation(GLAA)]), ..SharingConditions::default() })
     }
 
     /// The whole table for the owning organisation: every role against every
@@ -306,7 +313,7 @@ mod tests {
 
     #[test]
     fn an_empty_role_set_is_denied_everything() {
-        let nobody = Actor { organisation_id: FORCE.to_owned(), roles: BTreeSet::new() };
+        let nobody = Actor { organisation_id: organisation(FORCE), roles: BTreeSet::new() };
         for action in Action::ALL {
             assert!(!may(&nobody, action, &record(RecordKind::Report, Handling::Permitted, &[]), NOW).is_allowed());
             assert!(!may(&nobody, action, &record(RecordKind::Intelligence, Handling::Permitted, &[]), NOW).is_allowed());
@@ -331,7 +338,7 @@ mod tests {
             }
         }
         assert_eq!(Role::ALL.len(), expected.len(), "every role is in the table");
-        let nobody = Actor { organisation_id: FORCE.to_owned(), roles: BTreeSet::new() };
+        let nobody = Actor { organisation_id: organisation(FORCE), roles: BTreeSet::new() };
         assert!(Capability::ALL.iter().all(|capability| !may_use(&nobody, *capability).is_allowed()));
     }
 }

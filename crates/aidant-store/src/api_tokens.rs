@@ -3,6 +3,7 @@
 //! their password reset.
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::ids::UserId;
 use sqlx::Row;
 
 use crate::audit::AuditEvent;
@@ -21,7 +22,8 @@ pub struct ApiTokenInfo {
 
 impl Store {
     /// Creates a personal API token; returns the token, shown once.
-    pub async fn create_api_token(&self, user_id: &str, name: &str) -> Result<String, StoreError> {
+    pub async fn create_api_token(&self, user_id: &UserId, name: &str) -> Result<String, StoreError> {
+        let user_id = user_id.as_str();
         let token = format!("aidant_pat_{}", random_token());
         let id = new_id();
         let mut transaction = self.pool.begin().await?;
@@ -40,7 +42,8 @@ impl Store {
     }
 
     /// A user's live tokens, newest first.
-    pub async fn list_api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError> {
+    pub async fn list_api_tokens(&self, user_id: &UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        let user_id = user_id.as_str();
         let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC")
             .bind(user_id)
             .fetch_all(&self.pool)
@@ -58,7 +61,8 @@ impl Store {
     }
 
     /// Revokes one of a user's tokens; false if it is not theirs.
-    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<bool, StoreError> {
+    pub async fn revoke_api_token(&self, user_id: &UserId, token_id: &str) -> Result<bool, StoreError> {
+        let user_id = user_id.as_str();
         let mut transaction = self.pool.begin().await?;
         let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now_ms())
@@ -84,6 +88,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let user_id: String = row.try_get("user_id")?;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(now_ms()).bind(sha256_hex(token)).execute(&self.pool).await?;
+        let user_id = crate::parse_id::<UserId>(&user_id)?;
         Ok(self.find_user(&user_id).await?.filter(|user| !user.disabled))
     }
 }

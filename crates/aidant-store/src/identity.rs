@@ -9,6 +9,7 @@
 //! sessions and the access policy do not change. The TOTP secret must be
 //! read back, so it is sealed with the master key like other identities.
 
+use aidant_core::ids::UserId;
 use std::time::Duration;
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
@@ -85,7 +86,7 @@ pub fn check_new_password(password: &str) -> Result<(), PasswordRule> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInOutcome {
     /// Right password; `needs_second_factor` when a TOTP code must follow.
-    Accepted { user_id: String, needs_second_factor: bool, must_enrol_second_factor: bool },
+    Accepted { user_id: UserId, needs_second_factor: bool, must_enrol_second_factor: bool },
     /// Wrong email or password (never says which).
     Refused,
     /// Too many failures: locked until this time (Unix ms).
@@ -202,18 +203,19 @@ fn matching_step(generator: &TOTP, code: &str, unix_seconds: u64) -> Option<i64>
 impl Store {
     /// Sets a password its holder chose (or that automation sets, as the
     /// demo does) and ends the user's sessions.
-    pub async fn set_password(&self, user_id: &str, password: &str, actor: &AuditActor) -> Result<(), StoreError> {
+    pub async fn set_password(&self, user_id: &UserId, password: &str, actor: &AuditActor) -> Result<(), StoreError> {
         self.store_password(user_id, password, actor, false).await
     }
 
     /// Sets a one-time password an administrator passes on (a new account or
     /// a reset): sessions end, personal API tokens are revoked, and the
     /// holder must choose their own password before the workspace opens.
-    pub async fn set_temporary_password(&self, user_id: &str, password: &str, actor: &AuditActor) -> Result<(), StoreError> {
+    pub async fn set_temporary_password(&self, user_id: &UserId, password: &str, actor: &AuditActor) -> Result<(), StoreError> {
         self.store_password(user_id, password, actor, true).await
     }
 
-    async fn store_password(&self, user_id: &str, password: &str, actor: &AuditActor, temporary: bool) -> Result<(), StoreError> {
+    async fn store_password(&self, user_id: &UserId, password: &str, actor: &AuditActor, temporary: bool) -> Result<(), StoreError> {
+        let user_id = user_id.as_str();
         let hash = hash_password(password)?;
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1, failed_sign_ins = 0, locked_until = NULL, must_change_password = $2 WHERE id = $3")
@@ -242,13 +244,14 @@ impl Store {
     /// current passwords count towards the lockout like failed sign-ins.
     pub async fn change_own_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         current: &str,
         new: &str,
         keep_session: &str,
         policy: &SignInPolicy,
     ) -> Result<PasswordChange, StoreError> {
         let Some(user) = self.find_user(user_id).await? else { return Ok(PasswordChange::WrongCurrent) };
+        let user_id = user_id.as_str();
         match self.check_password(&user.email, current, policy).await? {
             SignInOutcome::Accepted { .. } => {}
             SignInOutcome::Locked { until_ms } => return Ok(PasswordChange::Locked { until_ms }),
@@ -288,7 +291,7 @@ impl Store {
             let _ = password_matches(password, decoy_hash());
             return Ok(SignInOutcome::Refused);
         };
-        let user_id: String = row.try_get("id")?;
+        let user_id: UserId = crate::named(&row, "id")?;
         let now = now_ms();
         if let Some(until_ms) = row.try_get::<Option<i64>, _>("locked_until")?
             && until_ms > now
@@ -309,17 +312,17 @@ impl Store {
             )
             .bind(policy.max_failures)
             .bind(now + lockout_ms)
-            .bind(&user_id)
+            .bind(user_id.as_str())
             .fetch_one(&self.pool)
             .await?;
             let until: Option<i64> = locked.try_get("locked_until")?;
-            self.audit(&AuditEvent::new(&AuditActor::user(&user_id), AuditAction::UserSignInFailed, AuditRecordKind::User, &user_id)).await?;
+            self.audit(&AuditEvent::new(&AuditActor::user(user_id.as_str()), AuditAction::UserSignInFailed, AuditRecordKind::User, user_id.as_str())).await?;
             return Ok(match until {
                 Some(until_ms) if until_ms > now => SignInOutcome::Locked { until_ms },
                 _ => SignInOutcome::Refused,
             });
         }
-        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1").bind(&user_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1").bind(user_id.as_str()).execute(&self.pool).await?;
         let has_second_factor = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some();
         let required = flag(row.try_get("require_second_factor")?);
         Ok(SignInOutcome::Accepted { user_id, needs_second_factor: has_second_factor, must_enrol_second_factor: required && !has_second_factor })
@@ -327,7 +330,8 @@ impl Store {
 
     /// Checks a TOTP code for a user, refusing a code (or an earlier one)
     /// that was already used, so a code seen over a shoulder is spent.
-    pub async fn verify_totp(&self, user_id: &str, code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
+    pub async fn verify_totp(&self, user_id: &UserId, code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
+        let user_id = user_id.as_str();
         let row = sqlx::query("SELECT totp_sealed, totp_last_step FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(false) };
         let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")? else { return Ok(false) };
@@ -343,7 +347,8 @@ impl Store {
 
     /// Turns on a second factor after the user proved their app has the
     /// secret by typing a valid code for it.
-    pub async fn enrol_totp(&self, user_id: &str, secret: &[u8], code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
+    pub async fn enrol_totp(&self, user_id: &UserId, secret: &[u8], code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
+        let user_id = user_id.as_str();
         let Some(step) = matching_step(&totp(secret.to_vec())?, code, unix_seconds) else { return Ok(false) };
         let sealed = self.keyring()?.seal(secret, &totp_binding(user_id));
         let mut transaction = self.pool.begin().await?;
@@ -363,14 +368,16 @@ impl Store {
     }
 
     /// Whether a user has a second factor set up.
-    pub async fn find_session_user_factor(&self, user_id: &str) -> Result<bool, StoreError> {
+    pub async fn find_session_user_factor(&self, user_id: &UserId) -> Result<bool, StoreError> {
+        let user_id = user_id.as_str();
         let row = sqlx::query("SELECT totp_sealed FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
         Ok(row.map(|row| row.try_get::<Option<Vec<u8>>, _>("totp_sealed")).transpose()?.flatten().is_some())
     }
 
     /// Removes a user's second factor (an administrator's action when a
     /// phone is lost); they enrol again at next sign-in if required.
-    pub async fn reset_second_factor(&self, user_id: &str, actor: &AuditActor) -> Result<(), StoreError> {
+    pub async fn reset_second_factor(&self, user_id: &UserId, actor: &AuditActor) -> Result<(), StoreError> {
+        let user_id = user_id.as_str();
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE users SET totp_sealed = NULL, totp_last_step = NULL WHERE id = $1").bind(user_id).execute(&mut *transaction).await?;
         sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id).execute(&mut *transaction).await?;

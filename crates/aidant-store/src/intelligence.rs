@@ -8,20 +8,21 @@ use std::collections::BTreeSet;
 
 use aidant_core::ReportRef;
 use aidant_core::grading::{Grading, IntelligenceAssessment, SourceEvaluation};
+use aidant_core::ids::{IntelligenceId, OrganisationId, ReportId, UserId};
 use aidant_core::organisation::ReportStatus;
 use aidant_core::policy::{Handling, RecordAccess, RecordKind, SharingConditions};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditEvent, append};
-use crate::{Store, StoreError, flag, new_id, now_ms};
+use crate::{Store, StoreError, flag, now_ms};
 
 /// What is needed to create a record.
 #[derive(Debug, Clone)]
 pub struct IntelligenceInsert<'a> {
-    pub report_id: Option<&'a str>,
-    pub owner_organisation_id: &'a str,
-    pub created_by: &'a str,
+    pub report_id: Option<&'a ReportId>,
+    pub owner_organisation_id: &'a OrganisationId,
+    pub created_by: &'a UserId,
     pub title: &'a str,
     pub grading: &'a Grading,
     pub sanitised_text: &'a str,
@@ -40,11 +41,11 @@ pub struct SourceDetails {
 /// A record as staff read it (never the sealed source).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntelligenceRecord {
-    pub id: String,
+    pub id: IntelligenceId,
     pub reference: String,
-    pub report_id: Option<String>,
-    pub owner_organisation_id: String,
-    pub created_by: String,
+    pub report_id: Option<ReportId>,
+    pub owner_organisation_id: OrganisationId,
+    pub created_by: UserId,
     pub created_at_ms: i64,
     pub title: String,
     pub grading: Grading,
@@ -56,7 +57,7 @@ pub struct IntelligenceRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Share {
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub organisation_name: String,
     pub shared_at_ms: i64,
 }
@@ -66,7 +67,7 @@ impl IntelligenceRecord {
     pub fn access(&self) -> RecordAccess {
         RecordAccess {
             kind: RecordKind::Intelligence,
-            owner_organisation_id: self.owner_organisation_id.clone(),
+            owner_organisation_id: Some(self.owner_organisation_id.clone()),
             handling: self.grading.handling(),
             shared_with: self.shared_with.iter().map(|share| share.organisation_id.clone()).collect(),
         }
@@ -102,7 +103,9 @@ fn grading_from_row(row: &sqlx::any::AnyRow) -> Result<Grading, StoreError> {
                 Handling::Permitted
             } else {
                 let recipients: String = row.try_get("recipient_organisations")?;
-                let recipients: BTreeSet<String> = serde_json::from_str(&recipients).map_err(|_| corrupt("recipients"))?;
+                let recipients: Vec<String> = serde_json::from_str(&recipients).map_err(|_| corrupt("recipients"))?;
+                let recipients: BTreeSet<OrganisationId> =
+                    recipients.iter().map(|id| OrganisationId::parse(id)).collect::<Result<_, _>>().map_err(|_| corrupt("recipients"))?;
                 Handling::Conditional(SharingConditions {
                     recipient_organisations: recipients,
                     no_onward_sharing: flag(row.try_get("no_onward_sharing")?),
@@ -134,8 +137,9 @@ const COLUMNS: &str = "id, reference, report_id, owner_organisation_id, created_
 impl Store {
     /// Creates a record (and, when it comes from a report, marks the report
     /// developed into intelligence) in one audited transaction.
-    pub async fn create_intelligence(&self, new: &IntelligenceInsert<'_>) -> Result<(String, String), StoreError> {
-        let id = new_id();
+    pub async fn create_intelligence(&self, new: &IntelligenceInsert<'_>) -> Result<(IntelligenceId, String), StoreError> {
+        let record_id: IntelligenceId = crate::new_record_id();
+        let id = record_id.as_str().to_owned();
         let reference = format!("INT-{}", ReportRef::from_random(rand::random()));
         let sealed = match new.source {
             Some(source) if source.identity.is_some() || source.text.is_some() => {
@@ -148,7 +152,8 @@ impl Store {
         let (conditions_text, recipients, no_onward, consent, expires) = match new.grading {
             Grading::ThreeFiveTwo { handling: Handling::Conditional(conditions), conditions_text, .. } => (
                 conditions_text.clone(),
-                serde_json::to_string(&conditions.recipient_organisations).unwrap_or_else(|_| "[]".to_owned()),
+                serde_json::to_string(&conditions.recipient_organisations.iter().map(OrganisationId::as_str).collect::<Vec<_>>())
+                    .unwrap_or_else(|_| "[]".to_owned()),
                 conditions.no_onward_sharing,
                 conditions.originator_consent_required,
                 conditions.expires_at_ms,
@@ -156,7 +161,7 @@ impl Store {
             _ => (None, "[]".to_owned(), false, false, None),
         };
         let now = now_ms();
-        let actor = AuditActor::user(new.created_by);
+        let actor = AuditActor::user(new.created_by.as_str());
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO intelligence (id, reference, report_id, owner_organisation_id, created_by, created_at, updated_at, title, grading_scheme,
@@ -166,9 +171,9 @@ impl Store {
         )
         .bind(&id)
         .bind(&reference)
-        .bind(new.report_id)
-        .bind(new.owner_organisation_id)
-        .bind(new.created_by)
+        .bind(new.report_id.map(ReportId::as_str))
+        .bind(new.owner_organisation_id.as_str())
+        .bind(new.created_by.as_str())
         .bind(now)
         .bind(new.title)
         .bind(scheme)
@@ -186,10 +191,10 @@ impl Store {
         .execute(&mut *transaction)
         .await?;
         let search_text = format!("{reference} {} {} {}", new.title, new.grading.code(), new.sanitised_text);
-        crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id, &search_text).await?;
+        crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id.as_str(), &search_text).await?;
         let grading = new.grading.code();
         append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceCreate, AuditRecordKind::Intelligence, &id).because(&grading)).await?;
-        if let Some(report_id) = new.report_id {
+        if let Some(report_id) = new.report_id.map(ReportId::as_str) {
             sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(ReportStatus::Developed.as_str())
                 .bind(now)
@@ -200,29 +205,29 @@ impl Store {
             append(&mut transaction, &AuditEvent::new(&actor, AuditAction::ReportStatus, AuditRecordKind::Report, report_id).because(&reason)).await?;
         }
         transaction.commit().await?;
-        Ok((id, reference))
+        Ok((record_id, reference))
     }
 
     /// Reads a record without auditing (callers audit what they show).
-    pub async fn find_intelligence(&self, id: &str) -> Result<Option<IntelligenceRecord>, StoreError> {
-        Ok(self.find_intelligence_many(&[id.to_owned()]).await?.into_iter().next())
+    pub async fn find_intelligence(&self, id: &IntelligenceId) -> Result<Option<IntelligenceRecord>, StoreError> {
+        Ok(self.find_intelligence_many(std::slice::from_ref(id)).await?.into_iter().next())
     }
 
     /// Reads several records in two queries, in the order of `ids` (missing
     /// ones left out), without auditing.
-    pub async fn find_intelligence_many(&self, ids: &[String]) -> Result<Vec<IntelligenceRecord>, StoreError> {
+    pub async fn find_intelligence_many(&self, ids: &[IntelligenceId]) -> Result<Vec<IntelligenceRecord>, StoreError> {
         load_intelligence(&mut *self.pool.acquire().await?, ids).await
     }
 
     /// Records developed from a report.
-    pub async fn intelligence_for_report(&self, report_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn intelligence_for_report(&self, report_id: &ReportId) -> Result<Vec<(IntelligenceId, String)>, StoreError> {
         load_developed_from(&mut *self.pool.acquire().await?, report_id).await
     }
 }
 
 /// Reads records in the order of `ids` (missing ones left out), without
 /// auditing, on a connection or in a transaction.
-pub(crate) async fn load_intelligence(connection: &mut AnyConnection, ids: &[String]) -> Result<Vec<IntelligenceRecord>, StoreError> {
+pub(crate) async fn load_intelligence(connection: &mut AnyConnection, ids: &[IntelligenceId]) -> Result<Vec<IntelligenceRecord>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -235,20 +240,20 @@ pub(crate) async fn load_intelligence(connection: &mut AnyConnection, ids: &[Str
     let mut records = sqlx::query(&record_sql);
     let mut shares = sqlx::query(&share_sql);
     for id in ids {
-        records = records.bind(id);
-        shares = shares.bind(id);
+        records = records.bind(id.as_str());
+        shares = shares.bind(id.as_str());
     }
     let rows = records.fetch_all(&mut *connection).await?;
     let share_rows = shares.fetch_all(&mut *connection).await?;
     let mut found = Vec::with_capacity(rows.len());
     for row in &rows {
-        let id: String = row.try_get("id")?;
+        let id: IntelligenceId = crate::named(row, "id")?;
         let mut shared_with = Vec::new();
         for share in &share_rows {
             let intelligence_id: String = share.try_get("intelligence_id")?;
-            if intelligence_id == id {
+            if intelligence_id == id.as_str() {
                 shared_with.push(Share {
-                    organisation_id: share.try_get("organisation_id")?,
+                    organisation_id: crate::named(share, "organisation_id")?,
                     organisation_name: share.try_get("name")?,
                     shared_at_ms: share.try_get("shared_at")?,
                 });
@@ -256,9 +261,9 @@ pub(crate) async fn load_intelligence(connection: &mut AnyConnection, ids: &[Str
         }
         found.push(IntelligenceRecord {
             reference: row.try_get("reference")?,
-            report_id: row.try_get("report_id")?,
-            owner_organisation_id: row.try_get("owner_organisation_id")?,
-            created_by: row.try_get("created_by")?,
+            report_id: crate::named_optional(row, "report_id")?,
+            owner_organisation_id: crate::named(row, "owner_organisation_id")?,
+            created_by: crate::named(row, "created_by")?,
             created_at_ms: row.try_get("created_at")?,
             title: row.try_get("title")?,
             grading: grading_from_row(row)?,
@@ -274,16 +279,18 @@ pub(crate) async fn load_intelligence(connection: &mut AnyConnection, ids: &[Str
 }
 
 /// Records developed from a report: (id, reference), oldest first.
-pub(crate) async fn load_developed_from(connection: &mut AnyConnection, report_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+pub(crate) async fn load_developed_from(connection: &mut AnyConnection, report_id: &ReportId) -> Result<Vec<(IntelligenceId, String)>, StoreError> {
+    let report_id = report_id.as_str();
     let rows =
         sqlx::query("SELECT id, reference FROM intelligence WHERE report_id = $1 ORDER BY created_at").bind(report_id).fetch_all(&mut *connection).await?;
-    rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("reference")?))).collect()
+    rows.iter().map(|row| Ok((crate::named(row, "id")?, row.try_get("reference")?))).collect()
 }
 
 impl Store {
     /// Ids of records an organisation owns or was sent, newest first; the
     /// caller applies the access policy to each.
-    pub async fn intelligence_candidates(&self, organisation_id: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn intelligence_candidates(&self, organisation_id: &OrganisationId, limit: i64) -> Result<Vec<IntelligenceId>, StoreError> {
+        let organisation_id = organisation_id.as_str();
         let rows = sqlx::query(
             "SELECT i.id FROM intelligence i WHERE i.owner_organisation_id = $1
                 OR EXISTS (SELECT 1 FROM intelligence_shares s WHERE s.intelligence_id = i.id AND s.organisation_id = $1)
@@ -293,11 +300,12 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+        rows.iter().map(|row| crate::named(row, "id")).collect()
     }
 
     /// Opens the sealed source details and audits the reading with its reason.
-    pub async fn read_intelligence_source(&self, id: &str, actor: &AuditActor, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
+    pub async fn read_intelligence_source(&self, id: &IntelligenceId, actor: &AuditActor, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
+        let id = id.as_str();
         let row = sqlx::query("SELECT source_sealed FROM intelligence WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         let Some(sealed) = row.map(|row| row.try_get::<Option<Vec<u8>>, _>("source_sealed")).transpose()?.flatten() else { return Ok(None) };
         let plaintext = self.keyring()?.open(&sealed, &source_binding(id))?;
@@ -313,7 +321,8 @@ impl Store {
     }
 
     /// Shares a record with an organisation; false if it already was.
-    pub async fn share_intelligence(&self, id: &str, organisation_id: &str, actor_user_id: &str) -> Result<bool, StoreError> {
+    pub async fn share_intelligence(&self, id: &IntelligenceId, organisation_id: &OrganisationId, actor_user_id: &UserId) -> Result<bool, StoreError> {
+        let (id, organisation_id, actor_user_id) = (id.as_str(), organisation_id.as_str(), actor_user_id.as_str());
         let mut transaction = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO intelligence_shares (intelligence_id, organisation_id, shared_by, shared_at) VALUES ($1, $2, $3, $4)

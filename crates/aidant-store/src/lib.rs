@@ -328,6 +328,32 @@ where
     text.parse().map_err(|error: T::Err| StoreError::Corrupt(format!("column {column}: {error}")))
 }
 
+/// An id read from the database, whose column holds only ids the store made.
+pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|error: T::Err| StoreError::Corrupt(error.to_string()))
+}
+
+/// A new id of any record kind: a time-ordered UUID.
+pub(crate) fn new_record_id<T: std::str::FromStr>() -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    new_id().parse().expect("a new UUID is a valid record id")
+}
+
+/// A nullable text column holding a domain value (an optional id).
+pub(crate) fn named_optional<T: std::str::FromStr>(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row;
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| text.parse().map_err(|error: T::Err| StoreError::Corrupt(format!("column {column}: {error}")))).transpose()
+}
+
 /// Converts a 0/1 integer column to a flag.
 pub(crate) fn flag(value: i64) -> bool {
     value != 0

@@ -3,6 +3,7 @@
 //! lockout counters, and anonymous feedback.
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::ids::{ReportId, UserId};
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::AuditEvent;
@@ -47,7 +48,7 @@ pub enum FollowUpAccess {
     /// Too many failures: try again after this time.
     Locked { until_ms: i64 },
     /// Check the passphrase against this hash.
-    Check { report_id: String, passphrase_hash: String },
+    Check { report_id: ReportId, passphrase_hash: String },
 }
 
 fn draft_binding(draft_id: &str) -> String {
@@ -121,12 +122,13 @@ impl Store {
         if locked_until > now_ms() {
             return Ok(FollowUpAccess::Locked { until_ms: locked_until });
         }
-        Ok(FollowUpAccess::Check { report_id: row.try_get("id")?, passphrase_hash })
+        Ok(FollowUpAccess::Check { report_id: crate::named(&row, "id")?, passphrase_hash })
     }
 
     /// Records the outcome of a passphrase check: success resets the count;
     /// the fifth failure in a row locks the report for a while.
-    pub async fn record_follow_up_attempt(&self, report_id: &str, succeeded: bool) -> Result<(), StoreError> {
+    pub async fn record_follow_up_attempt(&self, report_id: &ReportId, succeeded: bool) -> Result<(), StoreError> {
+        let report_id = report_id.as_str();
         if succeeded {
             sqlx::query("UPDATE reports SET follow_up_failures = 0 WHERE id = $1").bind(report_id).execute(&self.pool).await?;
             return Ok(());
@@ -149,7 +151,9 @@ impl Store {
     }
 
     /// Adds a message to a report, audited in the same transaction.
-    pub async fn add_report_message(&self, report_id: &str, author: Author, author_user_id: Option<&str>, body: &str) -> Result<(), StoreError> {
+    pub async fn add_report_message(&self, report_id: &ReportId, author: Author, author_user_id: Option<&UserId>, body: &str) -> Result<(), StoreError> {
+        let author_user_id = author_user_id.map(UserId::as_str);
+        let report_id = report_id.as_str();
         let id = new_id();
         let mut transaction = self.pool.begin().await?;
         sqlx::query("INSERT INTO report_messages (id, report_id, author_kind, author_user_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -178,7 +182,7 @@ impl Store {
     }
 
     /// A report's messages, oldest first.
-    pub async fn report_messages(&self, report_id: &str) -> Result<Vec<ReportMessage>, StoreError> {
+    pub async fn report_messages(&self, report_id: &ReportId) -> Result<Vec<ReportMessage>, StoreError> {
         load_report_messages(&mut *self.pool.acquire().await?, report_id).await
     }
 
@@ -208,24 +212,28 @@ impl Store {
     /// A token proving a keep-in-contact sign-in to one report until it
     /// expires: the report id and expiry, sealed with the master key, so it
     /// needs no table and cannot be forged or altered.
-    pub fn follow_up_token(&self, report_id: &str) -> Result<String, StoreError> {
+    pub fn follow_up_token(&self, report_id: &ReportId) -> Result<String, StoreError> {
         let expires_at = now_ms() + FOLLOW_UP_SESSION_MS;
         let sealed = self.keyring()?.seal(format!("{expires_at}|{report_id}").as_bytes(), FOLLOW_UP_BINDING);
         Ok(hex::encode(sealed))
     }
 
     /// The report a token signs in to, if the token is genuine and unexpired.
-    pub fn open_follow_up_token(&self, token: &str) -> Option<String> {
+    pub fn open_follow_up_token(&self, token: &str) -> Option<ReportId> {
         let sealed = hex::decode(token).ok()?;
         let plaintext = self.keyring().ok()?.open(&sealed, FOLLOW_UP_BINDING).ok()?;
         let text = String::from_utf8(plaintext).ok()?;
         let (expires_at, report_id) = text.split_once('|')?;
-        (expires_at.parse::<i64>().ok()? > now_ms()).then(|| report_id.to_owned())
+        if expires_at.parse::<i64>().ok()? <= now_ms() {
+            return None;
+        }
+        report_id.parse().ok()
     }
 }
 
 /// A report's messages, oldest first, on a connection or in a transaction.
-pub(crate) async fn load_report_messages(connection: &mut AnyConnection, report_id: &str) -> Result<Vec<ReportMessage>, StoreError> {
+pub(crate) async fn load_report_messages(connection: &mut AnyConnection, report_id: &ReportId) -> Result<Vec<ReportMessage>, StoreError> {
+    let report_id = report_id.as_str();
     let rows = sqlx::query("SELECT author_kind, body, created_at FROM report_messages WHERE report_id = $1 ORDER BY created_at, id")
         .bind(report_id)
         .fetch_all(&mut *connection)

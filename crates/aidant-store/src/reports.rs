@@ -2,6 +2,7 @@
 //! transaction, idempotent per submission token, and reading back.
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::ids::ReportId;
 use aidant_core::organisation::ReportStatus;
 use aidant_core::report::{ContactDetails, NewReport, SubmissionToken};
 use aidant_core::{ReportRef, RiskLevel, Triage};
@@ -9,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::audit::{AuditEvent, append};
-use crate::{Store, StoreError, flag, new_id, now_ms};
+use crate::{Store, StoreError, flag, now_ms};
 
 /// What the reporter is told: the reference, and whether this call created
 /// the report or found the one an earlier identical submission created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
-    pub report_id: String,
+    pub report_id: ReportId,
     pub reference: ReportRef,
     pub created: bool,
 }
@@ -65,7 +66,7 @@ fn day_of(unix_ms: i64) -> String {
 /// A stored report as staff read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReport {
-    pub id: String,
+    pub id: ReportId,
     pub reference: ReportRef,
     pub received_at_ms: i64,
     pub status: ReportStatus,
@@ -178,12 +179,13 @@ impl Store {
     }
 
     /// Reads a report by id, without auditing.
-    pub async fn find_report_by_id(&self, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
+    pub async fn find_report_by_id(&self, report_id: &ReportId) -> Result<Option<StoredReport>, StoreError> {
         load_report(&mut *self.pool.acquire().await?, report_id).await
     }
 
     /// Opens a report's sealed contact details and audits the access.
-    pub async fn reveal_contact(&self, report_id: &str, actor: &AuditActor, reason: &str) -> Result<Option<ContactRecord>, StoreError> {
+    pub async fn reveal_contact(&self, report_id: &ReportId, actor: &AuditActor, reason: &str) -> Result<Option<ContactRecord>, StoreError> {
+        let report_id = report_id.as_str();
         let key = self.keyring()?;
         let row = sqlx::query("SELECT contact_sealed FROM reports WHERE id = $1").bind(report_id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
@@ -246,7 +248,8 @@ impl Store {
 }
 
 /// Reads a report by id on a connection or in a transaction, without auditing.
-pub(crate) async fn load_report(connection: &mut AnyConnection, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
+pub(crate) async fn load_report(connection: &mut AnyConnection, report_id: &ReportId) -> Result<Option<StoredReport>, StoreError> {
+    let report_id = report_id.as_str();
     let row = sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1")).bind(report_id).fetch_optional(&mut *connection).await?;
     match row {
         None => Ok(None),
@@ -255,11 +258,13 @@ pub(crate) async fn load_report(connection: &mut AnyConnection, report_id: &str)
 }
 
 async fn report_from_row(connection: &mut AnyConnection, row: &sqlx::any::AnyRow) -> Result<StoredReport, StoreError> {
-    let id: String = row.try_get("id")?;
-    let signs =
-        sqlx::query_scalar("SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id").bind(&id).fetch_all(&mut *connection).await?;
+    let id: ReportId = crate::named(row, "id")?;
+    let signs = sqlx::query_scalar("SELECT indicator_id FROM report_signs WHERE report_id = $1 ORDER BY indicator_id")
+        .bind(id.as_str())
+        .fetch_all(&mut *connection)
+        .await?;
     let vehicle_rows = sqlx::query("SELECT registration, description FROM report_vehicles WHERE report_id = $1 ORDER BY position")
-        .bind(&id)
+        .bind(id.as_str())
         .fetch_all(&mut *connection)
         .await?;
     let mut vehicles = Vec::with_capacity(vehicle_rows.len());
@@ -305,7 +310,7 @@ const REPORT_COLUMNS: &str = "id, reference, received_at, status, risk_level, tr
 /// looks up a whole batch's tokens at once.
 pub(crate) fn earlier_receipt_from_row(row: &sqlx::any::AnyRow) -> Result<Receipt, StoreError> {
     let reference: String = row.try_get("reference")?;
-    Ok(Receipt { report_id: row.try_get("id")?, reference: parse_reference(&reference)?, created: false })
+    Ok(Receipt { report_id: crate::named(row, "id")?, reference: parse_reference(&reference)?, created: false })
 }
 
 fn parse_reference(text: &str) -> Result<ReportRef, StoreError> {
@@ -322,8 +327,8 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// The audit entry of a public report's creation.
-pub(crate) fn report_created(report_id: &str) -> AuditEvent<'_> {
-    AuditEvent::new(&AuditActor::Public, AuditAction::ReportCreate, AuditRecordKind::Report, report_id)
+pub(crate) fn report_created(report_id: &ReportId) -> AuditEvent<'_> {
+    AuditEvent::new(&AuditActor::Public, AuditAction::ReportCreate, AuditRecordKind::Report, report_id.as_str())
 }
 
 /// Writes one report's rows and search document inside `transaction`,
@@ -335,9 +340,10 @@ pub(crate) async fn insert_report_rows(
     store: &Store,
     submission: &Submission<'_>,
     reference: &ReportRef,
-) -> Result<String, StoreError> {
+) -> Result<ReportId, StoreError> {
     let report = submission.report;
-    let report_id = new_id();
+    let typed_report_id: ReportId = crate::new_record_id();
+    let report_id = typed_report_id.as_str().to_owned();
     let contact_sealed = match &report.contact {
         None => None,
         Some(contact) => {
@@ -399,7 +405,7 @@ pub(crate) async fn insert_report_rows(
             .await?;
     }
     crate::search::index_report(transaction, &report_id, &report_search_text(report, reference)).await?;
-    Ok(report_id)
+    Ok(typed_report_id)
 }
 
 /// What search finds a report by: everything staff read on it except the

@@ -7,6 +7,7 @@
 //! or has been sent; the access policy in aidant-core then decides record
 //! by record before anything is counted or shown (see aidant-web).
 
+use aidant_core::ids::{OrganisationId, ReportId};
 use aidant_core::search::{fold, query_terms};
 use sqlx::{Any, Row, Transaction};
 
@@ -68,7 +69,8 @@ impl Store {
     /// most `limit`. Newest first rather than by a relevance score: every
     /// result holds every word, and scoring all matches of a common word
     /// costs more than the queue's users should wait. The caller applies the access policy to each.
-    pub async fn search_candidates(&self, organisation_id: &str, query: &str, limit: i64) -> Result<Vec<SearchHit>, StoreError> {
+    pub async fn search_candidates(&self, organisation_id: &OrganisationId, query: &str, limit: i64) -> Result<Vec<SearchHit>, StoreError> {
+        let organisation_id = organisation_id.as_str();
         let terms = query_terms(query, MAX_QUERY_TERMS);
         if terms.is_empty() {
             return Ok(Vec::new());
@@ -103,9 +105,9 @@ impl Store {
 /// the access policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSummary {
-    pub id: String,
+    pub id: ReportId,
     pub reference: String,
-    pub owner_organisation_id: Option<String>,
+    pub owner_organisation_id: Option<OrganisationId>,
     pub received_at_ms: i64,
     pub risk_level: aidant_core::RiskLevel,
     pub sector: String,
@@ -115,7 +117,7 @@ pub struct ReportSummary {
 
 impl Store {
     /// Summaries of the given reports in one query, in no particular order.
-    pub async fn report_summaries(&self, ids: &[String]) -> Result<Vec<ReportSummary>, StoreError> {
+    pub async fn report_summaries(&self, ids: &[ReportId]) -> Result<Vec<ReportSummary>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -125,15 +127,15 @@ impl Store {
         );
         let mut query = sqlx::query(&sql);
         for id in ids {
-            query = query.bind(id);
+            query = query.bind(id.as_str());
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(ReportSummary {
-                    id: row.try_get("id")?,
+                    id: crate::named(row, "id")?,
                     reference: row.try_get("reference")?,
-                    owner_organisation_id: row.try_get("owning_organisation_id")?,
+                    owner_organisation_id: crate::named_optional(row, "owning_organisation_id")?,
                     received_at_ms: row.try_get("received_at")?,
                     risk_level: crate::named(row, "risk_level")?,
                     sector: row.try_get("sector")?,
@@ -147,6 +149,6 @@ impl Store {
 
 impl ReportSummary {
     pub fn access(&self) -> aidant_core::policy::RecordAccess {
-        crate::triage::report_access(self.owner_organisation_id.as_deref())
+        crate::triage::report_access(self.owner_organisation_id.as_ref())
     }
 }

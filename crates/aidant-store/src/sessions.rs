@@ -6,6 +6,7 @@
 //! of the table cannot be replayed.
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::ids::UserId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -45,7 +46,8 @@ impl Store {
     /// Starts a session; returns the cookie value (shown to the browser once,
     /// stored only as a hash). Any session id the browser held before is not
     /// reused: a new one is made at every sign-in.
-    pub async fn create_session(&self, user_id: &str, second_factor_done: bool) -> Result<String, StoreError> {
+    pub async fn create_session(&self, user_id: &UserId, second_factor_done: bool) -> Result<String, StoreError> {
+        let user_id = user_id.as_str();
         let token = random_token();
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
@@ -87,7 +89,7 @@ impl Store {
         if now - last_seen_at > 60_000 {
             sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&id_hash).execute(&self.pool).await?;
         }
-        let user_id: String = row.try_get("user_id")?;
+        let user_id = crate::named(&row, "user_id")?;
         let Some(user) = self.find_user(&user_id).await? else { return Ok(None) };
         Ok(Some(StaffSession {
             user,

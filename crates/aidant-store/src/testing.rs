@@ -149,20 +149,25 @@ async fn postgres_template(admin: &Store, admin_url: &str) -> String {
                     .expect("pg_database can be read")
                     .is_some()
             };
-            if exists(template.clone()).await {
-                return template;
-            }
-            let building = format!("aidant_building_{}", uuid::Uuid::now_v7().simple());
-            sqlx::query(&format!("CREATE DATABASE {building}")).execute(admin.pool()).await.expect("CREATE DATABASE succeeds");
-            let store = Store::connect(&replace_database(admin_url, &building), &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None)
-                .await
-                .expect("the template database opens");
-            store.migrate().await.expect("PostgreSQL migrations apply");
-            store.close().await;
-            if sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(admin.pool()).await.is_err() {
+            // Another test run on the same server may be building or
+            // removing templates at the same moment: try a few times.
+            for _attempt in 0..3 {
+                if exists(template.clone()).await {
+                    return template;
+                }
+                let building = format!("aidant_building_{}", uuid::Uuid::now_v7().simple());
+                sqlx::query(&format!("CREATE DATABASE {building}")).execute(admin.pool()).await.expect("CREATE DATABASE succeeds");
+                let store = Store::connect(&replace_database(admin_url, &building), &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None)
+                    .await
+                    .expect("the template database opens");
+                store.migrate().await.expect("PostgreSQL migrations apply");
+                store.close().await;
+                if sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(admin.pool()).await.is_ok() {
+                    return template;
+                }
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(admin.pool()).await;
-                assert!(exists(template.clone()).await, "another process built the template {template}");
             }
+            assert!(exists(template.clone()).await, "the template {template} could be neither built nor found");
             template
         })
         .await

@@ -4,6 +4,7 @@
 
 use aidant_core::RiskLevel;
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::ids::{OrganisationId, ReportId, UserId};
 use aidant_core::organisation::ReportStatus;
 use sqlx::{AnyConnection, Row};
 
@@ -31,7 +32,7 @@ pub enum StatusFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AssigneeFilter {
     Unassigned,
-    User(String),
+    User(UserId),
 }
 
 /// The queue counts matching reports up to this many.
@@ -40,7 +41,7 @@ pub const COUNT_CAP: i64 = 10_000;
 /// One line of the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueRow {
-    pub id: String,
+    pub id: ReportId,
     pub reference: String,
     pub received_at_ms: i64,
     pub risk_level: RiskLevel,
@@ -68,9 +69,9 @@ pub struct QueuePage {
 /// Triage state of one report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageState {
-    pub owner_organisation_id: Option<String>,
+    pub owner_organisation_id: Option<OrganisationId>,
     pub status: ReportStatus,
-    pub assignee_user_id: Option<String>,
+    pub assignee_user_id: Option<UserId>,
     pub assignee_name: Option<String>,
     pub first_opened_at_ms: Option<i64>,
 }
@@ -78,10 +79,10 @@ pub struct TriageState {
 /// What the access policy needs to know about a public report: its owner
 /// (reports are never shared). A report no organisation owns yet is owned
 /// by nobody, so the policy allows nobody.
-pub fn report_access(owner_organisation_id: Option<&str>) -> aidant_core::policy::RecordAccess {
+pub fn report_access(owner_organisation_id: Option<&OrganisationId>) -> aidant_core::policy::RecordAccess {
     aidant_core::policy::RecordAccess {
         kind: aidant_core::policy::RecordKind::Report,
-        owner_organisation_id: owner_organisation_id.unwrap_or_default().to_owned(),
+        owner_organisation_id: owner_organisation_id.cloned(),
         handling: aidant_core::policy::Handling::Permitted,
         shared_with: std::collections::BTreeSet::new(),
     }
@@ -89,14 +90,15 @@ pub fn report_access(owner_organisation_id: Option<&str>) -> aidant_core::policy
 
 impl TriageState {
     pub fn access(&self) -> aidant_core::policy::RecordAccess {
-        report_access(self.owner_organisation_id.as_deref())
+        report_access(self.owner_organisation_id.as_ref())
     }
 }
 
 impl Store {
     /// A page of the queue for `organisation_id`: risk first (Immediate at
     /// the top), then oldest first.
-    pub async fn triage_queue(&self, organisation_id: &str, filter: &QueueFilter, offset: i64, limit: i64) -> Result<QueuePage, StoreError> {
+    pub async fn triage_queue(&self, organisation_id: &OrganisationId, filter: &QueueFilter, offset: i64, limit: i64) -> Result<QueuePage, StoreError> {
+        let organisation_id = organisation_id.as_str();
         let mut conditions = vec!["r.owning_organisation_id = $1".to_owned()];
         let mut values: Vec<String> = vec![organisation_id.to_owned()];
         let bind = |condition: &str, value: String, values: &mut Vec<String>, conditions: &mut Vec<String>| {
@@ -129,7 +131,7 @@ impl Store {
         match &filter.assignee {
             None => {}
             Some(AssigneeFilter::Unassigned) => conditions.push("r.assignee_user_id IS NULL".to_owned()),
-            Some(AssigneeFilter::User(user_id)) => bind("r.assignee_user_id = ?", user_id.clone(), &mut values, &mut conditions),
+            Some(AssigneeFilter::User(user_id)) => bind("r.assignee_user_id = ?", user_id.as_str().to_owned(), &mut values, &mut conditions),
         }
         let where_clause = conditions.join(" AND ");
         // Counting stops at COUNT_CAP: nobody pages through ten thousand
@@ -158,7 +160,7 @@ impl Store {
             .iter()
             .map(|row| {
                 Ok(QueueRow {
-                    id: row.try_get("id")?,
+                    id: crate::named(row, "id")?,
                     reference: row.try_get("reference")?,
                     received_at_ms: row.try_get("received_at")?,
                     risk_level: crate::named(row, "risk_level")?,
@@ -181,13 +183,14 @@ impl Store {
     }
 
     /// Owner and triage state of a report, for the access policy and the page.
-    pub async fn triage_state(&self, report_id: &str) -> Result<Option<TriageState>, StoreError> {
+    pub async fn triage_state(&self, report_id: &ReportId) -> Result<Option<TriageState>, StoreError> {
         load_triage_state(&mut *self.pool.acquire().await?, report_id).await
     }
 
     /// Audits a member of staff opening a report; the first opening takes it
     /// out of the "Immediate, not yet opened" count.
-    pub async fn record_report_view(&self, report_id: &str, actor: &AuditActor) -> Result<(), StoreError> {
+    pub async fn record_report_view(&self, report_id: &ReportId, actor: &AuditActor) -> Result<(), StoreError> {
+        let report_id = report_id.as_str();
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE reports SET first_opened_at = $1 WHERE id = $2 AND first_opened_at IS NULL")
             .bind(now_ms())
@@ -204,7 +207,9 @@ impl Store {
     }
 
     /// Assigns a report to a user (or to nobody).
-    pub async fn assign_report(&self, report_id: &str, assignee_user_id: Option<&str>, actor: &AuditActor) -> Result<(), StoreError> {
+    pub async fn assign_report(&self, report_id: &ReportId, assignee_user_id: Option<&UserId>, actor: &AuditActor) -> Result<(), StoreError> {
+        let assignee_user_id = assignee_user_id.map(UserId::as_str);
+        let report_id = report_id.as_str();
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE reports SET assignee_user_id = $1, updated_at = $2 WHERE id = $3")
             .bind(assignee_user_id)
@@ -223,7 +228,8 @@ impl Store {
     }
 
     /// Sets a report's status.
-    pub async fn set_report_status(&self, report_id: &str, status: ReportStatus, actor: &AuditActor) -> Result<(), StoreError> {
+    pub async fn set_report_status(&self, report_id: &ReportId, status: ReportStatus, actor: &AuditActor) -> Result<(), StoreError> {
+        let report_id = report_id.as_str();
         let mut transaction = self.pool.begin().await?;
         sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
@@ -243,7 +249,8 @@ impl Store {
 }
 
 /// Owner and triage state of a report, on a connection or in a transaction.
-pub(crate) async fn load_triage_state(connection: &mut AnyConnection, report_id: &str) -> Result<Option<TriageState>, StoreError> {
+pub(crate) async fn load_triage_state(connection: &mut AnyConnection, report_id: &ReportId) -> Result<Option<TriageState>, StoreError> {
+    let report_id = report_id.as_str();
     let row = sqlx::query(
         "SELECT r.owning_organisation_id, r.status, r.assignee_user_id, r.first_opened_at, u.display_name AS assignee_name
          FROM reports r LEFT JOIN users u ON u.id = r.assignee_user_id WHERE r.id = $1",
@@ -253,9 +260,9 @@ pub(crate) async fn load_triage_state(connection: &mut AnyConnection, report_id:
     .await?;
     row.map(|row| {
         Ok(TriageState {
-            owner_organisation_id: row.try_get("owning_organisation_id")?,
+            owner_organisation_id: crate::named_optional(&row, "owning_organisation_id")?,
             status: crate::named(&row, "status")?,
-            assignee_user_id: row.try_get("assignee_user_id")?,
+            assignee_user_id: crate::named_optional(&row, "assignee_user_id")?,
             assignee_name: row.try_get("assignee_name")?,
             first_opened_at_ms: row.try_get("first_opened_at")?,
         })

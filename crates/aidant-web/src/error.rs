@@ -98,6 +98,12 @@ fn refusal_text(reason: &str) -> String {
     format!("Access was refused because {reason}. The attempt has been recorded.")
 }
 
+/// An id from the address: one that cannot be an id of its kind names no
+/// record, so it is "not found" without asking the database.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> WebResult<T> {
+    raw.parse().map_err(|_| WebError::not_found())
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let problem = self.problem();

@@ -39,7 +39,7 @@ fn key_id(key: &MasterKey) -> String {
 }
 
 /// Stores a report with sealed contact details; returns its id.
-async fn report_with_contact(store: &Store, phone: &str) -> String {
+async fn report_with_contact(store: &Store, phone: &str) -> aidant_core::ids::ReportId {
     let answers = ReportAnswers {
         sector: Some("car_wash".into()),
         town: Some("Luton".into()),

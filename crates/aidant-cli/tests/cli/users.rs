@@ -90,7 +90,7 @@ async fn setting_up_a_force_from_the_command_line(database: TestDatabase) {
     assert_failure_naming(&setup.run(&["users", "disable", "nobody@kent.police.example"]), "nobody@kent.police.example");
 
     let user = store.find_user_by_email("ana.lyst@kent.police.example").await.unwrap().unwrap();
-    let actions: Vec<String> = store.audit_history("user", &user.id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    let actions: Vec<String> = store.audit_history("user", user.id.as_str()).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
     for action in ["user.password_reset", "user.password_set", "user.disable", "user.enable"] {
         assert!(actions.iter().any(|done| done == action), "{action} is audited: {actions:?}");
     }

@@ -2,6 +2,7 @@
 //! supervisors read: per record and per user.
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind, StoredAuditEntry};
+use aidant_core::ids::{IntelligenceId, ReportId, UserId};
 use aidant_core::organisation::Role;
 use aidant_core::policy::{Action, Capability, Decision, may};
 use aidant_core::report::FieldError;
@@ -98,19 +99,19 @@ impl UserChange {
 }
 
 /// A user of the caller's organisation, or a refusal (audited) for anyone else's.
-async fn own_user(store: &Store, caller: &Caller, user_id: &str) -> CaseResult<User> {
+async fn own_user(store: &Store, caller: &Caller, user_id: &UserId) -> CaseResult<User> {
     let user = store.find_user(user_id).await?.ok_or(CaseError::NotFound)?;
-    if user.organisation_id != caller.organisation_id() {
+    if &user.organisation_id != caller.organisation_id() {
         let transaction = store.pool.begin().await?;
         let decision = Decision::Deny("the user belongs to another organisation");
-        enforce(transaction, caller, Subject { kind: AuditRecordKind::User, id: user_id }, decision).await?;
+        enforce(transaction, caller, Subject { kind: AuditRecordKind::User, id: user_id.as_str() }, decision).await?;
     }
     Ok(user)
 }
 
 /// Changes a user of the caller's organisation; a password reset returns
 /// the new one-time password.
-pub async fn change_user(store: &Store, caller: &Caller, user_id: &str, change: UserChange) -> CaseResult<Option<OneTimePassword>> {
+pub async fn change_user(store: &Store, caller: &Caller, user_id: &UserId, change: UserChange) -> CaseResult<Option<OneTimePassword>> {
     super::require(store, caller, Capability::ManageUsers).await?;
     let user = own_user(store, caller, user_id).await?;
     let actor = caller.audit_actor();
@@ -142,16 +143,23 @@ pub struct AuditTrail {
 }
 
 async fn with_names(store: &Store, entries: Vec<StoredAuditEntry>) -> CaseResult<AuditTrail> {
-    let names = store.list_users().await?.into_iter().map(|user| (AuditActor::user(&user.id).to_stored(), user.display_name)).collect();
+    let names = store.list_users().await?.into_iter().map(|user| (AuditActor::user(user.id.as_str()).to_stored(), user.display_name)).collect();
     Ok(AuditTrail { entries, names })
 }
 
 /// A record's whole audit trail, views included (supervisors of its owner).
+/// `id` as it came in the address: one that is not an id of `kind` is not found.
 pub async fn record_audit(store: &Store, caller: &Caller, kind: AuditRecordKind, id: &str) -> CaseResult<AuditTrail> {
     let mut transaction = store.pool.begin().await?;
     let access = match kind {
-        AuditRecordKind::Report => crate::triage::load_triage_state(&mut transaction, id).await?.map(|triage| triage.access()),
-        AuditRecordKind::Intelligence => crate::intelligence::load_intelligence(&mut transaction, &[id.to_owned()]).await?.pop().map(|record| record.access()),
+        AuditRecordKind::Report => match id.parse::<ReportId>() {
+            Ok(report_id) => crate::triage::load_triage_state(&mut transaction, &report_id).await?.map(|triage| triage.access()),
+            Err(_) => None,
+        },
+        AuditRecordKind::Intelligence => match id.parse::<IntelligenceId>() {
+            Ok(intelligence_id) => crate::intelligence::load_intelligence(&mut transaction, &[intelligence_id]).await?.pop().map(|record| record.access()),
+            Err(_) => None,
+        },
         _ => None,
     }
     .ok_or(CaseError::NotFound)?;
@@ -164,12 +172,12 @@ pub async fn record_audit(store: &Store, caller: &Caller, kind: AuditRecordKind,
 }
 
 /// What one user of the caller's organisation did, newest first.
-pub async fn user_audit(store: &Store, caller: &Caller, user_id: &str) -> CaseResult<(User, AuditTrail)> {
+pub async fn user_audit(store: &Store, caller: &Caller, user_id: &UserId) -> CaseResult<(User, AuditTrail)> {
     super::require(store, caller, Capability::ViewUserAudit).await?;
     let user = own_user(store, caller, user_id).await?;
     let mut transaction = store.pool.begin().await?;
-    record(&mut transaction, caller, AuditAction::AuditView, Subject { kind: AuditRecordKind::User, id: &user.id }, None).await?;
-    let entries = crate::audit::load_by_actor(&mut transaction, &AuditActor::user(&user.id).to_stored(), USER_AUDIT_LIMIT).await?;
+    record(&mut transaction, caller, AuditAction::AuditView, Subject { kind: AuditRecordKind::User, id: user.id.as_str() }, None).await?;
+    let entries = crate::audit::load_by_actor(&mut transaction, &AuditActor::user(user.id.as_str()).to_stored(), USER_AUDIT_LIMIT).await?;
     transaction.commit().await?;
     Ok((user, with_names(store, entries).await?))
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use aidant_core::audit::{AuditAction, AuditRecordKind};
+use aidant_core::ids::{IntelligenceId, OrganisationId, ReportId};
 use aidant_core::intelligence::NewIntelligence;
 use aidant_core::policy::{Action, Capability, Handling, may};
 use aidant_core::text::BoundedText;
@@ -30,20 +31,20 @@ pub struct IntelligenceView {
     pub record: IntelligenceRecord,
     pub permissions: IntelligencePermissions,
     /// The report it was developed from, when the caller may read it.
-    pub visible_report_id: Option<String>,
+    pub visible_report_id: Option<ReportId>,
     /// Every organisation (names of owner and recipients).
     pub organisations: Vec<Organisation>,
     /// Organisations it may still be shared with under its handling code.
     pub share_targets: Vec<Organisation>,
 }
 
-fn subject(id: &str) -> Subject<'_> {
-    Subject { kind: AuditRecordKind::Intelligence, id }
+fn subject(id: &IntelligenceId) -> Subject<'_> {
+    Subject { kind: AuditRecordKind::Intelligence, id: id.as_str() }
 }
 
-async fn authorise<'s>(store: &'s Store, caller: &Caller, id: &str, action: Action) -> CaseResult<(Transaction<'s, Any>, IntelligenceRecord)> {
+async fn authorise<'s>(store: &'s Store, caller: &Caller, id: &IntelligenceId, action: Action) -> CaseResult<(Transaction<'s, Any>, IntelligenceRecord)> {
     let mut transaction = store.pool.begin().await?;
-    let record = load_intelligence(&mut transaction, &[id.to_owned()]).await?.into_iter().next().ok_or(CaseError::NotFound)?;
+    let record = load_intelligence(&mut transaction, std::slice::from_ref(id)).await?.into_iter().next().ok_or(CaseError::NotFound)?;
     let decision = may(&caller.actor, action, &record.access(), now_ms());
     let transaction = enforce(transaction, caller, subject(id), decision).await?;
     Ok((transaction, record))
@@ -60,18 +61,18 @@ pub async fn list_intelligence(store: &Store, caller: &Caller, limit: i64) -> Ca
 /// Organisations a new record's conditions may name: all but the caller's.
 pub async fn recipient_choices(store: &Store, caller: &Caller) -> CaseResult<Vec<Organisation>> {
     super::require(store, caller, Capability::CreateIntelligence).await?;
-    Ok(store.list_organisations().await?.into_iter().filter(|organisation| organisation.id != caller.organisation_id()).collect())
+    Ok(store.list_organisations().await?.into_iter().filter(|organisation| &organisation.id != caller.organisation_id()).collect())
 }
 
 /// The ids of `recipient_choices`, for `NewIntelligence::parse`.
-pub fn choice_ids(organisations: &[Organisation]) -> BTreeSet<String> {
+pub fn choice_ids(organisations: &[Organisation]) -> BTreeSet<OrganisationId> {
     organisations.iter().map(|organisation| organisation.id.clone()).collect()
 }
 
 /// Creates a record owned by the caller's organisation, developed from
 /// `report_id` when given (which the caller must be able to read); returns
 /// (id, reference).
-pub async fn create_intelligence(store: &Store, caller: &Caller, report_id: Option<&str>, new: &NewIntelligence) -> CaseResult<(String, String)> {
+pub async fn create_intelligence(store: &Store, caller: &Caller, report_id: Option<&ReportId>, new: &NewIntelligence) -> CaseResult<(IntelligenceId, String)> {
     super::require(store, caller, Capability::CreateIntelligence).await?;
     if let Some(report_id) = report_id {
         super::reports::report_to_develop(store, caller, report_id).await?;
@@ -95,7 +96,7 @@ pub async fn create_intelligence(store: &Store, caller: &Caller, report_id: Opti
 }
 
 /// Reads a record; the view is audited in the transaction that reads it.
-pub async fn view_intelligence(store: &Store, caller: &Caller, id: &str) -> CaseResult<IntelligenceView> {
+pub async fn view_intelligence(store: &Store, caller: &Caller, id: &IntelligenceId) -> CaseResult<IntelligenceView> {
     let (mut transaction, record) = authorise(store, caller, id, Action::ViewIntelligence).await?;
     record_view(&mut transaction, caller, id).await?;
     let visible_report_id = match &record.report_id {
@@ -108,11 +109,11 @@ pub async fn view_intelligence(store: &Store, caller: &Caller, id: &str) -> Case
     finish_view(store, caller, record, visible_report_id).await
 }
 
-async fn record_view(transaction: &mut Transaction<'_, Any>, caller: &Caller, id: &str) -> CaseResult<()> {
+async fn record_view(transaction: &mut Transaction<'_, Any>, caller: &Caller, id: &IntelligenceId) -> CaseResult<()> {
     record(transaction, caller, AuditAction::IntelligenceView, subject(id), None).await
 }
 
-async fn finish_view(store: &Store, caller: &Caller, record: IntelligenceRecord, visible_report_id: Option<String>) -> CaseResult<IntelligenceView> {
+async fn finish_view(store: &Store, caller: &Caller, record: IntelligenceRecord, visible_report_id: Option<ReportId>) -> CaseResult<IntelligenceView> {
     let organisations = store.list_organisations().await?;
     let access = record.access();
     let share_targets = organisations
@@ -131,7 +132,7 @@ async fn finish_view(store: &Store, caller: &Caller, record: IntelligenceRecord,
 }
 
 /// Whether a handling code's conditions let the record go to `organisation_id`.
-fn conditions_allow(handling: &Handling, organisation_id: &str) -> bool {
+fn conditions_allow(handling: &Handling, organisation_id: &OrganisationId) -> bool {
     match handling {
         Handling::Conditional(conditions) if !conditions.recipient_organisations.is_empty() => conditions.recipient_organisations.contains(organisation_id),
         _ => true,
@@ -139,7 +140,7 @@ fn conditions_allow(handling: &Handling, organisation_id: &str) -> bool {
 }
 
 /// Shares a record with another organisation, within its handling conditions.
-pub async fn share_intelligence(store: &Store, caller: &Caller, id: &str, organisation_id: Option<&str>) -> CaseResult<()> {
+pub async fn share_intelligence(store: &Store, caller: &Caller, id: &IntelligenceId, organisation_id: Option<&OrganisationId>) -> CaseResult<()> {
     let (transaction, record) = authorise(store, caller, id, Action::ShareIntelligence).await?;
     transaction.commit().await?;
     let Some(organisation_id) = organisation_id else { return Err(CaseError::invalid("organisation", "Select an organisation to share with")) };
@@ -156,7 +157,7 @@ pub async fn share_intelligence(store: &Store, caller: &Caller, id: &str, organi
 
 /// Reads the restricted source, audited with the reason; returns the
 /// record as read (audited as a view too) and the source.
-pub async fn read_source(store: &Store, caller: &Caller, id: &str, reason: &BoundedText) -> CaseResult<(IntelligenceView, SourceDetails)> {
+pub async fn read_source(store: &Store, caller: &Caller, id: &IntelligenceId, reason: &BoundedText) -> CaseResult<(IntelligenceView, SourceDetails)> {
     let (transaction, _) = authorise(store, caller, id, Action::ViewSourceText).await?;
     transaction.commit().await?;
     let source = store.read_intelligence_source(id, &caller.audit_actor(), reason.as_str()).await?;
@@ -166,7 +167,7 @@ pub async fn read_source(store: &Store, caller: &Caller, id: &str, reason: &Boun
 
 /// Checks the caller may do `action` to a record, without auditing a view
 /// (before reading a form about it).
-pub async fn check_intelligence(store: &Store, caller: &Caller, id: &str, action: Action) -> CaseResult<()> {
+pub async fn check_intelligence(store: &Store, caller: &Caller, id: &IntelligenceId, action: Action) -> CaseResult<()> {
     let (transaction, _) = authorise(store, caller, id, action).await?;
     transaction.commit().await?;
     Ok(())

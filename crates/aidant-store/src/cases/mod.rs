@@ -16,6 +16,7 @@ pub mod reports;
 pub mod search;
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
+use aidant_core::ids::{OrganisationId, UserId};
 use aidant_core::policy::{Action, Actor, Capability, Decision, RecordAccess, may, may_use};
 use aidant_core::report::FieldError;
 use sqlx::{Any, Transaction};
@@ -26,22 +27,22 @@ use crate::{Store, StoreError, now_ms};
 /// Who is asking: a signed-in member of staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub user_id: String,
+    pub user_id: UserId,
     pub actor: Actor,
 }
 
 impl Caller {
-    pub fn new(user_id: &str, actor: Actor) -> Self {
-        Caller { user_id: user_id.to_owned(), actor }
+    pub fn new(user_id: &UserId, actor: Actor) -> Self {
+        Caller { user_id: user_id.clone(), actor }
     }
 
-    pub fn organisation_id(&self) -> &str {
+    pub fn organisation_id(&self) -> &OrganisationId {
         &self.actor.organisation_id
     }
 
     /// How the audit log names the caller.
     pub fn audit_actor(&self) -> AuditActor {
-        AuditActor::user(&self.user_id)
+        AuditActor::user(self.user_id.as_str())
     }
 
     /// Whether the caller's roles open a workspace capability (for showing

@@ -2,6 +2,7 @@
 //! the triage actions (assign, status, reply, open contact details).
 
 use aidant_core::audit::{AuditAction, AuditRecordKind, StoredAuditEntry};
+use aidant_core::ids::{IntelligenceId, ReportId, UserId};
 use aidant_core::organisation::ReportStatus;
 use aidant_core::policy::{Action, Capability, may, may_use};
 use aidant_core::text::BoundedText;
@@ -33,20 +34,20 @@ pub struct ReportView {
     /// Its audit trail, oldest first.
     pub history: Vec<StoredAuditEntry>,
     /// Intelligence developed from it: (id, reference).
-    pub developed: Vec<(String, String)>,
+    pub developed: Vec<(IntelligenceId, String)>,
     /// The caller's organisation's users (names for the history, and whom
     /// the report can be assigned to).
     pub colleagues: Vec<User>,
     pub permissions: ReportPermissions,
 }
 
-fn subject(report_id: &str) -> Subject<'_> {
-    Subject { kind: AuditRecordKind::Report, id: report_id }
+fn subject(report_id: &ReportId) -> Subject<'_> {
+    Subject { kind: AuditRecordKind::Report, id: report_id.as_str() }
 }
 
 /// Opens a transaction, loads the report's access facts and applies the
 /// policy for `action` (a refusal is audited and committed).
-async fn authorise<'s>(store: &'s Store, caller: &Caller, report_id: &str, action: Action) -> CaseResult<(Transaction<'s, Any>, TriageState)> {
+async fn authorise<'s>(store: &'s Store, caller: &Caller, report_id: &ReportId, action: Action) -> CaseResult<(Transaction<'s, Any>, TriageState)> {
     let mut transaction = store.pool.begin().await?;
     let triage = load_triage_state(&mut transaction, report_id).await?.ok_or(CaseError::NotFound)?;
     let decision = may(&caller.actor, action, &triage.access(), now_ms());
@@ -67,17 +68,17 @@ pub async fn colleagues(store: &Store, caller: &Caller) -> CaseResult<Vec<User>>
 
 /// Reads a report: the view is audited (and the first opening recorded) in
 /// the transaction that reads it.
-pub async fn view_report(store: &Store, caller: &Caller, report_id: &str) -> CaseResult<ReportView> {
+pub async fn view_report(store: &Store, caller: &Caller, report_id: &ReportId) -> CaseResult<ReportView> {
     let (mut transaction, triage) = authorise(store, caller, report_id, Action::ViewReport).await?;
     sqlx::query("UPDATE reports SET first_opened_at = $1 WHERE id = $2 AND first_opened_at IS NULL")
         .bind(now_ms())
-        .bind(report_id)
+        .bind(report_id.as_str())
         .execute(&mut *transaction)
         .await?;
     record(&mut transaction, caller, AuditAction::ReportView, subject(report_id), None).await?;
     let report = crate::reports::load_report(&mut transaction, report_id).await?.ok_or(CaseError::NotFound)?;
     let messages = crate::public_site::load_report_messages(&mut transaction, report_id).await?;
-    let history = crate::audit::load_history(&mut transaction, AuditRecordKind::Report.as_str(), report_id).await?;
+    let history = crate::audit::load_history(&mut transaction, AuditRecordKind::Report.as_str(), report_id.as_str()).await?;
     let developed = crate::intelligence::load_developed_from(&mut transaction, report_id).await?;
     let colleagues = crate::organisations::load_users_in(&mut transaction, caller.organisation_id()).await?;
     transaction.commit().await?;
@@ -93,12 +94,12 @@ pub async fn view_report(store: &Store, caller: &Caller, report_id: &str) -> Cas
 }
 
 /// Assigns a report to a colleague, or to nobody.
-pub async fn assign_report(store: &Store, caller: &Caller, report_id: &str, assignee_user_id: Option<&str>) -> CaseResult<()> {
+pub async fn assign_report(store: &Store, caller: &Caller, report_id: &ReportId, assignee_user_id: Option<&UserId>) -> CaseResult<()> {
     let (transaction, _) = authorise(store, caller, report_id, Action::TriageReport).await?;
     transaction.commit().await?;
     if let Some(user_id) = assignee_user_id {
         match store.find_user(user_id).await? {
-            Some(user) if user.organisation_id == caller.organisation_id() && !user.disabled => {}
+            Some(user) if &user.organisation_id == caller.organisation_id() && !user.disabled => {}
             _ => return Err(CaseError::invalid("assignee", "Select someone from your organisation")),
         }
     }
@@ -106,21 +107,21 @@ pub async fn assign_report(store: &Store, caller: &Caller, report_id: &str, assi
 }
 
 /// Sets a report's status.
-pub async fn set_report_status(store: &Store, caller: &Caller, report_id: &str, status: ReportStatus) -> CaseResult<()> {
+pub async fn set_report_status(store: &Store, caller: &Caller, report_id: &ReportId, status: ReportStatus) -> CaseResult<()> {
     let (transaction, _) = authorise(store, caller, report_id, Action::TriageReport).await?;
     transaction.commit().await?;
     Ok(store.set_report_status(report_id, status, &caller.audit_actor()).await?)
 }
 
 /// Writes a reply the anonymous reporter reads with their passphrase.
-pub async fn reply_to_reporter(store: &Store, caller: &Caller, report_id: &str, reply: &BoundedText) -> CaseResult<()> {
+pub async fn reply_to_reporter(store: &Store, caller: &Caller, report_id: &ReportId, reply: &BoundedText) -> CaseResult<()> {
     let (transaction, _) = authorise(store, caller, report_id, Action::ReplyToReporter).await?;
     transaction.commit().await?;
     Ok(store.add_report_message(report_id, Author::Staff, Some(&caller.user_id), reply.as_str()).await?)
 }
 
 /// Opens the reporter's sealed contact details, audited with the reason.
-pub async fn reveal_contact(store: &Store, caller: &Caller, report_id: &str, reason: &BoundedText) -> CaseResult<Option<ContactRecord>> {
+pub async fn reveal_contact(store: &Store, caller: &Caller, report_id: &ReportId, reason: &BoundedText) -> CaseResult<Option<ContactRecord>> {
     let (transaction, _) = authorise(store, caller, report_id, Action::RevealContact).await?;
     transaction.commit().await?;
     Ok(store.reveal_contact(report_id, &caller.audit_actor(), reason.as_str()).await?)
@@ -128,7 +129,7 @@ pub async fn reveal_contact(store: &Store, caller: &Caller, report_id: &str, rea
 
 /// Checks the caller may see a report without auditing a view (for
 /// re-showing a form about it): its triage state.
-pub async fn check_report(store: &Store, caller: &Caller, report_id: &str, action: Action) -> CaseResult<TriageState> {
+pub async fn check_report(store: &Store, caller: &Caller, report_id: &ReportId, action: Action) -> CaseResult<TriageState> {
     let (transaction, triage) = authorise(store, caller, report_id, action).await?;
     transaction.commit().await?;
     Ok(triage)
@@ -136,7 +137,7 @@ pub async fn check_report(store: &Store, caller: &Caller, report_id: &str, actio
 
 /// The report a new intelligence record is developed from: (id, reference),
 /// if the caller may create intelligence and read the report.
-pub async fn report_to_develop(store: &Store, caller: &Caller, report_id: &str) -> CaseResult<(String, String)> {
+pub async fn report_to_develop(store: &Store, caller: &Caller, report_id: &ReportId) -> CaseResult<(ReportId, String)> {
     super::require(store, caller, Capability::CreateIntelligence).await?;
     let (mut transaction, _) = authorise(store, caller, report_id, Action::ViewReport).await?;
     let report = crate::reports::load_report(&mut transaction, report_id).await?.ok_or(CaseError::NotFound)?;
@@ -147,12 +148,12 @@ pub async fn report_to_develop(store: &Store, caller: &Caller, report_id: &str) 
 /// The anonymous reporter reads their own report and the messages on it
 /// (signed in with its reference and passphrase); the view is audited in
 /// the transaction that reads them. `None` when the report is gone.
-pub async fn reporter_reads_report(store: &Store, report_id: &str) -> CaseResult<Option<(StoredReport, Vec<ReportMessage>)>> {
+pub async fn reporter_reads_report(store: &Store, report_id: &ReportId) -> CaseResult<Option<(StoredReport, Vec<ReportMessage>)>> {
     let mut transaction = store.pool.begin().await?;
     let Some(report) = crate::reports::load_report(&mut transaction, report_id).await? else { return Ok(None) };
     let messages = crate::public_site::load_report_messages(&mut transaction, report_id).await?;
     let actor = aidant_core::audit::AuditActor::Public;
-    let event = crate::audit::AuditEvent::new(&actor, AuditAction::ReportReporterView, AuditRecordKind::Report, report_id);
+    let event = crate::audit::AuditEvent::new(&actor, AuditAction::ReportReporterView, AuditRecordKind::Report, report_id.as_str());
     crate::audit::append(&mut transaction, &event).await?;
     transaction.commit().await?;
     Ok(Some((report, messages)))

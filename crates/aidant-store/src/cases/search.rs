@@ -4,6 +4,7 @@
 //! anything is counted or shown. Every search is audited with its words.
 
 use aidant_core::audit::{AuditAction, AuditRecordKind};
+use aidant_core::ids::{IntelligenceId, ReportId};
 use aidant_core::policy::{Action, Capability};
 
 use super::{Caller, CaseResult, Subject, record};
@@ -16,7 +17,7 @@ pub const CANDIDATE_LIMIT: i64 = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     Report {
-        id: String,
+        id: ReportId,
         /// The compact reference as stored.
         reference: String,
         sector: String,
@@ -25,7 +26,7 @@ pub enum Finding {
         received_at_ms: i64,
     },
     Intelligence {
-        id: String,
+        id: IntelligenceId,
         reference: String,
         title: String,
         grading: String,
@@ -37,13 +38,15 @@ pub enum Finding {
 pub async fn search(store: &Store, caller: &Caller, query: &str) -> CaseResult<Vec<Finding>> {
     super::require(store, caller, Capability::Search).await?;
     let hits = store.search_candidates(caller.organisation_id(), query, CANDIDATE_LIMIT).await?;
-    let ids_of = |kind: &str| hits.iter().filter(|hit| hit.record_kind == kind).map(|hit| hit.record_id.clone()).collect::<Vec<_>>();
-    let reports = store.report_summaries(&ids_of("report")).await?;
-    let records = store.find_intelligence_many(&ids_of("intelligence")).await?;
+    let report_ids: Vec<ReportId> = hits.iter().filter(|hit| hit.record_kind == "report").filter_map(|hit| hit.record_id.parse().ok()).collect();
+    let intelligence_ids: Vec<IntelligenceId> =
+        hits.iter().filter(|hit| hit.record_kind == "intelligence").filter_map(|hit| hit.record_id.parse().ok()).collect();
+    let reports = store.report_summaries(&report_ids).await?;
+    let records = store.find_intelligence_many(&intelligence_ids).await?;
     let mut findings = Vec::new();
     for hit in &hits {
         if hit.record_kind == "report" {
-            if let Some(report) = reports.iter().find(|report| report.id == hit.record_id)
+            if let Some(report) = reports.iter().find(|report| report.id.as_str() == hit.record_id)
                 && caller.may(Action::ViewReport, &report.access())
             {
                 findings.push(Finding::Report {
@@ -55,7 +58,7 @@ pub async fn search(store: &Store, caller: &Caller, query: &str) -> CaseResult<V
                     received_at_ms: report.received_at_ms,
                 });
             }
-        } else if let Some(intelligence) = records.iter().find(|record| record.id == hit.record_id)
+        } else if let Some(intelligence) = records.iter().find(|record| record.id.as_str() == hit.record_id)
             && caller.may(Action::ViewIntelligence, &intelligence.access())
         {
             findings.push(Finding::Intelligence {

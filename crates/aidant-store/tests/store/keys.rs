@@ -9,7 +9,7 @@ use aidant_store::testing::TestDatabase;
 use aidant_store::{Keyring, MasterKey, SEALED_COLUMNS, Store, StoreError};
 
 /// A report with contact details; returns its id.
-async fn report_with_contact(store: &Store, phone: &str) -> String {
+async fn report_with_contact(store: &Store, phone: &str) -> aidant_core::ids::ReportId {
     let answers = ReportAnswers {
         sector: Some("car_wash".into()),
         town: Some("Luton".into()),
@@ -152,7 +152,7 @@ async fn a_value_under_an_unknown_key_is_a_clear_error(database: TestDatabase) {
     let summary = rotating.rewrap_sealed_values(&RewrapOptions::default()).await.unwrap();
     assert_eq!((summary.rewrapped(), summary.unreadable()), (0, 1));
     let (record_id, reason) = summary.columns[0].first_unreadable.clone().unwrap();
-    assert_eq!(record_id, report_id);
+    assert_eq!(record_id, report_id.as_str());
     assert!(reason.contains(&hex_id(&stranger)), "{reason}");
     let census = rotating.sealed_value_census().await.unwrap();
     assert_eq!(census.unopenable(), 1);

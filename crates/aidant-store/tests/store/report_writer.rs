@@ -86,7 +86,7 @@ async fn concurrent_submissions_are_all_stored_with_their_audit_entries(database
     assert_eq!(references.len(), 200, "every report has its own reference");
     assert_eq!(database.store.count_reports().await.unwrap(), 200);
     for receipt in &receipts {
-        let history = database.store.audit_history("report", &receipt.report_id).await.unwrap();
+        let history = database.store.audit_history("report", receipt.report_id.as_str()).await.unwrap();
         assert_eq!(history.len(), 1);
         assert_eq!(history[0].entry.action, "report.create");
     }

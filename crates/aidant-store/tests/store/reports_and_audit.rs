@@ -46,7 +46,7 @@ async fn reports_round_trip_exactly(database: TestDatabase) {
     assert!(stored.child_reported);
     assert!(!stored.has_contact);
     assert!(!stored.triage_reasons.is_empty());
-    let history = database.store.audit_history("report", &receipt.report_id).await.unwrap();
+    let history = database.store.audit_history("report", receipt.report_id.as_str()).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].entry.action, "report.create");
     assert_eq!(history[0].entry.actor, "public");
@@ -134,7 +134,7 @@ async fn revealing_contact_is_audited_with_the_reason(database: TestDatabase) {
     let with_contact = ReportAnswers { contact: Some(ContactAnswer { phone: Some("+40 712 345 678".into()), ..ContactAnswer::default() }), ..answers() };
     let receipt = submit(&database.store, &with_contact, None).await;
     database.store.reveal_contact(&receipt.report_id, &AuditActor::user("user-7"), "safeguarding call").await.unwrap();
-    let history = database.store.audit_history("report", &receipt.report_id).await.unwrap();
+    let history = database.store.audit_history("report", receipt.report_id.as_str()).await.unwrap();
     let reveal = history.iter().find(|stored| stored.entry.action == "report.contact.reveal").expect("the reveal is audited");
     assert_eq!(reveal.entry.actor, "user:user-7", "the member of staff, in the stored form every writer uses");
     assert_eq!(reveal.entry.reason.as_deref(), Some("safeguarding call"));

@@ -81,7 +81,8 @@ async fn passwords_lock_after_repeated_failures(database: TestDatabase) {
     assert!(matches!(store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Accepted { .. }));
     store.disable_user(&world.handler.id, &AuditActor::Cli).await.unwrap();
     assert_eq!(store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Disabled);
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&world.handler.id).fetch_one(store.pool()).await.unwrap();
+    let hash: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(world.handler.id.as_str()).fetch_one(store.pool()).await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 }
 
@@ -180,7 +181,7 @@ async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
     assert_eq!(store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap().total, 2, "closed reports leave the open queue");
     let closed = QueueFilter { status: Some(StatusFilter::Only(ReportStatus::NoFurtherAction)), ..QueueFilter::default() };
     assert_eq!(store.triage_queue(&world.force.id, &closed, 0, 50).await.unwrap().total, 1);
-    let history: Vec<String> = store.audit_history("report", &other.report_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    let history: Vec<String> = store.audit_history("report", other.report_id.as_str()).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
     assert_eq!(history, ["report.create", "report.assign", "report.status"]);
     let state = store.triage_state(&other.report_id).await.unwrap().unwrap();
     assert_eq!(state.status, ReportStatus::NoFurtherAction);
@@ -198,14 +199,14 @@ async fn reports_arriving_before_a_receiving_force_are_claimed(database: TestDat
     assert_eq!(store.search_candidates(&force.id, "arrived", 10).await.unwrap().len(), 1, "its search document moves with it");
 }
 
-fn two_b_c_glaa_only(glaa: &str) -> aidant_core::grading::Grading {
+fn two_b_c_glaa_only(glaa: &aidant_core::ids::OrganisationId) -> aidant_core::grading::Grading {
     parse_grading(&GradingAnswers {
         scheme: "3x5x2",
         source: "2",
         intelligence: "B",
         handling: "C",
         conditions_text: "GLAA only",
-        recipient_organisations: vec![glaa.to_owned()],
+        recipient_organisations: vec![glaa.clone()],
         no_onward_sharing: true,
         ..GradingAnswers::default()
     })
@@ -252,7 +253,7 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
     let opened = store.read_intelligence_source(&id, &AuditActor::user(&world.analyst.id), "checking the source's account").await.unwrap();
     assert_eq!(opened, Some(source));
     let actions: Vec<(String, Option<String>)> =
-        store.audit_history("intelligence", &id).await.unwrap().into_iter().map(|entry| (entry.entry.action, entry.entry.reason)).collect();
+        store.audit_history("intelligence", id.as_str()).await.unwrap().into_iter().map(|entry| (entry.entry.action, entry.entry.reason)).collect();
     assert_eq!(actions[0], ("intelligence.create".to_owned(), Some("2 B C".to_owned())));
     assert_eq!(actions[1].0, "intelligence.share");
     assert_eq!(actions[2], ("intelligence.source.read".to_owned(), Some("checking the source's account".to_owned())));
@@ -289,10 +290,10 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
     let plain = submit(store, &answers("Bedford", "Stefan drives the minibus.", false)).await;
     for query in ["stefan", "Ștefan", "STEF", "taranu wages"] {
         let hits = store.search_candidates(&world.force.id, query, 50).await.unwrap();
-        assert!(hits.iter().any(|hit| hit.record_id == report.report_id), "{query} finds the report");
+        assert!(hits.iter().any(|hit| hit.record_id == report.report_id.as_str()), "{query} finds the report");
     }
     let both = store.search_candidates(&world.force.id, "Ștefan", 50).await.unwrap();
-    assert!(both.iter().any(|hit| hit.record_id == plain.report_id), "Ștefan finds Stefan too");
+    assert!(both.iter().any(|hit| hit.record_id == plain.report_id.as_str()), "Ștefan finds Stefan too");
     assert!(store.search_candidates(&world.glaa.id, "stefan", 50).await.unwrap().is_empty(), "other organisations do not find the force's reports");
     assert!(store.search_candidates(&world.force.id, "\"; DROP TABLE reports; --", 50).await.unwrap().is_empty());
     assert!(store.search_candidates(&world.force.id, "", 50).await.unwrap().is_empty());
@@ -303,7 +304,7 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
     let later = store.search_candidates(&world.force.id, "bogdan", 50).await.unwrap();
     assert_eq!(later.iter().map(|hit| hit.record_id.as_str()).collect::<Vec<_>>(), [plain.report_id.as_str()], "a reporter's later message is searchable");
     assert!(
-        store.search_candidates(&world.force.id, "stefan minibus", 50).await.unwrap().iter().any(|hit| hit.record_id == plain.report_id),
+        store.search_candidates(&world.force.id, "stefan minibus", 50).await.unwrap().iter().any(|hit| hit.record_id == plain.report_id.as_str()),
         "the first words stay"
     );
     assert!(store.search_candidates(&world.force.id, "zacharias", 50).await.unwrap().is_empty(), "staff replies are not indexed");

@@ -7,6 +7,7 @@
 //! an Argon2id verification, even for references that do not exist.
 
 use aidant_core::ReportRef;
+use aidant_core::ids::ReportId;
 use aidant_core::text::{BoundedText, Lines, TextError};
 use aidant_store::public_site::{Author, FollowUpAccess};
 use axum::body::Bytes;
@@ -82,7 +83,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
     })
 }
 
-fn signed_in_report(state: &AppState, headers: &HeaderMap) -> Option<String> {
+fn signed_in_report(state: &AppState, headers: &HeaderMap) -> Option<ReportId> {
     cookie(headers, FOLLOW_UP_COOKIE).and_then(|token| state.store().open_follow_up_token(&token))
 }
 
@@ -96,7 +97,7 @@ pub async fn show_report(State(state): State<AppState>, headers: HeaderMap, Quer
     render_report(&state, &headers, &report_id, Vec::new(), "", query.added.is_some()).await
 }
 
-async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &str, errors: Vec<PageError>, information: &str, added: bool) -> WebResult {
+async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &ReportId, errors: Vec<PageError>, information: &str, added: bool) -> WebResult {
     let Some((report, messages)) = aidant_store::cases::reports::reporter_reads_report(state.store(), report_id).await? else {
         return Ok(see_other("/follow-up"));
     };

@@ -2,6 +2,7 @@
 //! supervisors read: per record and per user.
 
 use aidant_core::audit::AuditRecordKind;
+use aidant_core::ids::UserId;
 use aidant_store::cases::admin::{AuditTrail, NewUserAnswers, UserChange};
 use aidant_store::cases::{self, CaseError};
 use aidant_store::organisations::User;
@@ -11,7 +12,7 @@ use minijinja::{Value, context};
 
 use super::{Staff, StaffPage, format_time, render, role_options, staff_form};
 use crate::AppState;
-use crate::error::{WebError, WebResult};
+use crate::error::{WebError, WebResult, path_id};
 use crate::html::form::FormData;
 use crate::html::{PageError, see_other};
 
@@ -20,7 +21,7 @@ pub use aidant_store::identity::temporary_password;
 
 fn user_row(user: &User, staff: &Staff) -> Value {
     context! {
-        id => user.id.clone(),
+        id => user.id.to_string(),
         email => user.email.clone(),
         name => user.display_name.clone(),
         roles => user.roles.iter().map(|role| role.label()).collect::<Vec<_>>().join(", "),
@@ -79,6 +80,7 @@ pub async fn user_action(State(state): State<AppState>, staff: Staff, Path((user
     cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::ManageUsers).await?;
     let form = staff_form(&staff, &body)?;
     let Some(change) = UserChange::parse(&action) else { return Err(WebError::NotFound { title: "Not found", text: "There is no such action." }) };
+    let user_id: UserId = path_id(&user_id).map_err(user_not_found)?;
     match cases::admin::change_user(state.store(), &staff.caller, &user_id, change).await {
         Ok(Some(reset)) => {
             let notice = context! { heading => format!("New password for {}", reset.user.display_name), email => reset.user.email, password => reset.password };
@@ -129,6 +131,7 @@ pub async fn record_audit(State(state): State<AppState>, staff: Staff, Path((kin
 
 /// What one user did (supervisors, users of their own organisation).
 pub async fn user_audit(State(state): State<AppState>, staff: Staff, Path(user_id): Path<String>) -> WebResult {
+    let user_id: UserId = path_id(&user_id).map_err(user_not_found)?;
     let (user, trail) = cases::admin::user_audit(state.store(), &staff.caller, &user_id).await.map_err(user_not_found)?;
     let data = context! { heading => format!("What {} did", user.display_name), rows => audit_rows(&trail), back => "/staff" };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/audit.html", "Audit trail", ""), data))

@@ -3,6 +3,7 @@
 //! (`Authorization: Bearer aidant_pat_...`) or a signed-in session. The same
 //! access policy and audit apply as on the pages.
 
+use aidant_core::ids::{IntelligenceId, ReportId};
 use aidant_store::cases;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,7 @@ use super::queue::{QueueQuery, queue_filter};
 use super::search::{SearchQuery, SearchResult, run_search};
 use super::{PAGE_SIZE, Staff};
 use crate::AppState;
-use crate::error::{WebError, WebResult};
+use crate::error::{WebError, WebResult, path_id};
 use crate::routes::Routes;
 
 pub fn routes() -> Routes {
@@ -73,7 +74,7 @@ pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Qu
             .rows
             .into_iter()
             .map(|row| QueueLine {
-                id: row.id,
+                id: row.id.to_string(),
                 reference: row.reference,
                 received_at_ms: row.received_at_ms,
                 risk: row.risk_level.as_str().to_owned(),
@@ -122,9 +123,10 @@ pub struct ReportResponse {
 #[utoipa::path(get, path = "/api/v1/staff/reports/{id}", tag = "staff", params(("id" = String, Path)),
     responses((status = 200, body = ReportResponse), (status = 401), (status = 403), (status = 404)))]
 pub async fn report(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult<Json<ReportResponse>> {
+    let id: ReportId = path_id(&id)?;
     let report = cases::reports::view_report(state.store(), &staff.caller, &id).await?.report;
     Ok(Json(ReportResponse {
-        id: report.id,
+        id: report.id.to_string(),
         reference: report.reference.to_string(),
         received_at_ms: report.received_at_ms,
         status: report.status.as_str().to_owned(),
@@ -167,15 +169,16 @@ pub struct IntelligenceResponse {
 #[utoipa::path(get, path = "/api/v1/staff/intelligence/{id}", tag = "staff", params(("id" = String, Path)),
     responses((status = 200, body = IntelligenceResponse), (status = 401), (status = 403), (status = 404)))]
 pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult<Json<IntelligenceResponse>> {
+    let id: IntelligenceId = path_id(&id)?;
     let record = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await?.record;
     Ok(Json(IntelligenceResponse {
         grading: record.grading.code(),
-        id: record.id,
+        id: record.id.to_string(),
         reference: record.reference,
         title: record.title,
         sanitised_text: record.sanitised_text,
-        owner_organisation_id: record.owner_organisation_id,
-        shared_with: record.shared_with.into_iter().map(|share| share.organisation_id).collect(),
+        owner_organisation_id: record.owner_organisation_id.to_string(),
+        shared_with: record.shared_with.into_iter().map(|share| share.organisation_id.to_string()).collect(),
         review_on: record.review_on,
         created_at_ms: record.created_at_ms,
     }))

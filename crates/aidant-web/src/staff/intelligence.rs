@@ -3,6 +3,7 @@
 //! restricted source that only the originating unit reads, with a reason.
 
 use aidant_core::grading::{Grading, IntelligenceAssessment, SourceEvaluation};
+use aidant_core::ids::{IntelligenceId, OrganisationId, ReportId};
 use aidant_core::intelligence::limits::REASON;
 use aidant_core::intelligence::{IntelligenceAnswers, NewIntelligence};
 use aidant_core::policy::{Action, Capability, Handling};
@@ -19,7 +20,7 @@ use serde::Deserialize;
 
 use super::{Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
-use crate::error::{WebError, WebResult};
+use crate::error::{WebError, WebResult, path_id};
 use crate::html::form::FormData;
 use crate::html::{PageError, see_other};
 
@@ -35,7 +36,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult {
 
 fn summary(record: &IntelligenceRecord, staff: &Staff) -> Value {
     context! {
-        id => record.id.clone(),
+        id => record.id.to_string(),
         reference => record.reference.clone(),
         title => record.title.clone(),
         grading => record.grading.code(),
@@ -51,16 +52,18 @@ pub struct NewQuery {
 }
 
 /// The report a record is developed from, if one is named.
-async fn source_report(state: &AppState, staff: &Staff, report_id: Option<&str>) -> WebResult<Option<(String, String)>> {
+async fn source_report(state: &AppState, staff: &Staff, report_id: Option<&str>) -> WebResult<Option<(ReportId, String)>> {
     let Some(report_id) = report_id.filter(|id| !id.is_empty()) else { return Ok(None) };
-    let report = cases::reports::report_to_develop(state.store(), &staff.caller, report_id).await;
+    let not_found = |error: WebError| error.or_not_found_as("Report not found", "There is no report at this address.");
+    let report_id: ReportId = path_id(report_id).map_err(not_found)?;
+    let report = cases::reports::report_to_develop(state.store(), &staff.caller, &report_id).await;
     Ok(Some(report.map_err(|error| WebError::from(error).or_not_found_as("Report not found", "There is no report at this address."))?))
 }
 
 fn form_page(
     state: &AppState,
     staff: &Staff,
-    report: Option<(String, String)>,
+    report: Option<(ReportId, String)>,
     organisations: &[Organisation],
     form: &FormData,
     errors: Vec<PageError>,
@@ -69,7 +72,7 @@ fn form_page(
     page.errors = errors;
     let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
     let data = context! {
-        report_id => report.as_ref().map(|(id, _)| id.clone()),
+        report_id => report.as_ref().map(|(id, _)| id.to_string()),
         report_reference => report.as_ref().map(|(_, reference)| reference.clone()),
         values => context! {
             title => value("title"),
@@ -92,7 +95,7 @@ fn form_page(
         },
         sources => SourceEvaluation::ALL.iter().map(|grade| context! { value => grade.code(), label => format!("{} – {}", grade.code(), grade.label()) }).collect::<Vec<_>>(),
         assessments => IntelligenceAssessment::ALL.iter().map(|grade| context! { value => grade.code(), label => format!("{} – {}", grade.code(), grade.label()) }).collect::<Vec<_>>(),
-        organisations => organisations.iter().map(|organisation| context! { value => organisation.id.clone(), label => organisation.name.clone() }).collect::<Vec<_>>(),
+        organisations => organisations.iter().map(|organisation| context! { value => organisation.id.to_string(), label => organisation.name.clone() }).collect::<Vec<_>>(),
     };
     render(state, Some(staff), page, data)
 }
@@ -131,7 +134,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, body: Bytes) ->
         Ok(new) => new,
         Err(errors) => return Ok(form_page(&state, &staff, report, &organisations, &form, page_errors(errors))),
     };
-    let report_id = report.as_ref().map(|(id, _)| id.as_str());
+    let report_id = report.as_ref().map(|(id, _)| id);
     let (id, _) = cases::intelligence::create_intelligence(state.store(), &staff.caller, report_id, &new).await?;
     Ok(see_other(&format!("/staff/intelligence/{id}")))
 }
@@ -145,16 +148,17 @@ fn record_not_found(error: impl Into<WebError>) -> WebError {
 }
 
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult {
+    let id: IntelligenceId = path_id(&id).map_err(record_not_found)?;
     let view = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await.map_err(record_not_found)?;
     Ok(render_record(&state, &staff, view, Vec::new(), None))
 }
 
 fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors: Vec<PageError>, source: Option<SourceDetails>) -> Response {
     let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets } = view;
-    let name_of = |id: &str| {
+    let name_of = |id: &OrganisationId| {
         organisations
             .iter()
-            .find(|organisation| organisation.id == id)
+            .find(|organisation| &organisation.id == id)
             .map_or_else(|| "Unknown organisation".to_owned(), |organisation| organisation.name.clone())
     };
     let (grading_lines, conditions) = match &record.grading {
@@ -170,7 +174,7 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
             let conditions = match handling {
                 Handling::Conditional(conditions) => Some(context! {
                     text => conditions_text.clone(),
-                    recipients => conditions.recipient_organisations.iter().map(|id| name_of(id)).collect::<Vec<_>>(),
+                    recipients => conditions.recipient_organisations.iter().map(&name_of).collect::<Vec<_>>(),
                     no_onward_sharing => conditions.no_onward_sharing,
                     originator_consent => conditions.originator_consent_required,
                     expires => conditions.expires_at_ms.map(format_time),
@@ -188,9 +192,9 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
         ),
     };
     let share_targets: Vec<Value> =
-        share_targets.iter().map(|organisation| context! { value => organisation.id.clone(), label => organisation.name.clone() }).collect();
+        share_targets.iter().map(|organisation| context! { value => organisation.id.to_string(), label => organisation.name.clone() }).collect();
     let data = context! {
-        id => record.id.clone(),
+        id => record.id.to_string(),
         reference => record.reference.clone(),
         title => record.title.clone(),
         grading => record.grading.code(),
@@ -201,7 +205,7 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
         ours => record.owner_organisation_id == staff.organisation.id,
         created => format_time(record.created_at_ms),
         review_on => record.review_on.clone(),
-        report_id => visible_report_id,
+        report_id => visible_report_id.map(|id| id.to_string()),
         shares => record.shared_with.iter().map(|share| context! { name => share.organisation_name.clone(), when => format_time(share.shared_at_ms) }).collect::<Vec<_>>(),
         share_targets,
         can_share => permissions.share,
@@ -215,10 +219,15 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
 }
 
 pub async fn share(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, body: Bytes) -> WebResult {
+    let id: IntelligenceId = path_id(&id).map_err(record_not_found)?;
     cases::intelligence::check_intelligence(state.store(), &staff.caller, &id, Action::ShareIntelligence).await.map_err(record_not_found)?;
     let form = staff_form(&staff, &body)?;
     let organisation_id = form.text("organisation");
-    match cases::intelligence::share_intelligence(state.store(), &staff.caller, &id, organisation_id.as_deref()).await {
+    let outcome = match organisation_id.map(|text| text.parse::<OrganisationId>()) {
+        Some(Err(_)) => Err(CaseError::invalid("organisation", "Select an organisation from the list")),
+        organisation_id => cases::intelligence::share_intelligence(state.store(), &staff.caller, &id, organisation_id.and_then(Result::ok).as_ref()).await,
+    };
+    match outcome {
         Ok(()) => Ok(see_other(&format!("/staff/intelligence/{id}"))),
         Err(CaseError::Invalid(errors)) => {
             let view = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await.map_err(record_not_found)?;
@@ -229,6 +238,7 @@ pub async fn share(State(state): State<AppState>, staff: Staff, Path(id): Path<S
 }
 
 pub async fn read_source(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, body: Bytes) -> WebResult {
+    let id: IntelligenceId = path_id(&id).map_err(record_not_found)?;
     cases::intelligence::check_intelligence(state.store(), &staff.caller, &id, Action::ViewSourceText).await.map_err(record_not_found)?;
     let form = staff_form(&staff, &body)?;
     let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), REASON, Lines::Single) else {

@@ -21,7 +21,7 @@ async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, n
         .iter()
         .map(|token| {
             context! {
-                id => token.id.clone(),
+                id => token.id.to_string(),
                 name => token.name.clone(),
                 created => format_time(token.created_at_ms),
                 last_used => token.last_used_at_ms.map(format_time),

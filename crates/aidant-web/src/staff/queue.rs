@@ -2,6 +2,7 @@
 //! messages with the anonymous reporter, and the triage actions.
 
 use aidant_core::audit::AuditActor;
+use aidant_core::ids::{ReportId, UserId};
 use aidant_core::intelligence::limits::REASON;
 use aidant_core::organisation::{ReportStatus, Role};
 use aidant_core::policy::{Action, Capability};
@@ -18,7 +19,7 @@ use serde::Deserialize;
 
 use super::{PAGE_SIZE, Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
-use crate::error::{WebError, WebResult};
+use crate::error::{WebError, WebResult, path_id};
 use crate::html::{PageError, see_other};
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,7 +63,13 @@ pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueFilter, Vec<Page
         None => None,
         Some("unassigned") => Some(AssigneeFilter::Unassigned),
         Some("me") => Some(AssigneeFilter::User(staff.user.id.clone())),
-        Some(user_id) => Some(AssigneeFilter::User(user_id.to_owned())),
+        Some(user_id) => match user_id.parse::<UserId>() {
+            Ok(user_id) => Some(AssigneeFilter::User(user_id)),
+            Err(_) => {
+                errors.push(PageError::new("assignee", "Select someone from the list"));
+                None
+            }
+        },
     };
     (QueueFilter { risk, sector: blank_to_none(&query.sector), area: blank_to_none(&query.area), status, assignee }, errors)
 }
@@ -88,7 +95,7 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
         .iter()
         .map(|row| {
             context! {
-                id => row.id.clone(),
+                id => row.id.to_string(),
                 reference => aidant_core::ReportRef::parse(&row.reference).map(|reference| reference.to_string()).unwrap_or_else(|_| row.reference.clone()),
                 received => format_time(row.received_at_ms),
                 risk => row.risk_level.as_str(),
@@ -119,9 +126,9 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
             assignee => query.assignee.clone().unwrap_or_default(),
         },
         risks => aidant_core::RiskLevel::ALL.iter().map(|level| context! { value => level.as_str(), label => capitalise(level.as_str()) }).collect::<Vec<_>>(),
-        sectors => catalogue.sectors.iter().map(|sector| context! { value => sector.id.clone(), label => sector.name.clone() }).collect::<Vec<_>>(),
+        sectors => catalogue.sectors.iter().map(|sector| context! { value => sector.id.to_string(), label => sector.name.clone() }).collect::<Vec<_>>(),
         statuses => ReportStatus::ALL.iter().map(|status| context! { value => status.as_str(), label => status.label() }).collect::<Vec<_>>(),
-        users => users.iter().filter(|user| !user.disabled).map(|user| context! { value => user.id.clone(), label => user.display_name.clone() }).collect::<Vec<_>>(),
+        users => users.iter().filter(|user| !user.disabled).map(|user| context! { value => user.id.to_string(), label => user.display_name.clone() }).collect::<Vec<_>>(),
     };
     let mut page = StaffPage::new("staff/queue.html", "Triage queue", "queue");
     page.errors = errors;
@@ -159,12 +166,13 @@ fn report_not_found(error: impl Into<WebError>) -> WebError {
 }
 
 pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>) -> WebResult {
+    let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
     render_report(&state, &staff, &report_id, Vec::new(), "").await
 }
 
 /// The report's page (its view audited by the use case), with `errors`
 /// from a triage action and the reply as typed.
-async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors: Vec<PageError>, reply: &str) -> WebResult {
+async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, errors: Vec<PageError>, reply: &str) -> WebResult {
     let view = cases::reports::view_report(state.store(), &staff.caller, report_id).await.map_err(report_not_found)?;
     let ReportView { report, triage, messages, history, developed, colleagues: users, permissions } = view;
     let catalogue = state.catalogue();
@@ -177,7 +185,7 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors:
         })
         .collect();
     let names: std::collections::HashMap<String, String> =
-        users.iter().map(|user| (AuditActor::user(&user.id).to_stored(), user.display_name.clone())).collect();
+        users.iter().map(|user| (AuditActor::user(user.id.as_str()).to_stored(), user.display_name.clone())).collect();
     let history: Vec<Value> = history
         .iter()
         .filter(|entry| entry.entry.action != "report.view" && entry.entry.action != "report.reporter_view")
@@ -199,10 +207,10 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors:
             !user.disabled
                 && user.roles.iter().any(|role| matches!(role, Role::CallHandler | Role::Supervisor | Role::Analyst | Role::Officer | Role::SafeguardingLead))
         })
-        .map(|user| context! { value => user.id.clone(), label => user.display_name.clone() })
+        .map(|user| context! { value => user.id.to_string(), label => user.display_name.clone() })
         .collect();
     let data = context! {
-        id => report.id.clone(),
+        id => report.id.to_string(),
         reference => report.reference.to_string(),
         received => format_time(report.received_at_ms),
         risk => report.risk_level.as_str(),
@@ -210,7 +218,7 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors:
         reasons => report.triage_reasons.clone(),
         status => triage.status.as_str(),
         status_label => triage.status.label(),
-        assignee_id => triage.assignee_user_id.clone().unwrap_or_default(),
+        assignee_id => triage.assignee_user_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         assignee => triage.assignee_name.clone(),
         sector => catalogue.sector(&report.sector).map_or_else(|| report.sector.clone(), |sector| sector.name.clone()),
         postcode => report.postcode.clone(),
@@ -229,7 +237,7 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &str, errors:
         has_contact => report.has_contact,
         messages,
         history,
-        developed => developed.iter().map(|(id, reference)| context! { id => id.clone(), reference => reference.clone() }).collect::<Vec<_>>(),
+        developed => developed.iter().map(|(id, reference)| context! { id => id.to_string(), reference => reference.clone() }).collect::<Vec<_>>(),
         assignable,
         statuses => ReportStatus::ALL.iter().map(|status| context! { value => status.as_str(), label => status.label() }).collect::<Vec<_>>(),
         can_triage => permissions.triage,
@@ -249,7 +257,9 @@ fn describe_action(action: &str, reason: Option<&str>, users: &[aidant_store::or
     match action {
         "report.create" => "Report received".to_owned(),
         "report.assign" => match reason.and_then(|reason| reason.strip_prefix("assigned to user:")) {
-            Some(user_id) => format!("Assigned to {}", users.iter().find(|user| user.id == user_id).map_or("another user", |user| user.display_name.as_str())),
+            Some(user_id) => {
+                format!("Assigned to {}", users.iter().find(|user| user.id.as_str() == user_id).map_or("another user", |user| user.display_name.as_str()))
+            }
             None => "Unassigned".to_owned(),
         },
         "report.status" => match reason {
@@ -270,7 +280,7 @@ fn describe_action(action: &str, reason: Option<&str>, users: &[aidant_store::or
 
 /// A triage action's outcome: back to the report, or the report again
 /// with the action's field errors.
-async fn after_action(state: &AppState, staff: &Staff, report_id: &str, outcome: Result<(), CaseError>, anchor: &str, typed_reply: &str) -> WebResult {
+async fn after_action(state: &AppState, staff: &Staff, report_id: &ReportId, outcome: Result<(), CaseError>, anchor: &str, typed_reply: &str) -> WebResult {
     match outcome {
         Ok(()) => Ok(see_other(&format!("/staff/reports/{report_id}{anchor}"))),
         Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed_reply).await,
@@ -283,14 +293,18 @@ fn page_errors(errors: Vec<aidant_core::report::FieldError>) -> Vec<PageError> {
 }
 
 pub async fn assign(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
     cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::TriageReport).await.map_err(report_not_found)?;
     let form = staff_form(&staff, &body)?;
-    let assignee = form.text("assignee");
-    let outcome = cases::reports::assign_report(state.store(), &staff.caller, &report_id, assignee.as_deref()).await;
+    let outcome = match form.text("assignee").map(|text| text.parse::<UserId>()) {
+        Some(Err(_)) => Err(CaseError::invalid("assignee", "Select someone from your organisation")),
+        assignee => cases::reports::assign_report(state.store(), &staff.caller, &report_id, assignee.and_then(Result::ok).as_ref()).await,
+    };
     after_action(&state, &staff, &report_id, outcome, "", "").await
 }
 
 pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
     cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::TriageReport).await.map_err(report_not_found)?;
     let form = staff_form(&staff, &body)?;
     let outcome = match form.get("status").and_then(|status| status.parse::<ReportStatus>().ok()) {
@@ -301,6 +315,7 @@ pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report
 }
 
 pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
     cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::ReplyToReporter).await.map_err(report_not_found)?;
     let form = staff_form(&staff, &body)?;
     let raw = form.get("reply").unwrap_or_default();
@@ -319,6 +334,7 @@ pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id):
 }
 
 pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
     cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::RevealContact).await.map_err(report_not_found)?;
     let form = staff_form(&staff, &body)?;
     let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), REASON, Lines::Single) else {
@@ -328,7 +344,7 @@ pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(re
     let contact = cases::reports::reveal_contact(state.store(), &staff.caller, &report_id, &reason).await.map_err(report_not_found)?;
     let page = StaffPage::new("staff/contact.html", "Reporter's contact details", "queue");
     let data = context! {
-        id => report_id.clone(),
+        id => report_id.to_string(),
         contact => contact.map(|contact| context! { name => contact.name, phone => contact.phone, email => contact.email }),
     };
     Ok(render(&state, Some(&staff), page, data))

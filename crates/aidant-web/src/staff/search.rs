@@ -42,16 +42,21 @@ pub async fn run_search(state: &AppState, staff: &Staff, query: &str) -> WebResu
                 let sector = catalogue.sector(&sector).map_or(sector, |known| known.name.clone());
                 SearchResult {
                     kind: "report".to_owned(),
-                    id,
+                    id: id.to_string(),
                     reference: aidant_core::ReportRef::parse(&reference).map(|parsed| parsed.to_string()).unwrap_or(reference),
                     summary: [Some(sector), town].into_iter().flatten().collect::<Vec<_>>().join(", "),
                     grade: risk_level.as_str().to_owned(),
                     when: format_time(received_at_ms),
                 }
             }
-            Finding::Intelligence { id, reference, title, grading, created_at_ms } => {
-                SearchResult { kind: "intelligence".to_owned(), id, reference, summary: title, grade: grading, when: format_time(created_at_ms) }
-            }
+            Finding::Intelligence { id, reference, title, grading, created_at_ms } => SearchResult {
+                kind: "intelligence".to_owned(),
+                id: id.to_string(),
+                reference,
+                summary: title,
+                grade: grading,
+                when: format_time(created_at_ms),
+            },
         })
         .collect())
 }

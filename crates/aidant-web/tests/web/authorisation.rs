@@ -152,7 +152,7 @@ struct World {
     charity_partner: Person,
 }
 
-async fn person(store: &Store, organisation_id: &str, email: &str, role: Role) -> Person {
+async fn person(store: &Store, organisation_id: &aidant_core::ids::OrganisationId, email: &str, role: Role) -> Person {
     let user = store.create_user(organisation_id, email, &format!("Test {}", role.label()), &[role]).await.unwrap();
     let cookie = store.create_session(&user.id, true).await.unwrap();
     let csrf = store.find_session(&cookie, &SignInPolicy::default()).await.unwrap().unwrap().csrf_token;
@@ -204,9 +204,9 @@ async fn world(store: &Store) -> World {
         people.push(person(store, &force.id, &format!("{}@force.example", role.as_str()), *role).await);
     }
     World {
-        report_id: receipt.report_id,
-        intelligence_id,
-        target_user_id: target.id,
+        report_id: receipt.report_id.to_string(),
+        intelligence_id: intelligence_id.to_string(),
+        target_user_id: target.id.to_string(),
         force: people,
         glaa_partner: person(store, &glaa.id, "partner@glaa.example", Partner).await,
         charity_partner: person(store, &charity.id, "partner@charity.example", Partner).await,

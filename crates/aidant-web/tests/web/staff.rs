@@ -55,7 +55,7 @@ fn csrf_from(body: &str) -> String {
     body[start..start + 64].to_owned()
 }
 
-async fn setup(store: &Store) -> (String, String) {
+async fn setup(store: &Store) -> (aidant_core::ids::OrganisationId, aidant_core::ids::UserId) {
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
     store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
     let user = store.create_user(&force.id, "handler@force.example", "Handler", &[Role::CallHandler]).await.unwrap();
@@ -163,7 +163,7 @@ async fn the_second_factor_is_asked_for_and_can_be_required(database: TestDataba
     let right = send(&app, post("/staff/sign-in/code", &cookies, format!("csrf_token={csrf}&code={next_step}"))).await;
     assert_eq!(right.location, "/staff");
     assert_eq!(send(&app, get("/staff", &cookies)).await.status, StatusCode::OK);
-    let history: Vec<String> = store.audit_history("user", &user_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    let history: Vec<String> = store.audit_history("user", user_id.as_str()).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
     assert!(history.contains(&"user.second_factor_enrolled".to_owned()), "{history:?}");
 }
 
@@ -258,7 +258,7 @@ async fn a_reset_password_must_be_changed_before_anything_else(database: TestDat
     assert!(store.find_session(&other, &SignInPolicy::default()).await.unwrap().is_none(), "other sessions end");
     assert_eq!(sign_in(&app, "handler@force.example", TEMPORARY, "").await.status, StatusCode::UNPROCESSABLE_ENTITY, "the one-time password is spent");
     assert_eq!(sign_in(&app, "handler@force.example", "a brand new password", "").await.location, "/staff");
-    let history: Vec<String> = store.audit_history("user", &user_id).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    let history: Vec<String> = store.audit_history("user", user_id.as_str()).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
     assert!(history.contains(&"user.password_reset".to_owned()) && history.contains(&"user.password_changed".to_owned()), "{history:?}");
 }
 
