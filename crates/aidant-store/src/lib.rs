@@ -14,7 +14,7 @@ pub mod checkpoint;
 pub mod crypto;
 pub mod intelligence;
 pub mod keys;
-pub mod link_state;
+pub mod link_records;
 pub mod organisations;
 pub mod public_site;
 pub mod report_writer;
@@ -102,6 +102,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keyring: Option<Keyring>,
+    /// The entity resolver's model and index key, read once (`link_records.rs`).
+    link_cache: link_records::LinkCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -150,7 +152,7 @@ impl Store {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
-        let store = Self { pool, backend, keyring: master_key.map(Keyring::from) };
+        let store = Self { pool, backend, keyring: master_key.map(Keyring::from), link_cache: Default::default() };
         store.ping().await.map_err(|error| match error {
             StoreError::Database(error) => open_error(error),
             other => other,
