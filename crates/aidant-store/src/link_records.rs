@@ -139,6 +139,11 @@ impl BlindIndex {
     fn name(&self, folded: &str) -> i64 {
         self.hash(&[b"name\0", folded.as_bytes()])
     }
+
+    /// The count of records that have `field` at all (term frequencies' totals).
+    fn field_total(&self, field: Field) -> i64 {
+        self.hash(&[b"total\0", field.name().as_bytes()])
+    }
 }
 
 /// The associated data of a record's sealed features.
@@ -253,9 +258,11 @@ pub struct LinkLoadSummary {
     pub links: u64,
 }
 
-/// Parameters per multi-row insert in a bulk load: under SQLite's 32,766
-/// and PostgreSQL's 65,535.
-const LOAD_PARAMETERS_PER_INSERT: usize = 30_000;
+/// Parameters per multi-row insert in a bulk load. SQLite looks each `$N`
+/// up among the statement's parameter names one by one, so preparing a
+/// statement costs the square of its parameters: 30,000 took seconds, 2,000
+/// takes milliseconds (and full chunks reuse one prepared statement).
+const LOAD_PARAMETERS_PER_INSERT: usize = 2_000;
 /// Rows per transaction in a bulk load (a quarter of this for records, which
 /// carry their sealed features).
 const LOAD_ROWS_PER_TRANSACTION: usize = 200_000;
@@ -364,7 +371,8 @@ impl Store {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
         let resolver = sqlx::query(
-            "UPDATE link_resolver SET next_record_number = next_record_number + 1, record_count = record_count + 1, updated_at = $2
+            "UPDATE link_resolver SET next_record_number = next_record_number + 1, record_count = record_count + 1,
+                                      next_event = next_event + 1, updated_at = $2
              WHERE id = $1 AND ready = 1
              RETURNING generation, next_record_number, next_entity, next_event",
         )
@@ -376,7 +384,8 @@ impl Store {
         let generation: String = resolver.try_get("generation")?;
         let record_number: i64 = resolver.try_get::<i64, _>("next_record_number")? - 1;
         let next_entity = entity_of_row(resolver.try_get("next_entity")?)?;
-        let next_event: i64 = resolver.try_get("next_event")?;
+        // An addition has exactly one event (`decide_addition`), claimed here.
+        let event_sequence: i64 = resolver.try_get::<i64, _>("next_event")? - 1;
         let context = self.link_context(&mut transaction, &generation).await?;
         let blind_index = &context.blind_index;
 
@@ -384,13 +393,11 @@ impl Store {
         let mut features = record_features(&mut interner, record);
         let role_counts = add_name_roles(&mut transaction, blind_index, &interner, &features).await?;
         repair_name_order_with(&mut features, |folded| role_counts.get(&blind_index.name(interner.resolve(folded))).copied().unwrap_or_default());
-        let term_fractions = add_term_counts(&mut transaction, &context, &interner, &features).await?;
-
         let mut key_hashes: Vec<i64> = stable_keys(&ALL_RULES, &features, &interner).iter().map(|key| blind_index.blocking_key(key)).collect();
         key_hashes.sort_unstable();
         key_hashes.dedup();
-        let searched = add_key_counts(&mut transaction, &key_hashes, context.max_block_size).await?;
-        let candidate_rows = candidates(&mut transaction, &searched).await?;
+        let counted = add_counts(&mut transaction, &context, &interner, &features, &key_hashes).await?;
+        let candidate_rows = candidates(&mut transaction, &counted.searched_keys).await?;
         let mut candidate_features = Vec::with_capacity(candidate_rows.len());
         for candidate in &candidate_rows {
             let opened = keyring.open(&candidate.features_sealed, &features_binding(&candidate.record_id))?;
@@ -402,8 +409,13 @@ impl Store {
             .zip(&candidate_features)
             .map(|(row, features)| Candidate { record_id: &row.record_id, features, entity: row.entity })
             .collect();
-        let inputs =
-            DecisionInputs { scorer: &context.scorer, term_fractions: &term_fractions, link_weight: context.link_weight, interner: &interner, next_entity };
+        let inputs = DecisionInputs {
+            scorer: &context.scorer,
+            term_fractions: &counted.term_fractions,
+            link_weight: context.link_weight,
+            interner: &interner,
+            next_entity,
+        };
         let decision = decide_addition(&inputs, &record.record_id, &features, &views);
         let entity = entity_number(decision.outcome.entity)?;
 
@@ -442,6 +454,7 @@ impl Store {
                 .bind(now)
                 .execute(&mut *transaction)
                 .await?;
+            sqlx::query("UPDATE link_resolver SET next_entity = next_entity + 1 WHERE id = $1").bind(PEOPLE).execute(&mut *transaction).await?;
         }
         if !decision.absorbed.is_empty() {
             let absorbed: Vec<i64> = decision.absorbed.iter().map(|entity| entity_number(*entity)).collect::<Result<_, _>>()?;
@@ -456,36 +469,30 @@ impl Store {
                 query.execute(&mut *transaction).await?;
             }
         }
-        let events = &decision.outcome.events;
-        for (offset, event) in events.iter().enumerate() {
-            let event = EventRow::new(event);
-            // A probability is written as a literal NULL when absent: sqlx 0.8.6's
-            // `Any` sends a missing f64 to PostgreSQL as a missing f32, and the
-            // statement, prepared once, would then refuse the next f64.
-            let probability = if event.match_probability.is_some() { "$8" } else { "NULL" };
-            let statement = format!(
-                "INSERT INTO link_events (sequence, kind, entity_id, record_id, other_entities, reason, occurred_at, match_probability)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, {probability})"
-            );
-            let mut query = sqlx::query(&statement)
-                .bind(next_event + offset as i64)
-                .bind(event.kind)
-                .bind(entity_number(event.entity)?)
-                .bind(event.record_id)
-                .bind(event.other_entities)
-                .bind(event.reason)
-                .bind(now);
-            if let Some(match_probability) = event.match_probability {
-                query = query.bind(match_probability);
-            }
-            query.execute(&mut *transaction).await?;
+        let [event] = decision.outcome.events.as_slice() else {
+            return Err(LinkError::Corrupt("an addition decided other than one event".to_owned()));
+        };
+        let event = EventRow::new(event);
+        // A probability is written as a literal NULL when absent: sqlx 0.8.6's
+        // `Any` sends a missing f64 to PostgreSQL as a missing f32, and the
+        // statement, prepared once, would then refuse the next f64.
+        let probability = if event.match_probability.is_some() { "$8" } else { "NULL" };
+        let statement = format!(
+            "INSERT INTO link_events (sequence, kind, entity_id, record_id, other_entities, reason, occurred_at, match_probability)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {probability})"
+        );
+        let mut query = sqlx::query(&statement)
+            .bind(event_sequence)
+            .bind(event.kind)
+            .bind(entity_number(event.entity)?)
+            .bind(event.record_id)
+            .bind(event.other_entities)
+            .bind(event.reason)
+            .bind(now);
+        if let Some(match_probability) = event.match_probability {
+            query = query.bind(match_probability);
         }
-        sqlx::query("UPDATE link_resolver SET next_entity = $2, next_event = $3 WHERE id = $1")
-            .bind(PEOPLE)
-            .bind(entity_number(next_entity)? + i64::from(decision.created))
-            .bind(next_event + events.len() as i64)
-            .execute(&mut *transaction)
-            .await?;
+        query.execute(&mut *transaction).await?;
         append(&mut transaction, &AuditEvent { actor, action: "link.people.add", record_kind: "link_record", record_id: &record.record_id, reason: None })
             .await?;
         transaction.commit().await?;
@@ -553,16 +560,24 @@ impl Store {
         key_rows.dedup();
         summary.keys = key_rows.len() as u64;
         self.load_rows(&key_rows, "link_keys (key_hash, record_number)", |query, (key_hash, record_number)| query.bind(*key_hash).bind(*record_number)).await?;
-        let mut key_counts: Vec<(i64, i64)> = Vec::new();
+        // Records per key, then per term value and per field, by keyed hash.
+        let mut counts: HashMap<i64, i64> = HashMap::with_capacity(key_rows.len() / 2);
         for (key_hash, _) in &key_rows {
-            match key_counts.last_mut() {
-                Some((last, count)) if last == key_hash => *count += 1,
-                _ => key_counts.push((*key_hash, 1)),
-            }
+            *counts.entry(*key_hash).or_default() += 1;
         }
         drop(key_rows);
-        self.load_rows(&key_counts, "link_key_counts (key_hash, record_count)", |query, (key_hash, count)| query.bind(*key_hash).bind(*count)).await?;
-        drop(key_counts);
+        for (field, (total, values)) in ALL_FIELDS.iter().zip(batch.scorer.term_frequencies.to_sorted()) {
+            if total > 0 {
+                *counts.entry(blind_index.field_total(*field)).or_default() += total as i64;
+            }
+            for (value, count) in values {
+                *counts.entry(blind_index.term(*field, batch.interner.resolve(value))).or_default() += i64::from(count);
+            }
+        }
+        let mut counts: Vec<(i64, i64)> = counts.into_iter().collect();
+        counts.sort_unstable();
+        self.load_rows(&counts, "link_counts (count_hash, record_count)", |query, (count_hash, count)| query.bind(*count_hash).bind(*count)).await?;
+        drop(counts);
 
         // Entities and their links.
         let entities: Vec<i64> = (1..=cluster_count).collect();
@@ -584,21 +599,7 @@ impl Store {
         })
         .await?;
 
-        // Statistics, counted by keyed hash.
-        let mut term_counts: HashMap<i64, i64> = HashMap::new();
-        let mut term_totals: Vec<(String, i64)> = Vec::new();
-        for (field, (total, values)) in ALL_FIELDS.iter().zip(batch.scorer.term_frequencies.to_sorted()) {
-            if total > 0 {
-                term_totals.push((field.name().to_owned(), total as i64));
-            }
-            for (value, count) in values {
-                *term_counts.entry(blind_index.term(*field, batch.interner.resolve(value))).or_default() += i64::from(count);
-            }
-        }
-        let mut term_counts: Vec<(i64, i64)> = term_counts.into_iter().collect();
-        term_counts.sort_unstable();
-        self.load_rows(&term_counts, "link_term_counts (value_hash, record_count)", |query, (value_hash, count)| query.bind(*value_hash).bind(*count)).await?;
-        self.load_rows(&term_totals, "link_term_totals (field, record_count)", |query, (field, count)| query.bind(field.clone()).bind(*count)).await?;
+        // How often each name is a given and a family name, by keyed hash.
         let mut name_roles: HashMap<i64, (i64, i64)> = HashMap::new();
         for (folded, counts) in NameRoleCounts::from_records(&batch.features).entries() {
             let entry = name_roles.entry(blind_index.name(batch.interner.resolve(folded))).or_default();
@@ -622,9 +623,7 @@ impl Store {
         // key index rather than for the empty tables it last saw (SQLite
         // plans these lookups by primary key without statistics).
         if self.backend == crate::Backend::Postgres {
-            sqlx::query("ANALYZE link_records, link_keys, link_key_counts, link_entities, link_pairs, link_term_counts, link_name_roles")
-                .execute(&self.pool)
-                .await?;
+            sqlx::query("ANALYZE link_records, link_keys, link_counts, link_entities, link_pairs, link_name_roles").execute(&self.pool).await?;
         }
         Ok(summary)
     }
@@ -736,92 +735,66 @@ async fn add_name_roles(
     Ok(counts)
 }
 
-/// Counts the new record's values of the term-frequency fields; returns its
-/// term fractions (counting itself), NaN where unknown, as
-/// `Scorer::term_fractions` gives them in memory.
-async fn add_term_counts(
+/// What counting a new record found.
+struct Counted {
+    /// Its keys whose blocks (before it joined them) are small enough to search.
+    searched_keys: Vec<i64>,
+    /// Its term fractions (counting itself), NaN where unknown, as
+    /// `Scorer::term_fractions` gives them in memory.
+    term_fractions: [f64; FIELD_COUNT],
+}
+
+/// Counts the new record under each of its blocking keys, each of its values
+/// of the term-frequency fields, and each such field it has, in one upsert
+/// that returns the counts after.
+async fn add_counts(
     transaction: &mut Transaction<'_, Any>,
     context: &LinkContext,
     interner: &Interner,
     features: &RecordFeatures,
-) -> Result<[f64; FIELD_COUNT], LinkError> {
-    let mut fractions = [f64::NAN; FIELD_COUNT];
-    let mut values: Vec<(Field, i64)> = Vec::new();
+    key_hashes: &[i64],
+) -> Result<Counted, LinkError> {
+    let blind_index = &context.blind_index;
+    let mut terms: Vec<(Field, i64, i64)> = Vec::new();
     for field in &context.scorer.model.term_frequency_fields {
         let value = term_value(*field, features);
-        if value != ABSENT && !values.iter().any(|(counted, _)| counted == field) {
-            values.push((*field, context.blind_index.term(*field, interner.resolve(value))));
+        if value != ABSENT && !terms.iter().any(|(counted, _, _)| counted == field) {
+            terms.push((*field, blind_index.term(*field, interner.resolve(value)), blind_index.field_total(*field)));
         }
     }
-    if values.is_empty() {
-        return Ok(fractions);
-    }
-    let mut hashes: Vec<i64> = values.iter().map(|(_, hash)| *hash).collect();
+    let mut hashes: Vec<i64> = key_hashes.iter().copied().chain(terms.iter().flat_map(|(_, value, total)| [*value, *total])).collect();
     hashes.sort_unstable();
     hashes.dedup();
+    let mut counted = Counted { searched_keys: Vec::with_capacity(key_hashes.len()), term_fractions: [f64::NAN; FIELD_COUNT] };
+    if hashes.is_empty() {
+        return Ok(counted);
+    }
     let statement = format!(
-        "INSERT INTO link_term_counts (value_hash, record_count) VALUES {}
-         ON CONFLICT (value_hash) DO UPDATE SET record_count = link_term_counts.record_count + 1
-         RETURNING value_hash, record_count",
+        "INSERT INTO link_counts (count_hash, record_count) VALUES {}
+         ON CONFLICT (count_hash) DO UPDATE SET record_count = link_counts.record_count + 1
+         RETURNING count_hash, record_count",
         values_list(hashes.len(), 2)
     );
     let mut query = sqlx::query(&statement);
     for hash in &hashes {
         query = query.bind(*hash).bind(1_i64);
     }
-    let mut counts: HashMap<i64, i64> = HashMap::new();
+    let mut counts: HashMap<i64, i64> = HashMap::with_capacity(hashes.len());
     for row in query.fetch_all(&mut **transaction).await? {
-        counts.insert(row.try_get("value_hash")?, row.try_get("record_count")?);
+        counts.insert(row.try_get("count_hash")?, row.try_get("record_count")?);
     }
-    let statement = format!(
-        "INSERT INTO link_term_totals (field, record_count) VALUES {}
-         ON CONFLICT (field) DO UPDATE SET record_count = link_term_totals.record_count + 1
-         RETURNING field, record_count",
-        values_list(values.len(), 2)
-    );
-    let mut query = sqlx::query(&statement);
-    for (field, _) in &values {
-        query = query.bind(field.name()).bind(1_i64);
-    }
-    let mut totals: HashMap<String, i64> = HashMap::new();
-    for row in query.fetch_all(&mut **transaction).await? {
-        totals.insert(row.try_get("field")?, row.try_get("record_count")?);
-    }
-    for (field, hash) in &values {
-        let (Some(count), Some(total)) = (counts.get(hash), totals.get(field.name())) else {
-            return Err(LinkError::Corrupt("a term count was not returned".to_owned()));
-        };
-        if let Some(fraction) = term_fraction(*count as u64, *total as u64) {
-            fractions[field.index()] = fraction;
-        }
-    }
-    Ok(fractions)
-}
-
-/// Counts the new record under each of its keys; returns the keys whose
-/// blocks (before it joined them) are small enough to search.
-async fn add_key_counts(transaction: &mut Transaction<'_, Any>, key_hashes: &[i64], max_block_size: usize) -> Result<Vec<i64>, LinkError> {
-    if key_hashes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let statement = format!(
-        "INSERT INTO link_key_counts (key_hash, record_count) VALUES {}
-         ON CONFLICT (key_hash) DO UPDATE SET record_count = link_key_counts.record_count + 1
-         RETURNING key_hash, record_count",
-        values_list(key_hashes.len(), 2)
-    );
-    let mut query = sqlx::query(&statement);
+    let count_of = |hash: &i64| counts.get(hash).copied().ok_or_else(|| LinkError::Corrupt("a count was not returned".to_owned()));
     for key_hash in key_hashes {
-        query = query.bind(*key_hash).bind(1_i64);
-    }
-    let mut searched = Vec::with_capacity(key_hashes.len());
-    for row in query.fetch_all(&mut **transaction).await? {
-        let count: i64 = row.try_get("record_count")?;
-        if searches_block(usize::try_from(count - 1).unwrap_or(0), max_block_size) {
-            searched.push(row.try_get("key_hash")?);
+        if searches_block(usize::try_from(count_of(key_hash)? - 1).unwrap_or(0), context.max_block_size) {
+            counted.searched_keys.push(*key_hash);
         }
     }
-    Ok(searched)
+    for (field, value, total) in &terms {
+        if let Some(fraction) = term_fraction(count_of(value)? as u64, count_of(total)? as u64) {
+            counted.term_fractions[field.index()] = fraction;
+        }
+    }
+    Ok(counted)
 }
 
 /// A candidate as stored.

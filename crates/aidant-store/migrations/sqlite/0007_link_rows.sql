@@ -54,10 +54,13 @@ CREATE TABLE link_keys (
     PRIMARY KEY (key_hash, record_number)
 ) WITHOUT ROWID;
 
--- Records per key: blocks above the resolver's max_block_size are not
--- searched (shared hostels, switchboards), as in batch linking.
-CREATE TABLE link_key_counts (
-    key_hash INTEGER PRIMARY KEY,
+-- How many records have something, under a keyed hash of what (each kind
+-- hashed with its own prefix): a blocking key (blocks above the resolver's
+-- max_block_size are not searched, as in batch linking), a field's value
+-- (term frequencies), and a field at all (the totals term frequencies are
+-- shares of). One table, so an addition counts everything in one statement.
+CREATE TABLE link_counts (
+    count_hash INTEGER PRIMARY KEY,
     record_count INTEGER NOT NULL
 );
 
@@ -93,17 +96,6 @@ CREATE TABLE link_events (
     other_entities TEXT,
     reason TEXT,
     occurred_at INTEGER NOT NULL
-);
-
--- Term frequencies: records per (field, value) under a keyed hash of both,
--- and records per field with a value.
-CREATE TABLE link_term_counts (
-    value_hash INTEGER PRIMARY KEY,
-    record_count INTEGER NOT NULL
-);
-CREATE TABLE link_term_totals (
-    field TEXT PRIMARY KEY,
-    record_count INTEGER NOT NULL
 );
 
 -- How often each folded name was written as a given name and as a family
