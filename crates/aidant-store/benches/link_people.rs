@@ -12,13 +12,19 @@
 //! of the same records under fresh ids. `AIDANT_BENCH_BACKENDS` chooses the backends (default
 //! `sqlite,postgres`).
 //!
+//! To load once and measure many times (when profiling), set `AIDANT_BENCH_DATABASE_URL` to a
+//! database of your own (`sqlite:///path/file.db` or a PostgreSQL URL; `AIDANT_BENCH_BACKENDS` is
+//! then ignored, and `AIDANT_MASTER_KEY` must hold the same 64 hex digits every time): the first
+//! run loads it, later runs add the held-back records again under new ids, so they mostly attach
+//! to their earlier copies (a different mix from a fresh database).
+//!
 //! Quick run at 10,000: `AIDANT_BENCH_RECORDS=10000 cargo bench -p aidant-store --bench link_people`.
 //! The whole 1M run is `scripts/bench-link-rows`.
 
 use aidant_link::batch::{BatchConfig, link_batch};
 use aidant_link::record::{PersonRecord, read_csv};
-use aidant_store::Backend;
 use aidant_store::testing::TestDatabase;
+use aidant_store::{Backend, MasterKey, Store, StoreOptions};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -68,34 +74,57 @@ fn link_people(criterion: &mut Criterion) {
     eprintln!("batch linking of {} records: {:.1?}, {} entities", resolved.len(), started.elapsed(), batch.clustering.cluster_count);
     let backends = std::env::var("AIDANT_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
 
-    for backend in backends.split(',').map(str::trim) {
-        let backend = match backend {
-            "sqlite" => Backend::Sqlite,
-            "postgres" => Backend::Postgres,
-            other => panic!("unknown backend {other:?} in AIDANT_BENCH_BACKENDS"),
+    let own_database = std::env::var("AIDANT_BENCH_DATABASE_URL").ok();
+    let targets: Vec<String> = match &own_database {
+        Some(url) => vec![url.clone()],
+        None => backends.split(',').map(|backend| backend.trim().to_owned()).collect(),
+    };
+    // Fresh ids for a reused database, whose earlier runs added the same records.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0);
+    for target in targets {
+        let (database, store) = if let Some(url) = &own_database {
+            let key =
+                MasterKey::from_hex(&std::env::var("AIDANT_MASTER_KEY").expect("AIDANT_MASTER_KEY with AIDANT_BENCH_DATABASE_URL")).expect("a master key");
+            let store = runtime.block_on(Store::connect(url, &StoreOptions::default(), Some(key))).expect("the database opens");
+            runtime.block_on(store.migrate()).expect("migrations apply");
+            (None, store)
+        } else {
+            let backend = match target.as_str() {
+                "sqlite" => Backend::Sqlite,
+                "postgres" => Backend::Postgres,
+                other => panic!("unknown backend {other:?} in AIDANT_BENCH_BACKENDS"),
+            };
+            let database = runtime.block_on(TestDatabase::new(backend));
+            let store = database.store.clone();
+            (Some(database), store)
         };
-        let database = runtime.block_on(TestDatabase::new(backend));
-        let store = database.store.clone();
-        let started = Instant::now();
-        let summary = runtime
-            .block_on(store.load_linked_people(&resolved, &batch, &config.clustering, config.blocking.max_block_size, "bench"))
-            .expect("the batch run loads");
-        eprintln!(
-            "{}: loaded {} records, {} entities, {} key rows, {} links in {:.1?}",
-            backend.as_str(),
-            summary.records,
-            summary.entities,
-            summary.keys,
-            summary.links,
-            started.elapsed()
-        );
+        let backend = store.backend();
+        if runtime.block_on(store.linked_record_count()).expect("reads").is_none() {
+            let started = Instant::now();
+            let summary = runtime
+                .block_on(store.load_linked_people(&resolved, &batch, &config.clustering, config.blocking.max_block_size, "bench"))
+                .expect("the batch run loads");
+            eprintln!(
+                "{}: loaded {} records, {} entities, {} key rows, {} links in {:.1?}",
+                backend.as_str(),
+                summary.records,
+                summary.entities,
+                summary.keys,
+                summary.links,
+                started.elapsed()
+            );
+        }
 
         let load_before = load_average();
         let mut durations: Vec<Duration> = Vec::with_capacity(held_back.len());
         let mut outcomes = [0usize; 3];
         for record in &held_back {
+            let mut record = record.clone();
+            if own_database.is_some() {
+                record.record_id = format!("{}-run{run}", record.record_id);
+            }
             let started = Instant::now();
-            let outcome = runtime.block_on(store.link_person(record, "bench")).expect("links");
+            let outcome = runtime.block_on(store.link_person(&record, "bench")).expect("links");
             durations.push(started.elapsed());
             outcomes[match outcome.events[0] {
                 aidant_link::incremental::EntityEvent::Created { .. } => 0,
@@ -128,7 +157,7 @@ fn link_people(criterion: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
                     let mut record = held_back[counter % held_back.len()].clone();
-                    record.record_id = format!("bench-{counter}");
+                    record.record_id = format!("bench-{run}-{counter}");
                     counter += 1;
                     let started = Instant::now();
                     runtime.block_on(store.link_person(&record, "bench")).expect("links");
@@ -137,8 +166,7 @@ fn link_people(criterion: &mut Criterion) {
                 total
             });
         });
-        drop(store);
-        runtime.block_on(database.store.close());
+        runtime.block_on(store.close());
         drop(database);
     }
 }
