@@ -233,6 +233,9 @@ named_enum! {
         OrganisationSecondFactorRequired => "organisation.second_factor_required", "Second factor required";
         OrganisationSecondFactorOptional => "organisation.second_factor_optional", "Second factor optional";
         LinkStateSave => "link_state.save", "Entity resolver saved";
+        LinkPeopleStart => "link.people.start", "Entity resolver started";
+        LinkPeopleAdd => "link.people.add", "Person linked";
+        LinkPeopleLoad => "link.people.load", "People loaded into the entity resolver";
         KeysRotateStart => "keys.rotate.start", "Key rotation started";
         KeysRotateResume => "keys.rotate.resume", "Key rotation resumed";
         KeysRotateFinish => "keys.rotate.finish", "Key rotation finished";
@@ -251,6 +254,8 @@ named_enum! {
         AuditLog => "audit_log", "audit log";
         MasterKey => "master_key", "master key";
         LinkState => "link_state", "entity resolver";
+        LinkResolver => "link_resolver", "entity resolver";
+        LinkRecord => "link_record", "linked record";
         Search => "search", "search";
         Workspace => "workspace", "workspace page";
     }

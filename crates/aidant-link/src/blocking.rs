@@ -6,7 +6,7 @@
 //! than the cap (a switchboard number shared by hundreds) is skipped and reported rather than
 //! allowed to produce a quadratic number of pairs.
 
-use crate::features::{ABSENT, RecordFeatures};
+use crate::features::{ABSENT, Interner, RecordFeatures, is_group_id};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -100,20 +100,44 @@ fn date_of_birth_key(features: &RecordFeatures) -> Option<u64> {
     Some(u64::from(date.year) << 16 | u64::from(date.month.unwrap_or(0)) << 8 | u64::from(date.day.unwrap_or(0)))
 }
 
-/// Appends the keys of one record under one rule.
-pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut Vec<u64>) {
-    let present = |id: u32| (id != ABSENT).then_some(u64::from(id));
+/// One part of a blocking key: an interned id (or an equivalence group's id), a number (a date, a
+/// year, an initial), or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyPart {
+    Id(u32),
+    Number(u64),
+    Unused,
+}
+
+impl KeyPart {
+    /// The part as `blocking_key` mixes it.
+    fn raw(self) -> u64 {
+        match self {
+            KeyPart::Id(id) => u64::from(id),
+            KeyPart::Number(number) => number,
+            KeyPart::Unused => 0,
+        }
+    }
+}
+
+/// Calls `emit` with the parts of each key of one record under one rule. The one place the rules
+/// are written: `keys_for_rule` mixes the parts into 64-bit keys for memory, `stable_keys` spells
+/// them out with their strings for a server's index.
+fn rule_key_parts(rule: BlockingRule, features: &RecordFeatures, mut emit: impl FnMut([KeyPart; 3])) {
+    use KeyPart::{Id, Number, Unused};
+    let present = |id: u32| (id != ABSENT).then_some(id);
     let given_code = present(features.given.phonetic[0]);
     let family_code = present(features.family.phonetic[0]);
     match rule {
         BlockingRule::NameTokensSorted => {
             if let Some(name) = present(features.name_sorted) {
-                keys.push(blocking_key(rule, [name, 0, 0]));
+                emit([Id(name), Unused, Unused]);
             }
         }
         BlockingRule::NamePhonetic => {
+            // Unordered: `stable_keys` orders the pair by its strings, not its ids.
             if let (Some(given), Some(family)) = (given_code, family_code) {
-                keys.push(blocking_key(rule, [given.min(family), given.max(family), 0]));
+                emit([Id(given.min(family)), Id(given.max(family)), Unused]);
             }
         }
         BlockingRule::NameEquivalentGroup => {
@@ -123,26 +147,26 @@ pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut V
                 && group != features.given.tokens[0]
                 && let Some(family) = family_code
             {
-                keys.push(blocking_key(rule, [u64::from(group), family, 0]));
+                emit([Id(group), Id(family), Unused]);
             }
             let family_group = features.family.groups[0];
             if family_group != ABSENT
                 && family_group != features.family.tokens[0]
                 && let Some(given) = given_code
             {
-                keys.push(blocking_key(rule, [u64::from(family_group), given, 0]));
+                emit([Id(family_group), Id(given), Unused]);
             }
         }
         BlockingRule::DateOfBirthAndNamePhonetic => {
             if let Some(date) = date_of_birth_key(features) {
                 for code in [given_code, family_code].into_iter().flatten() {
-                    keys.push(blocking_key(rule, [date, code, 0]));
+                    emit([Number(date), Id(code), Unused]);
                 }
             }
         }
         BlockingRule::DateOfBirthAndPostcode => {
             if let (Some(date), Some(postcode)) = (date_of_birth_key(features), present(features.postcode)) {
-                keys.push(blocking_key(rule, [date, postcode, 0]));
+                emit([Number(date), Id(postcode), Unused]);
             }
         }
         BlockingRule::PostcodeAndNamePhonetic | BlockingRule::AddressAndNamePhonetic => {
@@ -151,7 +175,7 @@ pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut V
                 let codes = [features.given.phonetic[0], features.given.phonetic[2], features.family.phonetic[0], features.family.phonetic[2]];
                 for (index, code) in codes.iter().enumerate() {
                     if *code != ABSENT && !codes[..index].contains(code) {
-                        keys.push(blocking_key(rule, [postcode, u64::from(*code), 0]));
+                        emit([Id(postcode), Id(*code), Unused]);
                     }
                 }
             }
@@ -161,7 +185,7 @@ pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut V
                 let initials = [features.given.initial, features.family.initial];
                 for (index, initial) in initials.iter().enumerate() {
                     if *initial != 0 && !initials[..index].contains(initial) {
-                        keys.push(blocking_key(rule, [date, u64::from(*initial), 0]));
+                        emit([Number(date), Number(u64::from(*initial)), Unused]);
                     }
                 }
             }
@@ -171,16 +195,88 @@ pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut V
                 // Both ways round, for records whose name parts are swapped.
                 for (coded, initialled) in [(&features.family, &features.given), (&features.given, &features.family)] {
                     if coded.phonetic[0] != ABSENT && initialled.initial != 0 {
-                        keys.push(blocking_key(rule, [year, u64::from(coded.phonetic[0]), u64::from(initialled.initial)]));
+                        emit([Number(year), Id(coded.phonetic[0]), Number(u64::from(initialled.initial))]);
                     }
                 }
             }
         }
-        BlockingRule::Phone => keys.extend(present(features.phone).map(|phone| blocking_key(rule, [phone, 0, 0]))),
-        BlockingRule::Email => keys.extend(present(features.email).map(|email| blocking_key(rule, [email, 0, 0]))),
-        BlockingRule::IdNumber => keys.extend(present(features.id_number).map(|id| blocking_key(rule, [id, 0, 0]))),
-        BlockingRule::Vrm => keys.extend(present(features.vrm).map(|vrm| blocking_key(rule, [vrm, 0, 0]))),
+        BlockingRule::Phone => present(features.phone).into_iter().for_each(|phone| emit([Id(phone), Unused, Unused])),
+        BlockingRule::Email => present(features.email).into_iter().for_each(|email| emit([Id(email), Unused, Unused])),
+        BlockingRule::IdNumber => present(features.id_number).into_iter().for_each(|id| emit([Id(id), Unused, Unused])),
+        BlockingRule::Vrm => present(features.vrm).into_iter().for_each(|vrm| emit([Id(vrm), Unused, Unused])),
     }
+}
+
+/// Appends the keys of one record under one rule.
+pub fn keys_for_rule(rule: BlockingRule, features: &RecordFeatures, keys: &mut Vec<u64>) {
+    rule_key_parts(rule, features, |parts| keys.push(blocking_key(rule, parts.map(KeyPart::raw))));
+}
+
+/// The keys of one record under `rules`, each once, in a fixed order.
+pub fn record_keys(rules: &[BlockingRule], features: &RecordFeatures) -> Vec<u64> {
+    let mut keys = Vec::new();
+    for rule in rules {
+        keys_for_rule(*rule, features, &mut keys);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Bump whenever the rules, `ALL_RULES` or the spelling of `stable_keys` change: keys a server
+/// stored under another version no longer meet the keys this build computes.
+pub const STABLE_KEY_VERSION: u32 = 1;
+
+/// Appends one key part as bytes: a tag, then the string an id stands for (with its length), an
+/// equivalence group's number, or a number.
+fn spell_part(part: KeyPart, interner: &Interner, bytes: &mut Vec<u8>) {
+    match part {
+        KeyPart::Id(id) if is_group_id(id) => {
+            bytes.push(b'g');
+            bytes.extend_from_slice(&id.to_be_bytes());
+        }
+        KeyPart::Id(id) => {
+            let text = interner.resolve(id);
+            bytes.push(b't');
+            bytes.extend_from_slice(&(text.len() as u32).to_be_bytes());
+            bytes.extend_from_slice(text.as_bytes());
+        }
+        KeyPart::Number(number) => {
+            bytes.push(b'n');
+            bytes.extend_from_slice(&number.to_be_bytes());
+        }
+        KeyPart::Unused => bytes.push(b'-'),
+    }
+}
+
+/// The keys of one record under `rules` spelt out with the strings behind their ids: the same
+/// blocks as `record_keys`, but independent of any interner, so a server can keep them (hashed
+/// under a secret key) and find a new record's candidates by them in any process. Each key once,
+/// sorted.
+pub fn stable_keys(rules: &[BlockingRule], features: &RecordFeatures, interner: &Interner) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    for rule in rules {
+        rule_key_parts(*rule, features, |parts| {
+            let mut spelt: Vec<Vec<u8>> = parts
+                .iter()
+                .map(|part| {
+                    let mut bytes = Vec::new();
+                    spell_part(*part, interner, &mut bytes);
+                    bytes
+                })
+                .collect();
+            if *rule == BlockingRule::NamePhonetic {
+                // An unordered pair, ordered by ids in memory; ids differ between interners.
+                spelt[..2].sort_unstable();
+            }
+            let mut key = vec![*rule as u8];
+            spelt.iter().for_each(|part| key.extend_from_slice(part));
+            keys.push(key);
+        });
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// All keys of one record under the given rules, tagged with the rule's position.

@@ -21,6 +21,11 @@ pub type FastHashMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// Equivalence groups are numbered apart from interned strings so the two never collide.
 const GROUP_FLAG: u32 = 0x8000_0000;
 
+/// True when `id` names an equivalence group of names (from `data/`) rather than an interned string.
+pub fn is_group_id(id: u32) -> bool {
+    id != ABSENT && id & GROUP_FLAG != 0
+}
+
 /// Maps each distinct normalised string to a small integer, and back.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Interner {
@@ -55,17 +60,6 @@ impl Interner {
 
     pub fn len(&self) -> usize {
         self.strings.len()
-    }
-
-    /// Every interned string, in id order: all an interner needs to be rebuilt (`from_strings`).
-    pub fn strings(&self) -> &[Box<str>] {
-        &self.strings
-    }
-
-    /// Rebuilds an interner from `strings()`: each string gets back the id it had.
-    pub fn from_strings(strings: Vec<Box<str>>) -> Self {
-        let ids = strings.iter().enumerate().map(|(id, text)| (text.clone(), id as u32)).collect();
-        Interner { ids, strings }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -134,6 +128,168 @@ pub struct RecordFeatures {
     pub email_local: u32,
     pub id_number: u32,
     pub vrm: u32,
+}
+
+/// The first byte of `PortableFeatures::to_bytes`. Bump it whenever `PortableFeatures` (or anything
+/// inside it) changes shape or meaning.
+pub const PORTABLE_FEATURES_VERSION: u8 = 1;
+
+/// Why stored features could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortableFeaturesError {
+    #[error("stored features have format version {found}; this build reads version {expected}")]
+    Version { found: u8, expected: u8 },
+    #[error("stored features are damaged: {0}")]
+    Damaged(String),
+}
+
+/// A record's features apart from any interner: every interned id replaced by the string it stands
+/// for. One record's features can then be kept on their own (a server seals them per row) and
+/// interned again into any interner, where they compare exactly as they did in the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortableFeatures {
+    source: u16,
+    given: PortableNamePart,
+    family: PortableNamePart,
+    name_sorted: String,
+    date_of_birth: Option<PartialDate>,
+    postcode: String,
+    postcode_sector: String,
+    postcode_outcode: String,
+    address: String,
+    phone: String,
+    email: String,
+    email_local: String,
+    id_number: String,
+    vrm: String,
+}
+
+/// `NamePartFeatures` with strings for ids; the empty string stands for `ABSENT`, as it does when
+/// interning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PortableNamePart {
+    exact: String,
+    folded: String,
+    distinctive: String,
+    tokens: [String; 3],
+    groups: [PortableGroup; 3],
+    phonetic: [String; 4],
+    initial: u8,
+    initial_only: bool,
+    family_share: u8,
+}
+
+/// A token's equivalence group: a group of the names table, the token itself, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum PortableGroup {
+    Absent,
+    Group(u32),
+    Text(String),
+}
+
+impl PortableNamePart {
+    fn new(part: &NamePartFeatures, interner: &Interner) -> Self {
+        let text = |id: u32| interner.resolve(id).to_owned();
+        PortableNamePart {
+            exact: text(part.exact),
+            folded: text(part.folded),
+            distinctive: text(part.distinctive),
+            tokens: part.tokens.map(text),
+            groups: part.groups.map(|id| {
+                if id == ABSENT {
+                    PortableGroup::Absent
+                } else if is_group_id(id) {
+                    PortableGroup::Group(id & !GROUP_FLAG)
+                } else {
+                    PortableGroup::Text(text(id))
+                }
+            }),
+            phonetic: part.phonetic.map(text),
+            initial: part.initial,
+            initial_only: part.initial_only,
+            family_share: part.family_share,
+        }
+    }
+
+    fn intern(&self, interner: &mut Interner) -> NamePartFeatures {
+        let mut intern_all = |texts: &[String]| texts.iter().map(|text| interner.intern(text)).collect::<Vec<u32>>();
+        let tokens = intern_all(&self.tokens);
+        let phonetic = intern_all(&self.phonetic);
+        let groups = self.groups.clone().map(|group| match group {
+            PortableGroup::Absent => ABSENT,
+            PortableGroup::Group(group) => GROUP_FLAG | group,
+            PortableGroup::Text(text) => interner.intern(&text),
+        });
+        NamePartFeatures {
+            exact: interner.intern(&self.exact),
+            folded: interner.intern(&self.folded),
+            distinctive: interner.intern(&self.distinctive),
+            tokens: [tokens[0], tokens[1], tokens[2]],
+            groups,
+            phonetic: [phonetic[0], phonetic[1], phonetic[2], phonetic[3]],
+            initial: self.initial,
+            initial_only: self.initial_only,
+            family_share: self.family_share,
+        }
+    }
+}
+
+impl PortableFeatures {
+    /// The features of one record with the strings `interner` holds for their ids.
+    pub fn new(features: &RecordFeatures, interner: &Interner) -> Self {
+        let text = |id: u32| interner.resolve(id).to_owned();
+        PortableFeatures {
+            source: features.source,
+            given: PortableNamePart::new(&features.given, interner),
+            family: PortableNamePart::new(&features.family, interner),
+            name_sorted: text(features.name_sorted),
+            date_of_birth: features.date_of_birth,
+            postcode: text(features.postcode),
+            postcode_sector: text(features.postcode_sector),
+            postcode_outcode: text(features.postcode_outcode),
+            address: text(features.address),
+            phone: text(features.phone),
+            email: text(features.email),
+            email_local: text(features.email_local),
+            id_number: text(features.id_number),
+            vrm: text(features.vrm),
+        }
+    }
+
+    /// The features again, their strings interned into `interner`.
+    pub fn intern(&self, interner: &mut Interner) -> RecordFeatures {
+        RecordFeatures {
+            source: self.source,
+            given: self.given.intern(interner),
+            family: self.family.intern(interner),
+            name_sorted: interner.intern(&self.name_sorted),
+            date_of_birth: self.date_of_birth,
+            postcode: interner.intern(&self.postcode),
+            postcode_sector: interner.intern(&self.postcode_sector),
+            postcode_outcode: interner.intern(&self.postcode_outcode),
+            address: interner.intern(&self.address),
+            phone: interner.intern(&self.phone),
+            email: interner.intern(&self.email),
+            email_local: interner.intern(&self.email_local),
+            id_number: interner.intern(&self.id_number),
+            vrm: interner.intern(&self.vrm),
+        }
+    }
+
+    /// The features as bytes: `PORTABLE_FEATURES_VERSION`, then the features in postcard encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serialising plain owned data into a growing vector cannot fail.
+        postcard::to_extend(self, vec![PORTABLE_FEATURES_VERSION]).expect("postcard writes owned data into a Vec")
+    }
+
+    /// Reads bytes written by `to_bytes`, refusing another format version.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, PortableFeaturesError> {
+        let (version, payload) = bytes.split_first().ok_or_else(|| PortableFeaturesError::Damaged("no bytes".to_owned()))?;
+        if *version != PORTABLE_FEATURES_VERSION {
+            return Err(PortableFeaturesError::Version { found: *version, expected: PORTABLE_FEATURES_VERSION });
+        }
+        postcard::from_bytes(payload).map_err(|error| PortableFeaturesError::Damaged(error.to_string()))
+    }
 }
 
 /// Strings of one record's features before interning; computed in parallel.
@@ -291,9 +447,6 @@ pub fn all_record_features(interner: &mut Interner, records: &[PersonRecord]) ->
     features
 }
 
-/// (value, count) pairs sorted by value.
-pub type SortedCounts = Vec<(u32, u32)>;
-
 /// How often each folded name appears as a given name and as a family name in the data.
 ///
 /// Reports swap name order ("BENNETT Rachel" typed into the given and family boxes the wrong way
@@ -307,11 +460,12 @@ pub struct NameRoleCounts {
 
 impl NameRoleCounts {
     pub fn add(&mut self, features: &RecordFeatures) {
-        if !features.given.is_absent() {
-            *self.as_given.entry(features.given.folded).or_insert(0) += 1;
+        let (given, family) = name_role_values(features);
+        if let Some(given) = given {
+            *self.as_given.entry(given).or_insert(0) += 1;
         }
-        if !features.family.is_absent() {
-            *self.as_family.entry(features.family.folded).or_insert(0) += 1;
+        if let Some(family) = family {
+            *self.as_family.entry(family).or_insert(0) += 1;
         }
     }
 
@@ -323,49 +477,63 @@ impl NameRoleCounts {
         counts
     }
 
-    /// The counts as given-name and family-name lists sorted by value, for a stable serialisation.
-    pub fn to_sorted(&self) -> (SortedCounts, SortedCounts) {
-        let sorted = |map: &FastHashMap<u32, u32>| {
-            let mut entries: Vec<(u32, u32)> = map.iter().map(|(value, count)| (*value, *count)).collect();
-            entries.sort_unstable();
-            entries
-        };
-        (sorted(&self.as_given), sorted(&self.as_family))
+    /// Every counted folded name with its counts, sorted by value: for a server to store as rows.
+    pub fn entries(&self) -> Vec<(u32, RoleCount)> {
+        let mut entries: Vec<(u32, RoleCount)> = self.as_given.keys().chain(self.as_family.keys()).map(|folded| (*folded, self.counts(*folded))).collect();
+        entries.sort_unstable_by_key(|(folded, _)| *folded);
+        entries.dedup_by_key(|(folded, _)| *folded);
+        entries
     }
 
-    /// Rebuilds the counts from `to_sorted`.
-    pub fn from_sorted(as_given: SortedCounts, as_family: SortedCounts) -> Self {
-        NameRoleCounts { as_given: as_given.into_iter().collect(), as_family: as_family.into_iter().collect() }
+    /// How often a folded name was counted as a given name and as a family name.
+    pub fn counts(&self, folded: u32) -> RoleCount {
+        RoleCount { as_given: self.as_given.get(&folded).copied().unwrap_or(0), as_family: self.as_family.get(&folded).copied().unwrap_or(0) }
     }
 
-    fn counts(&self, folded: u32) -> (u32, u32) {
-        (self.as_given.get(&folded).copied().unwrap_or(0), self.as_family.get(&folded).copied().unwrap_or(0))
-    }
-
-    /// The share of this value's occurrences that are as a family name, smoothed towards one half.
-    pub fn family_share(&self, part: &NamePartFeatures) -> f64 {
-        if part.is_absent() {
-            return 0.5;
-        }
-        let (given, family) = self.counts(part.folded);
-        (f64::from(family) + 1.0) / (f64::from(given) + f64::from(family) + 2.0)
-    }
-
-    /// Records each part's family share and puts the parts the right way round; returns true when
-    /// it swapped them. A part seen mostly as a surname in the given-name box, next to a part seen
-    /// less as one, is swapped.
+    /// Records each part's family share and puts the parts the right way round (see
+    /// `repair_name_order_with`); returns true when it swapped them.
     pub fn repair(&self, features: &mut RecordFeatures) -> bool {
-        let given_share = self.family_share(&features.given);
-        let family_share = self.family_share(&features.family);
-        features.given.family_share = (given_share * 255.0).round() as u8;
-        features.family.family_share = (family_share * 255.0).round() as u8;
-        let swap = given_share > 0.75 && given_share - family_share > 0.35;
-        let lone_given_name_in_family_box = features.given.is_absent() && family_share < 0.2;
-        if swap || lone_given_name_in_family_box {
-            std::mem::swap(&mut features.given, &mut features.family);
-        }
-        swap || lone_given_name_in_family_box
+        repair_name_order_with(features, |folded| self.counts(folded))
     }
+}
+
+/// How often one folded name appears as a given name and as a family name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoleCount {
+    pub as_given: u32,
+    pub as_family: u32,
+}
+
+/// The folded names a record adds to the name-role counts: its given name as a given name and its
+/// family name as a family name, as written (before any repair of their order).
+pub fn name_role_values(features: &RecordFeatures) -> (Option<u32>, Option<u32>) {
+    ((!features.given.is_absent()).then_some(features.given.folded), (!features.family.is_absent()).then_some(features.family.folded))
+}
+
+/// The share of a name part's occurrences that are as a family name, smoothed towards one half.
+fn family_share(part: &NamePartFeatures, counts_of: &impl Fn(u32) -> RoleCount) -> f64 {
+    if part.is_absent() {
+        return 0.5;
+    }
+    let counts = counts_of(part.folded);
+    (f64::from(counts.as_family) + 1.0) / (f64::from(counts.as_given) + f64::from(counts.as_family) + 2.0)
+}
+
+/// Records each part's family share and puts the parts the right way round; returns true when it
+/// swapped them. A part seen mostly as a surname in the given-name box, next to a part seen less
+/// as one, is swapped. `counts_of` gives a folded name's counts: from a `NameRoleCounts` in
+/// memory, or from the rows a server keeps, so both decide alike.
+pub fn repair_name_order_with(features: &mut RecordFeatures, counts_of: impl Fn(u32) -> RoleCount) -> bool {
+    let given_share = family_share(&features.given, &counts_of);
+    let family_share = family_share(&features.family, &counts_of);
+    features.given.family_share = (given_share * 255.0).round() as u8;
+    features.family.family_share = (family_share * 255.0).round() as u8;
+    let swap = given_share > 0.75 && given_share - family_share > 0.35;
+    let lone_given_name_in_family_box = features.given.is_absent() && family_share < 0.2;
+    if swap || lone_given_name_in_family_box {
+        std::mem::swap(&mut features.given, &mut features.family);
+    }
+    swap || lone_given_name_in_family_box
 }
 
 /// Repairs swapped name order across a data set; returns how many records were changed.

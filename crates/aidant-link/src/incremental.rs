@@ -3,17 +3,18 @@
 //! Candidates come from blocking-key indexes (the same rules as batch mode), are scored by the same
 //! model, and the record joins the entity it matches, a new entity, or, when it matches several,
 //! merges them into the oldest. An entity id is never reused or renamed: merges and splits are
-//! events with their reason. The keys of a record are available (`blocking_keys`) so that a server
-//! can keep the index in its database and fetch candidates by key.
+//! events with their reason.
 //!
-//! The whole resolver state can be turned into bytes (`to_bytes`) and back (`from_bytes`) so that a
-//! server can keep it in its database between runs; this crate does no IO itself. The bytes start
-//! with a magic tag and a format version, and the blocking index is rebuilt on load rather than stored.
+//! The decision itself is `decide_addition`: given the new record, its candidates (with their
+//! entities) and the model, it says which candidates the record matches and whether it attaches,
+//! creates or merges. `IncrementalLinker` keeps the whole resolved set in memory and calls it; a
+//! server that keeps the resolved set as rows in its database fetches the candidates by their
+//! `stable_keys` and calls the same function, so the two link alike. This crate does no IO itself.
 
 use crate::batch::BatchResult;
-use crate::blocking::{ALL_RULES, BlockingRule, keys_for_rule};
+use crate::blocking::{ALL_RULES, BlockingRule, record_keys};
 use crate::cluster::ClusterConfig;
-use crate::compare::compare;
+use crate::compare::{FIELD_COUNT, compare};
 use crate::features::{Interner, NameRoleCounts, RecordFeatures, record_features};
 use crate::model::{Model, Scorer, TermFrequencies, probability_of_weight, weight_of_probability};
 use crate::record::PersonRecord;
@@ -69,50 +70,88 @@ pub enum IncrementalError {
     UnknownRecordId(String),
 }
 
-/// The first bytes of a persisted resolver state.
-const STATE_MAGIC: [u8; 8] = *b"AIDLINK\0";
-
-/// The layout of the persisted state. Bump it whenever `PersistedState`, or anything stored inside
-/// it (features, model, events, the meaning of interned ids), changes shape or meaning.
-pub const STATE_FORMAT_VERSION: u32 = 1;
-
-/// Why persisted bytes could not be turned back into a resolver.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StateError {
-    #[error("the bytes are not a persisted Aidant resolver state")]
-    NotAState,
-    #[error("the resolver state has format version {found}; this build reads version {expected}")]
-    Version { found: u32, expected: u32 },
-    #[error("the resolver state is damaged: {0}")]
-    Damaged(String),
+/// True when a block of `block_size` records (before the new one joins it) is searched for
+/// candidates: larger blocks are shared hostels and switchboards, where other keys find the true
+/// matches, as in batch mode.
+pub fn searches_block(block_size: usize, max_block_size: usize) -> bool {
+    block_size <= max_block_size
 }
 
-/// A map as a list sorted by key.
-fn sorted_entries<K: Copy + Ord, V: Clone>(map: &HashMap<K, V>) -> Vec<(K, V)> {
-    let mut entries: Vec<(K, V)> = map.iter().map(|(key, value)| (*key, value.clone())).collect();
-    entries.sort_unstable_by_key(|(key, _)| *key);
-    entries
+/// A resolved record that a new one may match.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub record_id: &'a str,
+    pub features: &'a RecordFeatures,
+    pub entity: EntityId,
 }
 
-/// Everything an `IncrementalLinker` holds that cannot be derived again, in a fixed order: maps are
-/// stored as lists sorted by key, so one state always gives the same bytes.
-#[derive(Serialize, Deserialize)]
-struct PersistedState {
-    model: Model,
-    term_frequencies: Vec<(u64, Vec<(u32, u32)>)>,
-    interned: Vec<Box<str>>,
-    rules: Vec<BlockingRule>,
-    max_block_size: u64,
-    link_weight: f64,
-    features: Vec<RecordFeatures>,
-    record_ids: Vec<String>,
-    entity_of: Vec<Option<EntityId>>,
-    members: Vec<(EntityId, Vec<u32>)>,
-    links: Vec<(u32, Vec<(u32, f32)>)>,
-    role_counts_given: Vec<(u32, u32)>,
-    role_counts_family: Vec<(u32, u32)>,
-    next_entity: u64,
-    events: Vec<EntityEvent>,
+/// What deciding an addition needs besides the record and its candidates.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionInputs<'a> {
+    pub scorer: &'a Scorer,
+    /// The new record's term frequencies, counting the new record (`Scorer::term_fractions`, or a
+    /// server's stored counts through `model::term_fraction`); NaN where unknown.
+    pub term_fractions: &'a [f64; FIELD_COUNT],
+    /// Pairs weighing at least this (log2) are links.
+    pub link_weight: f64,
+    /// Interns the strings of the new record's features and of every candidate's.
+    pub interner: &'a Interner,
+    /// The id a new entity gets.
+    pub next_entity: EntityId,
+}
+
+/// What adding one record decided, before anything is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub outcome: AddOutcome,
+    /// The candidates it matched, as positions in the candidate list, with their log2 weights,
+    /// strongest first: the links to store.
+    pub links: Vec<(usize, f32)>,
+    /// Entities that now belong to `outcome.entity` (a merge); empty otherwise.
+    pub absorbed: Vec<EntityId>,
+    /// True when `outcome.entity` is `next_entity`, which is now used.
+    pub created: bool,
+}
+
+/// Decides what adding one record does: scores it against each candidate (the records sharing a
+/// searched block with it, each once, in the order they were added), keeps those at or above the
+/// link weight, and attaches the record to the one entity they belong to, creates an entity when
+/// there is none, or merges several into the oldest, whose id survives so that references held
+/// elsewhere stay valid. `features` must already be repaired (`NameRoleCounts::repair`).
+pub fn decide_addition(inputs: &DecisionInputs<'_>, record_id: &str, features: &RecordFeatures, candidates: &[Candidate<'_>]) -> Decision {
+    let mut links: Vec<(usize, f32)> = candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(position, candidate)| {
+            let weight = inputs.scorer.weight_with_fractions(&compare(inputs.interner, features, candidate.features), inputs.term_fractions);
+            (weight >= inputs.link_weight).then_some((position, weight as f32))
+        })
+        .collect();
+    links.sort_by(|left, right| right.1.total_cmp(&left.1));
+    let probability = |weight: f32| probability_of_weight(f64::from(weight));
+
+    let mut matched_entities: Vec<EntityId> = links.iter().map(|(position, _)| candidates[*position].entity).collect();
+    matched_entities.sort_unstable();
+    matched_entities.dedup();
+    let (entity, absorbed, event) = match matched_entities.as_slice() {
+        [] => (inputs.next_entity, Vec::new(), EntityEvent::Created { entity: inputs.next_entity, record_id: record_id.to_owned() }),
+        [entity] => {
+            (*entity, Vec::new(), EntityEvent::Attached { entity: *entity, record_id: record_id.to_owned(), match_probability: probability(links[0].1) })
+        }
+        [surviving, absorbed @ ..] => {
+            let reasons: Vec<String> =
+                links.iter().map(|(position, weight)| format!("{} ({:.3})", candidates[*position].record_id, probability(*weight))).collect();
+            let event = EntityEvent::Merged {
+                surviving: *surviving,
+                absorbed: absorbed.to_vec(),
+                record_id: record_id.to_owned(),
+                reason: format!("record {record_id} matches {}", reasons.join(", ")),
+            };
+            (*surviving, absorbed.to_vec(), event)
+        }
+    };
+    let matches = links.iter().map(|(position, weight)| (candidates[*position].record_id.to_owned(), probability(*weight))).collect();
+    Decision { created: matched_entities.is_empty(), outcome: AddOutcome { entity, matches, events: vec![event] }, links, absorbed }
 }
 
 /// An in-memory resolved set that grows one record at a time.
@@ -187,114 +226,12 @@ impl IncrementalLinker {
     /// The blocking index of records `features`, in record order within each block.
     fn build_index(rules: &[BlockingRule], features: &[RecordFeatures]) -> HashMap<u64, Vec<u32>> {
         let mut index: HashMap<u64, Vec<u32>> = HashMap::new();
-        let mut keys = Vec::new();
         for (record, record_features) in features.iter().enumerate() {
-            keys.clear();
-            for rule in rules {
-                keys_for_rule(*rule, record_features, &mut keys);
-            }
-            for key in &keys {
-                index.entry(*key).or_default().push(record as u32);
+            for key in record_keys(rules, record_features) {
+                index.entry(key).or_default().push(record as u32);
             }
         }
         index
-    }
-
-    /// The resolver state as bytes, for a server to keep (the format is described on `from_bytes`).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let (role_counts_given, role_counts_family) = self.role_counts.to_sorted();
-        let state = PersistedState {
-            model: self.scorer.model.clone(),
-            term_frequencies: self.scorer.term_frequencies.to_sorted(),
-            interned: self.interner.strings().to_vec(),
-            rules: self.rules.clone(),
-            max_block_size: self.max_block_size as u64,
-            link_weight: self.link_weight,
-            features: self.features.clone(),
-            record_ids: self.record_ids.clone(),
-            entity_of: self.entity_of.clone(),
-            members: sorted_entries(&self.members),
-            links: sorted_entries(&self.links),
-            role_counts_given,
-            role_counts_family,
-            next_entity: self.next_entity,
-            events: self.events.clone(),
-        };
-        let mut bytes = Vec::with_capacity(STATE_MAGIC.len() + 4);
-        bytes.extend_from_slice(&STATE_MAGIC);
-        bytes.extend_from_slice(&STATE_FORMAT_VERSION.to_le_bytes());
-        // Serialising plain owned data into a growing vector cannot fail.
-        postcard::to_extend(&state, bytes).expect("postcard writes owned data into a Vec")
-    }
-
-    /// Reads a state written by `to_bytes`: the 8 bytes `AIDLINK\0`, the format version as a
-    /// little-endian `u32`, then the state in postcard encoding. Refuses other versions and any
-    /// state whose parts disagree with each other, rather than linking against a damaged index.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StateError> {
-        let payload = bytes.strip_prefix(&STATE_MAGIC[..]).ok_or(StateError::NotAState)?;
-        let (version, payload) = payload.split_first_chunk::<4>().ok_or(StateError::NotAState)?;
-        let version = u32::from_le_bytes(*version);
-        if version != STATE_FORMAT_VERSION {
-            return Err(StateError::Version { found: version, expected: STATE_FORMAT_VERSION });
-        }
-        let state: PersistedState = postcard::from_bytes(payload).map_err(|error| StateError::Damaged(error.to_string()))?;
-        let damaged = |what: &str| StateError::Damaged(what.to_string());
-        state.model.check_shape().map_err(|error| StateError::Damaged(error.to_string()))?;
-        let record_count = state.features.len();
-        if state.record_ids.len() != record_count || state.entity_of.len() != record_count {
-            return Err(damaged("records, ids and entities differ in number"));
-        }
-        let in_range = |record: &u32| (*record as usize) < record_count;
-        if !state.members.iter().all(|(_, members)| members.iter().all(in_range))
-            || !state.links.iter().all(|(record, links)| in_range(record) && links.iter().all(|(other, _)| in_range(other)))
-        {
-            return Err(damaged("a member or link names a record that does not exist"));
-        }
-        if state.entity_of.iter().flatten().any(|entity| entity.0 >= state.next_entity) {
-            return Err(damaged("an entity id is not below the next id to assign"));
-        }
-        let interned_count = state.interned.len();
-        let interner = Interner::from_strings(state.interned);
-        if interner.len() != interned_count {
-            return Err(damaged("an interned string appears twice"));
-        }
-        let term_frequencies = TermFrequencies::from_sorted(state.term_frequencies).ok_or_else(|| damaged("term frequencies have the wrong field count"))?;
-        let index = Self::build_index(&state.rules, &state.features);
-        let index_of_id = state
-            .record_ids
-            .iter()
-            .zip(&state.entity_of)
-            .enumerate()
-            .filter(|(_, (_, entity))| entity.is_some())
-            .map(|(record, (record_id, _))| (record_id.clone(), record as u32))
-            .collect();
-        Ok(IncrementalLinker {
-            scorer: Scorer::new(state.model, term_frequencies),
-            interner,
-            rules: state.rules,
-            max_block_size: usize::try_from(state.max_block_size).map_err(|_| damaged("the block size does not fit this machine"))?,
-            link_weight: state.link_weight,
-            index,
-            features: state.features,
-            record_ids: state.record_ids,
-            index_of_id,
-            entity_of: state.entity_of,
-            members: state.members.into_iter().collect(),
-            links: state.links.into_iter().collect(),
-            role_counts: NameRoleCounts::from_sorted(state.role_counts_given, state.role_counts_family),
-            next_entity: state.next_entity,
-            events: state.events,
-        })
-    }
-
-    /// The blocking keys of a record, for a server that keeps the index in its database.
-    pub fn blocking_keys(&mut self, record: &PersonRecord) -> Vec<u64> {
-        let features = record_features(&mut self.interner, record);
-        let mut keys = Vec::new();
-        for rule in &self.rules {
-            keys_for_rule(*rule, &features, &mut keys);
-        }
-        keys
     }
 
     fn new_entity(&mut self) -> EntityId {
@@ -303,7 +240,8 @@ impl IncrementalLinker {
         entity
     }
 
-    /// Adds one record: finds candidates by key, scores them, and attaches, creates or merges.
+    /// Adds one record: finds candidates by key, scores them, and attaches, creates or merges
+    /// (`decide_addition`).
     pub fn add_record(&mut self, record: &PersonRecord) -> Result<AddOutcome, IncrementalError> {
         if self.index_of_id.contains_key(&record.record_id) {
             return Err(IncrementalError::DuplicateRecordId(record.record_id.clone()));
@@ -313,90 +251,64 @@ impl IncrementalLinker {
         self.role_counts.repair(&mut features);
         self.scorer.term_frequencies.add(&self.scorer.model.term_frequency_fields.clone(), &features);
 
-        let mut record_keys = Vec::new();
-        for rule in &self.rules {
-            keys_for_rule(*rule, &features, &mut record_keys);
-        }
+        let keys = record_keys(&self.rules, &features);
         let mut candidates: Vec<u32> = Vec::new();
-        for key in &record_keys {
+        for key in &keys {
             if let Some(block) = self.index.get(key)
-                && block.len() <= self.max_block_size
+                && searches_block(block.len(), self.max_block_size)
             {
                 candidates.extend(block);
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut matches: Vec<(u32, f32)> = candidates
-            .into_iter()
-            .filter(|candidate| self.entity_of[*candidate as usize].is_some())
-            .filter_map(|candidate| {
-                let other = &self.features[candidate as usize];
-                let weight = self.scorer.weight(&compare(&self.interner, &features, other), &features);
-                (weight >= self.link_weight).then_some((candidate, weight as f32))
-            })
-            .collect();
-        matches.sort_by(|left, right| right.1.total_cmp(&left.1));
+        candidates.retain(|candidate| self.entity_of[*candidate as usize].is_some());
+        let decision = {
+            let views: Vec<Candidate<'_>> = candidates
+                .iter()
+                .filter_map(|candidate| {
+                    let index = *candidate as usize;
+                    Some(Candidate { record_id: &self.record_ids[index], features: &self.features[index], entity: self.entity_of[index]? })
+                })
+                .collect();
+            let term_fractions = self.scorer.term_fractions(&features);
+            let inputs = DecisionInputs {
+                scorer: &self.scorer,
+                term_fractions: &term_fractions,
+                link_weight: self.link_weight,
+                interner: &self.interner,
+                next_entity: EntityId(self.next_entity),
+            };
+            decide_addition(&inputs, &record.record_id, &features, &views)
+        };
 
         let index = self.features.len() as u32;
-        for key in record_keys {
+        for key in keys {
             self.index.entry(key).or_default().push(index);
         }
         self.features.push(features);
         self.record_ids.push(record.record_id.clone());
         self.index_of_id.insert(record.record_id.clone(), index);
-
-        let mut matched_entities: Vec<EntityId> = matches.iter().filter_map(|(candidate, _)| self.entity_of[*candidate as usize]).collect();
-        matched_entities.sort_unstable();
-        matched_entities.dedup();
-        let mut events = Vec::new();
-        let entity = match matched_entities.as_slice() {
-            [] => {
-                let entity = self.new_entity();
-                events.push(EntityEvent::Created { entity, record_id: record.record_id.clone() });
-                entity
+        let entity = decision.outcome.entity;
+        if decision.created {
+            self.new_entity();
+        }
+        for absorbed in &decision.absorbed {
+            let moved = self.members.remove(absorbed).unwrap_or_default();
+            for member in &moved {
+                self.entity_of[*member as usize] = Some(entity);
             }
-            [entity] => {
-                events.push(EntityEvent::Attached {
-                    entity: *entity,
-                    record_id: record.record_id.clone(),
-                    match_probability: probability_of_weight(f64::from(matches[0].1)),
-                });
-                *entity
-            }
-            [surviving, absorbed @ ..] => {
-                // The oldest entity keeps its id, so references held elsewhere stay valid.
-                let surviving = *surviving;
-                let reasons: Vec<String> = matches
-                    .iter()
-                    .map(|(candidate, weight)| format!("{} ({:.3})", self.record_ids[*candidate as usize], probability_of_weight(f64::from(*weight))))
-                    .collect();
-                for entity in absorbed {
-                    let moved = self.members.remove(entity).unwrap_or_default();
-                    for member in &moved {
-                        self.entity_of[*member as usize] = Some(surviving);
-                    }
-                    self.members.entry(surviving).or_default().extend(moved);
-                }
-                events.push(EntityEvent::Merged {
-                    surviving,
-                    absorbed: absorbed.to_vec(),
-                    record_id: record.record_id.clone(),
-                    reason: format!("record {} matches {}", record.record_id, reasons.join(", ")),
-                });
-                surviving
-            }
-        };
+            self.members.entry(entity).or_default().extend(moved);
+        }
         self.entity_of.push(Some(entity));
         self.members.entry(entity).or_default().push(index);
-        for (candidate, weight) in &matches {
-            self.links.entry(index).or_default().push((*candidate, *weight));
-            self.links.entry(*candidate).or_default().push((index, *weight));
+        for (position, weight) in &decision.links {
+            let candidate = candidates[*position];
+            self.links.entry(index).or_default().push((candidate, *weight));
+            self.links.entry(candidate).or_default().push((index, *weight));
         }
-        self.events.extend(events.iter().cloned());
-        let matches =
-            matches.iter().map(|(candidate, weight)| (self.record_ids[*candidate as usize].clone(), probability_of_weight(f64::from(*weight)))).collect();
-        Ok(AddOutcome { entity, matches, events })
+        self.events.extend(decision.outcome.events.iter().cloned());
+        Ok(decision.outcome)
     }
 
     /// Removes a record (withdrawn or found wrong); if its entity falls apart, the part with the

@@ -155,8 +155,16 @@ pub struct TermFrequencies {
     totals: Vec<u64>,
 }
 
-/// The value a field's term frequency is counted on, from the left record of a pair.
-fn term_value(field: Field, features: &RecordFeatures) -> u32 {
+/// The share of `total` records holding a value held by `count` of them; `None` until the field
+/// has been seen `MIN_TERM_FREQUENCY_RECORDS` times, because frequencies from a handful of records
+/// are noise. A server that keeps the counts as rows computes the fraction with this too.
+pub fn term_fraction(count: u64, total: u64) -> Option<f64> {
+    (total >= MIN_TERM_FREQUENCY_RECORDS).then(|| count as f64 / total as f64)
+}
+
+/// The value a field's term frequency is counted on, from the left record of a pair (`ABSENT` for
+/// fields that are not counted).
+pub fn term_value(field: Field, features: &RecordFeatures) -> u32 {
     match field {
         Field::GivenName => features.given.folded,
         Field::FamilyName => features.family.folded,
@@ -195,7 +203,7 @@ impl TermFrequencies {
     }
 
     /// Per field (in `ALL_FIELDS` order): the records counted and each value's count sorted by
-    /// value, for a stable serialisation.
+    /// value, for a server to store as rows.
     pub fn to_sorted(&self) -> Vec<(u64, Vec<(u32, u32)>)> {
         self.counts
             .iter()
@@ -208,21 +216,11 @@ impl TermFrequencies {
             .collect()
     }
 
-    /// Rebuilds term frequencies from `to_sorted`; `None` when the field count does not match this build.
-    pub fn from_sorted(fields: Vec<(u64, Vec<(u32, u32)>)>) -> Option<Self> {
-        if fields.len() != FIELD_COUNT {
-            return None;
-        }
-        let (totals, counts) = fields.into_iter().map(|(total, entries)| (total, entries.into_iter().collect())).unzip();
-        Some(TermFrequencies { counts, totals })
-    }
-
-    /// The share of records with this field that hold this value; `None` until the field has been
-    /// seen `MIN_TERM_FREQUENCY_RECORDS` times, because frequencies from a handful of records are noise.
+    /// The share of records with this field that hold this value (see `term_fraction`).
     pub fn fraction(&self, field: Field, value: u32) -> Option<f64> {
         let total = *self.totals.get(field.index())?;
         let count = *self.counts.get(field.index())?.get(&value)?;
-        (total >= MIN_TERM_FREQUENCY_RECORDS).then(|| f64::from(count) / total as f64)
+        term_fraction(u64::from(count), total)
     }
 }
 
@@ -346,18 +344,18 @@ impl Scorer {
     /// The term frequency of each record's value of each field (`TermFrequencies::fraction`; NaN
     /// when unknown or not adjusted), looked up once per record for scoring many pairs.
     pub fn record_term_fractions(&self, features: &[RecordFeatures]) -> Vec<[f64; FIELD_COUNT]> {
-        features
-            .par_iter()
-            .map(|record| {
-                let mut fractions = [f64::NAN; FIELD_COUNT];
-                for field in &self.model.term_frequency_fields {
-                    if let Some(fraction) = self.term_frequencies.fraction(*field, term_value(*field, record)) {
-                        fractions[field.index()] = fraction;
-                    }
-                }
-                fractions
-            })
-            .collect()
+        features.par_iter().map(|record| self.term_fractions(record)).collect()
+    }
+
+    /// One record's term frequencies, as `record_term_fractions` gives them.
+    pub fn term_fractions(&self, record: &RecordFeatures) -> [f64; FIELD_COUNT] {
+        let mut fractions = [f64::NAN; FIELD_COUNT];
+        for field in &self.model.term_frequency_fields {
+            if let Some(fraction) = self.term_frequencies.fraction(*field, term_value(*field, record)) {
+                fractions[field.index()] = fraction;
+            }
+        }
+        fractions
     }
 
     /// `weight`, with the left record's term frequencies from `record_term_fractions`.

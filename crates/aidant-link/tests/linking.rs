@@ -2,10 +2,11 @@
 //! and incremental linking with stable ids.
 
 use aidant_link::batch::{BatchConfig, BatchResult, link_batch};
+use aidant_link::blocking::{ALL_RULES, record_keys, stable_keys};
 use aidant_link::cluster::ClusterConfig;
-use aidant_link::compare::{compare_names, name_level};
-use aidant_link::features::{Interner, record_features};
-use aidant_link::incremental::{EntityEvent, IncrementalLinker, STATE_FORMAT_VERSION, StateError};
+use aidant_link::compare::{compare, compare_names, name_level};
+use aidant_link::features::{Interner, PORTABLE_FEATURES_VERSION, PortableFeatures, PortableFeaturesError, RecordFeatures, record_features};
+use aidant_link::incremental::{EntityEvent, IncrementalLinker};
 use aidant_link::model::{Model, Stratum};
 use aidant_link::record::{PersonRecord, RawPerson, read_csv};
 
@@ -186,46 +187,86 @@ fn incremental_linking_keeps_ids_stable_and_records_merges_and_splits() {
     assert_eq!(linker.record_count(), 5);
 }
 
+/// A record from its id, given name, family name, date of birth, phone, postcode, email, vehicle
+/// and identity number (empty for absent).
+fn full_person(fields: [&str; 9]) -> PersonRecord {
+    let [record_id, given, family, dob, phone, postcode, email, vrm, id_number] = fields;
+    let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
+    RawPerson {
+        record_id: record_id.into(),
+        given_name: optional(given),
+        family_name: optional(family),
+        date_of_birth: optional(dob),
+        phone: optional(phone),
+        postcode: optional(postcode),
+        email: optional(email),
+        vrm: optional(vrm),
+        id_number: optional(id_number),
+        address: optional(if postcode.is_empty() { "" } else { "12 Station Rd" }),
+        ..RawPerson::default()
+    }
+    .parse(0)
+    .0
+}
+
 #[test]
-fn the_incremental_state_round_trips_through_bytes() {
-    let records = vec![
-        person("r1", "Ion Popescu", "12/03/1985", "07911 123456", "", ""),
-        person("r2", "Ana Marin", "01/01/1990", "07922 111111", "", ""),
-        person("r3", "Ion Popescu", "", "07955 555555", "", "M1 1AE"),
+fn a_records_features_travel_without_their_interner() {
+    let records = [
+        full_person(["a", "Ion", "Popescu", "12/03/1985", "07911 123456", "M1 1AE", "ion@example.org", "AB12 CDE", "P123"]),
+        full_person(["b", "POPESCU", "Ion", "1985", "", "M1 1AE", "", "", ""]),
+        full_person(["c", "Ioan", "Popesku", "12/03/1985", "07911 123457", "", "", "", ""]),
+        full_person(["d", "Ștefan", "Țăranu", "", "", "B1 1AA", "", "", "P123"]),
+        full_person(["e", "伟", "张", "1990-01-01", "+86 138 0013 8000", "", "", "", ""]),
+        full_person(["f", "Van Nam", "Nguyễn", "", "", "", "", "ab12cde", ""]),
+        full_person(["g", "M.", "Hughes", "01/01/1970", "", "", "", "", ""]),
+        full_person(["h", "", "Rachel", "", "", "", "", "", ""]),
     ];
-    let clustering = ClusterConfig::default();
-    let batch = link_batch(&records, Some(model()), &BatchConfig::default(), &mut |_| {});
-    let mut linker = IncrementalLinker::from_batch(&records, batch, &clustering, 400);
-    linker.add_record(&person("r4", "POPESCU ION", "1985-03-12", "07911 123456", "", "")).expect("adds");
-    linker.add_record(&person("r5", "Ion Popescu", "12.03.1985", "07955 555555", "", "M1 1AE")).expect("adds");
-    linker.remove_record("r2").expect("removes");
+    let mut interner = Interner::default();
+    let features: Vec<RecordFeatures> = records.iter().map(|record| record_features(&mut interner, record)).collect();
 
-    let bytes = linker.to_bytes();
-    let mut restored = IncrementalLinker::from_bytes(&bytes).expect("reads its own bytes");
-    assert_eq!(restored.to_bytes(), bytes, "one state, one encoding");
-    assert_eq!(restored.events(), linker.events());
-    assert_eq!(restored.record_count(), linker.record_count());
-    for record_id in ["r1", "r2", "r3", "r4", "r5"] {
-        assert_eq!(restored.entity_of(record_id), linker.entity_of(record_id), "{record_id}");
+    // Another interner that numbers strings differently: interned in reverse, after others.
+    let mut elsewhere = Interner::default();
+    elsewhere.intern("someone else");
+    let travelled: Vec<RecordFeatures> = features
+        .iter()
+        .rev()
+        .map(|record| {
+            let bytes = PortableFeatures::new(record, &interner).to_bytes();
+            PortableFeatures::from_bytes(&bytes).expect("reads its own bytes").intern(&mut elsewhere)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert_ne!(travelled, features, "the ids differ between the interners");
+
+    for (left, left_record) in features.iter().enumerate() {
+        assert_eq!(PortableFeatures::new(&travelled[left], &elsewhere), PortableFeatures::new(left_record, &interner));
+        let keys = stable_keys(&ALL_RULES, left_record, &interner);
+        assert!(!keys.is_empty());
+        assert_eq!(stable_keys(&ALL_RULES, &travelled[left], &elsewhere), keys, "record {left}: the same stable keys from either interner");
+        assert_eq!(keys.len(), record_keys(&ALL_RULES, left_record).len(), "record {left}: one stable key per key in memory");
+        for (right, right_record) in features.iter().enumerate() {
+            assert_eq!(compare(&elsewhere, &travelled[left], &travelled[right]), compare(&interner, left_record, right_record), "{left} with {right}");
+            let share_in_memory = record_keys(&ALL_RULES, left_record).iter().any(|key| record_keys(&ALL_RULES, right_record).contains(key));
+            let other_keys = stable_keys(&ALL_RULES, &travelled[right], &elsewhere);
+            let share_stable = keys.iter().any(|key| other_keys.contains(key));
+            assert_eq!(share_stable, share_in_memory, "{left} and {right} meet in one index as in the other");
+        }
     }
-    let entity = linker.entity_of("r1").expect("r1 resolved");
-    assert_eq!(restored.members_of(entity), linker.members_of(entity));
+    // Ion Popescu and Ioan Popesku meet (by their date of birth and name codes).
+    let ion = stable_keys(&ALL_RULES, &features[0], &interner);
+    assert!(ion.iter().any(|key| stable_keys(&ALL_RULES, &features[2], &interner).contains(key)));
 
-    // Both go on linking the same way: same candidates, scores, entities and events.
-    for next in [person("r6", "I. Popesku", "12 March 1985", "+44 7911 123456", "", ""), person("r7", "Arben Hoxha", "02/02/1992", "", "", "")] {
-        assert_eq!(restored.add_record(&next), linker.add_record(&next));
-    }
-    assert_eq!(restored.remove_record("r5"), linker.remove_record("r5"));
-    assert_eq!(restored.to_bytes(), linker.to_bytes());
-
-    assert_eq!(IncrementalLinker::from_bytes(b"not a state").err(), Some(StateError::NotAState));
+    let bytes = PortableFeatures::new(&features[0], &interner).to_bytes();
     let mut other_version = bytes.clone();
-    other_version[8..12].copy_from_slice(&(STATE_FORMAT_VERSION + 1).to_le_bytes());
+    other_version[0] = PORTABLE_FEATURES_VERSION + 1;
     assert_eq!(
-        IncrementalLinker::from_bytes(&other_version).err(),
-        Some(StateError::Version { found: STATE_FORMAT_VERSION + 1, expected: STATE_FORMAT_VERSION })
+        PortableFeatures::from_bytes(&other_version),
+        Err(PortableFeaturesError::Version { found: PORTABLE_FEATURES_VERSION + 1, expected: PORTABLE_FEATURES_VERSION })
     );
-    assert!(matches!(IncrementalLinker::from_bytes(&bytes[..bytes.len() / 2]), Err(StateError::Damaged(_))));
+    assert!(matches!(PortableFeatures::from_bytes(&bytes[..bytes.len() / 2]), Err(PortableFeaturesError::Damaged(_))));
+    assert!(PortableFeatures::from_bytes(&[]).is_err());
 }
 
 #[test]

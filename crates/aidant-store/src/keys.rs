@@ -40,7 +40,8 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "report_drafts", key_column: "id", sealed_column: "sealed_answers" },
     SealedColumn { table: "intelligence", key_column: "id", sealed_column: "source_sealed" },
     SealedColumn { table: "users", key_column: "id", sealed_column: "totp_sealed" },
-    SealedColumn { table: "link_states", key_column: "id", sealed_column: "state_sealed" },
+    SealedColumn { table: "link_resolver", key_column: "id", sealed_column: "index_key_sealed" },
+    SealedColumn { table: "link_records", key_column: "record_id", sealed_column: "features_sealed" },
 ];
 
 /// How to rewrap.

@@ -16,7 +16,7 @@ pub mod crypto;
 pub mod identity;
 pub mod intelligence;
 pub mod keys;
-pub mod link_state;
+pub mod link_records;
 pub mod organisations;
 pub mod public_site;
 pub mod report_writer;
@@ -28,6 +28,7 @@ pub mod testing;
 pub mod triage;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -113,6 +114,54 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keyring: Option<Keyring>,
+    /// The entity resolver's model and index key, read once (`link_records.rs`).
+    link_cache: link_records::LinkCache,
+    /// SQLite only: the task that checkpoints the write-ahead log, stopped
+    /// when the last clone of this store is dropped.
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// How often SQLite's write-ahead log is copied back into the database.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Checkpoints SQLite's write-ahead log in the background.
+///
+/// By default SQLite checkpoints inside a commit, whichever commit takes
+/// the log past 1,000 pages: that transaction then copies the pages into the
+/// database file and syncs it, and waits several milliseconds where others
+/// wait a fraction of one. Linking a person dirties tens of pages in tables
+/// of millions of rows, so one addition in twenty or so paid for a
+/// checkpoint (p99 9.6 ms against a median of 2.3 ms at a million people).
+/// Connections therefore never checkpoint on commit (`wal_autocheckpoint =
+/// 0`), and this task runs a passive checkpoint every second, which copies
+/// what it can without waiting for, or blocking, readers and writers.
+/// Durability is unchanged: a commit is durable once its log frames are
+/// synced, checkpointed or not.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Checkpointer {
+    fn start(pool: AnyPool) -> Self {
+        Checkpointer(tokio::spawn(async move {
+            let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if pool.is_closed() {
+                    break;
+                }
+                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::warn!(error = %error, "a background checkpoint of the SQLite log failed; the next one will retry");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -155,13 +204,16 @@ impl Store {
                     connection.execute("PRAGMA foreign_keys = ON").await?;
                     connection.execute("PRAGMA busy_timeout = 10000").await?;
                     connection.execute("PRAGMA cache_size = -32768").await?;
+                    // Checkpoints run in the background (`Checkpointer`), not in commits.
+                    connection.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     Ok(())
                 })
             }),
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
-        let store = Self { pool, backend, keyring: master_key.map(Keyring::from) };
+        let checkpointer = (backend == Backend::Sqlite).then(|| Arc::new(Checkpointer::start(pool.clone())));
+        let store = Self { pool, backend, keyring: master_key.map(Keyring::from), link_cache: Default::default(), _checkpointer: checkpointer };
         store.ping().await.map_err(|error| match error {
             StoreError::Database(error) => open_error(error),
             other => other,

@@ -317,7 +317,7 @@ fn parse_reference(text: &str) -> Result<ReportRef, StoreError> {
     ReportRef::parse(text).map_err(|error| StoreError::Corrupt(format!("a stored reference is invalid: {error}")))
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(database) => {
             database.is_unique_violation() || database.code().is_some_and(|code| code == "23505" || code == "2067" || code == "1555")

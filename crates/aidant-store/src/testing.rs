@@ -162,8 +162,20 @@ async fn postgres_template(admin: &Store, admin_url: &str) -> String {
                     .expect("the template database opens");
                 store.migrate().await.expect("PostgreSQL migrations apply");
                 store.close().await;
-                if sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(admin.pool()).await.is_ok() {
-                    return template;
+                // A closed pool's server processes can linger a moment, and a
+                // database with a session open cannot be renamed.
+                let _ = sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+                    .bind(&building)
+                    .execute(admin.pool())
+                    .await;
+                for _ in 0..20 {
+                    if sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}")).execute(admin.pool()).await.is_ok() {
+                        return template;
+                    }
+                    if exists(template.clone()).await {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(admin.pool()).await;
             }

@@ -3,6 +3,7 @@
 //! `aidant_store::testing`.
 
 mod keys;
+mod link_records;
 mod report_writer;
 mod reports_and_audit;
 mod schema;
