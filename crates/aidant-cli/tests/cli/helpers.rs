@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use aidant_core::ReportRef;
 use aidant_core::report::ReportAnswers;
-use aidant_core::{Catalogue, NewReport, ReportRef};
 use aidant_store::Store;
-use aidant_store::reports::{Receipt, Submission};
+use aidant_store::reports::Receipt;
 use aidant_store::testing::TestDatabase;
 
 /// A public report whose narrative holds a name no log line may show.
@@ -184,24 +184,9 @@ pub fn reference_from(body: &str) -> ReportRef {
     ReportRef::parse(value["reference"].as_str().unwrap()).unwrap()
 }
 
-pub fn catalogue() -> Catalogue {
-    Catalogue::from_toml(include_str!("../../../../data/indicators.toml")).unwrap()
-}
-
 /// Stores a public report with these answers straight through the store.
 pub async fn insert_report(store: &Store, answers: &ReportAnswers) -> Receipt {
-    let catalogue = catalogue();
-    let report = NewReport::parse(answers, &catalogue).unwrap();
-    let triage = report.triage(&catalogue);
-    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-    let mut state = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
-    let mut bits = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    store.insert_report(&submission, &mut bits).await.unwrap()
+    aidant_store::testing::submit_report(store, answers, None).await
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -9,13 +9,12 @@ use std::path::Path;
 use std::process::Output;
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditEntry, AuditRecordKind, GENESIS_HASH};
-use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_store::audit::AuditEvent;
 use aidant_store::keys::RewrapOptions;
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Keyring, MasterKey, Store};
 
-use crate::helpers::{REPORT, Server, Setup, assert_fails_saying, assert_one_line_failure, assert_success, insert_report, post_report};
+use crate::helpers::{REPORT, Server, Setup, assert_fails_saying, assert_one_line_failure, assert_success, post_report};
 
 async fn audit_verify_names_the_first_tampered_entry(database: TestDatabase) {
     let setup = Setup::for_database(&database);
@@ -38,18 +37,6 @@ fn key_id(key: &MasterKey) -> String {
     hex(&key.key_id())
 }
 
-/// Stores a report with sealed contact details; returns its id.
-async fn report_with_contact(store: &Store, phone: &str) -> aidant_core::ids::ReportId {
-    let answers = ReportAnswers {
-        sector: Some("car_wash".into()),
-        town: Some("Luton".into()),
-        signs: vec!["workers_living_on_site".into()],
-        contact: Some(ContactAnswer { name: Some("Ioana Zamfirescu".into()), phone: Some(phone.into()), email: None }),
-        ..ReportAnswers::default()
-    };
-    insert_report(store, &answers).await.report_id
-}
-
 async fn open_with(database: &TestDatabase, keyring: Keyring) -> Store {
     Store::connect(&database.url, &Default::default(), None).await.unwrap().with_keyring(keyring)
 }
@@ -69,7 +56,7 @@ async fn audit_actions(store: &Store) -> Vec<String> {
 async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDatabase) {
     let setup = Setup::with_key_file(&database);
     let old_key = database.master_key.clone();
-    let report_id = report_with_contact(&database.store, "07700 900982").await;
+    let report_id = aidant_store::testing::submit_report_with_contact(&database.store, "07700 900982").await;
     let draft_id = database.store.create_draft(b"draft answers").await.unwrap();
 
     let output = setup.run(&["keys", "rotate", "--batch-size", "1"]);
@@ -112,7 +99,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
 async fn keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file(database: TestDatabase) {
     let setup = Setup::for_database(&database);
     let old_key = database.master_key.clone();
-    let report_id = report_with_contact(&database.store, "07700 900983").await;
+    let report_id = aidant_store::testing::submit_report_with_contact(&database.store, "07700 900983").await;
 
     assert_one_line_failure(&setup.run(&["keys", "rotate"]), &["AIDANT_MASTER_KEY", "--new-key-file"]);
     assert_one_line_failure(&setup.run(&["keys", "rotate", "--new-key-file", "missing.key"]), &["--new-key-file", "missing.key"]);
@@ -141,7 +128,7 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
     let old_key = database.master_key.clone();
     let mut report_ids = Vec::new();
     for index in 0..4 {
-        report_ids.push(report_with_contact(&database.store, &format!("07700 90020{index}")).await);
+        report_ids.push(aidant_store::testing::submit_report_with_contact(&database.store, &format!("07700 90020{index}")).await);
     }
     // A rotation that died half way: the old key retired, the new key in the
     // key file, two of four values rewrapped.

@@ -2,23 +2,10 @@
 //! rewrapping every sealed column, resuming an interrupted rotation, and the
 //! error for a value sealed under a key nobody has.
 
-use aidant_core::report::{ContactAnswer, ReportAnswers};
 use aidant_store::crypto::CryptoError;
 use aidant_store::keys::RewrapOptions;
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Keyring, MasterKey, SEALED_COLUMNS, Store, StoreError};
-
-/// A report with contact details; returns its id.
-async fn report_with_contact(store: &Store, phone: &str) -> aidant_core::ids::ReportId {
-    let answers = ReportAnswers {
-        sector: Some("car_wash".into()),
-        town: Some("Luton".into()),
-        signs: vec!["workers_living_on_site".into()],
-        contact: Some(ContactAnswer { name: Some("Ioana Zamfirescu".into()), phone: Some(phone.into()), email: None }),
-        ..ReportAnswers::default()
-    };
-    aidant_store::testing::submit_report(store, &answers, None).await.report_id
-}
 
 /// Every sealed value in the database, as (column, record id, bytes).
 async fn sealed_values(store: &Store) -> Vec<(String, String, Vec<u8>)> {
@@ -46,7 +33,7 @@ async fn rotation_rewraps_every_sealed_value_and_keeps_each_readable(database: T
     let phones = ["07700 900001", "07700 900002", "07700 900003"];
     let mut report_ids = Vec::new();
     for phone in phones {
-        report_ids.push(report_with_contact(&database.store, phone).await);
+        report_ids.push(aidant_store::testing::submit_report_with_contact(&database.store, phone).await);
     }
     let draft_id = database.store.create_draft(br#"{"town":"Bedford"}"#).await.unwrap();
     let before = sealed_values(&database.store).await;
@@ -92,7 +79,7 @@ async fn an_interrupted_rotation_still_opens_everything(database: TestDatabase) 
     let old_key = database.master_key.clone();
     let mut report_ids = Vec::new();
     for index in 0..5 {
-        report_ids.push(report_with_contact(&database.store, &format!("07700 90010{index}")).await);
+        report_ids.push(aidant_store::testing::submit_report_with_contact(&database.store, &format!("07700 90010{index}")).await);
     }
     let draft_id = database.store.create_draft(b"draft answers").await.unwrap();
     let new_key = MasterKey::generate();
@@ -142,7 +129,7 @@ async fn an_interrupted_rotation_still_opens_everything(database: TestDatabase) 
 async fn a_value_under_an_unknown_key_is_a_clear_error(database: TestDatabase) {
     let stranger = MasterKey::generate();
     let sealed_by_stranger = reopen(&database, Keyring::from(stranger.clone())).await;
-    let report_id = report_with_contact(&sealed_by_stranger, "07700 900999").await;
+    let report_id = aidant_store::testing::submit_report_with_contact(&sealed_by_stranger, "07700 900999").await;
 
     let error = database.store.reveal_contact(&report_id, &aidant_core::audit::AuditActor::user("user-1"), "calling back").await.unwrap_err();
     assert!(matches!(&error, StoreError::Crypto(CryptoError::WrongMasterKey(id)) if *id == hex_id(&stranger)), "{error}");
