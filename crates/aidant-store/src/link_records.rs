@@ -100,38 +100,6 @@ impl LinkCache {
     }
 }
 
-/// How many records' opened features a process keeps.
-const FEATURE_CACHE_RECORDS: usize = 100_000;
-
-/// Opened features of records recently scored, by record number, for one
-/// resolver generation. A record's features never change once it is linked
-/// (only its entity does, which is always read from its row), so a cached copy
-/// is never stale; it saves opening and decoding the same candidates again,
-/// which blocks of common names bring up on nearly every addition. Bounded:
-/// when full it starts again. Plaintext stays in this process's memory only,
-/// as it does while an addition is scored.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FeatureCache(Arc<Mutex<(String, HashMap<i64, Arc<PortableFeatures>>)>>);
-
-impl FeatureCache {
-    fn get(&self, generation: &str, record_number: i64) -> Option<Arc<PortableFeatures>> {
-        let cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.0 != generation {
-            return None;
-        }
-        cache.1.get(&record_number).cloned()
-    }
-
-    fn put(&self, generation: &str, record_number: i64, features: Arc<PortableFeatures>) {
-        let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.0 != generation || cache.1.len() >= FEATURE_CACHE_RECORDS {
-            cache.0 = generation.to_owned();
-            cache.1.clear();
-        }
-        cache.1.insert(record_number, features);
-    }
-}
-
 /// Keyed hashes of blocking keys, term values and names: HMAC-SHA256 under
 /// the resolver's index key, the first 8 bytes as an integer. Each kind of
 /// value has its own prefix, so equal bytes of two kinds never share a hash.
@@ -433,15 +401,8 @@ impl Store {
         let candidate_rows = candidates(&mut transaction, &counted.searched_keys).await?;
         let mut candidate_features = Vec::with_capacity(candidate_rows.len());
         for candidate in &candidate_rows {
-            let portable = match self.link_features.get(&generation, candidate.record_number) {
-                Some(portable) => portable,
-                None => {
-                    let opened = keyring.open(&candidate.features_sealed, &features_binding(&candidate.record_id))?;
-                    let portable = Arc::new(PortableFeatures::from_bytes(&opened).map_err(|error| LinkError::Corrupt(error.to_string()))?);
-                    self.link_features.put(&generation, candidate.record_number, portable.clone());
-                    portable
-                }
-            };
+            let opened = keyring.open(&candidate.features_sealed, &features_binding(&candidate.record_id))?;
+            let portable = PortableFeatures::from_bytes(&opened).map_err(|error| LinkError::Corrupt(error.to_string()))?;
             candidate_features.push(portable.intern(&mut interner));
         }
         let views: Vec<Candidate<'_>> = candidate_rows
