@@ -16,6 +16,10 @@ async function startDraft (context) {
   await page.getByLabel('A private house (someone working in a home)').check()
   await page.getByRole('button', { name: 'Continue' }).click()
   await page.getByLabel('Town or area').fill('Dunstable')
+  // A person reaches for Escape once the page has loaded; the quick-exit
+  // script is a module, which runs before the load event but may run after
+  // the field is already there to be filled.
+  await page.waitForLoadState('load')
   return page
 }
 
