@@ -186,6 +186,18 @@ pub fn is_plain_uk_number(compact: &str) -> bool {
     plain_uk_national_number(compact).is_some()
 }
 
+/// Whether a UK national number (without the trunk 0) is in one of the
+/// ranges Ofcom keeps for drama, which can never be anyone's: mobiles 07700
+/// 900000-900999, London 020 7946 0000-0999 and the no-area 01632
+/// 960000-960999. libphonenumber calls them invalid; they are accepted here
+/// because they are what training material, demonstrations and tests write,
+/// and a real report that names one names a number no person holds.
+pub fn is_drama_number(national: &str) -> bool {
+    let in_range =
+        |prefix: &str, rest: usize| national.len() == prefix.len() + rest && national.starts_with(prefix) && national.bytes().all(|byte| byte.is_ascii_digit());
+    in_range("7700900", 3) || in_range("2079460", 3) || in_range("1632960", 3)
+}
+
 impl PhoneE164 {
     /// `parse` for a UK number written plainly (see `plain_uk_national_number`) read as a UK
     /// number, without libphonenumber's shared lock; `None` for every other input.
@@ -193,7 +205,7 @@ impl PhoneE164 {
         let national = plain_uk_national_number(compact)?;
         let plan = uk_numbering_plan()?;
         let e164 = format!("+44{national}");
-        Some(if plan.is_valid(national) { Ok(PhoneE164(e164)) } else { Err(PhoneError::Invalid { input: raw.to_string(), e164 }) })
+        Some(if plan.is_valid(national) || is_drama_number(national) { Ok(PhoneE164(e164)) } else { Err(PhoneError::Invalid { input: raw.to_string(), e164 }) })
     }
 
     /// Parses a number written in any national or international form, reading national forms as `region`.
@@ -219,7 +231,7 @@ impl PhoneE164 {
         enlarge_pattern_cache();
         let number = phonenumber::parse(Some(region), input).map_err(|error| PhoneError::Unparseable { input: raw.to_string(), reason: error.to_string() })?;
         let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
-        if !phonenumber::is_valid(&number) {
+        if !phonenumber::is_valid(&number) && !e164.strip_prefix("+44").is_some_and(is_drama_number) {
             return Err(PhoneError::Invalid { input: raw.to_string(), e164 });
         }
         Ok(PhoneE164(e164))
@@ -270,6 +282,19 @@ mod tests {
             check(raw, None, "+447911123456");
         }
         check("020 7946 0018", None, "+442079460018");
+    }
+
+    #[test]
+    fn ofcom_drama_numbers_are_read_though_libphonenumber_calls_them_invalid() {
+        for raw in ["07700 900123", "+44 7700 900123", "0044 7700 900 123", "(07700) 900123"] {
+            check(raw, None, "+447700900123");
+        }
+        check("01632 960001", None, "+441632960001");
+        // Next to a drama range is an ordinary number, judged as one.
+        assert!(is_drama_number("7700900999"));
+        assert!(!is_drama_number("7700901000"));
+        assert!(!is_drama_number("770090012"));
+        assert!(PhoneE164::parse("07700 90012", None).is_err());
     }
 
     #[test]

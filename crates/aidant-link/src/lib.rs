@@ -12,6 +12,7 @@ pub mod email;
 pub mod explain;
 pub mod features;
 pub mod incremental;
+pub mod mentions;
 pub mod model;
 pub mod name;
 pub mod record;
