@@ -8,6 +8,7 @@ mod bench;
 mod bench_staff;
 mod config;
 mod demo;
+mod entities;
 mod graph;
 mod graph_source;
 mod keys;
@@ -105,6 +106,12 @@ enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// Read queued records for entities, without serving (several workers
+    /// may share one PostgreSQL database; `serve` runs one too).
+    Worker,
+    /// Rebuild entities from every record, or see the worker's queue.
+    #[command(subcommand)]
+    Entities(entities::EntitiesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +189,8 @@ async fn run_async(config_file: Option<&Path>, command: Command) -> Result<ExitC
         Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
         Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
         Command::Keys { command } => keys::run(&config, command).await,
+        Command::Worker => entities::run_worker(&config).await.map(|()| ExitCode::SUCCESS),
+        Command::Entities(command) => entities::run(&config, command).await.map(|()| ExitCode::SUCCESS),
         Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
     }
 }

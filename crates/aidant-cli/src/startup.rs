@@ -259,12 +259,15 @@ pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) ->
     let address = listener.local_addr().map_err(|error| Failure::Startup(error.to_string()))?;
     let backend = store.backend();
     spawn_draft_purge(store.clone());
+    let worker = crate::entities::spawn_worker(store.clone());
     let state = AppState::new(store.clone(), catalogue, settings)
         .map_err(|error| Failure::Runtime(format!("the public site's templates or messages are broken: {error}")))?;
     let app = aidant_web::router(state);
     println!("Aidant is listening on http://{address} (database: {})", backend.as_str());
     tracing::info!(%address, backend = backend.as_str(), "listening");
     aidant_web::serve(listener, app, shutdown_signal()).await.map_err(|error| Failure::Runtime(format!("the server stopped: {error}")))?;
+    // A job the worker was in the middle of rolls back and runs again later.
+    worker.abort();
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
@@ -289,7 +292,7 @@ fn spawn_draft_purge(store: Store) {
     });
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

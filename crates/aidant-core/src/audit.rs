@@ -239,6 +239,12 @@ named_enum! {
         KeysRotateStart => "keys.rotate.start", "Key rotation started";
         KeysRotateResume => "keys.rotate.resume", "Key rotation resumed";
         KeysRotateFinish => "keys.rotate.finish", "Key rotation finished";
+        EntitiesDerive => "entities.derive", "Entities found in a record";
+        EntitiesJobParked => "entities.job_parked", "A record could not be read for entities";
+        EntitiesRebuild => "entities.rebuild", "Entities rebuilt from every record";
+        EntityView => "entity.view", "Entity opened";
+        EntityWatch => "entity.watch", "Entity watched";
+        EntityUnwatch => "entity.unwatch", "Entity no longer watched";
     }
 }
 
@@ -258,6 +264,8 @@ named_enum! {
         LinkRecord => "link_record", "linked record";
         Search => "search", "search";
         Workspace => "workspace", "workspace page";
+        Entity => "entity", "entity";
+        ReportMessage => "report_message", "reporter's message";
     }
 }
 
@@ -270,6 +278,8 @@ pub enum AuditActor {
     Public,
     /// An operator at the command line.
     Cli,
+    /// The background worker that reads records for entities.
+    Worker,
 }
 
 impl AuditActor {
@@ -278,12 +288,13 @@ impl AuditActor {
         AuditActor::User(user_id.as_ref().to_owned())
     }
 
-    /// The stored form: `user:<id>`, `public` or `cli`.
+    /// The stored form: `user:<id>`, `public`, `cli` or `worker`.
     pub fn to_stored(&self) -> String {
         match self {
             AuditActor::User(user_id) => format!("user:{user_id}"),
             AuditActor::Public => "public".to_owned(),
             AuditActor::Cli => "cli".to_owned(),
+            AuditActor::Worker => "worker".to_owned(),
         }
     }
 
@@ -292,6 +303,7 @@ impl AuditActor {
         match stored {
             "public" => Some(AuditActor::Public),
             "cli" => Some(AuditActor::Cli),
+            "worker" => Some(AuditActor::Worker),
             other => other.strip_prefix("user:").filter(|user_id| !user_id.is_empty()).map(AuditActor::user),
         }
     }

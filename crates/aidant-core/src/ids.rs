@@ -82,6 +82,12 @@ record_id!(
     OrganisationId,
     "organisation"
 );
+record_id!(
+    /// An entity: a phone, vehicle, address, business, email or online
+    /// account that records mention.
+    EntityId,
+    "entity"
+);
 
 #[cfg(test)]
 mod tests {

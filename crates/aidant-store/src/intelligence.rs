@@ -192,6 +192,7 @@ impl Store {
         .await?;
         let search_text = format!("{reference} {} {} {}", new.title, new.grading.code(), new.sanitised_text);
         crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id.as_str(), &search_text).await?;
+        crate::entities::enqueue(&mut transaction, crate::entities::JobRecord::Intelligence, &id, now).await?;
         let grading = new.grading.code();
         append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceCreate, AuditRecordKind::Intelligence, &id).because(&grading)).await?;
         if let Some(report_id) = new.report_id.map(ReportId::as_str) {

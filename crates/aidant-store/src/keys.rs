@@ -42,6 +42,9 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "users", key_column: "id", sealed_column: "totp_sealed" },
     SealedColumn { table: "link_resolver", key_column: "id", sealed_column: "index_key_sealed" },
     SealedColumn { table: "link_records", key_column: "record_id", sealed_column: "features_sealed" },
+    SealedColumn { table: "entity_index_keys", key_column: "id", sealed_column: "key_sealed" },
+    SealedColumn { table: "entities", key_column: "id", sealed_column: "value_sealed" },
+    SealedColumn { table: "entities", key_column: "id", sealed_column: "label_sealed" },
 ];
 
 /// How to rewrap.

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod cases;
 pub mod checkpoint;
 pub mod crypto;
+pub mod entities;
 pub mod identity;
 pub mod intelligence;
 pub mod keys;
@@ -116,6 +117,8 @@ pub struct Store {
     keyring: Option<Keyring>,
     /// The entity resolver's model and index key, read once (`link_records.rs`).
     link_cache: link_records::LinkCache,
+    /// The blind index key of entity values, read once (`entities.rs`).
+    entity_index: entities::EntityIndexCache,
     /// SQLite only: the task that checkpoints the write-ahead log, stopped
     /// when the last clone of this store is dropped.
     _checkpointer: Option<Arc<Checkpointer>>,
@@ -213,7 +216,14 @@ impl Store {
         };
         let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
         let checkpointer = (backend == Backend::Sqlite).then(|| Arc::new(Checkpointer::start(pool.clone())));
-        let store = Self { pool, backend, keyring: master_key.map(Keyring::from), link_cache: Default::default(), _checkpointer: checkpointer };
+        let store = Self {
+            pool,
+            backend,
+            keyring: master_key.map(Keyring::from),
+            link_cache: Default::default(),
+            entity_index: Default::default(),
+            _checkpointer: checkpointer,
+        };
         store.ping().await.map_err(|error| match error {
             StoreError::Database(error) => open_error(error),
             other => other,

@@ -104,7 +104,7 @@ impl LinkCache {
 /// the resolver's index key, the first 8 bytes as an integer. Each kind of
 /// value has its own prefix, so equal bytes of two kinds never share a hash.
 #[derive(Clone)]
-struct BlindIndex {
+pub(crate) struct BlindIndex {
     keyed: Hmac<Sha256>,
 }
 
@@ -115,12 +115,12 @@ impl std::fmt::Debug for BlindIndex {
 }
 
 impl BlindIndex {
-    fn new(key: &[u8]) -> Result<Self, LinkError> {
+    pub(crate) fn new(key: &[u8]) -> Result<Self, LinkError> {
         let keyed = Hmac::<Sha256>::new_from_slice(key).map_err(|_| LinkError::Corrupt("the blind index key has no usable length".to_owned()))?;
         Ok(BlindIndex { keyed })
     }
 
-    fn hash(&self, parts: &[&[u8]]) -> i64 {
+    pub(crate) fn hash(&self, parts: &[&[u8]]) -> i64 {
         let mut mac = self.keyed.clone();
         for part in parts {
             mac.update(part);

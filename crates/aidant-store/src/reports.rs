@@ -405,6 +405,7 @@ pub(crate) async fn insert_report_rows(
             .await?;
     }
     crate::search::index_report(transaction, &report_id, &report_search_text(report, reference)).await?;
+    crate::entities::enqueue(transaction, crate::entities::JobRecord::Report, &report_id, now_ms()).await?;
     Ok(typed_report_id)
 }
 

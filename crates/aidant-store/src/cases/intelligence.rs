@@ -36,6 +36,8 @@ pub struct IntelligenceView {
     pub organisations: Vec<Organisation>,
     /// Organisations it may still be shared with under its handling code.
     pub share_targets: Vec<Organisation>,
+    /// What it mentions, each with the parts of the record that mention it.
+    pub entities: Vec<(crate::entities::Entity, Vec<String>)>,
 }
 
 fn subject(id: &IntelligenceId) -> Subject<'_> {
@@ -105,15 +107,22 @@ pub async fn view_intelligence(store: &Store, caller: &Caller, id: &Intelligence
         }
         None => None,
     };
+    let entities = super::entities::entities_of_record(store, &mut transaction, crate::entities::MentionRecord::Intelligence, id.as_str()).await?;
     transaction.commit().await?;
-    finish_view(store, caller, record, visible_report_id).await
+    finish_view(store, caller, record, visible_report_id, entities).await
 }
 
 async fn record_view(transaction: &mut Transaction<'_, Any>, caller: &Caller, id: &IntelligenceId) -> CaseResult<()> {
     record(transaction, caller, AuditAction::IntelligenceView, subject(id), None).await
 }
 
-async fn finish_view(store: &Store, caller: &Caller, record: IntelligenceRecord, visible_report_id: Option<ReportId>) -> CaseResult<IntelligenceView> {
+async fn finish_view(
+    store: &Store,
+    caller: &Caller,
+    record: IntelligenceRecord,
+    visible_report_id: Option<ReportId>,
+    entities: Vec<(crate::entities::Entity, Vec<String>)>,
+) -> CaseResult<IntelligenceView> {
     let organisations = store.list_organisations().await?;
     let access = record.access();
     let share_targets = organisations
@@ -128,7 +137,7 @@ async fn finish_view(store: &Store, caller: &Caller, record: IntelligenceRecord,
         read_source: caller.may(Action::ViewSourceText, &access) && record.has_source,
         read_audit: caller.may(Action::ViewAudit, &access),
     };
-    Ok(IntelligenceView { record, permissions, visible_report_id, organisations, share_targets })
+    Ok(IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities })
 }
 
 /// Whether a handling code's conditions let the record go to `organisation_id`.

@@ -11,6 +11,7 @@
 //! attempt is on the record even though nothing else happened.
 
 pub mod admin;
+pub mod entities;
 pub mod intelligence;
 pub mod reports;
 pub mod search;

@@ -39,6 +39,9 @@ pub struct ReportView {
     /// the report can be assigned to).
     pub colleagues: Vec<User>,
     pub permissions: ReportPermissions,
+    /// What it mentions (phones, vehicles, addresses...), each with the
+    /// parts of the report that mention it.
+    pub entities: Vec<(crate::entities::Entity, Vec<String>)>,
 }
 
 fn subject(report_id: &ReportId) -> Subject<'_> {
@@ -81,6 +84,7 @@ pub async fn view_report(store: &Store, caller: &Caller, report_id: &ReportId) -
     let history = crate::audit::load_history(&mut transaction, AuditRecordKind::Report.as_str(), report_id.as_str()).await?;
     let developed = crate::intelligence::load_developed_from(&mut transaction, report_id).await?;
     let colleagues = crate::organisations::load_users_in(&mut transaction, caller.organisation_id()).await?;
+    let entities = super::entities::entities_of_record(store, &mut transaction, crate::entities::MentionRecord::Report, report_id.as_str()).await?;
     transaction.commit().await?;
     let access = triage.access();
     let permissions = ReportPermissions {
@@ -90,7 +94,7 @@ pub async fn view_report(store: &Store, caller: &Caller, report_id: &ReportId) -
         read_audit: caller.may(Action::ViewAudit, &access),
         develop: may_use(&caller.actor, Capability::CreateIntelligence).is_allowed(),
     };
-    Ok(ReportView { report, triage, messages, history, developed, colleagues, permissions })
+    Ok(ReportView { report, triage, messages, history, developed, colleagues, permissions, entities })
 }
 
 /// Assigns a report to a colleague, or to nobody.

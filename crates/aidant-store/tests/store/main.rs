@@ -2,6 +2,7 @@
 //! PostgreSQL (`backend_tests!`), with the shared fixtures of
 //! `aidant_store::testing`.
 
+mod entities;
 mod keys;
 mod link_records;
 mod report_writer;

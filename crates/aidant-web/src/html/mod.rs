@@ -82,6 +82,8 @@ impl Site {
             "staff/intelligence_new.html",
             "staff/intelligence.html",
             "staff/search.html",
+            "staff/entity.html",
+            "staff/entity_list.html",
             "staff/audit.html",
             "staff/users.html",
             "staff/profile.html",

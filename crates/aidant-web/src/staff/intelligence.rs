@@ -154,7 +154,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<St
 }
 
 fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors: Vec<PageError>, source: Option<SourceDetails>) -> Response {
-    let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets } = view;
+    let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities } = view;
     let name_of = |id: &OrganisationId| {
         organisations
             .iter()
@@ -212,6 +212,7 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
         can_read_source => permissions.read_source,
         can_audit => permissions.read_audit,
         source => source.map(|source| context! { identity => source.identity, text => source.text }),
+        entities => super::entities::entity_lines(&entities),
     };
     let mut page = StaffPage::new("staff/intelligence.html", format!("Intelligence {}", record.reference), "intelligence");
     page.errors = errors;

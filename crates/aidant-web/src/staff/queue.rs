@@ -174,7 +174,7 @@ pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(repor
 /// from a triage action and the reply as typed.
 async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, errors: Vec<PageError>, reply: &str) -> WebResult {
     let view = cases::reports::view_report(state.store(), &staff.caller, report_id).await.map_err(report_not_found)?;
-    let ReportView { report, triage, messages, history, developed, colleagues: users, permissions } = view;
+    let ReportView { report, triage, messages, history, developed, colleagues: users, permissions, entities } = view;
     let catalogue = state.catalogue();
     let signs: Vec<Value> = report
         .signs
@@ -246,6 +246,7 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
         can_audit => permissions.read_audit,
         can_develop => permissions.develop,
         reply => reply,
+        entities => super::entities::entity_lines(&entities),
     };
     let mut page = StaffPage::new("staff/report.html", format!("Report {}", report.reference), "queue");
     page.errors = errors;

@@ -69,8 +69,15 @@ pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Q
     } else {
         Some(run_search(&state, &staff, &text).await?)
     };
+    // A phone, registration, postcode, email or handle typed in is also
+    // looked up as an entity (shown only if a visible record mentions it).
+    let entity = match results {
+        Some(_) => cases::entities::find_entity_by_identifier(state.store(), &staff.caller, &text).await?,
+        None => None,
+    };
     let count = results.as_ref().map_or(0, Vec::len);
     let rows: Vec<Value> = results.unwrap_or_default().into_iter().map(|result| crate::html::serde_value(&result)).collect();
-    let data = context! { query => text.clone(), searched => !text.trim().is_empty(), count, rows, limit => CANDIDATE_LIMIT };
+    let entity = entity.map(|entity| super::entities::entity_line(&entity, &[]));
+    let data = context! { query => text.clone(), searched => !text.trim().is_empty(), count, rows, limit => CANDIDATE_LIMIT, entity };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/search.html", "Search", "search"), data))
 }

@@ -116,6 +116,9 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("POST", "/staff/intelligence/{id}/share"), staff(&[Analyst, Supervisor]));
     rules.insert(("POST", "/staff/intelligence/{id}/source"), staff(&[Analyst, Supervisor]));
     rules.insert(("GET", "/staff/search"), staff(SEARCH_ROLES));
+    // Seen through the intelligence shared with the GLAA; to anyone who may
+    // read no record that mentions it, it does not exist (404, checked below).
+    rules.insert(("GET", "/staff/entities/{id}"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
     rules.insert(("GET", "/staff/audit/{kind}/{id}"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/audit/users/{id}"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/admin/users"), staff(&[Administrator]));
@@ -146,6 +149,8 @@ struct Person {
 struct World {
     report_id: String,
     intelligence_id: String,
+    /// A phone the intelligence mentions.
+    entity_id: String,
     target_user_id: String,
     force: Vec<Person>,
     glaa_partner: Person,
@@ -192,13 +197,15 @@ async fn world(store: &Store) -> World {
             created_by: &author.id,
             title: "Car wash",
             grading: &grading,
-            sanitised_text: "Workers at a car wash.",
+            sanitised_text: "Workers at a car wash; the manager uses 07700 900777.",
             source: Some(&SourceDetails { identity: Some("A source".into()), text: None }),
             review_on: None,
         })
         .await
         .unwrap();
     store.share_intelligence(&intelligence_id, &glaa.id, &author.id).await.unwrap();
+    while store.work_entity_jobs(64).await.unwrap().total() > 0 {}
+    let entity_id = store.find_entity(aidant_store::entities::ValueKind::Phone, "+447700900777").await.unwrap().expect("the worker found the phone");
     let mut people = Vec::new();
     for role in Role::ALL {
         people.push(person(store, &force.id, &format!("{}@force.example", role.as_str()), *role).await);
@@ -206,6 +213,7 @@ async fn world(store: &Store) -> World {
     World {
         report_id: receipt.report_id.to_string(),
         intelligence_id: intelligence_id.to_string(),
+        entity_id: entity_id.to_string(),
         target_user_id: target.id.to_string(),
         force: people,
         glaa_partner: person(store, &glaa.id, "partner@glaa.example", Partner).await,
@@ -220,6 +228,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/audit/{kind}/{id}", &format!("/staff/audit/report/{}", world.report_id))
         .replace("/staff/admin/users/{id}/{action}", &format!("/staff/admin/users/{}/enable", world.target_user_id))
         .replace("/staff/profile/tokens/{id}/revoke", "/staff/profile/tokens/no-such-token/revoke")
+        .replace("/staff/entities/{id}", &format!("/staff/entities/{}", world.entity_id))
         .replace("{id}", if intelligence { &world.intelligence_id } else { &world.report_id })
         .replace("{name}", "aidant.css")
         .replace("{*rest}", "index.html")
@@ -355,7 +364,7 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
             assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} without a CSRF token", person.label);
         }
     }
-    let record_route = path.contains(&world.report_id) || path.contains(&world.intelligence_id);
+    let record_route = path.contains(&world.report_id) || path.contains(&world.intelligence_id) || path.contains(&world.entity_id);
     for outsider in [&world.glaa_partner, &world.charity_partner] {
         let (status, location) = send(app, method, path, who(outsider), true).await;
         let shared_reader = matches!(rule, Rule::Staff { shared_reader: true, .. }) && std::ptr::eq(outsider, &world.glaa_partner);
@@ -363,7 +372,10 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
             Rule::Staff { roles, .. } => !record_route && roles.contains(&Partner),
             _ => false,
         };
-        if shared_reader || partner_allowed {
+        if path.contains(&world.entity_id) && !shared_reader {
+            // May search, but no record it may read mentions the entity.
+            assert_eq!(status, StatusCode::NOT_FOUND, "{context} as {}", outsider.label);
+        } else if shared_reader || partner_allowed {
             assert!(allowed(status, &location), "{context} as {}: {status}", outsider.label);
         } else if matches!(rule, Rule::Queue) {
             assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/staff/intelligence"), "{context} as {}", outsider.label);

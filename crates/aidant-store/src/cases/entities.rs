@@ -1,0 +1,229 @@
+//! Entity pages: a phone, vehicle, address, business, email or online
+//! account, shown only through the records that mention it and that the
+//! viewer may see. A partner agency sees an entity through what was shared
+//! with it; a mention in a record it may not see is not counted, listed or
+//! hinted at, and an entity with no such mention is "not found".
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aidant_core::audit::{AuditAction, AuditRecordKind};
+use aidant_core::ids::{EntityId, IntelligenceId, ReportId};
+use aidant_core::policy::{Action, Capability};
+use aidant_link::mentions::ValueKind;
+
+use super::{Caller, CaseError, CaseResult, Subject, record, require};
+use crate::Store;
+use crate::entities::{Entity, Mention, MentionRecord, load_entities, load_mentions_in, load_mentions_of, load_record_counts};
+
+/// Mentions of one entity read for its page; older ones are summarised.
+const MENTIONS_SHOWN: i64 = 1_000;
+/// A related entity that this many of the viewer's records mention is a hub
+/// (a motorway services, a hostel, a switchboard): shown apart, collapsed,
+/// because sharing it says little about two records being connected.
+pub const HUB_RECORDS: usize = 20;
+/// Related entities listed, most shared first.
+const RELATED_SHOWN: usize = 50;
+
+/// One record that mentions the entity, as the viewer may read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MentionView {
+    pub record: MentionRecord,
+    pub record_id: String,
+    /// The report's reference or the intelligence record's reference.
+    pub reference: String,
+    /// A line about the record: a report's sector and town, a record's title.
+    pub summary: String,
+    /// The parts of the record that mention it.
+    pub fields: Vec<String>,
+    pub seen_at_ms: i64,
+    /// The highest confidence among those parts.
+    pub confidence: f64,
+}
+
+/// Another entity mentioned in the same records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    pub entity: Entity,
+    /// How many of this entity's records (that the viewer may see) mention it too.
+    pub shared_records: usize,
+    /// Why it is shown apart as a hub, if it is one.
+    pub hub_reason: Option<String>,
+}
+
+/// An entity's page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityView {
+    pub entity: Entity,
+    /// Newest first.
+    pub mentions: Vec<MentionView>,
+    /// Most shared first; hubs last.
+    pub related: Vec<Related>,
+    /// Whether the viewer's own records are all that was read (more mentions
+    /// than [`MENTIONS_SHOWN`] exist).
+    pub truncated: bool,
+}
+
+/// Which of `records` the caller may see, with a reference and summary for
+/// each.
+async fn visible_records(
+    store: &Store,
+    caller: &Caller,
+    records: &BTreeSet<(MentionRecord, String)>,
+) -> CaseResult<HashMap<(MentionRecord, String), (String, String)>> {
+    let report_ids: Vec<ReportId> = records.iter().filter(|(kind, _)| *kind == MentionRecord::Report).filter_map(|(_, id)| ReportId::parse(id).ok()).collect();
+    let intelligence_ids: Vec<IntelligenceId> =
+        records.iter().filter(|(kind, _)| *kind == MentionRecord::Intelligence).filter_map(|(_, id)| IntelligenceId::parse(id).ok()).collect();
+    let mut visible = HashMap::new();
+    for chunk in report_ids.chunks(500) {
+        for report in store.report_summaries(chunk).await? {
+            if caller.may(Action::ViewReport, &report.access()) {
+                let summary = match &report.town {
+                    Some(town) => format!("{}, {town}", report.sector),
+                    None => report.sector.clone(),
+                };
+                visible.insert((MentionRecord::Report, report.id.as_str().to_owned()), (report.reference.clone(), summary));
+            }
+        }
+    }
+    for chunk in intelligence_ids.chunks(500) {
+        for intelligence in store.find_intelligence_many(chunk).await? {
+            if caller.may(Action::ViewIntelligence, &intelligence.access()) {
+                visible
+                    .insert((MentionRecord::Intelligence, intelligence.id.as_str().to_owned()), (intelligence.reference.clone(), intelligence.title.clone()));
+            }
+        }
+    }
+    Ok(visible)
+}
+
+/// Opens an entity's page: its value, the records that mention it which
+/// the caller may see, and what else those records mention. Audited as a
+/// view in the transaction that reads the entity and its mentions.
+pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseResult<EntityView> {
+    require(store, caller, Capability::Search).await?;
+    let mut transaction = store.pool.begin().await?;
+    let entity = load_entities(store, &mut transaction, std::slice::from_ref(id)).await?.pop().ok_or(CaseError::NotFound)?;
+    let mentions = load_mentions_of(&mut transaction, id, MENTIONS_SHOWN + 1).await?;
+    let truncated = mentions.len() as i64 > MENTIONS_SHOWN;
+    let records: BTreeSet<(MentionRecord, String)> = mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
+    let visible = visible_records(store, caller, &records).await?;
+    if visible.is_empty() {
+        // Nothing the caller may read mentions it: as if it did not exist.
+        return Err(CaseError::NotFound);
+    }
+    let mut views: Vec<MentionView> = Vec::new();
+    for mention in mentions.iter().take(MENTIONS_SHOWN as usize) {
+        let key = (mention.record, mention.record_id.clone());
+        let Some((reference, summary)) = visible.get(&key) else { continue };
+        match views.iter_mut().find(|view| view.record == mention.record && view.record_id == mention.record_id) {
+            Some(view) => {
+                view.fields.push(mention.field.clone());
+                view.confidence = view.confidence.max(mention.confidence);
+            }
+            None => views.push(MentionView {
+                record: mention.record,
+                record_id: mention.record_id.clone(),
+                reference: reference.clone(),
+                summary: summary.clone(),
+                fields: vec![mention.field.clone()],
+                seen_at_ms: mention.seen_at_ms,
+                confidence: mention.confidence,
+            }),
+        }
+    }
+    let related = related_entities(store, caller, id, &visible).await?;
+    record(&mut transaction, caller, AuditAction::EntityView, Subject { kind: AuditRecordKind::Entity, id: id.as_str() }, None).await?;
+    transaction.commit().await?;
+    Ok(EntityView { entity, mentions: views, related, truncated })
+}
+
+/// What else the visible records mention, with how many of them share it;
+/// a related entity that at least [`HUB_RECORDS`] records the caller may see
+/// mention is flagged as a hub.
+async fn related_entities(
+    store: &Store,
+    caller: &Caller,
+    id: &EntityId,
+    visible: &HashMap<(MentionRecord, String), (String, String)>,
+) -> CaseResult<Vec<Related>> {
+    let records: Vec<(MentionRecord, String)> = visible.keys().cloned().collect();
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let others: Vec<Mention> = load_mentions_in(&mut connection, &records).await?;
+    let mut shared: BTreeMap<EntityId, BTreeSet<(MentionRecord, String)>> = BTreeMap::new();
+    for mention in others.iter().filter(|mention| mention.entity_id != *id) {
+        shared.entry(mention.entity_id.clone()).or_default().insert((mention.record, mention.record_id.clone()));
+    }
+    let mut ranked: Vec<(EntityId, usize)> = shared.into_iter().map(|(entity, records)| (entity, records.len())).collect();
+    ranked.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
+    ranked.truncate(RELATED_SHOWN);
+    let ids: Vec<EntityId> = ranked.iter().map(|(entity, _)| entity.clone()).collect();
+    // Hubs: only entities mentioned often anywhere can be mentioned often in
+    // what the caller sees, so only those are counted record by record.
+    let totals = load_record_counts(&mut connection, &ids).await?;
+    let mut hub_reasons: HashMap<EntityId, String> = HashMap::new();
+    for candidate in ids.iter().filter(|entity| totals.get(*entity).copied().unwrap_or(0) >= HUB_RECORDS as i64) {
+        let mentions = load_mentions_of(&mut connection, candidate, MENTIONS_SHOWN).await?;
+        let records: BTreeSet<(MentionRecord, String)> = mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
+        let seen = visible_records(store, caller, &records).await?.len();
+        if seen >= HUB_RECORDS {
+            hub_reasons.insert(candidate.clone(), format!("mentioned in {seen} records you can see, so sharing it says little on its own"));
+        }
+    }
+    let entities = load_entities(store, &mut connection, &ids).await?;
+    let mut related: Vec<Related> = entities
+        .into_iter()
+        .map(|entity| {
+            let shared_records = ranked.iter().find(|(id, _)| *id == entity.id).map_or(0, |(_, count)| *count);
+            let hub_reason = hub_reasons.remove(&entity.id);
+            Related { entity, shared_records, hub_reason }
+        })
+        .collect();
+    related.sort_by_key(|related| related.hub_reason.is_some());
+    Ok(related)
+}
+
+/// The entities a record mentions, for its page: each with the fields that
+/// mention it. The caller has already been allowed to read the record.
+pub(crate) async fn entities_of_record(
+    store: &Store,
+    connection: &mut sqlx::AnyConnection,
+    record: MentionRecord,
+    record_id: &str,
+) -> CaseResult<Vec<(Entity, Vec<String>)>> {
+    let mentions = load_mentions_in(connection, &[(record, record_id.to_owned())]).await?;
+    let mut fields: BTreeMap<EntityId, Vec<String>> = BTreeMap::new();
+    for mention in mentions {
+        fields.entry(mention.entity_id).or_default().push(mention.field);
+    }
+    let ids: Vec<EntityId> = fields.keys().cloned().collect();
+    let mut entities: Vec<(Entity, Vec<String>)> = load_entities(store, connection, &ids)
+        .await?
+        .into_iter()
+        .map(|entity| {
+            let found = fields.remove(&entity.id).unwrap_or_default();
+            (entity, found)
+        })
+        .collect();
+    entities.sort_by(|left, right| (left.0.kind, &left.0.label).cmp(&(right.0.kind, &right.0.label)));
+    Ok(entities)
+}
+
+/// The entity an identifier typed into search names, if the caller may see
+/// any record that mentions it.
+pub async fn find_entity_by_identifier(store: &Store, caller: &Caller, query: &str) -> CaseResult<Option<Entity>> {
+    let Some((kind, key)) = aidant_link::mentions::identifier_in_query(query) else { return Ok(None) };
+    entity_if_visible(store, caller, kind, &key).await
+}
+
+async fn entity_if_visible(store: &Store, caller: &Caller, kind: ValueKind, key: &str) -> CaseResult<Option<Entity>> {
+    let Some(id) = store.find_entity(kind, key).await? else { return Ok(None) };
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let mentions = load_mentions_of(&mut connection, &id, MENTIONS_SHOWN).await?;
+    let records: BTreeSet<(MentionRecord, String)> = mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
+    drop(connection);
+    if visible_records(store, caller, &records).await?.is_empty() {
+        return Ok(None);
+    }
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    Ok(load_entities(store, &mut connection, &[id]).await?.pop())
+}

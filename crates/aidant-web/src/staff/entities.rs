@@ -1,0 +1,111 @@
+//! Entity pages: a phone, vehicle, address, business, email or online
+//! account with every record that mentions it which the user may see, and
+//! what else those records mention. The use case (`cases::entities`) decides
+//! what is visible and audits the view; this words it.
+
+use aidant_core::ids::EntityId;
+use aidant_store::cases;
+use aidant_store::cases::entities::EntityView;
+use aidant_store::entities::{Entity, MentionRecord};
+use axum::extract::{Path, State};
+use minijinja::{Value, context};
+
+use super::{Staff, StaffPage, format_time, render};
+use crate::AppState;
+use crate::error::{WebError, WebResult, path_id};
+
+const ENTITY_NOT_FOUND: (&str, &str) =
+    ("Entity not found", "There is no entity at this address that you can see. It may be mentioned only in records that were not shared with you.");
+
+fn entity_not_found(error: impl Into<WebError>) -> WebError {
+    error.into().or_not_found_as(ENTITY_NOT_FOUND.0, ENTITY_NOT_FOUND.1)
+}
+
+/// The part of a record a field name stands for, as a person says it.
+pub fn field_label(field: &str) -> String {
+    if field.starts_with("messages.") {
+        return "The reporter's later message".to_owned();
+    }
+    if let Some(rest) = field.strip_prefix("vehicles.") {
+        return match rest.split_once('.') {
+            Some((number, _)) => format!("Vehicle {number}, description"),
+            None => format!("Vehicle {rest}"),
+        };
+    }
+    match field {
+        "postcode" => "Postcode",
+        "business_name" => "Business",
+        "narrative" => "In their words",
+        "people_description" => "About the people",
+        "location_description" => "Where",
+        "title" => "Title",
+        "sanitised_text" => "Sanitised text",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// An entity as a line with a link, for record pages and lists.
+pub fn entity_line(entity: &Entity, fields: &[String]) -> Value {
+    context! {
+        id => entity.id.to_string(),
+        kind => entity.kind.label(),
+        label => entity.label.clone(),
+        fields => fields.iter().map(|field| field_label(field)).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// The entities a record mentions, as lines for its page.
+pub fn entity_lines(entities: &[(Entity, Vec<String>)]) -> Vec<Value> {
+    entities.iter().map(|(entity, fields)| entity_line(entity, fields)).collect()
+}
+
+pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>) -> WebResult {
+    let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
+    let view = cases::entities::view_entity(state.store(), &staff.caller, &entity_id).await.map_err(entity_not_found)?;
+    let EntityView { entity, mentions, related, truncated } = view;
+    let records = mentions.len();
+    let first_seen = mentions.iter().map(|mention| mention.seen_at_ms).min();
+    let last_seen = mentions.iter().map(|mention| mention.seen_at_ms).max();
+    let mentions: Vec<Value> = mentions
+        .iter()
+        .map(|mention| {
+            let (kind, path) = match mention.record {
+                MentionRecord::Report => ("Report", "reports"),
+                MentionRecord::Intelligence => ("Intelligence", "intelligence"),
+            };
+            context! {
+                href => format!("/staff/{path}/{}", mention.record_id),
+                record => format!("{kind} {}", mention.reference),
+                summary => mention.summary.clone(),
+                fields => mention.fields.iter().map(|field| field_label(field)).collect::<Vec<_>>().join(", "),
+                when => format_time(mention.seen_at_ms),
+                read_from => if mention.confidence >= 1.0 { "An answer" } else { "Read from the text" },
+            }
+        })
+        .collect();
+    let (hubs, related): (Vec<_>, Vec<_>) = related.into_iter().partition(|related| related.hub_reason.is_some());
+    let line = |related: &cases::entities::Related| {
+        context! {
+            id => related.entity.id.to_string(),
+            kind => related.entity.kind.label(),
+            label => related.entity.label.clone(),
+            shared => related.shared_records,
+            hub_reason => related.hub_reason.clone(),
+        }
+    };
+    let data = context! {
+        kind => entity.kind.label(),
+        label => entity.label.clone(),
+        value => entity.value.clone(),
+        records => records,
+        first_seen => first_seen.map(format_time),
+        last_seen => last_seen.map(format_time),
+        mentions,
+        related => related.iter().map(line).collect::<Vec<_>>(),
+        hubs => hubs.iter().map(line).collect::<Vec<_>>(),
+        truncated,
+    };
+    let page = StaffPage::new("staff/entity.html", format!("{} {}", entity.kind.label(), entity.label), "search");
+    Ok(render(&state, Some(&staff), page, data))
+}
