@@ -10,7 +10,7 @@ use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::report::{ReportAnswers, VehicleAnswer};
 use aidant_core::{Catalogue, NewReport};
 use aidant_store::Store;
-use aidant_store::reports::Submission;
+use aidant_store::reports::{Receipt, Submission};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore, SeedableRng};
@@ -64,12 +64,7 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     let mut rng = StdRng::seed_from_u64(arguments.seed);
     for _ in 0..arguments.reports {
         let answers = synthetic_report(&mut rng, &catalogue);
-        let report = NewReport::parse(&answers, &catalogue)
-            .map_err(|errors| Failure::Runtime(format!("demo report invalid: {:?}", errors.first().map(|error| &error.message))))?;
-        let triage = report.triage(&catalogue);
-        let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-        let mut bits = || rng.next_u64();
-        store.insert_report(&submission, &mut bits).await.map_err(runtime_error)?;
+        store_report(&store, &catalogue, &answers, &mut rng).await?;
     }
     println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
     println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", config.listen);
@@ -82,6 +77,16 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     }
     println!("Open http://{} in a browser. Press Ctrl-C to stop.", config.listen);
     serve_store(&config, store, catalogue).await
+}
+
+/// Parses, triages and stores one demo report, its reference drawn from `rng`.
+async fn store_report(store: &Store, catalogue: &Catalogue, answers: &ReportAnswers, rng: &mut StdRng) -> Result<Receipt, Failure> {
+    let report = NewReport::parse(answers, catalogue)
+        .map_err(|errors| Failure::Runtime(format!("demo report invalid: {:?}", errors.first().map(|error| &error.message))))?;
+    let triage = report.triage(catalogue);
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
+    let mut bits = || rng.next_u64();
+    store.insert_report(&submission, &mut bits).await.map_err(|error| Failure::Runtime(format!("creating demo data failed: {error}")))
 }
 
 fn reset_demo_dir(directory: &Path) -> Result<(), Failure> {
