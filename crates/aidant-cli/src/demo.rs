@@ -1,8 +1,10 @@
 //! `aidant demo`: a fresh data directory filled with realistic synthetic
 //! organisations, users and public reports around Bedfordshire, served on
-//! the embedded SQLite database. Every name, business and vehicle here is
-//! invented; the data is seeded so two runs produce the same reports.
+//! the embedded SQLite database, with the story of an organised crime group
+//! planted among the reports (`demo_story`). Every name, business and vehicle
+//! here is invented; the data is seeded so two runs produce the same reports.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -10,12 +12,13 @@ use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::report::{ReportAnswers, VehicleAnswer};
 use aidant_core::{Catalogue, NewReport};
 use aidant_store::Store;
-use aidant_store::reports::Submission;
+use aidant_store::reports::{Receipt, Submission};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore, SeedableRng};
 
 use crate::config::Config;
+use crate::demo_story;
 use crate::startup::{Failure, StoreUse, load_catalogue, open_store, serve_store};
 
 /// A file that marks a directory as made by `aidant demo`, so `demo` only
@@ -30,7 +33,8 @@ pub struct DemoArgs {
     /// Address to serve on [default: the listen setting, 127.0.0.1:8080 unless configured].
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// How many synthetic public reports to create.
+    /// How many synthetic public reports to create; from 100 up, the story of
+    /// Operation Aidant (an organised crime group) is planted among them.
     #[arg(long, default_value_t = 400)]
     reports: usize,
     /// Seed for the synthetic data.
@@ -60,18 +64,38 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     reset_demo_dir(&arguments.data_dir)?;
     let store = open_store(&config, StoreUse::Serve).await?;
     let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));
-    let sign_ins = seed_organisations(&store).await.map_err(runtime_error)?;
+    let mut sign_ins = seed_organisations(&store).await.map_err(runtime_error)?;
     let mut rng = StdRng::seed_from_u64(arguments.seed);
-    for _ in 0..arguments.reports {
+    // The story's reports take their references from their own generator, so
+    // the ordinary reports are the same whether or not the story is planted.
+    let plant_story = demo_story::planted_among(arguments.reports);
+    let mut story_rng = StdRng::seed_from_u64(arguments.seed ^ demo_story::REFERENCE_SEED);
+    let mut developed = BTreeMap::new();
+    for position in 0..arguments.reports {
+        if plant_story {
+            for planted in &demo_story::STORY_REPORTS[demo_story::due_before(position, arguments.reports)] {
+                let receipt = store_report(&store, &catalogue, &planted.answers(), &mut story_rng).await?;
+                if let Some(key) = planted.key {
+                    developed.insert(key, receipt.report_id);
+                }
+            }
+        }
         let answers = synthetic_report(&mut rng, &catalogue);
-        let report = NewReport::parse(&answers, &catalogue)
-            .map_err(|errors| Failure::Runtime(format!("demo report invalid: {:?}", errors.first().map(|error| &error.message))))?;
-        let triage = report.triage(&catalogue);
-        let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
-        let mut bits = || rng.next_u64();
-        store.insert_report(&submission, &mut bits).await.map_err(runtime_error)?;
+        store_report(&store, &catalogue, &answers, &mut rng).await?;
     }
-    println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
+    if plant_story {
+        sign_ins.extend(demo_story::plant_intelligence(&store, &developed).await?);
+        println!(
+            "Demo data created in {} ({} reports, and planted among them the {} reports and {} intelligence records of {}).",
+            arguments.data_dir.display(),
+            arguments.reports,
+            demo_story::STORY_REPORTS.len(),
+            demo_story::STORY_INTELLIGENCE.len(),
+            demo_story::OPERATION
+        );
+    } else {
+        println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
+    }
     println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", config.listen);
     for (organisation, role, email) in &sign_ins {
         println!("  {email:<44} {role} ({organisation})");
@@ -82,6 +106,16 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     }
     println!("Open http://{} in a browser. Press Ctrl-C to stop.", config.listen);
     serve_store(&config, store, catalogue).await
+}
+
+/// Parses, triages and stores one demo report, its reference drawn from `rng`.
+async fn store_report(store: &Store, catalogue: &Catalogue, answers: &ReportAnswers, rng: &mut StdRng) -> Result<Receipt, Failure> {
+    let report = NewReport::parse(answers, catalogue)
+        .map_err(|errors| Failure::Runtime(format!("demo report invalid: {:?}", errors.first().map(|error| &error.message))))?;
+    let triage = report.triage(catalogue);
+    let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
+    let mut bits = || rng.next_u64();
+    store.insert_report(&submission, &mut bits).await.map_err(|error| Failure::Runtime(format!("creating demo data failed: {error}")))
 }
 
 fn reset_demo_dir(directory: &Path) -> Result<(), Failure> {
@@ -104,9 +138,9 @@ pub const DEMO_PASSWORD: &str = "aidant-demo-password";
 async fn seed_organisations(store: &Store) -> Result<Vec<(String, String, String)>, aidant_store::StoreError> {
     let mut sign_ins = Vec::new();
     let organisations = [
-        ("Bedfordshire Police", OrganisationKind::PoliceForce, "beds.police.example"),
-        ("National Crime Agency", OrganisationKind::NationalAgency, "nca.example"),
-        ("Gangmasters and Labour Abuse Authority", OrganisationKind::Regulator, "glaa.example"),
+        (demo_story::BEDFORDSHIRE_POLICE, OrganisationKind::PoliceForce, "beds.police.example"),
+        (demo_story::NATIONAL_CRIME_AGENCY, OrganisationKind::NationalAgency, "nca.example"),
+        (demo_story::GLAA, OrganisationKind::Regulator, "glaa.example"),
         ("Immigration Enforcement", OrganisationKind::ImmigrationEnforcement, "ie.example"),
         ("Driver and Vehicle Licensing Agency", OrganisationKind::Dvla, "dvla.example"),
         ("Justice and Care", OrganisationKind::Charity, "justiceandcare.example"),

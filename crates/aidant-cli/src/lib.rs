@@ -8,6 +8,7 @@ mod bench;
 mod bench_staff;
 mod config;
 mod demo;
+pub mod demo_story;
 mod entities;
 mod graph;
 mod graph_source;

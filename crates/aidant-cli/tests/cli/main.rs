@@ -4,6 +4,7 @@
 //! server, stored reports, assertions) is in `helpers`.
 
 mod basics;
+mod demo_story;
 mod graph;
 mod helpers;
 mod keys_audit;

@@ -1,0 +1,293 @@
+//! `aidant demo` plants the story of Operation Aidant among its ordinary
+//! reports: the real binary makes a demo, and the tests read back through the
+//! store what a member of staff would find.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use aidant_cli::demo_story::{
+    BEDFORDSHIRE_POLICE, GLAA, GLAA_ANALYST_EMAIL, GROUP_PHONES_E164, GROUP_POSTCODES, GROUP_REGISTRATIONS, HUB_POSTCODE, STORY_INTELLIGENCE,
+    STORY_MIN_REPORTS, STORY_REPORTS,
+};
+use aidant_core::ids::OrganisationId;
+use aidant_core::organisation::Role;
+use aidant_core::policy::Actor;
+use aidant_link::text::{Entity, extract_entities};
+use aidant_store::cases::Caller;
+use aidant_store::intelligence::IntelligenceRecord;
+use aidant_store::reports::StoredReport;
+use aidant_store::triage::{QueueFilter, StatusFilter};
+use aidant_store::{Store, StoreOptions};
+
+use crate::helpers::{aidant, assert_success};
+
+/// Runs `aidant demo --no-serve` with `arguments` into `data_dir`; returns stdout.
+fn run_demo(data_dir: &Path, arguments: &[&str]) -> String {
+    let output = aidant().args(["demo", "--no-serve"]).args(arguments).arg("--data-dir").arg(data_dir).output().unwrap();
+    assert_success(&output)
+}
+
+async fn open_demo(data_dir: &Path) -> Store {
+    Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), None).await.unwrap()
+}
+
+/// Every report in the receiving force's queue, whatever its status, in
+/// the order they arrived.
+async fn every_report(store: &Store) -> Vec<StoredReport> {
+    let police = store.find_organisation_by_name(BEDFORDSHIRE_POLICE).await.unwrap().expect("the demo's police force");
+    let filter = QueueFilter { status: Some(StatusFilter::All), ..QueueFilter::default() };
+    let mut reports = Vec::new();
+    loop {
+        let page = store.triage_queue(&police.id, &filter, reports.len() as i64, 200).await.unwrap();
+        if page.rows.is_empty() {
+            break;
+        }
+        for row in &page.rows {
+            reports.push(store.find_report_by_id(&row.id).await.unwrap().expect("a queued report"));
+        }
+    }
+    reports.sort_by_key(|report| report.received_at_ms);
+    reports
+}
+
+/// Everything a reporter typed as free text, one string per answer.
+fn free_text(report: &StoredReport) -> Vec<&str> {
+    let mut texts: Vec<&str> = [&report.narrative, &report.people_description, &report.location_description, &report.when_seen]
+        .into_iter()
+        .filter_map(|text| text.as_deref())
+        .collect();
+    texts.extend(report.vehicles.iter().filter_map(|(_, description)| description.as_deref()));
+    texts
+}
+
+/// UK phone numbers written in `text`, each as written and in E.164. Drama
+/// numbers are unallocated, so the shared phone parser rejects them; this
+/// reads a run of digits with the separators people type (spaces, hyphens,
+/// brackets) and a leading +44 or 0044 instead.
+fn written_phones(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut run = String::new();
+    for character in text.chars().chain(std::iter::once('.')) {
+        if character.is_ascii_digit() || "+()- ".contains(character) {
+            run.push(character);
+            continue;
+        }
+        let written = run.trim_matches(|c: char| c == ' ' || c == '-').trim_end_matches('(').trim_start_matches(')').trim();
+        let digits: String = written.chars().filter(char::is_ascii_digit).collect();
+        let national = match digits.strip_prefix("0044").or_else(|| written.starts_with("+44").then(|| &digits[2..])) {
+            Some(rest) => format!("0{rest}"),
+            None => digits.clone(),
+        };
+        if national.len() == 11 && national.starts_with('0') {
+            found.push((written.to_owned(), format!("+44{}", &national[1..])));
+        }
+        run.clear();
+    }
+    found
+}
+
+/// Registrations in a report: its structured vehicle answers, and those the
+/// entity extractor finds in its free text.
+fn registrations(report: &StoredReport) -> (BTreeSet<String>, BTreeSet<String>) {
+    let structured = report.vehicles.iter().filter_map(|(registration, _)| registration.clone()).collect();
+    let mut in_text = BTreeSet::new();
+    for text in free_text(report) {
+        for extracted in extract_entities(text, None) {
+            if let Entity::Vrm(vrm) = extracted.entity {
+                in_text.insert(vrm.compact().to_owned());
+            }
+        }
+    }
+    (structured, in_text)
+}
+
+/// What a user would see on the intelligence page: titles of the records
+/// the policy lets them read.
+async fn visible_titles(store: &Store, email: &str) -> BTreeSet<String> {
+    let user = store.find_user_by_email(email).await.unwrap().unwrap_or_else(|| panic!("no demo user {email}"));
+    let actor = Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() };
+    let records = aidant_store::cases::intelligence::list_intelligence(store, &Caller::new(&user.id, actor), 100).await.unwrap();
+    records.into_iter().map(|record| record.title).collect()
+}
+
+#[tokio::test]
+async fn the_demo_plants_operation_aidant_among_its_reports() {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("demo");
+    let printed = run_demo(&data_dir, &[]);
+    assert!(printed.contains("Operation Aidant") && printed.contains(GLAA_ANALYST_EMAIL), "the demo says what it planted: {printed}");
+    let store = open_demo(&data_dir).await;
+    let reports = every_report(&store).await;
+
+    // The planted reports are there, once each, in order, among the 400 ordinary ones.
+    assert_eq!(reports.len(), 400 + STORY_REPORTS.len());
+    let mut story_positions = Vec::new();
+    for planted in STORY_REPORTS {
+        let matching: Vec<usize> = (0..reports.len()).filter(|&index| reports[index].narrative.as_deref() == Some(planted.narrative)).collect();
+        assert_eq!(matching.len(), 1, "planted once: {}", planted.narrative);
+        let stored = &reports[matching[0]];
+        assert_eq!((stored.sector.as_str(), stored.town.as_deref()), (planted.sector, Some(planted.town)));
+        assert_eq!(stored.postcode.as_deref(), planted.postcode);
+        assert_eq!(stored.business_name.as_deref(), planted.business_name);
+        story_positions.push(matching[0]);
+    }
+    assert!(story_positions.windows(2).all(|pair| reports[pair[0]].received_at_ms <= reports[pair[1]].received_at_ms), "the story arrives in order");
+    let (first, last) = (story_positions[0], story_positions[story_positions.len() - 1]);
+    let ordinary_between = (first..last).filter(|index| !story_positions.contains(index)).count();
+    assert!(ordinary_between > 300, "the story is spread among the ordinary reports, not in one block ({ordinary_between} between)");
+
+    // Each group phone: in at least three reports' text, in at least two written forms.
+    let mut phone_reports: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    let mut phone_forms: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (index, report) in reports.iter().enumerate() {
+        for (written, e164) in free_text(report).into_iter().flat_map(written_phones) {
+            let national = e164.replacen("+44", "0", 1);
+            assert!(national.starts_with("07700900") || national.starts_with("01632960"), "only Ofcom drama numbers: {written}");
+            phone_reports.entry(e164.clone()).or_default().insert(index);
+            phone_forms.entry(e164).or_default().insert(written);
+        }
+    }
+    for phone in GROUP_PHONES_E164 {
+        let in_reports = phone_reports.get(*phone).map_or(0, BTreeSet::len);
+        let forms = phone_forms.get(*phone).cloned().unwrap_or_default();
+        assert!(in_reports >= 3, "{phone} is in {in_reports} reports");
+        assert!(forms.len() >= 2, "{phone} is written {forms:?}");
+    }
+
+    // Each group registration: in at least two reports, and given in full in a vehicle answer of at least one.
+    for registration in GROUP_REGISTRATIONS {
+        let mut naming = 0;
+        let mut structured_in = 0;
+        for report in &reports {
+            let (structured, in_text) = registrations(report);
+            naming += usize::from(structured.contains(*registration) || in_text.contains(*registration));
+            structured_in += usize::from(structured.contains(*registration));
+        }
+        assert!(naming >= 2 && structured_in >= 1, "{registration}: named by {naming} reports, {structured_in} in a vehicle answer");
+    }
+
+    // The addresses are reports' postcodes, and Toddington Services is a hub.
+    for postcode in GROUP_POSTCODES {
+        let count = reports.iter().filter(|report| report.postcode.as_deref() == Some(*postcode)).count();
+        assert!(count >= 2, "{postcode} is the postcode of {count} reports");
+    }
+    let at_hub = reports.iter().filter(|report| report.postcode.as_deref() == Some(HUB_POSTCODE)).count();
+    assert!(at_hub >= 8, "{HUB_POSTCODE} is the postcode of {at_hub} reports");
+
+    // The intelligence: owned, graded and shared as planned.
+    let organisations: BTreeMap<String, OrganisationId> =
+        store.list_organisations().await.unwrap().into_iter().map(|organisation| (organisation.name, organisation.id)).collect();
+    let mut records: BTreeMap<String, IntelligenceRecord> = BTreeMap::new();
+    for organisation_id in organisations.values() {
+        let ids = store.intelligence_candidates(organisation_id, 100).await.unwrap();
+        for record in store.find_intelligence_many(&ids).await.unwrap() {
+            records.insert(record.title.clone(), record);
+        }
+    }
+    assert_eq!(records.len(), STORY_INTELLIGENCE.len(), "{:?}", records.keys());
+    for planned in STORY_INTELLIGENCE {
+        let record = records.get(planned.title).unwrap_or_else(|| panic!("no record {}", planned.title));
+        assert_eq!(record.owner_organisation_id, organisations[planned.owner], "{}", planned.title);
+        assert_eq!(record.grading.code(), planned.grading_code(), "{}", planned.title);
+        let shared: BTreeSet<&str> = record.shared_with.iter().map(|share| share.organisation_name.as_str()).collect();
+        assert_eq!(shared, planned.shared_with.iter().copied().collect(), "{} is shared as planned", planned.title);
+        match planned.developed_from {
+            None => assert_eq!(record.report_id, None),
+            Some(key) => {
+                let report_id = record.report_id.as_ref().unwrap_or_else(|| panic!("{} names its report", planned.title));
+                let from = STORY_REPORTS.iter().find(|planted| planted.key == Some(key)).unwrap();
+                let report = store.find_report_by_id(report_id).await.unwrap().unwrap();
+                assert_eq!(report.narrative.as_deref(), Some(from.narrative));
+            }
+        }
+    }
+    let glaa_records: Vec<&IntelligenceRecord> = records.values().filter(|record| record.owner_organisation_id == organisations[GLAA]).collect();
+    assert!(!glaa_records.is_empty(), "the GLAA holds intelligence");
+    let shared_between = |owner: &str, recipient: &str| {
+        records
+            .values()
+            .any(|record| record.owner_organisation_id == organisations[owner] && record.shared_with.iter().any(|share| share.organisation_name == recipient))
+    };
+    assert!(shared_between(GLAA, BEDFORDSHIRE_POLICE), "the GLAA shares a record with the force");
+    assert!(shared_between(BEDFORDSHIRE_POLICE, GLAA), "and the force one with the GLAA");
+    let all_text: String = records.values().map(|record| format!("{}\n", record.sanitised_text)).collect();
+    for name in ["POPESCU Ioana", "DUMITRU Florin"] {
+        assert!(glaa_records.iter().any(|record| record.sanitised_text.contains(name)), "a GLAA record names {name}");
+    }
+    let phones_in_intelligence: BTreeSet<String> = written_phones(&all_text).into_iter().map(|(_, e164)| e164).collect();
+    let registrations_in_intelligence: BTreeSet<String> = extract_entities(&all_text, None)
+        .into_iter()
+        .filter_map(|extracted| match extracted.entity {
+            Entity::Vrm(vrm) => Some(vrm.compact().to_owned()),
+            _ => None,
+        })
+        .collect();
+    for phone in GROUP_PHONES_E164 {
+        assert!(phones_in_intelligence.contains(*phone), "the intelligence names {phone}");
+    }
+    for registration in GROUP_REGISTRATIONS {
+        assert!(registrations_in_intelligence.contains(*registration), "the intelligence names {registration}");
+    }
+
+    // Who sees what, by the access policy: each organisation its own records
+    // (if the role may) and those shared with it.
+    let visible_to = |organisation: &str, owner_roles: bool| -> BTreeSet<String> {
+        STORY_INTELLIGENCE
+            .iter()
+            .filter(|planned| (owner_roles && planned.owner == organisation) || planned.shared_with.contains(&organisation))
+            .map(|planned| planned.title.to_owned())
+            .collect()
+    };
+    assert_eq!(visible_titles(&store, GLAA_ANALYST_EMAIL).await, visible_to(GLAA, true));
+    assert_eq!(visible_titles(&store, "analyst@beds.police.example").await, visible_to(BEDFORDSHIRE_POLICE, true));
+    assert_eq!(visible_titles(&store, "partner@nca.example").await, visible_to("National Crime Agency", false));
+    assert_eq!(visible_titles(&store, "partner@justiceandcare.example").await, BTreeSet::new());
+    assert!(!visible_titles(&store, "partner@nca.example").await.is_empty(), "the NCA is sent a record");
+    // What the README suggests searching for finds reports and intelligence.
+    let police = &organisations[BEDFORDSHIRE_POLICE];
+    for query in ["Dumitru", "LJ15"] {
+        let kinds: BTreeSet<String> = store.search_candidates(police, query, 100).await.unwrap().into_iter().map(|hit| hit.record_kind).collect();
+        assert_eq!(kinds, BTreeSet::from(["intelligence".to_owned(), "report".to_owned()]), "searching {query}");
+    }
+    let glaa_analyst = store.find_user_by_email(GLAA_ANALYST_EMAIL).await.unwrap().unwrap();
+    assert_eq!(glaa_analyst.roles, vec![Role::Analyst]);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_smaller_demo_has_only_the_reports_asked_for_and_the_same_story_each_run() {
+    let parent = tempfile::tempdir().unwrap();
+    let small = parent.path().join("small");
+    let fewer = (STORY_MIN_REPORTS - 1).to_string();
+    let printed = run_demo(&small, &["--reports", &fewer]);
+    assert!(!printed.contains("Operation Aidant") && !printed.contains(GLAA_ANALYST_EMAIL), "{printed}");
+    let store = open_demo(&small).await;
+    assert_eq!(store.count_reports().await.unwrap(), STORY_MIN_REPORTS as i64 - 1);
+    assert!(store.find_user_by_email(GLAA_ANALYST_EMAIL).await.unwrap().is_none());
+    let police = store.find_organisation_by_name(BEDFORDSHIRE_POLICE).await.unwrap().unwrap();
+    assert!(store.intelligence_candidates(&police.id, 10).await.unwrap().is_empty());
+    store.close().await;
+
+    // Two runs with the story plant the same reports (references included).
+    let smallest = STORY_MIN_REPORTS.to_string();
+    let mut runs = Vec::new();
+    for name in ["first", "second"] {
+        let data_dir = parent.path().join(name);
+        run_demo(&data_dir, &["--reports", &smallest]);
+        let store = open_demo(&data_dir).await;
+        // Everything but the record id and the time it arrived.
+        let mut reports: Vec<String> = every_report(&store)
+            .await
+            .into_iter()
+            .map(|report| {
+                let answers = (&report.sector, &report.postcode, &report.town, &report.business_name, &report.signs, &report.vehicles);
+                format!("{} {answers:?} {:?} {:?} {:?}", report.reference, report.people_description, report.narrative, report.risk_level)
+            })
+            .collect();
+        reports.sort();
+        store.close().await;
+        runs.push(reports);
+    }
+    assert_eq!(runs[0].len(), STORY_MIN_REPORTS + STORY_REPORTS.len());
+    assert_eq!(runs[0], runs[1]);
+}
