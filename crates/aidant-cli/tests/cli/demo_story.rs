@@ -291,3 +291,43 @@ async fn a_smaller_demo_has_only_the_reports_asked_for_and_the_same_story_each_r
     assert_eq!(runs[0].len(), STORY_MIN_REPORTS + STORY_REPORTS.len());
     assert_eq!(runs[0], runs[1]);
 }
+
+/// The entity worker, run over a fresh demo, finds the group's core: each
+/// phone, written several ways, is one entity that several reports and the
+/// intelligence mention; each vehicle likewise; the services are a hub.
+#[tokio::test]
+async fn the_entity_pipeline_finds_the_groups_phones_vehicles_and_addresses() {
+    use aidant_store::cases::entities::view_entity;
+    use aidant_store::entities::ValueKind;
+
+    let directory = tempfile::tempdir().unwrap();
+    let data_dir = directory.path().join("demo");
+    run_demo(&data_dir, &["--reports", &STORY_MIN_REPORTS.to_string()]);
+    let key = std::fs::read_to_string(data_dir.join("master.key")).unwrap();
+    let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
+    let store = Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap();
+    while store.work_entity_jobs(64).await.unwrap().total() > 0 {}
+    assert_eq!(store.entity_queue_counts().await.unwrap().parked, 0, "{:?}", store.parked_entity_jobs(5).await.unwrap());
+
+    let police = store.find_organisation_by_name(BEDFORDSHIRE_POLICE).await.unwrap().unwrap();
+    let analyst = store.list_users_in(&police.id).await.unwrap().into_iter().find(|user| user.roles.contains(&Role::Analyst)).expect("the force's analyst");
+    let caller = Caller::new(&analyst.id, Actor { organisation_id: police.id.clone(), roles: analyst.roles.iter().copied().collect() });
+    for (kind, values, least) in
+        [(ValueKind::Phone, GROUP_PHONES_E164, 3), (ValueKind::Vehicle, GROUP_REGISTRATIONS, 2), (ValueKind::Address, GROUP_POSTCODES, 2)]
+    {
+        for value in values {
+            let id = store.find_entity(kind, value).await.unwrap().unwrap_or_else(|| panic!("{kind} {value} is an entity"));
+            let view = view_entity(&store, &caller, &id).await.unwrap();
+            assert!(view.mentions.len() >= least, "{kind} {value}: {} records", view.mentions.len());
+            assert!(!view.related.is_empty(), "{kind} {value} is connected to the rest of the group");
+        }
+    }
+    // Some of each phone's writings are in the intelligence the force owns.
+    let phone = store.find_entity(ValueKind::Phone, GROUP_PHONES_E164[0]).await.unwrap().unwrap();
+    let view = view_entity(&store, &caller, &phone).await.unwrap();
+    assert!(view.mentions.iter().any(|mention| mention.record == aidant_store::entities::MentionRecord::Intelligence), "{:?}", view.mentions);
+    let hub = store.find_entity(ValueKind::Address, HUB_POSTCODE).await.unwrap().expect("the services are an entity");
+    let hub_view = view_entity(&store, &caller, &hub).await.unwrap();
+    assert!(hub_view.mentions.len() >= 5, "the services are mentioned often: {}", hub_view.mentions.len());
+    store.close().await;
+}

@@ -5,6 +5,7 @@
 
 mod basics;
 mod demo_story;
+mod entities;
 mod graph;
 mod helpers;
 mod keys_audit;

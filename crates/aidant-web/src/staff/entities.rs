@@ -70,13 +70,18 @@ pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entit
     let mentions: Vec<Value> = mentions
         .iter()
         .map(|mention| {
-            let (kind, path) = match mention.record {
-                MentionRecord::Report => ("Report", "reports"),
-                MentionRecord::Intelligence => ("Intelligence", "intelligence"),
+            let (kind, path, reference) = match mention.record {
+                // Reports are quoted as people write them (ACD-379-KMW).
+                MentionRecord::Report => (
+                    "Report",
+                    "reports",
+                    aidant_core::ReportRef::parse(&mention.reference).map_or_else(|_| mention.reference.clone(), |parsed| parsed.to_string()),
+                ),
+                MentionRecord::Intelligence => ("Intelligence", "intelligence", mention.reference.clone()),
             };
             context! {
                 href => format!("/staff/{path}/{}", mention.record_id),
-                record => format!("{kind} {}", mention.reference),
+                record => format!("{kind} {reference}"),
                 summary => mention.summary.clone(),
                 fields => mention.fields.iter().map(|field| field_label(field)).collect::<Vec<_>>().join(", "),
                 when => format_time(mention.seen_at_ms),
