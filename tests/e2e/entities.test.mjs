@@ -63,15 +63,30 @@ test('a new report about a known phone and van reaches both entity pages at once
   await analyst.goBack()
   const phonePage = analyst.url()
 
-  // Tonight's report names both, written another way.
+  // The analyst watches the phone.
+  await analyst.getByRole('button', { name: 'Watch this' }).click()
+  assert.ok((await analyst.locator('#watching-note').innerText()).includes('You are watching this'))
+  await analyst.getByRole('link', { name: 'Watching' }).first().click()
+  assert.equal(await analyst.locator('#new-count').innerText(), '0 new records since you last looked.')
+
+  // Tonight's report names both, written another way: within two seconds it
+  // is new on the Watching page and on both entities' pages.
   const tonight = await report('Same van lj15xkr outside again, driver on 07700900321.', null)
   const started = Date.now()
   await waitForText(analyst, tonight, 2000)
+  assert.equal(await analyst.locator('#new-count').innerText(), '1 new record since you last looked.')
+  assert.deepEqual(await axeViolations(analyst), [], 'axe-core on the Watching page')
+  const left = () => Math.max(0, 2000 - (Date.now() - started))
   const van = await context.newPage()
   await van.goto(vanPage)
-  await waitForText(van, tonight, Math.max(0, 2000 - (Date.now() - started)))
+  await waitForText(van, tonight, left())
   assert.equal(await van.locator('#entity-records').innerText(), '2')
-  assert.equal(phonePage, analyst.url())
+  await analyst.goto(phonePage)
+  await waitForText(analyst, tonight, left())
+  assert.equal(await analyst.locator('#entity-records').innerText(), '3')
+  // Opening the phone's page marks what it shows as seen.
+  await van.goto(server.url + '/staff/watching')
+  assert.equal(await van.locator('#new-count').innerText(), '0 new records since you last looked.')
 
   // From the report's own page, each value links to its entity.
   await analyst.locator('#mentions').getByRole('link', { name: `Report ${tonight}` }).click()

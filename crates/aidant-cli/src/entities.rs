@@ -16,7 +16,7 @@ use crate::startup::{Failure, StoreUse, open_store, shutdown_signal};
 
 /// How long an idle worker waits before looking again: a new record's
 /// entities appear within about this long.
-const IDLE_WAIT: Duration = Duration::from_millis(200);
+const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// How long to wait after the database failed, before trying again.
 const ERROR_WAIT: Duration = Duration::from_secs(2);
 

@@ -257,6 +257,13 @@ impl Store {
     /// be read fails only itself.
     pub async fn work_entity_jobs(&self, max: usize) -> Result<JobRun, StoreError> {
         let index = self.entity_index().await?;
+        // Looking costs no lock: an idle worker must not take the write lock
+        // several times a second while staff read pages.
+        let ready: Option<String> =
+            sqlx::query_scalar("SELECT id FROM entity_jobs WHERE parked = 0 AND run_after <= $1 LIMIT 1").bind(now_ms()).fetch_optional(&self.pool).await?;
+        if ready.is_none() {
+            return Ok(JobRun::default());
+        }
         let mut transaction = self.pool.begin().await?;
         let jobs = claim(&mut transaction, self.backend, max).await?;
         if jobs.is_empty() {
@@ -678,23 +685,57 @@ pub(crate) async fn load_mentions_in(connection: &mut AnyConnection, records: &[
     Ok(mentions)
 }
 
-/// How many distinct records mention each of `entities` (all records,
-/// visible or not: callers show it only as a hub flag over what the viewer
-/// may see, see `cases::entities`).
-pub(crate) async fn load_record_counts(connection: &mut AnyConnection, entities: &[EntityId]) -> Result<BTreeMap<EntityId, i64>, StoreError> {
-    let mut counts = BTreeMap::new();
-    for chunk in entities.chunks(500) {
+/// For the given records (all of one kind), how many of them mention each
+/// entity: one aggregate row per entity rather than every mention.
+pub(crate) async fn count_co_mentions(connection: &mut AnyConnection, record: MentionRecord, record_ids: &[&str]) -> Result<Vec<(EntityId, i64)>, StoreError> {
+    let mut counts = Vec::new();
+    for chunk in record_ids.chunks(500) {
         let statement = format!(
-            "SELECT entity_id, COUNT(DISTINCT record_kind || ':' || record_id) AS records FROM entity_mentions WHERE entity_id IN ({}) GROUP BY entity_id",
-            bind_list(chunk.len())
+            "SELECT entity_id, COUNT(DISTINCT record_id) AS records FROM entity_mentions WHERE record_kind = $1 AND record_id IN ({}) GROUP BY entity_id",
+            (2..chunk.len() + 2).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
         );
-        let mut query = sqlx::query(&statement);
+        let mut query = sqlx::query(&statement).bind(record.as_str());
         for id in chunk {
-            query = query.bind(id.as_str());
+            query = query.bind(*id);
         }
         for row in query.fetch_all(&mut *connection).await? {
-            counts.insert(crate::named(&row, "entity_id")?, row.try_get("records")?);
+            counts.push((crate::named(&row, "entity_id")?, row.try_get("records")?));
         }
     }
     Ok(counts)
+}
+
+/// The records behind the newest `limit` mentions of an entity (record kind
+/// and id only), newest first.
+pub(crate) async fn load_recent_records_of(
+    connection: &mut AnyConnection,
+    entity_id: &EntityId,
+    limit: i64,
+) -> Result<Vec<(MentionRecord, String)>, StoreError> {
+    let rows = sqlx::query("SELECT record_kind, record_id FROM entity_mentions WHERE entity_id = $1 ORDER BY seen_at DESC, record_id DESC LIMIT $2")
+        .bind(entity_id.as_str())
+        .bind(limit)
+        .fetch_all(&mut *connection)
+        .await?;
+    rows.iter().map(|row| Ok((MentionRecord::parse(&row.try_get::<String, _>("record_kind")?)?, row.try_get("record_id")?))).collect()
+}
+
+/// The owning organisation of each of the given reports, for the access
+/// policy (two columns, so thousands are cheap to check).
+pub(crate) async fn load_report_owners(
+    connection: &mut AnyConnection,
+    report_ids: &[&str],
+) -> Result<Vec<(String, Option<aidant_core::ids::OrganisationId>)>, StoreError> {
+    let mut owners = Vec::with_capacity(report_ids.len());
+    for chunk in report_ids.chunks(500) {
+        let statement = format!("SELECT id, owning_organisation_id FROM reports WHERE id IN ({})", bind_list(chunk.len()));
+        let mut query = sqlx::query(&statement);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            owners.push((row.try_get("id")?, crate::named_optional(&row, "owning_organisation_id")?));
+        }
+    }
+    Ok(owners)
 }

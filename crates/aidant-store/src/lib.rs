@@ -92,7 +92,15 @@ impl StoreError {
     /// The database did not hand out a connection in time: a busy service,
     /// worth trying again shortly, not a fault.
     pub fn is_busy(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            // SQLite's busy and locked codes (5, 6 and their extended forms):
+            // the database was busy for longer than the busy timeout.
+            StoreError::Database(sqlx::Error::Database(error)) => {
+                error.code().and_then(|code| code.parse::<i64>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
     }
 }
 
@@ -324,6 +332,19 @@ impl Store {
     pub fn with_keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = Some(keyring);
         self
+    }
+
+    /// A transaction that reads and then writes (a use case reads a record
+    /// and audits the reading). On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), waiting for it as long as the busy timeout
+    /// allows: a deferred transaction that has read cannot take the lock
+    /// later if another connection wrote in between, and fails at once with
+    /// "database is locked" instead of waiting.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     fn keyring(&self) -> Result<&Keyring, StoreError> {

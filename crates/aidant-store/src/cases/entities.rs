@@ -13,7 +13,9 @@ use aidant_link::mentions::ValueKind;
 
 use super::{Caller, CaseError, CaseResult, Subject, record, require};
 use crate::Store;
-use crate::entities::{Entity, Mention, MentionRecord, load_entities, load_mentions_in, load_mentions_of, load_record_counts};
+use crate::entities::{
+    Entity, Mention, MentionRecord, count_co_mentions, load_entities, load_mentions_in, load_mentions_of, load_recent_records_of, load_report_owners,
+};
 
 /// Mentions of one entity read for its page; older ones are summarised.
 const MENTIONS_SHOWN: i64 = 1_000;
@@ -22,7 +24,7 @@ const MENTIONS_SHOWN: i64 = 1_000;
 /// because sharing it says little about two records being connected.
 pub const HUB_RECORDS: usize = 20;
 /// Related entities listed, most shared first.
-const RELATED_SHOWN: usize = 50;
+const RELATED_SHOWN: usize = 30;
 
 /// One record that mentions the entity, as the viewer may read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +63,8 @@ pub struct EntityView {
     /// Whether the viewer's own records are all that was read (more mentions
     /// than [`MENTIONS_SHOWN`] exist).
     pub truncated: bool,
+    /// Whether the caller watches it.
+    pub watched: bool,
 }
 
 /// Which of `records` the caller may see, with a reference and summary for
@@ -97,13 +101,15 @@ async fn visible_records(
 }
 
 /// Opens an entity's page: its value, the records that mention it which
-/// the caller may see, and what else those records mention. Audited as a
-/// view in the transaction that reads the entity and its mentions.
+/// the caller may see, and what else those records mention. Returned only
+/// once the view's audit entry has committed; an entity the caller may not
+/// see is refused as "not found" without one.
 pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseResult<EntityView> {
     require(store, caller, Capability::Search).await?;
-    let mut transaction = store.pool.begin().await?;
-    let entity = load_entities(store, &mut transaction, std::slice::from_ref(id)).await?.pop().ok_or(CaseError::NotFound)?;
-    let mentions = load_mentions_of(&mut transaction, id, MENTIONS_SHOWN + 1).await?;
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let entity = load_entities(store, &mut connection, std::slice::from_ref(id)).await?.pop().ok_or(CaseError::NotFound)?;
+    let mentions = load_mentions_of(&mut connection, id, MENTIONS_SHOWN + 1).await?;
+    drop(connection);
     let truncated = mentions.len() as i64 > MENTIONS_SHOWN;
     let records: BTreeSet<(MentionRecord, String)> = mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
     let visible = visible_records(store, caller, &records).await?;
@@ -132,9 +138,22 @@ pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseR
         }
     }
     let related = related_entities(store, caller, id, &visible).await?;
+    // Nothing is returned unless the view's audit entry committed. The
+    // reading is done before the write lock is taken, so that on SQLite one
+    // analyst's large page does not hold up everyone else's.
+    let mut transaction = store.begin_write().await?;
     record(&mut transaction, caller, AuditAction::EntityView, Subject { kind: AuditRecordKind::Entity, id: id.as_str() }, None).await?;
+    // Watching it: what the page shows is now seen.
+    let watched = sqlx::query("UPDATE entity_watches SET seen_until = $1 WHERE user_id = $2 AND entity_id = $3")
+        .bind(crate::now_ms())
+        .bind(caller.user_id.as_str())
+        .bind(id.as_str())
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected()
+        > 0;
     transaction.commit().await?;
-    Ok(EntityView { entity, mentions: views, related, truncated })
+    Ok(EntityView { entity, mentions: views, related, truncated, watched })
 }
 
 /// What else the visible records mention, with how many of them share it;
@@ -146,29 +165,48 @@ async fn related_entities(
     id: &EntityId,
     visible: &HashMap<(MentionRecord, String), (String, String)>,
 ) -> CaseResult<Vec<Related>> {
-    let records: Vec<(MentionRecord, String)> = visible.keys().cloned().collect();
     let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
-    let others: Vec<Mention> = load_mentions_in(&mut connection, &records).await?;
-    let mut shared: BTreeMap<EntityId, BTreeSet<(MentionRecord, String)>> = BTreeMap::new();
-    for mention in others.iter().filter(|mention| mention.entity_id != *id) {
-        shared.entry(mention.entity_id.clone()).or_default().insert((mention.record, mention.record_id.clone()));
+    let mut shared: BTreeMap<EntityId, usize> = BTreeMap::new();
+    for kind in [MentionRecord::Report, MentionRecord::Intelligence] {
+        let ids: Vec<&str> = visible.keys().filter(|(record, _)| *record == kind).map(|(_, id)| id.as_str()).collect();
+        for (entity, records) in count_co_mentions(&mut connection, kind, &ids).await? {
+            if entity != *id {
+                *shared.entry(entity).or_default() += records as usize;
+            }
+        }
     }
-    let mut ranked: Vec<(EntityId, usize)> = shared.into_iter().map(|(entity, records)| (entity, records.len())).collect();
+    let mut ranked: Vec<(EntityId, usize)> = shared.into_iter().collect();
     ranked.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
     ranked.truncate(RELATED_SHOWN);
     let ids: Vec<EntityId> = ranked.iter().map(|(entity, _)| entity.clone()).collect();
-    // Hubs: only entities mentioned often anywhere can be mentioned often in
-    // what the caller sees, so only those are counted record by record.
-    let totals = load_record_counts(&mut connection, &ids).await?;
-    let mut hub_reasons: HashMap<EntityId, String> = HashMap::new();
-    for candidate in ids.iter().filter(|entity| totals.get(*entity).copied().unwrap_or(0) >= HUB_RECORDS as i64) {
-        let mentions = load_mentions_of(&mut connection, candidate, MENTIONS_SHOWN).await?;
-        let records: BTreeSet<(MentionRecord, String)> = mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
-        let seen = visible_records(store, caller, &records).await?.len();
-        if seen >= HUB_RECORDS {
-            hub_reasons.insert(candidate.clone(), format!("mentioned in {seen} records you can see, so sharing it says little on its own"));
+    // Hubs: whether at least HUB_RECORDS of the newest records mentioning a
+    // related entity are ones the caller may see. Only entities with that
+    // many mentions at all are asked, and only about that many records.
+    let mut recent: Vec<(EntityId, Vec<(MentionRecord, String)>)> = Vec::new();
+    for related in &ids {
+        let records = load_recent_records_of(&mut connection, related, (HUB_RECORDS + HUB_RECORDS / 4) as i64).await?;
+        let distinct: BTreeSet<(MentionRecord, String)> = records.into_iter().collect();
+        if distinct.len() >= HUB_RECORDS {
+            recent.push((related.clone(), distinct.into_iter().collect()));
         }
     }
+    let asked: BTreeSet<(MentionRecord, String)> = recent.iter().flat_map(|(_, records)| records.iter().cloned()).collect();
+    let report_ids: Vec<&str> = asked.iter().filter(|(kind, _)| *kind == MentionRecord::Report).map(|(_, id)| id.as_str()).collect();
+    let mut seen: BTreeSet<(MentionRecord, String)> = load_report_owners(&mut connection, &report_ids)
+        .await?
+        .into_iter()
+        .filter(|(_, owner)| caller.may(Action::ViewReport, &crate::triage::report_access(owner.as_ref())))
+        .map(|(id, _)| (MentionRecord::Report, id))
+        .collect();
+    drop(connection);
+    let intelligence: BTreeSet<(MentionRecord, String)> = asked.iter().filter(|(kind, _)| *kind == MentionRecord::Intelligence).cloned().collect();
+    seen.extend(visible_records(store, caller, &intelligence).await?.into_keys());
+    let mut hub_reasons: HashMap<EntityId, String> = recent
+        .into_iter()
+        .filter(|(_, records)| records.iter().filter(|record| seen.contains(record)).count() >= HUB_RECORDS)
+        .map(|(entity, _)| (entity, format!("mentioned in {HUB_RECORDS} or more records you can see, so sharing it says little on its own")))
+        .collect();
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
     let entities = load_entities(store, &mut connection, &ids).await?;
     let mut related: Vec<Related> = entities
         .into_iter()
@@ -226,4 +264,92 @@ async fn entity_if_visible(store: &Store, caller: &Caller, kind: ValueKind, key:
     }
     let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
     Ok(load_entities(store, &mut connection, &[id]).await?.pop())
+}
+
+/// Starts or stops watching an entity. Only an entity the caller may see
+/// can be watched; the change is audited.
+pub async fn watch_entity(store: &Store, caller: &Caller, id: &EntityId, watch: bool) -> CaseResult<()> {
+    require(store, caller, Capability::Search).await?;
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let mentions = load_mentions_of(&mut connection, id, MENTIONS_SHOWN).await?;
+    drop(connection);
+    let records: BTreeSet<(MentionRecord, String)> = mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
+    if visible_records(store, caller, &records).await?.is_empty() {
+        return Err(CaseError::NotFound);
+    }
+    let now = crate::now_ms();
+    let mut transaction = store.begin_write().await?;
+    if watch {
+        sqlx::query(
+            "INSERT INTO entity_watches (user_id, entity_id, watched_at, seen_until) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (user_id, entity_id) DO NOTHING",
+        )
+        .bind(caller.user_id.as_str())
+        .bind(id.as_str())
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM entity_watches WHERE user_id = $1 AND entity_id = $2")
+            .bind(caller.user_id.as_str())
+            .bind(id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+    }
+    let action = if watch { AuditAction::EntityWatch } else { AuditAction::EntityUnwatch };
+    record(&mut transaction, caller, action, Subject { kind: AuditRecordKind::Entity, id: id.as_str() }, None).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// One watched entity and what is new about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    pub entity: Entity,
+    pub watched_at_ms: i64,
+    /// Records the caller may see that mention it and arrived after they
+    /// last opened its page, newest first.
+    pub new_mentions: Vec<MentionView>,
+}
+
+/// The caller's watched entities, those with something new first. Records
+/// the caller may not see are neither listed nor counted.
+pub async fn watching(store: &Store, caller: &Caller) -> CaseResult<Vec<Watched>> {
+    require(store, caller, Capability::Search).await?;
+    let rows = sqlx::query("SELECT entity_id, watched_at, seen_until FROM entity_watches WHERE user_id = $1 ORDER BY watched_at DESC")
+        .bind(caller.user_id.as_str())
+        .fetch_all(&store.pool)
+        .await?;
+    let mut watched = Vec::with_capacity(rows.len());
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    for row in &rows {
+        use sqlx::Row;
+        let entity_id: EntityId = crate::named(row, "entity_id")?;
+        let seen_until: i64 = row.try_get("seen_until")?;
+        let Some(entity) = load_entities(store, &mut connection, std::slice::from_ref(&entity_id)).await?.pop() else { continue };
+        let fresh: Vec<Mention> =
+            load_mentions_of(&mut connection, &entity_id, MENTIONS_SHOWN).await?.into_iter().filter(|mention| mention.seen_at_ms > seen_until).collect();
+        let records: BTreeSet<(MentionRecord, String)> = fresh.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
+        let visible = visible_records(store, caller, &records).await?;
+        let mut new_mentions: Vec<MentionView> = Vec::new();
+        for mention in &fresh {
+            let Some((reference, summary)) = visible.get(&(mention.record, mention.record_id.clone())) else { continue };
+            if let Some(view) = new_mentions.iter_mut().find(|view| view.record == mention.record && view.record_id == mention.record_id) {
+                view.fields.push(mention.field.clone());
+                continue;
+            }
+            new_mentions.push(MentionView {
+                record: mention.record,
+                record_id: mention.record_id.clone(),
+                reference: reference.clone(),
+                summary: summary.clone(),
+                fields: vec![mention.field.clone()],
+                seen_at_ms: mention.seen_at_ms,
+                confidence: mention.confidence,
+            });
+        }
+        watched.push(Watched { entity, watched_at_ms: row.try_get("watched_at")?, new_mentions });
+    }
+    watched.sort_by_key(|watched| watched.new_mentions.is_empty());
+    Ok(watched)
 }

@@ -71,7 +71,7 @@ pub async fn search(store: &Store, caller: &Caller, query: &str) -> CaseResult<V
         }
     }
     let reason = format!("searched for \u{201c}{}\u{201d}: {} results", query.chars().take(200).collect::<String>(), findings.len());
-    let mut transaction = store.pool.begin().await?;
+    let mut transaction = store.begin_write().await?;
     record(&mut transaction, caller, AuditAction::Search, Subject { kind: AuditRecordKind::Search, id: "-" }, Some(&reason)).await?;
     transaction.commit().await?;
     Ok(findings)

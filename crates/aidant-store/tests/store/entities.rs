@@ -10,7 +10,7 @@ use aidant_core::policy::Actor;
 use aidant_core::report::{ReportAnswers, VehicleAnswer};
 use aidant_link::mentions::ValueKind;
 use aidant_store::Store;
-use aidant_store::cases::entities::{HUB_RECORDS, view_entity};
+use aidant_store::cases::entities::{HUB_RECORDS, view_entity, watch_entity, watching};
 use aidant_store::cases::{Caller, CaseError};
 use aidant_store::entities::{JOBS_PER_TRANSACTION, MAX_ATTEMPTS, MentionRecord};
 use aidant_store::intelligence::IntelligenceInsert;
@@ -222,7 +222,38 @@ async fn a_place_many_records_share_is_flagged_as_a_hub(database: TestDatabase) 
     assert!(view.related.last().is_some_and(|last| last.hub_reason.is_some()), "hubs come last");
 }
 
+async fn a_watcher_sees_each_new_record_once_and_only_what_they_may(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    submit_report(store, &nail_bar("Call 07700 900123.", None), None).await;
+    drain(store).await;
+    let phone = store.find_entity(ValueKind::Phone, PHONE).await.unwrap().unwrap();
+    let analyst = caller(&world.analyst);
+    assert!(matches!(watch_entity(store, &caller(&world.charity_user), &phone, true).await, Err(CaseError::NotFound)), "what cannot be seen cannot be watched");
+    watch_entity(store, &analyst, &phone, true).await.unwrap();
+    watch_entity(store, &analyst, &phone, true).await.unwrap();
+    let list = watching(store, &analyst).await.unwrap();
+    assert_eq!(list.len(), 1, "watching twice is watching once");
+    assert!(list[0].new_mentions.is_empty(), "what was there before watching is not new");
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let tonight = submit_report(store, &nail_bar("He is on +44 7700 900123 tonight.", None), None).await;
+    drain(store).await;
+    let list = watching(store, &analyst).await.unwrap();
+    assert_eq!(list[0].new_mentions.len(), 1);
+    assert_eq!(list[0].new_mentions[0].record_id, tonight.report_id.as_str());
+    let view = view_entity(store, &analyst, &phone).await.unwrap();
+    assert!(view.watched);
+    assert!(watching(store, &analyst).await.unwrap()[0].new_mentions.is_empty(), "opening the entity's page marks it seen");
+
+    watch_entity(store, &analyst, &phone, false).await.unwrap();
+    assert!(watching(store, &analyst).await.unwrap().is_empty());
+    assert!(!view_entity(store, &analyst, &phone).await.unwrap().watched);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action IN ('entity.watch', 'entity.unwatch')").await, 3);
+}
+
 aidant_store::backend_tests!(
+    a_watcher_sees_each_new_record_once_and_only_what_they_may,
     one_phone_in_many_forms_is_one_entity_with_every_mention,
     a_rebuild_keeps_ids_and_writes_nothing_twice,
     a_record_that_cannot_be_read_is_parked_and_holds_up_nothing,

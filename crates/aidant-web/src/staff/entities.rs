@@ -6,13 +6,16 @@
 use aidant_core::ids::EntityId;
 use aidant_store::cases;
 use aidant_store::cases::entities::EntityView;
+use aidant_store::cases::entities::MentionView;
 use aidant_store::entities::{Entity, MentionRecord};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use minijinja::{Value, context};
 
-use super::{Staff, StaffPage, format_time, render};
+use super::{Staff, StaffPage, format_time, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
+use crate::html::see_other;
 
 const ENTITY_NOT_FOUND: (&str, &str) =
     ("Entity not found", "There is no entity at this address that you can see. It may be mentioned only in records that were not shared with you.");
@@ -60,35 +63,61 @@ pub fn entity_lines(entities: &[(Entity, Vec<String>)]) -> Vec<Value> {
     entities.iter().map(|(entity, fields)| entity_line(entity, fields)).collect()
 }
 
-pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>) -> WebResult {
+/// A record that mentions an entity, as a table row.
+fn mention_line(mention: &MentionView) -> Value {
+    let (kind, path, reference) = match mention.record {
+        // Reports are quoted as people write them (ACD-379-KMW).
+        MentionRecord::Report => {
+            ("Report", "reports", aidant_core::ReportRef::parse(&mention.reference).map_or_else(|_| mention.reference.clone(), |parsed| parsed.to_string()))
+        }
+        MentionRecord::Intelligence => ("Intelligence", "intelligence", mention.reference.clone()),
+    };
+    context! {
+        href => format!("/staff/{path}/{}", mention.record_id),
+        record => format!("{kind} {reference}"),
+        summary => mention.summary.clone(),
+        fields => mention.fields.iter().map(|field| field_label(field)).collect::<Vec<_>>().join(", "),
+        when => format_time(mention.seen_at_ms),
+        read_from => if mention.confidence >= 1.0 { "An answer" } else { "Read from the text" },
+    }
+}
+
+/// Starts (`watch=yes`) or stops watching an entity, then shows its page.
+pub async fn watch(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>, body: Bytes) -> WebResult {
     let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
-    let view = cases::entities::view_entity(state.store(), &staff.caller, &entity_id).await.map_err(entity_not_found)?;
-    let EntityView { entity, mentions, related, truncated } = view;
-    let records = mentions.len();
-    let first_seen = mentions.iter().map(|mention| mention.seen_at_ms).min();
-    let last_seen = mentions.iter().map(|mention| mention.seen_at_ms).max();
-    let mentions: Vec<Value> = mentions
+    let form = staff_form(&staff, &body)?;
+    let watch = form.text("watch").as_deref() == Some("yes");
+    cases::entities::watch_entity(state.store(), &staff.caller, &entity_id, watch).await.map_err(entity_not_found)?;
+    Ok(see_other(&format!("/staff/entities/{entity_id}")))
+}
+
+/// The entities the user watches, with the records that mention them which
+/// arrived since the user last opened each one.
+pub async fn watching(State(state): State<AppState>, staff: Staff) -> WebResult {
+    let watched = cases::entities::watching(state.store(), &staff.caller).await?;
+    let rows: Vec<Value> = watched
         .iter()
-        .map(|mention| {
-            let (kind, path, reference) = match mention.record {
-                // Reports are quoted as people write them (ACD-379-KMW).
-                MentionRecord::Report => (
-                    "Report",
-                    "reports",
-                    aidant_core::ReportRef::parse(&mention.reference).map_or_else(|_| mention.reference.clone(), |parsed| parsed.to_string()),
-                ),
-                MentionRecord::Intelligence => ("Intelligence", "intelligence", mention.reference.clone()),
-            };
+        .map(|watched| {
             context! {
-                href => format!("/staff/{path}/{}", mention.record_id),
-                record => format!("{kind} {reference}"),
-                summary => mention.summary.clone(),
-                fields => mention.fields.iter().map(|field| field_label(field)).collect::<Vec<_>>().join(", "),
-                when => format_time(mention.seen_at_ms),
-                read_from => if mention.confidence >= 1.0 { "An answer" } else { "Read from the text" },
+                entity => entity_line(&watched.entity, &[]),
+                since => format_time(watched.watched_at_ms),
+                new_mentions => watched.new_mentions.iter().map(mention_line).collect::<Vec<_>>(),
             }
         })
         .collect();
+    let new_count: usize = watched.iter().map(|watched| watched.new_mentions.len()).sum();
+    let page = StaffPage::new("staff/watching.html", "Watching".to_owned(), "watching");
+    Ok(render(&state, Some(&staff), page, context! { rows, new_count }))
+}
+
+pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>) -> WebResult {
+    let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
+    let view = cases::entities::view_entity(state.store(), &staff.caller, &entity_id).await.map_err(entity_not_found)?;
+    let EntityView { entity, mentions, related, truncated, watched } = view;
+    let records = mentions.len();
+    let first_seen = mentions.iter().map(|mention| mention.seen_at_ms).min();
+    let last_seen = mentions.iter().map(|mention| mention.seen_at_ms).max();
+    let mentions: Vec<Value> = mentions.iter().map(mention_line).collect();
     let (hubs, related): (Vec<_>, Vec<_>) = related.into_iter().partition(|related| related.hub_reason.is_some());
     let line = |related: &cases::entities::Related| {
         context! {
@@ -110,6 +139,8 @@ pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entit
         related => related.iter().map(line).collect::<Vec<_>>(),
         hubs => hubs.iter().map(line).collect::<Vec<_>>(),
         truncated,
+        id => entity.id.to_string(),
+        watched,
     };
     let page = StaffPage::new("staff/entity.html", format!("{} {}", entity.kind.label(), entity.label), "search");
     Ok(render(&state, Some(&staff), page, data))

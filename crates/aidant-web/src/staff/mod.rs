@@ -74,6 +74,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/intelligence/{id}/source", &["POST"], post(intelligence::read_source))
         .route("/staff/search", &["GET"], get(search::search))
         .route("/staff/entities/{id}", &["GET"], get(entities::show_entity))
+        .route("/staff/entities/{id}/watch", &["POST"], post(entities::watch))
+        .route("/staff/watching", &["GET"], get(entities::watching))
         .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))
         .route("/staff/audit/users/{id}", &["GET"], get(admin::user_audit))
         .route("/staff/admin/users", &["GET", "POST"], get(admin::users).post(admin::add_user))

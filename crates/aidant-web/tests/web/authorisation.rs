@@ -119,6 +119,8 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     // Seen through the intelligence shared with the GLAA; to anyone who may
     // read no record that mentions it, it does not exist (404, checked below).
     rules.insert(("GET", "/staff/entities/{id}"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
+    rules.insert(("POST", "/staff/entities/{id}/watch"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
+    rules.insert(("GET", "/staff/watching"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/audit/{kind}/{id}"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/audit/users/{id}"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/admin/users"), staff(&[Administrator]));
