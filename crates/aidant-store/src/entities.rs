@@ -32,7 +32,7 @@ use rand::RngCore;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::audit::{AuditEvent, append_all};
-use crate::link_records::BlindIndex;
+use crate::link_records::{BlindIndex, values_list};
 use crate::{Backend, Store, StoreError, bind_list, new_id, now_ms};
 
 /// After this many failed attempts a job is parked for an administrator.
@@ -100,15 +100,21 @@ impl MentionRecord {
 
 /// Queues a record for the worker inside the transaction that commits it.
 pub(crate) async fn enqueue(transaction: &mut Transaction<'_, Any>, record: JobRecord, record_id: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO entity_jobs (id, record_kind, record_id, attempts, run_after, parked, last_error, created_at) VALUES ($1, $2, $3, 0, $4, 0, NULL, $4)",
-    )
-    .bind(new_id())
-    .bind(record.as_str())
-    .bind(record_id)
-    .bind(now)
-    .execute(&mut **transaction)
-    .await?;
+    enqueue_all(transaction, record, &[record_id], now).await
+}
+
+/// Queues records of one kind together (multi-row inserts).
+pub(crate) async fn enqueue_all(transaction: &mut Transaction<'_, Any>, record: JobRecord, record_ids: &[&str], now: i64) -> Result<(), StoreError> {
+    for chunk in record_ids.chunks(400) {
+        let values: Vec<String> = (0..chunk.len()).map(|row| format!("(${}, $1, ${}, 0, $2, 0, NULL, $2)", row * 2 + 3, row * 2 + 4)).collect();
+        let statement =
+            format!("INSERT INTO entity_jobs (id, record_kind, record_id, attempts, run_after, parked, last_error, created_at) VALUES {}", values.join(", "));
+        let mut query = sqlx::query(&statement).bind(record.as_str()).bind(now);
+        for record_id in chunk {
+            query = query.bind(new_id()).bind(*record_id);
+        }
+        query.execute(&mut **transaction).await?;
+    }
     Ok(())
 }
 
@@ -309,6 +315,7 @@ impl Store {
     /// entries and the jobs' deletion, inside `transaction`.
     async fn run_jobs(&self, transaction: &mut Transaction<'_, Any>, index: &BlindIndex, jobs: &[Job]) -> Result<(), JobError> {
         let mut audit: Vec<(AuditRecordKind, String, String)> = Vec::with_capacity(jobs.len());
+        let mut everything: Vec<Derived> = Vec::with_capacity(jobs.len());
         for job in jobs {
             let derived = derive(transaction, job).await?;
             let reason = match &derived {
@@ -316,11 +323,10 @@ impl Store {
                 Some(derived) => format!("{} values", derived.values.len()),
                 None => "the record no longer exists".to_owned(),
             };
-            if let Some(derived) = derived {
-                self.write_mentions(transaction, index, &derived).await?;
-            }
+            everything.extend(derived);
             audit.push((job.audit_kind(), job.record_id.clone(), reason));
         }
+        self.write_mentions(transaction, index, &everything).await?;
         let events: Vec<AuditEvent<'_>> = audit
             .iter()
             .map(|(kind, record_id, reason)| AuditEvent::new(&AuditActor::Worker, AuditAction::EntitiesDerive, *kind, record_id).because(reason))
@@ -335,39 +341,73 @@ impl Store {
         Ok(())
     }
 
-    /// Upserts the entities of `derived` and inserts its mentions.
-    async fn write_mentions(&self, transaction: &mut Transaction<'_, Any>, index: &BlindIndex, derived: &Derived) -> Result<(), StoreError> {
+    /// Upserts the entities the records mention and inserts the mentions:
+    /// a few multi-row statements for a whole batch of records, each
+    /// table's rows in key order (so two workers lock rows in one order).
+    async fn write_mentions(&self, transaction: &mut Transaction<'_, Any>, index: &BlindIndex, derived: &[Derived]) -> Result<(), StoreError> {
+        /// Rows per statement: 6 parameters each.
+        const ROWS: usize = 300;
         let keyring = self.keyring()?;
         let now = now_ms();
-        for value in &derived.values {
-            let value_hash = index.hash(&[b"entity\0", value.kind.as_str().as_bytes(), b"\0", value.key.as_bytes()]);
+        // Each distinct value once, with the label it was first written with.
+        let mut values: BTreeMap<(ValueKind, i64), &FoundValue> = BTreeMap::new();
+        let mut hashes: Vec<Vec<i64>> = Vec::with_capacity(derived.len());
+        for record in derived {
+            let mut record_hashes = Vec::with_capacity(record.values.len());
+            for value in &record.values {
+                let value_hash = index.hash(&[b"entity\0", value.kind.as_str().as_bytes(), b"\0", value.key.as_bytes()]);
+                values.entry((value.kind, value_hash)).or_insert(value);
+                record_hashes.push(value_hash);
+            }
+            hashes.push(record_hashes);
+        }
+        let values: Vec<((ValueKind, i64), &FoundValue)> = values.into_iter().collect();
+        let mut ids: BTreeMap<(ValueKind, i64), String> = BTreeMap::new();
+        for chunk in values.chunks(ROWS) {
             // On conflict the row is left as it is (the first label stays)
             // and its id returned.
-            let entity_id: String = sqlx::query_scalar(
-                "INSERT INTO entities (id, kind, value_hash, value_sealed, label_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+            let statement = format!(
+                "INSERT INTO entities (id, kind, value_hash, value_sealed, label_sealed, created_at) VALUES {}
                  ON CONFLICT (kind, value_hash) DO UPDATE SET kind = excluded.kind
-                 RETURNING id",
-            )
-            .bind(crate::new_record_id::<EntityId>().as_str())
-            .bind(value.kind.as_str())
-            .bind(value_hash)
-            .bind(keyring.seal(value.key.as_bytes(), &value_binding(value.kind, value_hash, "value")))
-            .bind(keyring.seal(value.label.as_bytes(), &value_binding(value.kind, value_hash, "label")))
-            .bind(now)
-            .fetch_one(&mut **transaction)
-            .await?;
-            sqlx::query(
-                "INSERT INTO entity_mentions (entity_id, record_kind, record_id, field, seen_at, confidence) VALUES ($1, $2, $3, $4, $5, $6)
+                 RETURNING id, kind, value_hash",
+                values_list(chunk.len(), 6)
+            );
+            let mut query = sqlx::query(&statement);
+            for ((kind, value_hash), value) in chunk {
+                query = query
+                    .bind(crate::new_record_id::<EntityId>().as_str().to_owned())
+                    .bind(kind.as_str())
+                    .bind(*value_hash)
+                    .bind(keyring.seal(value.key.as_bytes(), &value_binding(*kind, *value_hash, "value")))
+                    .bind(keyring.seal(value.label.as_bytes(), &value_binding(*kind, *value_hash, "label")))
+                    .bind(now);
+            }
+            for row in query.fetch_all(&mut **transaction).await? {
+                let kind_text: String = row.try_get("kind")?;
+                let kind = ValueKind::parse(&kind_text).ok_or_else(|| StoreError::Corrupt(format!("an entity of unknown kind {kind_text:?}")))?;
+                ids.insert((kind, row.try_get("value_hash")?), row.try_get("id")?);
+            }
+        }
+        // Each mention once: (entity, record, field).
+        let mut mentions: BTreeMap<(&str, MentionRecord, &str, &str), (i64, f64)> = BTreeMap::new();
+        for (record, record_hashes) in derived.iter().zip(&hashes) {
+            for (value, value_hash) in record.values.iter().zip(record_hashes) {
+                let entity_id = ids.get(&(value.kind, *value_hash)).ok_or_else(|| StoreError::Corrupt("an entity was not returned".to_owned()))?;
+                mentions.insert((entity_id.as_str(), record.record, record.record_id.as_str(), value.field.as_str()), (record.seen_at_ms, f64::from(value.confidence)));
+            }
+        }
+        let mentions: Vec<_> = mentions.into_iter().collect();
+        for chunk in mentions.chunks(ROWS) {
+            let statement = format!(
+                "INSERT INTO entity_mentions (entity_id, record_kind, record_id, field, seen_at, confidence) VALUES {}
                  ON CONFLICT (entity_id, record_kind, record_id, field) DO NOTHING",
-            )
-            .bind(&entity_id)
-            .bind(derived.record.as_str())
-            .bind(&derived.record_id)
-            .bind(&value.field)
-            .bind(derived.seen_at_ms)
-            .bind(f64::from(value.confidence))
-            .execute(&mut **transaction)
-            .await?;
+                values_list(chunk.len(), 6)
+            );
+            let mut query = sqlx::query(&statement);
+            for ((entity_id, record, record_id, field), (seen_at, confidence)) in chunk {
+                query = query.bind(*entity_id).bind(record.as_str()).bind(*record_id).bind(*field).bind(*seen_at).bind(*confidence);
+            }
+            query.execute(&mut **transaction).await?;
         }
         Ok(())
     }
@@ -451,18 +491,8 @@ impl Store {
             (JobRecord::ReportMessage, "SELECT id FROM report_messages WHERE author_kind = 'reporter' ORDER BY created_at, id"),
         ] {
             let ids: Vec<String> = sqlx::query_scalar(select).fetch_all(&mut *transaction).await?;
-            for chunk in ids.chunks(400) {
-                let values: Vec<String> = (0..chunk.len()).map(|row| format!("(${}, $1, ${}, 0, $2, 0, NULL, $2)", row * 2 + 3, row * 2 + 4)).collect();
-                let statement = format!(
-                    "INSERT INTO entity_jobs (id, record_kind, record_id, attempts, run_after, parked, last_error, created_at) VALUES {}",
-                    values.join(", ")
-                );
-                let mut query = sqlx::query(&statement).bind(kind.as_str()).bind(now);
-                for record_id in chunk {
-                    query = query.bind(new_id()).bind(record_id);
-                }
-                query.execute(&mut *transaction).await?;
-            }
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            enqueue_all(&mut transaction, kind, &ids, now).await?;
             queued += ids.len() as u64;
         }
         let reason = format!("{queued} records queued");
@@ -705,19 +735,36 @@ pub(crate) async fn count_co_mentions(connection: &mut AnyConnection, record: Me
     Ok(counts)
 }
 
-/// The records behind the newest `limit` mentions of an entity (record kind
-/// and id only), newest first.
+/// The records behind the newest `limit` mentions of each entity (record
+/// kind and id only), in one statement: a `UNION ALL` of one short indexed
+/// read per entity, rather than one round trip each or a window over all of
+/// a hub's mentions.
 pub(crate) async fn load_recent_records_of(
     connection: &mut AnyConnection,
-    entity_id: &EntityId,
+    entities: &[EntityId],
     limit: i64,
-) -> Result<Vec<(MentionRecord, String)>, StoreError> {
-    let rows = sqlx::query("SELECT record_kind, record_id FROM entity_mentions WHERE entity_id = $1 ORDER BY seen_at DESC, record_id DESC LIMIT $2")
-        .bind(entity_id.as_str())
-        .bind(limit)
-        .fetch_all(&mut *connection)
-        .await?;
-    rows.iter().map(|row| Ok((MentionRecord::parse(&row.try_get::<String, _>("record_kind")?)?, row.try_get("record_id")?))).collect()
+) -> Result<BTreeMap<EntityId, Vec<(MentionRecord, String)>>, StoreError> {
+    let mut found: BTreeMap<EntityId, Vec<(MentionRecord, String)>> = BTreeMap::new();
+    for chunk in entities.chunks(100) {
+        let parts: Vec<String> = (0..chunk.len())
+            .map(|position| {
+                format!(
+                    "SELECT * FROM (SELECT entity_id, record_kind, record_id FROM entity_mentions WHERE entity_id = ${} ORDER BY seen_at DESC, record_id DESC LIMIT $1) AS part{position}",
+                    position + 2
+                )
+            })
+            .collect();
+        let statement = parts.join(" UNION ALL ");
+        let mut query = sqlx::query(&statement).bind(limit);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            let record = MentionRecord::parse(&row.try_get::<String, _>("record_kind")?)?;
+            found.entry(crate::named(&row, "entity_id")?).or_default().push((record, row.try_get("record_id")?));
+        }
+    }
+    Ok(found)
 }
 
 /// The owning organisation of each of the given reports, for the access

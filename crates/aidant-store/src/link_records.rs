@@ -158,7 +158,7 @@ fn index_key_binding(resolver: &str) -> String {
 
 /// `($1, $2), ($3, $4), ...`: the VALUES of a multi-row insert of `rows` rows
 /// of `columns` parameters each.
-fn values_list(rows: usize, columns: usize) -> String {
+pub(crate) fn values_list(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|row| {
             let parameters: Vec<String> = (1..=columns).map(|column| format!("${}", row * columns + column)).collect();

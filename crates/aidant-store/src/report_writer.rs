@@ -232,6 +232,9 @@ async fn write_rows(
         let report_id = insert_report_rows(transaction, store, &pending.submission.as_submission(), &reference).await?;
         receipts.push(Receipt { report_id, reference, created: true });
     }
+    // Queued for the entity worker together, in the batch's transaction.
+    let created_ids: Vec<&str> = receipts.iter().filter(|receipt| receipt.created).map(|receipt| receipt.report_id.as_str()).collect();
+    crate::entities::enqueue_all(transaction, crate::entities::JobRecord::Report, &created_ids, crate::now_ms()).await?;
     // The batch's audit entries together: one claim on the head row for all.
     let created: Vec<AuditEvent<'_>> = receipts.iter().filter(|receipt| receipt.created).map(|receipt| report_created(&receipt.report_id)).collect();
     append_all(transaction, &created).await?;

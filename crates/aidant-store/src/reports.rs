@@ -135,7 +135,10 @@ impl Store {
             let reference = ReportRef::from_random(next_reference_bits());
             let mut transaction = self.pool.begin().await?;
             let written = match insert_report_rows(&mut transaction, self, submission, &reference).await {
-                Ok(report_id) => append(&mut transaction, &report_created(&report_id)).await.map(|_| report_id),
+                Ok(report_id) => match crate::entities::enqueue_all(&mut transaction, crate::entities::JobRecord::Report, &[report_id.as_str()], now_ms()).await {
+                    Ok(()) => append(&mut transaction, &report_created(&report_id)).await.map(|_| report_id),
+                    Err(error) => Err(error),
+                },
                 Err(error) => Err(error),
             };
             match written {
@@ -332,7 +335,8 @@ pub(crate) fn report_created(report_id: &ReportId) -> AuditEvent<'_> {
 }
 
 /// Writes one report's rows and search document inside `transaction`,
-/// without committing or auditing: `insert_report` commits one report and its
+/// without committing, auditing or queueing it for the entity worker (the
+/// callers queue their reports together): `insert_report` commits one report and its
 /// audit entry at a time, the group-commit writer (`report_writer.rs`) many
 /// reports with their audit entries appended together.
 pub(crate) async fn insert_report_rows(
@@ -405,7 +409,6 @@ pub(crate) async fn insert_report_rows(
             .await?;
     }
     crate::search::index_report(transaction, &report_id, &report_search_text(report, reference)).await?;
-    crate::entities::enqueue(transaction, crate::entities::JobRecord::Report, &report_id, now_ms()).await?;
     Ok(typed_report_id)
 }
 

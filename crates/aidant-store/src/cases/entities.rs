@@ -183,11 +183,10 @@ async fn related_entities(
     // related entity are ones the caller may see. Only entities with that
     // many mentions at all are asked, and only about that many records.
     let mut recent: Vec<(EntityId, Vec<(MentionRecord, String)>)> = Vec::new();
-    for related in &ids {
-        let records = load_recent_records_of(&mut connection, related, (HUB_RECORDS + HUB_RECORDS / 4) as i64).await?;
+    for (related, records) in load_recent_records_of(&mut connection, &ids, (HUB_RECORDS + HUB_RECORDS / 4) as i64).await? {
         let distinct: BTreeSet<(MentionRecord, String)> = records.into_iter().collect();
         if distinct.len() >= HUB_RECORDS {
-            recent.push((related.clone(), distinct.into_iter().collect()));
+            recent.push((related, distinct.into_iter().collect()));
         }
     }
     let asked: BTreeSet<(MentionRecord, String)> = recent.iter().flat_map(|(_, records)| records.iter().cloned()).collect();
