@@ -35,12 +35,19 @@ pub enum EntitiesCommand {
     RetryParked,
 }
 
-/// Runs the worker until the store closes.
+/// Runs the worker until the store closes. After each batch it rests as
+/// long as the batch took, so that it holds the database's write lock at
+/// most half the time: public reports keep their pace in a surge, and the
+/// entities catch up after it (at ordinary rates a batch is one record and
+/// the rest is a few milliseconds).
 pub fn spawn_worker(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            let started = std::time::Instant::now();
             if work_once(&store).await == 0 {
                 tokio::time::sleep(IDLE_WAIT).await;
+            } else {
+                tokio::time::sleep(started.elapsed()).await;
             }
         }
     })

@@ -393,7 +393,10 @@ impl Store {
         for (record, record_hashes) in derived.iter().zip(&hashes) {
             for (value, value_hash) in record.values.iter().zip(record_hashes) {
                 let entity_id = ids.get(&(value.kind, *value_hash)).ok_or_else(|| StoreError::Corrupt("an entity was not returned".to_owned()))?;
-                mentions.insert((entity_id.as_str(), record.record, record.record_id.as_str(), value.field.as_str()), (record.seen_at_ms, f64::from(value.confidence)));
+                mentions.insert(
+                    (entity_id.as_str(), record.record, record.record_id.as_str(), value.field.as_str()),
+                    (record.seen_at_ms, f64::from(value.confidence)),
+                );
             }
         }
         let mentions: Vec<_> = mentions.into_iter().collect();

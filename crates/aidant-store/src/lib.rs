@@ -303,7 +303,11 @@ impl Store {
                 let reports: i64 =
                     sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM reports LIMIT $1) sample").bind(ANALYZE_MIN_REPORTS).fetch_one(&self.pool).await?;
                 if reports >= ANALYZE_MIN_REPORTS {
-                    sqlx::query("ANALYZE reports, search_documents, report_signs, intelligence, intelligence_shares, users, entities, entity_mentions, entity_jobs").execute(&self.pool).await?;
+                    sqlx::query(
+                        "ANALYZE reports, search_documents, report_signs, intelligence, intelligence_shares, users, entities, entity_mentions, entity_jobs",
+                    )
+                    .execute(&self.pool)
+                    .await?;
                 }
             }
         }

@@ -135,10 +135,12 @@ impl Store {
             let reference = ReportRef::from_random(next_reference_bits());
             let mut transaction = self.pool.begin().await?;
             let written = match insert_report_rows(&mut transaction, self, submission, &reference).await {
-                Ok(report_id) => match crate::entities::enqueue_all(&mut transaction, crate::entities::JobRecord::Report, &[report_id.as_str()], now_ms()).await {
-                    Ok(()) => append(&mut transaction, &report_created(&report_id)).await.map(|_| report_id),
-                    Err(error) => Err(error),
-                },
+                Ok(report_id) => {
+                    match crate::entities::enqueue_all(&mut transaction, crate::entities::JobRecord::Report, &[report_id.as_str()], now_ms()).await {
+                        Ok(()) => append(&mut transaction, &report_created(&report_id)).await.map(|_| report_id),
+                        Err(error) => Err(error),
+                    }
+                }
                 Err(error) => Err(error),
             };
             match written {
