@@ -74,4 +74,31 @@ async fn a_killed_worker_loses_no_job_and_writes_nothing_twice(database: TestDat
     assert_eq!(store.find_entity(ValueKind::Address, "LU1 2AB").await.unwrap(), Some(postcode));
 }
 
-aidant_store::backend_tests!(a_killed_worker_loses_no_job_and_writes_nothing_twice);
+/// Two `aidant worker` processes on one database share the queue: every
+/// record is read once, by one of them.
+async fn two_workers_share_one_queue(database: TestDatabase) {
+    let store = &database.store;
+    let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
+    store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
+    for number in 0..REPORTS {
+        insert_report(store, &answers(number)).await;
+    }
+    let setup = Setup::for_database(&database);
+    let mut workers: Vec<_> = (0..2).map(|_| setup.command(&["worker"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()).collect();
+    let started = std::time::Instant::now();
+    while store.entity_queue_counts().await.unwrap().waiting > 0 {
+        assert!(started.elapsed() < Duration::from_secs(120), "two workers did not empty the queue within two minutes");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for worker in &mut workers {
+        worker.kill().unwrap();
+        worker.wait().unwrap();
+    }
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM audit_log WHERE action = 'entities.derive'").await, REPORTS as i64, "each record read once");
+    assert_eq!(count(&database, "SELECT COUNT(DISTINCT record_id) FROM audit_log WHERE action = 'entities.derive'").await, REPORTS as i64);
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM entity_mentions").await, (REPORTS * 2) as i64);
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM entities WHERE kind = 'address'").await, 1, "one postcode, one entity, whichever worker met it first");
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+}
+
+aidant_store::backend_tests!(a_killed_worker_loses_no_job_and_writes_nothing_twice, two_workers_share_one_queue);
