@@ -112,7 +112,7 @@ pub async fn run(config: &Config, command: EntitiesCommand) -> Result<(), Failur
             }
         }
         EntitiesCommand::RetryParked => {
-            let count = store.retry_parked_entity_jobs().await.map_err(failed)?;
+            let count = store.retry_parked_entity_jobs(&AuditActor::Cli).await.map_err(failed)?;
             println!("{count} parked records queued again");
         }
     }

@@ -242,6 +242,7 @@ named_enum! {
         EntitiesDerive => "entities.derive", "Entities found in a record";
         EntitiesJobParked => "entities.job_parked", "A record could not be read for entities";
         EntitiesRebuild => "entities.rebuild", "Entities rebuilt from every record";
+        EntitiesRetryParked => "entities.retry_parked", "Records that could not be read for entities queued again";
         EntityView => "entity.view", "Entity opened";
         EntityWatch => "entity.watch", "Entity watched";
         EntityUnwatch => "entity.unwatch", "Entity no longer watched";

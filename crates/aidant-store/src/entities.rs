@@ -471,10 +471,20 @@ impl Store {
             .collect()
     }
 
-    /// Puts every parked job back in the queue (after the cause is mended).
-    pub async fn retry_parked_entity_jobs(&self) -> Result<u64, StoreError> {
-        let result = sqlx::query("UPDATE entity_jobs SET parked = 0, attempts = 0, run_after = $1 WHERE parked = 1").bind(now_ms()).execute(&self.pool).await?;
-        Ok(result.rows_affected())
+    /// Puts every parked job back in the queue (after the cause is mended),
+    /// audited in the same transaction.
+    pub async fn retry_parked_entity_jobs(&self, actor: &AuditActor) -> Result<u64, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let count = sqlx::query("UPDATE entity_jobs SET parked = 0, attempts = 0, run_after = $1 WHERE parked = 1")
+            .bind(now_ms())
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        let reason = format!("{count} records");
+        let event = AuditEvent::new(actor, AuditAction::EntitiesRetryParked, AuditRecordKind::Workspace, "entity_jobs").because(&reason);
+        append_all(&mut transaction, std::slice::from_ref(&event)).await?;
+        transaction.commit().await?;
+        Ok(count)
     }
 
     /// Re-derives every mention from the records: in one transaction, every

@@ -181,3 +181,30 @@ pub async fn user_audit(store: &Store, caller: &Caller, user_id: &UserId) -> Cas
     transaction.commit().await?;
     Ok((user, with_names(store, entries).await?))
 }
+
+/// The entity worker's queue, for administrators of the organisation that
+/// runs the service (it receives the public reports): how many records wait
+/// and which could not be read. Administrators of other organisations get
+/// `None`: the queue names records of every organisation.
+pub async fn entity_queue(store: &Store, caller: &Caller) -> CaseResult<Option<(crate::entities::QueueCounts, Vec<crate::entities::ParkedJob>)>> {
+    super::require(store, caller, Capability::ManageUsers).await?;
+    let organisation = store.find_organisation(caller.organisation_id()).await?.ok_or(CaseError::NotFound)?;
+    if !organisation.receives_public_reports {
+        return Ok(None);
+    }
+    Ok(Some((store.entity_queue_counts().await?, store.parked_entity_jobs(100).await?)))
+}
+
+/// Queues the parked records again, once their cause is mended; audited.
+pub async fn retry_parked_entity_jobs(store: &Store, caller: &Caller) -> CaseResult<u64> {
+    super::require(store, caller, Capability::ManageUsers).await?;
+    let organisation = store.find_organisation(caller.organisation_id()).await?.ok_or(CaseError::NotFound)?;
+    if !organisation.receives_public_reports {
+        let transaction = store.begin_write().await?;
+        let subject = super::Subject { kind: AuditRecordKind::Workspace, id: "entity_jobs" };
+        return super::enforce(transaction, caller, subject, aidant_core::policy::Decision::Deny("only the organisation that runs the service sees its queue"))
+            .await
+            .map(|_| 0);
+    }
+    Ok(store.retry_parked_entity_jobs(&caller.audit_actor()).await?)
+}

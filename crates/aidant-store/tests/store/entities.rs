@@ -166,7 +166,8 @@ async fn a_record_that_cannot_be_read_is_parked_and_holds_up_nothing(database: T
     assert_eq!(store.entity_queue_counts().await.unwrap().parked, 1);
     sqlx::query("UPDATE entity_jobs SET run_after = 0").execute(store.pool()).await.unwrap();
     assert_eq!(store.work_entity_jobs(JOBS_PER_TRANSACTION).await.unwrap().total(), 0, "a parked job is not run again");
-    assert_eq!(store.retry_parked_entity_jobs().await.unwrap(), 1);
+    assert_eq!(store.retry_parked_entity_jobs(&AuditActor::Cli).await.unwrap(), 1);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = 'entities.retry_parked'").await, 1);
     assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = 'entities.job_parked'").await, 1);
 }
 

@@ -32,7 +32,20 @@ fn user_row(user: &User, staff: &Staff) -> Value {
 
 async fn users_page(state: &AppState, staff: &Staff, form: &FormData, errors: Vec<PageError>, notice: Option<Value>) -> WebResult {
     let (organisation, users) = cases::admin::organisation_users(state.store(), &staff.caller).await?;
+    let entity_queue = cases::admin::entity_queue(state.store(), &staff.caller).await?.map(|(counts, parked)| {
+        context! {
+            waiting => counts.waiting,
+            parked_count => counts.parked,
+            parked => parked.iter().map(|job| context! {
+                record => format!("{} {}", job.record_kind.replace('_', " "), job.record_id),
+                attempts => job.attempts,
+                error => job.last_error.clone().unwrap_or_default(),
+                queued => super::format_time(job.queued_at_ms),
+            }).collect::<Vec<_>>(),
+        }
+    });
     let data = context! {
+        entity_queue,
         users => users.iter().map(|user| user_row(user, staff)).collect::<Vec<_>>(),
         require_second_factor => organisation.require_second_factor,
         organisation => organisation.name,
@@ -135,4 +148,11 @@ pub async fn user_audit(State(state): State<AppState>, staff: Staff, Path(user_i
     let (user, trail) = cases::admin::user_audit(state.store(), &staff.caller, &user_id).await.map_err(user_not_found)?;
     let data = context! { heading => format!("What {} did", user.display_name), rows => audit_rows(&trail), back => "/staff" };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/audit.html", "Audit trail", ""), data))
+}
+
+/// Queues again the records the entity worker could not read.
+pub async fn retry_entity_jobs(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {
+    staff_form(&staff, &body)?;
+    cases::admin::retry_parked_entity_jobs(state.store(), &staff.caller).await?;
+    Ok(crate::html::see_other("/staff/admin/users#entity-queue"))
 }

@@ -81,6 +81,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/admin/users", &["GET", "POST"], get(admin::users).post(admin::add_user))
         .route("/staff/admin/users/{id}/{action}", &["POST"], post(admin::user_action))
         .route("/staff/admin/second-factor", &["POST"], post(admin::require_second_factor))
+        .route("/staff/admin/entity-jobs/retry", &["POST"], post(admin::retry_entity_jobs))
         .route("/staff/profile", &["GET"], get(profile::show))
         .route(PASSWORD_PATH, &["GET", "POST"], get(profile::password_form).post(profile::change_password))
         .route("/staff/profile/tokens", &["POST"], post(profile::create_token))

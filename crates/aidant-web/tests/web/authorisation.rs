@@ -127,6 +127,7 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("POST", "/staff/admin/users"), staff(&[Administrator]));
     rules.insert(("POST", "/staff/admin/users/{id}/{action}"), staff(&[Administrator]));
     rules.insert(("POST", "/staff/admin/second-factor"), staff(&[Administrator]));
+    rules.insert(("POST", "/staff/admin/entity-jobs/retry"), staff(&[Administrator]));
     rules.insert(("GET", "/staff/profile"), staff(EVERYONE));
     rules.insert(("GET", "/staff/profile/password"), staff(EVERYONE));
     rules.insert(("POST", "/staff/profile/password"), staff(EVERYONE));

@@ -262,7 +262,40 @@ async fn a_reset_password_must_be_changed_before_anything_else(database: TestDat
     assert!(history.contains(&"user.password_reset".to_owned()) && history.contains(&"user.password_changed".to_owned()), "{history:?}");
 }
 
+/// The force that runs the service sees the entity worker's queue on its
+/// administrators' page and can queue parked records again; another
+/// organisation's administrator sees no queue and is refused the retry.
+async fn administrators_see_and_retry_records_the_worker_could_not_read(database: TestDatabase) {
+    let store = &database.store;
+    let (force, _) = setup(store).await;
+    let admin = store.create_user(&force, "admin@force.example", "Admin", &[Role::Administrator]).await.unwrap();
+    let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
+    let glaa_admin = store.create_user(&glaa.id, "admin@glaa.example", "GLAA Admin", &[Role::Administrator]).await.unwrap();
+    sqlx::query("INSERT INTO entity_jobs (id, record_kind, record_id, attempts, run_after, parked, last_error, created_at) VALUES ('stuck', 'report', 'r-1', 6, 0, 1, 'the job names a record of unknown kind', 0)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let app = app(store, unlimited());
+    let cookie = format!("__Host-aidant_session={}", store.create_session(&admin.id, true).await.unwrap());
+    let page = send(&app, get("/staff/admin/users", &cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("0 waiting, 1 that could not be read"), "{}", page.body);
+    assert!(page.body.contains("the job names a record of unknown kind"));
+    let retried = send(&app, post("/staff/admin/entity-jobs/retry", &cookie, format!("csrf_token={}", csrf_from(&page.body)))).await;
+    assert_eq!(retried.status, StatusCode::SEE_OTHER);
+    let counts = store.entity_queue_counts().await.unwrap();
+    assert_eq!((counts.waiting, counts.parked), (1, 0));
+
+    let other = format!("__Host-aidant_session={}", store.create_session(&glaa_admin.id, true).await.unwrap());
+    let page = send(&app, get("/staff/admin/users", &other)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("entity-queue"), "another organisation's administrator sees no queue");
+    let refused = send(&app, post("/staff/admin/entity-jobs/retry", &other, format!("csrf_token={}", csrf_from(&page.body)))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
 aidant_store::backend_tests!(
+    administrators_see_and_retry_records_the_worker_could_not_read,
     signing_in_and_out_ends_the_session,
     wrong_passwords_lock_the_account,
     sign_in_attempts_are_rate_limited,
