@@ -60,30 +60,16 @@ fn free_text(report: &StoredReport) -> Vec<&str> {
     texts
 }
 
-/// UK phone numbers written in `text`, each as written and in E.164. Drama
-/// numbers are unallocated, so the shared phone parser rejects them; this
-/// reads a run of digits with the separators people type (spaces, hyphens,
-/// brackets) and a leading +44 or 0044 instead.
+/// Phone numbers written in `text`, each as written and in E.164, as the
+/// entity extractor (the one the server's worker uses) reads them.
 fn written_phones(text: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let mut run = String::new();
-    for character in text.chars().chain(std::iter::once('.')) {
-        if character.is_ascii_digit() || "+()- ".contains(character) {
-            run.push(character);
-            continue;
-        }
-        let written = run.trim_matches(|c: char| c == ' ' || c == '-').trim_end_matches('(').trim_start_matches(')').trim();
-        let digits: String = written.chars().filter(char::is_ascii_digit).collect();
-        let national = match digits.strip_prefix("0044").or_else(|| written.starts_with("+44").then(|| &digits[2..])) {
-            Some(rest) => format!("0{rest}"),
-            None => digits.clone(),
-        };
-        if national.len() == 11 && national.starts_with('0') {
-            found.push((written.to_owned(), format!("+44{}", &national[1..])));
-        }
-        run.clear();
-    }
-    found
+    extract_entities(text, None)
+        .into_iter()
+        .filter_map(|extracted| match extracted.entity {
+            Entity::Phone(phone) => Some((text[extracted.span].to_owned(), phone.as_str().to_owned())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Registrations in a report: its structured vehicle answers, and those the

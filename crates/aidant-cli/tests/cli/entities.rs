@@ -31,14 +31,21 @@ async fn count(database: &TestDatabase, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(database.store.pool()).await.unwrap().try_get(0).unwrap()
 }
 
-async fn a_killed_worker_loses_no_job_and_writes_nothing_twice(database: TestDatabase) {
+/// A receiving force and `REPORTS` reports queued for the worker; the
+/// binary's settings for this database.
+async fn queued_reports(database: &TestDatabase) -> Setup {
     let store = &database.store;
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
     store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
     for number in 0..REPORTS {
         insert_report(store, &answers(number)).await;
     }
-    let setup = Setup::for_database(&database);
+    Setup::for_database(database)
+}
+
+async fn a_killed_worker_loses_no_job_and_writes_nothing_twice(database: TestDatabase) {
+    let store = &database.store;
+    let setup = queued_reports(&database).await;
     let mut remaining = Vec::new();
     for wait in [700, 400, 600, 500] {
         let mut worker = setup.command(&["worker"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -78,12 +85,7 @@ async fn a_killed_worker_loses_no_job_and_writes_nothing_twice(database: TestDat
 /// record is read once, by one of them.
 async fn two_workers_share_one_queue(database: TestDatabase) {
     let store = &database.store;
-    let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
-    store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
-    for number in 0..REPORTS {
-        insert_report(store, &answers(number)).await;
-    }
-    let setup = Setup::for_database(&database);
+    let setup = queued_reports(&database).await;
     let mut workers: Vec<_> = (0..2).map(|_| setup.command(&["worker"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()).collect();
     let started = std::time::Instant::now();
     while store.entity_queue_counts().await.unwrap().waiting > 0 {

@@ -100,6 +100,32 @@ async fn visible_records(
     Ok(visible)
 }
 
+/// The mentions in records the caller may see (`visible`, from
+/// [`visible_records`]), one line per record with every field that
+/// mentions the entity and the highest confidence, in the mentions' order.
+fn mention_views<'m>(mentions: impl Iterator<Item = &'m Mention>, visible: &HashMap<(MentionRecord, String), (String, String)>) -> Vec<MentionView> {
+    let mut views: Vec<MentionView> = Vec::new();
+    for mention in mentions {
+        let Some((reference, summary)) = visible.get(&(mention.record, mention.record_id.clone())) else { continue };
+        match views.iter_mut().find(|view| view.record == mention.record && view.record_id == mention.record_id) {
+            Some(view) => {
+                view.fields.push(mention.field.clone());
+                view.confidence = view.confidence.max(mention.confidence);
+            }
+            None => views.push(MentionView {
+                record: mention.record,
+                record_id: mention.record_id.clone(),
+                reference: reference.clone(),
+                summary: summary.clone(),
+                fields: vec![mention.field.clone()],
+                seen_at_ms: mention.seen_at_ms,
+                confidence: mention.confidence,
+            }),
+        }
+    }
+    views
+}
+
 /// Opens an entity's page: its value, the records that mention it which
 /// the caller may see, and what else those records mention. Returned only
 /// once the view's audit entry has committed; an entity the caller may not
@@ -117,26 +143,7 @@ pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseR
         // Nothing the caller may read mentions it: as if it did not exist.
         return Err(CaseError::NotFound);
     }
-    let mut views: Vec<MentionView> = Vec::new();
-    for mention in mentions.iter().take(MENTIONS_SHOWN as usize) {
-        let key = (mention.record, mention.record_id.clone());
-        let Some((reference, summary)) = visible.get(&key) else { continue };
-        match views.iter_mut().find(|view| view.record == mention.record && view.record_id == mention.record_id) {
-            Some(view) => {
-                view.fields.push(mention.field.clone());
-                view.confidence = view.confidence.max(mention.confidence);
-            }
-            None => views.push(MentionView {
-                record: mention.record,
-                record_id: mention.record_id.clone(),
-                reference: reference.clone(),
-                summary: summary.clone(),
-                fields: vec![mention.field.clone()],
-                seen_at_ms: mention.seen_at_ms,
-                confidence: mention.confidence,
-            }),
-        }
-    }
+    let views = mention_views(mentions.iter().take(MENTIONS_SHOWN as usize), &visible);
     let related = related_entities(store, caller, id, &visible).await?;
     // Nothing is returned unless the view's audit entry committed. The
     // reading is done before the write lock is taken, so that on SQLite one
@@ -330,23 +337,7 @@ pub async fn watching(store: &Store, caller: &Caller) -> CaseResult<Vec<Watched>
             load_mentions_of(&mut connection, &entity_id, MENTIONS_SHOWN).await?.into_iter().filter(|mention| mention.seen_at_ms > seen_until).collect();
         let records: BTreeSet<(MentionRecord, String)> = fresh.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();
         let visible = visible_records(store, caller, &records).await?;
-        let mut new_mentions: Vec<MentionView> = Vec::new();
-        for mention in &fresh {
-            let Some((reference, summary)) = visible.get(&(mention.record, mention.record_id.clone())) else { continue };
-            if let Some(view) = new_mentions.iter_mut().find(|view| view.record == mention.record && view.record_id == mention.record_id) {
-                view.fields.push(mention.field.clone());
-                continue;
-            }
-            new_mentions.push(MentionView {
-                record: mention.record,
-                record_id: mention.record_id.clone(),
-                reference: reference.clone(),
-                summary: summary.clone(),
-                fields: vec![mention.field.clone()],
-                seen_at_ms: mention.seen_at_ms,
-                confidence: mention.confidence,
-            });
-        }
+        let new_mentions = mention_views(fresh.iter(), &visible);
         watched.push(Watched { entity, watched_at_ms: row.try_get("watched_at")?, new_mentions });
     }
     watched.sort_by_key(|watched| watched.new_mentions.is_empty());
