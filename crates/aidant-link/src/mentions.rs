@@ -28,10 +28,16 @@ pub enum ValueKind {
     Email,
     /// A handle on a social network or an advertising site (`@name`).
     OnlineAccount,
+    /// A person: never found by this module, whose values are keyed by their
+    /// normal form, but resolved from the names, dates of birth and other
+    /// details records give by the linker (`incremental`), and keyed by the
+    /// linker's entity.
+    Person,
 }
 
 impl ValueKind {
-    pub const ALL: [ValueKind; 6] = [ValueKind::Phone, ValueKind::Vehicle, ValueKind::Address, ValueKind::Business, ValueKind::Email, ValueKind::OnlineAccount];
+    pub const ALL: [ValueKind; 7] =
+        [ValueKind::Person, ValueKind::Phone, ValueKind::Vehicle, ValueKind::Address, ValueKind::Business, ValueKind::Email, ValueKind::OnlineAccount];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,6 +47,7 @@ impl ValueKind {
             ValueKind::Business => "business",
             ValueKind::Email => "email",
             ValueKind::OnlineAccount => "online_account",
+            ValueKind::Person => "person",
         }
     }
 
@@ -57,6 +64,7 @@ impl ValueKind {
             ValueKind::Business => "Business",
             ValueKind::Email => "Email",
             ValueKind::OnlineAccount => "Online account",
+            ValueKind::Person => "Person",
         }
     }
 }
@@ -117,7 +125,7 @@ fn text_confidence(kind: ValueKind) -> f32 {
     match kind {
         ValueKind::Phone | ValueKind::Email | ValueKind::Address => 0.9,
         ValueKind::Vehicle => 0.8,
-        ValueKind::OnlineAccount | ValueKind::Business => 0.7,
+        ValueKind::OnlineAccount | ValueKind::Business | ValueKind::Person => 0.7,
     }
 }
 
