@@ -16,6 +16,7 @@ pub mod mentions;
 pub mod model;
 pub mod name;
 pub mod record;
+pub mod reference_model;
 pub mod text;
 
 // The identifiers' parsers live once, in the domain crate, for the report
