@@ -18,6 +18,10 @@ pub mod limits {
     pub const SOURCE_IDENTITY: usize = 500;
     /// The reason given for reading a source or a reporter's contact details.
     pub const REASON: usize = 500;
+    /// People a record names, each with a name and what else is known.
+    pub const PEOPLE: usize = 6;
+    pub const PERSON_NAME: usize = 200;
+    pub const NATIONALITY: usize = 100;
 }
 
 /// The form's fields, as typed. Which grading fields count depends on the
@@ -45,6 +49,70 @@ pub struct IntelligenceAnswers<'a> {
     pub source_text: &'a str,
     /// `YYYY-MM-DD`, or blank.
     pub review_on: &'a str,
+    /// The people the record names, in the form's order; rows left blank
+    /// are ignored.
+    pub people: Vec<PersonAnswer<'a>>,
+}
+
+/// One row of the "people named" part of the form, as typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PersonAnswer<'a> {
+    pub name: &'a str,
+    /// `YYYY-MM-DD`, a year alone, or blank.
+    pub date_of_birth: &'a str,
+    pub nationality: &'a str,
+    /// A [`PersonRole`] code, or blank.
+    pub role: &'a str,
+}
+
+impl PersonAnswer<'_> {
+    fn is_blank(&self) -> bool {
+        [self.name, self.date_of_birth, self.nationality, self.role].iter().all(|text| text.trim().is_empty())
+    }
+}
+
+/// What a record says a person it names is to the matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonRole {
+    PotentialVictim,
+    SuspectedOffender,
+    Other,
+}
+
+impl PersonRole {
+    pub const ALL: [PersonRole; 3] = [PersonRole::PotentialVictim, PersonRole::SuspectedOffender, PersonRole::Other];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PersonRole::PotentialVictim => "potential_victim",
+            PersonRole::SuspectedOffender => "suspected_offender",
+            PersonRole::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PersonRole::PotentialVictim => "Potential victim",
+            PersonRole::SuspectedOffender => "Suspected offender",
+            PersonRole::Other => "Other or not known",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        PersonRole::ALL.into_iter().find(|role| role.code() == code)
+    }
+}
+
+/// A person a record names. Who they are is as sensitive as a source's
+/// identity: the store seals it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonNamed {
+    pub name: BoundedText,
+    /// As entered: `YYYY-MM-DD` or a year.
+    pub date_of_birth: Option<String>,
+    pub nationality: Option<BoundedText>,
+    pub role: PersonRole,
 }
 
 /// The restricted part of a record: who the source is and what they said.
@@ -68,6 +136,7 @@ pub struct NewIntelligence {
     pub sanitised_text: BoundedText,
     pub source: SourceAccount,
     pub review_on: Option<time::Date>,
+    pub people: Vec<PersonNamed>,
 }
 
 impl NewIntelligence {
@@ -129,13 +198,78 @@ impl NewIntelligence {
             .ok()
             .flatten();
         let review_on = parse_optional_date(answers.review_on).map_err(|message| fail("review_on", format!("The review date {message}"))).ok().flatten();
+        let people = parse_people(&answers.people, &mut fail);
         match (title, grading, sanitised_text) {
             (Some(title), Some(grading), Some(sanitised_text)) if errors.is_empty() => {
-                Ok(NewIntelligence { title, grading, sanitised_text, source: SourceAccount { identity, text: source_text }, review_on })
+                Ok(NewIntelligence { title, grading, sanitised_text, source: SourceAccount { identity, text: source_text }, review_on, people })
             }
             _ => Err(errors),
         }
     }
+}
+
+/// The form field of a person's part: `person_2_name` for the second row.
+pub fn person_field(position: usize, part: &str) -> String {
+    format!("person_{}_{part}", position + 1)
+}
+
+/// The rows that are not blank, each problem failed with its row's field.
+fn parse_people(answers: &[PersonAnswer<'_>], fail: &mut impl FnMut(&str, String)) -> Vec<PersonNamed> {
+    let mut people = Vec::new();
+    for (position, answer) in answers.iter().enumerate() {
+        if answer.is_blank() {
+            continue;
+        }
+        if position >= limits::PEOPLE {
+            fail(&person_field(position, "name"), format!("Name at most {} people in one record", limits::PEOPLE));
+            continue;
+        }
+        let ordinal = ORDINALS[position];
+        let name = BoundedText::parse(answer.name, limits::PERSON_NAME, Lines::Single)
+            .map_err(|error| fail(&person_field(position, "name"), text_error(&format!("the {ordinal} person's name"), limits::PERSON_NAME, error)))
+            .ok();
+        let date_of_birth = parse_date_of_birth(answer.date_of_birth)
+            .map_err(|message| fail(&person_field(position, "date_of_birth"), format!("The {ordinal} person's date of birth {message}")))
+            .ok()
+            .flatten();
+        let nationality = BoundedText::parse_optional(Some(answer.nationality), limits::NATIONALITY, Lines::Single)
+            .map_err(|error| fail(&person_field(position, "nationality"), text_error(&format!("the {ordinal} person's nationality"), limits::NATIONALITY, error)))
+            .ok()
+            .flatten();
+        let role = match answer.role.trim() {
+            "" => Some(PersonRole::Other),
+            code => PersonRole::parse(code).or_else(|| {
+                fail(&person_field(position, "role"), format!("Select what the {ordinal} person is to the matter"));
+                None
+            }),
+        };
+        if let (Some(name), Some(role)) = (name, role) {
+            people.push(PersonNamed { name, date_of_birth, nationality, role });
+        }
+    }
+    people
+}
+
+const ORDINALS: [&str; limits::PEOPLE] = ["first", "second", "third", "fourth", "fifth", "sixth"];
+
+/// A date of birth: `YYYY-MM-DD` or a year alone (when only an age is
+/// known), not in the future and not before 1900.
+fn parse_date_of_birth(text: &str) -> Result<Option<String>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    const SHAPE: &str = "must be a real date written like 1999-03-14, or a year like 1999";
+    let this_year = time::OffsetDateTime::now_utc().year();
+    let year = if text.len() == 4 {
+        text.parse::<i32>().map_err(|_| SHAPE)?
+    } else {
+        parse_optional_date(text).map_err(|_| SHAPE)?.ok_or(SHAPE)?.year()
+    };
+    if !(1900..=this_year).contains(&year) {
+        return Err("must be a year from 1900 to this year");
+    }
+    Ok(Some(text.to_owned()))
 }
 
 /// `YYYY-MM-DD`, blank for none, or a message that completes "The ... date".
@@ -191,6 +325,37 @@ mod tests {
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn people_named_are_parsed_row_by_row_and_blank_rows_ignored() {
+        let people = vec![
+            PersonAnswer { name: "POPESCU Ioana", date_of_birth: "1999-03-14", nationality: "Romanian", role: "potential_victim" },
+            PersonAnswer::default(),
+            PersonAnswer { name: "Florin Dumitru", date_of_birth: "1979", nationality: "", role: "" },
+        ];
+        let record = NewIntelligence::parse(&IntelligenceAnswers { people, ..answers() }, &choices()).unwrap();
+        assert_eq!(record.people.len(), 2);
+        assert_eq!(record.people[0].name.as_str(), "POPESCU Ioana");
+        assert_eq!(record.people[0].role, PersonRole::PotentialVictim);
+        assert_eq!(record.people[1].date_of_birth.as_deref(), Some("1979"));
+        assert_eq!(record.people[1].role, PersonRole::Other);
+        assert!(record.people[1].nationality.is_none());
+    }
+
+    #[test]
+    fn each_problem_with_a_person_is_named_by_its_row() {
+        let people = vec![
+            PersonAnswer { name: "", date_of_birth: "1999-03-14", ..PersonAnswer::default() },
+            PersonAnswer { name: "Ana", date_of_birth: "14/03/1999", role: "boss", ..PersonAnswer::default() },
+            PersonAnswer { name: "Old", date_of_birth: "1850", ..PersonAnswer::default() },
+        ];
+        let errors = NewIntelligence::parse(&IntelligenceAnswers { people, ..answers() }, &choices()).unwrap_err();
+        assert_eq!(fields(&errors), vec!["person_1_name", "person_2_date_of_birth", "person_2_role", "person_3_date_of_birth"]);
+        assert_eq!(errors[0].message, "Enter the first person's name");
+        let too_many = vec![PersonAnswer { name: "Someone", ..PersonAnswer::default() }; limits::PEOPLE + 1];
+        let errors = NewIntelligence::parse(&IntelligenceAnswers { people: too_many, ..answers() }, &choices()).unwrap_err();
+        assert_eq!(fields(&errors), vec!["person_7_name"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod blocking;
 pub mod cluster;
 pub mod compare;
+pub mod decisions;
 pub mod dob;
 pub mod email;
 pub mod explain;

@@ -45,6 +45,8 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "entity_index_keys", key_column: "id", sealed_column: "key_sealed" },
     SealedColumn { table: "entities", key_column: "id", sealed_column: "value_sealed" },
     SealedColumn { table: "entities", key_column: "id", sealed_column: "label_sealed" },
+    SealedColumn { table: "record_people", key_column: "id", sealed_column: "details_sealed" },
+    SealedColumn { table: "person_decisions", key_column: "id", sealed_column: "reason_sealed" },
 ];
 
 /// How to rewrap.
