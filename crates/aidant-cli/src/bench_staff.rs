@@ -312,6 +312,7 @@ async fn seed_intelligence(
                 sanitised_text: &text,
                 source: None,
                 review_on: None,
+                people: &[],
             })
             .await?;
         if share {

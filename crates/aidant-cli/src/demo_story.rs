@@ -28,9 +28,11 @@ use std::ops::Range;
 use aidant_core::audit::AuditActor;
 use aidant_core::grading::{Grading, IntelligenceAssessment, SourceEvaluation};
 use aidant_core::ids::{OrganisationId, ReportId};
+use aidant_core::intelligence::{PersonNamed, PersonRole};
 use aidant_core::organisation::Role;
 use aidant_core::policy::{Handling, SharingConditions};
 use aidant_core::report::{ReportAnswers, VehicleAnswer};
+use aidant_core::text::{BoundedText, Lines};
 use aidant_store::Store;
 use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 
@@ -599,12 +601,49 @@ pub struct StoryIntelligence {
     pub developed_from: Option<&'static str>,
     /// Organisations (by name) the owner shares it with.
     pub shared_with: &'static [&'static str],
+    /// The people it names, as its "people named" part.
+    pub people: &'static [StoryPerson],
 }
+
+/// A person an intelligence record names: name as the record writes it,
+/// date of birth when the record's author knew it, nationality and role.
+#[derive(Debug, Clone, Copy)]
+pub struct StoryPerson {
+    pub name: &'static str,
+    pub date_of_birth: Option<&'static str>,
+    pub nationality: Option<&'static str>,
+    pub role: PersonRole,
+}
+
+/// The controller's date of birth, known to the DVLA and so to the police.
+pub const CONTROLLER_DATE_OF_BIRTH: &str = "1981-02-17";
+/// The woman's date of birth, from the GLAA's interview.
+pub const VICTIM_DATE_OF_BIRTH: &str = "2005-06-11";
+
+const FLORIN_NAMED: StoryPerson =
+    StoryPerson { name: "DUMITRU Florin", date_of_birth: None, nationality: Some("Romanian"), role: PersonRole::SuspectedOffender };
+const FLORIN_KNOWN: StoryPerson =
+    StoryPerson { name: "DUMITRU Florin", date_of_birth: Some(CONTROLLER_DATE_OF_BIRTH), nationality: Some("Romanian"), role: PersonRole::SuspectedOffender };
+const IOANA_NAMED: StoryPerson = StoryPerson { name: "POPESCU Ioana", date_of_birth: None, nationality: Some("Romanian"), role: PersonRole::PotentialVictim };
+const IOANA_KNOWN: StoryPerson =
+    StoryPerson { name: "POPESCU Ioana", date_of_birth: Some(VICTIM_DATE_OF_BIRTH), nationality: Some("Romanian"), role: PersonRole::PotentialVictim };
 
 impl StoryIntelligence {
     /// The grading's short code, as `Grading::code` writes it (`2 B C`).
     pub fn grading_code(&self) -> String {
         format!("{} {} {}", self.source.code(), self.assessment.code(), if self.conditions.is_some() { "C" } else { "P" })
+    }
+}
+
+impl StoryPerson {
+    fn named(&self) -> Result<PersonNamed, Failure> {
+        let text = |text: &str, limit| BoundedText::parse(text, limit, Lines::Single).map_err(|_| Failure::Runtime("a story person does not parse".to_owned()));
+        Ok(PersonNamed {
+            name: text(self.name, aidant_core::intelligence::limits::PERSON_NAME)?,
+            date_of_birth: self.date_of_birth.map(str::to_owned),
+            nationality: self.nationality.map(|nationality| text(nationality, aidant_core::intelligence::limits::NATIONALITY)).transpose()?,
+            role: self.role,
+        })
     }
 }
 
@@ -630,6 +669,7 @@ pub const STORY_INTELLIGENCE: &[StoryIntelligence] = &[
         source_details: Some(("GLAA licensing inspection team, East", "Interview notes of the four workers, with the interpreter's record.")),
         developed_from: None,
         shared_with: &[BEDFORDSHIRE_POLICE, NATIONAL_CRIME_AGENCY],
+        people: &[IOANA_KNOWN, FLORIN_NAMED],
     },
     StoryIntelligence {
         owner: GLAA,
@@ -644,6 +684,7 @@ pub const STORY_INTELLIGENCE: &[StoryIntelligence] = &[
         source_details: Some(("Former nail bar worker, through a victim navigator", "Account given at a reception centre.")),
         developed_from: None,
         shared_with: &[],
+        people: &[FLORIN_NAMED],
     },
     StoryIntelligence {
         owner: BEDFORDSHIRE_POLICE,
@@ -659,6 +700,7 @@ pub const STORY_INTELLIGENCE: &[StoryIntelligence] = &[
         source_details: None,
         developed_from: Some("sunday-swap"),
         shared_with: &[GLAA],
+        people: &[FLORIN_KNOWN],
     },
     StoryIntelligence {
         owner: BEDFORDSHIRE_POLICE,
@@ -678,6 +720,7 @@ pub const STORY_INTELLIGENCE: &[StoryIntelligence] = &[
         source_details: Some(("Source BP-0417", "Saw the booking phone at the flat and was told who answers it.")),
         developed_from: None,
         shared_with: &[],
+        people: &[FLORIN_NAMED, IOANA_NAMED],
     },
     StoryIntelligence {
         owner: BEDFORDSHIRE_POLICE,
@@ -693,6 +736,10 @@ pub const STORY_INTELLIGENCE: &[StoryIntelligence] = &[
         source_details: None,
         developed_from: Some("forced-into-van"),
         shared_with: &[],
+        people: &[
+            StoryPerson { name: "Ioana Popescu", date_of_birth: Some(VICTIM_DATE_OF_BIRTH), nationality: Some("Romanian"), role: PersonRole::PotentialVictim },
+            StoryPerson { name: "Florin Dumitru", date_of_birth: Some(CONTROLLER_DATE_OF_BIRTH), nationality: None, role: PersonRole::SuspectedOffender },
+        ],
     },
 ];
 
@@ -735,6 +782,7 @@ pub(crate) async fn plant_intelligence(store: &Store, developed: &BTreeMap<&'sta
             None => None,
             Some(key) => Some(developed.get(key).ok_or_else(|| Failure::Runtime(format!("no story report is keyed {key}")))?),
         };
+        let people = planned.people.iter().map(StoryPerson::named).collect::<Result<Vec<_>, _>>()?;
         let insert = IntelligenceInsert {
             report_id,
             owner_organisation_id: organisation(planned.owner)?,
@@ -744,6 +792,7 @@ pub(crate) async fn plant_intelligence(store: &Store, developed: &BTreeMap<&'sta
             sanitised_text: planned.sanitised_text,
             source: source.as_ref(),
             review_on: None,
+            people: &people,
         };
         let (intelligence_id, _reference) = store.create_intelligence(&insert).await.map_err(runtime_error)?;
         for recipient in planned.shared_with {

@@ -246,6 +246,9 @@ named_enum! {
         EntityView => "entity.view", "Entity opened";
         EntityWatch => "entity.watch", "Entity watched";
         EntityUnwatch => "entity.unwatch", "Entity no longer watched";
+        PeopleDecide => "people.decide", "Decision about people recorded";
+        PeopleDecisionUndo => "people.decision_undo", "Decision about people undone";
+        PeopleRegroup => "people.regroup", "People regrouped by decisions";
     }
 }
 
@@ -267,6 +270,7 @@ named_enum! {
         Workspace => "workspace", "workspace page";
         Entity => "entity", "entity";
         ReportMessage => "report_message", "reporter's message";
+        PersonDecision => "person_decision", "decision about people";
     }
 }
 

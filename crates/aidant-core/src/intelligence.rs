@@ -233,7 +233,9 @@ fn parse_people(answers: &[PersonAnswer<'_>], fail: &mut impl FnMut(&str, String
             .ok()
             .flatten();
         let nationality = BoundedText::parse_optional(Some(answer.nationality), limits::NATIONALITY, Lines::Single)
-            .map_err(|error| fail(&person_field(position, "nationality"), text_error(&format!("the {ordinal} person's nationality"), limits::NATIONALITY, error)))
+            .map_err(|error| {
+                fail(&person_field(position, "nationality"), text_error(&format!("the {ordinal} person's nationality"), limits::NATIONALITY, error))
+            })
             .ok()
             .flatten();
         let role = match answer.role.trim() {
@@ -261,11 +263,7 @@ fn parse_date_of_birth(text: &str) -> Result<Option<String>, &'static str> {
     }
     const SHAPE: &str = "must be a real date written like 1999-03-14, or a year like 1999";
     let this_year = time::OffsetDateTime::now_utc().year();
-    let year = if text.len() == 4 {
-        text.parse::<i32>().map_err(|_| SHAPE)?
-    } else {
-        parse_optional_date(text).map_err(|_| SHAPE)?.ok_or(SHAPE)?.year()
-    };
+    let year = if text.len() == 4 { text.parse::<i32>().map_err(|_| SHAPE)? } else { parse_optional_date(text).map_err(|_| SHAPE)?.ok_or(SHAPE)?.year() };
     if !(1900..=this_year).contains(&year) {
         return Err("must be a year from 1900 to this year");
     }

@@ -189,11 +189,23 @@ pub enum Capability {
     ManageUsers,
     /// Read the audit trail of a user in the user's own organisation.
     ViewUserAudit,
+    /// Decide that records are or are not the same person, or take a record
+    /// out of a person.
+    DecidePeople,
+    /// Undo another's decision about people.
+    UndoPeopleDecision,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 5] =
-        [Capability::UseQueue, Capability::CreateIntelligence, Capability::Search, Capability::ManageUsers, Capability::ViewUserAudit];
+    pub const ALL: [Capability; 7] = [
+        Capability::UseQueue,
+        Capability::CreateIntelligence,
+        Capability::Search,
+        Capability::ManageUsers,
+        Capability::ViewUserAudit,
+        Capability::DecidePeople,
+        Capability::UndoPeopleDecision,
+    ];
 }
 
 /// Roles that hold a capability.
@@ -205,6 +217,8 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::Search => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
         Capability::ManageUsers => &[Administrator],
         Capability::ViewUserAudit => &[Supervisor],
+        Capability::DecidePeople => &[Analyst, Supervisor],
+        Capability::UndoPeopleDecision => &[Supervisor],
     }
 }
 
@@ -324,9 +338,9 @@ mod tests {
         use Capability::*;
         let expected: [(Role, &[Capability]); 7] = [
             (Role::CallHandler, &[UseQueue, CreateIntelligence, Search]),
-            (Role::Analyst, &[UseQueue, CreateIntelligence, Search]),
+            (Role::Analyst, &[UseQueue, CreateIntelligence, Search, DecidePeople]),
             (Role::Officer, &[UseQueue, Search]),
-            (Role::Supervisor, &[UseQueue, CreateIntelligence, Search, ViewUserAudit]),
+            (Role::Supervisor, &[UseQueue, CreateIntelligence, Search, ViewUserAudit, DecidePeople, UndoPeopleDecision]),
             (Role::SafeguardingLead, &[UseQueue, Search]),
             (Role::Partner, &[Search]),
             (Role::Administrator, &[ManageUsers]),

@@ -22,6 +22,7 @@
 //! viewer may see.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
@@ -32,7 +33,8 @@ use rand::RngCore;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::audit::{AuditEvent, append_all};
-use crate::link_records::{BlindIndex, values_list};
+use crate::link_records::{BlindIndex, LinkError, values_list};
+use crate::people::{NamedPerson, person_key};
 use crate::{Backend, Store, StoreError, bind_list, new_id, now_ms};
 
 /// After this many failed attempts a job is parked for an administrator.
@@ -89,7 +91,7 @@ impl MentionRecord {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, StoreError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
         match text {
             "report" => Ok(MentionRecord::Report),
             "intelligence" => Ok(MentionRecord::Intelligence),
@@ -118,9 +120,18 @@ pub(crate) async fn enqueue_all(transaction: &mut Transaction<'_, Any>, record: 
     Ok(())
 }
 
-/// The blind index key, shared by every clone of a `Store`.
+/// The blind index key, and whether people are being linked, shared by
+/// every clone of a `Store`.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct EntityIndexCache(Arc<Mutex<Option<Arc<BlindIndex>>>>);
+pub(crate) struct EntityIndexCache {
+    index: Arc<Mutex<Option<Arc<BlindIndex>>>>,
+    people_linked: Arc<AtomicBool>,
+}
+
+/// The probability at which the worker's resolver links two records of
+/// people: high, because a wrong link puts one person's records on
+/// another's page, while a missed one an analyst can make ("same person").
+pub const PEOPLE_LINK_PROBABILITY: f64 = 0.9;
 
 const INDEX_KEY_ID: &str = "entities";
 
@@ -128,7 +139,7 @@ fn index_key_binding() -> String {
     format!("entity_index_keys:{INDEX_KEY_ID}:key")
 }
 
-fn value_binding(kind: ValueKind, value_hash: i64, part: &str) -> String {
+pub(crate) fn value_binding(kind: ValueKind, value_hash: i64, part: &str) -> String {
     format!("entities:{kind}:{value_hash}:{part}")
 }
 
@@ -192,9 +203,13 @@ pub struct Entity {
     pub kind: ValueKind,
     /// The normal form (`+447700900123`, `LJ15XKR`, `LU1 2AB`).
     pub value: String,
-    /// As first written, for reading.
+    /// As first written, for reading. A person's label is the name one
+    /// record gave; pages show a person by a name the viewer may read
+    /// (`cases::people`).
     pub label: String,
     pub created_at_ms: i64,
+    /// A person found to be another: that one's id.
+    pub merged_into: Option<EntityId>,
 }
 
 /// A record's field that mentions an entity.
@@ -215,6 +230,8 @@ struct Derived {
     seen_at_ms: i64,
     values: Vec<FoundValue>,
     truncated: bool,
+    /// The people the record names, linked by the worker.
+    people: Vec<NamedPerson>,
 }
 
 /// Why a job failed. Messages name kinds and ids, never what a record says.
@@ -224,6 +241,8 @@ enum JobError {
     Store(#[from] StoreError),
     #[error("the job names a record of unknown kind {0:?}")]
     UnknownKind(String),
+    #[error("linking the people the record names: {0}")]
+    Link(#[from] LinkError),
 }
 
 impl From<sqlx::Error> for JobError {
@@ -234,8 +253,8 @@ impl From<sqlx::Error> for JobError {
 
 impl Store {
     /// The blind index over entity values, created on first use.
-    async fn entity_index(&self) -> Result<Arc<BlindIndex>, StoreError> {
-        if let Some(index) = self.entity_index.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() {
+    pub(crate) async fn entity_index(&self) -> Result<Arc<BlindIndex>, StoreError> {
+        if let Some(index) = self.entity_index.index.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() {
             return Ok(index);
         }
         let keyring = self.keyring()?;
@@ -249,7 +268,7 @@ impl Store {
         let sealed: Vec<u8> = sqlx::query_scalar("SELECT key_sealed FROM entity_index_keys WHERE id = $1").bind(INDEX_KEY_ID).fetch_one(&self.pool).await?;
         let key = keyring.open(&sealed, &index_key_binding())?;
         let index = Arc::new(BlindIndex::new(&key).map_err(|_| StoreError::Corrupt("the entity index key has no usable length".to_owned()))?);
-        *self.entity_index.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(index.clone());
+        *self.entity_index.index.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(index.clone());
         Ok(index)
     }
 
@@ -270,6 +289,7 @@ impl Store {
         if ready.is_none() {
             return Ok(JobRun::default());
         }
+        self.ensure_people_linked().await?;
         let mut transaction = self.pool.begin().await?;
         let jobs = claim(&mut transaction, self.backend, max).await?;
         if jobs.is_empty() {
@@ -311,13 +331,70 @@ impl Store {
         Ok(run)
     }
 
+    /// Starts the people resolver with the reference model if no one has
+    /// (once per database; later calls read a flag).
+    async fn ensure_people_linked(&self) -> Result<(), StoreError> {
+        if self.entity_index.people_linked.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let ready: Option<i64> = sqlx::query_scalar("SELECT ready FROM link_resolver WHERE id = 'people'").fetch_optional(&self.pool).await?;
+        if ready.is_none() {
+            let clustering = aidant_link::cluster::ClusterConfig { threshold_probability: PEOPLE_LINK_PROBABILITY, ..Default::default() };
+            let max_block_size = aidant_link::blocking::BlockingConfig::default().max_block_size;
+            match self.start_linking_people(&aidant_link::reference_model::reference_model(), &clustering, max_block_size, &AuditActor::Worker).await {
+                Ok(()) | Err(LinkError::AlreadyStarted) => {}
+                Err(LinkError::Store(error)) => return Err(error),
+                Err(other) => return Err(StoreError::Corrupt(other.to_string())),
+            }
+        }
+        // A resolver being bulk-loaded (not ready) is left to finish: the
+        // jobs that name people fail and are retried until it is.
+        if ready != Some(0) {
+            self.entity_index.people_linked.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Links the people each record names (inside `transaction`) and adds
+    /// each as a mention of its person entity. A person linked before (a
+    /// rebuild, a retry) keeps the entity the linker holds them in. Returns
+    /// the merges the linker made, in order, for the person entities to
+    /// follow once written.
+    async fn link_people(&self, transaction: &mut Transaction<'_, Any>, derived: &mut [Derived]) -> Result<Vec<(i64, Vec<i64>)>, JobError> {
+        let mut merges = Vec::new();
+        for record in derived.iter_mut() {
+            for person in &record.people {
+                let linked: Option<i64> =
+                    sqlx::query_scalar("SELECT entity_id FROM link_records WHERE record_id = $1").bind(&person.id).fetch_optional(&mut **transaction).await?;
+                let entity = match linked {
+                    Some(entity) => entity,
+                    None => {
+                        let linked = self.link_person_in(transaction, &person.person_record(), &AuditActor::Worker).await?;
+                        if !linked.absorbed.is_empty() {
+                            merges.push((linked.entity, linked.absorbed));
+                        }
+                        linked.entity
+                    }
+                };
+                record.values.push(FoundValue {
+                    kind: ValueKind::Person,
+                    key: person_key(entity),
+                    label: person.details.name.clone(),
+                    field: person.field(),
+                    confidence: 1.0,
+                });
+            }
+        }
+        Ok(merges)
+    }
+
     /// Reads every job's record and writes what it mentions, the audit
     /// entries and the jobs' deletion, inside `transaction`.
     async fn run_jobs(&self, transaction: &mut Transaction<'_, Any>, index: &BlindIndex, jobs: &[Job]) -> Result<(), JobError> {
         let mut audit: Vec<(AuditRecordKind, String, String)> = Vec::with_capacity(jobs.len());
         let mut everything: Vec<Derived> = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let derived = derive(transaction, job).await?;
+            let derived = derive(self, transaction, job).await?;
             let reason = match &derived {
                 Some(derived) if derived.truncated => format!("{} values, the rest left out", derived.values.len()),
                 Some(derived) => format!("{} values", derived.values.len()),
@@ -326,7 +403,11 @@ impl Store {
             everything.extend(derived);
             audit.push((job.audit_kind(), job.record_id.clone(), reason));
         }
+        let merges = self.link_people(transaction, &mut everything).await?;
         self.write_mentions(transaction, index, &everything).await?;
+        for (surviving, absorbed) in &merges {
+            self.merge_person_entities(transaction, index, *surviving, absorbed).await?;
+        }
         let events: Vec<AuditEvent<'_>> = audit
             .iter()
             .map(|(kind, record_id, reason)| AuditEvent::new(&AuditActor::Worker, AuditAction::EntitiesDerive, *kind, record_id).because(reason))
@@ -508,6 +589,12 @@ impl Store {
             enqueue_all(&mut transaction, kind, &ids, now).await?;
             queued += ids.len() as u64;
         }
+        // People are regrouped from the linker's stored links under the
+        // decisions in force, before the worker files them again.
+        self.regroup_decided(&mut transaction, actor).await.map_err(|error| match error {
+            crate::people::DecisionError::Link(LinkError::Store(error)) => error,
+            other => StoreError::Corrupt(other.to_string()),
+        })?;
         let reason = format!("{queued} records queued");
         append_all(&mut transaction, &[AuditEvent::new(actor, AuditAction::EntitiesRebuild, AuditRecordKind::Workspace, "entities").because(&reason)]).await?;
         transaction.commit().await?;
@@ -566,7 +653,7 @@ fn job_of_row(row: &sqlx::any::AnyRow) -> Result<Job, StoreError> {
 
 /// Reads the job's record and finds what it mentions; `None` when the
 /// record is gone (deleted by retention, say).
-async fn derive(transaction: &mut Transaction<'_, Any>, job: &Job) -> Result<Option<Derived>, JobError> {
+async fn derive(store: &Store, transaction: &mut Transaction<'_, Any>, job: &Job) -> Result<Option<Derived>, JobError> {
     let connection: &mut AnyConnection = transaction;
     let Some(record) = job.record else { return Err(JobError::UnknownKind(job.record_kind.clone())) };
     match record {
@@ -603,6 +690,7 @@ async fn derive(transaction: &mut Transaction<'_, Any>, job: &Job) -> Result<Opt
                 seen_at_ms: report.received_at_ms,
                 values: found.values,
                 truncated: found.truncated,
+                people: Vec::new(),
             }))
         }
         JobRecord::Intelligence => {
@@ -612,12 +700,14 @@ async fn derive(transaction: &mut Transaction<'_, Any>, job: &Job) -> Result<Opt
                 texts: vec![("title", record.title.as_str()), ("sanitised_text", record.sanitised_text.as_str())],
                 ..RecordFields::default()
             });
+            let people = crate::people::load_people(store, &mut *connection, MentionRecord::Intelligence, &[record.id.as_str()]).await?;
             Ok(Some(Derived {
                 record: MentionRecord::Intelligence,
                 record_id: record.id.as_str().to_owned(),
                 seen_at_ms: record.created_at_ms,
                 values: found.values,
                 truncated: found.truncated,
+                people,
             }))
         }
         JobRecord::ReportMessage => {
@@ -639,6 +729,7 @@ async fn derive(transaction: &mut Transaction<'_, Any>, job: &Job) -> Result<Opt
                 seen_at_ms: row.try_get("created_at")?,
                 values: found.values,
                 truncated: found.truncated,
+                people: Vec::new(),
             }))
         }
     }
@@ -652,7 +743,8 @@ pub(crate) async fn load_entities(store: &Store, connection: &mut AnyConnection,
     let keyring = store.keyring()?;
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let statement = format!("SELECT id, kind, value_hash, value_sealed, label_sealed, created_at FROM entities WHERE id IN ({})", bind_list(chunk.len()));
+        let statement =
+            format!("SELECT id, kind, value_hash, value_sealed, label_sealed, created_at, merged_into FROM entities WHERE id IN ({})", bind_list(chunk.len()));
         let mut query = sqlx::query(&statement);
         for id in chunk {
             query = query.bind(id.as_str());
@@ -672,6 +764,10 @@ pub(crate) async fn load_entities(store: &Store, connection: &mut AnyConnection,
                 value: open("value_sealed", "value")?,
                 label: open("label_sealed", "label")?,
                 created_at_ms: row.try_get("created_at")?,
+                merged_into: row
+                    .try_get::<Option<String>, _>("merged_into")?
+                    .map(|id| EntityId::parse(&id).map_err(|_| StoreError::Corrupt("an entity id is not a UUID".to_owned())))
+                    .transpose()?,
             });
         }
     }

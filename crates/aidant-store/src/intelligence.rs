@@ -29,6 +29,8 @@ pub struct IntelligenceInsert<'a> {
     pub source: Option<&'a SourceDetails>,
     /// `YYYY-MM-DD`.
     pub review_on: Option<&'a str>,
+    /// The people it names; sealed.
+    pub people: &'a [aidant_core::intelligence::PersonNamed],
 }
 
 /// The restricted part: who the source is and what they said. Sealed.
@@ -192,6 +194,7 @@ impl Store {
         .await?;
         let search_text = format!("{reference} {} {} {}", new.title, new.grading.code(), new.sanitised_text);
         crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id.as_str(), &search_text).await?;
+        crate::people::insert_people(&mut transaction, self.keyring()?, crate::entities::MentionRecord::Intelligence, &id, new.people).await?;
         crate::entities::enqueue(&mut transaction, crate::entities::JobRecord::Intelligence, &id, now).await?;
         let grading = new.grading.code();
         append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceCreate, AuditRecordKind::Intelligence, &id).because(&grading)).await?;

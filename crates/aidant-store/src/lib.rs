@@ -19,6 +19,7 @@ pub mod intelligence;
 pub mod keys;
 pub mod link_records;
 pub mod organisations;
+pub mod people;
 pub mod public_site;
 pub mod report_writer;
 pub mod reports;

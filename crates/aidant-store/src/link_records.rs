@@ -76,10 +76,10 @@ impl From<crate::crypto::CryptoError> for LinkError {
 /// opened and parsed once per process (and again when its generation
 /// changes).
 #[derive(Debug)]
-struct LinkContext {
+pub(crate) struct LinkContext {
     generation: String,
     /// The model; term frequencies come from the count rows per addition.
-    scorer: Scorer,
+    pub(crate) scorer: Scorer,
     link_weight: f64,
     max_block_size: usize,
     blind_index: BlindIndex,
@@ -148,7 +148,7 @@ impl BlindIndex {
 }
 
 /// The associated data of a record's sealed features.
-fn features_binding(record_id: &str) -> String {
+pub(crate) fn features_binding(record_id: &str) -> String {
     format!("link_record:{record_id}:features")
 }
 
@@ -250,6 +250,16 @@ fn event_of_row(row: &sqlx::any::AnyRow) -> Result<EntityEvent, LinkError> {
     })
 }
 
+/// What linking one person did, in the store's entity numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LinkedPerson {
+    /// The entity the person is now in.
+    pub entity: i64,
+    /// Entities that became part of `entity` (a merge).
+    pub absorbed: Vec<i64>,
+    pub outcome: AddOutcome,
+}
+
 /// What a bulk load wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkLoadSummary {
@@ -322,7 +332,7 @@ impl Store {
 
     /// The resolver's unchanging parts for `generation`, from the cache or
     /// read (inside the caller's transaction) and cached.
-    async fn link_context(&self, transaction: &mut Transaction<'_, Any>, generation: &str) -> Result<Arc<LinkContext>, LinkError> {
+    pub(crate) async fn link_context(&self, transaction: &mut Transaction<'_, Any>, generation: &str) -> Result<Arc<LinkContext>, LinkError> {
         if let Some(context) = self.link_cache.get(generation) {
             return Ok(context);
         }
@@ -368,37 +378,54 @@ impl Store {
     /// the transaction and in an order that could deadlock. One addition
     /// takes a few milliseconds, so this allows hundreds a second.
     pub async fn link_person(&self, record: &PersonRecord, actor: &AuditActor) -> Result<AddOutcome, LinkError> {
+        let mut transaction = self.pool.begin().await?;
+        let linked = self.link_person_in(&mut transaction, record, actor).await?;
+        transaction.commit().await?;
+        Ok(linked.outcome)
+    }
+
+    /// `link_person` inside the caller's transaction (the entity worker's,
+    /// so a record's people are linked with its other entities or not at
+    /// all). Analysts' decisions in force are honoured: a record taken out
+    /// of a person is no candidate, and people decided apart are not merged
+    /// (`aidant_link::decisions::restrict_merge`).
+    pub(crate) async fn link_person_in(
+        &self,
+        transaction: &mut Transaction<'_, Any>,
+        record: &PersonRecord,
+        actor: &AuditActor,
+    ) -> Result<LinkedPerson, LinkError> {
         let keyring = self.keyring()?;
         let now = now_ms();
-        let mut transaction = self.pool.begin().await?;
         let resolver = sqlx::query(
             "UPDATE link_resolver SET next_record_number = next_record_number + 1, record_count = record_count + 1,
                                       next_event = next_event + 1, updated_at = $2
              WHERE id = $1 AND ready = 1
-             RETURNING generation, next_record_number, next_entity, next_event",
+             RETURNING generation, next_record_number, next_entity, next_event, decisions",
         )
         .bind(PEOPLE)
         .bind(now)
-        .fetch_optional(&mut *transaction)
+        .fetch_optional(&mut **transaction)
         .await?
         .ok_or(LinkError::NotStarted)?;
+        let decisions_in_force: i64 = resolver.try_get("decisions")?;
         let generation: String = resolver.try_get("generation")?;
         let record_number: i64 = resolver.try_get::<i64, _>("next_record_number")? - 1;
         let next_entity = entity_of_row(resolver.try_get("next_entity")?)?;
         // An addition has exactly one event (`decide_addition`), claimed here.
         let event_sequence: i64 = resolver.try_get::<i64, _>("next_event")? - 1;
-        let context = self.link_context(&mut transaction, &generation).await?;
+        let context = self.link_context(transaction, &generation).await?;
         let blind_index = &context.blind_index;
 
         let mut interner = Interner::default();
         let mut features = record_features(&mut interner, record);
-        let role_counts = add_name_roles(&mut transaction, blind_index, &interner, &features).await?;
+        let role_counts = add_name_roles(transaction, blind_index, &interner, &features).await?;
         repair_name_order_with(&mut features, |folded| role_counts.get(&blind_index.name(interner.resolve(folded))).copied().unwrap_or_default());
         let mut key_hashes: Vec<i64> = stable_keys(&ALL_RULES, &features, &interner).iter().map(|key| blind_index.blocking_key(key)).collect();
         key_hashes.sort_unstable();
         key_hashes.dedup();
-        let counted = add_counts(&mut transaction, &context, &interner, &features, &key_hashes).await?;
-        let candidate_rows = candidates(&mut transaction, &counted.searched_keys).await?;
+        let counted = add_counts(transaction, &context, &interner, &features, &key_hashes).await?;
+        let candidate_rows = candidates(transaction, &counted.searched_keys).await?;
         let mut candidate_features = Vec::with_capacity(candidate_rows.len());
         for candidate in &candidate_rows {
             let opened = keyring.open(&candidate.features_sealed, &features_binding(&candidate.record_id))?;
@@ -417,7 +444,24 @@ impl Store {
             interner: &interner,
             next_entity,
         };
-        let decision = decide_addition(&inputs, &record.record_id, &features, &views);
+        let decision = if decisions_in_force > 0 {
+            let alone = crate::people::taken_out(transaction, views.iter().map(|view| view.record_id)).await?;
+            let allowed: Vec<usize> = (0..views.len()).filter(|position| !alone.contains(views[*position].record_id)).collect();
+            let allowed_views: Vec<Candidate<'_>> = allowed.iter().map(|position| views[*position]).collect();
+            let mut decision = decide_addition(&inputs, &record.record_id, &features, &allowed_views);
+            for link in &mut decision.links {
+                link.0 = allowed[link.0];
+            }
+            let entity_of_link: Vec<aidant_link::incremental::EntityId> = decision.links.iter().map(|(position, _)| views[*position].entity).collect();
+            if decision.absorbed.is_empty() {
+                decision
+            } else {
+                let apart = crate::people::apart_entities(transaction, &entity_of_link).await?;
+                aidant_link::decisions::restrict_merge(decision, &entity_of_link, &apart)
+            }
+        } else {
+            decide_addition(&inputs, &record.record_id, &features, &views)
+        };
         let entity = entity_number(decision.outcome.entity)?;
 
         let sealed = keyring.seal(&PortableFeatures::new(&features, &interner).to_bytes(), &features_binding(&record.record_id));
@@ -427,7 +471,7 @@ impl Store {
             .bind(entity)
             .bind(sealed)
             .bind(now)
-            .execute(&mut *transaction)
+            .execute(&mut **transaction)
             .await;
         match inserted {
             Err(error) if crate::reports::is_unique_violation(&error) => return Err(LinkError::DuplicateRecordId(record.record_id.clone())),
@@ -439,7 +483,7 @@ impl Store {
             for key_hash in &key_hashes {
                 query = query.bind(*key_hash).bind(record_number);
             }
-            query.execute(&mut *transaction).await?;
+            query.execute(&mut **transaction).await?;
         }
         if !decision.links.is_empty() {
             let statement = format!("INSERT INTO link_pairs (record_number, other_record_number, weight) VALUES {}", values_list(decision.links.len(), 3));
@@ -447,15 +491,15 @@ impl Store {
             for (position, weight) in &decision.links {
                 query = query.bind(record_number).bind(candidate_rows[*position].record_number).bind(f64::from(*weight));
             }
-            query.execute(&mut *transaction).await?;
+            query.execute(&mut **transaction).await?;
         }
         if decision.created {
             sqlx::query("INSERT INTO link_entities (entity_id, absorbed_into, created_at) VALUES ($1, NULL, $2)")
                 .bind(entity)
                 .bind(now)
-                .execute(&mut *transaction)
+                .execute(&mut **transaction)
                 .await?;
-            sqlx::query("UPDATE link_resolver SET next_entity = next_entity + 1 WHERE id = $1").bind(PEOPLE).execute(&mut *transaction).await?;
+            sqlx::query("UPDATE link_resolver SET next_entity = next_entity + 1 WHERE id = $1").bind(PEOPLE).execute(&mut **transaction).await?;
         }
         if !decision.absorbed.is_empty() {
             let absorbed: Vec<i64> = decision.absorbed.iter().map(|entity| entity_number(*entity)).collect::<Result<_, _>>()?;
@@ -467,7 +511,7 @@ impl Store {
                 for absorbed in &absorbed {
                     query = query.bind(*absorbed);
                 }
-                query.execute(&mut *transaction).await?;
+                query.execute(&mut **transaction).await?;
             }
         }
         let [event] = decision.outcome.events.as_slice() else {
@@ -493,10 +537,10 @@ impl Store {
         if let Some(match_probability) = event.match_probability {
             query = query.bind(match_probability);
         }
-        query.execute(&mut *transaction).await?;
-        append(&mut transaction, &AuditEvent::new(actor, AuditAction::LinkPeopleAdd, AuditRecordKind::LinkRecord, &record.record_id)).await?;
-        transaction.commit().await?;
-        Ok(decision.outcome)
+        query.execute(&mut **transaction).await?;
+        append(transaction, &AuditEvent::new(actor, AuditAction::LinkPeopleAdd, AuditRecordKind::LinkRecord, &record.record_id)).await?;
+        let absorbed = decision.absorbed.iter().map(|entity| entity_number(*entity)).collect::<Result<_, _>>()?;
+        Ok(LinkedPerson { entity, absorbed, outcome: decision.outcome })
     }
 
     /// Starts linking people from a batch run of `records` (`batch` is
@@ -688,7 +732,7 @@ impl Store {
 }
 
 /// `$first, $first + 1, ...`: `count` placeholders starting at `first`.
-fn bind_list_from(first: usize, count: usize) -> String {
+pub(crate) fn bind_list_from(first: usize, count: usize) -> String {
     (first..first + count).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
 }
 

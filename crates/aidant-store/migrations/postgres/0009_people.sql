@@ -34,3 +34,7 @@ CREATE TABLE person_decisions (
 );
 CREATE INDEX person_decisions_a ON person_decisions (record_a);
 CREATE INDEX person_decisions_b ON person_decisions (record_b);
+
+-- How many decisions are in force, read with every addition so that an
+-- addition looks decisions up only when there are some.
+ALTER TABLE link_resolver ADD COLUMN decisions BIGINT NOT NULL DEFAULT 0;

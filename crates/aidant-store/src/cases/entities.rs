@@ -65,11 +65,14 @@ pub struct EntityView {
     pub truncated: bool,
     /// Whether the caller watches it.
     pub watched: bool,
+    /// For a person: the names records give, why they are linked, and
+    /// analysts' decisions.
+    pub person: Option<super::people::PersonView>,
 }
 
 /// Which of `records` the caller may see, with a reference and summary for
 /// each.
-async fn visible_records(
+pub(crate) async fn visible_records(
     store: &Store,
     caller: &Caller,
     records: &BTreeSet<(MentionRecord, String)>,
@@ -133,7 +136,14 @@ fn mention_views<'m>(mentions: impl Iterator<Item = &'m Mention>, visible: &Hash
 pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseResult<EntityView> {
     require(store, caller, Capability::Search).await?;
     let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
-    let entity = load_entities(store, &mut connection, std::slice::from_ref(id)).await?.pop().ok_or(CaseError::NotFound)?;
+    let mut entity = load_entities(store, &mut connection, std::slice::from_ref(id)).await?.pop().ok_or(CaseError::NotFound)?;
+    // A person found to be another is shown as that one (its id is kept so
+    // that links and watches to it still lead somewhere).
+    for _ in 0..8 {
+        let Some(survivor) = entity.merged_into.clone() else { break };
+        entity = load_entities(store, &mut connection, std::slice::from_ref(&survivor)).await?.pop().ok_or(CaseError::NotFound)?;
+    }
+    let id = &entity.id.clone();
     let mentions = load_mentions_of(&mut connection, id, MENTIONS_SHOWN + 1).await?;
     drop(connection);
     let truncated = mentions.len() as i64 > MENTIONS_SHOWN;
@@ -144,7 +154,20 @@ pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseR
         return Err(CaseError::NotFound);
     }
     let views = mention_views(mentions.iter().take(MENTIONS_SHOWN as usize), &visible);
-    let related = related_entities(store, caller, id, &visible).await?;
+    let mut related = related_entities(store, caller, id, &visible).await?;
+    let mut named: Vec<Entity> = related.iter().map(|related| related.entity.clone()).collect();
+    super::people::name_people(store, caller, &mut named).await?;
+    for (related, named) in related.iter_mut().zip(named) {
+        related.entity = named;
+    }
+    let person = if entity.kind == ValueKind::Person {
+        let person = super::people::person_view(store, caller, &mentions).await?;
+        entity.label = person.name().unwrap_or("A person").to_owned();
+        entity.value = String::new();
+        Some(person)
+    } else {
+        None
+    };
     // Nothing is returned unless the view's audit entry committed. The
     // reading is done before the write lock is taken, so that on SQLite one
     // analyst's large page does not hold up everyone else's.
@@ -160,7 +183,7 @@ pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseR
         .rows_affected()
         > 0;
     transaction.commit().await?;
-    Ok(EntityView { entity, mentions: views, related, truncated, watched })
+    Ok(EntityView { entity, mentions: views, related, truncated, watched, person })
 }
 
 /// What else the visible records mention, with how many of them share it;
@@ -248,6 +271,15 @@ pub(crate) async fn entities_of_record(
             (entity, found)
         })
         .collect();
+    // A person is named here as this record names them.
+    if entities.iter().any(|(entity, _)| entity.kind == ValueKind::Person) {
+        let people = crate::people::load_people(store, connection, record, &[record_id]).await?;
+        for (entity, fields) in entities.iter_mut().filter(|(entity, _)| entity.kind == ValueKind::Person) {
+            let name = people.iter().find(|person| fields.contains(&person.field())).map(|person| person.details.name.clone());
+            entity.label = name.unwrap_or_else(|| "A person".to_owned());
+            entity.value = String::new();
+        }
+    }
     entities.sort_by(|left, right| (left.0.kind, &left.0.label).cmp(&(right.0.kind, &right.0.label)));
     Ok(entities)
 }
@@ -269,7 +301,10 @@ async fn entity_if_visible(store: &Store, caller: &Caller, kind: ValueKind, key:
         return Ok(None);
     }
     let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
-    Ok(load_entities(store, &mut connection, &[id]).await?.pop())
+    let mut found: Vec<Entity> = load_entities(store, &mut connection, &[id]).await?;
+    drop(connection);
+    super::people::name_people(store, caller, &mut found).await?;
+    Ok(found.pop())
 }
 
 /// Starts or stops watching an entity. Only an entity the caller may see
@@ -333,6 +368,9 @@ pub async fn watching(store: &Store, caller: &Caller) -> CaseResult<Vec<Watched>
         let entity_id: EntityId = crate::named(row, "entity_id")?;
         let seen_until: i64 = row.try_get("seen_until")?;
         let Some(entity) = load_entities(store, &mut connection, std::slice::from_ref(&entity_id)).await?.pop() else { continue };
+        let mut entity = [entity];
+        super::people::name_people(store, caller, &mut entity).await?;
+        let [entity] = entity;
         let fresh: Vec<Mention> =
             load_mentions_of(&mut connection, &entity_id, MENTIONS_SHOWN).await?.into_iter().filter(|mention| mention.seen_at_ms > seen_until).collect();
         let records: BTreeSet<(MentionRecord, String)> = fresh.iter().map(|mention| (mention.record, mention.record_id.clone())).collect();

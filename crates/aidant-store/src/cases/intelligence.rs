@@ -38,6 +38,9 @@ pub struct IntelligenceView {
     pub share_targets: Vec<Organisation>,
     /// What it mentions, each with the parts of the record that mention it.
     pub entities: Vec<(crate::entities::Entity, Vec<String>)>,
+    /// The people it names, each with the person they are filed under once
+    /// the worker has linked them.
+    pub people: Vec<(crate::people::PersonDetails, Option<aidant_core::ids::EntityId>)>,
 }
 
 fn subject(id: &IntelligenceId) -> Subject<'_> {
@@ -93,6 +96,7 @@ pub async fn create_intelligence(store: &Store, caller: &Caller, report_id: Opti
         sanitised_text: new.sanitised_text.as_str(),
         source: source.as_ref(),
         review_on: review_on.as_deref(),
+        people: &new.people,
     };
     Ok(store.create_intelligence(&insert).await?)
 }
@@ -137,7 +141,9 @@ async fn finish_view(
         read_source: caller.may(Action::ViewSourceText, &access) && record.has_source,
         read_audit: caller.may(Action::ViewAudit, &access),
     };
-    Ok(IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities })
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let people = super::people::people_of_intelligence(store, &mut connection, &record.id).await?;
+    Ok(IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities, people })
 }
 
 /// Whether a handling code's conditions let the record go to `organisation_id`.

@@ -34,15 +34,15 @@ fn nail_bar(narrative: &str, registration: Option<&str>) -> ReportAnswers {
     }
 }
 
-struct World {
-    force: Organisation,
-    glaa: Organisation,
-    analyst: User,
-    glaa_user: User,
-    charity_user: User,
+pub(crate) struct World {
+    pub(crate) force: Organisation,
+    pub(crate) glaa: Organisation,
+    pub(crate) analyst: User,
+    pub(crate) glaa_user: User,
+    pub(crate) charity_user: User,
 }
 
-async fn world(store: &Store) -> World {
+pub(crate) async fn world(store: &Store) -> World {
     let force = store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await.unwrap();
     let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
     let charity = store.create_organisation("Safe Haven", OrganisationKind::Charity).await.unwrap();
@@ -53,12 +53,12 @@ async fn world(store: &Store) -> World {
     World { force, glaa, analyst, glaa_user, charity_user }
 }
 
-fn caller(user: &User) -> Caller {
+pub(crate) fn caller(user: &User) -> Caller {
     Caller::new(&user.id, Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() })
 }
 
 /// Runs the worker until nothing is ready.
-async fn drain(store: &Store) -> usize {
+pub(crate) async fn drain(store: &Store) -> usize {
     let mut done = 0;
     loop {
         let run = store.work_entity_jobs(JOBS_PER_TRANSACTION).await.unwrap();
@@ -69,7 +69,7 @@ async fn drain(store: &Store) -> usize {
     }
 }
 
-async fn count(store: &Store, sql: &str) -> i64 {
+pub(crate) async fn count(store: &Store, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(store.pool()).await.unwrap().try_get(0).unwrap()
 }
 
@@ -186,6 +186,7 @@ async fn partners_see_an_entity_only_through_what_was_shared(database: TestDatab
             sanitised_text: "DUMITRU Florin uses +44 7700 900123 and 07700 900555.",
             source: None,
             review_on: None,
+            people: &[],
         })
         .await
         .unwrap();

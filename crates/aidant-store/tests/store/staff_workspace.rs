@@ -229,6 +229,7 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
             sanitised_text: "Workers at a Luton nail bar are moved at night by Nguyễn.",
             source: Some(&source),
             review_on: Some("2027-03-01"),
+            people: &[],
         })
         .await
         .unwrap();
@@ -275,6 +276,7 @@ async fn legacy_gradings_are_kept_as_given(database: TestDatabase) {
             sanitised_text: "From the 2014 archive.",
             source: None,
             review_on: None,
+            people: &[],
         })
         .await
         .unwrap();
@@ -320,6 +322,7 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
             sanitised_text: "Seen at the car wash.",
             source: Some(&SourceDetails { identity: Some("Secret Witness Zebedee".into()), text: None }),
             review_on: None,
+            people: &[],
         })
         .await
         .unwrap();
@@ -355,6 +358,7 @@ async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
             sanitised_text: "Workers at a car wash.",
             source: Some(&SourceDetails { identity: Some("Bartholomew Quennell-Ashdown".into()), text: Some("Heard it from Xanthippe Oduya".into()) }),
             review_on: None,
+            people: &[],
         })
         .await
         .unwrap();
@@ -408,6 +412,7 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
             sanitised_text: "Text.",
             source: Some(&source),
             review_on: None,
+            people: &[],
         })
         .await
         .unwrap();

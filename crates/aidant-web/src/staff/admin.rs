@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use minijinja::{Value, context};
 
-use super::{Staff, StaffPage, format_time, render, role_options, staff_form};
+use super::{Staff, StaffPage, format_time, page_errors, render, role_options, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
 use crate::html::form::FormData;
@@ -60,10 +60,6 @@ async fn users_page(state: &AppState, staff: &Staff, form: &FormData, errors: Ve
 
 pub async fn users(State(state): State<AppState>, staff: Staff) -> WebResult {
     users_page(&state, &staff, &FormData::default(), Vec::new(), None).await
-}
-
-fn page_errors(errors: Vec<aidant_core::report::FieldError>) -> Vec<PageError> {
-    errors.into_iter().map(|error| PageError::new(&error.field, error.message)).collect()
 }
 
 pub async fn add_user(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {

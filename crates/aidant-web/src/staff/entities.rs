@@ -5,17 +5,22 @@
 
 use aidant_core::ids::EntityId;
 use aidant_store::cases;
+use aidant_store::cases::CaseError;
 use aidant_store::cases::entities::EntityView;
 use aidant_store::cases::entities::MentionView;
+use aidant_store::cases::people::{DecisionRequest, PersonView};
 use aidant_store::entities::{Entity, MentionRecord};
+use aidant_store::people::DecisionKind;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use minijinja::{Value, context};
 
-use super::{Staff, StaffPage, format_time, render, staff_form};
+use super::{Staff, StaffPage, format_time, page_errors, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
-use crate::html::see_other;
+use crate::html::form::FormData;
+use crate::html::{PageError, see_other};
+use axum::response::Response;
 
 const ENTITY_NOT_FOUND: (&str, &str) =
     ("Entity not found", "There is no entity at this address that you can see. It may be mentioned only in records that were not shared with you.");
@@ -113,7 +118,108 @@ pub async fn watching(State(state): State<AppState>, staff: Staff) -> WebResult 
 pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>) -> WebResult {
     let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
     let view = cases::entities::view_entity(state.store(), &staff.caller, &entity_id).await.map_err(entity_not_found)?;
-    let EntityView { entity, mentions, related, truncated, watched } = view;
+    if view.entity.id != entity_id {
+        // A person found to be another: their page is the survivor's.
+        return Ok(see_other(&format!("/staff/entities/{}", view.entity.id)));
+    }
+    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default()))
+}
+
+/// How a linker field is named on a person's page.
+fn link_field_label(field: &str) -> &str {
+    match field {
+        "given_name" => "Given name",
+        "family_name" => "Family name",
+        "dob" => "Date of birth",
+        "postcode" => "Postcode",
+        "address" => "Address",
+        "phone" => "Phone",
+        "email" => "Email",
+        "id_number" => "Identity document",
+        "vrm" => "Vehicle",
+        other => other,
+    }
+}
+
+/// The person part of the page.
+fn person_context(person: &PersonView, form: &FormData) -> Value {
+    let seen: Vec<Value> = person
+        .seen
+        .iter()
+        .map(|seen| {
+            let path = match seen.record {
+                MentionRecord::Report => "reports",
+                MentionRecord::Intelligence => "intelligence",
+            };
+            context! {
+                person_record => seen.person_record.clone(),
+                label => seen.label.clone(),
+                href => format!("/staff/{path}/{}", seen.record_id),
+                name => seen.details.name.clone(),
+                date_of_birth => seen.details.date_of_birth.clone(),
+                nationality => seen.details.nationality.clone(),
+                role => seen.details.role.label(),
+            }
+        })
+        .collect();
+    let reasons: Vec<Value> = person
+        .reasons
+        .iter()
+        .map(|reason| {
+            context! {
+                left => reason.left.clone(),
+                right => reason.right.clone(),
+                probability => format!("{:.1}%", reason.probability * 100.0),
+                parts => reason.parts.iter().map(|part| context! {
+                    field => link_field_label(part.field),
+                    level => part.level.clone(),
+                    weight => part.weight.map_or_else(|| "counted in the household prior".to_owned(), |weight| format!("{weight:+.1}")),
+                }).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    let decisions: Vec<Value> = person
+        .decisions
+        .iter()
+        .map(|decision| {
+            context! {
+                id => decision.id.clone(),
+                kind => decision.kind.label(),
+                records => decision.records.join(" and "),
+                reason => decision.reason.clone(),
+                decided_by => decision.decided_by.clone(),
+                decided_at => format_time(decision.decided_at_ms),
+                undone => decision.undone_at_ms.map(|at| format!("Undone by {} on {}", decision.undone_by.clone().unwrap_or_default(), format_time(at))),
+            }
+        })
+        .collect();
+    let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    context! {
+        seen,
+        reasons,
+        decisions,
+        may_decide => person.may_decide,
+        may_undo => person.may_undo,
+        values => context! {
+            kind => value("kind"),
+            record => value("record"),
+            other_record => value("other_record"),
+            other_person => value("other_person"),
+            reason => value("reason"),
+        },
+        kinds => [DecisionKind::Same, DecisionKind::Apart, DecisionKind::TakeOut].iter().map(|kind| context! {
+            value => kind.as_str(),
+            label => match kind {
+                DecisionKind::Same => "Same person as another person (give their reference below)",
+                DecisionKind::Apart => "Not the same person: two of these records are different people",
+                DecisionKind::TakeOut => "Take a record out: it is not this person",
+            },
+        }).collect::<Vec<_>>(),
+    }
+}
+
+fn render_entity(state: &AppState, staff: &Staff, view: EntityView, errors: Vec<PageError>, form: &FormData) -> Response {
+    let EntityView { entity, mentions, related, truncated, watched, person } = view;
     let records = mentions.len();
     let first_seen = mentions.iter().map(|mention| mention.seen_at_ms).min();
     let last_seen = mentions.iter().map(|mention| mention.seen_at_ms).max();
@@ -141,7 +247,39 @@ pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entit
         truncated,
         id => entity.id.to_string(),
         watched,
+        person => person.as_ref().map(|person| person_context(person, form)),
     };
-    let page = StaffPage::new("staff/entity.html", format!("{} {}", entity.kind.label(), entity.label), "search");
-    Ok(render(&state, Some(&staff), page, data))
+    let mut page = StaffPage::new("staff/entity.html", format!("{} {}", entity.kind.label(), entity.label), "search");
+    page.errors = errors;
+    render(state, Some(staff), page, data)
+}
+
+/// Records an analyst's decision about the person, then shows the person
+/// the record is now in; a form with problems is shown again with them.
+pub async fn decide(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>, body: Bytes) -> WebResult {
+    let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
+    let form = staff_form(&staff, &body)?;
+    let request = DecisionRequest {
+        kind: form.get("kind").unwrap_or_default(),
+        record: form.get("record").unwrap_or_default(),
+        other_record: form.get("other_record").unwrap_or_default(),
+        other_person: form.get("other_person").unwrap_or_default(),
+        reason: form.get("reason").unwrap_or_default(),
+    };
+    match cases::people::decide(state.store(), &staff.caller, &entity_id, &request).await {
+        Ok(next) => Ok(see_other(&format!("/staff/entities/{next}#decisions"))),
+        Err(CaseError::Invalid(errors)) => {
+            let view = cases::entities::view_entity(state.store(), &staff.caller, &entity_id).await.map_err(entity_not_found)?;
+            Ok(render_entity(&state, &staff, view, page_errors(errors), &form))
+        }
+        Err(error) => Err(entity_not_found(error)),
+    }
+}
+
+/// Undoes a decision about the person (supervisors).
+pub async fn undo_decision(State(state): State<AppState>, staff: Staff, Path((entity_id, decision_id)): Path<(String, String)>, body: Bytes) -> WebResult {
+    let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
+    staff_form(&staff, &body)?;
+    let next = cases::people::undo(state.store(), &staff.caller, &entity_id, &decision_id).await.map_err(entity_not_found)?;
+    Ok(see_other(&format!("/staff/entities/{next}#decisions")))
 }

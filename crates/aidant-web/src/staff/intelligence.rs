@@ -4,8 +4,9 @@
 
 use aidant_core::grading::{Grading, IntelligenceAssessment, SourceEvaluation};
 use aidant_core::ids::{IntelligenceId, OrganisationId, ReportId};
+use aidant_core::intelligence::limits::PEOPLE;
 use aidant_core::intelligence::limits::REASON;
-use aidant_core::intelligence::{IntelligenceAnswers, NewIntelligence};
+use aidant_core::intelligence::{IntelligenceAnswers, NewIntelligence, PersonAnswer, PersonRole, person_field};
 use aidant_core::policy::{Action, Capability, Handling};
 use aidant_core::text::{BoundedText, Lines};
 use aidant_store::cases::intelligence::IntelligenceView;
@@ -18,7 +19,7 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{Staff, StaffPage, format_time, render, staff_form};
+use super::{Staff, StaffPage, format_time, page_errors, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
 use crate::html::form::FormData;
@@ -93,11 +94,30 @@ fn form_page(
             source_text => value("source_text"),
             review_on => value("review_on"),
         },
+        people => people_rows(form),
+        people_open => (3..=PEOPLE).any(|number| ["name", "date_of_birth", "nationality", "role"].iter().any(|part| !form.get(&format!("person_{number}_{part}")).unwrap_or_default().is_empty())),
+        roles => PersonRole::ALL.iter().map(|role| context! { value => role.code(), label => role.label() }).collect::<Vec<_>>(),
         sources => SourceEvaluation::ALL.iter().map(|grade| context! { value => grade.code(), label => format!("{} – {}", grade.code(), grade.label()) }).collect::<Vec<_>>(),
         assessments => IntelligenceAssessment::ALL.iter().map(|grade| context! { value => grade.code(), label => format!("{} – {}", grade.code(), grade.label()) }).collect::<Vec<_>>(),
         organisations => organisations.iter().map(|organisation| context! { value => organisation.id.to_string(), label => organisation.name.clone() }).collect::<Vec<_>>(),
     };
     render(state, Some(staff), page, data)
+}
+
+/// The "people named" rows as typed, for the form.
+fn people_rows(form: &FormData) -> Vec<Value> {
+    (0..PEOPLE)
+        .map(|position| {
+            let value = |part: &str| form.get(&person_field(position, part)).unwrap_or_default().to_owned();
+            context! {
+                number => position + 1,
+                name => value("name"),
+                date_of_birth => value("date_of_birth"),
+                nationality => value("nationality"),
+                role => value("role"),
+            }
+        })
+        .collect()
 }
 
 pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(query): Query<NewQuery>) -> WebResult {
@@ -129,6 +149,14 @@ pub async fn create(State(state): State<AppState>, staff: Staff, body: Bytes) ->
         source_identity: value("source_identity"),
         source_text: value("source_text"),
         review_on: value("review_on"),
+        people: (0..PEOPLE)
+            .map(|position| PersonAnswer {
+                name: value(&person_field(position, "name")),
+                date_of_birth: value(&person_field(position, "date_of_birth")),
+                nationality: value(&person_field(position, "nationality")),
+                role: value(&person_field(position, "role")),
+            })
+            .collect(),
     };
     let new = match NewIntelligence::parse(&answers, &cases::intelligence::choice_ids(&organisations)) {
         Ok(new) => new,
@@ -137,10 +165,6 @@ pub async fn create(State(state): State<AppState>, staff: Staff, body: Bytes) ->
     let report_id = report.as_ref().map(|(id, _)| id);
     let (id, _) = cases::intelligence::create_intelligence(state.store(), &staff.caller, report_id, &new).await?;
     Ok(see_other(&format!("/staff/intelligence/{id}")))
-}
-
-fn page_errors(errors: Vec<aidant_core::report::FieldError>) -> Vec<PageError> {
-    errors.into_iter().map(|error| PageError::new(&error.field, error.message)).collect()
 }
 
 fn record_not_found(error: impl Into<WebError>) -> WebError {
@@ -154,7 +178,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<St
 }
 
 fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors: Vec<PageError>, source: Option<SourceDetails>) -> Response {
-    let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities } = view;
+    let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities, people } = view;
     let name_of = |id: &OrganisationId| {
         organisations
             .iter()
@@ -213,6 +237,13 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
         can_audit => permissions.read_audit,
         source => source.map(|source| context! { identity => source.identity, text => source.text }),
         entities => super::entities::entity_lines(&entities),
+        people => people.iter().map(|(person, entity)| context! {
+            name => person.name.clone(),
+            date_of_birth => person.date_of_birth.clone(),
+            nationality => person.nationality.clone(),
+            role => person.role.label(),
+            entity => entity.as_ref().map(ToString::to_string),
+        }).collect::<Vec<_>>(),
     };
     let mut page = StaffPage::new("staff/intelligence.html", format!("Intelligence {}", record.reference), "intelligence");
     page.errors = errors;

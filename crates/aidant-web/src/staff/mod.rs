@@ -75,6 +75,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/search", &["GET"], get(search::search))
         .route("/staff/entities/{id}", &["GET"], get(entities::show_entity))
         .route("/staff/entities/{id}/watch", &["POST"], post(entities::watch))
+        .route("/staff/entities/{id}/decisions", &["POST"], post(entities::decide))
+        .route("/staff/entities/{id}/decisions/{decision}/undo", &["POST"], post(entities::undo_decision))
         .route("/staff/watching", &["GET"], get(entities::watching))
         .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))
         .route("/staff/audit/users/{id}", &["GET"], get(admin::user_audit))
@@ -230,6 +232,11 @@ impl<'a> StaffPage<'a> {
     pub fn new(template: &'a str, title: impl Into<String>, current: &'a str) -> Self {
         Self { template, title: title.into(), status: StatusCode::OK, errors: Vec::new(), current }
     }
+}
+
+/// A use case's field errors, for the page's error summary.
+pub(crate) fn page_errors(errors: Vec<aidant_core::report::FieldError>) -> Vec<PageError> {
+    errors.into_iter().map(|error| PageError::new(&error.field, error.message)).collect()
 }
 
 /// Renders a staff page with the common context: the user, their

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::{PAGE_SIZE, Staff, StaffPage, format_time, render, staff_form};
+use super::{PAGE_SIZE, Staff, StaffPage, format_time, page_errors, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
 use crate::html::{PageError, see_other};
@@ -287,10 +287,6 @@ async fn after_action(state: &AppState, staff: &Staff, report_id: &ReportId, out
         Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed_reply).await,
         Err(error) => Err(report_not_found(error)),
     }
-}
-
-fn page_errors(errors: Vec<aidant_core::report::FieldError>) -> Vec<PageError> {
-    errors.into_iter().map(|error| PageError::new(&error.field, error.message)).collect()
 }
 
 pub async fn assign(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {

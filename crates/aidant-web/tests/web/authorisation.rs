@@ -120,6 +120,8 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     // read no record that mentions it, it does not exist (404, checked below).
     rules.insert(("GET", "/staff/entities/{id}"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
     rules.insert(("POST", "/staff/entities/{id}/watch"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
+    rules.insert(("POST", "/staff/entities/{id}/decisions"), staff(&[Analyst, Supervisor]));
+    rules.insert(("POST", "/staff/entities/{id}/decisions/{decision}/undo"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/watching"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/audit/{kind}/{id}"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/audit/users/{id}"), staff(&[Supervisor]));
@@ -203,6 +205,7 @@ async fn world(store: &Store) -> World {
             sanitised_text: "Workers at a car wash; the manager uses 07700 900777.",
             source: Some(&SourceDetails { identity: Some("A source".into()), text: None }),
             review_on: None,
+            people: &[],
         })
         .await
         .unwrap();
@@ -232,6 +235,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/admin/users/{id}/{action}", &format!("/staff/admin/users/{}/enable", world.target_user_id))
         .replace("/staff/profile/tokens/{id}/revoke", "/staff/profile/tokens/no-such-token/revoke")
         .replace("/staff/entities/{id}", &format!("/staff/entities/{}", world.entity_id))
+        .replace("{decision}", "no-such-decision")
         .replace("{id}", if intelligence { &world.intelligence_id } else { &world.report_id })
         .replace("{name}", "aidant.css")
         .replace("{*rest}", "index.html")
@@ -375,7 +379,8 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
             Rule::Staff { roles, .. } => !record_route && roles.contains(&Partner),
             _ => false,
         };
-        if path.contains(&world.entity_id) && !shared_reader {
+        let partner_role = matches!(rule, Rule::Staff { roles, .. } if roles.contains(&Partner));
+        if path.contains(&world.entity_id) && !shared_reader && partner_role {
             // May search, but no record it may read mentions the entity.
             assert_eq!(status, StatusCode::NOT_FOUND, "{context} as {}", outsider.label);
         } else if shared_reader || partner_allowed {
