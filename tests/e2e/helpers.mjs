@@ -48,6 +48,12 @@ export async function startServer ({ staff = false } = {}) {
     url,
     dataDir,
     stderr: () => stderr,
+    /** Runs another aidant command on this server's data, as an operator would beside it. */
+    run (args) {
+      const result = spawnSync(binary, args, { env, encoding: 'utf8' })
+      if (result.status !== 0) throw new Error(`aidant ${args.join(' ')} failed: ${result.stderr}`)
+      return result.stdout
+    },
     async stop () {
       child.kill('SIGTERM')
       await new Promise((resolve) => child.on('exit', resolve))

@@ -574,6 +574,7 @@ impl Store {
     /// (each value hashes to the row it always had). Returns the jobs queued;
     /// the worker does the rest.
     pub async fn rebuild_entities(&self, actor: &AuditActor) -> Result<u64, StoreError> {
+        let index = self.entity_index().await?;
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
         sqlx::query("DELETE FROM entity_mentions").execute(&mut *transaction).await?;
@@ -591,7 +592,7 @@ impl Store {
         }
         // People are regrouped from the linker's stored links under the
         // decisions in force, before the worker files them again.
-        self.regroup_decided(&mut transaction, actor).await.map_err(|error| match error {
+        self.regroup_decided(&mut transaction, &index, actor).await.map_err(|error| match error {
             crate::people::DecisionError::Link(LinkError::Store(error)) => error,
             other => StoreError::Corrupt(other.to_string()),
         })?;

@@ -416,7 +416,14 @@ impl Store {
 
     /// Regroups every person a decision in force touches, as a rebuild
     /// does: what the decisions say holds however the people were reached.
-    pub(crate) async fn regroup_decided(&self, transaction: &mut Transaction<'_, Any>, actor: &AuditActor) -> Result<Regrouping, DecisionError> {
+    /// `index` is read before `transaction` began: reading it may write,
+    /// which on SQLite would wait on `transaction`'s own lock.
+    pub(crate) async fn regroup_decided(
+        &self,
+        transaction: &mut Transaction<'_, Any>,
+        index: &BlindIndex,
+        actor: &AuditActor,
+    ) -> Result<Regrouping, DecisionError> {
         let records: Vec<String> = sqlx::query_scalar(
             "SELECT record_a FROM person_decisions WHERE undone_at IS NULL
              UNION SELECT record_b FROM person_decisions WHERE undone_at IS NULL AND record_b IS NOT NULL",
@@ -427,10 +434,9 @@ impl Store {
             return Ok(Regrouping::default());
         }
         let keyring = self.keyring()?;
-        let index = self.entity_index().await?;
         let named: Vec<&str> = records.iter().map(String::as_str).collect();
         let entities: Vec<i64> = link_entities_of(transaction, &named).await?.into_values().collect();
-        let regrouping = self.regroup(transaction, keyring, &index, &entities, "rebuild under the decisions in force").await?;
+        let regrouping = self.regroup(transaction, keyring, index, &entities, "rebuild under the decisions in force").await?;
         let reason = format!("{} records moved", regrouping.moved);
         append(transaction, &AuditEvent::new(actor, AuditAction::PeopleRegroup, AuditRecordKind::Workspace, "people").because(&reason)).await?;
         Ok(regrouping)
