@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use aidant_core::Catalogue;
 use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::organisation::{OrganisationKind, Role};
+use aidant_core::intelligence::{PersonNamed, PersonRole};
+use aidant_core::text::{BoundedText, Lines};
 use aidant_store::intelligence::IntelligenceInsert;
 use aidant_store::report_writer::{OwnedSubmission, ReportWriter, ReportWriterOptions};
 use aidant_store::{MasterKey, Store, StoreOptions};
@@ -298,9 +300,20 @@ async fn seed_intelligence(
     .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
     let internal = parse_grading(&GradingAnswers { scheme: "3x5x2", source: "1", intelligence: "A", handling: "P", ..GradingAnswers::default() })
         .map_err(|errors| anyhow::anyhow!("{errors:?}"))?;
+    // Each record names one person from a pool a quarter its size, so the
+    // linker links about four records per person: the same name and date of
+    // birth, among many people who share a name but not a birthday.
+    let pool = (count / 4).max(1);
     for index in 0..count {
         let share = rng.random_bool(0.2);
         let name = NAMES[rng.random_range(0..NAMES.len())];
+        let someone = rng.random_range(0..pool);
+        let person = PersonNamed {
+            name: BoundedText::parse(NAMES[someone % NAMES.len()], 200, Lines::Single).map_err(|error| anyhow::anyhow!("{error:?}"))?,
+            date_of_birth: Some(format!("{}-{:02}-{:02}", 1960 + someone % 40, 1 + (someone / 40) % 12, 1 + (someone / 480) % 28)),
+            nationality: None,
+            role: PersonRole::Other,
+        };
         let text = format!("Workers at a nail bar in Luton are moved between addresses at night by {name}. Record {index}.");
         let (id, _) = store
             .create_intelligence(&IntelligenceInsert {
@@ -312,7 +325,7 @@ async fn seed_intelligence(
                 sanitised_text: &text,
                 source: None,
                 review_on: None,
-                people: &[],
+                people: std::slice::from_ref(&person),
             })
             .await?;
         if share {

@@ -34,6 +34,9 @@ pub fn field_label(field: &str) -> String {
     if field.starts_with("messages.") {
         return "The reporter's later message".to_owned();
     }
+    if let Some(number) = field.strip_prefix("people.") {
+        return format!("Person {number} named");
+    }
     if let Some(rest) = field.strip_prefix("vehicles.") {
         return match rest.split_once('.') {
             Some((number, _)) => format!("Vehicle {number}, description"),
