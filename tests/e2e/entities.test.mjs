@@ -88,8 +88,13 @@ test('a new report about a known phone and van reaches both entity pages at once
   await van.goto(server.url + '/staff/watching')
   assert.equal(await van.locator('#new-count').innerText(), '0 new records since you last looked.')
 
-  // From the report's own page, each value links to its entity.
+  // From the report's own page, each value links to its entity, in the
+  // reporter's words as in the list of what the report mentions.
   await analyst.locator('#mentions').getByRole('link', { name: `Report ${tonight}` }).click()
+  const reportPage = analyst.url()
+  await analyst.locator('#narrative').getByRole('link', { name: '07700900321' }).click()
+  assert.equal(analyst.url(), phonePage)
+  await analyst.goto(reportPage)
   const entities = analyst.locator('#entities')
   assert.ok((await entities.innerText()).includes('+447700900321'))
   await entities.getByRole('link', { name: 'LJ15 XKR' }).click()

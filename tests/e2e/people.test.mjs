@@ -19,7 +19,7 @@ async function recordNaming (page, title, name, dateOfBirth) {
   await page.getByLabel('Source evaluation', { exact: true }).selectOption('2')
   await page.getByLabel('Intelligence assessment', { exact: true }).selectOption('B')
   await page.getByLabel('Handling code', { exact: true }).selectOption('P')
-  await page.getByLabel('Sanitised intelligence').fill('A young woman works long hours at a nail bar and sleeps above it.')
+  await page.getByLabel('Sanitised intelligence').fill(`${name} works long hours at a nail bar and sleeps above it.`)
   const person = page.getByRole('group', { name: 'Person 1' })
   await person.getByLabel('Name').fill(name)
   await person.getByLabel('Date of birth (optional)').fill(dateOfBirth)
@@ -67,6 +67,10 @@ test('two records of one woman are one person; "not the same" splits them and a 
   assert.match(why, /Date of birth\s+exact/)
   assert.match(why, /likely to be one person/)
   assert.deepEqual(await axeViolations(analyst), [], 'axe-core on a person page')
+  // Where the record's text names her, the name links to her page too.
+  await analyst.goto(safeguarding)
+  await analyst.locator('#sanitised').getByRole('link', { name: 'Ioana Popescu' }).click()
+  assert.equal(analyst.url(), personPage)
 
   // Not the same person, with a reason.
   await analyst.getByRole('button', { name: 'Record decision' }).click()

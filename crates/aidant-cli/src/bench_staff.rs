@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use aidant_core::Catalogue;
 use aidant_core::grading::{GradingAnswers, parse_grading};
-use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::intelligence::{PersonNamed, PersonRole};
+use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::text::{BoundedText, Lines};
 use aidant_store::intelligence::IntelligenceInsert;
 use aidant_store::report_writer::{OwnedSubmission, ReportWriter, ReportWriterOptions};

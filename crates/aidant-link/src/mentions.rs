@@ -13,6 +13,7 @@ use aidant_core::postcode::Postcode;
 use aidant_core::vrm::Vrm;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::ops::Range;
 
 use crate::text::{Entity, extract_entities};
 
@@ -178,24 +179,59 @@ pub fn values_of_record(fields: &RecordFields<'_>) -> RecordValues {
         }
     }
     for (field, text) in &fields.texts {
-        for extracted in extract_entities(text, fields.region) {
+        for value in values_in_text(text, fields.region) {
+            found.push(value.kind, value.key, value.label, field, text_confidence(value.kind));
+        }
+    }
+    found.finish()
+}
+
+/// A value read out of free text, with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextValue {
+    pub kind: ValueKind,
+    pub key: String,
+    pub label: String,
+    /// The bytes of the text it was read from.
+    pub span: Range<usize>,
+}
+
+/// The phones, registrations, postcodes, emails and handles in `text`, in
+/// the order they are written: what [`values_of_record`] finds in a text,
+/// with where, so a page can link each where it stands.
+pub fn values_in_text(text: &str, region: Option<&str>) -> Vec<TextValue> {
+    let mut values: Vec<TextValue> = extract_entities(text, region)
+        .into_iter()
+        .map(|extracted| {
             let (kind, key, label) = match extracted.entity {
                 Entity::Phone(phone) => (ValueKind::Phone, phone.as_str().to_owned(), phone.to_string()),
                 Entity::Vrm(vrm) => (ValueKind::Vehicle, vrm.compact().to_owned(), vrm.to_string()),
                 Entity::Postcode(postcode) => (ValueKind::Address, postcode.to_string(), postcode.to_string()),
                 Entity::Email(email) => (ValueKind::Email, email.as_str().to_owned(), email.as_str().to_owned()),
             };
-            found.push(kind, key, label, field, text_confidence(kind));
-        }
-        for word in text.split_whitespace() {
-            let word = word.trim_start_matches(['(', '"', '\'']);
-            if let Some(handle) = handle_of_word(word) {
-                let key = handle.to_ascii_lowercase();
-                found.push(ValueKind::OnlineAccount, key, format!("@{handle}"), field, text_confidence(ValueKind::OnlineAccount));
+            // `(07700) 900123` is read from its digits; its link takes the
+            // bracket it opened with too.
+            let mut span = extracted.span;
+            if text[span.clone()].contains(')') && span.start > 0 && text.as_bytes()[span.start - 1] == b'(' {
+                span.start -= 1;
             }
+            TextValue { kind, key, label, span }
+        })
+        .collect();
+    let mut offset = 0;
+    for word in text.split_whitespace() {
+        // Words are found in order, so each search starts where the last ended.
+        let start = offset + text[offset..].find(word).unwrap_or(0);
+        offset = start + word.len();
+        let trimmed = word.trim_start_matches(['(', '"', '\'']);
+        if let Some(handle) = handle_of_word(trimmed) {
+            let handle_start = start + (word.len() - trimmed.len());
+            let span = handle_start..handle_start + 1 + handle.len();
+            values.push(TextValue { kind: ValueKind::OnlineAccount, key: handle.to_ascii_lowercase(), label: format!("@{handle}"), span });
         }
     }
-    found.finish()
+    values.sort_by_key(|value| (value.span.start, value.span.end));
+    values
 }
 
 #[derive(Default)]
@@ -265,6 +301,24 @@ mod tests {
 
     fn keys(values: &RecordValues, kind: ValueKind) -> Vec<String> {
         values.values.iter().filter(|value| value.kind == kind).map(|value| value.key.clone()).collect()
+    }
+
+    #[test]
+    fn values_in_text_say_where_each_was_written() {
+        let text = "Ring (07700) 900123 or see @Lulu_Nails, van LJ15 XKR at LU1 2NX.";
+        let values = values_in_text(text, None);
+        let written: Vec<(&str, ValueKind, &str)> = values.iter().map(|value| (&text[value.span.clone()], value.kind, value.key.as_str())).collect();
+        assert_eq!(
+            written,
+            vec![
+                ("(07700) 900123", ValueKind::Phone, "+447700900123"),
+                ("@Lulu_Nails", ValueKind::OnlineAccount, "lulu_nails"),
+                ("LJ15 XKR", ValueKind::Vehicle, "LJ15XKR"),
+                ("LU1 2NX", ValueKind::Address, "LU1 2NX"),
+            ]
+        );
+        assert!(values_in_text("", None).is_empty());
+        assert!(values_in_text("  @a  ", None).is_empty(), "too short for a handle");
     }
 
     #[test]

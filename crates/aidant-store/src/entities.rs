@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex};
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use aidant_core::ids::{EntityId, IntelligenceId, ReportId};
-pub use aidant_link::mentions::ValueKind;
 use aidant_link::mentions::{FoundValue, RecordFields, values_of_record};
+pub use aidant_link::mentions::{TextValue, ValueKind, values_in_text};
 use rand::RngCore;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 

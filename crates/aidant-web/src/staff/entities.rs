@@ -9,7 +9,8 @@ use aidant_store::cases::CaseError;
 use aidant_store::cases::entities::EntityView;
 use aidant_store::cases::entities::MentionView;
 use aidant_store::cases::people::{DecisionRequest, PersonView};
-use aidant_store::entities::{Entity, MentionRecord};
+use aidant_store::entities::{Entity, MentionRecord, values_in_text};
+
 use aidant_store::people::DecisionKind;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -63,6 +64,53 @@ pub fn entity_line(entity: &Entity, fields: &[String]) -> Value {
         kind => entity.kind.label(),
         label => entity.label.clone(),
         fields => fields.iter().map(|field| field_label(field)).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// `text` in parts, each value the record's `entities` include linked to
+/// its page where it is written (`{text, href}`), for the `linked` macro.
+pub fn linked_text(text: &str, entities: &[(Entity, Vec<String>)]) -> Vec<Value> {
+    linked_text_with_names(text, entities, &[])
+}
+
+/// `linked_text`, with each place the text writes a person's name as the
+/// record names them (`names`: the name and their person's page) linked too.
+pub fn linked_text_with_names(text: &str, entities: &[(Entity, Vec<String>)], names: &[(String, EntityId)]) -> Vec<Value> {
+    let mut links: Vec<(std::ops::Range<usize>, String)> = values_in_text(text, None)
+        .into_iter()
+        .filter_map(|value| {
+            let (entity, _) = entities.iter().find(|(entity, _)| entity.kind == value.kind && entity.value == value.key)?;
+            Some((value.span, format!("/staff/entities/{}", entity.id)))
+        })
+        .collect();
+    for (name, person) in names.iter().filter(|(name, _)| !name.trim().is_empty()) {
+        links.extend(text.match_indices(name.as_str()).map(|(start, found)| (start..start + found.len(), format!("/staff/entities/{person}"))));
+    }
+    links.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.end)));
+    let mut parts = Vec::new();
+    let mut written = 0;
+    for (span, href) in links {
+        if span.start < written {
+            continue;
+        }
+        if span.start > written {
+            parts.push(context! { text => &text[written..span.start], href => None::<String> });
+        }
+        parts.push(context! { text => &text[span.clone()], href => href });
+        written = span.end;
+    }
+    if written < text.len() {
+        parts.push(context! { text => &text[written..], href => None::<String> });
+    }
+    parts
+}
+
+/// `text` in parts with the whole linked to the entity `field` names (a
+/// structured answer: `postcode`, `business_name`, `vehicles.1`), if any.
+pub fn linked_field(text: &str, field: &str, entities: &[(Entity, Vec<String>)]) -> Vec<Value> {
+    match entities.iter().find(|(_, fields)| fields.iter().any(|named| named == field)) {
+        Some((entity, _)) => vec![context! { text => text, href => format!("/staff/entities/{}", entity.id) }],
+        None => vec![context! { text => text, href => None::<String> }],
     }
 }
 

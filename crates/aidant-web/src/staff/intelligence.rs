@@ -179,6 +179,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<St
 
 fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors: Vec<PageError>, source: Option<SourceDetails>) -> Response {
     let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities, people } = view;
+    let names: Vec<(String, aidant_core::ids::EntityId)> = people.iter().filter_map(|(person, entity)| Some((person.name.clone(), entity.clone()?))).collect();
     let name_of = |id: &OrganisationId| {
         organisations
             .iter()
@@ -224,7 +225,7 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
         grading => record.grading.code(),
         grading_lines,
         conditions,
-        sanitised_text => record.sanitised_text.clone(),
+        sanitised_text => super::entities::linked_text_with_names(&record.sanitised_text, &entities, &names),
         owner => name_of(&record.owner_organisation_id),
         ours => record.owner_organisation_id == staff.organisation.id,
         created => format_time(record.created_at_ms),

@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
+use super::entities::{linked_field, linked_text};
 use super::{PAGE_SIZE, Staff, StaffPage, format_time, page_errors, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
@@ -199,7 +200,13 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
         .collect();
     let messages: Vec<Value> = messages
         .iter()
-        .map(|message| context! { from_staff => message.author == Author::Staff, body => message.body.clone(), when => format_time(message.created_at_ms) })
+        .map(|message| {
+            context! {
+                from_staff => message.author == Author::Staff,
+                body => super::entities::linked_text(&message.body, &entities),
+                when => format_time(message.created_at_ms),
+            }
+        })
         .collect();
     let assignable: Vec<Value> = users
         .iter()
@@ -221,16 +228,19 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
         assignee_id => triage.assignee_user_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         assignee => triage.assignee_name.clone(),
         sector => catalogue.sector(&report.sector).map_or_else(|| report.sector.clone(), |sector| sector.name.clone()),
-        postcode => report.postcode.clone(),
+        postcode => report.postcode.as_deref().map(|postcode| linked_field(postcode, "postcode", &entities)),
         town => report.town.clone(),
-        location => report.location_description.clone(),
-        business => report.business_name.clone(),
+        location => report.location_description.as_deref().map(|text| linked_text(text, &entities)),
+        business => report.business_name.as_deref().map(|business| linked_field(business, "business_name", &entities)),
         signs,
         people_count => report.people_count,
         age_groups => report.age_groups.iter().map(|group| AGE_GROUPS.iter().find(|(id, _)| id == group).map_or_else(|| group.clone(), |(_, label)| (*label).to_owned())).collect::<Vec<_>>(),
-        people_description => report.people_description.clone(),
-        vehicles => report.vehicles.iter().map(|(registration, description)| context! { registration => registration.clone(), description => description.clone() }).collect::<Vec<_>>(),
-        narrative => report.narrative.clone(),
+        people_description => report.people_description.as_deref().map(|text| linked_text(text, &entities)),
+        vehicles => report.vehicles.iter().enumerate().map(|(position, (registration, description))| context! {
+            registration => registration.as_deref().map(|registration| linked_field(registration, &format!("vehicles.{}", position + 1), &entities)),
+            description => description.as_deref().map(|text| linked_text(text, &entities)),
+        }).collect::<Vec<_>>(),
+        narrative => report.narrative.as_deref().map(|text| linked_text(text, &entities)),
         when_seen => report.when_seen.clone(),
         immediate_danger => report.immediate_danger,
         child_reported => report.child_reported,
