@@ -70,6 +70,28 @@ impl ValueKind {
     }
 }
 
+/// What `other` is to `this` when records name both: the network model's
+/// relation (a person uses a phone, drives a vehicle, is at an address,
+/// works at a business; two people are associates), read from `this`
+/// entity's side. Values that are not people are "named together".
+pub fn relation_between(this: ValueKind, other: ValueKind) -> &'static str {
+    use ValueKind::*;
+    match (this, other) {
+        (Person, Person) => "associate",
+        (Person, Phone) => "uses phone",
+        (Phone, Person) => "phone used by",
+        (Person, Vehicle) => "drives or travels in",
+        (Vehicle, Person) => "driver or passenger",
+        (Person, Address) => "lives or is seen at",
+        (Address, Person) => "where this person lives or is seen",
+        (Person, Business) => "works at",
+        (Business, Person) => "works here",
+        (Person, Email | OnlineAccount) => "uses account",
+        (Email | OnlineAccount, Person) => "account of",
+        _ => "named together",
+    }
+}
+
 impl fmt::Display for ValueKind {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(self.as_str())
@@ -301,6 +323,20 @@ mod tests {
 
     fn keys(values: &RecordValues, kind: ValueKind) -> Vec<String> {
         values.values.iter().filter(|value| value.kind == kind).map(|value| value.key.clone()).collect()
+    }
+
+    #[test]
+    fn relations_read_from_either_side() {
+        assert_eq!(relation_between(ValueKind::Person, ValueKind::Phone), "uses phone");
+        assert_eq!(relation_between(ValueKind::Phone, ValueKind::Person), "phone used by");
+        assert_eq!(relation_between(ValueKind::Person, ValueKind::Person), "associate");
+        assert_eq!(relation_between(ValueKind::Phone, ValueKind::Vehicle), "named together");
+        for this in ValueKind::ALL {
+            for other in ValueKind::ALL {
+                let forward = relation_between(this, other) == "named together";
+                assert_eq!(forward, relation_between(other, this) == "named together", "{this} and {other} are related from both sides or neither");
+            }
+        }
     }
 
     #[test]

@@ -827,11 +827,14 @@ pub(crate) async fn load_mentions_in(connection: &mut AnyConnection, records: &[
 
 /// For the given records (all of one kind), how many of them mention each
 /// entity: one aggregate row per entity rather than every mention.
-pub(crate) async fn count_co_mentions(connection: &mut AnyConnection, record: MentionRecord, record_ids: &[&str]) -> Result<Vec<(EntityId, i64)>, StoreError> {
+/// Entities mentioned in `record_ids`, each with how many of them mention
+/// it and when the first and last of those were seen.
+pub(crate) async fn count_co_mentions(connection: &mut AnyConnection, record: MentionRecord, record_ids: &[&str]) -> Result<Vec<CoMention>, StoreError> {
     let mut counts = Vec::new();
     for chunk in record_ids.chunks(500) {
         let statement = format!(
-            "SELECT entity_id, COUNT(DISTINCT record_id) AS records FROM entity_mentions WHERE record_kind = $1 AND record_id IN ({}) GROUP BY entity_id",
+            "SELECT entity_id, COUNT(DISTINCT record_id) AS records, MIN(seen_at) AS first_seen, MAX(seen_at) AS last_seen FROM entity_mentions
+             WHERE record_kind = $1 AND record_id IN ({}) GROUP BY entity_id",
             (2..chunk.len() + 2).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
         );
         let mut query = sqlx::query(&statement).bind(record.as_str());
@@ -839,10 +842,24 @@ pub(crate) async fn count_co_mentions(connection: &mut AnyConnection, record: Me
             query = query.bind(*id);
         }
         for row in query.fetch_all(&mut *connection).await? {
-            counts.push((crate::named(&row, "entity_id")?, row.try_get("records")?));
+            counts.push(CoMention {
+                entity_id: crate::named(&row, "entity_id")?,
+                records: row.try_get("records")?,
+                first_seen_ms: row.try_get("first_seen")?,
+                last_seen_ms: row.try_get("last_seen")?,
+            });
         }
     }
     Ok(counts)
+}
+
+/// An entity named in some records, counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CoMention {
+    pub entity_id: EntityId,
+    pub records: i64,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
 }
 
 /// The records behind the newest `limit` mentions of each entity (record

@@ -50,6 +50,11 @@ pub struct Related {
     pub shared_records: usize,
     /// Why it is shown apart as a hub, if it is one.
     pub hub_reason: Option<String>,
+    /// What it is to the entity (`aidant_link::mentions::relation_between`).
+    pub relation: &'static str,
+    /// When the first and the last of the shared records were seen.
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
 }
 
 /// An entity's page.
@@ -154,7 +159,7 @@ pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseR
         return Err(CaseError::NotFound);
     }
     let views = mention_views(mentions.iter().take(MENTIONS_SHOWN as usize), &visible);
-    let mut related = related_entities(store, caller, id, &visible).await?;
+    let mut related = related_entities(store, caller, id, entity.kind, &visible).await?;
     let mut named: Vec<Entity> = related.iter().map(|related| related.entity.clone()).collect();
     super::people::name_people(store, caller, &mut named).await?;
     for (related, named) in related.iter_mut().zip(named) {
@@ -193,15 +198,19 @@ async fn related_entities(
     store: &Store,
     caller: &Caller,
     id: &EntityId,
+    this_kind: ValueKind,
     visible: &HashMap<(MentionRecord, String), (String, String)>,
 ) -> CaseResult<Vec<Related>> {
     let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
     let mut shared: BTreeMap<EntityId, usize> = BTreeMap::new();
+    let mut seen_together: HashMap<EntityId, (i64, i64)> = HashMap::new();
     for kind in [MentionRecord::Report, MentionRecord::Intelligence] {
         let ids: Vec<&str> = visible.keys().filter(|(record, _)| *record == kind).map(|(_, id)| id.as_str()).collect();
-        for (entity, records) in count_co_mentions(&mut connection, kind, &ids).await? {
-            if entity != *id {
-                *shared.entry(entity).or_default() += records as usize;
+        for co in count_co_mentions(&mut connection, kind, &ids).await? {
+            if co.entity_id != *id {
+                *shared.entry(co.entity_id.clone()).or_default() += co.records as usize;
+                let span = seen_together.entry(co.entity_id).or_insert((co.first_seen_ms, co.last_seen_ms));
+                *span = (span.0.min(co.first_seen_ms), span.1.max(co.last_seen_ms));
             }
         }
     }
@@ -242,7 +251,9 @@ async fn related_entities(
         .map(|entity| {
             let shared_records = ranked.iter().find(|(id, _)| *id == entity.id).map_or(0, |(_, count)| *count);
             let hub_reason = hub_reasons.remove(&entity.id);
-            Related { entity, shared_records, hub_reason }
+            let (first_seen_ms, last_seen_ms) = seen_together.get(&entity.id).copied().unwrap_or_default();
+            let relation = aidant_link::mentions::relation_between(this_kind, entity.kind);
+            Related { entity, shared_records, hub_reason, relation, first_seen_ms, last_seen_ms }
         })
         .collect();
     related.sort_by_key(|related| related.hub_reason.is_some());

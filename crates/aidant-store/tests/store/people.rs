@@ -10,6 +10,7 @@ use aidant_core::ids::{EntityId, IntelligenceId};
 use aidant_core::intelligence::{PersonNamed, PersonRole};
 use aidant_core::organisation::Role;
 use aidant_core::text::{BoundedText, Lines};
+use aidant_link::mentions::ValueKind;
 use aidant_store::Store;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::entities::view_entity;
@@ -77,6 +78,9 @@ async fn people_named_become_one_person_when_name_and_date_of_birth_agree(databa
     assert_ne!(person_of(store, &visit, 2).await, ioana);
 
     let view = view_entity(store, &caller(&world.analyst), &ioana).await.unwrap();
+    let florin = view.related.iter().find(|related| related.entity.kind == ValueKind::Person).expect("the man named beside her is related");
+    assert_eq!((florin.relation, florin.entity.label.as_str(), florin.shared_records), ("associate", "DUMITRU Florin", 1));
+    assert!(florin.first_seen_ms > 0 && florin.first_seen_ms <= florin.last_seen_ms);
     let person = view.person.expect("a person's page has its person part");
     assert_eq!(person.seen.len(), 2);
     assert_eq!(view.entity.label, person.seen[0].details.name, "shown by the newest name a visible record gives");

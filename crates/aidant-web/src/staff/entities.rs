@@ -283,6 +283,9 @@ fn render_entity(state: &AppState, staff: &Staff, view: EntityView, errors: Vec<
             label => related.entity.label.clone(),
             shared => related.shared_records,
             hub_reason => related.hub_reason.clone(),
+            relation => related.relation,
+            first_seen => format_time(related.first_seen_ms),
+            last_seen => format_time(related.last_seen_ms),
         }
     };
     let data = context! {
