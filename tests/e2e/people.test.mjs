@@ -26,7 +26,7 @@ async function recordNaming (page, title, name, dateOfBirth) {
   await person.getByLabel('Nationality (optional)').fill('Romanian')
   await person.getByLabel('What they are to the matter').selectOption({ label: 'Potential victim' })
   await page.getByRole('button', { name: 'Save intelligence' }).click()
-  assert.match(await page.locator('#people').innerText(), new RegExp(name), `${name} is listed on the record`)
+  assert.match(await page.locator('#people-named').innerText(), new RegExp(name), `${name} is listed on the record`)
   return page.url()
 }
 
@@ -34,12 +34,12 @@ async function recordNaming (page, title, name, dateOfBirth) {
 async function openPerson (page, recordUrl, name) {
   await page.goto(recordUrl)
   const deadline = Date.now() + 5000
-  while (await page.locator('#people').getByRole('link', { name }).count() === 0) {
+  while (await page.locator('#people-named').getByRole('link', { name }).count() === 0) {
     if (Date.now() > deadline) throw new Error(`${name} was not linked within 5 s`)
     await page.waitForTimeout(100)
     await page.reload()
   }
-  await page.locator('#people').getByRole('link', { name }).click()
+  await page.locator('#people-named').getByRole('link', { name }).click()
   return page.url()
 }
 

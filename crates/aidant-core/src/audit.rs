@@ -247,6 +247,7 @@ named_enum! {
         EntityWatch => "entity.watch", "Entity watched";
         EntityUnwatch => "entity.unwatch", "Entity no longer watched";
         PeopleDecide => "people.decide", "Decision about people recorded";
+        ReportPersonNamed => "report.person_named", "Person named in a report";
         PeopleDecisionUndo => "people.decision_undo", "Decision about people undone";
         PeopleRegroup => "people.regroup", "People regrouped by decisions";
     }

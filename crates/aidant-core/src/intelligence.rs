@@ -213,6 +213,23 @@ pub fn person_field(position: usize, part: &str) -> String {
     format!("person_{}_{part}", position + 1)
 }
 
+impl PersonNamed {
+    /// One person on their own (a person named in a report, say), with the
+    /// first row's field names; every problem is returned.
+    pub fn parse(answer: &PersonAnswer<'_>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.to_owned(), message });
+        if answer.is_blank() {
+            fail(&person_field(0, "name"), text_error("the person's name", limits::PERSON_NAME, TextError::Empty));
+            return Err(errors);
+        }
+        match parse_person(0, answer, &mut fail) {
+            Some(person) if errors.is_empty() => Ok(person),
+            _ => Err(errors),
+        }
+    }
+}
+
 /// The rows that are not blank, each problem failed with its row's field.
 fn parse_people(answers: &[PersonAnswer<'_>], fail: &mut impl FnMut(&str, String)) -> Vec<PersonNamed> {
     let mut people = Vec::new();
@@ -224,7 +241,15 @@ fn parse_people(answers: &[PersonAnswer<'_>], fail: &mut impl FnMut(&str, String
             fail(&person_field(position, "name"), format!("Name at most {} people in one record", limits::PEOPLE));
             continue;
         }
-        let ordinal = ORDINALS[position];
+        people.extend(parse_person(position, answer, fail));
+    }
+    people
+}
+
+/// One row, its problems failed with its fields.
+fn parse_person(position: usize, answer: &PersonAnswer<'_>, fail: &mut impl FnMut(&str, String)) -> Option<PersonNamed> {
+    {
+        let ordinal = ORDINALS[position.min(limits::PEOPLE - 1)];
         let name = BoundedText::parse(answer.name, limits::PERSON_NAME, Lines::Single)
             .map_err(|error| fail(&person_field(position, "name"), text_error(&format!("the {ordinal} person's name"), limits::PERSON_NAME, error)))
             .ok();
@@ -245,11 +270,11 @@ fn parse_people(answers: &[PersonAnswer<'_>], fail: &mut impl FnMut(&str, String
                 None
             }),
         };
-        if let (Some(name), Some(role)) = (name, role) {
-            people.push(PersonNamed { name, date_of_birth, nationality, role });
+        match (name, role) {
+            (Some(name), Some(role)) => Some(PersonNamed { name, date_of_birth, nationality, role }),
+            _ => None,
         }
     }
-    people
 }
 
 const ORDINALS: [&str; limits::PEOPLE] = ["first", "second", "third", "fourth", "fifth", "sixth"];
@@ -339,6 +364,16 @@ mod tests {
         assert_eq!(record.people[1].date_of_birth.as_deref(), Some("1979"));
         assert_eq!(record.people[1].role, PersonRole::Other);
         assert!(record.people[1].nationality.is_none());
+    }
+
+    #[test]
+    fn one_person_alone_is_parsed_or_refused_field_by_field() {
+        let person = PersonNamed::parse(&PersonAnswer { name: "Ana Marin", date_of_birth: "1999", role: "other", ..PersonAnswer::default() }).unwrap();
+        assert_eq!((person.name.as_str(), person.date_of_birth.as_deref()), ("Ana Marin", Some("1999")));
+        let errors = PersonNamed::parse(&PersonAnswer::default()).unwrap_err();
+        assert_eq!(fields(&errors), vec!["person_1_name"]);
+        let errors = PersonNamed::parse(&PersonAnswer { name: "Ana", date_of_birth: "soon", ..PersonAnswer::default() }).unwrap_err();
+        assert_eq!(fields(&errors), vec!["person_1_date_of_birth"]);
     }
 
     #[test]

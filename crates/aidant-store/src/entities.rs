@@ -55,7 +55,7 @@ pub enum JobRecord {
 }
 
 impl JobRecord {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             JobRecord::Report => "report",
             JobRecord::Intelligence => "intelligence",
@@ -677,6 +677,7 @@ async fn derive(store: &Store, transaction: &mut Transaction<'_, Any>, job: &Job
             .filter_map(|(field, text)| text.map(|text| (field, text)))
             .collect();
             texts.extend(descriptions.iter().map(|(field, text)| (field.as_str(), *text)));
+            let people = crate::people::load_people(store, &mut *connection, MentionRecord::Report, &[report.id.as_str()]).await?;
             let found = values_of_record(&RecordFields {
                 region: None,
                 postcode: report.postcode.as_deref(),
@@ -691,7 +692,7 @@ async fn derive(store: &Store, transaction: &mut Transaction<'_, Any>, job: &Job
                 seen_at_ms: report.received_at_ms,
                 values: found.values,
                 truncated: found.truncated,
-                people: Vec::new(),
+                people,
             }))
         }
         JobRecord::Intelligence => {

@@ -105,25 +105,61 @@ pub(crate) async fn insert_people(
     people: &[PersonNamed],
 ) -> Result<(), StoreError> {
     for (index, person) in people.iter().enumerate() {
-        let position = index as i64 + 1;
-        let id = person_record_id(record, record_id, position);
-        let details = PersonDetails {
-            name: person.name.as_str().to_owned(),
-            date_of_birth: person.date_of_birth.clone(),
-            nationality: person.nationality.as_ref().map(|text| text.as_str().to_owned()),
-            role: person.role,
-        };
-        let plaintext = serde_json::to_vec(&details).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-        sqlx::query("INSERT INTO record_people (id, record_kind, record_id, position, details_sealed) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(record.as_str())
-            .bind(record_id)
-            .bind(position)
-            .bind(keyring.seal(&plaintext, &details_binding(&id)))
-            .execute(&mut **transaction)
-            .await?;
+        insert_person(transaction, keyring, record, record_id, index as i64 + 1, person).await?;
     }
     Ok(())
+}
+
+async fn insert_person(
+    transaction: &mut Transaction<'_, Any>,
+    keyring: &Keyring,
+    record: MentionRecord,
+    record_id: &str,
+    position: i64,
+    person: &PersonNamed,
+) -> Result<(), StoreError> {
+    let id = person_record_id(record, record_id, position);
+    let details = PersonDetails {
+        name: person.name.as_str().to_owned(),
+        date_of_birth: person.date_of_birth.clone(),
+        nationality: person.nationality.as_ref().map(|text| text.as_str().to_owned()),
+        role: person.role,
+    };
+    let plaintext = serde_json::to_vec(&details).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    sqlx::query("INSERT INTO record_people (id, record_kind, record_id, position, details_sealed) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
+        .bind(record.as_str())
+        .bind(record_id)
+        .bind(position)
+        .bind(keyring.seal(&plaintext, &details_binding(&id)))
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// Adds one person to those a record names (after the others), inside the
+/// caller's transaction, and queues the record for the worker so the person
+/// is linked. Returns their position.
+pub(crate) async fn name_person_in(
+    transaction: &mut Transaction<'_, Any>,
+    keyring: &Keyring,
+    record: MentionRecord,
+    record_id: &str,
+    person: &PersonNamed,
+) -> Result<i64, StoreError> {
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM record_people WHERE record_kind = $1 AND record_id = $2")
+        .bind(record.as_str())
+        .bind(record_id)
+        .fetch_one(&mut **transaction)
+        .await?;
+    let position = last.unwrap_or(0) + 1;
+    insert_person(transaction, keyring, record, record_id, position, person).await?;
+    let job = match record {
+        MentionRecord::Report => crate::entities::JobRecord::Report,
+        MentionRecord::Intelligence => crate::entities::JobRecord::Intelligence,
+    };
+    crate::entities::enqueue(transaction, job, record_id, now_ms()).await?;
+    Ok(position)
 }
 
 fn named_person_of_row(keyring: &Keyring, row: &sqlx::any::AnyRow) -> Result<NamedPerson, StoreError> {

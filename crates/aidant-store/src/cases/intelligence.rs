@@ -142,7 +142,7 @@ async fn finish_view(
         read_audit: caller.may(Action::ViewAudit, &access),
     };
     let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
-    let people = super::people::people_of_intelligence(store, &mut connection, &record.id).await?;
+    let people = super::people::people_of_record(store, &mut connection, crate::entities::MentionRecord::Intelligence, record.id.as_str()).await?;
     Ok(IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities, people })
 }
 

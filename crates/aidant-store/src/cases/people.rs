@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aidant_core::ids::{EntityId, IntelligenceId, UserId};
+use aidant_core::ids::{EntityId, UserId};
 use aidant_core::intelligence::limits::REASON;
 use aidant_core::policy::Capability;
 use aidant_core::text::{BoundedText, Lines};
@@ -386,14 +386,15 @@ pub(crate) async fn name_people(store: &Store, caller: &Caller, entities: &mut [
     Ok(())
 }
 
-/// The people an intelligence record names, for its page (the caller may
-/// read the record), each with the person entity it is filed under.
-pub(crate) async fn people_of_intelligence(
+/// The people a record names, for its page (the caller may read the
+/// record), each with the person entity it is filed under.
+pub(crate) async fn people_of_record(
     store: &Store,
     connection: &mut sqlx::AnyConnection,
-    id: &IntelligenceId,
+    record: MentionRecord,
+    record_id: &str,
 ) -> CaseResult<Vec<(PersonDetails, Option<EntityId>)>> {
-    let people = crate::people::load_people(store, connection, MentionRecord::Intelligence, &[id.as_str()]).await?;
+    let people = crate::people::load_people(store, connection, record, &[record_id]).await?;
     let mut found = Vec::with_capacity(people.len());
     for person in people {
         let entity = person_of_record(store, &person.id).await?;

@@ -42,6 +42,8 @@ pub struct ReportView {
     /// What it mentions (phones, vehicles, addresses...), each with the
     /// parts of the report that mention it.
     pub entities: Vec<(crate::entities::Entity, Vec<String>)>,
+    /// The people staff have named in it, each with their person once linked.
+    pub people: Vec<(crate::people::PersonDetails, Option<aidant_core::ids::EntityId>)>,
 }
 
 fn subject(report_id: &ReportId) -> Subject<'_> {
@@ -94,7 +96,24 @@ pub async fn view_report(store: &Store, caller: &Caller, report_id: &ReportId) -
         read_audit: caller.may(Action::ViewAudit, &access),
         develop: may_use(&caller.actor, Capability::CreateIntelligence).is_allowed(),
     };
-    Ok(ReportView { report, triage, messages, history, developed, colleagues, permissions, entities })
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let people = super::people::people_of_record(store, &mut connection, crate::entities::MentionRecord::Report, report_id.as_str()).await?;
+    Ok(ReportView { report, triage, messages, history, developed, colleagues, permissions, entities, people })
+}
+
+/// Names a person the report concerns (from what the reporter wrote, or
+/// what staff learned since), for the worker to link with the same person
+/// elsewhere; audited. Staff who may write intelligence and may read the
+/// report can.
+pub async fn name_person(store: &Store, caller: &Caller, report_id: &ReportId, person: &aidant_core::intelligence::PersonNamed) -> CaseResult<()> {
+    super::require(store, caller, Capability::CreateIntelligence).await?;
+    let (mut transaction, _) = authorise(store, caller, report_id, Action::ViewReport).await?;
+    let position =
+        crate::people::name_person_in(&mut transaction, store.keyring()?, crate::entities::MentionRecord::Report, report_id.as_str(), person).await?;
+    let reason = format!("person {position}");
+    record(&mut transaction, caller, AuditAction::ReportPersonNamed, subject(report_id), Some(&reason)).await?;
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// Assigns a report to a colleague, or to nobody.

@@ -9,14 +9,16 @@ use aidant_core::grading::{GradingAnswers, parse_grading};
 use aidant_core::ids::{EntityId, IntelligenceId};
 use aidant_core::intelligence::{PersonNamed, PersonRole};
 use aidant_core::organisation::Role;
+use aidant_core::report::ReportAnswers;
 use aidant_core::text::{BoundedText, Lines};
 use aidant_link::mentions::ValueKind;
 use aidant_store::Store;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::entities::view_entity;
 use aidant_store::cases::people::{DecisionRequest, decide, undo};
+use aidant_store::cases::reports::name_person;
 use aidant_store::intelligence::IntelligenceInsert;
-use aidant_store::testing::TestDatabase;
+use aidant_store::testing::{TestDatabase, submit_report};
 use sqlx::Row;
 
 use super::entities::{World, caller, count, drain, world};
@@ -90,6 +92,35 @@ async fn people_named_become_one_person_when_name_and_date_of_birth_agree(databa
     let date = reason.parts.iter().find(|part| part.field == "dob").expect("the date of birth is part of the reason");
     assert_eq!(date.level, "exact");
     assert!(date.weight.unwrap() > 5.0);
+
+    // Staff name her in a public report too: the same person.
+    let report = submit_report(
+        store,
+        &ReportAnswers {
+            sector: Some("nail_bar".into()),
+            town: Some("Luton".into()),
+            narrative: Some("A girl called Ioana.".into()),
+            ..ReportAnswers::default()
+        },
+        None,
+    )
+    .await;
+    let named = self::person("Ioana POPESCU", Some("2005-06-11"));
+    let officer = store.create_user(&world.force.id, "officer@force.example", "Officer", &[Role::Officer]).await.unwrap();
+    assert!(
+        matches!(name_person(store, &caller(&officer), &report.report_id, &named).await, Err(CaseError::Denied { .. })),
+        "officers do not write intelligence"
+    );
+    assert!(matches!(name_person(store, &caller(&world.glaa_user), &report.report_id, &named).await, Err(CaseError::Denied { .. })));
+    name_person(store, &caller(&world.analyst), &report.report_id, &named).await.unwrap();
+    drain(store).await;
+    let row = sqlx::query("SELECT m.entity_id FROM entity_mentions m JOIN entities e ON e.id = m.entity_id WHERE m.record_kind = 'report' AND m.record_id = $1 AND m.field = 'people.1'")
+        .bind(report.report_id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<String, _>(0).unwrap(), ioana.as_str(), "the report's person is the intelligence records' person");
+    assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = 'report.person_named'").await, 1);
 
     // Who they are is sealed: no name in the tables' bytes.
     for sql in ["SELECT details_sealed FROM record_people", "SELECT label_sealed FROM entities WHERE kind = 'person'"] {

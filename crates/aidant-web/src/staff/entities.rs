@@ -114,6 +114,22 @@ pub fn linked_field(text: &str, field: &str, entities: &[(Entity, Vec<String>)])
     }
 }
 
+/// The people a record names, as table rows for its page.
+pub fn people_lines(people: &[(aidant_store::people::PersonDetails, Option<EntityId>)]) -> Vec<Value> {
+    people
+        .iter()
+        .map(|(person, entity)| {
+            context! {
+                name => person.name.clone(),
+                date_of_birth => person.date_of_birth.clone(),
+                nationality => person.nationality.clone(),
+                role => person.role.label(),
+                entity => entity.as_ref().map(ToString::to_string),
+            }
+        })
+        .collect()
+}
+
 /// The entities a record mentions, as lines for its page.
 pub fn entity_lines(entities: &[(Entity, Vec<String>)]) -> Vec<Value> {
     entities.iter().map(|(entity, fields)| entity_line(entity, fields)).collect()

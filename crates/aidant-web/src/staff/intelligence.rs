@@ -238,13 +238,7 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
         can_audit => permissions.read_audit,
         source => source.map(|source| context! { identity => source.identity, text => source.text }),
         entities => super::entities::entity_lines(&entities),
-        people => people.iter().map(|(person, entity)| context! {
-            name => person.name.clone(),
-            date_of_birth => person.date_of_birth.clone(),
-            nationality => person.nationality.clone(),
-            role => person.role.label(),
-            entity => entity.as_ref().map(ToString::to_string),
-        }).collect::<Vec<_>>(),
+        people => super::entities::people_lines(&people),
     };
     let mut page = StaffPage::new("staff/intelligence.html", format!("Intelligence {}", record.reference), "intelligence");
     page.errors = errors;

@@ -76,6 +76,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/entities/{id}", &["GET"], get(entities::show_entity))
         .route("/staff/entities/{id}/watch", &["POST"], post(entities::watch))
         .route("/staff/entities/{id}/decisions", &["POST"], post(entities::decide))
+        .route("/staff/reports/{id}/people", &["POST"], post(queue::name_person))
         .route("/staff/entities/{id}/decisions/{decision}/undo", &["POST"], post(entities::undo_decision))
         .route("/staff/watching", &["GET"], get(entities::watching))
         .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))

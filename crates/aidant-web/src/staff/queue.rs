@@ -21,7 +21,9 @@ use super::entities::{linked_field, linked_text};
 use super::{PAGE_SIZE, Staff, StaffPage, format_time, page_errors, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
+use crate::html::form::FormData;
 use crate::html::{PageError, see_other};
+use aidant_core::intelligence::{PersonAnswer, PersonNamed, PersonRole, person_field};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -168,14 +170,14 @@ fn report_not_found(error: impl Into<WebError>) -> WebError {
 
 pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>) -> WebResult {
     let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
-    render_report(&state, &staff, &report_id, Vec::new(), "").await
+    render_report(&state, &staff, &report_id, Vec::new(), &FormData::default()).await
 }
 
 /// The report's page (its view audited by the use case), with `errors`
-/// from a triage action and the reply as typed.
-async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, errors: Vec<PageError>, reply: &str) -> WebResult {
+/// from an action and what was `typed` into its form (a reply, a person).
+async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, errors: Vec<PageError>, typed: &FormData) -> WebResult {
     let view = cases::reports::view_report(state.store(), &staff.caller, report_id).await.map_err(report_not_found)?;
-    let ReportView { report, triage, messages, history, developed, colleagues: users, permissions, entities } = view;
+    let ReportView { report, triage, messages, history, developed, colleagues: users, permissions, entities, people } = view;
     let catalogue = state.catalogue();
     let signs: Vec<Value> = report
         .signs
@@ -255,8 +257,16 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
         can_reveal => permissions.reveal_contact,
         can_audit => permissions.read_audit,
         can_develop => permissions.develop,
-        reply => reply,
+        reply => typed.get("reply").unwrap_or_default(),
         entities => super::entities::entity_lines(&entities),
+        people => super::entities::people_lines(&people),
+        person => context! {
+            name => typed.get(&person_field(0, "name")).unwrap_or_default(),
+            date_of_birth => typed.get(&person_field(0, "date_of_birth")).unwrap_or_default(),
+            nationality => typed.get(&person_field(0, "nationality")).unwrap_or_default(),
+            role => typed.get(&person_field(0, "role")).unwrap_or_default(),
+        },
+        roles => PersonRole::ALL.iter().map(|role| context! { value => role.code(), label => role.label() }).collect::<Vec<_>>(),
     };
     let mut page = StaffPage::new("staff/report.html", format!("Report {}", report.reference), "queue");
     page.errors = errors;
@@ -291,10 +301,10 @@ fn describe_action(action: &str, reason: Option<&str>, users: &[aidant_store::or
 
 /// A triage action's outcome: back to the report, or the report again
 /// with the action's field errors.
-async fn after_action(state: &AppState, staff: &Staff, report_id: &ReportId, outcome: Result<(), CaseError>, anchor: &str, typed_reply: &str) -> WebResult {
+async fn after_action(state: &AppState, staff: &Staff, report_id: &ReportId, outcome: Result<(), CaseError>, anchor: &str, typed: &FormData) -> WebResult {
     match outcome {
         Ok(()) => Ok(see_other(&format!("/staff/reports/{report_id}{anchor}"))),
-        Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed_reply).await,
+        Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed).await,
         Err(error) => Err(report_not_found(error)),
     }
 }
@@ -307,7 +317,7 @@ pub async fn assign(State(state): State<AppState>, staff: Staff, Path(report_id)
         Some(Err(_)) => Err(CaseError::invalid("assignee", "Select someone from your organisation")),
         assignee => cases::reports::assign_report(state.store(), &staff.caller, &report_id, assignee.and_then(Result::ok).as_ref()).await,
     };
-    after_action(&state, &staff, &report_id, outcome, "", "").await
+    after_action(&state, &staff, &report_id, outcome, "", &FormData::default()).await
 }
 
 pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
@@ -318,7 +328,7 @@ pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report
         Some(status) => cases::reports::set_report_status(state.store(), &staff.caller, &report_id, status).await,
         None => Err(CaseError::invalid("status", "Select a status")),
     };
-    after_action(&state, &staff, &report_id, outcome, "", "").await
+    after_action(&state, &staff, &report_id, outcome, "", &FormData::default()).await
 }
 
 pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
@@ -337,7 +347,22 @@ pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id):
             Err(CaseError::invalid("reply", text))
         }
     };
-    after_action(&state, &staff, &report_id, outcome, "#messages", raw).await
+    after_action(&state, &staff, &report_id, outcome, "#messages", &form).await
+}
+
+/// Names a person the report concerns, for the worker to link.
+pub async fn name_person(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
+    let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
+    cases::require(state.store(), &staff.caller, Capability::CreateIntelligence).await?;
+    cases::reports::check_report(state.store(), &staff.caller, &report_id, Action::ViewReport).await.map_err(report_not_found)?;
+    let form = staff_form(&staff, &body)?;
+    let value = |part: &str| form.get(&person_field(0, part)).unwrap_or_default();
+    let answer = PersonAnswer { name: value("name"), date_of_birth: value("date_of_birth"), nationality: value("nationality"), role: value("role") };
+    let outcome = match PersonNamed::parse(&answer) {
+        Ok(person) => cases::reports::name_person(state.store(), &staff.caller, &report_id, &person).await,
+        Err(errors) => Err(CaseError::Invalid(errors)),
+    };
+    after_action(&state, &staff, &report_id, outcome, "#people", &form).await
 }
 
 pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
@@ -346,7 +371,7 @@ pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(re
     let form = staff_form(&staff, &body)?;
     let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), REASON, Lines::Single) else {
         let errors = vec![PageError::new("reason", "Enter why you need the reporter's contact details")];
-        return render_report(&state, &staff, &report_id, errors, "").await;
+        return render_report(&state, &staff, &report_id, errors, &FormData::default()).await;
     };
     let contact = cases::reports::reveal_contact(state.store(), &staff.caller, &report_id, &reason).await.map_err(report_not_found)?;
     let page = StaffPage::new("staff/contact.html", "Reporter's contact details", "queue");

@@ -108,6 +108,7 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("POST", "/staff/reports/{id}/assign"), staff(&[CallHandler, Supervisor]));
     rules.insert(("POST", "/staff/reports/{id}/status"), staff(&[CallHandler, Supervisor]));
     rules.insert(("POST", "/staff/reports/{id}/reply"), staff(&[CallHandler, Supervisor]));
+    rules.insert(("POST", "/staff/reports/{id}/people"), staff(&[CallHandler, Analyst, Supervisor]));
     rules.insert(("POST", "/staff/reports/{id}/contact"), staff(&[CallHandler, Supervisor, SafeguardingLead]));
     rules.insert(("GET", "/staff/intelligence"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/intelligence/new"), staff(&[CallHandler, Analyst, Supervisor]));
