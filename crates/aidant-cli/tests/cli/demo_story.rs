@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use aidant_cli::demo_story::{
-    BEDFORDSHIRE_POLICE, GLAA, GLAA_ANALYST_EMAIL, GROUP_PHONES_E164, GROUP_POSTCODES, GROUP_REGISTRATIONS, HUB_POSTCODE, STORY_INTELLIGENCE,
-    STORY_MIN_REPORTS, STORY_REPORTS,
+    BEDFORDSHIRE_POLICE, CONTROLLER_DATE_OF_BIRTH, GLAA, GLAA_ANALYST_EMAIL, GROUP_PHONES_E164, GROUP_POSTCODES, GROUP_REGISTRATIONS, HUB_POSTCODE,
+    STORY_INTELLIGENCE, STORY_MIN_REPORTS, STORY_REPORTS,
 };
 use aidant_core::ids::OrganisationId;
 use aidant_core::organisation::Role;
@@ -315,5 +315,30 @@ async fn the_entity_pipeline_finds_the_groups_phones_vehicles_and_addresses() {
     let hub = store.find_entity(ValueKind::Address, HUB_POSTCODE).await.unwrap().expect("the services are an entity");
     let hub_view = view_entity(&store, &caller, &hub).await.unwrap();
     assert!(hub_view.mentions.len() >= 5, "the services are mentioned often: {}", hub_view.mentions.len());
+
+    // The controller: the records that give his date of birth are one
+    // person, whose page shows why, and who uses the group's first phone.
+    let controller = related_person(&view, "Florin Dumitru").expect("the controller is related to his phone");
+    let controller = view_entity(&store, &caller, &controller).await.unwrap();
+    let person = controller.person.as_ref().expect("a person's page");
+    assert!(person.seen.len() >= 2, "the records with his date of birth are one person: {:?}", person.seen);
+    assert!(person.seen.iter().all(|seen| seen.details.date_of_birth.as_deref() == Some(CONTROLLER_DATE_OF_BIRTH)));
+    assert!(!person.reasons.is_empty(), "why they are one person is explained");
     store.close().await;
+}
+
+/// A person related to an entity's page, by a name the page gives them
+/// (either order of given and family name).
+fn related_person(view: &aidant_store::cases::entities::EntityView, name: &str) -> Option<aidant_core::ids::EntityId> {
+    let mut words: Vec<String> = name.to_lowercase().split(' ').map(str::to_owned).collect();
+    words.sort();
+    view.related
+        .iter()
+        .filter(|related| related.entity.kind == aidant_store::entities::ValueKind::Person)
+        .find(|related| {
+            let mut label: Vec<String> = related.entity.label.to_lowercase().split(' ').map(str::to_owned).collect();
+            label.sort();
+            label == words && related.relation == "phone used by"
+        })
+        .map(|related| related.entity.id.clone())
 }
