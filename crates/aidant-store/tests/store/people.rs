@@ -247,7 +247,28 @@ async fn decisions_split_and_join_people_through_a_rebuild_and_new_records(datab
     assert_eq!(fields, vec!["reason", "other_record"]);
 }
 
+async fn names_in_any_script_are_linked_and_never_park_a_record(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let odd = [
+        person("Ioana Попеску", Some("2005-06-11")),
+        person("李 Wei", Some("1990")),
+        person("Ștefan \u{200B}Țăranu", None),
+        person("O'Brien-Smith", None),
+        person("ا", None),
+    ];
+    let first = intelligence(store, &world, "Odd names", &odd).await;
+    let second = intelligence(store, &world, "The same, again", &odd).await;
+    drain(store).await;
+    assert_eq!(store.entity_queue_counts().await.unwrap().parked, 0, "{:?}", store.parked_entity_jobs(5).await.unwrap());
+    for position in 1..=odd.len() as i64 {
+        person_of(store, &first, position).await;
+    }
+    assert_eq!(person_of(store, &first, 1).await, person_of(store, &second, 1).await, "a mixed-script name with its date of birth links");
+}
+
 aidant_store::backend_tests!(
+    names_in_any_script_are_linked_and_never_park_a_record,
     people_named_become_one_person_when_name_and_date_of_birth_agree,
     a_partner_sees_a_person_only_through_shared_records,
     decisions_split_and_join_people_through_a_rebuild_and_new_records,
