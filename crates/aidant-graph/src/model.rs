@@ -1,6 +1,6 @@
 //! The network model: typed entities and typed, dated, sourced relations between them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,11 @@ named_enum! {
         Controls => "controls",
         VictimOf => "victim_of",
         MentionedInReport => "mentioned_in_report",
+        /// A person and an address named in one record: they were there, which may mean they
+        /// live, work or were only seen there (a motorway services is an address too).
+        AtAddress => "at_address",
+        /// Two things named in one record, where the pair of kinds implies nothing more.
+        MentionedWith => "mentioned_with",
     }
 }
 
@@ -150,6 +155,9 @@ pub struct NetworkGraph {
     entities: Vec<Entity>,
     relations: Vec<Relation>,
     index_by_id: HashMap<String, usize>,
+    /// Who supplied each source reference (an organisation, an informant), where the caller
+    /// knows: hub detection counts distinct sources as well as distinct references.
+    reference_sources: BTreeMap<String, String>,
 }
 
 impl NetworkGraph {
@@ -181,6 +189,18 @@ impl NetworkGraph {
                 joins && window.admits(relation)
             })
             .collect()
+    }
+
+    /// Records who supplied `reference` (the source reference of relations): records held by one
+    /// organisation, say, are one source however many there are.
+    pub fn set_reference_source(&mut self, reference: &str, source: &str) {
+        self.reference_sources.insert(reference.to_owned(), source.to_owned());
+    }
+
+    /// Who supplied `reference`, if the caller said; a reference nobody described is taken to
+    /// be its own source.
+    pub fn reference_source<'a>(&'a self, reference: &'a str) -> &'a str {
+        self.reference_sources.get(reference).map_or(reference, String::as_str)
     }
 
     /// Adds an entity and returns its position.
@@ -271,8 +291,12 @@ impl NetworkGraph {
             })
             .collect();
         relation_lines.sort();
+        // Sources change which entities are hubs, so they are part of the input; a network
+        // without any hashes as it did before sources existed.
+        let source_lines: Vec<String> =
+            self.reference_sources.iter().map(|(reference, source)| format!("S\t{}\t{}\n", escape_canonical(reference), escape_canonical(source))).collect();
         let mut hasher = Sha256::new();
-        for line in entity_lines.iter().chain(relation_lines.iter()) {
+        for line in entity_lines.iter().chain(relation_lines.iter()).chain(source_lines.iter()) {
             hasher.update(line.as_bytes());
         }
         hex_lower(&hasher.finalize())
@@ -441,5 +465,16 @@ mod tests {
         assert_eq!(first.canonical_sha256(), second.canonical_sha256());
         second.add_relation_by_id("b", "a", RelationKind::Associate, None, None, "r1", 0.5).unwrap();
         assert_ne!(first.canonical_sha256(), second.canonical_sha256());
+    }
+
+    #[test]
+    fn reference_sources_default_to_the_reference_and_are_part_of_the_hash() {
+        let mut network = NetworkGraph::new();
+        network.add_entity(person("a")).unwrap();
+        let without = network.canonical_sha256();
+        assert_eq!(network.reference_source("r1"), "r1", "a reference nobody described is its own source");
+        network.set_reference_source("r1", "force");
+        assert_eq!(network.reference_source("r1"), "force");
+        assert_ne!(network.canonical_sha256(), without);
     }
 }
