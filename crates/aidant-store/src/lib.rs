@@ -14,6 +14,7 @@ pub mod cases;
 pub mod checkpoint;
 pub mod crypto;
 pub mod entities;
+pub mod entity_network;
 pub mod identity;
 pub mod intelligence;
 pub mod keys;
