@@ -43,10 +43,20 @@ INPUT FILES
                 source,target,kind,first_seen,last_seen,source_reference,confidence
                 kind: uses_phone, drives_vehicle, registered_keeper_of, lives_at,
                       works_at, owns, associate, family, called, transported,
-                      controls, victim_of, mentioned_in_report
+                      controls, victim_of, mentioned_in_report, at_address,
+                      mentioned_with
                 dates YYYY-MM-DD (empty = unknown, treated as open-ended);
                 confidence 0..1 (empty = 1)
-A malformed file is reported with its file, line and column.";
+A malformed file is reported with its file, line and column.
+
+FROM THE DATABASE
+  --from-database  the entities the entity worker found in reports, intelligence
+                   records and reporters' messages, one node each (ids such as
+                   vehicle:AB12CDE, address:LU1 2AB, business:star nails|luton),
+                   linked once per record that names two of them; each link
+                   cites the record's reference. Hubs are also values linked
+                   in at least --hub-min-records records (default 20). The read
+                   is audited, naming --operator (or the OS user).";
 
 /// Tighter than networkx's default (100 iterations, 1e-6) because analysts compare close scores.
 const EIGENVECTOR_MAX_ITERATIONS: usize = 1000;
@@ -61,12 +71,18 @@ pub struct GraphInput {
     /// Edges CSV (see INPUT FILES below).
     #[arg(long, value_name = "FILE", required_unless_present = "from_database", requires = "nodes")]
     pub edges: Option<PathBuf>,
-    /// Analyse the reports in Aidant's database instead of files: reports
-    /// linked through the vehicles, postcodes and businesses they mention.
-    /// Uses the database in force (AIDANT_DATABASE_URL, --config or
+    /// Analyse the entities in Aidant's database instead of files: the
+    /// people, phones, vehicles, addresses, businesses and accounts that
+    /// records name, linked when one record names two of them. Uses the
+    /// database and master key in force (AIDANT_DATABASE_URL, --config or
     /// ./aidant.toml); the read is recorded in the audit log.
     #[arg(long, conflicts_with_all = ["nodes", "edges"])]
     pub from_database: bool,
+    /// With --from-database: the email of the member of staff running the
+    /// analysis, recorded as the audit entry's actor (the OS user is
+    /// recorded either way).
+    #[arg(long, value_name = "EMAIL", requires = "from_database")]
+    pub operator: Option<String>,
     /// Only relations active on or after this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
@@ -91,6 +107,16 @@ pub struct GraphInput {
     /// Minimum number of distinct people linked to a value before it can be a hub.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub hub_min_persons: usize,
+    /// Also flag as a hub a value linked to others in at least N distinct
+    /// records (source references) that seldom name anything else in common;
+    /// default 20 with --from-database, off for files.
+    #[arg(long, value_name = "N")]
+    pub hub_min_records: Option<usize>,
+    /// For --hub-min-records: the fewest distinct sources (with
+    /// --from-database, the organisations holding the records) those records
+    /// must come from.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub hub_min_sources: usize,
     /// Print JSON (result, hubs and run record) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -230,7 +256,10 @@ pub fn run(command: GraphCommand, config_file: Option<&Path>) -> Result<(), Fail
 fn read_network_input(input: &GraphInput, config_file: Option<&Path>) -> Result<NetworkGraph, Failure> {
     let loading = spinner("reading the network");
     let network = match (&input.nodes, &input.edges) {
-        _ if input.from_database => crate::graph_source::network_from_database(&Config::load(config_file)?)?,
+        _ if input.from_database => {
+            let operator = crate::graph_source::Operator::from_environment(input.operator.as_deref());
+            crate::graph_source::network_from_database(&Config::load(config_file)?, &operator)?
+        }
         (Some(nodes), Some(edges)) => read_network_files(nodes, edges).map_err(Failure::from_error)?,
         _ => return Err(Failure::Runtime("give both --nodes and --edges, or --from-database".to_owned())),
     };
@@ -280,8 +309,12 @@ fn prepare(input: &GraphInput, network: NetworkGraph) -> anyhow::Result<Prepared
     {
         bail!("--from {} is after --to {}", input.from.as_deref().unwrap_or_default(), input.to.as_deref().unwrap_or_default());
     }
+    // A network from records names few people, so there hubs are counted by records too.
+    let minimum_distinct_records = input.hub_min_records.or(input.from_database.then_some(aidant_store::cases::entities::HUB_RECORDS));
     let hub_options = HubDetectionOptions {
         minimum_distinct_persons: input.hub_min_persons,
+        minimum_distinct_records,
+        minimum_distinct_sources: input.hub_min_sources,
         window,
         never_hubs: input.not_hubs.clone(),
         always_hubs: input.hubs.clone(),
