@@ -173,6 +173,14 @@ fn record_confidence(record: MentionRecord) -> f64 {
     }
 }
 
+/// How sure a link is: the record's confidence times each mention's. The
+/// worker keeps a mention's confidence as an `f32` (0.9 reads back as
+/// 0.8999999761581421), so the product is rounded to three places, which is
+/// all the figures mean, and reads as written.
+fn link_confidence(record: MentionRecord, first: f64, second: f64) -> f64 {
+    ((record_confidence(record) * first * second).clamp(0.0, 1.0) * 1000.0).round() / 1000.0
+}
+
 /// The entities' network: a node per entity, a link per pair of entities
 /// per record that names both, and each record's source (its organisation).
 pub fn network_from_rows(rows: &EntityNetworkRows) -> anyhow::Result<NetworkGraph> {
@@ -214,7 +222,7 @@ pub fn network_from_rows(rows: &EntityNetworkRows) -> anyhow::Result<NetworkGrap
                     first_seen: Some(day),
                     last_seen: Some(day),
                     source_reference: record.reference.clone(),
-                    confidence: (record_confidence(record.record) * first_mention.confidence * second_mention.confidence).clamp(0.0, 1.0),
+                    confidence: link_confidence(record.record, first_mention.confidence, second_mention.confidence),
                 })?;
             }
         }
@@ -371,7 +379,7 @@ mod tests {
         let mut rows = Rows::new();
         let phone = rows.entity(ValueKind::Phone, "+447700900123", "+44 7700 900123");
         let address = rows.entity(ValueKind::Address, "LU5 6HR", "LU5 6HR");
-        rows.record(MentionRecord::Report, "AAA111", Some(1), &[(phone, 0.9, MARCH_14), (address, 1.0, MARCH_14)]);
+        rows.record(MentionRecord::Report, "AAA111", Some(1), &[(phone, f64::from(0.9_f32), MARCH_14), (address, 1.0, MARCH_14)]);
         // A reporter's message named the phone two days after the report.
         rows.record(MentionRecord::Report, "BBB222", None, &[(address, 1.0, MARCH_14), (phone, 0.9, MARCH_14 + 2 * DAY)]);
         rows.record(MentionRecord::Intelligence, "INT-CCC333", Some(2), &[(phone, 0.9, MARCH_14), (address, 0.9, MARCH_14)]);
@@ -381,7 +389,7 @@ mod tests {
             [
                 "phone:+447700900123 mentioned_with address:LU5 6HR AAA111 2026-03-14 0.45",
                 "phone:+447700900123 mentioned_with address:LU5 6HR BBB222 2026-03-16 0.45",
-                "phone:+447700900123 mentioned_with address:LU5 6HR INT-CCC333 2026-03-14 0.6480000000000001",
+                "phone:+447700900123 mentioned_with address:LU5 6HR INT-CCC333 2026-03-14 0.648",
             ]
         );
         assert_eq!(network.reference_source("AAA111"), format!("organisation:{}", uuid(2001)));
