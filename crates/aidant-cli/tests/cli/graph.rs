@@ -1,14 +1,10 @@
-//! `aidant graph` end to end: the sample network and malformed files, and
-//! `--from-database` over the reports in the database the settings name, on
-//! both backends.
+//! `aidant graph` end to end over files: the sample network, malformed files
+//! and hubs (`--from-database` is in `graph_from_database`).
 
 use std::path::PathBuf;
 use std::process::Output;
 
-use aidant_core::report::{ReportAnswers, VehicleAnswer};
-use aidant_store::testing::TestDatabase;
-
-use crate::helpers::{Server, Setup, aidant, assert_failure_naming, assert_success, insert_report, post_report};
+use crate::helpers::{aidant, assert_failure_naming, assert_success};
 
 fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aidant-graph/tests/fixtures").join(name).display().to_string()
@@ -129,66 +125,3 @@ fn hubs_are_listed_and_can_be_excluded_or_overridden() {
     assert!(overridden.starts_with("1 components"), "{overridden}");
     assert!(overridden.contains("[OverriddenNotHub]"), "{overridden}");
 }
-
-async fn graph_from_the_database_links_reports_through_what_they_mention(database: TestDatabase) {
-    let setup = Setup::for_database(&database);
-    let server = Server::start(&setup, &[]);
-    let van = r#"{"sector":"car_wash","town":"Luton","vehicles":[{"registration":"ab12 cde"}]}"#;
-    let same_van = r#"{"sector":"nail_bar","town":"Bedford","vehicles":[{"registration":"AB12CDE"}],"business_name":"Star Nails"}"#;
-    let elsewhere = r#"{"sector":"agriculture","postcode":"SG18 8AB"}"#;
-    let references: Vec<String> = [van, same_van, elsewhere].iter().map(|body| post_report(server.address, &[], body).as_compact().to_owned()).collect();
-    drop(server);
-    let json: serde_json::Value = serde_json::from_str(&assert_success(&setup.run(&["graph", "components", "--from-database", "--json"]))).unwrap();
-    let components = json["result"]["components"].as_array().unwrap();
-    let component_of = |id: &str| components.iter().position(|component| component.as_array().unwrap().iter().any(|member| member == id)).unwrap();
-    let van_report = format!("report:{}", references[0]);
-    let same_van_report = format!("report:{}", references[1]);
-    let elsewhere_report = format!("report:{}", references[2]);
-    assert_eq!(component_of(&van_report), component_of(&same_van_report), "reports about one van are linked");
-    assert_eq!(component_of("vehicle:AB12CDE"), component_of(&van_report));
-    assert_ne!(component_of(&elsewhere_report), component_of(&van_report));
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'reports.network_read' AND actor = 'cli'")
-        .fetch_one(database.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(audited, 1, "reading the network is audited");
-}
-
-/// `--config FILE` names the database, before or after the subcommand; the
-/// data directory's own (empty) database is not read.
-async fn graph_from_the_database_uses_the_database_named_by_config(database: TestDatabase) {
-    let van = |registration: &str| ReportAnswers {
-        sector: Some("car_wash".into()),
-        town: Some("Luton".into()),
-        vehicles: vec![VehicleAnswer { registration: Some(registration.into()), description: None }],
-        ..ReportAnswers::default()
-    };
-    let first = insert_report(&database.store, &van("ab12 cde")).await.reference;
-    let second = insert_report(&database.store, &van("AB12CDE")).await.reference;
-    let setup = Setup::bare();
-    // The data directory has an empty database of its own.
-    assert_success(&setup.run(&["migrate"]));
-    let file = setup.path("elsewhere.toml");
-    std::fs::write(&file, format!("database_url = \"{}\"\n", database.url)).unwrap();
-    let file = file.to_str().unwrap();
-
-    let graph = |arguments: &[&str]| -> serde_json::Value { serde_json::from_str(&assert_success(&setup.run(arguments))).unwrap() };
-    for arguments in
-        [["--config", file, "graph", "components", "--from-database", "--json"], ["graph", "components", "--from-database", "--json", "--config", file]]
-    {
-        let json = graph(&arguments);
-        assert_eq!(json["run"]["entity_count"], 3, "two reports and one van: {json}");
-        let mut expected = vec![format!("report:{}", first.as_compact()), format!("report:{}", second.as_compact()), "vehicle:AB12CDE".to_owned()];
-        expected.sort();
-        let mut components: Vec<Vec<String>> = serde_json::from_value(json["result"]["components"].clone()).unwrap();
-        components.iter_mut().for_each(|component| component.sort());
-        assert_eq!(components, [expected], "one component: the van written two ways is one node ({arguments:?})");
-    }
-    let without = graph(&["graph", "components", "--from-database", "--json"]);
-    assert_eq!(without["run"]["entity_count"], 0, "without --config, the data directory's database: {without}");
-    let audited: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'reports.network_read'").fetch_one(database.store.pool()).await.unwrap();
-    assert_eq!(audited, 2, "each read of the named database is audited there");
-}
-
-aidant_store::backend_tests!(graph_from_the_database_links_reports_through_what_they_mention, graph_from_the_database_uses_the_database_named_by_config);

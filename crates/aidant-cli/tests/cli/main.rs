@@ -7,6 +7,7 @@ mod basics;
 mod demo_story;
 mod entities;
 mod graph;
+mod graph_from_database;
 mod helpers;
 mod keys_audit;
 mod link;
