@@ -81,7 +81,7 @@ impl Store {
         let rows = rows?;
         let reports = rows.records.iter().filter(|record| record.record == MentionRecord::Report).count();
         let reason = format!(
-            "{reason}; the entities' network: {} entities, {} mentions, {reports} reports, {} intelligence records",
+            "{reason}; the entities' network: entities {}, mentions {}, reports {reports}, intelligence records {}",
             rows.entities.len(),
             rows.mentions.len(),
             rows.records.len() - reports
