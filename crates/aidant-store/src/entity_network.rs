@@ -76,7 +76,7 @@ impl Store {
             Backend::Postgres => self.pool.begin_with("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?,
             Backend::Sqlite => self.pool.begin().await?,
         };
-        let rows = read_network(self, &mut *transaction).await;
+        let rows = read_network(self, &mut transaction).await;
         transaction.rollback().await?;
         let rows = rows?;
         let reports = rows.records.iter().filter(|record| record.record == MentionRecord::Report).count();
