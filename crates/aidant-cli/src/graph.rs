@@ -92,7 +92,7 @@ pub struct GraphInput {
     /// Tie strength: every linked pair 1 (uniform) or the sum of relation confidences.
     #[arg(long, value_enum, default_value_t = Weighting::Uniform)]
     pub weighting: Weighting,
-    /// Leave detected hubs (values shared by many unrelated people) out of the analysis.
+    /// Leave detected hubs (values shared by many unrelated people or records) out of the analysis.
     #[arg(long, conflicts_with = "damp_hubs")]
     pub exclude_hubs: bool,
     /// Multiply the strength of ties touching a hub by this factor (0..1) instead.
