@@ -44,7 +44,7 @@ INPUT FILES
                 kind: uses_phone, drives_vehicle, registered_keeper_of, lives_at,
                       works_at, owns, associate, family, called, transported,
                       controls, victim_of, mentioned_in_report, at_address,
-                      mentioned_with
+                      uses_account, mentioned_with
                 dates YYYY-MM-DD (empty = unknown, treated as open-ended);
                 confidence 0..1 (empty = 1)
 A malformed file is reported with its file, line and column.

@@ -141,10 +141,12 @@ pub fn node_id(kind: ValueKind, value: &str) -> String {
 }
 
 /// What naming two entities in one record says, with the one to read as
-/// the subject first: a person uses a phone, drives a vehicle, was at an
-/// address (not necessarily living there: a motorway services is an address
-/// too), works at a business, and is an associate of another person named
-/// with them. Anything else is only named with the other.
+/// the subject first: a person uses a phone or an account, drives a
+/// vehicle, was at an address (not necessarily living there: a motorway
+/// services is an address too), works at a business, and is an associate of
+/// another person named with them. Anything else is only named with the
+/// other. These are the relations entity pages name
+/// (`aidant_link::mentions::relation_between`), in the graph's vocabulary.
 fn relation_between(first: ValueKind, second: ValueKind) -> (RelationKind, bool) {
     let kind_for_person = |other: ValueKind| match other {
         ValueKind::Phone => RelationKind::UsesPhone,
@@ -152,7 +154,7 @@ fn relation_between(first: ValueKind, second: ValueKind) -> (RelationKind, bool)
         ValueKind::Address => RelationKind::AtAddress,
         ValueKind::Business => RelationKind::WorksAt,
         ValueKind::Person => RelationKind::Associate,
-        ValueKind::Email | ValueKind::OnlineAccount => RelationKind::MentionedWith,
+        ValueKind::Email | ValueKind::OnlineAccount => RelationKind::UsesAccount,
     };
     match (first, second) {
         (ValueKind::Person, other) => (kind_for_person(other), false),
@@ -356,7 +358,8 @@ mod tests {
         let address = rows.entity(ValueKind::Address, "LU1 2AB", "LU1 2AB");
         let business = rows.entity(ValueKind::Business, "star nails|luton", "Star Nails, Luton");
         let associate = rows.entity(ValueKind::Person, "p-2", "Ioana Popescu");
-        let named: Vec<(u32, f64, i64)> = [person, phone, van, address, business, associate].iter().map(|&entity| (entity, 1.0, MARCH_14)).collect();
+        let account = rows.entity(ValueKind::OnlineAccount, "lulu_nails", "@lulu_nails");
+        let named: Vec<(u32, f64, i64)> = [person, phone, van, address, business, associate, account].iter().map(|&entity| (entity, 1.0, MARCH_14)).collect();
         rows.record(MentionRecord::Report, "AAA111", Some(1), &named);
         let relations = relations(&rows.network());
         for expected in [
@@ -368,10 +371,11 @@ mod tests {
             "person:p-2 uses_phone phone:+447700900123 AAA111 2026-03-14 0.5",
             "phone:+447700900123 mentioned_with vehicle:AB12CDE AAA111 2026-03-14 0.5",
             "address:LU1 2AB mentioned_with business:star nails|luton AAA111 2026-03-14 0.5",
+            "person:p-2 uses_account online_account:lulu_nails AAA111 2026-03-14 0.5",
         ] {
             assert!(relations.contains(&expected.to_owned()), "{expected} in {relations:#?}");
         }
-        assert_eq!(relations.len(), 15, "each of the 6 x 5 / 2 pairs once");
+        assert_eq!(relations.len(), 21, "each of the 7 x 6 / 2 pairs once");
     }
 
     #[test]

@@ -79,6 +79,8 @@ named_enum! {
         /// A person and an address named in one record: they were there, which may mean they
         /// live, work or were only seen there (a motorway services is an address too).
         AtAddress => "at_address",
+        /// A person and an email address or online account named in one record.
+        UsesAccount => "uses_account",
         /// Two things named in one record, where the pair of kinds implies nothing more.
         MentionedWith => "mentioned_with",
     }
