@@ -1,6 +1,6 @@
 //! `aidant graph --from-database` end to end, on both backends: the
-//! entities' network the entity worker found (one node per phone, vehicle,
-//! address and business however it was written), a motorway services named
+//! entities' network the entity worker found (one node per person, phone,
+//! vehicle, address and business however it was written), a motorway services named
 //! by many unrelated reports flagged as a hub with its reason and collapsed
 //! on request, the read audited naming the operator, and the database and
 //! master key the settings name.
@@ -9,8 +9,10 @@ use std::process::Output;
 
 use aidant_core::audit::AuditActor;
 use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::intelligence::{PersonNamed, PersonRole};
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::report::{ReportAnswers, VehicleAnswer};
+use aidant_core::text::{BoundedText, Lines};
 use aidant_store::Store;
 use aidant_store::entities::JOBS_PER_TRANSACTION;
 use aidant_store::intelligence::IntelligenceInsert;
@@ -47,7 +49,7 @@ fn van(business_name: &str, postcode: Option<&str>, registration: &str, narrativ
 }
 
 /// A force that receives public reports and its analyst, a regulator whose
-/// intelligence names the services too, a nail bar reported twice (with and
+/// intelligence names the services too (and a driver, by name), a nail bar reported twice (with and
 /// without its postcode, the van written two ways) and the services named by
 /// many unrelated reports; the worker has read them all.
 async fn the_world(store: &Store) -> User {
@@ -82,6 +84,12 @@ async fn the_world(store: &Store) -> User {
             sanitised_text: "Women are met off the coach at LU5 6HR by a driver on 07700 900999.",
             source: None,
             review_on: None,
+            people: &[PersonNamed {
+                name: BoundedText::parse("Florin Dumitru", 200, Lines::Single).unwrap(),
+                date_of_birth: Some("1984".to_owned()),
+                nationality: None,
+                role: PersonRole::SuspectedOffender,
+            }],
         })
         .await
         .unwrap();
@@ -103,6 +111,12 @@ fn components_of(json: &Value) -> Vec<Vec<String>> {
 
 fn component_of<'a>(components: &'a [Vec<String>], id: &str) -> &'a [String] {
     components.iter().find(|component| component.iter().any(|member| member == id)).unwrap_or_else(|| panic!("{id} is a node: {components:?}"))
+}
+
+/// The evidence for each hop of the shortest path between two entities.
+fn path_evidence(setup: &Setup, from: &str, to: &str) -> Vec<Value> {
+    let path = json(&run(setup, &["graph", "path", "--from-database", "--json", "--entity", from, to]));
+    path["result"][0]["evidence"].as_array().unwrap_or_else(|| panic!("a path from {from} to {to}: {path}")).clone()
 }
 
 /// The network reads, oldest first: (actor, reason).
@@ -134,12 +148,14 @@ async fn the_network_is_the_entities_with_the_services_a_hub(database: TestDatab
     assert_eq!(nodes.iter().filter(|id| id.starts_with("business:")).count(), 1, "with and without a postcode, one business: {nodes:?}");
     assert_eq!(nodes.iter().filter(|id| id.starts_with("vehicle:")).count(), 1, "the van written two ways is one node: {nodes:?}");
     assert!(!nodes.iter().any(|id| id.starts_with("report:")), "records are evidence, not nodes: {nodes:?}");
+    let people: Vec<&&String> = nodes.iter().filter(|id| id.starts_with("person:")).collect();
+    assert_eq!(people.len(), 1, "the driver the regulator names is a node: {nodes:?}");
     let phones = nodes.iter().filter(|id| id.starts_with("phone:")).count();
     assert_eq!(phones, SERVICES_REPORTS + 2, "a phone per services report, the nail bar's and the regulator's: {nodes:?}");
     assert_eq!(network["run"]["entity_count"], nodes.len());
 
-    // The services: one component with every phone seen there, and a hub.
-    assert_eq!(component_of(&components, SERVICES).len(), SERVICES_REPORTS + 2, "the services and the phones seen there");
+    // The services: one component with every phone and the person seen there, and a hub.
+    assert_eq!(component_of(&components, SERVICES).len(), SERVICES_REPORTS + 3, "the services, the phones and the driver seen there");
     let hubs = network["hubs"].as_array().unwrap();
     assert_eq!(hubs.len(), 1, "only the services: {hubs:#?}");
     let services = &hubs[0];
@@ -160,15 +176,19 @@ async fn the_network_is_the_entities_with_the_services_a_hub(database: TestDatab
     assert!(table.contains(&format!("{SERVICES} [Detected]: address 'LU5 6HR' is linked to others in")), "{table}");
 
     // Each link cites its record.
-    let path = json(&run(&setup, &["graph", "path", "--from-database", "--json", "--entity", "vehicle:AB12CDE", "phone:+447700900123"]));
-    let evidence = path["result"][0]["evidence"].as_array().unwrap();
+    let evidence = path_evidence(&setup, "vehicle:AB12CDE", "phone:+447700900123");
     assert_eq!(evidence.len(), 1, "the van and the phone are named together in one report: {evidence:#?}");
     assert_eq!(evidence[0]["relation"], "mentioned_with");
     assert_eq!(evidence[0]["confidence"], 0.45, "a public report (0.5), a registration (1) and a phone in prose (0.9)");
+    let driver = path_evidence(&setup, people[0], "phone:+447700900999");
+    assert_eq!((driver[0]["source"].as_str(), driver[0]["relation"].as_str()), (Some(people[0].as_str()), Some("uses_phone")), "{driver:#?}");
+    assert_eq!(driver[0]["source_reference"].as_str().map(|reference| reference.starts_with("INT-")), Some(true), "{driver:#?}");
+    let driver = path_evidence(&setup, people[0], SERVICES);
+    assert_eq!(driver[0]["relation"], "at_address", "{driver:#?}");
 
     // Audited: the named member of staff, then the command line; the OS user both times.
     let reads = network_reads(store).await;
-    assert_eq!(reads.len(), 4, "{reads:#?}");
+    assert_eq!(reads.len(), 6, "{reads:#?}");
     assert_eq!(reads[0].0, format!("user:{}", analyst.id.as_str()));
     assert_eq!(reads[1].0, "cli");
     for (_, reason) in &reads {
@@ -186,7 +206,7 @@ async fn the_network_is_the_entities_with_the_services_a_hub(database: TestDatab
     store.disable_user(&analyst.id, &AuditActor::Cli).await.unwrap();
     let disabled = run(&setup, &["graph", "components", "--from-database", "--operator", OPERATOR_EMAIL]);
     assert_one_line_failure(&disabled, &["--operator", "disabled"]);
-    assert_eq!(network_reads(store).await.len(), 4, "refused reads are not reads");
+    assert_eq!(network_reads(store).await.len(), 6, "refused reads are not reads");
 }
 
 /// `--config FILE` names the database, before or after the subcommand; the
