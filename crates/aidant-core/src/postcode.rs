@@ -19,6 +19,25 @@ pub enum PostcodeError {
     WrongLength(String),
     #[error("{0:?} does not have the shape of a UK postcode (outward code A9, A99, AA9, AA99, A9A or AA9A, then 9AA)")]
     WrongShape(String),
+    #[error("{0:?} does not start with a UK postcode area")]
+    UnknownArea(String),
+}
+
+/// Every postcode area in use: Great Britain's and Northern Ireland's, the
+/// Crown dependencies' (GY, JE, IM), and BF (British Forces) and BX
+/// (non-geographic). A word of postcode shape outside them ("at 10pm",
+/// `AT1 0PM`) is not a postcode.
+const AREAS: [&str; 126] = [
+    "AB", "AL", "B", "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "BX", "CA", "CB", "CF", "CH", "CM", "CO", "CR", "CT", "CV", "CW", "DA", "DD",
+    "DE", "DG", "DH", "DL", "DN", "DT", "DY", "E", "EC", "EH", "EN", "EX", "FK", "FY", "G", "GL", "GU", "GY", "HA", "HD", "HG", "HP", "HR", "HS", "HU", "HX",
+    "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "L", "LA", "LD", "LE", "LL", "LN", "LS", "LU", "M", "ME", "MK", "ML", "N", "NE", "NG", "NN", "NP",
+    "NR", "NW", "OL", "OX", "PA", "PE", "PH", "PL", "PO", "PR", "RG", "RH", "RM", "S", "SA", "SE", "SG", "SK", "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST",
+    "SW", "SY", "TA", "TD", "TF", "TN", "TQ", "TR", "TS", "TW", "UB", "W", "WA", "WC", "WD", "WF", "WN", "WR", "WS", "WV", "YO", "ZE",
+];
+
+fn area_of(outcode: &str) -> &str {
+    let letters = outcode.bytes().take_while(u8::is_ascii_alphabetic).count();
+    &outcode[..letters]
 }
 
 fn outcode_has_valid_shape(outcode: &[u8]) -> bool {
@@ -54,6 +73,9 @@ impl Postcode {
         if !incode_valid || !outcode_has_valid_shape(outcode.as_bytes()) {
             return Err(PostcodeError::WrongShape(compact));
         }
+        if !AREAS.contains(&area_of(outcode)) {
+            return Err(PostcodeError::UnknownArea(compact));
+        }
         Ok(Postcode { outcode: outcode.to_string(), incode: incode.to_string() })
     }
 
@@ -74,8 +96,7 @@ impl Postcode {
 
     /// The postcode area: the leading letters of the outward code, e.g. `SW`.
     pub fn area(&self) -> &str {
-        let letters = self.outcode.bytes().take_while(u8::is_ascii_alphabetic).count();
-        &self.outcode[..letters]
+        area_of(&self.outcode)
     }
 }
 
@@ -84,7 +105,7 @@ impl Postcode {
 /// when the text does not have a district's shape (a town name, say).
 pub fn parse_outcode(raw: &str) -> Option<String> {
     let outcode = raw.trim().to_ascii_uppercase();
-    (outcode == "GIR" || outcode_has_valid_shape(outcode.as_bytes())).then_some(outcode)
+    (outcode == "GIR" || (outcode_has_valid_shape(outcode.as_bytes()) && AREAS.contains(&area_of(&outcode)))).then_some(outcode)
 }
 
 impl fmt::Display for Postcode {
@@ -103,6 +124,14 @@ mod tests {
         assert_eq!(postcode.to_string(), display);
         assert_eq!(postcode.outcode(), outcode);
         assert_eq!(postcode.sector(), sector);
+    }
+
+    #[test]
+    fn a_word_of_postcode_shape_outside_the_areas_is_not_a_postcode() {
+        assert_eq!(Postcode::parse("at1 0pm"), Err(PostcodeError::UnknownArea("AT10PM".into())));
+        assert_eq!(parse_outcode("QQ1"), None);
+        assert_eq!(parse_outcode("lu5").as_deref(), Some("LU5"));
+        assert!(Postcode::parse("BT1 1AA").is_ok() && Postcode::parse("JE2 3AB").is_ok() && Postcode::parse("ZE1 0AA").is_ok());
     }
 
     #[test]
@@ -133,8 +162,8 @@ mod tests {
         }
 
         #[test]
-        fn display_round_trips(outcode in "[A-Z]{1,2}[0-9]{1,2}", incode in "[0-9][A-Z]{2}") {
-            let postcode = Postcode::parse(&format!("{outcode}{incode}")).expect("generated postcode");
+        fn display_round_trips(area in prop::sample::select(AREAS.to_vec()), district in "[0-9]{1,2}", incode in "[0-9][A-Z]{2}") {
+            let postcode = Postcode::parse(&format!("{area}{district}{incode}")).expect("generated postcode");
             prop_assert_eq!(Postcode::parse(&postcode.to_string()).expect("display reparses"), postcode);
         }
     }
