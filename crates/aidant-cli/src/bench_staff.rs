@@ -122,6 +122,8 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     );
     let phone = store.find_entity(aidant_store::entities::ValueKind::Phone, "+447700900000").await?.context("the benchmark's first phone is an entity")?;
     let some_van = sample_vehicle(&store, &report_ids).await?;
+    // The person the most intelligence records name (about four).
+    let person = store.most_mentioned_entity(aidant_store::entities::ValueKind::Person).await?.context("the intelligence records' people are entities")?;
 
     let handler_cookie = format!("__Host-aidant_session={}", store.create_session(&handler.id, true).await?);
     let partner_cookie = format!("__Host-aidant_session={}", store.create_session(&partner.id, true).await?);
@@ -145,6 +147,7 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
         Scenario { label: "search as a partner agency", path: "/staff/search?q=nail".to_owned(), partner: true, expect: "/staff/intelligence/" },
         Scenario { label: "entity page, a phone in many reports", path: format!("/staff/entities/{phone}"), partner: false, expect: "id=\"mentions\"" },
         Scenario { label: "entity page, a van", path: format!("/staff/entities/{some_van}"), partner: false, expect: "id=\"mentions\"" },
+        Scenario { label: "entity page, a person", path: format!("/staff/entities/{person}"), partner: false, expect: "id=\"person-seen\"" },
         Scenario { label: "search a phone (entity)", path: "/staff/search?q=07700900001".to_owned(), partner: false, expect: "id=\"entity-found\"" },
     ];
     println!("==> {} requests per scenario over {} connections", arguments.requests, arguments.connections);

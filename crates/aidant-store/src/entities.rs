@@ -602,6 +602,19 @@ impl Store {
         Ok(queued)
     }
 
+    /// The entity of `kind` the most records mention (for benchmarks and
+    /// checks; what a viewer may see is decided by the use cases).
+    pub async fn most_mentioned_entity(&self, kind: ValueKind) -> Result<Option<EntityId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT m.entity_id FROM entity_mentions m JOIN entities e ON e.id = m.entity_id WHERE e.kind = $1
+             GROUP BY m.entity_id ORDER BY COUNT(*) DESC, m.entity_id LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        id.map(|id| EntityId::parse(&id).map_err(|_| StoreError::Corrupt("an entity id is not a UUID".to_owned()))).transpose()
+    }
+
     /// The entity of `kind` whose normal form is `value`, if any record
     /// mentioned it.
     pub async fn find_entity(&self, kind: ValueKind, value: &str) -> Result<Option<EntityId>, StoreError> {
