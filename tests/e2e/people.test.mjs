@@ -72,6 +72,13 @@ test('two records of one woman are one person; "not the same" splits them and a 
   await analyst.locator('#sanitised').getByRole('link', { name: 'Ioana Popescu' }).click()
   assert.equal(analyst.url(), personPage)
 
+  // Searching her name finds her, however it is written.
+  await analyst.getByRole('link', { name: 'Search' }).click()
+  await analyst.getByLabel('Search reports and intelligence').fill('ioana POPESCU')
+  await analyst.getByRole('button', { name: 'Search' }).click()
+  await analyst.locator('#people-found').getByRole('link').first().click()
+  assert.equal(analyst.url(), personPage)
+
   // Not the same person, with a reason.
   await analyst.getByRole('button', { name: 'Record decision' }).click()
   const summary = await analyst.locator('.govuk-error-summary').innerText()

@@ -164,6 +164,9 @@ impl Store {
         };
         let now = now_ms();
         let actor = AuditActor::user(new.created_by.as_str());
+        // Read (and on first use written) before the transaction takes
+        // SQLite's write lock.
+        let index = self.entity_index().await?;
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO intelligence (id, reference, report_id, owner_organisation_id, created_by, created_at, updated_at, title, grading_scheme,
@@ -194,7 +197,7 @@ impl Store {
         .await?;
         let search_text = format!("{reference} {} {} {}", new.title, new.grading.code(), new.sanitised_text);
         crate::search::index_intelligence(&mut transaction, &id, new.owner_organisation_id.as_str(), &search_text).await?;
-        crate::people::insert_people(&mut transaction, self.keyring()?, crate::entities::MentionRecord::Intelligence, &id, new.people).await?;
+        crate::people::insert_people(&mut transaction, self.keyring()?, &index, crate::entities::MentionRecord::Intelligence, &id, new.people).await?;
         crate::entities::enqueue(&mut transaction, crate::entities::JobRecord::Intelligence, &id, now).await?;
         let grading = new.grading.code();
         append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceCreate, AuditRecordKind::Intelligence, &id).because(&grading)).await?;

@@ -100,19 +100,35 @@ pub(crate) fn person_key(link_entity: i64) -> String {
 pub(crate) async fn insert_people(
     transaction: &mut Transaction<'_, Any>,
     keyring: &Keyring,
+    index: &BlindIndex,
     record: MentionRecord,
     record_id: &str,
     people: &[PersonNamed],
 ) -> Result<(), StoreError> {
-    for (index, person) in people.iter().enumerate() {
-        insert_person(transaction, keyring, record, record_id, index as i64 + 1, person).await?;
+    for (position, person) in people.iter().enumerate() {
+        insert_person(transaction, keyring, index, record, record_id, position as i64 + 1, person).await?;
     }
     Ok(())
+}
+
+/// The words of a name as search compares them: folded (transliterated,
+/// lower case), each at least two characters, at most eight.
+pub(crate) fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = aidant_core::search::fold(name).split(' ').filter(|word| word.len() >= 2).map(str::to_owned).collect();
+    words.sort();
+    words.dedup();
+    words.truncate(8);
+    words
+}
+
+pub(crate) fn name_word_hash(index: &BlindIndex, word: &str) -> i64 {
+    index.hash(&[b"person-name\0", word.as_bytes()])
 }
 
 async fn insert_person(
     transaction: &mut Transaction<'_, Any>,
     keyring: &Keyring,
+    index: &BlindIndex,
     record: MentionRecord,
     record_id: &str,
     position: i64,
@@ -134,7 +150,39 @@ async fn insert_person(
         .bind(keyring.seal(&plaintext, &details_binding(&id)))
         .execute(&mut **transaction)
         .await?;
+    let hashes: BTreeSet<i64> = name_words(person.name.as_str()).iter().map(|word| name_word_hash(index, word)).collect();
+    if !hashes.is_empty() {
+        let statement = format!("INSERT INTO person_name_keys (key_hash, person_record) VALUES {}", crate::link_records::values_list(hashes.len(), 2));
+        let mut query = sqlx::query(&statement);
+        for hash in &hashes {
+            query = query.bind(*hash).bind(&id);
+        }
+        query.execute(&mut **transaction).await?;
+    }
     Ok(())
+}
+
+/// The people (linker record ids) whose names hold every word of `query`
+/// (folded, whole words), at most `limit`. Who may see them is the use
+/// case's to decide.
+pub(crate) async fn people_named(store: &Store, query: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+    let words = name_words(query);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index = store.entity_index().await?;
+    let hashes: Vec<i64> = words.iter().map(|word| name_word_hash(&index, word)).collect();
+    let statement = format!(
+        "SELECT person_record FROM person_name_keys WHERE key_hash IN ({}) GROUP BY person_record HAVING COUNT(*) = ${} ORDER BY person_record DESC LIMIT ${}",
+        bind_list(hashes.len()),
+        hashes.len() + 1,
+        hashes.len() + 2
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&statement);
+    for hash in &hashes {
+        query = query.bind(*hash);
+    }
+    Ok(query.bind(hashes.len() as i64).bind(limit).fetch_all(&store.pool).await?)
 }
 
 /// Adds one person to those a record names (after the others), inside the
@@ -143,6 +191,7 @@ async fn insert_person(
 pub(crate) async fn name_person_in(
     transaction: &mut Transaction<'_, Any>,
     keyring: &Keyring,
+    index: &BlindIndex,
     record: MentionRecord,
     record_id: &str,
     person: &PersonNamed,
@@ -153,7 +202,7 @@ pub(crate) async fn name_person_in(
         .fetch_one(&mut **transaction)
         .await?;
     let position = last.unwrap_or(0) + 1;
-    insert_person(transaction, keyring, record, record_id, position, person).await?;
+    insert_person(transaction, keyring, index, record, record_id, position, person).await?;
     let job = match record {
         MentionRecord::Report => crate::entities::JobRecord::Report,
         MentionRecord::Intelligence => crate::entities::JobRecord::Intelligence,

@@ -14,6 +14,14 @@ CREATE TABLE record_people (
 );
 CREATE INDEX record_people_record ON record_people (record_kind, record_id);
 
+-- Each word of a named person's name, folded, under a keyed hash (the
+-- entity index's key): search finds people by name without a readable copy.
+CREATE TABLE person_name_keys (
+    key_hash INTEGER NOT NULL,
+    person_record TEXT NOT NULL,
+    PRIMARY KEY (key_hash, person_record)
+);
+
 -- A person entity whose records the linker or an analyst found to be
 -- another's: its page points there. Its id is never reused.
 ALTER TABLE entities ADD COLUMN merged_into TEXT;

@@ -402,3 +402,30 @@ pub(crate) async fn people_of_record(
     }
     Ok(found)
 }
+
+/// People found by name: those whose names hold every word of `query`
+/// (folded, so "popescu" finds "POPESCU" and "Ştefan" "Stefan"), through
+/// records the caller may read, each named as such a record names them.
+/// At most [`PEOPLE_FOUND`].
+pub async fn people_by_name(store: &Store, caller: &Caller, query: &str) -> CaseResult<Vec<(EntityId, String)>> {
+    require(store, caller, Capability::Search).await?;
+    let ids: BTreeSet<String> = crate::people::people_named(store, query, 200).await?.into_iter().collect();
+    let readable = readable_people(store, caller, &ids).await?;
+    let mut newest_first: Vec<&NamedPerson> = readable.values().map(|(person, _)| person).collect();
+    newest_first.sort_by(|left, right| right.id.cmp(&left.id));
+    let mut found: Vec<(EntityId, String)> = Vec::new();
+    for person in newest_first {
+        if found.len() >= PEOPLE_FOUND {
+            break;
+        }
+        if let Some(entity) = person_of_record(store, &person.id).await?
+            && !found.iter().any(|(seen, _)| *seen == entity)
+        {
+            found.push((entity, person.details.name.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// People a name search lists.
+pub const PEOPLE_FOUND: usize = 20;

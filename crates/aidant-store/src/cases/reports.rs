@@ -107,9 +107,10 @@ pub async fn view_report(store: &Store, caller: &Caller, report_id: &ReportId) -
 /// report can.
 pub async fn name_person(store: &Store, caller: &Caller, report_id: &ReportId, person: &aidant_core::intelligence::PersonNamed) -> CaseResult<()> {
     super::require(store, caller, Capability::CreateIntelligence).await?;
+    let index = store.entity_index().await?;
     let (mut transaction, _) = authorise(store, caller, report_id, Action::ViewReport).await?;
     let position =
-        crate::people::name_person_in(&mut transaction, store.keyring()?, crate::entities::MentionRecord::Report, report_id.as_str(), person).await?;
+        crate::people::name_person_in(&mut transaction, store.keyring()?, &index, crate::entities::MentionRecord::Report, report_id.as_str(), person).await?;
     let reason = format!("person {position}");
     record(&mut transaction, caller, AuditAction::ReportPersonNamed, subject(report_id), Some(&reason)).await?;
     transaction.commit().await?;

@@ -15,7 +15,7 @@ use aidant_link::mentions::ValueKind;
 use aidant_store::Store;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::entities::view_entity;
-use aidant_store::cases::people::{DecisionRequest, decide, undo};
+use aidant_store::cases::people::{DecisionRequest, decide, people_by_name, undo};
 use aidant_store::cases::reports::name_person;
 use aidant_store::intelligence::IntelligenceInsert;
 use aidant_store::testing::{TestDatabase, submit_report};
@@ -149,6 +149,15 @@ async fn a_partner_sees_a_person_only_through_shared_records(database: TestDatab
     assert_eq!(partner.entity.label, "POPESCU Ioana", "not the spelling only the unshared record gives");
     assert!(!person.may_decide);
     assert!(matches!(view_entity(store, &caller(&world.charity_user), &ioana).await, Err(CaseError::NotFound)));
+
+    // Found by name, by whoever may read a record naming her, as that record names her.
+    assert_eq!(people_by_name(store, &caller(&world.analyst), "popescu").await.unwrap().len(), 1);
+    assert_eq!(people_by_name(store, &caller(&world.analyst), "IOANA  Popescu").await.unwrap()[0].0, ioana);
+    assert_eq!(people_by_name(store, &caller(&world.glaa_user), "popescu").await.unwrap(), vec![(ioana.clone(), "POPESCU Ioana".to_owned())]);
+    assert!(people_by_name(store, &caller(&world.glaa_user), "popescue").await.unwrap().is_empty(), "the unshared spelling finds nothing for the partner");
+    assert!(people_by_name(store, &caller(&world.charity_user), "popescu").await.unwrap().is_empty());
+    assert!(people_by_name(store, &caller(&world.analyst), "popescu maria").await.unwrap().is_empty(), "every word must be in the name");
+    assert!(people_by_name(store, &caller(&world.analyst), "").await.unwrap().is_empty());
     let request = DecisionRequest { kind: "take_out", record: &person_record(&shared, 1), reason: "Not her", ..DecisionRequest::default() };
     assert!(matches!(decide(store, &caller(&world.glaa_user), &ioana, &request).await, Err(CaseError::Denied { .. })));
 }

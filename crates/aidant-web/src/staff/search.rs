@@ -75,9 +75,15 @@ pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Q
         Some(_) => cases::entities::find_entity_by_identifier(state.store(), &staff.caller, &text).await?,
         None => None,
     };
+    // Words typed are also looked up as people's names.
+    let people = match results {
+        Some(_) => cases::people::people_by_name(state.store(), &staff.caller, &text).await?,
+        None => Vec::new(),
+    };
+    let people: Vec<Value> = people.iter().map(|(id, name)| context! { id => id.to_string(), name => name.clone() }).collect();
     let count = results.as_ref().map_or(0, Vec::len);
     let rows: Vec<Value> = results.unwrap_or_default().into_iter().map(|result| crate::html::serde_value(&result)).collect();
     let entity = entity.map(|entity| super::entities::entity_line(&entity, &[]));
-    let data = context! { query => text.clone(), searched => !text.trim().is_empty(), count, rows, limit => CANDIDATE_LIMIT, entity };
+    let data = context! { query => text.clone(), searched => !text.trim().is_empty(), count, rows, limit => CANDIDATE_LIMIT, entity, people };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/search.html", "Search", "search"), data))
 }
