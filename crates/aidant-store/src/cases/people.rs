@@ -413,15 +413,44 @@ pub async fn people_by_name(store: &Store, caller: &Caller, query: &str) -> Case
     let readable = readable_people(store, caller, &ids).await?;
     let mut newest_first: Vec<&NamedPerson> = readable.values().map(|(person, _)| person).collect();
     newest_first.sort_by(|left, right| right.id.cmp(&left.id));
+    let entities = people_of_records(store, &newest_first).await?;
     let mut found: Vec<(EntityId, String)> = Vec::new();
     for person in newest_first {
         if found.len() >= PEOPLE_FOUND {
             break;
         }
-        if let Some(entity) = person_of_record(store, &person.id).await?
-            && !found.iter().any(|(seen, _)| *seen == entity)
+        if let Some(entity) = entities.get(&person.id)
+            && !found.iter().any(|(seen, _)| seen == entity)
         {
-            found.push((entity, person.details.name.clone()));
+            found.push((entity.clone(), person.details.name.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// The person entity each of `people` is filed under, in one read per 300.
+async fn people_of_records(store: &Store, people: &[&NamedPerson]) -> CaseResult<HashMap<String, EntityId>> {
+    use sqlx::Row;
+    let mut found = HashMap::new();
+    for chunk in people.chunks(300) {
+        let conditions: Vec<String> = (0..chunk.len())
+            .map(|position| format!("(m.record_kind = ${} AND m.record_id = ${} AND m.field = ${})", position * 3 + 1, position * 3 + 2, position * 3 + 3))
+            .collect();
+        let statement = format!(
+            "SELECT m.entity_id, m.record_kind, m.record_id, m.field FROM entity_mentions m JOIN entities e ON e.id = m.entity_id
+             WHERE e.kind = 'person' AND ({})",
+            conditions.join(" OR ")
+        );
+        let mut query = sqlx::query(&statement);
+        for person in chunk {
+            query = query.bind(person.record.as_str()).bind(&person.record_id).bind(person.field());
+        }
+        for row in query.fetch_all(&store.pool).await? {
+            let record = MentionRecord::parse(&row.try_get::<String, _>("record_kind")?)?;
+            let record_id: String = row.try_get("record_id")?;
+            let field: String = row.try_get("field")?;
+            let Some(position) = field.strip_prefix("people.").and_then(|position| position.parse().ok()) else { continue };
+            found.insert(crate::people::person_record_id(record, &record_id, position), crate::named(&row, "entity_id")?);
         }
     }
     Ok(found)

@@ -254,7 +254,28 @@ async fn a_watcher_sees_each_new_record_once_and_only_what_they_may(database: Te
     assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action IN ('entity.watch', 'entity.unwatch')").await, 3);
 }
 
+async fn a_text_of_hundreds_of_numbers_is_read_in_part_and_says_so(database: TestDatabase) {
+    let store = &database.store;
+    world(store).await;
+    let narrative: String = (0..360).map(|number| format!("07700 9{number:05} ")).collect();
+    let receipt = submit_report(store, &nail_bar(narrative.trim(), None), None).await;
+    drain(store).await;
+    assert_eq!(store.entity_queue_counts().await.unwrap(), aidant_store::entities::QueueCounts { waiting: 0, parked: 0 });
+    let mentions =
+        sqlx::query("SELECT COUNT(*) FROM entity_mentions WHERE record_id = $1").bind(receipt.report_id.as_str()).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(mentions.try_get::<i64, _>(0).unwrap(), aidant_link::mentions::MAX_VALUES_PER_RECORD as i64);
+    let reason: String = sqlx::query("SELECT reason FROM audit_log WHERE action = 'entities.derive' AND record_id = $1")
+        .bind(receipt.report_id.as_str())
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(reason, "200 values, the rest left out");
+}
+
 aidant_store::backend_tests!(
+    a_text_of_hundreds_of_numbers_is_read_in_part_and_says_so,
     a_watcher_sees_each_new_record_once_and_only_what_they_may,
     one_phone_in_many_forms_is_one_entity_with_every_mention,
     a_rebuild_keeps_ids_and_writes_nothing_twice,
