@@ -248,32 +248,28 @@ fn parse_people(answers: &[PersonAnswer<'_>], fail: &mut impl FnMut(&str, String
 
 /// One row, its problems failed with its fields.
 fn parse_person(position: usize, answer: &PersonAnswer<'_>, fail: &mut impl FnMut(&str, String)) -> Option<PersonNamed> {
-    {
-        let ordinal = ORDINALS[position.min(limits::PEOPLE - 1)];
-        let name = BoundedText::parse(answer.name, limits::PERSON_NAME, Lines::Single)
-            .map_err(|error| fail(&person_field(position, "name"), text_error(&format!("the {ordinal} person's name"), limits::PERSON_NAME, error)))
-            .ok();
-        let date_of_birth = parse_date_of_birth(answer.date_of_birth)
-            .map_err(|message| fail(&person_field(position, "date_of_birth"), format!("The {ordinal} person's date of birth {message}")))
-            .ok()
-            .flatten();
-        let nationality = BoundedText::parse_optional(Some(answer.nationality), limits::NATIONALITY, Lines::Single)
-            .map_err(|error| {
-                fail(&person_field(position, "nationality"), text_error(&format!("the {ordinal} person's nationality"), limits::NATIONALITY, error))
-            })
-            .ok()
-            .flatten();
-        let role = match answer.role.trim() {
-            "" => Some(PersonRole::Other),
-            code => PersonRole::parse(code).or_else(|| {
-                fail(&person_field(position, "role"), format!("Select what the {ordinal} person is to the matter"));
-                None
-            }),
-        };
-        match (name, role) {
-            (Some(name), Some(role)) => Some(PersonNamed { name, date_of_birth, nationality, role }),
-            _ => None,
-        }
+    let ordinal = ORDINALS[position.min(limits::PEOPLE - 1)];
+    let name = BoundedText::parse(answer.name, limits::PERSON_NAME, Lines::Single)
+        .map_err(|error| fail(&person_field(position, "name"), text_error(&format!("the {ordinal} person's name"), limits::PERSON_NAME, error)))
+        .ok();
+    let date_of_birth = parse_date_of_birth(answer.date_of_birth)
+        .map_err(|message| fail(&person_field(position, "date_of_birth"), format!("The {ordinal} person's date of birth {message}")))
+        .ok()
+        .flatten();
+    let nationality = BoundedText::parse_optional(Some(answer.nationality), limits::NATIONALITY, Lines::Single)
+        .map_err(|error| fail(&person_field(position, "nationality"), text_error(&format!("the {ordinal} person's nationality"), limits::NATIONALITY, error)))
+        .ok()
+        .flatten();
+    let role = match answer.role.trim() {
+        "" => Some(PersonRole::Other),
+        code => PersonRole::parse(code).or_else(|| {
+            fail(&person_field(position, "role"), format!("Select what the {ordinal} person is to the matter"));
+            None
+        }),
+    };
+    match (name, role) {
+        (Some(name), Some(role)) => Some(PersonNamed { name, date_of_birth, nationality, role }),
+        _ => None,
     }
 }
 
