@@ -13,6 +13,7 @@ use aidant_graph::centrality::{
 };
 use aidant_graph::components::{connected_components, core_numbers};
 use aidant_graph::csv_input::read_network;
+use aidant_graph::export::anx::write_anx;
 use aidant_graph::export::ftm::write_ftm_json_lines;
 use aidant_graph::export::gexf::write_gexf;
 use aidant_graph::export::graphml::write_graphml;
@@ -146,6 +147,8 @@ pub enum Measure {
 pub enum ExportFormat {
     Graphml,
     Gexf,
+    /// An i2 Analyst's Notebook chart (exchange XML).
+    Anx,
     Ftm,
     Neo4j,
 }
@@ -682,7 +685,7 @@ fn analysis_attributes(prepared: &Prepared) -> Vec<NodeAttribute> {
 fn run_export(input: &GraphInput, network: NetworkGraph, format: ExportFormat, output: &Path, with_analysis: bool) -> anyhow::Result<()> {
     let prepared = prepare(input, network)?;
     if with_analysis && matches!(format, ExportFormat::Ftm | ExportFormat::Neo4j) {
-        bail!("--with-analysis applies to graphml and gexf exports only");
+        bail!("--with-analysis applies to graphml, gexf and anx exports only");
     }
     let options = ExportOptions { window: prepared.analysis.window, node_attributes: if with_analysis { analysis_attributes(&prepared) } else { Vec::new() } };
     let create = |path: &Path| File::create(path).map(BufWriter::new).with_context(|| format!("creating {}", path.display()));
@@ -691,6 +694,7 @@ fn run_export(input: &GraphInput, network: NetworkGraph, format: ExportFormat, o
     match format {
         ExportFormat::Graphml => write_graphml(network, &options, create(output)?)?,
         ExportFormat::Gexf => write_gexf(network, &options, create(output)?)?,
+        ExportFormat::Anx => write_anx(network, &options, create(output)?)?,
         ExportFormat::Ftm => {
             let summary = write_ftm_json_lines(network, &options, create(output)?)?;
             for skipped in &summary.skipped {

@@ -55,7 +55,7 @@ fn paths_centrality_components_and_exports_run() {
     assert!(stdout.starts_with("3 components"), "{stdout}");
 
     let directory = tempfile::tempdir().unwrap();
-    for (format, file) in [("graphml", "n.graphml"), ("gexf", "n.gexf"), ("ftm", "n.jsonl"), ("neo4j", "n")] {
+    for (format, file) in [("graphml", "n.graphml"), ("gexf", "n.gexf"), ("anx", "n.anx"), ("ftm", "n.jsonl"), ("neo4j", "n")] {
         let output_path = directory.path().join(file).display().to_string();
         let mut arguments = sample_arguments("export", &nodes, &edges);
         arguments.extend(["--format", format, "--output", &output_path]);
@@ -69,6 +69,8 @@ fn paths_centrality_components_and_exports_run() {
     let graphml = std::fs::read_to_string(&output_path).unwrap();
     assert!(graphml.contains(r#"attr.name="betweenness_centrality""#) && graphml.contains(r#"attr.name="community""#));
     assert!(std::fs::read_to_string(directory.path().join("n.gexf")).unwrap().contains("version=\"1.3\""));
+    let chart = std::fs::read_to_string(directory.path().join("n.anx")).unwrap();
+    assert!(chart.contains("<Chart ") && chart.contains("Ion Popescu"), "an Analyst's Notebook chart of the network");
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! Exports of a network for other tools: GraphML, GEXF 1.3 (with time validity), FollowTheMoney
-//! JSON lines, and CSV for Neo4j's bulk importer. Every exporter writes to a caller's writer.
+//! Exports of a network for other tools: GraphML, GEXF 1.3 (with time validity), i2 Analyst's
+//! Notebook charts (ANX), FollowTheMoney JSON lines, and CSV for Neo4j's bulk importer. Every
+//! exporter writes to a caller's writer.
 
+pub mod anx;
 pub mod ftm;
 pub mod gexf;
 pub mod graphml;

@@ -250,3 +250,61 @@ fn followthemoney_accepts_our_entities() {
     assert_eq!(checked["problems"], Value::Array(Vec::new()), "followthemoney found problems");
     assert_eq!(checked["entities"], parsed.len());
 }
+
+/// Reads an Analyst's Notebook chart with Python's own XML parser and checks what the program
+/// needs to open it: a `Chart` root; every entity type, link type, strength and attribute class
+/// an item names declared in its collection; every link's ends among the entities; dates that
+/// parse. Prints the counts as JSON.
+const ANX_READER: &str = r#"
+import json, sys
+import xml.etree.ElementTree as ET
+from datetime import datetime
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "Chart", root.tag
+def names(collection, item):
+    element = root.find(collection)
+    assert element is not None, collection
+    return {child.get("Name") for child in element.findall(item)}
+entity_types = names("EntityTypeCollection", "EntityType")
+link_types = names("LinkTypeCollection", "LinkType")
+strengths = names("StrengthCollection", "Strength")
+classes = names("AttributeClassCollection", "AttributeClass")
+items = root.find("ChartItemCollection").findall("ChartItem")
+entities, links, dated = {}, [], 0
+for item in items:
+    assert item.get("Label") is not None
+    if item.get("DateSet") == "true":
+        datetime.fromisoformat(item.get("DateTime"))
+        dated += 1
+    for attribute in item.iter("Attribute"):
+        assert attribute.get("AttributeClass") in classes, attribute.get("AttributeClass")
+    entity = item.find("End/Entity")
+    link = item.find("Link")
+    assert (entity is None) != (link is None), "an item is an entity or a link"
+    if entity is not None:
+        assert entity.find("Icon/IconStyle").get("Type") in entity_types
+        entities[entity.get("EntityId")] = entity.get("Identity")
+    else:
+        style = link.find("LinkStyle")
+        assert style.get("Type") in link_types and style.get("Strength") in strengths
+        links.append((link.get("End1Id"), link.get("End2Id")))
+assert all(end1 in entities and end2 in entities for end1, end2 in links), "every link joins two entities"
+print(json.dumps({"entities": len(entities), "links": len(links), "dated": dated, "labels": sorted(item.get("Label") for item in items)}))
+"#;
+
+#[test]
+fn an_xml_reader_finds_in_our_anx_what_analysts_notebook_needs() {
+    let network = sample_network();
+    let options = ExportOptions::default();
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let path = write_temporary(directory.path(), "chart.anx", aidant_graph::export::anx::anx_string(&network, &options).as_bytes());
+    let read = run_python(ANX_READER, &[&path], "(nothing beyond the standard library)");
+    assert_eq!(read["entities"], network.entities().len());
+    assert_eq!(read["links"], network.relations().len());
+    let dated = network.relations().iter().filter(|relation| relation.first_seen.is_some() || relation.last_seen.is_some()).count();
+    assert_eq!(read["dated"], dated);
+    let labels: Vec<&str> = read["labels"].as_array().unwrap().iter().map(|label| label.as_str().unwrap()).collect();
+    for entity in network.entities() {
+        assert!(labels.contains(&entity.label.as_str()), "{} is on the chart", entity.label);
+    }
+}
