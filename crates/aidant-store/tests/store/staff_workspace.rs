@@ -6,6 +6,7 @@ use aidant_core::audit::AuditActor;
 use std::time::Duration;
 
 use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::intelligence::PersonNamed;
 use aidant_core::organisation::{OrganisationKind, ReportStatus, Role};
 use aidant_core::policy::{Action, Actor, may};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
@@ -412,7 +413,12 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
             sanitised_text: "Text.",
             source: Some(&source),
             review_on: None,
-            people: &[],
+            people: &[PersonNamed {
+                name: aidant_core::text::BoundedText::parse("Ioana Popescu", 200, aidant_core::text::Lines::Single).unwrap(),
+                date_of_birth: None,
+                nationality: None,
+                role: aidant_core::intelligence::PersonRole::PotentialVictim,
+            }],
         })
         .await
         .unwrap();
@@ -422,7 +428,7 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
     let keyring = aidant_store::Keyring::new(new_key.clone(), vec![database.master_key.clone()]);
     let rotating = Store::connect(&database.url, &Default::default(), None).await.unwrap().with_keyring(keyring);
     let summary = rotating.rewrap_sealed_values(&aidant_store::keys::RewrapOptions { batch_size: 10, limit: None }).await.unwrap();
-    assert_eq!(summary.rewrapped(), 2, "the source and the TOTP secret");
+    assert_eq!(summary.rewrapped(), 4, "the source, the person named, the TOTP secret and the entity index key (made with the first record)");
     let only_new = Store::connect(&database.url, &Default::default(), None).await.unwrap().with_keyring(aidant_store::Keyring::new(new_key, Vec::new()));
     assert_eq!(only_new.read_intelligence_source(&id, &AuditActor::Cli, "rotation check").await.unwrap(), Some(source));
     assert!(only_new.verify_totp(&world.handler.id, &totp_code(&secret, 1_800_000_600).unwrap(), 1_800_000_600).await.unwrap());
