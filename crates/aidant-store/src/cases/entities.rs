@@ -260,6 +260,50 @@ async fn related_entities(
     Ok(related)
 }
 
+/// What two entities share: the records naming both that the caller may read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedRecords {
+    pub entity: Entity,
+    pub other: Entity,
+    /// What `other` is to `entity` (`aidant_link::mentions::relation_between`).
+    pub relation: &'static str,
+    /// Newest first, with the parts of each record that name `entity`.
+    pub records: Vec<MentionView>,
+}
+
+/// The evidence for a relation: every record the caller may read that
+/// names both `id` and `other`. "Not found" when there is none, so a
+/// relation through unseen records is not hinted at; the view is audited.
+pub async fn shared_records(store: &Store, caller: &Caller, id: &EntityId, other: &EntityId) -> CaseResult<SharedRecords> {
+    require(store, caller, Capability::Search).await?;
+    if id == other {
+        return Err(CaseError::NotFound);
+    }
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let mut loaded = load_entities(store, &mut connection, &[id.clone(), other.clone()]).await?;
+    let (Some(other_entity), Some(entity)) = (loaded.pop(), loaded.pop()) else { return Err(CaseError::NotFound) };
+    let mentions = load_mentions_of(&mut connection, id, MENTIONS_SHOWN).await?;
+    let other_records: BTreeSet<(MentionRecord, String)> =
+        load_mentions_of(&mut connection, other, MENTIONS_SHOWN).await?.into_iter().map(|mention| (mention.record, mention.record_id)).collect();
+    drop(connection);
+    let both: BTreeSet<(MentionRecord, String)> =
+        mentions.iter().map(|mention| (mention.record, mention.record_id.clone())).filter(|record| other_records.contains(record)).collect();
+    let visible = visible_records(store, caller, &both).await?;
+    if visible.is_empty() {
+        return Err(CaseError::NotFound);
+    }
+    let records = mention_views(mentions.iter(), &visible);
+    let mut named = vec![entity, other_entity];
+    super::people::name_people(store, caller, &mut named).await?;
+    let [entity, other_entity] = <[Entity; 2]>::try_from(named).map_err(|_| CaseError::NotFound)?;
+    let reason = format!("records shared with entity {other}");
+    let mut transaction = store.begin_write().await?;
+    record(&mut transaction, caller, AuditAction::EntityView, Subject { kind: AuditRecordKind::Entity, id: id.as_str() }, Some(&reason)).await?;
+    transaction.commit().await?;
+    let relation = aidant_link::mentions::relation_between(entity.kind, other_entity.kind);
+    Ok(SharedRecords { entity, other: other_entity, relation, records })
+}
+
 /// The entities a record mentions, for its page: each with the fields that
 /// mention it. The caller has already been allowed to read the record.
 pub(crate) async fn entities_of_record(

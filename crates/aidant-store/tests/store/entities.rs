@@ -10,7 +10,7 @@ use aidant_core::policy::Actor;
 use aidant_core::report::{ReportAnswers, VehicleAnswer};
 use aidant_link::mentions::ValueKind;
 use aidant_store::Store;
-use aidant_store::cases::entities::{HUB_RECORDS, view_entity, watch_entity, watching};
+use aidant_store::cases::entities::{HUB_RECORDS, shared_records, view_entity, watch_entity, watching};
 use aidant_store::cases::{Caller, CaseError};
 use aidant_store::entities::{JOBS_PER_TRANSACTION, MAX_ATTEMPTS, MentionRecord};
 use aidant_store::intelligence::IntelligenceInsert;
@@ -274,7 +274,29 @@ async fn a_text_of_hundreds_of_numbers_is_read_in_part_and_says_so(database: Tes
     assert_eq!(reason, "200 values, the rest left out");
 }
 
+async fn a_relation_shows_the_records_naming_both(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let first = submit_report(store, &nail_bar("The boss answers 07700 900123.", Some("LJ15 XKR")), None).await;
+    let second = submit_report(store, &nail_bar("Van LJ15XKR, driver on +44 7700 900123.", None), None).await;
+    submit_report(store, &nail_bar("Ring 07700900123 for work.", None), None).await;
+    drain(store).await;
+    let phone = store.find_entity(ValueKind::Phone, PHONE).await.unwrap().unwrap();
+    let van = store.find_entity(ValueKind::Vehicle, "LJ15XKR").await.unwrap().unwrap();
+    let shared = shared_records(store, &caller(&world.analyst), &phone, &van).await.unwrap();
+    let mut records: Vec<&str> = shared.records.iter().map(|record| record.record_id.as_str()).collect();
+    records.sort_unstable();
+    let mut expected = vec![first.report_id.as_str(), second.report_id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(records, expected, "the two reports naming both, not the third");
+    assert_eq!((shared.entity.id, shared.other.id, shared.relation), (phone.clone(), van.clone(), "named together"));
+    assert!(matches!(shared_records(store, &caller(&world.glaa_user), &phone, &van).await, Err(CaseError::NotFound)), "nothing shared with the partner");
+    assert!(matches!(shared_records(store, &caller(&world.analyst), &phone, &phone).await, Err(CaseError::NotFound)));
+    assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = 'entity.view' AND reason LIKE 'records shared with%'").await, 1);
+}
+
 aidant_store::backend_tests!(
+    a_relation_shows_the_records_naming_both,
     a_text_of_hundreds_of_numbers_is_read_in_part_and_says_so,
     a_watcher_sees_each_new_record_once_and_only_what_they_may,
     one_phone_in_many_forms_is_one_entity_with_every_mention,

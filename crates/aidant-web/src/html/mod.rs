@@ -84,6 +84,7 @@ impl Site {
             "staff/search.html",
             "staff/entity.html",
             "staff/entity_list.html",
+            "staff/entity_shared.html",
             "staff/people_list.html",
             "staff/watching.html",
             "staff/audit.html",

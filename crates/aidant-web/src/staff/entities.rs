@@ -324,6 +324,22 @@ fn render_entity(state: &AppState, staff: &Staff, view: EntityView, errors: Vec<
     render(state, Some(staff), page, data)
 }
 
+/// The records naming both an entity and another: the evidence for their relation.
+pub async fn shared(State(state): State<AppState>, staff: Staff, Path((entity_id, other_id)): Path<(String, String)>) -> WebResult {
+    let entity_id: EntityId = path_id(&entity_id).map_err(entity_not_found)?;
+    let other_id: EntityId = path_id(&other_id).map_err(entity_not_found)?;
+    let shared = cases::entities::shared_records(state.store(), &staff.caller, &entity_id, &other_id).await.map_err(entity_not_found)?;
+    let line = |entity: &Entity| context! { id => entity.id.to_string(), kind => entity.kind.label(), label => entity.label.clone() };
+    let data = context! {
+        entity => line(&shared.entity),
+        other => line(&shared.other),
+        relation => shared.relation,
+        records => shared.records.iter().map(mention_line).collect::<Vec<_>>(),
+    };
+    let page = StaffPage::new("staff/entity_shared.html", format!("{} and {}", shared.entity.label, shared.other.label), "search");
+    Ok(render(&state, Some(&staff), page, data))
+}
+
 /// Records an analyst's decision about the person, then shows the person
 /// the record is now in; a form with problems is shown again with them.
 pub async fn decide(State(state): State<AppState>, staff: Staff, Path(entity_id): Path<String>, body: Bytes) -> WebResult {

@@ -75,6 +75,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/search", &["GET"], get(search::search))
         .route("/staff/entities/{id}", &["GET"], get(entities::show_entity))
         .route("/staff/entities/{id}/watch", &["POST"], post(entities::watch))
+        .route("/staff/entities/{id}/with/{other}", &["GET"], get(entities::shared))
         .route("/staff/entities/{id}/decisions", &["POST"], post(entities::decide))
         .route("/staff/reports/{id}/people", &["POST"], post(queue::name_person))
         .route("/staff/entities/{id}/decisions/{decision}/undo", &["POST"], post(entities::undo_decision))

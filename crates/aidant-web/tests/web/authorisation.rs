@@ -121,6 +121,7 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     // read no record that mentions it, it does not exist (404, checked below).
     rules.insert(("GET", "/staff/entities/{id}"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
     rules.insert(("POST", "/staff/entities/{id}/watch"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
+    rules.insert(("GET", "/staff/entities/{id}/with/{other}"), Rule::Staff { roles: SEARCH_ROLES, shared_reader: true });
     rules.insert(("POST", "/staff/entities/{id}/decisions"), staff(&[Analyst, Supervisor]));
     rules.insert(("POST", "/staff/entities/{id}/decisions/{decision}/undo"), staff(&[Supervisor]));
     rules.insert(("GET", "/staff/watching"), staff(SEARCH_ROLES));
@@ -237,6 +238,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/profile/tokens/{id}/revoke", "/staff/profile/tokens/no-such-token/revoke")
         .replace("/staff/entities/{id}", &format!("/staff/entities/{}", world.entity_id))
         .replace("{decision}", "no-such-decision")
+        .replace("{other}", &world.entity_id)
         .replace("{id}", if intelligence { &world.intelligence_id } else { &world.report_id })
         .replace("{name}", "aidant.css")
         .replace("{*rest}", "index.html")
