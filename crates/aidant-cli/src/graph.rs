@@ -216,7 +216,8 @@ pub enum GraphCommand {
         #[arg(long)]
         weighted: bool,
     },
-    /// Export the network as GraphML, GEXF 1.3, FollowTheMoney JSON lines or Neo4j CSV.
+    /// Export the network as GraphML, GEXF 1.3, an i2 Analyst's Notebook chart (ANX), FollowTheMoney
+    /// JSON lines or Neo4j CSV.
     #[command(after_help = INPUT_HELP)]
     Export {
         #[command(flatten)]
