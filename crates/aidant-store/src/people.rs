@@ -738,16 +738,12 @@ impl Store {
         let mut transaction = self.pool.begin().await?;
         let generation: Option<String> =
             sqlx::query_scalar("SELECT generation FROM link_resolver WHERE id = 'people'").fetch_optional(&mut *transaction).await?;
-        let Some(generation) = generation else { return Ok(Vec::new()) };
+        let Some(generation) = generation.filter(|_| !record_ids.is_empty()) else { return Ok(Vec::new()) };
         let context = self.link_context(&mut transaction, &generation).await?;
-        let statement =
-            format!("SELECT record_number, record_id, features_sealed FROM link_records WHERE record_id IN ({})", bind_list(record_ids.len().max(1)));
+        let statement = format!("SELECT record_number, record_id, features_sealed FROM link_records WHERE record_id IN ({})", bind_list(record_ids.len()));
         let mut query = sqlx::query(&statement);
         for id in record_ids {
             query = query.bind(*id);
-        }
-        if record_ids.is_empty() {
-            query = query.bind("");
         }
         let mut interner = Interner::default();
         let mut features = HashMap::new();

@@ -327,8 +327,9 @@ fn person_records_of(mentions: &[Mention]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The newest record of another person the caller may read, from that
-/// person's entity id as typed (or pasted as their page's address).
+/// A record of another person that the caller may read (any one: a
+/// decision joins whole people), from that person's entity id as typed (or
+/// pasted as their page's address).
 async fn other_person_record(store: &Store, caller: &Caller, typed: &str, this: &EntityId) -> CaseResult<Option<String>> {
     let typed = typed.trim().trim_end_matches('/');
     let typed = typed.rsplit('/').next().unwrap_or(typed);
@@ -395,12 +396,14 @@ pub(crate) async fn people_of_record(
     record_id: &str,
 ) -> CaseResult<Vec<(PersonDetails, Option<EntityId>)>> {
     let people = crate::people::load_people(store, connection, record, &[record_id]).await?;
-    let mut found = Vec::with_capacity(people.len());
-    for person in people {
-        let entity = person_of_record(store, &person.id).await?;
-        found.push((person.details, entity));
-    }
-    Ok(found)
+    let entities = people_of_records(store, &people.iter().collect::<Vec<_>>()).await?;
+    Ok(people
+        .into_iter()
+        .map(|person| {
+            let entity = entities.get(&person.id).cloned();
+            (person.details, entity)
+        })
+        .collect())
 }
 
 /// People found by name: those whose names hold every word of `query`
