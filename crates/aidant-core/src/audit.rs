@@ -250,6 +250,16 @@ named_enum! {
         ReportPersonNamed => "report.person_named", "Person named in a report";
         PeopleDecisionUndo => "people.decision_undo", "Decision about people undone";
         PeopleRegroup => "people.regroup", "People regrouped by decisions";
+        ChartView => "chart.view", "Link chart drawn";
+        ChartSave => "chart.save", "Link chart saved";
+        ChartDelete => "chart.delete", "Link chart deleted";
+        ChartExport => "chart.export", "Link chart exported";
+        NetworkAnalyse => "network.analyse", "Network analysed for organised crime groups";
+        NetworkAnalysisSave => "network.analysis_save", "Network analysis saved";
+        NetworkAnalysisView => "network.analysis_view", "Saved network analysis opened";
+        NetworkRoleAssign => "network.role_assign", "Role in a group given to a person";
+        PackageCreate => "package.create", "Export package made";
+        DisclosureLogView => "disclosure_log.view", "Disclosure log read";
     }
 }
 
@@ -272,6 +282,11 @@ named_enum! {
         Entity => "entity", "entity";
         ReportMessage => "report_message", "reporter's message";
         PersonDecision => "person_decision", "decision about people";
+        Chart => "chart", "link chart";
+        Network => "network", "entities' network";
+        NetworkAnalysis => "network_analysis", "network analysis";
+        Package => "package", "export package";
+        DisclosureLog => "disclosure_log", "disclosure log";
     }
 }
 

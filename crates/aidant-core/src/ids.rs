@@ -88,6 +88,16 @@ record_id!(
     EntityId,
     "entity"
 );
+record_id!(
+    /// A saved link chart.
+    ChartId,
+    "chart"
+);
+record_id!(
+    /// A saved organised-crime-group analysis.
+    AnalysisId,
+    "network analysis"
+);
 
 #[cfg(test)]
 mod tests {

@@ -194,10 +194,21 @@ pub enum Capability {
     DecidePeople,
     /// Undo another's decision about people.
     UndoPeopleDecision,
+    /// Draw, save and export link charts of the entities in the records the
+    /// user may see.
+    UseLinkCharts,
+    /// Run the organised-crime-group analysis over the entities the user may
+    /// see, save it, and give people roles in a group.
+    AnalyseNetworks,
+    /// Put together an export package of records, entities and charts for
+    /// another organisation.
+    CreateDisclosurePackage,
+    /// Read the organisation's disclosure log.
+    ViewDisclosureLog,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 11] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -205,6 +216,10 @@ impl Capability {
         Capability::ViewUserAudit,
         Capability::DecidePeople,
         Capability::UndoPeopleDecision,
+        Capability::UseLinkCharts,
+        Capability::AnalyseNetworks,
+        Capability::CreateDisclosurePackage,
+        Capability::ViewDisclosureLog,
     ];
 }
 
@@ -219,6 +234,10 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::ViewUserAudit => &[Supervisor],
         Capability::DecidePeople => &[Analyst, Supervisor],
         Capability::UndoPeopleDecision => &[Supervisor],
+        Capability::UseLinkCharts => &[Analyst, Officer, Supervisor, SafeguardingLead, Partner],
+        Capability::AnalyseNetworks => &[Analyst, Supervisor, Partner],
+        Capability::CreateDisclosurePackage => &[Analyst, Supervisor],
+        Capability::ViewDisclosureLog => &[Supervisor],
     }
 }
 
@@ -338,11 +357,25 @@ mod tests {
         use Capability::*;
         let expected: [(Role, &[Capability]); 7] = [
             (Role::CallHandler, &[UseQueue, CreateIntelligence, Search]),
-            (Role::Analyst, &[UseQueue, CreateIntelligence, Search, DecidePeople]),
-            (Role::Officer, &[UseQueue, Search]),
-            (Role::Supervisor, &[UseQueue, CreateIntelligence, Search, ViewUserAudit, DecidePeople, UndoPeopleDecision]),
-            (Role::SafeguardingLead, &[UseQueue, Search]),
-            (Role::Partner, &[Search]),
+            (Role::Analyst, &[UseQueue, CreateIntelligence, Search, DecidePeople, UseLinkCharts, AnalyseNetworks, CreateDisclosurePackage]),
+            (Role::Officer, &[UseQueue, Search, UseLinkCharts]),
+            (
+                Role::Supervisor,
+                &[
+                    UseQueue,
+                    CreateIntelligence,
+                    Search,
+                    ViewUserAudit,
+                    DecidePeople,
+                    UndoPeopleDecision,
+                    UseLinkCharts,
+                    AnalyseNetworks,
+                    CreateDisclosurePackage,
+                    ViewDisclosureLog,
+                ],
+            ),
+            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts]),
+            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks]),
             (Role::Administrator, &[ManageUsers]),
         ];
         for (role, allowed) in expected {

@@ -47,6 +47,9 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "entities", key_column: "id", sealed_column: "label_sealed" },
     SealedColumn { table: "record_people", key_column: "id", sealed_column: "details_sealed" },
     SealedColumn { table: "person_decisions", key_column: "id", sealed_column: "reason_sealed" },
+    SealedColumn { table: "charts", key_column: "id", sealed_column: "name_sealed" },
+    SealedColumn { table: "charts", key_column: "id", sealed_column: "state_sealed" },
+    SealedColumn { table: "network_analyses", key_column: "id", sealed_column: "name_sealed" },
 ];
 
 /// How to rewrap.

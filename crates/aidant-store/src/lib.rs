@@ -19,6 +19,7 @@ pub mod identity;
 pub mod intelligence;
 pub mod keys;
 pub mod link_records;
+pub mod networks;
 pub mod organisations;
 pub mod people;
 pub mod public_site;
@@ -403,7 +404,13 @@ fn describe_connect_error(error: &sqlx::Error) -> String {
 /// `$1, $2, ... $count`: the placeholders of an `IN (...)` list, bound in
 /// order by the caller.
 pub(crate) fn bind_list(count: usize) -> String {
-    (1..=count).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
+    bind_list_from(1, count)
+}
+
+/// `$first, ... $(first + count - 1)`: an `IN (...)` list after other
+/// parameters.
+pub(crate) fn bind_list_from(first: usize, count: usize) -> String {
+    (first..first + count).map(|position| format!("${position}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A text column holding one of a domain enum's stored names (risk levels,

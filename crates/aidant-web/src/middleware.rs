@@ -24,11 +24,38 @@ fn static_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLaye
     SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
 }
 
+/// Where a body may be larger than the service's limit: a link chart
+/// carries up to 2,500 entities with their positions. Only signed-in staff
+/// get past these routes' first extractor, which reads no body.
+pub const CHART_PATHS: [&str; 2] = ["/staff/charts", "/api/v1/staff/charts"];
+/// The body limit on [`CHART_PATHS`].
+pub const CHART_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The body limit for a path.
+fn body_limit(path: &str, settings_limit: usize) -> usize {
+    if CHART_PATHS.iter().any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/"))) {
+        CHART_BODY_LIMIT.max(settings_limit)
+    } else {
+        settings_limit
+    }
+}
+
 /// Wraps every route in the layers (innermost first).
 pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &WebSettings) -> Router<S> {
+    let settings_limit = settings.body_limit_bytes;
     router
-        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .layer(DefaultBodyLimit::max(CHART_BODY_LIMIT.max(settings_limit)))
+        .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            // Bodies are cut off at the path's limit, whatever reads them
+            // (an extractor that reads past it answers 413).
+            let limit = body_limit(request.uri().path(), settings_limit);
+            let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()).and_then(|value| value.parse::<u64>().ok());
+            if declared.is_some_and(|length| length > limit as u64) {
+                return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The body is larger than this service accepts.").into_response();
+            }
+            let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+            next.run(request).await
+        }))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))

@@ -342,3 +342,43 @@ fn related_person(view: &aidant_store::cases::entities::EntityView, name: &str) 
         })
         .map(|related| related.entity.id.clone())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organised_crime_group_view_finds_the_planted_group_with_its_controller_a_key_player() {
+    use aidant_store::cases::networks::{AnalysisRequest, analyse_network};
+    use aidant_store::entities::ValueKind;
+
+    let directory = tempfile::tempdir().unwrap();
+    let data_dir = directory.path().join("demo");
+    run_demo(&data_dir, &["--reports", "400"]);
+    let key = std::fs::read_to_string(data_dir.join("master.key")).unwrap();
+    let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
+    let store = Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap();
+    while store.work_entity_jobs(64).await.unwrap().total() > 0 {}
+
+    let police = store.find_organisation_by_name(BEDFORDSHIRE_POLICE).await.unwrap().unwrap();
+    let analyst = store.list_users_in(&police.id).await.unwrap().into_iter().find(|user| user.roles.contains(&Role::Analyst)).expect("the force's analyst");
+    let caller = Caller::new(&analyst.id, Actor { organisation_id: police.id.clone(), roles: analyst.roles.iter().copied().collect() });
+    let view = analyse_network(&store, &caller, &AnalysisRequest::default()).await.unwrap();
+
+    let mut planted = Vec::new();
+    for (kind, values) in [(ValueKind::Phone, GROUP_PHONES_E164), (ValueKind::Vehicle, GROUP_REGISTRATIONS), (ValueKind::Address, GROUP_POSTCODES)] {
+        for value in values {
+            planted.push(store.find_entity(kind, value).await.unwrap().unwrap_or_else(|| panic!("{kind} {value} is an entity")));
+        }
+    }
+    let group_of =
+        |id: &aidant_core::ids::EntityId| view.groups.iter().find(|group| group.members.iter().any(|member| member.entity.id == *id)).map(|group| group.number);
+    let groups: BTreeSet<Option<usize>> = planted.iter().map(group_of).collect();
+    assert_eq!(groups.len(), 1, "the group's phones, vehicles and addresses are one group: {groups:?}");
+    let number = groups.into_iter().next().flatten().expect("the planted group is found");
+    let group = &view.groups[number - 1];
+    let hubs: Vec<&str> = view.hubs.iter().map(|(entity, _)| entity.label.as_str()).collect();
+    assert!(hubs.iter().any(|label| label.starts_with(aidant_cli::demo_story::HUB_NAME)), "the services are a hub, left out of the groups: {hubs:?}");
+    assert!(view.hubs.iter().all(|(entity, _)| group_of(&entity.id).is_none()));
+    let key_players: Vec<&str> = group.key_players.iter().map(|member| member.entity.label.as_str()).collect();
+    assert!(key_players.len() <= 3, "{key_players:?}");
+    assert!(key_players.iter().any(|label| label.to_lowercase().contains("dumitru")), "the controller is among the top three key players: {key_players:?}");
+    assert!(!key_players.iter().any(|label| label.to_lowercase().contains("popescu")), "the woman he controls is no key player: {key_players:?}");
+    store.close().await;
+}

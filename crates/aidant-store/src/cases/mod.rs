@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod entities;
 pub mod intelligence;
+pub mod networks;
 pub mod people;
 pub mod reports;
 pub mod search;

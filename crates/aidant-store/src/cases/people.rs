@@ -11,6 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aidant_core::ids::{EntityId, UserId};
+use aidant_core::intelligence::PersonRole;
 use aidant_core::intelligence::limits::REASON;
 use aidant_core::policy::Capability;
 use aidant_core::text::{BoundedText, Lines};
@@ -461,3 +462,26 @@ async fn people_of_records(store: &Store, people: &[&NamedPerson]) -> CaseResult
 
 /// People a name search lists.
 pub const PEOPLE_FOUND: usize = 20;
+
+/// Which of the given people every record the caller may read names only
+/// as a potential victim: such a person is no player in a group, however
+/// central the records make them.
+pub(crate) async fn named_only_as_victims(store: &Store, caller: &Caller, entities: &[&EntityId]) -> CaseResult<BTreeSet<EntityId>> {
+    let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+    let mut records_of: Vec<(EntityId, BTreeSet<String>)> = Vec::with_capacity(entities.len());
+    for entity in entities {
+        let mentions = load_mentions_of(&mut connection, entity, 50).await?;
+        records_of.push(((*entity).clone(), person_records_of(&mentions)));
+    }
+    drop(connection);
+    let all: BTreeSet<String> = records_of.iter().flat_map(|(_, records)| records.iter().cloned()).collect();
+    let readable = readable_people(store, caller, &all).await?;
+    Ok(records_of
+        .into_iter()
+        .filter(|(_, records)| {
+            let roles: Vec<PersonRole> = records.iter().filter_map(|id| readable.get(id)).map(|(person, _)| person.details.role).collect();
+            !roles.is_empty() && roles.iter().all(|role| *role == PersonRole::PotentialVictim)
+        })
+        .map(|(entity, _)| entity)
+        .collect())
+}

@@ -5,6 +5,7 @@
 mod entities;
 mod keys;
 mod link_records;
+mod networks;
 mod people;
 mod report_writer;
 mod reports_and_audit;

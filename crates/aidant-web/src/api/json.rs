@@ -58,3 +58,20 @@ fn source_message(error: &dyn std::error::Error) -> String {
     }
     innermost.to_string()
 }
+
+/// A JSON body already read, parsed with the same problems as [`ApiJson`]:
+/// for handlers that must check who is asking before reading what they ask.
+pub fn parse_body<T: DeserializeOwned>(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<T, Problem> {
+    let json = headers.get(axum::http::header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+        let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    });
+    if !json {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Wrong content type",
+            "Send the body as JSON with the header Content-Type: application/json.",
+        ));
+    }
+    Json::<T>::from_bytes(body).map(|Json(value)| value).map_err(problem_for)
+}

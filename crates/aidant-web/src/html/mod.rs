@@ -90,6 +90,11 @@ impl Site {
             "staff/audit.html",
             "staff/users.html",
             "staff/profile.html",
+            "staff/charts.html",
+            "staff/chart.html",
+            "staff/networks.html",
+            "staff/analysis.html",
+            "staff/network_macros.html",
         );
         let messages = Messages::load().map_err(|error| SiteError(error.to_string()))?;
         Ok(Self { templates, messages, exit_url: exit_url.to_owned() })

@@ -13,8 +13,10 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod charts;
 pub mod entities;
 pub mod intelligence;
+pub mod networks;
 pub mod profile;
 pub mod queue;
 pub mod search;
@@ -80,6 +82,17 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/reports/{id}/people", &["POST"], post(queue::name_person))
         .route("/staff/entities/{id}/decisions/{decision}/undo", &["POST"], post(entities::undo_decision))
         .route("/staff/watching", &["GET"], get(entities::watching))
+        .route("/staff/charts", &["GET", "POST"], get(charts::list).post(charts::save_new))
+        .route("/staff/charts/new", &["GET"], get(charts::new_chart))
+        .route("/staff/charts/export", &["POST"], post(charts::export))
+        .route("/staff/charts/{id}", &["GET", "POST"], get(charts::show).post(charts::save_existing))
+        .route("/staff/charts/{id}/delete", &["POST"], post(charts::delete))
+        .route("/api/v1/staff/charts/data", &["POST"], post(charts::chart_data))
+        .route("/api/v1/staff/charts/export-audit", &["POST"], post(charts::export_audit))
+        .route("/staff/networks", &["GET"], get(networks::show))
+        .route("/staff/networks/analyses", &["POST"], post(networks::save))
+        .route("/staff/networks/analyses/{id}", &["GET"], get(networks::show_saved))
+        .route("/staff/networks/roles/{entity}", &["POST"], post(networks::assign_role))
         .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))
         .route("/staff/audit/users/{id}", &["GET"], get(admin::user_audit))
         .route("/staff/admin/users", &["GET", "POST"], get(admin::users).post(admin::add_user))
@@ -254,6 +267,8 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             queue => staff.can(Capability::UseQueue),
             search => staff.can(Capability::Search),
             admin => staff.can(Capability::ManageUsers),
+            charts => staff.can(Capability::UseLinkCharts),
+            networks => staff.can(Capability::AnalyseNetworks),
             closed => staff.must_change_password,
         }
     });

@@ -42,6 +42,11 @@ use Role::*;
 const QUEUE_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead];
 const SEARCH_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner];
 const EVERYONE: &[Role] = Role::ALL;
+const CHART_ROLES: &[Role] = &[Analyst, Officer, Supervisor, SafeguardingLead, Partner];
+const NETWORK_ROLES: &[Role] = &[Analyst, Supervisor, Partner];
+/// A saved chart or analysis that does not exist: every role that may open
+/// one is told "not found", every other is refused.
+const NO_SUCH_SAVED: &str = "0190f1c2-0000-7000-8000-00000000dead";
 
 fn staff(roles: &'static [Role]) -> Rule {
     Rule::Staff { roles, shared_reader: false }
@@ -141,6 +146,25 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("GET", "/api/v1/staff/reports/{id}"), staff(QUEUE_ROLES));
     rules.insert(("GET", "/api/v1/staff/intelligence/{id}"), Rule::Staff { roles: QUEUE_ROLES, shared_reader: true });
     rules.insert(("GET", "/api/v1/staff/search"), staff(SEARCH_ROLES));
+    for (method, path) in [
+        ("GET", "/staff/charts"),
+        ("POST", "/staff/charts"),
+        ("GET", "/staff/charts/new"),
+        ("POST", "/staff/charts/export"),
+        ("GET", "/staff/charts/{id}"),
+        ("POST", "/staff/charts/{id}"),
+        ("POST", "/staff/charts/{id}/delete"),
+        ("POST", "/api/v1/staff/charts/data"),
+        ("POST", "/api/v1/staff/charts/export-audit"),
+    ] {
+        rules.insert((method, path), staff(CHART_ROLES));
+    }
+    rules.insert(("GET", "/staff/networks"), staff(NETWORK_ROLES));
+    rules.insert(("POST", "/staff/networks/analyses"), staff(NETWORK_ROLES));
+    rules.insert(("GET", "/staff/networks/analyses/{id}"), staff(NETWORK_ROLES));
+    // A person's role: the phone the GLAA may see is no person (a field
+    // error); to the charity, which may see no record naming it, it does not exist.
+    rules.insert(("POST", "/staff/networks/roles/{entity}"), Rule::Staff { roles: NETWORK_ROLES, shared_reader: true });
     rules
 }
 
@@ -237,6 +261,9 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/admin/users/{id}/{action}", &format!("/staff/admin/users/{}/enable", world.target_user_id))
         .replace("/staff/profile/tokens/{id}/revoke", "/staff/profile/tokens/no-such-token/revoke")
         .replace("/staff/entities/{id}", &format!("/staff/entities/{}", world.entity_id))
+        .replace("/staff/charts/{id}", &format!("/staff/charts/{NO_SUCH_SAVED}"))
+        .replace("/staff/networks/analyses/{id}", &format!("/staff/networks/analyses/{NO_SUCH_SAVED}"))
+        .replace("{entity}", &world.entity_id)
         .replace("{decision}", "no-such-decision")
         .replace("{other}", &world.entity_id)
         .replace("{id}", if intelligence { &world.intelligence_id } else { &world.report_id })
