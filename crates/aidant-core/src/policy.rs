@@ -176,6 +176,47 @@ pub fn may(actor: &Actor, action: Action, record: &RecordAccess, now_ms: i64) ->
 
 /// Things a user may do that are not about one record: workspace pages and
 /// lists. Lists still show only the records `may` allows, one by one.
+/// Whether `sender` may put a record into an export package for the
+/// organisation `recipient`. Only the organisation holding a record may
+/// disclose it (a record shared with you is not yours to pass on), and
+/// only its analysts and supervisors; intelligence goes only where its
+/// handling conditions allow (named recipients, not expired, and with the
+/// originator's consent recorded by a supervisor when that is required).
+pub fn may_disclose(sender: &Actor, recipient: &OrganisationId, record: &RecordAccess, now_ms: i64) -> Decision {
+    if record.owner_organisation_id.as_ref() != Some(&sender.organisation_id) {
+        return Decision::Deny("only the organisation that holds a record may disclose it");
+    }
+    if recipient == &sender.organisation_id {
+        return Decision::Deny("a package goes to another organisation");
+    }
+    if !sender.roles.iter().any(|role| owner_roles(Action::Export, record.kind).contains(role)) {
+        return Decision::Deny("none of your roles allows this");
+    }
+    if let Handling::Conditional(conditions) = &record.handling {
+        if !conditions.recipient_organisations.is_empty() && !conditions.recipient_organisations.contains(recipient) {
+            return Decision::Deny("the handling conditions do not name the recipient");
+        }
+        if conditions.expires_at_ms.is_some_and(|expiry| now_ms >= expiry) {
+            return Decision::Deny("the handling conditions have expired");
+        }
+        if conditions.originator_consent_required && !sender.roles.contains(&Role::Supervisor) {
+            return Decision::Deny("sharing needs the originator's consent, recorded by a supervisor");
+        }
+    }
+    Decision::Allow
+}
+
+/// Whether an organisation of this kind may receive a potential victim's
+/// identity, address and phone in an export package: those with a duty to
+/// safeguard them (police forces, national agencies, local authorities).
+/// A regulator, the DVLA, a charity outside a referral, and Immigration
+/// Enforcement (whom victims fear, and whose involvement the Modern Slavery
+/// statutory guidance keeps apart from support) get the group without them.
+pub fn may_receive_victim_identity(kind: crate::organisation::OrganisationKind) -> bool {
+    use crate::organisation::OrganisationKind::*;
+    matches!(kind, PoliceForce | NationalAgency | LocalAuthority)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Capability {
     /// The triage queue of public reports owned by the user's organisation.
@@ -352,6 +393,43 @@ mod tests {
             assert!(!may(&nobody, action, &record(RecordKind::Intelligence, Handling::Permitted, &[]), NOW).is_allowed());
         }
     }
+    #[test]
+    fn only_the_holder_discloses_and_only_where_the_conditions_allow() {
+        let report = record(RecordKind::Report, Handling::Permitted, &[]);
+        let glaa = organisation(GLAA);
+        assert!(may_disclose(&actor(FORCE, Role::Analyst), &glaa, &report, NOW).is_allowed());
+        assert!(may_disclose(&actor(FORCE, Role::Supervisor), &glaa, &report, NOW).is_allowed());
+        for role in [Role::CallHandler, Role::Officer, Role::SafeguardingLead, Role::Partner, Role::Administrator] {
+            assert!(!may_disclose(&actor(FORCE, role), &glaa, &report, NOW).is_allowed(), "{role:?}");
+        }
+        assert!(!may_disclose(&actor(FORCE, Role::Analyst), &organisation(FORCE), &report, NOW).is_allowed(), "not to itself");
+        let shared = record(RecordKind::Intelligence, Handling::Permitted, &[GLAA]);
+        assert!(!may_disclose(&actor(GLAA, Role::Analyst), &organisation(CHARITY), &shared, NOW).is_allowed(), "a recipient does not pass it on");
+        let named = SharingConditions { recipient_organisations: [organisation(GLAA)].into(), ..SharingConditions::default() };
+        let conditional = record(RecordKind::Intelligence, Handling::Conditional(named), &[]);
+        assert!(may_disclose(&actor(FORCE, Role::Analyst), &glaa, &conditional, NOW).is_allowed());
+        assert_eq!(
+            may_disclose(&actor(FORCE, Role::Analyst), &organisation(CHARITY), &conditional, NOW),
+            Decision::Deny("the handling conditions do not name the recipient")
+        );
+        let expired = SharingConditions { expires_at_ms: Some(NOW), ..SharingConditions::default() };
+        assert!(!may_disclose(&actor(FORCE, Role::Analyst), &glaa, &record(RecordKind::Intelligence, Handling::Conditional(expired), &[]), NOW).is_allowed());
+        let consent = record(
+            RecordKind::Intelligence,
+            Handling::Conditional(SharingConditions { originator_consent_required: true, ..SharingConditions::default() }),
+            &[],
+        );
+        assert!(!may_disclose(&actor(FORCE, Role::Analyst), &glaa, &consent, NOW).is_allowed());
+        assert!(may_disclose(&actor(FORCE, Role::Supervisor), &glaa, &consent, NOW).is_allowed());
+    }
+
+    #[test]
+    fn a_victims_identity_goes_only_to_those_who_safeguard() {
+        use crate::organisation::OrganisationKind;
+        let receiving: Vec<OrganisationKind> = OrganisationKind::ALL.iter().copied().filter(|kind| may_receive_victim_identity(*kind)).collect();
+        assert_eq!(receiving, [OrganisationKind::PoliceForce, OrganisationKind::NationalAgency, OrganisationKind::LocalAuthority]);
+    }
+
     #[test]
     fn capability_table_over_every_role() {
         use Capability::*;

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod link_records;
 pub mod networks;
 pub mod organisations;
+pub mod package;
 pub mod people;
 pub mod public_site;
 pub mod report_writer;

@@ -95,6 +95,8 @@ impl Site {
             "staff/networks.html",
             "staff/analysis.html",
             "staff/network_macros.html",
+            "staff/package.html",
+            "staff/disclosures.html",
         );
         let messages = Messages::load().map_err(|error| SiteError(error.to_string()))?;
         Ok(Self { templates, messages, exit_url: exit_url.to_owned() })

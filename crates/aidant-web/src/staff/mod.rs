@@ -17,6 +17,7 @@ pub mod charts;
 pub mod entities;
 pub mod intelligence;
 pub mod networks;
+pub mod packages;
 pub mod profile;
 pub mod queue;
 pub mod search;
@@ -93,6 +94,9 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/networks/analyses", &["POST"], post(networks::save))
         .route("/staff/networks/analyses/{id}", &["GET"], get(networks::show_saved))
         .route("/staff/networks/roles/{entity}", &["POST"], post(networks::assign_role))
+        .route("/staff/packages/new", &["GET"], get(packages::new_package))
+        .route("/staff/packages", &["POST"], post(packages::create))
+        .route("/staff/disclosures", &["GET"], get(packages::log))
         .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))
         .route("/staff/audit/users/{id}", &["GET"], get(admin::user_audit))
         .route("/staff/admin/users", &["GET", "POST"], get(admin::users).post(admin::add_user))
@@ -269,6 +273,7 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             admin => staff.can(Capability::ManageUsers),
             charts => staff.can(Capability::UseLinkCharts),
             networks => staff.can(Capability::AnalyseNetworks),
+            packages => staff.can(Capability::CreateDisclosurePackage),
             closed => staff.must_change_password,
         }
     });

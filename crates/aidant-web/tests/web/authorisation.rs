@@ -165,6 +165,9 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     // A person's role: the phone the GLAA may see is no person (a field
     // error); to the charity, which may see no record naming it, it does not exist.
     rules.insert(("POST", "/staff/networks/roles/{entity}"), Rule::Staff { roles: NETWORK_ROLES, shared_reader: true });
+    rules.insert(("GET", "/staff/packages/new"), staff(&[Analyst, Supervisor]));
+    rules.insert(("POST", "/staff/packages"), staff(&[Analyst, Supervisor]));
+    rules.insert(("GET", "/staff/disclosures"), staff(&[Supervisor]));
     rules
 }
 
