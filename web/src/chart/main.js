@@ -38,8 +38,17 @@ function startChart (root) {
   let expansion = null
   let groupError = null
   let busy = false
+  /** Entities the chart named that the viewer may not see, left out. */
+  let withheld = 0
 
-  const graph = new MultiUndirectedGraph()
+  // Ask for the data first: the answer travels while the controls are built
+  // and sigma compiles its shaders.
+  const firstAnswer = requestChartData(config, { entities: state.entities })
+  firstAnswer.catch(() => {}) // handled in load(); this only marks it seen
+
+  // The graph sigma draws. The first one is filled and laid out before
+  // sigma is given it, so sigma indexes it once rather than item by item.
+  let graph = new MultiUndirectedGraph()
   const actions = {
     select,
     setSelected,
@@ -59,7 +68,7 @@ function startChart (root) {
   }
   const ui = buildChartUi(root, actions)
   const renderer = createRenderer(ui.canvas, graph, () => ({ selected, highlight }))
-  const dragEnded = enableDragging(renderer, graph, (key) => {
+  const dragEnded = enableDragging(renderer, () => {
     recordPositions()
     commit()
   })
@@ -91,20 +100,25 @@ function startChart (root) {
   async function load () {
     ui.setBusy(true)
     try {
-      const response = await requestChartData(config, { entities: state.entities })
+      const response = await firstAnswer
       const merged = applyResponse(state, response)
       state = merged.state
       data = merged.data
-      const withheld = Math.max(data.withheld, merged.dropped)
-      if (withheld > 0) ui.announce(`${count(withheld, 'entity', 'entities')} on this chart cannot be shown to you, so ${withheld === 1 ? 'it was' : 'they were'} left out.`)
+      withheld = Math.max(data.withheld, merged.dropped)
+      ui.setWithheld(withheld)
     } catch (error) {
       showError(error)
     }
     if (parsed.problems.length) ui.announce(parsed.problems.join('. '))
+    // The marks let scripts/bench-chart say where the time went.
+    performance.mark('aidant-chart-data')
+    graph = new MultiUndirectedGraph()
     place(syncGraph())
+    performance.mark('aidant-chart-laid-out')
     recordPositions()
-    commit()
-    renderer.refresh()
+    commit({ redraw: false })
+    renderer.setGraph(graph) // indexes and draws it
+    performance.mark('aidant-chart-drawn')
     await new Promise((resolve) => requestAnimationFrame(() => resolve()))
     performance.mark('aidant-chart-ready')
     root.dataset.ready = 'true'
@@ -141,10 +155,11 @@ function startChart (root) {
   function syncGraph () {
     view = chartView(data, state)
     const wanted = new Map(view.nodes.map((node) => [node.key, node]))
+    const scale = sizeScale(view.nodes.length)
     for (const key of graph.nodes()) if (!wanted.has(key)) graph.dropNode(key)
     const fresh = []
     for (const node of view.nodes) {
-      const look = nodeLook(node)
+      const look = nodeLook(node, scale)
       if (graph.hasNode(node.key)) {
         graph.mergeNodeAttributes(node.key, look)
         continue
@@ -164,25 +179,42 @@ function startChart (root) {
       if (!same) graph.dropEdge(key)
     }
     for (const edge of view.edges) {
-      const look = edgeLook(edge.relation)
+      const look = edgeLook(edge.relation, scale)
       if (graph.hasEdge(edge.key)) graph.mergeEdgeAttributes(edge.key, look)
       else graph.addUndirectedEdgeWithKey(edge.key, edge.source, edge.target, look)
     }
     for (const key of [...selected]) if (!graph.hasNode(key)) selected.delete(key)
+    // With thousands of lines, redrawing them all while the analyst drags
+    // or zooms is too slow for software WebGL: sigma leaves them (and the
+    // labels) out until the movement stops.
+    const hideWhileMoving = view.edges.length > 2000
+    if (renderer.getSetting('hideEdgesOnMove') !== hideWhileMoving) {
+      renderer.setSetting('hideEdgesOnMove', hideWhileMoving)
+      renderer.setSetting('hideLabelsOnMove', hideWhileMoving)
+    }
     return fresh
   }
 
-  function nodeLook (node) {
-    if (node.group) {
-      return { label: `${node.label} (${node.members.length})`, kind: 'group', size: Math.min(18, 10 + 2 * Math.log2(node.members.length)), color: GROUP_COLOUR, ring: GROUP_RING, type: 'ringed' }
-    }
-    if (node.hub) return { label: node.label, kind: node.kind, size: 14, color: kindColour(node.kind), ring: HUB_RING, type: 'ringed' }
-    return { label: node.label, kind: node.kind, size: nodeSize(node.records), color: kindColour(node.kind), type: 'circle' }
+  /** Nodes shrink on crowded charts (to about a third at most), so that
+   *  thousands of them do not cover one another or the lines, and so that
+   *  software WebGL can still move them at 30 frames a second or better.
+   *  Hubs and groups shrink less, to stay easy to find; lines thin to half
+   *  their width at most. */
+  function sizeScale (count) {
+    return Math.max(0.35, Math.min(1, Math.sqrt(250 / Math.max(count, 1))))
   }
 
-  function edgeLook (relation) {
+  function nodeLook (node, scale) {
+    if (node.group) {
+      return { label: `${node.label} (${node.members.length})`, kind: 'group', size: Math.max(scale, 0.7) * Math.min(18, 10 + 2 * Math.log2(node.members.length)), color: GROUP_COLOUR, ring: GROUP_RING, type: 'ringed' }
+    }
+    if (node.hub) return { label: node.label, kind: node.kind, size: Math.max(scale, 0.7) * 14, color: kindColour(node.kind), ring: HUB_RING, type: 'ringed' }
+    return { label: node.label, kind: node.kind, size: scale * nodeSize(node.records), color: kindColour(node.kind), type: 'circle' }
+  }
+
+  function edgeLook (relation, scale) {
     return {
-      size: lineWidth(relation.strength),
+      size: Math.max(scale, 0.5) * lineWidth(relation.strength),
       weight: Math.max(relation.strength, 0.1),
       color: LINE_COLOUR,
       type: relation.confirmed ? 'line' : 'dashed',
@@ -224,13 +256,13 @@ function startChart (root) {
 
   /** After every change: the state into the forms' inputs, the panel,
    *  tables and toolbar drawn again, and sigma redrawn (its reducers apply
-   *  the selection and highlight). */
-  function commit () {
+   *  the selection and highlight) unless the caller has sigma draw anyway. */
+  function commit ({ redraw = true } = {}) {
     const json = stateJson(state)
     for (const input of document.querySelectorAll('input[name="state"]')) input.value = json
     const nodeByKey = new Map(view.nodes.map((node) => [node.key, node]))
     ui.render({ state, data, view, selected, highlight, expansion, graph, nodeByKey, groupError })
-    renderer.refresh()
+    if (redraw) renderer.refresh()
   }
 
   /** The common tail of an action that changed what is on the chart. */
@@ -278,12 +310,13 @@ function startChart (root) {
     const merged = applyResponse(state, response)
     state = merged.state
     data = merged.data
+    if (merged.dropped) ui.setWithheld(withheld += merged.dropped)
     const answer = response.expanded ?? { id, added: [], more: 0, hub: null }
     const label = data.entities.get(id)?.label ?? 'The entity'
     expansion = { id, label, paged: [...(previous?.paged ?? []), ...answer.added], lastAdded: merged.added.length, more: answer.more ?? 0, hub: answer.hub ?? null, force: forced }
     changed()
-    if (expansion.hub && !forced) ui.announce(`${label} is a hub, so it was not expanded. Choose Expand anyway to add its links.`)
-    else ui.announce(`Expanded ${label}: added ${count(merged.added.length, 'entity', 'entities')}${expansion.more ? `, and ${expansion.more.toLocaleString('en-GB')} more` : ''}.`)
+    // The expansion notice, a live region itself, says what happened.
+    ui.announce('')
   }
 
   function hide (keys) {

@@ -5,8 +5,8 @@
 // they never touch the graph.
 import Sigma from 'sigma'
 import { createNodeBorderProgram } from '@sigma/node-border'
-import { NodeCircleProgram } from 'sigma/rendering'
-import { DashedEdgeProgram } from './dashed-edge.js'
+import { NodePointProgram } from 'sigma/rendering'
+import { DashedLineProgram, SolidLineProgram } from './edge-programs.js'
 import { DIMMED, HIGHLIGHT_LINE, KINDS } from './style.js'
 
 /** A ringed disc: the ring's colour is the node's `ring` attribute. Hubs
@@ -25,8 +25,10 @@ export function createRenderer (container, graph, look) {
     allowInvalidContainer: true,
     defaultNodeType: 'circle',
     defaultEdgeType: 'line',
-    nodeProgramClasses: { circle: NodeCircleProgram, ringed: RingedNodeProgram },
-    edgeProgramClasses: { dashed: DashedEdgeProgram },
+    // Plain discs are drawn as points: not instanced, so far quicker in
+    // software WebGL than sigma's instanced discs (see edge-programs.js).
+    nodeProgramClasses: { circle: NodePointProgram, ringed: RingedNodeProgram },
+    edgeProgramClasses: { line: SolidLineProgram, dashed: DashedLineProgram },
     labelFont: 'Arial, sans-serif',
     labelSize: 13,
     labelColor: { color: '#0b0c0c' },
@@ -69,7 +71,7 @@ export function createRenderer (container, graph, look) {
 /** Lets the analyst drag a node to move it. `onDrop(key)` is called when a
  *  node has been moved (not merely clicked). Returns whether a drag just
  *  ended, so the click that follows a drag does not change the selection. */
-export function enableDragging (renderer, graph, onDrop) {
+export function enableDragging (renderer, onDrop) {
   let dragged = null
   let moved = false
   let justDropped = false
@@ -81,7 +83,7 @@ export function enableDragging (renderer, graph, onDrop) {
   renderer.getMouseCaptor().on('mousemovebody', (event) => {
     if (!dragged) return
     const point = renderer.viewportToGraph(event)
-    graph.mergeNodeAttributes(dragged, { x: point.x, y: point.y })
+    renderer.getGraph().mergeNodeAttributes(dragged, { x: point.x, y: point.y })
     moved = true
     event.preventSigmaDefault()
     event.original.preventDefault()

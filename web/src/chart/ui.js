@@ -47,8 +47,11 @@ export function buildChartUi (root, actions) {
   )
 
   const errors = h('div', { class: 'aidant-chart__errors' })
+  const withheld = h('div', { class: 'govuk-inset-text aidant-chart__withheld', hidden: true })
+  // Two polite live regions: what the last action did, and the notice after
+  // an expansion (which stays, with its button, until the next expansion).
   const status = h('p', { class: 'govuk-body aidant-chart__status', 'aria-live': 'polite' })
-  const expansion = h('div', { class: 'aidant-chart__expansion' })
+  const expansion = h('div', { class: 'aidant-chart__expansion', 'aria-live': 'polite' })
   const canvas = h('div', { class: 'aidant-chart__canvas', role: 'img', 'aria-label': 'Link chart: 0 entities, 0 relations' })
   const panel = h('div', { class: 'aidant-chart__panel' })
   const tables = createTables(actions)
@@ -58,7 +61,7 @@ export function buildChartUi (root, actions) {
     h('div', { class: 'aidant-chart__main' }, drawing),
     panel
   )
-  root.append(toolbar, timeGroup, errors, status, expansion, body, tables.element)
+  root.append(toolbar, timeGroup, errors, withheld, status, expansion, body, tables.element)
 
   let currentView = 'chart'
   return {
@@ -103,6 +106,12 @@ export function buildChartUi (root, actions) {
     },
     clearError () {
       errors.replaceChildren()
+    },
+    /** Says, for as long as it is so, how many entities on the chart the
+     *  viewer may not see. */
+    setWithheld (number) {
+      withheld.hidden = number === 0
+      withheld.textContent = number === 0 ? '' : `${count(number, 'entity', 'entities')} on this chart cannot be shown to you, so ${number === 1 ? 'it is' : 'they are'} left out (and left out of the chart when you save it).`
     },
     /** Says something in the polite live region. */
     announce (message) {
