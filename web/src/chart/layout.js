@@ -4,7 +4,7 @@
 // only nodes that are not pinned, and works on the graphology graph the
 // renderer draws (x to the right, y upwards, as sigma has it).
 import forceAtlas2 from 'graphology-layout-forceatlas2'
-import random from 'graphology-layout/random'
+import random from 'graphology-layout/random.js'
 import { UndirectedGraph } from 'graphology'
 
 /** A small seeded generator (mulberry32), so a chart laid out twice from

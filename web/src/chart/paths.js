@@ -2,7 +2,7 @@
 // and the network connecting several (the union of the shortest paths
 // between each pair). The search is graphology's; lines count the same
 // whatever their strength, as an analyst counts steps.
-import { bidirectional } from 'graphology-shortest-path/unweighted'
+import { bidirectional } from 'graphology-shortest-path/unweighted.js'
 
 /** The shortest path between two nodes as nodes and, between each two, the
  *  strongest line joining them; null when nothing connects them. */
