@@ -60,3 +60,9 @@ export function replaceChildren (container, children, fallback) {
 export function count (number, one, many) {
   return `${number.toLocaleString('en-GB')} ${number === 1 ? one : many}`
 }
+
+/** A link the server gave, kept only if it stays on this site (a path
+ *  from the root), so a bad value can never make a link leave it. */
+export function localHref (href) {
+  return typeof href === 'string' && href.startsWith('/') && !href.startsWith('//') ? href : '#'
+}

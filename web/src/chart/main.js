@@ -161,7 +161,7 @@ function startChart (root) {
     for (const node of view.nodes) {
       const look = nodeLook(node, scale)
       if (graph.hasNode(node.key)) {
-        graph.mergeNodeAttributes(node.key, look)
+        if (differs(graph.getNodeAttributes(node.key), look)) graph.mergeNodeAttributes(node.key, look)
         continue
       }
       const point = state.pinned[node.key] ?? state.positions[node.key] ?? centreOfMembers(node)
@@ -180,7 +180,9 @@ function startChart (root) {
     }
     for (const edge of view.edges) {
       const look = edgeLook(edge.relation, scale)
-      if (graph.hasEdge(edge.key)) graph.mergeEdgeAttributes(edge.key, look)
+      if (graph.hasEdge(edge.key)) {
+        if (differs(graph.getEdgeAttributes(edge.key), look)) graph.mergeEdgeAttributes(edge.key, look)
+      }
       else graph.addUndirectedEdgeWithKey(edge.key, edge.source, edge.target, look)
     }
     for (const key of [...selected]) if (!graph.hasNode(key)) selected.delete(key)
@@ -193,6 +195,12 @@ function startChart (root) {
       renderer.setSetting('hideLabelsOnMove', hideWhileMoving)
     }
     return fresh
+  }
+
+  /** Whether a look changes any of these attributes: sigma reacts to every
+   *  update, so unchanged items are left alone. */
+  function differs (attributes, look) {
+    return Object.keys(look).some((name) => attributes[name] !== look[name])
   }
 
   /** Nodes shrink on crowded charts (to about a third at most), so that
@@ -265,9 +273,11 @@ function startChart (root) {
     if (redraw) renderer.refresh()
   }
 
-  /** The common tail of an action that changed what is on the chart. */
-  function changed ({ keepHighlight = false } = {}) {
-    if (!keepHighlight) highlight = null
+  /** The common tail of an action that changed what is on the chart: the
+   *  graph brought in line, newcomers placed, and a highlight (which may no
+   *  longer hold) cleared. */
+  function changed () {
+    highlight = null
     place(syncGraph())
     recordPositions()
     commit()
@@ -379,7 +389,7 @@ function startChart (root) {
     }
     ui.timeError(null)
     state = { ...state, window: { from, to } }
-    changed({ keepHighlight: false })
+    changed()
     const range = from || to ? `${from ? `from ${from}` : ''}${from && to ? ' ' : ''}${to ? `to ${to}` : ''}` : 'at any time'
     ui.announce(`Showing ${count(view.relations.length, 'relation', 'relations')} active ${range}.`)
   }

@@ -2,7 +2,7 @@
 // entity (or group) shows its details and Expand, Hide and Pin; several
 // show Group, and the shortest path (two) or the connecting network
 // (three or more). A highlighted path is listed here as text.
-import { button, h, hiddenText, replaceChildren } from './dom.js'
+import { button, h, hiddenText, localHref, replaceChildren } from './dom.js'
 import { kindName } from './style.js'
 
 /** What the analyst has typed as a group's label, kept while the panel is
@@ -49,10 +49,10 @@ function oneNode (node, model, actions) {
     parts.push(
       h('h3', { class: 'govuk-heading-s', text: 'Members' }),
       h('ul', { class: 'govuk-list govuk-list--bullet' }, node.members.map((entity) =>
-        h('li', {}, h('a', { class: 'govuk-link', href: entity.href, text: entity.label }), ` (${kindName(entity.kind)})`)))
+        h('li', {}, h('a', { class: 'govuk-link', href: localHref(entity.href), text: entity.label }), ` (${kindName(entity.kind)})`)))
     )
   } else {
-    parts.push(h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: node.entity.href }, 'Open entity page', hiddenText(` for ${node.label}`))))
+    parts.push(h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: localHref(node.entity.href) }, 'Open entity page', hiddenText(` for ${node.label}`))))
   }
   const actionsRow = []
   if (node.group) actionsRow.push(button(['Ungroup', hiddenText(` ${node.label}`)], () => actions.ungroup(node.key), { focus: 'panel-ungroup' }))

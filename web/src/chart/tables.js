@@ -2,7 +2,7 @@
 // chart shows (so the time bar and hidden entities apply to them too).
 // Every column but the controls sorts from a button in its header, with
 // aria-sort saying how; long tables show a page at a time.
-import { button, count, h, hiddenText, replaceChildren } from './dom.js'
+import { button, count, h, hiddenText, localHref, replaceChildren } from './dom.js'
 import { sortRows } from './model.js'
 import { kindName } from './style.js'
 
@@ -80,7 +80,7 @@ export function createTables (actions) {
     checkbox.addEventListener('change', () => actions.setSelected(node.key, checkbox.checked))
     const name = node.group
       ? h('span', {}, node.label, h('span', { class: 'govuk-body-s aidant-chart__members', text: ` (group: ${node.members.map((entity) => entity.label).join(', ')})` }))
-      : h('a', { class: 'govuk-link', href: node.entity.href, text: node.label })
+      : h('a', { class: 'govuk-link', href: localHref(node.entity.href), text: node.label })
     return h('tr', { class: 'govuk-table__row' },
       h('td', { class: 'govuk-table__cell' },
         h('div', { class: 'govuk-checkboxes govuk-checkboxes--small aidant-chart__select' },
