@@ -175,6 +175,7 @@ test('a hub is drawn collapsed and expanded only when asked again', async () => 
   await notice.getByText('07700 900000 is a hub, so it was not expanded').waitFor()
   assert.equal(await nodeCount(page), 9)
   assert.equal(dataRequests().at(-1).body.force, false)
+  assert.deepEqual(await axeViolations(page), [], 'with the hub warning')
 
   await notice.getByRole('button', { name: 'Expand anyway 07700 900000' }).click()
   await notice.getByText('Expanded 07700 900000: added 10 entities.').waitFor()
@@ -241,6 +242,7 @@ test('grouping selected entities under a label, and ungrouping them', async () =
   await panel(page).getByRole('heading', { name: '2 selected' }).waitFor()
   await panel(page).getByRole('button', { name: 'Group selected' }).click()
   await panel(page).getByText('Enter a label for the group').first().waitFor()
+  assert.deepEqual(await axeViolations(page), [], 'with the group label error')
 
   await panel(page).getByLabel('Group label').fill("Florin's phone")
   await page.keyboard.press('Enter')
@@ -384,6 +386,7 @@ test('a refusal from the server is shown in the chart area, not in an alert box'
   await alert.getByText('You may not use link charts.').waitFor()
   assert.equal(await alert.getByRole('heading').textContent(), 'Forbidden')
   assert.equal(await nodeCount(page), 0)
+  assert.deepEqual(await axeViolations(page), [], 'with the error')
   forgiveRefusal('/api/chart-data')
 })
 
