@@ -3,12 +3,16 @@
 // - aidant.css: govuk-frontend's Sass compiled with the Arial font (no GDS
 //   Transport, which is for GOV.UK only) plus our own styles;
 // - govuk-frontend.min.js: the components' JavaScript, as published;
-// - aidant.js: our own script (quick exit, and starting the components).
+// - aidant.js: our own script (quick exit, and starting the components);
+// - chart.js: the link chart (src/chart/main.js and the sigma and graphology
+//   packages it imports), bundled by esbuild into one minified ES module,
+//   with the packages' licence comments gathered at its end.
 // aidant-web's build script runs this and embeds the result in the binary.
 import { mkdirSync, copyFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as sass from 'sass'
+import * as esbuild from 'esbuild'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const out = process.argv[2] ?? join(here, 'dist')
@@ -24,4 +28,17 @@ writeFileSync(join(out, 'aidant.css'), css.css)
 
 copyFileSync(join(here, 'node_modules', 'govuk-frontend', 'dist', 'govuk', 'govuk-frontend.min.js'), join(out, 'govuk-frontend.min.js'))
 copyFileSync(join(here, 'src', 'aidant.js'), join(out, 'aidant.js'))
+
+await esbuild.build({
+  entryPoints: [join(here, 'src', 'chart', 'main.js')],
+  outfile: join(out, 'chart.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'eof',
+  logLevel: 'warning'
+})
 console.log(`built assets into ${out}`)
