@@ -1,6 +1,7 @@
 //! Builds the front-end assets (govuk-frontend's Sass with our settings, its
-//! JavaScript, and ours) with npm, and embeds them in the binary, so that a
-//! release build serves everything from one file and works offline.
+//! JavaScript, ours, and the link chart bundled by esbuild from sigma.js and
+//! graphology) with npm, and embeds them in the binary, so that a release
+//! build serves everything from one file and works offline.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +15,20 @@ fn main() {
         println!("cargo:rerun-if-changed={}", web_dir.join(watched).display());
     }
 
-    if !web_dir.join("node_modules/govuk-frontend/package.json").is_file() || !web_dir.join("node_modules/sass/package.json").is_file() {
+    // Every package build.mjs reads; one missing (a new dependency since the
+    // last install) installs them all again from the lock file.
+    let needed = [
+        "govuk-frontend",
+        "sass",
+        "esbuild",
+        "sigma",
+        "graphology",
+        "graphology-layout-forceatlas2",
+        "graphology-layout",
+        "graphology-shortest-path",
+        "@sigma/node-border",
+    ];
+    if needed.iter().any(|package| !web_dir.join("node_modules").join(package).join("package.json").is_file()) {
         let install = if web_dir.join("package-lock.json").is_file() { "ci" } else { "install" };
         run(Command::new("npm").args([install, "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&web_dir), "npm install");
     }
@@ -24,6 +38,7 @@ fn main() {
     for (name, content_type) in [
         ("aidant.css", "text/css; charset=utf-8"),
         ("aidant.js", "text/javascript; charset=utf-8"),
+        ("chart.js", "text/javascript; charset=utf-8"),
         ("govuk-frontend.min.js", "text/javascript; charset=utf-8"),
     ] {
         let path = out_dir.join(name);

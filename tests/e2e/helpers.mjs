@@ -18,16 +18,17 @@ export const EXIT_URL = 'https://www.bbc.co.uk/weather'
 export const DEMO_PASSWORD = 'aidant-demo-password'
 
 /** Starts the server and resolves once it is listening. With `staff`, the
- *  data directory is first given the demo's organisations and users (and no
- *  reports), so staff can sign in. */
-export async function startServer ({ staff = false } = {}) {
+ *  data directory is first given the demo's organisations and users (and
+ *  `reports` demo reports: none by default, or enough for the demo's
+ *  planted organised crime group), so staff can sign in. */
+export async function startServer ({ staff = false, reports = 0 } = {}) {
   if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
   const env = { ...process.env, AIDANT_DATA_DIR: dataDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: 'warn' }
   delete env.AIDANT_DATABASE_URL
   delete env.AIDANT_CONFIG
   if (staff) {
-    const seeded = spawnSync(binary, ['demo', '--no-serve', '--reports', '0', '--data-dir', dataDir], { env, encoding: 'utf8' })
+    const seeded = spawnSync(binary, ['demo', '--no-serve', '--reports', String(reports), '--data-dir', dataDir], { env, encoding: 'utf8' })
     if (seeded.status !== 0) throw new Error(`aidant demo failed: ${seeded.stderr}`)
   }
   const child = spawn(binary, ['serve'], {

@@ -33,6 +33,9 @@ use crate::{Store, StoreError, new_id, now_ms};
 pub const CHART_MOST_ENTITIES: usize = 2_500;
 /// Neighbours one expansion adds at most.
 pub const EXPAND_AT_ONCE: usize = 25;
+/// The newest records of an entity checked to decide whether a viewer may
+/// see it, where only its name is shown.
+const VISIBLE_CHECKED_RECORDS: i64 = 50;
 /// The most mentions of one entity read to expand it.
 const EXPAND_MENTIONS_READ: i64 = 5_000;
 /// The longest chart, analysis or group name.
@@ -670,7 +673,10 @@ pub struct SavedResult {
     pub small_groups: usize,
     pub hubs: Vec<(String, String)>,
     pub max_core: usize,
-    /// The entities of the innermost core (the k-core for the largest k).
+    /// How many entities the innermost core (the k-core for the largest k) holds.
+    pub core_count: usize,
+    /// The first [`MEMBERS_SHOWN`] of them, in id order; none when the
+    /// largest k is 1 (every linked entity).
     pub core_members: Vec<String>,
     pub entities: usize,
     pub relations: usize,
@@ -697,16 +703,22 @@ pub struct MemberView {
 
 /// Key players listed per group.
 pub const KEY_PLAYERS: usize = 3;
+/// Members of a group shown (key players first), and people listed as
+/// joining or leaving a group, at most.
+pub const MEMBERS_SHOWN: usize = 60;
 
 /// A group as a page shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupView {
     pub number: usize,
+    /// Every member, whether shown or not.
+    pub size: usize,
+    /// The first [`MEMBERS_SHOWN`] members the viewer may see, key players first.
     pub members: Vec<MemberView>,
     /// The people who hold the group together: its highest-ranked members
     /// who are people and not potential victims, at most [`KEY_PLAYERS`].
     pub key_players: Vec<MemberView>,
-    /// Members the viewer may not see.
+    /// Of the first [`MEMBERS_SHOWN`], those the viewer may not see.
     pub withheld: usize,
     pub links: usize,
     pub sampled_betweenness: bool,
@@ -736,7 +748,7 @@ struct AnalysisParameters {
 
 /// Runs the analysis over what the caller may see in the window.
 async fn run_analysis(store: &Store, caller: &Caller, window: TimeWindow) -> CaseResult<Explained> {
-    let rows = store.read_entity_network().await?;
+    let rows = store.read_entity_network_shape().await?;
     let mut rows = visible_rows(store, caller, rows).await?;
     // The window: what records named within it.
     let in_window = |at_ms: i64| {
@@ -746,10 +758,6 @@ async fn run_analysis(store: &Store, caller: &Caller, window: TimeWindow) -> Cas
     rows.mentions.retain(|mention| in_window(mention.first_seen_at_ms));
     let named: BTreeSet<&EntityId> = rows.mentions.iter().map(|mention| &mention.entity_id).collect();
     rows.entities.retain(|entity| named.contains(&entity.id));
-    for entity in rows.entities.iter_mut().filter(|entity| entity.kind == ValueKind::Person) {
-        entity.value = entity.id.as_str().to_owned();
-        entity.label = String::new();
-    }
     let network = network_from_rows(&rows)?;
     Ok(analyse(&network, &rows.entities, window))
 }
@@ -823,7 +831,13 @@ pub fn analyse(network: &NetworkGraph, entities: &[Entity], window: TimeWindow) 
         });
         groups.push(SavedGroup { members: saved, links, sampled_betweenness: sampled });
     }
-    let core_members = (0..graph.node_count()).filter(|node| max_core > 0 && cores[*node] == max_core).map(entity_id).collect();
+    let mut core_members: Vec<String> = (0..graph.node_count()).filter(|node| max_core > 0 && cores[*node] == max_core).map(entity_id).collect();
+    core_members.sort();
+    let core_count = core_members.len();
+    if max_core < 2 {
+        core_members.clear();
+    }
+    core_members.truncate(MEMBERS_SHOWN);
     let result = SavedResult {
         groups,
         small_groups,
@@ -833,6 +847,7 @@ pub fn analyse(network: &NetworkGraph, entities: &[Entity], window: TimeWindow) 
             .filter_map(|hub| Some((entity_of_node_id(network, entities, &hub.entity_id)?, hub.reason.clone())))
             .collect(),
         max_core,
+        core_count,
         core_members,
         entities: network.entities().len(),
         relations: network.relations().len(),
@@ -891,12 +906,26 @@ fn date_text(date: Option<SeenDate>) -> String {
 }
 
 /// Entities (by id text) the caller may see, named as they may see them.
+/// An entity counts as one the caller may see when a record among the
+/// newest [`VISIBLE_CHECKED_RECORDS`] that name it is one they may read: a
+/// hub's thousands of records are not all read to show its name, and an
+/// entity only old records the caller may read name is left out rather
+/// than shown on a guess.
 async fn visible_entities(store: &Store, caller: &Caller, ids: &BTreeSet<String>) -> CaseResult<HashMap<String, Entity>> {
     let ids: Vec<EntityId> = ids.iter().filter_map(|id| EntityId::parse(id).ok()).collect();
-    let rows = store.read_entity_network_of(&ids).await?;
-    let rows = visible_rows(store, caller, rows).await?;
-    let wanted: BTreeSet<&EntityId> = ids.iter().collect();
-    let mut entities: Vec<Entity> = rows.entities.into_iter().filter(|entity| wanted.contains(&entity.id)).collect();
+    let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+    let recent = crate::entities::load_recent_records_of(&mut connection, &ids, VISIBLE_CHECKED_RECORDS).await?;
+    drop(connection);
+    let asked: BTreeSet<(MentionRecord, String)> = recent.values().flatten().cloned().collect();
+    let readable = visible_records(store, caller, &asked).await?;
+    let seen: Vec<EntityId> =
+        recent.into_iter().filter(|(_, records)| records.iter().any(|record| readable.contains_key(record))).map(|(entity, _)| entity).collect();
+    let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+    let mut entities = Vec::with_capacity(seen.len());
+    for chunk in seen.chunks(500) {
+        entities.extend(load_entities(store, &mut connection, chunk).await?);
+    }
+    drop(connection);
     name_people(store, caller, &mut entities).await?;
     Ok(entities.into_iter().map(|entity| (entity.id.as_str().to_owned(), entity)).collect())
 }
@@ -913,7 +942,8 @@ async fn view_of(
     explained: Explained,
 ) -> CaseResult<AnalysisView> {
     let result = &explained.result;
-    let mut ids: BTreeSet<String> = result.groups.iter().flat_map(|group| group.members.iter().map(|member| member.entity_id.clone())).collect();
+    let mut ids: BTreeSet<String> =
+        result.groups.iter().flat_map(|group| group.members.iter().take(MEMBERS_SHOWN).map(|member| member.entity_id.clone())).collect();
     ids.extend(result.hubs.iter().map(|(id, _)| id.clone()));
     ids.extend(result.core_members.iter().cloned());
     let visible = visible_entities(store, caller, &ids).await?;
@@ -931,9 +961,11 @@ async fn view_of(
         .iter()
         .enumerate()
         .map(|(index, group)| {
+            let shown = group.members.len().min(MEMBERS_SHOWN);
             let members: Vec<MemberView> = group
                 .members
                 .iter()
+                .take(MEMBERS_SHOWN)
                 .filter_map(|member| {
                     let entity = visible.get(&member.entity_id)?.clone();
                     let role = roles.get(&member.entity_id).copied();
@@ -944,7 +976,8 @@ async fn view_of(
             let key_players = members.iter().filter(|member| member.entity.kind == ValueKind::Person && !member.victim).take(KEY_PLAYERS).cloned().collect();
             GroupView {
                 number: index + 1,
-                withheld: group.members.len() - members.len(),
+                size: group.members.len(),
+                withheld: shown - members.len(),
                 members,
                 key_players,
                 links: group.links,
@@ -1049,11 +1082,20 @@ pub struct GroupChange {
     pub earlier: usize,
     /// The later group sharing most members, if any does.
     pub later: Option<usize>,
+    /// Who joined and who left (counted over every member), and the first
+    /// [`MEMBERS_SHOWN`] of each the viewer may see.
+    pub joined_count: usize,
     pub joined: Vec<Entity>,
+    pub left_count: usize,
     pub left: Vec<Entity>,
+    /// Each window's first key player (or first member when no person is one).
     pub key_before: Option<Entity>,
     pub key_after: Option<Entity>,
 }
+
+/// A saved group's index, the index of the later group sharing most of its
+/// members (if any does), and who joined and who left, by id.
+type Move = (usize, Option<usize>, Vec<String>, Vec<String>);
 
 /// A saved analysis beside the same analysis over a later window.
 #[derive(Debug, Clone, PartialEq)]
@@ -1079,31 +1121,50 @@ pub async fn compare_analysis(store: &Store, caller: &Caller, id: &AnalysisId, r
         later.run.input_sha256
     );
     audit(store, caller, AuditAction::NetworkAnalyse, AuditRecordKind::NetworkAnalysis, id.as_str(), &reason).await?;
+    // Who joined and left, over every member of each group.
+    let member_ids = |group: &SavedGroup| group.members.iter().map(|member| member.entity_id.clone()).collect::<BTreeSet<String>>();
+    let mut moves: Vec<Move> = Vec::new();
+    for (index, before) in earlier.result.groups.iter().enumerate() {
+        let members = member_ids(before);
+        let after = later
+            .result
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(number, after)| (after.members.iter().filter(|member| members.contains(&member.entity_id)).count(), number))
+            .filter(|(shared, _)| *shared > 0)
+            .max_by(|left, right| left.0.cmp(&right.0).then(right.1.cmp(&left.1)))
+            .map(|(_, number)| number);
+        let after_members = after.map(|number| member_ids(&later.result.groups[number])).unwrap_or_default();
+        let joined = after_members.difference(&members).cloned().collect();
+        let left = members.difference(&after_members).cloned().collect();
+        moves.push((index, after, joined, left));
+    }
+    let named: BTreeSet<String> =
+        moves.iter().flat_map(|(_, _, joined, left)| joined.iter().take(MEMBERS_SHOWN).chain(left.iter().take(MEMBERS_SHOWN)).cloned()).collect();
+    let visible = visible_entities(store, caller, &named).await?;
     let earlier = view_of(store, caller, Some(stored.id), Some(stored.name), Some(stored.created_at_ms), earlier_window, earlier).await?;
     let later = view_of(store, caller, None, None, None, window, later).await?;
-    let changes = earlier
-        .groups
+    let key_of = |view: &AnalysisView, index: usize| {
+        view.groups
+            .iter()
+            .find(|group| group.number == index + 1)
+            .and_then(|group| group.key_players.first().or(group.members.first()))
+            .map(|member| member.entity.clone())
+    };
+    let shown = |ids: &[String]| ids.iter().take(MEMBERS_SHOWN).filter_map(|id| visible.get(id).cloned()).collect::<Vec<_>>();
+    let changes = moves
         .iter()
-        .map(|before| {
-            let members: BTreeSet<&EntityId> = before.members.iter().map(|member| &member.entity.id).collect();
-            let after = later
-                .groups
-                .iter()
-                .map(|after| (after.members.iter().filter(|member| members.contains(&member.entity.id)).count(), after))
-                .filter(|(shared, _)| *shared > 0)
-                .max_by(|left, right| left.0.cmp(&right.0).then(right.1.number.cmp(&left.1.number)))
-                .map(|(_, after)| after);
-            let after_members: BTreeSet<&EntityId> = after.map(|after| after.members.iter().map(|member| &member.entity.id).collect()).unwrap_or_default();
-            GroupChange {
-                earlier: before.number,
-                later: after.map(|after| after.number),
-                joined: after
-                    .map(|after| after.members.iter().filter(|member| !members.contains(&member.entity.id)).map(|member| member.entity.clone()).collect())
-                    .unwrap_or_default(),
-                left: before.members.iter().filter(|member| !after_members.contains(&member.entity.id)).map(|member| member.entity.clone()).collect(),
-                key_before: before.members.first().map(|member| member.entity.clone()),
-                key_after: after.and_then(|after| after.members.first()).map(|member| member.entity.clone()),
-            }
+        .filter(|(index, ..)| earlier.groups.iter().any(|group| group.number == index + 1))
+        .map(|(index, after, joined, left)| GroupChange {
+            earlier: index + 1,
+            later: after.map(|number| number + 1),
+            joined_count: joined.len(),
+            joined: shown(joined),
+            left_count: left.len(),
+            left: shown(left),
+            key_before: key_of(&earlier, *index),
+            key_after: after.and_then(|number| key_of(&later, number)),
         })
         .collect();
     Ok(Comparison { earlier, later, changes })

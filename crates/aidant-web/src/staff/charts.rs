@@ -355,14 +355,23 @@ pub async fn delete(State(state): State<AppState>, staff: Staff, Path(chart_id):
 pub async fn export(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {
     aidant_store::cases::require(state.store(), &staff.caller, Capability::UseLinkCharts).await?;
     let form = staff_form(&staff, &body)?;
-    let format = form
-        .get("format")
-        .and_then(ChartFormat::parse)
-        .filter(|format| *format != ChartFormat::Png)
-        .ok_or_else(|| WebError::Invalid(vec![aidant_core::report::FieldError { field: "format".to_owned(), message: "Choose a format".to_owned() }]))?;
     let chart = form.get("chart").filter(|id| !id.is_empty()).map(path_id::<ChartId>).transpose()?;
     let chart_state = form.get("state").unwrap_or_default();
-    let exported = networks::export_chart(state.store(), &staff.caller, chart.as_ref(), chart_state, format).await?;
+    // A problem redraws the chart with the message, never an error page.
+    let redraw = |errors: Vec<aidant_core::report::FieldError>| {
+        let safe_state = ChartState::parse(chart_state).map(|_| chart_state.to_owned()).unwrap_or_else(|_| "{\"entities\":[]}".to_owned());
+        // The state is no field a person fills in: its message goes with the export.
+        let errors = errors.into_iter().map(|error| PageError::new(if error.field == "state" { "format" } else { &error.field }, error.message)).collect();
+        chart_page(&state, &staff, chart.as_ref(), "", false, chart.is_none(), &safe_state, errors)
+    };
+    let Some(format) = form.get("format").and_then(ChartFormat::parse).filter(|format| *format != ChartFormat::Png) else {
+        return Ok(redraw(vec![aidant_core::report::FieldError { field: "format".to_owned(), message: "Choose a format".to_owned() }]));
+    };
+    let exported = match networks::export_chart(state.store(), &staff.caller, chart.as_ref(), chart_state, format).await {
+        Ok(exported) => exported,
+        Err(aidant_store::cases::CaseError::Invalid(errors)) => return Ok(redraw(errors)),
+        Err(error) => return Err(error.into()),
+    };
     let options = aidant_graph::export::ExportOptions::default();
     let (bytes, content_type, extension) = match format {
         ChartFormat::Svg => (chart_svg(&exported).into_bytes(), "image/svg+xml", "svg"),

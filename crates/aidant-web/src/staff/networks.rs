@@ -20,8 +20,6 @@ use crate::html::{PageError, see_other};
 
 /// Members of a group linked from its "open as a link chart" at most.
 const CHART_MEMBERS: usize = 150;
-/// Members listed per group on the page at most (key players first).
-const MEMBERS_LISTED: usize = 60;
 
 /// The roles of the Human Trafficking Case Data Standard, as a person says them.
 pub fn role_label(role: RoleInProcess) -> &'static str {
@@ -87,14 +85,15 @@ fn analysis_context(view: &AnalysisView) -> Value {
             );
             context! {
                 number => group.number,
-                size => group.members.len() + group.withheld,
-                shown => group.members.len().min(MEMBERS_LISTED),
+                size => group.size,
+                shown => group.members.len(),
                 withheld => group.withheld,
                 links => group.links,
                 sampled => group.sampled_betweenness,
                 chart_href => chart_href,
                 people => group.members.iter().filter(|member| member.entity.kind == ValueKind::Person).count(),
-                members => group.members.iter().take(MEMBERS_LISTED).enumerate().map(|(index, member)| context! {
+                key_players => group.key_players.iter().map(|member| entity_value(&member.entity)).collect::<Vec<_>>(),
+                members => group.members.iter().enumerate().map(|(index, member)| context! {
                     rank => index + 1,
                     entity => entity_value(&member.entity),
                     degree => format!("{:.3}", member.figures.degree),
@@ -119,8 +118,8 @@ fn analysis_context(view: &AnalysisView) -> Value {
         small_groups => view.explained.result.small_groups,
         hubs => view.hubs.iter().map(|(entity, reason)| context! { entity => entity_value(entity), reason => reason.clone() }).collect::<Vec<_>>(),
         max_core => view.explained.result.max_core,
-        core => view.core.iter().take(MEMBERS_LISTED).map(entity_value).collect::<Vec<_>>(),
-        core_count => view.core.len(),
+        core => view.core.iter().map(entity_value).collect::<Vec<_>>(),
+        core_count => view.explained.result.core_count,
         entities => view.explained.result.entities,
         relations => view.explained.result.relations,
         run => context! {
@@ -270,7 +269,9 @@ pub async fn show_saved(State(state): State<AppState>, staff: Staff, Path(analys
                 earlier => change.earlier,
                 later => change.later,
                 joined => names(&change.joined),
+                joined_count => change.joined_count,
                 left => names(&change.left),
+                left_count => change.left_count,
                 key_before => change.key_before.as_ref().map(entity_value),
                 key_after => change.key_after.as_ref().map(entity_value),
                 key_changed => change.key_before.as_ref().map(|entity| &entity.id) != change.key_after.as_ref().map(|entity| &entity.id),
