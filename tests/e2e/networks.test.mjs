@@ -130,6 +130,11 @@ test('a group as a link chart: drawn under the CSP, worked by keyboard, expanded
   assert.equal(download.suggestedFilename(), 'link-chart.anx')
   const anx = await (await download.createReadStream()).toArray()
   assert.match(Buffer.concat(anx).toString('utf8'), /<Chart[\s>]/)
+  // A picture of it, drawn by the browser once the server has recorded it.
+  const [picture] = await Promise.all([analyst.waitForEvent('download'), analyst.getByRole('button', { name: 'Download PNG' }).click()])
+  assert.equal(picture.suggestedFilename(), 'link-chart.png')
+  const png = Buffer.concat(await (await picture.createReadStream()).toArray())
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG')
   assert.deepEqual(violations, [], 'no Content-Security-Policy violation or script error')
 
   // A chart of one entity, from its page; a chart of nothing the analyst
