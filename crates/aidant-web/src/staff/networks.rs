@@ -158,15 +158,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, RawQuery(query): 
     };
     let mut page = StaffPage::new("staff/networks.html", "Organised crime groups", "networks");
     page.errors = errors;
-    let saved: Vec<Value> = saved
-        .iter()
-        .map(|analysis| {
-            context! {
-                id => analysis.id.to_string(), name => analysis.name.clone(), groups => analysis.groups,
-                from => analysis.window_from.clone(), to => analysis.window_to.clone(), created => format_time(analysis.created_at_ms),
-            }
-        })
-        .collect();
+    let saved = saved_rows(&saved);
     let values = context! { from => form.get("from").unwrap_or_default(), to => form.get("to").unwrap_or_default(), name => "" };
     Ok(render(
         &state,
@@ -197,6 +189,19 @@ fn back_of(query: String) -> String {
     if query.is_empty() { "/staff/networks".to_owned() } else { format!("/staff/networks?{query}") }
 }
 
+/// The organisation's saved analyses as table rows.
+fn saved_rows(saved: &[networks::AnalysisSummary]) -> Vec<Value> {
+    saved
+        .iter()
+        .map(|analysis| {
+            context! {
+                id => analysis.id.to_string(), name => analysis.name.clone(), groups => analysis.groups,
+                from => analysis.window_from.clone(), to => analysis.window_to.clone(), created => format_time(analysis.created_at_ms),
+            }
+        })
+        .collect()
+}
+
 /// Runs and saves an analysis.
 pub async fn save(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {
     let form = staff_form(&staff, &body)?;
@@ -213,15 +218,7 @@ pub async fn save(State(state): State<AppState>, staff: Staff, body: Bytes) -> W
     let saved = networks::list_analyses(state.store(), &staff.caller).await?;
     let mut page = StaffPage::new("staff/networks.html", "Organised crime groups", "networks");
     page.errors = errors;
-    let saved: Vec<Value> = saved
-        .iter()
-        .map(|analysis| {
-            context! {
-                id => analysis.id.to_string(), name => analysis.name.clone(), groups => analysis.groups,
-                from => analysis.window_from.clone(), to => analysis.window_to.clone(), created => format_time(analysis.created_at_ms),
-            }
-        })
-        .collect();
+    let saved = saved_rows(&saved);
     let values = context! { from => form.get("from").unwrap_or_default(), to => form.get("to").unwrap_or_default(), name => name };
     Ok(render(
         &state,
