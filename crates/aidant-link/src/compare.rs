@@ -77,7 +77,7 @@ impl Field {
                 "exact",
                 "equal once transliterated",
                 "equivalent name (table)",
-                "Jaro-Winkler >= 0.92",
+                "Jaro-Winkler >= 0.92, or >= 0.80 and one letter apart",
                 "Jaro-Winkler >= 0.80",
                 "same Double Metaphone code",
                 "initial agrees",
@@ -202,7 +202,10 @@ fn compare_name_parts_cached(interner: &Interner, cache: &mut NameSimilarityCach
         return JARO_WINKLER_92;
     }
     if similarity >= 0.80 {
-        return JARO_WINKLER_80;
+        // One slip of the keyboard ("Iona" for "Ioana") is a spelling of the name; two or more
+        // differences ("Adrian" for "Andrei", "Ionescu" for "Popescu") make another name, which
+        // `model::is_sibling_pair` relies on to keep brothers and sisters apart.
+        return if within_one_edit(interner.resolve(left.distinctive), interner.resolve(right.distinctive)) { JARO_WINKLER_92 } else { JARO_WINKLER_80 };
     }
     if shares_any(&left.phonetic, &right.phonetic) {
         return PHONETIC;

@@ -21,7 +21,7 @@ pub enum DateError {
     UnknownWord { input: String, word: String },
     #[error("{0:?} does not look like a date (expected e.g. 12/03/1985, 1985-03-12, 12 March 1985 or 1985)")]
     Unrecognised(String),
-    #[error("{input:?}: year {year} is outside 1880 to 2100")]
+    #[error("{input:?}: year {year} is outside 1000 to 2100")]
     YearOutOfRange { input: String, year: u32 },
     #[error("{input:?}: there is no day {day} in month {month} of {year}")]
     NoSuchDay { input: String, year: u16, month: u8, day: u8 },
@@ -56,11 +56,26 @@ const MONTH_NAMES: [(&str, u8); 24] = [
     ("dec", 12),
 ];
 
+/// The earliest year of birth read: historical records (parish registers, censuses, peerages) go
+/// back centuries, and a date of birth from them is as good evidence as a modern one.
+pub const EARLIEST_YEAR: u16 = 1000;
+/// The latest year of birth read; later years are typing errors.
+pub const LATEST_YEAR: u16 = 2100;
+
 /// Two-digit years at or below this are read as 20xx, above it as 19xx: a date of birth written
 /// `01/02/98` is far more likely 1998 than 2098.
 pub const DEFAULT_TWO_DIGIT_YEAR_PIVOT: u16 = 25;
 
+/// Countries moved from the Julian calendar, where every fourth year is a leap year, to the
+/// Gregorian between 1582 and 1923 (Britain in 1752, Romania in 1919, Greece last), so a record
+/// of a birth on 29 February 1700 or 1900 may be right where it was written: before 1923 any
+/// fourth year has the day.
+const LAST_JULIAN_YEAR: u16 = 1922;
+
 fn is_leap_year(year: u16) -> bool {
+    if year <= LAST_JULIAN_YEAR {
+        return year.is_multiple_of(4);
+    }
     (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
@@ -146,7 +161,7 @@ impl PartialDate {
                 4 => u16::try_from(value).map_err(|_| unrecognised())?,
                 _ => return Err(unrecognised()),
             };
-            if !(1880..=2100).contains(&year) {
+            if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&year) {
                 return Err(DateError::YearOutOfRange { input: input.to_string(), year: u32::from(year) });
             }
             Ok(year)
@@ -156,8 +171,12 @@ impl PartialDate {
             [Token::Number { value, digits: 8 }] => {
                 let text = format!("{value:08}");
                 let leading: u32 = text[..4].parse().map_err(|_| unrecognised())?;
-                if (1880..=2100).contains(&leading) {
-                    (year_of(leading, 4)?, text[4..6].parse().ok(), text[6..].parse().ok())
+                let (middle, last): (u32, u32) = (text[4..6].parse().map_err(|_| unrecognised())?, text[6..].parse().map_err(|_| unrecognised())?);
+                // Year first (19850312) when that reads as a date; otherwise day first (12031985).
+                let year_first =
+                    (u32::from(EARLIEST_YEAR)..=u32::from(LATEST_YEAR)).contains(&leading) && (1..=12).contains(&middle) && (1..=31).contains(&last);
+                if year_first {
+                    (year_of(leading, 4)?, Some(middle), Some(last))
                 } else {
                     (year_of(text[4..].parse().map_err(|_| unrecognised())?, 4)?, text[2..4].parse().ok(), text[..2].parse().ok())
                 }
@@ -266,6 +285,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_historical_dates_of_birth() {
+        check("1700", "1700");
+        check("14 April 1643", "1643-04-14");
+        check("1643-04-14", "1643-04-14");
+        check("14/04/1643", "1643-04-14");
+        check("16430414", "1643-04-14");
+        check("14041643", "1643-04-14");
+        check("1066", "1066");
+        check("29/02/1600", "1600-02-29");
+        check("29/02/1700", "1700-02-29");
+        assert!(matches!(PartialDate::parse("29/02/1701"), Err(DateError::NoSuchDay { .. })));
+        assert!(matches!(PartialDate::parse("29/02/2100"), Err(DateError::NoSuchDay { .. })), "2100 is no leap year in any calendar in use");
+    }
+
+    #[test]
     fn keeps_partial_dates_partial() {
         check("1985", "1985");
         check(" 1985 ", "1985");
@@ -284,7 +318,8 @@ mod tests {
         assert!(PartialDate::parse("29/02/1984").is_ok());
         assert!(matches!(PartialDate::parse("12/13/1985/1"), Err(DateError::Unrecognised(_))));
         assert!(matches!(PartialDate::parse("1985-13-01"), Err(DateError::NoSuchMonth { month: 13, .. })));
-        assert!(matches!(PartialDate::parse("1700"), Err(DateError::YearOutOfRange { .. })));
+        assert!(matches!(PartialDate::parse("0999"), Err(DateError::YearOutOfRange { year: 999, .. })));
+        assert!(matches!(PartialDate::parse("2201"), Err(DateError::YearOutOfRange { year: 2201, .. })));
         assert!(matches!(PartialDate::parse("12 Brumaire 1985"), Err(DateError::UnknownWord { .. })));
         assert!(matches!(PartialDate::parse("yesterday"), Err(DateError::UnknownWord { .. })));
     }
@@ -296,7 +331,7 @@ mod tests {
         }
 
         #[test]
-        fn iso_display_round_trips(year in 1900u16..2030, month in 1u8..=12, day in 1u8..=28) {
+        fn iso_display_round_trips(year in EARLIEST_YEAR..=LATEST_YEAR, month in 1u8..=12, day in 1u8..=28) {
             let date = PartialDate::full(year, month, day).expect("generated date");
             prop_assert_eq!(PartialDate::parse(&date.to_string()).expect("iso reparses"), date);
             let uk_form = format!("{day:02}/{month:02}/{year}");

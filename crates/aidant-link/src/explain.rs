@@ -48,6 +48,7 @@ impl Explanation {
         let stratum = match self.stratum {
             Stratum::Population => "population model",
             Stratum::Household => "household model: shared surname, address and phone count once, in the prior",
+            Stratum::Sibling => "sibling model: same family name and date of birth with different given names; only an identity number or e-mail can join them",
         };
         let _ = writeln!(text, "Pair {} / {} ({stratum})", self.left_record_id, self.right_record_id);
         let bar = |weight: f64| {

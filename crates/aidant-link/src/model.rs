@@ -7,6 +7,15 @@
 //! *household stratum* (see `is_household_pair`): there the shared fields count once, as the stratum's prior (learned by EM
 //! from such pairs), and only person-level fields (given name, date of birth, email, identity
 //! number, vehicle) can add evidence, with their own m and u learned within households.
+//!
+//! Sibling dependence: brothers, sisters and twins share a family name and, for twins, a date of
+//! birth, and often a home and a phone. Pairs that agree on the family name and exactly on the
+//! date of birth but whose given names are clearly different names form the *sibling stratum*
+//! (see `is_sibling_pair`): there the shared names and date count for nothing beyond the stratum's
+//! prior, which is learned by EM and never above `MAX_SIBLING_PRIOR`, so they alone never join two
+//! records; other fields can, with m and u learned by EM within the stratum (a model that could
+//! not learn them counts only an identity number or an e-mail address). Merging two trafficked
+//! sisters into one person is among the worst errors a linker here can make.
 
 use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, NameSimilarityCache, compare, compare_cached, name_level};
 use crate::features::{ABSENT, FastHashMap, Interner, RecordFeatures};
@@ -29,6 +38,7 @@ pub struct FieldParameters {
 pub enum Stratum {
     Population,
     Household,
+    Sibling,
 }
 
 /// The parameters of one stratum.
@@ -41,6 +51,13 @@ pub struct StratumParameters {
     pub fields: Vec<FieldParameters>,
 }
 
+impl StratumParameters {
+    /// A stratum not yet set (no fields), for models saved before the stratum existed.
+    fn unset() -> Self {
+        StratumParameters { prior_match_probability: 0.0, active_fields: Vec::new(), fields: Vec::new() }
+    }
+}
+
 /// Summary of a training run, saved with the model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingReport {
@@ -50,6 +67,9 @@ pub struct TrainingReport {
     /// Pairs sharing all name tokens, from which the date-of-birth m is learned.
     pub pairs_same_name: u64,
     pub household_pairs_for_em: u64,
+    /// Candidate pairs in the sibling stratum (absent from models saved before it existed).
+    #[serde(default)]
+    pub sibling_pairs_for_em: u64,
     /// EM iterations: date-of-birth pairs, name pairs, household pairs.
     pub em_iterations: [u32; 3],
     pub estimated_matches: f64,
@@ -63,6 +83,10 @@ pub struct Model {
     pub format_version: u32,
     pub population: StratumParameters,
     pub household: StratumParameters,
+    /// Absent from models saved before it existed; `Model::from_json` then gives them
+    /// `default_sibling_stratum` of their population parameters.
+    #[serde(default = "StratumParameters::unset")]
+    pub sibling: StratumParameters,
     pub term_frequency_fields: Vec<Field>,
     pub training: TrainingReport,
 }
@@ -93,6 +117,46 @@ pub const DEFAULT_TERM_FREQUENCY_FIELDS: [Field; 5] = [Field::GivenName, Field::
 
 /// Fields that can tell apart members of one household.
 pub const PERSON_FIELDS: [Field; 5] = [Field::GivenName, Field::DateOfBirth, Field::Email, Field::IdNumber, Field::Vrm];
+
+/// Fields that count in the sibling stratum of a trained model: everything but the names and the
+/// date of birth that put a pair there. EM learns from the data how much a shared home, phone or
+/// car says there (twins share them; so do one person's records written with very different
+/// given names); the names and the date themselves never count again.
+pub const SIBLING_FIELDS: [Field; 6] = [Field::Postcode, Field::Address, Field::Phone, Field::Email, Field::IdNumber, Field::Vrm];
+
+/// Fields that count in the sibling stratum of a model that has not learned it (too few such
+/// pairs, or none to learn from): a person's own identifiers, which brothers and sisters do not
+/// share, where homes, phones and cars often are.
+pub const OWN_IDENTIFIER_FIELDS: [Field; 2] = [Field::Email, Field::IdNumber];
+
+/// The highest prior the sibling stratum may learn: at most three pairs in ten of its pairs are
+/// taken for one person before other evidence says so, so a family name, a date of birth and two
+/// different given names alone never reach even odds, whatever the data set's EM makes of them.
+pub const MAX_SIBLING_PRIOR: f64 = 0.3;
+
+/// The sibling stratum's prior when a model has too few such pairs to learn it from.
+pub const DEFAULT_SIBLING_PRIOR: f64 = 0.01;
+
+/// True when a pair agrees on the family name (exactly, transliterated, as an equivalent name or
+/// within a typo) and exactly on the date of birth, while both given names are present and
+/// clearly different names (below Jaro-Winkler 0.92 and two or more letters apart, or below 0.80,
+/// and not the same name by any table, sound or initial): brothers Andrei and Adrian Bogdan,
+/// sisters Anh and Linh Tran, twins. Names a letter apart ("Iona", "Ioana") are taken for a
+/// spelling, so twins Marian and Marin are not protected, nor Cristian and Cristina: telling them
+/// from typing errors needs a given name's sex or frequency, which the model does not have.
+pub fn is_sibling_pair(gamma: &Gamma) -> bool {
+    let family = gamma[Field::FamilyName.index()];
+    let family_agrees = (name_level::EXACT..=name_level::JARO_WINKLER_92).contains(&family);
+    let given = gamma[Field::GivenName.index()];
+    let given_differs = given == name_level::JARO_WINKLER_80 || given == name_level::DIFFERENT;
+    family_agrees && given_differs && gamma[Field::DateOfBirth.index()] == crate::compare::dob_level::EXACT
+}
+
+/// The sibling stratum of a model that could not learn one: `DEFAULT_SIBLING_PRIOR`, with the
+/// population's parameters for a person's own identifiers (`OWN_IDENTIFIER_FIELDS`).
+pub fn default_sibling_stratum(population: &StratumParameters) -> StratumParameters {
+    StratumParameters { prior_match_probability: DEFAULT_SIBLING_PRIOR, active_fields: OWN_IDENTIFIER_FIELDS.to_vec(), fields: population.fields.clone() }
+}
 
 /// True when a pair agrees on the family name and on where they live or how they are reached:
 /// the address (exactly, or closely where their postcodes do not place them in different
@@ -247,8 +311,10 @@ pub struct Scorer {
     pub term_frequencies: TermFrequencies,
     population_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
     household_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
+    sibling_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
     population_prior: f64,
     household_prior: f64,
+    sibling_prior: f64,
 }
 
 fn log2_odds(probability: f64) -> f64 {
@@ -285,8 +351,10 @@ impl Scorer {
         Scorer {
             population_weights: weight_table(&model.population),
             household_weights: weight_table(&model.household),
+            sibling_weights: weight_table(&model.sibling),
             population_prior: log2_odds(model.population.prior_match_probability),
             household_prior: log2_odds(model.household.prior_match_probability),
+            sibling_prior: log2_odds(model.sibling.prior_match_probability.min(MAX_SIBLING_PRIOR)),
             model,
             term_frequencies,
         }
@@ -302,7 +370,7 @@ impl Scorer {
             Field::GivenName | Field::FamilyName => level == name_level::EXACT || level == name_level::TRANSLITERATED,
             _ => level == 1,
         };
-        if !adjusts || stratum == Stratum::Household || !self.model.term_frequency_fields.contains(&field) {
+        if !adjusts || stratum != Stratum::Population || !self.model.term_frequency_fields.contains(&field) {
             return 0.0;
         }
         let Some(fraction) = fraction() else { return 0.0 };
@@ -314,7 +382,13 @@ impl Scorer {
 
     /// The stratum of a pair.
     pub fn stratum(gamma: &Gamma) -> Stratum {
-        if is_household_pair(gamma) { Stratum::Household } else { Stratum::Population }
+        if is_sibling_pair(gamma) {
+            Stratum::Sibling
+        } else if is_household_pair(gamma) {
+            Stratum::Household
+        } else {
+            Stratum::Population
+        }
     }
 
     /// The log2 match weight of a compared pair (prior plus every field's evidence).
@@ -329,6 +403,7 @@ impl Scorer {
         let (mut total, table) = match stratum {
             Stratum::Population => (self.population_prior, &self.population_weights),
             Stratum::Household => (self.household_prior, &self.household_weights),
+            Stratum::Sibling => (self.sibling_prior, &self.sibling_weights),
         };
         for field in ALL_FIELDS {
             let level = gamma[field.index()];
@@ -377,6 +452,7 @@ impl Scorer {
         let (prior, parameters) = match stratum {
             Stratum::Population => (self.population_prior, &self.model.population),
             Stratum::Household => (self.household_prior, &self.model.household),
+            Stratum::Sibling => (self.sibling_prior, &self.model.sibling),
         };
         let contributions = ALL_FIELDS
             .iter()
@@ -411,7 +487,9 @@ struct EmResult {
     iterations: u32,
 }
 
-fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_u: &[Vec<f64>], learn_u: bool, max_iterations: u32) -> EmResult {
+/// EM over gamma patterns: m of every `active` field, u of those in `learn_u` (the others keep
+/// `initial_u`), and the share of matches.
+fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_u: &[Vec<f64>], learn_u: &[Field], max_iterations: u32) -> EmResult {
     let mut m: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| initial_m(*field)).collect();
     let mut u: Vec<Vec<f64>> = initial_u.to_vec();
     let mut lambda = 0.1;
@@ -448,7 +526,7 @@ fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_
         }
         for field in active {
             m[field.index()] = smoothed(&m_counts[field.index()], 0.01);
-            if learn_u {
+            if learn_u.contains(field) {
                 u[field.index()] = smoothed(&u_counts[field.index()], 0.01);
             }
         }
@@ -596,8 +674,8 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     let (name_patterns, name_pairs) = training_block_patterns(interner, features, name_key, config);
     let not_date: Vec<Field> = ALL_FIELDS.iter().copied().filter(|field| *field != Field::DateOfBirth).collect();
     let not_name: Vec<Field> = ALL_FIELDS.iter().copied().filter(|field| !matches!(field, Field::GivenName | Field::FamilyName)).collect();
-    let date_em = expectation_maximisation(&date_patterns, &not_date, &random_u, false, config.max_em_iterations);
-    let name_em = expectation_maximisation(&name_patterns, &not_name, &random_u, false, config.max_em_iterations);
+    let date_em = expectation_maximisation(&date_patterns, &not_date, &random_u, &[], config.max_em_iterations);
+    let name_em = expectation_maximisation(&name_patterns, &not_name, &random_u, &[], config.max_em_iterations);
     let mut population_m = date_em.m.clone();
     population_m[Field::DateOfBirth.index()] = name_em.m[Field::DateOfBirth.index()].clone();
 
@@ -611,24 +689,37 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     let population_prior = (first_estimate / total_pairs).clamp(1e-12, 0.5);
 
     let stride = candidate_pairs.len().div_ceil(config.max_pairs_for_em.max(1)).max(1);
-    let (population_patterns, household_patterns) = candidate_pairs
+    let [population_patterns, household_patterns, sibling_patterns] = candidate_pairs
         .par_iter()
         .step_by(stride)
         .fold(
-            || (PatternCounts::new(), PatternCounts::new()),
-            |(mut population, mut household), (left, right)| {
+            || [PatternCounts::new(), PatternCounts::new(), PatternCounts::new()],
+            |mut strata, (left, right)| {
                 let gamma = compare(interner, &features[*left as usize], &features[*right as usize]);
-                let target = if is_household_pair(&gamma) { &mut household } else { &mut population };
-                *target.entry(gamma).or_insert(0.0) += 1.0;
-                (population, household)
+                // The population and household parameters are learned from every pair of theirs,
+                // sibling-like ones included, as before the sibling stratum existed: those pairs
+                // teach them how often one person's given names differ. The sibling stratum
+                // learns from its own pairs besides.
+                let target = if is_household_pair(&gamma) { 1 } else { 0 };
+                *strata[target].entry(gamma).or_insert(0.0) += 1.0;
+                if is_sibling_pair(&gamma) {
+                    *strata[2].entry(gamma).or_insert(0.0) += 1.0;
+                }
+                strata
             },
         )
         .reduce(
-            || (PatternCounts::new(), PatternCounts::new()),
-            |(population, household), (other_population, other_household)| {
-                (merge_patterns(population, other_population), merge_patterns(household, other_household))
+            || [PatternCounts::new(), PatternCounts::new(), PatternCounts::new()],
+            |[population, household, sibling], [other_population, other_household, other_sibling]| {
+                [merge_patterns(population, other_population), merge_patterns(household, other_household), merge_patterns(sibling, other_sibling)]
             },
         );
+    // Summed in a fixed order: floating-point sums depend on their order, and a hash map's order
+    // changes from run to run, which would change the prior in its last bits and, now and then,
+    // which side of the threshold a pair falls (two runs of a million records once gave 469,544
+    // and 469,545 clusters).
+    let mut population_patterns: Vec<(Gamma, f64)> = population_patterns.into_iter().collect();
+    population_patterns.sort_unstable_by_key(|(gamma, _)| *gamma);
     // Refine the prior so that the matches the model expects among the candidates (which blocking
     // makes nearly all the matches there are) equal the prior times all pairs: EM on the prior alone.
     let sampled_fraction = 1.0 / stride as f64;
@@ -658,7 +749,7 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     }
     let estimated_matches = population_prior * total_pairs;
     let household_pairs: f64 = household_patterns.values().sum();
-    let household_em = expectation_maximisation(&household_patterns, &PERSON_FIELDS, &random_u, true, config.max_em_iterations);
+    let household_em = expectation_maximisation(&household_patterns, &PERSON_FIELDS, &random_u, &PERSON_FIELDS, config.max_em_iterations);
     // Too few household pairs to learn from: fall back to the population's person-field parameters
     // with even prior odds, so households still count once.
     let household = if household_pairs >= 50.0 {
@@ -666,16 +757,32 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     } else {
         stratum_parameters(0.5, &PERSON_FIELDS, &population_m, &random_u)
     };
+    // Siblings: EM within the stratum, on the fields that can join them. How often two siblings
+    // share a home, a phone or a car is learned there; a person's own identifiers keep the
+    // population's u (siblings do not share them), which also keeps them evidence when nearly
+    // every pair in the stratum is one person and EM could not tell u from m. Too few pairs, and
+    // the stratum keeps a small fixed prior with the population's parameters.
+    let sibling_pairs: f64 = sibling_patterns.values().sum();
+    let shared_by_siblings: Vec<Field> = SIBLING_FIELDS.iter().copied().filter(|field| !OWN_IDENTIFIER_FIELDS.contains(field)).collect();
+    let sibling_em = expectation_maximisation(&sibling_patterns, &SIBLING_FIELDS, &random_u, &shared_by_siblings, config.max_em_iterations);
+    let population = stratum_parameters(population_prior, &ALL_FIELDS, &population_m, &random_u);
+    let sibling = if sibling_pairs >= 50.0 {
+        stratum_parameters(sibling_em.lambda.min(MAX_SIBLING_PRIOR), &SIBLING_FIELDS, &sibling_em.m, &sibling_em.u)
+    } else {
+        default_sibling_stratum(&population)
+    };
     Model {
         format_version: 1,
-        population: stratum_parameters(population_prior, &ALL_FIELDS, &population_m, &random_u),
+        population,
         household,
+        sibling,
         term_frequency_fields: DEFAULT_TERM_FREQUENCY_FIELDS.to_vec(),
         training: TrainingReport {
             random_pairs_for_u: random_pairs,
             pairs_same_date_of_birth: date_pairs as u64,
             pairs_same_name: name_pairs as u64,
             household_pairs_for_em: household_pairs as u64,
+            sibling_pairs_for_em: sibling_pairs as u64,
             em_iterations: [date_em.iterations, name_em.iterations, household_em.iterations],
             estimated_matches,
             total_comparable_pairs: total_pairs,
@@ -718,7 +825,10 @@ impl Model {
 
     /// Reads a model saved by `to_json`, checking its shape matches this build's comparisons.
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
-        let model: Model = serde_json::from_str(text)?;
+        let mut model: Model = serde_json::from_str(text)?;
+        if model.sibling.fields.is_empty() {
+            model.sibling = default_sibling_stratum(&model.population);
+        }
         model.check_shape()?;
         Ok(model)
     }
@@ -728,7 +838,7 @@ impl Model {
         if self.format_version != 1 {
             return Err(ModelError::Version(self.format_version));
         }
-        for stratum in [&self.population, &self.household] {
+        for stratum in [&self.population, &self.household, &self.sibling] {
             for (parameters, field) in stratum.fields.iter().zip(ALL_FIELDS) {
                 let expected = field.level_count();
                 if parameters.m.len() != expected || parameters.u.len() != expected || parameters.field != field {
@@ -819,8 +929,8 @@ mod tests {
         let backwards: PatternCounts = listed.into_iter().collect();
         assert!(forwards == backwards, "the same counts");
         let initial_u: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| vec![1.0 / field.level_count() as f64; field.level_count()]).collect();
-        let first = expectation_maximisation(&forwards, &ALL_FIELDS, &initial_u, true, 25);
-        let second = expectation_maximisation(&backwards, &ALL_FIELDS, &initial_u, true, 25);
+        let first = expectation_maximisation(&forwards, &ALL_FIELDS, &initial_u, &ALL_FIELDS, 25);
+        let second = expectation_maximisation(&backwards, &ALL_FIELDS, &initial_u, &ALL_FIELDS, 25);
         assert_eq!(first.lambda.to_bits(), second.lambda.to_bits());
         assert_eq!(first.iterations, second.iterations);
         for (left, right) in first.m.iter().flatten().chain(first.u.iter().flatten()).zip(second.m.iter().flatten().chain(second.u.iter().flatten())) {

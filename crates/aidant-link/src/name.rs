@@ -123,10 +123,6 @@ fn raw_tokens(text: &str) -> Vec<String> {
     tokens
 }
 
-fn tokens_of(text: &str) -> Vec<NameToken> {
-    raw_tokens(text).iter().filter_map(|token| make_token(token)).collect()
-}
-
 /// Chinese given names are written as one word in pinyin ("Xiaoming"), so the syllables of a
 /// given name written in characters are joined into one token.
 fn join_han_given(tokens: Vec<NameToken>) -> Vec<NameToken> {
@@ -157,7 +153,11 @@ impl PersonName {
         if family_tokens.is_empty() && given_tokens.len() >= 2 {
             return Self::parse_full(given);
         }
-        let name = PersonName { given: tokens_of(given), family: tokens_of(family) };
+        let (given_tokens, family_tokens) = without_titles_in_parts(given_tokens, family_tokens);
+        let name = PersonName {
+            given: given_tokens.iter().filter_map(|token| make_token(token)).collect(),
+            family: family_tokens.iter().filter_map(|token| make_token(token)).collect(),
+        };
         if name.given.is_empty() && name.family.is_empty() {
             return Err(NameError::NoLetters(format!("{given} {family}")));
         }
@@ -175,10 +175,15 @@ impl PersonName {
         if trimmed.is_empty() {
             return Err(NameError::Empty);
         }
-        if let Some((family, given)) = trimmed.split_once(',') {
-            return Self::from_parts(given, family);
+        if let Some((before, after)) = trimmed.split_once(',') {
+            // "Sir John Smith, 5th Baronet": what follows the comma is a title, not the given names.
+            let after_words = raw_tokens(after);
+            if !after_words.is_empty() && after_words.iter().all(|word| is_title_after(word) || is_title_before(word)) {
+                return Self::parse_full(before);
+            }
+            return Self::from_parts(after, before);
         }
-        let words = raw_tokens(trimmed);
+        let words = without_titles(raw_tokens(trimmed));
         if words.is_empty() {
             return Err(NameError::NoLetters(trimmed.to_string()));
         }
@@ -294,6 +299,83 @@ static NAME_PARTICLES: LazyLock<HashSet<String>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Titles and honorifics written before a name, and post-nominals and ordinals written after
+/// one (`data/name_titles.txt`), folded.
+struct Titles {
+    before: HashSet<String>,
+    after: HashSet<String>,
+}
+
+static TITLES: LazyLock<Titles> = LazyLock::new(|| {
+    let mut titles = Titles { before: HashSet::new(), after: HashSet::new() };
+    let mut section = None;
+    for line in include_str!("../data/name_titles.txt").lines().map(str::trim) {
+        match line {
+            "" => {}
+            comment if comment.starts_with('#') => {}
+            "[before]" => section = Some(true),
+            "[after]" => section = Some(false),
+            words => {
+                let set = match section {
+                    Some(true) => &mut titles.before,
+                    Some(false) => &mut titles.after,
+                    None => continue,
+                };
+                set.extend(words.split_whitespace().map(fold_title));
+            }
+        }
+    }
+    titles
+});
+
+/// A word as the titles table holds it: folded, with digits kept ("5th") and full stops dropped.
+fn fold_title(word: &str) -> String {
+    word.chars()
+        .filter(|character| character.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .chars()
+        .flat_map(|character| deunicode::deunicode_char(character).unwrap_or("").chars())
+        .collect()
+}
+
+/// Longer words are never titles: the table's longest is "mademoiselle".
+const LONGEST_TITLE: usize = 16;
+
+fn is_title_before(word: &str) -> bool {
+    word.len() <= LONGEST_TITLE && TITLES.before.contains(&fold_title(word))
+}
+
+fn is_title_after(word: &str) -> bool {
+    word.len() <= LONGEST_TITLE && TITLES.after.contains(&fold_title(word))
+}
+
+/// The words of a whole name without its titles: those before it taken from the front, those
+/// after it from anywhere but the front; never every word (Lord and Dame are family names too).
+fn without_titles(words: Vec<String>) -> Vec<String> {
+    let leading = words.iter().take_while(|word| is_title_before(word)).count();
+    let kept: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(index, word)| *index >= leading && (*index == leading || !is_title_after(word)))
+        .map(|(_, word)| word.clone())
+        .collect();
+    if kept.is_empty() { words } else { kept }
+}
+
+/// The given and family words without titles: those before a name from the front of the given
+/// names, those after one from the end of either part; a part is never emptied of every word.
+fn without_titles_in_parts(given: Vec<String>, family: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let trim_after = |words: Vec<String>| -> Vec<String> {
+        let keep = words.len() - words.iter().rev().take_while(|word| is_title_after(word)).count();
+        if keep == 0 { words } else { words[..keep].to_vec() }
+    };
+    let leading = given.iter().take_while(|word| is_title_before(word)).count();
+    // "Sir" alone in the given names of "Sir" "Smith" is a title: the family name remains.
+    let given = if leading == given.len() && family.is_empty() { given } else { given[leading..].to_vec() };
+    (trim_after(given), trim_after(family))
+}
+
 /// True for tokens such as Vietnamese "van" and "thi" that many unrelated names share.
 pub fn is_name_particle(folded_token: &str) -> bool {
     NAME_PARTICLES.contains(folded_token)
@@ -324,6 +406,37 @@ pub fn phonetic_codes(folded_token: &str) -> (String, String) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn titles_and_honorifics_are_no_part_of_a_name() {
+        let cases = [
+            ("Sir John Smith, 5th Baronet", "john", "smith"),
+            ("Sir John Smith Bt.", "john", "smith"),
+            ("Dr. Anh Tran", "anh", "tran"),
+            ("Dna. Maria POPESCU", "maria", "popescu"),
+            ("The Rt Hon Lady Anne Grey", "anne", "grey"),
+            ("Mrs Ana Marin OBE", "ana", "marin"),
+        ];
+        for (full, given, family) in cases {
+            let name = PersonName::parse_full(full).unwrap();
+            assert_eq!(folded(&name), (given.to_owned(), family.to_owned()), "{full}");
+        }
+        let parts = PersonName::from_parts("Sir William", "Jones 3rd Bt").unwrap();
+        assert_eq!(folded(&parts), ("william".to_owned(), "jones".to_owned()));
+        let only_title_given = PersonName::from_parts("Mr", "Popescu").unwrap();
+        assert_eq!(folded(&only_title_given), (String::new(), "popescu".to_owned()));
+    }
+
+    #[test]
+    fn words_that_are_titles_elsewhere_stay_names_where_they_are_names() {
+        // A family name that is also a title, a name with nothing but a title, and a given name
+        // that is an honorific in another language all stay.
+        assert_eq!(folded(&PersonName::parse_full("Peter Lord").unwrap()), ("peter".to_owned(), "lord".to_owned()));
+        assert_eq!(folded(&PersonName::from_parts("Anh", "Tran").unwrap()), ("anh".to_owned(), "tran".to_owned()));
+        assert_eq!(folded(&PersonName::from_parts("", "Lord").unwrap()), (String::new(), "lord".to_owned()));
+        assert_eq!(PersonName::parse_full("Pan Wei").unwrap().sorted_token_key(), "pan wei");
+        assert!(PersonName::parse_full("Dame").is_ok(), "a lone title is kept as the name rather than emptied");
+    }
 
     fn folded(name: &PersonName) -> (String, String) {
         (

@@ -24,7 +24,9 @@
 //! for less and a rare one for more.
 
 use crate::compare::{ALL_FIELDS, Field};
-use crate::model::{DEFAULT_TERM_FREQUENCY_FIELDS, FieldParameters, Model, PERSON_FIELDS, StratumParameters, TrainingReport};
+use crate::model::{
+    DEFAULT_SIBLING_PRIOR, DEFAULT_TERM_FREQUENCY_FIELDS, FieldParameters, Model, OWN_IDENTIFIER_FIELDS, PERSON_FIELDS, StratumParameters, TrainingReport,
+};
 
 /// Prior probability that two records of the population are one person.
 pub const POPULATION_PRIOR: f64 = 1e-5;
@@ -67,6 +69,7 @@ pub fn reference_model() -> Model {
         format_version: 1,
         population: stratum(POPULATION_PRIOR, &ALL_FIELDS),
         household: stratum(HOUSEHOLD_PRIOR, &PERSON_FIELDS),
+        sibling: stratum(DEFAULT_SIBLING_PRIOR, &OWN_IDENTIFIER_FIELDS),
         term_frequency_fields: DEFAULT_TERM_FREQUENCY_FIELDS.to_vec(),
         training: TrainingReport::default(),
     }
