@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs Splink 4 (DuckDB backend) on the same CSV files Aidant links, with a sensible model.
+"""Runs Splink 4 or 5 (DuckDB backend) on the same CSV files Aidant links, with a sensible model.
 
 Cleaning is what a careful Splink user would do: names lower-cased with diacritics stripped,
 postcodes upper-cased in "OUT IN" form, phones reduced to international digits, dates of birth
@@ -15,6 +15,7 @@ import time
 import unicodedata
 
 import pandas as pd
+import splink
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -89,10 +90,31 @@ def load_febrl(path, source):
     return cleaned
 
 
+def load_historical(path, source):
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    cleaned = pd.DataFrame({
+        "unique_id": frame["record_id"],
+        "source_dataset": source,
+        "first_name": frame["given_name"].map(fold),
+        # What a careful user would strip before linking: "Bt.", "5th Baronet" after a comma.
+        "surname": frame["family_name"].map(
+            lambda value: fold(re.sub(r"(,.*$)|(\s+bt\.?$)", "", value, flags=re.IGNORECASE)) if isinstance(value, str) else None),
+        "dob": dob(frame["dob"]),
+        "birth_year": frame["dob"].map(lambda value: m.group(0) if isinstance(value, str) and (m := re.match(r"\s*(\d{4})", value)) else None),
+        "birth_place": frame["birth_place"].map(fold),
+        "occupation": frame["occupation"].map(fold),
+        "sex": frame["sex"].map(lambda value: value.strip().upper() if isinstance(value, str) and value.strip() else None),
+    })
+    return cleaned
+
+
+LOADERS = {"synthetic": load_synthetic, "febrl": load_febrl, "historical": load_historical}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input", action="append", required=True)
-    parser.add_argument("--kind", choices=["synthetic", "febrl"], default="synthetic")
+    parser.add_argument("--kind", choices=sorted(LOADERS), default="synthetic")
     parser.add_argument("--link-only", action="store_true")
     parser.add_argument("--clusters-out", required=True)
     parser.add_argument("--pairs-out", required=True)
@@ -100,7 +122,7 @@ def main():
     arguments = parser.parse_args()
 
     started = time.time()
-    loader = load_synthetic if arguments.kind == "synthetic" else load_febrl
+    loader = LOADERS[arguments.kind]
     frames = [loader(path, f"s{index}") for index, path in enumerate(arguments.input)]
     if arguments.kind == "synthetic":
         comparisons = [
@@ -121,6 +143,24 @@ def main():
         ]
         training_rules = [block_on("dob"), block_on("first_name", "surname")]
         deterministic = [block_on("first_name", "surname", "dob")]
+    elif arguments.kind == "historical":
+        comparisons = [
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.ExactMatch("birth_year"),
+            cl.JaroWinklerAtThresholds("birth_place", [0.9, 0.8]).configure(term_frequency_adjustments=True),
+            cl.ExactMatch("occupation").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("sex"),
+        ]
+        prediction_rules = [
+            block_on("first_name", "surname"),
+            block_on("surname", "birth_year"),
+            block_on("surname", "birth_place"),
+            block_on("first_name", "birth_year"),
+        ]
+        training_rules = [block_on("birth_year"), block_on("first_name", "surname")]
+        deterministic = [block_on("first_name", "surname", "birth_year")]
     else:
         comparisons = [
             cl.NameComparison("first_name"),
@@ -155,8 +195,13 @@ def main():
         retain_matching_columns=False,
     )
     database = DuckDBAPI()
-    inputs = frames[0] if len(frames) == 1 else frames
-    linker = Linker(inputs, settings, db_api=database)
+    if splink.__version__.startswith("4."):
+        inputs = frames[0] if len(frames) == 1 else frames
+        linker = Linker(inputs, settings, db_api=database)
+    else:
+        # Splink 5 takes tables registered with the database first.
+        registered = [database.register(frame) for frame in frames]
+        linker = Linker(registered[0] if len(registered) == 1 else registered, settings)
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=42)
     for rule in training_rules:
@@ -175,6 +220,7 @@ def main():
     print(f"splink: {len(pairs)} pairs at >= {arguments.threshold}, "
           f"{cluster_frame['cluster_id'].nunique()} clusters, {time.time() - started:.1f} s")
     print(f"stages: reading and cleaning {read_seconds:.1f} s, linking {linking_seconds:.1f} s")
+    print(f"splink version {splink.__version__}")
 
 
 if __name__ == "__main__":
