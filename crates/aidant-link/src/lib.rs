@@ -16,6 +16,7 @@ pub mod incremental;
 pub mod mentions;
 pub mod model;
 pub mod name;
+pub mod origin;
 pub mod record;
 pub mod reference_model;
 pub mod text;
