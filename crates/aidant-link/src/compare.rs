@@ -369,6 +369,16 @@ mod tests {
     }
 
     #[test]
+    fn a_date_kept_as_written_still_agrees_with_the_date_it_was_meant_to_be() {
+        use dob_level::*;
+        let written = |text: &str| Some(PartialDate::parse_as_written(text).expect("a date as written").0);
+        assert_eq!(compare_dates(written("1850-04-82"), date("1850-04-28")), ONE_PART_DIFFERS);
+        assert_eq!(compare_dates(written("1850-04-82"), written("1850-04-82")), EXACT);
+        assert_eq!(compare_dates(written("31/02/1990"), date("1990-03-02")), DIFFERENT);
+        assert_eq!(compare_dates(written("1990-13-02"), date("1990-12-02")), ONE_PART_DIFFERS);
+    }
+
+    #[test]
     fn every_field_names_all_its_levels() {
         assert_eq!(Field::GivenName.level_count(), usize::from(name_level::DIFFERENT) + 1);
         assert_eq!(Field::DateOfBirth.level_count(), usize::from(dob_level::FAR_APART) + 1);

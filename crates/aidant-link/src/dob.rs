@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A date of birth that may be known only to the year or the month.
+///
+/// Parsed dates always exist; one kept as written (`parse_as_written`) may hold a month or day
+/// that does not (`1850-04-82`), so that it still compares with the date it was meant to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PartialDate {
     pub year: u16,
@@ -61,6 +64,9 @@ const MONTH_NAMES: [(&str, u8); 24] = [
 pub const EARLIEST_YEAR: u16 = 1000;
 /// The latest year of birth read; later years are typing errors.
 pub const LATEST_YEAR: u16 = 2100;
+
+/// A date's trimmed input with its year, month and day as written.
+type Components<'a> = (&'a str, u16, Option<u32>, Option<u32>);
 
 /// Two-digit years at or below this are read as 20xx, above it as 19xx: a date of birth written
 /// `01/02/98` is far more likely 1998 than 2098.
@@ -146,6 +152,33 @@ impl PartialDate {
     /// months (`12th March 1985`, `March 12, 1985`), month and year (`03/1985`) and a bare year.
     /// When the day and month cannot both be days (`03/25/1985`) the month-first reading is taken.
     pub fn parse_with_pivot(raw: &str, two_digit_year_pivot: u16) -> Result<Self, DateError> {
+        let (input, year, month, day) = Self::components(raw, two_digit_year_pivot)?;
+        Self::from_parts(input, year, month, day)
+    }
+
+    /// Parses like `parse`, but keeps a date whose day or month does not exist (`1850-04-82`,
+    /// `31/02/1990`, a transcription or typing error) as written, with the error beside it: such a
+    /// date still agrees with the one it was meant to be on the parts that were written right, and
+    /// counts as evidence where dropping it would count as nothing. Errors on anything that is not
+    /// a date at all.
+    pub fn parse_as_written(raw: &str) -> Result<(Self, Option<DateError>), DateError> {
+        let (input, year, month, day) = Self::components(raw, DEFAULT_TWO_DIGIT_YEAR_PIVOT)?;
+        match Self::from_parts(input, year, month, day) {
+            Ok(date) => Ok((date, None)),
+            Err(error @ (DateError::NoSuchDay { .. } | DateError::NoSuchMonth { .. })) => {
+                let as_written = |value: Option<u32>| value.map(|value| u8::try_from(value).ok().filter(|value| *value <= 99));
+                match (as_written(month), as_written(day)) {
+                    (Some(Some(month)), Some(Some(day))) => Ok((PartialDate { year, month: Some(month), day: Some(day) }, Some(error))),
+                    (Some(Some(month)), None) => Ok((PartialDate { year, month: Some(month), day: None }, Some(error))),
+                    _ => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The trimmed input and its year, month and day as written, the year checked.
+    fn components(raw: &str, two_digit_year_pivot: u16) -> Result<Components<'_>, DateError> {
         let input = raw.trim();
         if input.is_empty() {
             return Err(DateError::Empty);
@@ -209,7 +242,7 @@ impl PartialDate {
             }
             _ => return Err(unrecognised()),
         };
-        Self::from_parts(input, year, month, day)
+        Ok((input, year, month, day))
     }
 
     fn from_parts(input: &str, year: u16, month: Option<u32>, day: Option<u32>) -> Result<Self, DateError> {
@@ -297,6 +330,23 @@ mod tests {
         check("29/02/1700", "1700-02-29");
         assert!(matches!(PartialDate::parse("29/02/1701"), Err(DateError::NoSuchDay { .. })));
         assert!(matches!(PartialDate::parse("29/02/2100"), Err(DateError::NoSuchDay { .. })), "2100 is no leap year in any calendar in use");
+    }
+
+    #[test]
+    fn impossible_dates_are_kept_as_written_with_their_error() {
+        let (date, error) = PartialDate::parse_as_written("1850-04-82").unwrap();
+        assert_eq!((date.year, date.month, date.day), (1850, Some(4), Some(82)));
+        assert!(matches!(error, Some(DateError::NoSuchDay { day: 82, .. })));
+        let (date, error) = PartialDate::parse_as_written("31/02/1990").unwrap();
+        assert_eq!(date.to_string(), "1990-02-31");
+        assert!(error.is_some());
+        let (date, error) = PartialDate::parse_as_written("1990-13-02").unwrap();
+        assert_eq!((date.month, date.day), (Some(13), Some(2)));
+        assert!(matches!(error, Some(DateError::NoSuchMonth { month: 13, .. })));
+        assert_eq!(PartialDate::parse_as_written("12/03/1985").unwrap(), (PartialDate::parse("12/03/1985").unwrap(), None));
+        assert!(PartialDate::parse_as_written("yesterday").is_err(), "not a date at all");
+        assert!(PartialDate::parse_as_written("0999").is_err());
+        assert!(PartialDate::parse("1850-04-82").is_err(), "parse itself still refuses it");
     }
 
     #[test]
