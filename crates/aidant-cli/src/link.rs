@@ -61,7 +61,8 @@ stops the run with the row and column named; a field that cannot be parsed is dr
 record and counted.
 
 OUTPUT: --output gets record_id,source_file,cluster_id (source_file is the input's file name);
---pairs-out gets record_id_l,record_id_r,match_probability,match_weight for every scored pair
+--pairs-out gets record_id_l,record_id_r,match_probability,match_weight,source_file_l,
+source_file_r for every scored pair
 at or above --min-probability (default: --threshold, the declared matches; 0: every candidate
 pair). Each is CSV, or Parquet when its name ends in .parquet or --output-format parquet is given.
 The same input and model give byte-identical files in every run, whatever the thread count.";
@@ -332,6 +333,9 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
                 OutputColumn::Text("record_id_r", Box::new(|row| &records[pairs[row].1 as usize].record_id)),
                 OutputColumn::Number("match_probability", 6, Box::new(|row| probability_of_weight(f64::from(pairs[row].2)))),
                 OutputColumn::Number("match_weight", 3, Box::new(|row| f64::from(pairs[row].2))),
+                // Record ids are unique within a file only.
+                OutputColumn::Text("source_file_l", Box::new(|row| source_files[usize::from(records[pairs[row].0 as usize].source)])),
+                OutputColumn::Text("source_file_r", Box::new(|row| source_files[usize::from(records[pairs[row].1 as usize].source)])),
             ],
         )?;
     }

@@ -91,7 +91,15 @@ fn read_parquet(path: &Path, options: &InputOptions, source: u16) -> anyhow::Res
     let rows = reader.get_row_iter(None).with_context(|| format!("cannot read the rows of {}", path.display()))?;
     let text_rows = rows.enumerate().map(|(position, row)| {
         let row_number = position as u64 + 1;
-        let row = row.map_err(|error| InputError::Malformed { row: row_number, message: error.to_string() })?;
+        let row = row.map_err(|error| {
+            let message = error.to_string();
+            let message = if message.contains("Disabled feature") {
+                format!("{message}: this build reads Parquet compressed with Snappy, zstd, gzip or LZ4 (or not at all); write the file again with one of them")
+            } else {
+                message
+            };
+            InputError::Malformed { row: row_number, message }
+        })?;
         row.into_columns()
             .into_iter()
             .zip(&kinds)
