@@ -1,59 +1,100 @@
-//! `aidant link`: batch record linkage of CSV files into clusters, with progress, summary and model file.
+//! `aidant link`: batch record linkage of CSV or Parquet files into clusters, with the column
+//! mapping and warnings, progress, summary, pairs and model file.
+
+mod files;
+
+use files::{FileFormat, OutputColumn, read_input, write_table};
 
 use aidant_link::batch::{BatchConfig, BatchStage, link_batch};
 use aidant_link::blocking::BlockingConfig;
 use aidant_link::cluster::ClusterConfig;
 use aidant_link::compare::ALL_FIELDS;
 use aidant_link::model::{Model, probability_of_weight};
-use aidant_link::record::{PersonRecord, read_csv};
+use aidant_link::record::{ColumnMapping, InputWarning, PersonRecord};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const INPUT_COLUMNS_HELP: &str = "\
-INPUT COLUMNS (CSV with a header row, UTF-8; names are case-insensitive, aliases in brackets):
-  record_id    required, unique within a file        [rec_id, id, unique_id]
-  given_name   forenames, any script                  [first_name, forename, forenames, given]
-  family_name  surname                                 [surname, last_name, family]
+INPUT FILES: CSV with a header row, UTF-8, delimited by commas, semicolons, tabs or pipes (detected
+from the header line; --delimiter to say which), or Parquet (a .parquet name or the PAR1 magic
+bytes; strings, integers, dates and timestamps are read as text). See docs/linking.md.
+
+INPUT COLUMNS (names are case-insensitive; spaces, hyphens and dots count as underscores, so
+\"First Name\" is first_name; aliases in brackets):
+  record_id    required, unique within a file      [rec_id, recid, id, unique_id, record]
+  given_name   forenames, any script                [first_name, firstname, forename, forenames,
+                                                     given, given_names, fname, christian_name]
+  family_name  surname                              [surname, last_name, lastname, family, lname,
+                                                     family_names]
   full_name    the whole name when not split; the order is inferred (\"POPESCU Ion\",
-               \"Nguyen Van Nam\", \"张伟\")           [name]
+               \"Nguyen Van Nam\", \"张伟\"); used for the rows whose given and family names
+               are blank                            [name, fullname, person_name]
                At least one of given_name, family_name or full_name is required.
   dob          date of birth in any common form: 12/03/1985, 1985-03-12, 12 March 1985,
-               19850312; a year alone is kept as a partial date  [date_of_birth, birth_date]
+               19850312; a year alone is kept as a partial date
+                                                    [date_of_birth, birth_date, birthdate, dateofbirth]
   address      street address; street_number and address_2 are joined to it when present
                (the town is not used: reporters add or omit it, the postcode places the address)
-               [address_1, street, address_line_1; street_number, house_number; address_2]
-  postcode     UK postcodes are normalised; others kept as written  [post_code, zip]
+               [address_1, street, street_name, street_address, address_line_1, address1;
+                street_number, house_number, street_no, house_no; address_2, address_line_2]
+  postcode     UK postcodes are normalised; others kept as written
+                                                    [post_code, zip, zipcode, zip_code, postal_code]
   phone        any national or international form; read as UK unless it has a country code
-               or the row's country says otherwise     [phone_number, telephone, mobile]
-  email        [email_address]
-  vrm          vehicle registration                    [registration, vehicle_registration]
-  id_number    passport or other identity number       [soc_sec_id, national_id, passport_number]
-  country      ISO code (e.g. RO) used to read national phone numbers  [nationality]
-Other columns (such as a truth column) are ignored. A row with the wrong number of fields, text
-that is not UTF-8, or an empty or repeated record_id stops the run with the row and column named;
-a field that cannot be parsed (an impossible date) is dropped from that record and counted.
+               or the row's country says otherwise  [phone_number, telephone, mobile, tel, ...]
+  email        [email_address, e_mail]
+  vrm          vehicle registration                 [registration, vehicle_registration, number_plate]
+  id_number    passport or other identity number    [soc_sec_id, national_id, passport_number]
+  country      ISO code (e.g. RO) used to read national phone numbers  [nationality, country_code]
+At the start of a run, every column is listed with the field it fills, and every column that
+fills none (a truth column, middle_initial, town) is listed by name as not used.
 
-OUTPUT: --output gets record_id,source_file,cluster_id; --pairs-out gets every linked pair with
-its match probability and weight.";
+WARNINGS (at the top of the summary and on stderr; --strict stops the run on any of them):
+  * more than 5% of a field's non-blank values could not be parsed (an impossible date);
+  * a column is constant: one value fills at least 99% of its non-blank rows (20 or more): it is
+    left out, its field cleared on every record (the country column excepted);
+  * fewer than 1,000 records and no --model-in: too few to train a model on.
+A row with the wrong number of fields, text that is not UTF-8, or an empty or repeated record_id
+stops the run with the row and column named; a field that cannot be parsed is dropped from that
+record and counted.
+
+OUTPUT: --output gets record_id,source_file,cluster_id (source_file is the input's file name);
+--pairs-out gets record_id_l,record_id_r,match_probability,match_weight,source_file_l,
+source_file_r for every scored pair
+at or above --min-probability (default: --threshold, the declared matches; 0: every candidate
+pair). Each is CSV, or Parquet when its name ends in .parquet or --output-format parquet is given.
+The same input and model give byte-identical files in every run, whatever the thread count.";
 
 /// Arguments of `aidant link`.
 #[derive(Debug, clap::Args)]
-#[command(about = "Resolve people across CSV files into clusters (probabilistic record linkage)", after_long_help = INPUT_COLUMNS_HELP)]
+#[command(about = "Resolve people across CSV or Parquet files into clusters (probabilistic record linkage)", after_long_help = INPUT_COLUMNS_HELP)]
 pub struct LinkArgs {
-    /// A CSV file of person records; repeat to link several files.
+    /// A file of person records, CSV or Parquet; repeat to link several files.
     #[arg(long = "input", required = true)]
     pub inputs: Vec<PathBuf>,
+    /// The CSV delimiter: , ; | or tab (also written \t); by default detected from the header line.
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Where to write the clusters (record_id,source_file,cluster_id).
     #[arg(long)]
     pub output: PathBuf,
-    /// Where to write linked pairs with their match probability.
+    /// Write --output and --pairs-out in this format (by default Parquet for a name ending in
+    /// .parquet, CSV otherwise).
+    #[arg(long, value_enum)]
+    pub output_format: Option<FileFormat>,
+    /// Where to write scored pairs with their match probability.
     #[arg(long)]
     pub pairs_out: Option<PathBuf>,
+    /// Write to --pairs-out every scored pair at least this probable (default: --threshold, the
+    /// declared matches; 0 writes every candidate pair, to study a threshold).
+    #[arg(long)]
+    pub min_probability: Option<f64>,
+    /// Stop with an error before linking when the input gives any warning (unparseable or
+    /// constant columns, too few records to train on).
+    #[arg(long)]
+    pub strict: bool,
     /// Save the trained model (JSON) here.
     #[arg(long)]
     pub model_out: Option<PathBuf>,
@@ -112,27 +153,115 @@ fn spinner(message: &str) -> ProgressBar {
     bar
 }
 
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() && !text.starts_with(['"', '\n', '\r']) => Ok(text.as_bytes()[0]),
+        _ => Err(format!("expected one character such as , ; | or \\t, not {text:?}")),
+    }
+}
+
+/// Inputs smaller than this, linked with no --model-in, are warned about: EM has too few pairs
+/// to learn from, and term frequencies are not used below `MIN_TERM_FREQUENCY_RECORDS`.
+const MIN_RECORDS_TO_TRAIN: usize = 1_000;
+
+/// What one input file gave.
+struct InputFile {
+    /// The name written in the `source_file` column.
+    source_file: String,
+    format: FileFormat,
+    columns: ColumnMapping,
+    non_blank: Vec<(usize, u64)>,
+    record_count: usize,
+    warnings: Vec<InputWarning>,
+}
+
+impl InputFile {
+    /// Which column became which field, with how full it is, and the columns not used or left out.
+    fn describe_columns(&self) -> String {
+        let mut lines = vec![format!("columns of {} ({}):", self.source_file, if self.format == FileFormat::Parquet { "Parquet" } else { "CSV" })];
+        for (field, index) in &self.columns.fields {
+            let filled = match self.non_blank.iter().find(|(column, _)| column == index) {
+                Some((_, count)) => format!("  ({count} of {} rows filled)", self.record_count),
+                None => String::new(),
+            };
+            lines.push(format!("  {field:<13} <- {}{filled}", self.columns.names[*index]));
+        }
+        let unused = self.columns.unused_names();
+        lines.push(format!("  not used: {}", if unused.is_empty() { "none".to_string() } else { unused.join(", ") }));
+        let left_out = self.columns.left_out_names();
+        if !left_out.is_empty() {
+            lines.push(format!("  left out (constant): {}", left_out.join(", ")));
+        }
+        lines.join("\n")
+    }
+}
+
+/// The names written in the `source_file` column: each input's file name, or the path as given
+/// where two inputs share a file name.
+fn source_file_names(inputs: &[PathBuf]) -> Vec<String> {
+    let file_name = |path: &PathBuf| path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
+    inputs
+        .iter()
+        .map(|path| {
+            let name = file_name(path);
+            if inputs.iter().filter(|other| file_name(other) == name).count() > 1 { path.display().to_string() } else { name }
+        })
+        .collect()
+}
+
 /// Runs batch linking and prints a summary.
 pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     if !(0.0..1.0).contains(&args.threshold) || args.threshold <= 0.0 {
         bail!("--threshold must be a probability between 0 and 1 (exclusive), not {}", args.threshold);
     }
+    let min_probability = args.min_probability.unwrap_or(args.threshold);
+    if !(0.0..1.0).contains(&min_probability) {
+        bail!("--min-probability must be a probability from 0 to 1 (exclusive), not {min_probability}");
+    }
     let started = Instant::now();
     let mut records: Vec<PersonRecord> = Vec::new();
     let mut diagnostic_count = 0usize;
-    let mut diagnostics_by_column: HashMap<&'static str, usize> = HashMap::new();
-    for (source, path) in args.inputs.iter().enumerate() {
+    let mut diagnostics_by_column: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut input_files: Vec<InputFile> = Vec::new();
+    for ((source, path), source_file) in args.inputs.iter().enumerate().zip(source_file_names(&args.inputs)) {
         let bar = spinner(&format!("reading {}", path.display()));
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let source_index = u16::try_from(source).context("at most 65,536 input files")?;
-        let parsed = read_csv(BufReader::new(file), source_index).with_context(|| format!("in {}", path.display()))?;
+        let (format, parsed) = read_input(path, args.delimiter, source_index).with_context(|| format!("in {}", path.display()))?;
         bar.finish_and_clear();
         diagnostic_count += parsed.diagnostics.len();
         for diagnostic in &parsed.diagnostics {
             *diagnostics_by_column.entry(diagnostic.column).or_insert(0) += 1;
         }
+        let input = InputFile {
+            source_file,
+            format,
+            columns: parsed.columns,
+            non_blank: parsed.non_blank,
+            record_count: parsed.records.len(),
+            warnings: parsed.warnings,
+        };
+        eprintln!("{}", input.describe_columns());
+        for warning in &input.warnings {
+            eprintln!("warning: {}: {warning}", input.source_file);
+        }
         println!("read {} records from {} in {:.2} s", parsed.records.len(), path.display(), started.elapsed().as_secs_f64());
         records.extend(parsed.records);
+        input_files.push(input);
+    }
+    let mut warnings: Vec<String> =
+        input_files.iter().flat_map(|input| input.warnings.iter().map(move |warning| format!("{}: {warning}", input.source_file))).collect();
+    if records.len() < MIN_RECORDS_TO_TRAIN && args.model_in.is_none() {
+        let warning = format!(
+            "only {} records: too few to train a model on (at least {MIN_RECORDS_TO_TRAIN} are needed for its estimates and term frequencies to mean much); \
+             train one on a larger file of the same kind with --model-out and link this one with --model-in",
+            records.len()
+        );
+        eprintln!("warning: {warning}");
+        warnings.push(warning);
+    }
+    if args.strict && !warnings.is_empty() {
+        bail!("--strict: stopping before linking because of {} warning(s) about the input:\n  {}", warnings.len(), warnings.join("\n  "));
     }
     let model_in = match &args.model_in {
         Some(path) => {
@@ -152,8 +281,13 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
             check_all_pairs: !args.keep_chained_clusters,
             split_below_weight: args.split_below_weight.unwrap_or(ClusterConfig::default().split_below_weight),
         },
+        // Pairs are kept down to the lowest probability anything uses: the default floor (0.01),
+        // the clustering threshold or the pairs to be written.
+        keep_pairs_above_probability: BatchConfig::default()
+            .keep_pairs_above_probability
+            .min(min_probability)
+            .min(args.cluster_threshold.unwrap_or(args.threshold)),
         keep_candidate_pairs: args.blocking_truth.is_some(),
-        ..BatchConfig::default()
     };
     let mut current: Option<(ProgressBar, Instant, BatchStage)> = None;
     let mut timings: Vec<(BatchStage, Duration)> = Vec::new();
@@ -171,27 +305,39 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
 
     let writing_started = Instant::now();
     let writing = spinner("writing clusters");
-    let mut output = BufWriter::new(File::create(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?);
-    writeln!(output, "record_id,source_file,cluster_id")?;
-    for (record, cluster) in records.iter().zip(&result.clustering.cluster_of) {
-        writeln!(output, "{},{},c{}", csv_escape(&record.record_id), record.source, cluster)?;
-    }
-    output.flush()?;
+    let format_of = |path: &PathBuf| args.output_format.unwrap_or_else(|| FileFormat::of_extension(path));
+    let source_files: Vec<&str> = input_files.iter().map(|input| input.source_file.as_str()).collect();
+    let cluster_ids: Vec<String> = result.clustering.cluster_of.iter().map(|cluster| format!("c{cluster}")).collect();
+    write_table(
+        &args.output,
+        format_of(&args.output),
+        records.len(),
+        &[
+            OutputColumn::Text("record_id", Box::new(|row| &records[row].record_id)),
+            OutputColumn::Text("source_file", Box::new(|row| source_files[usize::from(records[row].source)])),
+            OutputColumn::Text("cluster_id", Box::new(|row| &cluster_ids[row])),
+        ],
+    )?;
+    let mut pairs_written = 0;
     if let Some(path) = &args.pairs_out {
-        let threshold = aidant_link::model::weight_of_probability(args.threshold) as f32;
-        let mut pairs = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
-        writeln!(pairs, "record_id_l,record_id_r,match_probability,match_weight")?;
-        for (left, right, weight) in result.scored_pairs.iter().filter(|pair| pair.2 >= threshold) {
-            writeln!(
-                pairs,
-                "{},{},{:.6},{:.3}",
-                csv_escape(&records[*left as usize].record_id),
-                csv_escape(&records[*right as usize].record_id),
-                probability_of_weight(f64::from(*weight)),
-                weight
-            )?;
-        }
-        pairs.flush()?;
+        // The weight of a probability is clamped (1e-15 for 0), so 0 is "every pair" by name.
+        let floor = aidant_link::model::weight_of_probability(min_probability) as f32;
+        let pairs: Vec<&(u32, u32, f32)> = result.scored_pairs.iter().filter(|pair| min_probability == 0.0 || pair.2 >= floor).collect();
+        pairs_written = pairs.len();
+        write_table(
+            path,
+            format_of(path),
+            pairs.len(),
+            &[
+                OutputColumn::Text("record_id_l", Box::new(|row| &records[pairs[row].0 as usize].record_id)),
+                OutputColumn::Text("record_id_r", Box::new(|row| &records[pairs[row].1 as usize].record_id)),
+                OutputColumn::Number("match_probability", 6, Box::new(|row| probability_of_weight(f64::from(pairs[row].2)))),
+                OutputColumn::Number("match_weight", 3, Box::new(|row| f64::from(pairs[row].2))),
+                // Record ids are unique within a file only.
+                OutputColumn::Text("source_file_l", Box::new(|row| source_files[usize::from(records[pairs[row].0 as usize].source)])),
+                OutputColumn::Text("source_file_r", Box::new(|row| source_files[usize::from(records[pairs[row].1 as usize].source)])),
+            ],
+        )?;
     }
     if let Some(path) = &args.model_out {
         std::fs::write(path, result.scorer.model.to_json()).with_context(|| format!("cannot write {}", path.display()))?;
@@ -200,10 +346,19 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     let writing_time = writing_started.elapsed();
 
     println!("\n== Summary ==");
+    if warnings.is_empty() {
+        println!("warnings: none");
+    } else {
+        println!("WARNINGS ({}):", warnings.len());
+        for warning in &warnings {
+            println!("  ! {warning}");
+        }
+    }
+    for input in &input_files {
+        println!("{}", input.describe_columns());
+    }
     println!("records: {}   fields dropped as unparseable: {diagnostic_count}", records.len());
-    let mut columns: Vec<_> = diagnostics_by_column.into_iter().collect();
-    columns.sort();
-    for (column, count) in columns {
+    for (column, count) in diagnostics_by_column {
         println!("  {column}: {count}");
     }
     println!("blocking rules (pairs before de-duplication; blocks over {} records skipped):", args.max_block_size);
@@ -275,6 +430,9 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
         result.clustering.weak_links.len(),
         if args.keep_weak_links { " (kept)" } else { " (cut)" }
     );
+    if let Some(path) = &args.pairs_out {
+        println!("pairs written to {}: {pairs_written} (match probability at least {min_probability})", path.display());
+    }
     for (stage, duration) in &timings {
         println!("  {:<38} {:>8.2} s", stage.name(), duration.as_secs_f64());
     }
@@ -325,8 +483,4 @@ fn blocking_recall_against(
         .collect();
     let sources: Vec<u16> = records.iter().map(|record| record.source).collect();
     Ok(aidant_link::blocking::blocking_recall(candidate_pairs, &truth, link_only.then_some(sources.as_slice())))
-}
-
-fn csv_escape(text: &str) -> String {
-    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }

@@ -15,8 +15,10 @@ pub struct BatchConfig {
     pub training: TrainingConfig,
     pub clustering: ClusterConfig,
     /// Scored pairs below this probability are dropped to save memory; they could never be linked.
+    /// 0 keeps every candidate pair, however low its weight (to study a threshold).
     pub keep_pairs_above_probability: f64,
-    /// Keep the candidate pairs in the result (to measure blocking recall against truth).
+    /// Keep the candidate pairs in the result (to measure blocking recall against truth). Changes
+    /// nothing else: the result is the same with or without, and on any number of threads.
     pub keep_candidate_pairs: bool,
 }
 
@@ -93,7 +95,11 @@ pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &Batch
     let term_frequencies = TermFrequencies::from_records(&model.term_frequency_fields, &features);
     let scorer = Scorer::new(model, term_frequencies);
     on_stage(BatchStage::Scoring);
-    let scored_pairs = score_pairs(&scorer, &interner, &features, &candidates.pairs, config.keep_pairs_above_probability);
+    let mut scored_pairs = score_pairs(&scorer, &interner, &features, &candidates.pairs, config.keep_pairs_above_probability);
+    if config.keep_pairs_above_probability <= 0.0 && scored_pairs.len() < candidates.pairs.len() {
+        scored_pairs =
+            with_every_candidate(&candidates.pairs, scored_pairs, |left, right| scorer.score(&interner, &features[left as usize], &features[right as usize]));
+    }
     on_stage(BatchStage::Clustering);
     let mut clustering = cluster(features.len(), &scored_pairs, &config.clustering);
     if config.clustering.check_all_pairs {
@@ -110,5 +116,32 @@ pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &Batch
         scorer,
         scored_pairs,
         clustering,
+    }
+}
+
+/// Every candidate pair with its weight: the pairs `score_pairs` kept, and the others (below its
+/// floor, a probability of 1e-15 even when 0 is asked for) scored one by one, which gives the same
+/// weights. Both lists are sorted by (left, right), and so is the result.
+fn with_every_candidate(candidates: &[(u32, u32)], kept: Vec<(u32, u32, f32)>, score: impl Fn(u32, u32) -> f64) -> Vec<(u32, u32, f32)> {
+    let mut kept = kept.into_iter().peekable();
+    candidates
+        .iter()
+        .map(|&(left, right)| match kept.next_if(|pair| (pair.0, pair.1) == (left, right)) {
+            Some(pair) => pair,
+            None => (left, right, score(left, right) as f32),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_floor_of_zero_keeps_the_pairs_scoring_dropped_scored_alone() {
+        let candidates = [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3)];
+        let kept = vec![(0, 1, 5.0), (1, 3, -2.0)];
+        let every = with_every_candidate(&candidates, kept, |left, right| -100.0 - f64::from(left * 10 + right));
+        assert_eq!(every, vec![(0, 1, 5.0), (0, 2, -102.0), (1, 2, -112.0), (1, 3, -2.0), (2, 3, -123.0)]);
     }
 }

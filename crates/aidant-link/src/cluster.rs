@@ -2,7 +2,7 @@
 
 use crate::model::weight_of_probability;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Disjoint sets over record indices, with path halving and union by size.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -140,8 +140,10 @@ pub fn cluster(record_count: usize, scored_pairs: &[(u32, u32, f32)], config: &C
     let (cluster_of, _) = components(record_count, linked().map(|pair| (pair.0, pair.1)));
     let (strong_of, _) = components(record_count, linked().filter(|pair| pair.2 >= strict).map(|pair| (pair.0, pair.1)));
 
-    // Weak links between different strong parts, grouped by cluster.
-    let mut weak_by_cluster: HashMap<u32, Vec<(u32, u32, f32)>> = HashMap::new();
+    // Weak links between different strong parts, grouped by cluster. Maps that are iterated are
+    // ordered ones, so that nothing here depends on a hash map's order, which changes from run
+    // to run.
+    let mut weak_by_cluster: BTreeMap<u32, Vec<(u32, u32, f32)>> = BTreeMap::new();
     for pair in linked().filter(|pair| pair.2 < strict) {
         if strong_of[pair.0 as usize] != strong_of[pair.1 as usize] {
             weak_by_cluster.entry(cluster_of[pair.0 as usize]).or_default().push(*pair);
@@ -158,7 +160,7 @@ pub fn cluster(record_count: usize, scored_pairs: &[(u32, u32, f32)], config: &C
         if edges.len() > MAX_WEAK_EDGES_PER_CLUSTER || cluster_sizes[&cluster] < 3 {
             continue;
         }
-        let mut multiplicity: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut multiplicity: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         for edge in &edges {
             let (a, b) = (strong_of[edge.0 as usize], strong_of[edge.1 as usize]);
             *multiplicity.entry((a.min(b), a.max(b))).or_insert(0) += 1;

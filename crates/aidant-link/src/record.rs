@@ -1,4 +1,5 @@
-//! Person records: raw fields as given, their typed parse with per-field diagnostics, and CSV input.
+//! Person records: raw fields as given, their typed parse with per-field diagnostics, and input
+//! read from CSV or from rows another format has split, with the column mapping and warnings.
 
 use crate::dob::PartialDate;
 use crate::email::Email;
@@ -178,7 +179,8 @@ impl RawPerson {
     }
 }
 
-/// Why a CSV input could not be read. Rows are numbered as in a spreadsheet: the header is row 1.
+/// Why an input could not be read. CSV rows are numbered as in a spreadsheet (the header is row 1);
+/// rows handed to `read_rows` (a Parquet file's) are numbered from 1, the first record.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("the input is empty: a header row naming the columns is required")]
@@ -197,34 +199,283 @@ pub enum InputError {
     Malformed { row: u64, message: String },
 }
 
-/// Column names accepted for each field, compared case-insensitively.
+/// Column names accepted for each field, compared after `normalise_column_name` (so "First Name",
+/// "first-name" and "FIRST_NAME" are all `first_name`). Only names whose meaning is unambiguous
+/// are here: a column such as `middle_initial`, `town` or `notes` is reported as not used.
 pub const COLUMN_ALIASES: &[(&str, &[&str])] = &[
-    ("record_id", &["record_id", "rec_id", "id", "unique_id"]),
-    ("given_name", &["given_name", "first_name", "forename", "forenames", "given"]),
-    ("family_name", &["family_name", "surname", "last_name", "family"]),
-    ("full_name", &["full_name", "name"]),
-    ("dob", &["dob", "date_of_birth", "birth_date"]),
-    ("street_number", &["street_number", "house_number"]),
-    ("address", &["address", "address_1", "street", "address_line_1"]),
-    ("address_2", &["address_2", "address_line_2"]),
-    ("postcode", &["postcode", "post_code", "zip"]),
-    ("phone", &["phone", "phone_number", "telephone", "mobile"]),
-    ("email", &["email", "email_address"]),
-    ("vrm", &["vrm", "registration", "vehicle_registration"]),
-    ("id_number", &["id_number", "soc_sec_id", "national_id", "passport_number"]),
-    ("country", &["country", "nationality"]),
+    ("record_id", &["record_id", "rec_id", "recid", "id", "unique_id", "record"]),
+    ("given_name", &["given_name", "first_name", "firstname", "forename", "forenames", "given", "given_names", "fname", "christian_name"]),
+    ("family_name", &["family_name", "surname", "last_name", "lastname", "family", "lname", "family_names"]),
+    ("full_name", &["full_name", "name", "fullname", "person_name"]),
+    ("dob", &["dob", "date_of_birth", "birth_date", "birthdate", "dateofbirth", "d_o_b"]),
+    ("street_number", &["street_number", "house_number", "street_no", "house_no", "housenumber", "building_number"]),
+    ("address", &["address", "address_1", "street", "address_line_1", "street_name", "street_address", "address1", "address_line1", "streetname"]),
+    ("address_2", &["address_2", "address_line_2", "address2", "address_line2"]),
+    ("postcode", &["postcode", "post_code", "zip", "zipcode", "zip_code", "postal_code", "postalcode"]),
+    ("phone", &["phone", "phone_number", "telephone", "mobile", "telephone_number", "mobile_number", "phone_no", "tel", "cell_phone"]),
+    ("email", &["email", "email_address", "e_mail", "mail_address"]),
+    ("vrm", &["vrm", "registration", "vehicle_registration", "vehicle_reg", "number_plate", "licence_plate", "license_plate"]),
+    ("id_number", &["id_number", "soc_sec_id", "national_id", "passport_number", "passport_no", "ni_number", "national_insurance_number"]),
+    ("country", &["country", "nationality", "country_code"]),
 ];
 
-/// Records and diagnostics read from one CSV input.
-#[derive(Debug, Default)]
+/// A column header as it is compared with `COLUMN_ALIASES`: trimmed, without a byte-order mark,
+/// lower case, with spaces, hyphens and dots turned into underscores.
+pub fn normalise_column_name(name: &str) -> String {
+    name.trim_start_matches('\u{feff}')
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|character| if matches!(character, ' ' | '-' | '.') { '_' } else { character })
+        .collect()
+}
+
+/// Which input column fills each field, and which columns are not used: printed at the start of
+/// every run, so that nothing about the input is silently ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMapping {
+    /// The header as given (trimmed, without a byte-order mark).
+    pub names: Vec<String>,
+    /// Each field that has a column, with the column's index, in the order of `COLUMN_ALIASES`.
+    pub fields: Vec<(&'static str, usize)>,
+    /// Columns that fill no field, by index.
+    pub unused: Vec<usize>,
+    /// Columns the caller asked to leave out (`InputOptions::leave_out`), by index.
+    pub left_out: Vec<usize>,
+}
+
+impl ColumnMapping {
+    /// Maps a header's columns to fields. When several columns could fill one field, the earliest
+    /// alias in `COLUMN_ALIASES` wins and the others are reported as not used.
+    ///
+    /// Fails when no column holds the record id or a name.
+    pub fn from_header(names: &[String], leave_out: &[String]) -> Result<Self, InputError> {
+        let names: Vec<String> = names.iter().map(|name| name.trim_start_matches('\u{feff}').trim().to_string()).collect();
+        let normalised: Vec<String> = names.iter().map(|name| normalise_column_name(name)).collect();
+        let leave_out: Vec<String> = leave_out.iter().map(|name| normalise_column_name(name)).collect();
+        let left_out: Vec<usize> = (0..names.len()).filter(|index| leave_out.contains(&normalised[*index])).collect();
+        let mut taken: Vec<bool> = (0..names.len()).map(|index| left_out.contains(&index)).collect();
+        let mut fields = Vec::new();
+        for (field, aliases) in COLUMN_ALIASES {
+            let column = aliases.iter().find_map(|alias| (0..names.len()).find(|index| !taken[*index] && normalised[*index] == *alias));
+            if let Some(index) = column {
+                taken[index] = true;
+                fields.push((*field, index));
+            }
+        }
+        let unused = (0..names.len()).filter(|index| !taken[*index]).collect();
+        let mapping = ColumnMapping { names, fields, unused, left_out };
+        let accepted = |field: &str| COLUMN_ALIASES.iter().find(|(name, _)| *name == field).map_or(String::new(), |(_, aliases)| aliases.join(", "));
+        if mapping.column_of("record_id").is_none() {
+            return Err(InputError::MissingColumn { field: "record_id", accepted: accepted("record_id") });
+        }
+        if !["given_name", "family_name", "full_name"].iter().any(|field| mapping.column_of(field).is_some()) {
+            return Err(InputError::MissingColumn { field: "a name", accepted: format!("{} or {}", accepted("given_name"), accepted("full_name")) });
+        }
+        Ok(mapping)
+    }
+
+    /// The index of the column that fills `field`.
+    pub fn column_of(&self, field: &str) -> Option<usize> {
+        self.fields.iter().find(|(name, _)| *name == field).map(|(_, index)| *index)
+    }
+
+    /// The name of the column that fills `field`.
+    pub fn column_name_of(&self, field: &str) -> Option<&str> {
+        self.column_of(field).map(|index| self.names[index].as_str())
+    }
+
+    /// The names of the columns that fill no field.
+    pub fn unused_names(&self) -> Vec<&str> {
+        self.unused.iter().map(|index| self.names[*index].as_str()).collect()
+    }
+
+    /// The names of the columns left out on request.
+    pub fn left_out_names(&self) -> Vec<&str> {
+        self.left_out.iter().map(|index| self.names[*index].as_str()).collect()
+    }
+
+    fn text(&self, row: &impl InputRow, index: usize, row_number: u64) -> Result<Option<String>, InputError> {
+        let text = row.text(index).map_err(|NotUtf8| InputError::Encoding { row: row_number, column: self.names[index].clone() })?;
+        Ok(text.filter(|text| !text.trim().is_empty()).map(str::to_string))
+    }
+
+    fn field(&self, row: &impl InputRow, field: &str, row_number: u64) -> Result<Option<String>, InputError> {
+        match self.column_of(field) {
+            Some(index) => self.text(row, index, row_number),
+            None => Ok(None),
+        }
+    }
+
+    fn record_id(&self, row: &impl InputRow, row_number: u64) -> Result<String, InputError> {
+        let index = self.column_of("record_id").unwrap_or_default();
+        self.text(row, index, row_number)?
+            .map(|id| id.trim().to_string())
+            .ok_or_else(|| InputError::EmptyRecordId { row: row_number, column: self.names[index].clone() })
+    }
+
+    /// Every field but the record id, which `record_id` reads.
+    fn raw_person(&self, row: &impl InputRow, row_number: u64) -> Result<RawPerson, InputError> {
+        let field = |name: &str| self.field(row, name, row_number);
+        let address_parts: Vec<String> = [field("street_number")?, field("address")?, field("address_2")?].into_iter().flatten().collect();
+        Ok(RawPerson {
+            record_id: String::new(),
+            given_name: field("given_name")?,
+            family_name: field("family_name")?,
+            full_name: field("full_name")?,
+            date_of_birth: field("dob")?,
+            address: (!address_parts.is_empty()).then(|| address_parts.join(" ")),
+            postcode: field("postcode")?,
+            phone: field("phone")?,
+            email: field("email")?,
+            vrm: field("vrm")?,
+            id_number: field("id_number")?,
+            country: field("country")?,
+        })
+    }
+}
+
+/// How to read an input.
+#[derive(Debug, Clone, Default)]
+pub struct InputOptions {
+    /// The CSV delimiter; `None` detects it from the header line (`detect_delimiter`).
+    pub delimiter: Option<u8>,
+    /// Columns to read as if they were absent (by name, compared as `normalise_column_name` does):
+    /// the constant columns a first read found (`ParsedInput::constant_columns`).
+    pub leave_out: Vec<String>,
+}
+
+/// The delimiters `detect_delimiter` chooses from, in the order ties are broken.
+pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The delimiter of a CSV file, from its header line: whichever of comma, semicolon, tab and pipe
+/// occurs most often outside double quotes; a comma when none occurs (a file of one column).
+pub fn detect_delimiter(header_line: &[u8]) -> u8 {
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    for byte in header_line {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(position) = DELIMITERS.iter().position(|delimiter| delimiter == byte) {
+                    counts[position] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (0..DELIMITERS.len()).fold(0, |best, position| if counts[position] > counts[best] { position } else { best });
+    DELIMITERS[best]
+}
+
+/// A column's text was not UTF-8.
+struct NotUtf8;
+
+/// One row of an input, however the format splits it.
+trait InputRow: Sync {
+    /// The text of column `index`; `None` when the row has no such column or the value is null.
+    fn text(&self, index: usize) -> Result<Option<&str>, NotUtf8>;
+}
+
+impl InputRow for csv::ByteRecord {
+    fn text(&self, index: usize) -> Result<Option<&str>, NotUtf8> {
+        self.get(index).map(std::str::from_utf8).transpose().map_err(|_| NotUtf8)
+    }
+}
+
+impl InputRow for Vec<Option<String>> {
+    fn text(&self, index: usize) -> Result<Option<&str>, NotUtf8> {
+        Ok(self.get(index).and_then(Option::as_deref))
+    }
+}
+
+/// A warning about a whole column, shown at the top of the summary (`aidant link --strict` stops on one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputWarning {
+    /// More than `MAX_UNPARSEABLE_SHARE` of a field's non-blank values could not be parsed.
+    Unparseable { field: &'static str, columns: Vec<String>, unparseable: u64, non_blank: u64 },
+    /// One value fills at least `CONSTANT_SHARE` of a column's non-blank rows (at least
+    /// `CONSTANT_MIN_ROWS` of them): it tells no one apart, and every pair would agree on it.
+    /// `left_out` says whether the records were read without it (`InputOptions::leave_out`).
+    Constant { field: &'static str, column: String, most_common: u64, non_blank: u64, left_out: bool },
+}
+
+/// The share of a field's non-blank values that may fail to parse before a warning.
+pub const MAX_UNPARSEABLE_SHARE: f64 = 0.05;
+/// The share of a column's non-blank rows one value may fill before the column counts as constant.
+pub const CONSTANT_SHARE: f64 = 0.99;
+/// The fewest non-blank rows on which a column is judged constant.
+pub const CONSTANT_MIN_ROWS: u64 = 20;
+
+impl std::fmt::Display for InputWarning {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let percent = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
+        match self {
+            InputWarning::Unparseable { field, columns, unparseable, non_blank } => {
+                let what = if *field == "phone" {
+                    "could not be read as phone numbers (they are compared by their digits alone)"
+                } else {
+                    "could not be parsed and were dropped"
+                };
+                write!(
+                    formatter,
+                    "column {} ({field}): {unparseable} of {non_blank} non-blank values ({:.1}%) {what}",
+                    columns.join(" and "),
+                    percent(*unparseable, *non_blank)
+                )
+            }
+            InputWarning::Constant { field, column, most_common, non_blank, left_out } => {
+                write!(
+                    formatter,
+                    "column {column} ({field}) is constant: one value fills {most_common} of its {non_blank} non-blank rows ({:.1}%), so it tells no one apart and every pair would agree on it; ",
+                    percent(*most_common, *non_blank)
+                )?;
+                if *left_out {
+                    write!(formatter, "it was left out (its field cleared on every record)")
+                } else {
+                    write!(formatter, "read the input again with it in `leave_out` to leave it out")
+                }
+            }
+        }
+    }
+}
+
+/// Records, diagnostics and warnings read from one input.
+#[derive(Debug)]
 pub struct ParsedInput {
     pub records: Vec<PersonRecord>,
     pub diagnostics: Vec<FieldDiagnostic>,
+    /// Which column became which field.
+    pub columns: ColumnMapping,
+    /// How many rows of each used column were not blank, by column index.
+    pub non_blank: Vec<(usize, u64)>,
+    pub warnings: Vec<InputWarning>,
+}
+
+impl ParsedInput {
+    /// The constant columns that were not left out: read the input again with these in
+    /// `InputOptions::leave_out` (as `aidant link` does) to leave them out.
+    pub fn constant_columns(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .filter_map(|warning| match warning {
+                InputWarning::Constant { column, left_out: false, .. } => Some(column.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Rows parsed together: parsing (phone numbers above all) is the slow part and runs in parallel,
 /// while chunks keep the raw text of only a few thousand rows in memory at once.
 const PARSE_CHUNK: usize = 65_536;
+
+/// A phone number's compact form and the row's region hint.
+type PhoneKey = (String, String);
+
+/// One row turned into text: its row number, its record id and its other fields.
+type ConvertedRow = (u64, Result<String, InputError>, Result<RawPerson, InputError>);
 
 /// Parses the phone numbers of many records that `parsed_phones` does not hold yet, each compact
 /// form once, and adds them to it; the map lives for the whole input, so a number repeated across
@@ -232,12 +483,6 @@ const PARSE_CHUNK: usize = 65_536;
 ///
 /// libphonenumber's port keeps compiled patterns in one small shared cache; numbers of one country
 /// parsed together reuse its patterns, where records in file order would keep evicting them.
-/// A phone number's compact form and the row's region hint.
-type PhoneKey = (String, String);
-
-/// One row turned into text: its row number, its record id and its other fields.
-type ConvertedRow = (u64, Result<String, InputError>, Result<RawPerson, InputError>);
-
 fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, String), Result<PhoneE164, PhoneError>>) {
     let mut keys: Vec<(String, String)> = raw_people.iter().filter_map(RawPerson::phone_key).filter(|key| !parsed_phones.contains_key(key)).collect();
     let country_order = |compact: &str| match compact.strip_prefix('+') {
@@ -265,91 +510,244 @@ fn parse_phones(raw_people: &[RawPerson], parsed_phones: &mut HashMap<(String, S
     }
 }
 
-fn parse_chunk(
-    raw_people: &mut Vec<RawPerson>,
-    source: u16,
-    parsed_phones: &mut HashMap<(String, String), Result<PhoneE164, PhoneError>>,
-    parsed: &mut ParsedInput,
-) {
-    // Phone numbers are parsed on one thread (see `parse_phones`) while the other fields of the
-    // same rows are parsed on the others, then each record takes its number from the map.
-    let (_, mut results) = rayon::join(
-        || parse_phones(raw_people, parsed_phones),
-        || raw_people.par_iter().map(|raw| raw.parse_except_phone(source)).collect::<Vec<(PersonRecord, Vec<FieldDiagnostic>)>>(),
-    );
-    let parsed_phones = &*parsed_phones;
-    results.par_iter_mut().zip(raw_people.par_iter()).for_each(|((record, diagnostics), raw)| raw.attach_phone(record, diagnostics, parsed_phones));
-    raw_people.clear();
-    for (record, diagnostics) in results {
-        parsed.records.push(record);
-        parsed.diagnostics.extend(diagnostics);
+/// The fields a parse diagnostic can name (`FieldDiagnostic::column`), each with the fields whose
+/// columns its values come from.
+const DIAGNOSED_FIELDS: [(&str, &[&str]); 6] = [
+    ("given_name", &["given_name", "family_name"]),
+    ("full_name", &["full_name"]),
+    ("dob", &["dob"]),
+    ("phone", &["phone"]),
+    ("email", &["email"]),
+    ("vrm", &["vrm"]),
+];
+
+/// How many records gave a value to each diagnosed field (`DIAGNOSED_FIELDS`'s order): the
+/// denominators of the unparseable shares.
+fn present_counts(raw: &RawPerson) -> [u64; 6] {
+    let parts = present(&raw.given_name).is_some() || present(&raw.family_name).is_some();
+    [
+        u64::from(parts),
+        u64::from(!parts && present(&raw.full_name).is_some()),
+        u64::from(present(&raw.date_of_birth).is_some()),
+        u64::from(present(&raw.phone).is_some()),
+        u64::from(present(&raw.email).is_some()),
+        u64::from(present(&raw.vrm).is_some()),
+    ]
+}
+
+/// Counts of one used column's values, to find a constant column: each value is counted by a
+/// fixed 64-bit hash of its trimmed, lower-cased text, so no value is kept.
+struct ColumnCounts {
+    field: &'static str,
+    index: usize,
+    non_blank: u64,
+    counts: crate::features::FastHashMap<u64, u32>,
+}
+
+impl ColumnCounts {
+    fn add(&mut self, text: &str) {
+        use std::hash::{BuildHasher, Hasher};
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        self.non_blank += 1;
+        let mut hasher = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+        for character in text.chars().flat_map(char::to_lowercase) {
+            hasher.write_u32(u32::from(character));
+        }
+        *self.counts.entry(hasher.finish()).or_insert(0) += 1;
     }
+}
+
+/// Reads rows in chunks into records: the rows of a chunk are turned into text in parallel and
+/// then checked in order, so that the first bad row of the input is the one reported, as if it
+/// were read row by row; then the chunk is parsed in parallel.
+struct ChunkedReader<'a> {
+    mapping: &'a ColumnMapping,
+    source: u16,
+    records: Vec<PersonRecord>,
+    diagnostics: Vec<FieldDiagnostic>,
+    first_row_of_id: crate::features::FastHashMap<String, u64>,
+    raw_people: Vec<RawPerson>,
+    parsed_phones: HashMap<(String, String), Result<PhoneE164, PhoneError>>,
+    column_counts: Vec<ColumnCounts>,
+    present: [u64; 6],
+}
+
+impl<'a> ChunkedReader<'a> {
+    fn new(mapping: &'a ColumnMapping, source: u16) -> Self {
+        // The record id is unique by construction, and the country is a hint for reading phone
+        // numbers that one country's file rightly holds in every row: neither is judged constant.
+        let column_counts = mapping
+            .fields
+            .iter()
+            .filter(|(field, _)| !matches!(*field, "record_id" | "country"))
+            .map(|&(field, index)| ColumnCounts { field, index, non_blank: 0, counts: Default::default() })
+            .collect();
+        ChunkedReader {
+            mapping,
+            source,
+            records: Vec::new(),
+            diagnostics: Vec::new(),
+            first_row_of_id: Default::default(),
+            raw_people: Vec::new(),
+            parsed_phones: HashMap::new(),
+            column_counts,
+            present: [0; 6],
+        }
+    }
+
+    /// Checks a chunk of rows in order and adds them as raw people; stops at the first bad row.
+    fn check<R: InputRow>(&mut self, rows: &mut Vec<(u64, R)>) -> Result<(), InputError> {
+        let mapping = self.mapping;
+        let converted: Vec<ConvertedRow> =
+            rows.par_iter().map(|(row, record)| (*row, mapping.record_id(record, *row), mapping.raw_person(record, *row))).collect();
+        let record_id_column = &mapping.names[mapping.column_of("record_id").unwrap_or_default()];
+        for (row, record_id, raw) in converted {
+            let record_id = record_id?;
+            if let Some(&first_row) = self.first_row_of_id.get(&record_id) {
+                return Err(InputError::DuplicateRecordId { row, column: record_id_column.clone(), record_id, first_row });
+            }
+            self.first_row_of_id.insert(record_id.clone(), row);
+            self.raw_people.push(RawPerson { record_id, ..raw? });
+        }
+        // Every row is text now: count the used columns' values, a column per thread.
+        let checked: &[(u64, R)] = rows;
+        self.column_counts.par_iter_mut().for_each(|counts| {
+            for (_, row) in checked {
+                if let Ok(Some(text)) = row.text(counts.index) {
+                    counts.add(text);
+                }
+            }
+        });
+        rows.clear();
+        Ok(())
+    }
+
+    /// Parses the raw people checked so far.
+    fn parse(&mut self) {
+        for raw in &self.raw_people {
+            for (total, present) in self.present.iter_mut().zip(present_counts(raw)) {
+                *total += present;
+            }
+        }
+        let source = self.source;
+        let raw_people = &self.raw_people;
+        // Phone numbers are parsed on one thread (see `parse_phones`) while the other fields of the
+        // same rows are parsed on the others, then each record takes its number from the map.
+        let parsed_phones = &mut self.parsed_phones;
+        let (_, mut results) = rayon::join(
+            || parse_phones(raw_people, parsed_phones),
+            || raw_people.par_iter().map(|raw| raw.parse_except_phone(source)).collect::<Vec<(PersonRecord, Vec<FieldDiagnostic>)>>(),
+        );
+        let parsed_phones = &self.parsed_phones;
+        results.par_iter_mut().zip(raw_people.par_iter()).for_each(|((record, diagnostics), raw)| raw.attach_phone(record, diagnostics, parsed_phones));
+        self.raw_people.clear();
+        for (record, diagnostics) in results {
+            self.records.push(record);
+            self.diagnostics.extend(diagnostics);
+        }
+    }
+
+    /// Adds a chunk of rows: checks them, then parses them.
+    fn add_chunk<R: InputRow>(&mut self, rows: &mut Vec<(u64, R)>) -> Result<(), InputError> {
+        self.check(rows)?;
+        self.parse();
+        Ok(())
+    }
+
+    fn finish(self) -> ParsedInput {
+        let mapping = self.mapping;
+        let mut warnings = Vec::new();
+        for (&(field, fields), present) in DIAGNOSED_FIELDS.iter().zip(self.present) {
+            let unparseable = self.diagnostics.iter().filter(|diagnostic| diagnostic.column == field).count() as u64;
+            if present > 0 && unparseable as f64 > MAX_UNPARSEABLE_SHARE * present as f64 {
+                let columns = fields.iter().filter_map(|field| mapping.column_name_of(field)).map(str::to_string).collect();
+                warnings.push(InputWarning::Unparseable { field, columns, unparseable, non_blank: present });
+            }
+        }
+        for counts in &self.column_counts {
+            let most_common = u64::from(counts.counts.values().copied().max().unwrap_or(0));
+            if counts.non_blank >= CONSTANT_MIN_ROWS && most_common as f64 >= CONSTANT_SHARE * counts.non_blank as f64 {
+                warnings.push(InputWarning::Constant {
+                    field: counts.field,
+                    column: mapping.names[counts.index].clone(),
+                    most_common,
+                    non_blank: counts.non_blank,
+                    left_out: false,
+                });
+            }
+        }
+        ParsedInput {
+            records: self.records,
+            diagnostics: self.diagnostics,
+            columns: mapping.clone(),
+            non_blank: self.column_counts.iter().map(|counts| (counts.index, counts.non_blank)).collect(),
+            warnings,
+        }
+    }
+}
+
+/// Reads an input with `read` and, when it has constant columns, reads it again without them
+/// (`read` is given the columns to leave out): the records of the second read come back with the
+/// first read's warnings, its constant columns marked as left out. `aidant link` reads every file
+/// this way; the second read costs time only when a column is constant.
+pub fn read_leaving_out_constant_columns<E>(mut read: impl FnMut(&[String]) -> Result<ParsedInput, E>) -> Result<ParsedInput, E> {
+    let first = read(&[])?;
+    let constant = first.constant_columns();
+    if constant.is_empty() {
+        return Ok(first);
+    }
+    let mut second = read(&constant)?;
+    second.warnings = first
+        .warnings
+        .into_iter()
+        .map(|warning| match warning {
+            InputWarning::Constant { field, column, most_common, non_blank, .. } => {
+                InputWarning::Constant { field, column, most_common, non_blank, left_out: true }
+            }
+            other => other,
+        })
+        .collect();
+    Ok(second)
 }
 
 fn row_of(position: Option<&csv::Position>, fallback: u64) -> u64 {
     position.map_or(fallback, csv::Position::line)
 }
 
-/// The column index of each field in a file (the record id's is required).
-struct Columns {
-    record_id: usize,
-    given_name: Option<usize>,
-    family_name: Option<usize>,
-    full_name: Option<usize>,
-    date_of_birth: Option<usize>,
-    street_number: Option<usize>,
-    address: Option<usize>,
-    address_2: Option<usize>,
-    postcode: Option<usize>,
-    phone: Option<usize>,
-    email: Option<usize>,
-    vrm: Option<usize>,
-    id_number: Option<usize>,
-    country: Option<usize>,
-}
-
-impl Columns {
-    /// The text of one column of a row, `None` when the column is absent or blank.
-    fn text(record: &csv::ByteRecord, column: Option<usize>, row: u64, header_names: &[String]) -> Result<Option<String>, InputError> {
-        let Some(index) = column else { return Ok(None) };
-        let bytes = record.get(index).unwrap_or(b"");
-        let text = std::str::from_utf8(bytes).map_err(|_| InputError::Encoding { row, column: header_names[index].clone() })?;
-        Ok(Some(text.to_string()).filter(|text| !text.trim().is_empty()))
-    }
-
-    fn record_id(&self, record: &csv::ByteRecord, row: u64, header_names: &[String]) -> Result<String, InputError> {
-        Self::text(record, Some(self.record_id), row, header_names)?
-            .map(|id| id.trim().to_string())
-            .ok_or_else(|| InputError::EmptyRecordId { row, column: header_names[self.record_id].clone() })
-    }
-
-    /// Every field but the record id, which `record_id` reads.
-    fn raw_person(&self, record: &csv::ByteRecord, row: u64, header_names: &[String]) -> Result<RawPerson, InputError> {
-        let field = |column: Option<usize>| Self::text(record, column, row, header_names);
-        let address_parts: Vec<String> = [field(self.street_number)?, field(self.address)?, field(self.address_2)?].into_iter().flatten().collect();
-        Ok(RawPerson {
-            record_id: String::new(),
-            given_name: field(self.given_name)?,
-            family_name: field(self.family_name)?,
-            full_name: field(self.full_name)?,
-            date_of_birth: field(self.date_of_birth)?,
-            address: (!address_parts.is_empty()).then(|| address_parts.join(" ")),
-            postcode: field(self.postcode)?,
-            phone: field(self.phone)?,
-            email: field(self.email)?,
-            vrm: field(self.vrm)?,
-            id_number: field(self.id_number)?,
-            country: field(self.country)?,
-        })
-    }
-}
-
-/// Reads a CSV with a header row from any reader. Unknown columns (a truth column, notes) are ignored.
+/// Reads a CSV with a header row from any reader, detecting its delimiter from the header line.
+/// Columns that fill no field (a truth column, notes) are reported in `ParsedInput::columns`.
 ///
 /// Fails on a missing record id or name column, ragged rows, text that is not UTF-8, and empty or
 /// duplicate record ids, naming the row and column; fields that parse badly become diagnostics.
 pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputError> {
-    let mut csv_reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
+    read_csv_with(reader, &InputOptions::default(), source)
+}
+
+/// Reads a CSV as `read_csv` does, with a given delimiter or columns left out.
+pub fn read_csv_with(mut reader: impl Read, options: &InputOptions, source: u16) -> Result<ParsedInput, InputError> {
+    // The header line is read first, byte by byte up to its end, to detect the delimiter; the
+    // CSV reader then reads it again followed by the rest.
+    let mut header_line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => {
+                header_line.push(byte[0]);
+                if byte[0] == b'\n' && header_line.iter().filter(|byte| **byte == b'"').count() % 2 == 0 {
+                    break;
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(InputError::Malformed { row: 1, message: error.to_string() }),
+        }
+    }
+    let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(&header_line));
+    let mut csv_reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(false).delimiter(delimiter).from_reader(std::io::Cursor::new(header_line).chain(reader));
     let headers = match csv_reader.byte_headers() {
         Ok(headers) if !(headers.is_empty() || (headers.len() == 1 && headers[0].is_empty())) => headers.clone(),
         Ok(_) => return Err(InputError::NoHeader),
@@ -359,66 +757,14 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
         .iter()
         .enumerate()
         .map(|(index, bytes)| {
-            std::str::from_utf8(bytes)
-                .map(|text| text.trim().trim_start_matches('\u{feff}').to_lowercase())
-                .map_err(|_| InputError::Encoding { row: 1, column: format!("column {}", index + 1) })
+            std::str::from_utf8(bytes).map(str::to_string).map_err(|_| InputError::Encoding { row: 1, column: format!("column {}", index + 1) })
         })
         .collect::<Result<_, _>>()?;
-    let column_of: HashMap<&'static str, usize> = COLUMN_ALIASES
-        .iter()
-        .filter_map(|(field, aliases)| aliases.iter().find_map(|alias| header_names.iter().position(|name| name == alias)).map(|index| (*field, index)))
-        .collect();
-    let accepted = |field: &str| COLUMN_ALIASES.iter().find(|(name, _)| *name == field).map_or(String::new(), |(_, aliases)| aliases.join(", "));
-    if !column_of.contains_key("record_id") {
-        return Err(InputError::MissingColumn { field: "record_id", accepted: accepted("record_id") });
-    }
-    if !["given_name", "family_name", "full_name"].iter().any(|field| column_of.contains_key(field)) {
-        return Err(InputError::MissingColumn { field: "a name", accepted: format!("{} or {}", accepted("given_name"), accepted("full_name")) });
-    }
-    let mut parsed = ParsedInput::default();
-    let mut first_row_of_id: crate::features::FastHashMap<String, u64> = crate::features::FastHashMap::default();
-    let column = |field: &str| column_of.get(field).copied();
-    let columns = Columns {
-        record_id: column_of["record_id"],
-        given_name: column("given_name"),
-        family_name: column("family_name"),
-        full_name: column("full_name"),
-        date_of_birth: column("dob"),
-        street_number: column("street_number"),
-        address: column("address"),
-        address_2: column("address_2"),
-        postcode: column("postcode"),
-        phone: column("phone"),
-        email: column("email"),
-        vrm: column("vrm"),
-        id_number: column("id_number"),
-        country: column("country"),
-    };
+    let mapping = ColumnMapping::from_header(&header_names, &options.leave_out)?;
+    let mut reader = ChunkedReader::new(&mapping, source);
     let mut byte_record = csv::ByteRecord::new();
     let mut rows: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(PARSE_CHUNK);
-    let mut raw_people: Vec<RawPerson> = Vec::new();
-    let mut parsed_phones = HashMap::new();
     let mut row_counter = 1;
-    // Rows are read in chunks: the CSV itself is split on this thread, the fields of a chunk's rows
-    // are turned into text in parallel, and then the rows are checked in order, so that the first
-    // bad row of the file is the one reported, as if it were read row by row.
-    let mut check_rows = |rows: &mut Vec<(u64, csv::ByteRecord)>, raw_people: &mut Vec<RawPerson>| -> Result<(), InputError> {
-        let converted: Vec<ConvertedRow> = rows
-            .par_iter()
-            .map(|(row, record)| (*row, columns.record_id(record, *row, &header_names), columns.raw_person(record, *row, &header_names)))
-            .collect();
-        rows.clear();
-        let record_id_column = &header_names[columns.record_id];
-        for (row, record_id, raw) in converted {
-            let record_id = record_id?;
-            if let Some(&first_row) = first_row_of_id.get(&record_id) {
-                return Err(InputError::DuplicateRecordId { row, column: record_id_column.clone(), record_id, first_row });
-            }
-            first_row_of_id.insert(record_id.clone(), row);
-            raw_people.push(RawPerson { record_id, ..raw? });
-        }
-        Ok(())
-    };
     loop {
         row_counter += 1;
         match csv_reader.read_byte_record(&mut byte_record) {
@@ -426,7 +772,7 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
             Ok(true) => {}
             Err(error) => {
                 // Rows before the bad one may hold an earlier error.
-                check_rows(&mut rows, &mut raw_people)?;
+                reader.check(&mut rows)?;
                 let row = row_of(error.position(), row_counter);
                 return Err(match error.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => InputError::RaggedRow { row, expected: *expected_len, found: *len },
@@ -436,13 +782,41 @@ pub fn read_csv(reader: impl Read, source: u16) -> Result<ParsedInput, InputErro
         }
         rows.push((row_of(byte_record.position(), row_counter), byte_record.clone()));
         if rows.len() == PARSE_CHUNK {
-            check_rows(&mut rows, &mut raw_people)?;
-            parse_chunk(&mut raw_people, source, &mut parsed_phones, &mut parsed);
+            reader.add_chunk(&mut rows)?;
         }
     }
-    check_rows(&mut rows, &mut raw_people)?;
-    parse_chunk(&mut raw_people, source, &mut parsed_phones, &mut parsed);
-    Ok(parsed)
+    reader.add_chunk(&mut rows)?;
+    Ok(reader.finish())
+}
+
+/// Reads rows that another format has already split (a Parquet file's, each value turned into
+/// text or `None` for null), with the column mapping, checks, diagnostics, warnings and parallel
+/// parsing of `read_csv`. Rows are numbered from 1 in errors; a row shorter than the header has
+/// nulls in its last columns.
+pub fn read_rows<I>(header: &[String], rows: I, options: &InputOptions, source: u16) -> Result<ParsedInput, InputError>
+where
+    I: IntoIterator<Item = Result<Vec<Option<String>>, InputError>>,
+{
+    if header.is_empty() {
+        return Err(InputError::NoHeader);
+    }
+    let mapping = ColumnMapping::from_header(header, &options.leave_out)?;
+    let mut reader = ChunkedReader::new(&mapping, source);
+    let mut chunk: Vec<(u64, Vec<Option<String>>)> = Vec::with_capacity(PARSE_CHUNK);
+    for (position, row) in rows.into_iter().enumerate() {
+        match row {
+            Ok(row) => chunk.push((position as u64 + 1, row)),
+            Err(error) => {
+                reader.check(&mut chunk)?;
+                return Err(error);
+            }
+        }
+        if chunk.len() == PARSE_CHUNK {
+            reader.add_chunk(&mut chunk)?;
+        }
+    }
+    reader.add_chunk(&mut chunk)?;
+    Ok(reader.finish())
 }
 
 #[cfg(test)]
@@ -526,6 +900,127 @@ mod tests {
         let record = &parsed.records[0];
         assert_eq!(record.postcode, Some(PostcodeValue::Other("2600".into())));
         assert_eq!(record.phone, Some(PhoneValue::Digits("12345678".into())));
+    }
+
+    #[test]
+    fn the_delimiter_is_detected_from_the_header_line() {
+        assert_eq!(detect_delimiter(b"record_id;full_name;dob\n1;Ion, Popescu;1985\n"), b';');
+        assert_eq!(detect_delimiter(b"record_id\tfull_name\n"), b'\t');
+        assert_eq!(detect_delimiter(b"record_id|full_name|dob"), b'|');
+        assert_eq!(detect_delimiter(b"\"id;x\",full_name\n"), b',', "a delimiter inside quotes does not count");
+        assert_eq!(detect_delimiter(b"record_id\n"), b',');
+        for delimiter in [",", ";", "\t", "|"] {
+            let text = format!("record_id{d}full_name{d}dob{d}phone\nr1{d}\"Popescu, Ion\"{d}12/03/1985{d}07911 123456\n", d = delimiter);
+            let parsed = read_csv(text.as_bytes(), 0).unwrap_or_else(|error| panic!("{delimiter:?}: {error}"));
+            assert_eq!(parsed.records.len(), 1, "{delimiter:?}");
+            assert_eq!(parsed.records[0].name.as_ref().expect("name").folded_family(), "popescu", "{delimiter:?}");
+            assert_eq!(parsed.records[0].date_of_birth.expect("dob").to_string(), "1985-03-12", "{delimiter:?}");
+        }
+        // A given delimiter wins over detection: read as commas, this header is one column.
+        let semicolons = "record_id;full_name\nr1;Ion\n";
+        let options = InputOptions { delimiter: Some(b','), ..InputOptions::default() };
+        assert!(matches!(read_csv_with(semicolons.as_bytes(), &options, 0), Err(InputError::MissingColumn { field: "record_id", .. })));
+    }
+
+    #[test]
+    fn rows_split_elsewhere_read_like_the_same_csv() {
+        let csv = "record_id,given_name,family_name,dob,phone,email\n1,Ion,Popescu,12/03/1985,07911 123456,ion@example\n2,,,1990,,\n";
+        let from_csv = read_csv(csv.as_bytes(), 3).expect("valid csv");
+        let header: Vec<String> = ["record_id", "given_name", "family_name", "dob", "phone", "email"].map(String::from).to_vec();
+        let text = |value: &str| Some(value.to_string());
+        let rows = vec![
+            Ok(vec![text("1"), text("Ion"), text("Popescu"), text("12/03/1985"), text("07911 123456"), text("ion@example")]),
+            Ok(vec![text("2"), None, None, text("1990")]),
+        ];
+        let from_rows = read_rows(&header, rows, &InputOptions::default(), 3).expect("valid rows");
+        assert_eq!(from_rows.records, from_csv.records);
+        assert_eq!(from_rows.diagnostics, from_csv.diagnostics);
+        assert_eq!(from_rows.columns, from_csv.columns);
+
+        let duplicate = vec![Ok(vec![text("1"), text("Ion")]), Ok(vec![text("1"), text("Ana")])];
+        let error = read_rows(&header[..2], duplicate, &InputOptions::default(), 0).expect_err("duplicate id");
+        assert!(matches!(error, InputError::DuplicateRecordId { row: 2, first_row: 1, .. }), "{error:?}");
+    }
+
+    #[test]
+    fn every_column_is_mapped_or_reported_unused_by_name() {
+        let csv = "Record ID;First Name;middle_initial;Surname;Date-of-Birth;street_number;street_name;zipcode;town\n\
+                   r1;Ion;A;Popescu;12/03/1985;12;Station Rd;B33 8TH;Birmingham\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        let mapping = &parsed.columns;
+        let field_of = |field: &str| mapping.column_name_of(field).map(str::to_string);
+        assert_eq!(field_of("record_id").as_deref(), Some("Record ID"));
+        assert_eq!(field_of("given_name").as_deref(), Some("First Name"));
+        assert_eq!(field_of("dob").as_deref(), Some("Date-of-Birth"));
+        assert_eq!(field_of("address").as_deref(), Some("street_name"));
+        assert_eq!(field_of("postcode").as_deref(), Some("zipcode"));
+        assert_eq!(mapping.unused_names(), vec!["middle_initial", "town"]);
+        let record = &parsed.records[0];
+        assert_eq!(record.address.as_deref(), Some("12 station road"));
+        assert!(matches!(record.postcode, Some(PostcodeValue::Uk(_))));
+
+        // Two columns for one field: the first alias wins, the other is reported.
+        let mapping = ColumnMapping::from_header(&["zip".to_string(), "id".to_string(), "postcode".to_string(), "name".to_string()], &[]).expect("maps");
+        assert_eq!(mapping.column_name_of("postcode"), Some("postcode"));
+        assert_eq!(mapping.unused_names(), vec!["zip"]);
+    }
+
+    #[test]
+    fn the_full_name_fills_in_when_the_split_names_are_blank() {
+        let csv = "record_id,given_name,family_name,full_name\nr1,Ion,Popescu,\nr2,,,POPESCU Ion\nr3,Ana,,Maria Ionescu\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        let families: Vec<String> = parsed.records.iter().map(|record| record.name.as_ref().map(|name| name.folded_family()).unwrap_or_default()).collect();
+        assert_eq!(families, vec!["popescu", "popescu", ""]);
+        assert_eq!(parsed.records[2].name.as_ref().expect("name").folded_given(), "ana", "the split names win when either is given");
+    }
+
+    /// A CSV of `count` people whose dates of birth come from `dob`.
+    fn people(count: usize, dob: impl Fn(usize) -> String) -> String {
+        let mut csv = String::from("record_id,full_name,dob,country\n");
+        for index in 0..count {
+            csv.push_str(&format!(
+                "r{index},Person{} Surname{},{},GB\n",
+                (b'a' + (index % 26) as u8) as char,
+                (b'a' + (index / 26 % 26) as u8) as char,
+                dob(index)
+            ));
+        }
+        csv
+    }
+
+    #[test]
+    fn a_column_mostly_unparseable_is_warned_about() {
+        let few_bad = people(100, |index| if index < 5 { "31/02/1990".into() } else { format!("1990-01-{:02}", 1 + index % 28) });
+        let parsed = read_csv(few_bad.as_bytes(), 0).expect("valid");
+        assert!(parsed.warnings.is_empty(), "5% is within the limit: {:?}", parsed.warnings);
+        let many_bad = people(100, |index| if index < 6 { "31/02/1990".into() } else { format!("1990-01-{:02}", 1 + index % 28) });
+        let parsed = read_csv(many_bad.as_bytes(), 0).expect("valid");
+        assert_eq!(parsed.warnings, vec![InputWarning::Unparseable { field: "dob", columns: vec!["dob".into()], unparseable: 6, non_blank: 100 }]);
+        assert!(parsed.warnings[0].to_string().contains("6 of 100 non-blank values (6.0%) could not be parsed"), "{}", parsed.warnings[0]);
+    }
+
+    #[test]
+    fn a_constant_column_is_left_out_and_said_so() {
+        // A placeholder date in every row but one: every pair would agree on it.
+        let placeholder = people(200, |index| if index == 7 { "1985-03-12".into() } else { "01/01/1900".into() });
+        let parsed = read_csv(placeholder.as_bytes(), 0).expect("valid");
+        assert_eq!(parsed.constant_columns(), vec!["dob".to_string()]);
+        assert!(parsed.records.iter().all(|record| record.date_of_birth.is_some()), "the first read keeps it");
+        let parsed = read_leaving_out_constant_columns(|leave_out| {
+            read_csv_with(placeholder.as_bytes(), &InputOptions { leave_out: leave_out.to_vec(), ..InputOptions::default() }, 0)
+        })
+        .expect("valid");
+        assert!(parsed.records.iter().all(|record| record.date_of_birth.is_none()), "the field is cleared on every record");
+        assert_eq!(parsed.columns.left_out_names(), vec!["dob"]);
+        assert_eq!(parsed.warnings, vec![InputWarning::Constant { field: "dob", column: "dob".into(), most_common: 199, non_blank: 200, left_out: true }]);
+        assert!(parsed.warnings[0].to_string().contains("it was left out"), "{}", parsed.warnings[0]);
+        assert!(parsed.constant_columns().is_empty());
+
+        // Below 99%, or fewer than 20 rows, or the country (one country's file): no warning.
+        let varied = people(200, |index| if index < 3 { format!("1985-03-{:02}", 10 + index) } else { "01/01/1900".into() });
+        assert!(read_csv(varied.as_bytes(), 0).expect("valid").warnings.is_empty());
+        let small = people(19, |_| "01/01/1900".into());
+        assert!(read_csv(small.as_bytes(), 0).expect("valid").warnings.is_empty());
     }
 
     #[test]

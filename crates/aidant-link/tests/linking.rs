@@ -7,7 +7,7 @@ use aidant_link::cluster::ClusterConfig;
 use aidant_link::compare::{compare, compare_names, name_level};
 use aidant_link::features::{Interner, PORTABLE_FEATURES_VERSION, PortableFeatures, PortableFeaturesError, RecordFeatures, record_features};
 use aidant_link::incremental::{EntityEvent, IncrementalLinker};
-use aidant_link::model::{Model, Stratum};
+use aidant_link::model::{Model, Stratum, TrainingConfig};
 use aidant_link::record::{PersonRecord, RawPerson, read_csv};
 
 const MODEL: &str = include_str!("fixtures/model-synthetic-10k.json");
@@ -305,4 +305,107 @@ fn batch_scoring_gives_every_pair_the_weight_of_scoring_it_alone() {
         let alone = result.scorer.score(&result.interner, &result.features[*left as usize], &result.features[*right as usize]);
         assert_eq!(*weight, alone as f32, "pair {left}-{right}");
     }
+}
+
+/// `count` people records, generated (a fixed xorshift, no files): a few hundred people of common
+/// names, each reported one to four times with the damage reports carry (a missing date of birth
+/// or phone, a typo, the name order swapped, a relative at the same address), so that blocking,
+/// training, scoring and every clustering step have work to do.
+fn generated_people(count: usize) -> Vec<PersonRecord> {
+    let given = ["Ion", "Ioan", "Maria", "Elena", "John", "Jon", "Anna", "Ana", "Nguyen Van", "Tran Thi", "Piotr", "Agnieszka", "Arben", "Besnik", "Wei", "Li"];
+    let family = ["Popescu", "Popesku", "Ionescu", "Smith", "Smyth", "Nguyen", "Tran", "Kowalski", "Nowak", "Hoxha", "Zhang", "Wang", "Marin", "Jones"];
+    let postcodes = ["B33 8TH", "M1 1AE", "LS1 4AP", "E1 6AN", "B1 1AA", "NG1 5FS", ""];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    let mut records = Vec::with_capacity(count);
+    let mut people = 0;
+    while records.len() < count {
+        people += 1;
+        let (first, last) = (given[next(given.len())], family[next(family.len())]);
+        let dob = format!("{:02}/{:02}/19{:02}", 1 + next(28), 1 + next(12), 50 + next(50));
+        let phone = format!("07{:03} {:06}", 700 + next(300), next(1_000_000));
+        let postcode = postcodes[next(postcodes.len())];
+        let address = format!("{} Station Road", 1 + next(60));
+        for copy in 0..1 + next(4) {
+            let name = match next(6) {
+                0 => format!("{} {first}", last.to_uppercase()),
+                1 if first.len() > 3 => format!("{} {last}", &first[..first.len() - 1]),
+                _ => format!("{first} {last}"),
+            };
+            let (dob, phone) = (if next(5) == 0 { "" } else { dob.as_str() }, if next(3) == 0 { "" } else { phone.as_str() });
+            let relative = copy == 1 && next(4) == 0;
+            let (name, dob) = if relative { (format!("{} {last}", given[next(given.len())]), "01/01/2001") } else { (name, dob) };
+            records.push(person(&format!("p{people}-{copy}"), &name, dob, phone, &address, postcode));
+            if records.len() == count {
+                break;
+            }
+        }
+    }
+    records
+}
+
+/// Everything of a batch run that reaches an output file, bit for bit: each record's cluster, the
+/// scored pairs and the weak links with their weights' bits, and the model as JSON.
+type Fingerprint = (Vec<u32>, Vec<(u32, u32, u32)>, Vec<(u32, u32, u32)>, String);
+
+fn fingerprint(result: &BatchResult) -> Fingerprint {
+    (
+        result.clustering.cluster_of.clone(),
+        result.scored_pairs.iter().map(|(left, right, weight)| (*left, *right, weight.to_bits())).collect(),
+        result.clustering.weak_links.iter().map(|link| (link.left, link.right, link.match_weight.to_bits())).collect(),
+        result.scorer.model.to_json(),
+    )
+}
+
+fn run_in_pool(records: &[PersonRecord], threads: usize, keep_candidate_pairs: bool, model: Option<Model>) -> BatchResult {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+    let config =
+        BatchConfig { keep_candidate_pairs, training: TrainingConfig { random_pairs_for_u: 200_000, ..TrainingConfig::default() }, ..BatchConfig::default() };
+    pool.install(|| link_batch(records, model, &config, &mut |_| {}))
+}
+
+/// The same records and model give the same clusters, pairs and weights to the bit, on one
+/// thread or several, whether or not the candidate pairs are kept for evaluation.
+#[test]
+fn a_batch_run_with_a_given_model_is_reproducible_whatever_the_threads() {
+    let records = generated_people(3_000);
+    let reference = run_in_pool(&records, 1, false, Some(model()));
+    assert!(reference.clustering.cluster_count < 2_500 && !reference.scored_pairs.is_empty(), "the records link");
+    for (threads, keep_candidate_pairs) in [(3, false), (2, true), (1, true)] {
+        let other = run_in_pool(&records, threads, keep_candidate_pairs, Some(model()));
+        assert!(fingerprint(&other) == fingerprint(&reference), "{threads} threads, candidate pairs kept: {keep_candidate_pairs}");
+    }
+}
+
+/// As above, with the model trained on the records themselves: training is seeded, and its
+/// floating-point sums must run in a fixed order.
+#[test]
+fn a_batch_run_that_trains_its_model_is_reproducible_whatever_the_threads() {
+    let records = generated_people(3_000);
+    let reference = run_in_pool(&records, 1, false, None);
+    for (threads, keep_candidate_pairs) in [(3, false), (2, true), (1, false)] {
+        let other = run_in_pool(&records, threads, keep_candidate_pairs, None);
+        let (expected, found) = (fingerprint(&reference), fingerprint(&other));
+        assert!(found.3 == expected.3, "{threads} threads, candidate pairs kept: {keep_candidate_pairs}: the model differs");
+        assert!(found == expected, "{threads} threads, candidate pairs kept: {keep_candidate_pairs}");
+    }
+}
+
+#[test]
+fn csv_with_semicolons_links_like_csv_with_commas() {
+    let commas = "record_id,given_name,family_name,dob,phone\n\
+                  1,Ion,Popescu,12/03/1985,07911 123456\n\
+                  2,ION,POPESCU,1985-03-12,+44 7911 123456\n\
+                  3,Ana,Marin,1990,\n";
+    let semicolons = commas.replace(',', ";");
+    let records = read_csv(semicolons.as_bytes(), 0).expect("a semicolon-separated file reads").records;
+    assert_eq!(records, read_csv(commas.as_bytes(), 0).expect("valid csv").records);
+    let result = link(&records);
+    assert!(same_cluster(&result, 0, 1));
+    assert!(!same_cluster(&result, 0, 2));
 }
