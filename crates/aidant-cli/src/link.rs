@@ -29,12 +29,16 @@ INPUT COLUMNS (names are case-insensitive; spaces, hyphens and dots count as und
                                                      given, given_names, fname, christian_name]
   family_name  surname                              [surname, last_name, lastname, family, lname,
                                                      family_names]
+               Titles and honorifics (Sir, Dame, Dr, Mrs, Dna., Bt., 5th Baronet, OBE...) are
+               no part of a name (crates/aidant-link/data/name_titles.txt).
   full_name    the whole name when not split; the order is inferred (\"POPESCU Ion\",
                \"Nguyen Van Nam\", \"张伟\"); used for the rows whose given and family names
                are blank                            [name, fullname, person_name]
                At least one of given_name, family_name or full_name is required.
   dob          date of birth in any common form: 12/03/1985, 1985-03-12, 12 March 1985,
-               19850312; a year alone is kept as a partial date
+               19850312, any year from 1000 to 2100; a year alone is kept as a partial date;
+               a date whose day or month does not exist (1850-04-82) is kept as written, to
+               compare part by part, and counted
                                                     [date_of_birth, birth_date, birthdate, dateofbirth]
   address      street address; street_number and address_2 are joined to it when present
                (the town is not used: reporters add or omit it, the postcode places the address)
@@ -43,7 +47,9 @@ INPUT COLUMNS (names are case-insensitive; spaces, hyphens and dots count as und
   postcode     UK postcodes are normalised; others kept as written
                                                     [post_code, zip, zipcode, zip_code, postal_code]
   phone        any national or international form; read as UK unless it has a country code
-               or the row's country says otherwise  [phone_number, telephone, mobile, tel, ...]
+               or the row's country says otherwise; a number that is no UK number is read in
+               the country the family name most likely comes from (Popescu: RO), counted as a
+               guess                                [phone_number, telephone, mobile, tel, ...]
   email        [email_address, e_mail]
   vrm          vehicle registration                 [registration, vehicle_registration, number_plate]
   id_number    passport or other identity number    [soc_sec_id, national_id, passport_number]
@@ -65,7 +71,11 @@ OUTPUT: --output gets record_id,source_file,cluster_id (source_file is the input
 source_file_r for every scored pair
 at or above --min-probability (default: --threshold, the declared matches; 0: every candidate
 pair). Each is CSV, or Parquet when its name ends in .parquet or --output-format parquet is given.
-The same input and model give byte-identical files in every run, whatever the thread count.";
+The same input and model give byte-identical files in every run, whatever the thread count.
+
+SIBLINGS: two records with the same family name and date of birth but clearly different given
+names (Andrei and Adrian, Anh and Linh) are taken for brothers, sisters or twins: the names and
+the date alone never link them; other evidence can (see docs/linking.md).";
 
 /// Arguments of `aidant link`.
 #[derive(Debug, clap::Args)]
@@ -357,7 +367,10 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     for input in &input_files {
         println!("{}", input.describe_columns());
     }
-    println!("records: {}   fields dropped as unparseable: {diagnostic_count}", records.len());
+    println!(
+        "records: {}   fields not read as given: {diagnostic_count} (dropped as unparseable; a date of birth with a day or month that does not exist is kept as written; a phone number's country may be guessed)",
+        records.len()
+    );
     for (column, count) in diagnostics_by_column {
         println!("  {column}: {count}");
     }
@@ -384,15 +397,17 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     }
     let model = &result.scorer.model;
     println!(
-        "model: population prior {:.3e} (~{:.0} matching pairs), household prior {:.3}; u from {} random pairs; \
-         EM on {} same-dob, {} same-name and {} household pairs ({:?} iterations)",
+        "model: population prior {:.3e} (~{:.0} matching pairs), household prior {:.3}, sibling prior {:.3}; u from {} random pairs; \
+         EM on {} same-dob, {} same-name, {} household and {} sibling pairs ({:?} iterations)",
         model.population.prior_match_probability,
         model.training.estimated_matches,
         model.household.prior_match_probability,
+        model.sibling.prior_match_probability,
         model.training.random_pairs_for_u,
         model.training.pairs_same_date_of_birth,
         model.training.pairs_same_name,
         model.training.household_pairs_for_em,
+        model.training.sibling_pairs_for_em,
         model.training.em_iterations
     );
     for field in ALL_FIELDS {

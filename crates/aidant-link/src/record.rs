@@ -73,7 +73,12 @@ pub struct PersonRecord {
     pub id_number: Option<String>,
 }
 
-/// A field that could not be parsed; the record is kept without it.
+/// The diagnostic column of a phone number read in a country guessed from the family name
+/// (`origin::region_of_name`): a note, not a failure, so not counted as unparseable.
+pub const PHONE_COUNTRY_GUESSED: &str = "phone (country guessed)";
+
+/// A field that could not be parsed (the record is kept without it), or a date of birth kept as
+/// written, or a phone number read in a guessed country (`PHONE_COUNTRY_GUESSED`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldDiagnostic {
     pub record_id: String,
@@ -136,6 +141,26 @@ impl RawPerson {
             Some(parsed) => parsed.clone().map_err(|error| error.with_input(raw)),
             None => PhoneE164::parse_with_hints(raw, &hints),
         };
+        // No country given and not a UK number: perhaps a national number of the country the
+        // family name comes from ("0722 123 456" beside "+40 722 123 456"), said as a guess.
+        let guessed = match &parsed {
+            Err(_) if hints.is_empty() => record.name.as_ref().and_then(crate::origin::region_of_name).and_then(|region| {
+                let phone = PhoneE164::parse(raw, Some(region)).ok()?;
+                Some((phone, region))
+            }),
+            _ => None,
+        };
+        if let Some((phone, region)) = guessed {
+            diagnostics.push(FieldDiagnostic {
+                record_id: self.record_id.clone(),
+                column: PHONE_COUNTRY_GUESSED,
+                message: format!(
+                    "not a UK number; read as a {region} number, the country the family name most likely comes from (a guess: give a country column to be sure)"
+                ),
+            });
+            record.phone = Some(PhoneValue::E164(phone));
+            return;
+        }
         record.phone = match parsed {
             Ok(phone) => Some(PhoneValue::E164(phone)),
             Err(error) => {
@@ -162,7 +187,19 @@ impl RawPerson {
         } else {
             None
         };
-        let date_of_birth = present(&self.date_of_birth).and_then(|raw| PartialDate::parse(raw).map_err(|error| note("dob", error.to_string())).ok());
+        // A date whose day or month does not exist is kept as written, and counted: it still
+        // agrees with the date it was meant to be on the parts written right.
+        let date_of_birth = present(&self.date_of_birth).and_then(|raw| match PartialDate::parse_as_written(raw) {
+            Ok((date, None)) => Some(date),
+            Ok((date, Some(error))) => {
+                note("dob", format!("{error} (kept as written, to compare part by part)"));
+                Some(date)
+            }
+            Err(error) => {
+                note("dob", error.to_string());
+                None
+            }
+        });
         let postcode = present(&self.postcode).map(|raw| match Postcode::parse(raw) {
             Ok(postcode) => PostcodeValue::Uk(postcode),
             Err(_) => PostcodeValue::Other(raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()),
@@ -413,10 +450,10 @@ impl std::fmt::Display for InputWarning {
         let percent = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
         match self {
             InputWarning::Unparseable { field, columns, unparseable, non_blank } => {
-                let what = if *field == "phone" {
-                    "could not be read as phone numbers (they are compared by their digits alone)"
-                } else {
-                    "could not be parsed and were dropped"
+                let what = match *field {
+                    "phone" => "could not be read as phone numbers (they are compared by their digits alone)",
+                    "dob" => "could not be read as dates (those with a day or month that does not exist are kept as written; the rest were dropped)",
+                    _ => "could not be parsed and were dropped",
                 };
                 write!(
                     formatter,
@@ -840,7 +877,8 @@ mod tests {
         let csv = "record_id,full_name,dob,email\nr1,Ion Popescu,31/02/1990,not-an-email\n";
         let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
         assert_eq!(parsed.records.len(), 1);
-        assert_eq!(parsed.records[0].date_of_birth, None);
+        assert_eq!(parsed.records[0].date_of_birth.map(|date| date.to_string()).as_deref(), Some("1990-02-31"), "kept as written");
+        assert_eq!(parsed.records[0].email, None);
         let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column).collect();
         assert_eq!(columns, vec!["dob", "email"]);
     }
@@ -891,6 +929,37 @@ mod tests {
         let parsed = read_csv(long.rsplit_once("r0,Ana").expect("line").0.as_bytes(), 0).expect("valid");
         assert_eq!(parsed.records.len(), PARSE_CHUNK + 10);
         assert_eq!(parsed.records[PARSE_CHUNK + 9].record_id, format!("r{}", PARSE_CHUNK + 9));
+    }
+
+    #[test]
+    fn an_impossible_date_is_kept_as_written_and_counted() {
+        let csv = "record_id,full_name,dob\nr1,John Smith,1850-04-82\nr2,John Smith,yesterday\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        let kept = parsed.records[0].date_of_birth.expect("kept as written");
+        assert_eq!((kept.year, kept.month, kept.day), (1850, Some(4), Some(82)));
+        assert_eq!(parsed.records[1].date_of_birth, None, "not a date at all is dropped");
+        let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column).collect();
+        assert_eq!(columns, vec!["dob", "dob"]);
+        assert!(parsed.diagnostics[0].message.contains("kept as written"), "{}", parsed.diagnostics[0].message);
+    }
+
+    #[test]
+    fn a_national_number_abroad_is_read_in_the_country_of_the_family_name_and_said_to_be_a_guess() {
+        let csv = "record_id,given_name,family_name,phone\nr1,Ion,Popescu,0722 123 456\nr2,Ion,Popescu,+40 722 123 456\nr3,John,Smith,0722 123 456\nr4,Ion,Popescu,07911 123456\n";
+        let parsed = read_csv(csv.as_bytes(), 0).expect("valid csv");
+        let phone = |index: usize| parsed.records[index].phone.as_ref().map(|phone| phone.key().to_owned());
+        assert_eq!(phone(0).as_deref(), Some("+40722123456"), "the Romanian mobile written the national way");
+        assert_eq!(phone(1), phone(0), "and written with +40: the same number");
+        assert_eq!(phone(2).as_deref(), Some("0722123456"), "no guess for Smith: the digits alone");
+        assert_eq!(phone(3).as_deref(), Some("+447911123456"), "a valid UK number is never second-guessed");
+        let notes: Vec<(&str, &str)> = parsed.diagnostics.iter().map(|diagnostic| (diagnostic.record_id.as_str(), diagnostic.column)).collect();
+        assert_eq!(notes, vec![("r1", PHONE_COUNTRY_GUESSED), ("r3", "phone")]);
+        assert!(parsed.diagnostics[0].message.contains("RO"), "{}", parsed.diagnostics[0].message);
+        // With a country column, the country is given, not guessed.
+        let given = "record_id,given_name,family_name,phone,country\nr1,Ion,Popescu,0722 123 456,RO\n";
+        let parsed = read_csv(given.as_bytes(), 0).expect("valid csv");
+        assert_eq!(parsed.records[0].phone.as_ref().map(PhoneValue::key), Some("+40722123456"));
+        assert!(parsed.diagnostics.is_empty());
     }
 
     #[test]
@@ -996,7 +1065,7 @@ mod tests {
         let many_bad = people(100, |index| if index < 6 { "31/02/1990".into() } else { format!("1990-01-{:02}", 1 + index % 28) });
         let parsed = read_csv(many_bad.as_bytes(), 0).expect("valid");
         assert_eq!(parsed.warnings, vec![InputWarning::Unparseable { field: "dob", columns: vec!["dob".into()], unparseable: 6, non_blank: 100 }]);
-        assert!(parsed.warnings[0].to_string().contains("6 of 100 non-blank values (6.0%) could not be parsed"), "{}", parsed.warnings[0]);
+        assert!(parsed.warnings[0].to_string().contains("6 of 100 non-blank values (6.0%) could not be read as dates"), "{}", parsed.warnings[0]);
     }
 
     #[test]
