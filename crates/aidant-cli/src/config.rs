@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 17] = [
+const ENVIRONMENT_KEYS: [&str; 18] = [
     "database_url",
     "listen",
     "data_dir",
@@ -31,6 +31,7 @@ const ENVIRONMENT_KEYS: [&str; 17] = [
     "session_idle_minutes",
     "session_absolute_hours",
     "audit_signing_key_file",
+    "people_model_file",
 ];
 
 /// A value that must never be printed.
@@ -94,6 +95,10 @@ pub struct Config {
     /// characters; defaults to `DATA_DIR/audit-signing.key`, created on first
     /// use. Keep it out of the database and away from database backups.
     pub audit_signing_key_file: Option<PathBuf>,
+    /// A model saved by `aidant link --model-out` (trained on the force's own records, with or
+    /// without a model file) to link the people named in records with, instead of the built-in
+    /// reference model. Used when the database first starts linking people.
+    pub people_model_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -116,6 +121,7 @@ impl Default for Config {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             audit_signing_key_file: None,
+            people_model_file: None,
         }
     }
 }
@@ -225,6 +231,10 @@ impl Config {
         lines.push(format!("public_submissions_per_minute = {}", self.public_submissions_per_minute));
         lines.push(format!("public_submissions_burst = {}", self.public_submissions_burst));
         lines.push(format!("audit_signing_key_file = {:?}", self.effective_audit_signing_key_file().display().to_string()));
+        match &self.people_model_file {
+            Some(path) => lines.push(format!("people_model_file = {:?}", path.display().to_string())),
+            None => lines.push("# people_model_file: the built-in reference model".to_owned()),
+        }
         lines.join("\n")
     }
 }

@@ -59,8 +59,9 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
         audit_signing_key_file: None,
         ..settings
     };
-    // A bad catalogue setting stops the demo before it deletes the last one.
+    // A bad catalogue or people model setting stops the demo before it deletes the last one.
     let catalogue = load_catalogue(&config)?;
+    crate::startup::load_people_model(&config)?;
     reset_demo_dir(&arguments.data_dir)?;
     let store = open_store(&config, StoreUse::Serve).await?;
     let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));

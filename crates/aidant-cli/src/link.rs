@@ -8,9 +8,9 @@ use files::{FileFormat, OutputColumn, read_input, write_table};
 use aidant_link::batch::{BatchConfig, BatchStage, link_batch};
 use aidant_link::blocking::BlockingConfig;
 use aidant_link::cluster::ClusterConfig;
-use aidant_link::compare::ALL_FIELDS;
 use aidant_link::model::{Model, probability_of_weight};
 use aidant_link::record::{ColumnMapping, InputWarning, PersonRecord};
+use aidant_link::spec::{DEFAULT_MODEL_SPEC, ModelSpec};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, HashMap};
@@ -73,6 +73,14 @@ at or above --min-probability (default: --threshold, the declared matches; 0: ev
 pair). Each is CSV, or Parquet when its name ends in .parquet or --output-format parquet is given.
 The same input and model give byte-identical files in every run, whatever the thread count.
 
+MODEL FILE: --model-spec FILE (TOML) says which person fields to compare, adds up to eight fields
+of your own from any column (birth place, occupation, sex, middle name, town, age...), each
+compared exactly, as a category with term frequencies, by string similarity, by numeric or date
+distance, or with Aidant's phone, postcode, registration, e-mail or name parser, and declares
+blocking rules. --print-model-spec prints the default person model as such a file, with every
+key explained; docs/linking.md has a worked example. A model trained with a model file is saved
+with it by --model-out, and --model-in brings it back.
+
 SIBLINGS: two records with the same family name and date of birth but clearly different given
 names (Andrei and Adrian, Anh and Linh) are taken for brothers, sisters or twins: the names and
 the date alone never link them; other evidence can (see docs/linking.md).";
@@ -82,14 +90,21 @@ the date alone never link them; other evidence can (see docs/linking.md).";
 #[command(about = "Resolve people across CSV or Parquet files into clusters (probabilistic record linkage)", after_long_help = INPUT_COLUMNS_HELP)]
 pub struct LinkArgs {
     /// A file of person records, CSV or Parquet; repeat to link several files.
-    #[arg(long = "input", required = true)]
+    #[arg(long = "input", required_unless_present = "print_model_spec")]
     pub inputs: Vec<PathBuf>,
+    /// The model file (TOML): which fields to compare and how, and blocking rules (see
+    /// --print-model-spec and docs/linking.md). Without it, the person model.
+    #[arg(long, value_name = "FILE")]
+    pub model_spec: Option<PathBuf>,
+    /// Print the default person model as a model file, to copy and change, and stop.
+    #[arg(long)]
+    pub print_model_spec: bool,
     /// The CSV delimiter: , ; | or tab (also written \t); by default detected from the header line.
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
     /// Where to write the clusters (record_id,source_file,cluster_id).
-    #[arg(long)]
-    pub output: PathBuf,
+    #[arg(long, required_unless_present = "print_model_spec")]
+    pub output: Option<PathBuf>,
     /// Write --output and --pairs-out in this format (by default Parquet for a name ending in
     /// .parquet, CSV otherwise).
     #[arg(long, value_enum)]
@@ -197,6 +212,16 @@ impl InputFile {
             };
             lines.push(format!("  {field:<13} <- {}{filled}", self.columns.names[*index]));
         }
+        for (field, column) in &self.columns.extras {
+            let line = match column {
+                Some(index) => {
+                    let filled = self.non_blank.iter().find(|(counted, _)| counted == index).map_or(0, |(_, count)| *count);
+                    format!("  {field:<13} <- {}  ({filled} of {} rows filled; added by the model file)", self.columns.names[*index], self.record_count)
+                }
+                None => format!("  {field:<13} <- no column (added by the model file; missing on every record)"),
+            };
+            lines.push(line);
+        }
         let unused = self.columns.unused_names();
         lines.push(format!("  not used: {}", if unused.is_empty() { "none".to_string() } else { unused.join(", ") }));
         let left_out = self.columns.left_out_names();
@@ -221,7 +246,32 @@ fn source_file_names(inputs: &[PathBuf]) -> Vec<String> {
 }
 
 /// Runs batch linking and prints a summary.
+/// The model file a run links with: the one saved in --model-in, else --model-spec, else the
+/// person model. Both given and different is an error, not a silent choice.
+fn model_spec_of(args: &LinkArgs, model_in: Option<&Model>) -> anyhow::Result<ModelSpec> {
+    let declared = match &args.model_spec {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(ModelSpec::from_toml(&text).with_context(|| format!("in model file {}", path.display()))?)
+        }
+        None => None,
+    };
+    match (model_in, declared) {
+        (Some(model), Some(declared)) if model.spec != declared => {
+            bail!("--model-in was trained for another model file than --model-spec; give one of them (the saved model carries its model file)")
+        }
+        (Some(model), _) => Ok(model.spec.clone()),
+        (None, Some(declared)) => Ok(declared),
+        (None, None) => Ok(ModelSpec::default()),
+    }
+}
+
 pub fn run(args: LinkArgs) -> anyhow::Result<()> {
+    if args.print_model_spec {
+        print!("{DEFAULT_MODEL_SPEC}");
+        return Ok(());
+    }
+    let Some(output) = args.output.clone() else { bail!("--output is required") };
     if !(0.0..1.0).contains(&args.threshold) || args.threshold <= 0.0 {
         bail!("--threshold must be a probability between 0 and 1 (exclusive), not {}", args.threshold);
     }
@@ -229,19 +279,27 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     if !(0.0..1.0).contains(&min_probability) {
         bail!("--min-probability must be a probability from 0 to 1 (exclusive), not {min_probability}");
     }
+    let model_in = match &args.model_in {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Model::from_json(&text).with_context(|| format!("in model file {}", path.display()))?)
+        }
+        None => None,
+    };
+    let spec = model_spec_of(&args, model_in.as_ref())?;
     let started = Instant::now();
     let mut records: Vec<PersonRecord> = Vec::new();
     let mut diagnostic_count = 0usize;
-    let mut diagnostics_by_column: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut diagnostics_by_column: BTreeMap<String, usize> = BTreeMap::new();
     let mut input_files: Vec<InputFile> = Vec::new();
     for ((source, path), source_file) in args.inputs.iter().enumerate().zip(source_file_names(&args.inputs)) {
         let bar = spinner(&format!("reading {}", path.display()));
         let source_index = u16::try_from(source).context("at most 65,536 input files")?;
-        let (format, parsed) = read_input(path, args.delimiter, source_index).with_context(|| format!("in {}", path.display()))?;
+        let (format, parsed) = read_input(path, args.delimiter, &spec, source_index).with_context(|| format!("in {}", path.display()))?;
         bar.finish_and_clear();
         diagnostic_count += parsed.diagnostics.len();
         for diagnostic in &parsed.diagnostics {
-            *diagnostics_by_column.entry(diagnostic.column).or_insert(0) += 1;
+            *diagnostics_by_column.entry(diagnostic.column.to_string()).or_insert(0) += 1;
         }
         let input = InputFile {
             source_file,
@@ -273,13 +331,6 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     if args.strict && !warnings.is_empty() {
         bail!("--strict: stopping before linking because of {} warning(s) about the input:\n  {}", warnings.len(), warnings.join("\n  "));
     }
-    let model_in = match &args.model_in {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Model::from_json(&text).with_context(|| format!("in model file {}", path.display()))?)
-        }
-        None => None,
-    };
     let config = BatchConfig {
         blocking: BlockingConfig { link_only: args.link_only, max_block_size: args.max_block_size, ..BlockingConfig::default() },
         training: aidant_link::model::TrainingConfig { seed: args.seed, ..Default::default() },
@@ -298,6 +349,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
             .min(min_probability)
             .min(args.cluster_threshold.unwrap_or(args.threshold)),
         keep_candidate_pairs: args.blocking_truth.is_some(),
+        model: spec.clone(),
     };
     let mut current: Option<(ProgressBar, Instant, BatchStage)> = None;
     let mut timings: Vec<(BatchStage, Duration)> = Vec::new();
@@ -319,8 +371,8 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     let source_files: Vec<&str> = input_files.iter().map(|input| input.source_file.as_str()).collect();
     let cluster_ids: Vec<String> = result.clustering.cluster_of.iter().map(|cluster| format!("c{cluster}")).collect();
     write_table(
-        &args.output,
-        format_of(&args.output),
+        &output,
+        format_of(&output),
         records.len(),
         &[
             OutputColumn::Text("record_id", Box::new(|row| &records[row].record_id)),
@@ -374,11 +426,20 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     for (column, count) in diagnostics_by_column {
         println!("  {column}: {count}");
     }
+    match &args.model_spec {
+        Some(path) => println!("model file: {} ({} person fields, {} added)", path.display(), spec.person_fields.len(), spec.fields.len()),
+        None if args.model_in.is_some() => println!("model file: the one saved with --model-in ({} added fields)", spec.fields.len()),
+        None => println!("model file: the person model (--print-model-spec shows it)"),
+    }
     println!("blocking rules (pairs before de-duplication; blocks over {} records skipped):", args.max_block_size);
-    for rule in &result.blocking_rules {
+    // Declared rules come after the built-in ones, in the model file's order: named as written.
+    let declared_names: Vec<String> = spec.blocking.rules.iter().map(|rule| format!("declared: {}", rule.join(" + "))).collect();
+    let built_in_count = result.blocking_rules.len().saturating_sub(declared_names.len());
+    for (position, rule) in result.blocking_rules.iter().enumerate() {
+        let name = position.checked_sub(built_in_count).and_then(|index| declared_names.get(index)).unwrap_or(&rule.rule);
         println!(
             "  {:<42} {:>12} pairs {:>9} blocks  largest {:>6}  oversized {} ({} records)",
-            rule.rule, rule.pairs, rule.blocks, rule.largest_block, rule.oversized_blocks, rule.records_in_oversized_blocks
+            name, rule.pairs, rule.blocks, rule.largest_block, rule.oversized_blocks, rule.records_in_oversized_blocks
         );
     }
     println!("candidate pairs: {}; records with name order repaired: {}", result.candidate_pair_count, result.swapped_name_order);
@@ -410,16 +471,18 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
         model.training.sibling_pairs_for_em,
         model.training.em_iterations
     );
-    for field in ALL_FIELDS {
+    // Each compared field's weights per level, log2(m / u), the person fields first.
+    let weights = |names: &[&str], m: &[f64], u: &[f64]| -> String {
+        names.iter().enumerate().skip(1).map(|(level, name)| format!("{name}: {:+.1}", (m[level] / u[level]).log2())).collect::<Vec<_>>().join(" | ")
+    };
+    for field in spec.person_field_list() {
         let parameters = &model.population.fields[field.index()];
-        let levels: Vec<String> = field
-            .level_names()
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(level, name)| format!("{name}: {:+.1}", (parameters.m[level] / parameters.u[level]).log2()))
-            .collect();
-        println!("  {:<12} {}", field.name(), levels.join(" | "));
+        println!("  {:<12} {}", field.name(), weights(field.level_names(), &parameters.m, &parameters.u));
+    }
+    for (field, parameters) in spec.fields.iter().zip(&model.population.extra) {
+        let names = field.level_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        println!("  {:<12} {}", field.name, weights(&names, &parameters.m, &parameters.u));
     }
     let linked_pairs = result.scored_pairs.iter().filter(|pair| f64::from(pair.2) >= aidant_link::model::weight_of_probability(args.threshold)).count();
     let mut sizes: HashMap<u32, u32> = HashMap::new();

@@ -210,7 +210,11 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
         StoreUse::Maintenance => Vec::new(),
     };
     let master_key = key_source.as_ref().map(|source| source.key().clone());
+    let people_model = load_people_model(config)?;
     let mut store = Store::connect(&url, &StoreOptions::default(), master_key).await.map_err(|error| Failure::Startup(error.to_string()))?;
+    if let Some(model) = people_model {
+        store = store.with_people_model(model);
+    }
     if let Some(source) = &key_source {
         persist_new_key(source)?;
         if !retired.is_empty() {
@@ -225,6 +229,20 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
         }
     }
     Ok(store)
+}
+
+/// The model of `people_model_file`, read and checked, if one is configured. Fields its model
+/// file adds are not in any record the server reads, so they count for nothing: said once here.
+pub fn load_people_model(config: &Config) -> Result<Option<aidant_link::model::Model>, Failure> {
+    let Some(path) = &config.people_model_file else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|error| Failure::Config(format!("setting people_model_file: cannot read {}: {error}", path.display())))?;
+    let model = aidant_link::model::Model::from_json(&text)
+        .map_err(|error| Failure::Config(format!("setting people_model_file: {} is not a model saved by aidant link --model-out: {error}", path.display())))?;
+    if !model.spec.fields.is_empty() {
+        let names: Vec<&str> = model.spec.fields.iter().map(|field| field.name.as_str()).collect();
+        tracing::warn!(fields = %names.join(", "), "the people model adds fields that records in the workspace do not have; they count as missing");
+    }
+    Ok(Some(model))
 }
 
 pub fn load_catalogue(config: &Config) -> Result<Catalogue, Failure> {

@@ -3,9 +3,10 @@
 use crate::blocking::{BlockingConfig, RuleReport, candidate_pairs};
 use crate::cluster::{ClusterConfig, Clustering, cluster, split_by_all_pairs};
 use crate::explain::{Explanation, explain_pair};
-use crate::features::{Interner, RecordFeatures, all_record_features, repair_name_order};
-use crate::model::{Model, Scorer, TermFrequencies, TrainingConfig, score_pairs, train};
+use crate::features::{Interner, RecordFeatures, all_record_features_with, repair_name_order};
+use crate::model::{Model, Scorer, TermFrequencies, TrainingConfig, score_pairs, train_for};
 use crate::record::PersonRecord;
+use crate::spec::ModelSpec;
 use serde::{Deserialize, Serialize};
 
 /// Settings of a batch run.
@@ -20,6 +21,10 @@ pub struct BatchConfig {
     /// Keep the candidate pairs in the result (to measure blocking recall against truth). Changes
     /// nothing else: the result is the same with or without, and on any number of threads.
     pub keep_candidate_pairs: bool,
+    /// The model file to train for (a saved model given to `link_batch` brings its own). Its
+    /// blocking rules replace `blocking.rules` unless it keeps only the built-in ones.
+    #[serde(default)]
+    pub model: ModelSpec,
 }
 
 impl Default for BatchConfig {
@@ -30,6 +35,7 @@ impl Default for BatchConfig {
             clustering: ClusterConfig::default(),
             keep_pairs_above_probability: 0.01,
             keep_candidate_pairs: false,
+            model: ModelSpec::default(),
         }
     }
 }
@@ -84,15 +90,21 @@ impl BatchResult {
 /// `model` when one is given.
 pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &BatchConfig, on_stage: &mut dyn FnMut(BatchStage)) -> BatchResult {
     on_stage(BatchStage::Features);
+    let spec = model.as_ref().map_or(&config.model, |model| &model.spec).clone();
     let mut interner = Interner::default();
-    let mut features = all_record_features(&mut interner, records);
+    let mut features = all_record_features_with(&mut interner, records, &spec.fields);
     let swapped_name_order = repair_name_order(&mut features);
     on_stage(BatchStage::Blocking);
-    let candidates = candidate_pairs(&features, &config.blocking);
+    let blocking = if spec.blocking == ModelSpec::default().blocking {
+        config.blocking.clone()
+    } else {
+        BlockingConfig { rules: spec.blocking_rules(), ..config.blocking.clone() }
+    };
+    let candidates = candidate_pairs(&features, &blocking);
     on_stage(BatchStage::Training);
     let training = TrainingConfig { link_only: config.blocking.link_only, ..config.training.clone() };
-    let model = model.unwrap_or_else(|| train(&interner, &features, &candidates.pairs, &training));
-    let term_frequencies = TermFrequencies::from_records(&model.term_frequency_fields, &features);
+    let model = model.unwrap_or_else(|| train_for(&spec, &interner, &features, &candidates.pairs, &training));
+    let term_frequencies = TermFrequencies::for_model(&model, &features);
     let scorer = Scorer::new(model, term_frequencies);
     on_stage(BatchStage::Scoring);
     let mut scored_pairs = score_pairs(&scorer, &interner, &features, &candidates.pairs, config.keep_pairs_above_probability);

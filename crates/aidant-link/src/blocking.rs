@@ -37,6 +37,125 @@ pub enum BlockingRule {
     Email,
     IdNumber,
     Vrm,
+    /// A rule a model file declares (`spec::BlockingSpec`): exact agreement on one to three parts.
+    Declared([RulePart; 3]),
+}
+
+/// One part of a declared blocking rule: a value of a built-in person field in the form blocking
+/// compares it, or an added field's value (`spec::ExtraField`), by its position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RulePart {
+    Unused,
+    GivenName,
+    FamilyName,
+    GivenNameSound,
+    FamilyNameSound,
+    GivenInitial,
+    FamilyInitial,
+    Dob,
+    BirthYear,
+    Postcode,
+    PostcodeSector,
+    PostcodeDistrict,
+    Address,
+    Phone,
+    Email,
+    IdNumber,
+    Vrm,
+    Extra(u8),
+}
+
+impl RulePart {
+    /// The names a model file gives the built-in parts, in the order of `BUILT_IN_PARTS`.
+    pub const BUILT_IN_NAMES: [&'static str; 16] = [
+        "given_name",
+        "family_name",
+        "given_name_sound",
+        "family_name_sound",
+        "given_initial",
+        "family_initial",
+        "dob",
+        "birth_year",
+        "postcode",
+        "postcode_sector",
+        "postcode_district",
+        "address",
+        "phone",
+        "email",
+        "id_number",
+        "vrm",
+    ];
+    const BUILT_IN_PARTS: [RulePart; 16] = [
+        RulePart::GivenName,
+        RulePart::FamilyName,
+        RulePart::GivenNameSound,
+        RulePart::FamilyNameSound,
+        RulePart::GivenInitial,
+        RulePart::FamilyInitial,
+        RulePart::Dob,
+        RulePart::BirthYear,
+        RulePart::Postcode,
+        RulePart::PostcodeSector,
+        RulePart::PostcodeDistrict,
+        RulePart::Address,
+        RulePart::Phone,
+        RulePart::Email,
+        RulePart::IdNumber,
+        RulePart::Vrm,
+    ];
+
+    /// The built-in part a model file names, if any.
+    pub fn built_in(name: &str) -> Option<RulePart> {
+        Self::BUILT_IN_NAMES.iter().position(|known| *known == name).map(|position| Self::BUILT_IN_PARTS[position])
+    }
+
+    /// A number for the part, unique among parts: mixed into the keys of declared rules.
+    fn code(self) -> u64 {
+        match self {
+            RulePart::Unused => 0,
+            RulePart::Extra(index) => 100 + u64::from(index),
+            built_in => Self::BUILT_IN_PARTS.iter().position(|part| *part == built_in).map_or(0, |position| position as u64 + 1),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            RulePart::Unused => String::new(),
+            RulePart::Extra(index) => format!("added field {}", index + 1),
+            built_in => {
+                Self::BUILT_IN_PARTS.iter().position(|part| *part == built_in).map_or(String::new(), |position| Self::BUILT_IN_NAMES[position].to_string())
+            }
+        }
+    }
+
+    /// The part's key value for one record, `None` when the record lacks it.
+    fn value(self, features: &RecordFeatures) -> Option<KeyPart> {
+        let id = |id: u32| (id != ABSENT).then_some(KeyPart::Id(id));
+        let initial = |initial: u8| (initial != 0).then_some(KeyPart::Number(u64::from(initial)));
+        match self {
+            RulePart::Unused => Some(KeyPart::Unused),
+            RulePart::GivenName => id(features.given.folded),
+            RulePart::FamilyName => id(features.family.folded),
+            RulePart::GivenNameSound => id(features.given.phonetic[0]),
+            RulePart::FamilyNameSound => id(features.family.phonetic[0]),
+            RulePart::GivenInitial => initial(features.given.initial),
+            RulePart::FamilyInitial => initial(features.family.initial),
+            RulePart::Dob => date_of_birth_key(features).map(KeyPart::Number),
+            RulePart::BirthYear => features.date_of_birth.map(|date| KeyPart::Number(u64::from(date.year))),
+            RulePart::Postcode => id(features.postcode),
+            RulePart::PostcodeSector => id(features.postcode_sector),
+            RulePart::PostcodeDistrict => id(features.postcode_outcode),
+            RulePart::Address => id(features.address),
+            RulePart::Phone => id(features.phone),
+            RulePart::Email => id(features.email),
+            RulePart::IdNumber => id(features.id_number),
+            RulePart::Vrm => id(features.vrm),
+            // Numbers and dates are stored as numbers: spelt as numbers, not as interned strings.
+            RulePart::Extra(index) => {
+                features.extra.get(usize::from(index)).and_then(|value| (*value != ABSENT).then_some(KeyPart::Number(u64::from(*value) | 1 << 40)))
+            }
+        }
+    }
 }
 
 pub const ALL_RULES: [BlockingRule; 13] = [
@@ -63,8 +182,21 @@ impl BlockingRule {
         matches!(self, BlockingRule::NameTokensSorted | BlockingRule::NamePhonetic)
     }
 
-    pub fn name(self) -> &'static str {
+    /// The rule's number in keys: its position in `ALL_RULES`, or for a declared rule a number
+    /// made of its parts' codes (no two declared rules of different parts share one).
+    fn code(self) -> u64 {
         match self {
+            BlockingRule::Declared(parts) => 1 << 32 | parts.iter().fold(0, |code, part| code << 8 | part.code()),
+            built_in => ALL_RULES.iter().position(|rule| *rule == built_in).map_or(0, |position| position as u64),
+        }
+    }
+
+    pub fn name(self) -> String {
+        let name = match self {
+            BlockingRule::Declared(parts) => {
+                let named: Vec<String> = parts.iter().filter(|part| **part != RulePart::Unused).map(|part| part.describe()).collect();
+                return format!("declared: {}", named.join(" + "));
+            }
             BlockingRule::NameTokensSorted => "name tokens sorted",
             BlockingRule::NamePhonetic => "name phonetic pair",
             BlockingRule::NameEquivalentGroup => "given-name equivalent + family phonetic",
@@ -78,14 +210,15 @@ impl BlockingRule {
             BlockingRule::Email => "email",
             BlockingRule::IdNumber => "id number",
             BlockingRule::Vrm => "vrm",
-        }
+        };
+        name.to_string()
     }
 }
 
 /// A 64-bit mix of a rule and up to three parts (splitmix64 finaliser): cheap, deterministic, and
 /// collisions are negligible at a few million keys.
 fn blocking_key(rule: BlockingRule, parts: [u64; 3]) -> u64 {
-    let mut state = (rule as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut state = rule.code().wrapping_mul(0x9E37_79B9_7F4A_7C15);
     for part in parts {
         state ^= part.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(state << 6).wrapping_add(state >> 2);
         state = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -204,6 +337,11 @@ fn rule_key_parts(rule: BlockingRule, features: &RecordFeatures, mut emit: impl 
         BlockingRule::Email => present(features.email).into_iter().for_each(|email| emit([Id(email), Unused, Unused])),
         BlockingRule::IdNumber => present(features.id_number).into_iter().for_each(|id| emit([Id(id), Unused, Unused])),
         BlockingRule::Vrm => present(features.vrm).into_iter().for_each(|vrm| emit([Id(vrm), Unused, Unused])),
+        BlockingRule::Declared(parts) => {
+            if let [Some(first), Some(second), Some(third)] = parts.map(|part| part.value(features)) {
+                emit([first, second, third]);
+            }
+        }
     }
 }
 
@@ -269,7 +407,14 @@ pub fn stable_keys(rules: &[BlockingRule], features: &RecordFeatures, interner: 
                 // An unordered pair, ordered by ids in memory; ids differ between interners.
                 spelt[..2].sort_unstable();
             }
-            let mut key = vec![*rule as u8];
+            let mut key = match rule {
+                BlockingRule::Declared(_) => {
+                    let mut key = vec![b'd'];
+                    key.extend_from_slice(&rule.code().to_be_bytes());
+                    key
+                }
+                built_in => vec![built_in.code() as u8],
+            };
             spelt.iter().for_each(|part| key.extend_from_slice(part));
             keys.push(key);
         });

@@ -104,8 +104,17 @@ impl Field {
     }
 }
 
-/// One agreement level per field.
-pub type Gamma = [u8; FIELD_COUNT];
+/// The length of a gamma vector: the built-in fields, then the fields a model file adds
+/// (`spec::ExtraField`), in its order; unused places stay 0.
+pub const GAMMA_LEN: usize = FIELD_COUNT + crate::spec::MAX_EXTRA_FIELDS;
+
+/// One agreement level per field: the built-in fields at their `Field::index`, added fields after.
+pub type Gamma = [u8; GAMMA_LEN];
+
+/// The place in a gamma vector of a model file's added field number `index`.
+pub const fn extra_slot(index: usize) -> usize {
+    FIELD_COUNT + index
+}
 
 /// Jaro-Winkler similarity (prefix weight 0.1, boost above 0.7), or 0 when it is below `cutoff`.
 ///
@@ -284,7 +293,7 @@ pub fn compare_dates(left: Option<PartialDate>, right: Option<PartialDate>) -> u
 /// Phone numbers and identity numbers are ASCII: once their common beginning and end are set
 /// aside, one edit leaves at most one character on each side, or two swapped ones. This costs a
 /// pass over the bytes where the general distance allocates a table for every pair.
-fn within_one_edit(left: &str, right: &str) -> bool {
+pub(crate) fn within_one_edit(left: &str, right: &str) -> bool {
     if !(left.is_ascii() && right.is_ascii()) {
         return left.chars().count().abs_diff(right.chars().count()) <= 1 && strsim::damerau_levenshtein(left, right) <= 1;
     }
@@ -342,7 +351,33 @@ pub fn compare_cached(interner: &Interner, cache: &mut NameSimilarityCache, left
         (a, b) if a == b => 1,
         _ => 2,
     };
-    [given, family, compare_dates(left.date_of_birth, right.date_of_birth), postcode, address, phone, email, id_number, vrm]
+    let mut gamma = [MISSING; GAMMA_LEN];
+    gamma[..FIELD_COUNT].copy_from_slice(&[
+        given,
+        family,
+        compare_dates(left.date_of_birth, right.date_of_birth),
+        postcode,
+        address,
+        phone,
+        email,
+        id_number,
+        vrm,
+    ]);
+    gamma
+}
+
+/// Fills in the levels of a model file's added fields (`extras`, in its order).
+pub fn compare_extras(extras: &[crate::spec::ExtraField], interner: &Interner, left: &RecordFeatures, right: &RecordFeatures, gamma: &mut Gamma) {
+    for (index, field) in extras.iter().enumerate() {
+        gamma[extra_slot(index)] = field.compare(left.extra[index], right.extra[index], interner);
+    }
+}
+
+/// `compare` with a model file's added fields.
+pub fn compare_all(extras: &[crate::spec::ExtraField], interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> Gamma {
+    let mut gamma = compare(interner, left, right);
+    compare_extras(extras, interner, left, right, &mut gamma);
+    gamma
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! Match explanations: the prior and each field's contribution to a pair's weight, as a waterfall.
 
-use crate::compare::compare;
 use crate::features::{Interner, RecordFeatures};
-use crate::model::{FieldContribution, Scorer, Stratum, probability_of_weight};
+use crate::model::{AddedFieldContribution, FieldContribution, Scorer, Stratum, probability_of_weight};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -16,14 +15,18 @@ pub struct Explanation {
     /// log2 prior odds of a match for a pair of this stratum.
     pub prior_log2_odds: f64,
     pub contributions: Vec<FieldContribution>,
+    /// The model file's added fields, in its order (none for the person model).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_fields: Vec<AddedFieldContribution>,
     pub match_weight: f64,
     pub match_probability: f64,
 }
 
 /// Explains the score of one pair.
 pub fn explain_pair(scorer: &Scorer, interner: &Interner, left: (&str, &RecordFeatures), right: (&str, &RecordFeatures)) -> Explanation {
-    let gamma = compare(interner, left.1, right.1);
+    let gamma = scorer.compare(interner, left.1, right.1);
     let (stratum, prior_log2_odds, contributions) = scorer.contributions(&gamma, left.1);
+    let added_fields = scorer.added_contributions(&gamma, left.1);
     let match_weight = scorer.weight(&gamma, left.1);
     Explanation {
         left_record_id: left.0.to_string(),
@@ -31,6 +34,7 @@ pub fn explain_pair(scorer: &Scorer, interner: &Interner, left: (&str, &RecordFe
         stratum,
         prior_log2_odds,
         contributions,
+        added_fields,
         match_weight,
         match_probability: probability_of_weight(match_weight),
     }
@@ -57,22 +61,35 @@ impl Explanation {
         };
         let mut running = self.prior_log2_odds;
         let _ = writeln!(text, "  {:<12} {:<34} {:>+8.2} {:>8.2}  {}", "prior", "", self.prior_log2_odds, running, bar(self.prior_log2_odds));
-        for contribution in &self.contributions {
-            let step = contribution.log2_bayes_factor + contribution.term_frequency_adjustment;
+        let added = self.added_fields.iter().map(|added| {
+            (added.name.as_str(), added.level, added.level_name.as_str(), added.counted, added.log2_bayes_factor, added.term_frequency_adjustment)
+        });
+        let rows = self
+            .contributions
+            .iter()
+            .map(|contribution| {
+                (
+                    contribution.field.name(),
+                    contribution.level,
+                    contribution.level_name.as_str(),
+                    contribution.counted,
+                    contribution.log2_bayes_factor,
+                    contribution.term_frequency_adjustment,
+                )
+            })
+            .chain(added);
+        for (name, level_number, level_name, counted, log2_bayes_factor, term_frequency_adjustment) in rows {
+            let step = log2_bayes_factor + term_frequency_adjustment;
             running += step;
-            let level = if contribution.counted {
-                contribution.level_name.clone()
-            } else if contribution.level == 0 {
+            let level = if counted {
+                level_name.to_string()
+            } else if level_number == 0 {
                 "missing".to_string()
             } else {
-                format!("{} (in prior)", contribution.level_name)
+                format!("{level_name} (in prior)")
             };
-            let term_frequency = if contribution.term_frequency_adjustment.abs() > 1e-9 {
-                format!(" (tf {:+.2})", contribution.term_frequency_adjustment)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(text, "  {:<12} {:<34} {:>+8.2} {:>8.2}  {}{}", contribution.field.name(), level, step, running, bar(step), term_frequency);
+            let term_frequency = if term_frequency_adjustment.abs() > 1e-9 { format!(" (tf {term_frequency_adjustment:+.2})") } else { String::new() };
+            let _ = writeln!(text, "  {:<12} {:<34} {:>+8.2} {:>8.2}  {}{}", name, level, step, running, bar(step), term_frequency);
         }
         let _ = writeln!(text, "  match weight {:+.2}, probability {:.4}", self.match_weight, self.match_probability);
         text

@@ -6,6 +6,7 @@
 use crate::dob::PartialDate;
 use crate::name::{PersonName, equivalent_group, is_name_particle, phonetic_codes};
 use crate::record::{PersonRecord, PostcodeValue};
+use crate::spec::{ExtraField, MAX_EXTRA_FIELDS};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -128,6 +129,9 @@ pub struct RecordFeatures {
     pub email_local: u32,
     pub id_number: u32,
     pub vrm: u32,
+    /// The values of a model file's added fields (`spec::ExtraField`), in its order: interned
+    /// text, or for numbers and dates `ExtraField::numeric_value`; `ABSENT` when missing.
+    pub extra: [u32; MAX_EXTRA_FIELDS],
 }
 
 /// The first byte of `PortableFeatures::to_bytes`. Bump it whenever `PortableFeatures` (or anything
@@ -273,6 +277,8 @@ impl PortableFeatures {
             email_local: interner.intern(&self.email_local),
             id_number: interner.intern(&self.id_number),
             vrm: interner.intern(&self.vrm),
+            // A server's records carry the person fields only.
+            extra: [ABSENT; MAX_EXTRA_FIELDS],
         }
     }
 
@@ -308,6 +314,15 @@ struct FeatureStrings {
     email_local: String,
     id_number: String,
     vrm: String,
+    /// Added fields: the text to intern, or a number already (`ExtraValue`).
+    extra: Vec<ExtraValue>,
+}
+
+/// An added field's value before interning.
+enum ExtraValue {
+    Absent,
+    Text(String),
+    Number(u32),
 }
 
 #[derive(Default)]
@@ -346,7 +361,7 @@ fn name_part_strings(tokens: &[crate::name::NameToken]) -> NamePartStrings {
     }
 }
 
-fn feature_strings(record: &PersonRecord) -> FeatureStrings {
+fn feature_strings(record: &PersonRecord, extras: &[ExtraField]) -> FeatureStrings {
     let empty_name = PersonName::default();
     let name = record.name.as_ref().unwrap_or(&empty_name);
     let (postcode, postcode_sector, postcode_outcode) = match &record.postcode {
@@ -369,6 +384,15 @@ fn feature_strings(record: &PersonRecord) -> FeatureStrings {
         email_local: record.email.as_ref().map(|email| email.local_part().to_string()).unwrap_or_default(),
         id_number: record.id_number.clone().unwrap_or_default(),
         vrm: record.vrm.as_ref().map(|vrm| vrm.compact().to_string()).unwrap_or_default(),
+        extra: extras
+            .iter()
+            .enumerate()
+            .map(|(index, field)| match record.extra.get(index).and_then(Option::as_deref) {
+                None => ExtraValue::Absent,
+                Some(text) if field.is_numeric() => field.numeric_value(text).map_or(ExtraValue::Absent, ExtraValue::Number),
+                Some(text) => ExtraValue::Text(text.to_string()),
+            })
+            .collect(),
     }
 }
 
@@ -423,22 +447,38 @@ fn intern_features(interner: &mut Interner, strings: &FeatureStrings) -> RecordF
         email_local: interner.intern(&strings.email_local),
         id_number: interner.intern(&strings.id_number),
         vrm: interner.intern(&strings.vrm),
+        extra: {
+            let mut extra = [ABSENT; MAX_EXTRA_FIELDS];
+            for (slot, value) in extra.iter_mut().zip(&strings.extra) {
+                *slot = match value {
+                    ExtraValue::Absent => ABSENT,
+                    ExtraValue::Text(text) => interner.intern(text),
+                    ExtraValue::Number(number) => *number,
+                };
+            }
+            extra
+        },
     }
 }
 
 /// Computes the features of one record, interning into `interner`.
 pub fn record_features(interner: &mut Interner, record: &PersonRecord) -> RecordFeatures {
-    intern_features(interner, &feature_strings(record))
+    intern_features(interner, &feature_strings(record, &[]))
 }
 
 /// Computes features of many records: the string work in parallel, the interning in order, each
 /// chunk's interning on one thread while the next chunk's strings are computed on the others.
 pub fn all_record_features(interner: &mut Interner, records: &[PersonRecord]) -> Vec<RecordFeatures> {
+    all_record_features_with(interner, records, &[])
+}
+
+/// `all_record_features`, with the values of a model file's added fields.
+pub fn all_record_features_with(interner: &mut Interner, records: &[PersonRecord], extras: &[ExtraField]) -> Vec<RecordFeatures> {
     let mut features = Vec::with_capacity(records.len());
     let mut pending: Vec<FeatureStrings> = Vec::new();
     for chunk in records.chunks(65_536) {
         let (strings, ()) = rayon::join(
-            || chunk.par_iter().map(feature_strings).collect::<Vec<FeatureStrings>>(),
+            || chunk.par_iter().map(|record| feature_strings(record, extras)).collect::<Vec<FeatureStrings>>(),
             || features.extend(pending.iter().map(|strings| intern_features(interner, strings))),
         );
         pending = strings;

@@ -19,6 +19,7 @@ pub mod name;
 pub mod origin;
 pub mod record;
 pub mod reference_model;
+pub mod spec;
 pub mod text;
 
 // The identifiers' parsers live once, in the domain crate, for the report

@@ -17,8 +17,11 @@
 //! not learn them counts only an identity number or an e-mail address). Merging two trafficked
 //! sisters into one person is among the worst errors a linker here can make.
 
-use crate::compare::{ALL_FIELDS, FIELD_COUNT, Field, Gamma, MISSING, NameSimilarityCache, compare, compare_cached, name_level};
+use crate::compare::{
+    ALL_FIELDS, FIELD_COUNT, Field, GAMMA_LEN, Gamma, MISSING, NameSimilarityCache, compare_all, compare_cached, compare_extras, extra_slot, name_level,
+};
 use crate::features::{ABSENT, FastHashMap, Interner, RecordFeatures};
+use crate::spec::{ExtraField, ModelSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -31,6 +34,16 @@ pub struct FieldParameters {
     pub field: Field,
     pub m: Vec<f64>,
     pub u: Vec<f64>,
+}
+
+/// m and u of a field a model file adds (`spec::ExtraField`), in one stratum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtraParameters {
+    pub name: String,
+    pub m: Vec<f64>,
+    pub u: Vec<f64>,
+    /// Whether the field carries evidence in this stratum.
+    pub counted: bool,
 }
 
 /// Which of the two sub-models scores a pair.
@@ -49,12 +62,15 @@ pub struct StratumParameters {
     /// Fields that carry evidence in this stratum.
     pub active_fields: Vec<Field>,
     pub fields: Vec<FieldParameters>,
+    /// The fields the model file adds, in its order (none in models saved before it existed).
+    #[serde(default)]
+    pub extra: Vec<ExtraParameters>,
 }
 
 impl StratumParameters {
     /// A stratum not yet set (no fields), for models saved before the stratum existed.
     fn unset() -> Self {
-        StratumParameters { prior_match_probability: 0.0, active_fields: Vec::new(), fields: Vec::new() }
+        StratumParameters { prior_match_probability: 0.0, active_fields: Vec::new(), fields: Vec::new(), extra: Vec::new() }
     }
 }
 
@@ -89,6 +105,9 @@ pub struct Model {
     pub sibling: StratumParameters,
     pub term_frequency_fields: Vec<Field>,
     pub training: TrainingReport,
+    /// The model file it was trained for (the person model in models saved before model files).
+    #[serde(default)]
+    pub spec: ModelSpec,
 }
 
 /// Training settings.
@@ -108,8 +127,15 @@ impl Default for TrainingConfig {
     }
 }
 
-/// The most levels any field has.
+/// The most levels any field has (a model file's added fields included).
 const MAX_LEVELS: usize = 9;
+
+/// The fewest pairs of a training block (the same date of birth) that EM learns m from.
+const MIN_PAIRS_TO_LEARN: f64 = 50.0;
+
+/// The format version of a model with added fields or a model file other than the person model:
+/// a build that reads only version 1 would otherwise drop what it does not know and link with less.
+pub const MODEL_FILE_FORMAT_VERSION: u32 = 2;
 
 /// Fields whose exact agreement is worth less when the shared value is common (a common surname,
 /// a hostel's address, a switchboard number).
@@ -155,7 +181,12 @@ pub fn is_sibling_pair(gamma: &Gamma) -> bool {
 /// The sibling stratum of a model that could not learn one: `DEFAULT_SIBLING_PRIOR`, with the
 /// population's parameters for a person's own identifiers (`OWN_IDENTIFIER_FIELDS`).
 pub fn default_sibling_stratum(population: &StratumParameters) -> StratumParameters {
-    StratumParameters { prior_match_probability: DEFAULT_SIBLING_PRIOR, active_fields: OWN_IDENTIFIER_FIELDS.to_vec(), fields: population.fields.clone() }
+    StratumParameters {
+        prior_match_probability: DEFAULT_SIBLING_PRIOR,
+        active_fields: OWN_IDENTIFIER_FIELDS.to_vec(),
+        fields: population.fields.clone(),
+        extra: population.extra.iter().map(|parameters| ExtraParameters { counted: false, ..parameters.clone() }).collect(),
+    }
 }
 
 /// True when a pair agrees on the family name and on where they live or how they are reached:
@@ -178,8 +209,7 @@ pub fn is_household_pair(gamma: &Gamma) -> bool {
 }
 
 /// Starting m values: most matches agree exactly, fewer at each weaker level.
-fn initial_m(field: Field) -> Vec<f64> {
-    let count = field.level_count();
+fn initial_m(count: usize) -> Vec<f64> {
     let mut m = vec![0.0; count];
     m[1] = 0.7;
     let remaining = 0.3 / (count - 2) as f64;
@@ -242,20 +272,45 @@ pub fn term_value(field: Field, features: &RecordFeatures) -> u32 {
     }
 }
 
+/// The value the term frequency of gamma place `slot` is counted on: a built-in field's
+/// (`term_value`) or an added field's.
+pub fn term_value_of_slot(slot: usize, features: &RecordFeatures) -> u32 {
+    match ALL_FIELDS.get(slot) {
+        Some(field) => term_value(*field, features),
+        None => features.extra.get(slot - FIELD_COUNT).copied().unwrap_or(ABSENT),
+    }
+}
+
 impl TermFrequencies {
     pub fn new() -> Self {
-        TermFrequencies { counts: vec![FastHashMap::default(); FIELD_COUNT], totals: vec![0; FIELD_COUNT] }
+        TermFrequencies { counts: vec![FastHashMap::default(); GAMMA_LEN], totals: vec![0; GAMMA_LEN] }
     }
 
     /// Counts the values of one more record (used by incremental linking as records arrive).
     pub fn add(&mut self, fields: &[Field], features: &RecordFeatures) {
-        for field in fields {
-            let value = term_value(*field, features);
+        let slots: Vec<usize> = fields.iter().map(|field| field.index()).collect();
+        self.add_slots(&slots, features);
+    }
+
+    /// Counts the values of one more record in the given gamma places.
+    pub fn add_slots(&mut self, slots: &[usize], features: &RecordFeatures) {
+        for slot in slots {
+            let value = term_value_of_slot(*slot, features);
             if value != ABSENT {
-                *self.counts[field.index()].entry(value).or_insert(0) += 1;
-                self.totals[field.index()] += 1;
+                *self.counts[*slot].entry(value).or_insert(0) += 1;
+                self.totals[*slot] += 1;
             }
         }
+    }
+
+    /// Counts the term frequencies a model uses (`Model::term_frequency_slots`) over `records`.
+    pub fn for_model(model: &Model, records: &[RecordFeatures]) -> Self {
+        let slots = model.term_frequency_slots();
+        let mut frequencies = TermFrequencies::new();
+        for record in records {
+            frequencies.add_slots(&slots, record);
+        }
+        frequencies
     }
 
     pub fn from_records(fields: &[Field], records: &[RecordFeatures]) -> Self {
@@ -282,8 +337,13 @@ impl TermFrequencies {
 
     /// The share of records with this field that hold this value (see `term_fraction`).
     pub fn fraction(&self, field: Field, value: u32) -> Option<f64> {
-        let total = *self.totals.get(field.index())?;
-        let count = *self.counts.get(field.index())?.get(&value)?;
+        self.fraction_of_slot(field.index(), value)
+    }
+
+    /// `fraction` for gamma place `slot` (a built-in field's or an added field's).
+    pub fn fraction_of_slot(&self, slot: usize, value: u32) -> Option<f64> {
+        let total = *self.totals.get(slot)?;
+        let count = *self.counts.get(slot)?.get(&value)?;
         term_fraction(u64::from(count), total)
     }
 }
@@ -304,14 +364,31 @@ pub struct FieldContribution {
     pub counted: bool,
 }
 
-/// Weights per (stratum, field, level), computed once from m and u.
+/// The contribution of a model file's added field to a pair's match weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddedFieldContribution {
+    pub name: String,
+    pub level: u8,
+    pub level_name: String,
+    pub log2_bayes_factor: f64,
+    pub term_frequency_adjustment: f64,
+    pub counted: bool,
+}
+
+/// Weights per (stratum, gamma place, level), computed once from m and u.
 #[derive(Debug, Clone)]
 pub struct Scorer {
     pub model: Model,
     pub term_frequencies: TermFrequencies,
-    population_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
-    household_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
-    sibling_weights: [[f64; MAX_LEVELS]; FIELD_COUNT],
+    population_weights: [[f64; MAX_LEVELS]; GAMMA_LEN],
+    household_weights: [[f64; MAX_LEVELS]; GAMMA_LEN],
+    sibling_weights: [[f64; MAX_LEVELS]; GAMMA_LEN],
+    /// The population's u per place and level, for term-frequency adjustments.
+    population_u: [[f64; MAX_LEVELS]; GAMMA_LEN],
+    /// Places whose exact agreement is adjusted by term frequency.
+    adjusted: [bool; GAMMA_LEN],
+    /// The gamma places in use: the built-in fields, then the model file's added fields.
+    used_slots: usize,
     population_prior: f64,
     household_prior: f64,
     sibling_prior: f64,
@@ -332,15 +409,22 @@ pub fn weight_of_probability(probability: f64) -> f64 {
     log2_odds(probability)
 }
 
-fn weight_table(stratum: &StratumParameters) -> [[f64; MAX_LEVELS]; FIELD_COUNT] {
-    let mut table = [[0.0; MAX_LEVELS]; FIELD_COUNT];
-    for parameters in &stratum.fields {
-        if !stratum.active_fields.contains(&parameters.field) {
-            continue;
-        }
-        let row = &mut table[parameters.field.index()];
-        for (level, (m, u)) in parameters.m.iter().zip(&parameters.u).enumerate().skip(1) {
-            row[level] = (m / u).log2();
+fn weight_table(stratum: &StratumParameters) -> [[f64; MAX_LEVELS]; GAMMA_LEN] {
+    let mut table = [[0.0; MAX_LEVELS]; GAMMA_LEN];
+    let active = stratum
+        .fields
+        .iter()
+        .filter(|parameters| stratum.active_fields.contains(&parameters.field))
+        .map(|parameters| (parameters.field.index(), &parameters.m, &parameters.u));
+    let added = stratum
+        .extra
+        .iter()
+        .enumerate()
+        .filter(|(_, parameters)| parameters.counted)
+        .map(|(index, parameters)| (extra_slot(index), &parameters.m, &parameters.u));
+    for (slot, m, u) in active.chain(added) {
+        for (level, (m, u)) in m.iter().zip(u).enumerate().skip(1).take(MAX_LEVELS - 1) {
+            table[slot][level] = (m / u).log2();
         }
     }
     table
@@ -348,7 +432,25 @@ fn weight_table(stratum: &StratumParameters) -> [[f64; MAX_LEVELS]; FIELD_COUNT]
 
 impl Scorer {
     pub fn new(model: Model, term_frequencies: TermFrequencies) -> Self {
+        let mut population_u = [[1.0; MAX_LEVELS]; GAMMA_LEN];
+        let mut adjusted = [false; GAMMA_LEN];
+        for parameters in &model.population.fields {
+            for (level, u) in parameters.u.iter().enumerate().take(MAX_LEVELS) {
+                population_u[parameters.field.index()][level] = *u;
+            }
+        }
+        for (index, parameters) in model.population.extra.iter().enumerate().take(crate::spec::MAX_EXTRA_FIELDS) {
+            for (level, u) in parameters.u.iter().enumerate().take(MAX_LEVELS) {
+                population_u[extra_slot(index)][level] = *u;
+            }
+        }
+        for slot in model.term_frequency_slots() {
+            adjusted[slot] = true;
+        }
         Scorer {
+            population_u,
+            adjusted,
+            used_slots: FIELD_COUNT + model.spec.fields.len().min(crate::spec::MAX_EXTRA_FIELDS),
             population_weights: weight_table(&model.population),
             household_weights: weight_table(&model.household),
             sibling_weights: weight_table(&model.sibling),
@@ -360,24 +462,25 @@ impl Scorer {
         }
     }
 
-    fn term_frequency_adjustment(&self, field: Field, level: u8, left: &RecordFeatures, stratum: Stratum) -> f64 {
-        self.adjustment_of_fraction(field, level, stratum, || self.term_frequencies.fraction(field, term_value(field, left)))
+    fn term_frequency_adjustment(&self, slot: usize, level: u8, left: &RecordFeatures, stratum: Stratum) -> f64 {
+        self.adjustment_of_fraction(slot, level, stratum, || self.term_frequencies.fraction_of_slot(slot, term_value_of_slot(slot, left)))
     }
 
-    /// The term-frequency adjustment of an agreement on a value held by `fraction` of records.
-    fn adjustment_of_fraction(&self, field: Field, level: u8, stratum: Stratum, fraction: impl FnOnce() -> Option<f64>) -> f64 {
-        let adjusts = match field {
-            Field::GivenName | Field::FamilyName => level == name_level::EXACT || level == name_level::TRANSLITERATED,
-            _ => level == 1,
+    /// The term-frequency adjustment of an agreement in gamma place `slot` on a value held by
+    /// `fraction` of records.
+    fn adjustment_of_fraction(&self, slot: usize, level: u8, stratum: Stratum, fraction: impl FnOnce() -> Option<f64>) -> f64 {
+        let adjusts = if slot == Field::GivenName.index() || slot == Field::FamilyName.index() {
+            level == name_level::EXACT || level == name_level::TRANSLITERATED
+        } else {
+            level == 1
         };
-        if !adjusts || stratum != Stratum::Population || !self.model.term_frequency_fields.contains(&field) {
+        if !adjusts || stratum != Stratum::Population || !self.adjusted[slot] {
             return 0.0;
         }
         let Some(fraction) = fraction() else { return 0.0 };
-        let parameters = &self.model.population.fields[field.index()];
         // Splink's adjustment: the u of agreeing on this value is its frequency, not the average.
         let adjusted_u = fraction.max(1e-9);
-        (parameters.u[usize::from(level)] / adjusted_u).log2()
+        (self.population_u[slot][usize::from(level)] / adjusted_u).log2()
     }
 
     /// The stratum of a pair.
@@ -393,25 +496,24 @@ impl Scorer {
 
     /// The log2 match weight of a compared pair (prior plus every field's evidence).
     pub fn weight(&self, gamma: &Gamma, left: &RecordFeatures) -> f64 {
-        self.weight_by(gamma, |field| self.term_frequencies.fraction(field, term_value(field, left)))
+        self.weight_by(gamma, |slot| self.term_frequencies.fraction_of_slot(slot, term_value_of_slot(slot, left)))
     }
 
-    /// The weight of `gamma`, with `fraction_of` giving the left record's
-    /// term frequency of a field (asked only when an agreement is adjusted).
-    fn weight_by(&self, gamma: &Gamma, fraction_of: impl Fn(Field) -> Option<f64>) -> f64 {
+    /// The weight of `gamma`, with `fraction_of` giving the left record's term frequency of a
+    /// gamma place (asked only when an agreement is adjusted).
+    fn weight_by(&self, gamma: &Gamma, fraction_of: impl Fn(usize) -> Option<f64>) -> f64 {
         let stratum = Self::stratum(gamma);
         let (mut total, table) = match stratum {
             Stratum::Population => (self.population_prior, &self.population_weights),
             Stratum::Household => (self.household_prior, &self.household_weights),
             Stratum::Sibling => (self.sibling_prior, &self.sibling_weights),
         };
-        for field in ALL_FIELDS {
-            let level = gamma[field.index()];
+        for (slot, level) in gamma.iter().copied().enumerate().take(self.used_slots) {
             if level == MISSING {
                 continue;
             }
-            total += table[field.index()][usize::from(level)];
-            total += self.adjustment_of_fraction(field, level, stratum, || fraction_of(field));
+            total += table[slot][usize::from(level)];
+            total += self.adjustment_of_fraction(slot, level, stratum, || fraction_of(slot));
         }
         total
     }
@@ -433,17 +535,28 @@ impl Scorer {
         fractions
     }
 
-    /// `weight`, with the left record's term frequencies from `record_term_fractions`.
+    /// `weight`, with the left record's term frequencies of the built-in fields from
+    /// `record_term_fractions` (a server's records have no added fields).
     pub fn weight_with_fractions(&self, gamma: &Gamma, left_fractions: &[f64; FIELD_COUNT]) -> f64 {
-        self.weight_by(gamma, |field| {
-            let fraction = left_fractions[field.index()];
-            (!fraction.is_nan()).then_some(fraction)
+        self.weight_by(gamma, |slot| left_fractions.get(slot).copied().filter(|fraction| !fraction.is_nan()))
+    }
+
+    /// `weight_with_fractions`, looking up the left record's added fields' term frequencies.
+    pub fn weight_with_fractions_of(&self, gamma: &Gamma, left_fractions: &[f64; FIELD_COUNT], left: &RecordFeatures) -> f64 {
+        self.weight_by(gamma, |slot| match left_fractions.get(slot) {
+            Some(fraction) => (!fraction.is_nan()).then_some(*fraction),
+            None => self.term_frequencies.fraction_of_slot(slot, term_value_of_slot(slot, left)),
         })
+    }
+
+    /// Compares a pair on every field, the model file's added fields included.
+    pub fn compare(&self, interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> Gamma {
+        compare_all(&self.model.spec.fields, interner, left, right)
     }
 
     /// Compares and weighs a pair.
     pub fn score(&self, interner: &Interner, left: &RecordFeatures, right: &RecordFeatures) -> f64 {
-        self.weight(&compare(interner, left, right), left)
+        self.weight(&self.compare(interner, left, right), left)
     }
 
     /// The prior and every field's contribution, for explanations.
@@ -468,12 +581,43 @@ impl Scorer {
                     m,
                     u,
                     log2_bayes_factor: if counted { (m / u).log2() } else { 0.0 },
-                    term_frequency_adjustment: if counted { self.term_frequency_adjustment(*field, level, left, stratum) } else { 0.0 },
+                    term_frequency_adjustment: if counted { self.term_frequency_adjustment(field.index(), level, left, stratum) } else { 0.0 },
                     counted,
                 }
             })
             .collect();
         (stratum, prior, contributions)
+    }
+
+    /// The contributions of the model file's added fields, in its order.
+    pub fn added_contributions(&self, gamma: &Gamma, left: &RecordFeatures) -> Vec<AddedFieldContribution> {
+        let stratum = Self::stratum(gamma);
+        let parameters = match stratum {
+            Stratum::Population => &self.model.population,
+            Stratum::Household => &self.model.household,
+            Stratum::Sibling => &self.model.sibling,
+        };
+        self.model
+            .spec
+            .fields
+            .iter()
+            .zip(&parameters.extra)
+            .enumerate()
+            .map(|(index, (field, parameters))| {
+                let slot = extra_slot(index);
+                let level = gamma[slot];
+                let counted = level != MISSING && parameters.counted;
+                let level_index = usize::from(level);
+                AddedFieldContribution {
+                    name: field.name.clone(),
+                    level,
+                    level_name: field.level_names().get(level_index).cloned().unwrap_or_default(),
+                    log2_bayes_factor: if counted { (parameters.m[level_index] / parameters.u[level_index]).log2() } else { 0.0 },
+                    term_frequency_adjustment: if counted { self.term_frequency_adjustment(slot, level, left, stratum) } else { 0.0 },
+                    counted,
+                }
+            })
+            .collect()
     }
 }
 
@@ -487,10 +631,11 @@ struct EmResult {
     iterations: u32,
 }
 
-/// EM over gamma patterns: m of every `active` field, u of those in `learn_u` (the others keep
-/// `initial_u`), and the share of matches.
-fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_u: &[Vec<f64>], learn_u: &[Field], max_iterations: u32) -> EmResult {
-    let mut m: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| initial_m(*field)).collect();
+/// EM over gamma patterns: m of every `active` gamma place, u of those in `learn_u` (the others
+/// keep `initial_u`), and the share of matches. `initial_u` has one entry per place in use, each
+/// with that place's levels.
+fn expectation_maximisation(patterns: &PatternCounts, active: &[usize], initial_u: &[Vec<f64>], learn_u: &[usize], max_iterations: u32) -> EmResult {
+    let mut m: Vec<Vec<f64>> = initial_u.iter().map(|levels| initial_m(levels.len())).collect();
     let mut u: Vec<Vec<f64>> = initial_u.to_vec();
     let mut lambda = 0.1;
     let mut iterations = 0;
@@ -505,29 +650,29 @@ fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_
     }
     for iteration in 1..=max_iterations {
         iterations = iteration;
-        let mut m_counts: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| vec![0.0; field.level_count()]).collect();
+        let mut m_counts: Vec<Vec<f64>> = initial_u.iter().map(|levels| vec![0.0; levels.len()]).collect();
         let mut u_counts = m_counts.clone();
         let mut expected_matches = 0.0;
         for (gamma, count) in &patterns {
             let mut log_ratio = log2_odds(lambda);
-            for field in active {
-                let level = usize::from(gamma[field.index()]);
+            for slot in active {
+                let level = usize::from(gamma[*slot]);
                 if level != 0 {
-                    log_ratio += (m[field.index()][level] / u[field.index()][level]).log2();
+                    log_ratio += (m[*slot][level] / u[*slot][level]).log2();
                 }
             }
             let posterior = probability_of_weight(log_ratio);
             expected_matches += posterior * count;
-            for field in active {
-                let level = usize::from(gamma[field.index()]);
-                m_counts[field.index()][level] += posterior * count;
-                u_counts[field.index()][level] += (1.0 - posterior) * count;
+            for slot in active {
+                let level = usize::from(gamma[*slot]);
+                m_counts[*slot][level] += posterior * count;
+                u_counts[*slot][level] += (1.0 - posterior) * count;
             }
         }
-        for field in active {
-            m[field.index()] = smoothed(&m_counts[field.index()], 0.01);
-            if learn_u.contains(field) {
-                u[field.index()] = smoothed(&u_counts[field.index()], 0.01);
+        for slot in active {
+            m[*slot] = smoothed(&m_counts[*slot], 0.01);
+            if learn_u.contains(slot) {
+                u[*slot] = smoothed(&u_counts[*slot], 0.01);
             }
         }
         let new_lambda = (expected_matches / total).clamp(1e-9, 1.0 - 1e-9);
@@ -543,6 +688,7 @@ fn expectation_maximisation(patterns: &PatternCounts, active: &[Field], initial_
 /// Gamma patterns of pairs that share a training key (e.g. the full date of birth), computed without
 /// keeping the pairs. Blocks are capped and sampled so the work stays bounded at any data size.
 fn training_block_patterns(
+    extras: &[ExtraField],
     interner: &Interner,
     features: &[RecordFeatures],
     key: impl Fn(&RecordFeatures) -> Option<u64> + Sync,
@@ -568,7 +714,7 @@ fn training_block_patterns(
                     if config.link_only && left.source == right.source {
                         continue;
                     }
-                    *patterns.entry(compare(interner, left, right)).or_insert(0.0) += 1.0;
+                    *patterns.entry(compare_all(extras, interner, left, right)).or_insert(0.0) += 1.0;
                 }
             }
             patterns
@@ -600,9 +746,9 @@ pub fn comparable_pairs(features: &[RecordFeatures], link_only: bool) -> f64 {
 }
 
 /// Level frequencies among random pairs: the u probabilities of the population.
-fn u_from_random_pairs(interner: &Interner, features: &[RecordFeatures], config: &TrainingConfig) -> (Vec<Vec<f64>>, u64) {
+fn u_from_random_pairs(extras: &[ExtraField], interner: &Interner, features: &[RecordFeatures], config: &TrainingConfig) -> (Vec<Vec<f64>>, u64) {
     let record_count = features.len();
-    let empty: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| vec![0.0; field.level_count()]).collect();
+    let empty: Vec<Vec<f64>> = level_counts(extras).into_iter().map(|count| vec![0.0; count]).collect();
     if record_count < 2 {
         return (empty.iter().map(|counts| smoothed(counts, 1.0)).collect(), 0);
     }
@@ -622,9 +768,9 @@ fn u_from_random_pairs(interner: &Interner, features: &[RecordFeatures], config:
                 if left == right || (config.link_only && features[left].source == features[right].source) {
                     continue;
                 }
-                let gamma = compare(interner, &features[left], &features[right]);
-                for field in ALL_FIELDS {
-                    counts[field.index()][usize::from(gamma[field.index()])] += 1.0;
+                let gamma = compare_all(extras, interner, &features[left], &features[right]);
+                for (slot, levels) in counts.iter_mut().enumerate() {
+                    levels[usize::from(gamma[slot])] += 1.0;
                 }
                 sampled += 1;
             }
@@ -644,12 +790,31 @@ fn u_from_random_pairs(interner: &Interner, features: &[RecordFeatures], config:
     (counts.iter().map(|field_counts| smoothed(field_counts, 0.5)).collect(), sampled)
 }
 
-fn stratum_parameters(prior: f64, active: &[Field], m: &[Vec<f64>], u: &[Vec<f64>]) -> StratumParameters {
+/// The levels of each gamma place in use: the built-in fields', then the added fields'.
+fn level_counts(extras: &[ExtraField]) -> Vec<usize> {
+    ALL_FIELDS.iter().map(|field| field.level_count()).chain(extras.iter().map(ExtraField::level_count)).collect()
+}
+
+fn stratum_parameters(prior: f64, active: &[usize], m: &[Vec<f64>], u: &[Vec<f64>], extras: &[ExtraField]) -> StratumParameters {
     StratumParameters {
         prior_match_probability: prior,
-        active_fields: active.to_vec(),
+        active_fields: ALL_FIELDS.iter().copied().filter(|field| active.contains(&field.index())).collect(),
         fields: ALL_FIELDS.iter().map(|field| FieldParameters { field: *field, m: m[field.index()].clone(), u: u[field.index()].clone() }).collect(),
+        extra: extras
+            .iter()
+            .enumerate()
+            .map(|(index, field)| {
+                let slot = extra_slot(index);
+                ExtraParameters { name: field.name.clone(), m: m[slot].clone(), u: u[slot].clone(), counted: active.contains(&slot) }
+            })
+            .collect(),
     }
+}
+
+/// The gamma places of `fields` that the model file compares.
+fn slots_of(fields: &[Field], spec: &ModelSpec) -> Vec<usize> {
+    let compared = spec.person_field_list();
+    fields.iter().filter(|field| compared.contains(field)).map(|field| field.index()).collect()
 }
 
 /// Estimates a model from unlabelled data.
@@ -661,7 +826,18 @@ fn stratum_parameters(prior: f64, active: &[Field], m: &[Vec<f64>], u: &[Vec<f64
 /// happen to share a birthday or a name, so their other fields are as random as u assumes. The
 /// household stratum is learned by EM (m and u free) over candidate pairs in that stratum.
 pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: &[(u32, u32)], config: &TrainingConfig) -> Model {
-    let (random_u, random_pairs) = u_from_random_pairs(interner, features, config);
+    train_for(&ModelSpec::default(), interner, features, candidate_pairs, config)
+}
+
+/// `train` for a model file: its person fields and its added fields, each added field learned
+/// like a person field (m from pairs born on the same day and pairs of the same name, u from
+/// random pairs), counted in the household stratum unless relatives share it, and learned within
+/// the sibling stratum.
+pub fn train_for(spec: &ModelSpec, interner: &Interner, features: &[RecordFeatures], candidate_pairs: &[(u32, u32)], config: &TrainingConfig) -> Model {
+    let extras = spec.fields.as_slice();
+    let (random_u, random_pairs) = u_from_random_pairs(extras, interner, features, config);
+    let added: Vec<usize> = (0..extras.len()).map(extra_slot).collect();
+    let compared: Vec<usize> = slots_of(&ALL_FIELDS, spec).into_iter().chain(added.iter().copied()).collect();
 
     let date_key = |record: &RecordFeatures| {
         let date = record.date_of_birth.filter(|date| date.is_full())?;
@@ -670,14 +846,22 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     let name_key = |record: &RecordFeatures| {
         (record.name_sorted != ABSENT && !record.given.is_absent() && !record.family.is_absent()).then_some(u64::from(record.name_sorted))
     };
-    let (date_patterns, date_pairs) = training_block_patterns(interner, features, date_key, config);
-    let (name_patterns, name_pairs) = training_block_patterns(interner, features, name_key, config);
-    let not_date: Vec<Field> = ALL_FIELDS.iter().copied().filter(|field| *field != Field::DateOfBirth).collect();
-    let not_name: Vec<Field> = ALL_FIELDS.iter().copied().filter(|field| !matches!(field, Field::GivenName | Field::FamilyName)).collect();
+    let (date_patterns, date_pairs) = training_block_patterns(extras, interner, features, date_key, config);
+    let (name_patterns, name_pairs) = training_block_patterns(extras, interner, features, name_key, config);
+    let not_date: Vec<usize> = compared.iter().copied().filter(|slot| *slot != Field::DateOfBirth.index()).collect();
+    let not_name: Vec<usize> = compared.iter().copied().filter(|slot| *slot != Field::GivenName.index() && *slot != Field::FamilyName.index()).collect();
     let date_em = expectation_maximisation(&date_patterns, &not_date, &random_u, &[], config.max_em_iterations);
     let name_em = expectation_maximisation(&name_patterns, &not_name, &random_u, &[], config.max_em_iterations);
     let mut population_m = date_em.m.clone();
     population_m[Field::DateOfBirth.index()] = name_em.m[Field::DateOfBirth.index()].clone();
+    // Records with few full dates of birth (a parish register's years) give too few pairs born
+    // on one day to learn from: the fields other than the names then learn their m from pairs of
+    // the same name instead, rather than keep their starting values.
+    if date_pairs < MIN_PAIRS_TO_LEARN {
+        for slot in &not_name {
+            population_m[*slot] = name_em.m[*slot].clone();
+        }
+    }
 
     // Matches born on the same day, divided by the chance a match has equal full dates of birth,
     // estimate the number of matches in the whole data set.
@@ -695,7 +879,7 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
         .fold(
             || [PatternCounts::new(), PatternCounts::new(), PatternCounts::new()],
             |mut strata, (left, right)| {
-                let gamma = compare(interner, &features[*left as usize], &features[*right as usize]);
+                let gamma = compare_all(extras, interner, &features[*left as usize], &features[*right as usize]);
                 // The population and household parameters are learned from every pair of theirs,
                 // sibling-like ones included, as before the sibling stratum existed: those pairs
                 // teach them how often one person's given names differ. The sibling stratum
@@ -730,10 +914,10 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
             .iter()
             .map(|(gamma, count)| {
                 let mut weight = prior_weight;
-                for field in ALL_FIELDS {
-                    let level = usize::from(gamma[field.index()]);
+                for slot in &compared {
+                    let level = usize::from(gamma[*slot]);
                     if level != 0 {
-                        weight += (population_m[field.index()][level] / random_u[field.index()][level]).log2();
+                        weight += (population_m[*slot][level] / random_u[*slot][level]).log2();
                     }
                 }
                 count * probability_of_weight(weight)
@@ -749,13 +933,17 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     }
     let estimated_matches = population_prior * total_pairs;
     let household_pairs: f64 = household_patterns.values().sum();
-    let household_em = expectation_maximisation(&household_patterns, &PERSON_FIELDS, &random_u, &PERSON_FIELDS, config.max_em_iterations);
+    let personal: Vec<usize> = slots_of(&PERSON_FIELDS, spec)
+        .into_iter()
+        .chain(extras.iter().enumerate().filter(|(_, field)| !field.shared_in_household).map(|(index, _)| extra_slot(index)))
+        .collect();
+    let household_em = expectation_maximisation(&household_patterns, &personal, &random_u, &personal, config.max_em_iterations);
     // Too few household pairs to learn from: fall back to the population's person-field parameters
     // with even prior odds, so households still count once.
     let household = if household_pairs >= 50.0 {
-        stratum_parameters(household_em.lambda, &PERSON_FIELDS, &household_em.m, &household_em.u)
+        stratum_parameters(household_em.lambda, &personal, &household_em.m, &household_em.u, extras)
     } else {
-        stratum_parameters(0.5, &PERSON_FIELDS, &population_m, &random_u)
+        stratum_parameters(0.5, &personal, &population_m, &random_u, extras)
     };
     // Siblings: EM within the stratum, on the fields that can join them. How often two siblings
     // share a home, a phone or a car is learned there; a person's own identifiers keep the
@@ -763,16 +951,21 @@ pub fn train(interner: &Interner, features: &[RecordFeatures], candidate_pairs: 
     // every pair in the stratum is one person and EM could not tell u from m. Too few pairs, and
     // the stratum keeps a small fixed prior with the population's parameters.
     let sibling_pairs: f64 = sibling_patterns.values().sum();
-    let shared_by_siblings: Vec<Field> = SIBLING_FIELDS.iter().copied().filter(|field| !OWN_IDENTIFIER_FIELDS.contains(field)).collect();
-    let sibling_em = expectation_maximisation(&sibling_patterns, &SIBLING_FIELDS, &random_u, &shared_by_siblings, config.max_em_iterations);
-    let population = stratum_parameters(population_prior, &ALL_FIELDS, &population_m, &random_u);
+    // Added fields are learned within the stratum too: siblings share a birth place, and may
+    // not share a sex.
+    let sibling_slots: Vec<usize> = slots_of(&SIBLING_FIELDS, spec).into_iter().chain(added.iter().copied()).collect();
+    let shared_by_siblings: Vec<usize> =
+        sibling_slots.iter().copied().filter(|slot| !OWN_IDENTIFIER_FIELDS.iter().any(|field| field.index() == *slot)).collect();
+    let sibling_em = expectation_maximisation(&sibling_patterns, &sibling_slots, &random_u, &shared_by_siblings, config.max_em_iterations);
+    let population = stratum_parameters(population_prior, &compared, &population_m, &random_u, extras);
     let sibling = if sibling_pairs >= 50.0 {
-        stratum_parameters(sibling_em.lambda.min(MAX_SIBLING_PRIOR), &SIBLING_FIELDS, &sibling_em.m, &sibling_em.u)
+        stratum_parameters(sibling_em.lambda.min(MAX_SIBLING_PRIOR), &sibling_slots, &sibling_em.m, &sibling_em.u, extras)
     } else {
         default_sibling_stratum(&population)
     };
     Model {
-        format_version: 1,
+        format_version: if *spec == ModelSpec::default() { 1 } else { MODEL_FILE_FORMAT_VERSION },
+        spec: spec.clone(),
         population,
         household,
         sibling,
@@ -811,8 +1004,10 @@ fn random_u_missing_share(_interner: &Interner, features: &[RecordFeatures], _co
 pub enum ModelError {
     #[error("the model file is not valid JSON for this version: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("the model has format version {0}; this build reads version 1")]
+    #[error("the model has format version {0}; this build reads versions 1 and 2")]
     Version(u32),
+    #[error("the model's model file is not valid: {0}")]
+    Spec(#[from] crate::spec::SpecError),
     #[error("the model's {field} parameters have {found} levels where {expected} are expected")]
     Shape { field: &'static str, found: usize, expected: usize },
 }
@@ -829,13 +1024,24 @@ impl Model {
         if model.sibling.fields.is_empty() {
             model.sibling = default_sibling_stratum(&model.population);
         }
+        model.spec.check_and_fill()?;
         model.check_shape()?;
         Ok(model)
     }
 
+    /// The gamma places whose exact agreements are adjusted by term frequency: the built-in
+    /// fields of `term_frequency_fields` and the added fields that ask for it.
+    pub fn term_frequency_slots(&self) -> Vec<usize> {
+        self.term_frequency_fields
+            .iter()
+            .map(|field| field.index())
+            .chain(self.spec.fields.iter().enumerate().filter(|(_, field)| field.uses_term_frequencies()).map(|(index, _)| extra_slot(index)))
+            .collect()
+    }
+
     /// Checks the format version and that every field has the levels this build compares.
     pub fn check_shape(&self) -> Result<(), ModelError> {
-        if self.format_version != 1 {
+        if self.format_version != 1 && self.format_version != MODEL_FILE_FORMAT_VERSION {
             return Err(ModelError::Version(self.format_version));
         }
         for stratum in [&self.population, &self.household, &self.sibling] {
@@ -847,6 +1053,15 @@ impl Model {
             }
             if stratum.fields.len() != FIELD_COUNT {
                 return Err(ModelError::Shape { field: "all", found: stratum.fields.len(), expected: FIELD_COUNT });
+            }
+            if stratum.extra.len() != self.spec.fields.len() {
+                return Err(ModelError::Shape { field: "added fields", found: stratum.extra.len(), expected: self.spec.fields.len() });
+            }
+            for (parameters, field) in stratum.extra.iter().zip(&self.spec.fields) {
+                let expected = field.level_count();
+                if parameters.name != field.name || parameters.m.len() != expected || parameters.u.len() != expected {
+                    return Err(ModelError::Shape { field: "an added field", found: parameters.m.len(), expected });
+                }
             }
         }
         Ok(())
@@ -879,6 +1094,7 @@ fn touch(record: &RecordFeatures) -> u64 {
 pub fn score_pairs(scorer: &Scorer, interner: &Interner, features: &[RecordFeatures], pairs: &[(u32, u32)], floor_probability: f64) -> Vec<(u32, u32, f32)> {
     let floor_weight = weight_of_probability(floor_probability);
     let fractions = scorer.record_term_fractions(features);
+    let extras = scorer.model.spec.fields.as_slice();
     pairs
         .par_chunks(SCORING_CHUNK)
         .flat_map_iter(|chunk| {
@@ -887,8 +1103,14 @@ pub fn score_pairs(scorer: &Scorer, interner: &Interner, features: &[RecordFeatu
             for group in chunk.chunks(FETCH_GROUP) {
                 std::hint::black_box(group.iter().fold(0, |touched, (_, right)| touched ^ touch(&features[*right as usize])));
                 for (left, right) in group {
-                    let gamma = compare_cached(interner, &mut cache, &features[*left as usize], &features[*right as usize]);
-                    let weight = scorer.weight_with_fractions(&gamma, &fractions[*left as usize]);
+                    let (left_features, right_features) = (&features[*left as usize], &features[*right as usize]);
+                    let mut gamma = compare_cached(interner, &mut cache, left_features, right_features);
+                    let weight = if extras.is_empty() {
+                        scorer.weight_with_fractions(&gamma, &fractions[*left as usize])
+                    } else {
+                        compare_extras(extras, interner, left_features, right_features, &mut gamma);
+                        scorer.weight_with_fractions_of(&gamma, &fractions[*left as usize], left_features)
+                    };
                     if weight >= floor_weight {
                         scored.push((*left, *right, weight as f32));
                     }
@@ -917,7 +1139,7 @@ mod tests {
         };
         let mut entries: Vec<(Gamma, f64)> = Vec::new();
         for _ in 0..2_000 {
-            let mut gamma: Gamma = [0; FIELD_COUNT];
+            let mut gamma: Gamma = [0; GAMMA_LEN];
             for field in ALL_FIELDS {
                 gamma[field.index()] = (next() % field.level_count() as u64) as u8;
             }
@@ -929,8 +1151,9 @@ mod tests {
         let backwards: PatternCounts = listed.into_iter().collect();
         assert!(forwards == backwards, "the same counts");
         let initial_u: Vec<Vec<f64>> = ALL_FIELDS.iter().map(|field| vec![1.0 / field.level_count() as f64; field.level_count()]).collect();
-        let first = expectation_maximisation(&forwards, &ALL_FIELDS, &initial_u, &ALL_FIELDS, 25);
-        let second = expectation_maximisation(&backwards, &ALL_FIELDS, &initial_u, &ALL_FIELDS, 25);
+        let all: Vec<usize> = ALL_FIELDS.iter().map(|field| field.index()).collect();
+        let first = expectation_maximisation(&forwards, &all, &initial_u, &all, 25);
+        let second = expectation_maximisation(&backwards, &all, &initial_u, &all, 25);
         assert_eq!(first.lambda.to_bits(), second.lambda.to_bits());
         assert_eq!(first.iterations, second.iterations);
         for (left, right) in first.m.iter().flatten().chain(first.u.iter().flatten()).zip(second.m.iter().flatten().chain(second.u.iter().flatten())) {

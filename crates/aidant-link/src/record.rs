@@ -6,9 +6,11 @@ use crate::email::Email;
 use crate::name::{PersonName, fold_text};
 use crate::phone::{PhoneE164, PhoneError, compact_phone, is_plain_uk_number};
 use crate::postcode::Postcode;
+use crate::spec::{ExtraField, ModelSpec};
 use crate::vrm::Vrm;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -30,6 +32,9 @@ pub struct RawPerson {
     pub id_number: Option<String>,
     /// ISO region code used to read nationally written phone numbers (e.g. "RO").
     pub country: Option<String>,
+    /// The values of a model file's added fields (`spec::ExtraField`), in its order.
+    #[serde(default)]
+    pub extra: Vec<Option<String>>,
 }
 
 /// A postcode: parsed when it is a UK one, otherwise kept as written (upper case, no spaces).
@@ -71,6 +76,9 @@ pub struct PersonRecord {
     pub email: Option<Email>,
     pub vrm: Option<Vrm>,
     pub id_number: Option<String>,
+    /// A model file's added fields, each read by `ExtraField::normalise`, in the model file's order.
+    #[serde(default)]
+    pub extra: Vec<Option<String>>,
 }
 
 /// The diagnostic column of a phone number read in a country guessed from the family name
@@ -82,7 +90,8 @@ pub const PHONE_COUNTRY_GUESSED: &str = "phone (country guessed)";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldDiagnostic {
     pub record_id: String,
-    pub column: &'static str,
+    /// The field (a person field's name, or an added field's).
+    pub column: Cow<'static, str>,
     pub message: String,
 }
 
@@ -153,7 +162,7 @@ impl RawPerson {
         if let Some((phone, region)) = guessed {
             diagnostics.push(FieldDiagnostic {
                 record_id: self.record_id.clone(),
-                column: PHONE_COUNTRY_GUESSED,
+                column: Cow::Borrowed(PHONE_COUNTRY_GUESSED),
                 message: format!(
                     "not a UK number; read as a {region} number, the country the family name most likely comes from (a guess: give a country column to be sure)"
                 ),
@@ -164,8 +173,8 @@ impl RawPerson {
         record.phone = match parsed {
             Ok(phone) => Some(PhoneValue::E164(phone)),
             Err(error) => {
-                let position = diagnostics.iter().take_while(|diagnostic| matches!(diagnostic.column, "given_name" | "full_name" | "dob")).count();
-                diagnostics.insert(position, FieldDiagnostic { record_id: self.record_id.clone(), column: "phone", message: error.to_string() });
+                let position = diagnostics.iter().take_while(|diagnostic| matches!(diagnostic.column.as_ref(), "given_name" | "full_name" | "dob")).count();
+                diagnostics.insert(position, FieldDiagnostic { record_id: self.record_id.clone(), column: Cow::Borrowed("phone"), message: error.to_string() });
                 let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
                 (digits.len() >= 6).then_some(PhoneValue::Digits(digits))
             }
@@ -176,7 +185,7 @@ impl RawPerson {
     fn parse_except_phone(&self, source: u16) -> (PersonRecord, Vec<FieldDiagnostic>) {
         let mut diagnostics = Vec::new();
         let mut note = |column: &'static str, message: String| {
-            diagnostics.push(FieldDiagnostic { record_id: self.record_id.clone(), column, message });
+            diagnostics.push(FieldDiagnostic { record_id: self.record_id.clone(), column: Cow::Borrowed(column), message });
         };
         let name = if present(&self.given_name).is_some() || present(&self.family_name).is_some() {
             PersonName::from_parts(present(&self.given_name).unwrap_or(""), present(&self.family_name).unwrap_or(""))
@@ -210,9 +219,38 @@ impl RawPerson {
         let id_number = present(&self.id_number)
             .map(|raw| raw.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect::<String>())
             .filter(|id| !id.is_empty());
-        let record =
-            PersonRecord { record_id: self.record_id.trim().to_string(), source, name, date_of_birth, address, postcode, phone: None, email, vrm, id_number };
+        let record = PersonRecord {
+            record_id: self.record_id.trim().to_string(),
+            source,
+            name,
+            date_of_birth,
+            address,
+            postcode,
+            phone: None,
+            email,
+            vrm,
+            id_number,
+            extra: Vec::new(),
+        };
         (record, diagnostics)
+    }
+
+    /// Reads the values of a model file's added fields into `record`; a value that does not read
+    /// becomes a diagnostic under the field's name.
+    fn attach_extras(&self, extras: &[ExtraField], record: &mut PersonRecord, diagnostics: &mut Vec<FieldDiagnostic>) {
+        record.extra = extras
+            .iter()
+            .enumerate()
+            .map(|(index, field)| {
+                let raw = present(self.extra.get(index)?)?;
+                field
+                    .normalise(raw)
+                    .map_err(|message| {
+                        diagnostics.push(FieldDiagnostic { record_id: record.record_id.clone(), column: Cow::Owned(field.name.clone()), message });
+                    })
+                    .ok()
+            })
+            .collect();
     }
 }
 
@@ -279,6 +317,8 @@ pub struct ColumnMapping {
     pub unused: Vec<usize>,
     /// Columns the caller asked to leave out (`InputOptions::leave_out`), by index.
     pub left_out: Vec<usize>,
+    /// A model file's added fields, each with the index of the column that fills it, if any.
+    pub extras: Vec<(String, Option<usize>)>,
 }
 
 impl ColumnMapping {
@@ -287,13 +327,35 @@ impl ColumnMapping {
     ///
     /// Fails when no column holds the record id or a name.
     pub fn from_header(names: &[String], leave_out: &[String]) -> Result<Self, InputError> {
+        Self::for_model(names, leave_out, &ModelSpec::default())
+    }
+
+    /// `from_header` for a model file: its added fields take their columns first, and the person
+    /// fields it leaves out take none (their columns are listed as not used).
+    pub fn for_model(names: &[String], leave_out: &[String], spec: &ModelSpec) -> Result<Self, InputError> {
         let names: Vec<String> = names.iter().map(|name| name.trim_start_matches('\u{feff}').trim().to_string()).collect();
         let normalised: Vec<String> = names.iter().map(|name| normalise_column_name(name)).collect();
         let leave_out: Vec<String> = leave_out.iter().map(|name| normalise_column_name(name)).collect();
         let left_out: Vec<usize> = (0..names.len()).filter(|index| leave_out.contains(&normalised[*index])).collect();
         let mut taken: Vec<bool> = (0..names.len()).map(|index| left_out.contains(&index)).collect();
+        let mut extras = Vec::new();
+        for extra in &spec.fields {
+            let wanted: Vec<String> = extra.column_names().iter().map(|name| normalise_column_name(name)).collect();
+            let column = wanted.iter().find_map(|alias| (0..names.len()).find(|index| !taken[*index] && normalised[*index] == *alias));
+            if let Some(index) = column {
+                taken[index] = true;
+            }
+            extras.push((extra.name.clone(), column));
+        }
+        let compared = |field: &str| {
+            let person_field = match field {
+                "street_number" | "address_2" => "address",
+                other => other,
+            };
+            !crate::compare::ALL_FIELDS.iter().any(|known| known.name() == person_field) || spec.person_fields.iter().any(|name| name == person_field)
+        };
         let mut fields = Vec::new();
-        for (field, aliases) in COLUMN_ALIASES {
+        for (field, aliases) in COLUMN_ALIASES.iter().filter(|(field, _)| compared(field)) {
             let column = aliases.iter().find_map(|alias| (0..names.len()).find(|index| !taken[*index] && normalised[*index] == *alias));
             if let Some(index) = column {
                 taken[index] = true;
@@ -301,7 +363,7 @@ impl ColumnMapping {
             }
         }
         let unused = (0..names.len()).filter(|index| !taken[*index]).collect();
-        let mapping = ColumnMapping { names, fields, unused, left_out };
+        let mapping = ColumnMapping { names, fields, unused, left_out, extras };
         let accepted = |field: &str| COLUMN_ALIASES.iter().find(|(name, _)| *name == field).map_or(String::new(), |(_, aliases)| aliases.join(", "));
         if mapping.column_of("record_id").is_none() {
             return Err(InputError::MissingColumn { field: "record_id", accepted: accepted("record_id") });
@@ -368,6 +430,14 @@ impl ColumnMapping {
             vrm: field("vrm")?,
             id_number: field("id_number")?,
             country: field("country")?,
+            extra: self
+                .extras
+                .iter()
+                .map(|(_, column)| match column {
+                    Some(index) => self.text(row, *index, row_number),
+                    None => Ok(None),
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -380,6 +450,9 @@ pub struct InputOptions {
     /// Columns to read as if they were absent (by name, compared as `normalise_column_name` does):
     /// the constant columns a first read found (`ParsedInput::constant_columns`).
     pub leave_out: Vec<String>,
+    /// The model the records are read for: its added fields are read from their columns, and the
+    /// person fields it leaves out are not read.
+    pub model: ModelSpec,
 }
 
 /// The delimiters `detect_delimiter` chooses from, in the order ties are broken.
@@ -431,11 +504,11 @@ impl InputRow for Vec<Option<String>> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputWarning {
     /// More than `MAX_UNPARSEABLE_SHARE` of a field's non-blank values could not be parsed.
-    Unparseable { field: &'static str, columns: Vec<String>, unparseable: u64, non_blank: u64 },
+    Unparseable { field: Cow<'static, str>, columns: Vec<String>, unparseable: u64, non_blank: u64 },
     /// One value fills at least `CONSTANT_SHARE` of a column's non-blank rows (at least
     /// `CONSTANT_MIN_ROWS` of them): it tells no one apart, and every pair would agree on it.
     /// `left_out` says whether the records were read without it (`InputOptions::leave_out`).
-    Constant { field: &'static str, column: String, most_common: u64, non_blank: u64, left_out: bool },
+    Constant { field: Cow<'static, str>, column: String, most_common: u64, non_blank: u64, left_out: bool },
 }
 
 /// The share of a field's non-blank values that may fail to parse before a warning.
@@ -450,7 +523,7 @@ impl std::fmt::Display for InputWarning {
         let percent = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
         match self {
             InputWarning::Unparseable { field, columns, unparseable, non_blank } => {
-                let what = match *field {
+                let what = match field.as_ref() {
                     "phone" => "could not be read as phone numbers (they are compared by their digits alone)",
                     "dob" => "could not be read as dates (those with a day or month that does not exist are kept as written; the rest were dropped)",
                     _ => "could not be parsed and were dropped",
@@ -575,7 +648,7 @@ fn present_counts(raw: &RawPerson) -> [u64; 6] {
 /// Counts of one used column's values, to find a constant column: each value is counted by a
 /// fixed 64-bit hash of its trimmed, lower-cased text, so no value is kept.
 struct ColumnCounts {
-    field: &'static str,
+    field: Cow<'static, str>,
     index: usize,
     non_blank: u64,
     counts: crate::features::FastHashMap<u64, u32>,
@@ -602,6 +675,9 @@ impl ColumnCounts {
 /// were read row by row; then the chunk is parsed in parallel.
 struct ChunkedReader<'a> {
     mapping: &'a ColumnMapping,
+    extras: &'a [ExtraField],
+    /// Rows that gave each added field a value.
+    extras_present: Vec<u64>,
     source: u16,
     records: Vec<PersonRecord>,
     diagnostics: Vec<FieldDiagnostic>,
@@ -613,17 +689,22 @@ struct ChunkedReader<'a> {
 }
 
 impl<'a> ChunkedReader<'a> {
-    fn new(mapping: &'a ColumnMapping, source: u16) -> Self {
+    fn new(mapping: &'a ColumnMapping, extras: &'a [ExtraField], source: u16) -> Self {
         // The record id is unique by construction, and the country is a hint for reading phone
         // numbers that one country's file rightly holds in every row: neither is judged constant.
         let column_counts = mapping
             .fields
             .iter()
             .filter(|(field, _)| !matches!(*field, "record_id" | "country"))
-            .map(|&(field, index)| ColumnCounts { field, index, non_blank: 0, counts: Default::default() })
+            .map(|&(field, index)| ColumnCounts { field: Cow::Borrowed(field), index, non_blank: 0, counts: Default::default() })
+            .chain(mapping.extras.iter().filter_map(|(name, column)| {
+                column.map(|index| ColumnCounts { field: Cow::Owned(name.clone()), index, non_blank: 0, counts: Default::default() })
+            }))
             .collect();
         ChunkedReader {
             mapping,
+            extras,
+            extras_present: vec![0; extras.len()],
             source,
             records: Vec::new(),
             diagnostics: Vec::new(),
@@ -668,6 +749,9 @@ impl<'a> ChunkedReader<'a> {
             for (total, present) in self.present.iter_mut().zip(present_counts(raw)) {
                 *total += present;
             }
+            for (total, value) in self.extras_present.iter_mut().zip(&raw.extra) {
+                *total += u64::from(present(value).is_some());
+            }
         }
         let source = self.source;
         let raw_people = &self.raw_people;
@@ -679,7 +763,11 @@ impl<'a> ChunkedReader<'a> {
             || raw_people.par_iter().map(|raw| raw.parse_except_phone(source)).collect::<Vec<(PersonRecord, Vec<FieldDiagnostic>)>>(),
         );
         let parsed_phones = &self.parsed_phones;
-        results.par_iter_mut().zip(raw_people.par_iter()).for_each(|((record, diagnostics), raw)| raw.attach_phone(record, diagnostics, parsed_phones));
+        let extras = self.extras;
+        results.par_iter_mut().zip(raw_people.par_iter()).for_each(|((record, diagnostics), raw)| {
+            raw.attach_phone(record, diagnostics, parsed_phones);
+            raw.attach_extras(extras, record, diagnostics);
+        });
         self.raw_people.clear();
         for (record, diagnostics) in results {
             self.records.push(record);
@@ -701,14 +789,24 @@ impl<'a> ChunkedReader<'a> {
             let unparseable = self.diagnostics.iter().filter(|diagnostic| diagnostic.column == field).count() as u64;
             if present > 0 && unparseable as f64 > MAX_UNPARSEABLE_SHARE * present as f64 {
                 let columns = fields.iter().filter_map(|field| mapping.column_name_of(field)).map(str::to_string).collect();
-                warnings.push(InputWarning::Unparseable { field, columns, unparseable, non_blank: present });
+                warnings.push(InputWarning::Unparseable { field: Cow::Borrowed(field), columns, unparseable, non_blank: present });
+            }
+        }
+        for ((name, column), present) in mapping.extras.iter().zip(&self.extras_present) {
+            let unparseable = self.diagnostics.iter().filter(|diagnostic| diagnostic.column == name.as_str()).count() as u64;
+            if let Some(index) = column
+                && *present > 0
+                && unparseable as f64 > MAX_UNPARSEABLE_SHARE * *present as f64
+            {
+                let columns = vec![mapping.names[*index].clone()];
+                warnings.push(InputWarning::Unparseable { field: Cow::Owned(name.clone()), columns, unparseable, non_blank: *present });
             }
         }
         for counts in &self.column_counts {
             let most_common = u64::from(counts.counts.values().copied().max().unwrap_or(0));
             if counts.non_blank >= CONSTANT_MIN_ROWS && most_common as f64 >= CONSTANT_SHARE * counts.non_blank as f64 {
                 warnings.push(InputWarning::Constant {
-                    field: counts.field,
+                    field: counts.field.clone(),
                     column: mapping.names[counts.index].clone(),
                     most_common,
                     non_blank: counts.non_blank,
@@ -797,8 +895,8 @@ pub fn read_csv_with(mut reader: impl Read, options: &InputOptions, source: u16)
             std::str::from_utf8(bytes).map(str::to_string).map_err(|_| InputError::Encoding { row: 1, column: format!("column {}", index + 1) })
         })
         .collect::<Result<_, _>>()?;
-    let mapping = ColumnMapping::from_header(&header_names, &options.leave_out)?;
-    let mut reader = ChunkedReader::new(&mapping, source);
+    let mapping = ColumnMapping::for_model(&header_names, &options.leave_out, &options.model)?;
+    let mut reader = ChunkedReader::new(&mapping, &options.model.fields, source);
     let mut byte_record = csv::ByteRecord::new();
     let mut rows: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(PARSE_CHUNK);
     let mut row_counter = 1;
@@ -837,8 +935,8 @@ where
     if header.is_empty() {
         return Err(InputError::NoHeader);
     }
-    let mapping = ColumnMapping::from_header(header, &options.leave_out)?;
-    let mut reader = ChunkedReader::new(&mapping, source);
+    let mapping = ColumnMapping::for_model(header, &options.leave_out, &options.model)?;
+    let mut reader = ChunkedReader::new(&mapping, &options.model.fields, source);
     let mut chunk: Vec<(u64, Vec<Option<String>>)> = Vec::with_capacity(PARSE_CHUNK);
     for (position, row) in rows.into_iter().enumerate() {
         match row {
@@ -879,7 +977,7 @@ mod tests {
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.records[0].date_of_birth.map(|date| date.to_string()).as_deref(), Some("1990-02-31"), "kept as written");
         assert_eq!(parsed.records[0].email, None);
-        let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column).collect();
+        let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column.as_ref()).collect();
         assert_eq!(columns, vec!["dob", "email"]);
     }
 
@@ -938,7 +1036,7 @@ mod tests {
         let kept = parsed.records[0].date_of_birth.expect("kept as written");
         assert_eq!((kept.year, kept.month, kept.day), (1850, Some(4), Some(82)));
         assert_eq!(parsed.records[1].date_of_birth, None, "not a date at all is dropped");
-        let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column).collect();
+        let columns: Vec<&str> = parsed.diagnostics.iter().map(|diagnostic| diagnostic.column.as_ref()).collect();
         assert_eq!(columns, vec!["dob", "dob"]);
         assert!(parsed.diagnostics[0].message.contains("kept as written"), "{}", parsed.diagnostics[0].message);
     }
@@ -952,7 +1050,7 @@ mod tests {
         assert_eq!(phone(1), phone(0), "and written with +40: the same number");
         assert_eq!(phone(2).as_deref(), Some("0722123456"), "no guess for Smith: the digits alone");
         assert_eq!(phone(3).as_deref(), Some("+447911123456"), "a valid UK number is never second-guessed");
-        let notes: Vec<(&str, &str)> = parsed.diagnostics.iter().map(|diagnostic| (diagnostic.record_id.as_str(), diagnostic.column)).collect();
+        let notes: Vec<(&str, &str)> = parsed.diagnostics.iter().map(|diagnostic| (diagnostic.record_id.as_str(), diagnostic.column.as_ref())).collect();
         assert_eq!(notes, vec![("r1", PHONE_COUNTRY_GUESSED), ("r3", "phone")]);
         assert!(parsed.diagnostics[0].message.contains("RO"), "{}", parsed.diagnostics[0].message);
         // With a country column, the country is given, not guessed.
@@ -1064,7 +1162,7 @@ mod tests {
         assert!(parsed.warnings.is_empty(), "5% is within the limit: {:?}", parsed.warnings);
         let many_bad = people(100, |index| if index < 6 { "31/02/1990".into() } else { format!("1990-01-{:02}", 1 + index % 28) });
         let parsed = read_csv(many_bad.as_bytes(), 0).expect("valid");
-        assert_eq!(parsed.warnings, vec![InputWarning::Unparseable { field: "dob", columns: vec!["dob".into()], unparseable: 6, non_blank: 100 }]);
+        assert_eq!(parsed.warnings, vec![InputWarning::Unparseable { field: "dob".into(), columns: vec!["dob".into()], unparseable: 6, non_blank: 100 }]);
         assert!(parsed.warnings[0].to_string().contains("6 of 100 non-blank values (6.0%) could not be read as dates"), "{}", parsed.warnings[0]);
     }
 
@@ -1081,7 +1179,10 @@ mod tests {
         .expect("valid");
         assert!(parsed.records.iter().all(|record| record.date_of_birth.is_none()), "the field is cleared on every record");
         assert_eq!(parsed.columns.left_out_names(), vec!["dob"]);
-        assert_eq!(parsed.warnings, vec![InputWarning::Constant { field: "dob", column: "dob".into(), most_common: 199, non_blank: 200, left_out: true }]);
+        assert_eq!(
+            parsed.warnings,
+            vec![InputWarning::Constant { field: "dob".into(), column: "dob".into(), most_common: 199, non_blank: 200, left_out: true }]
+        );
         assert!(parsed.warnings[0].to_string().contains("it was left out"), "{}", parsed.warnings[0]);
         assert!(parsed.constant_columns().is_empty());
 

@@ -60,6 +60,7 @@ fn stratum(prior: f64, active: &[Field]) -> StratumParameters {
                 FieldParameters { field: *field, m: m.to_vec(), u: u.to_vec() }
             })
             .collect(),
+        extra: Vec::new(),
     }
 }
 
@@ -72,6 +73,7 @@ pub fn reference_model() -> Model {
         sibling: stratum(DEFAULT_SIBLING_PRIOR, &OWN_IDENTIFIER_FIELDS),
         term_frequency_fields: DEFAULT_TERM_FREQUENCY_FIELDS.to_vec(),
         training: TrainingReport::default(),
+        spec: crate::spec::ModelSpec::default(),
     }
 }
 

@@ -331,7 +331,8 @@ impl Store {
         Ok(run)
     }
 
-    /// Starts the people resolver with the reference model if no one has
+    /// Starts the people resolver with the configured model (`Store::with_people_model`), or
+    /// the reference model, if no one has
     /// (once per database; later calls read a flag).
     async fn ensure_people_linked(&self) -> Result<(), StoreError> {
         if self.entity_index.people_linked.load(Ordering::Relaxed) {
@@ -341,7 +342,8 @@ impl Store {
         if ready.is_none() {
             let clustering = aidant_link::cluster::ClusterConfig { threshold_probability: PEOPLE_LINK_PROBABILITY, ..Default::default() };
             let max_block_size = aidant_link::blocking::BlockingConfig::default().max_block_size;
-            match self.start_linking_people(&aidant_link::reference_model::reference_model(), &clustering, max_block_size, &AuditActor::Worker).await {
+            let model = self.people_model.as_deref().cloned().unwrap_or_else(aidant_link::reference_model::reference_model);
+            match self.start_linking_people(&model, &clustering, max_block_size, &AuditActor::Worker).await {
                 Ok(()) | Err(LinkError::AlreadyStarted) => {}
                 Err(LinkError::Store(error)) => return Err(error),
                 Err(other) => return Err(StoreError::Corrupt(other.to_string())),

@@ -131,6 +131,9 @@ pub struct Store {
     link_cache: link_records::LinkCache,
     /// The blind index key of entity values, read once (`entities.rs`).
     entity_index: entities::EntityIndexCache,
+    /// The model the people resolver starts with (`with_people_model`); the hand-set reference
+    /// model when none is given.
+    people_model: Option<Arc<aidant_link::model::Model>>,
     /// SQLite only: the task that checkpoints the write-ahead log, stopped
     /// when the last clone of this store is dropped.
     _checkpointer: Option<Arc<Checkpointer>>,
@@ -234,6 +237,7 @@ impl Store {
             keyring: master_key.map(Keyring::from),
             link_cache: Default::default(),
             entity_index: Default::default(),
+            people_model: None,
             _checkpointer: checkpointer,
         };
         store.ping().await.map_err(|error| match error {
@@ -339,6 +343,15 @@ impl Store {
     /// sealed under any of its retired keys.
     pub fn with_keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = Some(keyring);
+        self
+    }
+
+    /// Links the people named in records with `model` (one `aidant link --model-out` trained on
+    /// a force's own records) rather than the hand-set reference model, from the moment the
+    /// people resolver starts. A database whose resolver has started keeps the model it started
+    /// with: every stored link was made with it.
+    pub fn with_people_model(mut self, model: aidant_link::model::Model) -> Self {
+        self.people_model = Some(Arc::new(model));
         self
     }
 

@@ -5,6 +5,7 @@
 //! the column mapping, checks, diagnostics and warnings, and writes the results.
 
 use aidant_link::record::{InputError, InputOptions, ParsedInput, read_csv_with, read_leaving_out_constant_columns, read_rows};
+use aidant_link::spec::ModelSpec;
 use anyhow::Context;
 use parquet::basic::{Compression, LogicalType, TimeUnit};
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType};
@@ -48,10 +49,10 @@ impl FileFormat {
 
 /// Reads one input file, CSV or Parquet; a constant column is left out by reading the file again
 /// without it (`read_leaving_out_constant_columns`).
-pub fn read_input(path: &Path, delimiter: Option<u8>, source: u16) -> anyhow::Result<(FileFormat, ParsedInput)> {
+pub fn read_input(path: &Path, delimiter: Option<u8>, model: &ModelSpec, source: u16) -> anyhow::Result<(FileFormat, ParsedInput)> {
     let format = FileFormat::of_input(path)?;
     let parsed = read_leaving_out_constant_columns(|leave_out| -> anyhow::Result<ParsedInput> {
-        let options = InputOptions { delimiter, leave_out: leave_out.to_vec() };
+        let options = InputOptions { delimiter, leave_out: leave_out.to_vec(), model: model.clone() };
         match format {
             FileFormat::Csv => {
                 let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;

@@ -58,6 +58,14 @@ fn demo_uses_the_configuration_but_keeps_its_data_to_itself() {
 
     std::fs::write(setup.path("settings.toml"), "catalogue_file = \"missing-catalogue.toml\"\n").unwrap();
     assert_one_line_failure(&demo(&["--config", file, "demo", "--no-serve", "--data-dir", "demo"]), &["setting catalogue_file"]);
+    std::fs::write(setup.path("settings.toml"), "people_model_file = \"missing-model.json\"\n").unwrap();
+    assert_one_line_failure(&demo(&["--config", file, "demo", "--no-serve", "--data-dir", "demo"]), &["setting people_model_file", "missing-model.json"]);
+    std::fs::write(setup.path("not-a-model.json"), "{\"format_version\": 1}").unwrap();
+    std::fs::write(setup.path("settings.toml"), "people_model_file = \"not-a-model.json\"\n").unwrap();
+    assert_one_line_failure(
+        &demo(&["--config", file, "demo", "--no-serve", "--data-dir", "demo"]),
+        &["setting people_model_file", "not a model saved by aidant link"],
+    );
     assert_one_line_failure(
         &demo(&["--config", "missing.toml", "demo", "--no-serve", "--data-dir", "demo"]),
         &["configuration file missing.toml does not exist"],

@@ -305,3 +305,58 @@ fn outputs_are_the_same_bytes_whatever_the_threads_and_evaluation_flags() {
     assert!(run("two", "2", &[]) == reference, "two threads");
     assert!(run("truth", "2", &["--blocking-truth", truth.to_str().unwrap()]) == reference, "--blocking-truth changes nothing written");
 }
+
+#[test]
+fn the_default_model_file_is_printed_and_reads_back_as_the_person_model() {
+    let printed = assert_success(&aidant().args(["link", "--print-model-spec"]).output().expect("runs"));
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../aidant-link/data/person-model.toml")).expect("shipped");
+    assert_eq!(printed, shipped);
+    let spec = aidant_link::spec::ModelSpec::from_toml(&printed).expect("reads back");
+    assert_eq!(spec, aidant_link::spec::ModelSpec::default());
+}
+
+const REGISTER_MODEL: &str = "version = 1\nperson_fields = [\"given_name\", \"family_name\", \"dob\"]\n\n[[field]]\nname = \"birth_place\"\ncolumns = [\"Place of Birth\"]\ncomparison = \"string\"\n\n[blocking]\nrules = [[\"family_name\", \"birth_place\"]]\n";
+
+#[test]
+fn a_model_file_adds_columns_that_are_reported_weighed_and_saved_with_the_model() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("register.csv");
+    let mut rows = String::from("record_id,given_name,family_name,dob,place_of_birth,phone,town\n");
+    for index in 0..60 {
+        rows.push_str(&format!("r{index},Ann{},Wright{},17{:02},Potton{},07911 1234{:02},Sandy\n", index % 7, index % 5, index % 40, index % 9, index));
+    }
+    std::fs::write(&input, rows).unwrap();
+    let spec = directory.path().join("register.toml");
+    std::fs::write(&spec, REGISTER_MODEL).unwrap();
+    let model = directory.path().join("model.json");
+    let clusters = directory.path().join("clusters.csv");
+    let summary = assert_success(&link(&[&input], &clusters, &["--model-spec", spec.to_str().unwrap(), "--model-out", model.to_str().unwrap()]));
+    assert!(summary.contains("birth_place   <- place_of_birth  (60 of 60 rows filled; added by the model file)"), "{summary}");
+    assert!(summary.contains("not used: phone, town"), "a person field the model file leaves out is not read: {summary}");
+    assert!(summary.contains("declared: family_name + birth_place"), "{summary}");
+    assert!(summary.lines().any(|line| line.trim_start().starts_with("birth_place") && line.contains("Jaro-Winkler >= 0.92:")), "{summary}");
+    // The saved model brings its model file back; the same model file again is welcome, another is not.
+    let again = assert_success(&link(&[&input], &clusters, &["--model-in", model.to_str().unwrap()]));
+    assert!(again.contains("birth_place   <- place_of_birth"), "{again}");
+    assert_success(&link(&[&input], &clusters, &["--model-in", model.to_str().unwrap(), "--model-spec", spec.to_str().unwrap()]));
+    let other = directory.path().join("other.toml");
+    std::fs::write(&other, "version = 1\n").unwrap();
+    assert_failure_naming(&link(&[&input], &clusters, &["--model-in", model.to_str().unwrap(), "--model-spec", other.to_str().unwrap()]), "another model file");
+}
+
+#[test]
+fn a_bad_model_file_stops_the_run_saying_what_is_wrong() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("people.csv");
+    std::fs::write(&input, PEOPLE).unwrap();
+    let cases = [
+        ("version = 1\n[[field]]\nname = \"town\"\ncomparison = \"string\"\nthresholds = [0.8, 0.9]\n", "field \"town\": thresholds are similarities"),
+        ("version = 1\n[blocking]\nrules = [[\"parish\"]]\n", "blocking rule 1: \"parish\" is neither"),
+        ("version = 1\n[[field]\n", "not valid TOML"),
+    ];
+    for (text, expected) in cases {
+        let spec = directory.path().join("model.toml");
+        std::fs::write(&spec, text).unwrap();
+        assert_failure_naming(&link(&[&input], &directory.path().join("out.csv"), &["--model-spec", spec.to_str().unwrap()]), expected);
+    }
+}

@@ -276,7 +276,23 @@ async fn names_in_any_script_are_linked_and_never_park_a_record(database: TestDa
     assert_eq!(person_of(store, &first, 1).await, person_of(store, &second, 1).await, "a mixed-script name with its date of birth links");
 }
 
+/// A force's own model (`people_model_file`, trained by `aidant link --model-out`) links what the
+/// reference model would not: here one that takes a shared full name for enough.
+async fn a_configured_people_model_is_the_one_the_resolver_starts_with(database: TestDatabase) {
+    let mut trusting = aidant_link::reference_model::reference_model();
+    trusting.population.prior_match_probability = 0.05;
+    let store = &database.store.clone().with_people_model(trusting.clone());
+    let world = world(store).await;
+    let visit = intelligence(store, &world, "Licensing visit", &[person("POPESCU Ioana", Some("2005-06-11"))]).await;
+    let advert = intelligence(store, &world, "Adverts", &[person("Ioana Popescu", None)]).await;
+    drain(store).await;
+    assert_eq!(person_of(store, &advert, 1).await, person_of(store, &visit, 1).await, "the configured model links on the name alone");
+    let stored: String = sqlx::query_scalar("SELECT model_json FROM link_resolver WHERE id = 'people'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(aidant_link::model::Model::from_json(&stored).unwrap(), trusting, "the resolver keeps the model it started with");
+}
+
 aidant_store::backend_tests!(
+    a_configured_people_model_is_the_one_the_resolver_starts_with,
     names_in_any_script_are_linked_and_never_park_a_record,
     people_named_become_one_person_when_name_and_date_of_birth_agree,
     a_partner_sees_a_person_only_through_shared_records,
