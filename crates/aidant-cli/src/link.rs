@@ -5,7 +5,7 @@ mod files;
 
 use files::{FileFormat, OutputColumn, read_input, write_table};
 
-use aidant_link::batch::{BatchConfig, BatchStage, link_batch};
+use aidant_link::batch::{BatchConfig, BatchStage, RecordKey, link_batch_owned};
 use aidant_link::blocking::BlockingConfig;
 use aidant_link::cluster::ClusterConfig;
 use aidant_link::model::{Model, probability_of_weight};
@@ -353,7 +353,9 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     };
     let mut current: Option<(ProgressBar, Instant, BatchStage)> = None;
     let mut timings: Vec<(BatchStage, Duration)> = Vec::new();
-    let result = link_batch(&records, model_in, &config, &mut |stage| {
+    // The records go once their features are made; what follows needs their ids and sources.
+    let record_count = records.len();
+    let (records, result) = link_batch_owned(records, model_in, &config, &mut |stage| {
         if let Some((bar, stage_started, previous)) = current.take() {
             bar.finish_and_clear();
             timings.push((previous, stage_started.elapsed()));
@@ -373,7 +375,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     write_table(
         &output,
         format_of(&output),
-        records.len(),
+        record_count,
         &[
             OutputColumn::Text("record_id", Box::new(|row| &records[row].record_id)),
             OutputColumn::Text("source_file", Box::new(|row| source_files[usize::from(records[row].source)])),
@@ -421,7 +423,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     }
     println!(
         "records: {}   fields not read as given: {diagnostic_count} (dropped as unparseable; a date of birth with a day or month that does not exist is kept as written; a phone number's country may be guessed)",
-        records.len()
+        record_count
     );
     for (column, count) in diagnostics_by_column {
         println!("  {column}: {count}");
@@ -523,7 +525,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
             let (left, right) = pair.split_once(',').with_context(|| format!("--explain {pair}: expected LEFT,RIGHT"))?;
             let left_index = *index_of.get(left.trim()).with_context(|| format!("--explain: no record {left}"))?;
             let right_index = *index_of.get(right.trim()).with_context(|| format!("--explain: no record {right}"))?;
-            let explanation = result.explain(&records, left_index, right_index);
+            let explanation = result.explain_ids((left.trim(), left_index), (right.trim(), right_index));
             if args.explain_json { println!("{}", explanation.to_json()) } else { println!("\n{}", explanation.to_text()) }
         }
     }
@@ -532,7 +534,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
 
 fn blocking_recall_against(
     path: &PathBuf,
-    records: &[PersonRecord],
+    records: &[RecordKey],
     candidate_pairs: &[(u32, u32)],
     link_only: bool,
 ) -> anyhow::Result<aidant_link::blocking::BlockingRecall> {

@@ -82,8 +82,20 @@ pub struct BatchResult {
 impl BatchResult {
     /// Explains the score of two records, given their indices.
     pub fn explain(&self, records: &[PersonRecord], left: usize, right: usize) -> Explanation {
-        explain_pair(&self.scorer, &self.interner, (&records[left].record_id, &self.features[left]), (&records[right].record_id, &self.features[right]))
+        self.explain_ids((&records[left].record_id, left), (&records[right].record_id, right))
     }
+
+    /// Explains the score of two records, given their ids and indices.
+    pub fn explain_ids(&self, left: (&str, usize), right: (&str, usize)) -> Explanation {
+        explain_pair(&self.scorer, &self.interner, (left.0, &self.features[left.1]), (right.0, &self.features[right.1]))
+    }
+}
+
+/// What is left of a record once `link_batch_owned` has its features: its id and source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKey {
+    pub record_id: String,
+    pub source: u16,
 }
 
 /// Links records: dedupes them (and links across sources) with a model trained on them, or with
@@ -92,7 +104,37 @@ pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &Batch
     on_stage(BatchStage::Features);
     let spec = model.as_ref().map_or(&config.model, |model| &model.spec).clone();
     let mut interner = Interner::default();
-    let mut features = all_record_features_with(&mut interner, records, &spec.fields);
+    let features = all_record_features_with(&mut interner, records, &spec.fields);
+    link_features(interner, features, &spec, model, config, on_stage)
+}
+
+/// `link_batch` for a caller that needs only each record's id and source afterwards: the records
+/// are let go as soon as their features are computed, before blocking and scoring need the memory
+/// (the parsed records of ten million people take several gigabytes). Returns the records' ids and
+/// sources, in their order, with the result.
+pub fn link_batch_owned(
+    records: Vec<PersonRecord>,
+    model: Option<Model>,
+    config: &BatchConfig,
+    on_stage: &mut dyn FnMut(BatchStage),
+) -> (Vec<RecordKey>, BatchResult) {
+    on_stage(BatchStage::Features);
+    let spec = model.as_ref().map_or(&config.model, |model| &model.spec).clone();
+    let mut interner = Interner::default();
+    let features = all_record_features_with(&mut interner, &records, &spec.fields);
+    let keys = records.into_iter().map(|record| RecordKey { record_id: record.record_id, source: record.source }).collect();
+    (keys, link_features(interner, features, &spec, model, config, on_stage))
+}
+
+/// Everything after the features: blocking, training, scoring and clustering.
+fn link_features(
+    interner: Interner,
+    mut features: Vec<RecordFeatures>,
+    spec: &ModelSpec,
+    model: Option<Model>,
+    config: &BatchConfig,
+    on_stage: &mut dyn FnMut(BatchStage),
+) -> BatchResult {
     let swapped_name_order = repair_name_order(&mut features);
     on_stage(BatchStage::Blocking);
     let blocking = if spec.blocking == ModelSpec::default().blocking {
@@ -103,7 +145,7 @@ pub fn link_batch(records: &[PersonRecord], model: Option<Model>, config: &Batch
     let candidates = candidate_pairs(&features, &blocking);
     on_stage(BatchStage::Training);
     let training = TrainingConfig { link_only: config.blocking.link_only, ..config.training.clone() };
-    let model = model.unwrap_or_else(|| train_for(&spec, &interner, &features, &candidates.pairs, &training));
+    let model = model.unwrap_or_else(|| train_for(spec, &interner, &features, &candidates.pairs, &training));
     let term_frequencies = TermFrequencies::for_model(&model, &features);
     let scorer = Scorer::new(model, term_frequencies);
     on_stage(BatchStage::Scoring);

@@ -409,3 +409,21 @@ fn csv_with_semicolons_links_like_csv_with_commas() {
     assert!(same_cluster(&result, 0, 1));
     assert!(!same_cluster(&result, 0, 2));
 }
+
+/// Letting the records go once their features are made (`link_batch_owned`, as `aidant link`
+/// does to save memory) changes nothing but what is kept: the same clusters, pairs and model,
+/// and each record's id and source in order.
+#[test]
+fn a_batch_run_that_lets_its_records_go_gives_the_same_result() {
+    let mut records = generated_people(3_000);
+    for (index, record) in records.iter_mut().enumerate() {
+        record.source = (index % 3) as u16;
+    }
+    let config = BatchConfig { training: TrainingConfig { random_pairs_for_u: 200_000, ..TrainingConfig::default() }, ..BatchConfig::default() };
+    let kept = link_batch(&records, None, &config, &mut |_| {});
+    let (keys, owned) = aidant_link::batch::link_batch_owned(records.clone(), None, &config, &mut |_| {});
+    assert!(fingerprint(&kept) == fingerprint(&owned), "the same clusters, pairs, weak links and model");
+    let expected: Vec<(String, u16)> = records.iter().map(|record| (record.record_id.clone(), record.source)).collect();
+    let found: Vec<(String, u16)> = keys.into_iter().map(|key| (key.record_id, key.source)).collect();
+    assert_eq!(found, expected);
+}
