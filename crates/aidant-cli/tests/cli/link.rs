@@ -152,6 +152,11 @@ fn warnings_head_the_summary_and_strict_stops_on_them() {
 /// Writes people to a Parquet file as pandas and pyarrow would: an integer id, a name with a
 /// null, a date of birth as a timestamp in nanoseconds, and a date column the linker does not use.
 fn write_people_parquet(path: &Path) {
+    write_people_parquet_compressed(path, parquet::basic::Compression::SNAPPY);
+}
+
+/// `write_people_parquet` with the given compression.
+fn write_people_parquet_compressed(path: &Path, compression: parquet::basic::Compression) {
     use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
@@ -160,7 +165,7 @@ fn write_people_parquet(path: &Path) {
          optional binary phone (UTF8); optional int32 reported (DATE); }",
     )
     .expect("schema");
-    let properties = WriterProperties::builder().set_compression(parquet::basic::Compression::SNAPPY).build();
+    let properties = WriterProperties::builder().set_compression(compression).build();
     let mut writer = SerializedFileWriter::new(std::fs::File::create(path).expect("create"), Arc::new(schema), Arc::new(properties)).expect("writer");
     let day = 86_400_000_000_000i64;
     let mut row_group = writer.next_row_group().expect("row group");
@@ -185,6 +190,25 @@ fn write_people_parquet(path: &Path) {
     column.close().expect("close");
     row_group.close().expect("close");
     writer.close().expect("close");
+}
+
+#[test]
+fn parquet_files_read_whatever_their_compression() {
+    use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+    let directory = tempfile::tempdir().unwrap();
+    let model = fixture_model();
+    for (name, compression) in [
+        ("brotli", Compression::BROTLI(BrotliLevel::default())),
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+        ("zstd", Compression::ZSTD(ZstdLevel::default())),
+        ("lz4", Compression::LZ4_RAW),
+        ("none", Compression::UNCOMPRESSED),
+    ] {
+        let input = directory.path().join(format!("{name}.parquet"));
+        write_people_parquet_compressed(&input, compression);
+        let summary = assert_success(&link(&[&input], &directory.path().join("clusters.csv"), &["--model-in", model.to_str().unwrap()]));
+        assert!(summary.contains("clusters: 2"), "{name}: {summary}");
+    }
 }
 
 #[test]
