@@ -625,15 +625,60 @@ pub fn rule_pairs(rule: BlockingRule, features: &[RecordFeatures], config: &Bloc
 }
 
 /// Generates candidate pairs for a set of records.
+///
+/// Each rule's pairs are merged into every left record's sorted list of rights as soon as the
+/// rule is done, so only one rule's pairs wait to be de-duplicated at a time: the rules find most
+/// pairs more than once (72.7 million for 42.4 million unique at a million records), and holding
+/// them all until the end is what ran out of memory at ten million. The result is the same sorted,
+/// unique list as `sorted_unique_pairs` of every rule's pairs.
 pub fn candidate_pairs(features: &[RecordFeatures], config: &BlockingConfig) -> Candidates {
     let mut reports = Vec::with_capacity(config.rules.len());
-    let mut packed_pairs: Vec<u64> = Vec::new();
+    let mut rights: Vec<Vec<u32>> = vec![Vec::new(); features.len()];
     for rule in &config.rules {
-        let (mut pairs, report) = rule_pairs(*rule, features, config);
+        let (pairs, report) = rule_pairs(*rule, features, config);
         reports.push(report);
-        packed_pairs.append(&mut pairs);
+        merge_rule_pairs(&mut rights, pairs);
     }
-    Candidates { pairs: sorted_unique_pairs(packed_pairs, features.len()), rules: reports }
+    let total = rights.iter().map(Vec::len).sum();
+    let mut pairs = Vec::with_capacity(total);
+    for (left, list) in rights.into_iter().enumerate() {
+        pairs.extend(list.into_iter().map(|right| (left as u32, right)));
+    }
+    Candidates { pairs, rules: reports }
+}
+
+/// Adds one rule's pairs (packed as `left << 32 | right`) to each left record's sorted, unique
+/// list of rights: a counting sort by left record, then each record's list merged in parallel.
+fn merge_rule_pairs(rights: &mut [Vec<u32>], packed_pairs: Vec<u64>) {
+    let mut starts = vec![0usize; rights.len() + 1];
+    for packed in &packed_pairs {
+        starts[(packed >> 32) as usize + 1] += 1;
+    }
+    for index in 1..starts.len() {
+        starts[index] += starts[index - 1];
+    }
+    let mut found = vec![0u32; packed_pairs.len()];
+    let mut cursors = starts.clone();
+    for packed in &packed_pairs {
+        let left = (packed >> 32) as usize;
+        found[cursors[left]] = *packed as u32;
+        cursors[left] += 1;
+    }
+    drop(packed_pairs);
+    drop(cursors);
+    rights.par_iter_mut().enumerate().for_each(|(left, list)| {
+        let new = &found[starts[left]..starts[left + 1]];
+        if new.is_empty() {
+            return;
+        }
+        list.reserve_exact(new.len());
+        list.extend_from_slice(new);
+        list.sort_unstable();
+        list.dedup();
+        if list.capacity() > list.len() + list.len() / 2 {
+            list.shrink_to_fit();
+        }
+    });
 }
 
 /// Sorts and deduplicates pairs packed as `left << 32 | right`, for records `0..record_count`.
@@ -798,7 +843,13 @@ mod tests {
             let mut expected = pairs.clone();
             expected.sort_unstable();
             expected.dedup();
-            proptest::prop_assert_eq!(sorted_unique_pairs(packed, 20), expected);
+            proptest::prop_assert_eq!(sorted_unique_pairs(packed.clone(), 20), expected);
+            let mut rights: Vec<Vec<u32>> = vec![Vec::new(); 20];
+            let (first, second) = packed.split_at(packed.len() / 2);
+            merge_rule_pairs(&mut rights, first.to_vec());
+            merge_rule_pairs(&mut rights, second.to_vec());
+            let merged: Vec<(u32, u32)> = rights.iter().enumerate().flat_map(|(left, list)| list.iter().map(move |right| (left as u32, *right))).collect();
+            proptest::prop_assert_eq!(merged, sorted_unique_pairs(packed.clone(), 20));
         }
     }
 
