@@ -313,14 +313,6 @@ impl TermFrequencies {
         frequencies
     }
 
-    pub fn from_records(fields: &[Field], records: &[RecordFeatures]) -> Self {
-        let mut frequencies = TermFrequencies::new();
-        for record in records {
-            frequencies.add(fields, record);
-        }
-        frequencies
-    }
-
     /// Per field (in `ALL_FIELDS` order): the records counted and each value's count sorted by
     /// value, for a server to store as rows.
     pub fn to_sorted(&self) -> Vec<(u64, Vec<(u32, u32)>)> {

@@ -368,12 +368,6 @@ impl ModelSpec {
         Ok(spec)
     }
 
-    /// The default person model (`DEFAULT_MODEL_SPEC`).
-    pub fn person() -> Self {
-        // The default model file is part of the build and checked by a test.
-        Self::from_toml(DEFAULT_MODEL_SPEC).unwrap_or_default()
-    }
-
     /// Checks a spec and gives comparisons without thresholds their defaults.
     pub fn check_and_fill(&mut self) -> Result<(), SpecError> {
         if self.version != 1 {
