@@ -230,6 +230,11 @@ impl Config {
         lines.push(format!("exit_url = {:?}", self.exit_url));
         lines.push(format!("public_submissions_per_minute = {}", self.public_submissions_per_minute));
         lines.push(format!("public_submissions_burst = {}", self.public_submissions_burst));
+        lines.push(format!("sign_in_max_failures = {}", self.sign_in_max_failures));
+        lines.push(format!("sign_in_lockout_minutes = {}", self.sign_in_lockout_minutes));
+        lines.push(format!("sign_ins_per_minute = {}", self.sign_ins_per_minute));
+        lines.push(format!("session_idle_minutes = {}", self.session_idle_minutes));
+        lines.push(format!("session_absolute_hours = {}", self.session_absolute_hours));
         lines.push(format!("audit_signing_key_file = {:?}", self.effective_audit_signing_key_file().display().to_string()));
         match &self.people_model_file {
             Some(path) => lines.push(format!("people_model_file = {:?}", path.display().to_string())),
@@ -277,6 +282,28 @@ mod tests {
         let shown = config.to_display_toml();
         assert!(!shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)), "{shown}");
         assert!(shown.contains("postgres://aidant:[redacted]@db:5432/aidant"));
+    }
+
+    /// `aidant config` is "the configuration in force": every setting the
+    /// file and the environment can set appears in it, by the name they use.
+    #[test]
+    fn the_printed_configuration_names_every_setting() {
+        let every = figment::providers::Serialized::defaults(Config::default());
+        let names: Vec<String> = figment::Provider::data(&figment::Figment::from(every))
+            .unwrap()
+            .values()
+            .flat_map(|dictionary| dictionary.keys().cloned().collect::<Vec<_>>())
+            .collect();
+        assert!(names.len() >= 18, "{names:?}");
+        let shown = Config::default().to_display_toml();
+        for name in &names {
+            // An unset master key shows as the key file it falls back to.
+            let written = if name == "master_key" { "key_file" } else { name.as_str() };
+            assert!(
+                shown.lines().any(|line| line.starts_with(&format!("{written} = ")) || line.starts_with(&format!("# {written}:"))),
+                "aidant config leaves out {name}:\n{shown}"
+            );
+        }
     }
 
     /// Loads inside a figment jail: a temporary working directory and an

@@ -72,18 +72,25 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     let plant_story = demo_story::planted_among(arguments.reports);
     let mut story_rng = StdRng::seed_from_u64(arguments.seed ^ demo_story::REFERENCE_SEED);
     let mut developed = BTreeMap::new();
+    let mut stored = Vec::new();
     for position in 0..arguments.reports {
         if plant_story {
             for planted in &demo_story::STORY_REPORTS[demo_story::due_before(position, arguments.reports)] {
                 let receipt = store_report(&store, &catalogue, &planted.answers(), &mut story_rng).await?;
                 if let Some(key) = planted.key {
-                    developed.insert(key, receipt.report_id);
+                    developed.insert(key, receipt.report_id.clone());
                 }
+                stored.push(receipt.report_id);
             }
         }
         let answers = synthetic_report(&mut rng, &catalogue);
-        store_report(&store, &catalogue, &answers, &mut rng).await?;
+        stored.push(store_report(&store, &catalogue, &answers, &mut rng).await?.report_id);
     }
+    // The reports arrived over the last weeks, as a force's would, in the
+    // order they were made.
+    let mut time_rng = StdRng::seed_from_u64(arguments.seed ^ 0x7155);
+    let times = received_times(stored.len(), aidant_store::now_ms(), &mut time_rng);
+    store.set_received_times(&stored.into_iter().zip(times).collect::<Vec<_>>()).await.map_err(runtime_error)?;
     if plant_story {
         sign_ins.extend(demo_story::plant_intelligence(&store, &developed).await?);
         println!(
@@ -117,6 +124,59 @@ async fn store_report(store: &Store, catalogue: &Catalogue, answers: &ReportAnsw
     let submission = Submission { report: &report, triage: &triage, catalogue_version: &catalogue.version, submission_token: None, passphrase_hash: None };
     let mut bits = || rng.next_u64();
     store.insert_report(&submission, &mut bits).await.map_err(|error| Failure::Runtime(format!("creating demo data failed: {error}")))
+}
+
+/// The days the demo's reports are spread over, ending now.
+const DEMO_WEEKS: i64 = 6;
+
+/// How many reports arrive in each hour of the day, relative to one
+/// another: few overnight, a rise through the day, most in the evening when
+/// people are home and have time to write (the pattern of calls to the
+/// Modern Slavery Helpline and of online crime reporting).
+const HOURLY_WEIGHTS: [u32; 24] = [3, 2, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 10, 9, 9, 9, 10, 11, 12, 13, 13, 11, 8, 5];
+
+/// `count` received times over the last `DEMO_WEEKS` weeks before `now_ms`,
+/// oldest first, following the daily rhythm above, weekends a little
+/// quieter, and a little more each week (a campaign's reach growing).
+pub(crate) fn received_times(count: usize, now_ms: i64, rng: &mut StdRng) -> Vec<i64> {
+    const HOUR: i64 = 3_600_000;
+    let days = DEMO_WEEKS * 7;
+    let today_start = now_ms - now_ms.rem_euclid(24 * HOUR);
+    let first_day = today_start - (days - 1) * 24 * HOUR;
+    // The weight of every hour from the first day's midnight up to now.
+    let mut hours = Vec::new();
+    let mut hour_start = first_day;
+    while hour_start < now_ms {
+        let day = (hour_start - first_day) / (24 * HOUR);
+        let hour = ((hour_start / HOUR) % 24) as usize;
+        // 1 January 1970 was a Thursday: day 2 and 3 of the week are the weekend.
+        let weekday = (hour_start / (24 * HOUR)).rem_euclid(7);
+        let weekend = if weekday == 2 || weekday == 3 { 8 } else { 10 };
+        let growth = 10 + day / 7;
+        hours.push((hour_start, u64::from(HOURLY_WEIGHTS[hour]) * weekend as u64 * growth as u64));
+        hour_start += HOUR;
+    }
+    let total: u64 = hours.iter().map(|(_, weight)| weight).sum();
+    let mut times: Vec<i64> = (0..count)
+        .map(|_| {
+            let mut pick = rng.random_range(0..total.max(1));
+            let (start, _) = hours
+                .iter()
+                .find(|(_, weight)| {
+                    if pick < *weight {
+                        true
+                    } else {
+                        pick -= weight;
+                        false
+                    }
+                })
+                .copied()
+                .unwrap_or((first_day, 0));
+            (start + rng.random_range(0..HOUR)).min(now_ms - 1)
+        })
+        .collect();
+    times.sort_unstable();
+    times
 }
 
 fn reset_demo_dir(directory: &Path) -> Result<(), Failure> {
@@ -347,6 +407,21 @@ fn random_registration(rng: &mut StdRng) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_reports_arrive_over_weeks_with_a_daily_rhythm() {
+        let now = 1_796_000_000_000; // 30 November 2026, 01:33 UTC
+        let times = received_times(4_000, now, &mut StdRng::seed_from_u64(3));
+        assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "oldest first");
+        assert!(times[0] >= now - DEMO_WEEKS * 7 * 86_400_000 && *times.last().unwrap() < now);
+        let distinct_days: std::collections::BTreeSet<i64> = times.iter().map(|time| time / 86_400_000).collect();
+        assert!(distinct_days.len() >= 40, "spread over the weeks: {} days", distinct_days.len());
+        let in_hours = |hours: std::ops::Range<i64>| times.iter().filter(|time| hours.contains(&((*time / 3_600_000) % 24))).count();
+        assert!(in_hours(18..22) > 3 * in_hours(2..6), "evenings are busier than the small hours");
+        let last_week = times.iter().filter(|time| **time >= now - 7 * 86_400_000).count();
+        let first_week = times.iter().filter(|time| **time < now - 5 * 7 * 86_400_000).count();
+        assert!(last_week > first_week, "a little more each week: {first_week} then {last_week}");
+    }
 
     #[test]
     fn every_synthetic_report_is_valid_and_the_mix_covers_every_sector() {

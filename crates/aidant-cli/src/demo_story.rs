@@ -793,6 +793,7 @@ pub(crate) async fn plant_intelligence(store: &Store, developed: &BTreeMap<&'sta
             source: source.as_ref(),
             review_on: None,
             people: &people,
+            share_with: &[],
         };
         let (intelligence_id, _reference) = store.create_intelligence(&insert).await.map_err(runtime_error)?;
         for recipient in planned.shared_with {

@@ -31,6 +31,9 @@ pub struct IntelligenceInsert<'a> {
     pub review_on: Option<&'a str>,
     /// The people it names; sealed.
     pub people: &'a [aidant_core::intelligence::PersonNamed],
+    /// Organisations it is shared with as it is made (the caller has
+    /// checked each against the policy and the handling conditions).
+    pub share_with: &'a [OrganisationId],
 }
 
 /// The restricted part: who the source is and what they said. Sealed.
@@ -201,6 +204,9 @@ impl Store {
         crate::entities::enqueue(&mut transaction, crate::entities::JobRecord::Intelligence, &id, now).await?;
         let grading = new.grading.code();
         append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceCreate, AuditRecordKind::Intelligence, &id).because(&grading)).await?;
+        for organisation_id in new.share_with {
+            insert_share(&mut transaction, &id, organisation_id.as_str(), new.created_by.as_str()).await?;
+        }
         if let Some(report_id) = new.report_id.map(ReportId::as_str) {
             sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(ReportStatus::Developed.as_str())
@@ -310,6 +316,20 @@ impl Store {
         rows.iter().map(|row| crate::named(row, "id")).collect()
     }
 
+    /// Records shared with an organisation whose handling conditions could
+    /// keep it out (named recipients or an expiry), for the policy to
+    /// decide before a search counts them.
+    pub async fn shared_with_conditions(&self, organisation_id: &OrganisationId) -> Result<Vec<IntelligenceId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id FROM intelligence_shares s JOIN intelligence i ON i.id = s.intelligence_id
+             WHERE s.organisation_id = $1 AND i.owner_organisation_id <> $1 AND (i.expires_at IS NOT NULL OR i.recipient_organisations <> '[]')",
+        )
+        .bind(organisation_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| crate::named(row, "id")).collect()
+    }
+
     /// Opens the sealed source details and audits the reading with its reason.
     pub async fn read_intelligence_source(&self, id: &IntelligenceId, actor: &AuditActor, reason: &str) -> Result<Option<SourceDetails>, StoreError> {
         let id = id.as_str();
@@ -329,25 +349,30 @@ impl Store {
 
     /// Shares a record with an organisation; false if it already was.
     pub async fn share_intelligence(&self, id: &IntelligenceId, organisation_id: &OrganisationId, actor_user_id: &UserId) -> Result<bool, StoreError> {
-        let (id, organisation_id, actor_user_id) = (id.as_str(), organisation_id.as_str(), actor_user_id.as_str());
         let mut transaction = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO intelligence_shares (intelligence_id, organisation_id, shared_by, shared_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (intelligence_id, organisation_id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(organisation_id)
-        .bind(actor_user_id)
-        .bind(now_ms())
-        .execute(&mut *transaction)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Ok(false);
-        }
-        let reason = format!("shared with organisation:{organisation_id}");
-        let actor = AuditActor::user(actor_user_id);
-        append(&mut transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceShare, AuditRecordKind::Intelligence, id).because(&reason)).await?;
+        let inserted = insert_share(&mut transaction, id.as_str(), organisation_id.as_str(), actor_user_id.as_str()).await?;
         transaction.commit().await?;
-        Ok(true)
+        Ok(inserted)
     }
+}
+
+/// Shares a record inside `transaction`, audited; `false` when it already was.
+async fn insert_share(transaction: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, organisation_id: &str, actor_user_id: &str) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO intelligence_shares (intelligence_id, organisation_id, shared_by, shared_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (intelligence_id, organisation_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(organisation_id)
+    .bind(actor_user_id)
+    .bind(now_ms())
+    .execute(&mut **transaction)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let reason = format!("shared with organisation:{organisation_id}");
+    let actor = AuditActor::user(actor_user_id);
+    append(transaction, &AuditEvent::new(&actor, AuditAction::IntelligenceShare, AuditRecordKind::Intelligence, id).because(&reason)).await?;
+    Ok(true)
 }

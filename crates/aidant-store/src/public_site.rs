@@ -169,6 +169,8 @@ impl Store {
             // What a reporter adds later is found by search like what they
             // first wrote (staff replies are not: they are our own words).
             crate::search::append_to_report_document(&mut transaction, report_id, body).await?;
+            // Marked unread in every list until a member of staff opens the report.
+            sqlx::query("UPDATE reports SET unread_messages = unread_messages + 1 WHERE id = $1").bind(report_id).execute(&mut *transaction).await?;
             crate::entities::enqueue(&mut transaction, crate::entities::JobRecord::ReportMessage, &id, now_ms()).await?;
         }
         let actor = author_user_id.map_or(AuditActor::Public, AuditActor::user);

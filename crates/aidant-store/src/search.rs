@@ -16,11 +16,52 @@ use crate::{Backend, Store, StoreError};
 /// The most words a query may have; more are ignored.
 pub const MAX_QUERY_TERMS: usize = 8;
 
-/// One match: which record, best first.
+/// One match: which record, and its place in the index (newer is higher).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {
     pub record_kind: String,
     pub record_id: String,
+    pub doc_id: i64,
+}
+
+/// Which records a search may find, worked out with the access policy
+/// before the index is asked, so counts and pages hold only what the
+/// searcher may see: the kinds their roles open in their own organisation,
+/// intelligence shared with it, less the shared records the policy refuses
+/// (`hidden`: named recipients that leave the organisation out, or expired
+/// conditions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchScope {
+    pub own_reports: bool,
+    pub own_intelligence: bool,
+    pub shared_intelligence: bool,
+    pub hidden: Vec<String>,
+}
+
+impl SearchScope {
+    fn is_empty(&self) -> bool {
+        !(self.own_reports || self.own_intelligence || self.shared_intelligence)
+    }
+}
+
+/// Which page of results: the newest, those older than a result, or those
+/// newer than one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SearchPosition {
+    #[default]
+    First,
+    Older(i64),
+    Newer(i64),
+}
+
+/// A page of results, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Where the next (older) page starts, if there is one.
+    pub older: Option<i64>,
+    /// Where the previous (newer) page starts, if this is not the first.
+    pub newer: Option<i64>,
 }
 
 /// Writes (or replaces) a report's search document inside `transaction`.
@@ -64,40 +105,113 @@ pub(crate) async fn index_intelligence(transaction: &mut Transaction<'_, Any>, i
 }
 
 impl Store {
-    /// Records matching every word of `query` (each as a prefix) that
-    /// `organisation_id` owns or that were shared with it, newest first, at
-    /// most `limit`. Newest first rather than by a relevance score: every
-    /// result holds every word, and scoring all matches of a common word
-    /// costs more than the queue's users should wait. The caller applies the access policy to each.
-    pub async fn search_candidates(&self, organisation_id: &OrganisationId, query: &str, limit: i64) -> Result<Vec<SearchHit>, StoreError> {
-        let organisation_id = organisation_id.as_str();
+    /// The `FROM ... WHERE` of a search (match and visibility), the column
+    /// that orders it, and the bound values in order ($1 the expression, $2
+    /// the organisation, then the hidden ids); `None` when nothing could match.
+    fn search_conditions(&self, organisation_id: &OrganisationId, query: &str, scope: &SearchScope) -> Option<(String, &'static str, Vec<String>)> {
         let terms = query_terms(query, MAX_QUERY_TERMS);
-        if terms.is_empty() {
-            return Ok(Vec::new());
+        if terms.is_empty() || scope.is_empty() {
+            return None;
+        }
+        let mut values = vec![organisation_id.as_str().to_owned()];
+        let mut visible = Vec::new();
+        if scope.own_reports {
+            visible.push("(d.record_kind = 'report' AND d.owner_organisation_id = $2)".to_owned());
+        }
+        if scope.own_intelligence {
+            visible.push("(d.record_kind = 'intelligence' AND d.owner_organisation_id = $2)".to_owned());
+        }
+        if scope.shared_intelligence {
+            let mut hidden = String::new();
+            if !scope.hidden.is_empty() {
+                let first = values.len() + 2;
+                values.extend(scope.hidden.iter().cloned());
+                let list = (first..first + scope.hidden.len()).map(|number| format!("${number}")).collect::<Vec<_>>().join(", ");
+                hidden = format!(" AND d.record_id NOT IN ({list})");
+            }
+            visible.push(format!(
+                "(d.record_kind = 'intelligence' AND d.owner_organisation_id <> $2 AND EXISTS (
+                    SELECT 1 FROM intelligence_shares s WHERE s.intelligence_id = d.record_id AND s.organisation_id = $2){hidden})"
+            ));
         }
         // Terms hold only [a-z0-9], so they are safe inside either syntax;
         // the expression is still bound as a parameter, never spliced.
-        let visible = "(d.owner_organisation_id = $2 OR (d.record_kind = 'intelligence' AND EXISTS (
-                SELECT 1 FROM intelligence_shares s WHERE s.intelligence_id = d.record_id AND s.organisation_id = $2)))";
-        let (sql, expression) = match self.backend {
-            Backend::Sqlite => (
-                format!(
-                    "SELECT d.record_kind, d.record_id FROM search_text JOIN search_documents d ON d.doc_id = search_text.rowid
-                     WHERE search_text MATCH $1 AND {visible} ORDER BY search_text.rowid DESC LIMIT $3"
-                ),
-                terms.iter().map(|term| format!("\"{term}\"*")).collect::<Vec<_>>().join(" AND "),
-            ),
-            Backend::Postgres => (
-                format!(
-                    "SELECT d.record_kind, d.record_id FROM search_documents d
-                     WHERE d.document @@ to_tsquery('simple', $1) AND {visible}
-                     ORDER BY d.doc_id DESC LIMIT $3"
-                ),
-                terms.iter().map(|term| format!("{term}:*")).collect::<Vec<_>>().join(" & "),
-            ),
+        // SQLite reads the full-text index in its rowid order (the
+        // document's id), so a page of the newest stops early.
+        let (from_where, key) = match self.backend {
+            Backend::Sqlite => ("search_text JOIN search_documents d ON d.doc_id = search_text.rowid WHERE search_text MATCH $1", "search_text.rowid"),
+            Backend::Postgres => ("search_documents d WHERE d.document @@ to_tsquery('simple', $1)", "d.doc_id"),
         };
-        let rows = sqlx::query(&sql).bind(expression).bind(organisation_id).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(|row| Ok(SearchHit { record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? })).collect()
+        let expression = match self.backend {
+            Backend::Sqlite => terms.iter().map(|term| format!("\"{term}\"*")).collect::<Vec<_>>().join(" AND "),
+            Backend::Postgres => terms.iter().map(|term| format!("{term}:*")).collect::<Vec<_>>().join(" & "),
+        };
+        let mut bound = vec![expression];
+        bound.extend(values);
+        Some((format!("{from_where} AND ({})", visible.join(" OR ")), key, bound))
+    }
+
+    /// A page of records matching every word of `query` (each as a prefix)
+    /// within `scope`, newest first, at most `limit`. Newest first rather
+    /// than by a relevance score: every result holds every word, and
+    /// scoring all matches of a common word costs more than staff should
+    /// wait. The caller still asks the policy about each before showing it.
+    pub async fn search_page(
+        &self,
+        organisation_id: &OrganisationId,
+        query: &str,
+        scope: &SearchScope,
+        position: SearchPosition,
+        limit: i64,
+    ) -> Result<SearchPage, StoreError> {
+        let Some((from_where, key, values)) = self.search_conditions(organisation_id, query, scope) else {
+            return Ok(SearchPage::default());
+        };
+        let limit = limit.clamp(1, 200);
+        let (place, direction) = match position {
+            SearchPosition::First => (String::new(), "DESC"),
+            SearchPosition::Older(doc_id) => (format!(" AND {key} < {doc_id}"), "DESC"),
+            SearchPosition::Newer(doc_id) => (format!(" AND {key} > {doc_id}"), "ASC"),
+        };
+        let sql = format!("SELECT d.doc_id, d.record_kind, d.record_id FROM {from_where}{place} ORDER BY {key} {direction} LIMIT {}", limit + 1);
+        let mut select = sqlx::query(&sql);
+        for value in &values {
+            select = select.bind(value);
+        }
+        let rows = select.fetch_all(&self.pool).await?;
+        let mut hits = rows
+            .iter()
+            .map(|row| Ok(SearchHit { doc_id: row.try_get("doc_id")?, record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let more = hits.len() as i64 > limit;
+        hits.truncate(limit as usize);
+        if matches!(position, SearchPosition::Newer(_)) {
+            hits.reverse();
+        }
+        let (has_older, has_newer) = match position {
+            SearchPosition::First => (more, false),
+            SearchPosition::Older(_) => (more, true),
+            SearchPosition::Newer(_) => (true, more),
+        };
+        Ok(SearchPage {
+            older: if has_older { hits.last().map(|hit| hit.doc_id) } else { None },
+            newer: if has_newer { hits.first().map(|hit| hit.doc_id) } else { None },
+            hits,
+        })
+    }
+
+    /// How many records match `query` within `scope`, counted up to `cap`
+    /// (`cap + 1` means more than `cap`).
+    pub async fn search_count(&self, organisation_id: &OrganisationId, query: &str, scope: &SearchScope, cap: i64) -> Result<i64, StoreError> {
+        let Some((from_where, _, values)) = self.search_conditions(organisation_id, query, scope) else {
+            return Ok(0);
+        };
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) capped", cap + 1);
+        let mut count = sqlx::query_scalar::<_, i64>(&sql);
+        for value in &values {
+            count = count.bind(value);
+        }
+        Ok(count.fetch_one(&self.pool).await?)
     }
 }
 

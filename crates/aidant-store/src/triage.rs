@@ -21,6 +21,12 @@ pub struct QueueFilter {
     pub area: Option<String>,
     pub status: Option<StatusFilter>,
     pub assignee: Option<AssigneeFilter>,
+    /// Received at or after this time (milliseconds).
+    pub received_from_ms: Option<i64>,
+    /// Received before this time (milliseconds).
+    pub received_before_ms: Option<i64>,
+    /// Only reports with a reporter's message nobody has read.
+    pub unread_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +41,104 @@ pub enum AssigneeFilter {
     User(UserId),
 }
 
-/// The queue counts matching reports up to this many.
+/// How the queue is sorted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// Most urgent first (Immediate at the top), then oldest first.
+    #[default]
+    Urgent,
+    /// Oldest received first.
+    Oldest,
+    /// Newest received first.
+    Newest,
+}
+
+impl QueueOrder {
+    pub const ALL: [QueueOrder; 3] = [QueueOrder::Urgent, QueueOrder::Oldest, QueueOrder::Newest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueOrder::Urgent => "urgent",
+            QueueOrder::Oldest => "oldest",
+            QueueOrder::Newest => "newest",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            QueueOrder::Urgent => "Most urgent, then oldest",
+            QueueOrder::Oldest => "Oldest first",
+            QueueOrder::Newest => "Newest first",
+        }
+    }
+
+    /// The sort key's columns, and whether they ascend.
+    fn keys(self) -> (&'static str, bool) {
+        match self {
+            QueueOrder::Urgent => ("r.risk_rank, r.received_at, r.id", true),
+            QueueOrder::Oldest => ("r.received_at, r.id", true),
+            QueueOrder::Newest => ("r.received_at, r.id", false),
+        }
+    }
+}
+
+impl std::str::FromStr for QueueOrder {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        QueueOrder::ALL.into_iter().find(|order| order.as_str() == text).ok_or(())
+    }
+}
+
+/// Where a page of the queue sits: a row's place in every order (its risk
+/// rank, received time and id), written into page links as one token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub risk_rank: i64,
+    pub received_at_ms: i64,
+    pub id: ReportId,
+}
+
+impl QueueCursor {
+    fn of(row: &QueueRow) -> Self {
+        QueueCursor { risk_rank: row.risk_level.rank(), received_at_ms: row.received_at_ms, id: row.id.clone() }
+    }
+
+    /// The token for a link: `rank.time.id`.
+    pub fn token(&self) -> String {
+        format!("{}.{}.{}", self.risk_rank, self.received_at_ms, self.id)
+    }
+
+    /// Reads a token made by `token`; `None` when it is not one.
+    pub fn parse(token: &str) -> Option<Self> {
+        let mut parts = token.trim().splitn(3, '.');
+        let risk_rank = parts.next()?.parse::<i64>().ok()?;
+        let received_at_ms = parts.next()?.parse::<i64>().ok()?;
+        let id = parts.next()?.parse::<ReportId>().ok()?;
+        Some(QueueCursor { risk_rank, received_at_ms, id })
+    }
+
+    /// The key's values for `order`, as SQL literals (numbers) and the id
+    /// (bound as a parameter).
+    fn values(&self, order: QueueOrder) -> String {
+        match order {
+            QueueOrder::Urgent => format!("{}, {}", self.risk_rank, self.received_at_ms),
+            QueueOrder::Oldest | QueueOrder::Newest => format!("{}", self.received_at_ms),
+        }
+    }
+}
+
+/// Which page: the first, the one after a row or the one before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum QueuePosition {
+    #[default]
+    First,
+    After(QueueCursor),
+    Before(QueueCursor),
+}
+
+/// The queue counts matching reports up to this many; past it the page
+/// says "more than" and pages on by key all the same.
 pub const COUNT_CAP: i64 = 10_000;
 
 /// One line of the queue.
@@ -52,6 +155,8 @@ pub struct QueueRow {
     pub assignee_name: Option<String>,
     pub opened: bool,
     pub immediate_danger: bool,
+    /// Reporter messages nobody has read since the report was last opened.
+    pub unread_messages: i64,
 }
 
 /// A page of the queue with its counts.
@@ -64,6 +169,15 @@ pub struct QueuePage {
     pub total_is_capped: bool,
     /// Immediate reports nobody has opened yet (whatever the filters).
     pub immediate_unopened: i64,
+    /// Reports with a reporter's message nobody has read, whatever the
+    /// filters and status (a reporter may write to a closed report).
+    pub unread: i64,
+    /// Of those, the ones assigned to the viewer.
+    pub unread_mine: i64,
+    /// The page after this one, if there is one.
+    pub next: Option<QueueCursor>,
+    /// The page before this one, if this is not the first.
+    pub previous: Option<QueueCursor>,
 }
 
 /// Triage state of one report.
@@ -95,9 +209,18 @@ impl TriageState {
 }
 
 impl Store {
-    /// A page of the queue for `organisation_id`: risk first (Immediate at
-    /// the top), then oldest first.
-    pub async fn triage_queue(&self, organisation_id: &OrganisationId, filter: &QueueFilter, offset: i64, limit: i64) -> Result<QueuePage, StoreError> {
+    /// A page of the queue for `organisation_id` in `order`, at `position`,
+    /// at most `limit` rows; `viewer` is whose unread messages are counted
+    /// as "yours".
+    pub async fn triage_queue(
+        &self,
+        organisation_id: &OrganisationId,
+        filter: &QueueFilter,
+        order: QueueOrder,
+        position: &QueuePosition,
+        limit: i64,
+        viewer: Option<&UserId>,
+    ) -> Result<QueuePage, StoreError> {
         let organisation_id = organisation_id.as_str();
         let mut conditions = vec!["r.owning_organisation_id = $1".to_owned()];
         let mut values: Vec<String> = vec![organisation_id.to_owned()];
@@ -133,30 +256,54 @@ impl Store {
             Some(AssigneeFilter::Unassigned) => conditions.push("r.assignee_user_id IS NULL".to_owned()),
             Some(AssigneeFilter::User(user_id)) => bind("r.assignee_user_id = ?", user_id.as_str().to_owned(), &mut values, &mut conditions),
         }
+        // Times are numbers this code made, so they are written in.
+        if let Some(from) = filter.received_from_ms {
+            conditions.push(format!("r.received_at >= {from}"));
+        }
+        if let Some(before) = filter.received_before_ms {
+            conditions.push(format!("r.received_at < {before}"));
+        }
+        if filter.unread_only {
+            conditions.push("r.unread_messages > 0".to_owned());
+        }
         let where_clause = conditions.join(" AND ");
-        // Counting stops at COUNT_CAP: nobody pages through ten thousand
-        // reports, and an exact count of a hundred thousand would cost every
-        // queue page a scan of them all.
+        // Counting stops at COUNT_CAP: an exact count of a million would
+        // cost every queue page a scan of them all. Paging does not depend
+        // on the count.
         let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM reports r WHERE {where_clause} LIMIT {}) capped", COUNT_CAP + 1);
         let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
         for value in &values {
             count = count.bind(value);
         }
         let total = count.fetch_one(&self.pool).await?;
+
+        // Keyset paging: the rows after (or before) the cursor's place in
+        // the order, one more than asked to know whether another page follows.
+        let (keys, ascending) = order.keys();
+        let backwards = matches!(position, QueuePosition::Before(_));
+        let mut page_conditions = where_clause.clone();
+        let mut page_values = values.clone();
+        if let QueuePosition::After(cursor) | QueuePosition::Before(cursor) = position {
+            page_values.push(cursor.id.as_str().to_owned());
+            let comparison = if ascending != backwards { ">" } else { "<" };
+            page_conditions.push_str(&format!(" AND ({keys}) {comparison} ({}, ${})", cursor.values(order), page_values.len()));
+        }
+        let direction = if ascending != backwards { "ASC" } else { "DESC" };
+        let order_by = keys.split(", ").map(|key| format!("{key} {direction}")).collect::<Vec<_>>().join(", ");
+        let limit = limit.clamp(1, 200);
         let page_sql = format!(
             "SELECT r.id, r.reference, r.received_at, r.risk_level, r.sector, r.town, r.postcode, r.status, r.first_opened_at, r.immediate_danger,
-                    u.display_name AS assignee_name
+                    r.unread_messages, u.display_name AS assignee_name
              FROM reports r LEFT JOIN users u ON u.id = r.assignee_user_id
-             WHERE {where_clause} ORDER BY r.risk_rank, r.received_at, r.id LIMIT {limit} OFFSET {offset}",
-            limit = limit.clamp(1, 200),
-            offset = offset.max(0)
+             WHERE {page_conditions} ORDER BY {order_by} LIMIT {}",
+            limit + 1
         );
         let mut page = sqlx::query(&page_sql);
-        for value in &values {
+        for value in &page_values {
             page = page.bind(value);
         }
         let rows = page.fetch_all(&self.pool).await?;
-        let rows = rows
+        let mut rows = rows
             .iter()
             .map(|row| {
                 Ok(QueueRow {
@@ -171,15 +318,63 @@ impl Store {
                     assignee_name: row.try_get("assignee_name")?,
                     opened: row.try_get::<Option<i64>, _>("first_opened_at")?.is_some(),
                     immediate_danger: flag(row.try_get("immediate_danger")?),
+                    unread_messages: row.try_get("unread_messages")?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        if backwards {
+            rows.reverse();
+        }
+        // Going forwards, a page follows if a row was left over; going
+        // backwards, the cursor's own row follows. Likewise before.
+        let (has_next, has_previous) = match position {
+            QueuePosition::First => (more, false),
+            QueuePosition::After(_) => (more, true),
+            QueuePosition::Before(_) => (true, more),
+        };
+        let next = if has_next { rows.last().map(QueueCursor::of) } else { None };
+        let previous = if has_previous { rows.first().map(QueueCursor::of) } else { None };
         let immediate_unopened: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE owning_organisation_id = $1 AND risk_level = 'immediate' AND first_opened_at IS NULL")
                 .bind(organisation_id)
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(QueuePage { rows, total: total.min(COUNT_CAP), total_is_capped: total > COUNT_CAP, immediate_unopened })
+        let unread_rows = sqlx::query("SELECT assignee_user_id FROM reports WHERE owning_organisation_id = $1 AND unread_messages > 0")
+            .bind(organisation_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let unread = unread_rows.len() as i64;
+        let unread_mine = match viewer {
+            Some(viewer) => unread_rows
+                .iter()
+                .map(|row| row.try_get::<Option<String>, _>("assignee_user_id"))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter(|assignee| assignee.as_deref() == Some(viewer.as_str()))
+                .count() as i64,
+            None => 0,
+        };
+        Ok(QueuePage { rows, total: total.min(COUNT_CAP), total_is_capped: total > COUNT_CAP, immediate_unopened, unread, unread_mine, next, previous })
+    }
+
+    /// Sets when reports were received, for demonstration and benchmark
+    /// data that stands for weeks of reports written in a moment. Nothing a
+    /// person does calls it: the time a report arrives is the server's.
+    pub async fn set_received_times(&self, times: &[(ReportId, i64)]) -> Result<(), StoreError> {
+        for chunk in times.chunks(1_000) {
+            let mut transaction = self.pool.begin().await?;
+            for (report_id, received_at_ms) in chunk {
+                sqlx::query("UPDATE reports SET received_at = $1 WHERE id = $2")
+                    .bind(received_at_ms)
+                    .bind(report_id.as_str())
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
+        }
+        Ok(())
     }
 
     /// Owner and triage state of a report, for the access policy and the page.
@@ -197,6 +392,7 @@ impl Store {
             .bind(report_id)
             .execute(&mut *transaction)
             .await?;
+        mark_messages_read(&mut transaction, report_id).await?;
         append(
             &mut transaction,
             &AuditEvent { actor, action: AuditAction::ReportView, record_kind: AuditRecordKind::Report, record_id: report_id, reason: None },
@@ -211,12 +407,17 @@ impl Store {
         let assignee_user_id = assignee_user_id.map(UserId::as_str);
         let report_id = report_id.as_str();
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("UPDATE reports SET assignee_user_id = $1, updated_at = $2 WHERE id = $3")
-            .bind(assignee_user_id)
-            .bind(now_ms())
-            .bind(report_id)
-            .execute(&mut *transaction)
-            .await?;
+        // Assigning a new report to someone puts it in review: someone has it.
+        sqlx::query(
+            "UPDATE reports SET assignee_user_id = $1, updated_at = $2,
+                 status = CASE WHEN $1 IS NOT NULL AND status = 'new' THEN 'in_review' ELSE status END
+             WHERE id = $3",
+        )
+        .bind(assignee_user_id)
+        .bind(now_ms())
+        .bind(report_id)
+        .execute(&mut *transaction)
+        .await?;
         let reason = assignee_user_id.map(|user_id| format!("assigned to user:{user_id}")).unwrap_or_else(|| "unassigned".to_owned());
         append(
             &mut transaction,
@@ -246,6 +447,12 @@ impl Store {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// A member of staff has the report open: its reporter messages are read.
+pub(crate) async fn mark_messages_read(connection: &mut AnyConnection, report_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE reports SET unread_messages = 0 WHERE id = $1 AND unread_messages > 0").bind(report_id).execute(&mut *connection).await?;
+    Ok(())
 }
 
 /// Owner and triage state of a report, on a connection or in a transaction.

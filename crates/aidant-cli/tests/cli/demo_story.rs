@@ -16,7 +16,8 @@ use aidant_link::text::{Entity, extract_entities};
 use aidant_store::cases::Caller;
 use aidant_store::intelligence::IntelligenceRecord;
 use aidant_store::reports::StoredReport;
-use aidant_store::triage::{QueueFilter, StatusFilter};
+use aidant_store::search::{SearchPosition, SearchScope};
+use aidant_store::triage::{QueueFilter, QueueOrder, QueuePosition, StatusFilter};
 use aidant_store::{Store, StoreOptions};
 
 use crate::helpers::{aidant, assert_success};
@@ -37,13 +38,15 @@ async fn every_report(store: &Store) -> Vec<StoredReport> {
     let police = store.find_organisation_by_name(BEDFORDSHIRE_POLICE).await.unwrap().expect("the demo's police force");
     let filter = QueueFilter { status: Some(StatusFilter::All), ..QueueFilter::default() };
     let mut reports = Vec::new();
+    let mut position = QueuePosition::First;
     loop {
-        let page = store.triage_queue(&police.id, &filter, reports.len() as i64, 200).await.unwrap();
-        if page.rows.is_empty() {
-            break;
-        }
+        let page = store.triage_queue(&police.id, &filter, QueueOrder::Oldest, &position, 200, None).await.unwrap();
         for row in &page.rows {
             reports.push(store.find_report_by_id(&row.id).await.unwrap().expect("a queued report"));
+        }
+        match page.next {
+            Some(cursor) => position = QueuePosition::After(cursor),
+            None => break,
         }
     }
     reports.sort_by_key(|report| report.received_at_ms);
@@ -232,7 +235,9 @@ async fn the_demo_plants_operation_aidant_among_its_reports() {
     // What the README suggests searching for finds reports and intelligence.
     let police = &organisations[BEDFORDSHIRE_POLICE];
     for query in ["Dumitru", "LJ15"] {
-        let kinds: BTreeSet<String> = store.search_candidates(police, query, 100).await.unwrap().into_iter().map(|hit| hit.record_kind).collect();
+        let everything = SearchScope { own_reports: true, own_intelligence: true, shared_intelligence: true, hidden: Vec::new() };
+        let page = store.search_page(police, query, &everything, SearchPosition::First, 100).await.unwrap();
+        let kinds: BTreeSet<String> = page.hits.into_iter().map(|hit| hit.record_kind).collect();
         assert_eq!(kinds, BTreeSet::from(["intelligence".to_owned(), "report".to_owned()]), "searching {query}");
     }
     let glaa_analyst = store.find_user_by_email(GLAA_ANALYST_EMAIL).await.unwrap().unwrap();

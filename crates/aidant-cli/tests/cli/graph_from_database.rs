@@ -90,6 +90,7 @@ async fn the_world(store: &Store) -> User {
                 nationality: None,
                 role: PersonRole::SuspectedOffender,
             }],
+            share_with: &[],
         })
         .await
         .unwrap();

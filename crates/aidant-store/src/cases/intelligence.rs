@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use aidant_core::audit::{AuditAction, AuditRecordKind};
 use aidant_core::ids::{IntelligenceId, OrganisationId, ReportId};
 use aidant_core::intelligence::NewIntelligence;
-use aidant_core::policy::{Action, Capability, Handling, may};
+use aidant_core::policy::{Action, Capability, Decision, Handling, RecordAccess, may};
 use aidant_core::text::BoundedText;
 use sqlx::{Any, Transaction};
 
@@ -75,12 +75,41 @@ pub fn choice_ids(organisations: &[Organisation]) -> BTreeSet<OrganisationId> {
 }
 
 /// Creates a record owned by the caller's organisation, developed from
-/// `report_id` when given (which the caller must be able to read); returns
-/// (id, reference).
-pub async fn create_intelligence(store: &Store, caller: &Caller, report_id: Option<&ReportId>, new: &NewIntelligence) -> CaseResult<(IntelligenceId, String)> {
+/// `report_id` when given (which the caller must be able to read), and
+/// shares it with `share_with` in the same transaction, after the checks
+/// the Share step makes (the caller may share it, the handling conditions
+/// allow each organisation): if any fails nothing is written. Returns (id,
+/// reference).
+pub async fn create_intelligence(
+    store: &Store,
+    caller: &Caller,
+    report_id: Option<&ReportId>,
+    new: &NewIntelligence,
+    share_with: &[OrganisationId],
+) -> CaseResult<(IntelligenceId, String)> {
     super::require(store, caller, Capability::CreateIntelligence).await?;
     if let Some(report_id) = report_id {
         super::reports::report_to_develop(store, caller, report_id).await?;
+    }
+    if !share_with.is_empty() {
+        let access = RecordAccess {
+            kind: aidant_core::policy::RecordKind::Intelligence,
+            owner_organisation_id: Some(caller.organisation_id().clone()),
+            handling: new.grading.handling(),
+            shared_with: BTreeSet::new(),
+        };
+        if let Decision::Deny(reason) = may(&caller.actor, Action::ShareIntelligence, &access, crate::now_ms()) {
+            return Err(CaseError::invalid("share_with", format!("You cannot share this record now: {reason}. Create it, then ask a supervisor to share it")));
+        }
+        for organisation_id in share_with {
+            let organisation = match store.find_organisation(organisation_id).await? {
+                Some(organisation) if &organisation.id != caller.organisation_id() => organisation,
+                _ => return Err(CaseError::invalid("share_with", "Select organisations to share with from the list")),
+            };
+            if !conditions_allow(&access.handling, &organisation.id) {
+                return Err(CaseError::invalid("share_with", format!("The handling conditions do not allow sharing with {}", organisation.name)));
+            }
+        }
     }
     let source = (!new.source.is_empty()).then(|| SourceDetails {
         identity: new.source.identity.as_ref().map(|text| text.as_str().to_owned()),
@@ -97,6 +126,7 @@ pub async fn create_intelligence(store: &Store, caller: &Caller, report_id: Opti
         source: source.as_ref(),
         review_on: review_on.as_deref(),
         people: &new.people,
+        share_with,
     };
     Ok(store.create_intelligence(&insert).await?)
 }

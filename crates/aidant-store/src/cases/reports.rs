@@ -12,7 +12,7 @@ use super::{Caller, CaseError, CaseResult, Subject, enforce, record};
 use crate::organisations::User;
 use crate::public_site::{Author, ReportMessage};
 use crate::reports::{ContactRecord, StoredReport};
-use crate::triage::{QueueFilter, QueuePage, TriageState, load_triage_state};
+use crate::triage::{QueueFilter, QueueOrder, QueuePage, QueuePosition, TriageState, load_triage_state};
 use crate::{Store, now_ms};
 
 /// What the caller may do to a report they are reading.
@@ -61,9 +61,16 @@ async fn authorise<'s>(store: &'s Store, caller: &Caller, report_id: &ReportId, 
 }
 
 /// The caller's organisation's triage queue.
-pub async fn triage_queue(store: &Store, caller: &Caller, filter: &QueueFilter, offset: i64, limit: i64) -> CaseResult<QueuePage> {
+pub async fn triage_queue(
+    store: &Store,
+    caller: &Caller,
+    filter: &QueueFilter,
+    order: QueueOrder,
+    position: &QueuePosition,
+    limit: i64,
+) -> CaseResult<QueuePage> {
     super::require(store, caller, Capability::UseQueue).await?;
-    Ok(store.triage_queue(caller.organisation_id(), filter, offset, limit).await?)
+    Ok(store.triage_queue(caller.organisation_id(), filter, order, position, limit, Some(&caller.user_id)).await?)
 }
 
 /// The caller's organisation's users, for the queue's assignee filter.
@@ -80,6 +87,7 @@ pub async fn view_report(store: &Store, caller: &Caller, report_id: &ReportId) -
         .bind(report_id.as_str())
         .execute(&mut *transaction)
         .await?;
+    crate::triage::mark_messages_read(&mut transaction, report_id.as_str()).await?;
     record(&mut transaction, caller, AuditAction::ReportView, subject(report_id), None).await?;
     let report = crate::reports::load_report(&mut transaction, report_id).await?.ok_or(CaseError::NotFound)?;
     let messages = crate::public_site::load_report_messages(&mut transaction, report_id).await?;

@@ -187,6 +187,7 @@ async fn partners_see_an_entity_only_through_what_was_shared(database: TestDatab
             source: None,
             review_on: None,
             people: &[],
+            share_with: &[],
         })
         .await
         .unwrap();

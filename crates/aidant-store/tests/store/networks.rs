@@ -47,6 +47,7 @@ async fn intelligence(store: &Store, world: &World, text: &str, people: &[Person
             source: None,
             review_on: None,
             people,
+            share_with: &[],
         })
         .await
         .unwrap();

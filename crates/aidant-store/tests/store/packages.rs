@@ -53,6 +53,7 @@ async fn intelligence(
             source: None,
             review_on: None,
             people,
+            share_with: &[],
         })
         .await
         .unwrap()

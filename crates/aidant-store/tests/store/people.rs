@@ -44,6 +44,7 @@ async fn intelligence(store: &Store, world: &World, title: &str, people: &[Perso
         source: None,
         review_on: None,
         people,
+        share_with: &[],
     };
     store.create_intelligence(&insert).await.unwrap().0
 }

@@ -6,6 +6,7 @@ use aidant_core::audit::AuditActor;
 use std::time::Duration;
 
 use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::ids::{OrganisationId, ReportId};
 use aidant_core::intelligence::PersonNamed;
 use aidant_core::organisation::{OrganisationKind, ReportStatus, Role};
 use aidant_core::policy::{Action, Actor, may};
@@ -15,8 +16,9 @@ use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::organisations::{Organisation, User};
 use aidant_store::public_site::Author;
 use aidant_store::reports::Receipt;
+use aidant_store::search::{SearchHit, SearchPosition, SearchScope};
 use aidant_store::testing::TestDatabase;
-use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter};
+use aidant_store::triage::{AssigneeFilter, QueueCursor, QueueFilter, QueueOrder, QueuePage, QueuePosition, StatusFilter};
 use aidant_store::{Backend, Store};
 use sqlx::Row;
 
@@ -58,6 +60,17 @@ async fn world(store: &Store) -> World {
     let glaa_user = store.create_user(&glaa.id, "partner@glaa.example", "GLAA Partner", &[Role::Partner]).await.unwrap();
     let charity_user = store.create_user(&charity.id, "partner@charity.example", "Charity Partner", &[Role::Partner]).await.unwrap();
     World { force, glaa, charity, handler, analyst, glaa_user, charity_user }
+}
+
+/// The first page of the queue in its usual order.
+async fn queue(store: &Store, organisation: &OrganisationId, filter: &QueueFilter, limit: i64) -> QueuePage {
+    store.triage_queue(organisation, filter, QueueOrder::Urgent, &QueuePosition::First, limit, None).await.unwrap()
+}
+
+/// What a search finds among everything an organisation owns or was sent.
+async fn search_hits(store: &Store, organisation: &OrganisationId, query: &str) -> Vec<SearchHit> {
+    let everything = SearchScope { own_reports: true, own_intelligence: true, shared_intelligence: true, hidden: Vec::new() };
+    store.search_page(organisation, query, &everything, SearchPosition::First, 50).await.unwrap().hits
 }
 
 fn actor(user: &User) -> Actor {
@@ -156,32 +169,32 @@ async fn the_queue_puts_immediate_first_and_filters(database: TestDatabase) {
     let older = submit(store, &answers("Bedford", "Workers sleep in the back room.", false)).await;
     let immediate = submit(store, &answers("Luton", "Men locked in a van at the services.", true)).await;
     let other = submit(store, &answers("Dunstable", "Quiet nail bar.", false)).await;
-    let page = store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap();
+    let page = queue(store, &world.force.id, &QueueFilter::default(), 50).await;
     assert_eq!(page.total, 3);
     assert_eq!(page.rows[0].id, immediate.report_id, "Immediate at the top");
     assert_eq!(page.rows[1].id, older.report_id, "then oldest first");
     assert_eq!(page.immediate_unopened, 1);
-    assert!(store.triage_queue(&world.glaa.id, &QueueFilter::default(), 0, 50).await.unwrap().rows.is_empty(), "reports stay with their force");
+    assert!(queue(store, &world.glaa.id, &QueueFilter::default(), 50).await.rows.is_empty(), "reports stay with their force");
 
     store.record_report_view(&immediate.report_id, &AuditActor::user(&world.handler.id)).await.unwrap();
-    assert_eq!(store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap().immediate_unopened, 0);
+    assert_eq!(queue(store, &world.force.id, &QueueFilter::default(), 50).await.immediate_unopened, 0);
 
     let by_town = QueueFilter { area: Some("luton".into()), ..QueueFilter::default() };
-    assert_eq!(store.triage_queue(&world.force.id, &by_town, 0, 50).await.unwrap().total, 1);
+    assert_eq!(queue(store, &world.force.id, &by_town, 50).await.total, 1);
     let by_district = QueueFilter { area: Some("lu1".into()), ..QueueFilter::default() };
-    assert_eq!(store.triage_queue(&world.force.id, &by_district, 0, 50).await.unwrap().total, 3);
+    assert_eq!(queue(store, &world.force.id, &by_district, 50).await.total, 3);
     let by_risk = QueueFilter { risk: Some(aidant_core::RiskLevel::Immediate), ..QueueFilter::default() };
-    assert_eq!(store.triage_queue(&world.force.id, &by_risk, 0, 50).await.unwrap().total, 1);
+    assert_eq!(queue(store, &world.force.id, &by_risk, 50).await.total, 1);
 
     let actor = AuditActor::user(&world.handler.id);
     store.assign_report(&other.report_id, Some(&world.handler.id), &actor).await.unwrap();
     let mine = QueueFilter { assignee: Some(AssigneeFilter::User(world.handler.id.clone())), ..QueueFilter::default() };
-    let assigned = store.triage_queue(&world.force.id, &mine, 0, 50).await.unwrap();
+    let assigned = queue(store, &world.force.id, &mine, 50).await;
     assert_eq!((assigned.total, assigned.rows[0].assignee_name.as_deref()), (1, Some("Call Handler")));
     store.set_report_status(&other.report_id, ReportStatus::NoFurtherAction, &actor).await.unwrap();
-    assert_eq!(store.triage_queue(&world.force.id, &QueueFilter::default(), 0, 50).await.unwrap().total, 2, "closed reports leave the open queue");
+    assert_eq!(queue(store, &world.force.id, &QueueFilter::default(), 50).await.total, 2, "closed reports leave the open queue");
     let closed = QueueFilter { status: Some(StatusFilter::Only(ReportStatus::NoFurtherAction)), ..QueueFilter::default() };
-    assert_eq!(store.triage_queue(&world.force.id, &closed, 0, 50).await.unwrap().total, 1);
+    assert_eq!(queue(store, &world.force.id, &closed, 50).await.total, 1);
     let history: Vec<String> = store.audit_history("report", other.report_id.as_str()).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
     assert_eq!(history, ["report.create", "report.assign", "report.status"]);
     let state = store.triage_state(&other.report_id).await.unwrap().unwrap();
@@ -196,8 +209,8 @@ async fn reports_arriving_before_a_receiving_force_are_claimed(database: TestDat
     assert_eq!(store.triage_state(&orphan.report_id).await.unwrap().unwrap().owner_organisation_id, None);
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
     assert_eq!(store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap(), 1);
-    assert_eq!(store.triage_queue(&force.id, &QueueFilter::default(), 0, 10).await.unwrap().total, 1);
-    assert_eq!(store.search_candidates(&force.id, "arrived", 10).await.unwrap().len(), 1, "its search document moves with it");
+    assert_eq!(queue(store, &force.id, &QueueFilter::default(), 10).await.total, 1);
+    assert_eq!(search_hits(store, &force.id, "arrived").await.len(), 1, "its search document moves with it");
 }
 
 fn two_b_c_glaa_only(glaa: &aidant_core::ids::OrganisationId) -> aidant_core::grading::Grading {
@@ -231,6 +244,7 @@ async fn intelligence_is_graded_shared_and_audited(database: TestDatabase) {
             source: Some(&source),
             review_on: Some("2027-03-01"),
             people: &[],
+            share_with: &[],
         })
         .await
         .unwrap();
@@ -278,6 +292,7 @@ async fn legacy_gradings_are_kept_as_given(database: TestDatabase) {
             source: None,
             review_on: None,
             people: &[],
+            share_with: &[],
         })
         .await
         .unwrap();
@@ -292,25 +307,22 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
     let report = submit(store, &answers("Luton", "A man called Ștefan Țăranu collects the wages.", false)).await;
     let plain = submit(store, &answers("Bedford", "Stefan drives the minibus.", false)).await;
     for query in ["stefan", "Ștefan", "STEF", "taranu wages"] {
-        let hits = store.search_candidates(&world.force.id, query, 50).await.unwrap();
+        let hits = search_hits(store, &world.force.id, query).await;
         assert!(hits.iter().any(|hit| hit.record_id == report.report_id.as_str()), "{query} finds the report");
     }
-    let both = store.search_candidates(&world.force.id, "Ștefan", 50).await.unwrap();
+    let both = search_hits(store, &world.force.id, "Ștefan").await;
     assert!(both.iter().any(|hit| hit.record_id == plain.report_id.as_str()), "Ștefan finds Stefan too");
-    assert!(store.search_candidates(&world.glaa.id, "stefan", 50).await.unwrap().is_empty(), "other organisations do not find the force's reports");
-    assert!(store.search_candidates(&world.force.id, "\"; DROP TABLE reports; --", 50).await.unwrap().is_empty());
-    assert!(store.search_candidates(&world.force.id, "", 50).await.unwrap().is_empty());
+    assert!(search_hits(store, &world.glaa.id, "stefan").await.is_empty(), "other organisations do not find the force's reports");
+    assert!(search_hits(store, &world.force.id, "\"; DROP TABLE reports; --").await.is_empty());
+    assert!(search_hits(store, &world.force.id, "").await.is_empty());
 
     // What the reporter adds later is found too; staff replies are not indexed.
     store.add_report_message(&plain.report_id, Author::Reporter, None, "He also uses the name Bogdán.").await.unwrap();
     store.add_report_message(&plain.report_id, Author::Staff, Some(&world.handler.id), "Thank you, Zacharias will look.").await.unwrap();
-    let later = store.search_candidates(&world.force.id, "bogdan", 50).await.unwrap();
+    let later = search_hits(store, &world.force.id, "bogdan").await;
     assert_eq!(later.iter().map(|hit| hit.record_id.as_str()).collect::<Vec<_>>(), [plain.report_id.as_str()], "a reporter's later message is searchable");
-    assert!(
-        store.search_candidates(&world.force.id, "stefan minibus", 50).await.unwrap().iter().any(|hit| hit.record_id == plain.report_id.as_str()),
-        "the first words stay"
-    );
-    assert!(store.search_candidates(&world.force.id, "zacharias", 50).await.unwrap().is_empty(), "staff replies are not indexed");
+    assert!(search_hits(store, &world.force.id, "stefan minibus").await.iter().any(|hit| hit.record_id == plain.report_id.as_str()), "the first words stay");
+    assert!(search_hits(store, &world.force.id, "zacharias").await.is_empty(), "staff replies are not indexed");
 
     let grading = two_b_c_glaa_only(&world.glaa.id);
     let (id, _) = store
@@ -324,15 +336,16 @@ async fn search_folds_diacritics_and_respects_organisations(database: TestDataba
             source: Some(&SourceDetails { identity: Some("Secret Witness Zebedee".into()), text: None }),
             review_on: None,
             people: &[],
+            share_with: &[],
         })
         .await
         .unwrap();
-    assert!(store.search_candidates(&world.glaa.id, "nguyen", 50).await.unwrap().is_empty(), "not before it is shared");
+    assert!(search_hits(store, &world.glaa.id, "nguyen").await.is_empty(), "not before it is shared");
     store.share_intelligence(&id, &world.glaa.id, &world.analyst.id).await.unwrap();
-    let hits = store.search_candidates(&world.glaa.id, "Nguyen", 50).await.unwrap();
+    let hits = search_hits(store, &world.glaa.id, "Nguyen").await;
     assert_eq!(hits.iter().map(|hit| hit.record_id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
-    assert!(store.search_candidates(&world.force.id, "zebedee", 50).await.unwrap().is_empty(), "sealed source identities are never indexed");
-    assert!(store.search_candidates(&world.charity.id, "nguyen", 50).await.unwrap().is_empty());
+    assert!(search_hits(store, &world.force.id, "zebedee").await.is_empty(), "sealed source identities are never indexed");
+    assert!(search_hits(store, &world.charity.id, "nguyen").await.is_empty());
 }
 
 /// Reads every byte the database holds for the protected fields, the way
@@ -360,6 +373,7 @@ async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
             source: Some(&SourceDetails { identity: Some("Bartholomew Quennell-Ashdown".into()), text: Some("Heard it from Xanthippe Oduya".into()) }),
             review_on: None,
             people: &[],
+            share_with: &[],
         })
         .await
         .unwrap();
@@ -419,6 +433,7 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
                 nationality: None,
                 role: aidant_core::intelligence::PersonRole::PotentialVictim,
             }],
+            share_with: &[],
         })
         .await
         .unwrap();
@@ -434,7 +449,227 @@ async fn rotation_covers_intelligence_sources_and_second_factors(database: TestD
     assert!(only_new.verify_totp(&world.handler.id, &totp_code(&secret, 1_800_000_600).unwrap(), 1_800_000_600).await.unwrap());
 }
 
+/// Every page of the queue in `order`, walked forwards by key, `limit` rows a
+/// page; and the same pages walked back from the last.
+async fn walk(store: &Store, organisation: &OrganisationId, filter: &QueueFilter, order: QueueOrder, limit: i64) -> Vec<Vec<ReportId>> {
+    let mut pages = Vec::new();
+    let mut position = QueuePosition::First;
+    let last;
+    loop {
+        let page = store.triage_queue(organisation, filter, order, &position, limit, None).await.unwrap();
+        assert_eq!(page.previous.is_some(), !pages.is_empty(), "only the first page has no previous page");
+        pages.push(page.rows.iter().map(|row| row.id.clone()).collect::<Vec<_>>());
+        match page.next {
+            Some(cursor) => position = QueuePosition::After(cursor),
+            None => {
+                last = page.previous;
+                break;
+            }
+        }
+    }
+    // Backwards from the last page: the same pages, in reverse.
+    let mut backwards = vec![pages.last().cloned().unwrap()];
+    let mut cursor: Option<QueueCursor> = last;
+    while let Some(place) = cursor {
+        let page = store.triage_queue(organisation, filter, order, &QueuePosition::Before(place), limit, None).await.unwrap();
+        assert!(page.next.is_some(), "a page reached backwards has a next page");
+        backwards.push(page.rows.iter().map(|row| row.id.clone()).collect());
+        cursor = page.previous;
+    }
+    backwards.reverse();
+    assert_eq!(backwards, pages, "walking back gives the same pages");
+    pages
+}
+
+async fn the_queue_reaches_every_report_by_key_in_each_order_and_date_range(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    const DAY: i64 = 86_400_000;
+    let start = 1_790_000_000_000; // 21 September 2026, 09:33 UTC
+    let mut reports = Vec::new();
+    for index in 0..11_i64 {
+        let receipt = submit(store, &answers("Luton", &format!("Report number {index}."), index % 4 == 0)).await;
+        // Two reports share each received time, so the id breaks ties.
+        reports.push((receipt.report_id, start + (index / 2) * DAY));
+    }
+    store.set_received_times(&reports).await.unwrap();
+    let everything = QueueFilter { status: Some(StatusFilter::All), ..QueueFilter::default() };
+
+    // Urgent: Immediate first (indexes 0, 4, 8), then the rest, oldest first.
+    let pages = walk(store, &world.force.id, &everything, QueueOrder::Urgent, 3).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 3, 2]);
+    let urgent: Vec<ReportId> = pages.concat();
+    let position = |id: &ReportId| reports.iter().position(|(report, _)| report == id).unwrap();
+    let immediate_first: Vec<usize> = urgent.iter().map(position).collect();
+    assert_eq!(&immediate_first[..3], [0, 4, 8]);
+    let rest = &immediate_first[3..];
+    assert!(rest.windows(2).all(|pair| reports[pair[0]].1 <= reports[pair[1]].1), "then oldest first: {rest:?}");
+
+    // Oldest and newest: every report once, in received order, ties by id.
+    let oldest: Vec<ReportId> = walk(store, &world.force.id, &everything, QueueOrder::Oldest, 4).await.concat();
+    let mut expected = reports.clone();
+    expected.sort_by(|a, b| (a.1, a.0.as_str()).cmp(&(b.1, b.0.as_str())));
+    assert_eq!(oldest, expected.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+    let newest: Vec<ReportId> = walk(store, &world.force.id, &everything, QueueOrder::Newest, 2).await.concat();
+    assert_eq!(newest, expected.iter().rev().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+
+    // A date range: days 1 and 2 (reports 2 to 5).
+    let range = QueueFilter { received_from_ms: Some(start + DAY), received_before_ms: Some(start + 3 * DAY), ..everything.clone() };
+    let in_range = walk(store, &world.force.id, &range, QueueOrder::Oldest, 3).await.concat();
+    assert!(in_range.windows(2).all(|pair| reports[position(&pair[0])].1 <= reports[position(&pair[1])].1), "oldest first within the range");
+    let mut days: Vec<usize> = in_range.iter().map(position).collect();
+    days.sort_unstable();
+    assert_eq!(days, [2, 3, 4, 5]);
+    assert_eq!(queue(store, &world.force.id, &range, 50).await.total, 4);
+
+    // A cursor past the end gives an empty last page, not an error.
+    let past = QueueCursor { risk_rank: 9, received_at_ms: i64::MAX, id: reports[0].0.clone() };
+    let page = store.triage_queue(&world.force.id, &everything, QueueOrder::Oldest, &QueuePosition::After(past), 3, None).await.unwrap();
+    assert!(page.rows.is_empty() && page.next.is_none());
+}
+
+async fn a_reporter_message_is_unread_until_staff_open_the_report(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let first = submit(store, &answers("Luton", "Workers sleep in the back room.", false)).await;
+    let second = submit(store, &answers("Bedford", "A van at night.", false)).await;
+    let handler = AuditActor::user(&world.handler.id);
+
+    // Assigning a new report puts it in review; unassigning leaves it there.
+    store.assign_report(&first.report_id, Some(&world.handler.id), &handler).await.unwrap();
+    assert_eq!(store.triage_state(&first.report_id).await.unwrap().unwrap().status, ReportStatus::InReview);
+    store.set_report_status(&second.report_id, ReportStatus::NoFurtherAction, &handler).await.unwrap();
+    store.assign_report(&second.report_id, Some(&world.analyst.id), &handler).await.unwrap();
+    assert_eq!(store.triage_state(&second.report_id).await.unwrap().unwrap().status, ReportStatus::NoFurtherAction, "only a new report moves on");
+
+    let viewer = Some(&world.handler.id);
+    let force = world.force.id.clone();
+    let all = QueueFilter { status: Some(StatusFilter::All), ..QueueFilter::default() };
+    let first_page = |viewer| {
+        let (force, all) = (force.clone(), all.clone());
+        async move { store.triage_queue(&force, &all, QueueOrder::Oldest, &QueuePosition::First, 50, viewer).await.unwrap() }
+    };
+    let page = first_page(viewer).await;
+    assert_eq!((page.unread, page.unread_mine), (0, 0));
+
+    store.add_report_message(&first.report_id, Author::Reporter, None, "They moved the workers last night.").await.unwrap();
+    store.add_report_message(&first.report_id, Author::Reporter, None, "And took their phones.").await.unwrap();
+    store.add_report_message(&second.report_id, Author::Reporter, None, "The van is back.").await.unwrap();
+    store.add_report_message(&second.report_id, Author::Staff, Some(&world.handler.id), "Thank you.").await.unwrap();
+    let page = first_page(viewer).await;
+    assert_eq!((page.unread, page.unread_mine), (2, 1), "a closed report's message counts too; one is the handler's");
+    let unread: Vec<(ReportId, i64)> = page.rows.iter().map(|row| (row.id.clone(), row.unread_messages)).collect();
+    assert_eq!(unread, [(first.report_id.clone(), 2), (second.report_id.clone(), 1)], "staff replies are not unread messages");
+    let only_unread = QueueFilter { status: Some(StatusFilter::All), unread_only: true, ..QueueFilter::default() };
+    assert_eq!(queue(store, &world.force.id, &only_unread, 50).await.total, 2);
+
+    store.record_report_view(&first.report_id, &handler).await.unwrap();
+    let page = first_page(viewer).await;
+    assert_eq!((page.unread, page.unread_mine), (1, 0), "opening the report reads its messages");
+    assert_eq!(queue(store, &world.force.id, &only_unread, 50).await.rows.iter().map(|row| row.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&second.report_id));
+    assert_eq!(first_page(Some(&world.analyst.id)).await.unread_mine, 1, "the other report is the analyst's");
+}
+
+async fn search_pages_by_key_and_counts_what_the_scope_allows(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let mut ids = Vec::new();
+    for index in 0..7 {
+        ids.push(submit(store, &answers("Luton", &format!("The kettle number {index} is broken."), false)).await.report_id);
+    }
+    let everything = SearchScope { own_reports: true, own_intelligence: true, shared_intelligence: true, hidden: Vec::new() };
+    // Newest first, three at a time, through every result and back.
+    let mut seen = Vec::new();
+    let mut position = SearchPosition::First;
+    let mut pages = Vec::new();
+    loop {
+        let page = store.search_page(&world.force.id, "kettle", &everything, position, 3).await.unwrap();
+        assert_eq!(page.newer.is_some(), !pages.is_empty());
+        seen.extend(page.hits.iter().map(|hit| hit.record_id.clone()));
+        pages.push(page.clone());
+        match page.older {
+            Some(place) => position = SearchPosition::Older(place),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = ids.iter().rev().map(|id| id.to_string()).collect();
+    assert_eq!(seen, newest_first);
+    let back = store.search_page(&world.force.id, "kettle", &everything, SearchPosition::Newer(pages[2].newer.unwrap()), 3).await.unwrap();
+    assert_eq!(back.hits, pages[1].hits, "the previous page again");
+    assert_eq!(store.search_count(&world.force.id, "kettle", &everything, 100).await.unwrap(), 7);
+    assert_eq!(store.search_count(&world.force.id, "kettle", &everything, 5).await.unwrap(), 6, "counting stops one past the cap");
+
+    // A scope without reports finds none of them; intelligence the policy
+    // refuses (listed as hidden) is neither counted nor shown.
+    let no_reports = SearchScope { own_reports: false, ..everything.clone() };
+    assert_eq!(store.search_count(&world.force.id, "kettle", &no_reports, 100).await.unwrap(), 0);
+    let grading = two_b_c_glaa_only(&world.glaa.id);
+    let mut shared = Vec::new();
+    for title in ["Kettle supplier one", "Kettle supplier two"] {
+        let insert = IntelligenceInsert {
+            report_id: None,
+            owner_organisation_id: &world.force.id,
+            created_by: &world.analyst.id,
+            title,
+            grading: &grading,
+            sanitised_text: "Seen at the car wash.",
+            source: None,
+            review_on: None,
+            people: &[],
+            share_with: &[],
+        };
+        let (id, _) = store.create_intelligence(&insert).await.unwrap();
+        store.share_intelligence(&id, &world.glaa.id, &world.analyst.id).await.unwrap();
+        shared.push(id);
+    }
+    assert_eq!(store.search_count(&world.glaa.id, "kettle", &everything, 100).await.unwrap(), 2, "shared records only, not the force's reports");
+    let hiding_one = SearchScope { hidden: vec![shared[0].to_string()], ..everything.clone() };
+    assert_eq!(store.search_count(&world.glaa.id, "kettle", &hiding_one, 100).await.unwrap(), 1);
+    let page = store.search_page(&world.glaa.id, "kettle", &hiding_one, SearchPosition::First, 10).await.unwrap();
+    assert_eq!(page.hits.iter().map(|hit| hit.record_id.clone()).collect::<Vec<_>>(), [shared[1].to_string()]);
+    assert_eq!(store.shared_with_conditions(&world.glaa.id).await.unwrap().len(), 2, "both carry conditions naming the GLAA");
+}
+
+async fn intelligence_shared_as_it_is_made_passes_the_share_checks_or_is_not_made(database: TestDatabase) {
+    use aidant_core::intelligence::{NewIntelligence, SourceAccount};
+    use aidant_core::text::{BoundedText, Lines};
+    use aidant_store::cases::{Caller, CaseError, intelligence::create_intelligence};
+    let store = &database.store;
+    let world = world(store).await;
+    let new = NewIntelligence {
+        title: BoundedText::parse("Rota at the car wash", 200, Lines::Single).unwrap(),
+        grading: two_b_c_glaa_only(&world.glaa.id),
+        sanitised_text: BoundedText::parse("The manager keeps a rota.", 2000, Lines::Multiple).unwrap(),
+        source: SourceAccount::default(),
+        review_on: None,
+        people: Vec::new(),
+    };
+    let caller = |user: &User| Caller::new(&user.id, actor(user));
+    let held = || async { store.intelligence_candidates(&world.force.id, 100).await.unwrap().len() };
+
+    // Outside the conditions: refused, and nothing is written.
+    let refused = create_intelligence(store, &caller(&world.analyst), None, &new, std::slice::from_ref(&world.charity.id)).await;
+    assert!(matches!(&refused, Err(CaseError::Invalid(errors)) if errors[0].field == "share_with" && errors[0].message.contains("Safe Haven")), "{refused:?}");
+    // A call handler may write intelligence but not share it.
+    let refused = create_intelligence(store, &caller(&world.handler), None, &new, std::slice::from_ref(&world.glaa.id)).await;
+    assert!(matches!(&refused, Err(CaseError::Invalid(errors)) if errors[0].field == "share_with"), "{refused:?}");
+    assert_eq!(held().await, 0, "no half-made record");
+
+    let (id, _) = create_intelligence(store, &caller(&world.analyst), None, &new, std::slice::from_ref(&world.glaa.id)).await.unwrap();
+    let record = store.find_intelligence(&id).await.unwrap().unwrap();
+    assert_eq!(record.shared_with.iter().map(|share| share.organisation_id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&world.glaa.id));
+    assert!(may(&actor(&world.glaa_user), Action::ViewIntelligence, &record.access(), 0).is_allowed(), "the GLAA can read it at once");
+    let history: Vec<String> = store.audit_history("intelligence", id.as_str()).await.unwrap().into_iter().map(|entry| entry.entry.action).collect();
+    assert_eq!(history, ["intelligence.create", "intelligence.share"]);
+    let (unshared, _) = create_intelligence(store, &caller(&world.handler), None, &new, &[]).await.unwrap();
+    assert!(store.find_intelligence(&unshared).await.unwrap().unwrap().shared_with.is_empty());
+}
+
 aidant_store::backend_tests!(
+    intelligence_shared_as_it_is_made_passes_the_share_checks_or_is_not_made,
+    the_queue_reaches_every_report_by_key_in_each_order_and_date_range,
+    a_reporter_message_is_unread_until_staff_open_the_report,
+    search_pages_by_key_and_counts_what_the_scope_allows,
     rotation_covers_intelligence_sources_and_second_factors,
     passwords_lock_after_repeated_failures,
     sessions_end_at_sign_out_timeout_and_disable,

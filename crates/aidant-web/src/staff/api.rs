@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::queue::{QueueQuery, queue_filter};
+use super::queue::{QueueQuery, display_reference, queue_filter};
 use super::search::{SearchQuery, SearchResult, run_search};
 use super::{PAGE_SIZE, Staff};
 use crate::AppState;
@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueLine {
     pub id: String,
+    /// The report's reference as people read it, like `GDM-4AN-RRC`.
     pub reference: String,
     pub received_at_ms: i64,
     pub risk: String,
@@ -38,44 +39,70 @@ pub struct QueueLine {
     pub status: String,
     pub assignee: Option<String>,
     pub opened: bool,
+    /// Reporter messages nobody has read since the report was last opened.
+    pub unread_messages: i64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueResponse {
     /// Matching reports, counted up to 10,000.
     pub total: i64,
-    /// More than `total` reports match.
+    /// More than `total` reports match; every page can still be reached.
     pub total_is_capped: bool,
     pub immediate_unopened: i64,
-    pub page: i64,
+    /// Reports of the organisation with a reporter's message nobody has read.
+    pub unread: i64,
+    /// Of those, the ones assigned to the caller.
+    pub unread_mine: i64,
+    /// `after` for the next page, if there is one.
+    pub next: Option<String>,
+    /// `before` for the previous page, if this is not the first.
+    pub previous: Option<String>,
     pub reports: Vec<QueueLine>,
 }
 
-/// The triage queue of the caller's organisation.
+/// The triage queue of the caller's organisation, a page at a time: follow
+/// `next` and `previous` with `after` and `before`.
 #[utoipa::path(get, path = "/api/v1/staff/reports", tag = "staff",
-    params(("risk" = Option<String>, Query), ("sector" = Option<String>, Query), ("area" = Option<String>, Query), ("status" = Option<String>, Query), ("assignee" = Option<String>, Query), ("page" = Option<i64>, Query)),
-    responses((status = 200, body = QueueResponse), (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy")))]
+    params(
+        ("risk" = Option<String>, Query, description = "immediate, high, medium or low"),
+        ("sector" = Option<String>, Query, description = "A sector id from the catalogue"),
+        ("area" = Option<String>, Query, description = "A town or a postcode district such as LU1"),
+        ("status" = Option<String>, Query, description = "open (the default: new or in review), all, or one status"),
+        ("assignee" = Option<String>, Query, description = "unassigned, me, or a user id"),
+        ("order" = Option<String>, Query, description = "urgent (the default), oldest or newest"),
+        ("from" = Option<String>, Query, description = "Received on or after this day, YYYY-MM-DD (UTC)"),
+        ("to" = Option<String>, Query, description = "Received on or before this day, YYYY-MM-DD (UTC)"),
+        ("unread" = Option<String>, Query, description = "yes: only reports with unread reporter messages"),
+        ("after" = Option<String>, Query, description = "The `next` of the previous answer"),
+        ("before" = Option<String>, Query, description = "The `previous` of the previous answer"),
+    ),
+    responses((status = 200, body = QueueResponse), (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Refused by the access policy", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter cannot be used, field by field", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> WebResult<Json<QueueResponse>> {
     cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::UseQueue).await?;
-    let (filter, errors) = queue_filter(&query, &staff);
+    let (selection, errors) = queue_filter(&query, &staff);
     if !errors.is_empty() {
         return Err(WebError::Invalid(
             errors.into_iter().map(|error| aidant_core::report::FieldError { field: error.field, message: error.message }).collect(),
         ));
     }
-    let page_number = query_page(&query);
-    let page = cases::reports::triage_queue(state.store(), &staff.caller, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let page = cases::reports::triage_queue(state.store(), &staff.caller, &selection.filter, selection.order, &selection.position, PAGE_SIZE).await?;
     Ok(Json(QueueResponse {
         total: page.total,
         total_is_capped: page.total_is_capped,
         immediate_unopened: page.immediate_unopened,
-        page: page_number,
+        unread: page.unread,
+        unread_mine: page.unread_mine,
+        next: page.next.map(|cursor| cursor.token()),
+        previous: page.previous.map(|cursor| cursor.token()),
         reports: page
             .rows
             .into_iter()
             .map(|row| QueueLine {
                 id: row.id.to_string(),
-                reference: row.reference,
+                reference: display_reference(&row.reference),
                 received_at_ms: row.received_at_ms,
                 risk: row.risk_level.as_str().to_owned(),
                 sector: row.sector,
@@ -84,13 +111,10 @@ pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Qu
                 status: row.status.as_str().to_owned(),
                 assignee: row.assignee_name,
                 opened: row.opened,
+                unread_messages: row.unread_messages,
             })
             .collect(),
     }))
-}
-
-fn query_page(query: &QueueQuery) -> i64 {
-    query.page.unwrap_or(1).max(1)
 }
 
 /// A report as staff read it (never the sealed contact details).
@@ -186,20 +210,41 @@ pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id):
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
-    pub count: usize,
+    /// Results the caller may see, counted up to 10,000.
+    pub total: i64,
+    /// More than `total` match; every page can still be reached.
+    pub total_is_capped: bool,
+    /// `after` for the next (older) page, if there is one.
+    pub next: Option<String>,
+    /// `before` for the previous (newer) page, if this is not the first.
+    pub previous: Option<String>,
+    /// This page of results, newest first.
     pub results: Vec<SearchResult>,
 }
 
-/// Search the reports and intelligence the caller may see.
-#[utoipa::path(get, path = "/api/v1/staff/search", tag = "staff", params(("q" = String, Query)),
-    responses((status = 200, body = SearchResponse), (status = 401), (status = 403)))]
+/// Search the reports and intelligence the caller may see, a page at a time.
+#[utoipa::path(get, path = "/api/v1/staff/search", tag = "staff",
+    params(
+        ("q" = String, Query, description = "Words to find, each as the start of a word; accents do not matter"),
+        ("after" = Option<String>, Query, description = "The `next` of the previous answer"),
+        ("before" = Option<String>, Query, description = "The `previous` of the previous answer"),
+    ),
+    responses((status = 200, body = SearchResponse),
+        (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Refused by the access policy", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No words, or a page link that is not one", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> WebResult<Json<SearchResponse>> {
-    let text = query.q.unwrap_or_default();
+    cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::Search).await?;
+    let text = query.q.clone().unwrap_or_default();
+    let mut errors = Vec::new();
     if text.trim().is_empty() {
-        cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::Search).await?;
-        let field = aidant_core::report::FieldError { field: "q".to_owned(), message: "Enter words to search for".to_owned() };
-        return Err(WebError::Invalid(vec![field]));
+        errors.push(aidant_core::report::FieldError { field: "q".to_owned(), message: "Enter words to search for".to_owned() });
     }
-    let results = run_search(&state, &staff, &text).await?;
-    Ok(Json(SearchResponse { count: results.len(), results }))
+    let position = query.position().map_err(|error| errors.push(aidant_core::report::FieldError { field: error.field, message: error.message }));
+    let Ok(position) = position else { return Err(WebError::Invalid(errors)) };
+    if !errors.is_empty() {
+        return Err(WebError::Invalid(errors));
+    }
+    let found = run_search(&state, &staff, &text, position).await?;
+    Ok(Json(SearchResponse { total: found.total, total_is_capped: found.total_is_capped, next: found.next, previous: found.previous, results: found.results }))
 }

@@ -139,9 +139,7 @@ pub fn entity_lines(entities: &[(Entity, Vec<String>)]) -> Vec<Value> {
 fn mention_line(mention: &MentionView) -> Value {
     let (kind, path, reference) = match mention.record {
         // Reports are quoted as people write them (ACD-379-KMW).
-        MentionRecord::Report => {
-            ("Report", "reports", aidant_core::ReportRef::parse(&mention.reference).map_or_else(|_| mention.reference.clone(), |parsed| parsed.to_string()))
-        }
+        MentionRecord::Report => ("Report", "reports", super::queue::display_reference(&mention.reference)),
         MentionRecord::Intelligence => ("Intelligence", "intelligence", mention.reference.clone()),
     };
     context! {

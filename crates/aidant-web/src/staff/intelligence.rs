@@ -86,6 +86,7 @@ fn form_page(
             legacy_handling => value("legacy_handling"),
             conditions_text => value("conditions_text"),
             recipients => form.all("recipients"),
+            share_with => form.all("share_with"),
             no_onward_sharing => form.get("no_onward_sharing").is_some(),
             originator_consent => form.get("originator_consent").is_some(),
             expires_on => value("expires_on"),
@@ -163,8 +164,21 @@ pub async fn create(State(state): State<AppState>, staff: Staff, body: Bytes) ->
         Err(errors) => return Ok(form_page(&state, &staff, report, &organisations, &form, page_errors(errors))),
     };
     let report_id = report.as_ref().map(|(id, _)| id);
-    let (id, _) = cases::intelligence::create_intelligence(state.store(), &staff.caller, report_id, &new).await?;
-    Ok(see_other(&format!("/staff/intelligence/{id}")))
+    let mut share_with = Vec::new();
+    for raw in form.all("share_with") {
+        match raw.parse::<OrganisationId>() {
+            Ok(id) if organisations.iter().any(|organisation| organisation.id == id) => share_with.push(id),
+            _ => {
+                let error = PageError::new("share_with", "Select organisations to share with from the list");
+                return Ok(form_page(&state, &staff, report, &organisations, &form, vec![error]));
+            }
+        }
+    }
+    match cases::intelligence::create_intelligence(state.store(), &staff.caller, report_id, &new, &share_with).await {
+        Ok((id, _)) => Ok(see_other(&format!("/staff/intelligence/{id}"))),
+        Err(CaseError::Invalid(errors)) => Ok(form_page(&state, &staff, report, &organisations, &form, page_errors(errors))),
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn record_not_found(error: impl Into<WebError>) -> WebError {

@@ -315,6 +315,19 @@ pub fn error_page(state: &AppState, staff: Option<&Staff>, error: &ErrorPage) ->
 }
 
 /// `29 November 2026, 07:31` (UTC).
+/// A count as people write it: `10,000`.
+pub fn format_count(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if count < 0 { format!("-{grouped}") } else { grouped }
+}
+
 pub fn format_time(unix_ms: i64) -> String {
     let Ok(moment) = time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000)) else { return String::new() };
     let format = time::macros::format_description!("[day padding:none] [month repr:long] [year], [hour]:[minute]");
@@ -324,4 +337,17 @@ pub fn format_time(unix_ms: i64) -> String {
 /// Roles as options for forms.
 pub fn role_options() -> Vec<Value> {
     Role::ALL.iter().map(|role| context! { value => role.as_str(), label => role.label() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_count;
+
+    #[test]
+    fn counts_are_grouped_in_thousands() {
+        let cases = [(0, "0"), (999, "999"), (1_000, "1,000"), (10_000, "10,000"), (1_234_567, "1,234,567"), (-4_500, "-4,500")];
+        for (count, written) in cases {
+            assert_eq!(format_count(count), written);
+        }
+    }
 }

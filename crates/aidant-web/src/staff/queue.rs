@@ -10,7 +10,7 @@ use aidant_core::report::AGE_GROUPS;
 use aidant_core::text::{BoundedText, Lines, TextError};
 use aidant_store::cases::{self, CaseError, reports::ReportView};
 use aidant_store::public_site::Author;
-use aidant_store::triage::{AssigneeFilter, QueueFilter, StatusFilter};
+use aidant_store::triage::{AssigneeFilter, QueueCursor, QueueFilter, QueueOrder, QueuePosition, StatusFilter};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,13 +18,16 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::entities::{linked_field, linked_text};
-use super::{PAGE_SIZE, Staff, StaffPage, format_time, page_errors, render, staff_form};
+use super::{PAGE_SIZE, Staff, StaffPage, format_count, format_time, page_errors, render, staff_form};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
 use crate::html::form::FormData;
 use crate::html::{PageError, see_other};
 use aidant_core::intelligence::{PersonAnswer, PersonNamed, PersonRole, person_field};
 
+/// The queue's query string. Every value is text, so a wrong one is a
+/// message on the page (or a problem document from the API), never the
+/// framework's own refusal.
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
     pub risk: Option<String>,
@@ -32,16 +35,44 @@ pub struct QueueQuery {
     pub area: Option<String>,
     pub status: Option<String>,
     pub assignee: Option<String>,
-    pub page: Option<i64>,
+    /// `urgent` (the default), `oldest` or `newest`.
+    pub order: Option<String>,
+    /// Received on or after this day (`YYYY-MM-DD`, UTC).
+    pub from: Option<String>,
+    /// Received on or before this day (`YYYY-MM-DD`, UTC).
+    pub to: Option<String>,
+    /// `yes`: only reports with a reporter's message nobody has read.
+    pub unread: Option<String>,
+    /// The page after this place (a token from a page link).
+    pub after: Option<String>,
+    /// The page before this place.
+    pub before: Option<String>,
+}
+
+/// What the query string asks of the queue.
+#[derive(Debug, Clone, Default)]
+pub struct QueueSelection {
+    pub filter: QueueFilter,
+    pub order: QueueOrder,
+    pub position: QueuePosition,
 }
 
 fn blank_to_none(value: &Option<String>) -> Option<String> {
     value.as_ref().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }
 
-/// The queue's filters from the query string; unknown values are ignored
-/// with a message rather than failing the page.
-pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueFilter, Vec<PageError>) {
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The first millisecond of a `YYYY-MM-DD` day (UTC, as times are shown).
+fn day_start_ms(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, &format).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+/// The queue's filters, order and page from the query string; a value
+/// that cannot be used is left out with a message rather than failing the page.
+pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueSelection, Vec<PageError>) {
     let mut errors = Vec::new();
     let risk = match blank_to_none(&query.risk).map(|risk| risk.parse::<aidant_core::RiskLevel>()) {
         None => None,
@@ -74,7 +105,61 @@ pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueFilter, Vec<Page
             }
         },
     };
-    (QueueFilter { risk, sector: blank_to_none(&query.sector), area: blank_to_none(&query.area), status, assignee }, errors)
+    let order = match blank_to_none(&query.order) {
+        None => QueueOrder::default(),
+        Some(order) => order.parse().unwrap_or_else(|()| {
+            errors.push(PageError::new("order", "Select an order from the list"));
+            QueueOrder::default()
+        }),
+    };
+    let mut day = |field: &str, value: &Option<String>, label: &str| match blank_to_none(value) {
+        None => None,
+        Some(text) => day_start_ms(&text).or_else(|| {
+            errors.push(PageError::new(field, format!("Enter the {label} date as a real date, like 2026-11-30")));
+            None
+        }),
+    };
+    let received_from_ms = day("from", &query.from, "from");
+    let received_before_ms = day("to", &query.to, "to").map(|start| start + MS_PER_DAY);
+    if let (Some(from), Some(before)) = (received_from_ms, received_before_ms)
+        && before <= from
+    {
+        errors.push(PageError::new("to", "The to date must be the same as or after the from date"));
+    }
+    let unread_only = match blank_to_none(&query.unread).as_deref() {
+        None | Some("no") => false,
+        Some("yes") => true,
+        Some(_) => {
+            errors.push(PageError::new("unread", "Choose whether to show only reports with unread messages"));
+            false
+        }
+    };
+    let position = match (blank_to_none(&query.after), blank_to_none(&query.before)) {
+        (None, None) => QueuePosition::First,
+        (Some(token), None) => QueueCursor::parse(&token).map(QueuePosition::After).unwrap_or_else(|| {
+            errors.push(PageError::new("after", "That page link is not valid; this is the first page"));
+            QueuePosition::First
+        }),
+        (None, Some(token)) => QueueCursor::parse(&token).map(QueuePosition::Before).unwrap_or_else(|| {
+            errors.push(PageError::new("before", "That page link is not valid; this is the first page"));
+            QueuePosition::First
+        }),
+        (Some(_), Some(_)) => {
+            errors.push(PageError::new("after", "A page link gives either after or before, not both; this is the first page"));
+            QueuePosition::First
+        }
+    };
+    let filter = QueueFilter {
+        risk,
+        sector: blank_to_none(&query.sector),
+        area: blank_to_none(&query.area),
+        status,
+        assignee,
+        received_from_ms,
+        received_before_ms,
+        unread_only,
+    };
+    (QueueSelection { filter, order, position }, errors)
 }
 
 pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> WebResult {
@@ -87,9 +172,8 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
             return Ok(see_other("/staff/admin/users"));
         }
     }
-    let (filter, errors) = queue_filter(&query, &staff);
-    let page_number = query.page.unwrap_or(1).max(1);
-    let page = cases::reports::triage_queue(state.store(), &staff.caller, &filter, (page_number - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let (selection, errors) = queue_filter(&query, &staff);
+    let page = cases::reports::triage_queue(state.store(), &staff.caller, &selection.filter, selection.order, &selection.position, PAGE_SIZE).await?;
     let users = cases::reports::colleagues(state.store(), &staff.caller).await?;
     let catalogue = state.catalogue();
     let sector_name = |id: &str| catalogue.sector(id).map_or_else(|| id.to_owned(), |sector| sector.name.clone());
@@ -99,7 +183,7 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
         .map(|row| {
             context! {
                 id => row.id.to_string(),
-                reference => aidant_core::ReportRef::parse(&row.reference).map(|reference| reference.to_string()).unwrap_or_else(|_| row.reference.clone()),
+                reference => display_reference(&row.reference),
                 received => format_time(row.received_at_ms),
                 risk => row.risk_level.as_str(),
                 sector => sector_name(&row.sector),
@@ -107,30 +191,39 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
                 status => row.status.label(),
                 assignee => row.assignee_name.clone(),
                 opened => row.opened,
+                unread => row.unread_messages,
             }
         })
         .collect();
-    let pages = (page.total + PAGE_SIZE - 1) / PAGE_SIZE;
-    let query_without_page = serde_urlencoded_query(&query);
+    let query_without_page = filters_query(&query);
     let data = context! {
         rows,
         total => page.total,
+        total_text => format_count(page.total),
         total_is_capped => page.total_is_capped,
         immediate_unopened => page.immediate_unopened,
-        page_number,
-        pages,
-        previous_href => (page_number > 1).then(|| format!("/staff?{query_without_page}page={}", page_number - 1)),
-        next_href => (page_number < pages).then(|| format!("/staff?{query_without_page}page={}", page_number + 1)),
+        unread => page.unread,
+        unread_mine => page.unread_mine,
+        order_label => selection.order.label(),
+        first_page => !matches!(selection.position, QueuePosition::First),
+        first_href => format!("/staff?{query_without_page}"),
+        previous_href => page.previous.as_ref().map(|cursor| format!("/staff?{query_without_page}before={}", cursor.token())),
+        next_href => page.next.as_ref().map(|cursor| format!("/staff?{query_without_page}after={}", cursor.token())),
         filters => context! {
             risk => query.risk.clone().unwrap_or_default(),
             sector => query.sector.clone().unwrap_or_default(),
             area => query.area.clone().unwrap_or_default(),
             status => query.status.clone().unwrap_or_default(),
             assignee => query.assignee.clone().unwrap_or_default(),
+            order => selection.order.as_str(),
+            from => query.from.clone().unwrap_or_default(),
+            to => query.to.clone().unwrap_or_default(),
+            unread => selection.filter.unread_only,
         },
         risks => aidant_core::RiskLevel::ALL.iter().map(|level| context! { value => level.as_str(), label => capitalise(level.as_str()) }).collect::<Vec<_>>(),
         sectors => catalogue.sectors.iter().map(|sector| context! { value => sector.id.to_string(), label => sector.name.clone() }).collect::<Vec<_>>(),
         statuses => ReportStatus::ALL.iter().map(|status| context! { value => status.as_str(), label => status.label() }).collect::<Vec<_>>(),
+        orders => QueueOrder::ALL.iter().map(|order| context! { value => order.as_str(), label => order.label() }).collect::<Vec<_>>(),
         users => users.iter().filter(|user| !user.disabled).map(|user| context! { value => user.id.to_string(), label => user.display_name.clone() }).collect::<Vec<_>>(),
     };
     let mut page = StaffPage::new("staff/queue.html", "Triage queue", "queue");
@@ -143,15 +236,31 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
     Ok(response)
 }
 
+/// A stored compact reference as people read it: `GDM-4AN-RRC`.
+pub fn display_reference(stored: &str) -> String {
+    aidant_core::ReportRef::parse(stored).map(|reference| reference.to_string()).unwrap_or_else(|_| stored.to_owned())
+}
+
 fn capitalise(text: &str) -> String {
     let mut characters = text.chars();
     characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default()
 }
 
-/// The query string of the filters, ending in `&`, for pagination links.
-fn serde_urlencoded_query(query: &QueueQuery) -> String {
+/// The query string of the filters and order, ending in `&`, for page links.
+fn filters_query(query: &QueueQuery) -> String {
     let mut parts = String::new();
-    for (name, value) in [("risk", &query.risk), ("sector", &query.sector), ("area", &query.area), ("status", &query.status), ("assignee", &query.assignee)] {
+    let fields = [
+        ("risk", &query.risk),
+        ("sector", &query.sector),
+        ("area", &query.area),
+        ("status", &query.status),
+        ("assignee", &query.assignee),
+        ("order", &query.order),
+        ("from", &query.from),
+        ("to", &query.to),
+        ("unread", &query.unread),
+    ];
+    for (name, value) in fields {
         if let Some(value) = value.as_ref().filter(|value| !value.is_empty()) {
             parts.push_str(name);
             parts.push('=');

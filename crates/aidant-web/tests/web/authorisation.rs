@@ -235,6 +235,7 @@ async fn world(store: &Store) -> World {
             source: Some(&SourceDetails { identity: Some("A source".into()), text: None }),
             review_on: None,
             people: &[],
+            share_with: &[],
         })
         .await
         .unwrap();

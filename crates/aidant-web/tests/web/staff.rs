@@ -22,7 +22,7 @@ fn unlimited() -> WebSettings {
 }
 
 fn get(path: &str, cookies: &str) -> Request<Body> {
-    Request::get(path).header(header::COOKIE, cookies).body(Body::empty()).unwrap()
+    Request::get(path).header(header::COOKIE, cookies).body(Body::empty()).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
 fn post(path: &str, cookies: &str, form: String) -> Request<Body> {
@@ -294,7 +294,141 @@ async fn administrators_see_and_retry_records_the_worker_could_not_read(database
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
+/// The `href` of the link with `rel="{rel}"`, as a browser would follow it.
+fn link(body: &str, rel: &str) -> Option<String> {
+    let marker = format!("\" rel=\"{rel}\"");
+    let end = body.find(&marker)?;
+    let start = body[..end].rfind("href=\"")? + "href=\"".len();
+    Some(body[start..end].replace("&amp;", "&").replace("&#x2f;", "/"))
+}
+
+fn report_links(body: &str) -> Vec<String> {
+    body.match_indices("href=\"/staff/reports/").map(|(at, _)| body[at + 21..at + 57].to_owned()).collect()
+}
+
+async fn the_queue_and_search_reach_every_report_a_page_at_a_time(database: TestDatabase) {
+    let store = &database.store;
+    let (_, user_id) = setup(store).await;
+    let app = app(store, unlimited());
+    let mut received = Vec::new();
+    for index in 0..61_i64 {
+        let answers = aidant_core::report::ReportAnswers {
+            sector: Some("car_wash".into()),
+            town: Some("Luton".into()),
+            narrative: Some(format!("The kettle in unit {index} is always cold.")),
+            ..aidant_core::report::ReportAnswers::default()
+        };
+        let receipt = aidant_store::testing::submit_report(store, &answers, None).await;
+        received.push((receipt.report_id, 1_790_000_000_000 + index * 3_600_000));
+    }
+    store.set_received_times(&received).await.unwrap();
+    let cookies = format!("__Host-aidant_session={}", store.create_session(&user_id, true).await.unwrap());
+
+    // The queue, newest first, page by page and back.
+    let first = send(&app, get("/staff?order=newest", &cookies)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.body.contains("61 reports match"), "a true count");
+    let mut seen = report_links(&first.body);
+    assert_eq!(seen.len(), 50);
+    assert_eq!(seen[0], received[60].0.as_str(), "newest first");
+    assert!(link(&first.body, "prev").is_none());
+    let next = link(&first.body, "next").expect("a next page");
+    assert!(next.contains("order=newest"), "the order is kept: {next}");
+    let second = send(&app, get(&next, &cookies)).await;
+    seen.extend(report_links(&second.body));
+    let mut expected: Vec<String> = received.iter().rev().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(seen, expected, "every report once, in order");
+    assert!(link(&second.body, "next").is_none());
+    let back = send(&app, get(&link(&second.body, "prev").expect("a previous page"), &cookies)).await;
+    assert_eq!(report_links(&back.body), report_links(&first.body));
+
+    // A date range, and dates that are not dates.
+    let day = send(&app, get("/staff?status=all&from=2026-09-21&to=2026-09-21", &cookies)).await;
+    let in_day = report_links(&day.body).len();
+    assert!(day.body.contains(&format!("{in_day} reports match")) && in_day > 0 && in_day < 61, "one day's reports: {in_day}");
+    let wrong = send(&app, get("/staff?from=2026-02-30&to=yesterday&order=sideways&after=nonsense", &cookies)).await;
+    assert_eq!(wrong.status, StatusCode::OK, "a bad filter is a message, not a failed page");
+    for message in ["Enter the from date as a real date", "Enter the to date as a real date", "Select an order from the list", "That page link is not valid"] {
+        assert!(wrong.body.contains(message), "{message}");
+    }
+    assert!(wrong.body.contains("govuk-error-summary") && wrong.body.contains("href=\"#from\""));
+
+    // The API pages the same way, with references as people write them.
+    expected.reverse();
+    let mut api_seen = Vec::new();
+    let mut path = "/api/v1/staff/reports?order=oldest&status=all".to_owned();
+    loop {
+        let answer = send(&app, get(&path, &cookies)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let json = answer.json();
+        assert_eq!(json["total"], 61);
+        for line in json["reports"].as_array().unwrap() {
+            api_seen.push(line["id"].as_str().unwrap().to_owned());
+            assert!(aidant_core::ReportRef::parse(line["reference"].as_str().unwrap()).is_ok());
+            assert_eq!(line["reference"].as_str().unwrap().matches('-').count(), 2, "GDM-4AN-RRC, as pages show it");
+        }
+        match json["next"].as_str() {
+            Some(token) => path = format!("/api/v1/staff/reports?order=oldest&status=all&after={token}"),
+            None => break,
+        }
+    }
+    assert_eq!(api_seen, expected);
+    let refused = send(&app, get("/api/v1/staff/reports?after=nonsense&from=someday", &cookies)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.headers[header::CONTENT_TYPE], "application/problem+json");
+    let problem = refused.json();
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["from", "after"]);
+
+    // Search: the count of everything, fifty at a time, newest first.
+    let search = send(&app, get("/staff/search?q=kettle", &cookies)).await;
+    assert!(search.body.contains("61 results you can see"), "a true count");
+    let mut found = report_links(&search.body);
+    assert_eq!(found.len(), 50);
+    let more = send(&app, get(&link(&search.body, "next").expect("a next page of results"), &cookies)).await;
+    found.extend(report_links(&more.body));
+    found.sort();
+    let mut all: Vec<String> = received.iter().map(|(id, _)| id.to_string()).collect();
+    all.sort();
+    assert_eq!(found, all, "every match can be reached");
+    let api = send(&app, get("/api/v1/staff/search?q=kettle", &cookies)).await.json();
+    assert_eq!((api["total"].as_i64(), api["results"].as_array().unwrap().len()), (Some(61), 50));
+    let rest = send(&app, get(&format!("/api/v1/staff/search?q=kettle&after={}", api["next"].as_str().unwrap()), &cookies)).await.json();
+    assert_eq!((rest["results"].as_array().unwrap().len(), rest["next"].is_null(), rest["previous"].is_string()), (11, true, true));
+    let bad = send(&app, get("/api/v1/staff/search?q=kettle&before=-4", &cookies)).await;
+    assert_eq!((bad.status, bad.json()["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("before")));
+}
+
+async fn a_reporter_message_is_marked_until_someone_reads_it(database: TestDatabase) {
+    let store = &database.store;
+    let (_, user_id) = setup(store).await;
+    let app = app(store, unlimited());
+    let receipt = aidant_store::testing::submit_report(
+        store,
+        &aidant_core::report::ReportAnswers { sector: Some("car_wash".into()), town: Some("Luton".into()), ..Default::default() },
+        None,
+    )
+    .await;
+    let cookies = format!("__Host-aidant_session={}", store.create_session(&user_id, true).await.unwrap());
+    store.assign_report(&receipt.report_id, Some(&user_id), &AuditActor::user(&user_id)).await.unwrap();
+    let queue = send(&app, get("/staff", &cookies)).await;
+    assert!(queue.body.contains("In review"), "assigning moved the new report on");
+    assert!(!queue.body.contains("id=\"unread-count\""));
+    store.add_report_message(&receipt.report_id, aidant_store::public_site::Author::Reporter, None, "They came back.").await.unwrap();
+    let queue = send(&app, get("/staff", &cookies)).await;
+    assert!(queue.body.contains("1 report has a message from the reporter that nobody has read</strong>, 1 of them assigned to you"));
+    assert!(queue.body.contains("New message from the reporter"));
+    let mine = send(&app, get("/staff?assignee=me&unread=yes", &cookies)).await;
+    assert_eq!(report_links(&mine.body), [receipt.report_id.to_string()]);
+    let opened = send(&app, get(&format!("/staff/reports/{}", receipt.report_id), &cookies)).await;
+    assert!(opened.body.contains("They came back."));
+    let queue = send(&app, get("/staff", &cookies)).await;
+    assert!(!queue.body.contains("New message from the reporter") && !queue.body.contains("id=\"unread-count\""), "read once opened");
+}
+
 aidant_store::backend_tests!(
+    the_queue_and_search_reach_every_report_a_page_at_a_time,
+    a_reporter_message_is_marked_until_someone_reads_it,
     administrators_see_and_retry_records_the_worker_could_not_read,
     signing_in_and_out_ends_the_session,
     wrong_passwords_lock_the_account,
