@@ -65,3 +65,31 @@ test('a supervisor pages through the whole queue in the order they choose', asyn
   await assertAccessible(page, 'the queue with a wrong date')
   await context.close()
 })
+
+test('on a phone the queue and search are cards that fit the screen', async () => {
+  const context = await newContext(browser, { bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+  const page = await context.newPage()
+  await signIn(page, server.url, 'call.handler@beds.police.example')
+  for (const path of ['/staff?status=all', '/staff/search?q=nail']) {
+    await page.goto(server.url + path)
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])
+    assert.ok(widths[0] <= widths[1], `${path} fits a 390 px screen: ${widths}`)
+    const firstCell = page.locator('table.aidant-cards tbody tr').first().locator('td').nth(1)
+    assert.equal(await firstCell.evaluate((cell) => getComputedStyle(cell).display), 'block', `${path}: rows are cards`)
+    assert.ok((await page.getByRole('cell').count()) > 0, `${path}: still a table to assistive technology`)
+    await assertAccessible(page, `${path} on a phone`)
+  }
+  await context.close()
+})
+
+test('on a phone the cookie banner leaves room for the first question', async () => {
+  const context = await newContext(browser, { bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+  const page = await context.newPage()
+  await page.goto(server.url + '/')
+  const banner = page.getByRole('region', { name: 'Cookies on this service' })
+  const height = (await banner.boundingBox()).height
+  assert.ok(height < 200, `the banner is compact: ${height} px`)
+  assert.ok(await banner.getByRole('button', { name: 'Hide this message' }).isVisible())
+  await assertAccessible(page, 'the start page on a phone with the cookie banner')
+  await context.close()
+})

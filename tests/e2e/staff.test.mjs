@@ -72,6 +72,12 @@ test('from a public Immediate report to intelligence only the GLAA may read', as
   await later.getByRole('button', { name: 'Continue' }).click()
   assert.equal(await later.locator('h1').innerText(), 'Your report')
   assert.match(await later.locator('main').innerText(), /Officers are on their way/)
+  // What they first reported is there to read, without contact details.
+  await later.getByText('What you reported').click()
+  const reported = await later.locator('#what-you-reported').innerText()
+  assert.match(reported, /Ștefan keeps her passport/)
+  assert.match(reported, /Star Nails/)
+  assert.match(reported, /Workers seem to live at the place/)
   await laterContext.close()
 
   // An analyst develops the report into intelligence graded 2 B C, GLAA only.

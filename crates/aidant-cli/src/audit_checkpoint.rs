@@ -158,6 +158,11 @@ fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, Failure> {
 /// `aidant audit verify [--checkpoint FILE [--public-key HEX]]`.
 pub async fn verify(config: &Config, arguments: VerifyArgs) -> Result<ExitCode, Failure> {
     let Some(checkpoint_path) = &arguments.checkpoint else {
+        eprintln!(
+            "warning: no signed checkpoint given (--checkpoint): this shows the chain is whole, but not that it is the chain that was written; \
+             someone who can write to the database could rewrite entries with recomputed hashes and pass. Take checkpoints with \
+             `aidant audit checkpoint`, keep copies and the public key outside the data directory, and verify against one."
+        );
         let store = open_store(config, StoreUse::Maintenance).await?;
         return match store.verify_audit_chain().await.map_err(|error| Failure::Runtime(error.to_string()))? {
             Ok(summary) => {

@@ -264,7 +264,7 @@ async fn drive_scenarios(
 const NETWORK_RUNS: usize = 5;
 
 /// Runs the entity worker here until nothing is queued.
-async fn drain_entity_jobs(store: &Store) -> anyhow::Result<()> {
+pub(crate) async fn drain_entity_jobs(store: &Store) -> anyhow::Result<()> {
     while store.work_entity_jobs(aidant_store::entities::JOBS_PER_TRANSACTION).await?.total() > 0 {}
     Ok(())
 }
@@ -329,7 +329,7 @@ async fn commit_to_visible(address: SocketAddr, database_url: &str, data_dir: &s
 }
 
 /// Writes `count` synthetic reports through the group-commit writer.
-async fn seed_reports(store: &Store, catalogue: &Catalogue, count: usize, seed: u64) -> anyhow::Result<Vec<ReportId>> {
+pub(crate) async fn seed_reports(store: &Store, catalogue: &Catalogue, count: usize, seed: u64) -> anyhow::Result<Vec<ReportId>> {
     let writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
     let mut rng = StdRng::seed_from_u64(seed);
     let mut ids = Vec::with_capacity(count);

@@ -13,7 +13,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 18] = [
+const ENVIRONMENT_KEYS: [&str; 19] = [
+    "trusted_proxies",
     "database_url",
     "listen",
     "data_dir",
@@ -99,6 +100,12 @@ pub struct Config {
     /// without a model file) to link the people named in records with, instead of the built-in
     /// reference model. Used when the database first starts linking people.
     pub people_model_file: Option<PathBuf>,
+    /// Reverse proxies (addresses or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` is believed, so that flood protection and the
+    /// sign-in limit count each client instead of the proxy. Empty: the
+    /// header is ignored (a client could write anything in it). In the
+    /// environment, a TOML list: `AIDANT_TRUSTED_PROXIES='["10.0.0.5"]'`.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -122,6 +129,7 @@ impl Default for Config {
             session_absolute_hours: 12,
             audit_signing_key_file: None,
             people_model_file: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -177,7 +185,16 @@ impl Config {
         if self.request_timeout_seconds == 0 {
             return Err(ConfigError("setting request_timeout_seconds: must be at least 1".to_owned()));
         }
+        self.trusted_proxy_networks()?;
         Ok(())
+    }
+
+    /// The trusted proxies as networks.
+    pub fn trusted_proxy_networks(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|text| aidant_web::rate_limit::parse_proxy(text).map_err(|error| ConfigError(format!("setting trusted_proxies: {error}"))))
+            .collect()
     }
 
     /// The database URL in force.
@@ -240,6 +257,7 @@ impl Config {
             Some(path) => lines.push(format!("people_model_file = {:?}", path.display().to_string())),
             None => lines.push("# people_model_file: the built-in reference model".to_owned()),
         }
+        lines.push(format!("trusted_proxies = {:?}", self.trusted_proxies));
         lines.join("\n")
     }
 }

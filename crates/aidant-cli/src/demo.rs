@@ -212,9 +212,10 @@ async fn seed_organisations(store: &Store) -> Result<Vec<(String, String, String
         if kind == OrganisationKind::PoliceForce {
             store.set_receiving_organisation(&organisation.id, &aidant_core::audit::AuditActor::Cli).await?;
         }
+        // Every organisation has its own administrator for its own users.
         let roles: &[Role] = match kind {
             OrganisationKind::PoliceForce => Role::ALL,
-            _ => &[Role::Partner],
+            _ => &[Role::Partner, Role::Administrator],
         };
         for role in roles {
             let email = format!("{}@{domain}", role.as_str().replace('_', "."));

@@ -277,8 +277,12 @@ impl Store {
         Ok(PasswordChange::Changed)
     }
 
-    /// Checks an email and password, counting failures and locking the
-    /// account after `policy.max_failures` in a row.
+    /// Checks an email and password, counting failures and pausing
+    /// password-only sign-in after `policy.max_failures` in a row. A paused
+    /// account whose owner has a second factor still accepts the right
+    /// password, with the code to follow: someone who only knows an email
+    /// address cannot lock its owner out, and the password alone is not
+    /// enough while the pause lasts.
     pub async fn check_password(&self, email: &str, password: &str, policy: &SignInPolicy) -> Result<SignInOutcome, StoreError> {
         let row = sqlx::query(
             "SELECT u.id, u.password_hash, u.disabled, u.locked_until, u.totp_sealed, o.require_second_factor
@@ -293,15 +297,25 @@ impl Store {
         };
         let user_id: UserId = crate::named(&row, "id")?;
         let now = now_ms();
-        if let Some(until_ms) = row.try_get::<Option<i64>, _>("locked_until")?
-            && until_ms > now
+        let has_second_factor = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some();
+        let paused_until = row.try_get::<Option<i64>, _>("locked_until")?.filter(|until_ms| *until_ms > now);
+        if let Some(until_ms) = paused_until
+            && !has_second_factor
         {
+            // Spend the same effort as a check, so timing does not tell.
+            let _ = password_matches(password, decoy_hash());
             return Ok(SignInOutcome::Locked { until_ms });
         }
         let stored: Option<String> = row.try_get("password_hash")?;
         let matches = password_matches(password, stored.as_deref().unwrap_or_else(|| decoy_hash())) && stored.is_some();
         if flag(row.try_get("disabled")?) {
             return Ok(SignInOutcome::Disabled);
+        }
+        if let Some(until_ms) = paused_until
+            && !matches
+        {
+            // Paused: a wrong password neither counts nor extends the pause.
+            return Ok(SignInOutcome::Locked { until_ms });
         }
         if !matches {
             let lockout_ms = policy.lockout.as_millis() as i64;
@@ -322,14 +336,18 @@ impl Store {
                 _ => SignInOutcome::Refused,
             });
         }
-        sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1").bind(user_id.as_str()).execute(&self.pool).await?;
-        let has_second_factor = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some();
+        // During a pause the count and the pause stay until the code is given
+        // (`verify_totp` clears them); otherwise the right password clears them.
+        if paused_until.is_none() {
+            sqlx::query("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1").bind(user_id.as_str()).execute(&self.pool).await?;
+        }
         let required = flag(row.try_get("require_second_factor")?);
         Ok(SignInOutcome::Accepted { user_id, needs_second_factor: has_second_factor, must_enrol_second_factor: required && !has_second_factor })
     }
 
     /// Checks a TOTP code for a user, refusing a code (or an earlier one)
-    /// that was already used, so a code seen over a shoulder is spent.
+    /// that was already used, so a code seen over a shoulder is spent. A
+    /// right code ends any pause of password sign-in and clears its count.
     pub async fn verify_totp(&self, user_id: &UserId, code: &str, unix_seconds: u64) -> Result<bool, StoreError> {
         let user_id = user_id.as_str();
         let row = sqlx::query("SELECT totp_sealed, totp_last_step FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
@@ -337,11 +355,13 @@ impl Store {
         let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("totp_sealed")? else { return Ok(false) };
         let secret = self.keyring()?.open(&sealed, &totp_binding(user_id))?;
         let Some(step) = matching_step(&totp(secret)?, code, unix_seconds) else { return Ok(false) };
-        let used = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
-            .bind(step)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        let used = sqlx::query(
+            "UPDATE users SET totp_last_step = $1, failed_sign_ins = 0, locked_until = NULL WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(used.rows_affected() == 1)
     }
 

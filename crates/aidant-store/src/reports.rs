@@ -135,9 +135,14 @@ impl Store {
             let reference = ReportRef::from_random(next_reference_bits());
             let mut transaction = self.pool.begin().await?;
             let written = match insert_report_rows(&mut transaction, self, submission, &reference).await {
-                Ok(report_id) => {
+                Ok((report_id, search_text)) => {
                     match crate::entities::enqueue_all(&mut transaction, crate::entities::JobRecord::Report, &[report_id.as_str()], now_ms()).await {
-                        Ok(()) => append(&mut transaction, &report_created(&report_id)).await.map(|_| report_id),
+                        Ok(()) => match append(&mut transaction, &report_created(&report_id)).await {
+                            Ok(_) => {
+                                crate::search::index_new_reports(&mut transaction, &[(report_id.as_str(), search_text.as_str())]).await.map(|()| report_id)
+                            }
+                            Err(error) => Err(error),
+                        },
                         Err(error) => Err(error),
                     }
                 }
@@ -336,17 +341,18 @@ pub(crate) fn report_created(report_id: &ReportId) -> AuditEvent<'_> {
     AuditEvent::new(&AuditActor::Public, AuditAction::ReportCreate, AuditRecordKind::Report, report_id.as_str())
 }
 
-/// Writes one report's rows and search document inside `transaction`,
-/// without committing, auditing or queueing it for the entity worker (the
-/// callers queue their reports together): `insert_report` commits one report and its
-/// audit entry at a time, the group-commit writer (`report_writer.rs`) many
-/// reports with their audit entries appended together.
+/// Writes one report's rows inside `transaction` and returns its id and the
+/// text of its search document, without committing, auditing, indexing or
+/// queueing it for the entity worker (the callers do those for all their
+/// reports together, indexing last: see `report_writer::write_rows`):
+/// `insert_report` commits one report and its audit entry at a time, the
+/// group-commit writer (`report_writer.rs`) many reports together.
 pub(crate) async fn insert_report_rows(
     transaction: &mut Transaction<'_, Any>,
     store: &Store,
     submission: &Submission<'_>,
     reference: &ReportRef,
-) -> Result<ReportId, StoreError> {
+) -> Result<(ReportId, String), StoreError> {
     let report = submission.report;
     let typed_report_id: ReportId = crate::new_record_id();
     let report_id = typed_report_id.as_str().to_owned();
@@ -410,8 +416,7 @@ pub(crate) async fn insert_report_rows(
             .execute(&mut **transaction)
             .await?;
     }
-    crate::search::index_report(transaction, &report_id, &report_search_text(report, reference)).await?;
-    Ok(typed_report_id)
+    Ok((typed_report_id, report_search_text(report, reference)))
 }
 
 /// What search finds a report by: everything staff read on it except the

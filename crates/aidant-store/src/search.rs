@@ -64,18 +64,27 @@ pub struct SearchPage {
     pub newer: Option<i64>,
 }
 
-/// Writes (or replaces) a report's search document inside `transaction`.
-/// The owner is read from the report row written in the same transaction.
-pub(crate) async fn index_report(transaction: &mut Transaction<'_, Any>, report_id: &str, text: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO search_documents (record_kind, record_id, owner_organisation_id, body)
-         VALUES ('report', $1, (SELECT owning_organisation_id FROM reports WHERE id = $1), $2)
-         ON CONFLICT (record_kind, record_id) DO UPDATE SET body = excluded.body, owner_organisation_id = excluded.owner_organisation_id",
-    )
-    .bind(report_id)
-    .bind(fold(text))
-    .execute(&mut **transaction)
-    .await?;
+/// Search documents written per statement when reports are indexed together.
+const DOCUMENTS_PER_STATEMENT: usize = 200;
+
+/// Writes the search documents of reports just written in `transaction`
+/// (report id, text), a few hundred per statement. The owner is read from
+/// each report's row.
+pub(crate) async fn index_new_reports(transaction: &mut Transaction<'_, Any>, documents: &[(&str, &str)]) -> Result<(), StoreError> {
+    for chunk in documents.chunks(DOCUMENTS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|index| {
+                let (id, body) = (2 * index + 1, 2 * index + 2);
+                format!("('report', ${id}, (SELECT owning_organisation_id FROM reports WHERE id = ${id}), ${body})")
+            })
+            .collect();
+        let statement = format!("INSERT INTO search_documents (record_kind, record_id, owner_organisation_id, body) VALUES {}", rows.join(", "));
+        let mut query = sqlx::query(&statement);
+        for (report_id, text) in chunk {
+            query = query.bind(*report_id).bind(fold(text));
+        }
+        query.execute(&mut **transaction).await?;
+    }
     Ok(())
 }
 

@@ -59,6 +59,19 @@ pub async fn submit_report(store: &Store, answers: &ReportAnswers, token: Option
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// The admin URL tests create their databases through.
+/// Drops the triggers that keep the audit log append-only, as someone who
+/// owns the database could, so a test can tamper with entries the way an
+/// attacker with that access would and show that verification finds it.
+pub async fn lift_audit_protection(store: &Store) {
+    let statements: &[&str] = match store.backend() {
+        Backend::Sqlite => &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"],
+        Backend::Postgres => &["DROP TRIGGER audit_log_no_change ON audit_log", "DROP TRIGGER audit_log_no_truncate ON audit_log"],
+    };
+    for statement in statements {
+        sqlx::query(statement).execute(store.pool()).await.expect("the audit log's triggers can be dropped by the database's owner");
+    }
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("AIDANT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
 }

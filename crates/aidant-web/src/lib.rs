@@ -49,6 +49,9 @@ pub struct WebSettings {
     pub sign_in_rate_limit: rate_limit::RateLimit,
     /// Lockout and session timeouts for staff.
     pub sign_in: aidant_store::identity::SignInPolicy,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, so the limits
+    /// above count each client rather than the proxy.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for WebSettings {
@@ -60,6 +63,7 @@ impl Default for WebSettings {
             rate_limit: rate_limit::RateLimit::default(),
             sign_in_rate_limit: rate_limit::RateLimit::default(),
             sign_in: aidant_store::identity::SignInPolicy::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -111,9 +115,9 @@ impl AppState {
 }
 
 /// Every route of the application, with the list of them.
-fn all_routes(settings: &WebSettings) -> routes::Routes {
-    let limit = rate_limit::layer(settings.rate_limit);
-    let sign_in_limit = rate_limit::layer(settings.sign_in_rate_limit);
+fn all_routes(settings: &WebSettings, catalogue: Option<&Catalogue>) -> routes::Routes {
+    let limit = rate_limit::layer(settings.rate_limit, &settings.trusted_proxies);
+    let sign_in_limit = rate_limit::layer(settings.sign_in_rate_limit, &settings.trusted_proxies);
     let viewer = [
         routes::RouteEntry { methods: &["GET"], path: "/api/docs" },
         routes::RouteEntry { methods: &["GET"], path: "/api/docs/{*rest}" },
@@ -124,7 +128,7 @@ fn all_routes(settings: &WebSettings) -> routes::Routes {
         .route("/readyz", &["GET"], get(readyz))
         .route("/assets/{name}", &["GET"], get(assets::serve))
         .merge(api::routes(limit.clone()))
-        .merge_router(api::documentation(), &viewer)
+        .merge_router(api::documentation(catalogue), &viewer)
         .merge(pages::routes(limit))
         .merge(staff::routes(sign_in_limit))
 }
@@ -133,13 +137,13 @@ fn all_routes(settings: &WebSettings) -> routes::Routes {
 /// every-route authorisation test.
 pub fn route_book() -> Vec<routes::RouteEntry> {
     let unlimited = rate_limit::RateLimit { per_minute: 0, burst: 0 };
-    all_routes(&WebSettings { rate_limit: unlimited, sign_in_rate_limit: unlimited, ..WebSettings::default() }).entries().to_vec()
+    all_routes(&WebSettings { rate_limit: unlimited, sign_in_rate_limit: unlimited, ..WebSettings::default() }, None).entries().to_vec()
 }
 
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings().clone();
-    let routes = all_routes(&settings)
+    let routes = all_routes(&settings, Some(state.catalogue()))
         .into_router()
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), html::friendly_errors))

@@ -76,3 +76,68 @@ impl From<aidant_store::StoreError> for Problem {
         }
     }
 }
+
+/// An error answer on the API as a problem document: the framework's own
+/// refusals (a query string or body it cannot read, a method the address
+/// does not take, a body over the limit) come as plain text in its own
+/// words; they become problem documents in ours, keeping headers such as
+/// `Allow` and `Retry-After`. Problem documents and JSON pass unchanged.
+pub fn as_problem(response: Response) -> Response {
+    let is_json = response.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|value| {
+        let value = value.as_bytes();
+        value.starts_with(b"application/problem+json") || value.starts_with(b"application/json")
+    });
+    if is_json {
+        return response;
+    }
+    let status = response.status();
+    let (title, detail) = match status {
+        StatusCode::BAD_REQUEST => {
+            ("Request not readable", "The query string or body could not be read; check it against the API document at /api/openapi.json.")
+        }
+        StatusCode::NOT_FOUND => ("Not found", "There is nothing at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => ("Method not allowed", "This address does not take that method; the Allow header lists those it takes."),
+        StatusCode::REQUEST_TIMEOUT => ("Request timed out", "The request took longer than this service allows."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("Request too large", "The body is larger than this service accepts."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("Unsupported media type", "Send the body as application/json."),
+        StatusCode::TOO_MANY_REQUESTS => ("Too many requests", "Too many requests from one place in a short time; wait and try again."),
+        status if status.is_server_error() => ("Something went wrong", "The service could not answer; nothing was changed. Try again later."),
+        _ => ("Request refused", "The request cannot be answered as sent."),
+    };
+    let (parts, _) = response.into_parts();
+    let mut problem = Problem::new(status, title, detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The framework's refusals as it writes them: plain text in its own words.
+    fn framework_refusal(status: StatusCode, words: &'static str) -> Response {
+        let mut response = (status, words).into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        response
+    }
+
+    #[test]
+    fn framework_refusals_become_problem_documents_in_our_words() {
+        for (status, words) in [
+            (StatusCode::BAD_REQUEST, "Failed to deserialize query string: page: number too large to fit in target type"),
+            (StatusCode::PAYLOAD_TOO_LARGE, "Failed to buffer the request body: length limit exceeded"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected request with `Content-Type: application/json`"),
+        ] {
+            let answer = as_problem(framework_refusal(status, words));
+            assert_eq!(answer.status(), status);
+            assert_eq!(answer.headers()[header::CONTENT_TYPE], "application/problem+json");
+            assert_eq!(answer.headers()[header::RETRY_AFTER], "60", "headers that say what to do are kept");
+        }
+        let ours = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Check your answers", "x").into_response();
+        assert_eq!(as_problem(ours).headers()[header::CONTENT_TYPE], "application/problem+json");
+    }
+}

@@ -34,8 +34,11 @@ fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     let migrate = aidant().arg("migrate").env("AIDANT_DATA_DIR", &data_dir).output().unwrap();
     assert!(stdout(&migrate).contains("0 migration(s) applied"), "{}", stderr(&migrate));
     let verify = aidant().args(["audit", "verify"]).env("AIDANT_DATA_DIR", &data_dir).output().unwrap();
-    // 40 reports, the receiving force, and a password for each of the 13 demo users.
-    assert!(stdout(&verify).contains("audit chain OK: 54 entries"), "{}", stdout(&verify));
+    // 40 reports, the receiving force, and a password for each of the 19
+    // demo users (the force's seven roles, and a partner and an
+    // administrator in each of the six other organisations).
+    assert!(stdout(&verify).contains("audit chain OK: 60 entries"), "{}", stdout(&verify));
+    assert!(printed.contains("administrator@glaa.example"), "partners have administrators of their own");
     assert!(data_dir.join(".aidant-demo").is_file());
 }
 

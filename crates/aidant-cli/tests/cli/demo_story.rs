@@ -242,6 +242,9 @@ async fn the_demo_plants_operation_aidant_among_its_reports() {
     }
     let glaa_analyst = store.find_user_by_email(GLAA_ANALYST_EMAIL).await.unwrap().unwrap();
     assert_eq!(glaa_analyst.roles, vec![Role::Analyst]);
+    // Each partner organisation has an administrator of its own.
+    let glaa_administrator = store.find_user_by_email("administrator@glaa.example").await.unwrap().expect("the GLAA's administrator");
+    assert_eq!((glaa_administrator.roles, &glaa_administrator.organisation_id), (vec![Role::Administrator], &glaa_analyst.organisation_id));
     store.close().await;
 }
 

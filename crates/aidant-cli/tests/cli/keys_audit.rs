@@ -25,10 +25,16 @@ async fn audit_verify_names_the_first_tampered_entry(database: TestDatabase) {
     drop(server);
     // Four reports, and as many entries as the server's entity worker wrote
     // before it was stopped (one per report it read).
-    let verified = assert_success(&setup.run(&["audit", "verify"]));
+    let plain = setup.run(&["audit", "verify"]);
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("warning: no signed checkpoint given"), "a check without a checkpoint says what it cannot show");
+    let verified = assert_success(&plain);
     let entries: usize = verified.split("audit chain OK: ").nth(1).and_then(|rest| rest.split(' ').next()).and_then(|count| count.parse().ok()).unwrap_or(0);
     assert!((4..=8).contains(&entries), "{verified}");
 
+    // The database refuses the change; its owner can drop the triggers,
+    // and verification still names the entry changed.
+    assert!(sqlx::query("UPDATE audit_log SET action = 'report.view' WHERE sequence = 3").execute(database.store.pool()).await.is_err());
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("UPDATE audit_log SET action = 'report.view' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
     assert_fails_saying(&setup.run(&["audit", "verify"]), &["BROKEN", "entry 3"]);
 }
@@ -232,18 +238,21 @@ async fn a_checkpoint_verifies_and_a_forged_one_is_rejected(database: TestDataba
 
 async fn a_checkpoint_names_an_edited_entry(database: TestDatabase) {
     let (setup, public_key) = checkpointed(&database).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("UPDATE audit_log SET action = 'report.delete' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
     assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "entry 3", "edited"]);
 }
 
 async fn a_checkpoint_names_a_deleted_entry(database: TestDatabase) {
     let (setup, public_key) = checkpointed(&database).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("DELETE FROM audit_log WHERE sequence = 2").execute(database.store.pool()).await.unwrap();
     assert_fails_saying(&verify_against_checkpoint(&setup, &public_key), &["BROKEN", "entry 3: expected sequence 2"]);
 }
 
 async fn a_checkpoint_names_reordered_entries(database: TestDatabase) {
     let (setup, public_key) = checkpointed(&database).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     for statement in [
         "UPDATE audit_log SET sequence = -2 WHERE sequence = 2",
         "UPDATE audit_log SET sequence = 2 WHERE sequence = 4",
@@ -287,6 +296,7 @@ async fn rebuild_chain(store: &Store) {
 
 async fn a_checkpoint_catches_a_chain_rebuilt_with_recomputed_hashes(database: TestDatabase) {
     let (setup, public_key) = checkpointed(&database).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 2").execute(database.store.pool()).await.unwrap();
     rebuild_chain(&database.store).await;
     assert!(assert_success(&setup.run(&["audit", "verify"])).contains("audit chain OK: 6 entries"), "plain verify cannot see a consistent rebuild");
@@ -295,6 +305,7 @@ async fn a_checkpoint_catches_a_chain_rebuilt_with_recomputed_hashes(database: T
 
 async fn a_checkpoint_catches_truncation_with_the_head_rewritten(database: TestDatabase) {
     let (setup, public_key) = checkpointed(&database).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("DELETE FROM audit_log WHERE sequence > 4").execute(database.store.pool()).await.unwrap();
     let plain = setup.run(&["audit", "verify"]);
     assert_fails_saying(&plain, &["BROKEN", "entries removed from the end"]);

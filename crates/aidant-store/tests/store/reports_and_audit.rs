@@ -155,12 +155,14 @@ async fn an_intact_audit_chain_verifies(database: TestDatabase) {
 
 async fn an_edited_audit_row_is_named(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 3").execute(database.store.pool()).await.unwrap();
     assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::Edited { sequence: 3 }));
 }
 
 async fn a_deleted_audit_row_is_named(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("DELETE FROM audit_log WHERE sequence = 2").execute(database.store.pool()).await.unwrap();
     assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::OutOfSequence { sequence: 3, expected: 2 }));
 }
@@ -168,6 +170,7 @@ async fn a_deleted_audit_row_is_named(database: TestDatabase) {
 async fn reordered_audit_rows_are_named(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
     // Swap rows 2 and 4 by renumbering them, as someone rewriting history would.
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     for statement in [
         "UPDATE audit_log SET sequence = -2 WHERE sequence = 2",
         "UPDATE audit_log SET sequence = 2 WHERE sequence = 4",
@@ -180,6 +183,7 @@ async fn reordered_audit_rows_are_named(database: TestDatabase) {
 
 async fn deleting_the_newest_audit_rows_is_detected(database: TestDatabase) {
     seed_chain(&database.store, 5).await;
+    aidant_store::testing::lift_audit_protection(&database.store).await;
     sqlx::query("DELETE FROM audit_log WHERE sequence >= 4").execute(database.store.pool()).await.unwrap();
     assert_eq!(database.store.verify_audit_chain().await.unwrap(), Err(ChainBreak::Truncated { last_sequence: 3, head_sequence: 5 }));
 }
@@ -228,7 +232,25 @@ async fn drafts_expire_and_are_purged(database: TestDatabase) {
     assert_eq!(left, vec![kept]);
 }
 
+/// The database itself refuses to change or remove an audit entry, from
+/// Aidant's own connection as from anyone else's.
+async fn the_database_refuses_to_change_or_remove_audit_entries(database: TestDatabase) {
+    seed_chain(&database.store, 3).await;
+    let pool = database.store.pool();
+    let mut statements =
+        vec!["UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 2", "DELETE FROM audit_log WHERE sequence = 3", "DELETE FROM audit_log"];
+    if database.store.backend() == aidant_store::Backend::Postgres {
+        statements.push("TRUNCATE audit_log");
+    }
+    for statement in statements {
+        let refused = sqlx::query(statement).execute(pool).await.expect_err(statement);
+        assert!(refused.to_string().contains("append-only"), "{statement}: {refused}");
+    }
+    assert_eq!(database.store.verify_audit_chain().await.unwrap().unwrap().entries, 3, "every entry as it was");
+}
+
 aidant_store::backend_tests!(
+    the_database_refuses_to_change_or_remove_audit_entries,
     drafts_expire_and_are_purged,
     migrations_are_idempotent,
     reports_round_trip_exactly,

@@ -566,7 +566,10 @@ async fn a_reporter_message_is_unread_until_staff_open_the_report(database: Test
     store.record_report_view(&first.report_id, &handler).await.unwrap();
     let page = first_page(viewer).await;
     assert_eq!((page.unread, page.unread_mine), (1, 0), "opening the report reads its messages");
-    assert_eq!(queue(store, &world.force.id, &only_unread, 50).await.rows.iter().map(|row| row.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&second.report_id));
+    assert_eq!(
+        queue(store, &world.force.id, &only_unread, 50).await.rows.iter().map(|row| row.id.clone()).collect::<Vec<_>>(),
+        std::slice::from_ref(&second.report_id)
+    );
     assert_eq!(first_page(Some(&world.analyst.id)).await.unread_mine, 1, "the other report is the analyst's");
 }
 
@@ -665,7 +668,41 @@ async fn intelligence_shared_as_it_is_made_passes_the_share_checks_or_is_not_mad
     assert!(store.find_intelligence(&unshared).await.unwrap().unwrap().shared_with.is_empty());
 }
 
+/// Someone who knows only an email address cannot lock its owner out when
+/// the owner has a second factor: the right password still leads to the
+/// code, which ends the pause; the password alone does not.
+async fn a_paused_account_opens_with_the_password_and_a_code(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    store.set_password(&world.handler.id, PASSWORD, &AuditActor::Cli).await.unwrap();
+    let secret = new_totp_secret();
+    let now = 1_800_000_000;
+    assert!(store.enrol_totp(&world.handler.id, &secret, &totp_code(&secret, now).unwrap(), now).await.unwrap());
+    let policy = SignInPolicy { max_failures: 2, lockout: Duration::from_secs(600), ..SignInPolicy::default() };
+    for _ in 0..2 {
+        store.check_password("handler@force.example", "guess", &policy).await.unwrap();
+    }
+    let paused = store.check_password("handler@force.example", "another guess", &policy).await.unwrap();
+    assert!(matches!(paused, SignInOutcome::Locked { .. }), "wrong passwords stay refused: {paused:?}");
+    let owner = store.check_password("handler@force.example", PASSWORD, &policy).await.unwrap();
+    assert!(matches!(owner, SignInOutcome::Accepted { needs_second_factor: true, .. }), "the owner goes on to the code: {owner:?}");
+    let still_paused: Option<i64> =
+        sqlx::query_scalar("SELECT locked_until FROM users WHERE id = $1").bind(world.handler.id.as_str()).fetch_one(store.pool()).await.unwrap();
+    assert!(still_paused.is_some(), "the password alone does not end the pause");
+    assert!(store.verify_totp(&world.handler.id, &totp_code(&secret, now + 60).unwrap(), now + 60).await.unwrap());
+    let ended: Option<i64> =
+        sqlx::query_scalar("SELECT locked_until FROM users WHERE id = $1").bind(world.handler.id.as_str()).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(ended, None, "the code ends it");
+    // Without a second factor, the pause holds even for the right password.
+    store.set_password(&world.analyst.id, PASSWORD, &AuditActor::Cli).await.unwrap();
+    for _ in 0..2 {
+        store.check_password("analyst@force.example", "guess", &policy).await.unwrap();
+    }
+    assert!(matches!(store.check_password("analyst@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Locked { .. }));
+}
+
 aidant_store::backend_tests!(
+    a_paused_account_opens_with_the_password_and_a_code,
     intelligence_shared_as_it_is_made_passes_the_share_checks_or_is_not_made,
     the_queue_reaches_every_report_by_key_in_each_order_and_date_range,
     a_reporter_message_is_unread_until_staff_open_the_report,

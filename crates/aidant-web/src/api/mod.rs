@@ -26,9 +26,46 @@ pub struct ApiDoc;
 const DOCS_CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The OpenAPI document, as strict as the server: with a catalogue, a
+/// report's `sector`, `signs` and `age_groups` list the values the server
+/// takes, and `sector` is required.
+pub fn document(catalogue: Option<&aidant_core::Catalogue>) -> utoipa::openapi::OpenApi {
+    let mut document = <ApiDoc as utoipa::OpenApi>::openapi();
+    if let Some(catalogue) = catalogue {
+        restrict_report_request(&mut document, catalogue);
+    }
+    document
+}
+
+/// Writes the catalogue's choices into `ReportRequest`.
+fn restrict_report_request(document: &mut utoipa::openapi::OpenApi, catalogue: &aidant_core::Catalogue) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+    let Some(RefOr::T(Schema::Object(request))) = document.components.as_mut().and_then(|components| components.schemas.get_mut("ReportRequest")) else {
+        return;
+    };
+    let one_of = |values: Vec<String>, description: &str| {
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).description(Some(description.to_owned())).build()
+    };
+    let sectors: Vec<String> = catalogue.sectors.iter().map(|sector| sector.id.to_string()).filter(|id| id != aidant_core::catalogue::GENERAL_SECTOR).collect();
+    request.properties.insert("sector".to_owned(), one_of(sectors, "The kind of place, from the catalogue (`GET /api/v1/indicators`)").into());
+    let signs: Vec<String> = catalogue.indicators.iter().map(|indicator| indicator.id.to_string()).collect();
+    let signs = ArrayBuilder::new()
+        .items(one_of(signs, "A sign's id from the catalogue"))
+        .max_items(Some(aidant_core::report::limits::SIGNS))
+        .description(Some("Signs seen, by their ids in the catalogue".to_owned()));
+    request.properties.insert("signs".to_owned(), signs.build().into());
+    let groups: Vec<String> = aidant_core::report::AGE_GROUPS.iter().map(|(id, _)| (*id).to_owned()).collect();
+    let groups = ArrayBuilder::new().items(one_of(groups, "An age group")).description(Some("The ages of the people seen".to_owned()));
+    request.properties.insert("age_groups".to_owned(), groups.build().into());
+    if !request.required.iter().any(|name| name == "sector") {
+        request.required.push("sector".to_owned());
+    }
+}
+
 /// `/api/openapi.json` and the viewer at `/api/docs`, served offline from the binary.
-pub fn documentation() -> Router<AppState> {
-    let viewer = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", <ApiDoc as utoipa::OpenApi>::openapi());
+pub fn documentation(catalogue: Option<&aidant_core::Catalogue>) -> Router<AppState> {
+    let viewer = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", document(catalogue));
     Router::from(viewer).layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
         axum::http::header::CONTENT_SECURITY_POLICY,
         axum::http::HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),

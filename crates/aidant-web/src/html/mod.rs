@@ -222,6 +222,9 @@ pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<A
         return crate::staff::error_page(&state, slot.get(), error);
     }
     let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    if path.starts_with("/api/") && (status.is_client_error() || status.is_server_error()) {
+        return crate::problem::as_problem(response);
+    }
     let machine_route = path.starts_with("/api/") || path.starts_with("/assets/") || path == "/healthz" || path == "/readyz";
     if machine_route || is_html || !(status.is_client_error() || status.is_server_error()) {
         return response;

@@ -2,9 +2,11 @@
 //! once when the report was sent, a reporter can come back, read replies
 //! from staff and add information, without ever saying who they are.
 //!
-//! Guessing is slowed per report (five failures lock it for 15 minutes,
+//! Guessing is slowed per report (five failures pause it for 15 minutes,
 //! whatever address the guesses come from) and every passphrase check costs
-//! an Argon2id verification, even for references that do not exist.
+//! an Argon2id verification, even for references that do not exist. A pause
+//! is answered in the same words as a wrong reference or passphrase, so
+//! neither it nor its absence says whether a reference exists.
 
 use aidant_core::ReportRef;
 use aidant_core::ids::ReportId;
@@ -66,8 +68,11 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
             let _ = hash_passphrase(&passphrase);
             sign_in_error(&state, &headers, &typed_reference, wrong())
         }
+        // The same words as a wrong reference or passphrase, and the same
+        // effort: a pause must not tell anyone that a reference exists.
         FollowUpAccess::Locked { .. } => {
-            sign_in_error(&state, &headers, &typed_reference, vec![PageError::new("reference", text_at(&text, "follow_up", "locked"))])
+            let _ = hash_passphrase(&passphrase);
+            sign_in_error(&state, &headers, &typed_reference, wrong())
         }
         FollowUpAccess::Check { report_id, passphrase_hash } => {
             let matches = passphrase_matches(&passphrase, &passphrase_hash);
@@ -108,7 +113,27 @@ async fn render_report(state: &AppState, headers: &HeaderMap, report_id: &Report
         .collect();
     let mut page = Page::new("follow_up/report.html", text_at(&text, "follow_up", "report_title"));
     page.errors = errors;
-    let data = context! { reference => report.reference.to_string(), received => format_date(report.received_at_ms), messages, added, values => context! { information => information } };
+    // What they first reported, as the check page showed it (never the
+    // contact details), so they can add to it without repeating it.
+    let text = state.site().text("en");
+    let people_count = report.people_count.map(|count| count.to_string());
+    let answers = super::report::AnswersShown {
+        immediate_danger: report.immediate_danger,
+        sector: Some(&report.sector),
+        place: [&report.postcode, &report.town, &report.location_description, &report.business_name].into_iter().flatten().cloned().collect(),
+        signs: &report.signs,
+        people_count,
+        age_groups: &report.age_groups,
+        people_description: report.people_description.clone(),
+        vehicles: report.vehicles.clone(),
+        narrative: report.narrative.clone(),
+        when_seen: report.when_seen.clone(),
+    };
+    let reported: Vec<Value> = super::report::answer_rows(state, &text, &answers)
+        .into_iter()
+        .map(|(key, _, lines)| context! { key => text_at(&text, "report", key), lines })
+        .collect();
+    let data = context! { reference => report.reference.to_string(), received => format_date(report.received_at_ms), messages, added, reported, values => context! { information => information } };
     Ok(render(state, headers, "/follow-up/report", page, data))
 }
 

@@ -484,50 +484,87 @@ pub async fn call_999(State(state): State<AppState>, headers: HeaderMap, Query(q
     render(&state, &headers, "/report/call-999", page, context! { next_href => next.path(), lorry })
 }
 
-fn check_rows(state: &AppState, text: &Value, draft: &Draft) -> Vec<Value> {
+/// What a reporter said, in the words of the check page: the part of a
+/// draft or a stored report that is shown back to them (never contact details).
+pub(super) struct AnswersShown<'a> {
+    pub immediate_danger: bool,
+    pub sector: Option<&'a str>,
+    pub place: Vec<String>,
+    pub signs: &'a [String],
+    pub people_count: Option<String>,
+    pub age_groups: &'a [String],
+    pub people_description: Option<String>,
+    pub vehicles: Vec<(Option<String>, Option<String>)>,
+    pub narrative: Option<String>,
+    pub when_seen: Option<String>,
+}
+
+/// The check page's rows for `answers`: (message key, the step that asks
+/// it, the lines shown; "not given" when there are none).
+pub(super) fn answer_rows(state: &AppState, text: &Value, answers: &AnswersShown<'_>) -> Vec<(&'static str, Step, Vec<String>)> {
     let catalogue = state.catalogue();
     let not_given = text_at(text, "common", "not_given");
     let or_not_given = |values: Vec<String>| if values.is_empty() { vec![not_given.clone()] } else { values };
-    let row = |key: &str, step: Step, lines: Vec<String>| context! { key => text_at(text, "report", key), href => step.path(), lines => or_not_given(lines) };
-    let present = |values: &[&Option<String>]| values.iter().filter_map(|value| value.as_ref().cloned()).collect::<Vec<_>>();
-    let danger = if draft.immediate_danger == Some(true) { text_at(text, "common", "yes") } else { text_at(text, "common", "no") };
-    let place = draft.sector.as_deref().and_then(|id| catalogue.sector(id)).map(|sector| sector.place_label.clone());
-    let signs: Vec<String> = draft.signs.iter().filter_map(|id| catalogue.indicator(id)).map(|indicator| indicator.public.clone()).collect();
+    let danger = if answers.immediate_danger { text_at(text, "common", "yes") } else { text_at(text, "common", "no") };
+    let place = answers.sector.and_then(|id| catalogue.sector(id)).map(|sector| sector.place_label.clone());
+    let signs: Vec<String> = answers.signs.iter().filter_map(|id| catalogue.indicator(id)).map(|indicator| indicator.public.clone()).collect();
     let mut people = Vec::new();
-    if let Some(count) = &draft.people_count {
+    if let Some(count) = &answers.people_count {
         people.push(format!("{}: {count}", text_at(text, "report", "people_count")));
     }
-    let ages: Vec<String> = draft.age_groups.iter().map(|id| text_at(text, "report", &format!("age_{id}"))).collect();
+    let ages: Vec<String> = answers.age_groups.iter().map(|id| text_at(text, "report", &format!("age_{id}"))).collect();
     if !ages.is_empty() {
         people.push(ages.join(", "));
     }
-    if let Some(description) = &draft.people_description {
-        people.push(description.clone());
-    }
-    let vehicles: Vec<String> = draft
+    people.extend(answers.people_description.clone());
+    let vehicles: Vec<String> = answers
         .vehicles
         .iter()
-        .filter(|vehicle| vehicle.registration.is_some() || vehicle.description.is_some())
-        .map(|vehicle| [vehicle.registration.clone(), vehicle.description.clone()].into_iter().flatten().collect::<Vec<_>>().join(" – "))
+        .filter(|(registration, description)| registration.is_some() || description.is_some())
+        .map(|(registration, description)| [registration.clone(), description.clone()].into_iter().flatten().collect::<Vec<_>>().join(" – "))
         .collect();
+    vec![
+        ("check_danger", Step::Danger, vec![danger]),
+        ("check_place", Step::Place, place.into_iter().collect()),
+        ("check_where", Step::Where, answers.place.clone()),
+        ("check_signs", Step::Signs, signs),
+        ("check_people", Step::People, people),
+        ("check_vehicles", Step::Vehicles, vehicles),
+        ("check_what", Step::What, answers.narrative.clone().into_iter().collect()),
+        ("check_when", Step::What, answers.when_seen.clone().into_iter().collect()),
+    ]
+    .into_iter()
+    .map(|(key, step, lines)| (key, step, or_not_given(lines)))
+    .collect()
+}
+
+fn check_rows(state: &AppState, text: &Value, draft: &Draft) -> Vec<Value> {
+    let present = |values: &[&Option<String>]| values.iter().filter_map(|value| value.as_ref().cloned()).collect::<Vec<_>>();
+    let answers = AnswersShown {
+        immediate_danger: draft.immediate_danger == Some(true),
+        sector: draft.sector.as_deref(),
+        place: present(&[&draft.postcode, &draft.town, &draft.location_description, &draft.business_name]),
+        signs: &draft.signs,
+        people_count: draft.people_count.clone(),
+        age_groups: &draft.age_groups,
+        people_description: draft.people_description.clone(),
+        vehicles: draft.vehicles.iter().map(|vehicle| (vehicle.registration.clone(), vehicle.description.clone())).collect(),
+        narrative: draft.narrative.clone(),
+        when_seen: draft.when_seen.clone(),
+    };
     let contact = if draft.contact_choice.as_deref() == Some("details") {
         present(&[&draft.contact_name, &draft.contact_phone, &draft.contact_email])
     } else {
         vec![text_at(text, "report", "anonymous")]
     };
     let keep = if draft.keep_in_contact { text_at(text, "common", "yes") } else { text_at(text, "common", "no") };
-    vec![
-        row("check_danger", Step::Danger, vec![danger]),
-        row("check_place", Step::Place, place.into_iter().collect()),
-        row("check_where", Step::Where, present(&[&draft.postcode, &draft.town, &draft.location_description, &draft.business_name])),
-        row("check_signs", Step::Signs, signs),
-        row("check_people", Step::People, people),
-        row("check_vehicles", Step::Vehicles, vehicles),
-        row("check_what", Step::What, present(&[&draft.narrative])),
-        row("check_when", Step::What, present(&[&draft.when_seen])),
-        row("check_contact", Step::Contact, contact),
-        row("check_keep", Step::Contact, vec![keep]),
-    ]
+    let not_given = text_at(text, "common", "not_given");
+    let contact = if contact.is_empty() { vec![not_given] } else { contact };
+    answer_rows(state, text, &answers)
+        .into_iter()
+        .chain([("check_contact", Step::Contact, contact), ("check_keep", Step::Contact, vec![keep])])
+        .map(|(key, step, lines)| context! { key => text_at(text, "report", key), href => step.path(), lines })
+        .collect()
 }
 
 /// Stores the report. The draft id is the submission token, so a double

@@ -84,12 +84,16 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
             response.headers_mut().append(header::SET_COOKIE, set_cookie(SIGN_IN_CSRF_COOKIE, "", Some(0)));
             response
         }
-        SignInOutcome::Refused | SignInOutcome::Disabled => {
-            sign_in_page(&state, &email, vec![PageError::new("email", "Enter a correct email address and password")], false)
-        }
-        SignInOutcome::Locked { until_ms } => {
-            let until = super::format_time(until_ms);
-            let message = format!("Too many wrong passwords. This account is locked until {until} (UTC). Ask an administrator if you need it sooner.");
+        // One answer for a wrong password, an unknown email, a disabled
+        // account and a paused one, so it tells no one which accounts exist.
+        SignInOutcome::Refused | SignInOutcome::Disabled | SignInOutcome::Locked { .. } => {
+            let policy = &state.settings().sign_in;
+            let message = format!(
+                "Enter a correct email address and password. After {} wrong passwords in a row, signing in with a password alone pauses for {} minutes; \
+                 if you use an authenticator app, your password and a code still work.",
+                policy.max_failures,
+                policy.lockout.as_secs() / 60
+            );
             sign_in_page(&state, &email, vec![PageError::new("email", message)], false)
         }
     })

@@ -169,7 +169,48 @@ async fn unknown_addresses_are_404_problems(database: TestDatabase) {
     assert_eq!(answer.json()["status"], 404);
 }
 
+/// What the framework refuses before a handler runs is a problem document
+/// too, in our words, with the headers that say what to do.
+async fn framework_refusals_are_problem_documents(database: TestDatabase) {
+    let app = app(&database);
+    let cases: Vec<(&str, Request<Body>, StatusCode)> = vec![
+        ("a method the address does not take", Request::delete("/api/v1/reports").body(Body::empty()).unwrap(), StatusCode::METHOD_NOT_ALLOWED),
+        ("a method on the catalogue", Request::post("/api/v1/indicators").body(Body::empty()).unwrap(), StatusCode::METHOD_NOT_ALLOWED),
+    ];
+    for (name, request, status) in cases {
+        let answer = send(&app, request).await;
+        assert_eq!(answer.status, status, "{name}: {}", answer.body);
+        assert_eq!(answer.headers[header::CONTENT_TYPE], "application/problem+json", "{name}: {}", answer.body);
+        let problem = answer.json();
+        assert_eq!(problem["status"], status.as_u16(), "{name}");
+        assert!(!problem["detail"].as_str().unwrap().is_empty(), "{name}");
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(!answer.headers[header::ALLOW].is_empty(), "{name} keeps Allow");
+        }
+    }
+    assert_eq!(database.store.count_reports().await.unwrap(), 0);
+}
+
+/// The document says what the server takes: a report's sector, signs and
+/// age groups from the catalogue, and the sector required.
+async fn the_openapi_document_lists_what_the_catalogue_allows(database: TestDatabase) {
+    let app = app(&database);
+    let document = send(&app, Request::get("/api/openapi.json").body(Body::empty()).unwrap()).await.json();
+    let request = &document["components"]["schemas"]["ReportRequest"];
+    assert_eq!(request["required"], json!(["sector"]));
+    let sectors: Vec<&str> = request["properties"]["sector"]["enum"].as_array().unwrap().iter().map(|value| value.as_str().unwrap()).collect();
+    assert!(sectors.contains(&"nail_bar") && !sectors.contains(&"general"), "{sectors:?}");
+    let signs = request["properties"]["signs"]["items"]["enum"].as_array().unwrap();
+    assert!(signs.iter().any(|sign| sign == "workers_living_on_site"));
+    assert_eq!(request["properties"]["age_groups"]["items"]["enum"], json!(["under_18", "18_to_24", "25_and_over", "not_sure"]));
+    // And the server holds to it: a sector outside the list is refused.
+    let refused = send(&app, post_json("/api/v1/reports", json!({"sector": "spaceport", "town": "Luton"}).to_string())).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 aidant_store::backend_tests!(
+    framework_refusals_are_problem_documents,
+    the_openapi_document_lists_what_the_catalogue_allows,
     health_and_readiness,
     security_headers_on_every_response,
     a_report_is_accepted_and_stored,

@@ -162,7 +162,77 @@ async fn the_openapi_document_and_viewer_are_served(database: TestDatabase) {
     assert!(!viewer.body.contains("https://"), "the viewer loads nothing from other sites");
 }
 
+/// Five wrong passphrases pause a reference, but the answer is the one a
+/// made-up reference gets, so it tells no one that the reference exists;
+/// and flood protection counts each client behind a trusted proxy.
+async fn a_paused_reference_reads_like_a_made_up_one(database: TestDatabase) {
+    let store = &database.store;
+    let catalogue = aidant_store::testing::catalogue();
+    let answers = aidant_core::report::ReportAnswers { sector: Some("car_wash".into()), town: Some("Luton".into()), ..Default::default() };
+    let report = aidant_core::NewReport::parse(&answers, &catalogue).unwrap();
+    let triage = report.triage(&catalogue);
+    let hash = aidant_store::identity::hash_passphrase("harbour-lemon-quiet-river").unwrap();
+    let submission = aidant_store::reports::Submission {
+        report: &report,
+        triage: &triage,
+        catalogue_version: &catalogue.version,
+        submission_token: None,
+        passphrase_hash: Some(&hash),
+    };
+    let receipt = store.insert_report(&submission, &mut aidant_store::testing::reference_bits()).await.unwrap();
+    let app = app(&database, RateLimit { per_minute: 0, burst: 0 });
+    let attempt = |reference: String, passphrase: &'static str| {
+        let app = app.clone();
+        async move { send(&app, form_post("/follow-up", None, format!("reference={reference}&passphrase={passphrase}"))).await }
+    };
+    let summary = |body: &str| {
+        let start = body.find("govuk-error-summary__list").expect("an error summary");
+        body[start..start + 400].to_owned()
+    };
+    let made_up = attempt("ACD-379-KMW".to_owned(), "wrong-words-here-now").await;
+    for _ in 0..6 {
+        attempt(receipt.reference.to_string(), "wrong-words-here-now").await;
+    }
+    let paused = attempt(receipt.reference.to_string(), "harbour-lemon-quiet-river").await;
+    assert_eq!(paused.status, made_up.status);
+    assert!(!paused.body.contains("Your report"), "paused: even the right passphrase waits");
+    assert_eq!(summary(&paused.body), summary(&made_up.body), "a pause reads like a reference that does not exist");
+}
+
+/// Behind a trusted proxy each client has its own flood counter; a header
+/// from anyone else is ignored.
+async fn flood_protection_counts_clients_behind_a_trusted_proxy(database: TestDatabase) {
+    let proxy: std::net::SocketAddr = "10.0.0.2:50000".parse().unwrap();
+    let settings = WebSettings {
+        rate_limit: RateLimit { per_minute: 1, burst: 2 },
+        trusted_proxies: vec![aidant_web::rate_limit::parse_proxy("10.0.0.0/8").unwrap()],
+        ..WebSettings::default()
+    };
+    let app = app_with(&database.store, settings);
+    let from = |peer: std::net::SocketAddr, client: &str| {
+        let mut request = form_post("/report/start", None, "");
+        request.headers_mut().insert("x-forwarded-for", client.parse().unwrap());
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        request
+    };
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(send(&app, from(proxy, "203.0.113.1")).await.status);
+    }
+    assert_eq!(first[2], StatusCode::TOO_MANY_REQUESTS, "one client's third post in a minute: {first:?}");
+    assert_ne!(send(&app, from(proxy, "203.0.113.2")).await.status, StatusCode::TOO_MANY_REQUESTS, "another client behind the same proxy is not held back");
+    // An untrusted peer cannot get a fresh counter by writing the header.
+    let outsider: std::net::SocketAddr = "198.51.100.7:40000".parse().unwrap();
+    let mut statuses = Vec::new();
+    for client in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        statuses.push(send(&app, from(outsider, client)).await.status);
+    }
+    assert_eq!(statuses[2], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+}
+
 aidant_store::backend_tests!(
+    a_paused_reference_reads_like_a_made_up_one,
+    flood_protection_counts_clients_behind_a_trusted_proxy,
     every_public_page_renders_with_safe_headers,
     form_errors_name_the_field_and_keep_the_answer,
     bad_bodies_get_clear_pages,
