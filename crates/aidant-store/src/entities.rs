@@ -281,6 +281,13 @@ impl Store {
     /// when they succeed, and otherwise each alone, so one record that cannot
     /// be read fails only itself.
     pub async fn work_entity_jobs(&self, max: usize) -> Result<JobRun, StoreError> {
+        let run = self.work_entity_jobs_once(max).await;
+        // Between transactions, the worker copies SQLite's log when it is due.
+        self.restart_log_if_due().await;
+        run
+    }
+
+    async fn work_entity_jobs_once(&self, max: usize) -> Result<JobRun, StoreError> {
         let index = self.entity_index().await?;
         // Looking costs no lock: an idle worker must not take the write lock
         // several times a second while staff read pages.

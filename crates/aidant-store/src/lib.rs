@@ -167,12 +167,13 @@ impl Checkpointer {
         Checkpointer(tokio::spawn(async move {
             let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut rounds_due = 0;
             loop {
                 interval.tick().await;
                 if pool.is_closed() {
                     break;
                 }
-                if let Err(error) = checkpoint(&pool, &restart_due).await {
+                if let Err(error) = checkpoint(&pool, &restart_due, &mut rounds_due).await {
                     tracing::warn!(error = %error, "a background checkpoint of the SQLite log failed; the next one will retry");
                 }
             }
@@ -185,21 +186,49 @@ impl Checkpointer {
 const RESTART_AFTER_FRAMES: i64 = 4_096;
 
 /// One round of the checkpointer: a passive checkpoint, which copies what
-/// it can without waiting for anyone. While reports keep arriving it never
-/// catches the last commit, so SQLite never starts the log again from its
-/// beginning: the log grew without end (4.7 GB after 270,000 reports), and
-/// every page read searches a log index that grows with it, so intake fell
-/// from 3,300 reports a second to under 700. When the log holds more than
-/// `RESTART_AFTER_FRAMES`, the checkpointer marks a restart due; the report
-/// writer, the one steady writer, does it between two batches
-/// (`Store::restart_log_if_due`), when no write of its own is under way.
-async fn checkpoint(pool: &AnyPool, restart_due: &AtomicBool) -> Result<(), sqlx::Error> {
+/// it can without waiting for anyone. SQLite starts its log again from the
+/// beginning only when a write begins with every frame already copied; a
+/// passive checkpoint running beside a steady stream of commits never
+/// catches the last one, so the log grew without end (4.7 GB after 270,000
+/// reports, 13 GB while the entity worker read a million), and every page
+/// read searches a log index that grows with it: intake fell from 3,300
+/// reports a second to under 700. So when the log holds more than
+/// `RESTART_AFTER_FRAMES`, the checkpointer marks it due, and the steady
+/// writers (the report writer between batches, the entity worker between
+/// transactions) restart it themselves at that moment, when no write of
+/// theirs is under way (`Store::restart_log_if_due`); if none has after a
+/// few rounds, the checkpointer does.
+async fn checkpoint(pool: &AnyPool, restart_due: &AtomicBool, rounds_due: &mut u32) -> Result<(), sqlx::Error> {
+    if restart_due.load(AtomicOrdering::Relaxed) {
+        *rounds_due += 1;
+        // No steady writer has taken it for a few rounds (only occasional
+        // writes): restarted here.
+        if *rounds_due >= ROUNDS_BEFORE_RESTARTING_HERE && restart(&mut pool.acquire().await?).await? {
+            restart_due.store(false, AtomicOrdering::Relaxed);
+            *rounds_due = 0;
+            return Ok(());
+        }
+    } else {
+        *rounds_due = 0;
+    }
     let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
     let log_frames: i64 = row.try_get(1)?;
     if log_frames > RESTART_AFTER_FRAMES {
         restart_due.store(true, AtomicOrdering::Relaxed);
     }
     Ok(())
+}
+
+/// Rounds a restart may wait for a steady writer before the checkpointer
+/// does it.
+const ROUNDS_BEFORE_RESTARTING_HERE: u32 = 5;
+
+/// A restarting checkpoint on `connection`: it copies the rest of the log,
+/// waits (up to the busy timeout, holding new writers back) for readers of
+/// older snapshots, and starts the log again; `false` when it gave up.
+async fn restart(connection: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Result<bool, sqlx::Error> {
+    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)").fetch_one(&mut **connection).await?;
+    Ok(restarted.try_get::<i64, _>(0)? == 0)
 }
 
 impl Drop for Checkpointer {
@@ -369,18 +398,23 @@ impl Store {
     /// The same store with `keyring` in place of the single master key given
     /// to `connect`: it seals with the keyring's current key and opens values
     /// sealed under any of its retired keys.
-    /// On SQLite, when the checkpointer has marked it due, copies the rest of
-    /// the log into the database and starts the log again from its
-    /// beginning (a restarting checkpoint, which waits for readers of older
-    /// snapshots to finish, up to the busy timeout). The report writer calls
-    /// this between batches. A failure is logged and tried again when due.
+    /// On SQLite, when the checkpointer has marked it due (see `checkpoint`),
+    /// copies the rest of the log into the database and starts it again from
+    /// its beginning. Steady writers call this between their transactions,
+    /// when none of their writes is under way; if it cannot, it stays due.
     pub async fn restart_log_if_due(&self) {
         if self.backend != Backend::Sqlite || !self.log_restart_due.swap(false, AtomicOrdering::Relaxed) {
             return;
         }
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&self.pool).await {
-            tracing::warn!(error = %error, "restarting the SQLite log failed; the checkpointer will ask again");
+        match self.restart_log().await {
+            Ok(true) => {}
+            Ok(false) => self.log_restart_due.store(true, AtomicOrdering::Relaxed),
+            Err(error) => tracing::warn!(error = %error, "restarting the SQLite log failed; the checkpointer will ask again"),
         }
+    }
+
+    async fn restart_log(&self) -> Result<bool, sqlx::Error> {
+        restart(&mut self.pool.acquire().await?).await
     }
 
     pub fn with_keyring(mut self, keyring: Keyring) -> Self {
@@ -520,6 +554,36 @@ mod tests {
         assert_eq!(redact_url("postgres://aidant:hunter2@db.internal:5432/aidant?sslmode=require"), "postgres://aidant:[redacted]@db.internal:5432/aidant");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
         assert_eq!(redact_url("sqlite:///var/lib/aidant/aidant.db"), "sqlite:///var/lib/aidant/aidant.db");
+    }
+
+    /// A log past `RESTART_AFTER_FRAMES` (here while a reader holds an older
+    /// snapshot, so the checkpointer cannot copy it to its end) is marked
+    /// due; once a steady writer has restarted it, the next write starts
+    /// the log from its beginning.
+    #[tokio::test]
+    async fn a_long_log_is_copied_whole_and_started_again() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", directory.path().join("log.db").display()), &StoreOptions::default(), None).await.unwrap();
+        let pool = store.pool();
+        sqlx::query("CREATE TABLE filler (bytes BLOB)").execute(pool).await.unwrap();
+        let mut reader = pool.acquire().await.unwrap();
+        reader.execute("BEGIN").await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM filler").fetch_one(&mut *reader).await.unwrap();
+        // About 5,000 pages of 4 KiB written after the reader's snapshot.
+        for _ in 0..50 {
+            sqlx::query("INSERT INTO filler VALUES (randomblob(400000))").execute(pool).await.unwrap();
+        }
+        let due = AtomicBool::new(false);
+        checkpoint(pool, &due, &mut 0).await.unwrap();
+        assert!(due.load(AtomicOrdering::Relaxed), "a long log the checkpointer could not copy to its end is marked due");
+        reader.execute("COMMIT").await.unwrap();
+        drop(reader);
+        store.log_restart_due.store(true, AtomicOrdering::Relaxed);
+        store.restart_log_if_due().await;
+        assert!(!store.log_restart_due.load(AtomicOrdering::Relaxed), "done once");
+        sqlx::query("INSERT INTO filler VALUES (randomblob(10))").execute(pool).await.unwrap();
+        let frames: i64 = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await.unwrap().try_get(1).unwrap();
+        assert!(frames < 100, "the next write starts the log again: {frames} frames");
     }
 
     #[test]
