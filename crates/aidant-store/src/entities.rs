@@ -282,8 +282,11 @@ impl Store {
     /// be read fails only itself.
     pub async fn work_entity_jobs(&self, max: usize) -> Result<JobRun, StoreError> {
         let run = self.work_entity_jobs_once(max).await;
-        // Between transactions, the worker copies SQLite's log when it is due.
-        self.restart_log_if_due().await;
+        // Between transactions that wrote, the worker restarts SQLite's log
+        // when it is due (an idle poll leaves it to the checkpointer).
+        if run.as_ref().is_ok_and(|run| run.total() > 0) {
+            self.restart_log_if_due().await;
+        }
         run
     }
 

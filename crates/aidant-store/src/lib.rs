@@ -224,11 +224,15 @@ async fn checkpoint(pool: &AnyPool, restart_due: &AtomicBool, rounds_due: &mut u
 const ROUNDS_BEFORE_RESTARTING_HERE: u32 = 5;
 
 /// A restarting checkpoint on `connection`: it copies the rest of the log,
-/// waits (up to the busy timeout, holding new writers back) for readers of
-/// older snapshots, and starts the log again; `false` when it gave up.
+/// waits for readers of older snapshots, and starts the log again; `false`
+/// when it gave up. It holds new writers back while it waits, so it waits
+/// at most 250 ms (with the pool's ten seconds, searches stalled for
+/// seconds behind it while staff read pages).
 async fn restart(connection: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> Result<bool, sqlx::Error> {
-    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)").fetch_one(&mut **connection).await?;
-    Ok(restarted.try_get::<i64, _>(0)? == 0)
+    connection.execute("PRAGMA busy_timeout = 250").await?;
+    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)").fetch_one(&mut **connection).await;
+    connection.execute("PRAGMA busy_timeout = 10000").await?;
+    Ok(restarted?.try_get::<i64, _>(0)? == 0)
 }
 
 impl Drop for Checkpointer {
