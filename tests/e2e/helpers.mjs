@@ -24,7 +24,8 @@ export const DEMO_PASSWORD = 'aidant-demo-password'
 export async function startServer ({ staff = false, reports = 0 } = {}) {
   if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
-  const env = { ...process.env, AIDANT_DATA_DIR: dataDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: 'warn' }
+  const keyDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-keys-'))
+  const env = { ...process.env, AIDANT_DATA_DIR: dataDir, AIDANT_KEY_DIR: keyDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: 'warn' }
   delete env.AIDANT_DATABASE_URL
   delete env.AIDANT_CONFIG
   if (staff) {
@@ -59,6 +60,7 @@ export async function startServer ({ staff = false, reports = 0 } = {}) {
       child.kill('SIGTERM')
       await new Promise((resolve) => child.on('exit', resolve))
       rmSync(dataDir, { recursive: true, force: true })
+      rmSync(keyDir, { recursive: true, force: true })
     }
   }
 }

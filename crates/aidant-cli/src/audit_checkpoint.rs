@@ -2,8 +2,9 @@
 //! statements of the audit chain's head, their file format, and checking the
 //! log against one.
 //!
-//! The signing key lives in a file outside the database (by default
-//! `DATA_DIR/audit-signing.key`, created on first use, mode 0600). A
+//! The signing key lives in a file outside the database and the data
+//! directory (by default `KEY_DIR/audit-signing.key`, created on first use,
+//! mode 0600). A
 //! checkpoint is only worth something if a copy is kept where whoever can
 //! write to the database cannot reach it, and is verified with a public key
 //! recorded there too (`--public-key`).
@@ -81,13 +82,13 @@ pub struct VerifyArgs {
 
 /// The signing key from its file, created (mode 0600) if there is none yet.
 fn load_or_create_signing_key(config: &Config) -> Result<AuditSigningKey, Failure> {
+    config.check_keys_apart_from_data().map_err(|error| Failure::Config(error.0))?;
     let path = config.effective_audit_signing_key_file();
     match read_signing_key(&path)? {
         Some(key) => Ok(key),
         None => {
-            if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|error| Failure::Startup(format!("cannot create {}: {error}", parent.display())))?;
-            }
+            crate::startup::create_private_dir_for(&path)
+                .map_err(|error| Failure::Startup(format!("cannot create the key directory for {}: {error}", path.display())))?;
             let key = AuditSigningKey::generate();
             write_private_file(&path, key.to_hex().as_bytes())
                 .map_err(|error| Failure::Startup(format!("cannot create the audit signing key {}: {error}", path.display())))?;

@@ -203,10 +203,12 @@ async fn run_reports(arguments: ReportsBenchArgs) -> anyhow::Result<ExitCode> {
             durable = false;
         }
     }
-    // The data directory holds the master key, the server log and (on
-    // SQLite) the database; it is kept only when it is evidence of a failure.
+    // The data directory holds the server log and (on SQLite) the database,
+    // the key directory beside it the master key; they are kept only when
+    // they are evidence of a failure.
     if durable {
         let _ = std::fs::remove_dir_all(&data_dir);
+        let _ = std::fs::remove_dir_all(crate::config::default_key_dir(&data_dir));
     } else {
         println!("kept for inspection: {}", data_dir.display());
     }
@@ -288,11 +290,14 @@ impl Drop for ServerProcess {
 }
 
 /// Writes `count` synthetic reports into a fresh database before the run,
-/// with the master key the server will find in `data_dir`.
+/// with the master key the server will find in the key directory beside
+/// `data_dir`.
 async fn prefill(data_dir: &Path, database_url: &str, count: usize) -> anyhow::Result<()> {
     let catalogue = aidant_core::Catalogue::from_toml(crate::startup::BUILT_IN_CATALOGUE).context("the built-in catalogue")?;
     let key = aidant_store::MasterKey::generate();
-    std::fs::write(data_dir.join("master.key"), key.to_hex()).context("cannot write the key file")?;
+    let key_dir = crate::config::default_key_dir(data_dir);
+    std::fs::create_dir_all(&key_dir).with_context(|| format!("cannot create {}", key_dir.display()))?;
+    std::fs::write(key_dir.join("master.key"), key.to_hex()).context("cannot write the key file")?;
     let store = Store::connect(database_url, &StoreOptions::default(), Some(key)).await?;
     store.migrate().await?;
     let force = store.create_organisation("Bedfordshire Police", aidant_core::organisation::OrganisationKind::PoliceForce).await?;

@@ -91,7 +91,9 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     let database_url = arguments.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("aidant.db").display()));
     let catalogue = Catalogue::from_toml(crate::startup::BUILT_IN_CATALOGUE).context("the built-in catalogue")?;
     let key = MasterKey::generate();
-    std::fs::write(data_dir.join("master.key"), key.to_hex()).context("cannot write the key file")?;
+    let key_dir = crate::config::default_key_dir(&data_dir);
+    std::fs::create_dir_all(&key_dir).with_context(|| format!("cannot create {}", key_dir.display()))?;
+    std::fs::write(key_dir.join("master.key"), key.to_hex()).context("cannot write the key file")?;
     let store = Store::connect(&database_url, &StoreOptions::default(), Some(key)).await?;
     store.migrate().await?;
     println!("==> database: {} ({})", aidant_store::redact_url(&database_url), store.backend().as_str());
@@ -166,6 +168,7 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     }
     server.kill()?;
     let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_dir_all(crate::config::default_key_dir(&data_dir));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -292,7 +295,7 @@ async fn sample_vehicle(store: &Store, report_ids: &[ReportId]) -> anyhow::Resul
 /// until the entity can be found in the database, polling every 5 ms from
 /// another connection as a page would read it.
 async fn commit_to_visible(address: SocketAddr, database_url: &str, data_dir: &std::path::Path) -> anyhow::Result<Measured> {
-    let key = MasterKey::from_hex(std::fs::read_to_string(data_dir.join("master.key"))?.trim())?;
+    let key = MasterKey::from_hex(std::fs::read_to_string(crate::config::default_key_dir(data_dir).join("master.key"))?.trim())?;
     let store = Store::connect(database_url, &StoreOptions { max_connections: 2, ..StoreOptions::default() }, Some(key)).await?;
     let mut sender = connect(address).await?;
     let started = Instant::now();

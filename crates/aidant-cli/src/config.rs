@@ -13,12 +13,13 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 19] = [
+const ENVIRONMENT_KEYS: [&str; 20] = [
     "trusted_proxies",
     "database_url",
     "listen",
     "data_dir",
     "key_file",
+    "key_dir",
     "master_key",
     "catalogue_file",
     "body_limit_bytes",
@@ -61,10 +62,16 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// Address and port to listen on.
     pub listen: SocketAddr,
-    /// Where the SQLite database and the default key file live.
+    /// Where the SQLite database lives. The keys are kept apart (`key_dir`).
     pub data_dir: PathBuf,
+    /// Where the key files live by default: outside the data directory, so
+    /// that a copy or backup of the data does not carry the keys that open
+    /// it. Defaults to a directory beside the data directory, named after it
+    /// with `-keys` (`aidant-data-keys`), created (mode 0700) on first start.
+    /// Aidant refuses to start with a key file inside the data directory.
+    pub key_dir: Option<PathBuf>,
     /// File holding the master key as 64 hex characters; defaults to
-    /// `DATA_DIR/master.key`, created on first start.
+    /// `KEY_DIR/master.key`, created on first start.
     pub key_file: Option<PathBuf>,
     /// The master key itself, as 64 hex characters (instead of a key file).
     pub master_key: Option<Secret>,
@@ -93,7 +100,7 @@ pub struct Config {
     /// A staff session ends this long after sign-in, however busy.
     pub session_absolute_hours: u64,
     /// File holding the Ed25519 key that signs audit checkpoints, as 64 hex
-    /// characters; defaults to `DATA_DIR/audit-signing.key`, created on first
+    /// characters; defaults to `KEY_DIR/audit-signing.key`, created on first
     /// use. Keep it out of the database and away from database backups.
     pub audit_signing_key_file: Option<PathBuf>,
     /// A model saved by `aidant link --model-out` (trained on the force's own records, with or
@@ -114,6 +121,7 @@ impl Default for Config {
             database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("aidant-data"),
+            key_dir: None,
             key_file: None,
             master_key: None,
             catalogue_file: None,
@@ -138,6 +146,30 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
+
+/// The key directory beside a data directory: `aidant-data` → `aidant-data-keys`.
+pub fn default_key_dir(data_dir: &Path) -> PathBuf {
+    let data_dir = absolute(data_dir);
+    let name = data_dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "aidant-data".to_owned());
+    data_dir.with_file_name(format!("{name}-keys"))
+}
+
+/// `path` made absolute against the working directory, with `.` and `..`
+/// resolved by name, so that two spellings of one place compare equal.
+fn absolute(path: &Path) -> PathBuf {
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut clean = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    clean
+}
 
 impl Config {
     /// Loads defaults, then the file (if any), then the environment.
@@ -205,8 +237,43 @@ impl Config {
         }
     }
 
+    /// Where key files go unless named one by one.
+    pub fn effective_key_dir(&self) -> PathBuf {
+        self.key_dir.clone().unwrap_or_else(|| default_key_dir(&self.data_dir))
+    }
+
     pub fn effective_key_file(&self) -> PathBuf {
-        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+        self.key_file.clone().unwrap_or_else(|| self.effective_key_dir().join("master.key"))
+    }
+
+    /// Refuses key files that a copy of the data directory would carry: a
+    /// key file inside it, or one left there by an earlier version (which
+    /// must be moved, not replaced by a new key that opens nothing).
+    pub fn check_keys_apart_from_data(&self) -> Result<(), ConfigError> {
+        let data_dir = absolute(&self.data_dir);
+        let mut files = vec![("audit_signing_key_file", self.effective_audit_signing_key_file(), "audit-signing.key")];
+        if self.master_key.is_none() {
+            files.insert(0, ("key_file", self.effective_key_file(), "master.key"));
+        }
+        for (setting, file, default_name) in files {
+            if absolute(&file).starts_with(&data_dir) {
+                return Err(ConfigError(format!(
+                    "setting {setting}: {} is inside the data directory {}, so any copy or backup of the data would carry the key that opens it; \
+                     keep it elsewhere (set key_dir or {setting})",
+                    file.display(),
+                    self.data_dir.display()
+                )));
+            }
+            let left_behind = self.data_dir.join(default_name);
+            if left_behind.exists() && !file.exists() {
+                return Err(ConfigError(format!(
+                    "{} is inside the data directory, where an earlier version kept it: move it to {} (or set {setting} to where it is kept now)",
+                    left_behind.display(),
+                    file.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Lockout and session timeouts for staff.
@@ -220,7 +287,7 @@ impl Config {
     }
 
     pub fn effective_audit_signing_key_file(&self) -> PathBuf {
-        self.audit_signing_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
+        self.audit_signing_key_file.clone().unwrap_or_else(|| self.effective_key_dir().join("audit-signing.key"))
     }
 
     pub fn request_timeout(&self) -> Duration {
@@ -233,6 +300,7 @@ impl Config {
             format!("database_url = {:?}", aidant_store::redact_url(&self.effective_database_url())),
             format!("listen = \"{}\"", self.listen),
             format!("data_dir = {:?}", self.data_dir.display().to_string()),
+            format!("key_dir = {:?}", self.effective_key_dir().display().to_string()),
         ];
         match &self.master_key {
             Some(_) => lines.push("master_key = \"[redacted]\"".to_owned()),
@@ -386,10 +454,39 @@ mod tests {
     }
 
     #[test]
-    fn defaults_put_everything_under_the_data_directory() {
+    fn defaults_put_the_data_in_the_data_directory_and_the_keys_beside_it() {
         let config = Config::default();
+        let here = std::env::current_dir().unwrap();
         assert_eq!(config.effective_database_url(), "sqlite://aidant-data/aidant.db");
-        assert_eq!(config.effective_key_file(), PathBuf::from("aidant-data/master.key"));
+        assert_eq!(config.effective_key_file(), here.join("aidant-data-keys/master.key"));
+        assert_eq!(config.effective_audit_signing_key_file(), here.join("aidant-data-keys/audit-signing.key"));
+        assert_eq!(default_key_dir(Path::new("/var/lib/aidant/")), PathBuf::from("/var/lib/aidant-keys"));
+        assert_eq!(default_key_dir(Path::new("/srv/x/../aidant")), PathBuf::from("/srv/aidant-keys"));
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_key_file_inside_the_data_directory_is_refused_and_one_left_there_must_be_moved() {
+        let root = tempfile::tempdir().unwrap();
+        let data_dir = root.path().join("data");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let config = Config { data_dir: data_dir.clone(), ..Config::default() };
+        config.check_keys_apart_from_data().unwrap();
+
+        let inside = Config { key_file: Some(data_dir.join("keys/../master.key")), ..config.clone() };
+        let refused = inside.check_keys_apart_from_data().unwrap_err().to_string();
+        assert!(refused.contains("setting key_file") && refused.contains("inside the data directory"), "{refused}");
+        let signing_inside = Config { key_dir: Some(data_dir.join("keys")), ..config.clone() };
+        assert!(signing_inside.check_keys_apart_from_data().is_err(), "a key directory inside the data directory");
+        // The master key given as a setting has no file to refuse; the signing key still has.
+        let from_setting = Config { master_key: Some(Secret("ab".repeat(32))), audit_signing_key_file: Some(data_dir.join("s.key")), ..config.clone() };
+        assert!(from_setting.check_keys_apart_from_data().unwrap_err().to_string().contains("audit_signing_key_file"));
+
+        std::fs::write(data_dir.join("master.key"), "ab".repeat(32)).unwrap();
+        let left = config.check_keys_apart_from_data().unwrap_err().to_string();
+        assert!(left.contains("move it to") && left.contains("data-keys"), "{left}");
+        std::fs::create_dir_all(config.effective_key_dir()).unwrap();
+        std::fs::rename(data_dir.join("master.key"), config.effective_key_file()).unwrap();
+        config.check_keys_apart_from_data().unwrap();
     }
 }

@@ -24,7 +24,7 @@ use crate::startup::{Failure, StoreUse, hex_id, load_retired_keys, open_store, r
 pub enum KeysCommand {
     /// Make a new master key and rewrap every sealed value's data key under it.
     ///
-    /// With a key file (the default `DATA_DIR/master.key`), the old key is kept
+    /// With a key file (the default `KEY_DIR/master.key`), the old key is kept
     /// as `master.key.retired-<key id>` and the key file gets a new random key.
     /// When the key comes from AIDANT_MASTER_KEY or the `master_key` setting,
     /// give the new key with --new-key-file and change the setting afterwards.
@@ -68,6 +68,7 @@ impl CurrentKey {
 /// The master key in force, which must already exist: rotating or counting
 /// under a key made up on the spot would be meaningless.
 fn load_current_key(config: &Config) -> Result<(MasterKey, CurrentKey), Failure> {
+    config.check_keys_apart_from_data().map_err(|error| Failure::Config(error.0))?;
     if let Some(key) = &config.master_key {
         let key = MasterKey::from_hex(key.expose()).map_err(|_| Failure::Config("setting master_key: must be 64 hexadecimal characters".to_owned()))?;
         return Ok((key, CurrentKey::Setting));

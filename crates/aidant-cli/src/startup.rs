@@ -81,6 +81,7 @@ impl KeySource {
 /// The master key from the setting, the key file, or (first start) a new
 /// key for a new key file readable only by this user.
 pub fn load_master_key(config: &Config) -> Result<KeySource, Failure> {
+    config.check_keys_apart_from_data().map_err(|error| Failure::Config(error.0))?;
     if let Some(key) = &config.master_key {
         return MasterKey::from_hex(key.expose())
             .map(KeySource::Existing)
@@ -98,6 +99,7 @@ pub fn load_master_key(config: &Config) -> Result<KeySource, Failure> {
 
 fn persist_new_key(source: &KeySource) -> Result<(), Failure> {
     if let KeySource::New(key, path) = source {
+        create_private_dir_for(path).map_err(|error| Failure::Startup(format!("cannot create the key directory for {}: {error}", path.display())))?;
         write_private_file(path, key.to_hex().as_bytes())
             .map_err(|error| Failure::Startup(format!("cannot create the key file {}: {error}", path.display())))?;
         tracing::info!(key_id = %hex_id(key), "created a new master key file");
@@ -107,6 +109,16 @@ fn persist_new_key(source: &KeySource) -> Result<(), Failure> {
 
 pub fn hex_id(key: &MasterKey) -> String {
     key.key_id().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Creates the directory a key file goes in, if missing, open to this user
+/// only (mode 0700).
+pub fn create_private_dir_for(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.exists() => std::fs::DirBuilder::new().recursive(true).mode(0o700).create(parent),
+        _ => Ok(()),
+    }
 }
 
 /// Creates `path` readable and writable by this user only; fails if it exists.

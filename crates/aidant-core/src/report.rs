@@ -130,17 +130,24 @@ pub struct NewReport {
 }
 
 impl NewReport {
-    /// Parses answers against the catalogue, returning every problem found.
+    /// Parses answers against the catalogue, returning every problem found
+    /// in English (the API's wording).
     pub fn parse(answers: &ReportAnswers, catalogue: &Catalogue) -> Result<Self, Vec<FieldError>> {
+        Self::check(answers, catalogue).map_err(|problems| problems.into_iter().map(FieldError::from).collect())
+    }
+
+    /// Parses answers against the catalogue, returning every problem found
+    /// unworded, for a page to give in the reader's language.
+    pub fn check(answers: &ReportAnswers, catalogue: &Catalogue) -> Result<Self, Vec<AnswerProblem>> {
         let mut errors = Errors::default();
 
         let sector = match answers.sector.as_deref().map(str::trim) {
             None | Some("") => {
-                errors.add("sector", "Select the kind of place");
+                errors.add("sector", Problem::SectorMissing);
                 String::new()
             }
             Some(id) if id == GENERAL_SECTOR || catalogue.sector(id).is_none() => {
-                errors.add("sector", "Select the kind of place from the list");
+                errors.add("sector", Problem::SectorUnknown);
                 String::new()
             }
             Some(id) => id.to_owned(),
@@ -151,31 +158,31 @@ impl NewReport {
             Some(raw) => match parse_uk_postcode(raw) {
                 Some(postcode) => Some(postcode),
                 None => {
-                    errors.add("postcode", "Enter a real postcode, like LU1 2AB, or leave it blank");
+                    errors.add("postcode", Problem::PostcodeInvalid);
                     None
                 }
             },
         };
-        let town = errors.text("town", "Town or area", answers.town.as_deref(), limits::SHORT_TEXT, Lines::Single);
+        let town = errors.text("town", Label::Town, answers.town.as_deref(), limits::SHORT_TEXT, Lines::Single);
         let location_description =
-            errors.text("location_description", "Description of the place", answers.location_description.as_deref(), limits::MEDIUM_TEXT, Lines::Multiple);
-        let business_name = errors.text("business_name", "Business name", answers.business_name.as_deref(), limits::SHORT_TEXT, Lines::Single);
+            errors.text("location_description", Label::LocationDescription, answers.location_description.as_deref(), limits::MEDIUM_TEXT, Lines::Multiple);
+        let business_name = errors.text("business_name", Label::BusinessName, answers.business_name.as_deref(), limits::SHORT_TEXT, Lines::Single);
         let location_given = postcode.is_some() || town.is_some() || location_description.is_some();
         let location_fields_clean = !errors.has_any(&["postcode", "town", "location_description"]);
         if !location_given && location_fields_clean {
-            errors.add("postcode", "Enter a postcode, a town or a description of where it was");
+            errors.add("postcode", Problem::LocationMissing);
         }
 
         let mut signs = Vec::new();
         let mut seen_signs = BTreeSet::new();
         if answers.signs.len() > limits::SIGNS {
-            errors.add("signs", format!("Select {} signs or fewer", limits::SIGNS));
+            errors.add("signs", Problem::SignsTooMany { max: limits::SIGNS });
         } else {
             for sign in &answers.signs {
                 match catalogue.indicator(sign.trim()) {
                     Some(indicator) if seen_signs.insert(indicator.id.clone()) => signs.push(indicator.id.clone()),
                     Some(_) => {}
-                    None => errors.add("signs", "Select signs from the list shown"),
+                    None => errors.add("signs", Problem::SignsUnknown),
                 }
             }
         }
@@ -185,11 +192,11 @@ impl NewReport {
             Some(raw) => match raw.parse::<u32>() {
                 Ok(count) if count <= limits::PEOPLE => Some(count),
                 Ok(_) => {
-                    errors.add("people_count", format!("Number of people must be {} or fewer", limits::PEOPLE));
+                    errors.add("people_count", Problem::PeopleCountTooMany { max: limits::PEOPLE as usize });
                     None
                 }
                 Err(_) => {
-                    errors.add("people_count", "Number of people must be a number, like 3");
+                    errors.add("people_count", Problem::PeopleCountNotNumber);
                     None
                 }
             },
@@ -199,20 +206,15 @@ impl NewReport {
             match AGE_GROUPS.iter().find(|(id, _)| *id == group.trim()) {
                 Some((id, _)) if !age_groups.iter().any(|chosen| chosen == id) => age_groups.push((*id).to_owned()),
                 Some(_) => {}
-                None => errors.add("age_groups", "Select age groups from the list shown"),
+                None => errors.add("age_groups", Problem::AgeGroupsUnknown),
             }
         }
-        let people_description = errors.text(
-            "people_description",
-            "What you can tell us about the people",
-            answers.people_description.as_deref(),
-            limits::MEDIUM_TEXT,
-            Lines::Multiple,
-        );
+        let people_description =
+            errors.text("people_description", Label::PeopleDescription, answers.people_description.as_deref(), limits::MEDIUM_TEXT, Lines::Multiple);
 
         let mut vehicles = Vec::new();
         if answers.vehicles.len() > limits::VEHICLES {
-            errors.add("vehicles", format!("You can tell us about {} vehicles or fewer", limits::VEHICLES));
+            errors.add("vehicles", Problem::VehiclesTooMany { max: limits::VEHICLES });
         } else {
             for (position, vehicle) in answers.vehicles.iter().enumerate() {
                 let number = position + 1;
@@ -221,17 +223,14 @@ impl NewReport {
                     Some(raw) => match normalise_registration(raw) {
                         Some(registration) => Some(registration),
                         None => {
-                            errors.add(
-                                &format!("vehicles[{position}].registration"),
-                                format!("Vehicle {number} registration must be letters and numbers only, {} characters or fewer", limits::REGISTRATION),
-                            );
+                            errors.add(&format!("vehicles[{position}].registration"), Problem::RegistrationInvalid { number, max: limits::REGISTRATION });
                             None
                         }
                     },
                 };
                 let description = errors.text(
                     &format!("vehicles[{position}].description"),
-                    &format!("Vehicle {number} description"),
+                    Label::VehicleDescription { number },
                     vehicle.description.as_deref(),
                     limits::SHORT_TEXT,
                     Lines::Single,
@@ -242,27 +241,27 @@ impl NewReport {
             }
         }
 
-        let narrative = errors.text("narrative", "What happened", answers.narrative.as_deref(), limits::NARRATIVE, Lines::Multiple);
-        let when_seen = errors.text("when_seen", "When you saw it", answers.when_seen.as_deref(), limits::SHORT_TEXT, Lines::Single);
+        let narrative = errors.text("narrative", Label::Narrative, answers.narrative.as_deref(), limits::NARRATIVE, Lines::Multiple);
+        let when_seen = errors.text("when_seen", Label::WhenSeen, answers.when_seen.as_deref(), limits::SHORT_TEXT, Lines::Single);
 
         let contact = match &answers.contact {
             None => None,
             Some(contact) => {
-                let name = errors.text("contact_name", "Your name", contact.name.as_deref(), limits::SHORT_TEXT, Lines::Single);
-                let phone = errors.text("contact_phone", "Your phone number", contact.phone.as_deref(), 40, Lines::Single);
-                let email = errors.text("contact_email", "Your email address", contact.email.as_deref(), limits::SHORT_TEXT, Lines::Single);
+                let name = errors.text("contact_name", Label::ContactName, contact.name.as_deref(), limits::SHORT_TEXT, Lines::Single);
+                let phone = errors.text("contact_phone", Label::ContactPhone, contact.phone.as_deref(), 40, Lines::Single);
+                let email = errors.text("contact_email", Label::ContactEmail, contact.email.as_deref(), limits::SHORT_TEXT, Lines::Single);
                 if let Some(phone) = &phone
                     && !looks_like_phone(phone.as_str())
                 {
-                    errors.add("contact_phone", "Enter a phone number, like 07700 900 982 or +40 712 345 678");
+                    errors.add("contact_phone", Problem::PhoneInvalid);
                 }
                 if let Some(email) = &email
                     && !looks_like_email(email.as_str())
                 {
-                    errors.add("contact_email", "Enter an email address in the correct format, like name@example.com");
+                    errors.add("contact_email", Problem::EmailInvalid);
                 }
                 if phone.is_none() && email.is_none() && !errors.has_any(&["contact_phone", "contact_email"]) {
-                    errors.add("contact_phone", "Enter a phone number or an email address, or choose to stay anonymous");
+                    errors.add("contact_phone", Problem::ContactMissing);
                 }
                 Some(ContactDetails { name, phone, email })
             }
@@ -305,30 +304,192 @@ impl NewReport {
     }
 }
 
+/// What is wrong with one answer of a report, in a form any language can
+/// word: a message key (`key`), the numbers it mentions and, for free text,
+/// which answer it is about. `english` gives the API's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    SectorMissing,
+    SectorUnknown,
+    PostcodeInvalid,
+    LocationMissing,
+    SignsTooMany { max: usize },
+    SignsUnknown,
+    PeopleCountTooMany { max: usize },
+    PeopleCountNotNumber,
+    AgeGroupsUnknown,
+    VehiclesTooMany { max: usize },
+    RegistrationInvalid { number: usize, max: usize },
+    TooLong { label: Label, max: usize, actual: usize },
+    LineBreak { label: Label },
+    ControlCharacter { label: Label },
+    PhoneInvalid,
+    EmailInvalid,
+    ContactMissing,
+}
+
+/// The free-text answers a problem can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Town,
+    LocationDescription,
+    BusinessName,
+    PeopleDescription,
+    VehicleDescription { number: usize },
+    Narrative,
+    WhenSeen,
+    ContactName,
+    ContactPhone,
+    ContactEmail,
+}
+
+impl Label {
+    /// The message key of the answer's name (`label_town`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Label::Town => "label_town",
+            Label::LocationDescription => "label_location_description",
+            Label::BusinessName => "label_business_name",
+            Label::PeopleDescription => "label_people_description",
+            Label::VehicleDescription { .. } => "label_vehicle_description",
+            Label::Narrative => "label_narrative",
+            Label::WhenSeen => "label_when_seen",
+            Label::ContactName => "label_contact_name",
+            Label::ContactPhone => "label_contact_phone",
+            Label::ContactEmail => "label_contact_email",
+        }
+    }
+
+    /// The vehicle's number, for the labels that have one.
+    pub fn number(self) -> Option<usize> {
+        match self {
+            Label::VehicleDescription { number } => Some(number),
+            _ => None,
+        }
+    }
+
+    fn english(self) -> String {
+        match self {
+            Label::Town => "Town or area".to_owned(),
+            Label::LocationDescription => "Description of the place".to_owned(),
+            Label::BusinessName => "Business name".to_owned(),
+            Label::PeopleDescription => "What you can tell us about the people".to_owned(),
+            Label::VehicleDescription { number } => format!("Vehicle {number} description"),
+            Label::Narrative => "What happened".to_owned(),
+            Label::WhenSeen => "When you saw it".to_owned(),
+            Label::ContactName => "Your name".to_owned(),
+            Label::ContactPhone => "Your phone number".to_owned(),
+            Label::ContactEmail => "Your email address".to_owned(),
+        }
+    }
+}
+
+impl Problem {
+    /// The message key in the `[report_errors]` section of `data/messages/`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Problem::SectorMissing => "sector_missing",
+            Problem::SectorUnknown => "sector_unknown",
+            Problem::PostcodeInvalid => "postcode_invalid",
+            Problem::LocationMissing => "location_missing",
+            Problem::SignsTooMany { .. } => "signs_too_many",
+            Problem::SignsUnknown => "signs_unknown",
+            Problem::PeopleCountTooMany { .. } => "people_count_too_many",
+            Problem::PeopleCountNotNumber => "people_count_not_number",
+            Problem::AgeGroupsUnknown => "age_groups_unknown",
+            Problem::VehiclesTooMany { .. } => "vehicles_too_many",
+            Problem::RegistrationInvalid { .. } => "registration_invalid",
+            Problem::TooLong { .. } => "too_long",
+            Problem::LineBreak { .. } => "line_break",
+            Problem::ControlCharacter { .. } => "control_character",
+            Problem::PhoneInvalid => "phone_invalid",
+            Problem::EmailInvalid => "email_invalid",
+            Problem::ContactMissing => "contact_missing",
+        }
+    }
+
+    /// The numbers the message mentions, by placeholder name.
+    pub fn numbers(self) -> Vec<(&'static str, usize)> {
+        match self {
+            Problem::SignsTooMany { max } | Problem::PeopleCountTooMany { max } | Problem::VehiclesTooMany { max } => vec![("max", max)],
+            Problem::RegistrationInvalid { number, max } => vec![("number", number), ("max", max)],
+            Problem::TooLong { max, actual, .. } => vec![("max", max), ("actual", actual)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The free-text answer the problem is about, if any.
+    pub fn label(self) -> Option<Label> {
+        match self {
+            Problem::TooLong { label, .. } | Problem::LineBreak { label } | Problem::ControlCharacter { label } => Some(label),
+            _ => None,
+        }
+    }
+
+    /// The message in English, as the API gives it.
+    pub fn english(self) -> String {
+        match self {
+            Problem::SectorMissing => "Select the kind of place".to_owned(),
+            Problem::SectorUnknown => "Select the kind of place from the list".to_owned(),
+            Problem::PostcodeInvalid => "Enter a real postcode, like LU1 2AB, or leave it blank".to_owned(),
+            Problem::LocationMissing => "Enter a postcode, a town or a description of where it was".to_owned(),
+            Problem::SignsTooMany { max } => format!("Select {max} signs or fewer"),
+            Problem::SignsUnknown => "Select signs from the list shown".to_owned(),
+            Problem::PeopleCountTooMany { max } => format!("Number of people must be {max} or fewer"),
+            Problem::PeopleCountNotNumber => "Number of people must be a number, like 3".to_owned(),
+            Problem::AgeGroupsUnknown => "Select age groups from the list shown".to_owned(),
+            Problem::VehiclesTooMany { max } => format!("You can tell us about {max} vehicles or fewer"),
+            Problem::RegistrationInvalid { number, max } => {
+                format!("Vehicle {number} registration must be letters and numbers only, {max} characters or fewer")
+            }
+            Problem::TooLong { label, max, actual } => format!("{} must be {max} characters or fewer (you entered {actual})", label.english()),
+            Problem::LineBreak { label } => {
+                format!("{} contains a line break or a control character that cannot be stored; please retype it", label.english())
+            }
+            Problem::ControlCharacter { label } => format!("{} contains a control character that cannot be stored; please retype it", label.english()),
+            Problem::PhoneInvalid => "Enter a phone number, like 07700 900 982 or +40 712 345 678".to_owned(),
+            Problem::EmailInvalid => "Enter an email address in the correct format, like name@example.com".to_owned(),
+            Problem::ContactMissing => "Enter a phone number or an email address, or choose to stay anonymous".to_owned(),
+        }
+    }
+}
+
+/// One problem with one answer of a report, before it is worded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerProblem {
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl From<AnswerProblem> for FieldError {
+    fn from(answer: AnswerProblem) -> Self {
+        FieldError { field: answer.field, message: answer.problem.english() }
+    }
+}
+
 #[derive(Default)]
 struct Errors {
-    list: Vec<FieldError>,
+    list: Vec<AnswerProblem>,
 }
 
 impl Errors {
-    fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.list.push(FieldError { field: field.to_owned(), message: message.into() });
+    fn add(&mut self, field: &str, problem: Problem) {
+        self.list.push(AnswerProblem { field: field.to_owned(), problem });
     }
 
     fn has_any(&self, fields: &[&str]) -> bool {
         self.list.iter().any(|error| fields.contains(&error.field.as_str()))
     }
 
-    fn text(&mut self, field: &str, label: &str, raw: Option<&str>, max_chars: usize, lines: Lines) -> Option<BoundedText> {
+    fn text(&mut self, field: &str, label: Label, raw: Option<&str>, max_chars: usize, lines: Lines) -> Option<BoundedText> {
         match BoundedText::parse_optional(raw, max_chars, lines) {
             Ok(text) => text,
             Err(TextError::TooLong { max, actual }) => {
-                self.add(field, format!("{label} must be {max} characters or fewer (you entered {actual})"));
+                self.add(field, Problem::TooLong { label, max, actual });
                 None
             }
             Err(TextError::ControlCharacter) => {
-                let what = if lines == Lines::Single { "a line break or a control character" } else { "a control character" };
-                self.add(field, format!("{label} contains {what} that cannot be stored; please retype it"));
+                self.add(field, if lines == Lines::Single { Problem::LineBreak { label } } else { Problem::ControlCharacter { label } });
                 None
             }
             Err(TextError::Empty) => None,

@@ -300,6 +300,7 @@ impl Store {
             return Ok(JobRun::default());
         }
         self.ensure_people_linked().await?;
+        let turn = self.write_turn().await;
         let mut transaction = self.pool.begin().await?;
         let jobs = claim(&mut transaction, self.backend, max).await?;
         if jobs.is_empty() {
@@ -314,11 +315,14 @@ impl Store {
             Err(_) if jobs.len() > 1 => transaction.rollback().await?,
             Err(error) => {
                 transaction.rollback().await?;
+                drop(turn);
                 return self.fail_job(&jobs[0], &error).await;
             }
         }
+        drop(turn);
         let mut run = JobRun::default();
         for job in &jobs {
+            let _turn = self.write_turn().await;
             let mut transaction = self.pool.begin().await?;
             // Taken again: another worker may have run it meanwhile.
             let Some(job) = claim_one(&mut transaction, self.backend, &job.id).await? else {
@@ -567,7 +571,7 @@ impl Store {
     /// Puts every parked job back in the queue (after the cause is mended),
     /// audited in the same transaction.
     pub async fn retry_parked_entity_jobs(&self, actor: &AuditActor) -> Result<u64, StoreError> {
-        let mut transaction = self.begin_write().await?;
+        let (_turn, mut transaction) = self.begin_write().await?;
         let count = sqlx::query("UPDATE entity_jobs SET parked = 0, attempts = 0, run_after = $1 WHERE parked = 1")
             .bind(now_ms())
             .execute(&mut *transaction)

@@ -419,7 +419,7 @@ impl Store {
         }
         let keyring = self.keyring()?;
         let index = self.entity_index().await?;
-        let mut transaction = self.begin_write().await?;
+        let (_turn, mut transaction) = self.begin_write().await?;
         let named: Vec<&str> = [Some(record_a), record_b].into_iter().flatten().collect();
         let entities = link_entities_of(&mut transaction, &named).await?;
         if entities.len() != named.len() || (kind != DecisionKind::TakeOut && record_b.is_none()) {
@@ -473,7 +473,7 @@ impl Store {
     pub async fn undo_person_decision(&self, id: &str, actor: &AuditActor) -> Result<Regrouping, DecisionError> {
         let keyring = self.keyring()?;
         let index = self.entity_index().await?;
-        let mut transaction = self.begin_write().await?;
+        let (_turn, mut transaction) = self.begin_write().await?;
         let row = sqlx::query("SELECT record_a, record_b, undone_at FROM person_decisions WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *transaction)

@@ -30,7 +30,8 @@ fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     let output = aidant().args(["demo", "--no-serve", "--reports", "40", "--data-dir"]).arg(&data_dir).output().unwrap();
     let printed = assert_success(&output);
     assert!(printed.contains("call.handler@beds.police.example") && printed.contains("aidant-demo-password"), "the demo prints sign-in details: {printed}");
-    assert!(data_dir.join("aidant.db").is_file() && data_dir.join("master.key").is_file());
+    assert!(data_dir.join("aidant.db").is_file() && !data_dir.join("master.key").exists());
+    assert!(parent.path().join("demo-keys/master.key").is_file(), "the key is kept beside the data, not in it");
     let migrate = aidant().arg("migrate").env("AIDANT_DATA_DIR", &data_dir).output().unwrap();
     assert!(stdout(&migrate).contains("0 migration(s) applied"), "{}", stderr(&migrate));
     let verify = aidant().args(["audit", "verify"]).env("AIDANT_DATA_DIR", &data_dir).output().unwrap();

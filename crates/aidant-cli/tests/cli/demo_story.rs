@@ -297,7 +297,7 @@ async fn the_entity_pipeline_finds_the_groups_phones_vehicles_and_addresses() {
     let directory = tempfile::tempdir().unwrap();
     let data_dir = directory.path().join("demo");
     run_demo(&data_dir, &["--reports", &STORY_MIN_REPORTS.to_string()]);
-    let key = std::fs::read_to_string(data_dir.join("master.key")).unwrap();
+    let key = std::fs::read_to_string(directory.path().join("demo-keys/master.key")).unwrap();
     let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
     let store = Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap();
     while store.work_entity_jobs(64).await.unwrap().total() > 0 {}
@@ -359,7 +359,7 @@ async fn the_organised_crime_group_view_finds_the_planted_group_with_its_control
     let directory = tempfile::tempdir().unwrap();
     let data_dir = directory.path().join("demo");
     run_demo(&data_dir, &["--reports", "400"]);
-    let key = std::fs::read_to_string(data_dir.join("master.key")).unwrap();
+    let key = std::fs::read_to_string(directory.path().join("demo-keys/master.key")).unwrap();
     let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
     let store = Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap();
     while store.work_entity_jobs(64).await.unwrap().total() > 0 {}

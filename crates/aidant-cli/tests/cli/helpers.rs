@@ -31,18 +31,20 @@ pub fn aidant() -> Command {
 }
 
 /// Settings for runs of the binary: a private data directory (also the
-/// working directory) and, when given, the database and the master key.
+/// working directory), a key directory apart from it and, when given, the
+/// database and the master key.
 pub struct Setup {
     pub data_dir: tempfile::TempDir,
+    pub key_dir: tempfile::TempDir,
     pub database_url: Option<String>,
     /// `Some` puts the key in AIDANT_MASTER_KEY; `None` leaves it to the key file.
     pub master_key_hex: Option<String>,
 }
 
 impl Setup {
-    /// The defaults: SQLite and the key file in the data directory.
+    /// The defaults: SQLite, and the key files in the key directory.
     pub fn bare() -> Self {
-        Setup { data_dir: tempfile::tempdir().unwrap(), database_url: None, master_key_hex: None }
+        Setup { data_dir: tempfile::tempdir().unwrap(), key_dir: tempfile::tempdir().unwrap(), database_url: None, master_key_hex: None }
     }
 
     /// The test database, with its key in the environment.
@@ -50,7 +52,7 @@ impl Setup {
         Setup { database_url: Some(database.url.clone()), master_key_hex: Some(database.master_key.to_hex()), ..Setup::bare() }
     }
 
-    /// The test database, with its key in `DATA_DIR/master.key` as `aidant serve` keeps it.
+    /// The test database, with its key in `KEY_DIR/master.key` as `aidant serve` keeps it.
     pub fn with_key_file(database: &TestDatabase) -> Self {
         let setup = Setup { database_url: Some(database.url.clone()), ..Setup::bare() };
         std::fs::write(setup.key_file(), database.master_key.to_hex()).unwrap();
@@ -61,14 +63,24 @@ impl Setup {
         self.data_dir.path().join(name)
     }
 
+    /// A file in the key directory.
+    pub fn key_path(&self, name: &str) -> PathBuf {
+        self.key_dir.path().join(name)
+    }
+
     pub fn key_file(&self) -> PathBuf {
-        self.path("master.key")
+        self.key_path("master.key")
     }
 
     /// The binary in the data directory, listening on any free port.
     pub fn command(&self, arguments: &[&str]) -> Command {
         let mut command = aidant();
-        command.args(arguments).current_dir(self.data_dir.path()).env("AIDANT_DATA_DIR", self.data_dir.path()).env("AIDANT_LISTEN", "127.0.0.1:0");
+        command
+            .args(arguments)
+            .current_dir(self.data_dir.path())
+            .env("AIDANT_DATA_DIR", self.data_dir.path())
+            .env("AIDANT_KEY_DIR", self.key_dir.path())
+            .env("AIDANT_LISTEN", "127.0.0.1:0");
         if let Some(url) = &self.database_url {
             command.env("AIDANT_DATABASE_URL", url);
         }

@@ -76,7 +76,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
 
     let new_key = read_key(&setup.key_file());
     assert_ne!(key_id(&new_key), key_id(&old_key), "the key file holds a new key");
-    let retired = setup.path(&format!("master.key.retired-{}", key_id(&old_key)));
+    let retired = setup.key_path(&format!("master.key.retired-{}", key_id(&old_key)));
     assert_eq!(key_id(&read_key(&retired)), key_id(&old_key), "the old key is kept");
     assert_eq!(mode(&retired), 0o600);
     assert_eq!(mode(&setup.key_file()), 0o600);
@@ -101,7 +101,7 @@ async fn keys_rotate_with_a_key_file_keeps_every_value_readable(database: TestDa
     // Rotating again makes yet another key and keeps both older ones.
     assert_success(&setup.run(&["keys", "rotate"]));
     let newest = read_key(&setup.key_file());
-    assert!(setup.path(&format!("master.key.retired-{}", key_id(&new_key))).is_file());
+    assert!(setup.key_path(&format!("master.key.retired-{}", key_id(&new_key))).is_file());
     let newest_only = open_with(&database, Keyring::from(newest)).await;
     assert!(newest_only.reveal_contact(&report_id, &AuditActor::user("user-1"), "calling back").await.unwrap().is_some());
 }
@@ -121,7 +121,7 @@ async fn keys_rotate_with_the_key_in_the_environment_needs_a_new_key_file(databa
     let text = assert_success(&setup.run(&["keys", "rotate", "--new-key-file", "new.key"]));
     assert!(text.contains("set AIDANT_MASTER_KEY") && text.contains("new.key"), "{text}");
     assert!(!setup.key_file().exists(), "no key file is made when the key comes from the environment");
-    assert!(setup.path(&format!("master.key.retired-{}", key_id(&old_key))).is_file());
+    assert!(setup.key_path(&format!("master.key.retired-{}", key_id(&old_key))).is_file());
 
     // Until the setting changes, the old key cannot open what was rewrapped,
     // and status says so; after it changes, everything opens.
@@ -143,7 +143,7 @@ async fn keys_rotate_resume_finishes_an_interrupted_rotation(database: TestDatab
     // A rotation that died half way: the old key retired, the new key in the
     // key file, two of four values rewrapped.
     let new_key = MasterKey::generate();
-    let retired = setup.path(&format!("master.key.retired-{}", key_id(&old_key)));
+    let retired = setup.key_path(&format!("master.key.retired-{}", key_id(&old_key)));
     std::fs::write(&retired, old_key.to_hex()).unwrap();
     std::fs::write(setup.key_file(), new_key.to_hex()).unwrap();
     let keyring = Keyring::new(new_key.clone(), vec![old_key.clone()]);
@@ -184,7 +184,7 @@ async fn checkpointed(database: &TestDatabase) -> (Setup, String) {
     let setup = Setup::for_database(database);
     let public_key = assert_success(&setup.run(&["audit", "public-key"])).trim().to_owned();
     assert_eq!(public_key.len(), 64, "{public_key}");
-    assert_eq!(mode(&setup.path("audit-signing.key")), 0o600);
+    assert_eq!(mode(&setup.key_path("audit-signing.key")), 0o600);
     let text = assert_success(&setup.run(&["audit", "checkpoint", "--out", "checkpoint.json"]));
     assert!(text.contains("signed checkpoint of audit entry 6"), "{text}");
     (setup, public_key)

@@ -107,6 +107,26 @@ fn a_bad_environment_setting_is_one_line_and_exit_2() {
     assert_one_line_failure(&command.output().unwrap(), &["master_key"]);
 }
 
+/// The keys are kept apart from the data: a key file inside the data
+/// directory stops start-up, and one an earlier version left there must be
+/// moved rather than replaced by a new key that opens nothing.
+#[test]
+fn a_key_file_in_the_data_directory_stops_start_up_until_it_is_moved() {
+    let setup = Setup::bare();
+    let mut inside = setup.command(&["serve"]);
+    inside.env("AIDANT_KEY_FILE", setup.path("master.key"));
+    assert_one_line_failure(&inside.output().unwrap(), &["setting key_file", "inside the data directory"]);
+    assert!(!setup.path("master.key").exists(), "no key is made where it was refused");
+
+    std::fs::write(setup.path("master.key"), "ab".repeat(32)).unwrap();
+    assert_one_line_failure(&setup.command(&["serve"]).output().unwrap(), &["move it to", &setup.key_file().display().to_string()]);
+    assert!(!setup.key_file().exists(), "no new key is made beside the old one");
+    std::fs::rename(setup.path("master.key"), setup.key_file()).unwrap();
+    let server = Server::start(&setup, &[]);
+    drop(server);
+    assert_eq!(std::fs::read_to_string(setup.key_file()).unwrap(), "ab".repeat(32), "the moved key is the one in use");
+}
+
 /// A read-only mount of an empty directory (root ignores permission bits,
 /// so a bind mount is the honest way to be read-only as root).
 struct ReadOnlyMount {

@@ -102,7 +102,7 @@ impl UserChange {
 async fn own_user(store: &Store, caller: &Caller, user_id: &UserId) -> CaseResult<User> {
     let user = store.find_user(user_id).await?.ok_or(CaseError::NotFound)?;
     if &user.organisation_id != caller.organisation_id() {
-        let transaction = store.begin_write().await?;
+        let (_turn, transaction) = store.begin_write().await?;
         let decision = Decision::Deny("the user belongs to another organisation");
         enforce(transaction, caller, Subject { kind: AuditRecordKind::User, id: user_id.as_str() }, decision).await?;
     }
@@ -150,7 +150,7 @@ async fn with_names(store: &Store, entries: Vec<StoredAuditEntry>) -> CaseResult
 /// A record's whole audit trail, views included (supervisors of its owner).
 /// `id` as it came in the address: one that is not an id of `kind` is not found.
 pub async fn record_audit(store: &Store, caller: &Caller, kind: AuditRecordKind, id: &str) -> CaseResult<AuditTrail> {
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     let access = match kind {
         AuditRecordKind::Report => match id.parse::<ReportId>() {
             Ok(report_id) => crate::triage::load_triage_state(&mut transaction, &report_id).await?.map(|triage| triage.access()),
@@ -175,7 +175,7 @@ pub async fn record_audit(store: &Store, caller: &Caller, kind: AuditRecordKind,
 pub async fn user_audit(store: &Store, caller: &Caller, user_id: &UserId) -> CaseResult<(User, AuditTrail)> {
     super::require(store, caller, Capability::ViewUserAudit).await?;
     let user = own_user(store, caller, user_id).await?;
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     record(&mut transaction, caller, AuditAction::AuditView, Subject { kind: AuditRecordKind::User, id: user.id.as_str() }, None).await?;
     let entries = crate::audit::load_by_actor(&mut transaction, &AuditActor::user(user.id.as_str()).to_stored(), USER_AUDIT_LIMIT).await?;
     transaction.commit().await?;
@@ -200,7 +200,7 @@ pub async fn retry_parked_entity_jobs(store: &Store, caller: &Caller) -> CaseRes
     super::require(store, caller, Capability::ManageUsers).await?;
     let organisation = store.find_organisation(caller.organisation_id()).await?.ok_or(CaseError::NotFound)?;
     if !organisation.receives_public_reports {
-        let transaction = store.begin_write().await?;
+        let (_turn, transaction) = store.begin_write().await?;
         let subject = super::Subject { kind: AuditRecordKind::Workspace, id: "entity_jobs" };
         return super::enforce(transaction, caller, subject, aidant_core::policy::Decision::Deny("only the organisation that runs the service sees its queue"))
             .await

@@ -176,7 +176,7 @@ pub async fn view_entity(store: &Store, caller: &Caller, id: &EntityId) -> CaseR
     // Nothing is returned unless the view's audit entry committed. The
     // reading is done before the write lock is taken, so that on SQLite one
     // analyst's large page does not hold up everyone else's.
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     record(&mut transaction, caller, AuditAction::EntityView, Subject { kind: AuditRecordKind::Entity, id: id.as_str() }, None).await?;
     // Watching it: what the page shows is now seen.
     let watched = sqlx::query("UPDATE entity_watches SET seen_until = $1 WHERE user_id = $2 AND entity_id = $3")
@@ -297,7 +297,7 @@ pub async fn shared_records(store: &Store, caller: &Caller, id: &EntityId, other
     super::people::name_people(store, caller, &mut named).await?;
     let [entity, other_entity] = <[Entity; 2]>::try_from(named).map_err(|_| CaseError::NotFound)?;
     let reason = format!("records shared with entity {other}");
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     record(&mut transaction, caller, AuditAction::EntityView, Subject { kind: AuditRecordKind::Entity, id: id.as_str() }, Some(&reason)).await?;
     transaction.commit().await?;
     let relation = aidant_link::mentions::relation_between(entity.kind, other_entity.kind);
@@ -374,7 +374,7 @@ pub async fn watch_entity(store: &Store, caller: &Caller, id: &EntityId, watch: 
         return Err(CaseError::NotFound);
     }
     let now = crate::now_ms();
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     if watch {
         sqlx::query(
             "INSERT INTO entity_watches (user_id, entity_id, watched_at, seen_until) VALUES ($1, $2, $3, $3)

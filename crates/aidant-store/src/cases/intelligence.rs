@@ -48,7 +48,7 @@ fn subject(id: &IntelligenceId) -> Subject<'_> {
 }
 
 async fn authorise<'s>(store: &'s Store, caller: &Caller, id: &IntelligenceId, action: Action) -> CaseResult<(Transaction<'s, Any>, IntelligenceRecord)> {
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     let record = load_intelligence(&mut transaction, std::slice::from_ref(id)).await?.into_iter().next().ok_or(CaseError::NotFound)?;
     let decision = may(&caller.actor, action, &record.access(), now_ms());
     let transaction = enforce(transaction, caller, subject(id), decision).await?;

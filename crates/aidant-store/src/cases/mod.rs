@@ -125,7 +125,7 @@ pub async fn require(store: &Store, caller: &Caller, capability: Capability) -> 
     if decision.is_allowed() {
         return Ok(());
     }
-    let transaction = store.begin_write().await?;
+    let (_turn, transaction) = store.begin_write().await?;
     let name = format!("{capability:?}");
     enforce(transaction, caller, Subject { kind: AuditRecordKind::Workspace, id: &name }, decision).await.map(drop)
 }

@@ -217,7 +217,7 @@ pub async fn chart(store: &Store, caller: &Caller, chart: Option<&ChartId>, requ
 
 /// Appends one entry and commits it.
 async fn audit(store: &Store, caller: &Caller, action: AuditAction, kind: AuditRecordKind, id: &str, reason: &str) -> CaseResult<()> {
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     record(&mut transaction, caller, action, Subject { kind, id }, Some(reason)).await?;
     transaction.commit().await?;
     Ok(())
@@ -474,7 +474,7 @@ pub async fn save_chart(store: &Store, caller: &Caller, id: Option<&ChartId>, re
     }
     let keyring = store.keyring()?;
     let now = now_ms();
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     let chart = match id {
         None => {
             let chart = StoredChart {
@@ -564,7 +564,7 @@ pub async fn open_chart(store: &Store, caller: &Caller, id: &ChartId) -> CaseRes
 /// Deletes the caller's own chart.
 pub async fn delete_chart(store: &Store, caller: &Caller, id: &ChartId) -> CaseResult<()> {
     let chart = open_chart(store, caller, id).await?;
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     let subject = Subject { kind: AuditRecordKind::Chart, id: id.as_str() };
     if !chart.mine {
         return Err(refuse(transaction, caller, subject, "only the analyst who saved a chart may delete it").await);
@@ -1014,7 +1014,7 @@ pub async fn save_analysis(store: &Store, caller: &Caller, name: &str, request: 
         window_to: window.to.map(aidant_graph::model::format_date),
         result: serde_json::to_string(&explained).map_err(|error| StoreError::Corrupt(format!("an analysis cannot be written: {error}")))?,
     };
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     crate::networks::insert_analysis(&mut transaction, store.keyring()?, &stored).await?;
     let reason =
         format!("groups {}; input sha256 {}; result sha256 {}", explained.result.groups.len(), explained.run.input_sha256, explained.run.result_sha256);
@@ -1180,7 +1180,7 @@ pub async fn assign_role(store: &Store, caller: &Caller, entity_id: &EntityId, r
     if entity.kind != ValueKind::Person {
         return Err(CaseError::invalid("role", "Only a person has a role in a group"));
     }
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     crate::networks::set_role(&mut transaction, caller.organisation_id(), entity_id, role.map(RoleInProcess::as_str), &caller.user_id, now_ms()).await?;
     let reason = role.map_or_else(|| "role cleared".to_owned(), |role| format!("role {}", role.as_str()));
     record(&mut transaction, caller, AuditAction::NetworkRoleAssign, Subject { kind: AuditRecordKind::Entity, id: entity_id.as_str() }, Some(&reason)).await?;

@@ -369,7 +369,7 @@ pub async fn make_package(store: &Store, caller: &Caller, request: &PackageReque
         contents: summary.to_string(),
         package_sha256: written.sha256.clone(),
     };
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     crate::package::insert_disclosure(&mut transaction, caller.organisation_id(), &disclosure).await?;
     let reason = format!(
         "to organisation {}: records {}, entities {}, withheld {}; sha256 {}",
@@ -520,7 +520,7 @@ pub async fn disclosure_log(store: &Store, caller: &Caller) -> CaseResult<Vec<Di
             id: disclosure.id,
         });
     }
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     record(
         &mut transaction,
         caller,

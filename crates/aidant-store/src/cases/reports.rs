@@ -53,7 +53,7 @@ fn subject(report_id: &ReportId) -> Subject<'_> {
 /// Opens a transaction, loads the report's access facts and applies the
 /// policy for `action` (a refusal is audited and committed).
 async fn authorise<'s>(store: &'s Store, caller: &Caller, report_id: &ReportId, action: Action) -> CaseResult<(Transaction<'s, Any>, TriageState)> {
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     let triage = load_triage_state(&mut transaction, report_id).await?.ok_or(CaseError::NotFound)?;
     let decision = may(&caller.actor, action, &triage.access(), now_ms());
     let transaction = enforce(transaction, caller, subject(report_id), decision).await?;
@@ -181,7 +181,7 @@ pub async fn report_to_develop(store: &Store, caller: &Caller, report_id: &Repor
 /// (signed in with its reference and passphrase); the view is audited in
 /// the transaction that reads them. `None` when the report is gone.
 pub async fn reporter_reads_report(store: &Store, report_id: &ReportId) -> CaseResult<Option<(StoredReport, Vec<ReportMessage>)>> {
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     let Some(report) = crate::reports::load_report(&mut transaction, report_id).await? else { return Ok(None) };
     let messages = crate::public_site::load_report_messages(&mut transaction, report_id).await?;
     let actor = aidant_core::audit::AuditActor::Public;

@@ -126,7 +126,7 @@ pub async fn search(store: &Store, caller: &Caller, query: &str, position: Searc
     }
     let counted = if total > COUNT_CAP { format!("more than {COUNT_CAP}") } else { total.to_string() };
     let reason = format!("searched for \u{201c}{}\u{201d}: {counted} results, {} shown", query.chars().take(200).collect::<String>(), findings.len());
-    let mut transaction = store.begin_write().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     record(&mut transaction, caller, AuditAction::Search, Subject { kind: AuditRecordKind::Search, id: "-" }, Some(&reason)).await?;
     transaction.commit().await?;
     Ok(SearchOutcome { findings, total: total.min(COUNT_CAP), total_is_capped: total > COUNT_CAP, older: page.older, newer: page.newer })

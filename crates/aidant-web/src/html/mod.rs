@@ -111,6 +111,11 @@ impl Site {
         self.messages.for_language(language)
     }
 
+    /// The catalogue's public wording in `language`.
+    pub fn catalogue_in<'a>(&'a self, catalogue: &'a aidant_core::Catalogue, language: &str) -> messages::PublicCatalogue<'a> {
+        self.messages.catalogue_in(catalogue, language)
+    }
+
     /// Where quick exit goes.
     pub fn exit_url(&self) -> &str {
         &self.exit_url

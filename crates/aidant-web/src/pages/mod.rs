@@ -11,6 +11,8 @@ pub mod info;
 pub mod report;
 
 use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,6 +20,7 @@ use minijinja::{Value, context};
 
 use crate::AppState;
 use crate::html::form::FormData;
+use crate::html::messages::{LANGUAGES, Messages};
 use crate::html::{PageError, cookie, errors_by_field, serde_value, text_at};
 use crate::routes::Routes;
 
@@ -41,6 +44,50 @@ impl<'a> Page<'a> {
     pub fn new(template: &'a str, title: impl Into<String>) -> Self {
         Self { template, title: title.into(), language: "en", back_href: None, danger_reported: false, errors: Vec::new(), status: StatusCode::OK }
     }
+
+    /// The page in `language`, one the service speaks.
+    pub fn in_language(mut self, language: &'a str) -> Self {
+        self.language = language;
+        self
+    }
+}
+
+/// The language a public page is shown in: the one `?lang=` names when the
+/// service speaks it, otherwise English. Links on the page keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Language(pub &'static str);
+
+#[derive(serde::Deserialize)]
+struct LanguageQuery {
+    lang: Option<String>,
+}
+
+impl Language {
+    /// The query string that keeps this language on a link ("" for English).
+    pub fn query(self) -> String {
+        lang_query(self.0)
+    }
+}
+
+fn lang_query(language: &str) -> String {
+    if language == "en" { String::new() } else { format!("?lang={language}") }
+}
+
+/// `current_path` without any `lang=` parameter, ready for one: `/a?lang=`
+/// or `/a?next=b&lang=`.
+fn language_link_prefix(current_path: &str) -> String {
+    let (path, query) = current_path.split_once('?').unwrap_or((current_path, ""));
+    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && !pair.starts_with("lang=")).collect();
+    if kept.is_empty() { format!("{path}?lang=") } else { format!("{path}?{}&lang=", kept.join("&")) }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Language {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let wanted = Query::<LanguageQuery>::try_from_uri(&parts.uri).ok().and_then(|Query(query)| query.lang);
+        Ok(Language(Messages::known_language(wanted.as_deref())))
+    }
 }
 
 /// Renders a page with the common context merged into `data`.
@@ -48,13 +95,20 @@ pub fn render(state: &AppState, headers: &HeaderMap, current_path: &str, page: P
     let site = state.site();
     let errors_by_field = errors_by_field(&page.errors);
     let status = if page.errors.is_empty() { page.status } else { StatusCode::UNPROCESSABLE_ENTITY };
+    // The language links: this page, with `lang=` (and only it) changed.
+    let language_prefix = language_link_prefix(current_path);
+    let lang_query = lang_query(page.language);
+    let languages: Vec<Value> = LANGUAGES.iter().map(|(code, name, _)| context! { code => *code, name => *name }).collect();
     let common = context! {
         lang => page.language,
+        lang_query => lang_query.clone(),
+        languages,
+        language_prefix,
         text => site.text(page.language),
         title => page.title,
         exit_url => site.exit_url(),
         show_cookie_banner => cookie(headers, COOKIES_SEEN_COOKIE).is_none(),
-        current_path => current_path,
+        current_path => if current_path.contains('?') { current_path.to_owned() } else { format!("{current_path}{lang_query}") },
         back_href => page.back_href,
         danger_reported => page.danger_reported,
         errors => serde_value(&page.errors),
@@ -117,4 +171,18 @@ pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/follow-up/report", &["GET", "POST"], get(follow_up::show_report).post(follow_up::add_information))
         .route("/follow-up/sign-out", &["POST"], post(follow_up::sign_out))
         .route("/favicon.ico", &["GET"], get(|| async { StatusCode::NO_CONTENT }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_links_change_only_the_language() {
+        assert_eq!(language_link_prefix("/signs"), "/signs?lang=");
+        assert_eq!(language_link_prefix("/get-help?lang=ro"), "/get-help?lang=");
+        assert_eq!(language_link_prefix("/report/call-999?next=place&lang=hu"), "/report/call-999?next=place&lang=");
+        assert_eq!(lang_query("en"), "");
+        assert_eq!(lang_query("zh-Hans"), "?lang=zh-Hans");
+    }
 }

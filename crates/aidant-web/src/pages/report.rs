@@ -8,7 +8,7 @@
 
 use super::serde_value;
 use aidant_core::NewReport;
-use aidant_core::report::{AGE_GROUPS, ContactAnswer, ReportAnswers, SubmissionToken, VehicleAnswer, limits};
+use aidant_core::report::{AGE_GROUPS, AnswerProblem, ContactAnswer, Problem, ReportAnswers, SubmissionToken, VehicleAnswer, limits};
 use aidant_store::report_writer::OwnedSubmission;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -18,10 +18,11 @@ use minijinja::{Value, context};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{DRAFT_COOKIE, FOLLOW_UP_COOKIE, Page, parse_form, render, technical_problem};
+use super::{DRAFT_COOKIE, FOLLOW_UP_COOKIE, Language, Page, parse_form, render, technical_problem};
 use crate::AppState;
 use crate::error::WebError;
 use crate::html::form::FormData;
+use crate::html::messages::{Messages, PublicCatalogue};
 use crate::html::{PageError, cookie, see_other, set_cookie, text_at};
 
 /// The words passphrases are made of (data/passphrase-words.txt).
@@ -51,6 +52,9 @@ pub struct Draft {
     pub keep_in_contact: bool,
     /// Set once the report is stored: shown once on the confirmation page.
     pub submitted: Option<Submitted>,
+    /// The language the reporter reads the form in (English when unset).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -66,6 +70,11 @@ pub struct Submitted {
 }
 
 impl Draft {
+    /// The language the form is shown in.
+    fn language(&self) -> &'static str {
+        Messages::known_language(self.language.as_deref())
+    }
+
     fn answers(&self) -> ReportAnswers {
         let contact = (self.contact_choice.as_deref() == Some("details")).then(|| ContactAnswer {
             name: self.contact_name.clone(),
@@ -230,28 +239,29 @@ async fn save_draft(state: &AppState, headers: &HeaderMap, draft_id: &str, draft
     let bytes = serde_json::to_vec(draft).map_err(|_| technical_problem(state, headers))?;
     match state.store().save_draft(draft_id, &bytes).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(expired(state, headers)),
+        Ok(false) => Err(expired(state, headers, Language(draft.language()))),
         Err(error) => Err(WebError::from(error).into_response()),
     }
 }
 
 /// "Your answers have been cleared": the draft expired, was discarded by
 /// quick exit, or never existed.
-fn expired(state: &AppState, headers: &HeaderMap) -> Response {
-    let text = state.site().text("en");
-    let data =
-        context! { paragraphs => vec![text_at(&text, "report", "expired_text")], link_href => "/", link_text => text_at(&text, "common", "start_again") };
-    let mut response = render(state, headers, "/report", Page::new("message.html", text_at(&text, "report", "expired_title")), data);
+fn expired(state: &AppState, headers: &HeaderMap, language: Language) -> Response {
+    let text = state.site().text(language.0);
+    let data = context! { paragraphs => vec![text_at(&text, "report", "expired_text")], link_href => format!("/{}", language.query()), link_text => text_at(&text, "common", "start_again") };
+    let page = Page::new("message.html", text_at(&text, "report", "expired_title")).in_language(language.0);
+    let mut response = render(state, headers, "/", page, data);
     response.headers_mut().append(header::SET_COOKIE, set_cookie(DRAFT_COOKIE, "", Some(0)));
     response
 }
 
 /// Starts a new draft (discarding any earlier one in this browser).
-pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn start(State(state): State<AppState>, headers: HeaderMap, Language(language): Language) -> Response {
     if let Some(old) = cookie(&headers, DRAFT_COOKIE) {
         let _ = state.store().delete_draft(&old).await;
     }
-    let Ok(bytes) = serde_json::to_vec(&Draft::default()) else { return technical_problem(&state, &headers) };
+    let draft = Draft { language: (language != "en").then(|| language.to_owned()), ..Draft::default() };
+    let Ok(bytes) = serde_json::to_vec(&draft) else { return technical_problem(&state, &headers) };
     match state.store().create_draft(&bytes).await {
         Ok(draft_id) => {
             let mut response = see_other(&Step::Danger.path());
@@ -265,15 +275,29 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap) -> Respons
 #[derive(Debug, Deserialize)]
 pub struct ChangeQuery {
     change: Option<String>,
+    lang: Option<String>,
 }
 
-pub async fn show_step(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, Query(query): Query<ChangeQuery>) -> Response {
+pub async fn show_step(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(query): Query<ChangeQuery>,
+    language: Language,
+) -> Response {
     let Some(step) = Step::from_slug(&slug) else { return StatusCode::NOT_FOUND.into_response() };
-    let (_, draft) = match load_draft(&state, &headers).await {
+    let (draft_id, mut draft) = match load_draft(&state, &headers).await {
         Ok(Some(found)) => found,
-        Ok(None) => return expired(&state, &headers),
+        Ok(None) => return expired(&state, &headers, language),
         Err(response) => return response,
     };
+    // A language chosen part-way through is kept for the rest of the form.
+    if query.lang.is_some() && language.0 != draft.language() {
+        draft.language = Some(language.0.to_owned());
+        if let Err(response) = save_draft(&state, &headers, &draft_id, &draft).await {
+            return response;
+        }
+    }
     if let Some(required) = step.prerequisite(&draft) {
         return see_other(&required.path());
     }
@@ -281,9 +305,10 @@ pub async fn show_step(State(state): State<AppState>, headers: HeaderMap, Path(s
 }
 
 fn render_step(state: &AppState, headers: &HeaderMap, step: Step, draft: &Draft, errors: Vec<PageError>, change: bool) -> Response {
-    let text = state.site().text("en");
-    let mut page = Page::new(step.template(), text_at(&text, "report", step.title_key()));
-    page.back_href = if change { Some(Step::Check.path()) } else { step.previous().map(Step::path).or_else(|| Some("/".to_owned())) };
+    let text = state.site().text(draft.language());
+    let mut page = Page::new(step.template(), text_at(&text, "report", step.title_key())).in_language(draft.language());
+    let home = format!("/{}", Language(draft.language()).query());
+    page.back_href = if change { Some(Step::Check.path()) } else { step.previous().map(Step::path).or(Some(home)) };
     page.danger_reported = draft.danger_reported(state) && step != Step::Danger;
     page.errors = errors;
     let data = step_data(state, &text, step, draft, change);
@@ -298,6 +323,7 @@ struct ChoiceOption {
 
 fn step_data(state: &AppState, text: &Value, step: Step, draft: &Draft, change: bool) -> Value {
     let catalogue = state.catalogue();
+    let public = state.site().catalogue_in(catalogue, draft.language());
     let values = serde_value(draft);
     let base = context! { values, change };
     match step {
@@ -310,20 +336,20 @@ fn step_data(state: &AppState, text: &Value, step: Step, draft: &Draft, change: 
         }
         Step::Place => {
             let place_options: Vec<ChoiceOption> =
-                catalogue.place_sectors().map(|sector| ChoiceOption { value: sector.id.clone(), label: sector.place_label.clone() }).collect();
+                catalogue.place_sectors().map(|sector| ChoiceOption { value: sector.id.clone(), label: public.place_label(sector).to_owned() }).collect();
             context! { place_options => serde_value(&place_options), ..base }
         }
         Step::Signs => {
             let sector_id = draft.sector.clone().unwrap_or_default();
-            let sector_name = catalogue.sector(&sector_id).map(|sector| sector.name.clone()).unwrap_or_default();
+            let sector_name = catalogue.sector(&sector_id).map(|sector| public.sector_name(sector).to_owned()).unwrap_or_default();
             let sector_signs: Vec<ChoiceOption> = catalogue
                 .sector_indicators(&sector_id)
-                .map(|indicator| ChoiceOption { value: indicator.id.clone(), label: indicator.public.clone() })
+                .map(|indicator| ChoiceOption { value: indicator.id.clone(), label: public.sign(indicator).to_owned() })
                 .collect();
             let general_signs: Vec<ChoiceOption> = catalogue
                 .indicators_for_place(&sector_id)
                 .filter(|indicator| !indicator.sectors.contains(&sector_id))
-                .map(|indicator| ChoiceOption { value: indicator.id.clone(), label: indicator.public.clone() })
+                .map(|indicator| ChoiceOption { value: indicator.id.clone(), label: public.sign(indicator).to_owned() })
                 .collect();
             context! { sector_name, sector_signs => serde_value(&sector_signs), general_signs => serde_value(&general_signs), ..base }
         }
@@ -342,7 +368,7 @@ fn step_data(state: &AppState, text: &Value, step: Step, draft: &Draft, change: 
                 vehicles.iter().map(|vehicle| context! { registration => vehicle.registration.clone(), description => vehicle.description.clone() }).collect();
             context! { vehicles, can_add, ..base }
         }
-        Step::Check => context! { rows => check_rows(state, text, draft), ..base },
+        Step::Check => context! { rows => check_rows(public, text, draft), ..base },
         Step::Where | Step::What | Step::Contact => base,
     }
 }
@@ -413,13 +439,34 @@ fn step_errors(state: &AppState, text: &Value, step: Step, draft: &Draft) -> Vec
             Vec::new()
         };
     }
-    match NewReport::parse(&draft.answers(), state.catalogue()) {
+    match NewReport::check(&draft.answers(), state.catalogue()) {
         Ok(_) => Vec::new(),
-        Err(errors) => errors.into_iter().filter(|error| step.owns_field(&error.field)).map(|error| PageError::new(&error.field, error.message)).collect(),
+        Err(problems) => problems
+            .into_iter()
+            .filter(|answer| step.owns_field(&answer.field))
+            .map(|answer| PageError::new(&answer.field, problem_message(text, answer.problem)))
+            .collect(),
     }
 }
 
-pub async fn submit_step(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, body: Bytes) -> Response {
+/// A problem with an answer in the reader's language, from the
+/// `[report_errors]` messages.
+pub(crate) fn problem_message(text: &Value, problem: Problem) -> String {
+    let mut message = text_at(text, "report_errors", problem.key());
+    if let Some(label) = problem.label() {
+        let mut label_text = text_at(text, "report_errors", label.key());
+        if let Some(number) = label.number() {
+            label_text = label_text.replace("{number}", &number.to_string());
+        }
+        message = message.replace("{label}", &label_text);
+    }
+    for (name, value) in problem.numbers() {
+        message = message.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    message
+}
+
+pub async fn submit_step(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, language: Language, body: Bytes) -> Response {
     let Some(step) = Step::from_slug(&slug) else { return StatusCode::NOT_FOUND.into_response() };
     let form = match parse_form(&body) {
         Ok(form) => form,
@@ -427,7 +474,7 @@ pub async fn submit_step(State(state): State<AppState>, headers: HeaderMap, Path
     };
     let (draft_id, mut draft) = match load_draft(&state, &headers).await {
         Ok(Some(found)) => found,
-        Ok(None) => return expired(&state, &headers),
+        Ok(None) => return expired(&state, &headers, language),
         Err(response) => return response,
     };
     if step == Step::Check {
@@ -450,7 +497,7 @@ pub async fn submit_step(State(state): State<AppState>, headers: HeaderMap, Path
     if let Err(response) = save_draft(&state, &headers, &draft_id, &draft).await {
         return response;
     }
-    let text = state.site().text("en");
+    let text = state.site().text(draft.language());
     let errors = step_errors(&state, &text, step, &draft);
     if !errors.is_empty() {
         return render_step(&state, &headers, step, &draft, errors, change);
@@ -468,20 +515,27 @@ pub async fn submit_step(State(state): State<AppState>, headers: HeaderMap, Path
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    lang: Option<String>,
 }
 
 /// "Call 999 now", shown before anything else, then the report continues.
-pub async fn call_999(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<NextQuery>) -> Response {
-    let (_, draft) = match load_draft(&state, &headers).await {
+pub async fn call_999(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<NextQuery>, language: Language) -> Response {
+    let (draft_id, mut draft) = match load_draft(&state, &headers).await {
         Ok(Some(found)) => found,
-        Ok(None) => return expired(&state, &headers),
+        Ok(None) => return expired(&state, &headers, language),
         Err(response) => return response,
     };
+    if query.lang.is_some() && language.0 != draft.language() {
+        draft.language = Some(language.0.to_owned());
+        if let Err(response) = save_draft(&state, &headers, &draft_id, &draft).await {
+            return response;
+        }
+    }
     let next = query.next.as_deref().and_then(Step::from_slug).unwrap_or(Step::Place);
-    let text = state.site().text("en");
+    let text = state.site().text(draft.language());
     let lorry = draft.sector.as_deref() == Some("lorries_and_services") || draft.immediate_sign(&state).is_some_and(|sign| sign.contains("lorry"));
-    let page = Page::new("report/call_999.html", text_at(&text, "report", "call_999_title"));
-    render(&state, &headers, "/report/call-999", page, context! { next_href => next.path(), lorry })
+    let page = Page::new("report/call_999.html", text_at(&text, "report", "call_999_title")).in_language(draft.language());
+    render(&state, &headers, &format!("/report/call-999?next={}", next.slug()), page, context! { next_href => next.path(), lorry })
 }
 
 /// What a reporter said, in the words of the check page: the part of a
@@ -501,13 +555,13 @@ pub(super) struct AnswersShown<'a> {
 
 /// The check page's rows for `answers`: (message key, the step that asks
 /// it, the lines shown; "not given" when there are none).
-pub(super) fn answer_rows(state: &AppState, text: &Value, answers: &AnswersShown<'_>) -> Vec<(&'static str, Step, Vec<String>)> {
-    let catalogue = state.catalogue();
+pub(super) fn answer_rows(public: PublicCatalogue<'_>, text: &Value, answers: &AnswersShown<'_>) -> Vec<(&'static str, Step, Vec<String>)> {
+    let catalogue = public.catalogue;
     let not_given = text_at(text, "common", "not_given");
     let or_not_given = |values: Vec<String>| if values.is_empty() { vec![not_given.clone()] } else { values };
     let danger = if answers.immediate_danger { text_at(text, "common", "yes") } else { text_at(text, "common", "no") };
-    let place = answers.sector.and_then(|id| catalogue.sector(id)).map(|sector| sector.place_label.clone());
-    let signs: Vec<String> = answers.signs.iter().filter_map(|id| catalogue.indicator(id)).map(|indicator| indicator.public.clone()).collect();
+    let place = answers.sector.and_then(|id| catalogue.sector(id)).map(|sector| public.place_label(sector).to_owned());
+    let signs: Vec<String> = answers.signs.iter().filter_map(|id| catalogue.indicator(id)).map(|indicator| public.sign(indicator).to_owned()).collect();
     let mut people = Vec::new();
     if let Some(count) = &answers.people_count {
         people.push(format!("{}: {count}", text_at(text, "report", "people_count")));
@@ -538,7 +592,7 @@ pub(super) fn answer_rows(state: &AppState, text: &Value, answers: &AnswersShown
     .collect()
 }
 
-fn check_rows(state: &AppState, text: &Value, draft: &Draft) -> Vec<Value> {
+fn check_rows(public: PublicCatalogue<'_>, text: &Value, draft: &Draft) -> Vec<Value> {
     let present = |values: &[&Option<String>]| values.iter().filter_map(|value| value.as_ref().cloned()).collect::<Vec<_>>();
     let answers = AnswersShown {
         immediate_danger: draft.immediate_danger == Some(true),
@@ -560,7 +614,7 @@ fn check_rows(state: &AppState, text: &Value, draft: &Draft) -> Vec<Value> {
     let keep = if draft.keep_in_contact { text_at(text, "common", "yes") } else { text_at(text, "common", "no") };
     let not_given = text_at(text, "common", "not_given");
     let contact = if contact.is_empty() { vec![not_given] } else { contact };
-    answer_rows(state, text, &answers)
+    answer_rows(public, text, &answers)
         .into_iter()
         .chain([("check_contact", Step::Contact, contact), ("check_keep", Step::Contact, vec![keep])])
         .map(|(key, step, lines)| context! { key => text_at(text, "report", key), href => step.path(), lines })
@@ -574,14 +628,15 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
         return see_other("/report/done");
     }
     let catalogue = state.catalogue();
-    let report = match NewReport::parse(&draft.answers(), catalogue) {
+    let report = match NewReport::check(&draft.answers(), catalogue) {
         Ok(report) => report,
-        Err(errors) => {
-            let page_errors = errors
+        Err(problems) => {
+            let text = state.site().text(draft.language());
+            let page_errors = problems
                 .into_iter()
-                .map(|error| {
-                    let step = Step::ALL.into_iter().find(|step| step.owns_field(&error.field)).unwrap_or(Step::Place);
-                    PageError::new(&error.field, error.message).linking_to(step)
+                .map(|AnswerProblem { field, problem }| {
+                    let step = Step::ALL.into_iter().find(|step| step.owns_field(&field)).unwrap_or(Step::Place);
+                    PageError::new(&field, problem_message(&text, problem)).linking_to(step)
                 })
                 .collect();
             return render_step(state, headers, Step::Check, &draft, page_errors, false);
@@ -627,8 +682,8 @@ pub async fn done(State(state): State<AppState>, headers: HeaderMap) -> Response
     if let Err(error) = state.store().delete_draft(&draft_id).await {
         tracing::error!(error = %error, "deleting a sent draft failed");
     }
-    let text = state.site().text("en");
-    let mut page = Page::new("report/done.html", text_at(&text, "report", "done_title"));
+    let text = state.site().text(draft.language());
+    let mut page = Page::new("report/done.html", text_at(&text, "report", "done_title")).in_language(draft.language());
     page.danger_reported = draft.danger_reported(&state);
     let mut response = render(&state, &headers, "/report/done", page, context! { reference => submitted.reference, passphrase => submitted.passphrase });
     response.headers_mut().append(header::SET_COOKIE, set_cookie(DRAFT_COOKIE, "", Some(0)));
@@ -698,6 +753,58 @@ mod tests {
     fn the_word_list_has_256_distinct_words() {
         let words: std::collections::BTreeSet<&str> = PASSPHRASE_WORDS.lines().filter(|line| !line.starts_with('#') && !line.trim().is_empty()).collect();
         assert_eq!(words.len(), 256);
+    }
+
+    /// The form's English wording of every problem is the API's, and every
+    /// language fills in every number and label.
+    #[test]
+    fn problems_are_worded_as_the_api_words_them_and_translated_whole() {
+        use aidant_core::report::Label;
+        let labels = [
+            Label::Town,
+            Label::LocationDescription,
+            Label::BusinessName,
+            Label::PeopleDescription,
+            Label::VehicleDescription { number: 3 },
+            Label::Narrative,
+            Label::WhenSeen,
+            Label::ContactName,
+            Label::ContactPhone,
+            Label::ContactEmail,
+        ];
+        let mut problems = vec![
+            Problem::SectorMissing,
+            Problem::SectorUnknown,
+            Problem::PostcodeInvalid,
+            Problem::LocationMissing,
+            Problem::SignsTooMany { max: 100 },
+            Problem::SignsUnknown,
+            Problem::PeopleCountTooMany { max: 500 },
+            Problem::PeopleCountNotNumber,
+            Problem::AgeGroupsUnknown,
+            Problem::VehiclesTooMany { max: 10 },
+            Problem::RegistrationInvalid { number: 2, max: 12 },
+            Problem::PhoneInvalid,
+            Problem::EmailInvalid,
+            Problem::ContactMissing,
+        ];
+        for label in labels {
+            problems.extend([Problem::TooLong { label, max: 200, actual: 201 }, Problem::LineBreak { label }, Problem::ControlCharacter { label }]);
+        }
+        let messages = Messages::load().unwrap();
+        for problem in problems {
+            assert_eq!(problem_message(&messages.for_language("en"), problem), problem.english());
+            for (code, _, _) in crate::html::messages::LANGUAGES {
+                let worded = problem_message(&messages.for_language(code), problem);
+                assert!(!worded.contains('{'), "{code}: {worded}");
+                for (_, number) in problem.numbers() {
+                    assert!(worded.contains(&number.to_string()), "{code}: {worded} lacks {number}");
+                }
+                if code != "en" {
+                    assert_ne!(worded, problem.english(), "{code} still words {problem:?} in English");
+                }
+            }
+        }
     }
 
     #[test]

@@ -277,14 +277,59 @@ fn report_not_found(error: impl Into<WebError>) -> WebError {
     error.into().or_not_found_as(REPORT_NOT_FOUND.0, REPORT_NOT_FOUND.1)
 }
 
-pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>) -> WebResult {
+/// What a triage action just did, said on the report's page after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Assigned,
+    Status,
+    Replied,
+    Person,
+}
+
+impl Done {
+    fn as_str(self) -> &'static str {
+        match self {
+            Done::Assigned => "assigned",
+            Done::Status => "status",
+            Done::Replied => "replied",
+            Done::Person => "person",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Done> {
+        [Done::Assigned, Done::Status, Done::Replied, Done::Person].into_iter().find(|done| done.as_str() == text)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    done: Option<String>,
+}
+
+pub async fn show_report(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, Query(query): Query<ReportQuery>) -> WebResult {
     let report_id: ReportId = path_id(&report_id).map_err(report_not_found)?;
-    render_report(&state, &staff, &report_id, Vec::new(), &FormData::default()).await
+    // An unknown `done` is ignored: it only ever adds a sentence.
+    let done = query.done.as_deref().and_then(Done::parse);
+    render_report(&state, &staff, &report_id, Vec::new(), &FormData::default(), done).await
+}
+
+/// The sentence confirming an action, from the report as it is now (so it
+/// says what the action led to, such as a new report moving to In review).
+fn confirmation(done: Done, status_label: &str, assignee: Option<&str>) -> String {
+    match done {
+        Done::Assigned => match assignee {
+            Some(name) => format!("Assigned to {name}. The report's status is {}.", status_label.to_lowercase()),
+            None => format!("Nobody is assigned now. The report's status is {}.", status_label.to_lowercase()),
+        },
+        Done::Status => format!("Status set to {}.", status_label.to_lowercase()),
+        Done::Replied => "Your reply was sent. The reporter reads it when they come back with their reference and passphrase.".to_owned(),
+        Done::Person => "Person named. They are linked across records in the background; their page lists them shortly.".to_owned(),
+    }
 }
 
 /// The report's page (its view audited by the use case), with `errors`
 /// from an action and what was `typed` into its form (a reply, a person).
-async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, errors: Vec<PageError>, typed: &FormData) -> WebResult {
+async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, errors: Vec<PageError>, typed: &FormData, done: Option<Done>) -> WebResult {
     let view = cases::reports::view_report(state.store(), &staff.caller, report_id).await.map_err(report_not_found)?;
     let ReportView { report, triage, messages, history, developed, colleagues: users, permissions, entities, people } = view;
     let catalogue = state.catalogue();
@@ -327,7 +372,9 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
         })
         .map(|user| context! { value => user.id.to_string(), label => user.display_name.clone() })
         .collect();
+    let confirmation = done.map(|done| confirmation(done, triage.status.label(), triage.assignee_name.as_deref()));
     let data = context! {
+        confirmation,
         id => report.id.to_string(),
         reference => report.reference.to_string(),
         received => format_time(report.received_at_ms),
@@ -410,10 +457,18 @@ fn describe_action(action: &str, reason: Option<&str>, users: &[aidant_store::or
 
 /// A triage action's outcome: back to the report, or the report again
 /// with the action's field errors.
-async fn after_action(state: &AppState, staff: &Staff, report_id: &ReportId, outcome: Result<(), CaseError>, anchor: &str, typed: &FormData) -> WebResult {
+async fn after_action(
+    state: &AppState,
+    staff: &Staff,
+    report_id: &ReportId,
+    outcome: Result<(), CaseError>,
+    done: Done,
+    anchor: &str,
+    typed: &FormData,
+) -> WebResult {
     match outcome {
-        Ok(()) => Ok(see_other(&format!("/staff/reports/{report_id}{anchor}"))),
-        Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed).await,
+        Ok(()) => Ok(see_other(&format!("/staff/reports/{report_id}?done={}{anchor}", done.as_str()))),
+        Err(CaseError::Invalid(errors)) => render_report(state, staff, report_id, page_errors(errors), typed, None).await,
         Err(error) => Err(report_not_found(error)),
     }
 }
@@ -426,7 +481,7 @@ pub async fn assign(State(state): State<AppState>, staff: Staff, Path(report_id)
         Some(Err(_)) => Err(CaseError::invalid("assignee", "Select someone from your organisation")),
         assignee => cases::reports::assign_report(state.store(), &staff.caller, &report_id, assignee.and_then(Result::ok).as_ref()).await,
     };
-    after_action(&state, &staff, &report_id, outcome, "", &FormData::default()).await
+    after_action(&state, &staff, &report_id, outcome, Done::Assigned, "", &FormData::default()).await
 }
 
 pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
@@ -437,7 +492,7 @@ pub async fn set_status(State(state): State<AppState>, staff: Staff, Path(report
         Some(status) => cases::reports::set_report_status(state.store(), &staff.caller, &report_id, status).await,
         None => Err(CaseError::invalid("status", "Select a status")),
     };
-    after_action(&state, &staff, &report_id, outcome, "", &FormData::default()).await
+    after_action(&state, &staff, &report_id, outcome, Done::Status, "", &FormData::default()).await
 }
 
 pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
@@ -456,7 +511,7 @@ pub async fn reply(State(state): State<AppState>, staff: Staff, Path(report_id):
             Err(CaseError::invalid("reply", text))
         }
     };
-    after_action(&state, &staff, &report_id, outcome, "#messages", &form).await
+    after_action(&state, &staff, &report_id, outcome, Done::Replied, "#messages", &form).await
 }
 
 /// Names a person the report concerns, for the worker to link.
@@ -471,7 +526,7 @@ pub async fn name_person(State(state): State<AppState>, staff: Staff, Path(repor
         Ok(person) => cases::reports::name_person(state.store(), &staff.caller, &report_id, &person).await,
         Err(errors) => Err(CaseError::Invalid(errors)),
     };
-    after_action(&state, &staff, &report_id, outcome, "#people", &form).await
+    after_action(&state, &staff, &report_id, outcome, Done::Person, "#people", &form).await
 }
 
 pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(report_id): Path<String>, body: Bytes) -> WebResult {
@@ -480,7 +535,7 @@ pub async fn reveal_contact(State(state): State<AppState>, staff: Staff, Path(re
     let form = staff_form(&staff, &body)?;
     let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), REASON, Lines::Single) else {
         let errors = vec![PageError::new("reason", "Enter why you need the reporter's contact details")];
-        return render_report(&state, &staff, &report_id, errors, &FormData::default()).await;
+        return render_report(&state, &staff, &report_id, errors, &FormData::default(), None).await;
     };
     let contact = cases::reports::reveal_contact(state.store(), &staff.caller, &report_id, &reason).await.map_err(report_not_found)?;
     let page = StaffPage::new("staff/contact.html", "Reporter's contact details", "queue");

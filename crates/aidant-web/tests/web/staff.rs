@@ -420,7 +420,29 @@ async fn a_reporter_message_is_marked_until_someone_reads_it(database: TestDatab
     )
     .await;
     let cookies = format!("__Host-aidant_session={}", store.create_session(&user_id, true).await.unwrap());
-    store.assign_report(&receipt.report_id, Some(&user_id), &AuditActor::user(&user_id)).await.unwrap();
+    // Assigning through the page says what it did, and what it led to.
+    let page = send(&app, get(&format!("/staff/reports/{}", receipt.report_id), &cookies)).await;
+    assert!(!page.body.contains("id=\"confirmation\""), "nothing to confirm before an action");
+    let assigned =
+        send(&app, post(&format!("/staff/reports/{}/assign", receipt.report_id), &cookies, format!("csrf_token={}&assignee={user_id}", csrf_from(&page.body))))
+            .await;
+    assert_eq!(assigned.status, StatusCode::SEE_OTHER);
+    let location = assigned.headers["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with("?done=assigned"), "{location}");
+    let confirmed = send(&app, get(&location, &cookies)).await;
+    assert!(
+        confirmed.body.contains("The report&#x27;s status is in review.") || confirmed.body.contains("The report's status is in review."),
+        "{}",
+        confirmed.body
+    );
+    assert!(confirmed.body.contains("id=\"confirmation\">Assigned to "));
+    let status =
+        send(&app, post(&format!("/staff/reports/{}/status", receipt.report_id), &cookies, format!("csrf_token={}&status=in_review", csrf_from(&page.body))))
+            .await;
+    let confirmed = send(&app, get(status.headers["location"].to_str().unwrap(), &cookies)).await;
+    assert!(confirmed.body.contains("Status set to in review."));
+    let forged = send(&app, get(&format!("/staff/reports/{}?done=%3Cscript%3E", receipt.report_id), &cookies)).await;
+    assert!(forged.status == StatusCode::OK && !forged.body.contains("id=\"confirmation\""), "an unknown confirmation is ignored");
     let queue = send(&app, get("/staff", &cookies)).await;
     assert!(queue.body.contains("In review"), "assigning moved the new report on");
     assert!(!queue.body.contains("id=\"unread-count\""));
