@@ -27,7 +27,7 @@ pub enum PostcodeError {
 /// Crown dependencies' (GY, JE, IM), and BF (British Forces) and BX
 /// (non-geographic). A word of postcode shape outside them ("at 10pm",
 /// `AT1 0PM`) is not a postcode.
-const AREAS: [&str; 126] = [
+pub const AREAS: [&str; 126] = [
     "AB", "AL", "B", "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "BX", "CA", "CB", "CF", "CH", "CM", "CO", "CR", "CT", "CV", "CW", "DA", "DD",
     "DE", "DG", "DH", "DL", "DN", "DT", "DY", "E", "EC", "EH", "EN", "EX", "FK", "FY", "G", "GL", "GU", "GY", "HA", "HD", "HG", "HP", "HR", "HS", "HU", "HX",
     "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "L", "LA", "LD", "LE", "LL", "LN", "LS", "LU", "M", "ME", "MK", "ML", "N", "NE", "NG", "NN", "NP",

@@ -22,6 +22,8 @@ pub mod limits {
     pub const REGISTRATION: usize = 12;
     pub const PEOPLE: u32 = 500;
     pub const SIGNS: usize = 100;
+    /// A contact phone number, as sent.
+    pub const PHONE: usize = 40;
 }
 
 /// Age groups a reporter can choose for the people they saw.
@@ -248,8 +250,11 @@ impl NewReport {
             None => None,
             Some(contact) => {
                 let name = errors.text("contact_name", Label::ContactName, contact.name.as_deref(), limits::SHORT_TEXT, Lines::Single);
-                let phone = errors.text("contact_phone", Label::ContactPhone, contact.phone.as_deref(), 40, Lines::Single);
-                let email = errors.text("contact_email", Label::ContactEmail, contact.email.as_deref(), limits::SHORT_TEXT, Lines::Single);
+                // Counted as sent, white space and all: a phone or an e-mail
+                // address has no reason to be longer, and the API's document
+                // says so with one plain length.
+                let phone = errors.text_counted_whole("contact_phone", Label::ContactPhone, contact.phone.as_deref(), limits::PHONE, Lines::Single);
+                let email = errors.text_counted_whole("contact_email", Label::ContactEmail, contact.email.as_deref(), limits::SHORT_TEXT, Lines::Single);
                 if let Some(phone) = &phone
                     && !looks_like_phone(phone.as_str())
                 {
@@ -479,6 +484,17 @@ impl Errors {
 
     fn has_any(&self, fields: &[&str]) -> bool {
         self.list.iter().any(|error| fields.contains(&error.field.as_str()))
+    }
+
+    /// Like `text`, but the limit counts every character sent, including
+    /// white space around the answer.
+    fn text_counted_whole(&mut self, field: &str, label: Label, raw: Option<&str>, max_chars: usize, lines: Lines) -> Option<BoundedText> {
+        let actual = raw.map_or(0, |raw| raw.chars().count());
+        if actual > max_chars {
+            self.add(field, Problem::TooLong { label, max: max_chars, actual });
+            return None;
+        }
+        self.text(field, label, raw, max_chars, lines)
     }
 
     fn text(&mut self, field: &str, label: Label, raw: Option<&str>, max_chars: usize, lines: Lines) -> Option<BoundedText> {

@@ -111,10 +111,13 @@ impl QueueCursor {
 
     /// Reads a token made by `token`; `None` when it is not one.
     pub fn parse(token: &str) -> Option<Self> {
+        // Numbers as `token` writes them: digits only, at most 18 of them.
+        let number =
+            |part: &str| Some(part).filter(|part| (1..=18).contains(&part.len()) && part.bytes().all(|byte| byte.is_ascii_digit()))?.parse::<i64>().ok();
         let mut parts = token.trim().splitn(3, '.');
-        let risk_rank = parts.next()?.parse::<i64>().ok()?;
-        let received_at_ms = parts.next()?.parse::<i64>().ok()?;
-        let id = parts.next()?.parse::<ReportId>().ok()?;
+        let risk_rank = number(parts.next()?)?;
+        let received_at_ms = number(parts.next()?)?;
+        let id = parts.next().filter(|id| id.len() == 36)?.parse::<ReportId>().ok()?;
         Some(QueueCursor { risk_rank, received_at_ms, id })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod reports;
+pub mod strict;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -28,12 +29,15 @@ const DOCS_CONTENT_SECURITY_POLICY: &str =
 
 /// The OpenAPI document, as strict as the server: with a catalogue, a
 /// report's `sector`, `signs` and `age_groups` list the values the server
-/// takes, and `sector` is required.
-pub fn document(catalogue: Option<&aidant_core::Catalogue>) -> utoipa::openapi::OpenApi {
+/// takes, and `sector` is required; every other value is narrowed by
+/// `strict::tighten` to the patterns, formats and limits the server checks.
+pub fn document(catalogue: Option<&aidant_core::Catalogue>) -> serde_json::Value {
     let mut document = <ApiDoc as utoipa::OpenApi>::openapi();
     if let Some(catalogue) = catalogue {
         restrict_report_request(&mut document, catalogue);
     }
+    let mut document = serde_json::to_value(&document).unwrap_or_default();
+    strict::tighten(&mut document, catalogue);
     document
 }
 
@@ -65,7 +69,7 @@ fn restrict_report_request(document: &mut utoipa::openapi::OpenApi, catalogue: &
 
 /// `/api/openapi.json` and the viewer at `/api/docs`, served offline from the binary.
 pub fn documentation(catalogue: Option<&aidant_core::Catalogue>) -> Router<AppState> {
-    let viewer = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", document(catalogue));
+    let viewer = utoipa_swagger_ui::SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", document(catalogue));
     Router::from(viewer).layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
         axum::http::header::CONTENT_SECURITY_POLICY,
         axum::http::HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),

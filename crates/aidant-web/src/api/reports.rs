@@ -44,16 +44,19 @@ pub struct ReportRequest {
     pub business_name: Option<String>,
     #[serde(default)]
     pub signs: Vec<String>,
-    pub people_count: Option<u32>,
+    #[serde(default, deserialize_with = "super::json::optional_whole_number")]
+    #[schema(value_type = Option<u32>)]
+    pub people_count: Option<u64>,
     #[serde(default)]
     pub age_groups: Vec<String>,
     pub people_description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::json::objects")]
     pub vehicles: Vec<VehicleRequest>,
     pub narrative: Option<String>,
     pub when_seen: Option<String>,
     #[serde(default)]
     pub immediate_danger: bool,
+    #[serde(default, deserialize_with = "super::json::optional_object")]
     pub contact: Option<ContactRequest>,
     /// Any unique string per draft; resending the same token returns the
     /// first report's reference instead of creating another.

@@ -10,11 +10,12 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::queue::{QueueQuery, display_reference, queue_filter};
+use super::queue::{QueueQuery, RANGE_BACKWARDS, display_reference, queue_filter};
 use super::search::{SearchQuery, SearchResult, run_search};
 use super::{PAGE_SIZE, Staff};
 use crate::AppState;
 use crate::error::{WebError, WebResult, path_id};
+use crate::html::PageError;
 use crate::routes::Routes;
 
 pub fn routes() -> Routes {
@@ -61,6 +62,24 @@ pub struct QueueResponse {
     pub reports: Vec<QueueLine>,
 }
 
+/// The staff API takes each parameter exactly as given: a value sent empty,
+/// or with white space around it, is refused (a form may send blanks, and
+/// the pages forgive them; a program should leave the parameter out).
+fn exact_parameters(pairs: &[(String, String)]) -> Vec<aidant_core::report::FieldError> {
+    pairs
+        .iter()
+        .filter(|(_, value)| value.is_empty() || value.trim() != value)
+        .map(|(name, value)| aidant_core::report::FieldError {
+            field: name.chars().take(100).collect(),
+            message: if value.is_empty() {
+                format!("Leave {name} out rather than sending it empty")
+            } else {
+                format!("{name} must not begin or end with white space")
+            },
+        })
+        .collect()
+}
+
 /// The triage queue of the caller's organisation, a page at a time: follow
 /// `next` and `previous` with `after` and `before`.
 #[utoipa::path(get, path = "/api/v1/staff/reports", tag = "staff",
@@ -77,12 +96,43 @@ pub struct QueueResponse {
         ("after" = Option<String>, Query, description = "The `next` of the previous answer"),
         ("before" = Option<String>, Query, description = "The `previous` of the previous answer"),
     ),
-    responses((status = 200, body = QueueResponse), (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = QueueResponse),
+        (status = 400, description = "A query string that cannot be read, such as a parameter given twice", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Refused by the access policy", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter cannot be used, field by field", body = crate::problem::Problem, content_type = "application/problem+json")))]
-pub async fn queue(State(state): State<AppState>, staff: Staff, Query(query): Query<QueueQuery>) -> WebResult<Json<QueueResponse>> {
+pub async fn queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(mut query): Query<QueueQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> WebResult<Json<QueueResponse>> {
     cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::UseQueue).await?;
+    let mut errors = exact_parameters(&pairs);
+    if let Some(sector) = &query.sector
+        && state.catalogue().sector(sector).is_none_or(|found| found.id == aidant_core::catalogue::GENERAL_SECTOR)
+    {
+        errors.push(aidant_core::report::FieldError { field: "sector".to_owned(), message: "Give a sector id from the catalogue".to_owned() });
+    }
+    if !errors.is_empty() {
+        return Err(WebError::Invalid(errors));
+    }
+    let mut token_errors = Vec::new();
+    for (field, token) in [("after", &mut query.after), ("before", &mut query.before)] {
+        if token.as_deref().is_some_and(|token| aidant_store::triage::QueueCursor::parse(token).is_none()) {
+            token_errors.push(PageError::new(field, "That page link is not valid"));
+            *token = None;
+        }
+    }
+    // A program may give both page links; `after` is followed.
+    if query.after.is_some() {
+        query.before = None;
+    }
     let (selection, errors) = queue_filter(&query, &staff);
+    // Dates the wrong way round match nothing, as they say, rather than
+    // being refused: the page's form says so instead.
+    let mut errors: Vec<_> = errors.into_iter().filter(|error| !(error.field == "to" && error.message == RANGE_BACKWARDS)).collect();
+    errors.extend(token_errors);
     if !errors.is_empty() {
         return Err(WebError::Invalid(
             errors.into_iter().map(|error| aidant_core::report::FieldError { field: error.field, message: error.message }).collect(),
@@ -230,13 +280,30 @@ pub struct SearchResponse {
         ("before" = Option<String>, Query, description = "The `previous` of the previous answer"),
     ),
     responses((status = 200, body = SearchResponse),
-        (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query string that cannot be read, such as a parameter given twice", body = crate::problem::Problem, content_type = "application/problem+json"),
+                (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Refused by the access policy", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "No words, or a page link that is not one", body = crate::problem::Problem, content_type = "application/problem+json")))]
-pub async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> WebResult<Json<SearchResponse>> {
+pub async fn search(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(mut query): Query<SearchQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> WebResult<Json<SearchResponse>> {
     cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::Search).await?;
+    let mut errors = exact_parameters(&pairs);
+    for (field, token) in [("after", &query.after), ("before", &query.before)] {
+        if token.as_deref().is_some_and(|token| !crate::staff::search::is_page_token(token)) {
+            errors.push(aidant_core::report::FieldError { field: field.to_owned(), message: "That page link is not valid".to_owned() });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(WebError::Invalid(errors));
+    }
+    if query.after.is_some() {
+        query.before = None;
+    }
     let text = query.q.clone().unwrap_or_default();
-    let mut errors = Vec::new();
     if text.trim().is_empty() {
         errors.push(aidant_core::report::FieldError { field: "q".to_owned(), message: "Enter words to search for".to_owned() });
     }

@@ -62,8 +62,9 @@ pub struct ChartDataRequest {
     #[serde(default)]
     pub expand: Option<String>,
     /// Neighbours to skip (for "and N more").
-    #[serde(default)]
-    pub offset: usize,
+    #[serde(default, deserialize_with = "crate::api::json::whole_number")]
+    #[schema(value_type = u64, maximum = 9007199254740991_u64)]
+    pub offset: u64,
     /// Expand a hub all the same.
     #[serde(default)]
     pub force: bool,
@@ -173,7 +174,10 @@ fn chart_json(data: ChartData) -> ChartDataResponse {
 /// entity's neighbours added if asked.
 #[utoipa::path(post, path = "/api/v1/staff/charts/data", tag = "staff", request_body = ChartDataRequest,
     params(("X-CSRF-Token" = Option<String>, Header, description = "The session's CSRF token, when signed in with a session rather than a token")),
-    responses((status = 200, body = ChartDataResponse), (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy, or a missing CSRF token"),
+    responses((status = 200, body = ChartDataResponse),
+        (status = 400, description = "The body is not valid JSON, or not this shape", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy, or a missing CSRF token"),
         (status = 404, description = "The entity to expand is not one the caller may see"), (status = 422, description = "An id that is not an entity id, or too many entities")))]
 pub async fn chart_data(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> WebResult {
     aidant_store::cases::require(state.store(), &staff.caller, Capability::UseLinkCharts).await?;
@@ -185,7 +189,7 @@ pub async fn chart_data(State(state): State<AppState>, staff: Staff, headers: He
     let entities = parse_entities(&request.entities, "entities")?;
     let expand = request.expand.as_deref().map(|id| EntityId::parse(id).map_err(|_| WebError::not_found())).transpose()?;
     let chart = request.chart.as_deref().map(|id| ChartId::parse(id).map_err(|_| WebError::not_found())).transpose()?;
-    let request = ChartRequest { entities, expand, offset: request.offset, force: request.force };
+    let request = ChartRequest { entities, expand, offset: usize::try_from(request.offset).unwrap_or(usize::MAX), force: request.force };
     let data = networks::chart(state.store(), &staff.caller, chart.as_ref(), &request).await?;
     Ok(Json(chart_json(data)).into_response())
 }
@@ -206,8 +210,12 @@ pub struct ExportAuditRequest {
 /// once the audit entry has committed, and the image is saved only then.
 #[utoipa::path(post, path = "/api/v1/staff/charts/export-audit", tag = "staff", request_body = ExportAuditRequest,
     params(("X-CSRF-Token" = Option<String>, Header, description = "The session's CSRF token, when signed in with a session rather than a token")),
-    responses((status = 204, description = "Recorded"), (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy, or a missing CSRF token"),
-        (status = 422, description = "Another format than png, or nothing on the chart the caller may see")))]
+    responses((status = 204, description = "Recorded"),
+        (status = 400, description = "The body is not valid JSON, or not this shape", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token or session"), (status = 403, description = "Refused by the access policy, or a missing CSRF token"),
+        (status = 404, description = "Nothing on the chart is an entity the caller may see"),
+        (status = 422, description = "Another format than png")))]
 pub async fn export_audit(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> WebResult {
     aidant_store::cases::require(state.store(), &staff.caller, Capability::UseLinkCharts).await?;
     check_csrf_header(&staff, &headers)?;
@@ -224,8 +232,12 @@ pub async fn export_audit(State(state): State<AppState>, staff: Staff, headers: 
     parse_entities(&request.entities, "entities")?;
     let chart = request.chart.as_deref().map(|id| ChartId::parse(id).map_err(|_| WebError::not_found())).transpose()?;
     let chart_state = serde_json::to_string(&ChartState { entities: request.entities, ..Default::default() }).map_err(|_| WebError::Internal)?;
-    networks::export_chart(state.store(), &staff.caller, chart.as_ref(), &chart_state, ChartFormat::Png).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    match networks::export_chart(state.store(), &staff.caller, chart.as_ref(), &chart_state, ChartFormat::Png).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        // Nothing the caller may see: as if none of the entities existed.
+        Err(aidant_store::cases::CaseError::Invalid(errors)) if errors.iter().any(|error| error.field == "state") => Err(WebError::not_found()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -70,6 +70,9 @@ fn day_start_ms(text: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
+/// Said when the to date is before the from date.
+pub(crate) const RANGE_BACKWARDS: &str = "The to date must be the same as or after the from date";
+
 /// The queue's filters, order and page from the query string; a value
 /// that cannot be used is left out with a message rather than failing the page.
 pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueSelection, Vec<PageError>) {
@@ -124,7 +127,7 @@ pub fn queue_filter(query: &QueueQuery, staff: &Staff) -> (QueueSelection, Vec<P
     if let (Some(from), Some(before)) = (received_from_ms, received_before_ms)
         && before <= from
     {
-        errors.push(PageError::new("to", "The to date must be the same as or after the from date"));
+        errors.push(PageError::new("to", RANGE_BACKWARDS));
     }
     let unread_only = match blank_to_none(&query.unread).as_deref() {
         None | Some("no") => false,

@@ -30,7 +30,10 @@ impl SearchQuery {
     pub fn position(&self) -> Result<SearchPosition, PageError> {
         let token = |value: &Option<String>| value.as_deref().map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned);
         let place = |field: &str, token: &str| {
-            token.parse::<i64>().ok().filter(|place| *place > 0).ok_or_else(|| PageError::new(field, "That page link is not valid; this is the first page"))
+            Some(token)
+                .filter(|token| is_page_token(token))
+                .and_then(|token| token.parse::<i64>().ok())
+                .ok_or_else(|| PageError::new(field, "That page link is not valid; this is the first page"))
         };
         match (token(&self.after), token(&self.before)) {
             (None, None) => Ok(SearchPosition::First),
@@ -39,6 +42,12 @@ impl SearchQuery {
             (Some(_), Some(_)) => Err(PageError::new("after", "A page link gives either after or before, not both; this is the first page")),
         }
     }
+}
+
+/// Whether `token` is a search page link: a positive number as the pages
+/// write it (no sign, no leading zero, at most 18 digits).
+pub fn is_page_token(token: &str) -> bool {
+    (1..=18).contains(&token.len()) && token.bytes().all(|byte| byte.is_ascii_digit()) && !token.starts_with('0')
 }
 
 /// A page of results the user may see, with the count of them all.

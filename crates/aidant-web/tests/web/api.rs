@@ -121,6 +121,40 @@ async fn bad_requests_get_problem_documents_and_store_nothing(database: TestData
         ),
         ("oversized body", post_json("/api/v1/reports", oversized), StatusCode::PAYLOAD_TOO_LARGE, "larger than"),
         ("invalid UTF-8", post_json("/api/v1/reports", vec![b'{', b'"', 0xff, 0xfe, b'"', b'}']), StatusCode::BAD_REQUEST, "JSON"),
+        // serde would fill a struct from an array of its members; the document says objects.
+        (
+            "a body that is an array",
+            post_json("/api/v1/reports", json!(["nail_bar", null, "Luton"]).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "JSON object",
+        ),
+        (
+            "a vehicle as an array",
+            post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "Luton", "vehicles": [["AB12CDE", null]]}).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid type",
+        ),
+        (
+            "contact details as an array",
+            post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "Luton", "contact": [null, "07700 900982", null]}).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid type",
+        ),
+        (
+            "a count with a fraction",
+            post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "Luton", "people_count": 2.5}).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "whole number",
+        ),
+        (
+            "a phone number padded past its length",
+            post_json(
+                "/api/v1/reports",
+                json!({"sector": "nail_bar", "town": "Luton", "contact": {"phone": format!("{}07700 900982", " ".repeat(30))}}).to_string(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "need correcting",
+        ),
     ];
     for (name, request, status, needle) in cases {
         let answer = send(&app, request).await;
@@ -206,6 +240,18 @@ async fn the_openapi_document_lists_what_the_catalogue_allows(database: TestData
     // And the server holds to it: a sector outside the list is refused.
     let refused = send(&app, post_json("/api/v1/reports", json!({"sector": "spaceport", "town": "Luton"}).to_string())).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Where it was: the document needs a postcode, a town or a description, as the server does.
+    let places: Vec<&str> = request["anyOf"].as_array().unwrap().iter().map(|branch| branch["required"][0].as_str().unwrap()).collect();
+    assert_eq!(places, ["postcode", "town", "location_description"]);
+    let nowhere = send(&app, post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "  "}).to_string())).await;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(request["properties"]["postcode"]["pattern"].as_str().unwrap().contains("[Ll]"), "postcode areas in any case");
+    // A whole number written with a zero fraction is a whole number, as JSON Schema counts it.
+    let written = send(&app, post_json("/api/v1/reports", json!({"sector": "nail_bar", "town": "Luton", "people_count": 3.0}).to_string())).await;
+    assert_eq!(written.status, StatusCode::CREATED, "{}", written.body);
+    let staff = &document["paths"]["/api/v1/staff/reports"]["get"]["parameters"];
+    let risk = staff.as_array().unwrap().iter().find(|parameter| parameter["name"] == "risk").unwrap();
+    assert_eq!(risk["schema"]["enum"], json!(["immediate", "high", "medium", "low"]));
 }
 
 aidant_store::backend_tests!(

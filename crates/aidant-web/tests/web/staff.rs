@@ -407,6 +407,26 @@ async fn the_queue_and_search_reach_every_report_a_page_at_a_time(database: Test
     assert_eq!((rest["results"].as_array().unwrap().len(), rest["next"].is_null(), rest["previous"].is_string()), (11, true, true));
     let bad = send(&app, get("/api/v1/staff/search?q=kettle&before=-4", &cookies)).await;
     assert_eq!((bad.status, bad.json()["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("before")));
+    // The API takes each parameter exactly as its document says, where
+    // the pages forgive a blank or a space.
+    for (path, field) in [
+        ("/api/v1/staff/reports?risk=", "risk"),
+        ("/api/v1/staff/reports?risk=%20high", "risk"),
+        ("/api/v1/staff/reports?sector=spaceport", "sector"),
+        ("/api/v1/staff/reports?after=1.2.3", "after"),
+        ("/api/v1/staff/reports?after=+1.2.00000000-0000-0000-0000-000000000000", "after"),
+        ("/api/v1/staff/reports?before=nonsense&after=1.2.00000000-0000-0000-0000-000000000000", "before"),
+        ("/api/v1/staff/search?q=kettle%20", "q"),
+        ("/api/v1/staff/search?q=kettle&after=007", "after"),
+    ] {
+        let refused = send(&app, get(path, &cookies)).await;
+        assert_eq!((refused.status, refused.json()["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{path}");
+    }
+    assert_eq!(send(&app, get("/staff?risk=&sector=", &cookies)).await.status, StatusCode::OK, "the queue page forgives blanks");
+    let backwards = send(&app, get("/api/v1/staff/reports?from=2026-12-05&to=2026-12-01&status=all", &cookies)).await;
+    assert_eq!((backwards.status, backwards.json()["total"].as_i64()), (StatusCode::OK, Some(0)), "dates the wrong way round match nothing");
+    let twice = send(&app, get("/api/v1/staff/reports?risk=high&risk=low", &cookies)).await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST, "a parameter given twice cannot be read");
 }
 
 async fn a_reporter_message_is_marked_until_someone_reads_it(database: TestDatabase) {
