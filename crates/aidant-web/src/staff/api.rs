@@ -51,6 +51,8 @@ pub struct QueueResponse {
     /// More than `total` reports match; every page can still be reached.
     pub total_is_capped: bool,
     pub immediate_unopened: i64,
+    /// More than `immediate_unopened` (1,000) are unopened; counting stops there.
+    pub immediate_unopened_is_capped: bool,
     /// Reports of the organisation with a reporter's message nobody has read.
     pub unread: i64,
     /// Of those, the ones assigned to the caller.
@@ -143,6 +145,7 @@ pub async fn queue(
         total: page.total,
         total_is_capped: page.total_is_capped,
         immediate_unopened: page.immediate_unopened,
+        immediate_unopened_is_capped: page.immediate_unopened_is_capped,
         unread: page.unread,
         unread_mine: page.unread_mine,
         next: page.next.map(|cursor| cursor.token()),

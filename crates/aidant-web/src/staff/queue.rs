@@ -205,6 +205,8 @@ pub async fn show_queue(State(state): State<AppState>, staff: Staff, Query(query
         total_text => format_count(page.total),
         total_is_capped => page.total_is_capped,
         immediate_unopened => page.immediate_unopened,
+        immediate_unopened_is_capped => page.immediate_unopened_is_capped,
+        immediate_text => format_count(page.immediate_unopened),
         unread => page.unread,
         unread_mine => page.unread_mine,
         order_label => selection.order.label(),
