@@ -244,6 +244,16 @@ async fn save_draft(state: &AppState, headers: &HeaderMap, draft_id: &str, draft
     }
 }
 
+/// A language chosen part-way through (`?lang=` on a page of the form) is
+/// kept in the draft for the rest of the form.
+async fn keep_language(state: &AppState, headers: &HeaderMap, draft_id: &str, draft: &mut Draft, language: Language, chosen: bool) -> Result<(), Response> {
+    if !chosen || language.0 == draft.language() {
+        return Ok(());
+    }
+    draft.language = Some(language.0.to_owned());
+    save_draft(state, headers, draft_id, draft).await
+}
+
 /// "Your answers have been cleared": the draft expired, was discarded by
 /// quick exit, or never existed.
 fn expired(state: &AppState, headers: &HeaderMap, language: Language) -> Response {
@@ -291,12 +301,8 @@ pub async fn show_step(
         Ok(None) => return expired(&state, &headers, language),
         Err(response) => return response,
     };
-    // A language chosen part-way through is kept for the rest of the form.
-    if query.lang.is_some() && language.0 != draft.language() {
-        draft.language = Some(language.0.to_owned());
-        if let Err(response) = save_draft(&state, &headers, &draft_id, &draft).await {
-            return response;
-        }
+    if let Err(response) = keep_language(&state, &headers, &draft_id, &mut draft, language, query.lang.is_some()).await {
+        return response;
     }
     if let Some(required) = step.prerequisite(&draft) {
         return see_other(&required.path());
@@ -525,11 +531,8 @@ pub async fn call_999(State(state): State<AppState>, headers: HeaderMap, Query(q
         Ok(None) => return expired(&state, &headers, language),
         Err(response) => return response,
     };
-    if query.lang.is_some() && language.0 != draft.language() {
-        draft.language = Some(language.0.to_owned());
-        if let Err(response) = save_draft(&state, &headers, &draft_id, &draft).await {
-            return response;
-        }
+    if let Err(response) = keep_language(&state, &headers, &draft_id, &mut draft, language, query.lang.is_some()).await {
+        return response;
     }
     let next = query.next.as_deref().and_then(Step::from_slug).unwrap_or(Step::Place);
     let text = state.site().text(draft.language());

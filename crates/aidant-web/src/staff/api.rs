@@ -284,7 +284,7 @@ pub struct SearchResponse {
     ),
     responses((status = 200, body = SearchResponse),
         (status = 400, description = "A query string that cannot be read, such as a parameter given twice", body = crate::problem::Problem, content_type = "application/problem+json"),
-                (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token or session", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Refused by the access policy", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "No words, or a page link that is not one", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn search(
