@@ -12,8 +12,12 @@ use crate::{Store, StoreError, new_id, now_ms};
 /// How long a draft lives without being saved again.
 pub const DRAFT_LIFETIME_MS: i64 = 4 * 60 * 60 * 1000;
 
-/// Failed keep-in-contact sign-ins before a report is locked for a while.
-pub const FOLLOW_UP_ATTEMPTS: i64 = 5;
+/// Failed keep-in-contact sign-ins in a row before a report is paused for a
+/// while. Guesses are slowed per source before this (the web tier's growing
+/// delays), so the pause is the last line against guessing from many
+/// sources, and high enough that one source cannot use it to shut a
+/// reporter out (it would take about two hours of waiting to reach it).
+pub const FOLLOW_UP_ATTEMPTS: i64 = 20;
 /// How long the lock lasts.
 pub const FOLLOW_UP_LOCK_MS: i64 = 15 * 60 * 1000;
 

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod backoff;
 pub mod error;
 pub mod html;
 pub mod middleware;
@@ -52,6 +53,9 @@ pub struct WebSettings {
     /// Reverse proxies whose `X-Forwarded-For` is believed, so the limits
     /// above count each client rather than the proxy.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Growing delays per source for wrong staff passwords and wrong
+    /// reporters' passphrases (`backoff`).
+    pub guess_backoff: backoff::BackoffPolicy,
 }
 
 impl Default for WebSettings {
@@ -64,6 +68,7 @@ impl Default for WebSettings {
             sign_in_rate_limit: rate_limit::RateLimit::default(),
             sign_in: aidant_store::identity::SignInPolicy::default(),
             trusted_proxies: Vec::new(),
+            guess_backoff: backoff::BackoffPolicy::default(),
         }
     }
 }
@@ -80,6 +85,10 @@ struct Inner {
     catalogue: Catalogue,
     settings: WebSettings,
     site: html::Site,
+    /// Wrong staff passwords per source.
+    staff_guesses: backoff::Backoff,
+    /// Wrong reporters' passphrases per source.
+    reporter_guesses: backoff::Backoff,
 }
 
 impl AppState {
@@ -89,7 +98,9 @@ impl AppState {
     pub fn new(store: Store, catalogue: Catalogue, settings: WebSettings) -> Result<Self, html::SiteError> {
         let site = html::Site::load(&settings.exit_url)?;
         let report_writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
-        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site }) })
+        let staff_guesses = backoff::Backoff::new(settings.guess_backoff);
+        let reporter_guesses = backoff::Backoff::new(settings.guess_backoff);
+        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site, staff_guesses, reporter_guesses }) })
     }
 
     /// Public reports go through the group-commit writer.
@@ -111,6 +122,16 @@ impl AppState {
 
     pub fn site(&self) -> &html::Site {
         &self.inner.site
+    }
+
+    /// Wrong staff passwords, counted per source.
+    pub fn staff_guesses(&self) -> &backoff::Backoff {
+        &self.inner.staff_guesses
+    }
+
+    /// Wrong reporters' passphrases, counted per source.
+    pub fn reporter_guesses(&self) -> &backoff::Backoff {
+        &self.inner.reporter_guesses
     }
 }
 

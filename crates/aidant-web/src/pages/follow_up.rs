@@ -2,11 +2,15 @@
 //! once when the report was sent, a reporter can come back, read replies
 //! from staff and add information, without ever saying who they are.
 //!
-//! Guessing is slowed per report (five failures pause it for 15 minutes,
-//! whatever address the guesses come from) and every passphrase check costs
-//! an Argon2id verification, even for references that do not exist. A pause
-//! is answered in the same words as a wrong reference or passphrase, so
-//! neither it nor its absence says whether a reference exists.
+//! Guessing is slowed where it comes from first (`backoff`: a few free
+//! failures per source, then a wait that doubles after each), and then per
+//! report (twenty failures in a row pause it for 15 minutes, whatever
+//! address they come from), so one source cannot pause a report in less
+//! than about two hours. Every passphrase check costs an Argon2id
+//! verification, even for references that do not exist. A pause is answered
+//! in the same words as a wrong reference or passphrase, so neither it nor
+//! its absence says whether a reference exists; a source's wait is the same
+//! whatever reference it tries.
 
 use aidant_core::ReportRef;
 use aidant_core::ids::ReportId;
@@ -19,8 +23,11 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
+use std::time::Instant;
+
 use super::{FOLLOW_UP_COOKIE, Language, Page, parse_form, render};
 use crate::AppState;
+use crate::backoff::Source;
 use crate::error::WebResult;
 use crate::html::{PageError, cookie, see_other, set_cookie, text_at};
 use aidant_store::identity::{hash_passphrase, normalise_passphrase, passphrase_matches};
@@ -38,7 +45,7 @@ fn sign_in_error(state: &AppState, headers: &HeaderMap, language: &'static str, 
     render(state, headers, "/follow-up", page, context! { values => context! { reference => reference } })
 }
 
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, language: Language, body: Bytes) -> WebResult {
+pub async fn sign_in(State(state): State<AppState>, source: Source, headers: HeaderMap, language: Language, body: Bytes) -> WebResult {
     let form = parse_form(&body)?;
     let text = state.site().text(language.0);
     let typed_reference = form.get("reference").unwrap_or_default().trim().to_owned();
@@ -55,7 +62,18 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, language
     if !errors.is_empty() {
         return Ok(sign_in_error(&state, &headers, language.0, &typed_reference, errors));
     }
-    let wrong = || vec![PageError::new("reference", text_at(&text, "follow_up", "wrong"))];
+    if let Some(wait) = state.reporter_guesses().wait(source, Instant::now()) {
+        let seconds = crate::backoff::whole_seconds(wait);
+        let message = text_at(&text, "follow_up", "wait").replace("{seconds}", &seconds.to_string());
+        let mut response = sign_in_error(&state, &headers, language.0, &typed_reference, vec![PageError::new("reference", message)]);
+        *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        return Ok(response);
+    }
+    let wrong = || {
+        state.reporter_guesses().failed(source, Instant::now());
+        vec![PageError::new("reference", text_at(&text, "follow_up", "wrong"))]
+    };
     Ok(match state.store().follow_up_access(&reference).await? {
         FollowUpAccess::Unknown => {
             // Spend the same effort as a real check, so timing does not reveal

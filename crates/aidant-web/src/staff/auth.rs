@@ -3,6 +3,8 @@
 
 use aidant_store::identity::{SignInOutcome, new_totp_secret, totp_secret_base32, totp_uri};
 use aidant_store::sessions::StaffSession;
+use std::time::Instant;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
@@ -12,6 +14,7 @@ use serde::Deserialize;
 
 use super::{SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, StaffPage, render, same_secret};
 use crate::AppState;
+use crate::backoff::Source;
 use crate::error::WebResult;
 use crate::html::form::FormData;
 use crate::html::{PageError, cookie, see_other, set_cookie};
@@ -41,7 +44,18 @@ pub async fn sign_in_form(State(state): State<AppState>, Query(query): Query<Sig
     sign_in_page(&state, "", Vec::new(), query.signed_out.is_some())
 }
 
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> WebResult {
+/// The sign-in page telling a source with too many wrong tries to wait;
+/// the password is not checked, so nothing about the account is learnt.
+fn wait_page(state: &AppState, email: &str, wait: std::time::Duration) -> Response {
+    let seconds = crate::backoff::whole_seconds(wait);
+    let message = format!("Too many wrong tries have come from your connection. Wait {seconds} seconds and try again.");
+    let mut response = sign_in_page(state, email, vec![PageError::new("email", message)], false);
+    *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    response
+}
+
+pub async fn sign_in(State(state): State<AppState>, source: Source, headers: HeaderMap, body: Bytes) -> WebResult {
     let Ok(form) = FormData::parse(&body) else {
         return Ok(sign_in_page(&state, "", vec![PageError::new("email", "The form could not be read; try again")], false));
     };
@@ -61,6 +75,9 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
     }
     if !errors.is_empty() {
         return Ok(sign_in_page(&state, &email, errors, false));
+    }
+    if let Some(wait) = state.staff_guesses().wait(source, Instant::now()) {
+        return Ok(wait_page(&state, &email, wait));
     }
     let outcome = state.store().check_password(&email, password, &state.settings().sign_in).await?;
     Ok(match outcome {
@@ -87,6 +104,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
         // One answer for a wrong password, an unknown email, a disabled
         // account and a paused one, so it tells no one which accounts exist.
         SignInOutcome::Refused | SignInOutcome::Disabled | SignInOutcome::Locked { .. } => {
+            state.staff_guesses().failed(source, Instant::now());
             let policy = &state.settings().sign_in;
             let message = format!(
                 "Enter a correct email address and password. After {} wrong passwords in a row, signing in with a password alone pauses for {} minutes; \

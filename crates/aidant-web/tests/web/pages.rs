@@ -162,11 +162,8 @@ async fn the_openapi_document_and_viewer_are_served(database: TestDatabase) {
     assert!(!viewer.body.contains("https://"), "the viewer loads nothing from other sites");
 }
 
-/// Five wrong passphrases pause a reference, but the answer is the one a
-/// made-up reference gets, so it tells no one that the reference exists;
-/// and flood protection counts each client behind a trusted proxy.
-async fn a_paused_reference_reads_like_a_made_up_one(database: TestDatabase) {
-    let store = &database.store;
+/// A report a reporter can come back to with "harbour-lemon-quiet-river".
+async fn report_with_passphrase(store: &aidant_store::Store) -> aidant_store::reports::Receipt {
     let catalogue = aidant_store::testing::catalogue();
     let answers = aidant_core::report::ReportAnswers { sector: Some("car_wash".into()), town: Some("Luton".into()), ..Default::default() };
     let report = aidant_core::NewReport::parse(&answers, &catalogue).unwrap();
@@ -179,8 +176,18 @@ async fn a_paused_reference_reads_like_a_made_up_one(database: TestDatabase) {
         submission_token: None,
         passphrase_hash: Some(&hash),
     };
-    let receipt = store.insert_report(&submission, &mut aidant_store::testing::reference_bits()).await.unwrap();
-    let app = app(&database, RateLimit { per_minute: 0, burst: 0 });
+    store.insert_report(&submission, &mut aidant_store::testing::reference_bits()).await.unwrap()
+}
+
+/// Twenty wrong passphrases in a row pause a reference, but the answer is the one a
+/// made-up reference gets, so it tells no one that the reference exists;
+/// and flood protection counts each client behind a trusted proxy.
+async fn a_paused_reference_reads_like_a_made_up_one(database: TestDatabase) {
+    let receipt = report_with_passphrase(&database.store).await;
+    // Many sources at once, as a determined attacker would be: no source
+    // waits here, so the report's own pause is what is tested.
+    let patient = aidant_web::backoff::BackoffPolicy { free_failures: 1_000, ..Default::default() };
+    let app = app_with(&database.store, WebSettings { rate_limit: RateLimit { per_minute: 0, burst: 0 }, guess_backoff: patient, ..WebSettings::default() });
     let attempt = |reference: String, passphrase: &'static str| {
         let app = app.clone();
         async move { send(&app, form_post("/follow-up", None, format!("reference={reference}&passphrase={passphrase}"))).await }
@@ -190,13 +197,61 @@ async fn a_paused_reference_reads_like_a_made_up_one(database: TestDatabase) {
         body[start..start + 400].to_owned()
     };
     let made_up = attempt("ACD-379-KMW".to_owned(), "wrong-words-here-now").await;
-    for _ in 0..6 {
+    for _ in 0..aidant_store::public_site::FOLLOW_UP_ATTEMPTS - 1 {
+        attempt(receipt.reference.to_string(), "wrong-words-here-now").await;
+    }
+    let before_the_pause = attempt(receipt.reference.to_string(), "harbour-lemon-quiet-river").await;
+    assert_eq!(before_the_pause.status, StatusCode::SEE_OTHER, "fewer wrong tries than the pause needs do not shut the reporter out");
+    for _ in 0..aidant_store::public_site::FOLLOW_UP_ATTEMPTS {
         attempt(receipt.reference.to_string(), "wrong-words-here-now").await;
     }
     let paused = attempt(receipt.reference.to_string(), "harbour-lemon-quiet-river").await;
     assert_eq!(paused.status, made_up.status);
     assert!(!paused.body.contains("Your report"), "paused: even the right passphrase waits");
     assert_eq!(summary(&paused.body), summary(&made_up.body), "a pause reads like a reference that does not exist");
+}
+
+/// Wrong passphrases from one source make it wait, longer after each; the
+/// wait reads the same for a real and a made-up reference, does not pause
+/// the report for its owner elsewhere, and another source is not held back.
+async fn guesses_from_one_source_wait_longer_each_time(database: TestDatabase) {
+    let store = &database.store;
+    let receipt = report_with_passphrase(store).await;
+    let policy = aidant_web::backoff::BackoffPolicy { free_failures: 3, first_delay: std::time::Duration::from_secs(30), ..Default::default() };
+    let app = app_with(store, WebSettings { rate_limit: RateLimit { per_minute: 0, burst: 0 }, guess_backoff: policy, ..WebSettings::default() });
+    let from = |peer: &str, reference: &str, passphrase: &str| {
+        let mut request = form_post("/follow-up?lang=ro", None, format!("reference={reference}&passphrase={passphrase}"));
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer.parse::<std::net::SocketAddr>().unwrap()));
+        let app = app.clone();
+        async move { send(&app, request).await }
+    };
+    let attacker = "198.51.100.7:40000";
+    let real = receipt.reference.to_string();
+    for attempt in 0..4 {
+        let reference = if attempt % 2 == 0 { real.as_str() } else { "ACD-379-KMW" };
+        let answer = from(attacker, reference, "wrong-words-here-now").await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt} is checked");
+    }
+    let waiting_real = from(attacker, &real, "harbour-lemon-quiet-river").await;
+    let waiting_made_up = from(attacker, "ACD-379-KMW", "wrong-words-here-now").await;
+    assert_eq!(waiting_real.status, StatusCode::TOO_MANY_REQUESTS, "past the free tries the source waits, even with the right words");
+    assert!(!waiting_real.body.contains("Raportul dumneavoastră"), "nothing is opened while waiting");
+    assert_eq!(waiting_real.headers.get(header::RETRY_AFTER).map(|value| value.to_str().unwrap().to_owned()), Some("30".to_owned()));
+    assert!(waiting_real.body.contains("Așteptați 30 s"), "told how long, in the reporter's language");
+    assert_eq!(waiting_made_up.status, waiting_real.status);
+    let summary = |body: &str| {
+        let start = body.find("govuk-error-summary__list").expect("an error summary");
+        body[start..start + 400].to_owned()
+    };
+    assert_eq!(summary(&waiting_made_up.body), summary(&waiting_real.body), "a wait says nothing about which references exist");
+    // The reporter, from their own connection, is not shut out.
+    let owner = from("203.0.113.20:51000", &real, "harbour-lemon-quiet-river").await;
+    assert_eq!(owner.status, StatusCode::SEE_OTHER, "the owner elsewhere still gets in");
+    // IPv6 neighbours in one /64 are one source.
+    for _ in 0..4 {
+        from("[2001:db8:5:6::1]:443", "ACD-379-KMW", "wrong-words-here-now").await;
+    }
+    assert_eq!(from("[2001:db8:5:6::ffff]:443", &real, "harbour-lemon-quiet-river").await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// Behind a trusted proxy each client has its own flood counter; a header
@@ -232,6 +287,7 @@ async fn flood_protection_counts_clients_behind_a_trusted_proxy(database: TestDa
 
 aidant_store::backend_tests!(
     a_paused_reference_reads_like_a_made_up_one,
+    guesses_from_one_source_wait_longer_each_time,
     flood_protection_counts_clients_behind_a_trusted_proxy,
     every_public_page_renders_with_safe_headers,
     form_errors_name_the_field_and_keep_the_answer,

@@ -17,8 +17,13 @@ use crate::helpers::{Answer, app_with as app, send};
 
 const PASSWORD: &str = "a long enough password";
 
+/// No flood limit and no waits per source: the tests come from one place.
 fn unlimited() -> WebSettings {
-    WebSettings { sign_in_rate_limit: RateLimit { per_minute: 0, burst: 0 }, ..WebSettings::default() }
+    WebSettings {
+        sign_in_rate_limit: RateLimit { per_minute: 0, burst: 0 },
+        guess_backoff: aidant_web::backoff::BackoffPolicy { free_failures: 1_000, ..Default::default() },
+        ..WebSettings::default()
+    }
 }
 
 fn get(path: &str, cookies: &str) -> Request<Body> {
@@ -92,6 +97,41 @@ async fn signing_in_and_out_ends_the_session(database: TestDatabase) {
     assert_eq!(out.cookie("__Host-aidant_session").as_deref(), Some(""), "the cookie is cleared");
     let stolen = send(&app, get("/staff", &cookies)).await;
     assert_eq!((stolen.status, stolen.location.as_str()), (StatusCode::SEE_OTHER, "/staff/sign-in"), "a stolen session id stops working after sign-out");
+}
+
+/// Wrong passwords from one source make it wait, whichever accounts it
+/// tries (real or made up), without the password being checked; another
+/// source signs in to the same account at once.
+async fn wrong_passwords_from_one_source_wait(database: TestDatabase) {
+    let store = &database.store;
+    setup(store).await;
+    let policy = aidant_web::backoff::BackoffPolicy { free_failures: 2, first_delay: std::time::Duration::from_secs(20), ..Default::default() };
+    let app = app(store, WebSettings { guess_backoff: policy, ..unlimited() });
+    let from = |peer: &'static str, email: &'static str, password: &'static str| {
+        let app = app.clone();
+        async move {
+            let form = send(&app, get("/staff/sign-in", "")).await;
+            let token = form.cookie("__Host-aidant_sign_in").expect("a sign-in token");
+            let cookies = format!("__Host-aidant_sign_in={token}");
+            let mut request = post("/staff/sign-in", &cookies, format!("sign_in_token={token}&email={}&password={}", encode(email), encode(password)));
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer.parse::<std::net::SocketAddr>().unwrap()));
+            send(&app, request).await
+        }
+    };
+    let attacker = "198.51.100.7:40000";
+    for email in ["nobody@force.example", "handler@force.example", "someone@force.example"] {
+        assert_eq!(from(attacker, email, "not the password").await.status, StatusCode::UNPROCESSABLE_ENTITY, "{email} is checked");
+    }
+    let waiting = from(attacker, "handler@force.example", PASSWORD).await;
+    assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS, "past the free tries even the right password waits");
+    assert!(waiting.cookie("__Host-aidant_session").is_none());
+    assert!(waiting.body.contains("Too many wrong tries have come from your connection. Wait 20 seconds"), "told how long");
+    assert_eq!(waiting.headers.get(header::RETRY_AFTER).unwrap(), "20");
+    let waiting_unknown = from(attacker, "nobody@force.example", "not the password").await;
+    assert_eq!(waiting_unknown.status, StatusCode::TOO_MANY_REQUESTS, "the same for an account that does not exist");
+    let owner = from("203.0.113.20:51000", "handler@force.example", PASSWORD).await;
+    assert_eq!(owner.status, StatusCode::SEE_OTHER, "the owner, elsewhere, signs in: one wrong password on their account was not enough to pause it");
+    assert!(owner.cookie("__Host-aidant_session").is_some());
 }
 
 async fn wrong_passwords_lock_the_account(database: TestDatabase) {
@@ -484,6 +524,7 @@ aidant_store::backend_tests!(
     administrators_see_and_retry_records_the_worker_could_not_read,
     signing_in_and_out_ends_the_session,
     wrong_passwords_lock_the_account,
+    wrong_passwords_from_one_source_wait,
     sign_in_attempts_are_rate_limited,
     the_second_factor_is_asked_for_and_can_be_required,
     cross_site_and_tokenless_posts_change_nothing,
