@@ -21,7 +21,7 @@
 //! show an entity only through the records that mention it and that the
 //! viewer may see.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -243,6 +243,9 @@ enum JobError {
     UnknownKind(String),
     #[error("linking the people the record names: {0}")]
     Link(#[from] LinkError),
+    /// A record of the batch could not be read before the write turn.
+    #[error("a record of the batch could not be read")]
+    Unread,
 }
 
 impl From<sqlx::Error> for JobError {
@@ -292,27 +295,44 @@ impl Store {
 
     async fn work_entity_jobs_once(&self, max: usize) -> Result<JobRun, StoreError> {
         let index = self.entity_index().await?;
-        // Looking costs no lock: an idle worker must not take the write lock
-        // several times a second while staff read pages.
-        let ready: Option<String> =
-            sqlx::query_scalar("SELECT id FROM entity_jobs WHERE parked = 0 AND run_after <= $1 LIMIT 1").bind(now_ms()).fetch_optional(&self.pool).await?;
-        if ready.is_none() {
+        // Which jobs are ready, and what their records mention, are read
+        // before the write turn is taken: reading takes no lock (SQLite's
+        // log, PostgreSQL's snapshots), so public reports are not held back
+        // while the worker reads a batch of records, and an idle worker
+        // never takes the write lock while staff read pages. Only the jobs
+        // still queued once the turn comes are written.
+        let ready = peek(&self.pool, max).await?;
+        if ready.is_empty() {
             return Ok(JobRun::default());
         }
         self.ensure_people_linked().await?;
+        let read = self.derive_all(&ready).await;
         let turn = self.write_turn().await;
         let mut transaction = self.pool.begin().await?;
-        let jobs = claim(&mut transaction, self.backend, max).await?;
+        let jobs = claim(&mut transaction, self.backend, &ready).await?;
         if jobs.is_empty() {
             transaction.commit().await?;
             return Ok(JobRun::default());
         }
-        match self.run_jobs(&mut transaction, &index, &jobs).await {
+        // A record that could not be read fails the batch: each job is then
+        // tried alone below, so it fails only itself.
+        let outcome = match read {
+            Some(mut read) => {
+                let derived = jobs.iter().map(|job| read.remove(&job.id).flatten()).collect();
+                self.run_jobs(&mut transaction, &index, &jobs, Some(derived)).await
+            }
+            None => Err(JobError::Unread),
+        };
+        match outcome {
             Ok(()) => {
                 transaction.commit().await?;
                 return Ok(JobRun { done: jobs.len(), ..JobRun::default() });
             }
             Err(_) if jobs.len() > 1 => transaction.rollback().await?,
+            Err(JobError::Unread) => {
+                // Read again inside a transaction of its own, for the error.
+                transaction.rollback().await?;
+            }
             Err(error) => {
                 transaction.rollback().await?;
                 drop(turn);
@@ -329,7 +349,7 @@ impl Store {
                 transaction.commit().await?;
                 continue;
             };
-            match self.run_jobs(&mut transaction, &index, std::slice::from_ref(&job)).await {
+            match self.run_jobs(&mut transaction, &index, std::slice::from_ref(&job), None).await {
                 Ok(()) => {
                     transaction.commit().await?;
                     run.done += 1;
@@ -404,13 +424,41 @@ impl Store {
         Ok(merges)
     }
 
-    /// Reads every job's record and writes what it mentions, the audit
-    /// entries and the jobs' deletion, inside `transaction`.
-    async fn run_jobs(&self, transaction: &mut Transaction<'_, Any>, index: &BlindIndex, jobs: &[Job]) -> Result<(), JobError> {
+    /// What each job's record mentions, read on a connection of its own
+    /// outside any transaction, by job id (`None` for a record that is
+    /// gone); `None` altogether if any record could not be read.
+    async fn derive_all(&self, jobs: &[Job]) -> Option<HashMap<String, Option<Derived>>> {
+        let mut connection = self.pool.acquire().await.ok()?;
+        let mut read = HashMap::with_capacity(jobs.len());
+        for job in jobs {
+            read.insert(job.id.clone(), derive(self, &mut connection, job).await.ok()?);
+        }
+        Some(read)
+    }
+
+    /// Writes what each job's record mentions (read here, inside
+    /// `transaction`, unless `read` already holds it, in the jobs' order),
+    /// the audit entries and the jobs' deletion.
+    async fn run_jobs(
+        &self,
+        transaction: &mut Transaction<'_, Any>,
+        index: &BlindIndex,
+        jobs: &[Job],
+        read: Option<Vec<Option<Derived>>>,
+    ) -> Result<(), JobError> {
+        let read = match read {
+            Some(read) => read,
+            None => {
+                let mut read = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    read.push(derive(self, transaction, job).await?);
+                }
+                read
+            }
+        };
         let mut audit: Vec<(AuditRecordKind, String, String)> = Vec::with_capacity(jobs.len());
         let mut everything: Vec<Derived> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let derived = derive(self, transaction, job).await?;
+        for (job, derived) in jobs.iter().zip(read) {
             let reason = match &derived {
                 Some(derived) if derived.truncated => format!("{} values, the rest left out", derived.values.len()),
                 Some(derived) => format!("{} values", derived.values.len()),
@@ -647,14 +695,31 @@ impl Store {
 /// Takes up to `max` jobs whose time has come. The first statement writes,
 /// so SQLite takes its write lock before reading, and PostgreSQL skips rows
 /// another worker holds.
-async fn claim(transaction: &mut Transaction<'_, Any>, backend: Backend, max: usize) -> Result<Vec<Job>, StoreError> {
+/// The jobs whose time has come, oldest first, read without a lock.
+async fn peek(pool: &sqlx::AnyPool, max: usize) -> Result<Vec<Job>, StoreError> {
+    let rows = sqlx::query("SELECT id, record_kind, record_id, attempts FROM entity_jobs WHERE parked = 0 AND run_after <= $1 ORDER BY run_after, id LIMIT $2")
+        .bind(now_ms())
+        .bind(max as i64)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(job_of_row).collect()
+}
+
+/// Takes those of `peeked` that are still queued and not held by another
+/// worker, in id order.
+async fn claim(transaction: &mut Transaction<'_, Any>, backend: Backend, peeked: &[Job]) -> Result<Vec<Job>, StoreError> {
     let lock = if backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let statement = format!(
         "UPDATE entity_jobs SET run_after = run_after WHERE id IN
-            (SELECT id FROM entity_jobs WHERE parked = 0 AND run_after <= $1 ORDER BY run_after, id LIMIT $2{lock})
-         RETURNING id, record_kind, record_id, attempts"
+            (SELECT id FROM entity_jobs WHERE id IN ({}) AND parked = 0 ORDER BY id{lock})
+         RETURNING id, record_kind, record_id, attempts",
+        bind_list(peeked.len())
     );
-    let rows = sqlx::query(&statement).bind(now_ms()).bind(max as i64).fetch_all(&mut **transaction).await?;
+    let mut query = sqlx::query(&statement);
+    for job in peeked {
+        query = query.bind(&job.id);
+    }
+    let rows = query.fetch_all(&mut **transaction).await?;
     let mut jobs: Vec<Job> = rows.iter().map(job_of_row).collect::<Result<_, _>>()?;
     jobs.sort_by(|left, right| left.id.cmp(&right.id));
     Ok(jobs)
@@ -683,8 +748,7 @@ fn job_of_row(row: &sqlx::any::AnyRow) -> Result<Job, StoreError> {
 
 /// Reads the job's record and finds what it mentions; `None` when the
 /// record is gone (deleted by retention, say).
-async fn derive(store: &Store, transaction: &mut Transaction<'_, Any>, job: &Job) -> Result<Option<Derived>, JobError> {
-    let connection: &mut AnyConnection = transaction;
+async fn derive(store: &Store, connection: &mut AnyConnection, job: &Job) -> Result<Option<Derived>, JobError> {
     let Some(record) = job.record else { return Err(JobError::UnknownKind(job.record_kind.clone())) };
     match record {
         JobRecord::Report => {

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::audit::{AuditEvent, append_all};
-use crate::reports::{Receipt, ReferenceSource, Submission, earlier_receipt_from_row, insert_report_rows, report_created};
+use crate::reports::{Receipt, ReferenceSource, Submission, earlier_receipt_from_row, report_created};
 use crate::{Store, StoreError};
 
 /// A parsed and triaged report with everything stored beside it, owned so it
@@ -214,28 +214,48 @@ async fn write_rows(
     earlier_receipts: &HashMap<String, Receipt>,
     next_reference_bits: ReferenceSource<'_>,
 ) -> Result<Vec<Receipt>, StoreError> {
-    let mut receipts: Vec<Receipt> = Vec::with_capacity(batch.len());
-    // Which receipt in this batch each token was first written with, so a
-    // repeat inside the batch returns it instead of inserting a second row.
+    /// What becomes of each report of the batch.
+    enum Fate {
+        /// Stored before, under the same token.
+        Earlier(Receipt),
+        /// A repeat of the report at this position in the batch.
+        Repeat(usize),
+        /// Written now, as the `usize`-th new report.
+        New(usize),
+    }
+    // Which position in this batch each token was first written at, so a
+    // repeat inside the batch returns its receipt instead of a second row.
     let mut first_with_token: HashMap<&str, usize> = HashMap::new();
-    let mut search_texts = Vec::with_capacity(batch.len());
-    for pending in batch {
+    let mut fates = Vec::with_capacity(batch.len());
+    let mut submissions = Vec::with_capacity(batch.len());
+    let mut references = Vec::with_capacity(batch.len());
+    for (position, pending) in batch.iter().enumerate() {
         let token = pending.submission.submission_token.as_ref().map(SubmissionToken::as_str);
         if let Some(token) = token {
             if let Some(receipt) = earlier_receipts.get(token) {
-                receipts.push(receipt.clone());
+                fates.push(Fate::Earlier(receipt.clone()));
                 continue;
             }
             if let Some(&first) = first_with_token.get(token) {
-                receipts.push(Receipt { created: false, ..receipts[first].clone() });
+                fates.push(Fate::Repeat(first));
                 continue;
             }
-            first_with_token.insert(token, receipts.len());
+            first_with_token.insert(token, position);
         }
-        let reference = ReportRef::from_random(next_reference_bits());
-        let (report_id, search_text) = insert_report_rows(transaction, store, &pending.submission.as_submission(), &reference).await?;
-        search_texts.push((report_id.clone(), search_text));
-        receipts.push(Receipt { report_id, reference, created: true });
+        fates.push(Fate::New(submissions.len()));
+        submissions.push(pending.submission.as_submission());
+        references.push(ReportRef::from_random(next_reference_bits()));
+    }
+    let rows: Vec<(&Submission<'_>, &ReportRef)> = submissions.iter().zip(&references).collect();
+    let written = crate::reports::insert_reports_rows(transaction, store, &rows).await?;
+    let mut receipts: Vec<Receipt> = Vec::with_capacity(batch.len());
+    for fate in fates {
+        let receipt = match fate {
+            Fate::Earlier(receipt) => receipt,
+            Fate::Repeat(first) => Receipt { created: false, ..receipts[first].clone() },
+            Fate::New(index) => Receipt { report_id: written[index].0.clone(), reference: references[index].clone(), created: true },
+        };
+        receipts.push(receipt);
     }
     // Queued for the entity worker together, in the batch's transaction.
     let created_ids: Vec<&str> = receipts.iter().filter(|receipt| receipt.created).map(|receipt| receipt.report_id.as_str()).collect();
@@ -249,7 +269,7 @@ async fn write_rows(
     // to, so indexing report by report made a segment per report and
     // merging them cost more with every report stored (intake fell below
     // 700 a second by 200,000 reports). Last, it is one segment per batch.
-    let documents: Vec<(&str, &str)> = search_texts.iter().map(|(id, text)| (aidant_core::ids::ReportId::as_str(id), String::as_str(text))).collect();
+    let documents: Vec<(&str, &str)> = written.iter().map(|(id, text)| (aidant_core::ids::ReportId::as_str(id), String::as_str(text))).collect();
     crate::search::index_new_reports(transaction, &documents).await?;
     Ok(receipts)
 }
@@ -262,7 +282,9 @@ async fn receipts_for_tokens(store: &Store, batch: &[PendingReport]) -> Result<H
         return Ok(HashMap::new());
     }
     let placeholders = crate::bind_list(tokens.len());
-    let statement = format!("SELECT id, reference, submission_token FROM reports WHERE submission_token IN ({placeholders})");
+    // `IS NOT NULL` lets SQLite use the index of tokens that exist (see
+    // migration 0014); PostgreSQL's statistics count NULLs apart anyway.
+    let statement = format!("SELECT id, reference, submission_token FROM reports WHERE submission_token IS NOT NULL AND submission_token IN ({placeholders})");
     let mut query = sqlx::query(&statement);
     for token in &tokens {
         query = query.bind(*token);

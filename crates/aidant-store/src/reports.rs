@@ -344,79 +344,126 @@ pub(crate) fn report_created(report_id: &ReportId) -> AuditEvent<'_> {
 /// Writes one report's rows inside `transaction` and returns its id and the
 /// text of its search document, without committing, auditing, indexing or
 /// queueing it for the entity worker (the callers do those for all their
-/// reports together, indexing last: see `report_writer::write_rows`):
-/// `insert_report` commits one report and its audit entry at a time, the
-/// group-commit writer (`report_writer.rs`) many reports together.
+/// reports together, indexing last: see `report_writer::write_rows`).
 pub(crate) async fn insert_report_rows(
     transaction: &mut Transaction<'_, Any>,
     store: &Store,
     submission: &Submission<'_>,
     reference: &ReportRef,
 ) -> Result<(ReportId, String), StoreError> {
-    let report = submission.report;
-    let typed_report_id: ReportId = crate::new_record_id();
-    let report_id = typed_report_id.as_str().to_owned();
-    let contact_sealed = match &report.contact {
-        None => None,
-        Some(contact) => {
-            let plaintext = serde_json::to_vec(&ContactRecord::from(contact)).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-            Some(store.keyring()?.seal(&plaintext, &contact_binding(&report_id)))
-        }
-    };
+    let mut written = insert_reports_rows(transaction, store, &[(submission, reference)]).await?;
+    written.pop().ok_or_else(|| StoreError::Corrupt("a report written returned no id".to_owned()))
+}
+
+/// Report rows per statement: 23 parameters each, far below either
+/// database's limit on parameters.
+const REPORTS_PER_STATEMENT: usize = 100;
+/// The organisation that receives public reports, as a report row's value.
+const RECEIVER: &str = "(SELECT id FROM organisations WHERE receives_public_reports = 1 ORDER BY created_at, id LIMIT 1)";
+/// Sign and vehicle rows per statement.
+const DETAILS_PER_STATEMENT: usize = 500;
+
+/// Writes many reports' rows inside `transaction`, as `insert_report_rows`
+/// does one's, in a few multi-row statements (the report writer's batches
+/// cost a round trip to the database per statement, and a batch is written
+/// while every other writer waits); ids and search texts in `reports`'
+/// order. `insert_report` writes one report at a time, the group-commit
+/// writer (`report_writer.rs`) many together.
+pub(crate) async fn insert_reports_rows(
+    transaction: &mut Transaction<'_, Any>,
+    store: &Store,
+    reports: &[(&Submission<'_>, &ReportRef)],
+) -> Result<Vec<(ReportId, String)>, StoreError> {
+    let now = now_ms();
+    let ids: Vec<ReportId> = reports.iter().map(|_| crate::new_record_id()).collect();
+    let mut sealed_contacts = Vec::with_capacity(reports.len());
+    for ((submission, _), report_id) in reports.iter().zip(&ids) {
+        sealed_contacts.push(match &submission.report.contact {
+            None => None,
+            Some(contact) => {
+                let plaintext = serde_json::to_vec(&ContactRecord::from(contact)).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                Some(store.keyring()?.seal(&plaintext, &contact_binding(report_id.as_str())))
+            }
+        });
+    }
     let text = |value: &Option<aidant_core::text::BoundedText>| value.as_ref().map(|text| text.as_str().to_owned());
-    sqlx::query(
-        "INSERT INTO reports (id, reference, submission_token, received_at, status, risk_level, risk_rank, triage_score, triage_reasons,
-             catalogue_version, sector, postcode, town, location_description, business_name, people_count, age_groups,
-             people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed, passphrase_hash, owning_organisation_id)
-         VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-                 (SELECT id FROM organisations WHERE receives_public_reports = 1 ORDER BY created_at, id LIMIT 1))",
-    )
-    .bind(&report_id)
-    .bind(reference.as_compact())
-    .bind(submission.submission_token.map(SubmissionToken::as_str))
-    .bind(now_ms())
-    .bind(submission.triage.level.as_str())
-    .bind(submission.triage.level.rank())
-    .bind(i64::from(submission.triage.score))
-    .bind(json_list(&submission.triage.reasons))
-    .bind(submission.catalogue_version)
-    .bind(&report.sector)
-    .bind(&report.postcode)
-    .bind(text(&report.town))
-    .bind(text(&report.location_description))
-    .bind(text(&report.business_name))
-    .bind(report.people_count.map(i64::from))
-    .bind(json_list(&report.age_groups))
-    .bind(text(&report.people_description))
-    .bind(text(&report.narrative))
-    .bind(text(&report.when_seen))
-    .bind(i64::from(report.immediate_danger))
-    .bind(i64::from(report.child_reported()))
-    .bind(contact_sealed)
-    .bind(submission.passphrase_hash)
-    .execute(&mut **transaction)
-    .await?;
-    if !report.signs.is_empty() {
-        // One statement for all the signs: $1 is the report, then one
-        // parameter per sign.
-        let values: Vec<String> = (0..report.signs.len()).map(|index| format!("($1, ${})", index + 2)).collect();
-        let statement = format!("INSERT INTO report_signs (report_id, indicator_id) VALUES {}", values.join(", "));
-        let mut query = sqlx::query(&statement).bind(&report_id);
-        for sign in &report.signs {
-            query = query.bind(sign);
+    let rows: Vec<(usize, &(&Submission<'_>, &ReportRef))> = reports.iter().enumerate().collect();
+    for chunk in rows.chunks(REPORTS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let parameter = |column: usize| format!("${}", row * 23 + column);
+                let mut parameters: Vec<String> = (1..=4).map(parameter).collect();
+                parameters.push("'new'".to_owned());
+                parameters.extend((5..=23).map(parameter));
+                // The receiving organisation is looked up in the statement:
+                // on SQLite a transaction that reads first cannot wait for
+                // the write lock (the report writer's first statement writes).
+                parameters.push(RECEIVER.to_owned());
+                format!("({})", parameters.join(", "))
+            })
+            .collect();
+        let statement = format!(
+            "INSERT INTO reports (id, reference, submission_token, received_at, status, risk_level, risk_rank, triage_score, triage_reasons,
+                 catalogue_version, sector, postcode, town, location_description, business_name, people_count, age_groups,
+                 people_description, narrative, when_seen, immediate_danger, child_reported, contact_sealed, passphrase_hash, owning_organisation_id)
+             VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&statement);
+        for (position, (submission, reference)) in chunk {
+            let report = submission.report;
+            query = query
+                .bind(ids[*position].as_str())
+                .bind(reference.as_compact())
+                .bind(submission.submission_token.map(SubmissionToken::as_str))
+                .bind(now)
+                .bind(submission.triage.level.as_str())
+                .bind(submission.triage.level.rank())
+                .bind(i64::from(submission.triage.score))
+                .bind(json_list(&submission.triage.reasons))
+                .bind(submission.catalogue_version)
+                .bind(&report.sector)
+                .bind(&report.postcode)
+                .bind(text(&report.town))
+                .bind(text(&report.location_description))
+                .bind(text(&report.business_name))
+                .bind(report.people_count.map(i64::from))
+                .bind(json_list(&report.age_groups))
+                .bind(text(&report.people_description))
+                .bind(text(&report.narrative))
+                .bind(text(&report.when_seen))
+                .bind(i64::from(report.immediate_danger))
+                .bind(i64::from(report.child_reported()))
+                .bind(sealed_contacts[*position].clone())
+                .bind(submission.passphrase_hash);
         }
         query.execute(&mut **transaction).await?;
     }
-    for (position, vehicle) in report.vehicles.iter().enumerate() {
-        sqlx::query("INSERT INTO report_vehicles (report_id, position, registration, description) VALUES ($1, $2, $3, $4)")
-            .bind(&report_id)
-            .bind(position as i64)
-            .bind(&vehicle.registration)
-            .bind(text(&vehicle.description))
-            .execute(&mut **transaction)
-            .await?;
+    let signs: Vec<(&str, &String)> =
+        reports.iter().zip(&ids).flat_map(|((submission, _), id)| submission.report.signs.iter().map(move |sign| (id.as_str(), sign))).collect();
+    for chunk in signs.chunks(DETAILS_PER_STATEMENT) {
+        let statement = format!("INSERT INTO report_signs (report_id, indicator_id) VALUES {}", crate::link_records::values_list(chunk.len(), 2));
+        let mut query = sqlx::query(&statement);
+        for (report_id, sign) in chunk {
+            query = query.bind(*report_id).bind(*sign);
+        }
+        query.execute(&mut **transaction).await?;
     }
-    Ok((typed_report_id, report_search_text(report, reference)))
+    let vehicles: Vec<(&str, usize, &aidant_core::report::Vehicle)> = reports
+        .iter()
+        .zip(&ids)
+        .flat_map(|((submission, _), id)| submission.report.vehicles.iter().enumerate().map(move |(position, vehicle)| (id.as_str(), position, vehicle)))
+        .collect();
+    for chunk in vehicles.chunks(DETAILS_PER_STATEMENT) {
+        let statement =
+            format!("INSERT INTO report_vehicles (report_id, position, registration, description) VALUES {}", crate::link_records::values_list(chunk.len(), 4));
+        let mut query = sqlx::query(&statement);
+        for (report_id, position, vehicle) in chunk {
+            query = query.bind(*report_id).bind(*position as i64).bind(&vehicle.registration).bind(text(&vehicle.description));
+        }
+        query.execute(&mut **transaction).await?;
+    }
+    Ok(ids.into_iter().zip(reports).map(|(id, (submission, reference))| (id, report_search_text(submission.report, reference))).collect())
 }
 
 /// What search finds a report by: everything staff read on it except the

@@ -139,16 +139,17 @@ async fn one_token_creates_one_report_within_and_across_batches(database: TestDa
 }
 
 async fn a_reference_collision_does_not_fail_the_other_reports(database: TestDatabase) {
-    // The first draw goes to the report that waits behind the lock. The next
-    // two give two reports in the following batch the same reference, so the
-    // batch fails inside itself; written one at a time, the first takes that
-    // reference and the second collides with the stored row and draws again.
-    // Every later draw is distinct.
+    // The first draw goes to the report that waits behind the lock. The
+    // following batch of eleven draws once for each report, and the first
+    // two draws give two of them the same reference, so the batch fails
+    // inside itself; written one at a time (draws 12 on), the first takes
+    // that reference again and the second collides with the stored row and
+    // draws again. Every other draw is distinct.
     let draws = Arc::new(AtomicU64::new(0));
     let source_draws = draws.clone();
     let source = Box::new(move || match source_draws.fetch_add(1, Ordering::SeqCst) {
         0 => 5,
-        1..=4 => 7,
+        1 | 2 | 12 | 13 => 7,
         draw => 1_000 + draw,
     });
     let writer = ReportWriter::spawn_with_reference_source(database.store.clone(), ReportWriterOptions::default(), source);
@@ -164,7 +165,7 @@ async fn a_reference_collision_does_not_fail_the_other_reports(database: TestDat
     let references: HashSet<_> = all.iter().map(|receipt| receipt.reference.clone()).collect();
     assert_eq!(references.len(), 12, "every report got its own reference");
     assert!(references.contains(&ReportRef::from_random(7)));
-    assert!(draws.load(Ordering::SeqCst) > 12, "the collision made the writer draw again");
+    assert_eq!(draws.load(Ordering::SeqCst), 1 + 11 + 12, "the batch's draws, then one each written alone and one more after the collision");
     assert_eq!(database.store.count_reports().await.unwrap(), 12);
     assert_chain_holds(&database.store, 12).await;
     writer.close().await;
@@ -233,6 +234,45 @@ async fn closing_writes_every_queued_report(database: TestDatabase) {
     assert_chain_holds(&database.store, 50).await;
 }
 
+/// A batch larger than one statement's worth of rows (the writer writes a
+/// batch's reports, signs and vehicles in multi-row statements) keeps each
+/// report's own answers: nothing shifts from one report to the next.
+async fn a_large_batch_keeps_each_report_its_own_answers(database: TestDatabase) {
+    let writer = ReportWriter::spawn(database.store.clone(), ReportWriterOptions::default());
+    let lock = hold_the_write_lock(&database.store).await;
+    let varied = |variant: usize| {
+        let mut answers = answers(variant);
+        answers.signs.truncate(variant % 3);
+        answers.vehicles = (0..variant % 4)
+            .map(|position| aidant_core::report::VehicleAnswer {
+                registration: Some(format!("AB{:02} C{}{}", variant % 100, ["D", "F", "G"][position % 3], ["E", "H", "J"][variant % 3])),
+                description: (position % 2 == 0).then(|| format!("van {position} of report {variant}")),
+            })
+            .collect();
+        answers
+    };
+    let tasks: Vec<_> = (0..230).map(|variant| spawn_submit(&writer, owned(&varied(variant), None))).collect();
+    let_submissions_queue().await;
+    lock.rollback().await.unwrap();
+    let stored = receipts(tasks).await;
+    for (variant, receipt) in stored.iter().enumerate() {
+        let report = database.store.find_report_by_id(&receipt.report_id).await.unwrap().expect("stored");
+        let expected = NewReport::parse(&varied(variant), &catalogue()).unwrap();
+        assert_eq!(report.reference, receipt.reference, "report {variant}");
+        assert_eq!(report.narrative.as_deref(), expected.narrative.as_ref().map(|text| text.as_str()), "report {variant}");
+        let mut signs = expected.signs.clone();
+        signs.sort();
+        assert_eq!(report.signs, signs, "report {variant} (signs are read in order)");
+        let vehicles: Vec<(Option<String>, Option<String>)> =
+            expected.vehicles.iter().map(|vehicle| (vehicle.registration.clone(), vehicle.description.as_ref().map(|text| text.as_str().to_owned()))).collect();
+        assert_eq!(report.vehicles, vehicles, "report {variant}");
+        assert_eq!(report.people_count, expected.people_count.map(i64::from), "report {variant}");
+    }
+    assert_eq!(database.store.count_reports().await.unwrap(), 230);
+    assert_chain_holds(&database.store, 230).await;
+    writer.close().await;
+}
+
 aidant_store::backend_tests!(
     concurrent_submissions_are_all_stored_with_their_audit_entries,
     a_small_queue_slows_callers_without_losing_reports,
@@ -241,4 +281,5 @@ aidant_store::backend_tests!(
     a_report_that_cannot_be_stored_fails_alone,
     a_receipt_arrives_only_after_its_report_is_committed,
     closing_writes_every_queued_report,
+    a_large_batch_keeps_each_report_its_own_answers,
 );
