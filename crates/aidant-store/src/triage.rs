@@ -142,7 +142,7 @@ pub enum QueuePosition {
 
 /// The queue counts matching reports up to this many; past it the page
 /// says "more than" and pages on by key all the same.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// One line of the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,10 +247,9 @@ impl Store {
         if let Some(area) = &filter.area {
             let area = area.trim();
             if let Some(district) = aidant_core::postcode::parse_outcode(area) {
-                // A range rather than LIKE, so the postcode index serves it:
-                // "LU1 " up to but not including "LU1!" (the next character).
-                bind("r.postcode >= ?", format!("{district} "), &mut values, &mut conditions);
-                bind("r.postcode < ?", format!("{district}!"), &mut values, &mut conditions);
+                // The expression the district indexes hold (migration 0015):
+                // a stored postcode less its space and inward code.
+                bind("substr(r.postcode, 1, length(r.postcode) - 4) = ?", district, &mut values, &mut conditions);
             } else {
                 bind("lower(r.town) = ?", area.to_lowercase(), &mut values, &mut conditions);
             }

@@ -16,7 +16,7 @@ use crate::search::{SearchPosition, SearchScope};
 pub const PAGE_SIZE: i64 = 50;
 
 /// Searches count their results up to this many, then say "more than".
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// One thing found that the caller may see.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -701,6 +701,45 @@ async fn a_paused_account_opens_with_the_password_and_a_code(database: TestDatab
     assert!(matches!(store.check_password("analyst@force.example", PASSWORD, &policy).await.unwrap(), SignInOutcome::Locked { .. }));
 }
 
+/// Past a thousand matching reports the queue says "more than" instead
+/// of counting on, and every report can still be reached page by page.
+async fn the_queue_counts_to_a_thousand_and_reaches_every_report(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let writer = aidant_store::report_writer::ReportWriter::spawn(store.clone(), Default::default());
+    let catalogue = aidant_store::testing::catalogue();
+    let report = aidant_core::NewReport::parse(&answers("Luton", "Seen from the bus stop.", false), &catalogue).unwrap();
+    let triage = report.triage(&catalogue);
+    let written = aidant_store::triage::COUNT_CAP as usize + 1;
+    let submissions: Vec<_> = (0..written)
+        .map(|_| {
+            writer.submit(aidant_store::report_writer::OwnedSubmission {
+                report: report.clone(),
+                triage: triage.clone(),
+                catalogue_version: catalogue.version.clone(),
+                submission_token: None,
+                passphrase_hash: None,
+            })
+        })
+        .collect();
+    for submission in submissions {
+        submission.await.unwrap();
+    }
+    writer.close().await;
+    let first = queue(store, &world.force.id, &QueueFilter::default(), 200).await;
+    assert_eq!((first.total, first.total_is_capped), (aidant_store::triage::COUNT_CAP, true), "counted to the cap, and said so");
+    let mut seen = first.rows.len();
+    let mut page = first;
+    while let Some(cursor) = page.next.clone() {
+        page = store.triage_queue(&world.force.id, &QueueFilter::default(), QueueOrder::Urgent, &QueuePosition::After(cursor), 200, None).await.unwrap();
+        seen += page.rows.len();
+    }
+    assert_eq!(seen, written, "every report reached");
+    let narrowed = QueueFilter { sector: Some("car_wash".into()), ..QueueFilter::default() };
+    let none = queue(store, &world.force.id, &narrowed, 50).await;
+    assert_eq!((none.total, none.total_is_capped), (0, false), "a filter below the cap is counted exactly");
+}
+
 aidant_store::backend_tests!(
     a_paused_account_opens_with_the_password_and_a_code,
     intelligence_shared_as_it_is_made_passes_the_share_checks_or_is_not_made,
@@ -718,4 +757,5 @@ aidant_store::backend_tests!(
     legacy_gradings_are_kept_as_given,
     search_folds_diacritics_and_respects_organisations,
     protected_fields_have_no_plaintext_at_rest,
+    the_queue_counts_to_a_thousand_and_reaches_every_report,
 );

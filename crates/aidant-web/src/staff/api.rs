@@ -46,7 +46,7 @@ pub struct QueueLine {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueResponse {
-    /// Matching reports, counted up to 10,000.
+    /// Matching reports, counted up to 1,000.
     pub total: i64,
     /// More than `total` reports match; every page can still be reached.
     pub total_is_capped: bool,
@@ -263,7 +263,7 @@ pub async fn intelligence(State(state): State<AppState>, staff: Staff, Path(id):
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
-    /// Results the caller may see, counted up to 10,000.
+    /// Results the caller may see, counted up to 1,000.
     pub total: i64,
     /// More than `total` match; every page can still be reached.
     pub total_is_capped: bool,
