@@ -73,6 +73,12 @@ struct ReportsBenchArgs {
     /// that many already stored.
     #[arg(long, default_value_t = 0)]
     prefill: usize,
+    /// A folder holding a prefilled SQLite database and its key: when it
+    /// holds one, the run starts from a copy of it instead of prefilling;
+    /// when it is empty or missing, the prefilled database is saved there
+    /// for the next run. Each run works on its own copy.
+    #[arg(long, value_name = "DIR", requires = "prefill")]
+    snapshot: Option<PathBuf>,
 }
 
 pub async fn run(arguments: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -134,7 +140,10 @@ async fn run_reports(arguments: ReportsBenchArgs) -> anyhow::Result<ExitCode> {
     );
 
     if arguments.prefill > 0 {
-        prefill(&data_dir, &database_url, arguments.prefill).await?;
+        match &arguments.snapshot {
+            Some(snapshot) => prefill_from_snapshot(snapshot, &data_dir, &database_url, arguments.prefill).await?,
+            None => prefill(&data_dir, &database_url, arguments.prefill).await?,
+        }
     }
     let mut server = ServerProcess::start(&data_dir, address, &database_url)?;
     server.wait_until_ready(address).await?;
@@ -317,6 +326,47 @@ async fn prefill(data_dir: &Path, database_url: &str, count: usize) -> anyhow::R
     crate::bench_staff::drain_entity_jobs(&store).await?;
     println!("the entity worker read them in {:.1} s", started.elapsed().as_secs_f64());
     store.close().await;
+    Ok(())
+}
+
+/// The files a prefilled SQLite run consists of: the database in the data
+/// directory and the master key in the key directory beside it.
+fn snapshot_files(data_dir: &Path) -> [(PathBuf, &'static str); 2] {
+    [(data_dir.join("aidant.db"), "aidant.db"), (crate::config::default_key_dir(data_dir).join("master.key"), "master.key")]
+}
+
+/// Starts from a saved prefilled database when `snapshot` holds one of
+/// `count` reports, or prefills and saves one there.
+async fn prefill_from_snapshot(snapshot: &Path, data_dir: &Path, database_url: &str, count: usize) -> anyhow::Result<()> {
+    if aidant_store::Backend::from_url(database_url)? != aidant_store::Backend::Sqlite
+        || !database_url.ends_with(&*data_dir.join("aidant.db").to_string_lossy())
+    {
+        bail!("--snapshot works only with the default SQLite database");
+    }
+    let marker = snapshot.join("reports");
+    if marker.exists() {
+        let saved: usize = std::fs::read_to_string(&marker)?.trim().parse().context("the snapshot's report count")?;
+        if saved != count {
+            bail!("{} holds {saved} prefilled reports, not {count}", snapshot.display());
+        }
+        for (destination, name) in snapshot_files(data_dir) {
+            std::fs::create_dir_all(destination.parent().context("a file in a folder")?)?;
+            std::fs::copy(snapshot.join(name), &destination).with_context(|| format!("cannot copy {name} from {}", snapshot.display()))?;
+        }
+        println!("started from the {count} reports saved in {}", snapshot.display());
+        return Ok(());
+    }
+    prefill(data_dir, database_url, count).await?;
+    // Closing the last connection folds SQLite's log into the database.
+    if data_dir.join("aidant.db-wal").exists() {
+        bail!("the prefilled database still has a log after closing; not saved");
+    }
+    std::fs::create_dir_all(snapshot).with_context(|| format!("cannot create {}", snapshot.display()))?;
+    for (source, name) in snapshot_files(data_dir) {
+        std::fs::copy(&source, snapshot.join(name)).with_context(|| format!("cannot save {name} in {}", snapshot.display()))?;
+    }
+    std::fs::write(&marker, count.to_string())?;
+    println!("saved the prefilled database in {}", snapshot.display());
     Ok(())
 }
 
