@@ -706,12 +706,14 @@ async fn peek(pool: &sqlx::AnyPool, max: usize) -> Result<Vec<Job>, StoreError> 
 }
 
 /// Takes those of `peeked` that are still queued and not held by another
-/// worker, in id order.
+/// worker, in id order. `+parked` keeps SQLite from reading every queued
+/// job through the index that leads with `parked` (80 ms a batch with half
+/// a million queued) instead of looking the few up by id.
 async fn claim(transaction: &mut Transaction<'_, Any>, backend: Backend, peeked: &[Job]) -> Result<Vec<Job>, StoreError> {
     let lock = if backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let statement = format!(
         "UPDATE entity_jobs SET run_after = run_after WHERE id IN
-            (SELECT id FROM entity_jobs WHERE id IN ({}) AND parked = 0 ORDER BY id{lock})
+            (SELECT id FROM entity_jobs WHERE id IN ({}) AND +parked = 0 ORDER BY id{lock})
          RETURNING id, record_kind, record_id, attempts",
         bind_list(peeked.len())
     );
