@@ -307,8 +307,7 @@ impl Store {
         }
         self.ensure_people_linked().await?;
         let read = self.derive_all(&ready).await;
-        let turn = self.write_turn().await;
-        let mut transaction = self.pool.begin().await?;
+        let (turn, mut transaction) = self.begin_write().await?;
         let jobs = claim(&mut transaction, self.backend, &ready).await?;
         if jobs.is_empty() {
             transaction.commit().await?;
@@ -342,8 +341,7 @@ impl Store {
         drop(turn);
         let mut run = JobRun::default();
         for job in &jobs {
-            let _turn = self.write_turn().await;
-            let mut transaction = self.pool.begin().await?;
+            let (_turn, mut transaction) = self.begin_write().await?;
             // Taken again: another worker may have run it meanwhile.
             let Some(job) = claim_one(&mut transaction, self.backend, &job.id).await? else {
                 transaction.commit().await?;

@@ -126,6 +126,14 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where the writers that take their turn (`Store::begin_write`) write:
+    /// on SQLite one connection of its own, so the page cache of the
+    /// connection that does nearly all the writing is never thrown away
+    /// because another connection wrote (SQLite empties a connection's cache
+    /// whenever the database changed under it, and at a million reports the
+    /// writer then read every index page it touched again, batch after
+    /// batch); on PostgreSQL the same pool.
+    write_pool: AnyPool,
     backend: Backend,
     keyring: Option<Keyring>,
     /// The entity resolver's model and index key, read once (`link_records.rs`).
@@ -279,8 +287,8 @@ impl Store {
         let probe = sqlx::AnyConnection::connect_with(&connect_options).await.map_err(open_error)?;
         probe.close().await.map_err(open_error)?;
         let pool_options = AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(options.acquire_timeout);
-        let pool_options = match backend {
-            Backend::Sqlite => pool_options.after_connect(|connection, _| {
+        let sqlite_pragmas = |pool_options: AnyPoolOptions| {
+            pool_options.after_connect(|connection, _| {
                 Box::pin(async move {
                     connection.execute("PRAGMA journal_mode = WAL").await?;
                     connection.execute("PRAGMA synchronous = FULL").await?;
@@ -291,14 +299,25 @@ impl Store {
                     connection.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     Ok(())
                 })
-            }),
-            Backend::Postgres => pool_options,
+            })
         };
-        let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
+        let (pool, write_pool) = match backend {
+            Backend::Sqlite => {
+                let pool = sqlite_pragmas(pool_options).connect_with(connect_options.clone()).await.map_err(open_error)?;
+                let write_options = AnyPoolOptions::new().max_connections(1).acquire_timeout(options.acquire_timeout);
+                let write_pool = sqlite_pragmas(write_options).connect_with(connect_options).await.map_err(open_error)?;
+                (pool, write_pool)
+            }
+            Backend::Postgres => {
+                let pool = pool_options.connect_with(connect_options).await.map_err(open_error)?;
+                (pool.clone(), pool)
+            }
+        };
         let log_restart_due = Arc::new(AtomicBool::new(false));
         let checkpointer = (backend == Backend::Sqlite).then(|| Arc::new(Checkpointer::start(pool.clone(), log_restart_due.clone())));
         let store = Self {
             pool,
+            write_pool,
             backend,
             keyring: master_key.map(Keyring::from),
             link_cache: Default::default(),
@@ -477,8 +496,8 @@ impl Store {
     pub(crate) async fn begin_write(&self) -> Result<(WriteTurn, sqlx::Transaction<'static, sqlx::Any>), sqlx::Error> {
         let turn = self.write_turn().await;
         let transaction = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write_pool.begin().await?,
         };
         Ok((turn, transaction))
     }
@@ -489,6 +508,7 @@ impl Store {
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 }

@@ -193,8 +193,7 @@ async fn write_together(store: &Store, batch: &[PendingReport], next_reference_b
     // at once rather than upgrading a read snapshot (which can fail with
     // SQLITE_BUSY instead of waiting).
     let earlier_receipts = receipts_for_tokens(store, batch).await?;
-    let _turn = store.write_turn().await;
-    let mut transaction = store.pool.begin().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
     match write_rows(&mut transaction, store, batch, &earlier_receipts, next_reference_bits).await {
         Ok(receipts) => {
             transaction.commit().await?;
