@@ -9,7 +9,7 @@ use aidant_core::organisation::ReportStatus;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{AuditEvent, append};
-use crate::{Store, StoreError, flag, now_ms};
+use crate::{Backend, Store, StoreError, flag, now_ms};
 
 /// Filters on the queue; `None` means "any" except for status, where it
 /// means the open statuses (new and in review).
@@ -354,10 +354,15 @@ impl Store {
         .bind(IMMEDIATE_COUNT_CAP + 1)
         .fetch_one(&self.pool)
         .await?;
-        let unread_rows = sqlx::query("SELECT assignee_user_id FROM reports WHERE owning_organisation_id = $1 AND unread_messages > 0")
-            .bind(organisation_id)
-            .fetch_all(&self.pool)
-            .await?;
+        // SQLite is told which index: its own (3.46) chose to read every
+        // report of the organisation instead of the partial index of those
+        // with unread messages once statistics were gathered (1.9 s a page
+        // at a million reports; the index is the only sensible plan).
+        let unread_sql = match self.backend {
+            Backend::Sqlite => "SELECT assignee_user_id FROM reports INDEXED BY reports_owner_unread WHERE owning_organisation_id = $1 AND unread_messages > 0",
+            Backend::Postgres => "SELECT assignee_user_id FROM reports WHERE owning_organisation_id = $1 AND unread_messages > 0",
+        };
+        let unread_rows = sqlx::query(unread_sql).bind(organisation_id).fetch_all(&self.pool).await?;
         let unread = unread_rows.len() as i64;
         let unread_mine = match viewer {
             Some(viewer) => unread_rows
