@@ -1,5 +1,5 @@
 //! Full-text search behind one interface: SQLite FTS5 or a PostgreSQL
-//! tsvector with a GIN index. Text is folded by `aidant_core::search::fold`
+//! tsvector with GIN indexes, reports and intelligence indexed apart. Text is folded by `aidant_core::search::fold`
 //! before it is indexed and before it is queried, so both backends find
 //! "Ștefan" by "stefan" and "Nguyễn" by "nguyen".
 //!
@@ -113,22 +113,43 @@ pub(crate) async fn index_intelligence(transaction: &mut Transaction<'_, Any>, i
     Ok(())
 }
 
+/// A search worked out for one backend: one arm per kind of record the
+/// scope opens, each reading only that kind's part of the index, and the
+/// values bound to every arm ($1 the expression, $2 the organisation, then
+/// the hidden ids).
+struct SearchPlan {
+    /// Each arm's document id (the column it is read in order of) and its
+    /// `FROM ... WHERE`.
+    arms: Vec<(String, String)>,
+    values: Vec<String>,
+}
+
+impl SearchPlan {
+    /// The arms joined into one statement, each keeping to document ids on
+    /// one side of `place` (a comparison and a document id), then `tail`.
+    fn statement(&self, place: Option<(&str, i64)>, tail: &str) -> String {
+        let place = |key: &str| place.map(|(comparison, doc_id)| format!(" AND {key} {comparison} {doc_id}")).unwrap_or_default();
+        let arms: Vec<String> = self
+            .arms
+            .iter()
+            .map(|(key, from_where)| format!("SELECT {key} AS doc_id, d.record_kind AS record_kind, d.record_id AS record_id FROM {from_where}{}", place(key)))
+            .collect();
+        format!("{}{tail}", arms.join(" UNION ALL "))
+    }
+}
+
 impl Store {
-    /// The `FROM ... WHERE` of a search (match and visibility), the column
-    /// that orders it, and the bound values in order ($1 the expression, $2
-    /// the organisation, then the hidden ids); `None` when nothing could match.
-    fn search_conditions(&self, organisation_id: &OrganisationId, query: &str, scope: &SearchScope) -> Option<(String, &'static str, Vec<String>)> {
+    /// The plan of a search (match and visibility, per kind of record);
+    /// `None` when nothing could match.
+    fn search_plan(&self, organisation_id: &OrganisationId, query: &str, scope: &SearchScope) -> Option<SearchPlan> {
         let terms = query_terms(query, MAX_QUERY_TERMS);
         if terms.is_empty() || scope.is_empty() {
             return None;
         }
         let mut values = vec![organisation_id.as_str().to_owned()];
-        let mut visible = Vec::new();
-        if scope.own_reports {
-            visible.push("(d.record_kind = 'report' AND d.owner_organisation_id = $2)".to_owned());
-        }
+        let mut intelligence = Vec::new();
         if scope.own_intelligence {
-            visible.push("(d.record_kind = 'intelligence' AND d.owner_organisation_id = $2)".to_owned());
+            intelligence.push("d.owner_organisation_id = $2".to_owned());
         }
         if scope.shared_intelligence {
             let mut hidden = String::new();
@@ -138,26 +159,43 @@ impl Store {
                 let list = (first..first + scope.hidden.len()).map(|number| format!("${number}")).collect::<Vec<_>>().join(", ");
                 hidden = format!(" AND d.record_id NOT IN ({list})");
             }
-            visible.push(format!(
-                "(d.record_kind = 'intelligence' AND d.owner_organisation_id <> $2 AND EXISTS (
+            intelligence.push(format!(
+                "(d.owner_organisation_id <> $2 AND EXISTS (
                     SELECT 1 FROM intelligence_shares s WHERE s.intelligence_id = d.record_id AND s.organisation_id = $2){hidden})"
             ));
         }
+        // Each kind has its own part of the index (its own FTS5 table on
+        // SQLite, its own partial GIN index on PostgreSQL), so a partner
+        // agency that sees only intelligence never reads the entries of a
+        // million reports holding the same word. SQLite reads a full-text
+        // index in rowid order (the document's id), so a page of the
+        // newest stops early; the arms are merged in that order.
+        let arm = |kind: &str, visible: &str| match self.backend {
+            Backend::Sqlite => {
+                let index = if kind == "report" { "search_text" } else { "intelligence_search_text" };
+                let from_where = format!("{index} JOIN search_documents d ON d.doc_id = {index}.rowid WHERE {index} MATCH $1 AND d.record_kind = '{kind}' AND ({visible})");
+                (format!("{index}.rowid"), from_where)
+            }
+            Backend::Postgres => {
+                ("d.doc_id".to_owned(), format!("search_documents d WHERE d.record_kind = '{kind}' AND d.document @@ to_tsquery('simple', $1) AND ({visible})"))
+            }
+        };
+        let mut arms = Vec::new();
+        if scope.own_reports {
+            arms.push(arm("report", "d.owner_organisation_id = $2"));
+        }
+        if !intelligence.is_empty() {
+            arms.push(arm("intelligence", &intelligence.join(" OR ")));
+        }
         // Terms hold only [a-z0-9], so they are safe inside either syntax;
         // the expression is still bound as a parameter, never spliced.
-        // SQLite reads the full-text index in its rowid order (the
-        // document's id), so a page of the newest stops early.
-        let (from_where, key) = match self.backend {
-            Backend::Sqlite => ("search_text JOIN search_documents d ON d.doc_id = search_text.rowid WHERE search_text MATCH $1", "search_text.rowid"),
-            Backend::Postgres => ("search_documents d WHERE d.document @@ to_tsquery('simple', $1)", "d.doc_id"),
-        };
         let expression = match self.backend {
             Backend::Sqlite => terms.iter().map(|term| format!("\"{term}\"*")).collect::<Vec<_>>().join(" AND "),
             Backend::Postgres => terms.iter().map(|term| format!("{term}:*")).collect::<Vec<_>>().join(" & "),
         };
         let mut bound = vec![expression];
         bound.extend(values);
-        Some((format!("{from_where} AND ({})", visible.join(" OR ")), key, bound))
+        Some(SearchPlan { arms, values: bound })
     }
 
     /// A page of records matching every word of `query` (each as a prefix)
@@ -173,18 +211,18 @@ impl Store {
         position: SearchPosition,
         limit: i64,
     ) -> Result<SearchPage, StoreError> {
-        let Some((from_where, key, values)) = self.search_conditions(organisation_id, query, scope) else {
+        let Some(plan) = self.search_plan(organisation_id, query, scope) else {
             return Ok(SearchPage::default());
         };
         let limit = limit.clamp(1, 200);
         let (place, direction) = match position {
-            SearchPosition::First => (String::new(), "DESC"),
-            SearchPosition::Older(doc_id) => (format!(" AND {key} < {doc_id}"), "DESC"),
-            SearchPosition::Newer(doc_id) => (format!(" AND {key} > {doc_id}"), "ASC"),
+            SearchPosition::First => (None, "DESC"),
+            SearchPosition::Older(doc_id) => (Some(("<", doc_id)), "DESC"),
+            SearchPosition::Newer(doc_id) => (Some((">", doc_id)), "ASC"),
         };
-        let sql = format!("SELECT d.doc_id, d.record_kind, d.record_id FROM {from_where}{place} ORDER BY {key} {direction} LIMIT {}", limit + 1);
+        let sql = plan.statement(place, &format!(" ORDER BY doc_id {direction} LIMIT {}", limit + 1));
         let mut select = sqlx::query(&sql);
-        for value in &values {
+        for value in &plan.values {
             select = select.bind(value);
         }
         let rows = select.fetch_all(&self.pool).await?;
@@ -212,12 +250,12 @@ impl Store {
     /// How many records match `query` within `scope`, counted up to `cap`
     /// (`cap + 1` means more than `cap`).
     pub async fn search_count(&self, organisation_id: &OrganisationId, query: &str, scope: &SearchScope, cap: i64) -> Result<i64, StoreError> {
-        let Some((from_where, _, values)) = self.search_conditions(organisation_id, query, scope) else {
+        let Some(plan) = self.search_plan(organisation_id, query, scope) else {
             return Ok(0);
         };
-        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from_where} LIMIT {}) capped", cap + 1);
+        let sql = format!("SELECT COUNT(*) FROM ({}) capped", plan.statement(None, &format!(" LIMIT {}", cap + 1)));
         let mut count = sqlx::query_scalar::<_, i64>(&sql);
-        for value in &values {
+        for value in &plan.values {
             count = count.bind(value);
         }
         Ok(count.fetch_one(&self.pool).await?)

@@ -10,11 +10,12 @@ use sqlx::Row;
 type Schema = BTreeMap<String, BTreeSet<String>>;
 
 /// Tables and columns that exist on one backend by design: SQLite's FTS5
-/// index `search_text` (a virtual table and its shadow tables) and
-/// PostgreSQL's generated `tsvector` column `search_documents.document`.
+/// indexes `search_text` and `intelligence_search_text` (virtual tables and
+/// their shadow tables) and PostgreSQL's generated `tsvector` column
+/// `search_documents.document`.
 fn backend_specific(backend: Backend, table: &str, column: &str) -> bool {
     match backend {
-        Backend::Sqlite => table == "search_text" || table.starts_with("search_text_"),
+        Backend::Sqlite => ["search_text", "intelligence_search_text"].iter().any(|index| table == *index || table.starts_with(&format!("{index}_"))),
         Backend::Postgres => table == "search_documents" && column == "document",
     }
 }

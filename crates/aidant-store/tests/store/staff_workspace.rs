@@ -626,6 +626,24 @@ async fn search_pages_by_key_and_counts_what_the_scope_allows(database: TestData
         shared.push(id);
     }
     assert_eq!(store.search_count(&world.glaa.id, "kettle", &everything, 100).await.unwrap(), 2, "shared records only, not the force's reports");
+    // Reports and intelligence are indexed apart and merged newest first:
+    // the force's own records page through both kinds in one order.
+    let mut merged = Vec::new();
+    let mut position = SearchPosition::First;
+    loop {
+        let page = store.search_page(&world.force.id, "kettle", &everything, position, 4).await.unwrap();
+        merged.extend(page.hits.iter().map(|hit| (hit.record_kind.clone(), hit.record_id.clone())));
+        match page.older {
+            Some(place) => position = SearchPosition::Older(place),
+            None => break,
+        }
+    }
+    let mut expected: Vec<(String, String)> = shared.iter().rev().map(|id| ("intelligence".to_owned(), id.to_string())).collect();
+    expected.extend(newest_first.iter().map(|id| ("report".to_owned(), id.clone())));
+    assert_eq!(merged, expected);
+    assert_eq!(store.search_count(&world.force.id, "kettle", &everything, 100).await.unwrap(), 9);
+    assert_eq!(store.search_count(&world.force.id, "kettle", &no_reports, 100).await.unwrap(), 2, "its intelligence without its reports");
+    assert_eq!(store.search_count(&world.force.id, "supplier", &everything, 100).await.unwrap(), 2, "intelligence found by a word only it holds");
     let hiding_one = SearchScope { hidden: vec![shared[0].to_string()], ..everything.clone() };
     assert_eq!(store.search_count(&world.glaa.id, "kettle", &hiding_one, 100).await.unwrap(), 1);
     let page = store.search_page(&world.glaa.id, "kettle", &hiding_one, SearchPosition::First, 10).await.unwrap();
