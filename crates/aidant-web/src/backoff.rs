@@ -157,6 +157,14 @@ pub fn whole_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(2)
 }
 
+/// Turns the page that says how long to wait into the answer a waiting
+/// source gets: 429 with `Retry-After` in the same whole seconds.
+pub fn waiting(mut page: axum::response::Response, seconds: u64) -> axum::response::Response {
+    *page.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+    page.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    page
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

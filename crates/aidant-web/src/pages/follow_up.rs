@@ -65,10 +65,8 @@ pub async fn sign_in(State(state): State<AppState>, source: Source, headers: Hea
     if let Some(wait) = state.reporter_guesses().wait(source, Instant::now()) {
         let seconds = crate::backoff::whole_seconds(wait);
         let message = text_at(&text, "follow_up", "wait").replace("{seconds}", &seconds.to_string());
-        let mut response = sign_in_error(&state, &headers, language.0, &typed_reference, vec![PageError::new("reference", message)]);
-        *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
-        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
-        return Ok(response);
+        let page = sign_in_error(&state, &headers, language.0, &typed_reference, vec![PageError::new("reference", message)]);
+        return Ok(crate::backoff::waiting(page, seconds));
     }
     let wrong = || {
         state.reporter_guesses().failed(source, Instant::now());

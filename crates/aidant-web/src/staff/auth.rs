@@ -49,10 +49,7 @@ pub async fn sign_in_form(State(state): State<AppState>, Query(query): Query<Sig
 fn wait_page(state: &AppState, email: &str, wait: std::time::Duration) -> Response {
     let seconds = crate::backoff::whole_seconds(wait);
     let message = format!("Too many wrong tries have come from your connection. Wait {seconds} seconds and try again.");
-    let mut response = sign_in_page(state, email, vec![PageError::new("email", message)], false);
-    *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
-    response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
-    response
+    crate::backoff::waiting(sign_in_page(state, email, vec![PageError::new("email", message)], false), seconds)
 }
 
 pub async fn sign_in(State(state): State<AppState>, source: Source, headers: HeaderMap, body: Bytes) -> WebResult {
