@@ -247,6 +247,38 @@ impl Store {
         })
     }
 
+    /// The first page of a search and its count (up to `cap`, `cap + 1`
+    /// meaning more) from one reading of the index: the newest `cap + 1`
+    /// matches hold both, and a prefix's entries are gathered once, not
+    /// twice (for two common words at a million reports, half the work).
+    pub async fn search_first_page(
+        &self,
+        organisation_id: &OrganisationId,
+        query: &str,
+        scope: &SearchScope,
+        limit: i64,
+        cap: i64,
+    ) -> Result<(SearchPage, i64), StoreError> {
+        let Some(plan) = self.search_plan(organisation_id, query, scope) else {
+            return Ok((SearchPage::default(), 0));
+        };
+        let limit = limit.clamp(1, 200);
+        let sql = plan.statement(None, &format!(" ORDER BY doc_id DESC LIMIT {}", cap.max(limit) + 1));
+        let mut select = sqlx::query(&sql);
+        for value in &plan.values {
+            select = select.bind(value);
+        }
+        let rows = select.fetch_all(&self.pool).await?;
+        let count = rows.len() as i64;
+        let hits = rows
+            .iter()
+            .take(limit as usize)
+            .map(|row| Ok(SearchHit { doc_id: row.try_get("doc_id")?, record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let older = if count > limit { hits.last().map(|hit| hit.doc_id) } else { None };
+        Ok((SearchPage { hits, older, newer: None }, count.min(cap + 1)))
+    }
+
     /// How many records match `query` within `scope`, counted up to `cap`
     /// (`cap + 1` means more than `cap`).
     pub async fn search_count(&self, organisation_id: &OrganisationId, query: &str, scope: &SearchScope, cap: i64) -> Result<i64, StoreError> {

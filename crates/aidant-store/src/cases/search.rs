@@ -87,8 +87,11 @@ async fn scope(store: &Store, caller: &Caller) -> CaseResult<SearchScope> {
 pub async fn search(store: &Store, caller: &Caller, query: &str, position: SearchPosition) -> CaseResult<SearchOutcome> {
     super::require(store, caller, Capability::Search).await?;
     let scope = scope(store, caller).await?;
-    let page = store.search_page(caller.organisation_id(), query, &scope, position, PAGE_SIZE).await?;
-    let total = store.search_count(caller.organisation_id(), query, &scope, COUNT_CAP).await?;
+    let organisation = caller.organisation_id();
+    let (page, total) = match position {
+        SearchPosition::First => store.search_first_page(organisation, query, &scope, PAGE_SIZE, COUNT_CAP).await?,
+        _ => (store.search_page(organisation, query, &scope, position, PAGE_SIZE).await?, store.search_count(organisation, query, &scope, COUNT_CAP).await?),
+    };
     let hits = &page.hits;
     let report_ids: Vec<ReportId> = hits.iter().filter(|hit| hit.record_kind == "report").filter_map(|hit| hit.record_id.parse().ok()).collect();
     let intelligence_ids: Vec<IntelligenceId> =

@@ -601,6 +601,11 @@ async fn search_pages_by_key_and_counts_what_the_scope_allows(database: TestData
     assert_eq!(back.hits, pages[1].hits, "the previous page again");
     assert_eq!(store.search_count(&world.force.id, "kettle", &everything, 100).await.unwrap(), 7);
     assert_eq!(store.search_count(&world.force.id, "kettle", &everything, 5).await.unwrap(), 6, "counting stops one past the cap");
+    // The first page and its count read together are the same page and count.
+    assert_eq!(store.search_first_page(&world.force.id, "kettle", &everything, 3, 100).await.unwrap(), (pages[0].clone(), 7));
+    assert_eq!(store.search_first_page(&world.force.id, "kettle", &everything, 3, 5).await.unwrap(), (pages[0].clone(), 6));
+    let (all, count) = store.search_first_page(&world.force.id, "kettle", &everything, 10, 100).await.unwrap();
+    assert_eq!((all.hits.len(), all.older, count), (7, None, 7), "everything on one page has no older page");
 
     // A scope without reports finds none of them; intelligence the policy
     // refuses (listed as hidden) is neither counted nor shown.
