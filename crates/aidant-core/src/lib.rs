@@ -17,6 +17,7 @@ pub mod policy;
 pub mod postcode;
 pub mod reference;
 pub mod report;
+pub mod safeguarding;
 pub mod search;
 pub mod text;
 pub mod triage;
