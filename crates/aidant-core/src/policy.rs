@@ -287,6 +287,88 @@ pub fn may_use(actor: &Actor, capability: Capability) -> Decision {
     if actor.roles.iter().any(|role| capability_roles(capability).contains(role)) { Decision::Allow } else { Decision::Deny("none of your roles allows this") }
 }
 
+/// What a user wants to do with a potential victim's case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VictimAction {
+    /// Read the case under its pseudonym: stage, clock, referral without
+    /// the person's identity.
+    ViewCase,
+    /// Open the person's sealed identity (always with a reason, audited).
+    ViewIdentity,
+    /// Change the case, write the referral or the Duty to Notify, record
+    /// the Home Office's decisions.
+    EditCase,
+    /// Refer the person to a support organisation, choosing what it is
+    /// given.
+    ReferToSupport,
+    /// Read what a support referral gave the organisation it went to.
+    ViewSupportReferral,
+    /// Record the support given back to the force.
+    RecordSupport,
+}
+
+impl VictimAction {
+    pub const ALL: [VictimAction; 6] = [
+        VictimAction::ViewCase,
+        VictimAction::ViewIdentity,
+        VictimAction::EditCase,
+        VictimAction::ReferToSupport,
+        VictimAction::ViewSupportReferral,
+        VictimAction::RecordSupport,
+    ];
+}
+
+/// What the policy needs to know about a potential victim's case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VictimCaseAccess {
+    pub owner_organisation_id: OrganisationId,
+    /// The officer in the case, who may read the identity like a
+    /// safeguarding lead.
+    pub officer_in_case: Option<crate::ids::UserId>,
+    /// Support organisations the person has been referred to.
+    pub support_organisations: BTreeSet<OrganisationId>,
+}
+
+/// Roles in the owning organisation that see a case under its pseudonym.
+const CASE_READERS: [Role; 5] = [Role::CallHandler, Role::Analyst, Role::Officer, Role::Supervisor, Role::SafeguardingLead];
+
+/// Roles in a support organisation that work with the people referred to it.
+const SUPPORT_ROLES: [Role; 3] = [Role::Partner, Role::SafeguardingLead, Role::Supervisor];
+
+/// Decides whether `actor`, signed in as `user`, may do `action` on a
+/// potential victim's case. Telling as few people as possible who the
+/// person is: in the owning organisation every role that works on cases
+/// sees the pseudonym, but only safeguarding leads and the officer in the
+/// case see the identity or change the case; a support organisation sees
+/// only what its referral gave it and records the support it gives.
+pub fn may_on_victim(actor: &Actor, user: &crate::ids::UserId, action: VictimAction, case: &VictimCaseAccess) -> Decision {
+    if case.owner_organisation_id == actor.organisation_id {
+        let safeguarding = actor.roles.contains(&Role::SafeguardingLead);
+        let officer_in_case = case.officer_in_case.as_ref() == Some(user) && actor.roles.iter().any(|role| CASE_READERS.contains(role));
+        return match action {
+            VictimAction::ViewCase if actor.roles.iter().any(|role| CASE_READERS.contains(role)) => Decision::Allow,
+            VictimAction::ViewCase => Decision::Deny("none of your roles allows this"),
+            VictimAction::ViewIdentity | VictimAction::EditCase | VictimAction::ReferToSupport | VictimAction::ViewSupportReferral
+                if safeguarding || officer_in_case =>
+            {
+                Decision::Allow
+            }
+            VictimAction::RecordSupport => Decision::Deny("support is recorded by the organisation giving it"),
+            _ => Decision::Deny("only safeguarding leads and the officer in the case may do this"),
+        };
+    }
+    if !case.support_organisations.contains(&actor.organisation_id) {
+        return Decision::Deny("this person has not been referred to your organisation");
+    }
+    if !actor.roles.iter().any(|role| SUPPORT_ROLES.contains(role)) {
+        return Decision::Deny("none of your roles allows working with referred people");
+    }
+    match action {
+        VictimAction::ViewSupportReferral | VictimAction::RecordSupport => Decision::Allow,
+        _ => Decision::Deny("a support organisation sees only what its referral gave it"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +510,62 @@ mod tests {
         use crate::organisation::OrganisationKind;
         let receiving: Vec<OrganisationKind> = OrganisationKind::ALL.iter().copied().filter(|kind| may_receive_victim_identity(*kind)).collect();
         assert_eq!(receiving, [OrganisationKind::PoliceForce, OrganisationKind::NationalAgency, OrganisationKind::LocalAuthority]);
+    }
+
+    fn user(number: u8) -> crate::ids::UserId {
+        crate::ids::UserId::parse(&format!("0190f1c2-0000-7000-8000-0000000001{number:02}")).unwrap()
+    }
+
+    fn victim_case(officer: Option<u8>, support: &[&str]) -> VictimCaseAccess {
+        VictimCaseAccess {
+            owner_organisation_id: organisation(FORCE),
+            officer_in_case: officer.map(user),
+            support_organisations: support.iter().map(|id| organisation(id)).collect(),
+        }
+    }
+
+    /// Every role against every action on a potential victim's case, in
+    /// the owning force: as anyone, and as the officer in the case.
+    #[test]
+    fn victim_table_in_the_owning_force() {
+        use VictimAction::*;
+        let identity: &[VictimAction] = &[ViewCase, ViewIdentity, EditCase, ReferToSupport, ViewSupportReferral];
+        let expected: [(Role, &[VictimAction], &[VictimAction]); 7] = [
+            (Role::CallHandler, &[ViewCase], identity),
+            (Role::Analyst, &[ViewCase], identity),
+            (Role::Officer, &[ViewCase], identity),
+            (Role::Supervisor, &[ViewCase], identity),
+            (Role::SafeguardingLead, identity, identity),
+            (Role::Partner, &[], &[]),
+            (Role::Administrator, &[], &[]),
+        ];
+        for (role, as_anyone, as_officer_in_case) in expected {
+            for action in VictimAction::ALL {
+                let someone_else = may_on_victim(&actor(FORCE, role), &user(1), action, &victim_case(Some(2), &[CHARITY]));
+                assert_eq!(someone_else.is_allowed(), as_anyone.contains(&action), "{role:?} {action:?}: {someone_else:?}");
+                let in_case = may_on_victim(&actor(FORCE, role), &user(2), action, &victim_case(Some(2), &[CHARITY]));
+                assert_eq!(in_case.is_allowed(), as_officer_in_case.contains(&action), "{role:?} in the case {action:?}: {in_case:?}");
+            }
+        }
+        assert_eq!(Role::ALL.len(), expected.len(), "every role is in the table");
+    }
+
+    /// A support organisation: only the referral it was given, and only
+    /// once the person has been referred to it.
+    #[test]
+    fn a_support_organisation_sees_only_its_referral() {
+        for role in Role::ALL {
+            for action in VictimAction::ALL {
+                let referred = may_on_victim(&actor(CHARITY, *role), &user(3), action, &victim_case(None, &[CHARITY]));
+                let expected = SUPPORT_ROLES.contains(role) && matches!(action, VictimAction::ViewSupportReferral | VictimAction::RecordSupport);
+                assert_eq!(referred.is_allowed(), expected, "{role:?} {action:?}: {referred:?}");
+                let elsewhere = may_on_victim(&actor(CHARITY, *role), &user(3), action, &victim_case(None, &[GLAA]));
+                assert!(!elsewhere.is_allowed(), "{role:?} {action:?} on a person referred elsewhere");
+                // Being named officer in the case in another organisation
+                // gives nothing.
+                assert!(!may_on_victim(&actor(GLAA, *role), &user(3), action, &victim_case(Some(3), &[])).is_allowed());
+            }
+        }
     }
 
     #[test]
