@@ -9,6 +9,7 @@
 //! turns 18 before the CG moves to adult support, which needs planning.
 
 pub mod calendar;
+pub mod referral;
 
 use time::{Date, Duration, Month};
 
