@@ -10,6 +10,7 @@
 
 pub mod calendar;
 pub mod referral;
+pub mod statistics;
 
 use time::{Date, Duration, Month};
 
