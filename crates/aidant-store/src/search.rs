@@ -183,7 +183,9 @@ impl Store {
                 .iter()
                 .map(|(kind, visible)| {
                     let index = if *kind == "report" { "search_text" } else { "intelligence_search_text" };
-                    let from_where = format!("{index} JOIN search_documents d ON d.doc_id = {index}.rowid WHERE {index} MATCH $1 AND d.record_kind = '{kind}' AND ({visible})");
+                    let from_where = format!(
+                        "{index} JOIN search_documents d ON d.doc_id = {index}.rowid WHERE {index} MATCH $1 AND d.record_kind = '{kind}' AND ({visible})"
+                    );
                     (format!("{index}.rowid"), from_where)
                 })
                 .collect(),

@@ -159,7 +159,13 @@ mod tests {
 
     #[test]
     fn easter_is_where_the_almanacs_put_it() {
-        for (year, sunday) in [(2019, date!(2019 - 04 - 21)), (2024, date!(2024 - 03 - 31)), (2025, date!(2025 - 04 - 20)), (2038, date!(2038 - 04 - 25)), (2285, date!(2285 - 03 - 22))] {
+        for (year, sunday) in [
+            (2019, date!(2019 - 04 - 21)),
+            (2024, date!(2024 - 03 - 31)),
+            (2025, date!(2025 - 04 - 20)),
+            (2038, date!(2038 - 04 - 25)),
+            (2285, date!(2285 - 03 - 22)),
+        ] {
             assert_eq!(easter_sunday(year), sunday);
         }
     }

@@ -218,7 +218,9 @@ pub fn check_case(dates: &CaseDates, age: AgeAssessment, today: Date) -> Vec<Fie
     if let Some((rg_day, rg_decision)) = dates.reasonable_grounds {
         match dates.referred_on {
             None => problems.push(problem("rg_on", "A Reasonable Grounds decision needs the date of referral first")),
-            Some(referred) if rg_day < referred => problems.push(problem("rg_on", format!("The Reasonable Grounds decision must be on or after the referral ({})", written(referred)))),
+            Some(referred) if rg_day < referred => {
+                problems.push(problem("rg_on", format!("The Reasonable Grounds decision must be on or after the referral ({})", written(referred))))
+            }
             Some(_) => {}
         }
         if let Some((cg_day, _)) = dates.conclusive_grounds {
@@ -319,11 +321,8 @@ mod tests {
     #[test]
     fn a_child_turning_18_before_the_cg_is_flagged() {
         let born = date!(2009 - 03 - 15);
-        let waiting = CaseDates {
-            born_on: Some(born),
-            reasonable_grounds: Some((date!(2026 - 10 - 01), GroundsDecision::Positive)),
-            ..referred(date!(2026 - 09 - 24))
-        };
+        let waiting =
+            CaseDates { born_on: Some(born), reasonable_grounds: Some((date!(2026 - 10 - 01), GroundsDecision::Positive)), ..referred(date!(2026 - 09 - 24)) };
         // Awaiting the CG: flagged once the birthday is within 90 days.
         assert!(!clock(&waiting, date!(2026 - 12 - 01)).turns_18_before_cg);
         assert!(clock(&waiting, date!(2026 - 12 - 20)).turns_18_before_cg);

@@ -227,7 +227,13 @@ pub fn check_page(page: Page, answers: &Answers, known_indicators: &[&str], toda
             }
         }
         Page::Age => {
-            one_of(answers, "age", &["adult", "child", "possibly_child"], "Select whether the person is 18 or over, under 18, or possibly under 18", problems_ref);
+            one_of(
+                answers,
+                "age",
+                &["adult", "child", "possibly_child"],
+                "Select whether the person is 18 or over, under 18, or possibly under 18",
+                problems_ref,
+            );
             let born = date(answers, "born_on", "The date of birth", today, problems_ref);
             let estimated = first(answers, "estimated_age");
             if !estimated.is_empty() && !estimated.parse::<u8>().is_ok_and(|years| years <= 120) {
@@ -286,7 +292,12 @@ pub fn check_page(page: Page, answers: &Answers, known_indicators: &[&str], toda
             }
             required(answers, "how_started", "Describe how the exploitation started", problems_ref);
             one_of(answers, "still_in_situation", &["yes", "no", "not_known"], "Select whether the person is still in the situation", problems_ref);
-            for (field, what) in [("how_started", "How it started"), ("journey", "The journey"), ("treatment", "How the person was treated"), ("last_contact", "The last contact with the exploiters")] {
+            for (field, what) in [
+                ("how_started", "How it started"),
+                ("journey", "The journey"),
+                ("treatment", "How the person was treated"),
+                ("last_contact", "The last contact with the exploiters"),
+            ] {
                 bounded(answers, field, LONG_TEXT, what, problems_ref);
             }
         }
@@ -319,7 +330,13 @@ pub fn check_page(page: Page, answers: &Answers, known_indicators: &[&str], toda
                 problems_ref.push(problem("local_authority_referred_on", "Enter the date the child was referred to the local authority"));
             }
             bounded(answers, "local_authority_reference", SHORT_TEXT, "The local authority's reference", problems_ref);
-            one_of(answers, "guardian", &["yes", "no", "not_available"], "Select whether an Independent Child Trafficking Guardian has been asked for", problems_ref);
+            one_of(
+                answers,
+                "guardian",
+                &["yes", "no", "not_available"],
+                "Select whether an Independent Child Trafficking Guardian has been asked for",
+                problems_ref,
+            );
         }
     }
     problems
@@ -328,11 +345,7 @@ pub fn check_page(page: Page, answers: &Answers, known_indicators: &[&str], toda
 /// The pages still to answer before the referral can be completed, in
 /// order, each with its problems. Empty when it can be completed.
 pub fn incomplete(answers: &Answers, known_indicators: &[&str], today: Date) -> Vec<(Page, Vec<FieldProblem>)> {
-    pages(answers)
-        .into_iter()
-        .map(|page| (page, check_page(page, answers, known_indicators, today)))
-        .filter(|(_, problems)| !problems.is_empty())
-        .collect()
+    pages(answers).into_iter().map(|page| (page, check_page(page, answers, known_indicators, today))).filter(|(_, problems)| !problems.is_empty()).collect()
 }
 
 /// Fields that identify the person. A Duty to Notify never holds them: they
@@ -344,7 +357,9 @@ pub const IDENTIFYING_FIELDS: [&str; 5] = ["name", "nickname", "born_on", "conta
 pub fn answers_for_path(answers: &Answers) -> Answers {
     match path_of(answers) {
         ReferralPath::Nrm => answers.clone(),
-        ReferralPath::DutyToNotify => answers.iter().filter(|(field, _)| !IDENTIFYING_FIELDS.contains(&field.as_str())).map(|(field, values)| (field.clone(), values.clone())).collect(),
+        ReferralPath::DutyToNotify => {
+            answers.iter().filter(|(field, _)| !IDENTIFYING_FIELDS.contains(&field.as_str())).map(|(field, values)| (field.clone(), values.clone())).collect()
+        }
     }
 }
 
