@@ -279,7 +279,13 @@ impl Store {
     ) -> Result<(SearchPage, i64), StoreError> {
         if self.backend == Backend::Postgres {
             let page = self.search_page(organisation_id, query, scope, SearchPosition::First, limit).await?;
-            return Ok((page, self.search_count(organisation_id, query, scope, cap).await?));
+            // A first page with nothing older holds every match: no count
+            // to ask for (most searches for a name or a number).
+            let count = match page.older {
+                None => page.hits.len() as i64,
+                Some(_) => self.search_count(organisation_id, query, scope, cap).await?,
+            };
+            return Ok((page, count.min(cap + 1)));
         }
         let Some(plan) = self.search_plan(organisation_id, query, scope) else {
             return Ok((SearchPage::default(), 0));

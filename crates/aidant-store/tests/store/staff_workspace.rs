@@ -606,6 +606,8 @@ async fn search_pages_by_key_and_counts_what_the_scope_allows(database: TestData
     assert_eq!(store.search_first_page(&world.force.id, "kettle", &everything, 3, 5).await.unwrap(), (pages[0].clone(), 6));
     let (all, count) = store.search_first_page(&world.force.id, "kettle", &everything, 10, 100).await.unwrap();
     assert_eq!((all.hits.len(), all.older, count), (7, None, 7), "everything on one page has no older page");
+    let (all, count) = store.search_first_page(&world.force.id, "kettle", &everything, 10, 5).await.unwrap();
+    assert_eq!((all.hits.len(), count), (7, 6), "a page longer than the cap still counts to one past it");
 
     // A scope without reports finds none of them; intelligence the policy
     // refuses (listed as hidden) is neither counted nor shown.
