@@ -297,8 +297,7 @@ fn parse_optional_date(text: &str) -> Result<Option<time::Date>, &'static str> {
     if text.is_empty() {
         return Ok(None);
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, &format).map(Some).map_err(|_| "must be a real date written like 2027-03-31")
+    crate::text::parse_iso_date(text).map(Some).ok_or("must be a real date written like 2027-03-31")
 }
 
 /// The message for a text field that did not parse.

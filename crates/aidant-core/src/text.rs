@@ -89,6 +89,13 @@ impl AsRef<str> for BoundedText {
     }
 }
 
+/// A date written `YYYY-MM-DD` (surrounding spaces ignored), if it is a
+/// real one: the one way dates are typed into Aidant's forms.
+pub fn parse_iso_date(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Full-text search behind one interface: SQLite FTS5 or a PostgreSQL
-//! tsvector with GIN indexes, reports and intelligence indexed apart. Text is folded by `aidant_core::search::fold`
-//! before it is indexed and before it is queried, so both backends find
-//! "Ștefan" by "stefan" and "Nguyễn" by "nguyen".
+//! tsvector with GIN indexes, reports and intelligence indexed apart. Text
+//! is folded by `aidant_core::search::fold` before it is indexed and before
+//! it is queried, so both backends find "Ștefan" by "stefan" and "Nguyễn"
+//! by "nguyen".
 //!
 //! The store narrows candidates to records the searcher's organisation owns
 //! or has been sent; the access policy in aidant-core then decides record
@@ -124,6 +125,11 @@ struct SearchPlan {
     values: Vec<String>,
 }
 
+/// A row of a search statement as a hit.
+fn search_hit(row: &sqlx::any::AnyRow) -> Result<SearchHit, StoreError> {
+    Ok(SearchHit { doc_id: row.try_get("doc_id")?, record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? })
+}
+
 impl SearchPlan {
     /// The arms joined into one statement, each keeping to document ids on
     /// one side of `place` (a comparison and a document id), then `tail`.
@@ -239,10 +245,7 @@ impl Store {
             select = select.bind(value);
         }
         let rows = select.fetch_all(&self.pool).await?;
-        let mut hits = rows
-            .iter()
-            .map(|row| Ok(SearchHit { doc_id: row.try_get("doc_id")?, record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? }))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut hits = rows.iter().map(search_hit).collect::<Result<Vec<_>, StoreError>>()?;
         let more = hits.len() as i64 > limit;
         hits.truncate(limit as usize);
         if matches!(position, SearchPosition::Newer(_)) {
@@ -298,11 +301,7 @@ impl Store {
         }
         let rows = select.fetch_all(&self.pool).await?;
         let count = rows.len() as i64;
-        let hits = rows
-            .iter()
-            .take(limit as usize)
-            .map(|row| Ok(SearchHit { doc_id: row.try_get("doc_id")?, record_kind: row.try_get("record_kind")?, record_id: row.try_get("record_id")? }))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let hits = rows.iter().take(limit as usize).map(search_hit).collect::<Result<Vec<_>, StoreError>>()?;
         let older = if count > limit { hits.last().map(|hit| hit.doc_id) } else { None };
         Ok((SearchPage { hits, older, newer: None }, count.min(cap + 1)))
     }

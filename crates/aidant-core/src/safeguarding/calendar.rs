@@ -16,14 +16,13 @@ const LISTED: &str = include_str!("../../../../data/bank-holidays-england-and-wa
 fn listed() -> &'static (BTreeSet<Date>, i32) {
     static LISTED_DATES: OnceLock<(BTreeSet<Date>, i32)> = OnceLock::new();
     LISTED_DATES.get_or_init(|| {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
         let dates: BTreeSet<Date> = LISTED
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
             .map(|line| {
                 let date = line.split_whitespace().next().unwrap_or_default();
-                Date::parse(date, &format).expect("the shipped list of bank holidays holds only dates written YYYY-MM-DD")
+                crate::text::parse_iso_date(date).expect("the shipped list of bank holidays holds only dates written YYYY-MM-DD")
             })
             .collect();
         let last_year = dates.last().map_or(i32::MIN, |date| date.year());

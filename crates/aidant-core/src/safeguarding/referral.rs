@@ -182,18 +182,12 @@ fn one_of(answers: &Answers, field: &'static str, allowed: &[&str], message: &st
     }
 }
 
-/// Parses a date written `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Option<Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text.trim(), &format).ok()
-}
-
 fn date(answers: &Answers, field: &'static str, what: &str, today: Date, problems: &mut Vec<FieldProblem>) -> Option<Date> {
     let text = first(answers, field);
     if text.is_empty() {
         return None;
     }
-    match parse_date(text) {
+    match crate::text::parse_iso_date(text) {
         None => {
             problems.push(FieldProblem { field, message: format!("{what} must be a real date, like 2026-03-31") });
             None
