@@ -124,12 +124,14 @@ pub fn is_working_day(date: Date) -> bool {
 }
 
 /// The working day `count` working days after `date` (the day itself not
-/// counted, whether or not it is a working day).
+/// counted, whether or not it is a working day), or the calendar's last
+/// day if it ends first.
 pub fn add_working_days(date: Date, count: u32) -> Date {
     let mut day = date;
     let mut left = count;
     while left > 0 {
-        day = day.next_day().expect("a deadline within the calendar");
+        let Some(next) = day.next_day() else { return day };
+        day = next;
         if is_working_day(day) {
             left -= 1;
         }

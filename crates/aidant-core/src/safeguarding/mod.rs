@@ -162,7 +162,9 @@ pub fn clock(dates: &CaseDates, today: Date) -> Clock {
     let turns_18_before_cg = referred_as_child
         && match (turns_18_on, cg) {
             (Some(adult), Some((decided, _))) => adult <= decided,
-            (Some(adult), None) => matches!(stage, Stage::AwaitingRg | Stage::RecoveryPeriod) && adult <= today + Duration::days(TRANSITION_NOTICE_DAYS),
+            (Some(adult), None) => {
+                matches!(stage, Stage::AwaitingRg | Stage::RecoveryPeriod) && adult <= today.saturating_add(Duration::days(TRANSITION_NOTICE_DAYS))
+            }
             (None, _) => false,
         };
     Clock {
@@ -173,8 +175,8 @@ pub fn clock(dates: &CaseDates, today: Date) -> Clock {
             (Some(referred), Some((decided, _))) => Some(calendar::working_days_between(referred, decided)),
             _ => None,
         },
-        recovery_until: positive_rg.map(|day| day + Duration::days(RECOVERY_PERIOD_DAYS)),
-        cg_not_before: positive_rg.map(|day| day + Duration::days(CG_EARLIEST_DAYS_AFTER_RG)),
+        recovery_until: positive_rg.map(|day| day.saturating_add(Duration::days(RECOVERY_PERIOD_DAYS))),
+        cg_not_before: positive_rg.map(|day| day.saturating_add(Duration::days(CG_EARLIEST_DAYS_AFTER_RG))),
         turns_18_on,
         turns_18_before_cg,
     }
@@ -228,12 +230,12 @@ pub fn check_case(dates: &CaseDates, age: AgeAssessment, today: Date) -> Vec<Fie
                 problems.push(problem("cg_on", "A Conclusive Grounds decision follows a positive Reasonable Grounds decision only"));
             } else if cg_day < rg_day {
                 problems.push(problem("cg_on", "The Conclusive Grounds decision must be after the Reasonable Grounds decision"));
-            } else if cg_day < rg_day + Duration::days(CG_EARLIEST_DAYS_AFTER_RG) {
+            } else if cg_day < rg_day.saturating_add(Duration::days(CG_EARLIEST_DAYS_AFTER_RG)) {
                 problems.push(problem(
                     "cg_on",
                     format!(
                         "The Conclusive Grounds decision cannot be sooner than {CG_EARLIEST_DAYS_AFTER_RG} days after the Reasonable Grounds decision (on or after {})",
-                        written(rg_day + Duration::days(CG_EARLIEST_DAYS_AFTER_RG))
+                        written(rg_day.saturating_add(Duration::days(CG_EARLIEST_DAYS_AFTER_RG)))
                     ),
                 ));
             }
@@ -385,6 +387,19 @@ mod tests {
         assert_eq!(fields(&check_case(&cg_alone, AgeAssessment::Adult, today)), ["cg_on"]);
         let fine = CaseDates { conclusive_grounds: Some((date!(2026 - 11 - 09), GroundsDecision::Positive)), ..cg_before_rg };
         assert!(check_case(&fine, AgeAssessment::Adult, today).is_empty());
+    }
+
+    #[test]
+    fn dates_at_the_end_of_the_calendar_are_refused_not_a_panic() {
+        let last = Date::MAX;
+        let typed = CaseDates {
+            reasonable_grounds: Some((last, GroundsDecision::Positive)),
+            conclusive_grounds: Some((last, GroundsDecision::Positive)),
+            ..referred(last)
+        };
+        let problems = check_case(&typed, AgeAssessment::Adult, date!(2026 - 12 - 01));
+        assert!(fields(&problems).contains(&"rg_on") && fields(&problems).contains(&"cg_on"), "{problems:?}");
+        assert_eq!(clock(&typed, date!(2026 - 12 - 01)).cg_not_before, Some(last));
     }
 
     #[test]
