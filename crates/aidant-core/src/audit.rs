@@ -260,6 +260,20 @@ named_enum! {
         NetworkRoleAssign => "network.role_assign", "Role in a group given to a person";
         PackageCreate => "package.create", "Export package made";
         DisclosureLogView => "disclosure_log.view", "Disclosure log read";
+        VictimCreate => "victim.create", "Potential victim's case opened";
+        VictimView => "victim.view", "Potential victim's case read";
+        VictimIdentityView => "victim.identity_view", "Potential victim's identity read";
+        VictimUpdate => "victim.update", "Potential victim's case changed";
+        VictimLink => "victim.link", "Record linked to a potential victim";
+        VictimList => "victim.list", "Safeguarding dashboard read";
+        ReferralSave => "referral.save", "NRM referral page saved";
+        ReferralView => "referral.view", "NRM referral read";
+        ReferralComplete => "referral.complete", "NRM referral or Duty to Notify completed";
+        ReferralExport => "referral.export", "NRM referral printed or exported";
+        SupportRefer => "support.refer", "Referred to a support organisation";
+        SupportReferralView => "support.referral_view", "Support referral read";
+        SupportRecord => "support.record", "Support given recorded";
+        VictimStatistics => "victim.statistics", "Safeguarding statistics read";
     }
 }
 
@@ -287,6 +301,9 @@ named_enum! {
         NetworkAnalysis => "network_analysis", "network analysis";
         Package => "package", "export package";
         DisclosureLog => "disclosure_log", "disclosure log";
+        Victim => "victim", "potential victim";
+        SupportReferral => "support_referral", "support referral";
+        Victims => "victims", "potential victims";
     }
 }
 

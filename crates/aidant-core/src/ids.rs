@@ -98,6 +98,16 @@ record_id!(
     AnalysisId,
     "network analysis"
 );
+record_id!(
+    /// A potential victim's case.
+    VictimId,
+    "potential victim"
+);
+record_id!(
+    /// A referral of a potential victim to a support organisation.
+    SupportReferralId,
+    "support referral"
+);
 
 #[cfg(test)]
 mod tests {

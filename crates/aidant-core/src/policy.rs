@@ -217,6 +217,15 @@ pub fn may_receive_victim_identity(kind: crate::organisation::OrganisationKind) 
     matches!(kind, PoliceForce | NationalAgency | LocalAuthority)
 }
 
+/// Whether a potential victim may be referred to an organisation of this
+/// kind for support (a charity such as the victim care contractor, or a
+/// local authority's children's or adult services), which then reads what
+/// the referral gave it. No enforcement or regulatory body gives support.
+pub fn may_give_support(kind: crate::organisation::OrganisationKind) -> bool {
+    use crate::organisation::OrganisationKind::*;
+    matches!(kind, Charity | LocalAuthority)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Capability {
     /// The triage queue of public reports owned by the user's organisation.
@@ -246,10 +255,19 @@ pub enum Capability {
     CreateDisclosurePackage,
     /// Read the organisation's disclosure log.
     ViewDisclosureLog,
+    /// The safeguarding dashboard: the organisation's potential victims
+    /// under their pseudonyms, and opening a case for someone.
+    Safeguarding,
+    /// The support portal: the people referred to the user's organisation
+    /// for support.
+    SupportReferrals,
+    /// Safeguarding statistics in the Home Office's dimensions (a partner
+    /// sees none below the publication threshold).
+    SafeguardingStatistics,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 14] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -261,6 +279,9 @@ impl Capability {
         Capability::AnalyseNetworks,
         Capability::CreateDisclosurePackage,
         Capability::ViewDisclosureLog,
+        Capability::Safeguarding,
+        Capability::SupportReferrals,
+        Capability::SafeguardingStatistics,
     ];
 }
 
@@ -279,6 +300,9 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::AnalyseNetworks => &[Analyst, Supervisor, Partner],
         Capability::CreateDisclosurePackage => &[Analyst, Supervisor],
         Capability::ViewDisclosureLog => &[Supervisor],
+        Capability::Safeguarding => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead],
+        Capability::SupportReferrals => &[Partner, SafeguardingLead, Supervisor],
+        Capability::SafeguardingStatistics => &[Analyst, Supervisor, SafeguardingLead, Partner],
     }
 }
 
@@ -510,6 +534,8 @@ mod tests {
         use crate::organisation::OrganisationKind;
         let receiving: Vec<OrganisationKind> = OrganisationKind::ALL.iter().copied().filter(|kind| may_receive_victim_identity(*kind)).collect();
         assert_eq!(receiving, [OrganisationKind::PoliceForce, OrganisationKind::NationalAgency, OrganisationKind::LocalAuthority]);
+        let supporting: Vec<OrganisationKind> = OrganisationKind::ALL.iter().copied().filter(|kind| may_give_support(*kind)).collect();
+        assert_eq!(supporting, [OrganisationKind::Charity, OrganisationKind::LocalAuthority]);
     }
 
     fn user(number: u8) -> crate::ids::UserId {
@@ -572,9 +598,22 @@ mod tests {
     fn capability_table_over_every_role() {
         use Capability::*;
         let expected: [(Role, &[Capability]); 7] = [
-            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search]),
-            (Role::Analyst, &[UseQueue, CreateIntelligence, Search, DecidePeople, UseLinkCharts, AnalyseNetworks, CreateDisclosurePackage]),
-            (Role::Officer, &[UseQueue, Search, UseLinkCharts]),
+            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search, Safeguarding]),
+            (
+                Role::Analyst,
+                &[
+                    UseQueue,
+                    CreateIntelligence,
+                    Search,
+                    DecidePeople,
+                    UseLinkCharts,
+                    AnalyseNetworks,
+                    CreateDisclosurePackage,
+                    Safeguarding,
+                    SafeguardingStatistics,
+                ],
+            ),
+            (Role::Officer, &[UseQueue, Search, UseLinkCharts, Safeguarding]),
             (
                 Role::Supervisor,
                 &[
@@ -588,10 +627,13 @@ mod tests {
                     AnalyseNetworks,
                     CreateDisclosurePackage,
                     ViewDisclosureLog,
+                    Safeguarding,
+                    SupportReferrals,
+                    SafeguardingStatistics,
                 ],
             ),
-            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts]),
-            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks]),
+            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics]),
+            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks, SupportReferrals, SafeguardingStatistics]),
             (Role::Administrator, &[ManageUsers]),
         ];
         for (role, allowed) in expected {

@@ -50,6 +50,10 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "charts", key_column: "id", sealed_column: "name_sealed" },
     SealedColumn { table: "charts", key_column: "id", sealed_column: "state_sealed" },
     SealedColumn { table: "network_analyses", key_column: "id", sealed_column: "name_sealed" },
+    SealedColumn { table: "potential_victims", key_column: "id", sealed_column: "identity_sealed" },
+    SealedColumn { table: "nrm_referrals", key_column: "victim_id", sealed_column: "answers_sealed" },
+    SealedColumn { table: "support_referrals", key_column: "id", sealed_column: "shared_sealed" },
+    SealedColumn { table: "support_given", key_column: "id", sealed_column: "note_sealed" },
 ];
 
 /// How to rewrap.

@@ -31,6 +31,7 @@ pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod triage;
+pub mod victims;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -135,6 +135,32 @@ impl TestDatabase {
             Cleanup::Postgres { .. } => None,
         }
     }
+
+    /// Everything stored, as bytes, for tests that prove a value is not
+    /// kept in clear: on SQLite the database file and its write-ahead log
+    /// after a checkpoint, byte for byte; on PostgreSQL every row of
+    /// `postgres_tables` as text.
+    pub async fn raw_contents(&self, postgres_tables: &[&str]) -> Vec<u8> {
+        match &self.cleanup {
+            Cleanup::Sqlite { path, .. } => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(self.store.pool()).await.expect("SQLite checkpoints");
+                let mut bytes = std::fs::read(path).expect("the database file reads");
+                bytes.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
+                bytes
+            }
+            Cleanup::Postgres { .. } => {
+                let mut text = String::new();
+                for table in postgres_tables {
+                    let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
+                        .fetch_all(self.store.pool())
+                        .await
+                        .unwrap_or_else(|error| panic!("{table} reads: {error}"));
+                    text.push_str(&rows.join("\n"));
+                }
+                text.into_bytes()
+            }
+        }
+    }
 }
 
 impl Drop for TestDatabase {

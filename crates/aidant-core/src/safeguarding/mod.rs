@@ -9,6 +9,7 @@
 //! turns 18 before the CG moves to adult support, which needs planning.
 
 pub mod calendar;
+pub mod case;
 pub mod referral;
 pub mod statistics;
 
@@ -251,7 +252,7 @@ pub fn check_case(dates: &CaseDates, age: AgeAssessment, today: Date) -> Vec<Fie
             Some(_) => {}
         }
     }
-    if let Some(born) = dates.born_on {
+    if let Some(born) = dates.born_on.filter(|born| *born <= today) {
         let on = dates.referred_on.unwrap_or(today);
         let age_then = age_on(born, on);
         if age == AgeAssessment::Adult && age_then < 18 {

@@ -112,6 +112,152 @@ impl Page {
     }
 }
 
+/// How a question is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionKind {
+    /// One line of text.
+    Text,
+    /// Paragraphs.
+    LongText,
+    /// A day, `YYYY-MM-DD`.
+    Date,
+    /// One of these (value, label).
+    OneOf(&'static [(&'static str, &'static str)]),
+    /// Any of these (value, label).
+    AnyOf(&'static [(&'static str, &'static str)]),
+    /// Any of the catalogue's signs.
+    Indicators,
+}
+
+/// One question on a page: its field, its label, a hint, how it is
+/// answered, and whether it must be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Question {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub kind: QuestionKind,
+    pub optional: bool,
+}
+
+/// A question as a constant (a struct literal, so a page's list of them
+/// is a `'static` slice).
+macro_rules! question {
+    ($field:expr, $label:expr, $hint:expr, $kind:expr, $optional:expr $(,)?) => {
+        Question { field: $field, label: $label, hint: $hint, kind: $kind, optional: $optional }
+    };
+}
+
+const YES_NO: &[(&str, &str)] = &[("yes", "Yes"), ("no", "No")];
+const AGES: &[(&str, &str)] = &[("adult", "18 or over"), ("child", "Under 18"), ("possibly_child", "Possibly under 18 (age not known or disputed)")];
+const GENDERS: &[(&str, &str)] = &[("female", "Female"), ("male", "Male"), ("other", "Other"), ("not_known", "Not known")];
+const TYPES: &[(&str, &str)] = &[
+    ("labour", "Labour exploitation"),
+    ("sexual", "Sexual exploitation"),
+    ("criminal", "Criminal exploitation"),
+    ("domestic_servitude", "Domestic servitude"),
+    ("organ_removal", "Organ removal"),
+    ("other", "Other"),
+];
+const STILL: &[(&str, &str)] = &[("yes", "Yes"), ("no", "No"), ("not_known", "Not known")];
+const GUARDIAN: &[(&str, &str)] = &[
+    ("yes", "Yes, an Independent Child Trafficking Guardian has been asked for"),
+    ("no", "No"),
+    ("not_available", "The service is not available in this area"),
+];
+
+impl Page {
+    /// The page's questions, in the form's order.
+    pub fn questions(self) -> &'static [Question] {
+        use QuestionKind::*;
+        match self {
+            Page::FirstResponder => &[
+                question!("responder_name", "Your name", "", Text, false),
+                question!("responder_role", "Your role", "For example, detective constable", Text, false),
+                question!("responder_organisation", "Your organisation", "", Text, false),
+                question!("responder_email", "Your e-mail address", "The Home Office sends its decisions here", Text, false),
+                question!("responder_phone", "Your phone number", "", Text, true),
+            ],
+            Page::Age => &[
+                question!(
+                    "age",
+                    "Is the person 18 or over?",
+                    "If there is any doubt, choose possibly under 18: they are treated as a child",
+                    OneOf(AGES),
+                    false
+                ),
+                question!("born_on", "Date of birth", "If known. For example, 2008-03-31", Date, true),
+                question!("estimated_age", "Estimated age in years", "If the date of birth is not known", Text, true),
+            ],
+            Page::Consent => &[question!(
+                "consent",
+                "Does the person consent to being referred?",
+                "Without consent an adult is not referred: the Home Office is told through an anonymous Duty to Notify instead",
+                OneOf(YES_NO),
+                false,
+            )],
+            Page::PersonalDetails => &[
+                question!("name", "Full name", "Or the name they use", Text, false),
+                question!("nickname", "Any name the exploiters used", "", Text, true),
+                question!("gender", "Gender", "", OneOf(GENDERS), false),
+                question!("nationality", "Nationality", "Or not known", Text, false),
+                question!("interpreter", "Does the person need an interpreter?", "", OneOf(YES_NO), false),
+                question!("languages", "Languages the person speaks", "", Text, true),
+                question!("contact", "How to contact the person safely", "An address, a phone number, or through whom", LongText, true),
+            ],
+            Page::AnonymousDetails => {
+                &[question!("gender", "Gender", "", OneOf(GENDERS), false), question!("nationality", "Nationality", "Or not known", Text, false)]
+            }
+            Page::Background => &[question!(
+                "background",
+                "The person's background",
+                "Family, education, work and life before the exploitation, as far as it is known",
+                LongText,
+                false,
+            )],
+            Page::Exploitation => &[
+                question!("exploitation_types", "Types of exploitation", "Select all that apply", AnyOf(TYPES), false),
+                question!("county_lines", "Is this county lines?", "Drug supply across areas using a dedicated phone line", OneOf(YES_NO), true),
+                question!("started_on", "When the exploitation started", "If known. For example, 2025-06-01", Date, true),
+                question!("ended_on", "When it ended", "If it has ended", Date, true),
+                question!("how_started", "How it started", "How the person was recruited", LongText, false),
+                question!("journey", "The journey", "How the person came to where they were exploited", LongText, true),
+                question!("treatment", "How the person was treated", "", LongText, true),
+                question!("still_in_situation", "Is the person still in the situation?", "", OneOf(STILL), false),
+                question!("last_contact", "Last contact with the exploiters", "When and how", LongText, true),
+            ],
+            Page::Indicators => &[
+                question!("indicators", "Signs you have seen", "Select all that apply", Indicators, true),
+                question!(
+                    "professional_insight",
+                    "Why do you believe the person may be a victim of modern slavery?",
+                    "Your professional view, from what you have seen and heard",
+                    LongText,
+                    false,
+                ),
+            ],
+            Page::Locations => &[
+                question!("uk_locations", "Places in the UK", "Towns, addresses or premises", LongText, true),
+                question!("overseas_locations", "Places overseas", "Countries and towns", LongText, true),
+            ],
+            Page::Exploiters => {
+                &[question!("exploiters", "What is known about the exploiters", "Names, nicknames, phones, vehicles, addresses, businesses", LongText, true,)]
+            }
+            Page::OtherVictims => &[question!("other_victims", "What is known about other potential victims", "", LongText, true)],
+            Page::CrimeReference => &[question!("crime_reference", "Crime reference number", "If a crime has been recorded", Text, true)],
+            Page::Support => {
+                &[question!("support_needs", "Support the person needs", "Accommodation, medical care, an interpreter, legal advice", LongText, true)]
+            }
+            Page::LocalAuthority => &[
+                question!("local_authority", "Local authority the child was referred to", "", Text, false),
+                question!("local_authority_referred_on", "Date of the local authority referral", "For example, 2026-03-31", Date, false),
+                question!("local_authority_reference", "The local authority's reference", "", Text, true),
+                question!("guardian", "Has an Independent Child Trafficking Guardian been asked for?", "", OneOf(GUARDIAN), false),
+            ],
+        }
+    }
+}
+
 /// A referral's answers as stored: each field's values (several for a
 /// multiple choice), by field name. Unknown fields are never read.
 pub type Answers = BTreeMap<String, Vec<String>>;
@@ -400,6 +546,21 @@ mod tests {
 
     fn fields(problems: &[FieldProblem]) -> Vec<&'static str> {
         problems.iter().map(|problem| problem.field).collect()
+    }
+
+    #[test]
+    fn every_field_checked_is_asked_on_its_page() {
+        for page in Page::ALL {
+            let asked: Vec<&str> = page.questions().iter().map(|question| question.field).collect();
+            for problem in check_page(page, &Answers::new(), &SIGNS, TODAY) {
+                assert!(asked.contains(&problem.field), "{page:?} checks {} but does not ask it", problem.field);
+            }
+            for question in page.questions().iter().filter(|question| !question.optional) {
+                let only_this: Vec<FieldProblem> = check_page(page, &Answers::new(), &SIGNS, TODAY);
+                let required = only_this.iter().any(|problem| problem.field == question.field) || (page == Page::Locations && question.field == "uk_locations");
+                assert!(required, "{page:?} asks {} as required but does not check it", question.field);
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod packages;
 pub mod people;
 pub mod reports;
 pub mod search;
+pub mod victims;
 
 use aidant_core::audit::{AuditAction, AuditActor, AuditRecordKind};
 use aidant_core::ids::{OrganisationId, UserId};

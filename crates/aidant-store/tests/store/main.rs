@@ -12,3 +12,4 @@ mod report_writer;
 mod reports_and_audit;
 mod schema;
 mod staff_workspace;
+mod victims;

@@ -11,6 +11,7 @@ use aidant_core::intelligence::PersonNamed;
 use aidant_core::organisation::{OrganisationKind, ReportStatus, Role};
 use aidant_core::policy::{Action, Actor, may};
 use aidant_core::report::{ContactAnswer, ReportAnswers};
+use aidant_store::Store;
 use aidant_store::identity::{SignInOutcome, SignInPolicy, new_totp_secret, totp_code};
 use aidant_store::intelligence::{IntelligenceInsert, SourceDetails};
 use aidant_store::organisations::{Organisation, User};
@@ -19,8 +20,6 @@ use aidant_store::reports::Receipt;
 use aidant_store::search::{SearchHit, SearchPosition, SearchScope};
 use aidant_store::testing::TestDatabase;
 use aidant_store::triage::{AssigneeFilter, QueueCursor, QueueFilter, QueueOrder, QueuePage, QueuePosition, StatusFilter};
-use aidant_store::{Backend, Store};
-use sqlx::Row;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -382,29 +381,8 @@ async fn protected_fields_have_no_plaintext_at_rest(database: TestDatabase) {
     let secret_base32 = aidant_store::identity::totp_secret_base32(&secret);
     let secrets = ["Marguerite", "900461", "marguerite.ov", "Bartholomew", "Quennell", "Xanthippe", secret_base32.as_str()];
 
-    let everything = match store.backend() {
-        Backend::Sqlite => {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await.unwrap();
-            let path = database.sqlite_path().unwrap();
-            let mut bytes = std::fs::read(path).unwrap();
-            if let Ok(wal) = std::fs::read(format!("{}-wal", path.display())) {
-                bytes.extend(wal);
-            }
-            assert!(bytes.windows(8).any(|window| window == b"Car wash"), "the reader sees the unprotected text, so it would see the rest");
-            bytes
-        }
-        Backend::Postgres => {
-            let mut text = String::new();
-            for table in ["reports", "intelligence", "users", "search_documents", "audit_log"] {
-                let rows = sqlx::query(&format!("SELECT CAST(t AS TEXT) AS row_text FROM {table} t")).fetch_all(store.pool()).await.unwrap();
-                for row in rows {
-                    text.push_str(&row.try_get::<String, _>("row_text").unwrap());
-                }
-            }
-            assert!(text.contains("Car wash"), "the reader sees the unprotected text, so it would see the rest");
-            text.into_bytes()
-        }
-    };
+    let everything = database.raw_contents(&["reports", "intelligence", "users", "search_documents", "audit_log"]).await;
+    assert!(everything.windows(8).any(|window| window == b"Car wash"), "the reader sees the unprotected text, so it would see the rest");
     for secret in secrets {
         assert!(!everything.windows(secret.len()).any(|window| window == secret.as_bytes()), "{secret} is stored in clear");
     }
