@@ -867,3 +867,11 @@ pub async fn cases_of_record(store: &Store, caller: &Caller, source: &CaseSource
         .map(|case| (case.id, case.pseudonym))
         .collect())
 }
+
+/// Checks the caller may do `action` on a case, without auditing a view
+/// (before reading a form about it); a refusal is audited.
+pub async fn check_case(store: &Store, caller: &Caller, id: &VictimId, action: VictimAction) -> CaseResult<()> {
+    let (transaction, _) = authorise(store, caller, id, action).await?;
+    transaction.commit().await?;
+    Ok(())
+}

@@ -97,6 +97,15 @@ impl Site {
             "staff/network_macros.html",
             "staff/package.html",
             "staff/disclosures.html",
+            "staff/victims.html",
+            "staff/victim_new.html",
+            "staff/victim.html",
+            "staff/referral_page.html",
+            "staff/referral_check.html",
+            "staff/referral_print.html",
+            "staff/support_list.html",
+            "staff/support_referral.html",
+            "staff/victim_statistics.html",
         );
         let messages = Messages::load().map_err(|error| SiteError(error.to_string()))?;
         Ok(Self { templates, messages, exit_url: exit_url.to_owned() })

@@ -1,4 +1,5 @@
 //! The staff workspace: sign-in, the triage queue, intelligence records,
+//! safeguarding (potential victims, NRM referrals, support referrals),
 //! search, administration, and the staff JSON API.
 //!
 //! Every handler takes a [`Staff`] (a signed-in user: a session cookie on
@@ -21,6 +22,7 @@ pub mod packages;
 pub mod profile;
 pub mod queue;
 pub mod search;
+pub mod victims;
 
 use std::sync::{Arc, OnceLock};
 
@@ -97,6 +99,22 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/packages/new", &["GET"], get(packages::new_package))
         .route("/staff/packages", &["POST"], post(packages::create))
         .route("/staff/disclosures", &["GET"], get(packages::log))
+        .route("/staff/victims", &["GET"], get(victims::dashboard))
+        .route("/staff/victims/new", &["GET", "POST"], get(victims::new_case).post(victims::create_case))
+        .route("/staff/victims/statistics", &["GET"], get(victims::statistics))
+        .route("/staff/victims/{id}", &["GET"], get(victims::show))
+        .route("/staff/victims/{id}/identity", &["POST"], post(victims::open_identity))
+        .route("/staff/victims/{id}/decisions", &["POST"], post(victims::record_decisions))
+        .route("/staff/victims/{id}/officer", &["POST"], post(victims::set_officer))
+        .route("/staff/victims/{id}/support", &["POST"], post(victims::refer_to_support))
+        .route("/staff/victims/{id}/referral", &["GET"], get(victims::referral_summary))
+        .route("/staff/victims/{id}/referral/complete", &["POST"], post(victims::complete_referral))
+        .route("/staff/victims/{id}/referral/print", &["GET"], get(victims::print_referral))
+        .route("/staff/victims/{id}/referral/download", &["GET"], get(victims::export_referral))
+        .route("/staff/victims/{id}/referral/{page}", &["GET", "POST"], get(victims::referral_page).post(victims::save_referral_page))
+        .route("/staff/support", &["GET"], get(victims::support_portal))
+        .route("/staff/support/{id}", &["GET"], get(victims::support_referral))
+        .route("/staff/support/{id}/record", &["POST"], post(victims::record_support))
         .route("/staff/audit/{kind}/{id}", &["GET"], get(admin::record_audit))
         .route("/staff/audit/users/{id}", &["GET"], get(admin::user_audit))
         .route("/staff/admin/users", &["GET", "POST"], get(admin::users).post(admin::add_user))
@@ -274,6 +292,8 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             charts => staff.can(Capability::UseLinkCharts),
             networks => staff.can(Capability::AnalyseNetworks),
             packages => staff.can(Capability::CreateDisclosurePackage),
+            safeguarding => staff.can(Capability::Safeguarding),
+            support => staff.can(Capability::SupportReferrals),
             closed => staff.must_change_password,
         }
     });

@@ -35,6 +35,9 @@ enum Rule {
     /// The queue: its roles see it; partners and administrators are sent to
     /// what they can use.
     Queue,
+    /// A support referral: these roles of the owning force, and the charity
+    /// the person was referred to; nobody else.
+    Referred { roles: &'static [Role] },
 }
 
 use Role::*;
@@ -44,6 +47,7 @@ const SEARCH_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, Safeg
 const EVERYONE: &[Role] = Role::ALL;
 const CHART_ROLES: &[Role] = &[Analyst, Officer, Supervisor, SafeguardingLead, Partner];
 const NETWORK_ROLES: &[Role] = &[Analyst, Supervisor, Partner];
+const SAFEGUARDING_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead];
 /// A saved chart or analysis that does not exist: every role that may open
 /// one is told "not found", every other is refused.
 const NO_SUCH_SAVED: &str = "0190f1c2-0000-7000-8000-00000000dead";
@@ -168,6 +172,29 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("GET", "/staff/packages/new"), staff(&[Analyst, Supervisor]));
     rules.insert(("POST", "/staff/packages"), staff(&[Analyst, Supervisor]));
     rules.insert(("GET", "/staff/disclosures"), staff(&[Supervisor]));
+    for (method, path) in [("GET", "/staff/victims"), ("GET", "/staff/victims/new"), ("POST", "/staff/victims/new"), ("GET", "/staff/victims/{id}")] {
+        rules.insert((method, path), staff(SAFEGUARDING_ROLES));
+    }
+    // The case was opened by a safeguarding lead and has no officer in the
+    // case, so only safeguarding leads may open who the person is or change it.
+    for (method, path) in [
+        ("POST", "/staff/victims/{id}/identity"),
+        ("POST", "/staff/victims/{id}/decisions"),
+        ("POST", "/staff/victims/{id}/officer"),
+        ("POST", "/staff/victims/{id}/support"),
+        ("GET", "/staff/victims/{id}/referral"),
+        ("POST", "/staff/victims/{id}/referral/complete"),
+        ("GET", "/staff/victims/{id}/referral/print"),
+        ("GET", "/staff/victims/{id}/referral/download"),
+        ("GET", "/staff/victims/{id}/referral/{page}"),
+        ("POST", "/staff/victims/{id}/referral/{page}"),
+    ] {
+        rules.insert((method, path), staff(&[SafeguardingLead]));
+    }
+    rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
+    rules.insert(("GET", "/staff/support"), staff(&[Partner, SafeguardingLead, Supervisor]));
+    rules.insert(("GET", "/staff/support/{id}"), Rule::Referred { roles: &[SafeguardingLead] });
+    rules.insert(("POST", "/staff/support/{id}/record"), Rule::Referred { roles: &[] });
     rules
 }
 
@@ -182,6 +209,10 @@ struct Person {
 
 struct World {
     report_id: String,
+    /// A potential victim's case, opened by the force's safeguarding lead.
+    victim_id: String,
+    /// Its referral to the charity for support.
+    support_id: String,
     intelligence_id: String,
     /// A phone the intelligence mentions.
     entity_id: String,
@@ -246,8 +277,19 @@ async fn world(store: &Store) -> World {
     for role in Role::ALL {
         people.push(person(store, &force.id, &format!("{}@force.example", role.as_str()), *role).await);
     }
+    let lead = store.create_user(&force.id, "lead@force.example", "Lead", &[SafeguardingLead]).await.unwrap();
+    let lead = aidant_store::cases::Caller::new(&lead.id, aidant_core::policy::Actor { organisation_id: force.id.clone(), roles: [SafeguardingLead].into() });
+    let case = aidant_core::safeguarding::case::NewCase::parse(
+        &aidant_core::safeguarding::case::CaseAnswers { age: "adult", name: "Ana", ..Default::default() },
+        aidant_store::cases::victims::today(),
+    )
+    .unwrap();
+    let (victim_id, _) = aidant_store::cases::victims::open_case(store, &lead, &case, None).await.unwrap();
+    let support_id = aidant_store::cases::victims::refer_to_support(store, &lead, &victim_id, Some(&charity.id), &[]).await.unwrap();
     World {
         report_id: receipt.report_id.to_string(),
+        victim_id: victim_id.to_string(),
+        support_id: support_id.to_string(),
         intelligence_id: intelligence_id.to_string(),
         entity_id: entity_id.to_string(),
         target_user_id: target.id.to_string(),
@@ -267,6 +309,9 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/entities/{id}", &format!("/staff/entities/{}", world.entity_id))
         .replace("/staff/charts/{id}", &format!("/staff/charts/{NO_SUCH_SAVED}"))
         .replace("/staff/networks/analyses/{id}", &format!("/staff/networks/analyses/{NO_SUCH_SAVED}"))
+        .replace("/staff/victims/{id}", &format!("/staff/victims/{}", world.victim_id))
+        .replace("/staff/support/{id}", &format!("/staff/support/{}", world.support_id))
+        .replace("{page}", "background")
         .replace("{entity}", &world.entity_id)
         .replace("{decision}", "no-such-decision")
         .replace("{other}", &world.entity_id)
@@ -367,7 +412,7 @@ async fn every_route_has_an_authorisation_test(database: TestDatabase) {
                     let (status, location) = send(&app, method, &path, Who::Anonymous, false).await;
                     assert!(status != StatusCode::FORBIDDEN && !status.is_server_error(), "{context} without a session: {status} {location}");
                 }
-                Rule::Queue | Rule::Staff { .. } => {
+                Rule::Queue | Rule::Staff { .. } | Rule::Referred { .. } => {
                     let (status, location) = send(&app, method, &path, Who::Anonymous, true).await;
                     if api {
                         assert_eq!(status, StatusCode::UNAUTHORIZED, "{context} anonymously");
@@ -397,10 +442,13 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
             Rule::Staff { roles, .. } if roles.contains(&person.role) => {
                 assert!(allowed(status, &location), "{context} as {}: {status} {location}", person.label);
             }
-            Rule::Staff { .. } => assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", person.label),
+            Rule::Referred { roles } if roles.contains(&person.role) => {
+                assert!(allowed(status, &location), "{context} as {}: {status} {location}", person.label);
+            }
+            Rule::Staff { .. } | Rule::Referred { .. } => assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", person.label),
             Rule::Public | Rule::SignIn => unreachable!(),
         }
-        if method == "POST" && matches!(rule, Rule::Staff { roles, .. } if roles.contains(&person.role)) {
+        if method == "POST" && matches!(rule, Rule::Staff { roles, .. } | Rule::Referred { roles } if roles.contains(&person.role)) {
             let (status, _) = send(app, method, path, Who::Session(person), false).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} without a CSRF token", person.label);
         }
@@ -408,6 +456,18 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
     let record_route = path.contains(&world.report_id) || path.contains(&world.intelligence_id) || path.contains(&world.entity_id);
     for outsider in [&world.glaa_partner, &world.charity_partner] {
         let (status, location) = send(app, method, path, who(outsider), true).await;
+        if matches!(rule, Rule::Referred { .. }) {
+            if std::ptr::eq(outsider, &world.charity_partner) {
+                assert!(allowed(status, &location), "{context} as the charity it was referred to: {status} {location}");
+                if method == "POST" {
+                    let (status, _) = send(app, method, path, Who::Session(outsider), false).await;
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{context} as the charity without a CSRF token");
+                }
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", outsider.label);
+            }
+            continue;
+        }
         let shared_reader = matches!(rule, Rule::Staff { shared_reader: true, .. }) && std::ptr::eq(outsider, &world.glaa_partner);
         let partner_allowed = match rule {
             Rule::Staff { roles, .. } => !record_route && roles.contains(&Partner),
