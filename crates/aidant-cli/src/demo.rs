@@ -93,6 +93,9 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     store.set_received_times(&stored.into_iter().zip(times).collect::<Vec<_>>()).await.map_err(runtime_error)?;
     if plant_story {
         sign_ins.extend(demo_story::plant_intelligence(&store, &developed).await?);
+    }
+    let victims = crate::demo_victims::plant(&store, &catalogue, &developed).await?;
+    if plant_story {
         println!(
             "Demo data created in {} ({} reports, and planted among them the {} reports and {} intelligence records of {}).",
             arguments.data_dir.display(),
@@ -104,6 +107,7 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     } else {
         println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
     }
+    println!("The safeguarding lead has {victims} potential victims' cases at every stage of the National Referral Mechanism.");
     println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", config.listen);
     for (organisation, role, email) in &sign_ins {
         println!("  {email:<44} {role} ({organisation})");

@@ -9,6 +9,7 @@ mod bench_staff;
 mod config;
 mod demo;
 pub mod demo_story;
+mod demo_victims;
 mod entities;
 mod graph;
 mod graph_source;

@@ -189,6 +189,21 @@ pub async fn dashboard(store: &Store, caller: &Caller) -> CaseResult<Dashboard> 
             referral,
         });
     }
+    // What needs attention first, most pressing first; then the newest.
+    result.sort_by_key(|row| {
+        let urgency = if row.clock.rg_overdue {
+            0
+        } else if row.child_without_local_authority {
+            1
+        } else if row.due_this_week {
+            2
+        } else if row.clock.turns_18_before_cg {
+            3
+        } else {
+            4
+        };
+        (urgency, std::cmp::Reverse(row.case.created_at_ms))
+    });
     let by_stage = Stage::ALL.iter().map(|stage| (*stage, result.iter().filter(|row| row.clock.stage == *stage).count())).collect();
     let (_turn, mut transaction) = store.begin_write().await?;
     let organisation = caller.organisation_id().as_str().to_owned();
@@ -407,8 +422,16 @@ async fn first_answers(store: &Store, caller: &Caller, case: &VictimCase) -> Cas
 /// Reads the referral (starting from the case's facts when none is saved);
 /// audited, since it holds the identity.
 pub async fn referral(store: &Store, caller: &Caller, id: &VictimId) -> CaseResult<ReferralDraft> {
+    read_referral(store, caller, id, true).await
+}
+
+/// Reads the referral for a change to it (which audits itself), or, with
+/// `audit_view`, as a reading.
+async fn read_referral(store: &Store, caller: &Caller, id: &VictimId, audit_view: bool) -> CaseResult<ReferralDraft> {
     let (mut transaction, case) = authorise(store, caller, id, VictimAction::EditCase).await?;
-    record(&mut transaction, caller, AuditAction::ReferralView, subject(id), None).await?;
+    if audit_view {
+        record(&mut transaction, caller, AuditAction::ReferralView, subject(id), None).await?;
+    }
     let row = rows::load_referral(&mut transaction, store.keyring()?, id).await?;
     transaction.commit().await?;
     let row = match row {
@@ -436,7 +459,7 @@ pub async fn save_referral_page(
     values: &Answers,
     known_indicators: &[&str],
 ) -> CaseResult<Option<Page>> {
-    let current = referral(store, caller, id).await?;
+    let current = read_referral(store, caller, id, false).await?;
     if current.completed {
         return Err(CaseError::invalid(page.slug(), "This referral has been completed and can no longer be changed"));
     }
@@ -472,7 +495,7 @@ pub async fn save_referral_page(
 /// takes its date, age, types and local-authority referral from it.
 /// Refused, field by page, while any page is incomplete.
 pub async fn complete_referral(store: &Store, caller: &Caller, id: &VictimId, known_indicators: &[&str]) -> CaseResult<ReferralPath> {
-    let current = referral(store, caller, id).await?;
+    let current = read_referral(store, caller, id, false).await?;
     if current.completed {
         return Err(CaseError::invalid("referral", "This referral has already been completed"));
     }
@@ -492,17 +515,29 @@ pub async fn complete_referral(store: &Store, caller: &Caller, id: &VictimId, kn
     let mut identity = rows::open_identity(keyring, &case)?;
     let answer = |field: &str| current.answers.get(field).and_then(|values| values.first()).cloned().unwrap_or_default();
     let age: AgeAssessment = answer("age").parse().map_err(|_| CaseError::invalid("age", "Select the person's age"))?;
+    // The referral started from the case's identity; what it adds or
+    // corrects goes back to the case, and what it leaves blank is kept.
+    let take = |field: &str, into: &mut String| {
+        let value = answer(field);
+        if !value.is_empty() {
+            *into = value;
+        }
+    };
     if path == ReferralPath::Nrm {
-        identity.name = answer("name");
-        identity.nickname = answer("nickname");
-        identity.born_on = Some(answer("born_on")).filter(|day| !day.is_empty());
-        identity.estimated_age = answer("estimated_age").parse().ok();
-        identity.languages = answer("languages");
+        take("name", &mut identity.name);
+        take("nickname", &mut identity.nickname);
+        take("languages", &mut identity.languages);
+        take("contact", &mut identity.contact);
+        if let Some(born_on) = Some(answer("born_on")).filter(|day| !day.is_empty()) {
+            identity.born_on = Some(born_on);
+        }
+        if let Ok(years) = answer("estimated_age").parse() {
+            identity.estimated_age = Some(years);
+        }
         identity.interpreter = answer("interpreter") == "yes";
-        identity.contact = answer("contact");
     }
-    identity.gender = answer("gender");
-    identity.nationality = answer("nationality");
+    take("gender", &mut identity.gender);
+    take("nationality", &mut identity.nationality);
     let types: Vec<ExploitationType> = current.answers.get("exploitation_types").into_iter().flatten().filter_map(|code| code.parse().ok()).collect();
     let county_lines = answer("county_lines") == "yes";
     let now = now_ms();

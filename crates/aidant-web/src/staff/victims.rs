@@ -214,7 +214,9 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<St
 
 fn render_case(state: &AppState, staff: &Staff, view: VictimView, form: &FormData, errors: Vec<PageError>) -> Response {
     let VictimView { case, clock, permissions, links, referral, support, support_targets, colleagues, identity } = view;
-    let user_name = |id: &UserId| colleagues.iter().find(|user| &user.id == id).map_or_else(|| "Someone outside your organisation".to_owned(), |user| user.display_name.clone());
+    let user_name = |id: &UserId| {
+        colleagues.iter().find(|user| &user.id == id).map_or_else(|| "Someone outside your organisation".to_owned(), |user| user.display_name.clone())
+    };
     let decision = |pair: Option<(time::Date, aidant_core::safeguarding::GroundsDecision)>| pair.map(|(day, decision)| (day.to_string(), decision.as_str()));
     let rg = decision(case.dates.reasonable_grounds);
     let cg = decision(case.dates.conclusive_grounds);
@@ -402,7 +404,8 @@ fn page_not_found() -> WebError {
 
 /// The label an answer shows on the check page and in print.
 fn answer_text(state: &AppState, kind: QuestionKind, values: &[String]) -> String {
-    let label_of = |pairs: &[(&str, &str)], value: &str| pairs.iter().find(|(code, _)| *code == value).map_or_else(|| value.to_owned(), |(_, label)| (*label).to_owned());
+    let label_of =
+        |pairs: &[(&str, &str)], value: &str| pairs.iter().find(|(code, _)| *code == value).map_or_else(|| value.to_owned(), |(_, label)| (*label).to_owned());
     match kind {
         QuestionKind::OneOf(pairs) | QuestionKind::AnyOf(pairs) => values.iter().map(|value| label_of(pairs, value)).collect::<Vec<_>>().join(", "),
         QuestionKind::Indicators => values
@@ -453,7 +456,8 @@ fn render_summary(state: &AppState, staff: &Staff, id: &VictimId, draft: victims
         completed => draft.completed,
         completed_at => draft.completed_at_ms.map(format_time),
         path => draft.path.clone().unwrap_or_else(|| path_name(&draft.answers).to_owned()),
-        sections => sections(state, &draft.answers),
+        // A Duty to Notify shows what will go, never the identity it drops.
+        sections => sections(state, &referral::answers_for_path(&draft.answers)),
         done => pages.iter().filter(|page| draft.pages_done.contains(page.slug())).count(),
         total => pages.len(),
         next => first_missing.map(Page::slug),
