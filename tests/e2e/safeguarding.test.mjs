@@ -8,7 +8,7 @@
 // field. Every new page is checked with axe-core.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer, launchBrowser, newContext, signIn, axeViolations } from './helpers.mjs'
+import { startServer, launchBrowser, newContext, signIn, axeViolations, reportNailBarToCheck } from './helpers.mjs'
 
 let server
 let browser
@@ -124,6 +124,30 @@ test('an adult who consents is referred in full, printable and downloadable', as
   await page.goto(server.url + '/staff/victims')
   const row = page.locator('#cases tr', { hasText: pseudonym })
   assert.match(await row.innerText(), /Referred, awaiting Reasonable Grounds[\s\S]*Completed/)
+  await context.close()
+})
+
+test('a case opened from a public report is linked both ways', async () => {
+  const publicContext = await newContext(browser)
+  const reporter = await publicContext.newPage()
+  await reportNailBarToCheck(reporter, server.url)
+  await reporter.getByRole('button', { name: 'Send report' }).click()
+  const reference = await reporter.getByTestId('reference').innerText()
+  await publicContext.close()
+
+  const { context, page } = await lead()
+  await page.goto(server.url + '/staff')
+  await page.locator('#queue a', { hasText: reference }).click()
+  await page.getByRole('button', { name: "Open a potential victim's case" }).click()
+  assert.match(await page.locator('main').innerText(), new RegExp(`From ${reference}`))
+  await page.getByRole('group', { name: 'How old is the person?' }).getByLabel('Under 18', { exact: true }).check()
+  await page.getByLabel('Name', { exact: true }).fill('The young woman at Star Nails')
+  await page.getByRole('button', { name: 'Open the case' }).click()
+  const pseudonym = await page.locator('#pseudonym').innerText()
+  assert.match(await page.locator('#links').innerText(), new RegExp(`Public report: ${reference}`))
+  await page.locator('#links').getByRole('link', { name: reference }).click()
+  assert.match(await page.locator('#potential-victims').innerText(), new RegExp(pseudonym))
+  await assertAccessible(page, 'a report with its potential victim')
   await context.close()
 })
 

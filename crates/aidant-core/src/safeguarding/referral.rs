@@ -150,7 +150,7 @@ macro_rules! question {
 
 const YES_NO: &[(&str, &str)] = &[("yes", "Yes"), ("no", "No")];
 const AGES: &[(&str, &str)] = &[("adult", "18 or over"), ("child", "Under 18"), ("possibly_child", "Possibly under 18 (age not known or disputed)")];
-const GENDERS: &[(&str, &str)] = &[("female", "Female"), ("male", "Male"), ("other", "Other"), ("not_known", "Not known")];
+const GENDERS: &[(&str, &str)] = &super::case::GENDERS;
 const TYPES: &[(&str, &str)] = &[
     ("labour", "Labour exploitation"),
     ("sexual", "Sexual exploitation"),

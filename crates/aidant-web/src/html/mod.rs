@@ -106,6 +106,7 @@ impl Site {
             "staff/support_list.html",
             "staff/support_referral.html",
             "staff/victim_statistics.html",
+            "staff/victim_links.html",
         );
         let messages = Messages::load().map_err(|error| SiteError(error.to_string()))?;
         Ok(Self { templates, messages, exit_url: exit_url.to_owned() })

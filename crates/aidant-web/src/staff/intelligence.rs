@@ -188,10 +188,11 @@ fn record_not_found(error: impl Into<WebError>) -> WebError {
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult {
     let id: IntelligenceId = path_id(&id).map_err(record_not_found)?;
     let view = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await.map_err(record_not_found)?;
-    Ok(render_record(&state, &staff, view, Vec::new(), None))
+    let victims = super::victims::record_cases(&state, &staff, aidant_store::cases::victims::CaseSource::Intelligence(id)).await?;
+    Ok(render_record(&state, &staff, view, Vec::new(), None, victims))
 }
 
-fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors: Vec<PageError>, source: Option<SourceDetails>) -> Response {
+fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors: Vec<PageError>, source: Option<SourceDetails>, victims: Value) -> Response {
     let IntelligenceView { record, permissions, visible_report_id, organisations, share_targets, entities, people } = view;
     let names: Vec<(String, aidant_core::ids::EntityId)> = people.iter().filter_map(|(person, entity)| Some((person.name.clone(), entity.clone()?))).collect();
     let name_of = |id: &OrganisationId| {
@@ -256,6 +257,7 @@ fn render_record(state: &AppState, staff: &Staff, view: IntelligenceView, errors
     };
     let mut page = StaffPage::new("staff/intelligence.html", format!("Intelligence {}", record.reference), "intelligence");
     page.errors = errors;
+    let data = context! { ..data, ..victims };
     render(state, Some(staff), page, data)
 }
 
@@ -272,7 +274,14 @@ pub async fn share(State(state): State<AppState>, staff: Staff, Path(id): Path<S
         Ok(()) => Ok(see_other(&format!("/staff/intelligence/{id}"))),
         Err(CaseError::Invalid(errors)) => {
             let view = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await.map_err(record_not_found)?;
-            Ok(render_record(&state, &staff, view, page_errors(errors), None))
+            Ok(render_record(
+                &state,
+                &staff,
+                view,
+                page_errors(errors),
+                None,
+                super::victims::record_cases(&state, &staff, aidant_store::cases::victims::CaseSource::Intelligence(id.clone())).await?,
+            ))
         }
         Err(error) => Err(record_not_found(error)),
     }
@@ -284,8 +293,22 @@ pub async fn read_source(State(state): State<AppState>, staff: Staff, Path(id): 
     let form = staff_form(&staff, &body)?;
     let Ok(reason) = BoundedText::parse(form.get("reason").unwrap_or_default(), REASON, Lines::Single) else {
         let view = cases::intelligence::view_intelligence(state.store(), &staff.caller, &id).await.map_err(record_not_found)?;
-        return Ok(render_record(&state, &staff, view, vec![PageError::new("reason", "Enter why you need to read the source details")], None));
+        return Ok(render_record(
+            &state,
+            &staff,
+            view,
+            vec![PageError::new("reason", "Enter why you need to read the source details")],
+            None,
+            super::victims::record_cases(&state, &staff, aidant_store::cases::victims::CaseSource::Intelligence(id.clone())).await?,
+        ));
     };
     let (view, source) = cases::intelligence::read_source(state.store(), &staff.caller, &id, &reason).await.map_err(record_not_found)?;
-    Ok(render_record(&state, &staff, view, Vec::new(), Some(source)))
+    Ok(render_record(
+        &state,
+        &staff,
+        view,
+        Vec::new(),
+        Some(source),
+        super::victims::record_cases(&state, &staff, aidant_store::cases::victims::CaseSource::Intelligence(id.clone())).await?,
+    ))
 }

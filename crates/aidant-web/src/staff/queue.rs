@@ -378,6 +378,7 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
         .map(|user| context! { value => user.id.to_string(), label => user.display_name.clone() })
         .collect();
     let confirmation = done.map(|done| confirmation(done, triage.status.label(), triage.assignee_name.as_deref()));
+    let victims = super::victims::record_cases(state, staff, aidant_store::cases::victims::CaseSource::Report(report.id.clone())).await?;
     let data = context! {
         confirmation,
         id => report.id.to_string(),
@@ -431,6 +432,7 @@ async fn render_report(state: &AppState, staff: &Staff, report_id: &ReportId, er
     };
     let mut page = StaffPage::new("staff/report.html", format!("Report {}", report.reference), "queue");
     page.errors = errors;
+    let data = context! { ..data, ..victims };
     Ok(render(state, Some(staff), page, data))
 }
 

@@ -726,3 +726,18 @@ pub async fn statistics(State(state): State<AppState>, staff: Staff, Query(query
     };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/victim_statistics.html", "Safeguarding statistics", "victims"), data))
 }
+
+/// What a record's page shows of the cases it concerns: the cases (under
+/// their pseudonyms) and whether the viewer may open one from it.
+pub async fn record_cases(state: &AppState, staff: &Staff, source: CaseSource) -> WebResult<Value> {
+    let cases = victims::cases_of_record(state.store(), &staff.caller, &source).await?;
+    let query = match &source {
+        CaseSource::Report(id) => format!("report={id}"),
+        CaseSource::Intelligence(id) => format!("intelligence={id}"),
+    };
+    Ok(context! {
+        victim_cases => cases.iter().map(|(id, pseudonym)| context! { id => id.to_string(), pseudonym => pseudonym.clone() }).collect::<Vec<_>>(),
+        can_open_case => staff.can(Capability::Safeguarding),
+        victim_source => query,
+    })
+}
