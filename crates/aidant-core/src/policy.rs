@@ -329,16 +329,20 @@ pub enum VictimAction {
     ViewSupportReferral,
     /// Record the support given back to the force.
     RecordSupport,
+    /// Read the case's audit trail: who read it, opened the identity,
+    /// changed or referred it, and the reasons they gave.
+    ViewAudit,
 }
 
 impl VictimAction {
-    pub const ALL: [VictimAction; 6] = [
+    pub const ALL: [VictimAction; 7] = [
         VictimAction::ViewCase,
         VictimAction::ViewIdentity,
         VictimAction::EditCase,
         VictimAction::ReferToSupport,
         VictimAction::ViewSupportReferral,
         VictimAction::RecordSupport,
+        VictimAction::ViewAudit,
     ];
 }
 
@@ -378,6 +382,8 @@ pub fn may_on_victim(actor: &Actor, user: &crate::ids::UserId, action: VictimAct
                 Decision::Allow
             }
             VictimAction::RecordSupport => Decision::Deny("support is recorded by the organisation giving it"),
+            VictimAction::ViewAudit if safeguarding || actor.roles.contains(&Role::Supervisor) => Decision::Allow,
+            VictimAction::ViewAudit => Decision::Deny("only safeguarding leads and supervisors read a case's audit trail"),
             _ => Decision::Deny("only safeguarding leads and the officer in the case may do this"),
         };
     }
@@ -556,12 +562,13 @@ mod tests {
     fn victim_table_in_the_owning_force() {
         use VictimAction::*;
         let identity: &[VictimAction] = &[ViewCase, ViewIdentity, EditCase, ReferToSupport, ViewSupportReferral];
+        let supervising: &[VictimAction] = &[ViewCase, ViewIdentity, EditCase, ReferToSupport, ViewSupportReferral, ViewAudit];
         let expected: [(Role, &[VictimAction], &[VictimAction]); 7] = [
             (Role::CallHandler, &[ViewCase], identity),
             (Role::Analyst, &[ViewCase], identity),
             (Role::Officer, &[ViewCase], identity),
-            (Role::Supervisor, &[ViewCase], identity),
-            (Role::SafeguardingLead, identity, identity),
+            (Role::Supervisor, &[ViewCase, ViewAudit], supervising),
+            (Role::SafeguardingLead, supervising, supervising),
             (Role::Partner, &[], &[]),
             (Role::Administrator, &[], &[]),
         ];

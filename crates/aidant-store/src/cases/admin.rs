@@ -142,7 +142,7 @@ pub struct AuditTrail {
     pub names: std::collections::HashMap<String, String>,
 }
 
-async fn with_names(store: &Store, entries: Vec<StoredAuditEntry>) -> CaseResult<AuditTrail> {
+pub(crate) async fn with_names(store: &Store, entries: Vec<StoredAuditEntry>) -> CaseResult<AuditTrail> {
     let names = store.list_users().await?.into_iter().map(|user| (AuditActor::user(user.id.as_str()).to_stored(), user.display_name)).collect();
     Ok(AuditTrail { entries, names })
 }

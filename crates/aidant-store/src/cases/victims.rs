@@ -42,6 +42,9 @@ fn subject(id: &VictimId) -> Subject<'_> {
 pub enum CaseSource {
     Report(ReportId),
     Intelligence(IntelligenceId),
+    /// An entity, usually the person themself (found by the linker across
+    /// records).
+    Entity(aidant_core::ids::EntityId),
 }
 
 /// Opens a transaction, loads the case and applies the policy for
@@ -78,6 +81,13 @@ async fn source_record(store: &Store, caller: &Caller, source: &CaseSource) -> C
                 enforce(transaction, caller, Subject { kind: AuditRecordKind::Intelligence, id: id.as_str() }, Decision::Deny(reason)).await?;
             }
             Ok((LinkKind::Intelligence, id.as_str().to_owned(), record.reference))
+        }
+        CaseSource::Entity(id) => {
+            drop(connection);
+            // Seen only through records the caller may read ("not found"
+            // otherwise), and labelled by a name such a record gives.
+            let view = super::entities::view_entity(store, caller, id).await?;
+            Ok((LinkKind::Entity, view.entity.id.as_str().to_owned(), format!("{} {}", view.entity.kind.label(), view.entity.label)))
         }
     }
 }
@@ -218,6 +228,7 @@ pub struct VictimPermissions {
     pub identity: bool,
     pub edit: bool,
     pub refer_to_support: bool,
+    pub read_audit: bool,
 }
 
 /// A record linked to a case, as the caller may see it.
@@ -258,9 +269,28 @@ pub struct VictimView {
 pub async fn view_case(store: &Store, caller: &Caller, id: &VictimId) -> CaseResult<VictimView> {
     let (mut transaction, case) = authorise(store, caller, id, VictimAction::ViewCase).await?;
     record(&mut transaction, caller, AuditAction::VictimView, subject(id), None).await?;
-    let view = read_view(store, caller, &mut transaction, case, None).await?;
+    let mut view = read_view(store, caller, &mut transaction, case, None).await?;
     transaction.commit().await?;
+    name_entities(store, caller, &mut view).await?;
     Ok(view)
+}
+
+/// Names the entities linked to a case. An entity is often the person
+/// themself, so only those who may know who the person is see which one,
+/// and only as records they may read name it.
+async fn name_entities(store: &Store, caller: &Caller, view: &mut VictimView) -> CaseResult<()> {
+    if !view.permissions.identity {
+        return Ok(());
+    }
+    for link in view.links.iter_mut().filter(|link| link.kind == LinkKind::Entity) {
+        let Ok(entity_id) = link.id.parse::<aidant_core::ids::EntityId>() else { continue };
+        link.reference = match super::entities::view_entity(store, caller, &entity_id).await {
+            Ok(entity) => Some(format!("{} {}", entity.entity.kind.label(), entity.entity.label)),
+            Err(CaseError::NotFound | CaseError::Denied { .. }) => None,
+            Err(error) => return Err(error),
+        };
+    }
+    Ok(())
 }
 
 /// Opens the person's identity, audited with the reason given.
@@ -268,8 +298,9 @@ pub async fn open_identity(store: &Store, caller: &Caller, id: &VictimId, reason
     let (mut transaction, case) = authorise(store, caller, id, VictimAction::ViewIdentity).await?;
     record(&mut transaction, caller, AuditAction::VictimIdentityView, subject(id), Some(reason.as_str())).await?;
     let identity = rows::open_identity(store.keyring()?, &case)?;
-    let view = read_view(store, caller, &mut transaction, case, Some(identity)).await?;
+    let mut view = read_view(store, caller, &mut transaction, case, Some(identity)).await?;
     transaction.commit().await?;
+    name_entities(store, caller, &mut view).await?;
     Ok(view)
 }
 
@@ -288,6 +319,7 @@ async fn read_view(
         identity: allowed(VictimAction::ViewIdentity),
         edit: allowed(VictimAction::EditCase),
         refer_to_support: allowed(VictimAction::ReferToSupport),
+        read_audit: allowed(VictimAction::ViewAudit),
     };
     let mut links = Vec::new();
     for (kind, target) in rows::links_of(transaction, &case.id).await? {
@@ -310,6 +342,7 @@ async fn read_view(
                     .map(|record| record.reference),
                 Err(_) => None,
             },
+            // Named after the read, outside this transaction (`name_entities`).
             LinkKind::Entity => None,
         };
         links.push(LinkedRecord { kind, id: target, reference });
@@ -892,13 +925,17 @@ pub async fn cases_of_record(store: &Store, caller: &Caller, source: &CaseSource
     let (kind, target) = match source {
         CaseSource::Report(id) => (LinkKind::Report, id.as_str()),
         CaseSource::Intelligence(id) => (LinkKind::Intelligence, id.as_str()),
+        CaseSource::Entity(id) => (LinkKind::Entity, id.as_str()),
     };
+    // On an entity's page the pseudonym would tell who the person is: only
+    // those who may know see it there.
+    let action = if kind == LinkKind::Entity { VictimAction::ViewIdentity } else { VictimAction::ViewCase };
     let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
     let ids = rows::victims_linked_to(&mut connection, kind, target).await?;
     let cases = rows::load_victims(&mut connection, &ids).await?;
     Ok(cases
         .into_iter()
-        .filter(|case| may_on_victim(&caller.actor, &caller.user_id, VictimAction::ViewCase, &case.access()).is_allowed())
+        .filter(|case| may_on_victim(&caller.actor, &caller.user_id, action, &case.access()).is_allowed())
         .map(|case| (case.id, case.pseudonym))
         .collect())
 }
@@ -909,4 +946,14 @@ pub async fn check_case(store: &Store, caller: &Caller, id: &VictimId, action: V
     let (transaction, _) = authorise(store, caller, id, action).await?;
     transaction.commit().await?;
     Ok(())
+}
+
+/// The case's audit trail, oldest first (safeguarding leads and
+/// supervisors of the owning organisation); reading it is audited too.
+pub async fn case_audit(store: &Store, caller: &Caller, id: &VictimId) -> CaseResult<super::admin::AuditTrail> {
+    let (mut transaction, case) = authorise(store, caller, id, VictimAction::ViewAudit).await?;
+    record(&mut transaction, caller, AuditAction::AuditView, subject(id), None).await?;
+    let entries = crate::audit::load_history(&mut transaction, AuditRecordKind::Victim.as_str(), case.id.as_str()).await?;
+    transaction.commit().await?;
+    super::admin::with_names(store, entries).await
 }

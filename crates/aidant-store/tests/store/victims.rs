@@ -17,8 +17,8 @@ use aidant_core::text::{BoundedText, Lines};
 use aidant_store::Store;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::victims::{
-    CaseSource, ReferralState, complete_referral, dashboard, open_case, open_identity, record_decisions, record_support, refer_to_support, referral,
-    referral_document, save_referral_page, statistics, support_portal, today, view_case, view_support_referral,
+    CaseSource, ReferralState, case_audit, complete_referral, dashboard, open_case, open_identity, record_decisions, record_support, refer_to_support,
+    referral, referral_document, save_referral_page, statistics, support_portal, today, view_case, view_support_referral,
 };
 use aidant_store::organisations::{Organisation, User};
 use aidant_store::testing::{TestDatabase, submit_report};
@@ -161,6 +161,9 @@ async fn a_case_is_seen_under_its_pseudonym_and_its_identity_only_with_a_reason(
         history.iter().filter(|entry| entry.entry.action == AuditAction::VictimIdentityView.as_str()).map(|entry| entry.entry.reason.as_deref()).collect();
     assert_eq!(identity_reads, [Some("arranging the interpreter"), Some("NRM referral")]);
     assert_eq!(history.iter().filter(|entry| entry.entry.action == AuditAction::AccessDenied.as_str()).count(), 3);
+    let trail = case_audit(store, &caller(&world.lead), &id).await.unwrap();
+    assert!(trail.entries.iter().any(|entry| entry.entry.reason.as_deref() == Some("arranging the interpreter")), "the lead reads who looked and why");
+    assert!(matches!(case_audit(store, &caller(&world.officer), &id).await, Err(CaseError::Denied { .. })), "the officer in the case does not");
 
     let board = dashboard(store, &caller(&world.handler)).await.unwrap();
     assert_eq!(board.rows.len(), 2);

@@ -130,6 +130,13 @@ fn audit_rows(trail: &AuditTrail) -> Vec<Value> {
 pub async fn record_audit(State(state): State<AppState>, staff: Staff, Path((kind, id)): Path<(String, String)>) -> WebResult {
     let kind = match kind.parse::<AuditRecordKind>() {
         Ok(kind @ (AuditRecordKind::Report | AuditRecordKind::Intelligence)) => kind,
+        Ok(AuditRecordKind::Victim) => {
+            let victim_id: aidant_core::ids::VictimId = path_id(&id)?;
+            let trail = cases::victims::case_audit(state.store(), &staff.caller, &victim_id).await?;
+            let data =
+                context! { heading => "Audit trail of this potential victim's case", rows => audit_rows(&trail), back => format!("/staff/victims/{id}") };
+            return Ok(render(&state, Some(&staff), StaffPage::new("staff/audit.html", "Audit trail", ""), data));
+        }
         _ => return Err(WebError::not_found()),
     };
     let trail = cases::admin::record_audit(state.store(), &staff.caller, kind, &id).await?;

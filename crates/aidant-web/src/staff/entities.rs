@@ -187,7 +187,17 @@ pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entit
         // A person found to be another: their page is the survivor's.
         return Ok(see_other(&format!("/staff/entities/{}", view.entity.id)));
     }
-    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default()))
+    let victims = person_cases(&state, &staff, &view).await?;
+    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default(), victims))
+}
+
+/// For a person: the potential victims' cases about them, to those who may
+/// know who the person is, and opening one.
+async fn person_cases(state: &AppState, staff: &Staff, view: &EntityView) -> WebResult<Value> {
+    if view.person.is_none() {
+        return Ok(Value::from(()));
+    }
+    super::victims::record_cases(state, staff, aidant_store::cases::victims::CaseSource::Entity(view.entity.id.clone())).await
 }
 
 /// How a linker field is named on a person's page.
@@ -283,7 +293,7 @@ fn person_context(person: &PersonView, form: &FormData) -> Value {
     }
 }
 
-fn render_entity(state: &AppState, staff: &Staff, view: EntityView, errors: Vec<PageError>, form: &FormData) -> Response {
+fn render_entity(state: &AppState, staff: &Staff, view: EntityView, errors: Vec<PageError>, form: &FormData, victims: Value) -> Response {
     let EntityView { entity, mentions, related, truncated, watched, person } = view;
     let records = mentions.len();
     let first_seen = mentions.iter().map(|mention| mention.seen_at_ms).min();
@@ -317,6 +327,7 @@ fn render_entity(state: &AppState, staff: &Staff, view: EntityView, errors: Vec<
         watched,
         person => person.as_ref().map(|person| person_context(person, form)),
     };
+    let data = context! { ..data, ..victims };
     let mut page = StaffPage::new("staff/entity.html", format!("{} {}", entity.kind.label(), entity.label), "search");
     page.errors = errors;
     render(state, Some(staff), page, data)
@@ -354,7 +365,8 @@ pub async fn decide(State(state): State<AppState>, staff: Staff, Path(entity_id)
         Ok(next) => Ok(see_other(&format!("/staff/entities/{next}#decisions"))),
         Err(CaseError::Invalid(errors)) => {
             let view = cases::entities::view_entity(state.store(), &staff.caller, &entity_id).await.map_err(entity_not_found)?;
-            Ok(render_entity(&state, &staff, view, page_errors(errors), &form))
+            let victims = person_cases(&state, &staff, &view).await?;
+            Ok(render_entity(&state, &staff, view, page_errors(errors), &form, victims))
         }
         Err(error) => Err(entity_not_found(error)),
     }
