@@ -319,6 +319,10 @@ test('bad answers are refused field by field and nothing is half-saved', async (
   assert.equal(await page.getByLabel('Conclusive Grounds decision on').inputValue(), '2026-10-02', 'what was typed is shown again')
   await assertAccessible(page, 'the case page with a decision error')
   assert.match(await page.locator('#stage').innerText(), /Identified, not referred/, 'nothing was saved')
+  await page.getByLabel('Link another report or intelligence record').fill('ZZZ-ZZZ-ZZZ')
+  await page.getByRole('button', { name: 'Link', exact: true }).click()
+  assert.match(await summary.innerText(), /Enter the reference of a report or intelligence record you can read/)
+  assert.equal(await page.getByLabel('Link another report or intelligence record').inputValue(), 'ZZZ-ZZZ-ZZZ')
 
   await page.getByRole('button', { name: 'Start the referral' }).click()
   await page.goto(page.url() + '/exploitation')

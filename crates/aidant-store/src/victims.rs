@@ -634,3 +634,9 @@ pub(crate) async fn support_given_for(
     }
     Ok(given)
 }
+
+/// The intelligence record with this reference (`INT-ACD-379-KMW`).
+pub(crate) async fn intelligence_by_reference(connection: &mut AnyConnection, reference: &str) -> Result<Option<aidant_core::ids::IntelligenceId>, StoreError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM intelligence WHERE reference = $1").bind(reference).fetch_optional(&mut *connection).await?;
+    id.map(|id| id.parse().map_err(|_| corrupt("intelligence id"))).transpose()
+}

@@ -957,3 +957,30 @@ pub async fn case_audit(store: &Store, caller: &Caller, id: &VictimId) -> CaseRe
     transaction.commit().await?;
     super::admin::with_names(store, entries).await
 }
+
+/// Links the report or intelligence record with the reference typed
+/// (`ACD-379-KMW`, `INT-ACD-379-KMW`; case, spaces and dashes do not
+/// matter) to a case. A reference that is no record the caller may read
+/// is one field error, whichever it is.
+pub async fn link_by_reference(store: &Store, caller: &Caller, id: &VictimId, typed: &str) -> CaseResult<()> {
+    check_case(store, caller, id, VictimAction::EditCase).await?;
+    let unknown =
+        || CaseError::invalid("reference", "Enter the reference of a report or intelligence record you can read, like ACD-379-KMW or INT-ACD-379-KMW");
+    let compact: String = typed.chars().filter(|character| !character.is_whitespace() && *character != '-').collect::<String>().to_ascii_uppercase();
+    let source = match compact.strip_prefix("INT") {
+        Some(rest) => {
+            let reference = aidant_core::ReportRef::parse(rest).map_err(|_| unknown())?;
+            let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+            let found = rows::intelligence_by_reference(&mut connection, &format!("INT-{reference}")).await?;
+            CaseSource::Intelligence(found.ok_or_else(unknown)?)
+        }
+        None => {
+            let reference = aidant_core::ReportRef::parse(&compact).map_err(|_| unknown())?;
+            CaseSource::Report(store.find_report_by_reference(&reference).await?.ok_or_else(unknown)?.id)
+        }
+    };
+    match link_record(store, caller, id, &source).await {
+        Err(CaseError::NotFound | CaseError::Denied { .. }) => Err(unknown()),
+        other => other,
+    }
+}

@@ -17,8 +17,8 @@ use aidant_core::text::{BoundedText, Lines};
 use aidant_store::Store;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::victims::{
-    CaseSource, ReferralState, case_audit, complete_referral, dashboard, open_case, open_identity, record_decisions, record_support, refer_to_support,
-    referral, referral_document, save_referral_page, statistics, support_portal, today, view_case, view_support_referral,
+    CaseSource, ReferralState, case_audit, complete_referral, dashboard, link_by_reference, open_case, open_identity, record_decisions, record_support,
+    refer_to_support, referral, referral_document, save_referral_page, statistics, support_portal, today, view_case, view_support_referral,
 };
 use aidant_store::organisations::{Organisation, User};
 use aidant_store::testing::{TestDatabase, submit_report};
@@ -171,6 +171,20 @@ async fn a_case_is_seen_under_its_pseudonym_and_its_identity_only_with_a_reason(
     assert!(minh.child_without_local_authority, "a possible child with no local-authority referral is flagged");
     assert_eq!(board.by_stage.iter().find(|(stage, _)| *stage == Stage::Identified).unwrap().1, 2);
     assert!(matches!(dashboard(store, &caller(&world.charity_user)).await, Err(CaseError::Denied { .. })));
+
+    // A second report about her is linked by its reference, typed loosely.
+    let answers = aidant_core::report::ReportAnswers { sector: Some("nail_bar".into()), town: Some("Bedford".into()), ..Default::default() };
+    let second_report = submit_report(store, &answers, None).await;
+    let typed = second_report.reference.to_string().to_lowercase().replace('-', " ");
+    link_by_reference(store, &officer, &id, &typed).await.unwrap();
+    link_by_reference(store, &officer, &id, &typed).await.unwrap();
+    let links = view_case(store, &officer, &id).await.unwrap().links;
+    assert_eq!(links.len(), 2, "linked once, however often it is asked");
+    for wrong in ["ZZZ-ZZZ-ZZZ", "INT-ACD-379-KMW", "not a reference"] {
+        let Err(CaseError::Invalid(errors)) = link_by_reference(store, &officer, &id, wrong).await else { panic!("{wrong} is refused") };
+        assert_eq!(errors[0].field, "reference");
+    }
+    assert!(matches!(link_by_reference(store, &caller(&world.handler), &id, &typed).await, Err(CaseError::Denied { .. })));
 }
 
 async fn decisions_keep_the_clock_and_refuse_impossible_dates(database: TestDatabase) {

@@ -107,6 +107,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/victims/{id}/decisions", &["POST"], post(victims::record_decisions))
         .route("/staff/victims/{id}/officer", &["POST"], post(victims::set_officer))
         .route("/staff/victims/{id}/support", &["POST"], post(victims::refer_to_support))
+        .route("/staff/victims/{id}/links", &["POST"], post(victims::link_record))
         .route("/staff/victims/{id}/referral", &["GET"], get(victims::referral_summary))
         .route("/staff/victims/{id}/referral/complete", &["POST"], post(victims::complete_referral))
         .route("/staff/victims/{id}/referral/print", &["GET"], get(victims::print_referral))

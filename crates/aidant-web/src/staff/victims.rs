@@ -320,6 +320,7 @@ fn render_case(state: &AppState, staff: &Staff, view: VictimView, form: &FormDat
         }).collect::<Vec<_>>(),
         chosen_fields => form.all("fields"),
         chosen_organisation => form.get("organisation").unwrap_or_default(),
+        form_reference => form.get("reference").unwrap_or_default(),
     };
     let mut page = StaffPage::new("staff/victim.html", format!("Potential victim {}", case.pseudonym), "victims");
     page.errors = errors;
@@ -377,6 +378,16 @@ pub async fn set_officer(State(state): State<AppState>, staff: Staff, Path(id): 
     match victims::set_officer_in_case(state.store(), &staff.caller, &id, officer.as_ref()).await {
         Ok(()) => Ok(see_other(&format!("/staff/victims/{id}"))),
         Err(CaseError::Invalid(errors)) => case_again(&state, &staff, &id, &FormData::default(), page_errors(errors)).await,
+        Err(error) => Err(case_not_found(error)),
+    }
+}
+
+pub async fn link_record(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, body: Bytes) -> WebResult {
+    let id: VictimId = path_id(&id).map_err(case_not_found)?;
+    let form = staff_form(&staff, &body)?;
+    match victims::link_by_reference(state.store(), &staff.caller, &id, form.get("reference").unwrap_or_default()).await {
+        Ok(()) => Ok(see_other(&format!("/staff/victims/{id}#links"))),
+        Err(CaseError::Invalid(errors)) => case_again(&state, &staff, &id, &form, page_errors(errors)).await,
         Err(error) => Err(case_not_found(error)),
     }
 }

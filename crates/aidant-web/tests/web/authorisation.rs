@@ -182,6 +182,7 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
         ("POST", "/staff/victims/{id}/decisions"),
         ("POST", "/staff/victims/{id}/officer"),
         ("POST", "/staff/victims/{id}/support"),
+        ("POST", "/staff/victims/{id}/links"),
         ("GET", "/staff/victims/{id}/referral"),
         ("POST", "/staff/victims/{id}/referral/complete"),
         ("GET", "/staff/victims/{id}/referral/print"),
