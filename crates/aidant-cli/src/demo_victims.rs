@@ -363,7 +363,8 @@ pub(crate) async fn plant(store: &Store, catalogue: &Catalogue, story: &BTreeMap
                     save(store, &lead, &id, Page::AnonymousDetails, &answers(&[("gender", planted.gender), ("nationality", planted.nationality)]), &signs)
                         .await?;
                 }
-                for (page, page_answers) in common_pages(planted.types, "Luton") {
+                // A Duty to Notify asks nothing about support.
+                for (page, page_answers) in common_pages(planted.types, "Luton").into_iter().filter(|(page, _)| consents || *page != Page::Support) {
                     let page_answers = if page == Page::Indicators { indicators.clone() } else { page_answers };
                     save(store, &lead, &id, page, &page_answers, &signs).await?;
                 }

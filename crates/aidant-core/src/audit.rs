@@ -272,6 +272,7 @@ named_enum! {
         ReferralExport => "referral.export", "NRM referral printed or exported";
         SupportRefer => "support.refer", "Referred to a support organisation";
         SupportReferralView => "support.referral_view", "Support referral read";
+        SupportList => "support.list", "People referred for support listed";
         SupportRecord => "support.record", "Support given recorded";
         VictimStatistics => "victim.statistics", "Safeguarding statistics read";
     }

@@ -118,6 +118,24 @@ pub fn bank_holidays_between(from: Date, to: Date) -> Vec<Date> {
     found
 }
 
+/// The day it is in the United Kingdom at the moment `utc`: British Summer
+/// Time (an hour ahead of UTC) runs from 01:00 UTC on the last Sunday of
+/// March to 01:00 UTC on the last Sunday of October. A referral made just
+/// after midnight in summer is dated that day, not the day before.
+pub fn uk_date(utc: time::OffsetDateTime) -> Date {
+    let utc = utc.to_offset(time::UtcOffset::UTC);
+    let year = utc.year();
+    let last_sunday = |month: Month| {
+        let mut day = Date::from_calendar_date(year, month, 31).unwrap_or(utc.date());
+        while day.weekday() != Weekday::Sunday {
+            day = day.previous_day().unwrap_or(day);
+        }
+        day.with_hms(1, 0, 0).map(|moment| moment.assume_utc()).unwrap_or(utc)
+    };
+    let summer = utc >= last_sunday(Month::March) && utc < last_sunday(Month::October);
+    if summer { (utc + time::Duration::hours(1)).date() } else { utc.date() }
+}
+
 /// Whether `date` is a working day: a weekday that is not a bank holiday.
 pub fn is_working_day(date: Date) -> bool {
     !is_weekend(date) && !is_bank_holiday(date)
@@ -192,6 +210,18 @@ mod tests {
         assert!(!is_bank_holiday(date!(2033 - 12 - 25)));
         // 2032: Christmas on a Saturday, Boxing Day on a Sunday.
         assert_eq!(bank_holidays_between(date!(2032 - 12 - 20), date!(2032 - 12 - 31)), [date!(2032 - 12 - 27), date!(2032 - 12 - 28)]);
+    }
+
+    #[test]
+    fn the_uk_day_follows_british_summer_time() {
+        use time::macros::datetime;
+        // 2026: BST from 01:00 UTC on 29 March to 01:00 UTC on 25 October.
+        assert_eq!(uk_date(datetime!(2026-06-30 23:30 UTC)), date!(2026 - 07 - 01), "half past midnight in summer is the next day");
+        assert_eq!(uk_date(datetime!(2026-12-31 23:30 UTC)), date!(2026 - 12 - 31), "in winter the UK keeps UTC");
+        assert_eq!(uk_date(datetime!(2026-03-28 23:30 UTC)), date!(2026 - 03 - 28), "the night before the clocks go forward");
+        assert_eq!(uk_date(datetime!(2026-03-29 23:30 UTC)), date!(2026 - 03 - 30), "the first night of summer time");
+        assert_eq!(uk_date(datetime!(2026-10-24 23:30 UTC)), date!(2026 - 10 - 25), "the last night of summer time");
+        assert_eq!(uk_date(datetime!(2026-10-25 23:30 UTC)), date!(2026 - 10 - 25), "the clocks have gone back");
     }
 
     #[test]

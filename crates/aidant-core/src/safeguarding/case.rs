@@ -49,8 +49,8 @@ crate::organisation::named_enum! {
 }
 
 /// What a referral to a support organisation may give it, field by field,
-/// and whether the field identifies the person (only organisations that
-/// may receive a victim's identity may be given those).
+/// and whether the field identifies the person: the form says so, and an
+/// adult who did not consent to a referral is given to nobody by those.
 pub const SHAREABLE_FIELDS: [(&str, &str, bool); 10] = [
     ("name", "Name", true),
     ("nickname", "Name used by the exploiters", true),

@@ -490,7 +490,7 @@ pub fn incomplete(answers: &Answers, known_indicators: &[&str], today: Date) -> 
 
 /// Fields that identify the person. A Duty to Notify never holds them: they
 /// are dropped from its answers when the path turns to it.
-pub const IDENTIFYING_FIELDS: [&str; 5] = ["name", "nickname", "born_on", "contact", "languages"];
+pub const IDENTIFYING_FIELDS: [&str; 6] = ["name", "nickname", "born_on", "estimated_age", "contact", "languages"];
 
 /// The answers that go into what is submitted on this path: for a Duty to
 /// Notify, without any field that identifies the person.

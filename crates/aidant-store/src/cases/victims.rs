@@ -28,9 +28,9 @@ use crate::organisations::Organisation;
 use crate::victims::{self as rows, LinkKind, ReferralRow, SupportGiven, SupportReferral, VictimCase, VictimInsert};
 use crate::{Store, StoreError, now_ms};
 
-/// Today, as the clock counts days (UTC).
+/// Today in the United Kingdom, as the clock counts days.
 pub fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
+    aidant_core::safeguarding::calendar::uk_date(time::OffsetDateTime::now_utc())
 }
 
 fn subject(id: &VictimId) -> Subject<'_> {
@@ -125,11 +125,21 @@ pub async fn open_case(store: &Store, caller: &Caller, new: &NewCase, source: Op
     record(&mut transaction, caller, AuditAction::VictimCreate, subject(&id), Some(new.age.as_str())).await?;
     if let Some((kind, target, _)) = &link {
         rows::link(&mut transaction, &id, *kind, target, &caller.user_id, now).await?;
-        let reason = format!("{} {target}", kind.as_str());
+        let reason = link_reason(*kind, target);
         record(&mut transaction, caller, AuditAction::VictimLink, subject(&id), Some(&reason)).await?;
     }
     transaction.commit().await?;
     Ok((id, pseudonym))
+}
+
+/// How the audit log names a link: a record by its id; an entity, often
+/// the person themself, only by its kind, so the log read by supervisors
+/// does not lead to who the person is.
+fn link_reason(kind: LinkKind, target: &str) -> String {
+    match kind {
+        LinkKind::Entity => "an entity".to_owned(),
+        _ => format!("{} {target}", kind.as_str()),
+    }
 }
 
 /// Where a case's referral stands.
@@ -271,17 +281,14 @@ pub async fn view_case(store: &Store, caller: &Caller, id: &VictimId) -> CaseRes
     record(&mut transaction, caller, AuditAction::VictimView, subject(id), None).await?;
     let mut view = read_view(store, caller, &mut transaction, case, None).await?;
     transaction.commit().await?;
-    name_entities(store, caller, &mut view).await?;
+    finish_view(store, caller, &mut view).await?;
     Ok(view)
 }
 
 /// Names the entities linked to a case. An entity is often the person
-/// themself, so only those who may know who the person is see which one,
-/// and only as records they may read name it.
+/// themself, so they are named only with the identity opened (with a
+/// reason), and only as records the caller may read name them.
 async fn name_entities(store: &Store, caller: &Caller, view: &mut VictimView) -> CaseResult<()> {
-    if !view.permissions.identity {
-        return Ok(());
-    }
     for link in view.links.iter_mut().filter(|link| link.kind == LinkKind::Entity) {
         let Ok(entity_id) = link.id.parse::<aidant_core::ids::EntityId>() else { continue };
         link.reference = match super::entities::view_entity(store, caller, &entity_id).await {
@@ -300,7 +307,7 @@ pub async fn open_identity(store: &Store, caller: &Caller, id: &VictimId, reason
     let identity = rows::open_identity(store.keyring()?, &case)?;
     let mut view = read_view(store, caller, &mut transaction, case, Some(identity)).await?;
     transaction.commit().await?;
-    name_entities(store, caller, &mut view).await?;
+    finish_view(store, caller, &mut view).await?;
     Ok(view)
 }
 
@@ -352,26 +359,37 @@ async fn read_view(
         Some(row) if row.completed_at_ms.is_some() => ReferralState::Completed,
         Some(_) => ReferralState::Draft,
     };
-    let organisations = store.list_organisations().await?;
-    let name_of = |id: &OrganisationId| {
-        organisations.iter().find(|organisation| &organisation.id == id).map_or_else(String::new, |organisation| organisation.name.clone())
-    };
     let mut support = Vec::new();
     if allowed(VictimAction::ViewSupportReferral) {
         let referrals = rows::support_referrals_of(transaction, &case.id).await?;
         let ids: Vec<SupportReferralId> = referrals.iter().map(|referral| referral.id.clone()).collect();
         let mut given = rows::support_given_for(transaction, keyring, &ids).await?;
         for referral in referrals {
-            support.push(SupportLine {
-                organisation_name: name_of(&referral.organisation_id),
-                given: given.remove(referral.id.as_str()).unwrap_or_default(),
-                referral,
-            });
+            support.push(SupportLine { organisation_name: String::new(), given: given.remove(referral.id.as_str()).unwrap_or_default(), referral });
         }
     }
-    let support_targets = organisations.iter().filter(|organisation| may_give_support(organisation.kind)).cloned().collect();
-    let colleagues = store.list_users_in(caller.organisation_id()).await?;
-    Ok(VictimView { case, clock, permissions, links, referral, support, support_targets, colleagues, identity })
+    // Organisations and colleagues are read once the transaction is over
+    // (`finish_view`): on PostgreSQL the pool is shared with writers.
+    Ok(VictimView { case, clock, permissions, links, referral, support, support_targets: Vec::new(), colleagues: Vec::new(), identity })
+}
+
+/// What a case's page shows beside the case: organisations' names, those
+/// a person may be referred to, the caller's colleagues; and, when the
+/// identity is open, the entities linked to the case by name.
+async fn finish_view(store: &Store, caller: &Caller, view: &mut VictimView) -> CaseResult<()> {
+    let organisations = store.list_organisations().await?;
+    for line in &mut view.support {
+        line.organisation_name = organisations
+            .iter()
+            .find(|organisation| organisation.id == line.referral.organisation_id)
+            .map_or_else(String::new, |organisation| organisation.name.clone());
+    }
+    view.support_targets = organisations.into_iter().filter(|organisation| may_give_support(organisation.kind)).collect();
+    view.colleagues = store.list_users_in(caller.organisation_id()).await?;
+    if view.identity.is_some() {
+        name_entities(store, caller, view).await?;
+    }
+    Ok(())
 }
 
 /// Records the age, the dates and the Home Office's decisions; every
@@ -390,13 +408,14 @@ pub async fn record_decisions(store: &Store, caller: &Caller, id: &VictimId, ans
 /// Names the officer in the case (a user of the caller's organisation), or
 /// nobody.
 pub async fn set_officer_in_case(store: &Store, caller: &Caller, id: &VictimId, officer: Option<&UserId>) -> CaseResult<()> {
-    let (mut transaction, _) = authorise(store, caller, id, VictimAction::EditCase).await?;
+    check_case(store, caller, id, VictimAction::EditCase).await?;
     if let Some(officer) = officer {
         let user = store.find_user(officer).await?;
         if !user.is_some_and(|user| &user.organisation_id == caller.organisation_id() && !user.disabled) {
             return Err(CaseError::invalid("officer", "Select an officer from the list"));
         }
     }
+    let (mut transaction, _) = authorise(store, caller, id, VictimAction::EditCase).await?;
     rows::set_officer(&mut transaction, id, officer, now_ms()).await?;
     record(&mut transaction, caller, AuditAction::VictimUpdate, subject(id), Some("officer in the case")).await?;
     transaction.commit().await?;
@@ -412,6 +431,9 @@ pub struct ReferralDraft {
     pub completed: bool,
     pub path: Option<String>,
     pub completed_at_ms: Option<i64>,
+    /// When it was last saved (`None` before its first page), so a change
+    /// is written only over the draft it was made from.
+    pub version: Option<i64>,
 }
 
 /// The answers a new referral starts with: what the case already holds and
@@ -467,11 +489,13 @@ async fn read_referral(store: &Store, caller: &Caller, id: &VictimId, audit_view
     }
     let row = rows::load_referral(&mut transaction, store.keyring()?, id).await?;
     transaction.commit().await?;
+    let version = row.as_ref().map(|row| row.updated_at_ms);
     let row = match row {
         Some(row) => row,
         None => ReferralRow { answers: first_answers(store, caller, &case).await?, ..ReferralRow::default() },
     };
     Ok(ReferralDraft {
+        version,
         pseudonym: case.pseudonym,
         completed: row.completed_at_ms.is_some(),
         answers: row.answers,
@@ -496,6 +520,9 @@ pub async fn save_referral_page(
     if current.completed {
         return Err(CaseError::invalid(page.slug(), "This referral has been completed and can no longer be changed"));
     }
+    if !referral::pages(&current.answers).contains(&page) {
+        return Err(CaseError::NotFound);
+    }
     let mut answers = current.answers;
     for question in page.questions() {
         answers.remove(question.field);
@@ -515,11 +542,26 @@ pub async fn save_referral_page(
     let mut pages_done = current.pages_done;
     pages_done.insert(page.slug().to_owned());
     let (mut transaction, _) = authorise(store, caller, id, VictimAction::EditCase).await?;
+    unchanged_since(&mut transaction, store, id, current.version).await?;
     let row = ReferralRow { answers: answers.clone(), pages_done, ..ReferralRow::default() };
     rows::save_referral(&mut transaction, store.keyring()?, id, &row, &caller.user_id, now_ms()).await?;
     record(&mut transaction, caller, AuditAction::ReferralSave, subject(id), Some(page.slug())).await?;
     transaction.commit().await?;
     Ok(referral::next_page(&answers, page))
+}
+
+/// Refuses, inside the transaction that would write it, a referral changed
+/// since `version` was read (completed, or a page saved from another
+/// window): nothing is written over it.
+async fn unchanged_since(transaction: &mut Transaction<'_, Any>, store: &Store, id: &VictimId, version: Option<i64>) -> CaseResult<()> {
+    let stored = rows::load_referral(transaction, store.keyring()?, id).await?;
+    if stored.as_ref().is_some_and(|row| row.completed_at_ms.is_some()) {
+        return Err(CaseError::invalid("referral", "This referral has been completed and can no longer be changed"));
+    }
+    if stored.map(|row| row.updated_at_ms) != version {
+        return Err(CaseError::invalid("referral", "Someone else changed this referral at the same time: check it and try again"));
+    }
+    Ok(())
 }
 
 /// Completes the referral: an NRM referral (a child, or an adult who
@@ -544,6 +586,7 @@ pub async fn complete_referral(store: &Store, caller: &Caller, id: &VictimId, kn
     }
     let path = referral::path_of(&current.answers);
     let (mut transaction, case) = authorise(store, caller, id, VictimAction::EditCase).await?;
+    unchanged_since(&mut transaction, store, id, current.version).await?;
     let keyring = store.keyring()?;
     let mut identity = rows::open_identity(keyring, &case)?;
     let answer = |field: &str| current.answers.get(field).and_then(|values| values.first()).cloned().unwrap_or_default();
@@ -650,10 +693,15 @@ pub async fn refer_to_support(
         return Err(CaseError::invalid("fields", "Select what to share from the list"));
     }
     let identity = rows::open_identity(store.keyring()?, &case)?;
-    let support_needs = match rows::load_referral(&mut *store.pool.acquire().await.map_err(StoreError::Database)?, store.keyring()?, id).await? {
-        Some(row) => row.answers.get("support_needs").and_then(|values| values.first()).cloned().unwrap_or_default(),
-        None => String::new(),
-    };
+    let stored = rows::load_referral(&mut *store.pool.acquire().await.map_err(StoreError::Database)?, store.keyring()?, id).await?;
+    let first = |field: &str| stored.as_ref().and_then(|row| row.answers.get(field)).and_then(|values| values.first()).cloned().unwrap_or_default();
+    let support_needs = first("support_needs");
+    // An adult who would not consent to a referral is not identified to
+    // anyone by one: only what does not identify them may go.
+    let refused = !case.age.is_child_path() && (first("consent") == "no" || stored.as_ref().and_then(|row| row.path.as_deref()) == Some("duty_to_notify"));
+    if refused && SHAREABLE_FIELDS.iter().any(|(field, _, identifying)| *identifying && fields.iter().any(|chosen| chosen == field)) {
+        return Err(CaseError::invalid("fields", "The person did not consent to a referral: give only what does not identify them"));
+    }
     let mut shared = BTreeMap::new();
     shared.insert("pseudonym".to_owned(), case.pseudonym.clone());
     let mut chosen = Vec::new();
@@ -705,6 +753,10 @@ pub async fn support_portal(store: &Store, caller: &Caller) -> CaseResult<Vec<Po
     let given = rows::support_given_for(&mut connection, store.keyring()?, &ids).await?;
     drop(connection);
     let organisations = store.list_organisations().await?;
+    let (_turn, mut transaction) = store.begin_write().await?;
+    let organisation = caller.organisation_id().as_str().to_owned();
+    record(&mut transaction, caller, AuditAction::SupportList, Subject { kind: AuditRecordKind::Victims, id: &organisation }, None).await?;
+    transaction.commit().await?;
     Ok(referrals
         .into_iter()
         .filter_map(|referral| {
@@ -869,7 +921,26 @@ pub async fn statistics(store: &Store, caller: &Caller, for_publication: bool) -
         let nationality = if nationality.is_empty() { "Not known".to_owned() } else { title_case(nationality) };
         by_nationality.entry(nationality).or_default()[column] += 1;
     }
-    let suppressed = partner || for_publication;
+    // Exact counts of gender and nationality by age would tell those who
+    // see the cases under pseudonyms who is who: only those who may read
+    // identities see them.
+    let suppressed = partner || for_publication || !caller.actor.roles.contains(&aidant_core::organisation::Role::SafeguardingLead);
+    if suppressed {
+        // A rare nationality's name would point at someone even with its
+        // count held back: those below the threshold are counted together.
+        let threshold = PUBLICATION_THRESHOLD;
+        let rare: Vec<String> = by_nationality.iter().filter(|(_, counts)| counts.iter().sum::<u64>() < threshold).map(|(name, _)| name.clone()).collect();
+        let mut other = [0u64; 2];
+        for name in rare {
+            if let Some(counts) = by_nationality.remove(&name) {
+                other[0] += counts[0];
+                other[1] += counts[1];
+            }
+        }
+        if other.iter().sum::<u64>() > 0 {
+            by_nationality.insert("Other nationalities".to_owned(), other);
+        }
+    }
     let threshold = if suppressed { PUBLICATION_THRESHOLD } else { 1 };
     let table = |title: &'static str, row_labels: Vec<String>, counts: Vec<Vec<u64>>| StatisticsTable {
         title,
@@ -909,7 +980,7 @@ pub async fn link_record(store: &Store, caller: &Caller, id: &VictimId, source: 
     let (kind, target, _) = source_record(store, caller, source).await?;
     let (mut transaction, _) = authorise(store, caller, id, VictimAction::EditCase).await?;
     if rows::link(&mut transaction, id, kind, &target, &caller.user_id, now_ms()).await? {
-        let reason = format!("{} {target}", kind.as_str());
+        let reason = link_reason(kind, &target);
         record(&mut transaction, caller, AuditAction::VictimLink, subject(id), Some(&reason)).await?;
     }
     transaction.commit().await?;
@@ -933,11 +1004,22 @@ pub async fn cases_of_record(store: &Store, caller: &Caller, source: &CaseSource
     let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
     let ids = rows::victims_linked_to(&mut connection, kind, target).await?;
     let cases = rows::load_victims(&mut connection, &ids).await?;
-    Ok(cases
+    drop(connection);
+    let shown: Vec<(VictimId, String)> = cases
         .into_iter()
         .filter(|case| may_on_victim(&caller.actor, &caller.user_id, action, &case.access()).is_allowed())
         .map(|case| (case.id, case.pseudonym))
-        .collect())
+        .collect();
+    if kind == LinkKind::Entity && !shown.is_empty() {
+        // The person's page beside the pseudonym is a reading of who the
+        // person is: on the record, like any other.
+        let (_turn, mut transaction) = store.begin_write().await?;
+        for (id, _) in &shown {
+            record(&mut transaction, caller, AuditAction::VictimIdentityView, subject(id), Some("seen from the person's page")).await?;
+        }
+        transaction.commit().await?;
+    }
+    Ok(shown)
 }
 
 /// Checks the caller may do `action` on a case, without auditing a view

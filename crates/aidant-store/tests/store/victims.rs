@@ -353,7 +353,16 @@ async fn a_charity_sees_only_the_people_referred_to_it_and_what_it_was_given(dat
     let force_view = view_case(store, &lead, &referred).await.unwrap();
     assert_eq!(force_view.support.len(), 1);
     assert_eq!(force_view.support[0].given[0].note.as_deref(), Some("Safe house, Bedford"));
-    let _ = world.force;
+
+    // An adult who would not consent to a referral is identified to no one.
+    let (refused, _) = open_case(store, &lead, &adult("Irina Munteanu"), None).await.unwrap();
+    save_referral_page(store, &lead, &refused, Page::Age, &page_answers(&[("age", "adult")]), &SIGNS).await.unwrap();
+    save_referral_page(store, &lead, &refused, Page::Consent, &page_answers(&[("consent", "no")]), &SIGNS).await.unwrap();
+    let Err(CaseError::Invalid(errors)) = refer_to_support(store, &lead, &refused, Some(&world.charity.id), &["name".to_owned()]).await else {
+        panic!("no name goes without consent")
+    };
+    assert_eq!(errors[0].field, "fields");
+    refer_to_support(store, &lead, &refused, Some(&world.charity.id), &["gender".to_owned(), "support_needs".to_owned()]).await.unwrap();
 }
 
 async fn statistics_hold_back_small_counts_for_a_partner(database: TestDatabase) {
@@ -382,6 +391,10 @@ async fn statistics_hold_back_small_counts_for_a_partner(database: TestDatabase)
     let nationality = &exact.tables[3];
     assert!(nationality.row_labels.contains(&"Romanian".to_owned()), "nationalities are counted however they were typed: {:?}", nationality.row_labels);
     assert!(matches!(statistics(store, &caller(&world.handler), false).await, Err(CaseError::Denied { .. })));
+    let analyst = store.create_user(&world.force.id, "analyst@force.example", "Analyst", &[Role::Analyst]).await.unwrap();
+    let analysts = statistics(store, &caller(&analyst), false).await.unwrap();
+    assert!(analysts.suppressed, "who sees cases under pseudonyms sees no small count of who they are");
+    assert_eq!(analysts.tables[3].row_labels, ["Other nationalities", "Romanian"], "a rare nationality is not named");
 }
 
 async fn no_identity_is_stored_in_clear(database: TestDatabase) {

@@ -558,12 +558,29 @@ pub async fn save_referral_page(State(state): State<AppState>, staff: Staff, Pat
         Ok(None) => Ok(see_other(&format!("/staff/victims/{id}/referral"))),
         Err(CaseError::Invalid(errors)) => {
             let draft = victims::referral(state.store(), &staff.caller, &id).await.map_err(case_not_found)?;
+            if draft.completed {
+                return Ok(see_other(&format!("/staff/victims/{id}/referral")));
+            }
             let mut answers = draft.answers;
             for (field, typed) in values {
                 answers.insert(field, typed);
             }
-            Ok(render_question_page(&state, &staff, &id, &draft.pseudonym, page, &answers, page_errors(errors)))
+            // A problem with the referral as a whole (changed by someone
+            // else meanwhile) links to where it can be seen.
+            let errors = errors
+                .into_iter()
+                .map(|error| {
+                    let asked = page.questions().iter().any(|question| question.field == error.field);
+                    let mut entry = PageError::new(&error.field, error.message);
+                    if !asked {
+                        entry.href = Some(format!("/staff/victims/{id}/referral"));
+                    }
+                    entry
+                })
+                .collect();
+            Ok(render_question_page(&state, &staff, &id, &draft.pseudonym, page, &answers, errors))
         }
+        Err(CaseError::NotFound) => Err(page_not_found()),
         Err(error) => Err(case_not_found(error)),
     }
 }
@@ -580,9 +597,10 @@ pub async fn complete_referral(State(state): State<AppState>, staff: Staff, Path
                 .into_iter()
                 .map(|error| {
                     let mut entry = PageError::new(&error.field, error.message);
-                    if Page::from_slug(&error.field).is_some() {
-                        entry.href = Some(format!("/staff/victims/{id}/referral/{}", error.field));
-                    }
+                    entry.href = Some(match Page::from_slug(&error.field) {
+                        Some(_) => format!("/staff/victims/{id}/referral/{}", error.field),
+                        None => "#main-content".to_owned(),
+                    });
                     entry
                 })
                 .collect();
