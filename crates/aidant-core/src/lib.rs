@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod grading;
 pub mod ids;
 pub mod intelligence;
+pub mod operations;
 pub mod organisation;
 pub mod phone;
 pub mod policy;
