@@ -399,6 +399,74 @@ pub fn may_on_victim(actor: &Actor, user: &crate::ids::UserId, action: VictimAct
     }
 }
 
+/// What a user wants to do with an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OperationAction {
+    /// Read the whole plan: sites, teams, agencies.
+    ViewPlan,
+    /// Change the plan: dates, agencies, sites, teams and their members.
+    EditPlan,
+    /// Read one team's briefing: its sites, tasks and what the records
+    /// behind them say, as far as the reader may see them.
+    ViewBriefing,
+    /// Record stops, visits and outcomes in the field for one team.
+    Record,
+    /// Watch what every team records as it arrives.
+    ViewBoard,
+    /// Read the debrief's totals and draft the press summary.
+    Debrief,
+}
+
+impl OperationAction {
+    pub const ALL: [OperationAction; 6] = [
+        OperationAction::ViewPlan,
+        OperationAction::EditPlan,
+        OperationAction::ViewBriefing,
+        OperationAction::Record,
+        OperationAction::ViewBoard,
+        OperationAction::Debrief,
+    ];
+}
+
+/// What the policy needs to know about an operation (and, for a briefing
+/// or a record, the team in question).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationAccess {
+    /// The force that leads it.
+    pub lead_organisation_id: OrganisationId,
+    /// The members of the team asked about, if any.
+    pub team_members: BTreeSet<crate::ids::UserId>,
+}
+
+/// Roles in the leading force that plan, watch and debrief an operation.
+const OPERATION_LEADS: [Role; 2] = [Role::Supervisor, Role::Analyst];
+
+/// Decides whether `actor`, signed in as `user`, may do `action` on an
+/// operation. The leading force's supervisors and analysts plan it, watch
+/// it and debrief it; its other staff may read the plan; every member of a
+/// team, whatever their agency, reads their team's briefing and records for
+/// it; nobody else sees anything, so a partner agency's officer sees only
+/// their own team's briefing.
+pub fn may_on_operation(actor: &Actor, user: &crate::ids::UserId, action: OperationAction, operation: &OperationAccess) -> Decision {
+    let lead_force = operation.lead_organisation_id == actor.organisation_id;
+    let leads = lead_force && actor.roles.iter().any(|role| OPERATION_LEADS.contains(role));
+    let staff = actor.roles.iter().any(|role| *role != Role::Administrator);
+    let member = staff && operation.team_members.contains(user);
+    let allowed = match action {
+        OperationAction::ViewPlan => leads || (lead_force && actor.roles.iter().any(|role| CASE_READERS.contains(role))),
+        OperationAction::EditPlan | OperationAction::ViewBoard | OperationAction::Debrief => leads,
+        OperationAction::ViewBriefing => leads || member,
+        OperationAction::Record => member,
+    };
+    if allowed {
+        Decision::Allow
+    } else if member || lead_force {
+        Decision::Deny("your part in this operation does not include this")
+    } else {
+        Decision::Deny("you are not taking part in this operation")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +667,43 @@ mod tests {
                 assert!(!may_on_victim(&actor(GLAA, *role), &user(3), action, &victim_case(Some(3), &[])).is_allowed());
             }
         }
+    }
+
+    /// Every role against every operation action: in the leading force
+    /// and in a partner agency, in the team asked about and not.
+    #[test]
+    fn operation_table_over_every_role() {
+        use OperationAction::*;
+        let operation =
+            |members: &[u8]| OperationAccess { lead_organisation_id: organisation(FORCE), team_members: members.iter().map(|number| user(*number)).collect() };
+        let leading: &[OperationAction] = &[ViewPlan, EditPlan, ViewBriefing, ViewBoard, Debrief];
+        let expected: [(Role, &[OperationAction], &[OperationAction], &[OperationAction]); 7] = [
+            // (role, in the leading force outside the team, in the leading force in the team, in a partner agency in the team)
+            (Role::CallHandler, &[ViewPlan], &[ViewPlan, ViewBriefing, Record], &[ViewBriefing, Record]),
+            (Role::Analyst, leading, &[ViewPlan, EditPlan, ViewBriefing, Record, ViewBoard, Debrief], &[ViewBriefing, Record]),
+            (Role::Officer, &[ViewPlan], &[ViewPlan, ViewBriefing, Record], &[ViewBriefing, Record]),
+            (Role::Supervisor, leading, &[ViewPlan, EditPlan, ViewBriefing, Record, ViewBoard, Debrief], &[ViewBriefing, Record]),
+            (Role::SafeguardingLead, &[ViewPlan], &[ViewPlan, ViewBriefing, Record], &[ViewBriefing, Record]),
+            (Role::Partner, &[], &[ViewBriefing, Record], &[ViewBriefing, Record]),
+            (Role::Administrator, &[], &[], &[]),
+        ];
+        for (role, outside, in_team, partner_in_team) in expected {
+            for action in OperationAction::ALL {
+                let check = |organisation_id: &str, members: &[u8], allowed: &[OperationAction]| {
+                    let decision = may_on_operation(&actor(organisation_id, role), &user(1), action, &operation(members));
+                    assert_eq!(
+                        decision.is_allowed(),
+                        allowed.contains(&action),
+                        "{role:?} {action:?} in {organisation_id} with members {members:?}: {decision:?}"
+                    );
+                };
+                check(FORCE, &[2], outside);
+                check(FORCE, &[1, 2], in_team);
+                check(GLAA, &[1], partner_in_team);
+                check(GLAA, &[2], &[]);
+            }
+        }
+        assert_eq!(Role::ALL.len(), expected.len(), "every role is in the table");
     }
 
     #[test]
