@@ -237,6 +237,16 @@ pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<A
         return crate::staff::error_page(&state, slot.get(), error);
     }
     let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    // An address the workspace does not have is answered in the workspace's
+    // own layout (no quick exit, which would send staff to a weather site).
+    if path.starts_with("/staff") && !is_html && matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) {
+        let error = crate::error::ErrorPage {
+            status,
+            title: "Page not found".to_owned(),
+            text: "There is no page at this address in the staff workspace. Check the address, or go back to where you were.".to_owned(),
+        };
+        return crate::staff::error_page(&state, slot.get(), &error);
+    }
     if path.starts_with("/api/") && (status.is_client_error() || status.is_server_error()) {
         return crate::problem::as_problem(response);
     }

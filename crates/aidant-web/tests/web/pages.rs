@@ -50,6 +50,10 @@ async fn every_public_page_renders_with_safe_headers(database: TestDatabase) {
     let missing = send(&app, Request::get("/signs/moon_base").body(Body::empty()).unwrap()).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found") && missing.body.contains("Exit this page"));
+    let staff_missing = send(&app, Request::get("/staff/victims/no/such/page").body(Body::empty()).unwrap()).await;
+    assert_eq!(staff_missing.status, StatusCode::NOT_FOUND);
+    assert!(staff_missing.body.contains("Aidant staff workspace") && staff_missing.body.contains("Page not found"), "{}", staff_missing.body);
+    assert!(!staff_missing.body.contains("Exit this page"), "a workspace address that does not exist keeps the workspace's layout");
 }
 
 async fn form_errors_name_the_field_and_keep_the_answer(database: TestDatabase) {
