@@ -275,6 +275,12 @@ named_enum! {
         SupportList => "support.list", "People referred for support listed";
         SupportRecord => "support.record", "Support given recorded";
         VictimStatistics => "victim.statistics", "Safeguarding statistics read";
+        OperationPlan => "operation.plan", "Operation planned";
+        OperationChange => "operation.change", "Operation's plan changed";
+        OperationView => "operation.view", "Operation's plan read";
+        OperationBriefing => "operation.briefing", "Team briefing read";
+        OperationSync => "operation.sync", "Field records received";
+        OperationDebrief => "operation.debrief", "Operation debriefed";
     }
 }
 
@@ -305,6 +311,7 @@ named_enum! {
         Victim => "victim", "potential victim";
         SupportReferral => "support_referral", "support referral";
         Victims => "victims", "potential victims";
+        Operation => "operation", "operation";
     }
 }
 

@@ -108,6 +108,26 @@ record_id!(
     SupportReferralId,
     "support referral"
 );
+record_id!(
+    /// An operation: a planned day or week of action.
+    OperationId,
+    "operation"
+);
+record_id!(
+    /// A site in an operation's plan.
+    SiteId,
+    "operation site"
+);
+record_id!(
+    /// A team in an operation's plan.
+    TeamId,
+    "operation team"
+);
+record_id!(
+    /// A record made in the field, its id made on the phone.
+    FieldRecordId,
+    "field record"
+);
 
 #[cfg(test)]
 mod tests {

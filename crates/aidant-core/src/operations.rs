@@ -329,6 +329,34 @@ impl FieldRecord {
     }
 }
 
+impl FieldRecord {
+    /// A record stored earlier that no longer parses (a sign since taken
+    /// out of the catalogue, say), as far as the debrief counts it: its
+    /// kind, day and number of people.
+    pub fn stored_as(kind: RecordKind, recorded_on: Date, people: u16) -> FieldRecord {
+        FieldRecord {
+            kind,
+            recorded_on,
+            site: None,
+            registration: None,
+            vehicle: String::new(),
+            trailer: String::new(),
+            business: String::new(),
+            people,
+            age_groups: Vec::new(),
+            nationalities: Vec::new(),
+            languages: Vec::new(),
+            signs: Vec::new(),
+            documents_held_by_others: false,
+            accommodation_on_site: false,
+            outcome: None,
+            offence: None,
+            referred_to: String::new(),
+            note: String::new(),
+        }
+    }
+}
+
 /// The debrief's figures, as the press release gives them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {

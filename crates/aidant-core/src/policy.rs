@@ -264,10 +264,12 @@ pub enum Capability {
     /// Safeguarding statistics in the Home Office's dimensions (a partner
     /// sees none below the publication threshold).
     SafeguardingStatistics,
+    /// Plan an operation led by the user's organisation.
+    PlanOperations,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 14] = [
+    pub const ALL: [Capability; 15] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -282,6 +284,7 @@ impl Capability {
         Capability::Safeguarding,
         Capability::SupportReferrals,
         Capability::SafeguardingStatistics,
+        Capability::PlanOperations,
     ];
 }
 
@@ -303,6 +306,7 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::Safeguarding => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead],
         Capability::SupportReferrals => &[Partner, SafeguardingLead, Supervisor],
         Capability::SafeguardingStatistics => &[Analyst, Supervisor, SafeguardingLead, Partner],
+        Capability::PlanOperations => &[Analyst, Supervisor],
     }
 }
 
@@ -439,6 +443,7 @@ pub struct OperationAccess {
 }
 
 /// Roles in the leading force that plan, watch and debrief an operation.
+/// (The same roles hold `Capability::PlanOperations`.)
 const OPERATION_LEADS: [Role; 2] = [Role::Supervisor, Role::Analyst];
 
 /// Decides whether `actor`, signed in as `user`, may do `action` on an
@@ -677,8 +682,10 @@ mod tests {
         let operation =
             |members: &[u8]| OperationAccess { lead_organisation_id: organisation(FORCE), team_members: members.iter().map(|number| user(*number)).collect() };
         let leading: &[OperationAction] = &[ViewPlan, EditPlan, ViewBriefing, ViewBoard, Debrief];
-        let expected: [(Role, &[OperationAction], &[OperationAction], &[OperationAction]); 7] = [
-            // (role, in the leading force outside the team, in the leading force in the team, in a partner agency in the team)
+        // (role, in the leading force outside the team, in the leading force
+        // in the team, in a partner agency in the team)
+        type Row = (Role, &'static [OperationAction], &'static [OperationAction], &'static [OperationAction]);
+        let expected: [Row; 7] = [
             (Role::CallHandler, &[ViewPlan], &[ViewPlan, ViewBriefing, Record], &[ViewBriefing, Record]),
             (Role::Analyst, leading, &[ViewPlan, EditPlan, ViewBriefing, Record, ViewBoard, Debrief], &[ViewBriefing, Record]),
             (Role::Officer, &[ViewPlan], &[ViewPlan, ViewBriefing, Record], &[ViewBriefing, Record]),
@@ -723,6 +730,7 @@ mod tests {
                     CreateDisclosurePackage,
                     Safeguarding,
                     SafeguardingStatistics,
+                    PlanOperations,
                 ],
             ),
             (Role::Officer, &[UseQueue, Search, UseLinkCharts, Safeguarding]),
@@ -742,6 +750,7 @@ mod tests {
                     Safeguarding,
                     SupportReferrals,
                     SafeguardingStatistics,
+                    PlanOperations,
                 ],
             ),
             (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics]),

@@ -54,6 +54,7 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "nrm_referrals", key_column: "victim_id", sealed_column: "answers_sealed" },
     SealedColumn { table: "support_referrals", key_column: "id", sealed_column: "shared_sealed" },
     SealedColumn { table: "support_given", key_column: "id", sealed_column: "note_sealed" },
+    SealedColumn { table: "field_records", key_column: "id", sealed_column: "answers_sealed" },
 ];
 
 /// How to rewrap.

@@ -20,6 +20,7 @@ pub mod intelligence;
 pub mod keys;
 pub mod link_records;
 pub mod networks;
+pub mod operations;
 pub mod organisations;
 pub mod package;
 pub mod people;

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod entities;
 pub mod intelligence;
 pub mod networks;
+pub mod operations;
 pub mod packages;
 pub mod people;
 pub mod reports;

@@ -6,6 +6,7 @@ mod entities;
 mod keys;
 mod link_records;
 mod networks;
+mod operations;
 mod packages;
 mod people;
 mod report_writer;
