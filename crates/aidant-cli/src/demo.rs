@@ -95,6 +95,8 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
         sign_ins.extend(demo_story::plant_intelligence(&store, &developed).await?);
     }
     let victims = crate::demo_victims::plant(&store, &catalogue, &developed).await?;
+    // The operation is the story's: planted with it.
+    let field_records = if plant_story { Some(crate::demo_operation::plan(&store, &catalogue, &developed).await?) } else { None };
     if plant_story {
         println!(
             "Demo data created in {} ({} reports, and planted among them the {} reports and {} intelligence records of {}).",
@@ -108,6 +110,9 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
         println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
     }
     println!("The safeguarding lead has {victims} potential victims' cases at every stage of the National Referral Mechanism.");
+    if let Some(field_records) = field_records {
+        println!("{} is under way at Toddington Services and Luton's nail bars, with {field_records} records from the field.", demo_story::OPERATION);
+    }
     println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", config.listen);
     for (organisation, role, email) in &sign_ins {
         println!("  {email:<44} {role} ({organisation})");

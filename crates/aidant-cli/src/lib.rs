@@ -8,6 +8,7 @@ mod bench;
 mod bench_staff;
 mod config;
 mod demo;
+mod demo_operation;
 pub mod demo_story;
 mod demo_victims;
 mod entities;

@@ -41,6 +41,7 @@ fn demo_creates_a_living_system_and_migrate_is_idempotent() {
     // 12 potential victims' cases, each given an officer (24), 10 with
     // their dates (34), 38 referral pages saved and 3 referrals completed
     // (75), and 3 support referrals with 7 kinds of support recorded (85).
+    // (Operation Aidant comes with the story, from 100 reports.)
     assert!(printed.contains("12 potential victims' cases"), "{printed}");
     assert!(stdout(&verify).contains("audit chain OK: 145 entries"), "{}", stdout(&verify));
     assert!(printed.contains("administrator@glaa.example"), "partners have administrators of their own");

@@ -32,6 +32,15 @@ async fn open_demo(data_dir: &Path) -> Store {
     Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), None).await.unwrap()
 }
 
+/// The demo's database with its master key (kept beside the data
+/// directory, in `<data dir>-keys`), for what reads sealed values.
+async fn open_demo_with_key(data_dir: &Path) -> Store {
+    let name = data_dir.file_name().unwrap().to_string_lossy();
+    let key = std::fs::read_to_string(data_dir.with_file_name(format!("{name}-keys")).join("master.key")).unwrap();
+    let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
+    Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap()
+}
+
 /// Every report in the receiving force's queue, whatever its status, in
 /// the order they arrived.
 async fn every_report(store: &Store) -> Vec<StoredReport> {
@@ -245,6 +254,26 @@ async fn the_demo_plants_operation_aidant_among_its_reports() {
     // Each partner organisation has an administrator of its own.
     let glaa_administrator = store.find_user_by_email("administrator@glaa.example").await.unwrap().expect("the GLAA's administrator");
     assert_eq!((glaa_administrator.roles, &glaa_administrator.organisation_id), (vec![Role::Administrator], &glaa_analyst.organisation_id));
+
+    store.close().await;
+
+    // Operation Aidant is planned and under way, its records counted once.
+    assert!(printed.contains("with 9 records from the field"), "{printed}");
+    let store = open_demo_with_key(&data_dir).await;
+    let supervisor = store.find_user_by_email("supervisor@beds.police.example").await.unwrap().unwrap();
+    let lead = Caller::new(&supervisor.id, Actor { organisation_id: supervisor.organisation_id.clone(), roles: [Role::Supervisor].into() });
+    let operations = aidant_store::cases::operations::operations_for(&store, &lead).await.unwrap();
+    assert_eq!(operations.len(), 1);
+    let operation = &operations[0];
+    assert_eq!((operation.name.as_str(), operation.sites.len(), operation.teams.len(), operation.agencies.len()), ("Operation Aidant", 3, 2, 4));
+    let catalogue = aidant_core::catalogue::Catalogue::from_toml(include_str!("../../../../data/indicators.toml")).unwrap();
+    let (_, debrief) = aidant_store::cases::operations::operation_debrief(&store, &lead, &operation.id, &catalogue).await.unwrap();
+    let totals = debrief.totals;
+    assert_eq!(
+        (totals.vehicles_stopped, totals.premises_visited, totals.people_safeguarded, totals.arrests, totals.intelligence_submitted, totals.referrals),
+        (3, 2, 2, 1, 1, 1)
+    );
+    assert_eq!(debrief.by_site["Toddington Services"].vehicles_stopped, 3);
     store.close().await;
 }
 
@@ -297,9 +326,7 @@ async fn the_entity_pipeline_finds_the_groups_phones_vehicles_and_addresses() {
     let directory = tempfile::tempdir().unwrap();
     let data_dir = directory.path().join("demo");
     run_demo(&data_dir, &["--reports", &STORY_MIN_REPORTS.to_string()]);
-    let key = std::fs::read_to_string(directory.path().join("demo-keys/master.key")).unwrap();
-    let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
-    let store = Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap();
+    let store = open_demo_with_key(&data_dir).await;
     while store.work_entity_jobs(64).await.unwrap().total() > 0 {}
     assert_eq!(store.entity_queue_counts().await.unwrap().parked, 0, "{:?}", store.parked_entity_jobs(5).await.unwrap());
 
@@ -359,9 +386,7 @@ async fn the_organised_crime_group_view_finds_the_planted_group_with_its_control
     let directory = tempfile::tempdir().unwrap();
     let data_dir = directory.path().join("demo");
     run_demo(&data_dir, &["--reports", "400"]);
-    let key = std::fs::read_to_string(directory.path().join("demo-keys/master.key")).unwrap();
-    let key = aidant_store::crypto::MasterKey::from_hex(key.trim()).unwrap();
-    let store = Store::connect(&format!("sqlite://{}", data_dir.join("aidant.db").display()), &StoreOptions::default(), Some(key)).await.unwrap();
+    let store = open_demo_with_key(&data_dir).await;
     while store.work_entity_jobs(64).await.unwrap().total() > 0 {}
 
     let police = store.find_organisation_by_name(BEDFORDSHIRE_POLICE).await.unwrap().unwrap();
