@@ -16,6 +16,7 @@ use time::Date;
 use crate::catalogue::Catalogue;
 use crate::organisation::named_enum;
 use crate::report::{AGE_GROUPS, FieldError};
+use crate::text::{BoundedText, Lines};
 use crate::vrm::Vrm;
 
 /// Limits of what the field app takes.
@@ -79,12 +80,16 @@ fn error(field: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: field.to_owned(), message: message.into() }
 }
 
-fn one_line(field: &str, value: &str, limit: usize, what: &str, errors: &mut Vec<FieldError>) -> String {
-    let value = value.trim();
-    if value.chars().count() > limit || value.chars().any(char::is_control) {
-        errors.push(error(field, format!("{what} must be {limit} characters or fewer, on one line")));
+/// An optional one-line answer, trimmed (blank when not given), by the
+/// rules of `text::BoundedText`; a problem is one field error.
+pub(crate) fn one_line(field: &str, value: &str, limit: usize, what: &str, errors: &mut Vec<FieldError>) -> String {
+    match BoundedText::parse_optional(Some(value), limit, Lines::Single) {
+        Ok(text) => text.map(|text| text.as_str().to_owned()).unwrap_or_default(),
+        Err(_) => {
+            errors.push(error(field, format!("{what} must be {limit} characters or fewer, on one line")));
+            value.trim().to_owned()
+        }
     }
-    value.to_owned()
 }
 
 fn date(field: &str, value: &str, what: &str, errors: &mut Vec<FieldError>) -> Option<Date> {
@@ -204,7 +209,7 @@ pub struct FieldRecord {
 
 fn list(field: &str, values: &[String], what: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
     let kept: Vec<String> = values.iter().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty()).collect();
-    if kept.len() > limits::LIST || kept.iter().any(|value| value.chars().count() > limits::NAME || value.chars().any(char::is_control)) {
+    if kept.len() > limits::LIST || kept.iter().any(|value| BoundedText::parse(value, limits::NAME, Lines::Single).is_err()) {
         errors.push(error(field, format!("Give at most {} {what}, each on one line of {} characters or fewer", limits::LIST, limits::NAME)));
     }
     kept

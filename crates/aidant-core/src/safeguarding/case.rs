@@ -102,11 +102,7 @@ fn from_problems(problems: Vec<FieldProblem>) -> Vec<FieldError> {
 }
 
 fn short(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
-    let value = value.trim();
-    if value.chars().count() > SHORT_TEXT || value.chars().any(|character| character.is_control()) {
-        errors.push(field_error(field, format!("The answer must be {SHORT_TEXT} characters or fewer, on one line")));
-    }
-    value.to_owned()
+    crate::operations::one_line(field, value, SHORT_TEXT, "The answer", errors)
 }
 
 /// A day typed as `YYYY-MM-DD`, blank for none.
