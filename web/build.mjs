@@ -4,6 +4,9 @@
 //   Transport, which is for GOV.UK only) plus our own styles;
 // - govuk-frontend.min.js: the components' JavaScript, as published;
 // - aidant.js: our own script (quick exit, and starting the components);
+// - field.js: the field app (src/field/app.js and what it imports), and
+//   field-sw.js its service worker, each bundled into one file;
+// - board.js: the operation board's live list;
 // - chart.js: the link chart (src/chart/main.js and the sigma and graphology
 //   packages it imports), bundled by esbuild into one minified ES module,
 //   with the packages' licence comments gathered at its end.
@@ -41,4 +44,22 @@ await esbuild.build({
   legalComments: 'eof',
   logLevel: 'warning'
 })
+for (const [entry, file, format] of [
+  [join(here, 'src', 'field', 'app.js'), 'field.js', 'esm'],
+  [join(here, 'src', 'field', 'sw.js'), 'field-sw.js', 'iife'],
+  [join(here, 'src', 'board.js'), 'board.js', 'esm']
+]) {
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile: join(out, file),
+    bundle: true,
+    format,
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'eof',
+    logLevel: 'warning'
+  })
+}
 console.log(`built assets into ${out}`)

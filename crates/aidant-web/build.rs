@@ -1,6 +1,6 @@
 //! Builds the front-end assets (govuk-frontend's Sass with our settings, its
 //! JavaScript, ours, and the link chart bundled by esbuild from sigma.js and
-//! graphology) with npm, and embeds them in the binary, so that a release
+//! graphology, the field app and the operation board) with npm, and embeds them in the binary, so that a release
 //! build serves everything from one file and works offline.
 
 use std::path::{Path, PathBuf};
@@ -39,6 +39,9 @@ fn main() {
         ("aidant.css", "text/css; charset=utf-8"),
         ("aidant.js", "text/javascript; charset=utf-8"),
         ("chart.js", "text/javascript; charset=utf-8"),
+        ("field.js", "text/javascript; charset=utf-8"),
+        ("field-sw.js", "text/javascript; charset=utf-8"),
+        ("board.js", "text/javascript; charset=utf-8"),
         ("govuk-frontend.min.js", "text/javascript; charset=utf-8"),
     ] {
         let path = out_dir.join(name);

@@ -220,6 +220,7 @@ named_enum! {
         UserSignIn => "user.sign_in", "Signed in";
         UserSignInFailed => "user.sign_in_failed", "Sign-in failed";
         UserSignOut => "user.sign_out", "Signed out";
+        UserSessionEnded => "user.session_ended", "A session ended from the workspace";
         UserPasswordChanged => "user.password_changed", "Password changed";
         UserPasswordSet => "user.password_set", "Password set";
         UserPasswordReset => "user.password_reset", "Password reset";
@@ -281,6 +282,8 @@ named_enum! {
         OperationBriefing => "operation.briefing", "Team briefing read";
         OperationSync => "operation.sync", "Field records received";
         OperationDebrief => "operation.debrief", "Operation debriefed";
+        OperationBoard => "operation.board", "Operation board read";
+        OperationSummary => "operation.summary", "Press summary saved";
     }
 }
 

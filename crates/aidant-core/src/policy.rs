@@ -266,10 +266,13 @@ pub enum Capability {
     SafeguardingStatistics,
     /// Plan an operation led by the user's organisation.
     PlanOperations,
+    /// Take part in operations: the list of them, a team's briefing and
+    /// the field app (what each allows is `may_on_operation`'s).
+    Operations,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 15] = [
+    pub const ALL: [Capability; 16] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -285,6 +288,7 @@ impl Capability {
         Capability::SupportReferrals,
         Capability::SafeguardingStatistics,
         Capability::PlanOperations,
+        Capability::Operations,
     ];
 }
 
@@ -307,6 +311,7 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::SupportReferrals => &[Partner, SafeguardingLead, Supervisor],
         Capability::SafeguardingStatistics => &[Analyst, Supervisor, SafeguardingLead, Partner],
         Capability::PlanOperations => &[Analyst, Supervisor],
+        Capability::Operations => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
     }
 }
 
@@ -717,7 +722,7 @@ mod tests {
     fn capability_table_over_every_role() {
         use Capability::*;
         let expected: [(Role, &[Capability]); 7] = [
-            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search, Safeguarding]),
+            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search, Safeguarding, Operations]),
             (
                 Role::Analyst,
                 &[
@@ -731,9 +736,10 @@ mod tests {
                     Safeguarding,
                     SafeguardingStatistics,
                     PlanOperations,
+                    Operations,
                 ],
             ),
-            (Role::Officer, &[UseQueue, Search, UseLinkCharts, Safeguarding]),
+            (Role::Officer, &[UseQueue, Search, UseLinkCharts, Safeguarding, Operations]),
             (
                 Role::Supervisor,
                 &[
@@ -751,10 +757,11 @@ mod tests {
                     SupportReferrals,
                     SafeguardingStatistics,
                     PlanOperations,
+                    Operations,
                 ],
             ),
-            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics]),
-            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks, SupportReferrals, SafeguardingStatistics]),
+            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics, Operations]),
+            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks, SupportReferrals, SafeguardingStatistics, Operations]),
             (Role::Administrator, &[ManageUsers]),
         ];
         for (role, allowed) in expected {

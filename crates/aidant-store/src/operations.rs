@@ -28,6 +28,8 @@ pub struct Operation {
     pub agencies: Vec<OrganisationId>,
     pub sites: Vec<Site>,
     pub teams: Vec<Team>,
+    /// The press summary as the lead last saved it, if they have.
+    pub press_summary: Option<String>,
 }
 
 impl Operation {
@@ -224,7 +226,7 @@ pub(crate) async fn insert_team(
 
 /// Reads an operation's whole plan.
 pub(crate) async fn load_operation(connection: &mut AnyConnection, id: &OperationId) -> Result<Option<Operation>, StoreError> {
-    let Some(row) = sqlx::query("SELECT id, lead_organisation_id, name, starts_on, ends_on, created_by FROM operations WHERE id = $1")
+    let Some(row) = sqlx::query("SELECT id, lead_organisation_id, name, starts_on, ends_on, created_by, press_summary FROM operations WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(&mut *connection)
         .await?
@@ -314,7 +316,19 @@ pub(crate) async fn load_operation(connection: &mut AnyConnection, id: &Operatio
         agencies: agencies.iter().map(|agency| parse(agency, "agency")).collect::<Result<_, _>>()?,
         sites,
         teams,
+        press_summary: row.try_get("press_summary")?,
     }))
+}
+
+/// Saves the lead's press summary.
+pub(crate) async fn set_press_summary(transaction: &mut Transaction<'_, Any>, id: &OperationId, summary: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE operations SET press_summary = $1, updated_at = $2 WHERE id = $3")
+        .bind(summary)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
 
 /// The operations an organisation leads and those a user is in a team of,
@@ -382,11 +396,23 @@ pub(crate) async fn load_field_records(
     keyring: &Keyring,
     operation_id: &OperationId,
 ) -> Result<Vec<StoredFieldRecord>, StoreError> {
+    load_field_records_since(connection, keyring, operation_id, i64::MIN).await
+}
+
+/// An operation's field records received after `since` (milliseconds
+/// since the epoch), oldest first, opened.
+pub(crate) async fn load_field_records_since(
+    connection: &mut AnyConnection,
+    keyring: &Keyring,
+    operation_id: &OperationId,
+    since: i64,
+) -> Result<Vec<StoredFieldRecord>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, team_id, organisation_id, recorded_by, kind, site_id, recorded_on, answers_sealed, received_at FROM field_records
-         WHERE operation_id = $1 ORDER BY received_at, id",
+         WHERE operation_id = $1 AND received_at > $2 ORDER BY received_at, id",
     )
     .bind(operation_id.as_str())
+    .bind(since)
     .fetch_all(&mut *connection)
     .await?;
     rows.iter()

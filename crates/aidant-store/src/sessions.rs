@@ -30,6 +30,37 @@ pub struct StaffSession {
     pub must_change_password: bool,
 }
 
+/// One of a user's live sessions, as their profile lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLine {
+    /// The session's public name: the first 16 characters of its stored
+    /// hash (the cookie's value cannot be had from it).
+    pub id: String,
+    pub created_at_ms: i64,
+    pub last_seen_at_ms: i64,
+    /// What it was opened on, in words, or empty.
+    pub device: String,
+}
+
+/// How long a session's public name is.
+const SESSION_ID_LEN: usize = 16;
+
+/// A session's public name from its cookie value.
+pub fn session_id(token: &str) -> String {
+    sha256_hex(token)[..SESSION_ID_LEN].to_owned()
+}
+
+/// The key a field app encrypts what it keeps on the phone with, for the
+/// session whose cookie value is `token`: drawn from the cookie's value
+/// (which the database never holds), so it can be had only while the
+/// session lives, and not from a copy of the database.
+pub fn field_key(token: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"aidant field queue key\0");
+    hasher.update(token.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
 /// A random 256-bit secret in hex (session ids, API tokens, CSRF tokens).
 pub(crate) fn random_token() -> String {
     let mut bytes = [0; 32];
@@ -110,6 +141,65 @@ impl Store {
             self.audit(&AuditEvent::new(&AuditActor::user(&user_id), AuditAction::UserSignOut, AuditRecordKind::User, &user_id)).await?;
         }
         Ok(())
+    }
+
+    /// Notes what a session was opened on (`device`, in words).
+    pub async fn set_session_device(&self, token: &str, device: &str) -> Result<(), StoreError> {
+        let device: String = device.chars().take(80).collect();
+        sqlx::query("UPDATE staff_sessions SET device = $1 WHERE id_hash = $2").bind(device).bind(sha256_hex(token)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A user's sessions, the most recently used first.
+    pub async fn list_sessions(&self, user_id: &UserId) -> Result<Vec<SessionLine>, StoreError> {
+        let rows = sqlx::query("SELECT id_hash, created_at, last_seen_at, device FROM staff_sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, id_hash")
+            .bind(user_id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let hash: String = row.try_get("id_hash")?;
+                Ok(SessionLine {
+                    id: hash.chars().take(SESSION_ID_LEN).collect(),
+                    created_at_ms: row.try_get("created_at")?,
+                    last_seen_at_ms: row.try_get("last_seen_at")?,
+                    device: row.try_get("device")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends `user_id`'s session named `id` (its public name), or all of
+    /// them when `id` is `None` (a lost phone, a disabled account), at
+    /// once: a phone holding one can no longer send or fetch anything, nor
+    /// get the key to what it keeps. Audited as done by `by`; returns how
+    /// many ended.
+    pub async fn end_sessions(&self, user_id: &UserId, id: Option<&str>, by: &AuditActor) -> Result<u64, StoreError> {
+        if id.is_some_and(|id| id.len() != SESSION_ID_LEN || !id.bytes().all(|byte| byte.is_ascii_hexdigit())) {
+            return Ok(0);
+        }
+        let mut transaction = self.pool.begin().await?;
+        let ended = match id {
+            Some(id) => {
+                sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1 AND substr(id_hash, 1, 16) = $2")
+                    .bind(user_id.as_str())
+                    .bind(id.to_ascii_lowercase())
+                    .execute(&mut *transaction)
+                    .await?
+            }
+            None => sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *transaction).await?,
+        }
+        .rows_affected();
+        if ended > 0 {
+            let reason = format!("{ended} session{} ended", if ended == 1 { "" } else { "s" });
+            crate::audit::append(
+                &mut transaction,
+                &AuditEvent::new(by, AuditAction::UserSessionEnded, AuditRecordKind::User, user_id.as_str()).because(&reason),
+            )
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(ended)
     }
 
     /// Marks a session's second factor as done.

@@ -19,3 +19,8 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// An asset's bytes by its file name.
+pub fn find(name: &str) -> Option<&'static [u8]> {
+    ASSETS.iter().find(|(asset, _, _)| *asset == name).map(|(_, _, bytes)| *bytes)
+}

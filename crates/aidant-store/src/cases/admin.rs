@@ -83,6 +83,8 @@ pub enum UserChange {
     Enable,
     ResetSecondFactor,
     ResetPassword,
+    /// Ends every session the user has (a lost phone or laptop).
+    EndSessions,
 }
 
 impl UserChange {
@@ -93,6 +95,7 @@ impl UserChange {
             "enable" => Some(UserChange::Enable),
             "reset-second-factor" => Some(UserChange::ResetSecondFactor),
             "reset-password" => Some(UserChange::ResetPassword),
+            "end-sessions" => Some(UserChange::EndSessions),
             _ => None,
         }
     }
@@ -120,6 +123,7 @@ pub async fn change_user(store: &Store, caller: &Caller, user_id: &UserId, chang
         UserChange::Disable => store.disable_user(&user.id, &actor).await.map(|_| None).map_err(CaseError::from),
         UserChange::Enable => store.enable_user(&user.id, &actor).await.map(|_| None).map_err(CaseError::from),
         UserChange::ResetSecondFactor => store.reset_second_factor(&user.id, &actor).await.map(|()| None).map_err(CaseError::from),
+        UserChange::EndSessions => store.end_sessions(&user.id, None, &actor).await.map(|_| None).map_err(CaseError::from),
         UserChange::ResetPassword => {
             let password = temporary_password();
             store.set_temporary_password(&user.id, &password, &actor).await?;

@@ -99,7 +99,10 @@ pub async fn add_site(store: &Store, caller: &Caller, id: &OperationId, site: &S
         let readable =
             crate::triage::load_triage_state(&mut connection, report_id).await?.is_some_and(|triage| caller.may(Action::ViewReport, &triage.access()));
         if !readable {
-            errors.push(FieldError { field: "records".into(), message: "Link only reports and intelligence you can read".into() });
+            errors.push(FieldError {
+                field: "records".into(),
+                message: "Link only reports and intelligence you can read, by their references, one a line".into(),
+            });
         }
         records.push(("report".to_owned(), report_id.as_str().to_owned()));
     }
@@ -109,7 +112,10 @@ pub async fn add_site(store: &Store, caller: &Caller, id: &OperationId, site: &S
             .first()
             .is_some_and(|found| caller.may(Action::ViewIntelligence, &found.access()));
         if !readable {
-            errors.push(FieldError { field: "records".into(), message: "Link only reports and intelligence you can read".into() });
+            errors.push(FieldError {
+                field: "records".into(),
+                message: "Link only reports and intelligence you can read, by their references, one a line".into(),
+            });
         }
         records.push(("intelligence".to_owned(), intelligence_id.as_str().to_owned()));
     }
@@ -187,6 +193,14 @@ pub async fn operations_for(store: &Store, caller: &Caller) -> CaseResult<Vec<Op
         }
     }
     Ok(operations)
+}
+
+/// Checks the caller may record for `team` of the operation (a refusal is
+/// audited), before what they sent is read.
+pub async fn check_recorder(store: &Store, caller: &Caller, id: &OperationId, team: &TeamId) -> CaseResult<()> {
+    let (transaction, _) = authorise(store, caller, id, OperationAction::Record, Some(team)).await?;
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// What became of one record a phone sent.
@@ -307,4 +321,179 @@ pub async fn operation_debrief(store: &Store, caller: &Caller, id: &OperationId,
         debrief.by_agency.entry(organisation.name.clone()).or_default();
     }
     Ok((operation, debrief))
+}
+
+/// A record behind a site that the reader may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BriefingRecord {
+    /// `report` or `intelligence`.
+    pub kind: String,
+    pub id: String,
+    pub reference: String,
+}
+
+/// A site as a team's briefing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BriefingSite {
+    pub site: rows::Site,
+    /// Only the records behind it the reader may read.
+    pub records: Vec<BriefingRecord>,
+}
+
+/// A member of a team, as colleagues see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: UserId,
+    pub name: String,
+    pub organisation: String,
+}
+
+/// What a team is told: its tasks, its members and its sites, each with
+/// the records behind it that the reader may read (the one policy and
+/// each record's handling conditions decide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Briefing {
+    pub operation: Operation,
+    pub team: rows::Team,
+    pub lead_organisation: String,
+    pub agencies: Vec<String>,
+    pub members: Vec<Member>,
+    pub sites: Vec<BriefingSite>,
+}
+
+/// The records of `records` (kind, id) the caller may read, with their
+/// references.
+async fn readable_records(store: &Store, caller: &Caller, records: &[(String, String)]) -> CaseResult<Vec<BriefingRecord>> {
+    let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+    let mut readable = Vec::new();
+    for (kind, id) in records {
+        let reference = match kind.as_str() {
+            "report" => {
+                let Ok(report_id) = id.parse::<ReportId>() else { continue };
+                let allowed =
+                    crate::triage::load_triage_state(&mut connection, &report_id).await?.is_some_and(|triage| caller.may(Action::ViewReport, &triage.access()));
+                match crate::reports::load_report(&mut connection, &report_id).await? {
+                    Some(report) if allowed => report.reference.to_string(),
+                    _ => continue,
+                }
+            }
+            "intelligence" => {
+                let Ok(intelligence_id) = id.parse::<IntelligenceId>() else { continue };
+                match crate::intelligence::load_intelligence(&mut connection, std::slice::from_ref(&intelligence_id)).await?.into_iter().next() {
+                    Some(found) if caller.may(Action::ViewIntelligence, &found.access()) => found.reference,
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        readable.push(BriefingRecord { kind: kind.clone(), id: id.clone(), reference });
+    }
+    Ok(readable)
+}
+
+async fn organisation_names(store: &Store, operation: &Operation) -> CaseResult<(String, Vec<String>)> {
+    let organisations = store.list_organisations().await?;
+    let name = |id: &OrganisationId| organisations.iter().find(|organisation| &organisation.id == id).map(|organisation| organisation.name.clone());
+    Ok((name(&operation.lead_organisation_id).unwrap_or_default(), operation.agencies.iter().filter_map(name).collect()))
+}
+
+/// The members of `team`, named, with their organisations.
+pub async fn team_members(store: &Store, team: &rows::Team) -> CaseResult<Vec<Member>> {
+    let organisations = store.list_organisations().await?;
+    let mut members = Vec::new();
+    for id in &team.members {
+        if let Some(user) = store.find_user(id).await? {
+            let organisation = organisations.iter().find(|organisation| organisation.id == user.organisation_id).map(|found| found.name.clone());
+            members.push(Member { id: user.id, name: user.display_name, organisation: organisation.unwrap_or_default() });
+        }
+    }
+    Ok(members)
+}
+
+/// A team's briefing, as the caller may see it; audited.
+pub async fn view_briefing(store: &Store, caller: &Caller, id: &OperationId, team: &TeamId) -> CaseResult<Briefing> {
+    let (mut transaction, operation) = authorise(store, caller, id, OperationAction::ViewBriefing, Some(team)).await?;
+    let Some(team) = operation.teams.iter().find(|candidate| &candidate.id == team).cloned() else {
+        return Err(CaseError::NotFound);
+    };
+    record(&mut transaction, caller, AuditAction::OperationBriefing, subject(id), Some(&format!("team {}", team.id))).await?;
+    transaction.commit().await?;
+    let mut sites = Vec::new();
+    for site in operation.sites.iter().filter(|site| team.sites.contains(&site.id)) {
+        sites.push(BriefingSite { site: site.clone(), records: readable_records(store, caller, &site.records).await? });
+    }
+    let (lead_organisation, agencies) = organisation_names(store, &operation).await?;
+    let members = team_members(store, &team).await?;
+    Ok(Briefing { operation, team, lead_organisation, agencies, members, sites })
+}
+
+/// The briefings of every team the caller is in, of operations still
+/// taking records on `today`: what the field app downloads.
+pub async fn field_briefings(store: &Store, caller: &Caller, today: time::Date) -> CaseResult<Vec<Briefing>> {
+    let mut briefings = Vec::new();
+    for operation in operations_for(store, caller).await? {
+        if check_record_day(operation.starts_on, operation.ends_on, today.max(operation.starts_on)).is_err() {
+            continue;
+        }
+        let teams: Vec<TeamId> = operation.teams_of(&caller.user_id).map(|team| team.id.clone()).collect();
+        for team in teams {
+            briefings.push(view_briefing(store, caller, &operation.id, &team).await?);
+        }
+    }
+    Ok(briefings)
+}
+
+/// The live board: the plan, and the records received after `since` (all
+/// of them when `None`); audited when it shows any record.
+pub async fn operation_board(store: &Store, caller: &Caller, id: &OperationId, since: Option<i64>) -> CaseResult<(Operation, Vec<rows::StoredFieldRecord>)> {
+    let (mut transaction, operation) = authorise(store, caller, id, OperationAction::ViewBoard, None).await?;
+    let records = rows::load_field_records_since(&mut transaction, store.keyring()?, id, since.unwrap_or(i64::MIN)).await?;
+    if since.is_none() || !records.is_empty() {
+        record(&mut transaction, caller, AuditAction::OperationBoard, subject(id), Some(&format!("{} records", records.len()))).await?;
+    }
+    transaction.commit().await?;
+    Ok((operation, records))
+}
+
+/// The longest press summary.
+pub const SUMMARY: usize = 5_000;
+
+/// Saves the lead's edit of the press summary; audited.
+pub async fn save_press_summary(store: &Store, caller: &Caller, id: &OperationId, summary: &str) -> CaseResult<()> {
+    let summary = summary.trim();
+    if summary.is_empty() || summary.chars().count() > SUMMARY {
+        return Err(CaseError::invalid("summary", "Enter the press summary, in 5,000 characters or fewer"));
+    }
+    let (mut transaction, _) = authorise(store, caller, id, OperationAction::Debrief, None).await?;
+    rows::set_press_summary(&mut transaction, id, summary, now_ms()).await?;
+    record(&mut transaction, caller, AuditAction::OperationSummary, subject(id), None).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// The reports and intelligence records named by references typed one a
+/// line (`ACD-379-KMW`, `INT-ACD-379-KMW`, as people type them); a line
+/// that names nothing is an error on `field`. Whether the caller may read
+/// them is `add_site`'s to check.
+pub async fn records_by_reference(store: &Store, typed: &str, field: &str) -> CaseResult<(Vec<ReportId>, Vec<IntelligenceId>)> {
+    let (mut reports, mut intelligence) = (Vec::new(), Vec::new());
+    for line in typed.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        // The same words whether the record does not exist or the caller
+        // may not read it (`add_site`): a reference is not confirmed.
+        let unknown = || CaseError::invalid(field, "Link only reports and intelligence you can read, by their references, one a line");
+        let compact: String = line.chars().filter(|character| !character.is_whitespace() && *character != '-').collect::<String>().to_ascii_uppercase();
+        match compact.strip_prefix("INT") {
+            Some(rest) => {
+                let reference = aidant_core::ReportRef::parse(rest).map_err(|_| unknown())?;
+                let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+                let found = crate::victims::intelligence_by_reference(&mut connection, &format!("INT-{reference}")).await?;
+                intelligence.push(found.ok_or_else(unknown)?);
+            }
+            None => {
+                let reference = aidant_core::ReportRef::parse(&compact).map_err(|_| unknown())?;
+                reports.push(store.find_report_by_reference(&reference).await?.ok_or_else(unknown)?.id);
+            }
+        }
+    }
+    Ok((reports, intelligence))
 }

@@ -14,7 +14,7 @@ use crate::routes::Routes;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Aidant API", description = "Report suspected modern slavery and read the indicator catalogue. Errors are RFC 9457 problem documents."),
-    paths(reports::create, reports::indicators, crate::staff::api::queue, crate::staff::api::report, crate::staff::api::intelligence, crate::staff::api::search, crate::staff::charts::chart_data, crate::staff::charts::export_audit),
+    paths(reports::create, reports::indicators, crate::staff::api::queue, crate::staff::api::report, crate::staff::api::intelligence, crate::staff::api::search, crate::staff::charts::chart_data, crate::staff::charts::export_audit, crate::staff::field::bundle, crate::staff::field::sync, crate::staff::field::board),
     tags(
         (name = "reports", description = "Public reports and the signs to look out for"),
         (name = "staff", description = "The staff workspace: send a personal API token (created on your profile page) as `Authorization: Bearer <token>`")

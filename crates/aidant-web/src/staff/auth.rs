@@ -52,6 +52,28 @@ fn wait_page(state: &AppState, email: &str, wait: std::time::Duration) -> Respon
     crate::backoff::waiting(sign_in_page(state, email, vec![PageError::new("email", message)], false), seconds)
 }
 
+/// What a browser runs on, in words ("Chrome on Android"), from its
+/// User-Agent: enough to tell a phone from a laptop in the list of
+/// sessions, and no more.
+pub fn device_label(headers: &HeaderMap) -> String {
+    let agent = headers.get(header::USER_AGENT).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let system =
+        [("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
+            .iter()
+            .find(|(marker, _)| agent.contains(marker))
+            .map(|(_, name)| *name);
+    let browser = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari")]
+        .iter()
+        .find(|(marker, _)| agent.contains(marker))
+        .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), None) => browser.to_owned(),
+        (None, Some(system)) => format!("A browser on {system}"),
+        (None, None) => String::new(),
+    }
+}
+
 pub async fn sign_in(State(state): State<AppState>, source: Source, headers: HeaderMap, body: Bytes) -> WebResult {
     let Ok(form) = FormData::parse(&body) else {
         return Ok(sign_in_page(&state, "", vec![PageError::new("email", "The form could not be read; try again")], false));
@@ -86,6 +108,7 @@ pub async fn sign_in(State(state): State<AppState>, source: Source, headers: Hea
             }
             let done = !needs_second_factor && !must_enrol_second_factor;
             let token = state.store().create_session(&user_id, done).await?;
+            state.store().set_session_device(&token, &device_label(&headers)).await?;
             let next = if needs_second_factor {
                 "/staff/sign-in/code"
             } else if must_enrol_second_factor {

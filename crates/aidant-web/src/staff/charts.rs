@@ -30,7 +30,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The JSON API's posts from a signed-in browser carry the session's CSRF
 /// token in a header; a personal API token is not sent by browsers on
 /// their own, so it needs none.
-fn check_csrf_header(staff: &Staff, headers: &HeaderMap) -> WebResult<()> {
+pub(crate) fn check_csrf_header(staff: &Staff, headers: &HeaderMap) -> WebResult<()> {
     if staff.csrf_token.is_empty() {
         return Ok(());
     }

@@ -16,8 +16,10 @@ pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod entities;
+pub mod field;
 pub mod intelligence;
 pub mod networks;
+pub mod operations;
 pub mod packages;
 pub mod profile;
 pub mod queue;
@@ -126,6 +128,16 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route(PASSWORD_PATH, &["GET", "POST"], get(profile::password_form).post(profile::change_password))
         .route("/staff/profile/tokens", &["POST"], post(profile::create_token))
         .route("/staff/profile/tokens/{id}/revoke", &["POST"], post(profile::revoke_token))
+        .route("/staff/profile/sessions/{id}/end", &["POST"], post(profile::end_session))
+        .route("/staff/operations", &["GET"], get(operations::list))
+        .route("/staff/operations/new", &["GET", "POST"], get(operations::new_form).post(operations::create))
+        .route("/staff/operations/{id}", &["GET"], get(operations::show))
+        .route("/staff/operations/{id}/sites", &["POST"], post(operations::add_site))
+        .route("/staff/operations/{id}/teams", &["POST"], post(operations::add_team))
+        .route("/staff/operations/{id}/teams/{team}", &["GET"], get(operations::briefing))
+        .route("/staff/operations/{id}/board", &["GET"], get(operations::board))
+        .route("/staff/operations/{id}/debrief", &["GET", "POST"], get(operations::debrief).post(operations::save_summary))
+        .merge(field::routes())
         .merge(api::routes())
 }
 
@@ -141,6 +153,11 @@ pub struct Staff {
     pub csrf_token: String,
     /// Signed in with a temporary password that must be replaced first.
     pub must_change_password: bool,
+    /// The session's public name (`None` with an API token).
+    pub session_id: Option<String>,
+    /// The key the field app keeps its records under on this session's
+    /// device (`None` with an API token).
+    pub field_key: Option<String>,
 }
 
 impl Staff {
@@ -156,7 +173,7 @@ impl Staff {
     fn from_user(user: User, organisation: Organisation, csrf_token: String) -> Self {
         let actor = Actor { organisation_id: user.organisation_id.clone(), roles: user.roles.iter().copied().collect() };
         let caller = Caller::new(&user.id, actor);
-        Self { user, organisation, caller, csrf_token, must_change_password: false }
+        Self { user, organisation, caller, csrf_token, must_change_password: false, session_id: None, field_key: None }
     }
 }
 
@@ -238,6 +255,8 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Staff, Response
     let organisation = store.find_organisation(&session.user.organisation_id).await.map_err(unavailable)?.ok_or_else(|| not_signed_in(api))?;
     let mut staff = Staff::from_user(session.user, organisation, session.csrf_token);
     staff.must_change_password = session.must_change_password;
+    staff.session_id = Some(aidant_store::sessions::session_id(&token));
+    staff.field_key = Some(aidant_store::sessions::field_key(&token));
     Ok(staff)
 }
 
@@ -295,6 +314,7 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             packages => staff.can(Capability::CreateDisclosurePackage),
             safeguarding => staff.can(Capability::Safeguarding),
             support => staff.can(Capability::SupportReferrals),
+            operations => staff.can(Capability::Operations),
             closed => staff.must_change_password,
         }
     });

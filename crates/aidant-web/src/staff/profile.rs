@@ -16,6 +16,21 @@ use crate::html::{PageError, cookie, see_other};
 
 async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, new_token: Option<String>, password_changed: bool) -> WebResult {
     let tokens = state.store().list_api_tokens(&staff.user.id).await?;
+    let sessions: Vec<Value> = state
+        .store()
+        .list_sessions(&staff.user.id)
+        .await?
+        .into_iter()
+        .map(|session| {
+            context! {
+                current => staff.session_id.as_deref() == Some(session.id.as_str()),
+                id => session.id,
+                device => session.device,
+                created => format_time(session.created_at_ms),
+                last_used => format_time(session.last_seen_at_ms),
+            }
+        })
+        .collect();
     let has_second_factor = state.store().find_session_user_factor(&staff.user.id).await?;
     let tokens: Vec<Value> = tokens
         .iter()
@@ -32,6 +47,7 @@ async fn profile_page(state: &AppState, staff: &Staff, errors: Vec<PageError>, n
         email => staff.user.email.clone(),
         has_second_factor,
         tokens,
+        sessions,
         new_token,
         password_changed,
     };
@@ -69,6 +85,14 @@ pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(toke
     staff_form(&staff, &body)?;
     state.store().revoke_api_token(&staff.user.id, &token_id).await?;
     Ok(see_other("/staff/profile"))
+}
+
+/// Signs out one of the user's other sessions (a lost phone): it stops
+/// working at once.
+pub async fn end_session(State(state): State<AppState>, staff: Staff, Path(session_id): Path<String>, body: Bytes) -> WebResult {
+    staff_form(&staff, &body)?;
+    state.store().end_sessions(&staff.user.id, Some(&session_id), &staff.audit_actor()).await?;
+    Ok(see_other("/staff/profile#sessions-heading"))
 }
 
 /// The rule a new password breaks, as the page words it.

@@ -38,6 +38,10 @@ enum Rule {
     /// A support referral: these roles of the owning force, and the charity
     /// the person was referred to; nobody else.
     Referred { roles: &'static [Role] },
+    /// An operation's team: these roles of the leading force (the team's
+    /// officer among them), and the GLAA partner, who is in the team; not
+    /// the charity.
+    Member { roles: &'static [Role] },
 }
 
 use Role::*;
@@ -196,11 +200,37 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("GET", "/staff/support"), staff(&[Partner, SafeguardingLead, Supervisor]));
     rules.insert(("GET", "/staff/support/{id}"), Rule::Referred { roles: &[SafeguardingLead] });
     rules.insert(("POST", "/staff/support/{id}/record"), Rule::Referred { roles: &[] });
+    // Operations: the world's is led by the force; its team has the
+    // force's officer and the GLAA's partner.
+    const OPERATION_ROLES: &[Role] = &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner];
+    const LEADS: &[Role] = &[Analyst, Supervisor];
+    rules.insert(("GET", "/staff/operations"), staff(OPERATION_ROLES));
+    rules.insert(("GET", "/api/v1/staff/field"), staff(OPERATION_ROLES));
+    for (method, path) in [
+        ("GET", "/staff/operations/new"),
+        ("POST", "/staff/operations/new"),
+        ("POST", "/staff/operations/{id}/sites"),
+        ("POST", "/staff/operations/{id}/teams"),
+        ("GET", "/staff/operations/{id}/board"),
+        ("GET", "/staff/operations/{id}/debrief"),
+        ("POST", "/staff/operations/{id}/debrief"),
+        ("GET", "/api/v1/staff/operations/{id}/board"),
+    ] {
+        rules.insert((method, path), staff(LEADS));
+    }
+    rules.insert(("GET", "/staff/operations/{id}"), staff(&[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead]));
+    rules.insert(("GET", "/staff/operations/{id}/teams/{team}"), Rule::Member { roles: &[Analyst, Officer, Supervisor] });
+    rules.insert(("POST", "/api/v1/staff/operations/{id}/teams/{team}/records"), Rule::Member { roles: &[Officer] });
+    for path in ["/field", "/field/", "/field/sw.js", "/field/manifest.webmanifest", "/field/icon.svg"] {
+        rules.insert(("GET", path), Rule::Public);
+    }
+    rules.insert(("POST", "/staff/profile/sessions/{id}/end"), staff(EVERYONE));
     rules
 }
 
 /// A signed-in user: cookie, CSRF token and API token.
 struct Person {
+    user_id: aidant_core::ids::UserId,
     label: String,
     role: Role,
     cookie: String,
@@ -218,6 +248,9 @@ struct World {
     /// A phone the intelligence mentions.
     entity_id: String,
     target_user_id: String,
+    /// An operation the force leads, and its team.
+    operation_id: String,
+    team_id: String,
     force: Vec<Person>,
     glaa_partner: Person,
     charity_partner: Person,
@@ -228,7 +261,7 @@ async fn person(store: &Store, organisation_id: &aidant_core::ids::OrganisationI
     let cookie = store.create_session(&user.id, true).await.unwrap();
     let csrf = store.find_session(&cookie, &SignInPolicy::default()).await.unwrap().unwrap().csrf_token;
     let token = store.create_api_token(&user.id, "test").await.unwrap();
-    Person { label: email.to_owned(), role, cookie, csrf, token }
+    Person { user_id: user.id, label: email.to_owned(), role, cookie, csrf, token }
 }
 
 async fn world(store: &Store) -> World {
@@ -287,7 +320,21 @@ async fn world(store: &Store) -> World {
     .unwrap();
     let (victim_id, _) = aidant_store::cases::victims::open_case(store, &lead, &case, None).await.unwrap();
     let support_id = aidant_store::cases::victims::refer_to_support(store, &lead, &victim_id, Some(&charity.id), &[]).await.unwrap();
+    let glaa_partner = person(store, &glaa.id, "partner@glaa.example", Partner).await;
+    let supervisor = people.iter().find(|person| person.role == Supervisor).unwrap();
+    let planner =
+        aidant_store::cases::Caller::new(&supervisor.user_id, aidant_core::policy::Actor { organisation_id: force.id.clone(), roles: [Supervisor].into() });
+    let today = aidant_store::cases::victims::today();
+    let plan = aidant_core::operations::NewOperation { name: "Operation Test".into(), starts_on: today, ends_on: today };
+    let operation_id = aidant_store::cases::operations::plan_operation(store, &planner, &plan, std::slice::from_ref(&glaa.id)).await.unwrap();
+    let officer = people.iter().find(|person| person.role == Officer).unwrap();
+    let team_id =
+        aidant_store::cases::operations::add_team(store, &planner, &operation_id, "Visits", "", &[], &[officer.user_id.clone(), glaa_partner.user_id.clone()])
+            .await
+            .unwrap();
     World {
+        operation_id: operation_id.to_string(),
+        team_id: team_id.to_string(),
         report_id: receipt.report_id.to_string(),
         victim_id: victim_id.to_string(),
         support_id: support_id.to_string(),
@@ -295,7 +342,7 @@ async fn world(store: &Store) -> World {
         entity_id: entity_id.to_string(),
         target_user_id: target.id.to_string(),
         force: people,
-        glaa_partner: person(store, &glaa.id, "partner@glaa.example", Partner).await,
+        glaa_partner,
         charity_partner: person(store, &charity.id, "partner@charity.example", Partner).await,
     }
 }
@@ -312,6 +359,9 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/networks/analyses/{id}", &format!("/staff/networks/analyses/{NO_SUCH_SAVED}"))
         .replace("/staff/victims/{id}", &format!("/staff/victims/{}", world.victim_id))
         .replace("/staff/support/{id}", &format!("/staff/support/{}", world.support_id))
+        .replace("/staff/operations/{id}", &format!("/staff/operations/{}", world.operation_id))
+        .replace("{team}", &world.team_id)
+        .replace("/staff/profile/sessions/{id}/end", "/staff/profile/sessions/0000000000000000/end")
         .replace("{page}", "background")
         .replace("{entity}", &world.entity_id)
         .replace("{decision}", "no-such-decision")
@@ -413,7 +463,7 @@ async fn every_route_has_an_authorisation_test(database: TestDatabase) {
                     let (status, location) = send(&app, method, &path, Who::Anonymous, false).await;
                     assert!(status != StatusCode::FORBIDDEN && !status.is_server_error(), "{context} without a session: {status} {location}");
                 }
-                Rule::Queue | Rule::Staff { .. } | Rule::Referred { .. } => {
+                Rule::Queue | Rule::Staff { .. } | Rule::Referred { .. } | Rule::Member { .. } => {
                     let (status, location) = send(&app, method, &path, Who::Anonymous, true).await;
                     if api {
                         assert_eq!(status, StatusCode::UNAUTHORIZED, "{context} anonymously");
@@ -443,13 +493,15 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
             Rule::Staff { roles, .. } if roles.contains(&person.role) => {
                 assert!(allowed(status, &location), "{context} as {}: {status} {location}", person.label);
             }
-            Rule::Referred { roles } if roles.contains(&person.role) => {
+            Rule::Referred { roles } | Rule::Member { roles } if roles.contains(&person.role) => {
                 assert!(allowed(status, &location), "{context} as {}: {status} {location}", person.label);
             }
-            Rule::Staff { .. } | Rule::Referred { .. } => assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", person.label),
+            Rule::Staff { .. } | Rule::Referred { .. } | Rule::Member { .. } => {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", person.label)
+            }
             Rule::Public | Rule::SignIn => unreachable!(),
         }
-        if method == "POST" && matches!(rule, Rule::Staff { roles, .. } | Rule::Referred { roles } if roles.contains(&person.role)) {
+        if method == "POST" && matches!(rule, Rule::Staff { roles, .. } | Rule::Referred { roles } | Rule::Member { roles } if roles.contains(&person.role)) {
             let (status, _) = send(app, method, path, Who::Session(person), false).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} without a CSRF token", person.label);
         }
@@ -457,6 +509,14 @@ async fn check_people(app: &axum::Router, world: &World, rule: Rule, method: &st
     let record_route = path.contains(&world.report_id) || path.contains(&world.intelligence_id) || path.contains(&world.entity_id);
     for outsider in [&world.glaa_partner, &world.charity_partner] {
         let (status, location) = send(app, method, path, who(outsider), true).await;
+        if matches!(rule, Rule::Member { .. }) {
+            if std::ptr::eq(outsider, &world.glaa_partner) {
+                assert!(allowed(status, &location), "{context} as the GLAA partner in the team: {status} {location}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{context} as {} must be refused", outsider.label);
+            }
+            continue;
+        }
         if matches!(rule, Rule::Referred { .. }) {
             if std::ptr::eq(outsider, &world.charity_partner) {
                 assert!(allowed(status, &location), "{context} as the charity it was referred to: {status} {location}");
