@@ -11,7 +11,8 @@ use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_store::Store;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::operations::{
-    SiteAnswers, SyncOutcome, add_site, add_team, operation_debrief, operations_for, plan_operation, sync_records, view_operation,
+    SiteAnswers, SyncOutcome, add_site, add_team, check_recorder, field_briefings, operation_board, operation_debrief, operations_for, plan_operation,
+    records_by_reference, save_press_summary, sync_records, view_briefing, view_operation,
 };
 use aidant_store::organisations::User;
 use aidant_store::testing::{TestDatabase, catalogue};
@@ -170,4 +171,82 @@ async fn a_partner_sees_only_their_team_and_records_once(database: TestDatabase)
     }
 }
 
-aidant_store::backend_tests!(a_partner_sees_only_their_team_and_records_once);
+async fn briefings_boards_and_lost_phones(database: TestDatabase) {
+    let store = &database.store;
+    let catalogue = catalogue();
+    let day = plan(store, &catalogue).await;
+    let operation = &day.operation;
+    let lead = caller(&day.supervisor);
+    store.set_receiving_organisation(&day.supervisor.organisation_id, &aidant_core::audit::AuditActor::Cli).await.unwrap();
+
+    // A site chosen for a report the GLAA may not read: its briefing
+    // lists the report to the force and not to the GLAA's officer.
+    let report = aidant_store::testing::submit_report_with_contact(store, "07700 900123").await;
+    let reference = store.find_report_by_id(&report).await.unwrap().unwrap().reference.to_string();
+    let typed = format!("  {} \n", reference.to_lowercase().replace('-', " "));
+    let (reports, intelligence) = records_by_reference(store, &typed, "records").await.unwrap();
+    assert_eq!((reports, intelligence.len()), (vec![report.clone()], 0), "a reference is found however it is typed");
+    let Err(CaseError::Invalid(errors)) = records_by_reference(store, "ZZZ-999-ZZZ", "records").await else { panic!("a made-up reference is refused") };
+    assert_eq!(errors[0].field, "records");
+    let car_wash = SiteAnswers { name: "Sparkle Car Wash", sector: "car_wash", reason: "A report.", reports: vec![report], ..SiteAnswers::default() };
+    let car_wash = add_site(store, &lead, operation, &car_wash, &catalogue).await.unwrap();
+    let team = add_team(store, &lead, operation, "Car washes", "", &[car_wash], &[day.officer.id.clone(), day.glaa_officer.id.clone()]).await.unwrap();
+    let glaa_briefing = view_briefing(store, &caller(&day.glaa_officer), operation, &team).await.unwrap();
+    assert_eq!(glaa_briefing.sites.len(), 1);
+    assert!(glaa_briefing.sites[0].records.is_empty(), "the GLAA is not shown a report it may not read");
+    let force_briefing = view_briefing(store, &caller(&day.officer), operation, &team).await.unwrap();
+    assert_eq!(force_briefing.sites[0].records[0].reference, reference);
+    assert_eq!(force_briefing.members.len(), 2);
+    assert!(matches!(view_briefing(store, &caller(&day.glaa_officer), operation, &day.lorries).await, Err(CaseError::Denied { .. })));
+    assert!(matches!(view_briefing(store, &caller(&day.charity_worker), operation, &day.nail_bars).await, Err(CaseError::Denied { .. })));
+
+    // The field app downloads the briefings of running operations only.
+    let during = time::macros::date!(2026 - 12 - 09);
+    let briefings = field_briefings(store, &caller(&day.glaa_officer), during).await.unwrap();
+    assert_eq!(briefings.iter().map(|briefing| briefing.team.name.as_str()).collect::<Vec<_>>(), ["Nail bars", "Car washes"]);
+    assert!(field_briefings(store, &caller(&day.glaa_officer), time::macros::date!(2026 - 12 - 13)).await.unwrap().is_empty());
+    check_recorder(store, &caller(&day.officer), operation, &day.lorries).await.unwrap();
+    assert!(matches!(check_recorder(store, &caller(&day.glaa_officer), operation, &day.lorries).await, Err(CaseError::Denied { .. })));
+
+    // The board: everything, then only what is new.
+    let officer = caller(&day.officer);
+    sync_records(store, &officer, operation, &day.lorries, &[stop(&id(20), "LJ15 XKR", "2026-12-09")], &catalogue).await.unwrap();
+    let (_, all) = operation_board(store, &lead, operation, None).await.unwrap();
+    assert_eq!(all.len(), 1);
+    let since = all[0].received_at_ms;
+    assert!(operation_board(store, &lead, operation, Some(since)).await.unwrap().1.is_empty());
+    sync_records(store, &officer, operation, &day.lorries, &[stop(&id(21), "WN64 HZD", "2026-12-09")], &catalogue).await.unwrap();
+    let (_, fresh) = operation_board(store, &lead, operation, Some(since - 1)).await.unwrap();
+    assert_eq!(fresh.len(), 2);
+    assert!(matches!(operation_board(store, &officer, operation, None).await, Err(CaseError::Denied { .. })), "the board is the lead's");
+
+    // The press summary: saved by the lead, refused empty.
+    assert!(matches!(save_press_summary(store, &lead, operation, "  ").await, Err(CaseError::Invalid(_))));
+    assert!(matches!(save_press_summary(store, &officer, operation, "Figures.").await, Err(CaseError::Denied { .. })));
+    save_press_summary(store, &lead, operation, "During Operation Aidant officers stopped 2 vehicles.").await.unwrap();
+    assert_eq!(view_operation(store, &lead, operation).await.unwrap().press_summary.as_deref(), Some("During Operation Aidant officers stopped 2 vehicles."));
+
+    // A lost phone: its session is ended from another, by its public name.
+    let policy = aidant_store::identity::SignInPolicy::default();
+    let phone = store.create_session(&day.officer.id, true).await.unwrap();
+    let laptop = store.create_session(&day.officer.id, true).await.unwrap();
+    store.set_session_device(&phone, "Chrome on Android").await.unwrap();
+    let sessions = store.list_sessions(&day.officer.id).await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    let phone_id = aidant_store::sessions::session_id(&phone);
+    assert_eq!(sessions.iter().find(|session| session.id == phone_id).unwrap().device, "Chrome on Android");
+    assert_ne!(aidant_store::sessions::field_key(&phone), aidant_store::sessions::field_key(&laptop), "each session has its own key");
+    let actor = aidant_core::audit::AuditActor::user(day.officer.id.as_str());
+    assert_eq!(store.end_sessions(&day.supervisor.id, Some(&phone_id), &actor).await.unwrap(), 0, "only the user's own sessions");
+    assert_eq!(store.end_sessions(&day.officer.id, Some("not a session"), &actor).await.unwrap(), 0);
+    assert_eq!(store.end_sessions(&day.officer.id, Some(&phone_id), &actor).await.unwrap(), 1);
+    assert!(store.find_session(&phone, &policy).await.unwrap().is_none(), "the phone's session no longer works");
+    assert!(store.find_session(&laptop, &policy).await.unwrap().is_some(), "the laptop's still does");
+    assert_eq!(store.end_sessions(&day.officer.id, None, &actor).await.unwrap(), 1);
+    assert!(store.find_session(&laptop, &policy).await.unwrap().is_none());
+    let ended: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user.session_ended'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(ended, 2, "each ending is audited");
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+}
+
+aidant_store::backend_tests!(a_partner_sees_only_their_team_and_records_once, briefings_boards_and_lost_phones);

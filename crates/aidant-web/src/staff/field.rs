@@ -385,7 +385,7 @@ pub async fn sync(State(state): State<AppState>, staff: Staff, Path((id, team)):
     if request.records.len() > SYNC_BATCH {
         return Err(WebError::Invalid(vec![FieldError { field: "records".into(), message: format!("Send at most {SYNC_BATCH} records at a time") }]));
     }
-        let outcomes = use_cases::sync_records(state.store(), &staff.caller, &id, &team, &request.records, state.catalogue()).await?;
+    let outcomes = use_cases::sync_records(state.store(), &staff.caller, &id, &team, &request.records, state.catalogue()).await?;
     let results = outcomes
         .into_iter()
         .map(|(id, outcome)| match outcome {
