@@ -3,6 +3,7 @@
 
 mod api;
 mod authorisation;
+mod field_app;
 mod helpers;
 mod pages;
 mod snapshots;
