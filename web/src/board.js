@@ -26,6 +26,14 @@ async function poll () {
       row.className = 'govuk-table__row'
       row.dataset.record = record.id
       for (const text of [record.received, record.kind_label, record.site, record.team, record.summary, record.by]) row.append(cell(text))
+      if (record.kind === 'safeguarded' && status.dataset.safeguard === 'yes') {
+        // People safeguarded: a potential victim's case starts from here.
+        const link = document.createElement('a')
+        link.className = 'govuk-link'
+        link.href = `/staff/victims/new?field_record=${encodeURIComponent(record.id)}`
+        link.textContent = 'Open a potential victim\'s case'
+        row.children[4].append(' ', link)
+      }
       rows.prepend(row)
       const total = document.querySelector(`#by-team tr[data-team="${CSS.escape(record.team_id)}"] td[data-kind="${CSS.escape(record.kind)}"]`)
       if (total) total.textContent = String(Number(total.textContent) + (record.kind === 'safeguarded' ? record.people : (COUNTED[record.kind] ?? 0)))

@@ -49,6 +49,8 @@ enum BenchCommand {
     Reports(ReportsBenchArgs),
     /// The staff workspace with many reports: triage queue pages and search.
     Staff(crate::bench_staff::StaffBenchArgs),
+    /// Field records: many phones syncing what they recorded offline at once.
+    Field(crate::bench_field::FieldBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +87,7 @@ pub async fn run(arguments: BenchArgs) -> anyhow::Result<ExitCode> {
     match arguments.command {
         BenchCommand::Reports(arguments) => run_reports(arguments).await,
         BenchCommand::Staff(arguments) => crate::bench_staff::run(arguments).await,
+        BenchCommand::Field(arguments) => crate::bench_field::run(arguments).await,
     }
 }
 

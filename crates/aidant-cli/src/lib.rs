@@ -5,6 +5,7 @@
 
 mod audit_checkpoint;
 mod bench;
+mod bench_field;
 mod bench_staff;
 mod config;
 mod demo;

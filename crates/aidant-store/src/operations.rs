@@ -399,6 +399,20 @@ pub(crate) async fn load_field_records(
     load_field_records_since(connection, keyring, operation_id, i64::MIN).await
 }
 
+/// One field record and the operation it belongs to, opened.
+pub(crate) async fn load_field_record(
+    connection: &mut AnyConnection,
+    keyring: &Keyring,
+    id: &FieldRecordId,
+) -> Result<Option<(OperationId, StoredFieldRecord)>, StoreError> {
+    let operation: Option<String> =
+        sqlx::query_scalar("SELECT operation_id FROM field_records WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *connection).await?;
+    let Some(operation) = operation else { return Ok(None) };
+    let operation: OperationId = parse(&operation, "operation id")?;
+    let found = load_field_records_since(connection, keyring, &operation, i64::MIN).await?.into_iter().find(|record| &record.id == id);
+    Ok(found.map(|record| (operation, record)))
+}
+
 /// An operation's field records received after `since` (milliseconds
 /// since the epoch), oldest first, opened.
 pub(crate) async fn load_field_records_since(
@@ -439,4 +453,12 @@ pub(crate) async fn load_field_records_since(
             })
         })
         .collect()
+}
+
+impl crate::Store {
+    /// How many field records an operation holds (each under its own id,
+    /// the table's key): for the benchmark's check after a kill.
+    pub async fn count_field_records(&self, operation_id: &OperationId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM field_records WHERE operation_id = $1").bind(operation_id.as_str()).fetch_one(&self.pool).await?)
+    }
 }

@@ -56,6 +56,9 @@ pub enum LinkKind {
     Report,
     Intelligence,
     Entity,
+    /// A record an operation's officer made in the field (people
+    /// safeguarded, a visit).
+    FieldRecord,
 }
 
 impl LinkKind {
@@ -64,11 +67,12 @@ impl LinkKind {
             LinkKind::Report => "report",
             LinkKind::Intelligence => "intelligence",
             LinkKind::Entity => "entity",
+            LinkKind::FieldRecord => "field_record",
         }
     }
 
     fn parse(text: &str) -> Option<LinkKind> {
-        [LinkKind::Report, LinkKind::Intelligence, LinkKind::Entity].into_iter().find(|kind| kind.as_str() == text)
+        [LinkKind::Report, LinkKind::Intelligence, LinkKind::Entity, LinkKind::FieldRecord].into_iter().find(|kind| kind.as_str() == text)
     }
 }
 

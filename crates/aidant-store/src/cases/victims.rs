@@ -45,6 +45,8 @@ pub enum CaseSource {
     /// An entity, usually the person themself (found by the linker across
     /// records).
     Entity(aidant_core::ids::EntityId),
+    /// A record made in the field during an operation (people safeguarded).
+    FieldRecord(aidant_core::ids::FieldRecordId),
 }
 
 /// Opens a transaction, loads the case and applies the policy for
@@ -89,7 +91,42 @@ async fn source_record(store: &Store, caller: &Caller, source: &CaseSource) -> C
             let view = super::entities::view_entity(store, caller, id).await?;
             Ok((LinkKind::Entity, view.entity.id.as_str().to_owned(), format!("{} {}", view.entity.kind.label(), view.entity.label)))
         }
+        CaseSource::FieldRecord(id) => {
+            let reference = field_record_reference(&mut connection, store, caller, id).await?;
+            drop(connection);
+            match reference {
+                Some(reference) => Ok((LinkKind::FieldRecord, id.as_str().to_owned(), reference)),
+                None => {
+                    let (_turn, transaction) = store.begin_write().await?;
+                    let subject = Subject { kind: AuditRecordKind::Operation, id: id.as_str() };
+                    enforce(transaction, caller, subject, Decision::Deny("the field record is not one you made or an operation whose plan you read")).await?;
+                    Err(CaseError::NotFound)
+                }
+            }
+        }
     }
+}
+
+/// How a field record is named to a caller who may read it: those who
+/// read its operation's plan, and the officer who made it. `None` for
+/// anyone else; not found when there is no such record.
+async fn field_record_reference(
+    connection: &mut sqlx::AnyConnection,
+    store: &Store,
+    caller: &Caller,
+    id: &aidant_core::ids::FieldRecordId,
+) -> CaseResult<Option<String>> {
+    let (operation_id, found) = crate::operations::load_field_record(connection, store.keyring()?, id).await?.ok_or(CaseError::NotFound)?;
+    let operation = crate::operations::load_operation(connection, &operation_id).await?.ok_or(CaseError::NotFound)?;
+    let reads_plan =
+        aidant_core::policy::may_on_operation(&caller.actor, &caller.user_id, aidant_core::policy::OperationAction::ViewPlan, &operation.access(None))
+            .is_allowed();
+    if !reads_plan && found.recorded_by != caller.user_id {
+        return Ok(None);
+    }
+    let site =
+        found.site_id.as_ref().and_then(|site| operation.sites.iter().find(|planned| &planned.id == site)).map_or("elsewhere", |site| site.name.as_str());
+    Ok(Some(format!("{}: {}, {site}, {}", operation.name, found.kind.label(), found.recorded_on)))
 }
 
 /// The reference of the record a case would come from, once the caller is
@@ -351,6 +388,14 @@ async fn read_view(
             },
             // Named after the read, outside this transaction (`name_entities`).
             LinkKind::Entity => None,
+            LinkKind::FieldRecord => match target.parse::<aidant_core::ids::FieldRecordId>() {
+                Ok(record_id) => match field_record_reference(transaction, store, caller, &record_id).await {
+                    Ok(reference) => reference,
+                    Err(CaseError::NotFound) => None,
+                    Err(error) => return Err(error),
+                },
+                Err(_) => None,
+            },
         };
         links.push(LinkedRecord { kind, id: target, reference });
     }
@@ -997,6 +1042,7 @@ pub async fn cases_of_record(store: &Store, caller: &Caller, source: &CaseSource
         CaseSource::Report(id) => (LinkKind::Report, id.as_str()),
         CaseSource::Intelligence(id) => (LinkKind::Intelligence, id.as_str()),
         CaseSource::Entity(id) => (LinkKind::Entity, id.as_str()),
+        CaseSource::FieldRecord(id) => (LinkKind::FieldRecord, id.as_str()),
     };
     // On an entity's page the pseudonym would tell who the person is: only
     // those who may know see it there.

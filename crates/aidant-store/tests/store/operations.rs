@@ -220,6 +220,25 @@ async fn briefings_boards_and_lost_phones(database: TestDatabase) {
     assert_eq!(fresh.len(), 2);
     assert!(matches!(operation_board(store, &officer, operation, None).await, Err(CaseError::Denied { .. })), "the board is the lead's");
 
+    // A potential victim's case starts from a field record, named by its
+    // operation, for those who read the plan and the officer who made it.
+    let record: aidant_core::ids::FieldRecordId = id(20).parse().unwrap();
+    let source = aidant_store::cases::victims::CaseSource::FieldRecord(record.clone());
+    let case = aidant_core::safeguarding::case::NewCase::parse(
+        &aidant_core::safeguarding::case::CaseAnswers { age: "adult", name: "Ana", ..Default::default() },
+        aidant_store::cases::victims::today(),
+    )
+    .unwrap();
+    let reference = aidant_store::cases::victims::source_reference(store, &lead, &source).await.unwrap();
+    assert_eq!(reference, "Operation Aidant: Vehicle stop, elsewhere, 2026-12-09");
+    let (victim, _) = aidant_store::cases::victims::open_case(store, &officer, &case, Some(&source)).await.unwrap();
+    let linked = aidant_store::cases::victims::cases_of_record(store, &lead, &source).await.unwrap();
+    assert_eq!(linked.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), vec![victim.clone()]);
+    let view = aidant_store::cases::victims::view_case(store, &lead, &victim).await.unwrap();
+    assert_eq!(view.links[0].reference.as_deref(), Some("Operation Aidant: Vehicle stop, elsewhere, 2026-12-09"));
+    let unknown = aidant_store::cases::victims::CaseSource::FieldRecord(id(99).parse().unwrap());
+    assert!(matches!(aidant_store::cases::victims::source_reference(store, &lead, &unknown).await, Err(CaseError::NotFound)));
+
     // The press summary: saved by the lead, refused empty.
     assert!(matches!(save_press_summary(store, &lead, operation, "  ").await, Err(CaseError::Invalid(_))));
     assert!(matches!(save_press_summary(store, &officer, operation, "Figures.").await, Err(CaseError::Denied { .. })));

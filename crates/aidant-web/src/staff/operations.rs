@@ -424,6 +424,7 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Path(id): Path<S
         by_team,
         records => crate::html::serde_value(&lines),
         since,
+        can_safeguard => staff.can(Capability::Safeguarding),
     };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/operation_board.html", format!("Board: {}", operation.name), "operations"), data))
 }

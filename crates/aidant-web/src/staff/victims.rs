@@ -4,7 +4,7 @@
 //! draft at every page), its printable and JSON forms, referrals to support
 //! organisations, the support portal and the statistics.
 
-use aidant_core::ids::{EntityId, IntelligenceId, OrganisationId, ReportId, SupportReferralId, UserId, VictimId};
+use aidant_core::ids::{EntityId, FieldRecordId, IntelligenceId, OrganisationId, ReportId, SupportReferralId, UserId, VictimId};
 use aidant_core::policy::{Capability, VictimAction};
 use aidant_core::safeguarding::case::{CaseAnswers, DecisionAnswers, GENDERS, NewCase, SHAREABLE_FIELDS, SupportKind};
 use aidant_core::safeguarding::referral::{self, Answers, Page, QuestionKind, ReferralPath};
@@ -120,18 +120,20 @@ pub struct SourceQuery {
     report: Option<String>,
     intelligence: Option<String>,
     entity: Option<String>,
+    field_record: Option<String>,
 }
 
 /// The record a case is opened from, named by one of the form's (or the
-/// address's) `report`, `intelligence` or `entity`.
-fn source_of(report: Option<&str>, intelligence: Option<&str>, entity: Option<&str>) -> WebResult<Option<CaseSource>> {
+/// address's) `report`, `intelligence`, `entity` or `field_record`.
+fn source_of(report: Option<&str>, intelligence: Option<&str>, entity: Option<&str>, field_record: Option<&str>) -> WebResult<Option<CaseSource>> {
     let not_found = |error: WebError| error.or_not_found_as("Record not found", "There is no record at this address.");
     let given = |value: Option<&str>| value.filter(|id| !id.is_empty()).map(str::to_owned);
-    match (given(report), given(intelligence), given(entity)) {
-        (Some(id), _, _) => Ok(Some(CaseSource::Report(path_id::<ReportId>(&id).map_err(not_found)?))),
-        (None, Some(id), _) => Ok(Some(CaseSource::Intelligence(path_id::<IntelligenceId>(&id).map_err(not_found)?))),
-        (None, None, Some(id)) => Ok(Some(CaseSource::Entity(path_id::<EntityId>(&id).map_err(not_found)?))),
-        (None, None, None) => Ok(None),
+    match (given(report), given(intelligence), given(entity), given(field_record)) {
+        (Some(id), _, _, _) => Ok(Some(CaseSource::Report(path_id::<ReportId>(&id).map_err(not_found)?))),
+        (None, Some(id), _, _) => Ok(Some(CaseSource::Intelligence(path_id::<IntelligenceId>(&id).map_err(not_found)?))),
+        (None, None, Some(id), _) => Ok(Some(CaseSource::Entity(path_id::<EntityId>(&id).map_err(not_found)?))),
+        (None, None, None, Some(id)) => Ok(Some(CaseSource::FieldRecord(path_id::<FieldRecordId>(&id).map_err(not_found)?))),
+        (None, None, None, None) => Ok(None),
     }
 }
 
@@ -144,6 +146,7 @@ async fn source_context(state: &AppState, staff: &Staff, source: Option<&CaseSou
         CaseSource::Report(id) => context! { field => "report", id => id.to_string(), reference, href => format!("/staff/reports/{id}") },
         CaseSource::Intelligence(id) => context! { field => "intelligence", id => id.to_string(), reference, href => format!("/staff/intelligence/{id}") },
         CaseSource::Entity(id) => context! { field => "entity", id => id.to_string(), reference, href => format!("/staff/entities/{id}") },
+        CaseSource::FieldRecord(id) => context! { field => "field_record", id => id.to_string(), reference, href => "/staff/operations" },
     })
 }
 
@@ -176,7 +179,7 @@ fn new_case_page(state: &AppState, staff: &Staff, source: Value, form: &FormData
 
 pub async fn new_case(State(state): State<AppState>, staff: Staff, Query(query): Query<SourceQuery>) -> WebResult {
     cases::require(state.store(), &staff.caller, Capability::Safeguarding).await?;
-    let source = source_of(query.report.as_deref(), query.intelligence.as_deref(), query.entity.as_deref())?;
+    let source = source_of(query.report.as_deref(), query.intelligence.as_deref(), query.entity.as_deref(), query.field_record.as_deref())?;
     let source = source_context(&state, &staff, source.as_ref()).await?;
     Ok(new_case_page(&state, &staff, source, &FormData::default(), Vec::new()))
 }
@@ -184,7 +187,7 @@ pub async fn new_case(State(state): State<AppState>, staff: Staff, Query(query):
 pub async fn create_case(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {
     cases::require(state.store(), &staff.caller, Capability::Safeguarding).await?;
     let form = staff_form(&staff, &body)?;
-    let source = source_of(form.get("report"), form.get("intelligence"), form.get("entity"))?;
+    let source = source_of(form.get("report"), form.get("intelligence"), form.get("entity"), form.get("field_record"))?;
     let source_value = source_context(&state, &staff, source.as_ref()).await?;
     let value = |name: &str| form.get(name).unwrap_or_default();
     let types = form.all("exploitation_types");
@@ -278,12 +281,14 @@ fn render_case(state: &AppState, staff: &Staff, view: VictimView, form: &FormDat
                 aidant_store::victims::LinkKind::Report => "Public report",
                 aidant_store::victims::LinkKind::Intelligence => "Intelligence record",
                 aidant_store::victims::LinkKind::Entity => "Entity",
+                aidant_store::victims::LinkKind::FieldRecord => "Operation's field record",
             },
             reference => link.reference.clone(),
             href => match link.kind {
                 aidant_store::victims::LinkKind::Report => format!("/staff/reports/{}", link.id),
                 aidant_store::victims::LinkKind::Intelligence => format!("/staff/intelligence/{}", link.id),
                 aidant_store::victims::LinkKind::Entity => format!("/staff/entities/{}", link.id),
+                aidant_store::victims::LinkKind::FieldRecord => "/staff/operations".to_owned(),
             },
         }).collect::<Vec<_>>(),
         referral => match referral {
@@ -771,6 +776,7 @@ pub async fn record_cases(state: &AppState, staff: &Staff, source: CaseSource) -
         CaseSource::Report(id) => format!("report={id}"),
         CaseSource::Intelligence(id) => format!("intelligence={id}"),
         CaseSource::Entity(id) => format!("entity={id}"),
+        CaseSource::FieldRecord(id) => format!("field_record={id}"),
     };
     Ok(context! {
         victim_cases => cases.iter().map(|(id, pseudonym)| context! { id => id.to_string(), pseudonym => pseudonym.clone() }).collect::<Vec<_>>(),
