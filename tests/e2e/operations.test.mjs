@@ -225,7 +225,7 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
   const sessions = laptop.page.locator('#sessions tbody tr')
   assert.equal(await sessions.count(), 2)
   await assertAccessible(laptop.page, 'the profile with sessions')
-  await laptop.page.locator('#sessions').getByRole('button', { name: /Sign out/ }).click()
+  await laptop.page.locator('#sessions').getByRole('button', { name: /End session/ }).click()
   assert.equal(await sessions.count(), 1)
   await laptop.context.close()
   await recordStop(page, 'CD34 EFG')
@@ -296,6 +296,14 @@ test('the debrief counts every record once, and its press summary names no one',
   await page.getByRole('button', { name: 'Open the case' }).click()
   assert.match(await page.locator('#pseudonym').innerText(), /^PV-\d\d-\d{4}$/)
   assert.match(await page.locator('#links').innerText(), /Operation's field record: Operation Aidant: People safeguarded/)
+  // A vehicle stop becomes graded intelligence, and its registration an
+  // entity of the investigation.
+  await page.goto(`${operationUrl}/board`)
+  await page.locator('#record-rows tr', { hasText: 'LJ15 XKR' }).getByRole('link', { name: /Record as intelligence/ }).click()
+  assert.match(await page.getByLabel('Title').inputValue(), /Operation Aidant: vehicle stop LJ15 XKR/)
+  const drafted = await page.getByLabel('Sanitised intelligence').inputValue()
+  assert.match(drafted, /Vehicle LJ15 XKR \(White curtain-sided lorry\)[\s\S]*4 people \(Romanian, Bulgarian\)/)
+  await assertAccessible(page, 'intelligence drafted from a field record')
   await page.goto(`${operationUrl}/debrief`)
   await assertAccessible(page, 'the debrief')
   const total = async (name) => Number(await page.locator(`[data-total="${name}"]`).innerText())

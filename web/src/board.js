@@ -26,6 +26,13 @@ async function poll () {
       row.className = 'govuk-table__row'
       row.dataset.record = record.id
       for (const text of [record.received, record.kind_label, record.site, record.team, record.summary, record.by]) row.append(cell(text))
+      if (['vehicle_stop', 'premises_visit', 'intelligence'].includes(record.kind) && status.dataset.intelligence === 'yes') {
+        const link = document.createElement('a')
+        link.className = 'govuk-link'
+        link.href = `/staff/intelligence/new?field_record=${encodeURIComponent(record.id)}`
+        link.textContent = 'Record as intelligence'
+        row.children[4].append(' ', link)
+      }
       if (record.kind === 'safeguarded' && status.dataset.safeguard === 'yes') {
         // People safeguarded: a potential victim's case starts from here.
         const link = document.createElement('a')

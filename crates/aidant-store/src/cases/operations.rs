@@ -497,3 +497,64 @@ pub async fn records_by_reference(store: &Store, typed: &str, field: &str) -> Ca
     }
     Ok((reports, intelligence))
 }
+
+/// A draft intelligence record from a field record: a title and a text
+/// saying what was found, where and when (the registration, vehicle,
+/// business, how many people and of which nationalities, the signs seen in
+/// the catalogue's words for staff, how it ended, the note), for an analyst
+/// to check, grade and save, so that what was recorded in the field
+/// reaches the investigation and its entities. For those who read the
+/// operation's plan and the officer who made the record; audited as a
+/// reading of the board.
+pub async fn intelligence_draft(store: &Store, caller: &Caller, id: &FieldRecordId, catalogue: &Catalogue) -> CaseResult<(String, String)> {
+    super::require(store, caller, Capability::CreateIntelligence).await?;
+    let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
+    let (operation_id, found) = rows::load_field_record(&mut connection, store.keyring()?, id).await?.ok_or(CaseError::NotFound)?;
+    drop(connection);
+    let (mut transaction, operation) = authorise(store, caller, &operation_id, OperationAction::ViewPlan, None).await?;
+    record(&mut transaction, caller, AuditAction::OperationBoard, subject(&operation_id), Some(&format!("field record {id} drafted as intelligence"))).await?;
+    transaction.commit().await?;
+    let answers = &found.answers;
+    let site = found.site_id.as_ref().and_then(|site| operation.sites.iter().find(|planned| &planned.id == site));
+    let place = site
+        .map_or_else(String::new, |site| format!(" at {}{}", site.name, site.postcode.as_ref().map(|postcode| format!(", {postcode}")).unwrap_or_default()));
+    let mut lines = vec![format!("{}{place} on {}, during {}.", found.kind.label(), found.recorded_on, operation.name)];
+    let registration = aidant_core::vrm::Vrm::parse_with_country(&answers.registration, Some(answers.country.as_str())).ok();
+    if let Some(registration) = &registration {
+        let described: Vec<&str> = [answers.vehicle.trim(), answers.trailer.trim()].into_iter().filter(|text| !text.is_empty()).collect();
+        lines.push(format!("Vehicle {registration}{}.", if described.is_empty() { String::new() } else { format!(" ({})", described.join(", ")) }));
+    }
+    if !answers.business.trim().is_empty() {
+        lines.push(format!("Business: {}.", answers.business.trim()));
+    }
+    if let Ok(people) = answers.people.trim().parse::<u16>()
+        && people > 0
+    {
+        let nationalities = if answers.nationalities.is_empty() { String::new() } else { format!(" ({})", answers.nationalities.join(", ")) };
+        lines.push(format!("{people} {}{nationalities}.", if people == 1 { "person" } else { "people" }));
+    }
+    if answers.documents_held_by_others {
+        lines.push("Someone else held people's passports or identity documents.".to_owned());
+    }
+    if answers.accommodation_on_site {
+        lines.push("People were living on the premises.".to_owned());
+    }
+    for sign in &answers.signs {
+        if let Some(indicator) = catalogue.indicator(sign) {
+            lines.push(format!("Seen: {}.", indicator.staff));
+        }
+    }
+    if let Ok(outcome) = answers.outcome.parse::<aidant_core::operations::FieldOutcome>() {
+        lines.push(format!("Outcome: {}.", outcome.label()));
+    }
+    if !answers.note.trim().is_empty() {
+        lines.push(answers.note.trim().to_owned());
+    }
+    let subject = match (&registration, answers.business.trim()) {
+        (Some(registration), _) => format!(" {registration}"),
+        (None, "") => String::new(),
+        (None, business) => format!(" {business}"),
+    };
+    let title: String = format!("{}: {}{subject}", operation.name, found.kind.label().to_lowercase()).chars().take(200).collect();
+    Ok((title, lines.join("\n")))
+}

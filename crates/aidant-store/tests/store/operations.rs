@@ -236,6 +236,13 @@ async fn briefings_boards_and_lost_phones(database: TestDatabase) {
     assert_eq!(linked.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), vec![victim.clone()]);
     let view = aidant_store::cases::victims::view_case(store, &lead, &victim).await.unwrap();
     assert_eq!(view.links[0].reference.as_deref(), Some("Operation Aidant: Vehicle stop, elsewhere, 2026-12-09"));
+    let (title, text) = aidant_store::cases::operations::intelligence_draft(store, &lead, &record, &catalogue).await.unwrap();
+    assert_eq!(title, "Operation Aidant: vehicle stop LJ15 XKR");
+    assert!(text.contains("Vehicle LJ15 XKR (Curtain-sided lorry).") && text.contains("4 people (Ruritanian).") && text.contains("Wexcombe"), "{text}");
+    assert!(matches!(
+        aidant_store::cases::operations::intelligence_draft(store, &caller(&day.glaa_officer), &record, &catalogue).await,
+        Err(CaseError::Denied { .. })
+    ));
     let unknown = aidant_store::cases::victims::CaseSource::FieldRecord(id(99).parse().unwrap());
     assert!(matches!(aidant_store::cases::victims::source_reference(store, &lead, &unknown).await, Err(CaseError::NotFound)));
 

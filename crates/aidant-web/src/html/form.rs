@@ -30,6 +30,12 @@ impl FormData {
         Ok(Self { fields })
     }
 
+    /// A form filled in beforehand (a page offering a draft), from its
+    /// fields in order.
+    pub fn from_pairs(fields: Vec<(String, String)>) -> Self {
+        Self { fields }
+    }
+
     /// The first value for `name`, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())

@@ -300,10 +300,11 @@ pub struct SyncRequest {
     pub records: Vec<FieldRecordAnswers>,
 }
 
-/// A field record as the phone sends it: how the document describes
-/// `FieldRecordAnswers` (aidant-core has no OpenAPI). Every field may be
-/// left out, which kind needs which being checked field by field; a test
-/// holds the two to the same fields.
+// How the document describes `FieldRecordAnswers` (aidant-core has no
+// OpenAPI); a test holds the two to the same fields.
+/// A field record as the phone sends it. Every field may be left out:
+/// which kind needs which is checked field by field, and a record with a
+/// problem is refused with its reasons.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 #[allow(dead_code)]

@@ -50,6 +50,8 @@ fn summary(record: &IntelligenceRecord, staff: &Staff) -> Value {
 #[derive(Debug, Default, Deserialize)]
 pub struct NewQuery {
     report: Option<String>,
+    /// A record made in the field during an operation, drafted as this record.
+    field_record: Option<String>,
 }
 
 /// The report a record is developed from, if one is named.
@@ -124,7 +126,18 @@ fn people_rows(form: &FormData) -> Vec<Value> {
 pub async fn new_form(State(state): State<AppState>, staff: Staff, Query(query): Query<NewQuery>) -> WebResult {
     let organisations = cases::intelligence::recipient_choices(state.store(), &staff.caller).await?;
     let report = source_report(&state, &staff, query.report.as_deref()).await?;
-    Ok(form_page(&state, &staff, report, &organisations, &FormData::default(), Vec::new()))
+    let draft = match query.field_record.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => {
+            let id: aidant_core::ids::FieldRecordId =
+                path_id(id).map_err(|error| error.or_not_found_as("Record not found", "There is no field record at this address."))?;
+            let (title, text) = cases::operations::intelligence_draft(state.store(), &staff.caller, &id, state.catalogue())
+                .await
+                .map_err(|error| WebError::from(error).or_not_found_as("Record not found", "There is no field record at this address."))?;
+            FormData::from_pairs(vec![("title".into(), title), ("sanitised_text".into(), text)])
+        }
+        None => FormData::default(),
+    };
+    Ok(form_page(&state, &staff, report, &organisations, &draft, Vec::new()))
 }
 
 pub async fn create(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {

@@ -425,6 +425,7 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Path(id): Path<S
         records => crate::html::serde_value(&lines),
         since,
         can_safeguard => staff.can(Capability::Safeguarding),
+        can_intelligence => staff.can(Capability::CreateIntelligence),
     };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/operation_board.html", format!("Board: {}", operation.name), "operations"), data))
 }
