@@ -76,6 +76,21 @@ export async function launchBrowser () {
   })
 }
 
+/** A browser with a profile of its own on disk, as a person's is (a
+ *  context from `launchBrowser` is like a private window, where Chromium
+ *  offers no installation of web apps). Close it with `close()`. */
+export async function launchWithProfile (options = {}) {
+  if (!existsSync(chromiumPath)) throw new Error(`Chromium is missing at ${chromiumPath}: scripts/test installs Debian's chromium`)
+  const profile = mkdtempSync(join(tmpdir(), 'aidant-e2e-profile-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    ...options
+  })
+  return { context, async close () { await context.close(); rmSync(profile, { recursive: true, force: true }) } }
+}
+
 /** A fresh browser context whose visits to the neutral site are answered here. */
 export async function newContext (browser, options = {}) {
   const context = await browser.newContext(options)

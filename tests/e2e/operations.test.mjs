@@ -9,7 +9,7 @@
 // checked with axe-core, and the field app at 320 pixels and by keyboard.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer, launchBrowser, newContext, signIn, axeViolations } from './helpers.mjs'
+import { startServer, launchBrowser, launchWithProfile, newContext, signIn, axeViolations } from './helpers.mjs'
 
 let server
 let browser
@@ -243,6 +243,23 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
 async function teamId (page) {
   return page.locator('#by-team tr', { hasText: 'Lorry checks' }).getAttribute('data-team')
 }
+
+test('the field app can be installed from a phone\'s browser', async () => {
+  const browserWithProfile = await launchWithProfile({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true })
+  try {
+    const page = await browserWithProfile.context.newPage()
+    await page.goto(server.url + '/field/')
+    await page.evaluate(() => navigator.serviceWorker.ready)
+    const cdp = await browserWithProfile.context.newCDPSession(page)
+    const manifest = await cdp.send('Page.getAppManifest')
+    assert.deepEqual(manifest.errors, [], 'the manifest reads without errors')
+    assert.match(manifest.url, /\/field\/manifest\.webmanifest$/)
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors')
+    assert.deepEqual(installabilityErrors, [], 'Chromium would offer to install it')
+  } finally {
+    await browserWithProfile.close()
+  }
+})
 
 test('the field app fits 320 pixels and works from the keyboard', async () => {
   const { context, page } = await phone()
