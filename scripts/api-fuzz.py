@@ -5,6 +5,9 @@ The server runs on a fresh demo database with flood protection off (so the
 fuzzer's reports reach the code rather than the limit). A staff API token is
 made the way a person makes one, by signing in as the demo analyst and
 creating it on the profile page, so the staff operations are fuzzed too.
+Then the field app's sync is fuzzed again as the demo officer, a member of
+Operation Aidant's teams, with the operation's and a team's real ids, so
+that what is generated reaches the records rather than a "not found".
 Every check Schemathesis has is on: no server errors, responses that
 conform to the document's schemas, only status codes and content types the
 document declares, and the rest. Exit status: Schemathesis's own.
@@ -14,6 +17,7 @@ document declares, and the rest. Exit status: Schemathesis's own.
 
 import argparse
 import html
+import json
 import os
 import re
 import shutil
@@ -26,6 +30,7 @@ from http.cookiejar import CookieJar
 
 DEMO_PASSWORD = "aidant-demo-password"
 ANALYST = "analyst@beds.police.example"
+OFFICER = "officer@beds.police.example"
 
 
 def start_server(binary, data_dir, key_dir):
@@ -38,7 +43,8 @@ def start_server(binary, data_dir, key_dir):
         AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE="0",
         AIDANT_SIGN_INS_PER_MINUTE="0",
     )
-    subprocess.run([binary, "demo", "--no-serve", "--reports", "60", "--data-dir", data_dir], env=env, check=True, stdout=subprocess.DEVNULL)
+    # Enough reports for the demo's story, which brings Operation Aidant.
+    subprocess.run([binary, "demo", "--no-serve", "--reports", "120", "--data-dir", data_dir], env=env, check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.PIPE, text=True)
     for line in server.stdout:
         found = re.search(r"Aidant is listening on (http://\S+)", line)
@@ -86,11 +92,11 @@ def hidden(body, name):
     return html.unescape(found.group(1))
 
 
-def staff_token(base):
+def staff_token(base, email=ANALYST):
     browser = Browser(base)
     _, page = browser.request("/staff/sign-in")
     status, page = browser.request(
-        "/staff/sign-in", {"sign_in_token": hidden(page, "sign_in_token"), "email": ANALYST, "password": DEMO_PASSWORD}
+        "/staff/sign-in", {"sign_in_token": hidden(page, "sign_in_token"), "email": email, "password": DEMO_PASSWORD}
     )
     _, profile = browser.request("/staff/profile")
     _, created = browser.request("/staff/profile/tokens", {"csrf_token": hidden(profile, "csrf_token"), "name": "Schemathesis"})
@@ -125,12 +131,49 @@ def main():
             "20261206",
         ]
         print("==>", " ".join(command).replace(token, "[token]"), flush=True)
-        return subprocess.run(command).returncode
+        status = subprocess.run(command).returncode
+        return status or fuzz_sync(arguments, base, root)
     finally:
         if server:
             server.terminate()
             server.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def fuzz_sync(arguments, base, root):
+    """The sync again, as a team's member, with real ids in the address."""
+    token = staff_token(base, OFFICER)
+    request = urllib.request.Request(base + "/api/v1/staff/field", headers={"Authorization": f"Bearer {token}"})
+    bundle = json.load(urllib.request.urlopen(request))
+    if not bundle["briefings"]:
+        raise SystemExit("the demo officer is in no team of a running operation")
+    briefing = bundle["briefings"][0]
+    config = os.path.join(root, "schemathesis.toml")
+    with open(config, "w") as file:
+        file.write(
+            "[[operations]]\n"
+            'include-path = "/api/v1/staff/operations/{id}/teams/{team}/records"\n'
+            f'parameters = {{ id = "{briefing["operation_id"]}", team = "{briefing["team_id"]}" }}\n'
+        )
+    command = [
+        arguments.schemathesis,
+        "--config-file",
+        config,
+        "run",
+        f"{base}/api/openapi.json",
+        "--include-path",
+        "/api/v1/staff/operations/{id}/teams/{team}/records",
+        "--checks",
+        "all",
+        "--max-examples",
+        arguments.max_examples,
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--seed",
+        "20261207",
+    ]
+    print("==>", " ".join(command).replace(token, "[token]"), flush=True)
+    return subprocess.run(command).returncode
 
 
 if __name__ == "__main__":

@@ -185,8 +185,8 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
 
   // Signal returns: sent, and on the board without reloading it.
   await context.setOffline(false)
-  await page.waitForFunction(() => [...document.querySelectorAll('#records [data-state]')].every((item) => item.dataset.state === 'sent'), null, { timeout: 20000 })
-  await board.page.waitForFunction(() => document.querySelectorAll('#record-rows tr').length === 4, null, { timeout: 20000 })
+  await page.waitForFunction(() => [...document.querySelectorAll('#records [data-state]')].every((item) => item.dataset.state === 'sent'), null, { timeout: 30000 })
+  await board.page.waitForFunction(() => document.querySelectorAll('#record-rows tr').length === 4, null, { timeout: 30000 })
   assert.match(await board.page.locator('#record-rows').innerText(), /LJ15 XKR/)
   assert.equal(await board.page.locator('#by-team tr', { hasText: 'Lorry checks' }).locator('[data-kind="vehicle_stop"]').innerText(), '3')
 
@@ -213,7 +213,7 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
   await recordStop(page, 'AB12 CDE')
   await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 1)
   await page.getByRole('button', { name: 'Send now' }).click()
-  await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 0, null, { timeout: 20000 })
+  await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 0, null, { timeout: 30000 })
   await page.unroute('**/records')
   await board.page.reload()
   assert.equal(await board.page.locator('#record-rows tr').count(), 5, 'the interrupted record is stored once')
@@ -229,7 +229,7 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
   assert.equal(await sessions.count(), 1)
   await laptop.context.close()
   await recordStop(page, 'CD34 EFG')
-  await page.waitForFunction(() => /signed out/.test(document.getElementById('field-status').textContent), null, { timeout: 20000 })
+  await page.waitForFunction(() => /signed out/.test(document.getElementById('field-status').textContent), null, { timeout: 30000 })
   assert.equal((await states(page)).filter((state) => state === 'waiting').length, 1)
   await board.page.reload()
   assert.equal(await board.page.locator('#record-rows tr').count(), 5, 'a signed-out phone stores nothing')
@@ -282,20 +282,20 @@ test('the field app fits 320 pixels and works from the keyboard', async () => {
   await page.keyboard.press('Enter')
   await page.locator('.govuk-notification-banner').waitFor()
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no sideways scrolling with records listed')
-  await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 0, null, { timeout: 20000 })
+  await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 0, null, { timeout: 30000 })
 
   // Two people safeguarded: on the board, a potential victim's case starts from it.
   await page.getByRole('button', { name: 'People safeguarded' }).click()
   await page.getByLabel('How many people were safeguarded').fill('2')
   await page.getByRole('button', { name: 'Save' }).click()
-  await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 0, null, { timeout: 20000 })
+  await page.waitForFunction(() => document.querySelectorAll('#records [data-state="waiting"]').length === 0, null, { timeout: 30000 })
 
   // Days after the operation ended, a record is refused with a reason the
   // officer can act on, and can be taken off the phone.
   await page.clock.setFixedTime(new Date(Date.now() + 5 * 86400000))
   await recordStop(page, 'EF56 GHJ')
   const refused = page.locator('#records [data-state="refused"]')
-  await refused.waitFor({ timeout: 20000 })
+  await refused.waitFor({ timeout: 30000 })
   assert.match(await refused.innerText(), /This operation ended on [\d-]+: it takes no new records\. Record this as a report in the workspace/)
   await assertAccessible(page, 'the field app with a refused record')
   await refused.getByRole('button', { name: /Remove from this phone/ }).click()
@@ -339,6 +339,18 @@ test('the debrief counts every record once, and its press summary names no one',
   await page.getByRole('button', { name: 'Save the press summary' }).click()
   assert.match(await page.locator('.govuk-notification-banner').innerText(), /saved/)
   assert.match(await page.getByLabel(/Press summary \(edited\)/).inputValue(), /thank the public/)
+  // The lead's pages are usable at 320 pixels: wide tables scroll in their
+  // own region, the page does not.
+  await page.setViewportSize({ width: 320, height: 640 })
+  for (const address of [`${operationUrl}`, `${operationUrl}/board`, `${operationUrl}/debrief`, server.url + '/staff/operations', server.url + '/staff/profile']) {
+    await page.goto(address)
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    // What sticks out, to say so when something does.
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+      .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 3).map((element) => `${element.tagName.toLowerCase()}#${element.id}.${element.className}`))
+    assert.ok(overflow <= 0, `${address} scrolls sideways by ${overflow}px at 320 pixels: ${wide}`)
+  }
   await context.close()
   // The NCA officer, in the lorry team, has no debrief.
   const nca = await as(NCA)
