@@ -32,19 +32,10 @@ writeFileSync(join(out, 'aidant.css'), css.css)
 copyFileSync(join(here, 'node_modules', 'govuk-frontend', 'dist', 'govuk', 'govuk-frontend.min.js'), join(out, 'govuk-frontend.min.js'))
 copyFileSync(join(here, 'src', 'aidant.js'), join(out, 'aidant.js'))
 
-await esbuild.build({
-  entryPoints: [join(here, 'src', 'chart', 'main.js')],
-  outfile: join(out, 'chart.js'),
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2020',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'eof',
-  logLevel: 'warning'
-})
+// Each script bundled with what it imports into one minified file, the
+// packages' licence comments gathered at its end.
 for (const [entry, file, format] of [
+  [join(here, 'src', 'chart', 'main.js'), 'chart.js', 'esm'],
   [join(here, 'src', 'field', 'app.js'), 'field.js', 'esm'],
   [join(here, 'src', 'field', 'sw.js'), 'field-sw.js', 'iife'],
   [join(here, 'src', 'board.js'), 'board.js', 'esm']

@@ -63,6 +63,8 @@ pub struct SiteAnswers<'a> {
     pub reason: &'a str,
     pub reports: Vec<ReportId>,
     pub intelligence: Vec<IntelligenceId>,
+    /// The business or address it is, when chosen from its entity's page.
+    pub entity: Option<aidant_core::ids::EntityId>,
 }
 
 /// Adds a site: a kind of place from the catalogue, an optional postcode,
@@ -93,6 +95,23 @@ pub async fn add_site(store: &Store, caller: &Caller, id: &OperationId, site: &S
     if reason.is_empty() || reason.chars().count() > aidant_core::operations::limits::TEXT {
         errors.push(FieldError { field: "reason".into(), message: "Say why this site was chosen, in 2,000 characters or fewer".into() });
     }
+    // An entity is taken only if the planner may see it (through records
+    // they may read), and only a business or an address is a place.
+    let entity = match &site.entity {
+        None => None,
+        Some(entity_id) => match super::entities::view_entity(store, caller, entity_id).await {
+            Ok(view) if matches!(view.entity.kind, crate::entities::ValueKind::Business | crate::entities::ValueKind::Address) => Some(view.entity.id),
+            Ok(_) => {
+                errors.push(FieldError { field: "entity".into(), message: "A site is a business or an address: choose one of those".into() });
+                None
+            }
+            Err(CaseError::NotFound | CaseError::Denied { .. }) => {
+                errors.push(FieldError { field: "entity".into(), message: "Choose a business or an address you can see".into() });
+                None
+            }
+            Err(error) => return Err(error),
+        },
+    };
     let mut records = Vec::new();
     let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
     for report_id in &site.reports {
@@ -125,7 +144,7 @@ pub async fn add_site(store: &Store, caller: &Caller, id: &OperationId, site: &S
         return Err(CaseError::Invalid(errors));
     }
     let (mut transaction, _) = authorise(store, caller, id, OperationAction::EditPlan, None).await?;
-    let insert = SiteInsert { name, sector: site.sector.trim(), postcode: postcode.as_deref(), entity_id: None, reason, records: &records };
+    let insert = SiteInsert { name, sector: site.sector.trim(), postcode: postcode.as_deref(), entity_id: entity.as_ref(), reason, records: &records };
     let site_id = rows::insert_site(&mut transaction, id, &insert).await?;
     record(&mut transaction, caller, AuditAction::OperationChange, subject(id), Some("site added")).await?;
     transaction.commit().await?;
@@ -177,6 +196,20 @@ pub async fn view_operation(store: &Store, caller: &Caller, id: &OperationId) ->
     record(&mut transaction, caller, AuditAction::OperationView, subject(id), None).await?;
     transaction.commit().await?;
     Ok(operation)
+}
+
+/// The operations the caller may add sites to that have not ended on
+/// `today` (for an entity's page: "add to an operation as a site").
+pub async fn operations_to_extend(store: &Store, caller: &Caller, today: time::Date) -> CaseResult<Vec<Operation>> {
+    if !caller.can(Capability::PlanOperations) {
+        return Ok(Vec::new());
+    }
+    Ok(operations_for(store, caller)
+        .await?
+        .into_iter()
+        .filter(|operation| operation.ends_on >= today)
+        .filter(|operation| may_on_operation(&caller.actor, &caller.user_id, OperationAction::EditPlan, &operation.access(None)).is_allowed())
+        .collect())
 }
 
 /// The operations the caller may read the plan of, or is in a team of.

@@ -21,7 +21,7 @@ use sqlx::Row;
 
 const PHONE: &str = "+447700900123";
 
-fn nail_bar(narrative: &str, registration: Option<&str>) -> ReportAnswers {
+pub(crate) fn nail_bar(narrative: &str, registration: Option<&str>) -> ReportAnswers {
     ReportAnswers {
         sector: Some("nail_bar".into()),
         postcode: Some("LU1 2AB".into()),

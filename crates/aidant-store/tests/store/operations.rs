@@ -200,8 +200,26 @@ async fn briefings_boards_and_lost_phones(database: TestDatabase) {
     assert!(matches!(view_briefing(store, &caller(&day.glaa_officer), operation, &day.lorries).await, Err(CaseError::Denied { .. })));
     assert!(matches!(view_briefing(store, &caller(&day.charity_worker), operation, &day.nail_bars).await, Err(CaseError::Denied { .. })));
 
-    // The field app downloads the briefings of running operations only.
+    // A site can be a business the planner sees as an entity; a phone is
+    // no place.
+    aidant_store::testing::submit_report(store, &crate::entities::nail_bar("The boss answers 07700 900123.", None), None).await;
+    crate::entities::drain(store).await;
+    let business = store.find_entity(aidant_store::entities::ValueKind::Business, "star nails|luton").await.unwrap().expect("the business is an entity");
+    let phone = store.find_entity(aidant_store::entities::ValueKind::Phone, "+447700900123").await.unwrap().expect("the phone is an entity");
+    let from_entity =
+        SiteAnswers { name: "Star Nails", sector: "nail_bar", reason: "Named in a report.", entity: Some(business.clone()), ..SiteAnswers::default() };
+    let site = add_site(store, &lead, operation, &from_entity, &catalogue).await.unwrap();
+    let planned = view_operation(store, &lead, operation).await.unwrap();
+    assert_eq!(planned.sites.iter().find(|candidate| candidate.id == site).unwrap().entity_id.as_ref(), Some(&business));
+    let not_a_place = SiteAnswers { entity: Some(phone), ..from_entity.clone() };
+    let Err(CaseError::Invalid(errors)) = add_site(store, &lead, operation, &not_a_place, &catalogue).await else { panic!("a phone is no site") };
+    assert_eq!(errors[0].field, "entity");
     let during = time::macros::date!(2026 - 12 - 09);
+    assert_eq!(aidant_store::cases::operations::operations_to_extend(store, &lead, during).await.unwrap().len(), 1);
+    assert!(aidant_store::cases::operations::operations_to_extend(store, &lead, time::macros::date!(2026 - 12 - 12)).await.unwrap().is_empty());
+    assert!(aidant_store::cases::operations::operations_to_extend(store, &caller(&day.officer), during).await.unwrap().is_empty());
+
+    // The field app downloads the briefings of running operations only.
     let briefings = field_briefings(store, &caller(&day.glaa_officer), during).await.unwrap();
     assert_eq!(briefings.iter().map(|briefing| briefing.team.name.as_str()).collect::<Vec<_>>(), ["Nail bars", "Car washes"]);
     assert!(field_briefings(store, &caller(&day.glaa_officer), time::macros::date!(2026 - 12 - 13)).await.unwrap().is_empty());

@@ -188,7 +188,29 @@ pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entit
         return Ok(see_other(&format!("/staff/entities/{}", view.entity.id)));
     }
     let victims = person_cases(&state, &staff, &view).await?;
-    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default(), victims))
+    let sites = site_forms(&state, &staff, &view).await?;
+    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default(), context! { ..victims, ..sites }))
+}
+
+/// For a business or an address: the operations the viewer plans that it
+/// can be added to as a site.
+async fn site_forms(state: &AppState, staff: &Staff, view: &EntityView) -> WebResult<Value> {
+    use aidant_store::entities::ValueKind;
+    if !matches!(view.entity.kind, ValueKind::Business | ValueKind::Address) {
+        return Ok(Value::from(()));
+    }
+    let operations = cases::operations::operations_to_extend(state.store(), &staff.caller, cases::victims::today()).await?;
+    if operations.is_empty() {
+        return Ok(Value::from(()));
+    }
+    Ok(context! {
+        site_operations => operations.iter().map(|operation| context! {
+            id => operation.id.to_string(),
+            name => operation.name.clone(),
+            dates => super::operations::dates(operation),
+        }).collect::<Vec<_>>(),
+        site_sectors => state.catalogue().place_sectors().map(|sector| context! { value => sector.id.clone(), label => sector.place_label.clone() }).collect::<Vec<_>>(),
+    })
 }
 
 /// For a person: the potential victims' cases about them, to those who may

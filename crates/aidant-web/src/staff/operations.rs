@@ -149,6 +149,7 @@ fn site_context(operation: &Operation, site: &aidant_store::operations::Site, ca
         kind => catalogue.sector(&site.sector).map_or_else(|| site.sector.clone(), |sector| sector.name.clone()),
         postcode => site.postcode.clone(),
         reason => site.reason.clone(),
+        entity => site.entity_id.as_ref().map(ToString::to_string),
         teams,
     }
 }
@@ -192,7 +193,7 @@ async fn plan_page(state: &AppState, staff: &Staff, operation: Operation, form: 
     }
     let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
     let site_values = if which == PlanForm::Site {
-        context! { name => value("site_name"), sector => value("sector"), postcode => value("postcode"), reason => value("reason"), records => value("records") }
+        context! { name => value("site_name"), sector => value("sector"), postcode => value("postcode"), reason => value("reason"), records => value("records"), entity => value("entity") }
     } else {
         context! {}
     };
@@ -261,6 +262,10 @@ pub async fn add_site(State(state): State<AppState>, staff: Staff, Path(id): Pat
             reason: form.get("reason").unwrap_or_default(),
             reports,
             intelligence,
+            entity: match form.get("entity").filter(|id| !id.is_empty()) {
+                Some(id) => Some(id.parse().map_err(|_| CaseError::invalid("entity", "Choose a business or an address you can see"))?),
+                None => None,
+            },
         };
         use_cases::add_site(state.store(), &staff.caller, &id, &answers, state.catalogue()).await.map(|_| ())
     }
