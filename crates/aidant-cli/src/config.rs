@@ -455,14 +455,19 @@ mod tests {
 
     #[test]
     fn defaults_put_the_data_in_the_data_directory_and_the_keys_beside_it() {
-        let config = Config::default();
-        let here = std::env::current_dir().unwrap();
-        assert_eq!(config.effective_database_url(), "sqlite://aidant-data/aidant.db");
-        assert_eq!(config.effective_key_file(), here.join("aidant-data-keys/master.key"));
-        assert_eq!(config.effective_audit_signing_key_file(), here.join("aidant-data-keys/audit-signing.key"));
-        assert_eq!(default_key_dir(Path::new("/var/lib/aidant/")), PathBuf::from("/var/lib/aidant-keys"));
-        assert_eq!(default_key_dir(Path::new("/srv/x/../aidant")), PathBuf::from("/srv/aidant-keys"));
-        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        // In a jail like the other tests here: they change the working
+        // directory, which this one reads, so they must take turns.
+        figment::Jail::expect_with(|_jail| {
+            let config = Config::default();
+            let here = std::env::current_dir().unwrap();
+            assert_eq!(config.effective_database_url(), "sqlite://aidant-data/aidant.db");
+            assert_eq!(config.effective_key_file(), here.join("aidant-data-keys/master.key"));
+            assert_eq!(config.effective_audit_signing_key_file(), here.join("aidant-data-keys/audit-signing.key"));
+            assert_eq!(default_key_dir(Path::new("/var/lib/aidant/")), PathBuf::from("/var/lib/aidant-keys"));
+            assert_eq!(default_key_dir(Path::new("/srv/x/../aidant")), PathBuf::from("/srv/aidant-keys"));
+            assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+            Ok(())
+        });
     }
 
     #[test]

@@ -583,10 +583,11 @@ pub async fn intelligence_draft(store: &Store, caller: &Caller, id: &FieldRecord
     if !answers.note.trim().is_empty() {
         lines.push(answers.note.trim().to_owned());
     }
-    let subject = match (&registration, answers.business.trim()) {
-        (Some(registration), _) => format!(" {registration}"),
-        (None, "") => String::new(),
-        (None, business) => format!(" {business}"),
+    let subject = match (&registration, answers.business.trim(), site) {
+        (Some(registration), _, _) => format!(" {registration}"),
+        (None, "", Some(site)) => format!(", {}", site.name),
+        (None, "", None) => String::new(),
+        (None, business, _) => format!(" {business}"),
     };
     let title: String = format!("{}: {}{subject}", operation.name, found.kind.label().to_lowercase()).chars().take(200).collect();
     Ok((title, lines.join("\n")))

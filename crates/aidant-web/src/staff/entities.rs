@@ -188,8 +188,9 @@ pub async fn show_entity(State(state): State<AppState>, staff: Staff, Path(entit
         return Ok(see_other(&format!("/staff/entities/{}", view.entity.id)));
     }
     let victims = person_cases(&state, &staff, &view).await?;
-    let sites = site_forms(&state, &staff, &view).await?;
-    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default(), context! { ..victims, ..sites }))
+    // A person's cases, or a place's operations: never both.
+    let extras = if victims.is_none() { site_forms(&state, &staff, &view).await? } else { victims };
+    Ok(render_entity(&state, &staff, view, Vec::new(), &FormData::default(), extras))
 }
 
 /// For a business or an address: the operations the viewer plans that it
