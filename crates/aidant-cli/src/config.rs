@@ -454,6 +454,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::result_large_err, reason = "figment's Jail closure must return figment::Error, which is large by its design")]
     fn defaults_put_the_data_in_the_data_directory_and_the_keys_beside_it() {
         // In a jail like the other tests here: they change the working
         // directory, which this one reads, so they must take turns.
