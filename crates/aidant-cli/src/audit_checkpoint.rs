@@ -111,8 +111,8 @@ fn read_signing_key(path: &Path) -> Result<Option<AuditSigningKey>, Failure> {
 /// `aidant audit checkpoint`: verifies the chain (a broken log is never
 /// signed), appends an `audit.checkpoint` entry and signs the head after it.
 pub async fn checkpoint(config: &Config, arguments: CheckpointArgs) -> Result<ExitCode, Failure> {
-    let signing_key = load_or_create_signing_key(config)?;
     let store = open_store(config, StoreUse::Maintenance).await?;
+    let signing_key = load_or_create_signing_key(config)?;
     if let Err(chain_break) = store.verify_audit_chain().await.map_err(|error| Failure::Runtime(error.to_string()))? {
         println!("audit chain BROKEN: {chain_break}; no checkpoint was signed");
         return Ok(ExitCode::from(1));
@@ -159,12 +159,12 @@ fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, Failure> {
 /// `aidant audit verify [--checkpoint FILE [--public-key HEX]]`.
 pub async fn verify(config: &Config, arguments: VerifyArgs) -> Result<ExitCode, Failure> {
     let Some(checkpoint_path) = &arguments.checkpoint else {
+        let store = open_store(config, StoreUse::Maintenance).await?;
         eprintln!(
             "warning: no signed checkpoint given (--checkpoint): this shows the chain is whole, but not that it is the chain that was written; \
              someone who can write to the database could rewrite entries with recomputed hashes and pass. Take checkpoints with \
              `aidant audit checkpoint`, keep copies and the public key outside the data directory, and verify against one."
         );
-        let store = open_store(config, StoreUse::Maintenance).await?;
         return match store.verify_audit_chain().await.map_err(|error| Failure::Runtime(error.to_string()))? {
             Ok(summary) => {
                 println!("audit chain OK: {} entries, head {}", summary.entries, summary.head_hash);

@@ -142,6 +142,15 @@ impl Default for Config {
     }
 }
 
+/// Where the data lives, as given on the command line (`--data-dir`,
+/// `--database-url`): these win over the file and the environment, so every
+/// command that opens the database can be pointed at the demo's or a copy's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Locations {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
 /// A configuration problem: one line naming the setting and what is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -175,7 +184,7 @@ impl Config {
     /// Loads defaults, then the file (if any), then the environment.
     /// An explicitly named file must exist; `aidant.toml` in the working
     /// directory is read when present.
-    pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+    pub fn load(explicit_file: Option<&Path>, locations: &Locations) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match explicit_file {
             Some(path) => {
@@ -188,6 +197,12 @@ impl Config {
             None => {}
         }
         figment = figment.merge(Env::prefixed("AIDANT_").only(&ENVIRONMENT_KEYS));
+        if let Some(data_dir) = &locations.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", data_dir));
+        }
+        if let Some(url) = &locations.database_url {
+            figment = figment.merge(Serialized::default("database_url", url));
+        }
         let config: Config = figment.extract().map_err(describe_figment_error)?;
         config.check()?;
         Ok(config)
@@ -394,8 +409,17 @@ mod tests {
 
     /// Loads inside a figment jail: a temporary working directory and an
     /// environment holding only what the test sets.
-    #[expect(clippy::result_large_err, reason = "figment's Jail closure must return figment::Error, which is large by its design")]
     fn load_in_jail(files: &[(&str, &str)], environment: &[(&str, &str)], explicit_file: Option<&str>) -> Result<Config, ConfigError> {
+        load_in_jail_with(files, environment, explicit_file, Locations::default())
+    }
+
+    #[expect(clippy::result_large_err, reason = "figment's Jail closure must return figment::Error, which is large by its design")]
+    fn load_in_jail_with(
+        files: &[(&str, &str)],
+        environment: &[(&str, &str)],
+        explicit_file: Option<&str>,
+        locations: Locations,
+    ) -> Result<Config, ConfigError> {
         let mut loaded = None;
         figment::Jail::expect_with(|jail| {
             jail.clear_env();
@@ -405,10 +429,25 @@ mod tests {
             for (name, value) in environment {
                 jail.set_env(name, value);
             }
-            loaded = Some(Config::load(explicit_file.map(Path::new)));
+            loaded = Some(Config::load(explicit_file.map(Path::new), &locations));
             Ok(())
         });
         loaded.expect("the jail ran")
+    }
+
+    #[test]
+    fn the_command_line_locations_win_over_the_environment_and_the_file() {
+        let file = "data_dir = \"from-file\"\n";
+        let environment = [("AIDANT_DATA_DIR", "from-environment"), ("AIDANT_DATABASE_URL", "sqlite://environment.db")];
+        let without = load_in_jail_with(&[("aidant.toml", file)], &environment, None, Locations::default()).unwrap();
+        assert_eq!(without.data_dir, PathBuf::from("from-environment"));
+        let locations = Locations { data_dir: Some(PathBuf::from("from-command-line")), database_url: Some("postgres://db.example/aidant".to_owned()) };
+        let with = load_in_jail_with(&[("aidant.toml", file)], &environment, None, locations).unwrap();
+        assert_eq!(with.data_dir, PathBuf::from("from-command-line"));
+        assert_eq!(with.effective_database_url(), "postgres://db.example/aidant");
+        let bad = Locations { database_url: Some("mysql://nope".to_owned()), ..Locations::default() };
+        let error = load_in_jail_with(&[], &[], None, bad).unwrap_err();
+        assert!(error.0.contains("database_url"), "{}", error.0);
     }
 
     #[test]

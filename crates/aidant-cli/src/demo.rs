@@ -25,11 +25,11 @@ use crate::startup::{Failure, StoreUse, load_catalogue, open_store, serve_store}
 /// ever deletes directories it created.
 const DEMO_MARKER: &str = ".aidant-demo";
 
+/// Where the demo's data goes unless `--data-dir` says otherwise.
+pub const DEMO_DATA_DIR: &str = "aidant-demo-data";
+
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Where to create the demo data (deleted and re-created on each run).
-    #[arg(long, default_value = "aidant-demo-data", value_name = "DIR")]
-    data_dir: PathBuf,
     /// Address to serve on [default: the listen setting, 127.0.0.1:8080 unless configured].
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
@@ -49,9 +49,12 @@ pub struct DemoArgs {
 /// settings in force, except where the data lives: the demo always has its
 /// own directory, SQLite database and keys, so it can never touch the
 /// database or keys a configuration names.
-pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
+/// The data goes in `data_dir` (the global `--data-dir`), by default
+/// `aidant-demo-data`, deleted and re-created on each run.
+pub async fn run(arguments: DemoArgs, data_dir: Option<PathBuf>, settings: Config) -> Result<(), Failure> {
+    let data_dir = data_dir.unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
     let config = Config {
-        data_dir: arguments.data_dir.clone(),
+        data_dir: data_dir.clone(),
         listen: arguments.listen.unwrap_or(settings.listen),
         database_url: None,
         key_file: None,
@@ -62,7 +65,7 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     // A bad catalogue or people model setting stops the demo before it deletes the last one.
     let catalogue = load_catalogue(&config)?;
     crate::startup::load_people_model(&config)?;
-    reset_demo_dir(&arguments.data_dir)?;
+    reset_demo_dir(&data_dir)?;
     let store = open_store(&config, StoreUse::Serve).await?;
     let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));
     let mut sign_ins = seed_organisations(&store).await.map_err(runtime_error)?;
@@ -100,14 +103,14 @@ pub async fn run(arguments: DemoArgs, settings: Config) -> Result<(), Failure> {
     if plant_story {
         println!(
             "Demo data created in {} ({} reports, and planted among them the {} reports and {} intelligence records of {}).",
-            arguments.data_dir.display(),
+            data_dir.display(),
             arguments.reports,
             demo_story::STORY_REPORTS.len(),
             demo_story::STORY_INTELLIGENCE.len(),
             demo_story::OPERATION
         );
     } else {
-        println!("Demo data created in {} ({} reports).", arguments.data_dir.display(), arguments.reports);
+        println!("Demo data created in {} ({} reports).", data_dir.display(), arguments.reports);
     }
     println!("The safeguarding lead has {victims} potential victims' cases at every stage of the National Referral Mechanism.");
     if let Some(field_records) = field_records {

@@ -72,7 +72,7 @@ async fn work_once(store: &Store) -> usize {
 
 /// `aidant worker`: the worker alone, until SIGTERM or Ctrl-C.
 pub async fn run_worker(config: &Config) -> Result<(), Failure> {
-    let store = open_store(config, StoreUse::Serve).await?;
+    let store = open_store(config, StoreUse::Work).await?;
     println!("Aidant's entity worker is running (database: {}). Press Ctrl-C to stop.", store.backend().as_str());
     let worker = spawn_worker(store.clone());
     shutdown_signal().await;
@@ -92,7 +92,7 @@ async fn drain(store: &Store) -> Result<(), Failure> {
 }
 
 pub async fn run(config: &Config, command: EntitiesCommand) -> Result<(), Failure> {
-    let store = open_store(config, StoreUse::Serve).await?;
+    let store = open_store(config, StoreUse::Work).await?;
     let failed = |error: aidant_store::StoreError| Failure::Runtime(error.to_string());
     match command {
         EntitiesCommand::Rebuild { wait } => {

@@ -28,7 +28,7 @@ use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, Locations};
 use crate::startup::Failure;
 
 const INPUT_HELP: &str = "\
@@ -248,21 +248,22 @@ impl GraphCommand {
 }
 
 /// Runs one `aidant graph` command. `config_file` is the global `--config`,
-/// which says where the database is for `--from-database`.
-pub fn run(command: GraphCommand, config_file: Option<&Path>) -> Result<(), Failure> {
-    let network = read_network_input(command.input(), config_file)?;
-    analyse(command, network).map_err(Failure::from_error)
+/// which with `locations` (`--data-dir`, `--database-url`) says where the
+/// database is for `--from-database`.
+pub fn run(command: GraphCommand, config_file: Option<&Path>, locations: &Locations) -> Result<(), Failure> {
+    let network = read_network_input(command.input(), config_file, locations)?;
+    crate::ends_quietly(analyse(command, network)).map_err(Failure::from_error)
 }
 
 /// The network named on the command line: the two CSV files, or the reports
 /// in the database. Settings and database problems are the operator's to
 /// fix (exit code 2), like every other command that opens the database.
-fn read_network_input(input: &GraphInput, config_file: Option<&Path>) -> Result<NetworkGraph, Failure> {
+fn read_network_input(input: &GraphInput, config_file: Option<&Path>, locations: &Locations) -> Result<NetworkGraph, Failure> {
     let loading = spinner("reading the network");
     let network = match (&input.nodes, &input.edges) {
         _ if input.from_database => {
             let operator = crate::graph_source::Operator::from_environment(input.operator.as_deref());
-            crate::graph_source::network_from_database(&Config::load(config_file)?, &operator)?
+            crate::graph_source::network_from_database(&Config::load(config_file, locations)?, &operator)?
         }
         (Some(nodes), Some(edges)) => read_network_files(nodes, edges).map_err(Failure::from_error)?,
         _ => return Err(Failure::Runtime("give both --nodes and --edges, or --from-database".to_owned())),
@@ -360,9 +361,9 @@ impl Prepared {
 
     /// Prints the hub list and one line naming the input and library, so a printed table can be
     /// tied to its input; `--json` gives the full run record.
-    fn print_hubs_and_provenance(&self) {
+    fn print_hubs_and_provenance(&self) -> std::io::Result<()> {
         let window = |date: Option<aidant_graph::SeenDate>| date.map(aidant_graph::model::format_date).unwrap_or_else(|| "open".to_owned());
-        println!(
+        out!(
             "\nRun: {} {}; input sha256 {}; {} entities, {} relations; window {} to {}; weighting {:?}",
             aidant_graph::provenance::CRATE_NAME,
             aidant_graph::provenance::CRATE_VERSION,
@@ -372,19 +373,20 @@ impl Prepared {
             window(self.analysis.window.from),
             window(self.analysis.window.to),
             self.analysis.weighting
-        );
+        )?;
         if self.hubs.is_empty() {
-            return;
+            return Ok(());
         }
         let treatment = match self.analysis.hub_treatment {
             HubTreatment::Keep => "kept (use --exclude-hubs or --damp-hubs to change)".to_owned(),
             HubTreatment::Exclude => "excluded".to_owned(),
             HubTreatment::DownWeight { factor } => format!("down-weighted by {factor}"),
         };
-        println!("\nHubs ({treatment}):");
+        out!("\nHubs ({treatment}):")?;
         for hub in &self.hubs {
-            println!("  {} [{:?}]: {}", hub.entity_id, hub.decision, hub.reason);
+            out!("  {} [{:?}]: {}", hub.entity_id, hub.decision, hub.reason)?;
         }
+        Ok(())
     }
 
     /// Prints JSON with the result, the hubs and the run record.
@@ -431,15 +433,15 @@ fn run_components(input: &GraphInput, network: NetworkGraph, k_core: Option<usiz
     if input.json {
         return prepared.print_json("connected_components", &serde_json::json!({ "k_core": k_core }), None, result);
     }
-    println!("{} components among {} entities and {} links", components.len(), prepared.graph.node_count(), prepared.graph.edge_count());
-    println!("{:>9}  {:>5}  members", "component", "size");
+    out!("{} components among {} entities and {} links", components.len(), prepared.graph.node_count(), prepared.graph.edge_count())?;
+    out!("{:>9}  {:>5}  members", "component", "size")?;
     for (index, members) in result.components.iter().enumerate() {
-        println!("{:>9}  {:>5}  {}", index + 1, members.len(), members.join(", "));
+        out!("{:>9}  {:>5}  {}", index + 1, members.len(), members.join(", "))?;
     }
     if let (Some(k), Some(members)) = (k_core, &result.k_core) {
-        println!("\n{k}-core ({} entities): {}", members.len(), members.join(", "));
+        out!("\n{k}-core ({} entities): {}", members.len(), members.join(", "))?;
     }
-    prepared.print_hubs_and_provenance();
+    prepared.print_hubs_and_provenance()?;
     Ok(())
 }
 
@@ -474,21 +476,21 @@ fn run_communities(input: &GraphInput, network: NetworkGraph, quality: Quality, 
         let output = Communities { communities, quality: result.quality, iterations: result.iterations, converged: result.converged };
         return prepared.print_json("leiden", &options, Some(seed), output);
     }
-    println!(
+    out!(
         "{} communities, {:?} quality {:.4} after {} iteration(s){} (seed {seed}, resolution {resolution})",
         result.community_count,
         options.quality,
         result.quality,
         result.iterations,
         if result.converged { ", stable" } else { "" }
-    );
-    println!("{:>9}  {:>5}  members", "community", "size");
+    )?;
+    out!("{:>9}  {:>5}  members", "community", "size")?;
     for community in 0..result.community_count {
         let members: Vec<&str> =
             (0..prepared.graph.node_count()).filter(|&node| result.membership[node] == community).map(|node| prepared.entity_id(node)).collect();
-        println!("{:>9}  {:>5}  {}", community + 1, members.len(), members.join(", "));
+        out!("{:>9}  {:>5}  {}", community + 1, members.len(), members.join(", "))?;
     }
-    prepared.print_hubs_and_provenance();
+    prepared.print_hubs_and_provenance()?;
     Ok(())
 }
 
@@ -543,13 +545,13 @@ fn run_centrality(input: &GraphInput, network: NetworkGraph, measure: Measure, s
         return prepared.print_json("centrality", &parameters, seed, Centrality { values: ranked, error_bound });
     }
     if let Some(bound) = error_bound {
-        println!("sampled betweenness: every value within ±{bound:.4} of the exact value with probability ≥ 95%");
+        out!("sampled betweenness: every value within ±{bound:.4} of the exact value with probability ≥ 95%")?;
     }
-    println!("{:>4}  {:<20}  {:<30}  {:>12}", "rank", "entity", "label", format!("{measure:?}").to_lowercase());
+    out!("{:>4}  {:<20}  {:<30}  {:>12}", "rank", "entity", "label", format!("{measure:?}").to_lowercase())?;
     for (rank, entry) in ranked.iter().take(top).enumerate() {
-        println!("{:>4}  {:<20}  {:<30}  {:>12.6}", rank + 1, entry.entity_id, entry.label, entry.value);
+        out!("{:>4}  {:<20}  {:<30}  {:>12.6}", rank + 1, entry.entity_id, entry.label, entry.value)?;
     }
-    prepared.print_hubs_and_provenance();
+    prepared.print_hubs_and_provenance()?;
     Ok(())
 }
 
@@ -607,16 +609,16 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
             return prepared.print_json("k_shortest_paths", &parameters, None, output);
         }
         if paths.is_empty() {
-            println!("no path between {} and {}", entities[0], entities[1]);
+            out!("no path between {} and {}", entities[0], entities[1])?;
         }
         for (index, path) in paths.iter().enumerate() {
-            println!("{:>3}. length {:<8} {}", index + 1, format!("{:.3}", path.length), describe(&path.nodes));
+            out!("{:>3}. length {:<8} {}", index + 1, format!("{:.3}", path.length), describe(&path.nodes))?;
             // Cite the evidence for every hop, as a disclosure needs it.
             for pair in path.nodes.windows(2) {
                 let (first, second) = (prepared.graph.entity_of(pair[0]), prepared.graph.entity_of(pair[1]));
                 for relation in prepared.network.relations_between(first, second, &prepared.analysis.window) {
                     let entities = prepared.network.entities();
-                    println!(
+                    out!(
                         "       {} {} {} (seen {} to {}, source {}, confidence {})",
                         entities[relation.source].id,
                         relation.kind,
@@ -625,7 +627,7 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
                         relation.last_seen.map_or_else(|| "unknown".to_owned(), aidant_graph::model::format_date),
                         relation.source_reference,
                         relation.confidence
-                    );
+                    )?;
                 }
             }
         }
@@ -648,15 +650,15 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
             };
             return prepared.print_json("connecting_network", &parameters, None, output);
         }
-        println!("connecting network: {} entities, {} links, total length {:.3}", network.nodes.len(), network.edges.len(), network.total_length);
+        out!("connecting network: {} entities, {} links, total length {:.3}", network.nodes.len(), network.edges.len(), network.total_length)?;
         for (u, v) in &network.edges {
-            println!("  {} -- {}", prepared.entity_id(*u), prepared.entity_id(*v));
+            out!("  {} -- {}", prepared.entity_id(*u), prepared.entity_id(*v))?;
         }
         if network.terminal_groups.len() > 1 {
-            println!("not all entities are connected; groups: {}", network.terminal_groups.iter().map(|group| describe(group)).collect::<Vec<_>>().join(" | "));
+            out!("not all entities are connected; groups: {}", network.terminal_groups.iter().map(|group| describe(group)).collect::<Vec<_>>().join(" | "))?;
         }
     }
-    prepared.print_hubs_and_provenance();
+    prepared.print_hubs_and_provenance()?;
     Ok(())
 }
 
@@ -710,6 +712,6 @@ fn run_export(input: &GraphInput, network: NetworkGraph, format: ExportFormat, o
             written = vec![nodes_path.display().to_string(), relationships_path.display().to_string()];
         }
     }
-    println!("wrote {}", written.join(" and "));
+    out!("wrote {}", written.join(" and "))?;
     Ok(())
 }

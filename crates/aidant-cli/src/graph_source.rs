@@ -78,6 +78,8 @@ pub fn network_from_database(config: &Config, operator: &Operator) -> Result<Net
 /// new key opens nothing already sealed, and a read should leave no file
 /// behind. No migration is applied either.
 async fn open_store_with_key(config: &Config) -> Result<Store, Failure> {
+    // The database first: where there is none, that is what to say.
+    let store = open_store(config, StoreUse::Maintenance).await?;
     let key = match load_master_key(config)? {
         KeySource::Existing(key) => key,
         KeySource::New(_, path) => {
@@ -88,7 +90,7 @@ async fn open_store_with_key(config: &Config) -> Result<Store, Failure> {
         }
     };
     let retired = load_retired_keys(config)?.into_iter().map(|(key, _)| key).collect();
-    Ok(open_store(config, StoreUse::Maintenance).await?.with_keyring(Keyring::new(key, retired)))
+    Ok(store.with_keyring(Keyring::new(key, retired)))
 }
 
 async fn read_rows(store: &Store, operator: &Operator) -> Result<EntityNetworkRows, Failure> {

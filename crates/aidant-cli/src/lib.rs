@@ -3,6 +3,16 @@
 //! `main.rs` only parses the arguments and calls `run`, so every subcommand's
 //! code can be unit-tested here without starting a process.
 
+/// `println!` that hands back the write's error instead of panicking, so a
+/// closed pipe (`aidant graph ... | head`) ends the command quietly
+/// (see `ends_quietly`) rather than with a panic and a backtrace.
+macro_rules! out {
+    ($($argument:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($argument)*)
+    }};
+}
+
 mod audit_checkpoint;
 mod bench;
 mod bench_field;
@@ -25,7 +35,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
+use crate::config::{Config, Locations};
 use crate::startup::{Failure, StoreUse, open_store, run_server};
 
 const EXAMPLES: &str = "\
@@ -58,6 +68,15 @@ pub struct Cli {
     /// A TOML configuration file (default: ./aidant.toml when present).
     #[arg(long, global = true, env = "AIDANT_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Where the data lives: the SQLite database, with the keys beside it in
+    /// DIR-keys (default: the data_dir setting, aidant-data; for `demo`,
+    /// aidant-demo-data). Wins over the file and AIDANT_DATA_DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The database to use instead of DIR/aidant.db: sqlite://PATH or
+    /// postgres://... Wins over the file and AIDANT_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
     /// Log format: human-readable, or one JSON object per line.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -131,17 +150,27 @@ enum AuditCommand {
     PublicKey,
 }
 
+/// A command's outcome with a closed standard output taken as the reader's
+/// choice to stop (`| head`), not as a failure.
+fn ends_quietly(outcome: anyhow::Result<()>) -> anyhow::Result<()> {
+    match outcome {
+        Err(error) if error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => Ok(()),
+        other => other,
+    }
+}
+
 /// Carries out one `aidant` command and returns the process's exit code:
 /// 0 on success, 1 when the work failed, 2 for a failure the operator can fix
 /// (settings, database, directory, port), always after one line on stderr.
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.log_format);
+    let locations = Locations { data_dir: cli.data_dir, database_url: cli.database_url };
     // Graph analysis and linking are pure computation over files: no
     // runtime, and a database only for `graph --from-database`.
     let outcome = match cli.command {
-        Command::Graph(command) => graph::run(command, cli.config.as_deref()).map(|()| ExitCode::SUCCESS),
-        Command::Link(arguments) => link::run(arguments).map(|()| ExitCode::SUCCESS).map_err(Failure::from_error),
-        command => run_with_runtime(cli.config.as_deref(), command),
+        Command::Graph(command) => graph::run(command, cli.config.as_deref(), &locations).map(|()| ExitCode::SUCCESS),
+        Command::Link(arguments) => ends_quietly(link::run(arguments)).map(|()| ExitCode::SUCCESS).map_err(Failure::from_error),
+        command => run_with_runtime(cli.config.as_deref(), &locations, command),
     };
     outcome.unwrap_or_else(|failure| {
         eprintln!("aidant: error: {}", failure.message());
@@ -149,15 +178,15 @@ pub fn run(cli: Cli) -> ExitCode {
     })
 }
 
-fn run_with_runtime(config_file: Option<&Path>, command: Command) -> Result<ExitCode, Failure> {
+fn run_with_runtime(config_file: Option<&Path>, locations: &Locations, command: Command) -> Result<ExitCode, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|error| Failure::Runtime(format!("cannot start the async runtime: {error}")))?;
-    runtime.block_on(run_async(config_file, command))
+    runtime.block_on(run_async(config_file, locations, command))
 }
 
-async fn run_async(config_file: Option<&Path>, command: Command) -> Result<ExitCode, Failure> {
+async fn run_async(config_file: Option<&Path>, locations: &Locations, command: Command) -> Result<ExitCode, Failure> {
     if let Command::Bench(arguments) = command {
         // The server under test gets a fresh data directory and only the
         // settings the benchmark chooses, so that runs compare; say so
@@ -165,18 +194,30 @@ async fn run_async(config_file: Option<&Path>, command: Command) -> Result<ExitC
         if let Some(file) = config_file {
             eprintln!("aidant: note: bench does not read {}: it measures a fresh server with its own settings", file.display());
         }
+        if locations != &Locations::default() {
+            return Err(Failure::Config(
+                "bench makes a fresh data directory of its own; give an empty database with `aidant bench ... --database-url` after the benchmark's name"
+                    .to_owned(),
+            ));
+        }
         return bench::run(arguments).await.map_err(Failure::from_error);
     }
-    let config = Config::load(config_file)?;
+    if let Command::Demo(arguments) = command {
+        if locations.database_url.is_some() {
+            return Err(Failure::Config("the demo always makes its own SQLite database; choose where with --data-dir".to_owned()));
+        }
+        let config = Config::load(config_file, &Locations::default())?;
+        return demo::run(arguments, locations.data_dir.clone(), config).await.map(|()| ExitCode::SUCCESS);
+    }
+    let config = Config::load(config_file, locations)?;
     match command {
         Command::Serve => run_server(&config).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
-            let store = open_store(&config, StoreUse::Maintenance).await?;
+            let store = open_store(&config, StoreUse::Migrate).await?;
             let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
             println!("{applied} migration(s) applied to the {} database", store.backend().as_str());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(arguments) => demo::run(arguments, config).await.map(|()| ExitCode::SUCCESS),
         Command::Config => {
             println!("{}", config.to_display_toml());
             Ok(ExitCode::SUCCESS)
@@ -195,7 +236,7 @@ async fn run_async(config_file: Option<&Path>, command: Command) -> Result<ExitC
         Command::Keys { command } => keys::run(&config, command).await,
         Command::Worker => entities::run_worker(&config).await.map(|()| ExitCode::SUCCESS),
         Command::Entities(command) => entities::run(&config, command).await.map(|()| ExitCode::SUCCESS),
-        Command::Graph(_) | Command::Link(_) | Command::Bench(_) => unreachable!("handled before the configuration is loaded"),
+        Command::Graph(_) | Command::Link(_) | Command::Bench(_) | Command::Demo(_) => unreachable!("handled before the configuration is loaded"),
     }
 }
 
@@ -236,10 +277,22 @@ mod tests {
     }
 
     #[test]
+    fn data_dir_and_database_url_are_global_before_or_after_the_subcommand() {
+        for arguments in [
+            ["--data-dir", "d", "--database-url", "sqlite://x.db", "audit", "verify"],
+            ["audit", "verify", "--data-dir", "d", "--database-url", "sqlite://x.db"],
+        ] {
+            let cli = parse(&arguments);
+            assert_eq!((cli.data_dir.as_deref(), cli.database_url.as_deref()), (Some(Path::new("d")), Some("sqlite://x.db")), "{arguments:?}");
+        }
+        assert_eq!(parse(&["demo", "--data-dir", "mine"]).data_dir.as_deref(), Some(Path::new("mine")), "the demo's own --data-dir is the global one");
+    }
+
+    #[test]
     fn graph_from_the_database_reads_the_named_configuration() {
         let cli = parse(&["--config", "/nonexistent/aidant.toml", "graph", "components", "--from-database"]);
         let Command::Graph(command) = cli.command else { panic!("a graph command: {:?}", cli.command) };
-        match graph::run(command, cli.config.as_deref()) {
+        match graph::run(command, cli.config.as_deref(), &Locations::default()) {
             Err(failure @ Failure::Config(_)) => {
                 assert_eq!((failure.message(), failure.exit_code()), ("configuration file /nonexistent/aidant.toml does not exist", 2));
             }

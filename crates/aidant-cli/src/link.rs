@@ -313,7 +313,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
         for warning in &input.warnings {
             eprintln!("warning: {}: {warning}", input.source_file);
         }
-        println!("read {} records from {} in {:.2} s", parsed.records.len(), path.display(), started.elapsed().as_secs_f64());
+        out!("read {} records from {} in {:.2} s", parsed.records.len(), path.display(), started.elapsed().as_secs_f64())?;
         records.extend(parsed.records);
         input_files.push(input);
     }
@@ -409,57 +409,62 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     writing.finish_and_clear();
     let writing_time = writing_started.elapsed();
 
-    println!("\n== Summary ==");
+    out!("\n== Summary ==")?;
     if warnings.is_empty() {
-        println!("warnings: none");
+        out!("warnings: none")?;
     } else {
-        println!("WARNINGS ({}):", warnings.len());
+        out!("WARNINGS ({}):", warnings.len())?;
         for warning in &warnings {
-            println!("  ! {warning}");
+            out!("  ! {warning}")?;
         }
     }
     for input in &input_files {
-        println!("{}", input.describe_columns());
+        out!("{}", input.describe_columns())?;
     }
-    println!(
+    out!(
         "records: {}   fields not read as given: {diagnostic_count} (dropped as unparseable; a date of birth with a day or month that does not exist is kept as written; a phone number's country may be guessed)",
         record_count
-    );
+    )?;
     for (column, count) in diagnostics_by_column {
-        println!("  {column}: {count}");
+        out!("  {column}: {count}")?;
     }
     match &args.model_spec {
-        Some(path) => println!("model file: {} ({} person fields, {} added)", path.display(), spec.person_fields.len(), spec.fields.len()),
-        None if args.model_in.is_some() => println!("model file: the one saved with --model-in ({} added fields)", spec.fields.len()),
-        None => println!("model file: the person model (--print-model-spec shows it)"),
+        Some(path) => out!("model file: {} ({} person fields, {} added)", path.display(), spec.person_fields.len(), spec.fields.len())?,
+        None if args.model_in.is_some() => out!("model file: the one saved with --model-in ({} added fields)", spec.fields.len())?,
+        None => out!("model file: the person model (--print-model-spec shows it)")?,
     }
-    println!("blocking rules (pairs before de-duplication; blocks over {} records skipped):", args.max_block_size);
+    out!("blocking rules (pairs before de-duplication; blocks over {} records skipped):", args.max_block_size)?;
     // Declared rules come after the built-in ones, in the model file's order: named as written.
     let declared_names: Vec<String> = spec.blocking.rules.iter().map(|rule| format!("declared: {}", rule.join(" + "))).collect();
     let built_in_count = result.blocking_rules.len().saturating_sub(declared_names.len());
     for (position, rule) in result.blocking_rules.iter().enumerate() {
         let name = position.checked_sub(built_in_count).and_then(|index| declared_names.get(index)).unwrap_or(&rule.rule);
-        println!(
+        out!(
             "  {:<42} {:>12} pairs {:>9} blocks  largest {:>6}  oversized {} ({} records)",
-            name, rule.pairs, rule.blocks, rule.largest_block, rule.oversized_blocks, rule.records_in_oversized_blocks
-        );
+            name,
+            rule.pairs,
+            rule.blocks,
+            rule.largest_block,
+            rule.oversized_blocks,
+            rule.records_in_oversized_blocks
+        )?;
     }
-    println!("candidate pairs: {}; records with name order repaired: {}", result.candidate_pair_count, result.swapped_name_order);
+    out!("candidate pairs: {}; records with name order repaired: {}", result.candidate_pair_count, result.swapped_name_order)?;
     if let Some(path) = &args.blocking_truth {
         let recall = blocking_recall_against(path, &records, &result.candidate_pairs, args.link_only)?;
-        println!(
+        out!(
             "blocking recall: {:.4} ({} of {} true pairs are candidates; {} lost)",
             recall.recall,
             recall.true_pairs_in_candidates,
             recall.true_pairs,
             recall.true_pairs - recall.true_pairs_in_candidates
-        );
+        )?;
         let lost: Vec<String> =
             recall.lost_examples.iter().map(|(left, right)| format!("{}-{}", records[*left as usize].record_id, records[*right as usize].record_id)).collect();
-        println!("  lost pairs, e.g.: {}", lost.join(" "));
+        out!("  lost pairs, e.g.: {}", lost.join(" "))?;
     }
     let model = &result.scorer.model;
-    println!(
+    out!(
         "model: population prior {:.3e} (~{:.0} matching pairs), household prior {:.3}, sibling prior {:.3}; u from {} random pairs; \
          EM on {} same-dob, {} same-name, {} household and {} sibling pairs ({:?} iterations)",
         model.population.prior_match_probability,
@@ -472,19 +477,19 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
         model.training.household_pairs_for_em,
         model.training.sibling_pairs_for_em,
         model.training.em_iterations
-    );
+    )?;
     // Each compared field's weights per level, log2(m / u), the person fields first.
     let weights = |names: &[&str], m: &[f64], u: &[f64]| -> String {
         names.iter().enumerate().skip(1).map(|(level, name)| format!("{name}: {:+.1}", (m[level] / u[level]).log2())).collect::<Vec<_>>().join(" | ")
     };
     for field in spec.person_field_list() {
         let parameters = &model.population.fields[field.index()];
-        println!("  {:<12} {}", field.name(), weights(field.level_names(), &parameters.m, &parameters.u));
+        out!("  {:<12} {}", field.name(), weights(field.level_names(), &parameters.m, &parameters.u))?;
     }
     for (field, parameters) in spec.fields.iter().zip(&model.population.extra) {
         let names = field.level_names();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        println!("  {:<12} {}", field.name, weights(&names, &parameters.m, &parameters.u));
+        out!("  {:<12} {}", field.name, weights(&names, &parameters.m, &parameters.u))?;
     }
     let linked_pairs = result.scored_pairs.iter().filter(|pair| f64::from(pair.2) >= aidant_link::model::weight_of_probability(args.threshold)).count();
     let mut sizes: HashMap<u32, u32> = HashMap::new();
@@ -494,14 +499,14 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
     let largest = sizes.values().max().copied().unwrap_or(0);
     let singletons = sizes.values().filter(|size| **size == 1).count();
     if !result.clustering.oversized_clusters.is_empty() {
-        println!(
+        out!(
             "clusters over {} records rebuilt from strong links only: {} (sizes {:?})",
             args.max_cluster_size,
             result.clustering.oversized_clusters.len(),
             result.clustering.oversized_clusters.iter().take(10).collect::<Vec<_>>()
-        );
+        )?;
     }
-    println!(
+    out!(
         "clusters: {} ({} single records, largest {}); linked pairs: {}; clusters held by one weak link: {}{}",
         result.clustering.cluster_count,
         singletons,
@@ -509,15 +514,15 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
         linked_pairs,
         result.clustering.weak_links.len(),
         if args.keep_weak_links { " (kept)" } else { " (cut)" }
-    );
+    )?;
     if let Some(path) = &args.pairs_out {
-        println!("pairs written to {}: {pairs_written} (match probability at least {min_probability})", path.display());
+        out!("pairs written to {}: {pairs_written} (match probability at least {min_probability})", path.display())?;
     }
     for (stage, duration) in &timings {
-        println!("  {:<38} {:>8.2} s", stage.name(), duration.as_secs_f64());
+        out!("  {:<38} {:>8.2} s", stage.name(), duration.as_secs_f64())?;
     }
-    println!("  {:<38} {:>8.2} s", "writing outputs", writing_time.as_secs_f64());
-    println!("total wall time {:.2} s", started.elapsed().as_secs_f64());
+    out!("  {:<38} {:>8.2} s", "writing outputs", writing_time.as_secs_f64())?;
+    out!("total wall time {:.2} s", started.elapsed().as_secs_f64())?;
 
     if !args.explain.is_empty() {
         let index_of: HashMap<&str, usize> = records.iter().enumerate().map(|(index, record)| (record.record_id.as_str(), index)).collect();
@@ -526,7 +531,7 @@ pub fn run(args: LinkArgs) -> anyhow::Result<()> {
             let left_index = *index_of.get(left.trim()).with_context(|| format!("--explain: no record {left}"))?;
             let right_index = *index_of.get(right.trim()).with_context(|| format!("--explain: no record {right}"))?;
             let explanation = result.explain_ids((left.trim(), left_index), (right.trim(), right_index));
-            if args.explain_json { println!("{}", explanation.to_json()) } else { println!("\n{}", explanation.to_text()) }
+            if args.explain_json { out!("{}", explanation.to_json())? } else { out!("\n{}", explanation.to_text())? }
         }
     }
     Ok(())

@@ -202,28 +202,44 @@ pub fn load_retired_keys(config: &Config) -> Result<Vec<(MasterKey, PathBuf)>, F
 pub enum StoreUse {
     /// Serving: the master key is loaded (or created) and migrations applied.
     Serve,
-    /// Maintenance (migrate, audit): no key needed, nothing else applied.
+    /// `aidant migrate`: the database may be new (the SQLite file is created);
+    /// no key needed.
+    Migrate,
+    /// Maintenance (users, audit, keys): an existing Aidant database only,
+    /// opened without a key; a path with none is refused and nothing created.
     Maintenance,
+    /// Work on an existing database with its key (the worker, entity
+    /// rebuilds): refused like `Maintenance` where there is no database, and
+    /// no key is made where there is none (a new key opens nothing sealed).
+    Work,
 }
 
 /// Opens the store, creating the data directory and key as the use needs.
 pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, Failure> {
     let url = config.effective_database_url();
     let embedded = url.starts_with("sqlite:");
-    if embedded || store_use == StoreUse::Serve {
+    let existing_only = matches!(store_use, StoreUse::Maintenance | StoreUse::Work);
+    if existing_only {
+        require_sqlite_file(config, &url)?;
+    } else if embedded || store_use == StoreUse::Serve {
         prepare_data_dir(&config.data_dir)?;
     }
     let key_source = match store_use {
         StoreUse::Serve => Some(load_master_key(config)?),
-        StoreUse::Maintenance => None,
+        StoreUse::Work => Some(existing_master_key(config)?),
+        StoreUse::Migrate | StoreUse::Maintenance => None,
     };
-    let retired = match store_use {
-        StoreUse::Serve => load_retired_keys(config)?,
-        StoreUse::Maintenance => Vec::new(),
+    let retired = match key_source {
+        Some(_) => load_retired_keys(config)?,
+        None => Vec::new(),
     };
     let master_key = key_source.as_ref().map(|source| source.key().clone());
     let people_model = load_people_model(config)?;
     let mut store = Store::connect(&url, &StoreOptions::default(), master_key).await.map_err(|error| Failure::Startup(error.to_string()))?;
+    if existing_only && !store.holds_aidant_schema().await.map_err(|error| Failure::Startup(error.to_string()))? {
+        store.close().await;
+        return Err(no_database(config, &aidant_store::redact_url(&url)));
+    }
     if let Some(model) = people_model {
         store = store.with_people_model(model);
     }
@@ -234,13 +250,53 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
         }
         store = store.with_keyring(Keyring::new(source.key().clone(), retired.into_iter().map(|(key, _)| key).collect()));
     }
-    if store_use == StoreUse::Serve {
+    if matches!(store_use, StoreUse::Serve | StoreUse::Work) {
         let applied = store.migrate().await.map_err(|error| Failure::Startup(error.to_string()))?;
         if applied > 0 {
             tracing::info!(applied, backend = store.backend().as_str(), "database migrations applied");
         }
     }
     Ok(store)
+}
+
+/// The SQLite file a URL names (`sqlite://PATH?options`), if it is one.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Refuses, before anything is opened or created, a SQLite path with no
+/// file, or with a file that is not a SQLite database (an empty one would
+/// be made one by opening it).
+fn require_sqlite_file(config: &Config, url: &str) -> Result<(), Failure> {
+    const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+    let Some(path) = sqlite_file(url) else { return Ok(()) };
+    let mut header = [0u8; 16];
+    let is_sqlite = std::fs::File::open(&path).and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header)).is_ok() && &header == SQLITE_HEADER;
+    if is_sqlite { Ok(()) } else { Err(no_database(config, &path.display().to_string())) }
+}
+
+/// "There is no Aidant database at ...", with the way to the demo's when
+/// the data directory was left at its default and the demo's is here.
+fn no_database(config: &Config, location: &str) -> Failure {
+    let demo = Path::new(crate::demo::DEMO_DATA_DIR);
+    let hint = if config.database_url.is_none() && config.data_dir != demo && demo.join("aidant.db").is_file() {
+        format!("; the demo's data is in {0}: add --data-dir {0}", demo.display())
+    } else {
+        "; give --data-dir or --database-url, or create one with `aidant migrate` or `aidant serve`".to_owned()
+    };
+    Failure::Config(format!("there is no Aidant database at {location}{hint}"))
+}
+
+/// The master key a database's sealed values need: an existing one only.
+fn existing_master_key(config: &Config) -> Result<KeySource, Failure> {
+    match load_master_key(config)? {
+        KeySource::New(_, path) => {
+            Err(Failure::Config(format!("this command needs the master key that sealed the data: set master_key or put the key file at {}", path.display())))
+        }
+        existing => Ok(existing),
+    }
 }
 
 /// The model of `people_model_file`, read and checked, if one is configured. Fields its model

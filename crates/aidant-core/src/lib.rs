@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod csv_quotes;
 pub mod grading;
 pub mod ids;
 pub mod intelligence;

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::io::Read;
 
+use aidant_core::csv_quotes::{QuoteCheck, UnclosedQuote};
+
 use thiserror::Error;
 
 use crate::model::{Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RoleInProcess, parse_seen_date};
@@ -101,11 +103,17 @@ impl HeaderColumns {
     }
 }
 
+/// A CSV reader that stops at a quote never closed, naming its line.
 fn csv_reader(input: impl Read) -> csv::Reader<impl Read> {
-    csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input)
+    csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(QuoteCheck::new(input, b','))
 }
 
 fn malformed(file: GraphFileKind, error: &csv::Error) -> GraphFileError {
+    if let csv::ErrorKind::Io(io) = error.kind()
+        && let Some(quote) = UnclosedQuote::in_error(io)
+    {
+        return GraphFileError { file, line: quote.line, column: None, problem: GraphFileProblem::Malformed("a quote opened here is never closed".to_owned()) };
+    }
     let line = error.position().map(csv::Position::line).unwrap_or(1);
     GraphFileError { file, line, column: None, problem: GraphFileProblem::Malformed(error.to_string()) }
 }

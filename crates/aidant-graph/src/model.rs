@@ -86,6 +86,21 @@ named_enum! {
     }
 }
 
+impl RelationKind {
+    /// Whether the relation reads the same both ways (two associates, two
+    /// relatives, two things named together); the others read from source to
+    /// target (a person *uses* a phone). Exports write every relation
+    /// undirected, as every analysis treats it, and say which read one way.
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, RelationKind::Associate | RelationKind::Family | RelationKind::MentionedWith)
+    }
+
+    /// `none` for a symmetric relation, `source_to_target` for the others.
+    pub fn direction(self) -> &'static str {
+        if self.is_symmetric() { "none" } else { "source_to_target" }
+    }
+}
+
 named_enum! {
     /// A person's role in the trafficking process, after `per_RoleInProcess` in the Human
     /// Trafficking Case Data Standard.

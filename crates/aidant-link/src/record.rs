@@ -1,6 +1,8 @@
 //! Person records: raw fields as given, their typed parse with per-field diagnostics, and input
 //! read from CSV or from rows another format has split, with the column mapping and warnings.
 
+use aidant_core::csv_quotes::{QuoteCheck, UnclosedQuote};
+
 use crate::dob::PartialDate;
 use crate::email::Email;
 use crate::name::{PersonName, fold_text};
@@ -272,6 +274,9 @@ pub enum InputError {
     DuplicateRecordId { row: u64, column: String, record_id: String, first_row: u64 },
     #[error("row {row}: {message}")]
     Malformed { row: u64, message: String },
+    /// A quoted field never closed: everything after it would be one field.
+    #[error("{0}")]
+    UnclosedQuote(UnclosedQuote),
 }
 
 /// Column names accepted for each field, compared after `normalise_column_name` (so "First Name",
@@ -881,8 +886,11 @@ pub fn read_csv_with(mut reader: impl Read, options: &InputOptions, source: u16)
         }
     }
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(&header_line));
-    let mut csv_reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(false).delimiter(delimiter).from_reader(std::io::Cursor::new(header_line).chain(reader));
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .delimiter(delimiter)
+        .from_reader(QuoteCheck::new(std::io::Cursor::new(header_line).chain(reader), delimiter));
     let headers = match csv_reader.byte_headers() {
         Ok(headers) if !(headers.is_empty() || (headers.len() == 1 && headers[0].is_empty())) => headers.clone(),
         Ok(_) => return Err(InputError::NoHeader),
@@ -908,6 +916,11 @@ pub fn read_csv_with(mut reader: impl Read, options: &InputOptions, source: u16)
             Err(error) => {
                 // Rows before the bad one may hold an earlier error.
                 reader.check(&mut rows)?;
+                if let csv::ErrorKind::Io(io) = error.kind()
+                    && let Some(quote) = UnclosedQuote::in_error(io)
+                {
+                    return Err(InputError::UnclosedQuote(quote));
+                }
                 let row = row_of(error.position(), row_counter);
                 return Err(match error.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => InputError::RaggedRow { row, expected: *expected_len, found: *len },

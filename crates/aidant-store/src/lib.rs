@@ -367,6 +367,12 @@ impl Store {
         hex::encode(&hasher.finalize()[..8])
     }
 
+    /// Whether this database holds Aidant's tables (at least one migration
+    /// applied): commands that read an existing database refuse one without.
+    pub async fn holds_aidant_schema(&self) -> Result<bool, StoreError> {
+        Ok(self.applied_migrations().await? > 0)
+    }
+
     async fn applied_migrations(&self) -> Result<usize, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = true")
             .fetch_one(&self.pool)

@@ -81,3 +81,73 @@ fn demo_uses_the_configuration_but_keeps_its_data_to_itself() {
     );
     assert!(setup.path("demo/aidant.db").is_file(), "a bad configuration stops the demo before it deletes anything");
 }
+
+/// Every command that reads an existing database, with what it needs besides.
+const READING_COMMANDS: [&[&str]; 8] = [
+    &["audit", "verify"],
+    &["audit", "checkpoint", "--out", "head.json"],
+    &["users", "list"],
+    &["organisations", "list"],
+    &["keys", "status"],
+    &["entities", "status"],
+    &["worker"],
+    &["graph", "communities", "--from-database"],
+];
+
+#[test]
+fn commands_that_read_a_database_say_when_there_is_none_and_create_nothing() {
+    let setup = Setup { master_key_hex: Some("ab".repeat(32)), ..Setup::bare() };
+    let missing = setup.path("nowhere");
+    for arguments in READING_COMMANDS {
+        let output = setup.command(arguments).env("AIDANT_DATA_DIR", &missing).output().unwrap();
+        assert_one_line_failure(&output, &["there is no Aidant database at", "nowhere/aidant.db"]);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: a failure the operator can fix");
+        assert!(!missing.exists(), "{arguments:?} created {}", missing.display());
+    }
+    // A file that is not an Aidant database is refused the same way, untouched.
+    std::fs::create_dir(&missing).unwrap();
+    std::fs::write(missing.join("aidant.db"), b"").unwrap();
+    assert_one_line_failure(&setup.command(&["audit", "verify"]).env("AIDANT_DATA_DIR", &missing).output().unwrap(), &["there is no Aidant database at"]);
+    assert_eq!(std::fs::metadata(missing.join("aidant.db")).unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn on_postgresql_an_empty_database_is_refused_and_left_empty() {
+    let admin_url = aidant_store::testing::postgres_admin_url();
+    let admin = aidant_store::Store::connect(&admin_url, &Default::default(), None).await.expect("PostgreSQL is required for this test");
+    let name = format!("aidant_test_empty_{}", aidant_store::new_id().replace('-', ""));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
+    let url = aidant_store::testing::replace_database(&admin_url, &name);
+    let setup = Setup { database_url: Some(url.clone()), master_key_hex: Some("ab".repeat(32)), ..Setup::bare() };
+    for arguments in READING_COMMANDS {
+        assert_one_line_failure(&setup.run(arguments), &["there is no Aidant database at", &name]);
+    }
+    let database = aidant_store::Store::connect(&url, &Default::default(), None).await.unwrap();
+    let tables: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'").fetch_one(database.pool()).await.unwrap();
+    database.close().await;
+    assert_eq!(tables, 0, "nothing was created in the empty database");
+    // `migrate` is the command that makes one.
+    assert!(stdout(&setup.run(&["migrate"])).contains("migration(s) applied"));
+    assert_success(&setup.run(&["users", "list"]));
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(admin.pool()).await.unwrap();
+    admin.close().await;
+}
+
+#[test]
+fn every_command_reaches_the_demo_with_data_dir_and_is_told_where_it_is() {
+    let directory = tempfile::tempdir().unwrap();
+    let run = |arguments: &[&str]| aidant().args(arguments).current_dir(directory.path()).output().unwrap();
+    assert_success(&run(&["demo", "--no-serve", "--reports", "3"]));
+    assert!(directory.path().join("aidant-demo-data/aidant.db").is_file(), "the demo's default directory");
+    // Without --data-dir the default aidant-data has nothing: the message points at the demo's.
+    let output = run(&["audit", "verify"]);
+    assert_one_line_failure(&output, &["there is no Aidant database at aidant-data/aidant.db", "add --data-dir aidant-demo-data"]);
+    assert!(!directory.path().join("aidant-data").exists(), "nothing created where there was nothing");
+    assert!(assert_success(&run(&["audit", "verify", "--data-dir", "aidant-demo-data"])).contains("audit chain OK"));
+    assert!(assert_success(&run(&["--data-dir", "aidant-demo-data", "users", "list"])).contains("analyst@beds.police.example"));
+    assert!(assert_success(&run(&["keys", "status", "--data-dir", "aidant-demo-data"])).contains("current master key"));
+    let database = format!("sqlite://{}", directory.path().join("aidant-demo-data/aidant.db").display());
+    assert!(assert_success(&run(&["organisations", "list", "--database-url", &database])).contains("Bedfordshire"));
+    assert_one_line_failure(&run(&["demo", "--no-serve", "--database-url", &database]), &["the demo always makes its own SQLite database"]);
+}

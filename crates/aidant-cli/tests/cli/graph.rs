@@ -127,3 +127,57 @@ fn hubs_are_listed_and_can_be_excluded_or_overridden() {
     assert!(overridden.starts_with("1 components"), "{overridden}");
     assert!(overridden.contains("[OverriddenNotHub]"), "{overridden}");
 }
+
+/// A chain of `count` people, each linked to the next: enough rows that a
+/// table of every entity overflows a pipe's buffer.
+fn write_chain(directory: &std::path::Path, count: usize) -> (String, String) {
+    let nodes = directory.join("nodes.csv");
+    let edges = directory.join("edges.csv");
+    let mut node_rows = String::from("id,kind,label,role\n");
+    let mut edge_rows = String::from("source,target,kind,first_seen,last_seen,source_reference,confidence\n");
+    for index in 0..count {
+        node_rows.push_str(&format!("N{index},person,Person number {index},\n"));
+        if index > 0 {
+            edge_rows.push_str(&format!("N{},N{index},associate,,,R{index},1\n", index - 1));
+        }
+    }
+    std::fs::write(&nodes, node_rows).unwrap();
+    std::fs::write(&edges, edge_rows).unwrap();
+    (nodes.display().to_string(), edges.display().to_string())
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    let directory = tempfile::tempdir().unwrap();
+    let (nodes, edges) = write_chain(directory.path(), 4000);
+    let mut child = aidant()
+        .args(["graph", "centrality", "--nodes", &nodes, "--edges", &edges, "--measure", "degree", "--top", "4000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // As `| head -1`: one line read, then the pipe closed.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe") && !stderr.contains("error"), "{stderr}");
+    assert!(output.status.success(), "a closed pipe is the reader's choice, not a failure: {:?} {stderr}", output.status);
+}
+
+#[test]
+fn a_quote_never_closed_in_either_file_stops_the_run_naming_its_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let nodes = directory.path().join("nodes.csv");
+    let edges = directory.path().join("edges.csv");
+    std::fs::write(&nodes, "id,kind,label\nP1,person,Ann\nP2,person,\"Bob\nP3,person,Cat\n").unwrap();
+    std::fs::write(&edges, "source,target,kind\nP1,P3,associate\n").unwrap();
+    let output = graph(&["graph", "components", "--nodes", nodes.to_str().unwrap(), "--edges", edges.to_str().unwrap()]);
+    assert_failure_naming(&output, "nodes file, line 3: the file is not valid CSV: a quote opened here is never closed");
+    std::fs::write(&nodes, "id,kind,label\nP1,person,Ann\nP2,person,Bob\nP3,person,Cat\n").unwrap();
+    std::fs::write(&edges, "source,target,kind,source_reference\nP1,P3,associate,\"IR-1\nP2,P3,associate,IR-2\n").unwrap();
+    let output = graph(&["graph", "components", "--nodes", nodes.to_str().unwrap(), "--edges", edges.to_str().unwrap()]);
+    assert_failure_naming(&output, "edges file, line 2: the file is not valid CSV: a quote opened here is never closed");
+}

@@ -384,3 +384,18 @@ fn a_bad_model_file_stops_the_run_saying_what_is_wrong() {
         assert_failure_naming(&link(&[&input], &directory.path().join("out.csv"), &["--model-spec", spec.to_str().unwrap()]), expected);
     }
 }
+
+#[test]
+fn a_quote_never_closed_stops_the_run_naming_its_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("people.csv");
+    std::fs::write(&input, "record_id,full_name,dob\n1,Ion Popescu,1985-03-12\n2,\"Ana Marin,1990-01-01\n3,Ana Marin,1990-01-01\n").unwrap();
+    let output = aidant().args(["link", "--input"]).arg(&input).arg("--output").arg(directory.path().join("clusters.csv")).output().expect("runs");
+    let text = assert_failure_naming(&output, "line 3: a quote opened here is never closed");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("read 1 records"), "nothing is linked: {text}");
+    assert!(!directory.path().join("clusters.csv").exists(), "no output is written");
+    // A quote inside an unquoted field is ordinary text, as the CSV standard reads it.
+    std::fs::write(&input, "record_id,full_name,dob\n1,Ion O\"Neill,1985-03-12\n2,Ana Marin,1990-01-01\n").unwrap();
+    let summary = assert_success(&aidant().args(["link", "--input"]).arg(&input).arg("--output").arg(directory.path().join("clusters.csv")).output().unwrap());
+    assert!(summary.contains("read 2 records"), "{summary}");
+}

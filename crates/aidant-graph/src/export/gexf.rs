@@ -1,5 +1,6 @@
 //! GEXF 1.3 export for Gephi: a dynamic graph whose edges carry their first and last seen dates
-//! as `start`/`end`, so Gephi's timeline can replay how the network grew.
+//! as `start`/`end`, so Gephi's timeline can replay how the network grew. Undirected, as every
+//! analysis treats the network; a relation that reads one way says so in its `direction`.
 
 use std::io::{self, Write};
 
@@ -15,7 +16,7 @@ pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: i
         r#"<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">"#
     )?;
     writeln!(writer, "  <meta>\n    <creator>{CRATE_NAME} {CRATE_VERSION}</creator>\n  </meta>")?;
-    writeln!(writer, r#"  <graph defaultedgetype="directed" mode="dynamic" timeformat="date">"#)?;
+    writeln!(writer, r#"  <graph defaultedgetype="undirected" mode="dynamic" timeformat="date">"#)?;
     writeln!(writer, r#"    <attributes class="node" mode="static">"#)?;
     writeln!(writer, r#"      <attribute id="kind" title="kind" type="string"/>"#)?;
     writeln!(writer, r#"      <attribute id="role" title="role" type="string"/>"#)?;
@@ -25,6 +26,7 @@ pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: i
     writeln!(writer, "    </attributes>")?;
     writeln!(writer, r#"    <attributes class="edge" mode="static">"#)?;
     writeln!(writer, r#"      <attribute id="relation" title="relation" type="string"/>"#)?;
+    writeln!(writer, r#"      <attribute id="direction" title="direction" type="string"/>"#)?;
     writeln!(writer, r#"      <attribute id="source_reference" title="source_reference" type="string"/>"#)?;
     writeln!(writer, r#"      <attribute id="confidence" title="confidence" type="double"/>"#)?;
     writeln!(writer, "    </attributes>")?;
@@ -65,6 +67,7 @@ pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: i
         )?;
         writeln!(writer, "        <attvalues>")?;
         writeln!(writer, r#"          <attvalue for="relation" value="{}"/>"#, relation.kind)?;
+        writeln!(writer, r#"          <attvalue for="direction" value="{}"/>"#, relation.kind.direction())?;
         writeln!(writer, r#"          <attvalue for="source_reference" value="{}"/>"#, escape_xml(&relation.source_reference))?;
         writeln!(writer, r#"          <attvalue for="confidence" value="{:?}"/>"#, relation.confidence)?;
         writeln!(writer, "        </attvalues>")?;

@@ -1,5 +1,7 @@
-//! GraphML export: one node per entity and one directed edge per relation (a multigraph when
-//! two entities share several relations), with every field as a typed GraphML attribute.
+//! GraphML export: one node per entity and one edge per relation (a multigraph when two entities
+//! share several relations), with every field as a typed GraphML attribute. The graph is
+//! undirected, as every analysis treats it; a relation that reads one way (a person *uses* a
+//! phone) keeps that reading from source to target and says so in its `direction` attribute.
 
 use std::io::{self, Write};
 
@@ -21,6 +23,7 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
     }
     for (key, name, kind) in [
         ("edge_kind", "relation", "string"),
+        ("edge_direction", "direction", "string"),
         ("edge_first_seen", "first_seen", "string"),
         ("edge_last_seen", "last_seen", "string"),
         ("edge_source_reference", "source_reference", "string"),
@@ -28,7 +31,7 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
     ] {
         writeln!(writer, r#"  <key id="{key}" for="edge" attr.name="{name}" attr.type="{kind}"/>"#)?;
     }
-    writeln!(writer, r#"  <graph id="aidant" edgedefault="directed">"#)?;
+    writeln!(writer, r#"  <graph id="aidant" edgedefault="undirected">"#)?;
     for (position, entity) in network.entities().iter().enumerate() {
         writeln!(writer, r#"    <node id="{}">"#, escape_xml(&entity.id))?;
         writeln!(writer, r#"      <data key="node_kind">{}</data>"#, entity.kind)?;
@@ -52,6 +55,7 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
             escape_xml(&entities[relation.target].id)
         )?;
         writeln!(writer, r#"      <data key="edge_kind">{}</data>"#, relation.kind)?;
+        writeln!(writer, r#"      <data key="edge_direction">{}</data>"#, relation.kind.direction())?;
         for (key, date) in [("edge_first_seen", relation.first_seen), ("edge_last_seen", relation.last_seen)] {
             if date.is_some() {
                 writeln!(writer, r#"      <data key="{key}">{}</data>"#, format_optional_date(date))?;

@@ -308,3 +308,51 @@ fn an_xml_reader_finds_in_our_anx_what_analysts_notebook_needs() {
         assert!(labels.contains(&entity.label.as_str()), "{} is on the chart", entity.label);
     }
 }
+
+const NETWORKX_ANALYSIS: &str = r#"
+import json, sys
+import networkx as nx
+result = {}
+for name, graph in (("graphml", nx.read_graphml(sys.argv[1])), ("gexf", nx.read_gexf(sys.argv[2]))):
+    simple = nx.Graph(graph)
+    result[name] = {
+        "directed": graph.is_directed(),
+        "components": nx.number_connected_components(simple) if not graph.is_directed() else nx.number_strongly_connected_components(graph),
+        "betweenness": {str(node): value for node, value in nx.betweenness_centrality(simple).items()} if not graph.is_directed() else {str(node): value for node, value in nx.betweenness_centrality(graph).items()},
+        "directions": sorted({(data["relation"], data["direction"]) for _, _, data in graph.edges(data=True)}),
+    }
+print(json.dumps(result))
+"#;
+
+/// Relations are stored with a direction but read both ways: read back by networkx, the export
+/// must be the same undirected network, with the same components and brokers as Aidant finds.
+#[test]
+fn networkx_reads_the_exports_as_the_undirected_network_aidant_analyses() {
+    let network = sample_network();
+    let options = ExportOptions::default();
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut graphml = Vec::new();
+    write_graphml(&network, &options, &mut graphml).unwrap();
+    let mut gexf = Vec::new();
+    write_gexf(&network, &options, &mut gexf).unwrap();
+    let graphml_path = write_temporary(directory.path(), "network.graphml", &graphml);
+    let gexf_path = write_temporary(directory.path(), "network.gexf", &gexf);
+    let read = run_python(NETWORKX_ANALYSIS, &[&graphml_path, &gexf_path], "networkx");
+
+    let graph = aidant_graph::AnalysisGraph::project(&network, &aidant_graph::AnalysisOptions::default());
+    let components = aidant_graph::components::connected_components(&graph).len();
+    let betweenness =
+        aidant_graph::centrality::betweenness_centrality(&graph, aidant_graph::centrality::PathCentralityOptions { weighted: false, normalized: true });
+    let top = (0..betweenness.len()).max_by(|left, right| betweenness[*left].total_cmp(&betweenness[*right])).unwrap();
+    assert!(betweenness[top] > 0.0, "the sample has a broker");
+    let top_id = &network.entities()[graph.entity_of(top)].id;
+    for format in ["graphml", "gexf"] {
+        assert_eq!(read[format]["directed"], false, "{format} is undirected");
+        assert_eq!(read[format]["components"], components, "{format}: the same components");
+        let theirs = read[format]["betweenness"][top_id.as_str()].as_f64().unwrap();
+        assert!((theirs - betweenness[top]).abs() < 1e-9, "{format}: the top broker {top_id} keeps betweenness {} (networkx {theirs})", betweenness[top]);
+        let directions = read[format]["directions"].as_array().unwrap();
+        assert!(directions.contains(&serde_json::json!(["uses_phone", "source_to_target"])), "{format}: {directions:?}");
+        assert!(directions.iter().all(|pair| pair[1] == if ["associate", "family", "mentioned_with"].contains(&pair[0].as_str().unwrap()) { "none" } else { "source_to_target" }));
+    }
+}
