@@ -111,11 +111,18 @@ pub struct Server {
 impl Server {
     /// Starts the server (with global options before `serve`) and waits until it listens.
     pub fn start(setup: &Setup, extra_arguments: &[&str]) -> Self {
+        Self::start_with(setup, extra_arguments, &[])
+    }
+
+    /// As `start`, with settings of its own in the environment.
+    pub fn start_with(setup: &Setup, extra_arguments: &[&str], environment: &[(&str, &str)]) -> Self {
         let stderr_path = setup.path(&format!("stderr-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut arguments = extra_arguments.to_vec();
         arguments.push("serve");
-        let mut child = setup.command(&arguments).stdout(Stdio::piped()).stderr(stderr).spawn().expect("aidant starts");
+        let mut command = setup.command(&arguments);
+        command.envs(environment.iter().copied());
+        let mut child = command.stdout(Stdio::piped()).stderr(stderr).spawn().expect("aidant starts");
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

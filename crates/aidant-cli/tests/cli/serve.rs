@@ -2,29 +2,125 @@
 //! SIGKILL, draining on SIGTERM, logs free of personal data, and one-line
 //! start-up failures with exit code 2.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use aidant_core::ReportRef;
 
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Backend, Store, StoreOptions};
 
-use crate::helpers::{REPORT, Server, Setup, assert_one_line_failure, http, post_report, read_response, reference_from};
+use crate::helpers::{REPORT, Server, Setup, assert_one_line_failure, post_report, read_response, reference_from};
 
-async fn an_acknowledged_report_survives_sigkill(database: TestDatabase) {
+/// What became of one report posted from a client thread.
+enum Posted {
+    /// 201 and a body read in full: the server acknowledged it.
+    Acknowledged(ReportRef),
+    /// No connection (the server was down or restarting).
+    NotConnected,
+    /// Connected, but no acknowledgement: cut when the server was killed.
+    Cut,
+}
+
+fn try_post_report(address: SocketAddr) -> Posted {
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(2)) else { return Posted::NotConnected };
+    send_report(&mut stream, address).map_or(Posted::Cut, Posted::Acknowledged)
+}
+
+fn send_report(stream: &mut TcpStream, address: SocketAddr) -> Option<ReportRef> {
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let request = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REPORT}",
+        REPORT.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    std::io::Read::read_to_string(stream, &mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    if head.split_whitespace().nth(1) != Some("201") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    ReportRef::parse(value["reference"].as_str()?).ok()
+}
+
+/// Reports arrive from many connections while the server is killed with
+/// SIGKILL again and again; after each restart the clients carry on. Every
+/// report the server acknowledged is stored, exactly once, and the audit
+/// chain (written in the same transactions) verifies.
+async fn acknowledged_reports_survive_repeated_sigkill_under_load(database: TestDatabase) {
+    const CLIENTS: usize = 8;
+    const KILLS: usize = 4;
     let setup = Setup::for_database(&database);
-    let mut server = Server::start(&setup, &[]);
-    let reference = post_report(server.address, &[], REPORT);
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    let no_flood_limit = [("AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")];
+    let mut server = Server::start_with(&setup, &[], &no_flood_limit);
+    let address = Arc::new(Mutex::new(server.address));
+    let stop = Arc::new(AtomicBool::new(false));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let cut = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (address, stop, attempts, cut) = (address.clone(), stop.clone(), attempts.clone(), cut.clone());
+            std::thread::spawn(move || {
+                let mut acknowledged = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    attempts.fetch_add(1, Ordering::Relaxed);
+                    let target = *address.lock().unwrap();
+                    match try_post_report(target) {
+                        Posted::Acknowledged(reference) => acknowledged.push(reference),
+                        Posted::Cut => {
+                            cut.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Posted::NotConnected => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    for _ in 0..KILLS {
+        // Let reports flow, then kill in the middle of them.
+        let before = attempts.load(Ordering::Relaxed);
+        while attempts.load(Ordering::Relaxed) < before + 60 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        server = Server::start_with(&setup, &[], &no_flood_limit);
+        *address.lock().unwrap() = server.address;
+    }
+    let before = attempts.load(Ordering::Relaxed);
+    while attempts.load(Ordering::Relaxed) < before + 40 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged: Vec<ReportRef> = clients.into_iter().flat_map(|client| client.join().unwrap()).collect();
+    server.signal("TERM");
+    server.wait_for_exit(Duration::from_secs(30));
 
-    let restarted = Server::start(&setup, &[]);
-    let (ready, _) = http(restarted.address, "GET", "/readyz", &[], "");
-    assert_eq!(ready, 200, "the server restarts after being killed");
+    assert!(acknowledged.len() >= 200, "reports were acknowledged between the kills: {}", acknowledged.len());
+    assert!(cut.load(Ordering::Relaxed) >= KILLS, "the kills cut requests in flight: {} cut", cut.load(Ordering::Relaxed));
+    let unique: HashSet<String> = acknowledged.iter().map(|reference| reference.as_compact().to_owned()).collect();
+    assert_eq!(unique.len(), acknowledged.len(), "no reference acknowledged twice");
     let store = Store::connect(&database.url, &StoreOptions::default(), None).await.unwrap();
-    let found = store.find_report_by_reference(&reference).await.unwrap();
-    assert!(found.is_some(), "the acknowledged report is on disk after SIGKILL");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT reference FROM reports").fetch_all(store.pool()).await.unwrap();
+    let mut copies: HashMap<&str, usize> = HashMap::new();
+    for reference in &stored {
+        *copies.entry(reference.as_str()).or_default() += 1;
+    }
+    let missing: Vec<&String> = unique.iter().filter(|reference| !copies.contains_key(reference.as_str())).collect();
+    assert!(missing.is_empty(), "{} of {} acknowledged reports lost after {KILLS} SIGKILLs: {missing:?}", missing.len(), unique.len());
+    assert!(copies.values().all(|count| *count == 1), "every report is stored once");
+    let verification = store.verify_audit_chain().await.unwrap();
+    assert!(verification.is_ok(), "the audit chain verifies after {KILLS} SIGKILLs: {verification:?}");
+    let output = setup.run(&["audit", "verify"]);
+    assert!(crate::helpers::stdout(&output).contains("audit chain OK"), "{}", crate::helpers::stderr(&output));
+    store.close().await;
 }
 
 async fn sigterm_finishes_the_request_in_flight(database: TestDatabase) {
@@ -74,7 +170,11 @@ async fn logs_hold_no_personal_data_or_request_identity(database: TestDatabase) 
     }
 }
 
-aidant_store::backend_tests!(an_acknowledged_report_survives_sigkill, sigterm_finishes_the_request_in_flight, logs_hold_no_personal_data_or_request_identity);
+aidant_store::backend_tests!(
+    acknowledged_reports_survive_repeated_sigkill_under_load,
+    sigterm_finishes_the_request_in_flight,
+    logs_hold_no_personal_data_or_request_identity
+);
 
 #[test]
 fn an_unreachable_postgres_is_one_line_and_exit_2() {
