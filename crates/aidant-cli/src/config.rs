@@ -208,6 +208,15 @@ impl Config {
         Ok(config)
     }
 
+    /// A configuration file's text alone (no environment, no other file),
+    /// read and checked as `load` reads and checks it.
+    pub fn from_toml_text(text: &str) -> Result<Self, ConfigError> {
+        let figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text));
+        let config: Config = figment.extract().map_err(describe_figment_error)?;
+        config.check()?;
+        Ok(config)
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.database_url {
             aidant_store::Backend::from_url(url.expose())

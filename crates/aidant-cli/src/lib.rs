@@ -14,6 +14,7 @@ macro_rules! out {
 }
 
 mod audit_checkpoint;
+mod backup;
 mod bench;
 mod bench_field;
 mod bench_staff;
@@ -50,6 +51,8 @@ Examples:
   aidant audit checkpoint --out head.json   Sign the chain's head; keep the file elsewhere
   aidant audit verify --checkpoint head.json --public-key HEX   Prove the log was not rewritten
   aidant keys rotate                   New master key; rewrap every sealed value under it
+  aidant backup --to /backups/today    Encrypted copy of the database with a manifest
+  aidant restore --from /backups/today --data-dir new-data   Check a backup and restore it
   aidant graph communities --nodes n.csv --edges e.csv   Find groups in a network
   aidant link --input people.csv --output clusters.csv    Resolve people into entities
 
@@ -124,6 +127,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Write a consistent, encrypted copy of the database with a manifest
+    /// (SQLite's VACUUM INTO or pg_dump; encrypted under the master key).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data directory or database (or, with
+    /// --replace, over a stopped SQLite one), after checking its manifest,
+    /// its encryption and its audit chain.
+    Restore(backup::RestoreArgs),
     /// Work with the master key that protects sealed fields.
     Keys {
         #[command(subcommand)]
@@ -148,6 +158,13 @@ enum AuditCommand {
     Checkpoint(audit_checkpoint::CheckpointArgs),
     /// Print the public key that verifies this installation's checkpoints.
     PublicKey,
+}
+
+/// Whether a configuration file's text is accepted, with the one line that
+/// says what is wrong when it is not: the parser `fuzz/`'s `configuration`
+/// target drives.
+pub fn check_configuration_text(text: &str) -> Result<(), String> {
+    Config::from_toml_text(text).map(|_| ()).map_err(|error| error.0)
 }
 
 /// A command's outcome with a closed standard output taken as the reader's
@@ -234,6 +251,8 @@ async fn run_async(config_file: Option<&Path>, locations: &Locations, command: C
         Command::Audit { command: AuditCommand::Checkpoint(arguments) } => audit_checkpoint::checkpoint(&config, arguments).await,
         Command::Audit { command: AuditCommand::PublicKey } => audit_checkpoint::public_key(&config),
         Command::Keys { command } => keys::run(&config, command).await,
+        Command::Backup(arguments) => backup::backup(&config, arguments).await,
+        Command::Restore(arguments) => backup::restore(&config, arguments).await,
         Command::Worker => entities::run_worker(&config).await.map(|()| ExitCode::SUCCESS),
         Command::Entities(command) => entities::run(&config, command).await.map(|()| ExitCode::SUCCESS),
         Command::Graph(_) | Command::Link(_) | Command::Bench(_) | Command::Demo(_) => unreachable!("handled before the configuration is loaded"),

@@ -289,6 +289,14 @@ fn no_database(config: &Config, location: &str) -> Failure {
     Failure::Config(format!("there is no Aidant database at {location}{hint}"))
 }
 
+/// The current master key (which must exist) and the retired ones: what a
+/// backup is encrypted under and opens with.
+pub fn existing_keyring(config: &Config) -> Result<Keyring, Failure> {
+    let current = existing_master_key(config)?.key().clone();
+    let retired = load_retired_keys(config)?.into_iter().map(|(key, _)| key).collect();
+    Ok(Keyring::new(current, retired))
+}
+
 /// The master key a database's sealed values need: an existing one only.
 fn existing_master_key(config: &Config) -> Result<KeySource, Failure> {
     match load_master_key(config)? {

@@ -284,6 +284,8 @@ named_enum! {
         OperationDebrief => "operation.debrief", "Operation debriefed";
         OperationBoard => "operation.board", "Operation board read";
         OperationSummary => "operation.summary", "Press summary saved";
+        BackupCreated => "backup.created", "Backup written";
+        BackupRestored => "backup.restored", "Database restored from a backup";
     }
 }
 
@@ -298,6 +300,7 @@ named_enum! {
         ApiToken => "api_token", "API token";
         AuditLog => "audit_log", "audit log";
         MasterKey => "master_key", "master key";
+        Database => "database", "database";
         LinkState => "link_state", "entity resolver";
         LinkResolver => "link_resolver", "entity resolver";
         LinkRecord => "link_record", "linked record";

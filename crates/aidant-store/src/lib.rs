@@ -10,6 +10,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod checkpoint;
 pub mod crypto;
@@ -93,6 +94,9 @@ pub enum StoreError {
     NoMasterKey,
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
+    /// Something this backend cannot do (a SQLite copy of PostgreSQL).
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {

@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aidant_core::ReportRef;
@@ -187,6 +189,103 @@ pub fn read_response(mut stream: TcpStream) -> (u16, String) {
     let status = response.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
     let body = response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
     (status, body)
+}
+
+/// What became of one report posted from a client thread.
+pub enum Posted {
+    /// 201 and a body read in full: the server acknowledged it.
+    Acknowledged(ReportRef),
+    /// No connection (the server was down or restarting).
+    NotConnected,
+    /// Connected, but no acknowledgement: cut when the server was killed.
+    Cut,
+}
+
+pub fn try_post_report(address: SocketAddr) -> Posted {
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(2)) else { return Posted::NotConnected };
+    send_report(&mut stream, address).map_or(Posted::Cut, Posted::Acknowledged)
+}
+
+fn send_report(stream: &mut TcpStream, address: SocketAddr) -> Option<ReportRef> {
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let request = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REPORT}",
+        REPORT.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    std::io::Read::read_to_string(stream, &mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    if head.split_whitespace().nth(1) != Some("201") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    ReportRef::parse(value["reference"].as_str()?).ok()
+}
+
+/// Client threads that post public reports without pause to whichever
+/// address `address` holds (a test swaps it when it restarts the server),
+/// counting what was acknowledged and what a kill cut off.
+pub struct Load {
+    pub address: Arc<Mutex<SocketAddr>>,
+    stop: Arc<AtomicBool>,
+    pub attempts: Arc<AtomicUsize>,
+    pub cut: Arc<AtomicUsize>,
+    acknowledged: Arc<Mutex<Vec<ReportRef>>>,
+    clients: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    pub fn start(address: SocketAddr, clients: usize) -> Self {
+        let mut load = Load {
+            address: Arc::new(Mutex::new(address)),
+            stop: Arc::default(),
+            attempts: Arc::default(),
+            cut: Arc::default(),
+            acknowledged: Arc::default(),
+            clients: Vec::new(),
+        };
+        for _ in 0..clients {
+            let (address, stop, attempts, cut, acknowledged) =
+                (load.address.clone(), load.stop.clone(), load.attempts.clone(), load.cut.clone(), load.acknowledged.clone());
+            load.clients.push(std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    attempts.fetch_add(1, Ordering::Relaxed);
+                    let target = *address.lock().unwrap();
+                    match try_post_report(target) {
+                        Posted::Acknowledged(reference) => acknowledged.lock().unwrap().push(reference),
+                        Posted::Cut => {
+                            cut.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Posted::NotConnected => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                }
+            }));
+        }
+        load
+    }
+
+    /// Waits until `count` more posts have been tried.
+    pub fn wait_for_attempts(&self, count: usize) {
+        let before = self.attempts.load(Ordering::Relaxed);
+        while self.attempts.load(Ordering::Relaxed) < before + count {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The references acknowledged so far.
+    pub fn acknowledged(&self) -> Vec<ReportRef> {
+        self.acknowledged.lock().unwrap().clone()
+    }
+
+    /// Stops the clients and returns every reference acknowledged.
+    pub fn stop(mut self) -> Vec<ReportRef> {
+        self.stop.store(true, Ordering::Relaxed);
+        for client in self.clients.drain(..) {
+            client.join().unwrap();
+        }
+        self.acknowledged()
+    }
 }
 
 /// Posts a public report through the API and returns its reference.

@@ -3,6 +3,7 @@
 //! crate; what the tests share (the binary, data directories, a running
 //! server, stored reports, assertions) is in `helpers`.
 
+mod backup;
 mod basics;
 mod demo_story;
 mod entities;

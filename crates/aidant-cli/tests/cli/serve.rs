@@ -4,50 +4,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-use aidant_core::ReportRef;
 
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Backend, Store, StoreOptions};
 
-use crate::helpers::{REPORT, Server, Setup, assert_one_line_failure, post_report, read_response, reference_from};
-
-/// What became of one report posted from a client thread.
-enum Posted {
-    /// 201 and a body read in full: the server acknowledged it.
-    Acknowledged(ReportRef),
-    /// No connection (the server was down or restarting).
-    NotConnected,
-    /// Connected, but no acknowledgement: cut when the server was killed.
-    Cut,
-}
-
-fn try_post_report(address: SocketAddr) -> Posted {
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(2)) else { return Posted::NotConnected };
-    send_report(&mut stream, address).map_or(Posted::Cut, Posted::Acknowledged)
-}
-
-fn send_report(stream: &mut TcpStream, address: SocketAddr) -> Option<ReportRef> {
-    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let request = format!(
-        "POST /api/v1/reports HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REPORT}",
-        REPORT.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    std::io::Read::read_to_string(stream, &mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    if head.split_whitespace().nth(1) != Some("201") {
-        return None;
-    }
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    ReportRef::parse(value["reference"].as_str()?).ok()
-}
+use crate::helpers::{Load, REPORT, Server, Setup, assert_one_line_failure, post_report, read_response, reference_from};
 
 /// Reports arrive from many connections while the server is killed with
 /// SIGKILL again and again; after each restart the clients carry on. Every
@@ -59,52 +24,23 @@ async fn acknowledged_reports_survive_repeated_sigkill_under_load(database: Test
     let setup = Setup::for_database(&database);
     let no_flood_limit = [("AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")];
     let mut server = Server::start_with(&setup, &[], &no_flood_limit);
-    let address = Arc::new(Mutex::new(server.address));
-    let stop = Arc::new(AtomicBool::new(false));
-    let attempts = Arc::new(AtomicUsize::new(0));
-    let cut = Arc::new(AtomicUsize::new(0));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (address, stop, attempts, cut) = (address.clone(), stop.clone(), attempts.clone(), cut.clone());
-            std::thread::spawn(move || {
-                let mut acknowledged = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    attempts.fetch_add(1, Ordering::Relaxed);
-                    let target = *address.lock().unwrap();
-                    match try_post_report(target) {
-                        Posted::Acknowledged(reference) => acknowledged.push(reference),
-                        Posted::Cut => {
-                            cut.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Posted::NotConnected => std::thread::sleep(Duration::from_millis(20)),
-                    }
-                }
-                acknowledged
-            })
-        })
-        .collect();
+    let load = Load::start(server.address, CLIENTS);
     for _ in 0..KILLS {
         // Let reports flow, then kill in the middle of them.
-        let before = attempts.load(Ordering::Relaxed);
-        while attempts.load(Ordering::Relaxed) < before + 60 {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        load.wait_for_attempts(60);
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         server = Server::start_with(&setup, &[], &no_flood_limit);
-        *address.lock().unwrap() = server.address;
+        *load.address.lock().unwrap() = server.address;
     }
-    let before = attempts.load(Ordering::Relaxed);
-    while attempts.load(Ordering::Relaxed) < before + 40 {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    stop.store(true, Ordering::Relaxed);
-    let acknowledged: Vec<ReportRef> = clients.into_iter().flat_map(|client| client.join().unwrap()).collect();
+    load.wait_for_attempts(40);
+    let cut = load.cut.load(Ordering::Relaxed);
+    let acknowledged = load.stop();
     server.signal("TERM");
     server.wait_for_exit(Duration::from_secs(30));
 
     assert!(acknowledged.len() >= 200, "reports were acknowledged between the kills: {}", acknowledged.len());
-    assert!(cut.load(Ordering::Relaxed) >= KILLS, "the kills cut requests in flight: {} cut", cut.load(Ordering::Relaxed));
+    assert!(cut >= KILLS, "the kills cut requests in flight: {cut} cut");
     let unique: HashSet<String> = acknowledged.iter().map(|reference| reference.as_compact().to_owned()).collect();
     assert_eq!(unique.len(), acknowledged.len(), "no reference acknowledged twice");
     let store = Store::connect(&database.url, &StoreOptions::default(), None).await.unwrap();
