@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use aidant_graph::analysis::HubTreatment;
 use aidant_graph::centrality::{
-    PathCentralityOptions, approximate_betweenness_centrality, betweenness_centrality_with_progress, closeness_centrality, degree_centrality,
-    eigenvector_centrality,
+    EigenvectorCentrality, EigenvectorOptions, PathCentralityOptions, approximate_betweenness_centrality, betweenness_centrality_with_progress,
+    closeness_centrality, degree_centrality, eigenvector_centrality_with_report, node_strengths,
 };
+use aidant_graph::communities::{NamedCommunity, name_communities};
 use aidant_graph::components::{connected_components, core_numbers};
 use aidant_graph::csv_input::read_network;
 use aidant_graph::export::anx::write_anx;
@@ -20,7 +21,7 @@ use aidant_graph::export::graphml::write_graphml;
 use aidant_graph::export::neo4j::write_neo4j_csv;
 use aidant_graph::export::{ExportOptions, NodeAttribute};
 use aidant_graph::hubs::{HubDetectionOptions, HubFinding, damped_hub_ids, detect_hubs};
-use aidant_graph::leiden::{LeidenOptions, QualityFunction, leiden};
+use aidant_graph::leiden::{LeidenOptions, QualityFunction, RunQuality, leiden, leiden_best_of_runs};
 use aidant_graph::paths::{connecting_network, k_shortest_paths};
 use aidant_graph::provenance::explain;
 use aidant_graph::{AnalysisGraph, AnalysisOptions, EdgeWeighting, NetworkGraph, TimeWindow, parse_seen_date};
@@ -40,14 +41,22 @@ INPUT FILES
                       recruiter_or_intermediary, transporter, harbourer, controller,
                       exploiter, smuggler, abuser, buyer, financier, document_forger,
                       victim, other, unknown
+                any other column (nationality, case number...) is a text
+                attribute of the node, written into GraphML, GEXF and Neo4j
+                exports; it may not be named like a built-in attribute
+                (entityId, community, degree_centrality, betweenness_centrality)
+                nor contain ':'
   --edges FILE  CSV with a header row:
-                source,target,kind,first_seen,last_seen,source_reference,confidence
+                source,target,kind,first_seen,last_seen,source_reference,confidence,weight
                 kind: uses_phone, drives_vehicle, registered_keeper_of, lives_at,
                       works_at, owns, associate, family, called, transported,
                       controls, victim_of, mentioned_in_report, at_address,
                       uses_account, mentioned_with
                 dates YYYY-MM-DD (empty = unknown, treated as open-ended);
-                confidence 0..1 (empty = 1)
+                confidence 0..1 (empty = 1);
+                weight (or strength), optional: a positive number such as the
+                count of calls or meetings (empty = 1); used by --weighting
+                weight and written into GraphML, GEXF and Neo4j exports
 A malformed file is reported with its file, line and column.
 
 FROM THE DATABASE
@@ -59,7 +68,8 @@ FROM THE DATABASE
                    in at least --hub-min-records records (default 20). The read
                    is audited, naming --operator (or the OS user).";
 
-/// Tighter than networkx's default (100 iterations, 1e-6) because analysts compare close scores.
+/// Tighter than networkx's default (100 iterations, 1e-6) because analysts compare close scores;
+/// `--max-iterations` and `--tolerance` change them.
 const EIGENVECTOR_MAX_ITERATIONS: usize = 1000;
 const EIGENVECTOR_TOLERANCE: f64 = 1e-9;
 
@@ -90,7 +100,11 @@ pub struct GraphInput {
     /// Only relations active on or before this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Tie strength: every linked pair 1 (uniform) or the sum of relation confidences.
+    /// Tie strength between two linked entities: 1 however many relations
+    /// join them (uniform), the sum of their relations' confidences
+    /// (confidence), or the sum of their relations' weights, the edges file's
+    /// weight column such as counts of calls (weight). Communities,
+    /// centralities, strengths and path --weighted use it.
     #[arg(long, value_enum, default_value_t = Weighting::Uniform)]
     pub weighting: Weighting,
     /// Leave detected hubs (values shared by many unrelated people or records) out of the analysis.
@@ -125,8 +139,12 @@ pub struct GraphInput {
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
 pub enum Weighting {
+    /// Every linked pair 1.
     Uniform,
+    /// The sum of the confidences of the relations joining a pair.
     Confidence,
+    /// The sum of the weights of the relations joining a pair (edges file column weight, 1 where empty).
+    Weight,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -137,9 +155,15 @@ pub enum Quality {
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
+    /// Links / (entities − 1), shown with each entity's links and strength.
     Degree,
+    /// The sum of the strengths of an entity's ties under --weighting, shown with its links.
+    Strength,
+    /// The share of shortest paths between other entities that pass through it (brokers).
     Betweenness,
+    /// How near it is to the entities it can reach (Wasserman–Faust, as networkx).
     Closeness,
+    /// Linked to entities that are well linked themselves (power iteration: see --tolerance).
     Eigenvector,
 }
 
@@ -165,7 +189,8 @@ pub enum GraphCommand {
         #[arg(long, value_name = "K")]
         k_core: Option<usize>,
     },
-    /// Communities by the Leiden algorithm (reproducible from --seed).
+    /// Communities by the Leiden algorithm (reproducible from --seed), each named after its most
+    /// central member.
     #[command(after_help = INPUT_HELP)]
     Communities {
         #[command(flatten)]
@@ -182,8 +207,14 @@ pub enum GraphCommand {
         /// Number of Leiden iterations; by default, until the partition stops changing.
         #[arg(long)]
         iterations: Option<usize>,
+        /// Run Leiden N times, from seeds --seed, --seed + 1, ..., and keep the
+        /// partition of highest quality (on a tie, the lowest seed's); prints
+        /// the winning seed and the range of quality over the runs. The
+        /// output is the same for the same input and options.
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        runs: u32,
     },
-    /// Centrality of every entity: degree, betweenness, closeness or eigenvector.
+    /// Centrality of every entity: degree, strength, betweenness, closeness or eigenvector.
     #[command(after_help = INPUT_HELP)]
     Centrality {
         #[command(flatten)]
@@ -191,6 +222,16 @@ pub enum GraphCommand {
         /// Which centrality to compute (networkx definitions and normalisation).
         #[arg(long, value_enum, default_value_t = Measure::Betweenness)]
         measure: Measure,
+        /// For eigenvector: stop when the sum over entities of the absolute
+        /// change of their values falls below (number of entities) × this, as
+        /// networkx's tol does (default 1e-9; networkx's own default is 1e-6).
+        #[arg(long, value_name = "TOL")]
+        tolerance: Option<f64>,
+        /// For eigenvector: the most power iterations to run (default 1000;
+        /// networkx's own default is 100). A run that stops before converging
+        /// prints its last values with a warning.
+        #[arg(long, value_name = "N")]
+        max_iterations: Option<usize>,
         /// Estimate betweenness from this many sampled sources (stating the error bound).
         #[arg(long, value_name = "PIVOTS")]
         sample: Option<usize>,
@@ -251,8 +292,21 @@ impl GraphCommand {
 /// which with `locations` (`--data-dir`, `--database-url`) says where the
 /// database is for `--from-database`.
 pub fn run(command: GraphCommand, config_file: Option<&Path>, locations: &Locations) -> Result<(), Failure> {
+    // Options are checked before the network is read, which from a database takes a while.
+    check_options(&command).map_err(Failure::from_error)?;
     let network = read_network_input(command.input(), config_file, locations)?;
     crate::ends_quietly(analyse(command, network)).map_err(Failure::from_error)
+}
+
+/// Refuses combinations of options that no run could satisfy.
+fn check_options(command: &GraphCommand) -> anyhow::Result<()> {
+    match command {
+        GraphCommand::Centrality { measure, tolerance, max_iterations, .. } => eigenvector_settings(*measure, *tolerance, *max_iterations).map(|_| ()),
+        GraphCommand::Communities { seed, runs, .. } if seed.checked_add(u64::from(*runs) - 1).is_none() => {
+            bail!("--seed {seed} with --runs {runs} would need seeds beyond {}", u64::MAX)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The network named on the command line: the two CSV files, or the reports
@@ -280,8 +334,23 @@ fn read_network_files(nodes: &Path, edges: &Path) -> anyhow::Result<NetworkGraph
 fn analyse(command: GraphCommand, network: NetworkGraph) -> anyhow::Result<()> {
     match command {
         GraphCommand::Components { input, k_core } => run_components(&input, network, k_core),
-        GraphCommand::Communities { input, quality, resolution, seed, iterations } => run_communities(&input, network, quality, resolution, seed, iterations),
-        GraphCommand::Centrality { input, measure, sample, seed, top } => run_centrality(&input, network, measure, sample, seed, top),
+        GraphCommand::Communities { input, quality, resolution, seed, iterations, runs } => {
+            let options = LeidenOptions {
+                quality: match quality {
+                    Quality::Modularity => QualityFunction::Modularity,
+                    Quality::Cpm => QualityFunction::ConstantPotts,
+                },
+                resolution,
+                seed,
+                max_iterations: iterations,
+                ..Default::default()
+            };
+            run_communities(&input, network, options, runs as usize)
+        }
+        GraphCommand::Centrality { input, measure, tolerance, max_iterations, sample, seed, top } => {
+            let eigenvector = eigenvector_settings(measure, tolerance, max_iterations)?;
+            run_centrality(&input, network, measure, eigenvector, sample, seed, top)
+        }
         GraphCommand::Path { input, entities, k, weighted } => run_path(&input, network, &entities, k, weighted),
         GraphCommand::Export { input, format, output, with_analysis } => run_export(&input, network, format, &output, with_analysis),
     }
@@ -337,6 +406,7 @@ fn prepare(input: &GraphInput, network: NetworkGraph) -> anyhow::Result<Prepared
         weighting: match input.weighting {
             Weighting::Uniform => EdgeWeighting::Uniform,
             Weighting::Confidence => EdgeWeighting::Confidence,
+            Weighting::Weight => EdgeWeighting::Weight,
         },
         hub_treatment,
         hub_entity_ids: damped_hub_ids(&hubs),
@@ -346,6 +416,12 @@ fn prepare(input: &GraphInput, network: NetworkGraph) -> anyhow::Result<Prepared
 }
 
 impl Prepared {
+    /// Whether algorithms read tie strengths rather than count links: under a weighting other
+    /// than uniform, or when hubs are treated.
+    fn weighted(&self) -> bool {
+        self.analysis.weighting.is_weighted() || self.analysis.hub_treatment != HubTreatment::Keep
+    }
+
     fn entity_id(&self, node: usize) -> &str {
         &self.network.entities()[self.graph.entity_of(node)].id
     }
@@ -411,6 +487,12 @@ struct EntityValue {
     entity_id: String,
     label: String,
     value: f64,
+    /// With --measure degree or strength: the number of entities it is linked to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    degree: Option<usize>,
+    /// With --measure degree or strength: the sum of its ties' strengths under the weighting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strength: Option<f64>,
 }
 
 fn run_components(input: &GraphInput, network: NetworkGraph, k_core: Option<usize>) -> anyhow::Result<()> {
@@ -445,69 +527,137 @@ fn run_components(input: &GraphInput, network: NetworkGraph, k_core: Option<usiz
     Ok(())
 }
 
-fn run_communities(input: &GraphInput, network: NetworkGraph, quality: Quality, resolution: f64, seed: u64, iterations: Option<usize>) -> anyhow::Result<()> {
+fn run_communities(input: &GraphInput, network: NetworkGraph, options: LeidenOptions, runs: usize) -> anyhow::Result<()> {
     let prepared = prepare(input, network)?;
-    let options = LeidenOptions {
-        quality: match quality {
-            Quality::Modularity => QualityFunction::Modularity,
-            Quality::Cpm => QualityFunction::ConstantPotts,
-        },
-        resolution,
-        seed,
-        max_iterations: iterations,
-        weighted: matches!(input.weighting, Weighting::Confidence) || prepared.analysis.hub_treatment != HubTreatment::Keep,
-        ..Default::default()
-    };
-    let progress = spinner("finding communities (Leiden)");
-    let result = leiden(&prepared.graph, &options);
+    let options = LeidenOptions { weighted: prepared.weighted(), ..options };
+    let progress = spinner(if runs == 1 { "finding communities (Leiden)".to_owned() } else { format!("finding communities (Leiden, {runs} runs)") }.as_str());
+    let best_of = leiden_best_of_runs(&prepared.graph, &options, runs);
     progress.finish_and_clear();
+    let result = &best_of.best;
+    let named = name_communities(&prepared.network, &prepared.graph, &result.membership);
+    let (lowest_quality, highest_quality) = best_of.quality_range();
     if input.json {
         #[derive(Serialize)]
+        struct Parameters {
+            #[serde(flatten)]
+            leiden: LeidenOptions,
+            runs: usize,
+        }
+        #[derive(Serialize)]
         struct Communities {
+            /// Member ids of each community, largest first (as `named_communities`).
             communities: Vec<Vec<String>>,
+            named_communities: Vec<NamedCommunity>,
             quality: f64,
             iterations: usize,
             converged: bool,
+            best_seed: u64,
+            runs: Vec<RunQuality>,
+            lowest_quality: f64,
+            highest_quality: f64,
         }
-        let mut communities = vec![Vec::new(); result.community_count];
-        for (node, &community) in result.membership.iter().enumerate() {
-            communities[community].push(prepared.entity_id(node).to_owned());
-        }
-        let output = Communities { communities, quality: result.quality, iterations: result.iterations, converged: result.converged };
-        return prepared.print_json("leiden", &options, Some(seed), output);
+        let output = Communities {
+            communities: named.iter().map(|community| community.members.clone()).collect(),
+            named_communities: named,
+            quality: result.quality,
+            iterations: result.iterations,
+            converged: result.converged,
+            best_seed: best_of.best_seed,
+            runs: best_of.runs.clone(),
+            lowest_quality,
+            highest_quality,
+        };
+        return prepared.print_json("leiden", &Parameters { leiden: options, runs }, Some(options.seed), output);
     }
     out!(
-        "{} communities, {:?} quality {:.4} after {} iteration(s){} (seed {seed}, resolution {resolution})",
+        "{} communities, {:?} quality {:.4} after {} iteration(s){} (seed {}, resolution {})",
         result.community_count,
         options.quality,
         result.quality,
         result.iterations,
-        if result.converged { ", stable" } else { "" }
+        if result.converged { ", stable" } else { "" },
+        best_of.best_seed,
+        options.resolution
     )?;
-    out!("{:>9}  {:>5}  members", "community", "size")?;
-    for community in 0..result.community_count {
-        let members: Vec<&str> =
-            (0..prepared.graph.node_count()).filter(|&node| result.membership[node] == community).map(|node| prepared.entity_id(node)).collect();
-        out!("{:>9}  {:>5}  {}", community + 1, members.len(), members.join(", "))?;
+    if runs > 1 {
+        out!(
+            "best of {} runs (seeds {} to {}): seed {} won; quality ranged from {:.4} to {:.4}",
+            best_of.runs.len(),
+            options.seed,
+            best_of.runs.last().map_or(options.seed, |run| run.seed),
+            best_of.best_seed,
+            lowest_quality,
+            highest_quality
+        )?;
+    }
+    out!("{:>9}  name, then members", "community")?;
+    for community in &named {
+        out!("{:>9}  {}", community.number, community.name)?;
+        out!("{:>9}  {}", "", community.members.join(", "))?;
     }
     prepared.print_hubs_and_provenance()?;
     Ok(())
 }
 
-fn run_centrality(input: &GraphInput, network: NetworkGraph, measure: Measure, sample: Option<usize>, seed: u64, top: usize) -> anyhow::Result<()> {
+/// The eigenvector settings in force: the defaults, or --tolerance and --max-iterations, which
+/// only eigenvector centrality reads.
+fn eigenvector_settings(measure: Measure, tolerance: Option<f64>, max_iterations: Option<usize>) -> anyhow::Result<(usize, f64)> {
+    if measure != Measure::Eigenvector && (tolerance.is_some() || max_iterations.is_some()) {
+        bail!("--tolerance and --max-iterations apply to --measure eigenvector only");
+    }
+    let tolerance = tolerance.unwrap_or(EIGENVECTOR_TOLERANCE);
+    if !(tolerance > 0.0 && tolerance.is_finite()) {
+        bail!("--tolerance must be a positive number, not {tolerance}");
+    }
+    let max_iterations = max_iterations.unwrap_or(EIGENVECTOR_MAX_ITERATIONS);
+    if max_iterations == 0 {
+        bail!("--max-iterations must be at least 1");
+    }
+    Ok((max_iterations, tolerance))
+}
+
+fn run_centrality(
+    input: &GraphInput,
+    network: NetworkGraph,
+    measure: Measure,
+    (eigenvector_max_iterations, eigenvector_tolerance): (usize, f64),
+    sample: Option<usize>,
+    seed: u64,
+    top: usize,
+) -> anyhow::Result<()> {
     let prepared = prepare(input, network)?;
     let graph = &prepared.graph;
-    let weighted = matches!(input.weighting, Weighting::Confidence) || prepared.analysis.hub_treatment != HubTreatment::Keep;
+    let weighted = prepared.weighted();
     let mut error_bound = None;
+    let mut eigenvector_report: Option<EigenvectorCentrality> = None;
     let values = match measure {
         Measure::Degree => degree_centrality(graph),
+        Measure::Strength => node_strengths(graph),
         Measure::Closeness => {
             let progress = spinner("computing closeness");
             let values = closeness_centrality(graph, weighted);
             progress.finish_and_clear();
             values
         }
-        Measure::Eigenvector => eigenvector_centrality(graph, weighted, 1000, 1e-9).context("eigenvector centrality")?,
+        Measure::Eigenvector => {
+            let options = EigenvectorOptions { weighted, max_iterations: eigenvector_max_iterations, tolerance: eigenvector_tolerance };
+            let report = eigenvector_centrality_with_report(graph, options).context("eigenvector centrality")?;
+            if !report.converged {
+                eprintln!(
+                    "warning: eigenvector centrality did not converge in {} iterations (the last changed the values by {:.2e} in total; \
+                     converging needs less than {:.2e}, {} entities × tolerance {:e}): the values are the last iterate and may be wrong; \
+                     raise --max-iterations or --tolerance",
+                    report.iterations,
+                    report.last_change,
+                    report.change_bound,
+                    graph.node_count(),
+                    eigenvector_tolerance
+                );
+            }
+            let values = report.values.clone();
+            eigenvector_report = Some(report);
+            values
+        }
         Measure::Betweenness => match sample {
             Some(pivots) => {
                 let progress = spinner("estimating betweenness");
@@ -528,28 +678,82 @@ fn run_centrality(input: &GraphInput, network: NetworkGraph, measure: Measure, s
             }
         },
     };
+    // Degree and strength are read together: a broker with few strong ties and a hub with many
+    // weak ones look alike by one and apart by the other.
+    let with_strength = matches!(measure, Measure::Degree | Measure::Strength);
     let mut ranked: Vec<EntityValue> = values
         .iter()
         .enumerate()
-        .map(|(node, &value)| EntityValue { entity_id: prepared.entity_id(node).to_owned(), label: prepared.entity_label(node).to_owned(), value })
+        .map(|(node, &value)| EntityValue {
+            entity_id: prepared.entity_id(node).to_owned(),
+            label: prepared.entity_label(node).to_owned(),
+            value,
+            degree: with_strength.then(|| graph.degree(node)),
+            strength: with_strength.then(|| graph.strength(node)),
+        })
         .collect();
     ranked.sort_by(|a, b| b.value.total_cmp(&a.value).then_with(|| a.entity_id.cmp(&b.entity_id)));
-    let parameters = serde_json::json!({ "measure": format!("{measure:?}").to_lowercase(), "weighted": weighted, "normalized": true, "sample_pivots": sample, "failure_probability": sample.map(|_| 0.05), "eigenvector_max_iterations": EIGENVECTOR_MAX_ITERATIONS, "eigenvector_tolerance": EIGENVECTOR_TOLERANCE });
+    let measure_name = format!("{measure:?}").to_lowercase();
+    let parameters = serde_json::json!({ "measure": measure_name, "weighted": weighted, "normalized": true, "sample_pivots": sample, "failure_probability": sample.map(|_| 0.05), "eigenvector_max_iterations": eigenvector_max_iterations, "eigenvector_tolerance": eigenvector_tolerance });
     if input.json {
+        #[derive(Serialize)]
+        struct Convergence {
+            converged: bool,
+            iterations: usize,
+            last_change: f64,
+            change_bound: f64,
+        }
         #[derive(Serialize)]
         struct Centrality {
             values: Vec<EntityValue>,
             error_bound: Option<f64>,
+            /// With --measure eigenvector: how the power iteration ended.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            convergence: Option<Convergence>,
         }
         let seed = sample.map(|_| seed);
-        return prepared.print_json("centrality", &parameters, seed, Centrality { values: ranked, error_bound });
+        let convergence = eigenvector_report.map(|report| Convergence {
+            converged: report.converged,
+            iterations: report.iterations,
+            last_change: report.last_change,
+            change_bound: report.change_bound,
+        });
+        return prepared.print_json("centrality", &parameters, seed, Centrality { values: ranked, error_bound, convergence });
     }
     if let Some(bound) = error_bound {
         out!("sampled betweenness: every value within ±{bound:.4} of the exact value with probability ≥ 95%")?;
     }
-    out!("{:>4}  {:<20}  {:<30}  {:>12}", "rank", "entity", "label", format!("{measure:?}").to_lowercase())?;
-    for (rank, entry) in ranked.iter().take(top).enumerate() {
-        out!("{:>4}  {:<20}  {:<30}  {:>12.6}", rank + 1, entry.entity_id, entry.label, entry.value)?;
+    if let Some(report) = &eigenvector_report {
+        if report.converged {
+            out!(
+                "eigenvector centrality converged after {} iteration(s): total change {:.2e} < {} entities × tolerance {:e}",
+                report.iterations,
+                report.last_change,
+                graph.node_count(),
+                eigenvector_tolerance
+            )?;
+        } else {
+            out!("eigenvector centrality did NOT converge in {} iterations: the values below are the last iterate (see the warning)", report.iterations)?;
+        }
+    }
+    if with_strength {
+        out!("{:>4}  {:<20}  {:<30}  {:>12}  {:>6}  {:>12}", "rank", "entity", "label", measure_name, "links", "strength")?;
+        for (rank, entry) in ranked.iter().take(top).enumerate() {
+            out!(
+                "{:>4}  {:<20}  {:<30}  {:>12.6}  {:>6}  {:>12.6}",
+                rank + 1,
+                entry.entity_id,
+                entry.label,
+                entry.value,
+                entry.degree.unwrap_or_default(),
+                entry.strength.unwrap_or_default()
+            )?;
+        }
+    } else {
+        out!("{:>4}  {:<20}  {:<30}  {:>12}", "rank", "entity", "label", measure_name)?;
+        for (rank, entry) in ranked.iter().take(top).enumerate() {
+            out!("{:>4}  {:<20}  {:<30}  {:>12.6}", rank + 1, entry.entity_id, entry.label, entry.value)?;
+        }
     }
     prepared.print_hubs_and_provenance()?;
     Ok(())
@@ -575,6 +779,9 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
                 last_seen: Option<String>,
                 source_reference: String,
                 confidence: f64,
+                /// The relation's weight, when the edges file had a weight column.
+                #[serde(skip_serializing_if = "Option::is_none")]
+                weight: Option<f64>,
             }
             #[derive(Serialize)]
             struct PathOutput {
@@ -592,16 +799,24 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
                         .nodes
                         .windows(2)
                         .flat_map(|pair| {
-                            prepared.network.relations_between(prepared.graph.entity_of(pair[0]), prepared.graph.entity_of(pair[1]), &prepared.analysis.window)
+                            prepared.network.relation_positions_between(
+                                prepared.graph.entity_of(pair[0]),
+                                prepared.graph.entity_of(pair[1]),
+                                &prepared.analysis.window,
+                            )
                         })
-                        .map(|relation| Evidence {
-                            source: entities[relation.source].id.clone(),
-                            relation: relation.kind.to_string(),
-                            target: entities[relation.target].id.clone(),
-                            first_seen: relation.first_seen.map(aidant_graph::model::format_date),
-                            last_seen: relation.last_seen.map(aidant_graph::model::format_date),
-                            source_reference: relation.source_reference.clone(),
-                            confidence: relation.confidence,
+                        .map(|position| {
+                            let relation = &prepared.network.relations()[position];
+                            Evidence {
+                                source: entities[relation.source].id.clone(),
+                                relation: relation.kind.to_string(),
+                                target: entities[relation.target].id.clone(),
+                                first_seen: relation.first_seen.map(aidant_graph::model::format_date),
+                                last_seen: relation.last_seen.map(aidant_graph::model::format_date),
+                                source_reference: relation.source_reference.clone(),
+                                confidence: relation.confidence,
+                                weight: prepared.network.has_relation_weights().then(|| prepared.network.relation_weight(position).get()),
+                            }
                         })
                         .collect(),
                 })
@@ -616,10 +831,16 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
             // Cite the evidence for every hop, as a disclosure needs it.
             for pair in path.nodes.windows(2) {
                 let (first, second) = (prepared.graph.entity_of(pair[0]), prepared.graph.entity_of(pair[1]));
-                for relation in prepared.network.relations_between(first, second, &prepared.analysis.window) {
+                for position in prepared.network.relation_positions_between(first, second, &prepared.analysis.window) {
+                    let relation = &prepared.network.relations()[position];
                     let entities = prepared.network.entities();
+                    let weight = if prepared.network.has_relation_weights() {
+                        format!(", weight {}", prepared.network.relation_weight(position).get())
+                    } else {
+                        String::new()
+                    };
                     out!(
-                        "       {} {} {} (seen {} to {}, source {}, confidence {})",
+                        "       {} {} {} (seen {} to {}, source {}, confidence {}{weight})",
                         entities[relation.source].id,
                         relation.kind,
                         entities[relation.target].id,
@@ -665,7 +886,7 @@ fn run_path(input: &GraphInput, network: NetworkGraph, entities: &[String], k: u
 /// Community, degree and betweenness per entity, as export node attributes.
 fn analysis_attributes(prepared: &Prepared) -> Vec<NodeAttribute> {
     let graph = &prepared.graph;
-    let weighted = prepared.analysis.weighting == EdgeWeighting::Confidence || prepared.analysis.hub_treatment != HubTreatment::Keep;
+    let weighted = prepared.weighted();
     let progress = spinner("computing communities and centralities for the export");
     let communities = leiden(graph, &LeidenOptions { weighted, ..Default::default() });
     let degree = degree_centrality(graph);

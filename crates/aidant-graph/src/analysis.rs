@@ -47,6 +47,18 @@ pub enum EdgeWeighting {
     /// The strength of a pair is the sum of the confidences of the relations joining them, so
     /// several independent sightings make a stronger tie than one.
     Confidence,
+    /// The strength of a pair is the sum of the weights of the relations joining them (the
+    /// edges file's `weight` column: calls, meetings; 1 where not given), so one row of weight 5
+    /// is the same tie as five rows of weight 1.
+    Weight,
+}
+
+impl EdgeWeighting {
+    /// Whether ties can differ in strength under this weighting, so that algorithms should read
+    /// strengths rather than count links (down-weighted hubs make ties differ too).
+    pub fn is_weighted(self) -> bool {
+        self != EdgeWeighting::Uniform
+    }
 }
 
 /// What to do with detected hubs (see [`crate::hubs`]).
@@ -130,7 +142,7 @@ impl AnalysisGraph {
         }
         let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
         let mut merged_uniform: Vec<(usize, usize)> = Vec::new();
-        for relation in network.relations() {
+        for (position, relation) in network.relations().iter().enumerate() {
             if !options.window.admits(relation) || excluded(relation.source) || excluded(relation.target) {
                 continue;
             }
@@ -142,6 +154,7 @@ impl AnalysisGraph {
             match options.weighting {
                 EdgeWeighting::Uniform => merged_uniform.push((source.min(target), source.max(target))),
                 EdgeWeighting::Confidence => pairs.push((source, target, relation.confidence)),
+                EdgeWeighting::Weight => pairs.push((source, target, network.relation_weight(position).get())),
             }
         }
         if options.weighting == EdgeWeighting::Uniform {
@@ -230,6 +243,12 @@ impl AnalysisGraph {
         self.offsets[node + 1] - self.offsets[node]
     }
 
+    /// The sum of the strengths of a node's ties (networkx's weighted degree); equal to the
+    /// degree when every tie has strength 1.
+    pub fn strength(&self, node: usize) -> f64 {
+        self.strengths(node).iter().sum()
+    }
+
     /// Sum of strengths over every undirected edge.
     pub fn total_strength(&self) -> f64 {
         self.strengths.iter().sum::<f64>() / 2.0
@@ -315,6 +334,28 @@ mod tests {
         let graph = AnalysisGraph::project(&network(), &options);
         assert_eq!(graph.strengths(0), &[0.75, 1.0]);
         assert_eq!(graph.distances(0), &[1.0 / 0.75, 1.0]);
+    }
+
+    /// Projects a two-person network whose edges file is `rows` under `weighting`.
+    fn strengths_of(rows: &str, weighting: EdgeWeighting) -> Vec<(usize, usize, f64)> {
+        let network = crate::csv_input::read_network_from_str("id,kind\na,person\nb,person\nc,person\n", rows).unwrap();
+        AnalysisGraph::project(&network, &AnalysisOptions { weighting, ..Default::default() }).edges().collect()
+    }
+
+    #[test]
+    fn weight_weighting_sums_relation_weights_as_repeated_rows_would() {
+        let split = "source,target,kind,weight\na,b,called,3\nb,a,called,2\nb,c,associate,\n";
+        let single = "source,target,kind,weight\na,b,called,5\nb,c,associate,1\n";
+        let repeated = "source,target,kind\na,b,called\na,b,called\na,b,called\na,b,called\na,b,called\nb,c,associate\n";
+        let expected = vec![(0, 1, 5.0), (1, 2, 1.0)];
+        for rows in [split, single, repeated] {
+            assert_eq!(strengths_of(rows, EdgeWeighting::Weight), expected, "{rows}");
+            assert_eq!(strengths_of(rows, EdgeWeighting::Uniform), vec![(0, 1, 1.0), (1, 2, 1.0)], "uniform ignores weights: {rows}");
+        }
+        assert_eq!(strengths_of(split, EdgeWeighting::Confidence), vec![(0, 1, 2.0), (1, 2, 1.0)], "confidence ignores weights");
+        let graph = AnalysisGraph::from_weighted_edges(3, expected);
+        assert_eq!((graph.strength(1), graph.degree(1)), (6.0, 2));
+        assert!(EdgeWeighting::Weight.is_weighted() && !EdgeWeighting::Uniform.is_weighted());
     }
 
     #[test]

@@ -21,6 +21,12 @@ use crate::analysis::AnalysisGraph;
 /// across machines with different core counts; large enough to keep a few cores busy.
 const SOURCE_CHUNKS: usize = 32;
 
+/// Each node's strength: the sum of the strengths of its ties (networkx's `G.degree(weight=
+/// "weight")`), which is its degree when every tie has strength 1.
+pub fn node_strengths(graph: &AnalysisGraph) -> Vec<f64> {
+    (0..graph.node_count()).map(|node| graph.strength(node)).collect()
+}
+
 /// Degree centrality as networkx defines it: degree / (n − 1), and 1 for a graph of one node.
 pub fn degree_centrality(graph: &AnalysisGraph) -> Vec<f64> {
     let node_count = graph.node_count();
@@ -151,34 +157,76 @@ pub enum EigenvectorError {
     NotConverged(usize),
 }
 
+/// The power iteration's settings, named as networkx names them (`max_iter`, `tol`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EigenvectorOptions {
+    /// Multiply by edge strengths (networkx `weight="weight"`).
+    pub weighted: bool,
+    pub max_iterations: usize,
+    /// The iteration stops once the sum over nodes of the absolute change of their values is
+    /// below `node count × tolerance`, exactly networkx's test.
+    pub tolerance: f64,
+}
+
+impl Default for EigenvectorOptions {
+    /// networkx's defaults: 100 iterations, tolerance 1e-6, unweighted.
+    fn default() -> Self {
+        Self { weighted: false, max_iterations: 100, tolerance: 1e-6 }
+    }
+}
+
+/// Eigenvector centrality and how its power iteration ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EigenvectorCentrality {
+    /// One value per node: the converged vector, or the last iterate when it did not converge.
+    pub values: Vec<f64>,
+    pub converged: bool,
+    /// Iterations run: the one that met the test, or all of `max_iterations`.
+    pub iterations: usize,
+    /// Σ |x_now − x_before| over nodes in the last iteration run (infinite when none ran).
+    pub last_change: f64,
+    /// What the change had to fall below: node count × tolerance.
+    pub change_bound: f64,
+}
+
 /// Eigenvector centrality by networkx's power iteration on A + I (the identity shift makes it
 /// converge on bipartite graphs), starting from the uniform vector, normalising to unit Euclidean
 /// length each step and stopping when the L1 change is below n · tolerance. networkx's defaults
 /// are `max_iterations = 100` and `tolerance = 1e-6`; with the same values the results agree with
-/// networkx to rounding. `weighted` multiplies by edge strengths.
-pub fn eigenvector_centrality(graph: &AnalysisGraph, weighted: bool, max_iterations: usize, tolerance: f64) -> Result<Vec<f64>, EigenvectorError> {
+/// networkx to rounding, and the iteration stops at the same step. `weighted` multiplies by edge
+/// strengths. Returns an error only for an empty graph: a run that did not converge returns its
+/// last iterate marked as such, for the caller to warn about.
+pub fn eigenvector_centrality_with_report(graph: &AnalysisGraph, options: EigenvectorOptions) -> Result<EigenvectorCentrality, EigenvectorError> {
     let node_count = graph.node_count();
     if node_count == 0 {
         return Err(EigenvectorError::EmptyGraph);
     }
+    let change_bound = node_count as f64 * options.tolerance;
     let mut current = vec![1.0 / node_count as f64; node_count];
-    for _ in 0..max_iterations {
+    let mut last_change = f64::INFINITY;
+    for iteration in 1..=options.max_iterations {
         let previous = current.clone();
         for (node, &contribution) in previous.iter().enumerate() {
             for (neighbour, strength) in graph.neighbours(node).iter().zip(graph.strengths(node)) {
-                let factor = if weighted { *strength } else { 1.0 };
+                let factor = if options.weighted { *strength } else { 1.0 };
                 current[*neighbour as usize] += contribution * factor;
             }
         }
         let norm = current.iter().map(|value| value * value).sum::<f64>().sqrt();
         let norm = if norm == 0.0 { 1.0 } else { norm };
         current.iter_mut().for_each(|value| *value /= norm);
-        let change: f64 = current.iter().zip(&previous).map(|(now, before)| (now - before).abs()).sum();
-        if change < node_count as f64 * tolerance {
-            return Ok(current);
+        last_change = current.iter().zip(&previous).map(|(now, before)| (now - before).abs()).sum();
+        if last_change < change_bound {
+            return Ok(EigenvectorCentrality { values: current, converged: true, iterations: iteration, last_change, change_bound });
         }
     }
-    Err(EigenvectorError::NotConverged(max_iterations))
+    Ok(EigenvectorCentrality { values: current, converged: false, iterations: options.max_iterations, last_change, change_bound })
+}
+
+/// [`eigenvector_centrality_with_report`] for callers that want converged values or an error.
+pub fn eigenvector_centrality(graph: &AnalysisGraph, weighted: bool, max_iterations: usize, tolerance: f64) -> Result<Vec<f64>, EigenvectorError> {
+    let report = eigenvector_centrality_with_report(graph, EigenvectorOptions { weighted, max_iterations, tolerance })?;
+    if report.converged { Ok(report.values) } else { Err(EigenvectorError::NotConverged(max_iterations)) }
 }
 
 /// A copy of the graph with nodes renumbered in breadth-first order (component by component,
@@ -556,6 +604,30 @@ mod tests {
         assert!((closeness[1] - (2.0 / 2.0) * (2.0 / 3.0)).abs() < 1e-15);
         assert!((closeness[0] - (2.0 / 3.0) * (2.0 / 3.0)).abs() < 1e-15);
         assert_eq!(closeness[3], 0.0);
+    }
+
+    #[test]
+    fn eigenvector_reports_how_its_iteration_ended() {
+        let path = path_of_four();
+        let loose = eigenvector_centrality_with_report(&path, EigenvectorOptions::default()).unwrap();
+        let tight = eigenvector_centrality_with_report(&path, EigenvectorOptions { tolerance: 1e-12, max_iterations: 1000, weighted: false }).unwrap();
+        assert!(loose.converged && tight.converged);
+        assert!(tight.iterations > loose.iterations, "{} vs {}", tight.iterations, loose.iterations);
+        assert!(tight.last_change < tight.change_bound && tight.change_bound == 4.0 * 1e-12);
+        // One iteration short of convergence: the last iterate, marked as not converged.
+        let short = EigenvectorOptions { tolerance: 1e-12, max_iterations: tight.iterations - 1, weighted: false };
+        let stopped = eigenvector_centrality_with_report(&path, short).unwrap();
+        assert!(!stopped.converged && stopped.last_change >= stopped.change_bound);
+        assert_eq!(stopped.iterations, tight.iterations - 1);
+        assert_eq!(eigenvector_centrality(&path, false, tight.iterations - 1, 1e-12), Err(EigenvectorError::NotConverged(tight.iterations - 1)));
+        assert_eq!(eigenvector_centrality(&path, false, tight.iterations, 1e-12), Ok(tight.values));
+    }
+
+    #[test]
+    fn strength_is_the_sum_of_tie_strengths() {
+        let graph = AnalysisGraph::from_weighted_edges(3, [(0, 1, 2.0), (1, 2, 0.5)]);
+        assert_eq!(node_strengths(&graph), vec![2.0, 2.5, 0.5]);
+        assert_eq!(node_strengths(&path_of_four()), vec![1.0, 2.0, 2.0, 1.0]);
     }
 
     #[test]

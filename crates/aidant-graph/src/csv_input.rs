@@ -2,9 +2,11 @@
 //! the file, line and column of every problem instead of panicking on dirty input.
 //!
 //! Nodes CSV, with a header row: `id,kind,label,role` (`label` and `role` may be omitted or left
-//! empty). Edges CSV, with a header row:
-//! `source,target,kind,first_seen,last_seen,source_reference,confidence` (only `source`, `target`
-//! and `kind` are required; dates are `YYYY-MM-DD`; confidence defaults to 1).
+//! empty); every other named column is a text attribute of the node, carried into exports (an
+//! empty cell is no value). Edges CSV, with a header row:
+//! `source,target,kind,first_seen,last_seen,source_reference,confidence,weight` (only `source`,
+//! `target` and `kind` are required; dates are `YYYY-MM-DD`; confidence defaults to 1; `weight`,
+//! also spelt `strength`, is a positive number such as a count of calls, 1 when empty).
 
 use std::fmt;
 use std::io::Read;
@@ -13,7 +15,7 @@ use aidant_core::csv_quotes::{QuoteCheck, UnclosedQuote};
 
 use thiserror::Error;
 
-use crate::model::{Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RoleInProcess, parse_seen_date};
+use crate::model::{Entity, EntityKind, ModelError, NetworkGraph, Relation, RelationKind, RelationWeight, RoleInProcess, parse_seen_date};
 
 /// Which of the two input files a problem is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +52,8 @@ pub enum GraphFileProblem {
     BadDate(String),
     #[error("'{0}' is not a number between 0 and 1")]
     BadConfidence(String),
+    #[error("'{0}' is not a positive number (a weight counts calls, meetings or payments; leave it empty for 1)")]
+    BadWeight(String),
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -66,6 +70,8 @@ pub struct GraphFileError {
 
 const NODE_COLUMNS: [&str; 4] = ["id", "kind", "label", "role"];
 const EDGE_COLUMNS: [&str; 7] = ["source", "target", "kind", "first_seen", "last_seen", "source_reference", "confidence"];
+/// The names the weight column may go by; the first one present is read.
+const WEIGHT_COLUMNS: [&str; 2] = ["weight", "strength"];
 
 /// Reads a network from a nodes CSV and an edges CSV.
 pub fn read_network(nodes: impl Read, edges: impl Read) -> Result<NetworkGraph, GraphFileError> {
@@ -87,8 +93,7 @@ struct HeaderColumns {
 
 impl HeaderColumns {
     fn find(file: GraphFileKind, header: &csv::StringRecord, names: &[&'static str], required: &[&'static str]) -> Result<Self, GraphFileError> {
-        let positions: Vec<Option<usize>> =
-            names.iter().map(|name| header.iter().position(|cell| cell.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))).collect();
+        let positions: Vec<Option<usize>> = names.iter().map(|name| header.iter().position(|cell| header_name(cell).eq_ignore_ascii_case(name))).collect();
         for required_name in required {
             let slot = names.iter().position(|name| name == required_name).expect("required columns are a subset of the known columns");
             if positions[slot].is_none() {
@@ -99,8 +104,17 @@ impl HeaderColumns {
     }
 
     fn cell<'record>(&self, record: &'record csv::StringRecord, slot: usize) -> Option<&'record str> {
-        self.positions[slot].and_then(|position| record.get(position)).map(str::trim).filter(|value| !value.is_empty())
+        self.positions[slot].and_then(|position| record.get(position)).and_then(non_empty_cell)
     }
+}
+
+/// A header cell as written, without surrounding spaces or a byte order mark.
+fn header_name(cell: &str) -> &str {
+    cell.trim().trim_start_matches('\u{feff}').trim()
+}
+
+fn non_empty_cell(cell: &str) -> Option<&str> {
+    Some(cell.trim()).filter(|value| !value.is_empty())
 }
 
 /// A CSV reader that stops at a quote never closed, naming its line.
@@ -127,6 +141,18 @@ fn read_nodes(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
     let mut reader = csv_reader(input);
     let header = reader.headers().map_err(|error| malformed(file, &error))?.clone();
     let columns = HeaderColumns::find(file, &header, &NODE_COLUMNS, &["id", "kind"])?;
+    // Every named column that is not one of the four is an attribute; a column without a name
+    // (a trailing comma in a spreadsheet's header) carries nothing and is passed over.
+    let mut attribute_columns: Vec<(usize, usize)> = Vec::new();
+    for (position, cell) in header.iter().enumerate() {
+        let name = header_name(cell);
+        if name.is_empty() || columns.positions.contains(&Some(position)) {
+            continue;
+        }
+        let attribute =
+            network.add_attribute_name(name).map_err(|error| GraphFileError { file, line: 1, column: Some(name.to_owned()), problem: error.into() })?;
+        attribute_columns.push((position, attribute));
+    }
     for record in reader.records() {
         let record = record.map_err(|error| malformed(file, &error))?;
         let line = record.position().map(csv::Position::line).unwrap_or(0);
@@ -143,10 +169,15 @@ fn read_nodes(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
             })
             .transpose()?;
         let label = columns.cell(&record, 2).unwrap_or(id).to_owned();
-        network.add_entity(Entity { id: id.to_owned(), kind, label, role }).map_err(|error| {
+        let entity = network.add_entity(Entity { id: id.to_owned(), kind, label, role }).map_err(|error| {
             let column = if matches!(error, ModelError::RoleOnNonPerson(_)) { "role" } else { "id" };
             at(column, error.into())
         })?;
+        for &(position, attribute) in &attribute_columns {
+            if let Some(value) = record.get(position).and_then(non_empty_cell) {
+                network.set_attribute(entity, attribute, value).expect("the entity and the attribute were both just added");
+            }
+        }
     }
     Ok(())
 }
@@ -156,6 +187,8 @@ fn read_edges(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
     let mut reader = csv_reader(input);
     let header = reader.headers().map_err(|error| malformed(file, &error))?.clone();
     let columns = HeaderColumns::find(file, &header, &EDGE_COLUMNS, &["source", "target", "kind"])?;
+    let weight_column =
+        WEIGHT_COLUMNS.iter().find_map(|&name| header.iter().position(|cell| header_name(cell).eq_ignore_ascii_case(name)).map(|position| (name, position)));
     for record in reader.records() {
         let record = record.map_err(|error| malformed(file, &error))?;
         let line = record.position().map(csv::Position::line).unwrap_or(0);
@@ -184,17 +217,18 @@ fn read_edges(network: &mut NetworkGraph, input: impl Read) -> Result<(), GraphF
                 .filter(|value| (0.0..=1.0).contains(value))
                 .ok_or_else(|| at("confidence", GraphFileProblem::BadConfidence(text.to_owned())))?,
         };
-        network
-            .add_relation(Relation {
-                source: endpoints[0],
-                target: endpoints[1],
-                kind,
-                first_seen: dates[0],
-                last_seen: dates[1],
-                source_reference,
-                confidence,
-            })
-            .map_err(|error| at("last_seen", error.into()))?;
+        let relation = Relation { source: endpoints[0], target: endpoints[1], kind, first_seen: dates[0], last_seen: dates[1], source_reference, confidence };
+        let added = match weight_column {
+            None => network.add_relation(relation),
+            Some((name, position)) => {
+                let weight = match record.get(position).and_then(non_empty_cell) {
+                    None => RelationWeight::ONE,
+                    Some(text) => RelationWeight::parse(text).ok_or_else(|| at(name, GraphFileProblem::BadWeight(text.to_owned())))?,
+                };
+                network.add_weighted_relation(relation, weight)
+            }
+        };
+        added.map_err(|error| at("last_seen", error.into()))?;
     }
     Ok(())
 }
@@ -253,6 +287,55 @@ mod tests {
         assert!(matches!(error.problem, GraphFileProblem::Malformed(_)));
         let error = error_of("id,kind\nA,spaceship\n", "source,target,kind\n");
         assert!(error.to_string().contains("unknown entity kind 'spaceship'"));
+    }
+
+    #[test]
+    fn weights_are_read_from_a_weight_or_strength_column() {
+        let edges = "source,target,kind,weight\nA,B,called,12\nA,P1,uses_phone,\nB,P1,called, 2.5 \n";
+        let network = read_network_from_str(NODES, edges).unwrap();
+        assert!(network.has_relation_weights());
+        let weights: Vec<f64> = (0..3).map(|position| network.relation_weight(position).get()).collect();
+        assert_eq!(weights, [12.0, 1.0, 2.5], "an empty weight is 1");
+        let network = read_network_from_str(NODES, "source,target,kind,Strength\nA,B,called,4\n").unwrap();
+        assert_eq!(network.relation_weight(0).get(), 4.0);
+        let network = read_network_from_str(NODES, "source,target,kind\nA,B,called\n").unwrap();
+        assert!(!network.has_relation_weights(), "a file without the column is not weighed");
+        assert_eq!(network.relation_weight(0).get(), 1.0);
+    }
+
+    #[test]
+    fn zero_negative_and_non_numeric_weights_name_the_line_and_column() {
+        for bad in ["0", "-2", "many", "inf", "NaN", "1e400"] {
+            let edges = format!("source,target,kind,weight\nA,B,called,3\nA,P1,uses_phone,{bad}\n");
+            let error = error_of(NODES, &edges);
+            assert_eq!((error.file, error.line, error.column.as_deref()), (GraphFileKind::Edges, 3, Some("weight")), "{bad}");
+            assert_eq!(error.problem, GraphFileProblem::BadWeight(bad.to_owned()));
+            assert!(error.to_string().starts_with(&format!("edges file, line 3, column 'weight': '{bad}' is not a positive number")), "{error}");
+        }
+        let error = error_of(NODES, "source,target,kind,strength\nA,B,called,0\n");
+        assert_eq!(error.column.as_deref(), Some("strength"), "the column is named as the file names it");
+    }
+
+    #[test]
+    fn other_node_columns_become_text_attributes() {
+        let nodes = "id,kind,label,nationality,Case Number,\nA,person,Anna,Romanian,OP-7,\nB,person,Bela,,,\n";
+        let network = read_network_from_str(nodes, "source,target,kind\n").unwrap();
+        assert_eq!(network.attribute_names(), ["nationality", "Case Number"], "a column without a name is passed over");
+        assert_eq!((network.attribute(0, 0), network.attribute(0, 1)), (Some("Romanian"), Some("OP-7")));
+        assert_eq!(network.attribute(1, 0), None, "an empty cell is no value");
+    }
+
+    #[test]
+    fn attribute_columns_named_like_built_in_attributes_are_refused() {
+        for (header, column) in [("id,kind,label,Label", "Label"), ("id,kind,community", "community"), ("id,kind,entityId", "entityId")] {
+            let error = error_of(&format!("{header}\n"), "source,target,kind\n");
+            assert_eq!((error.file, error.line, error.column.as_deref()), (GraphFileKind::Nodes, 1, Some(column)), "{header}");
+            assert!(error.to_string().contains(&format!("'{column}' is the name of a built-in attribute")), "{error}");
+        }
+        let error = error_of("id,kind,alias,ALIAS\n", "source,target,kind\n");
+        assert_eq!(error.to_string(), "nodes file, line 1, column 'ALIAS': the attribute 'ALIAS' is named twice");
+        let error = error_of("id,kind,age:int\n", "source,target,kind\n");
+        assert!(error.to_string().contains("must not be empty nor contain ':'"), "{error}");
     }
 
     proptest::proptest! {

@@ -101,6 +101,46 @@ pub fn leiden(graph: &AnalysisGraph, options: &LeidenOptions) -> LeidenResult {
     LeidenResult { membership, community_count, quality, iterations, converged }
 }
 
+/// The quality one run of several reached, by its seed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunQuality {
+    pub seed: u64,
+    pub quality: f64,
+}
+
+/// The best of several Leiden runs, and what every run reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BestOfRuns {
+    /// The partition of highest quality; on a tie, the one from the lowest seed.
+    pub best: LeidenResult,
+    pub best_seed: u64,
+    /// Every run in seed order.
+    pub runs: Vec<RunQuality>,
+}
+
+impl BestOfRuns {
+    /// The lowest and highest quality over the runs.
+    pub fn quality_range(&self) -> (f64, f64) {
+        self.runs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), run| (low.min(run.quality), high.max(run.quality)))
+    }
+}
+
+/// Runs Leiden `runs` times (at least once), from seeds `options.seed`, `options.seed + 1`, ...,
+/// and keeps the partition of highest quality, ties going to the lowest seed. Leiden is a
+/// randomised heuristic, so the best of a few runs is often better than one; each run depends
+/// only on its seed, and the runs run in parallel but are compared in seed order, so the answer
+/// is the same on any machine. Seeds stop at `u64::MAX` rather than wrap around.
+pub fn leiden_best_of_runs(graph: &AnalysisGraph, options: &LeidenOptions, runs: usize) -> BestOfRuns {
+    use rayon::prelude::*;
+    let seeds: Vec<u64> = (0..runs.max(1) as u64).map_while(|offset| options.seed.checked_add(offset)).collect();
+    let results: Vec<(u64, LeidenResult)> = seeds.par_iter().map(|&seed| (seed, leiden(graph, &LeidenOptions { seed, ..*options }))).collect();
+    let runs = results.iter().map(|(seed, result)| RunQuality { seed: *seed, quality: result.quality }).collect();
+    // Strictly greater replaces, so among equal qualities the earliest (lowest) seed stays.
+    let (best_seed, best) =
+        results.into_iter().reduce(|kept, candidate| if candidate.1.quality > kept.1.quality { candidate } else { kept }).expect("at least one seed");
+    BestOfRuns { best, best_seed, runs }
+}
+
 /// Modularity of a partition with resolution γ, as networkx's `modularity` computes it.
 pub fn modularity(graph: &AnalysisGraph, membership: &[usize], resolution: f64, weighted: bool) -> f64 {
     let community_count = membership.iter().copied().max().map_or(0, |largest| largest + 1);
@@ -582,6 +622,42 @@ mod tests {
                 proptest::prop_assert!(result.quality >= modularity(&graph, &singletons, 1.0, true) - 1e-12);
             }
         }
+    }
+
+    proptest::proptest! {
+        /// The best of N runs is at least as good as the first of them alone (the run of a
+        /// single `--seed`), is the best of the runs' qualities, goes to the lowest seed on a
+        /// tie, and is the same every time.
+        #[test]
+        fn the_best_of_several_runs_is_never_worse_than_one(
+            node_count in 2usize..40,
+            edges in proptest::collection::vec((0usize..40, 0usize..40, 1u8..4), 1..120),
+            seed in 0u64..1000,
+            runs in 1usize..6,
+        ) {
+            let graph = AnalysisGraph::from_weighted_edges(node_count, edges.into_iter().map(|(u, v, weight)| (u, v, f64::from(weight))));
+            let options = LeidenOptions { seed, weighted: true, ..Default::default() };
+            let best_of = leiden_best_of_runs(&graph, &options, runs);
+            let single = leiden(&graph, &options);
+            proptest::prop_assert!(best_of.best.quality >= single.quality);
+            proptest::prop_assert_eq!(best_of.runs.len(), runs);
+            proptest::prop_assert_eq!(best_of.runs[0], RunQuality { seed, quality: single.quality });
+            let highest = best_of.runs.iter().map(|run| run.quality).fold(f64::NEG_INFINITY, f64::max);
+            let first_best = best_of.runs.iter().find(|run| run.quality == highest).unwrap();
+            proptest::prop_assert_eq!(best_of.best_seed, first_best.seed);
+            proptest::prop_assert_eq!(&best_of.best, &leiden(&graph, &LeidenOptions { seed: best_of.best_seed, ..options }));
+            proptest::prop_assert_eq!(&best_of, &leiden_best_of_runs(&graph, &options, runs));
+        }
+    }
+
+    #[test]
+    fn runs_stop_at_the_largest_seed_and_at_least_one_runs() {
+        let options = LeidenOptions { seed: u64::MAX - 1, ..Default::default() };
+        let best_of = leiden_best_of_runs(&two_cliques(), &options, 5);
+        assert_eq!(best_of.runs.iter().map(|run| run.seed).collect::<Vec<_>>(), [u64::MAX - 1, u64::MAX]);
+        assert_eq!(leiden_best_of_runs(&two_cliques(), &LeidenOptions::default(), 0).runs.len(), 1);
+        let (low, high) = best_of.quality_range();
+        assert!(low <= high && high == best_of.best.quality);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Network model and analytics for Aidant: entities and typed relations, time windows, hub damping,
-//! components, k-cores, Leiden communities, centrality, paths, exports and run records for disclosure.
+//! Network model and analytics for Aidant: entities and typed, weighted relations, time windows,
+//! hub damping, components, k-cores, Leiden communities and their names, centrality, paths,
+//! exports and run records for disclosure.
 //!
 //! The crate is pure: it does no file or network IO. Callers hand it text or readers and receive
 //! values, typed errors or bytes written to a writer they own.
@@ -25,6 +26,7 @@
 
 pub mod analysis;
 pub mod centrality;
+pub mod communities;
 pub mod components;
 pub mod csv_input;
 pub mod export;
@@ -35,4 +37,4 @@ pub mod paths;
 pub mod provenance;
 
 pub use analysis::{AnalysisGraph, AnalysisOptions, EdgeWeighting, TimeWindow};
-pub use model::{Entity, EntityKind, NetworkGraph, Relation, RelationKind, RoleInProcess, SeenDate, parse_seen_date};
+pub use model::{Entity, EntityKind, NetworkGraph, Relation, RelationKind, RelationWeight, RoleInProcess, SeenDate, parse_seen_date};

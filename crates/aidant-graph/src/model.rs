@@ -149,6 +149,50 @@ pub struct Relation {
     pub confidence: f64,
 }
 
+/// The strength of one relation as its source counted it: a number of calls, meetings or
+/// payments, say. Always positive and finite; a relation nobody weighed weighs 1.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct RelationWeight(f64);
+
+impl RelationWeight {
+    /// The weight of a relation nobody weighed.
+    pub const ONE: RelationWeight = RelationWeight(1.0);
+
+    /// A weight, if `value` is positive and finite.
+    pub fn new(value: f64) -> Option<Self> {
+        (value > 0.0 && value.is_finite()).then_some(Self(value))
+    }
+
+    /// Parses a weight as an analyst types it (`5`, `2.5`, ` 12 `).
+    pub fn parse(text: &str) -> Option<Self> {
+        text.trim().parse::<f64>().ok().and_then(Self::new)
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for RelationWeight {
+    type Error = ModelError;
+
+    fn try_from(value: f64) -> Result<Self, Self::Error> {
+        Self::new(value).ok_or(ModelError::WeightNotPositive(value))
+    }
+}
+
+impl From<RelationWeight> for f64 {
+    fn from(weight: RelationWeight) -> f64 {
+        weight.0
+    }
+}
+
+/// Names a node attribute may not take, compared without regard to case: the entity's own
+/// fields, the columns the Neo4j export writes itself, and the analysis results `aidant graph
+/// export --with-analysis` adds, so no export ever carries two attributes of one name.
+pub const RESERVED_ATTRIBUTE_NAMES: [&str; 8] = ["id", "kind", "label", "role", "entityid", "community", "degree_centrality", "betweenness_centrality"];
+
 /// Why an entity or relation could not be added to a network.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ModelError {
@@ -164,6 +208,16 @@ pub enum ModelError {
     ConfidenceOutOfRange(f64),
     #[error("first seen {first_seen} is after last seen {last_seen}")]
     FirstSeenAfterLastSeen { first_seen: SeenDate, last_seen: SeenDate },
+    #[error("weight {0} is not a positive number")]
+    WeightNotPositive(f64),
+    #[error("'{0}' is the name of a built-in attribute ({reserved}); rename the column", reserved = RESERVED_ATTRIBUTE_NAMES.join(", "))]
+    ReservedAttributeName(String),
+    #[error("the attribute '{0}' is named twice")]
+    DuplicateAttributeName(String),
+    #[error("the attribute name '{0}' is not allowed: a name must not be empty nor contain ':' (Neo4j's importer reads what follows a ':' as a type)")]
+    BadAttributeName(String),
+    #[error("no attribute number {0}")]
+    UnknownAttribute(usize),
 }
 
 /// A network of entities and relations, with an id index so relations can name entities by id.
@@ -175,6 +229,16 @@ pub struct NetworkGraph {
     /// Who supplied each source reference (an organisation, an informant), where the caller
     /// knows: hub detection counts distinct sources as well as distinct references.
     reference_sources: BTreeMap<String, String>,
+    /// The weight of each relation, by position in `relations`.
+    relation_weights: Vec<RelationWeight>,
+    /// Whether the caller weighed relations at all (an edges file with a weight column): only
+    /// then do exports write weights, so a network without them exports as it always did.
+    has_relation_weights: bool,
+    /// Names of the text attributes entities carry beyond id, kind, label and role, in the order
+    /// the caller declared them (the columns of a nodes file).
+    attribute_names: Vec<String>,
+    /// Per entity, one value per attribute name; `None` where the entity has no value.
+    attribute_values: Vec<Vec<Option<String>>>,
 }
 
 impl NetworkGraph {
@@ -198,13 +262,21 @@ impl NetworkGraph {
     /// The relations joining two entities (in either direction) that the window admits, so a
     /// path or a link shown to an analyst can cite the evidence behind each hop.
     pub fn relations_between(&self, first_entity: usize, second_entity: usize, window: &crate::analysis::TimeWindow) -> Vec<&Relation> {
+        self.relation_positions_between(first_entity, second_entity, window).into_iter().map(|position| &self.relations[position]).collect()
+    }
+
+    /// The positions of [`Self::relations_between`], for callers that also want each relation's
+    /// weight.
+    pub fn relation_positions_between(&self, first_entity: usize, second_entity: usize, window: &crate::analysis::TimeWindow) -> Vec<usize> {
         self.relations
             .iter()
-            .filter(|relation| {
+            .enumerate()
+            .filter(|(_, relation)| {
                 let joins = (relation.source == first_entity && relation.target == second_entity)
                     || (relation.source == second_entity && relation.target == first_entity);
                 joins && window.admits(relation)
             })
+            .map(|(position, _)| position)
             .collect()
     }
 
@@ -234,7 +306,57 @@ impl NetworkGraph {
         let position = self.entities.len();
         self.index_by_id.insert(entity.id.clone(), position);
         self.entities.push(entity);
+        self.attribute_values.push(vec![None; self.attribute_names.len()]);
         Ok(position)
+    }
+
+    /// Declares a text attribute that entities may carry into exports (a nationality, a case
+    /// number) and returns its number. Names of built-in attributes ([`RESERVED_ATTRIBUTE_NAMES`])
+    /// and names declared before are refused, whatever their case.
+    pub fn add_attribute_name(&mut self, name: &str) -> Result<usize, ModelError> {
+        let name = name.trim();
+        if name.is_empty() || name.contains(':') {
+            return Err(ModelError::BadAttributeName(name.to_owned()));
+        }
+        if RESERVED_ATTRIBUTE_NAMES.iter().any(|reserved| reserved.eq_ignore_ascii_case(name)) {
+            return Err(ModelError::ReservedAttributeName(name.to_owned()));
+        }
+        if self.attribute_names.iter().any(|known| known.eq_ignore_ascii_case(name)) {
+            return Err(ModelError::DuplicateAttributeName(name.to_owned()));
+        }
+        self.attribute_names.push(name.to_owned());
+        self.attribute_values.iter_mut().for_each(|values| values.push(None));
+        Ok(self.attribute_names.len() - 1)
+    }
+
+    /// The declared attribute names, numbered by position.
+    pub fn attribute_names(&self) -> &[String] {
+        &self.attribute_names
+    }
+
+    /// Gives an entity a value of a declared attribute.
+    pub fn set_attribute(&mut self, entity: usize, attribute: usize, value: &str) -> Result<(), ModelError> {
+        if attribute >= self.attribute_names.len() {
+            return Err(ModelError::UnknownAttribute(attribute));
+        }
+        let values = self.attribute_values.get_mut(entity).ok_or_else(|| ModelError::UnknownEntity(format!("#{entity}")))?;
+        values[attribute] = Some(value.to_owned());
+        Ok(())
+    }
+
+    /// An entity's value of an attribute, if it has one.
+    pub fn attribute(&self, entity: usize, attribute: usize) -> Option<&str> {
+        self.attribute_values.get(entity)?.get(attribute)?.as_deref()
+    }
+
+    /// The weight of the relation at `position` (1 unless the caller weighed it).
+    pub fn relation_weight(&self, position: usize) -> RelationWeight {
+        self.relation_weights.get(position).copied().unwrap_or(RelationWeight::ONE)
+    }
+
+    /// Whether the caller weighed any relation with [`Self::add_weighted_relation`].
+    pub fn has_relation_weights(&self) -> bool {
+        self.has_relation_weights
     }
 
     /// Adds a relation between two entities named by id.
@@ -254,8 +376,20 @@ impl NetworkGraph {
         self.add_relation(Relation { source, target, kind, first_seen, last_seen, source_reference: source_reference.to_owned(), confidence })
     }
 
-    /// Adds a relation whose endpoints are entity positions.
+    /// Adds a relation whose endpoints are entity positions, weighing 1.
     pub fn add_relation(&mut self, relation: Relation) -> Result<usize, ModelError> {
+        self.push_relation(relation, RelationWeight::ONE)
+    }
+
+    /// Adds a relation with the weight its source gave it (a number of calls, say); from then
+    /// on the network counts as weighed and exports write every relation's weight.
+    pub fn add_weighted_relation(&mut self, relation: Relation, weight: RelationWeight) -> Result<usize, ModelError> {
+        let position = self.push_relation(relation, weight)?;
+        self.has_relation_weights = true;
+        Ok(position)
+    }
+
+    fn push_relation(&mut self, relation: Relation, weight: RelationWeight) -> Result<usize, ModelError> {
         for endpoint in [relation.source, relation.target] {
             if endpoint >= self.entities.len() {
                 return Err(ModelError::UnknownEntity(format!("#{endpoint}")));
@@ -270,12 +404,15 @@ impl NetworkGraph {
             return Err(ModelError::FirstSeenAfterLastSeen { first_seen, last_seen });
         }
         self.relations.push(relation);
+        self.relation_weights.push(weight);
         Ok(self.relations.len() - 1)
     }
 
     /// SHA-256 of a canonical text form of the whole network: entities sorted by id, relations
     /// sorted by their rendered line. Two networks with the same content in a different order
-    /// hash the same, so a run record names its input independently of file order.
+    /// hash the same, so a run record names its input independently of file order. A weight of
+    /// 1 and an attribute without a value are not written, so a network without weights or
+    /// attributes hashes as it did before they existed.
     pub fn canonical_sha256(&self) -> String {
         let mut entity_lines: Vec<String> = self
             .entities
@@ -290,20 +427,30 @@ impl NetworkGraph {
                 )
             })
             .collect();
+        for (position, entity) in self.entities.iter().enumerate() {
+            for (attribute, name) in self.attribute_names.iter().enumerate() {
+                if let Some(value) = self.attribute(position, attribute) {
+                    entity_lines.push(format!("A\t{}\t{}\t{}\n", escape_canonical(&entity.id), escape_canonical(name), escape_canonical(value)));
+                }
+            }
+        }
         entity_lines.sort();
         let mut relation_lines: Vec<String> = self
             .relations
             .iter()
-            .map(|relation| {
+            .enumerate()
+            .map(|(position, relation)| {
+                let weight = self.relation_weight(position);
                 format!(
-                    "R\t{}\t{}\t{}\t{}\t{}\t{}\t{:?}\n",
+                    "R\t{}\t{}\t{}\t{}\t{}\t{}\t{:?}{}\n",
                     escape_canonical(&self.entities[relation.source].id),
                     escape_canonical(&self.entities[relation.target].id),
                     relation.kind,
                     format_optional_date(relation.first_seen),
                     format_optional_date(relation.last_seen),
                     escape_canonical(&relation.source_reference),
-                    relation.confidence
+                    relation.confidence,
+                    if weight == RelationWeight::ONE { String::new() } else { format!("\t{:?}", weight.get()) }
                 )
             })
             .collect();
@@ -482,6 +629,63 @@ mod tests {
         assert_eq!(first.canonical_sha256(), second.canonical_sha256());
         second.add_relation_by_id("b", "a", RelationKind::Associate, None, None, "r1", 0.5).unwrap();
         assert_ne!(first.canonical_sha256(), second.canonical_sha256());
+    }
+
+    #[test]
+    fn weights_of_one_and_missing_attributes_leave_the_hash_as_it_was() {
+        let relation = |network: &NetworkGraph| Relation {
+            source: 0,
+            target: network.entities().len() - 1,
+            kind: RelationKind::Called,
+            first_seen: None,
+            last_seen: None,
+            source_reference: "cdr".into(),
+            confidence: 1.0,
+        };
+        let mut plain = NetworkGraph::new();
+        plain.add_entity(person("a")).unwrap();
+        plain.add_entity(person("b")).unwrap();
+        plain.add_relation(relation(&plain)).unwrap();
+        let mut weighed = NetworkGraph::new();
+        weighed.add_attribute_name("nationality").unwrap();
+        weighed.add_entity(person("a")).unwrap();
+        weighed.add_entity(person("b")).unwrap();
+        weighed.add_weighted_relation(relation(&weighed), RelationWeight::ONE).unwrap();
+        assert!(weighed.has_relation_weights() && !plain.has_relation_weights());
+        assert_eq!(plain.canonical_sha256(), weighed.canonical_sha256());
+        weighed.set_attribute(1, 0, "Hungarian").unwrap();
+        let with_attribute = weighed.canonical_sha256();
+        assert_ne!(plain.canonical_sha256(), with_attribute, "an attribute value is content");
+        weighed.add_weighted_relation(relation(&weighed), RelationWeight::new(3.0).unwrap()).unwrap();
+        plain.add_relation(relation(&plain)).unwrap();
+        assert_ne!(weighed.canonical_sha256(), with_attribute);
+        assert_eq!(weighed.relation_weight(1).get(), 3.0);
+        assert_eq!(plain.relation_weight(1), RelationWeight::ONE);
+    }
+
+    #[test]
+    fn weights_must_be_positive_and_finite() {
+        assert_eq!(RelationWeight::parse(" 5 ").map(RelationWeight::get), Some(5.0));
+        for bad in ["0", "-1", "inf", "NaN", "", "five"] {
+            assert_eq!(RelationWeight::parse(bad), None, "{bad}");
+        }
+        assert!(serde_json::from_str::<RelationWeight>("-1.0").is_err());
+        assert_eq!(serde_json::to_string(&RelationWeight::new(2.5).unwrap()).unwrap(), "2.5");
+    }
+
+    #[test]
+    fn attributes_are_declared_once_and_never_shadow_built_in_names() {
+        let mut network = NetworkGraph::new();
+        network.add_entity(person("a")).unwrap();
+        let alias = network.add_attribute_name("alias").unwrap();
+        network.add_entity(person("b")).unwrap();
+        network.set_attribute(1, alias, "Bobby").unwrap();
+        assert_eq!((network.attribute(0, alias), network.attribute(1, alias)), (None, Some("Bobby")));
+        assert_eq!(network.add_attribute_name("Alias"), Err(ModelError::DuplicateAttributeName("Alias".into())));
+        assert_eq!(network.add_attribute_name("ROLE"), Err(ModelError::ReservedAttributeName("ROLE".into())));
+        assert_eq!(network.add_attribute_name(" "), Err(ModelError::BadAttributeName(String::new())));
+        assert_eq!(network.set_attribute(0, 7, "x"), Err(ModelError::UnknownAttribute(7)));
+        assert!(matches!(network.set_attribute(9, alias, "x"), Err(ModelError::UnknownEntity(_))));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! GEXF 1.3 export for Gephi: a dynamic graph whose edges carry their first and last seen dates
 //! as `start`/`end`, so Gephi's timeline can replay how the network grew. Undirected, as every
-//! analysis treats the network; a relation that reads one way says so in its `direction`.
+//! analysis treats the network; a relation that reads one way says so in its `direction`. An
+//! edge's GEXF `weight` (what Gephi draws as its thickness) is the relation's weight when the
+//! network was weighed (calls, meetings), and its confidence otherwise. The entities' own text
+//! attributes (the extra columns of a nodes file) are string node attributes.
 
 use std::io::{self, Write};
 
@@ -20,6 +23,9 @@ pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: i
     writeln!(writer, r#"    <attributes class="node" mode="static">"#)?;
     writeln!(writer, r#"      <attribute id="kind" title="kind" type="string"/>"#)?;
     writeln!(writer, r#"      <attribute id="role" title="role" type="string"/>"#)?;
+    for (index, name) in network.attribute_names().iter().enumerate() {
+        writeln!(writer, r#"      <attribute id="attribute_{index}" title="{}" type="string"/>"#, escape_xml(name))?;
+    }
     for (index, attribute) in options.node_attributes.iter().enumerate() {
         writeln!(writer, r#"      <attribute id="extra_{index}" title="{}" type="double"/>"#, escape_xml(&attribute.name))?;
     }
@@ -37,6 +43,11 @@ pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: i
         writeln!(writer, r#"          <attvalue for="kind" value="{}"/>"#, entity.kind)?;
         if let Some(role) = entity.role {
             writeln!(writer, r#"          <attvalue for="role" value="{role}"/>"#)?;
+        }
+        for index in 0..network.attribute_names().len() {
+            if let Some(value) = network.attribute(position, index) {
+                writeln!(writer, r#"          <attvalue for="attribute_{index}" value="{}"/>"#, escape_xml(value))?;
+            }
         }
         for (index, attribute) in options.node_attributes.iter().enumerate() {
             if let Some(Some(value)) = attribute.values.get(position) {
@@ -63,7 +74,7 @@ pub fn write_gexf(network: &NetworkGraph, options: &ExportOptions, mut writer: i
             escape_xml(&entities[relation.source].id),
             escape_xml(&entities[relation.target].id),
             relation.kind,
-            relation.confidence
+            if network.has_relation_weights() { network.relation_weight(index).get() } else { relation.confidence }
         )?;
         writeln!(writer, "        <attvalues>")?;
         writeln!(writer, r#"          <attvalue for="relation" value="{}"/>"#, relation.kind)?;

@@ -1,7 +1,9 @@
 //! GraphML export: one node per entity and one edge per relation (a multigraph when two entities
-//! share several relations), with every field as a typed GraphML attribute. The graph is
-//! undirected, as every analysis treats it; a relation that reads one way (a person *uses* a
-//! phone) keeps that reading from source to target and says so in its `direction` attribute.
+//! share several relations), with every field as a typed GraphML attribute: the entities' own
+//! text attributes (the extra columns of a nodes file) as strings, and each relation's `weight`
+//! when the network was weighed. The graph is undirected, as every analysis treats it; a relation
+//! that reads one way (a person *uses* a phone) keeps that reading from source to target and says
+//! so in its `direction` attribute.
 
 use std::io::{self, Write};
 
@@ -18,6 +20,9 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
     for (key, name) in [("node_kind", "kind"), ("node_label", "label"), ("node_role", "role")] {
         writeln!(writer, r#"  <key id="{key}" for="node" attr.name="{name}" attr.type="string"/>"#)?;
     }
+    for (index, name) in network.attribute_names().iter().enumerate() {
+        writeln!(writer, r#"  <key id="node_attribute_{index}" for="node" attr.name="{}" attr.type="string"/>"#, escape_xml(name))?;
+    }
     for (index, attribute) in options.node_attributes.iter().enumerate() {
         writeln!(writer, r#"  <key id="node_extra_{index}" for="node" attr.name="{}" attr.type="double"/>"#, escape_xml(&attribute.name))?;
     }
@@ -31,6 +36,9 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
     ] {
         writeln!(writer, r#"  <key id="{key}" for="edge" attr.name="{name}" attr.type="{kind}"/>"#)?;
     }
+    if network.has_relation_weights() {
+        writeln!(writer, r#"  <key id="edge_weight" for="edge" attr.name="weight" attr.type="double"/>"#)?;
+    }
     writeln!(writer, r#"  <graph id="aidant" edgedefault="undirected">"#)?;
     for (position, entity) in network.entities().iter().enumerate() {
         writeln!(writer, r#"    <node id="{}">"#, escape_xml(&entity.id))?;
@@ -38,6 +46,11 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
         writeln!(writer, r#"      <data key="node_label">{}</data>"#, escape_xml(&entity.label))?;
         if let Some(role) = entity.role {
             writeln!(writer, r#"      <data key="node_role">{}</data>"#, RoleInProcess::as_str(role))?;
+        }
+        for index in 0..network.attribute_names().len() {
+            if let Some(value) = network.attribute(position, index) {
+                writeln!(writer, r#"      <data key="node_attribute_{index}">{}</data>"#, escape_xml(value))?;
+            }
         }
         for (index, attribute) in options.node_attributes.iter().enumerate() {
             if let Some(Some(value)) = attribute.values.get(position) {
@@ -63,6 +76,9 @@ pub fn write_graphml(network: &NetworkGraph, options: &ExportOptions, mut writer
         }
         writeln!(writer, r#"      <data key="edge_source_reference">{}</data>"#, escape_xml(&relation.source_reference))?;
         writeln!(writer, r#"      <data key="edge_confidence">{:?}</data>"#, relation.confidence)?;
+        if network.has_relation_weights() {
+            writeln!(writer, r#"      <data key="edge_weight">{:?}</data>"#, network.relation_weight(index).get())?;
+        }
         writeln!(writer, "    </edge>")?;
     }
     writeln!(writer, "  </graph>")?;

@@ -1,16 +1,11 @@
-//! Our exports read back by other tools: networkx reads our GraphML and GEXF, the
-//! followthemoney library checks our FtM entities, and our Neo4j CSV survives a round trip.
-//!
-//! The Python interpreter is the one named by `AIDANT_PYTHON` (default `python3`); it needs the
-//! PyPI packages `networkx` and `followthemoney`. Without them these tests fail, on purpose: an
-//! export nobody checked is an export that may not open in court.
+//! Our exports read back by other tools: networkx reads our GraphML and GEXF (with the
+//! entities' own attributes and the relations' weights), the followthemoney library checks our
+//! FtM entities, and our Neo4j CSV survives a round trip. Python is run as `helpers` describes.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
-use aidant_graph::csv_input::read_network;
+use aidant_graph::csv_input::{read_network, read_network_from_str};
 use aidant_graph::export::ftm::write_ftm_json_lines;
 use aidant_graph::export::gexf::write_gexf;
 use aidant_graph::export::graphml::write_graphml;
@@ -19,38 +14,13 @@ use aidant_graph::export::{ExportOptions, NodeAttribute};
 use aidant_graph::{NetworkGraph, TimeWindow, parse_seen_date};
 use serde_json::Value;
 
+use crate::helpers::{run_python, write_temporary};
+
 fn sample_network() -> NetworkGraph {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let nodes = std::fs::File::open(fixtures.join("sample_nodes.csv")).expect("sample nodes fixture");
     let edges = std::fs::File::open(fixtures.join("sample_edges.csv")).expect("sample edges fixture");
     read_network(nodes, edges).expect("the sample network is valid")
-}
-
-/// Runs a Python snippet with the given arguments and returns its standard output as JSON.
-fn run_python(script: &str, arguments: &[&Path], modules: &str) -> Value {
-    let python = std::env::var("AIDANT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let output = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .args(arguments)
-        .output()
-        .unwrap_or_else(|error| panic!("could not run the Python interpreter '{python}' (set AIDANT_PYTHON): {error}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if stderr.contains("ModuleNotFoundError") || stderr.contains("ImportError") {
-        panic!(
-            "the Python interpreter '{python}' lacks {modules}. Install them with \
-             `python3 -m venv .venv && .venv/bin/pip install {modules}` and run the tests with \
-             AIDANT_PYTHON=.venv/bin/python.\n{stderr}"
-        );
-    }
-    assert!(output.status.success(), "Python failed:\n{stderr}");
-    serde_json::from_slice(&output.stdout).expect("the Python snippet prints JSON")
-}
-
-fn write_temporary(directory: &Path, name: &str, contents: &[u8]) -> std::path::PathBuf {
-    let path = directory.join(name);
-    std::fs::File::create(&path).and_then(|mut file| file.write_all(contents)).expect("writing a temporary file");
-    path
 }
 
 const NETWORKX_READER: &str = r#"
@@ -355,4 +325,128 @@ fn networkx_reads_the_exports_as_the_undirected_network_aidant_analyses() {
         assert!(directions.contains(&serde_json::json!(["uses_phone", "source_to_target"])), "{format}: {directions:?}");
         assert!(directions.iter().all(|pair| pair[1] == if ["associate", "family", "mentioned_with"].contains(&pair[0].as_str().unwrap()) { "none" } else { "source_to_target" }));
     }
+}
+
+/// A network whose nodes file has two columns of its own and whose edges file weighs relations.
+fn attributed_and_weighed_network() -> NetworkGraph {
+    read_network_from_str(
+        "id,kind,label,role,nationality,case_number\n\
+         P1,person,Ion Popescu,controller,Romanian,OP-7\n\
+         P2,person,Nguyễn Văn An,victim,Vietnamese,\n\
+         PH1,phone,+447700900001,,,\"OP-7 & OP-9 <urgent>\"\n\
+         B1,business,Shiny Nails Ltd,,,\n",
+        "source,target,kind,first_seen,last_seen,source_reference,confidence,weight\n\
+         P1,PH1,uses_phone,2024-01-01,,IR-1,0.9,\n\
+         P1,P2,controls,,,IR-1,0.8,3\n\
+         P2,PH1,called,2024-03-01,2024-03-31,CDR-1,1,12\n\
+         P1,B1,owns,,,Companies House,1,\n",
+    )
+    .expect("the attributed network is valid")
+}
+
+const NETWORKX_TYPED_READER: &str = r#"
+import json, sys
+import networkx as nx
+def typed(value):
+    return {"value": value, "type": type(value).__name__}
+def summary(graph):
+    return {
+        "nodes": {str(node): {key: typed(value) for key, value in data.items()} for node, data in graph.nodes(data=True)},
+        "edges": {f"{u}-{v}-{data['relation']}": {key: typed(value) for key, value in data.items()} for u, v, data in graph.edges(data=True)},
+    }
+print(json.dumps({"graphml": summary(nx.read_graphml(sys.argv[1])), "gexf": summary(nx.read_gexf(sys.argv[2]))}))
+"#;
+
+#[test]
+fn networkx_reads_node_attributes_and_relation_weights_from_graphml_and_gexf() {
+    let network = attributed_and_weighed_network();
+    let community = NodeAttribute { name: "community".to_owned(), values: vec![Some(0.0); network.entities().len()] };
+    let options = ExportOptions { window: TimeWindow::ALL_TIME, node_attributes: vec![community] };
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut graphml = Vec::new();
+    write_graphml(&network, &options, &mut graphml).unwrap();
+    let mut gexf = Vec::new();
+    write_gexf(&network, &options, &mut gexf).unwrap();
+    let graphml_text = String::from_utf8(graphml.clone()).unwrap();
+    assert!(graphml_text.contains(r#"<key id="node_attribute_0" for="node" attr.name="nationality" attr.type="string"/>"#), "{graphml_text}");
+    let graphml_path = write_temporary(directory.path(), "network.graphml", &graphml);
+    let gexf_path = write_temporary(directory.path(), "network.gexf", &gexf);
+    let read = run_python(NETWORKX_TYPED_READER, &[&graphml_path, &gexf_path], "networkx");
+    let string = |value: &str| serde_json::json!({ "value": value, "type": "str" });
+    let number = |value: f64| serde_json::json!({ "value": value, "type": "float" });
+    for format in ["graphml", "gexf"] {
+        let nodes = &read[format]["nodes"];
+        assert_eq!(nodes["P1"]["nationality"], string("Romanian"), "{format}");
+        assert_eq!(nodes["P1"]["case_number"], string("OP-7"), "{format}");
+        assert_eq!(nodes["PH1"]["case_number"], string("OP-7 & OP-9 <urgent>"), "{format}: text is escaped and read back");
+        assert!(nodes["P2"].get("case_number").is_none(), "{format}: an empty cell is no value");
+        assert_eq!(nodes["B1"]["kind"], string("business"), "{format}: built-in attributes are untouched");
+        assert_eq!(nodes["B1"]["community"], number(0.0), "{format}: analysis attributes stay numbers beside text ones");
+        let edges = &read[format]["edges"];
+        assert_eq!(edges["P2-PH1-called"]["weight"], number(12.0), "{format}");
+        assert_eq!(edges["P1-P2-controls"]["weight"], number(3.0), "{format}");
+        assert_eq!(edges["P1-PH1-uses_phone"]["weight"], number(1.0), "{format}: an empty weight is 1");
+    }
+    assert_eq!(read["graphml"]["edges"]["P2-PH1-called"]["confidence"], number(1.0), "the confidence is kept beside the weight");
+    assert_eq!(read["gexf"]["edges"]["P1-P2-controls"]["confidence"], number(0.8));
+}
+
+#[test]
+fn neo4j_csv_round_trips_attributes_and_weights() {
+    let network = attributed_and_weighed_network();
+    let mut nodes = Vec::new();
+    let mut relationships = Vec::new();
+    write_neo4j_csv(&network, &ExportOptions::default(), &mut nodes, &mut relationships).unwrap();
+    let nodes_text = String::from_utf8(nodes.clone()).unwrap();
+    let relationships_text = String::from_utf8(relationships.clone()).unwrap();
+    assert!(nodes_text.starts_with("entityId:ID,label,kind,role,:LABEL,nationality,case_number\n"), "{nodes_text}");
+    assert!(nodes_text.contains("P2,Nguyễn Văn An,person,victim,Entity;Person,Vietnamese,\n"), "{nodes_text}");
+    assert!(relationships_text.starts_with(":START_ID,:END_ID,:TYPE,first_seen:date,last_seen:date,source_reference,confidence:double,weight:double\n"));
+    assert!(relationships_text.contains("P2,PH1,CALLED,2024-03-01,2024-03-31,CDR-1,1.0,12.0\n"), "{relationships_text}");
+    let back = read_neo4j_csv(nodes.as_slice(), relationships.as_slice()).unwrap();
+    assert_eq!(back.entities(), network.entities());
+    assert_eq!(back.relations(), network.relations());
+    assert_eq!(back.attribute_names(), network.attribute_names());
+    assert_eq!(back.attribute(2, 1), Some("OP-7 & OP-9 <urgent>"));
+    assert_eq!(back.relation_weight(2).get(), 12.0);
+    assert_eq!(back.canonical_sha256(), network.canonical_sha256());
+}
+
+#[test]
+fn followthemoney_and_analysts_notebook_exports_ignore_attributes_and_weights() {
+    let network = attributed_and_weighed_network();
+    let plain = read_network_from_str(
+        "id,kind,label,role\nP1,person,Ion Popescu,controller\nP2,person,Nguyễn Văn An,victim\nPH1,phone,+447700900001,\nB1,business,Shiny Nails Ltd,\n",
+        "source,target,kind,first_seen,last_seen,source_reference,confidence\n\
+         P1,PH1,uses_phone,2024-01-01,,IR-1,0.9\nP1,P2,controls,,,IR-1,0.8\nP2,PH1,called,2024-03-01,2024-03-31,CDR-1,1\nP1,B1,owns,,,Companies House,1\n",
+    )
+    .unwrap();
+    let options = ExportOptions::default();
+    let mut lines = Vec::new();
+    let summary = write_ftm_json_lines(&network, &options, &mut lines).unwrap();
+    let mut plain_lines = Vec::new();
+    write_ftm_json_lines(&plain, &options, &mut plain_lines).unwrap();
+    assert_eq!(lines, plain_lines, "FollowTheMoney has no place for them, so the entities are those of the same network without");
+    assert_eq!(aidant_graph::export::anx::anx_string(&network, &options), aidant_graph::export::anx::anx_string(&plain, &options));
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let path = write_temporary(directory.path(), "entities.ftm.jsonl", &lines);
+    let checked = run_python(FTM_CHECKER, &[&path], "followthemoney");
+    assert_eq!(checked["problems"], Value::Array(Vec::new()), "followthemoney found problems");
+    assert_eq!(checked["entities"], summary.entities_written + summary.links_written);
+}
+
+/// A network without a weight column or node columns of its own is read, hashed and exported
+/// exactly as before either existed: the sample's hash is the one earlier versions recorded in
+/// run records, and no export mentions a weight or an attribute.
+#[test]
+fn a_network_without_weights_or_attributes_is_unchanged() {
+    let network = sample_network();
+    assert!(!network.has_relation_weights() && network.attribute_names().is_empty());
+    assert_eq!(network.canonical_sha256(), "c579a40364aecb013472cd811b7229600d2448cae8a0e3055f5c3a40c1fa0f15");
+    let options = ExportOptions::default();
+    let graphml = aidant_graph::export::graphml::graphml_string(&network, &options);
+    assert!(!graphml.contains("weight") && !graphml.contains("node_attribute"));
+    let gexf = aidant_graph::export::gexf::gexf_string(&network, &options);
+    assert!(gexf.contains(r#"label="uses_phone" weight="0.9""#), "the GEXF weight of an unweighed relation stays its confidence");
+    assert!(!gexf.contains(r#"id="attribute_"#));
 }

@@ -1,9 +1,17 @@
-//! Shared helpers: loading the committed networkx fixtures and comparing vectors of floats.
+//! Shared helpers: loading the committed networkx fixtures, comparing vectors of floats, and
+//! running Python (networkx, followthemoney) on files we write.
+//!
+//! The Python interpreter is the one named by `AIDANT_PYTHON` (default `python3`); it needs the
+//! PyPI packages `networkx` and `followthemoney`. Without them the tests that run it fail, on
+//! purpose: an export nobody checked is an export that may not open in court.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use aidant_graph::AnalysisGraph;
 use serde::Deserialize;
+use serde_json::Value;
 
 /// One fixture written by scripts/graph_fixtures.py.
 #[derive(Deserialize)]
@@ -49,4 +57,32 @@ pub fn assert_close(what: &str, actual: &[f64], expected: &[f64], tolerance: f64
     for (node, (a, e)) in actual.iter().zip(expected).enumerate() {
         assert!((a - e).abs() <= tolerance, "{what}: node {node}: ours {a}, networkx {e}, difference {}", (a - e).abs());
     }
+}
+
+/// Runs a Python snippet with the given arguments and returns its standard output as JSON.
+pub fn run_python(script: &str, arguments: &[&Path], modules: &str) -> Value {
+    let python = std::env::var("AIDANT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let output = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(arguments)
+        .output()
+        .unwrap_or_else(|error| panic!("could not run the Python interpreter '{python}' (set AIDANT_PYTHON): {error}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("ModuleNotFoundError") || stderr.contains("ImportError") {
+        panic!(
+            "the Python interpreter '{python}' lacks {modules}. Install them with \
+             `python3 -m venv .venv && .venv/bin/pip install {modules}` and run the tests with \
+             AIDANT_PYTHON=.venv/bin/python.\n{stderr}"
+        );
+    }
+    assert!(output.status.success(), "Python failed:\n{stderr}");
+    serde_json::from_slice(&output.stdout).expect("the Python snippet prints JSON")
+}
+
+/// Writes `contents` to a file `name` in `directory` and returns its path.
+pub fn write_temporary(directory: &Path, name: &str, contents: &[u8]) -> PathBuf {
+    let path = directory.join(name);
+    std::fs::File::create(&path).and_then(|mut file| file.write_all(contents)).expect("writing a temporary file");
+    path
 }

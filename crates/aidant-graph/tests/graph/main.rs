@@ -3,3 +3,4 @@
 mod external_readers;
 mod helpers;
 mod networkx_fixtures;
+mod networkx_live;

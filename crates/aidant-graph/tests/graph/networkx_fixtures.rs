@@ -4,7 +4,7 @@ use aidant_graph::centrality::{
     PathCentralityOptions, approximate_betweenness_centrality, betweenness_centrality, closeness_centrality, degree_centrality, eigenvector_centrality,
 };
 use aidant_graph::components::{connected_components, core_numbers};
-use aidant_graph::leiden::{LeidenOptions, QualityFunction, leiden, modularity};
+use aidant_graph::leiden::{LeidenOptions, QualityFunction, leiden, leiden_best_of_runs, modularity};
 
 use crate::helpers::{FIXTURE_NAMES, Fixture, assert_close};
 
@@ -71,6 +71,10 @@ fn leiden_finds_the_karate_club_communities() {
     // The best known modularity of the karate club is 0.4198; Leiden reaches it.
     let best = (0..10).map(|seed| leiden(&graph, &LeidenOptions { seed, ..Default::default() }).quality).fold(0.0, f64::max);
     assert!((best - 0.41979).abs() < 1e-4, "best {best}");
+    // `--runs 10` from seed 0 keeps that best partition, never a worse one than seed 0 alone.
+    let best_of = leiden_best_of_runs(&graph, &LeidenOptions { seed: 0, ..Default::default() }, 10);
+    assert_eq!(best_of.best.quality, best);
+    assert!(best_of.best.quality >= leiden(&graph, &LeidenOptions { seed: 0, ..Default::default() }).quality);
     // At a low resolution the two-faction split emerges: most members land with their leader.
     let coarse = leiden(&graph, &LeidenOptions { resolution: 0.5, ..Default::default() });
     let split = fixture.club_split.unwrap();
