@@ -13,7 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 20] = [
+const ENVIRONMENT_KEYS: [&str; 21] = [
     "trusted_proxies",
     "database_url",
     "listen",
@@ -34,6 +34,7 @@ const ENVIRONMENT_KEYS: [&str; 20] = [
     "session_absolute_hours",
     "audit_signing_key_file",
     "people_model_file",
+    "retention",
 ];
 
 /// A value that must never be printed.
@@ -113,6 +114,12 @@ pub struct Config {
     /// header is ignored (a client could write anything in it). In the
     /// environment, a TOML list: `AIDANT_TRUSTED_PROXIES='["10.0.0.5"]'`.
     pub trusted_proxies: Vec<String>,
+    /// Review periods in months by kind of record (Management of Police
+    /// Information: records are reviewed, not kept forever). A table:
+    /// `[retention]` with `victim_cases_months = 72` (the default, six
+    /// years); in the environment `AIDANT_RETENTION='{victim_cases_months=120}'`.
+    /// Confirm the periods with the force's information management lead.
+    pub retention: aidant_core::retention::ReviewPeriods,
 }
 
 impl Default for Config {
@@ -138,6 +145,7 @@ impl Default for Config {
             audit_signing_key_file: None,
             people_model_file: None,
             trusted_proxies: Vec::new(),
+            retention: aidant_core::retention::ReviewPeriods::default(),
         }
     }
 }
@@ -218,6 +226,7 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        self.retention.check().map_err(|message| ConfigError(format!("setting {message}")))?;
         if let Some(url) = &self.database_url {
             aidant_store::Backend::from_url(url.expose())
                 .map_err(|_| ConfigError("setting database_url: must start with sqlite: or postgres://".to_owned()))?;
@@ -350,6 +359,7 @@ impl Config {
             None => lines.push("# people_model_file: the built-in reference model".to_owned()),
         }
         lines.push(format!("trusted_proxies = {:?}", self.trusted_proxies));
+        lines.push(format!("retention = {{ victim_cases_months = {} }}", self.retention.victim_cases_months));
         lines.join("\n")
     }
 }
@@ -442,6 +452,20 @@ mod tests {
             Ok(())
         });
         loaded.expect("the jail ran")
+    }
+
+    #[test]
+    fn retention_periods_come_from_a_table_or_the_environment_and_are_checked() {
+        assert_eq!(load_in_jail(&[], &[], None).unwrap().retention.victim_cases_months, 72, "six years unless configured");
+        let file = "[retention]\nvictim_cases_months = 120\n";
+        assert_eq!(load_in_jail(&[("aidant.toml", file)], &[], None).unwrap().retention.victim_cases_months, 120);
+        let environment = [("AIDANT_RETENTION", "{victim_cases_months=84}")];
+        assert_eq!(load_in_jail(&[("aidant.toml", file)], &environment, None).unwrap().retention.victim_cases_months, 84);
+        let error = load_in_jail(&[("aidant.toml", "[retention]\nvictim_cases_months = 0\n")], &[], None).unwrap_err();
+        assert!(error.0.contains("retention.victim_cases_months"), "{}", error.0);
+        let error = load_in_jail(&[("aidant.toml", "[retention]\nreports_months = 10\n")], &[], None).unwrap_err();
+        assert!(error.0.contains("reports_months"), "an unknown period is named: {}", error.0);
+        assert!(Config::from_toml_text(file).is_ok() && Config::from_toml_text("listen = 5").is_err());
     }
 
     #[test]

@@ -286,6 +286,9 @@ named_enum! {
         OperationSummary => "operation.summary", "Press summary saved";
         BackupCreated => "backup.created", "Backup written";
         BackupRestored => "backup.restored", "Database restored from a backup";
+        RetentionQueue => "retention.queue", "Records due for review listed";
+        RetentionRetain => "retention.retain", "Kept at review";
+        RetentionDelete => "retention.delete", "Deleted at review";
     }
 }
 

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod postcode;
 pub mod reference;
 pub mod report;
+pub mod retention;
 pub mod safeguarding;
 pub mod search;
 pub mod text;

@@ -269,10 +269,13 @@ pub enum Capability {
     /// Take part in operations: the list of them, a team's briefing and
     /// the field app (what each allows is `may_on_operation`'s).
     Operations,
+    /// Review what the force keeps past its review date (MoPI): keep it for
+    /// a reason or delete it.
+    ReviewRetention,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 16] = [
+    pub const ALL: [Capability; 17] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -289,6 +292,7 @@ impl Capability {
         Capability::SafeguardingStatistics,
         Capability::PlanOperations,
         Capability::Operations,
+        Capability::ReviewRetention,
     ];
 }
 
@@ -312,6 +316,7 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::SafeguardingStatistics => &[Analyst, Supervisor, SafeguardingLead, Partner],
         Capability::PlanOperations => &[Analyst, Supervisor],
         Capability::Operations => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
+        Capability::ReviewRetention => &[Supervisor],
     }
 }
 
@@ -341,10 +346,12 @@ pub enum VictimAction {
     /// Read the case's audit trail: who read it, opened the identity,
     /// changed or referred it, and the reasons they gave.
     ViewAudit,
+    /// Decide at its review date whether the case is kept or deleted.
+    ReviewRetention,
 }
 
 impl VictimAction {
-    pub const ALL: [VictimAction; 7] = [
+    pub const ALL: [VictimAction; 8] = [
         VictimAction::ViewCase,
         VictimAction::ViewIdentity,
         VictimAction::EditCase,
@@ -352,6 +359,7 @@ impl VictimAction {
         VictimAction::ViewSupportReferral,
         VictimAction::RecordSupport,
         VictimAction::ViewAudit,
+        VictimAction::ReviewRetention,
     ];
 }
 
@@ -393,6 +401,8 @@ pub fn may_on_victim(actor: &Actor, user: &crate::ids::UserId, action: VictimAct
             VictimAction::RecordSupport => Decision::Deny("support is recorded by the organisation giving it"),
             VictimAction::ViewAudit if safeguarding || actor.roles.contains(&Role::Supervisor) => Decision::Allow,
             VictimAction::ViewAudit => Decision::Deny("only safeguarding leads and supervisors read a case's audit trail"),
+            VictimAction::ReviewRetention if actor.roles.contains(&Role::Supervisor) => Decision::Allow,
+            VictimAction::ReviewRetention => Decision::Deny("only the force's supervisors decide what it keeps"),
             _ => Decision::Deny("only safeguarding leads and the officer in the case may do this"),
         };
     }
@@ -641,11 +651,12 @@ mod tests {
         use VictimAction::*;
         let identity: &[VictimAction] = &[ViewCase, ViewIdentity, EditCase, ReferToSupport, ViewSupportReferral];
         let supervising: &[VictimAction] = &[ViewCase, ViewIdentity, EditCase, ReferToSupport, ViewSupportReferral, ViewAudit];
+        let supervisor: &[VictimAction] = &[ViewCase, ViewIdentity, EditCase, ReferToSupport, ViewSupportReferral, ViewAudit, ReviewRetention];
         let expected: [(Role, &[VictimAction], &[VictimAction]); 7] = [
             (Role::CallHandler, &[ViewCase], identity),
             (Role::Analyst, &[ViewCase], identity),
             (Role::Officer, &[ViewCase], identity),
-            (Role::Supervisor, &[ViewCase, ViewAudit], supervising),
+            (Role::Supervisor, &[ViewCase, ViewAudit, ReviewRetention], supervisor),
             (Role::SafeguardingLead, supervising, supervising),
             (Role::Partner, &[], &[]),
             (Role::Administrator, &[], &[]),
@@ -758,6 +769,7 @@ mod tests {
                     SafeguardingStatistics,
                     PlanOperations,
                     Operations,
+                    ReviewRetention,
                 ],
             ),
             (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics, Operations]),

@@ -163,6 +163,45 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The bytes of the files that hold `tables` on disk, as someone who
+    /// copied them would read them: on SQLite the database file and its
+    /// write-ahead log; on PostgreSQL, after a checkpoint, each table's heap
+    /// file and its TOAST table's (read with `pg_read_binary_file`, which
+    /// needs a superuser, as the test server's `postgres` is).
+    pub async fn raw_files(&self, tables: &[&str]) -> Vec<u8> {
+        match &self.cleanup {
+            Cleanup::Sqlite { path, .. } => {
+                let mut bytes = std::fs::read(path).expect("the database file reads");
+                bytes.extend(std::fs::read(format!("{}-wal", path.display())).unwrap_or_default());
+                bytes
+            }
+            Cleanup::Postgres { .. } => {
+                sqlx::query("CHECKPOINT").execute(self.store.pool()).await.expect("CHECKPOINT runs (the test user must be a superuser)");
+                let mut bytes = Vec::new();
+                for table in tables {
+                    let paths: Vec<String> = sqlx::query_scalar(
+                        "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.relname = $1                          UNION ALL SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c WHERE c.relname = $1 AND c.reltoastrelid <> 0",
+                    )
+                    .bind(*table)
+                    .fetch_all(self.store.pool())
+                    .await
+                    .unwrap_or_else(|error| panic!("{table}'s files: {error}"));
+                    for path in paths {
+                        let file: Vec<u8> = sqlx::query_scalar("SELECT pg_read_binary_file($1)")
+                            .bind(&path)
+                            .fetch_one(self.store.pool())
+                            .await
+                            .unwrap_or_else(|error| panic!("reading {path}: {error}"));
+                        bytes.extend(file);
+                    }
+                }
+                bytes
+            }
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin_url, database } = &self.cleanup {

@@ -56,6 +56,8 @@ pub struct WebSettings {
     /// Growing delays per source for wrong staff passwords and wrong
     /// reporters' passphrases (`backoff`).
     pub guess_backoff: backoff::BackoffPolicy,
+    /// Review periods by kind of record (MoPI).
+    pub retention: aidant_core::retention::ReviewPeriods,
 }
 
 impl Default for WebSettings {
@@ -67,6 +69,7 @@ impl Default for WebSettings {
             rate_limit: rate_limit::RateLimit::default(),
             sign_in_rate_limit: rate_limit::RateLimit::default(),
             sign_in: aidant_store::identity::SignInPolicy::default(),
+            retention: aidant_core::retention::ReviewPeriods::default(),
             trusted_proxies: Vec::new(),
             guess_backoff: backoff::BackoffPolicy::default(),
         }

@@ -11,6 +11,7 @@ mod packages;
 mod people;
 mod report_writer;
 mod reports_and_audit;
+mod retention;
 mod schema;
 mod staff_workspace;
 mod victims;

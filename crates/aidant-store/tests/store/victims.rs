@@ -25,20 +25,20 @@ use aidant_store::testing::{TestDatabase, submit_report};
 
 use crate::entities::caller;
 
-const SIGNS: [&str; 1] = ["no_id_documents"];
+pub(crate) const SIGNS: [&str; 1] = ["no_id_documents"];
 
-struct Force {
-    force: Organisation,
-    charity: Organisation,
-    glaa: Organisation,
-    lead: User,
-    officer: User,
-    handler: User,
-    charity_user: User,
-    glaa_user: User,
+pub(crate) struct Force {
+    pub(crate) force: Organisation,
+    pub(crate) charity: Organisation,
+    pub(crate) glaa: Organisation,
+    pub(crate) lead: User,
+    pub(crate) officer: User,
+    pub(crate) handler: User,
+    pub(crate) charity_user: User,
+    pub(crate) glaa_user: User,
 }
 
-async fn force(store: &Store) -> Force {
+pub(crate) async fn force(store: &Store) -> Force {
     let force = store.create_organisation("Bedfordshire Police", OrganisationKind::PoliceForce).await.unwrap();
     let charity = store.create_organisation("Safe Haven", OrganisationKind::Charity).await.unwrap();
     let glaa = store.create_organisation("GLAA", OrganisationKind::Regulator).await.unwrap();
@@ -51,7 +51,7 @@ async fn force(store: &Store) -> Force {
     Force { force, charity, glaa, lead, officer, handler, charity_user, glaa_user }
 }
 
-fn adult(name: &'static str) -> NewCase {
+pub(crate) fn adult(name: &'static str) -> NewCase {
     let answers = CaseAnswers {
         age: "adult",
         name,
@@ -83,7 +83,7 @@ fn child(name: &'static str) -> NewCase {
     .unwrap()
 }
 
-fn page_answers(pairs: &[(&str, &str)]) -> Answers {
+pub(crate) fn page_answers(pairs: &[(&str, &str)]) -> Answers {
     let mut answers = Answers::new();
     for (field, value) in pairs {
         answers.entry((*field).to_owned()).or_default().push((*value).to_owned());
