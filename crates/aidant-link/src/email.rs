@@ -23,7 +23,12 @@ pub enum EmailError {
 impl Email {
     /// Parses an address; lower-casing the local part too, because reporters never mean case to matter.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let trimmed = raw.trim().trim_start_matches("mailto:");
+        let mut trimmed = raw.trim();
+        // `mailto:` in any case, as often as it was pasted: the address is
+        // lower-cased below, so a prefix left in capitals would become one.
+        while trimmed.get(..7).is_some_and(|prefix| prefix.eq_ignore_ascii_case("mailto:")) {
+            trimmed = &trimmed[7..];
+        }
         if trimmed.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -66,6 +71,19 @@ impl fmt::Display for Email {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Found by the `email` fuzz target: a prefix in mixed case was kept and
+    /// then lower-cased into `mailto:`, so the address parsed differently
+    /// the second time.
+    #[test]
+    fn a_mailto_prefix_in_any_case_is_dropped_and_parsing_is_idempotent() {
+        let expected = Email::parse("ion@mail.example.ro").unwrap();
+        for raw in ["maIlto:Ion@Mail.Example.RO", "MAILTO:ion@mail.example.ro", "mailto:mailto:Ion@mail.example.ro"] {
+            let parsed = Email::parse(raw).unwrap();
+            assert_eq!(parsed, expected, "{raw}");
+            assert_eq!(Email::parse(parsed.as_str()).unwrap(), parsed);
+        }
+    }
 
     #[test]
     fn normalises_case_and_surrounding_space() {
