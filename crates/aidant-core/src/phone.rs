@@ -234,6 +234,16 @@ impl PhoneE164 {
         if !phonenumber::is_valid(&number) && !e164.strip_prefix("+44").is_some_and(is_drama_number) {
             return Err(PhoneError::Invalid { input: raw.to_string(), e164 });
         }
+        // A national number kept with leading zeros (as for +881 in the
+        // phonenumber crate) can read back from its E.164 form as another
+        // number: one whose form does not read back as itself cannot be
+        // matched on, so it is refused (found by the `phone` fuzz target).
+        if number.national().zeros() > 0 {
+            let again = phonenumber::parse(None, &e164).ok().filter(phonenumber::is_valid).map(|read| read.format().mode(phonenumber::Mode::E164).to_string());
+            if again.as_deref() != Some(e164.as_str()) {
+                return Err(PhoneError::Invalid { input: raw.to_string(), e164 });
+            }
+        }
         Ok(PhoneE164(e164))
     }
 
@@ -269,6 +279,21 @@ impl fmt::Display for PhoneE164 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `phone` fuzz target: `+881 0…` parsed to an E.164 form
+    /// that read back as a different, invalid number.
+    #[test]
+    fn every_number_accepted_reads_back_from_its_e164_form_as_itself() {
+        let accepted: Vec<PhoneE164> = ["+8-8-1]033444141", "+881033444141"]
+            .iter()
+            .flat_map(|raw| [PhoneE164::parse(raw, None), PhoneE164::parse(raw, Some("RO")), PhoneE164::parse_with_hints(raw, &["RO"])])
+            .filter_map(Result::ok)
+            .collect();
+        for phone in accepted {
+            assert_eq!(PhoneE164::parse(phone.as_str(), None).as_ref(), Ok(&phone));
+        }
+        assert!(PhoneE164::parse("+881033444141", None).is_err(), "refused rather than stored in a form that reads back as another number");
+    }
     use proptest::prelude::*;
 
     fn check(raw: &str, region: Option<&str>, expected: &str) {
