@@ -170,7 +170,14 @@ impl Store {
     /// The chain's verification and, when asked, the verified hash of the
     /// entry at one sequence.
     async fn walk_audit_chain(&self, remember: Option<i64>) -> Result<(Verification, Option<String>), StoreError> {
-        let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        // One snapshot for the head and every page, so entries appended
+        // while the walk runs (a live server) are neither seen past the head
+        // nor taken for a broken chain.
+        let mut transaction = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *transaction).await?;
+        }
+        let head = sqlx::query("SELECT last_sequence, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *transaction).await?;
         let head_sequence: i64 = head.try_get("last_sequence")?;
         let head_hash: String = head.try_get("last_hash")?;
         let mut verifier = ChainVerifier::default();
@@ -178,12 +185,13 @@ impl Store {
         let mut after = i64::MIN;
         loop {
             let query = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE sequence > $1 ORDER BY sequence LIMIT 10000");
-            let rows = sqlx::query(&query).bind(after).fetch_all(&self.pool).await?;
+            let rows = sqlx::query(&query).bind(after).fetch_all(&mut *transaction).await?;
             let Some(last) = rows.last() else { break };
             after = last.try_get("sequence")?;
             for row in &rows {
                 let stored = entry_from_row(row)?;
                 if let Err(chain_break) = verifier.push(&stored) {
+                    transaction.rollback().await?;
                     return Ok((Err(chain_break), remembered));
                 }
                 if Some(stored.entry.sequence) == remember {
@@ -191,6 +199,7 @@ impl Store {
                 }
             }
         }
+        transaction.rollback().await?;
         Ok((verifier.finish(head_sequence, &head_hash), remembered))
     }
 
