@@ -21,12 +21,13 @@ export const DEMO_PASSWORD = 'aidant-demo-password'
  *  data directory is first given the demo's organisations and users (and
  *  `reports` demo reports: none by default, or enough for the demo's
  *  planted organised crime group), so staff can sign in. `log` is the
- *  server's log level (its log is read back with `stderr()`). */
-export async function startServer ({ staff = false, reports = 0, log = 'warn' } = {}) {
+ *  server's log level (its log is read back with `stderr()`); `settings`
+ *  are AIDANT_* variables of the test's own. */
+export async function startServer ({ staff = false, reports = 0, log = 'warn', settings = {} } = {}) {
   if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
   const keyDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-keys-'))
-  const env = { ...process.env, AIDANT_DATA_DIR: dataDir, AIDANT_KEY_DIR: keyDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: log }
+  const env = { ...process.env, ...settings, AIDANT_DATA_DIR: dataDir, AIDANT_KEY_DIR: keyDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: log }
   delete env.AIDANT_DATABASE_URL
   delete env.AIDANT_CONFIG
   if (staff) {

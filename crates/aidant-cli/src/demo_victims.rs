@@ -378,6 +378,10 @@ pub(crate) async fn plant(store: &Store, catalogue: &Catalogue, story: &BTreeMap
             Planted::DutyToNotify { sent } => (None, None, None, None, None, Some(sent)),
             Planted::Identified | Planted::Draft => (None, None, None, None, None, None),
         };
+        // A case is opened a few days before anyone is referred.
+        let opened_days_ago = referred.or(duty_to_notify).map_or(3, |days| days + 5);
+        let opened_at = time::OffsetDateTime::now_utc() - Duration::days(opened_days_ago);
+        store.set_victim_case_opened_at(&id, (opened_at.unix_timestamp_nanos() / 1_000_000) as i64).await.map_err(runtime_error)?;
         if referred.is_some() || duty_to_notify.is_some() {
             let text = |days: Option<i64>| days.map(day).unwrap_or_default();
             let (referred_on, rg_on, cg_on, withdrawn_on, la_on, dtn_on) =

@@ -122,8 +122,15 @@ async fn authorise_review<'t>(mut transaction: sqlx::Transaction<'t, sqlx::Any>,
 }
 
 /// Keeps a due case for `reason` until a review period from now; returns
-/// the next review's time.
-pub async fn retain_case(store: &Store, caller: &Caller, id: &VictimId, reason: RetainReason, periods: &ReviewPeriods, now_ms: i64) -> CaseResult<i64> {
+/// its pseudonym and the next review's time.
+pub async fn retain_case(
+    store: &Store,
+    caller: &Caller,
+    id: &VictimId,
+    reason: RetainReason,
+    periods: &ReviewPeriods,
+    now_ms: i64,
+) -> CaseResult<(String, i64)> {
     let (_turn, transaction) = store.begin_write().await?;
     let (mut transaction, case, next_review_at, _) = authorise_review(transaction, caller, id).await?;
     let due_at_ms = due_at(case.created_at_ms, next_review_at, periods);
@@ -147,7 +154,7 @@ pub async fn retain_case(store: &Store, caller: &Caller, id: &VictimId, reason: 
     let because = format!("{}: {}", case.pseudonym, reason.label());
     record(&mut transaction, caller, AuditAction::RetentionRetain, Subject { kind: AuditRecordKind::Victim, id: id.as_str() }, Some(&because)).await?;
     transaction.commit().await?;
-    Ok(next)
+    Ok((case.pseudonym, next))
 }
 
 /// Deletes a due case and everything that holds the person, for `reason`,
@@ -186,6 +193,16 @@ pub async fn delete_case(store: &Store, caller: &Caller, id: &VictimId, reason: 
 }
 
 impl Store {
+    /// When a case brought over from another system (or one of the demo's,
+    /// which have a history) was really opened: the review clock counts
+    /// from it.
+    pub async fn set_victim_case_opened_at(&self, id: &VictimId, opened_at_ms: i64) -> Result<(), StoreError> {
+        let (_turn, mut transaction) = self.begin_write().await?;
+        sqlx::query("UPDATE potential_victims SET created_at = $1 WHERE id = $2").bind(opened_at_ms).bind(id.as_str()).execute(&mut *transaction).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// Leaves no copy of deleted rows in the database's files: SQLite's
     /// write-ahead log is checkpointed into the (zero-overwritten) database
     /// and truncated; PostgreSQL's `tables` are rewritten without their dead

@@ -89,7 +89,8 @@ async fn a_supervisor_keeps_or_deletes_a_due_case_and_a_deleted_one_leaves_no_tr
     assert!(view_case(store, &lead, &deleted).await.is_ok(), "a refused deletion deletes nothing");
 
     // Kept: due again a period after the decision, with its reason shown.
-    let next = retain_case(store, &supervisor, &kept, RetainReason::SafeguardingConcern, &periods, later).await.unwrap();
+    let (pseudonym, next) = retain_case(store, &supervisor, &kept, RetainReason::SafeguardingConcern, &periods, later).await.unwrap();
+    assert_eq!(pseudonym, kept_pseudonym);
     assert_eq!(next, add_months(later, periods.victim_cases_months));
     let due = review_queue(store, &supervisor, &periods, later).await.unwrap();
     assert_eq!(due.iter().map(|case| case.pseudonym.as_str()).collect::<Vec<_>>(), [deleted_pseudonym.as_str()]);

@@ -99,6 +99,8 @@ impl Site {
             "staff/disclosures.html",
             "staff/victims.html",
             "staff/operations.html",
+            "staff/retention.html",
+            "staff/retention_review.html",
             "staff/operation_new.html",
             "staff/operation.html",
             "staff/operation_briefing.html",

@@ -23,6 +23,7 @@ pub mod operations;
 pub mod packages;
 pub mod profile;
 pub mod queue;
+pub mod retention;
 pub mod search;
 pub mod victims;
 
@@ -101,6 +102,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/packages/new", &["GET"], get(packages::new_package))
         .route("/staff/packages", &["POST"], post(packages::create))
         .route("/staff/disclosures", &["GET"], get(packages::log))
+        .route("/staff/retention", &["GET"], get(retention::queue))
+        .route("/staff/retention/victim-cases/{id}", &["GET", "POST"], get(retention::review).post(retention::decide))
         .route("/staff/victims", &["GET"], get(victims::dashboard))
         .route("/staff/victims/new", &["GET", "POST"], get(victims::new_case).post(victims::create_case))
         .route("/staff/victims/statistics", &["GET"], get(victims::statistics))
@@ -315,6 +318,7 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             safeguarding => staff.can(Capability::Safeguarding),
             support => staff.can(Capability::SupportReferrals),
             operations => staff.can(Capability::Operations),
+            retention => staff.can(Capability::ReviewRetention),
             closed => staff.must_change_password,
         }
     });

@@ -196,6 +196,11 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     ] {
         rules.insert((method, path), staff(&[SafeguardingLead]));
     }
+    // The world's case was opened today, so it is not yet due: a supervisor
+    // is told when it will be; everyone else is refused.
+    for (method, path) in [("GET", "/staff/retention"), ("GET", "/staff/retention/victim-cases/{id}"), ("POST", "/staff/retention/victim-cases/{id}")] {
+        rules.insert((method, path), staff(&[Supervisor]));
+    }
     rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/support"), staff(&[Partner, SafeguardingLead, Supervisor]));
     rules.insert(("GET", "/staff/support/{id}"), Rule::Referred { roles: &[SafeguardingLead] });
@@ -358,6 +363,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/charts/{id}", &format!("/staff/charts/{NO_SUCH_SAVED}"))
         .replace("/staff/networks/analyses/{id}", &format!("/staff/networks/analyses/{NO_SUCH_SAVED}"))
         .replace("/staff/victims/{id}", &format!("/staff/victims/{}", world.victim_id))
+        .replace("/staff/retention/victim-cases/{id}", &format!("/staff/retention/victim-cases/{}", world.victim_id))
         .replace("/staff/support/{id}", &format!("/staff/support/{}", world.support_id))
         .replace("/staff/operations/{id}", &format!("/staff/operations/{}", world.operation_id))
         .replace("{team}", &world.team_id)
