@@ -346,8 +346,10 @@ async fn restore_sqlite(
         .await
         .map_err(runtime("cannot open the restored copy"))?;
     let checked = check_restored(&restored, manifest, anchor).await;
+    let flushed = restored.checkpoint_wal().await;
     restored.close().await;
     let head = checked?;
+    flushed.map_err(runtime("cannot write the restored database out"))?;
     if target.exists() {
         let kept = config.data_dir.join(format!("aidant.db.before-restore-{}", time::OffsetDateTime::now_utc().unix_timestamp()));
         for suffix in ["", "-wal", "-shm"] {
@@ -361,6 +363,10 @@ async fn restore_sqlite(
     }
     let staging_path = staging.keep();
     std::fs::rename(&staging_path, &target).map_err(|error| Failure::Runtime(format!("cannot put the restored database in place: {error}")))?;
+    // The staging copy's log and shared memory are empty after the checkpoint.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", staging_path.display()));
+    }
     Ok(head)
 }
 

@@ -271,6 +271,23 @@ impl Store {
         Ok(ExportedSnapshot { transaction, id, reports, audit_sequence, audit_hash })
     }
 
+    /// Moves everything in SQLite's write-ahead log into the database file
+    /// and empties the log, waiting out a checkpoint already running, so the
+    /// file alone holds the database (before it is renamed into place).
+    pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        for _ in 0..100 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.write_pool).await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err(StoreError::Unsupported("a write-ahead log that could not be checkpointed (another process has the database open)"))
+    }
+
     /// How many migrations this database has had applied.
     pub async fn migration_count(&self) -> Result<i64, StoreError> {
         Ok(self.applied_migrations().await? as i64)
