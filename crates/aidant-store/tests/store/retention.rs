@@ -8,16 +8,14 @@
 use aidant_core::ids::VictimId;
 use aidant_core::organisation::Role;
 use aidant_core::retention::{DeleteReason, RetainReason, ReviewPeriods, add_months};
-use aidant_core::safeguarding::case::{CaseAnswers, NewCase};
-use aidant_core::safeguarding::referral::Page;
 use aidant_store::cases::CaseError;
 use aidant_store::cases::retention::{case_to_review, delete_case, retain_case, review_queue};
-use aidant_store::cases::victims::{open_case, record_support, refer_to_support, save_referral_page, today, view_case};
+use aidant_store::cases::victims::{open_case, view_case};
 use aidant_store::testing::TestDatabase;
 use aidant_store::{Store, now_ms};
 
 use crate::entities::caller;
-use crate::victims::{SIGNS, adult, force, page_answers};
+use crate::victims::{adult, force, zenobia_referred_and_supported};
 
 const TABLES: [&str; 6] = ["potential_victims", "nrm_referrals", "support_referrals", "support_given", "victim_links", "audit_log"];
 
@@ -49,25 +47,7 @@ async fn a_supervisor_keeps_or_deletes_a_due_case_and_a_deleted_one_leaves_no_tr
     let supervisor = caller(&supervisor_user);
     let periods = ReviewPeriods::default();
 
-    let person = NewCase::parse(
-        &CaseAnswers {
-            age: "adult",
-            name: "Zenobia Quartermaine",
-            nickname: "Zizi",
-            nationality: "Ruritanian",
-            contact: "07700 900461 via Wexcombe refuge",
-            exploitation_types: vec!["labour"],
-            ..CaseAnswers::default()
-        },
-        today(),
-    )
-    .unwrap();
-    let (deleted, deleted_pseudonym) = open_case(store, &lead, &person, None).await.unwrap();
-    let draft = page_answers(&[("name", "Zenobia Quartermaine"), ("gender", "female"), ("nationality", "Ruritanian"), ("interpreter", "no")]);
-    save_referral_page(store, &lead, &deleted, Page::PersonalDetails, &draft, &SIGNS).await.unwrap();
-    let support = refer_to_support(store, &lead, &deleted, Some(&world.charity.id), &["name".to_owned(), "contact".to_owned()]).await.unwrap();
-    let yesterday = (today() - time::Duration::days(1)).to_string();
-    record_support(store, &caller(&world.charity_user), &support, "medical", &yesterday, "Seen at Wexcombe clinic").await.unwrap();
+    let (deleted, deleted_pseudonym) = zenobia_referred_and_supported(store, &world).await;
     let (kept, kept_pseudonym) = open_case(store, &lead, &adult("Ana Popescu"), None).await.unwrap();
 
     // Not due until a review period has passed.
