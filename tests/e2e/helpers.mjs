@@ -27,7 +27,7 @@ export async function startServer ({ staff = false, reports = 0, log = 'warn', s
   if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
   const keyDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-keys-'))
-  const env = { ...process.env, ...settings, AIDANT_DATA_DIR: dataDir, AIDANT_KEY_DIR: keyDir, AIDANT_LISTEN: '127.0.0.1:0', AIDANT_LOG: log }
+  const env = { ...process.env, AIDANT_LISTEN: '127.0.0.1:0', ...settings, AIDANT_DATA_DIR: dataDir, AIDANT_KEY_DIR: keyDir, AIDANT_LOG: log }
   delete env.AIDANT_DATABASE_URL
   delete env.AIDANT_CONFIG
   if (staff) {
@@ -138,7 +138,7 @@ export async function signIn (page, url, email, password = DEMO_PASSWORD) {
   await page.goto(url + '/staff/sign-in')
   await page.getByLabel('Email address').fill(email)
   await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
 
 /** Runs axe-core on the page and returns its violations. */

@@ -13,7 +13,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 21] = [
+const ENVIRONMENT_KEYS: [&str; 23] = [
+    "public_url",
+    "single_sign_on",
     "trusted_proxies",
     "database_url",
     "listen",
@@ -120,6 +122,13 @@ pub struct Config {
     /// years); in the environment `AIDANT_RETENTION='{victim_cases_months=120}'`.
     /// Confirm the periods with the force's information management lead.
     pub retention: aidant_core::retention::ReviewPeriods,
+    /// Aidant's address as staff browsers reach it (`https://aidant.force.example`):
+    /// identity providers send people back to it. Needed with `single_sign_on`.
+    pub public_url: Option<String>,
+    /// Identity providers (OpenID Connect) staff may sign in through, each
+    /// with the groups that may use Aidant; see docs/security.md. In the
+    /// environment, a TOML list: `AIDANT_SINGLE_SIGN_ON='[{name="beds", ...}]'`.
+    pub single_sign_on: Vec<aidant_web::oidc::Provider>,
 }
 
 impl Default for Config {
@@ -146,6 +155,8 @@ impl Default for Config {
             people_model_file: None,
             trusted_proxies: Vec::new(),
             retention: aidant_core::retention::ReviewPeriods::default(),
+            public_url: None,
+            single_sign_on: Vec::new(),
         }
     }
 }
@@ -251,7 +262,13 @@ impl Config {
             return Err(ConfigError("setting request_timeout_seconds: must be at least 1".to_owned()));
         }
         self.trusted_proxy_networks()?;
+        self.single_sign_on_settings().check().map_err(|message| ConfigError(format!("setting {message}")))?;
         Ok(())
+    }
+
+    /// The identity providers, with the address they send people back to.
+    pub fn single_sign_on_settings(&self) -> aidant_web::oidc::Settings {
+        aidant_web::oidc::Settings { public_url: self.public_url.clone().unwrap_or_default(), providers: self.single_sign_on.clone() }
     }
 
     /// The trusted proxies as networks.
@@ -360,6 +377,30 @@ impl Config {
         }
         lines.push(format!("trusted_proxies = {:?}", self.trusted_proxies));
         lines.push(format!("retention = {{ victim_cases_months = {} }}", self.retention.victim_cases_months));
+        match &self.public_url {
+            Some(url) => lines.push(format!("public_url = {url:?}")),
+            None => lines.push("# public_url: not set (needed for single sign-on)".to_owned()),
+        }
+        if self.single_sign_on.is_empty() {
+            lines.push("# single_sign_on: no identity provider; staff sign in with a password and an authenticator app".to_owned());
+        }
+        for provider in &self.single_sign_on {
+            lines.push(String::new());
+            lines.push("[[single_sign_on]]".to_owned());
+            lines.push(format!("name = {:?}", provider.name));
+            lines.push(format!("label = {:?}", provider.label));
+            lines.push(format!("issuer = {:?}", provider.issuer));
+            lines.push(format!("client_id = {:?}", provider.client_id));
+            lines.push("client_secret = \"[redacted]\"".to_owned());
+            lines.push(format!("groups_claim = {:?}", provider.groups_claim));
+            lines.push(format!("scopes = {:?}", provider.scopes));
+            for rule in &provider.groups {
+                lines.push("[[single_sign_on.groups]]".to_owned());
+                lines.push(format!("group = {:?}", rule.group));
+                lines.push(format!("organisation = {:?}", rule.organisation));
+                lines.push(format!("roles = {:?}", rule.roles));
+            }
+        }
         lines.join("\n")
     }
 }
@@ -466,6 +507,47 @@ mod tests {
         let error = load_in_jail(&[("aidant.toml", "[retention]\nreports_months = 10\n")], &[], None).unwrap_err();
         assert!(error.0.contains("reports_months"), "an unknown period is named: {}", error.0);
         assert!(Config::from_toml_text(file).is_ok() && Config::from_toml_text("listen = 5").is_err());
+    }
+
+    const SINGLE_SIGN_ON: &str = r#"
+public_url = "https://aidant.beds.example"
+
+[[single_sign_on]]
+name = "beds"
+label = "Bedfordshire Police"
+issuer = "https://login.beds.example/"
+client_id = "aidant"
+client_secret = "not-for-printing"
+
+[[single_sign_on.groups]]
+group = "mss-analysts"
+organisation = "Bedfordshire Police"
+roles = ["analyst", "officer"]
+"#;
+
+    #[test]
+    fn single_sign_on_is_read_checked_and_printed_without_its_secret() {
+        let config = load_in_jail(&[("aidant.toml", SINGLE_SIGN_ON)], &[], None).unwrap();
+        let settings = config.single_sign_on_settings();
+        assert_eq!(settings.providers.len(), 1);
+        assert_eq!(settings.providers[0].groups_claim, "groups", "the usual claim when none is named");
+        assert_eq!(settings.redirect_url(&settings.providers[0]), "https://aidant.beds.example/staff/sign-in/sso/beds/callback");
+        let printed = config.to_display_toml();
+        assert!(!printed.contains("not-for-printing"), "{printed}");
+        let reread = Config::from_toml_text(&printed.replace("client_secret = \"[redacted]\"", "client_secret = \"x\"")).unwrap();
+        assert_eq!(reread.single_sign_on[0].groups, config.single_sign_on[0].groups, "what is printed reads back as the same providers");
+        let without_url = SINGLE_SIGN_ON.replace("public_url = \"https://aidant.beds.example\"", "");
+        let error = load_in_jail(&[("aidant.toml", &without_url)], &[], None).unwrap_err();
+        assert!(error.0.contains("public_url"), "{}", error.0);
+        let unknown_role = SINGLE_SIGN_ON.replace("\"officer\"", "\"chief\"");
+        let error = load_in_jail(&[("aidant.toml", &unknown_role)], &[], None).unwrap_err();
+        assert!(error.0.contains("\"chief\""), "{}", error.0);
+        let environment = [(
+            "AIDANT_SINGLE_SIGN_ON",
+            "[{name=\"x\", label=\"X\", issuer=\"http://login.x.example\", client_id=\"a\", client_secret=\"b\", groups=[{group=\"g\", organisation=\"X\", roles=[\"analyst\"]}]}]",
+        )];
+        let error = load_in_jail(&[("aidant.toml", SINGLE_SIGN_ON)], &environment, None).unwrap_err();
+        assert!(error.0.contains("https://"), "plain http to another machine is refused: {}", error.0);
     }
 
     #[test]

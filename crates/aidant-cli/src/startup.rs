@@ -350,6 +350,7 @@ pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) ->
         trusted_proxies: config.trusted_proxy_networks().map_err(|error| Failure::Config(error.0))?,
         guess_backoff: aidant_web::backoff::BackoffPolicy::default(),
         retention: config.retention,
+        single_sign_on: config.single_sign_on_settings(),
     };
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.map_err(|error| Failure::Startup(format!("cannot listen on {}: {error}", config.listen)))?;

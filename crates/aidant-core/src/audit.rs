@@ -228,6 +228,9 @@ named_enum! {
         UserSecondFactorReset => "user.second_factor_reset", "Second factor reset";
         UserEnable => "user.enable", "User enabled";
         UserDisable => "user.disable", "User disabled";
+        UserFederatedLinked => "user.federated_linked", "Account joined to an identity provider";
+        UserFederatedCreated => "user.federated_created", "Account created at first single sign-on";
+        UserFederatedRefused => "user.federated_refused", "Single sign-on refused: no group that may use Aidant";
         ApiTokenCreate => "api_token.create", "API token created";
         ApiTokenRevoke => "api_token.revoke", "API token revoked";
         OrganisationReceivePublicReports => "organisation.receive_public_reports", "Receives public reports";

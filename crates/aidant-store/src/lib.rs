@@ -16,6 +16,7 @@ pub mod checkpoint;
 pub mod crypto;
 pub mod entities;
 pub mod entity_network;
+pub mod federation;
 pub mod identity;
 pub mod intelligence;
 pub mod keys;

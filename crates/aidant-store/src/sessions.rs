@@ -28,6 +28,9 @@ pub struct StaffSession {
     /// The password was set by an administrator and must be replaced
     /// before anything else.
     pub must_change_password: bool,
+    /// Opened through an identity provider (single sign-on), which asked
+    /// for the second factor itself.
+    pub federated: bool,
 }
 
 /// One of a user's live sessions, as their profile lists it.
@@ -78,16 +81,29 @@ impl Store {
     /// stored only as a hash). Any session id the browser held before is not
     /// reused: a new one is made at every sign-in.
     pub async fn create_session(&self, user_id: &UserId, second_factor_done: bool) -> Result<String, StoreError> {
+        self.open_session(user_id, second_factor_done, false).await
+    }
+
+    /// Starts a session for a user an identity provider has just vouched
+    /// for (`federation.rs`): the provider asked for any second factor.
+    pub async fn create_federated_session(&self, user_id: &UserId) -> Result<String, StoreError> {
+        self.open_session(user_id, true, true).await
+    }
+
+    async fn open_session(&self, user_id: &UserId, second_factor_done: bool, federated: bool) -> Result<String, StoreError> {
         let user_id = user_id.as_str();
         let token = random_token();
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("INSERT INTO staff_sessions (id_hash, user_id, created_at, last_seen_at, second_factor_done, csrf_token) VALUES ($1, $2, $3, $3, $4, $5)")
-            .bind(sha256_hex(&token))
-            .bind(user_id)
-            .bind(now)
-            .bind(i64::from(second_factor_done))
-            .bind(random_token())
+        sqlx::query(
+            "INSERT INTO staff_sessions (id_hash, user_id, created_at, last_seen_at, second_factor_done, csrf_token, federated) VALUES ($1, $2, $3, $3, $4, $5, $6)",
+        )
+        .bind(sha256_hex(&token))
+        .bind(user_id)
+        .bind(now)
+        .bind(i64::from(second_factor_done))
+        .bind(random_token())
+        .bind(i64::from(federated))
             .execute(&mut *transaction)
             .await?;
         crate::audit::append(&mut transaction, &AuditEvent::new(&AuditActor::user(user_id), AuditAction::UserSignIn, AuditRecordKind::User, user_id)).await?;
@@ -100,7 +116,7 @@ impl Store {
     pub async fn find_session(&self, token: &str, policy: &SignInPolicy) -> Result<Option<StaffSession>, StoreError> {
         let id_hash = sha256_hex(token);
         let row = sqlx::query(
-            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, u.disabled, u.totp_sealed, u.must_change_password,
+            "SELECT s.user_id, s.created_at, s.last_seen_at, s.second_factor_done, s.csrf_token, s.federated, u.disabled, u.totp_sealed, u.must_change_password,
                     o.require_second_factor
              FROM staff_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id WHERE s.id_hash = $1",
         )
@@ -130,6 +146,7 @@ impl Store {
             organisation_requires_second_factor: flag(row.try_get("require_second_factor")?),
             has_second_factor: row.try_get::<Option<Vec<u8>>, _>("totp_sealed")?.is_some(),
             must_change_password: flag(row.try_get("must_change_password")?),
+            federated: flag(row.try_get("federated")?),
         }))
     }
 

@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod error;
 pub mod html;
 pub mod middleware;
+pub mod oidc;
 pub mod pages;
 pub mod problem;
 pub mod rate_limit;
@@ -58,6 +59,8 @@ pub struct WebSettings {
     pub guess_backoff: backoff::BackoffPolicy,
     /// Review periods by kind of record (MoPI).
     pub retention: aidant_core::retention::ReviewPeriods,
+    /// Identity providers staff may sign in through (none: passwords only).
+    pub single_sign_on: oidc::Settings,
 }
 
 impl Default for WebSettings {
@@ -72,6 +75,7 @@ impl Default for WebSettings {
             retention: aidant_core::retention::ReviewPeriods::default(),
             trusted_proxies: Vec::new(),
             guess_backoff: backoff::BackoffPolicy::default(),
+            single_sign_on: oidc::Settings::default(),
         }
     }
 }
@@ -92,6 +96,8 @@ struct Inner {
     staff_guesses: backoff::Backoff,
     /// Wrong reporters' passphrases per source.
     reporter_guesses: backoff::Backoff,
+    /// The OpenID Connect client and its cached discovery documents.
+    sso: oidc::Sso,
 }
 
 impl AppState {
@@ -103,7 +109,8 @@ impl AppState {
         let report_writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
         let staff_guesses = backoff::Backoff::new(settings.guess_backoff);
         let reporter_guesses = backoff::Backoff::new(settings.guess_backoff);
-        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site, staff_guesses, reporter_guesses }) })
+        let sso = oidc::Sso::new();
+        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site, staff_guesses, reporter_guesses, sso }) })
     }
 
     /// Public reports go through the group-commit writer.
@@ -135,6 +142,11 @@ impl AppState {
     /// Wrong reporters' passphrases, counted per source.
     pub fn reporter_guesses(&self) -> &backoff::Backoff {
         &self.inner.reporter_guesses
+    }
+
+    /// The OpenID Connect client for single sign-on.
+    pub fn sso(&self) -> &oidc::Sso {
+        &self.inner.sso
     }
 }
 

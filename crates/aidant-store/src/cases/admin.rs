@@ -125,6 +125,14 @@ pub async fn change_user(store: &Store, caller: &Caller, user_id: &UserId, chang
         UserChange::ResetSecondFactor => store.reset_second_factor(&user.id, &actor).await.map(|()| None).map_err(CaseError::from),
         UserChange::EndSessions => store.end_sessions(&user.id, None, &actor).await.map(|_| None).map_err(CaseError::from),
         UserChange::ResetPassword => {
+            // A password beside the identity provider would let the person in
+            // after the provider's groups had shut them out.
+            if let Some(provider) = store.federated_provider(&user.id).await? {
+                return Err(CaseError::invalid(
+                    "users",
+                    format!("{} signs in through the identity provider \"{provider}\": their password is kept there, not in Aidant", user.display_name),
+                ));
+            }
             let password = temporary_password();
             store.set_temporary_password(&user.id, &password, &actor).await?;
             Ok(Some(OneTimePassword { user, password }))

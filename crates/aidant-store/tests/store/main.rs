@@ -3,6 +3,7 @@
 //! `aidant_store::testing`.
 
 mod entities;
+mod federation;
 mod keys;
 mod link_records;
 mod networks;

@@ -72,6 +72,7 @@ impl Site {
             "staff/layout.html",
             "staff/message.html",
             "staff/sign_in.html",
+            "staff/signing_in.html",
             "staff/code.html",
             "staff/password.html",
             "staff/enrol.html",

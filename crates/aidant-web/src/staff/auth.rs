@@ -31,11 +31,14 @@ fn random_hex() -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn sign_in_page(state: &AppState, email: &str, errors: Vec<PageError>, signed_out: bool) -> Response {
+pub(super) fn sign_in_page(state: &AppState, email: &str, errors: Vec<PageError>, signed_out: bool) -> Response {
     let token = random_hex();
     let mut page = StaffPage::new("staff/sign_in.html", "Sign in", "sign-in");
     page.errors = errors;
-    let mut response = render(state, None, page, context! { sign_in_token => token.clone(), email => email, signed_out => signed_out });
+    let providers: Vec<_> =
+        state.settings().single_sign_on.providers.iter().map(|provider| context! { name => provider.name.clone(), label => provider.label.clone() }).collect();
+    let data = context! { sign_in_token => token.clone(), email => email, signed_out => signed_out, providers => providers };
+    let mut response = render(state, None, page, data);
     response.headers_mut().append(header::SET_COOKIE, set_cookie(SIGN_IN_CSRF_COOKIE, &token, Some(60 * 60)));
     response
 }

@@ -25,6 +25,7 @@ pub mod profile;
 pub mod queue;
 pub mod retention;
 pub mod search;
+pub mod single_sign_on;
 pub mod victims;
 
 use std::sync::{Arc, OnceLock};
@@ -68,6 +69,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/sign-in", &["GET", "POST"], get(auth::sign_in_form).merge(limited(post(auth::sign_in))))
         .route("/staff/sign-in/code", &["GET", "POST"], get(auth::code_form).merge(limited(post(auth::check_code))))
         .route("/staff/sign-in/enrol", &["GET", "POST"], get(auth::enrol_form).merge(limited(post(auth::enrol))))
+        .route("/staff/sign-in/sso/{provider}", &["GET"], limited(get(single_sign_on::start)))
+        .route("/staff/sign-in/sso/{provider}/callback", &["GET"], limited(get(single_sign_on::callback)))
         .route("/staff/sign-out", &["POST"], post(auth::sign_out))
         .route("/staff", &["GET"], get(queue::show_queue))
         .route("/staff/reports/{id}", &["GET"], get(queue::show_report))
@@ -239,7 +242,7 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Staff, Response
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(not_signed_in(api)) };
     let session = store.find_session(&token, &state.settings().sign_in).await.map_err(unavailable)?;
     let Some(session) = session else { return Err(not_signed_in(api)) };
-    if !session.second_factor_done || (session.organisation_requires_second_factor && !session.has_second_factor) {
+    if !session.second_factor_done || (session.organisation_requires_second_factor && !session.has_second_factor && !session.federated) {
         if api {
             return Err(not_signed_in(true));
         }

@@ -112,6 +112,8 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
         ("POST", "/staff/sign-in/code"),
         ("GET", "/staff/sign-in/enrol"),
         ("POST", "/staff/sign-in/enrol"),
+        ("GET", "/staff/sign-in/sso/{provider}"),
+        ("GET", "/staff/sign-in/sso/{provider}/callback"),
         ("POST", "/staff/sign-out"),
     ] {
         rules.insert((method, path), Rule::SignIn);
@@ -378,6 +380,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("{sector}", "nail_bar")
         .replace("{kind}", "labour")
         .replace("{step}", "place")
+        .replace("{provider}", "no-such-provider")
 }
 
 #[derive(Clone, Copy)]
