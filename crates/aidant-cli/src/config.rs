@@ -118,7 +118,8 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Review periods in months by kind of record (Management of Police
     /// Information: records are reviewed, not kept forever). A table:
-    /// `[retention]` with `victim_cases_months = 72` (the default, six
+    /// `[retention]` with `victim_cases_months`, `reports_months`,
+    /// `intelligence_months` and `operations_months` (each 72 by default, six
     /// years); in the environment `AIDANT_RETENTION='{victim_cases_months=120}'`.
     /// Confirm the periods with the force's information management lead.
     pub retention: aidant_core::retention::ReviewPeriods,
@@ -376,7 +377,11 @@ impl Config {
             None => lines.push("# people_model_file: the built-in reference model".to_owned()),
         }
         lines.push(format!("trusted_proxies = {:?}", self.trusted_proxies));
-        lines.push(format!("retention = {{ victim_cases_months = {} }}", self.retention.victim_cases_months));
+        let periods = &self.retention;
+        lines.push(format!(
+            "retention = {{ victim_cases_months = {}, reports_months = {}, intelligence_months = {}, operations_months = {} }}",
+            periods.victim_cases_months, periods.reports_months, periods.intelligence_months, periods.operations_months
+        ));
         match &self.public_url {
             Some(url) => lines.push(format!("public_url = {url:?}")),
             None => lines.push("# public_url: not set (needed for single sign-on)".to_owned()),
@@ -504,8 +509,8 @@ mod tests {
         assert_eq!(load_in_jail(&[("aidant.toml", file)], &environment, None).unwrap().retention.victim_cases_months, 84);
         let error = load_in_jail(&[("aidant.toml", "[retention]\nvictim_cases_months = 0\n")], &[], None).unwrap_err();
         assert!(error.0.contains("retention.victim_cases_months"), "{}", error.0);
-        let error = load_in_jail(&[("aidant.toml", "[retention]\nreports_months = 10\n")], &[], None).unwrap_err();
-        assert!(error.0.contains("reports_months"), "an unknown period is named: {}", error.0);
+        let error = load_in_jail(&[("aidant.toml", "[retention]\nfeedback_months = 10\n")], &[], None).unwrap_err();
+        assert!(error.0.contains("feedback_months"), "an unknown period is named: {}", error.0);
         assert!(Config::from_toml_text(file).is_ok() && Config::from_toml_text("listen = 5").is_err());
     }
 

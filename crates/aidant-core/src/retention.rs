@@ -14,27 +14,118 @@ use serde::{Deserialize, Serialize};
 use crate::report::FieldError;
 
 /// Review periods in months, by kind of record.
+///
+/// The defaults are MoPI's usual first review for information that is not
+/// about a conviction for a serious offence (group 3: six years); a force
+/// whose records fall in MoPI's groups 1 or 2 (public protection, serious
+/// offences) sets longer periods here, with its information management lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReviewPeriods {
-    /// A potential victim's case (identity, NRM referral, support).
+    /// A potential victim's case (identity, NRM referral, support), from
+    /// when it was opened.
     pub victim_cases_months: u32,
+    /// A public report, from when it was received.
+    pub reports_months: u32,
+    /// An intelligence record, from when it was written.
+    pub intelligence_months: u32,
+    /// An operation and everything recorded in it, from its last day.
+    pub operations_months: u32,
 }
 
 impl Default for ReviewPeriods {
     /// Six years: MoPI's first review for most police information.
     fn default() -> Self {
-        Self { victim_cases_months: 72 }
+        Self { victim_cases_months: 72, reports_months: 72, intelligence_months: 72, operations_months: 72 }
     }
 }
 
 impl ReviewPeriods {
     /// One line naming a period that cannot be right, if one is.
     pub fn check(&self) -> Result<(), String> {
-        if !(1..=1200).contains(&self.victim_cases_months) {
-            return Err("retention.victim_cases_months must be between 1 and 1200".to_owned());
+        for kind in RecordKind::ALL {
+            if !(1..=1200).contains(&self.months(*kind)) {
+                return Err(format!("retention.{} must be between 1 and 1200", kind.setting()));
+            }
         }
         Ok(())
+    }
+
+    /// The review period of a kind of record.
+    pub fn months(&self, kind: RecordKind) -> u32 {
+        match kind {
+            RecordKind::VictimCase => self.victim_cases_months,
+            RecordKind::Report => self.reports_months,
+            RecordKind::Intelligence => self.intelligence_months,
+            RecordKind::Operation => self.operations_months,
+        }
+    }
+}
+
+/// The kinds of record retention review covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordKind {
+    VictimCase,
+    Report,
+    Intelligence,
+    Operation,
+}
+
+impl RecordKind {
+    pub const ALL: &'static [RecordKind] = &[RecordKind::VictimCase, RecordKind::Report, RecordKind::Intelligence, RecordKind::Operation];
+
+    /// How reviews store the kind.
+    pub fn code(self) -> &'static str {
+        match self {
+            RecordKind::VictimCase => "victim_case",
+            RecordKind::Report => "report",
+            RecordKind::Intelligence => "intelligence",
+            RecordKind::Operation => "operation",
+        }
+    }
+
+    /// In the review pages' addresses.
+    pub fn slug(self) -> &'static str {
+        match self {
+            RecordKind::VictimCase => "victim-cases",
+            RecordKind::Report => "reports",
+            RecordKind::Intelligence => "intelligence",
+            RecordKind::Operation => "operations",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|kind| kind.slug() == slug)
+    }
+
+    /// The setting that holds its period.
+    pub fn setting(self) -> &'static str {
+        match self {
+            RecordKind::VictimCase => "victim_cases_months",
+            RecordKind::Report => "reports_months",
+            RecordKind::Intelligence => "intelligence_months",
+            RecordKind::Operation => "operations_months",
+        }
+    }
+
+    /// What a supervisor reads: "potential victim's case", "report"...
+    pub fn label(self) -> &'static str {
+        match self {
+            RecordKind::VictimCase => "Potential victim's case",
+            RecordKind::Report => "Public report",
+            RecordKind::Intelligence => "Intelligence record",
+            RecordKind::Operation => "Operation",
+        }
+    }
+
+    /// When its review clock starts, in words.
+    pub fn clock_starts(self) -> &'static str {
+        match self {
+            RecordKind::VictimCase => "it was opened",
+            RecordKind::Report => "it was received",
+            RecordKind::Intelligence => "it was written",
+            RecordKind::Operation => "its last day",
+        }
     }
 }
 
@@ -197,6 +288,12 @@ mod tests {
     #[test]
     fn periods_are_checked() {
         assert!(ReviewPeriods::default().check().is_ok());
-        assert!(ReviewPeriods { victim_cases_months: 0 }.check().is_err());
+        assert!(ReviewPeriods { victim_cases_months: 0, ..ReviewPeriods::default() }.check().is_err());
+        let error = ReviewPeriods { operations_months: 1201, ..ReviewPeriods::default() }.check().unwrap_err();
+        assert!(error.contains("retention.operations_months"), "{error}");
+        for kind in RecordKind::ALL {
+            assert_eq!(RecordKind::from_slug(kind.slug()), Some(*kind));
+        }
+        assert_eq!(RecordKind::from_slug("victims"), None);
     }
 }

@@ -300,6 +300,11 @@ impl Store {
                     connection.execute("PRAGMA journal_mode = WAL").await?;
                     connection.execute("PRAGMA synchronous = FULL").await?;
                     connection.execute("PRAGMA foreign_keys = ON").await?;
+                    // Space freed by a delete or an update is overwritten with
+                    // zeros, so an old version of a row (a sealed value, a
+                    // report's words) does not linger in the file after it is
+                    // changed or erased at retention review.
+                    connection.execute("PRAGMA secure_delete = ON").await?;
                     connection.execute("PRAGMA busy_timeout = 10000").await?;
                     connection.execute("PRAGMA cache_size = -32768").await?;
                     // Checkpoints run in the background (`Checkpointer`), not in commits.

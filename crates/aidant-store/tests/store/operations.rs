@@ -293,4 +293,57 @@ async fn briefings_boards_and_lost_phones(database: TestDatabase) {
     assert!(store.verify_audit_chain().await.unwrap().is_ok());
 }
 
-aidant_store::backend_tests!(a_partner_sees_only_their_team_and_records_once, briefings_boards_and_lost_phones);
+/// An operation past its review period is deleted with every record made in
+/// it: the field records' sealed answers leave the database's files.
+async fn a_deleted_operation_takes_its_field_records_with_it(database: TestDatabase) {
+    use aidant_core::retention::{DeleteReason, RecordKind, ReviewPeriods, add_months};
+    use aidant_store::cases::retention::{delete_record, review_queue};
+    let store = &database.store;
+    let catalogue = catalogue();
+    let day = plan(store, &catalogue).await;
+    let stops = [stop(&id(1), "LJ15XKR", "2026-12-08"), stop(&id(2), "YX71ABC", "2026-12-09")];
+    sync_records(store, &caller(&day.officer), &day.operation, &day.lorries, &stops, &catalogue).await.unwrap();
+    let sealed: Vec<Vec<u8>> = sqlx::query_scalar("SELECT answers_sealed FROM field_records WHERE operation_id = $1")
+        .bind(day.operation.as_str())
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sealed.len(), 2);
+    let tables = ["operations", "field_records", "operation_sites", "operation_teams"];
+    assert!(crate::retention::any_trace(&database.raw_files(&tables).await, &sealed));
+
+    let periods = ReviewPeriods::default();
+    let supervisor = caller(&day.supervisor);
+    // The clock starts at the end of the operation's last day (11 December 2026).
+    let end = time::macros::datetime!(2026-12-12 00:00 UTC).unix_timestamp() * 1000;
+    let not_yet = review_queue(store, &supervisor, &periods, add_months(end, periods.operations_months) - 1).await.unwrap().0;
+    assert!(not_yet.iter().all(|due| due.kind != RecordKind::Operation));
+    let later = add_months(end, periods.operations_months);
+    let (due, _) = review_queue(store, &supervisor, &periods, later).await.unwrap();
+    let operation = due.iter().find(|due| due.kind == RecordKind::Operation).expect("due on the day");
+    assert_eq!(operation.label, "Operation Aidant");
+    assert!(
+        matches!(
+            delete_record(store, &caller(&day.glaa_officer), RecordKind::Operation, day.operation.as_str(), DeleteReason::NoPolicingPurpose, &periods, later)
+                .await,
+            Err(CaseError::Denied { .. })
+        ),
+        "a partner does not review the force's operation"
+    );
+    let label =
+        delete_record(store, &supervisor, RecordKind::Operation, day.operation.as_str(), DeleteReason::NoPolicingPurpose, &periods, later).await.unwrap();
+    assert_eq!(label, "Operation Aidant");
+    assert!(matches!(view_operation(store, &supervisor, &day.operation).await, Err(CaseError::NotFound)));
+    for table in ["field_records", "operation_sites", "operation_teams", "operation_team_members", "operation_team_sites", "operation_agencies"] {
+        let left: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.unwrap();
+        assert_eq!(left, 0, "{table} keeps rows of a deleted operation");
+    }
+    assert!(!crate::retention::any_trace(&database.raw_files(&tables).await, &sealed), "a field record's sealed answers are still in the files");
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+}
+
+aidant_store::backend_tests!(
+    a_partner_sees_only_their_team_and_records_once,
+    briefings_boards_and_lost_phones,
+    a_deleted_operation_takes_its_field_records_with_it
+);

@@ -106,7 +106,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/packages", &["POST"], post(packages::create))
         .route("/staff/disclosures", &["GET"], get(packages::log))
         .route("/staff/retention", &["GET"], get(retention::queue))
-        .route("/staff/retention/victim-cases/{id}", &["GET", "POST"], get(retention::review).post(retention::decide))
+        .route("/staff/retention/{kind}/{id}", &["GET", "POST"], get(retention::review).post(retention::decide))
         .route("/staff/victims", &["GET"], get(victims::dashboard))
         .route("/staff/victims/new", &["GET", "POST"], get(victims::new_case).post(victims::create_case))
         .route("/staff/victims/statistics", &["GET"], get(victims::statistics))

@@ -200,7 +200,7 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     }
     // The world's case was opened today, so it is not yet due: a supervisor
     // is told when it will be; everyone else is refused.
-    for (method, path) in [("GET", "/staff/retention"), ("GET", "/staff/retention/victim-cases/{id}"), ("POST", "/staff/retention/victim-cases/{id}")] {
+    for (method, path) in [("GET", "/staff/retention"), ("GET", "/staff/retention/{kind}/{id}"), ("POST", "/staff/retention/{kind}/{id}")] {
         rules.insert((method, path), staff(&[Supervisor]));
     }
     rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
@@ -365,7 +365,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("/staff/charts/{id}", &format!("/staff/charts/{NO_SUCH_SAVED}"))
         .replace("/staff/networks/analyses/{id}", &format!("/staff/networks/analyses/{NO_SUCH_SAVED}"))
         .replace("/staff/victims/{id}", &format!("/staff/victims/{}", world.victim_id))
-        .replace("/staff/retention/victim-cases/{id}", &format!("/staff/retention/victim-cases/{}", world.victim_id))
+        .replace("/staff/retention/{kind}/{id}", &format!("/staff/retention/victim-cases/{}", world.victim_id))
         .replace("/staff/support/{id}", &format!("/staff/support/{}", world.support_id))
         .replace("/staff/operations/{id}", &format!("/staff/operations/{}", world.operation_id))
         .replace("{team}", &world.team_id)
