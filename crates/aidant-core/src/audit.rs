@@ -290,6 +290,7 @@ named_enum! {
         BackupCreated => "backup.created", "Backup written";
         BackupRestored => "backup.restored", "Database restored from a backup";
         RetentionQueue => "retention.queue", "Records due for review listed";
+        InsightView => "insight.view", "Dashboard read";
         RetentionRetain => "retention.retain", "Kept at review";
         RetentionDelete => "retention.delete", "Deleted at review";
     }

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod csv_quotes;
 pub mod grading;
 pub mod ids;
+pub mod insight;
 pub mod intelligence;
 pub mod operations;
 pub mod organisation;

@@ -272,10 +272,13 @@ pub enum Capability {
     /// Review what the force keeps past its review date (MoPI): keep it for
     /// a reason or delete it.
     ReviewRetention,
+    /// The dashboards: counts over the reports and intelligence the user
+    /// may see (as search scopes them), never a record.
+    ViewInsight,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 17] = [
+    pub const ALL: [Capability; 18] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -293,6 +296,7 @@ impl Capability {
         Capability::PlanOperations,
         Capability::Operations,
         Capability::ReviewRetention,
+        Capability::ViewInsight,
     ];
 }
 
@@ -317,6 +321,7 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::PlanOperations => &[Analyst, Supervisor],
         Capability::Operations => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
         Capability::ReviewRetention => &[Supervisor],
+        Capability::ViewInsight => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
     }
 }
 
@@ -733,7 +738,7 @@ mod tests {
     fn capability_table_over_every_role() {
         use Capability::*;
         let expected: [(Role, &[Capability]); 7] = [
-            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search, Safeguarding, Operations]),
+            (Role::CallHandler, &[UseQueue, CreateIntelligence, Search, Safeguarding, Operations, ViewInsight]),
             (
                 Role::Analyst,
                 &[
@@ -748,9 +753,10 @@ mod tests {
                     SafeguardingStatistics,
                     PlanOperations,
                     Operations,
+                    ViewInsight,
                 ],
             ),
-            (Role::Officer, &[UseQueue, Search, UseLinkCharts, Safeguarding, Operations]),
+            (Role::Officer, &[UseQueue, Search, UseLinkCharts, Safeguarding, Operations, ViewInsight]),
             (
                 Role::Supervisor,
                 &[
@@ -770,10 +776,11 @@ mod tests {
                     PlanOperations,
                     Operations,
                     ReviewRetention,
+                    ViewInsight,
                 ],
             ),
-            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics, Operations]),
-            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks, SupportReferrals, SafeguardingStatistics, Operations]),
+            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics, Operations, ViewInsight]),
+            (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks, SupportReferrals, SafeguardingStatistics, Operations, ViewInsight]),
             (Role::Administrator, &[ManageUsers]),
         ];
         for (role, allowed) in expected {

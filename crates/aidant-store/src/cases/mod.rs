@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod entities;
+pub mod insight;
 pub mod intelligence;
 pub mod networks;
 pub mod operations;

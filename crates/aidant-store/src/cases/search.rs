@@ -56,7 +56,7 @@ pub struct SearchOutcome {
 /// What the caller's roles let a search find: worked out with the policy
 /// once per kind, and record by record for intelligence shared under
 /// conditions, so that counts and pages hold only what they may see.
-async fn scope(store: &Store, caller: &Caller) -> CaseResult<SearchScope> {
+pub(crate) async fn scope(store: &Store, caller: &Caller) -> CaseResult<SearchScope> {
     let own = Some(caller.organisation_id().clone());
     let intelligence = |owner: Option<OrganisationId>| RecordAccess {
         kind: RecordKind::Intelligence,

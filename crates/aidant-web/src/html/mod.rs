@@ -101,6 +101,7 @@ impl Site {
             "staff/victims.html",
             "staff/operations.html",
             "staff/retention.html",
+            "staff/insight.html",
             "staff/retention_review.html",
             "staff/operation_new.html",
             "staff/operation.html",

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod charts;
 pub mod entities;
 pub mod field;
+pub mod insight;
 pub mod intelligence;
 pub mod networks;
 pub mod operations;
@@ -105,6 +106,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/packages/new", &["GET"], get(packages::new_package))
         .route("/staff/packages", &["POST"], post(packages::create))
         .route("/staff/disclosures", &["GET"], get(packages::log))
+        .route("/staff/insight", &["GET"], get(insight::show))
+        .route("/staff/insight/csv/{chart}", &["GET"], get(insight::csv))
         .route("/staff/retention", &["GET"], get(retention::queue))
         .route("/staff/retention/{kind}/{id}", &["GET", "POST"], get(retention::review).post(retention::decide))
         .route("/staff/victims", &["GET"], get(victims::dashboard))
@@ -322,6 +325,7 @@ pub fn render(state: &AppState, staff: Option<&Staff>, page: StaffPage<'_>, data
             support => staff.can(Capability::SupportReferrals),
             operations => staff.can(Capability::Operations),
             retention => staff.can(Capability::ReviewRetention),
+            insight => staff.can(Capability::ViewInsight),
             closed => staff.must_change_password,
         }
     });

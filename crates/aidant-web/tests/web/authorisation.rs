@@ -203,6 +203,9 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     for (method, path) in [("GET", "/staff/retention"), ("GET", "/staff/retention/{kind}/{id}"), ("POST", "/staff/retention/{kind}/{id}")] {
         rules.insert((method, path), staff(&[Supervisor]));
     }
+    // Dashboards count what each viewer may see: every role but the administrator.
+    rules.insert(("GET", "/staff/insight"), staff(SEARCH_ROLES));
+    rules.insert(("GET", "/staff/insight/csv/{chart}"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/support"), staff(&[Partner, SafeguardingLead, Supervisor]));
     rules.insert(("GET", "/staff/support/{id}"), Rule::Referred { roles: &[SafeguardingLead] });
@@ -381,6 +384,7 @@ fn concrete(path: &str, world: &World) -> String {
         .replace("{kind}", "labour")
         .replace("{step}", "place")
         .replace("{provider}", "no-such-provider")
+        .replace("{chart}", "risk")
 }
 
 #[derive(Clone, Copy)]

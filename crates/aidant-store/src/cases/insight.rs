@@ -1,0 +1,141 @@
+//! The dashboards' counts: the reports and intelligence a member of staff
+//! may see (as search scopes them: their organisation's reports if their
+//! roles read reports, their organisation's intelligence and what was
+//! shared with it, less what its conditions refuse), in a date range and an
+//! area, counted by week, risk, sector, place, time to first look and
+//! grade. Only counts leave here, never a record; reading a dashboard is
+//! audited with its filter.
+
+use aidant_core::audit::{AuditAction, AuditRecordKind};
+use aidant_core::insight::{FirstLook, InsightFilter, Tally, day_of_ms, short_day, week_of};
+use aidant_core::policy::Capability;
+use aidant_core::triage::RiskLevel;
+use sqlx::Row;
+use time::Date;
+
+use super::{Caller, CaseResult, Subject, record, require};
+use crate::Store;
+
+/// What a dashboard counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dashboard {
+    pub filter: InsightFilter,
+    /// The caller's roles read their organisation's reports (otherwise the
+    /// report charts are empty and say why).
+    pub counts_reports: bool,
+    /// The caller's roles read intelligence, their own or shared.
+    pub counts_intelligence: bool,
+    /// Reports received in the range and area.
+    pub reports: i64,
+    /// Reports by the week (its Monday) they were received, every week of
+    /// the range in order.
+    pub by_week: Vec<(Date, i64)>,
+    /// By risk level, most urgent first.
+    pub by_risk: Tally,
+    /// By the catalogue's sector id.
+    pub by_sector: Tally,
+    /// By postcode district (`LU1`), or "No postcode".
+    pub by_district: Tally,
+    /// By how long they waited to be opened.
+    pub first_look: Tally,
+    /// Intelligence records written in the range.
+    pub intelligence: i64,
+    /// By grading: `3x5x2 2B` and so on.
+    pub intelligence_by_grade: Tally,
+}
+
+/// The condition and value for an area: a postcode district, or a town
+/// (the queue's area filter, the same expressions).
+fn area_condition(area: &str, parameter: usize) -> (String, String) {
+    match aidant_core::postcode::parse_outcode(area) {
+        Some(district) => (format!("substr(postcode, 1, length(postcode) - 4) = ${parameter}"), district),
+        None => (format!("lower(town) = ${parameter}"), area.trim().to_lowercase()),
+    }
+}
+
+/// The dashboard for the caller over `filter`.
+pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter) -> CaseResult<Dashboard> {
+    require(store, caller, Capability::ViewInsight).await?;
+    let scope = super::search::scope(store, caller).await?;
+    let (start, end) = filter.range_ms();
+    let organisation = caller.organisation_id().as_str();
+    let weeks = filter.weeks();
+    let mut by_week: Vec<(Date, i64)> = weeks.iter().map(|week| (*week, 0)).collect();
+    let mut by_risk = Tally::with_categories(RiskLevel::ALL.iter().map(|risk| risk.as_str()));
+    let mut by_sector = Tally::default();
+    let mut by_district = Tally::default();
+    let mut first_look = Tally::with_categories(FirstLook::ALL.iter().map(|band| band.label()));
+    let mut reports = 0;
+    if scope.own_reports {
+        let mut sql = "SELECT received_at, risk_level, sector, postcode, first_opened_at FROM reports \
+                       WHERE owning_organisation_id = $1 AND received_at >= $2 AND received_at < $3"
+            .to_owned();
+        let area = filter.area.as_deref().map(|area| area_condition(area, 4));
+        if let Some((condition, _)) = &area {
+            sql.push_str(" AND ");
+            sql.push_str(condition);
+        }
+        let mut query = sqlx::query(&sql).bind(organisation).bind(start).bind(end);
+        if let Some((_, value)) = &area {
+            query = query.bind(value.clone());
+        }
+        for row in query.fetch_all(store.pool()).await? {
+            let received_at: i64 = row.try_get("received_at")?;
+            let week = week_of(day_of_ms(received_at));
+            if let Some(slot) = by_week.iter_mut().find(|(monday, _)| *monday == week) {
+                slot.1 += 1;
+            }
+            by_risk.add(row.try_get::<String, _>("risk_level")?);
+            by_sector.add(row.try_get::<String, _>("sector")?);
+            let postcode: Option<String> = row.try_get("postcode")?;
+            by_district.add(postcode.as_deref().and_then(|postcode| postcode.split(' ').next()).unwrap_or("No postcode").to_owned());
+            first_look.add(FirstLook::of(received_at, row.try_get("first_opened_at")?).label());
+            reports += 1;
+        }
+    }
+    let mut intelligence = 0;
+    let mut intelligence_by_grade = Tally::default();
+    if scope.own_intelligence || scope.shared_intelligence {
+        let rows = sqlx::query(
+            "SELECT i.id, i.owner_organisation_id, i.grading_scheme, i.source_grade, i.intelligence_grade FROM intelligence i \
+             WHERE i.created_at >= $2 AND i.created_at < $3 \
+             AND (i.owner_organisation_id = $1 OR i.id IN (SELECT intelligence_id FROM intelligence_shares WHERE organisation_id = $1))",
+        )
+        .bind(organisation)
+        .bind(start)
+        .bind(end)
+        .fetch_all(store.pool())
+        .await?;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let owner: String = row.try_get("owner_organisation_id")?;
+            let counted = if owner == organisation { scope.own_intelligence } else { scope.shared_intelligence && !scope.hidden.contains(&id) };
+            if !counted {
+                continue;
+            }
+            let scheme: String = row.try_get("grading_scheme")?;
+            let source: String = row.try_get("source_grade")?;
+            let grade: String = row.try_get("intelligence_grade")?;
+            intelligence_by_grade.add(format!("{scheme} {source}{grade}"));
+            intelligence += 1;
+        }
+    }
+    let (_turn, mut transaction) = store.begin_write().await?;
+    let described =
+        format!("{} to {}{}", short_day(filter.from), short_day(filter.to), filter.area.as_deref().map(|area| format!(", area {area}")).unwrap_or_default());
+    record(&mut transaction, caller, AuditAction::InsightView, Subject { kind: AuditRecordKind::Workspace, id: "insight" }, Some(&described)).await?;
+    transaction.commit().await?;
+    Ok(Dashboard {
+        filter: filter.clone(),
+        counts_reports: scope.own_reports,
+        counts_intelligence: scope.own_intelligence || scope.shared_intelligence,
+        reports,
+        by_week,
+        by_risk,
+        by_sector,
+        by_district,
+        first_look,
+        intelligence,
+        intelligence_by_grade,
+    })
+}

@@ -1,0 +1,137 @@
+//! The dashboards' counts on both backends: equal to counts taken straight
+//! from the tables, cut to the range and the area, and to what each viewer
+//! may see (a partner agency counts only the intelligence shared with it).
+
+use aidant_core::grading::{GradingAnswers, parse_grading};
+use aidant_core::insight::{FilterAnswers, FirstLook, InsightFilter, day_of_ms, week_of};
+use aidant_core::report::ReportAnswers;
+use aidant_store::Store;
+use aidant_store::cases::CaseError;
+use aidant_store::cases::insight::dashboard;
+use aidant_store::intelligence::IntelligenceInsert;
+use aidant_store::testing::{TestDatabase, submit_report};
+use aidant_store::{now_ms, organisations::User};
+
+use crate::entities::{World, caller, world};
+
+const DAY: i64 = 24 * 60 * 60 * 1000;
+
+async fn report(store: &Store, sector: &str, postcode: Option<&str>, town: &str, danger: bool, days_ago: i64) -> String {
+    let answers = ReportAnswers {
+        immediate_danger: danger,
+        sector: Some(sector.into()),
+        postcode: postcode.map(Into::into),
+        town: Some(town.into()),
+        signs: vec!["workers_living_on_site".into()],
+        ..ReportAnswers::default()
+    };
+    let receipt = submit_report(store, &answers, None).await;
+    sqlx::query("UPDATE reports SET received_at = $1 WHERE id = $2")
+        .bind(now_ms() - days_ago * DAY)
+        .bind(receipt.report_id.as_str())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    receipt.report_id.to_string()
+}
+
+async fn intelligence(store: &Store, world: &World, author: &User, source: &str, grade: &str, share: bool) {
+    let grading = parse_grading(&GradingAnswers { scheme: "3x5x2", source, intelligence: grade, handling: "P", ..GradingAnswers::default() }).unwrap();
+    let shares = if share { vec![world.glaa.id.clone()] } else { Vec::new() };
+    let insert = IntelligenceInsert {
+        report_id: None,
+        owner_organisation_id: &author.organisation_id,
+        created_by: &author.id,
+        title: "Nail bar",
+        grading: &grading,
+        sanitised_text: "Workers live on site.",
+        source: None,
+        review_on: None,
+        people: &[],
+        share_with: &shares,
+    };
+    store.create_intelligence(&insert).await.unwrap();
+}
+
+async fn count(store: &Store, sql: &str, bind: &str) -> i64 {
+    sqlx::query_scalar(sql).bind(bind).fetch_one(store.pool()).await.unwrap()
+}
+
+async fn counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_viewer(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    let analyst = caller(&world.analyst);
+    let today = day_of_ms(now_ms());
+    for (sector, postcode, town, danger, days_ago) in [
+        ("nail_bar", Some("LU1 2AB"), "Luton", true, 1),
+        ("nail_bar", Some("LU1 3CD"), "Luton", false, 9),
+        ("car_wash", Some("MK40 1AA"), "Bedford", false, 20),
+        ("car_wash", None, "Dunstable", false, 40),
+        ("agriculture", Some("LU1 2AB"), "Luton", false, 400),
+    ] {
+        report(store, sector, postcode, town, danger, days_ago).await;
+    }
+    // One report opened two hours after it arrived.
+    let opened = report(store, "nail_bar", Some("LU2 7XY"), "Luton", false, 3).await;
+    sqlx::query("UPDATE reports SET first_opened_at = received_at + $1 WHERE id = $2")
+        .bind(2 * 60 * 60 * 1000_i64)
+        .bind(&opened)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    intelligence(store, &world, &world.analyst, "2", "B", true).await;
+    intelligence(store, &world, &world.analyst, "1", "A", false).await;
+    intelligence(store, &world, &world.analyst, "2", "B", false).await;
+
+    let filter = InsightFilter::default_for(today);
+    let seen = dashboard(store, &analyst, &filter).await.unwrap();
+    let (start, end) = filter.range_ms();
+    let in_range =
+        |extra: &str| format!("SELECT COUNT(*) FROM reports WHERE owning_organisation_id = $1 AND received_at >= {start} AND received_at < {end}{extra}");
+    let force = world.force.id.as_str();
+    assert_eq!(seen.reports, count(store, &in_range(""), force).await);
+    assert_eq!(seen.reports, 5, "the report from over a year ago is outside the last 26 weeks");
+    for (sector, expected) in seen.by_sector.rows() {
+        assert_eq!(expected, count(store, &in_range(&format!(" AND sector = '{sector}'")), force).await, "{sector}");
+    }
+    for (risk, expected) in seen.by_risk.rows() {
+        assert_eq!(expected, count(store, &in_range(&format!(" AND risk_level = '{risk}'")), force).await, "{risk}");
+    }
+    assert_eq!(seen.by_district.rows().iter().find(|(district, _)| district == "LU1").map(|(_, count)| *count), Some(2));
+    assert_eq!(seen.by_district.rows().iter().find(|(district, _)| district == "No postcode").map(|(_, count)| *count), Some(1));
+    let first_look: Vec<(String, i64)> = seen.first_look.rows();
+    assert_eq!(first_look.iter().find(|(band, _)| band == FirstLook::WithinFourHours.label()).map(|(_, count)| *count), Some(1));
+    assert_eq!(first_look.iter().find(|(band, _)| band == FirstLook::NotYet.label()).map(|(_, count)| *count), Some(4));
+    assert_eq!(seen.by_week.len(), filter.weeks().len());
+    assert_eq!(seen.by_week.iter().map(|(_, count)| count).sum::<i64>(), seen.reports, "every report falls in one week of the range");
+    let week_of_yesterday = week_of(today - time::Duration::days(1));
+    assert!(seen.by_week.iter().any(|(monday, count)| *monday == week_of_yesterday && *count >= 1), "yesterday's report is in its week");
+    assert_eq!(seen.intelligence, 3);
+    assert_eq!(seen.intelligence_by_grade.rows(), [("3x5x2 2B".to_owned(), 2), ("3x5x2 1A".to_owned(), 1)]);
+
+    // An area: a postcode district or a town.
+    let luton = InsightFilter { area: Some("lu1".to_owned()), ..filter.clone() };
+    assert_eq!(dashboard(store, &analyst, &luton).await.unwrap().reports, 2);
+    let dunstable = InsightFilter { area: Some("Dunstable".to_owned()), ..filter.clone() };
+    assert_eq!(dashboard(store, &analyst, &dunstable).await.unwrap().reports, 1);
+    let nowhere = InsightFilter { area: Some("Zennor".to_owned()), ..filter.clone() };
+    let empty = dashboard(store, &analyst, &nowhere).await.unwrap();
+    assert_eq!((empty.reports, empty.by_week.iter().map(|(_, count)| count).sum::<i64>()), (0, 0));
+
+    // A range of one week ago to yesterday.
+    let answers = FilterAnswers { from: &(today - time::Duration::days(10)).to_string(), to: &(today - time::Duration::days(2)).to_string(), area: "" };
+    let last_week = InsightFilter::parse(&answers, today).unwrap();
+    assert_eq!(dashboard(store, &analyst, &last_week).await.unwrap().reports, 2, "the reports of 3 and 9 days ago");
+
+    // A partner agency counts only the intelligence shared with it, and no report.
+    let partner = dashboard(store, &caller(&world.glaa_user), &filter).await.unwrap();
+    assert!(!partner.counts_reports);
+    assert_eq!((partner.reports, partner.intelligence), (0, 1));
+    assert_eq!(partner.intelligence_by_grade.rows(), [("3x5x2 2B".to_owned(), 1)]);
+    // No dashboard for an administrator; every reading is audited.
+    let admin = store.create_user(&world.force.id, "admin@force.example", "Admin", &[aidant_core::organisation::Role::Administrator]).await.unwrap();
+    assert!(matches!(dashboard(store, &caller(&admin), &filter).await, Err(CaseError::Denied { .. })));
+    assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "insight.view").await, 6, "six dashboards read; the refusal is audited as one");
+}
+
+aidant_store::backend_tests!(counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_viewer);
