@@ -8,7 +8,8 @@
 
 use aidant_core::audit::{AuditAction, AuditRecordKind};
 use aidant_core::insight::{FirstLook, InsightFilter, Tally, day_of_ms, short_day, week_of};
-use aidant_core::policy::Capability;
+use aidant_core::policy::{Capability, OperationAction, VictimAction, may_on_operation, may_on_victim};
+use aidant_core::safeguarding::{Stage, clock};
 use aidant_core::triage::RiskLevel;
 use sqlx::Row;
 use time::Date;
@@ -42,6 +43,14 @@ pub struct Dashboard {
     pub intelligence: i64,
     /// By grading: `3x5x2 2B` and so on.
     pub intelligence_by_grade: Tally,
+    /// Potential victims' cases opened in the range, by where they stand
+    /// today (`None` when the caller's role does not see cases).
+    pub victims_by_stage: Option<Tally>,
+    /// What was recorded in the operations the caller's force led that ran
+    /// in the range (`None` when the caller's role does not debrief them).
+    pub operation_outcomes: Option<aidant_core::operations::Totals>,
+    /// How many such operations.
+    pub operations: i64,
 }
 
 /// The condition and value for an area: a postcode district, or a town
@@ -53,8 +62,62 @@ fn area_condition(area: &str, parameter: usize) -> (String, String) {
     }
 }
 
+/// The caller's force's cases opened in the range that the caller may read,
+/// by stage today; `None` without the safeguarding capability.
+async fn victims_by_stage(store: &Store, caller: &Caller, start: i64, end: i64) -> CaseResult<Option<Tally>> {
+    if !caller.can(Capability::Safeguarding) {
+        return Ok(None);
+    }
+    let mut connection = store.pool.acquire().await.map_err(crate::StoreError::Database)?;
+    let cases = crate::victims::victims_of_organisation(&mut connection, caller.organisation_id()).await?;
+    drop(connection);
+    let today = day_of_ms(crate::now_ms());
+    let mut tally = Tally::with_categories(Stage::ALL.iter().map(|stage| stage.label()));
+    for case in cases {
+        if case.created_at_ms < start || case.created_at_ms >= end {
+            continue;
+        }
+        if may_on_victim(&caller.actor, &caller.user_id, VictimAction::ViewCase, &case.access()).is_allowed() {
+            tally.add(clock(&case.dates, today).stage.label());
+        }
+    }
+    Ok(Some(tally))
+}
+
+/// The totals of the operations the caller's force led whose days meet the
+/// range, each debriefed as its page does (and audited so); `None` without
+/// the capability to plan and debrief them.
+async fn operation_outcomes(
+    store: &Store,
+    caller: &Caller,
+    filter: &InsightFilter,
+    catalogue: &aidant_core::catalogue::Catalogue,
+) -> CaseResult<(Option<aidant_core::operations::Totals>, i64)> {
+    if !caller.can(Capability::PlanOperations) {
+        return Ok((None, 0));
+    }
+    let mut totals = aidant_core::operations::Totals::default();
+    let mut count = 0;
+    for operation in super::operations::operations_for(store, caller).await? {
+        let led = operation.lead_organisation_id == *caller.organisation_id();
+        let debriefs = may_on_operation(&caller.actor, &caller.user_id, OperationAction::Debrief, &operation.access(None)).is_allowed();
+        if !led || !debriefs || operation.ends_on < filter.from || operation.starts_on > filter.to {
+            continue;
+        }
+        let (_, debrief) = super::operations::operation_debrief(store, caller, &operation.id, catalogue).await?;
+        totals.vehicles_stopped += debrief.totals.vehicles_stopped;
+        totals.premises_visited += debrief.totals.premises_visited;
+        totals.people_safeguarded += debrief.totals.people_safeguarded;
+        totals.arrests += debrief.totals.arrests;
+        totals.intelligence_submitted += debrief.totals.intelligence_submitted;
+        totals.referrals += debrief.totals.referrals;
+        count += 1;
+    }
+    Ok((Some(totals), count))
+}
+
 /// The dashboard for the caller over `filter`.
-pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter) -> CaseResult<Dashboard> {
+pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter, catalogue: &aidant_core::catalogue::Catalogue) -> CaseResult<Dashboard> {
     require(store, caller, Capability::ViewInsight).await?;
     let scope = super::search::scope(store, caller).await?;
     let (start, end) = filter.range_ms();
@@ -120,6 +183,8 @@ pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter) -
             intelligence += 1;
         }
     }
+    let victims_by_stage = victims_by_stage(store, caller, start, end).await?;
+    let (operation_outcomes, operations) = operation_outcomes(store, caller, filter, catalogue).await?;
     let (_turn, mut transaction) = store.begin_write().await?;
     let described =
         format!("{} to {}{}", short_day(filter.from), short_day(filter.to), filter.area.as_deref().map(|area| format!(", area {area}")).unwrap_or_default());
@@ -137,5 +202,8 @@ pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter) -
         first_look,
         intelligence,
         intelligence_by_grade,
+        victims_by_stage,
+        operation_outcomes,
+        operations,
     })
 }

@@ -84,7 +84,8 @@ async fn counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_view
     intelligence(store, &world, &world.analyst, "2", "B", false).await;
 
     let filter = InsightFilter::default_for(today);
-    let seen = dashboard(store, &analyst, &filter).await.unwrap();
+    let catalogue = aidant_store::testing::catalogue();
+    let seen = dashboard(store, &analyst, &filter, &catalogue).await.unwrap();
     let (start, end) = filter.range_ms();
     let in_range =
         |extra: &str| format!("SELECT COUNT(*) FROM reports WHERE owning_organisation_id = $1 AND received_at >= {start} AND received_at < {end}{extra}");
@@ -111,26 +112,29 @@ async fn counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_view
 
     // An area: a postcode district or a town.
     let luton = InsightFilter { area: Some("lu1".to_owned()), ..filter.clone() };
-    assert_eq!(dashboard(store, &analyst, &luton).await.unwrap().reports, 2);
+    assert_eq!(dashboard(store, &analyst, &luton, &catalogue).await.unwrap().reports, 2);
     let dunstable = InsightFilter { area: Some("Dunstable".to_owned()), ..filter.clone() };
-    assert_eq!(dashboard(store, &analyst, &dunstable).await.unwrap().reports, 1);
+    assert_eq!(dashboard(store, &analyst, &dunstable, &catalogue).await.unwrap().reports, 1);
     let nowhere = InsightFilter { area: Some("Zennor".to_owned()), ..filter.clone() };
-    let empty = dashboard(store, &analyst, &nowhere).await.unwrap();
+    let empty = dashboard(store, &analyst, &nowhere, &catalogue).await.unwrap();
     assert_eq!((empty.reports, empty.by_week.iter().map(|(_, count)| count).sum::<i64>()), (0, 0));
 
     // A range of one week ago to yesterday.
     let answers = FilterAnswers { from: &(today - time::Duration::days(10)).to_string(), to: &(today - time::Duration::days(2)).to_string(), area: "" };
     let last_week = InsightFilter::parse(&answers, today).unwrap();
-    assert_eq!(dashboard(store, &analyst, &last_week).await.unwrap().reports, 2, "the reports of 3 and 9 days ago");
+    assert_eq!(dashboard(store, &analyst, &last_week, &catalogue).await.unwrap().reports, 2, "the reports of 3 and 9 days ago");
 
     // A partner agency counts only the intelligence shared with it, and no report.
-    let partner = dashboard(store, &caller(&world.glaa_user), &filter).await.unwrap();
+    let partner = dashboard(store, &caller(&world.glaa_user), &filter, &catalogue).await.unwrap();
     assert!(!partner.counts_reports);
     assert_eq!((partner.reports, partner.intelligence), (0, 1));
     assert_eq!(partner.intelligence_by_grade.rows(), [("3x5x2 2B".to_owned(), 1)]);
+    assert!(partner.victims_by_stage.is_none() && partner.operation_outcomes.is_none(), "a partner sees no force's cases or operations here");
+    assert_eq!(seen.victims_by_stage.as_ref().map(|stages| stages.total()), Some(0), "the analyst's force has no cases yet");
+    assert_eq!((seen.operation_outcomes, seen.operations), (Some(aidant_core::operations::Totals::default()), 0));
     // No dashboard for an administrator; every reading is audited.
     let admin = store.create_user(&world.force.id, "admin@force.example", "Admin", &[aidant_core::organisation::Role::Administrator]).await.unwrap();
-    assert!(matches!(dashboard(store, &caller(&admin), &filter).await, Err(CaseError::Denied { .. })));
+    assert!(matches!(dashboard(store, &caller(&admin), &filter, &catalogue).await, Err(CaseError::Denied { .. })));
     assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "insight.view").await, 6, "six dashboards read; the refusal is audited as one");
 }
 

@@ -66,11 +66,12 @@ fn charts(state: &AppState, dashboard: &Dashboard) -> Vec<Chart> {
             by_exploitation.add_many(name, count);
         }
     }
+    let mut charts = Vec::new();
     let risk_label = |risk: &str| {
         let mut letters = risk.chars();
         letters.next().map(|first| first.to_uppercase().chain(letters).collect()).unwrap_or_default()
     };
-    vec![
+    charts.extend([
         Chart {
             id: "weeks",
             title: "Reports received by week".to_owned(),
@@ -114,7 +115,34 @@ fn charts(state: &AppState, dashboard: &Dashboard) -> Vec<Chart> {
             rows: dashboard.intelligence_by_grade.rows(),
             note: None,
         },
-    ]
+    ]);
+    if let Some(stages) = &dashboard.victims_by_stage {
+        charts.push(Chart {
+            id: "victims",
+            title: "Potential victims by stage".to_owned(),
+            category: "Where the case stands today",
+            rows: stages.rows(),
+            note: Some("Your force's cases opened in the range that you may read, by where each stands in the National Referral Mechanism today."),
+        });
+    }
+    if let Some(totals) = &dashboard.operation_outcomes {
+        let count = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        charts.push(Chart {
+            id: "operations",
+            title: format!("Outcomes of operations ({} led by your force in the range)", dashboard.operations),
+            category: "Outcome",
+            rows: vec![
+                ("Vehicles stopped".to_owned(), count(totals.vehicles_stopped)),
+                ("Premises visited".to_owned(), count(totals.premises_visited)),
+                ("People safeguarded".to_owned(), count(totals.people_safeguarded)),
+                ("Arrests".to_owned(), count(totals.arrests)),
+                ("Intelligence submitted".to_owned(), count(totals.intelligence_submitted)),
+                ("Referrals made".to_owned(), count(totals.referrals)),
+            ],
+            note: Some("As each operation's debrief counts them."),
+        });
+    }
+    charts
 }
 
 /// Widest bar, in the SVG's units.
@@ -156,6 +184,9 @@ fn empty_dashboard(filter: InsightFilter) -> Dashboard {
         first_look: Tally::with_categories(aidant_core::insight::FirstLook::ALL.iter().map(|band| band.label())),
         intelligence: 0,
         intelligence_by_grade: Tally::default(),
+        victims_by_stage: None,
+        operation_outcomes: None,
+        operations: 0,
     }
 }
 
@@ -165,7 +196,7 @@ fn today() -> time::Date {
 
 pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Query<FilterQuery>) -> WebResult {
     let (dashboard, errors) = match InsightFilter::parse(&query.answers(), today()) {
-        Ok(filter) => (dashboard(state.store(), &staff.caller, &filter).await?, Vec::new()),
+        Ok(filter) => (dashboard(state.store(), &staff.caller, &filter, state.catalogue()).await?, Vec::new()),
         Err(errors) => {
             aidant_store::cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::ViewInsight).await?;
             (empty_dashboard(InsightFilter::default_for(today())), page_errors(errors))
@@ -194,7 +225,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Que
 /// A chart's numbers as CSV (RFC 4180), named for the chart and the range.
 pub async fn csv(State(state): State<AppState>, staff: Staff, Path(chart): Path<String>, Query(query): Query<FilterQuery>) -> WebResult {
     let filter = InsightFilter::parse(&query.answers(), today()).map_err(WebError::Invalid)?;
-    let dashboard = dashboard(state.store(), &staff.caller, &filter).await?;
+    let dashboard = dashboard(state.store(), &staff.caller, &filter, state.catalogue()).await?;
     let charts = charts(&state, &dashboard);
     let Some(chart) = charts.iter().find(|candidate| candidate.id == chart) else {
         return Err(WebError::NotFound { title: "Not found", text: "There is no such chart." });
