@@ -184,9 +184,9 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The queue and search pages timed at any size: the first page, page
-/// 1,000 (reached by its key, as the Next link reaches it), the orders by
-/// time, filters, a date range and searches.
+/// The queue, search and dashboard pages timed at any size: the first
+/// page, page 1,000 (reached by its key, as the Next link reaches it), the
+/// orders by time, filters, a date range, searches and the dashboards.
 fn page_scenarios(page_1000: &str, now_ms: i64) -> Vec<Scenario> {
     let day = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).map(|moment| moment.date().to_string()).unwrap_or_default();
     let week = format!("from={}&to={}", day(now_ms - 14 * 86_400_000), day(now_ms - 8 * 86_400_000));
@@ -203,6 +203,15 @@ fn page_scenarios(page_1000: &str, now_ms: i64) -> Vec<Scenario> {
         Scenario { label: "search two words (nguyen nam)", path: "/staff/search?q=nguyen+nam".to_owned(), partner: false, expect: "id=\"results\"" },
         Scenario { label: "search a postcode district (LU1)", path: "/staff/search?q=LU1".to_owned(), partner: false, expect: "id=\"results\"" },
         Scenario { label: "search as a partner agency", path: "/staff/search?q=nail".to_owned(), partner: true, expect: "/staff/intelligence/" },
+        Scenario { label: "dashboards, last 26 weeks", path: "/staff/insight".to_owned(), partner: false, expect: "id=\"risk-table\"" },
+        Scenario {
+            label: "dashboards, a year in LU1",
+            path: format!("/staff/insight?from={}&area=LU1", day(now_ms - 364 * 86_400_000)),
+            partner: false,
+            expect: "id=\"place-table\"",
+        },
+        Scenario { label: "dashboards as a partner agency", path: "/staff/insight".to_owned(), partner: true, expect: "id=\"intelligence-table\"" },
+        Scenario { label: "dashboard CSV, reports by week", path: "/staff/insight/csv/weeks".to_owned(), partner: false, expect: "Week beginning" },
     ]
 }
 

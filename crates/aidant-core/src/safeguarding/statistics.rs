@@ -74,6 +74,68 @@ pub fn age_group(age: AgeAssessment) -> &'static str {
     if age.is_child_path() { "Child" } else { "Adult" }
 }
 
+/// A calendar quarter, as the Home Office's quarterly NRM statistics count
+/// referrals (January to March is the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    pub year: i32,
+    /// 1 to 4.
+    pub number: u8,
+}
+
+impl Quarter {
+    /// The quarter `day` falls in.
+    pub fn of(day: time::Date) -> Self {
+        Quarter { year: day.year(), number: (day.month() as u8 - 1) / 3 + 1 }
+    }
+
+    /// `2026-Q3` (any case, spaces ignored); `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text: String = text.chars().filter(|character| !character.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let (year, number) = text.split_once("-Q")?;
+        let year: i32 = year.parse().ok().filter(|year| (1900..=9999).contains(year))?;
+        let number: u8 = number.parse().ok().filter(|number| (1..=4).contains(number))?;
+        Some(Quarter { year, number })
+    }
+
+    /// The first and last days.
+    pub fn days(self) -> (time::Date, time::Date) {
+        let month = |number: u8| time::Month::try_from(number).unwrap_or(time::Month::January);
+        let first = time::Date::from_calendar_date(self.year, month((self.number - 1) * 3 + 1), 1).unwrap_or(time::Date::MIN);
+        let last_month = month(self.number * 3);
+        let last = time::Date::from_calendar_date(self.year, last_month, last_month.length(self.year)).unwrap_or(time::Date::MIN);
+        (first, last)
+    }
+
+    pub fn contains(self, day: time::Date) -> bool {
+        let (first, last) = self.days();
+        (first..=last).contains(&day)
+    }
+
+    /// The quarter before.
+    pub fn previous(self) -> Self {
+        if self.number == 1 { Quarter { year: self.year - 1, number: 4 } } else { Quarter { year: self.year, number: self.number - 1 } }
+    }
+
+    /// `2026-Q3`.
+    pub fn code(self) -> String {
+        format!("{}-Q{}", self.year, self.number)
+    }
+
+    /// `July to September 2026`, as the statistics name their quarters.
+    pub fn label(self) -> String {
+        let months = ["January to March", "April to June", "July to September", "October to December"];
+        format!("{} {}", months[usize::from(self.number - 1)], self.year)
+    }
+}
+
+/// The share of decisions that were positive, in whole percent; `None`
+/// when no decision was made.
+pub fn share_positive(positive: u64, negative: u64) -> Option<u64> {
+    let total = positive + negative;
+    (total > 0).then(|| (positive * 100 + total / 2) / total)
+}
+
 /// A cell of a table as it may leave the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
@@ -133,6 +195,26 @@ fn protect_line(cells: &mut [Vec<Cell>], line: &[(usize, usize)]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quarters_are_calendar_quarters_read_and_named_as_the_statistics_do() {
+        use time::macros::date;
+        let third = Quarter::of(date!(2026 - 08 - 31));
+        assert_eq!(third, Quarter { year: 2026, number: 3 });
+        assert_eq!(third.days(), (date!(2026 - 07 - 01), date!(2026 - 09 - 30)));
+        assert_eq!(Quarter { year: 2024, number: 1 }.days().1, date!(2024 - 03 - 31));
+        assert!(third.contains(date!(2026 - 07 - 01)) && third.contains(date!(2026 - 09 - 30)) && !third.contains(date!(2026 - 10 - 01)));
+        assert_eq!(Quarter::parse(" 2026-q3 "), Some(third));
+        assert_eq!(third.code(), "2026-Q3");
+        assert_eq!(third.label(), "July to September 2026");
+        assert_eq!(Quarter { year: 2026, number: 1 }.previous(), Quarter { year: 2025, number: 4 });
+        for bad in ["2026-Q5", "2026-Q0", "2026", "Q3-2026", "99999-Q1", "", "2026-Q3x"] {
+            assert_eq!(Quarter::parse(bad), None, "{bad}");
+        }
+        assert_eq!(share_positive(0, 0), None);
+        assert_eq!(share_positive(2, 1), Some(67));
+        assert_eq!(share_positive(1, 0), Some(100));
+    }
 
     #[test]
     fn types_map_to_the_statistics_categories() {

@@ -17,8 +17,8 @@ use aidant_core::ids::{IntelligenceId, OrganisationId, ReportId, SupportReferral
 use aidant_core::policy::{Action, Capability, Decision, VictimAction, may, may_give_support, may_on_victim};
 use aidant_core::safeguarding::case::{DecisionAnswers, Decisions, Identity, NewCase, SHAREABLE_FIELDS, SupportKind};
 use aidant_core::safeguarding::referral::{self, Answers, Page, ReferralPath};
-use aidant_core::safeguarding::statistics::{self, Cell, PUBLICATION_THRESHOLD, StatisticsCategory};
-use aidant_core::safeguarding::{AgeAssessment, Clock, ExploitationType, Stage, clock};
+use aidant_core::safeguarding::statistics::{self, Cell, PUBLICATION_THRESHOLD, Quarter, StatisticsCategory};
+use aidant_core::safeguarding::{AgeAssessment, Clock, ExploitationType, GroundsDecision, Stage, clock};
 use aidant_core::text::BoundedText;
 use sqlx::{Any, Transaction};
 use time::{Date, Duration};
@@ -929,12 +929,18 @@ pub struct Statistics {
     pub suppressed: bool,
     pub threshold: u64,
     pub cases: usize,
+    /// The quarter whose referrals and decisions are counted (`None`: all).
+    pub quarter: Option<Quarter>,
+    /// The share of Reasonable Grounds decisions that were positive, in
+    /// percent, where there were enough decisions to give it.
+    pub reasonable_grounds_positive_share: Option<u64>,
+    pub conclusive_grounds_positive_share: Option<u64>,
 }
 
 /// Counts of the caller's organisation's cases (a partner's: every
 /// organisation's, with every count below the threshold held back) by
 /// stage, exploitation type, age group, gender and nationality.
-pub async fn statistics(store: &Store, caller: &Caller, for_publication: bool) -> CaseResult<Statistics> {
+pub async fn statistics(store: &Store, caller: &Caller, for_publication: bool, quarter: Option<Quarter>) -> CaseResult<Statistics> {
     super::require(store, caller, Capability::SafeguardingStatistics).await?;
     let partner = !caller.can(Capability::Safeguarding);
     let mut connection = store.pool.acquire().await.map_err(StoreError::Database)?;
@@ -944,6 +950,30 @@ pub async fn statistics(store: &Store, caller: &Caller, for_publication: bool) -
     let keyring = store.keyring()?;
     let today = today();
     let ages = ["Adult", "Child"];
+    let force_names: BTreeMap<String, String> =
+        store.list_organisations().await?.into_iter().map(|organisation| (organisation.id.as_str().to_owned(), organisation.name)).collect();
+    // Decisions are counted by when they were made, of every case; the
+    // other tables count the referrals (NRM or Duty to Notify) made in the
+    // quarter, or every case when no quarter is chosen.
+    let mut decisions = vec![vec![0u64; 2]; 4];
+    for case in &cases {
+        let column = usize::from(statistics::age_group(case.age) == "Child");
+        for (offset, decided) in [(0, case.dates.reasonable_grounds), (2, case.dates.conclusive_grounds)] {
+            if let Some((day, decision)) = decided
+                && quarter.is_none_or(|quarter| quarter.contains(day))
+            {
+                decisions[offset + usize::from(decision != GroundsDecision::Positive)][column] += 1;
+            }
+        }
+    }
+    let referred_in = |case: &&VictimCase| match quarter {
+        None => true,
+        Some(quarter) => case.dates.referred_on.or(case.dates.duty_to_notify_on).is_some_and(|day| quarter.contains(day)),
+    };
+    let cases: Vec<&VictimCase> = cases.iter().filter(referred_in).collect();
+    let mut by_route = vec![vec![0u64; 2]; 3];
+    let mut county_lines = vec![vec![0u64; 2]; 2];
+    let mut by_force: BTreeMap<String, [u64; 2]> = BTreeMap::new();
     let mut by_stage = vec![vec![0u64; 2]; Stage::ALL.len()];
     let mut by_category = vec![vec![0u64; 2]; StatisticsCategory::ALL.len()];
     let mut by_gender: BTreeMap<String, [u64; 2]> = BTreeMap::new();
@@ -951,6 +981,19 @@ pub async fn statistics(store: &Store, caller: &Caller, for_publication: bool) -
     for case in &cases {
         let identity = rows::open_identity(keyring, case)?;
         let column = usize::from(statistics::age_group(case.age) == "Child");
+        let route = if case.dates.referred_on.is_some() {
+            0
+        } else if case.dates.duty_to_notify_on.is_some() {
+            1
+        } else {
+            2
+        };
+        by_route[route][column] += 1;
+        if statistics::categories(&case.exploitation_types).contains(&StatisticsCategory::Criminal) {
+            county_lines[usize::from(!case.county_lines)][column] += 1;
+        }
+        let force = force_names.get(case.owner_organisation_id.as_str()).cloned().unwrap_or_else(|| "Unknown".to_owned());
+        by_force.entry(force).or_default()[column] += 1;
         let stage = clock(&aidant_core::safeguarding::CaseDates { born_on: identity.born_on(), ..case.dates.clone() }, today).stage;
         if let Some(row) = Stage::ALL.iter().position(|candidate| *candidate == stage) {
             by_stage[row][column] += 1;
@@ -993,18 +1036,44 @@ pub async fn statistics(store: &Store, caller: &Caller, for_publication: bool) -
         column_labels: ages.iter().map(|label| (*label).to_owned()).collect(),
         cells: statistics::suppress(&counts, threshold),
     };
+    let (rg_positive, rg_negative) = (decisions[0].iter().sum::<u64>(), decisions[1].iter().sum::<u64>());
+    let (cg_positive, cg_negative) = (decisions[2].iter().sum::<u64>(), decisions[3].iter().sum::<u64>());
+    // A share is given only where its decisions are not few enough to
+    // point at someone.
+    let share = |positive: u64, negative: u64| statistics::share_positive(positive, negative).filter(|_| positive + negative >= threshold);
+    let shares = (share(rg_positive, rg_negative), share(cg_positive, cg_negative));
+    let route_labels = ["National Referral Mechanism", "Duty to Notify", "Not referred"].map(str::to_owned).to_vec();
+    let route_rows = if quarter.is_some() { 2 } else { 3 };
     let tables = vec![
+        table("By referral route", route_labels[..route_rows].to_vec(), by_route[..route_rows].to_vec()),
         table("By stage", Stage::ALL.iter().map(|stage| stage.label().to_owned()).collect(), by_stage),
         table("By exploitation type", StatisticsCategory::ALL.iter().map(|category| category.label().to_owned()).collect(), by_category),
         table("By gender", by_gender.keys().cloned().collect(), by_gender.values().map(|counts| counts.to_vec()).collect()),
         table("By nationality", by_nationality.keys().cloned().collect(), by_nationality.values().map(|counts| counts.to_vec()).collect()),
+        table("Criminal exploitation: county lines", vec!["County lines".to_owned(), "Other criminal exploitation".to_owned()], county_lines),
+        table("By police force area", by_force.keys().cloned().collect(), by_force.values().map(|counts| counts.to_vec()).collect()),
+        table(
+            "Decisions made",
+            ["Reasonable Grounds: positive", "Reasonable Grounds: negative", "Conclusive Grounds: positive", "Conclusive Grounds: negative"]
+                .map(str::to_owned)
+                .to_vec(),
+            decisions,
+        ),
     ];
     let (_turn, mut transaction) = store.begin_write().await?;
     let organisation = caller.organisation_id().as_str().to_owned();
     let reason = if suppressed { "held back below the threshold" } else { "exact counts" };
     record(&mut transaction, caller, AuditAction::VictimStatistics, Subject { kind: AuditRecordKind::Victims, id: &organisation }, Some(reason)).await?;
     transaction.commit().await?;
-    Ok(Statistics { tables, suppressed, threshold: PUBLICATION_THRESHOLD, cases: cases.len() })
+    Ok(Statistics {
+        tables,
+        suppressed,
+        threshold: PUBLICATION_THRESHOLD,
+        cases: cases.len(),
+        quarter,
+        reasonable_grounds_positive_share: shares.0,
+        conclusive_grounds_positive_share: shares.1,
+    })
 }
 
 /// "romanian" and "ROMANIAN" are counted as "Romanian".

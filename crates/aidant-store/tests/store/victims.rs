@@ -11,7 +11,7 @@ use aidant_core::audit::AuditAction;
 use aidant_core::organisation::{OrganisationKind, Role};
 use aidant_core::safeguarding::case::{CaseAnswers, DecisionAnswers, NewCase};
 use aidant_core::safeguarding::referral::{Answers, Page, ReferralPath};
-use aidant_core::safeguarding::statistics::Cell;
+use aidant_core::safeguarding::statistics::{Cell, Quarter};
 use aidant_core::safeguarding::{AgeAssessment, Stage};
 use aidant_core::text::{BoundedText, Lines};
 use aidant_store::Store;
@@ -373,14 +373,18 @@ async fn statistics_hold_back_small_counts_for_a_partner(database: TestDatabase)
         open_case(store, &lead, &adult("Ana"), None).await.unwrap();
     }
     open_case(store, &lead, &child("Minh"), None).await.unwrap();
-    let exact = statistics(store, &lead, false).await.unwrap();
+    let exact = statistics(store, &lead, false, None).await.unwrap();
     assert!(!exact.suppressed);
-    let by_stage = &exact.tables[0];
+    let named = |statistics: &aidant_store::cases::victims::Statistics, title: &str| {
+        statistics.tables.iter().find(|table| table.title == title).unwrap_or_else(|| panic!("no table {title}")).clone()
+    };
+    let by_stage = named(&exact, "By stage");
     let identified = by_stage.row_labels.iter().position(|label| label == Stage::Identified.label()).unwrap();
     assert_eq!(by_stage.cells[identified], [Cell::Count(12), Cell::Count(1)]);
-    let partner = statistics(store, &caller(&world.glaa_user), false).await.unwrap();
+    assert_eq!(named(&exact, "By police force area").row_labels, std::slice::from_ref(&world.force.name));
+    let partner = statistics(store, &caller(&world.glaa_user), false, None).await.unwrap();
     assert!(partner.suppressed, "a partner never sees counts below the threshold");
-    assert_eq!(partner.tables[0].cells[identified][1], Cell::Suppressed);
+    assert_eq!(named(&partner, "By stage").cells[identified][1], Cell::Suppressed);
     for table in &partner.tables {
         for row in &table.cells {
             for cell in row {
@@ -388,13 +392,46 @@ async fn statistics_hold_back_small_counts_for_a_partner(database: TestDatabase)
             }
         }
     }
-    let nationality = &exact.tables[3];
+    let nationality = named(&exact, "By nationality");
     assert!(nationality.row_labels.contains(&"Romanian".to_owned()), "nationalities are counted however they were typed: {:?}", nationality.row_labels);
-    assert!(matches!(statistics(store, &caller(&world.handler), false).await, Err(CaseError::Denied { .. })));
+    assert!(matches!(statistics(store, &caller(&world.handler), false, None).await, Err(CaseError::Denied { .. })));
     let analyst = store.create_user(&world.force.id, "analyst@force.example", "Analyst", &[Role::Analyst]).await.unwrap();
-    let analysts = statistics(store, &caller(&analyst), false).await.unwrap();
+    let analysts = statistics(store, &caller(&analyst), false, None).await.unwrap();
     assert!(analysts.suppressed, "who sees cases under pseudonyms sees no small count of who they are");
-    assert_eq!(analysts.tables[3].row_labels, ["Other nationalities", "Romanian"], "a rare nationality is not named");
+    assert_eq!(named(&analysts, "By nationality").row_labels, ["Other nationalities", "Romanian"], "a rare nationality is not named");
+
+    // A quarter counts the referrals made in it and the decisions made in it.
+    let this_quarter = Quarter::of(today());
+    let (first_day, _) = this_quarter.days();
+    let last_quarter_day = this_quarter.previous().days().1.to_string();
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM potential_victims WHERE age_assessment = 'adult' ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    let this_day = first_day.to_string();
+    for (id, sql) in ids.iter().zip([
+        "UPDATE potential_victims SET referred_on = $2, rg_on = $2, rg_decision = 'positive' WHERE id = $1",
+        "UPDATE potential_victims SET referred_on = $2, rg_on = $2, rg_decision = 'positive' WHERE id = $1",
+        "UPDATE potential_victims SET referred_on = $2, rg_on = $2, rg_decision = 'negative' WHERE id = $1",
+        "UPDATE potential_victims SET duty_to_notify_on = $2 WHERE id = $1",
+    ]) {
+        sqlx::query(sql).bind(id).bind(&this_day).execute(store.pool()).await.unwrap();
+    }
+    sqlx::query("UPDATE potential_victims SET referred_on = $2, rg_on = $2, rg_decision = 'positive', county_lines = 1, exploitation_types = '[\"criminal\"]' WHERE id = $1")
+        .bind(&ids[4])
+        .bind(&last_quarter_day)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let quarter = statistics(store, &lead, false, Some(this_quarter)).await.unwrap();
+    assert_eq!(quarter.cases, 4, "three NRM referrals and a Duty to Notify this quarter");
+    assert_eq!(named(&quarter, "By referral route").cells, [[Cell::Count(3), Cell::Count(0)], [Cell::Count(1), Cell::Count(0)]]);
+    assert_eq!(named(&quarter, "Decisions made").cells[..2], [[Cell::Count(2), Cell::Count(0)], [Cell::Count(1), Cell::Count(0)]]);
+    assert_eq!(quarter.reasonable_grounds_positive_share, Some(67));
+    assert_eq!(quarter.conclusive_grounds_positive_share, None, "no Conclusive Grounds decision yet");
+    let earlier = statistics(store, &lead, false, Some(this_quarter.previous())).await.unwrap();
+    assert_eq!(earlier.cases, 1);
+    assert_eq!(named(&earlier, "Criminal exploitation: county lines").cells[0], [Cell::Count(1), Cell::Count(0)]);
+    let for_partner = statistics(store, &caller(&world.glaa_user), false, Some(this_quarter)).await.unwrap();
+    assert_eq!(for_partner.reasonable_grounds_positive_share, None, "three decisions are too few to give a share outside the force");
 }
 
 /// A case whose person, Zenobia, is written in every sealed place a case

@@ -113,6 +113,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/victims", &["GET"], get(victims::dashboard))
         .route("/staff/victims/new", &["GET", "POST"], get(victims::new_case).post(victims::create_case))
         .route("/staff/victims/statistics", &["GET"], get(victims::statistics))
+        .route("/staff/victims/statistics/csv", &["GET"], get(victims::statistics_csv))
+        .route("/staff/victims/statistics/ods", &["GET"], get(victims::statistics_ods))
         .route("/staff/victims/{id}", &["GET"], get(victims::show))
         .route("/staff/victims/{id}/identity", &["POST"], post(victims::open_identity))
         .route("/staff/victims/{id}/decisions", &["POST"], post(victims::record_decisions))

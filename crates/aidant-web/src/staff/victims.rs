@@ -8,14 +8,14 @@ use aidant_core::ids::{EntityId, FieldRecordId, IntelligenceId, OrganisationId, 
 use aidant_core::policy::{Capability, VictimAction};
 use aidant_core::safeguarding::case::{CaseAnswers, DecisionAnswers, GENDERS, NewCase, SHAREABLE_FIELDS, SupportKind};
 use aidant_core::safeguarding::referral::{self, Answers, Page, QuestionKind, ReferralPath};
-use aidant_core::safeguarding::statistics::Cell;
+use aidant_core::safeguarding::statistics::{Cell, Quarter};
 use aidant_core::safeguarding::{AgeAssessment, ExploitationType, Stage};
 use aidant_core::text::{BoundedText, Lines};
 use aidant_store::cases::victims::{self, CaseSource, ReferralState, VictimView};
 use aidant_store::cases::{self, CaseError};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -731,16 +731,46 @@ pub async fn record_support(State(state): State<AppState>, staff: Staff, Path(id
 #[derive(Debug, Default, Deserialize)]
 pub struct StatisticsQuery {
     publication: Option<String>,
+    /// `2026-Q3`, or `all` (the default: every case).
+    quarter: Option<String>,
+}
+
+impl StatisticsQuery {
+    fn for_publication(&self) -> bool {
+        self.publication.as_deref() == Some("yes")
+    }
+
+    /// The quarter asked for: `Ok(None)` for every case, `Err` for
+    /// something that is not a quarter.
+    fn quarter(&self) -> Result<Option<Quarter>, WebError> {
+        match self.quarter.as_deref().map(str::trim) {
+            None | Some("") | Some("all") => Ok(None),
+            Some(text) => Quarter::parse(text).map(Some).ok_or_else(|| {
+                WebError::Invalid(vec![aidant_core::report::FieldError { field: "quarter".to_owned(), message: "Choose a quarter from the list".to_owned() }])
+            }),
+        }
+    }
+
+    /// The same choice for a link.
+    fn to_query(&self, quarter: Option<Quarter>) -> String {
+        let quarter = quarter.map_or_else(|| "all".to_owned(), Quarter::code);
+        if self.for_publication() { format!("quarter={quarter}&publication=yes") } else { format!("quarter={quarter}") }
+    }
+}
+
+/// A statistics table's cells as they are shown and exported.
+fn cell_text(cell: &Cell, threshold: u64) -> String {
+    match cell {
+        Cell::Count(count) => count.to_string(),
+        Cell::Suppressed => format!("Fewer than {threshold}"),
+    }
 }
 
 pub async fn statistics(State(state): State<AppState>, staff: Staff, Query(query): Query<StatisticsQuery>) -> WebResult {
-    let for_publication = query.publication.as_deref() == Some("yes");
-    let statistics = victims::statistics(state.store(), &staff.caller, for_publication).await?;
+    let for_publication = query.for_publication();
+    let quarter = query.quarter()?;
+    let statistics = victims::statistics(state.store(), &staff.caller, for_publication, quarter).await?;
     let threshold = statistics.threshold;
-    let cell = |cell: &Cell| match cell {
-        Cell::Count(count) => count.to_string(),
-        Cell::Suppressed => format!("Fewer than {threshold}"),
-    };
     let tables: Vec<Value> = statistics
         .tables
         .iter()
@@ -752,11 +782,18 @@ pub async fn statistics(State(state): State<AppState>, staff: Staff, Query(query
                 columns => table.column_labels.clone(),
                 rows => table.row_labels.iter().zip(&table.cells).map(|(label, cells)| context! {
                     label => label.clone(),
-                    cells => cells.iter().map(cell).collect::<Vec<_>>(),
+                    cells => cells.iter().map(|cell| cell_text(cell, threshold)).collect::<Vec<_>>(),
                 }).collect::<Vec<_>>(),
             }
         })
         .collect();
+    let this_quarter = Quarter::of(aidant_core::insight::day_of_ms(aidant_store::now_ms()));
+    let mut quarters = vec![context! { value => "all", label => "All cases", selected => quarter.is_none() }];
+    let mut listed = this_quarter;
+    for _ in 0..8 {
+        quarters.push(context! { value => listed.code(), label => listed.label(), selected => quarter == Some(listed) });
+        listed = listed.previous();
+    }
     let data = context! {
         tables,
         suppressed => statistics.suppressed,
@@ -764,8 +801,75 @@ pub async fn statistics(State(state): State<AppState>, staff: Staff, Query(query
         cases => statistics.cases,
         may_choose => staff.can(Capability::Safeguarding),
         for_publication,
+        quarters,
+        quarter_label => statistics.quarter.map(Quarter::label),
+        quarter_code => statistics.quarter.map_or_else(|| "all".to_owned(), Quarter::code),
+        rg_share => statistics.reasonable_grounds_positive_share,
+        cg_share => statistics.conclusive_grounds_positive_share,
+        downloads => query.to_query(statistics.quarter),
     };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/victim_statistics.html", "Safeguarding statistics", "victims"), data))
+}
+
+/// The statistics' file name: `aidant-nrm-statistics-2026-Q3.csv`.
+fn statistics_file(statistics: &victims::Statistics, extension: &str) -> String {
+    let period = statistics.quarter.map_or_else(|| "all".to_owned(), Quarter::code);
+    let publication = if statistics.suppressed { "" } else { "-exact" };
+    format!("aidant-nrm-statistics-{period}{publication}.{extension}")
+}
+
+fn download(content_type: &str, name: &str, body: Vec<u8>) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body)
+        .into_response()
+}
+
+/// Every table as CSV: the table, the row, then a column per age group.
+pub async fn statistics_csv(State(state): State<AppState>, staff: Staff, Query(query): Query<StatisticsQuery>) -> WebResult {
+    let statistics = victims::statistics(state.store(), &staff.caller, query.for_publication(), query.quarter()?).await?;
+    let field = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let columns = statistics.tables.first().map(|table| table.column_labels.clone()).unwrap_or_default();
+    let mut body = std::iter::once("Table").chain(std::iter::once("Row")).chain(columns.iter().map(String::as_str)).map(field).collect::<Vec<_>>().join(",");
+    body.push_str("\r\n");
+    for table in &statistics.tables {
+        for (label, cells) in table.row_labels.iter().zip(&table.cells) {
+            let mut line = vec![field(table.title), field(label)];
+            line.extend(cells.iter().map(|cell| field(&cell_text(cell, statistics.threshold))));
+            body.push_str(&line.join(","));
+            body.push_str("\r\n");
+        }
+    }
+    Ok(download("text/csv; charset=utf-8", &statistics_file(&statistics, "csv"), body.into_bytes()))
+}
+
+/// Every table as a sheet of an OpenDocument spreadsheet, counts as numbers.
+pub async fn statistics_ods(State(state): State<AppState>, staff: Staff, Query(query): Query<StatisticsQuery>) -> WebResult {
+    let statistics = victims::statistics(state.store(), &staff.caller, query.for_publication(), query.quarter()?).await?;
+    let mut book = spreadsheet_ods::WorkBook::new_empty();
+    for table in &statistics.tables {
+        // Sheet names may not hold some characters and are kept short.
+        let name: String = table.title.replace([':', '/', '\\', '?', '*', '[', ']'], "").chars().take(31).collect();
+        let mut sheet = spreadsheet_ods::Sheet::new(name);
+        sheet.set_value(0, 0, table.title);
+        for (column, label) in table.column_labels.iter().enumerate() {
+            sheet.set_value(1, column as u32 + 1, label.as_str());
+        }
+        for (row, (label, cells)) in table.row_labels.iter().zip(&table.cells).enumerate() {
+            let row = row as u32 + 2;
+            sheet.set_value(row, 0, label.as_str());
+            for (column, cell) in cells.iter().enumerate() {
+                match cell {
+                    Cell::Count(count) => sheet.set_value(row, column as u32 + 1, i64::try_from(*count).unwrap_or(i64::MAX)),
+                    Cell::Suppressed => sheet.set_value(row, column as u32 + 1, cell_text(cell, statistics.threshold)),
+                }
+            }
+        }
+        book.push_sheet(sheet);
+    }
+    let bytes = spreadsheet_ods::write_ods_buf(&mut book, Vec::new()).map_err(|error| {
+        tracing::error!(error = %error, "the statistics spreadsheet could not be written");
+        WebError::Internal
+    })?;
+    Ok(download("application/vnd.oasis.opendocument.spreadsheet", &statistics_file(&statistics, "ods"), bytes))
 }
 
 /// What a record's page shows of the cases it concerns: the cases (under

@@ -207,6 +207,8 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("GET", "/staff/insight"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/insight/csv/{chart}"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
+    rules.insert(("GET", "/staff/victims/statistics/csv"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
+    rules.insert(("GET", "/staff/victims/statistics/ods"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/support"), staff(&[Partner, SafeguardingLead, Supervisor]));
     rules.insert(("GET", "/staff/support/{id}"), Rule::Referred { roles: &[SafeguardingLead] });
     rules.insert(("POST", "/staff/support/{id}/record"), Rule::Referred { roles: &[] });
