@@ -55,10 +55,10 @@ enum BenchCommand {
 
 #[derive(Debug, clap::Args)]
 struct ReportsBenchArgs {
-    /// The database the server under test uses. It should be fresh and empty
-    /// (rows present before the run are subtracted). Default: a new SQLite
-    /// file in a new temporary data directory.
-    #[arg(long, value_name = "URL")]
+    /// The database the server under test uses: the global `--database-url`,
+    /// which should be fresh and empty (rows present before the run are
+    /// subtracted). Default: a new SQLite file in a new temporary data directory.
+    #[arg(skip)]
     database_url: Option<String>,
     /// Concurrent keep-alive connections, each with one request in flight.
     #[arg(long, default_value_t = 64)]
@@ -81,6 +81,30 @@ struct ReportsBenchArgs {
     /// for the next run. Each run works on its own copy.
     #[arg(long, value_name = "DIR", requires = "prefill")]
     snapshot: Option<PathBuf>,
+}
+
+impl BenchArgs {
+    /// The benchmark run on `database_url` (the global `--database-url`)
+    /// instead of a new SQLite file.
+    pub fn on_database(mut self, database_url: Option<String>) -> Self {
+        let slot = match &mut self.command {
+            BenchCommand::Reports(arguments) => &mut arguments.database_url,
+            BenchCommand::Staff(arguments) => &mut arguments.database_url,
+            BenchCommand::Field(arguments) => &mut arguments.database_url,
+        };
+        *slot = database_url;
+        self
+    }
+
+    /// The database the benchmark will use, if not a new SQLite file.
+    #[cfg(test)]
+    pub fn database_url(&self) -> Option<&str> {
+        match &self.command {
+            BenchCommand::Reports(arguments) => arguments.database_url.as_deref(),
+            BenchCommand::Staff(arguments) => arguments.database_url.as_deref(),
+            BenchCommand::Field(arguments) => arguments.database_url.as_deref(),
+        }
+    }
 }
 
 pub async fn run(arguments: BenchArgs) -> anyhow::Result<ExitCode> {

@@ -33,10 +33,11 @@ const BATCH: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct FieldBenchArgs {
-    /// The database to use. It should be fresh and empty. Default: a new
-    /// SQLite file in a new temporary data directory.
-    #[arg(long, value_name = "URL")]
-    database_url: Option<String>,
+    /// The database to use: the global `--database-url`, which should be
+    /// fresh and empty. Default: a new SQLite file in a new temporary data
+    /// directory.
+    #[arg(skip)]
+    pub(crate) database_url: Option<String>,
     /// Phones syncing at once, each an officer of the team.
     #[arg(long, default_value_t = 50)]
     phones: usize,

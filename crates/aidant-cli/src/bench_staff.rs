@@ -38,10 +38,11 @@ use crate::bench::{ServerProcess, connect, free_loopback_address};
 
 #[derive(Debug, clap::Args)]
 pub struct StaffBenchArgs {
-    /// The database to fill and serve. It should be fresh and empty.
-    /// Default: a new SQLite file in a new temporary data directory.
-    #[arg(long, value_name = "URL")]
-    database_url: Option<String>,
+    /// The database to fill and serve: the global `--database-url`, which
+    /// should be fresh and empty. Default: a new SQLite file in a new
+    /// temporary data directory.
+    #[arg(skip)]
+    pub(crate) database_url: Option<String>,
     /// Public reports to put in the database.
     #[arg(long, default_value_t = 100_000)]
     reports: usize,

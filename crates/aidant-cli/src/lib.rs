@@ -211,13 +211,10 @@ async fn run_async(config_file: Option<&Path>, locations: &Locations, command: C
         if let Some(file) = config_file {
             eprintln!("aidant: note: bench does not read {}: it measures a fresh server with its own settings", file.display());
         }
-        if locations != &Locations::default() {
-            return Err(Failure::Config(
-                "bench makes a fresh data directory of its own; give an empty database with `aidant bench ... --database-url` after the benchmark's name"
-                    .to_owned(),
-            ));
+        if locations.data_dir.is_some() {
+            return Err(Failure::Config("bench makes a fresh data directory of its own; give it an empty database with --database-url instead".to_owned()));
         }
-        return bench::run(arguments).await.map_err(Failure::from_error);
+        return bench::run(arguments.on_database(locations.database_url.clone())).await.map_err(Failure::from_error);
     }
     if let Command::Demo(arguments) = command {
         if locations.database_url.is_some() {
@@ -305,6 +302,15 @@ mod tests {
             assert_eq!((cli.data_dir.as_deref(), cli.database_url.as_deref()), (Some(Path::new("d")), Some("sqlite://x.db")), "{arguments:?}");
         }
         assert_eq!(parse(&["demo", "--data-dir", "mine"]).data_dir.as_deref(), Some(Path::new("mine")), "the demo's own --data-dir is the global one");
+    }
+
+    #[test]
+    fn a_benchmark_runs_on_the_database_given_before_or_after_its_name() {
+        for arguments in [["bench", "staff", "--database-url", "postgres://db/fresh"], ["--database-url", "postgres://db/fresh", "bench", "staff"]] {
+            let cli = parse(&arguments);
+            let Command::Bench(bench) = cli.command else { panic!("{arguments:?} is a benchmark") };
+            assert_eq!(bench.on_database(cli.database_url).database_url(), Some("postgres://db/fresh"), "{arguments:?}");
+        }
     }
 
     #[test]

@@ -132,18 +132,38 @@ impl FirstLook {
     pub const ALL: [FirstLook; 6] =
         [FirstLook::WithinAnHour, FirstLook::WithinFourHours, FirstLook::WithinADay, FirstLook::WithinThreeDays, FirstLook::Longer, FirstLook::NotYet];
 
+    /// The bands with an upper bound, shortest first: a wait of at most
+    /// the bound (in milliseconds) falls in the band. A longer one is
+    /// `Longer`; a report never opened is `NotYet`.
+    pub const BOUNDED: [(FirstLook, i64); 4] = [
+        (FirstLook::WithinAnHour, 60 * 60 * 1000),
+        (FirstLook::WithinFourHours, 4 * 60 * 60 * 1000),
+        (FirstLook::WithinADay, 24 * 60 * 60 * 1000),
+        (FirstLook::WithinThreeDays, 72 * 60 * 60 * 1000),
+    ];
+
     /// The band of a report received at `received_ms` and first opened at
     /// `opened_ms` (or never).
     pub fn of(received_ms: i64, opened_ms: Option<i64>) -> Self {
-        const HOUR: i64 = 60 * 60 * 1000;
         let Some(opened_ms) = opened_ms else { return FirstLook::NotYet };
-        match opened_ms.saturating_sub(received_ms) {
-            wait if wait <= HOUR => FirstLook::WithinAnHour,
-            wait if wait <= 4 * HOUR => FirstLook::WithinFourHours,
-            wait if wait <= 24 * HOUR => FirstLook::WithinADay,
-            wait if wait <= 72 * HOUR => FirstLook::WithinThreeDays,
-            _ => FirstLook::Longer,
+        let wait = opened_ms.saturating_sub(received_ms);
+        Self::BOUNDED.iter().find(|(_, bound)| wait <= *bound).map_or(FirstLook::Longer, |(band, _)| *band)
+    }
+
+    /// A stable code for the band (what a database groups by).
+    pub fn code(self) -> &'static str {
+        match self {
+            FirstLook::WithinAnHour => "hour",
+            FirstLook::WithinFourHours => "four_hours",
+            FirstLook::WithinADay => "day",
+            FirstLook::WithinThreeDays => "three_days",
+            FirstLook::Longer => "longer",
+            FirstLook::NotYet => "not_yet",
         }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|band| band.code() == code)
     }
 
     pub fn label(self) -> &'static str {
@@ -285,6 +305,9 @@ mod tests {
         assert_eq!(FirstLook::of(0, Some(72 * HOUR + 1)), FirstLook::Longer);
         assert_eq!(FirstLook::of(0, None), FirstLook::NotYet);
         assert_eq!(FirstLook::of(10, Some(5)), FirstLook::WithinAnHour, "a clock step backwards is no wait");
+        for band in FirstLook::ALL {
+            assert_eq!(FirstLook::from_code(band.code()), Some(band));
+        }
     }
 
     #[test]
