@@ -287,7 +287,9 @@ const DISCOVERY_LIFETIME: Duration = Duration::from_secs(60 * 60);
 /// The protocol client: one HTTP client (no redirects followed, a short
 /// time-out) and the providers' discovery documents, cached.
 pub struct Sso {
-    http: openidconnect::reqwest::Client,
+    /// `None` only if no client could be made at all (then every single
+    /// sign-on fails as "could not be reached").
+    http: Option<openidconnect::reqwest::Client>,
     discovered: tokio::sync::Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
 
@@ -299,12 +301,21 @@ impl Default for Sso {
 
 impl Sso {
     pub fn new() -> Self {
-        let http = openidconnect::reqwest::ClientBuilder::new()
-            .redirect(openidconnect::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let builder =
+            || openidconnect::reqwest::ClientBuilder::new().redirect(openidconnect::reqwest::redirect::Policy::none()).timeout(Duration::from_secs(10));
+        let http = builder().build().or_else(|error| {
+            // The system's certificate store could not be read: the server
+            // still runs, and single sign-on to an https provider fails
+            // (as "could not be reached") until the store is mended.
+            tracing::warn!(error = %error, "the system's certificate authorities could not be loaded for single sign-on");
+            builder().tls_built_in_root_certs(false).build()
+        });
+        let http = http.inspect_err(|error| tracing::error!(error = %error, "no HTTP client for single sign-on")).ok();
         Self { http, discovered: tokio::sync::Mutex::new(HashMap::new()) }
+    }
+
+    fn http(&self) -> Result<&openidconnect::reqwest::Client, SsoError> {
+        self.http.as_ref().ok_or_else(|| SsoError::Provider("no HTTP client could be made (see the log at start-up)".to_owned()))
     }
 
     async fn metadata(&self, provider: &Provider, fresh: bool) -> Result<CoreProviderMetadata, SsoError> {
@@ -316,7 +327,7 @@ impl Sso {
             return Ok(metadata.clone());
         }
         let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|error| SsoError::Provider(error.to_string()))?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http).await.map_err(|error| SsoError::Provider(error.to_string()))?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, self.http()?).await.map_err(|error| SsoError::Provider(error.to_string()))?;
         discovered.insert(provider.name.clone(), (Instant::now(), metadata.clone()));
         Ok(metadata)
     }
@@ -351,7 +362,7 @@ impl Sso {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|error| SsoError::Provider(error.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&self.http)
+            .request_async(self.http()?)
             .await
             .map_err(|error| SsoError::Rejected(describe_token_error(&error)))?;
         let id_token = tokens.id_token().ok_or_else(|| SsoError::Rejected("no ID token came with the tokens".to_owned()))?;
@@ -373,7 +384,7 @@ impl Sso {
             && let Ok(request) = client.user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
         {
             let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> =
-                request.request_async(&self.http).await.map_err(|error| SsoError::Provider(error.to_string()))?;
+                request.request_async(self.http()?).await.map_err(|error| SsoError::Provider(error.to_string()))?;
             groups = groups.or_else(|| info.additional_claims().groups(&provider.groups_claim));
             if email.is_none() {
                 email = info.email().map(|email| email.to_string());
