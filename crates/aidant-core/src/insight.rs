@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use time::{Date, Duration, Month, OffsetDateTime, Weekday};
+use time::{Date, Duration, Month, OffsetDateTime};
 
 use crate::report::FieldError;
 
@@ -250,11 +250,6 @@ pub fn short_day(date: Date) -> String {
     format!("{} {month} {}", date.day(), date.year())
 }
 
-/// Whether `date` is a Monday (weeks are named by their Monday).
-pub fn is_monday(date: Date) -> bool {
-    date.weekday() == Weekday::Monday
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +286,7 @@ mod tests {
         assert_eq!(day_of_ms(end - 1), date!(2026 - 12 - 15));
         assert_eq!(day_of_ms(end), date!(2026 - 12 - 16));
         assert_eq!(filter.weeks(), [date!(2026 - 11 - 30), date!(2026 - 12 - 07), date!(2026 - 12 - 14)]);
-        assert!(filter.weeks().into_iter().all(is_monday));
+        assert!(filter.weeks().into_iter().all(|week| week.weekday() == time::Weekday::Monday));
         assert_eq!(week_of(date!(2026 - 12 - 06)), date!(2026 - 11 - 30), "a Sunday is in the week of the Monday before");
     }
 

@@ -109,7 +109,7 @@ impl AppState {
         let report_writer = ReportWriter::spawn(store.clone(), ReportWriterOptions::default());
         let staff_guesses = backoff::Backoff::new(settings.guess_backoff);
         let reporter_guesses = backoff::Backoff::new(settings.guess_backoff);
-        let sso = oidc::Sso::new();
+        let sso = oidc::Sso::new(&settings.single_sign_on);
         Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site, staff_guesses, reporter_guesses, sso }) })
     }
 

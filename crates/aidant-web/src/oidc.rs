@@ -287,20 +287,20 @@ const DISCOVERY_LIFETIME: Duration = Duration::from_secs(60 * 60);
 /// The protocol client: one HTTP client (no redirects followed, a short
 /// time-out) and the providers' discovery documents, cached.
 pub struct Sso {
-    /// `None` only if no client could be made at all (then every single
-    /// sign-on fails as "could not be reached").
+    /// `None` when no provider is configured, or if no client could be made
+    /// at all (then every single sign-on fails as "could not be reached").
     http: Option<openidconnect::reqwest::Client>,
     discovered: tokio::sync::Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
 
-impl Default for Sso {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Sso {
-    pub fn new() -> Self {
+    /// The client for `settings`: with no provider configured, no HTTP
+    /// client is made (reading the system's certificate store costs time at
+    /// every start-up for nothing).
+    pub fn new(settings: &Settings) -> Self {
+        if settings.providers.is_empty() {
+            return Self { http: None, discovered: tokio::sync::Mutex::new(HashMap::new()) };
+        }
         let builder =
             || openidconnect::reqwest::ClientBuilder::new().redirect(openidconnect::reqwest::redirect::Policy::none()).timeout(Duration::from_secs(10));
         let http = builder().build().or_else(|error| {

@@ -56,6 +56,39 @@ pub struct Dashboard {
     pub operations: i64,
 }
 
+impl Dashboard {
+    /// Nothing counted over `filter`: every week and every fixed category
+    /// at zero (what an unusable filter shows).
+    pub fn empty(filter: InsightFilter) -> Self {
+        Dashboard {
+            by_week: filter.weeks().into_iter().map(|week| (week, 0)).collect(),
+            filter,
+            counts_reports: true,
+            counts_intelligence: true,
+            reports: 0,
+            by_risk: risk_tally(),
+            by_sector: Tally::default(),
+            by_district: Tally::default(),
+            first_look: first_look_tally(),
+            intelligence: 0,
+            intelligence_by_grade: Tally::default(),
+            victims_by_stage: None,
+            operation_outcomes: None,
+            operations: 0,
+        }
+    }
+}
+
+/// Risk levels, most urgent first, each shown even at zero.
+fn risk_tally() -> Tally {
+    Tally::with_categories(RiskLevel::ALL.iter().map(|risk| risk.as_str()))
+}
+
+/// The bands of time to first look, each shown even at zero.
+fn first_look_tally() -> Tally {
+    Tally::with_categories(FirstLook::ALL.iter().map(|band| band.label()))
+}
+
 /// The condition and value for an area: a postcode district, or a town
 /// (the queue's area filter, the same expressions).
 fn area_condition(area: &str, parameter: usize) -> (String, String) {
@@ -127,10 +160,10 @@ pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter, c
     let organisation = caller.organisation_id().as_str();
     let weeks = filter.weeks();
     let mut by_week: Vec<(Date, i64)> = weeks.iter().map(|week| (*week, 0)).collect();
-    let mut by_risk = Tally::with_categories(RiskLevel::ALL.iter().map(|risk| risk.as_str()));
+    let mut by_risk = risk_tally();
     let mut by_sector = Tally::default();
     let mut by_district = Tally::default();
-    let mut first_look = Tally::with_categories(FirstLook::ALL.iter().map(|band| band.label()));
+    let mut first_look = first_look_tally();
     let mut reports = 0;
     if scope.own_reports {
         // Counted by the database, one grouping at a time over the range's

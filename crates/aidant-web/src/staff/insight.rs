@@ -5,7 +5,6 @@
 //! empty charts, never an error page.
 
 use aidant_core::insight::{FilterAnswers, InsightFilter, Tally, day_of_ms, short_day};
-use aidant_core::triage::RiskLevel;
 use aidant_store::cases::insight::{Dashboard, dashboard};
 use aidant_store::now_ms;
 use axum::extract::{Path, Query, State};
@@ -171,25 +170,6 @@ fn chart_context(chart: &Chart, query: &str) -> Value {
     }
 }
 
-fn empty_dashboard(filter: InsightFilter) -> Dashboard {
-    Dashboard {
-        by_week: filter.weeks().into_iter().map(|week| (week, 0)).collect(),
-        filter,
-        counts_reports: true,
-        counts_intelligence: true,
-        reports: 0,
-        by_risk: Tally::with_categories(RiskLevel::ALL.iter().map(|risk| risk.as_str())),
-        by_sector: Tally::default(),
-        by_district: Tally::default(),
-        first_look: Tally::with_categories(aidant_core::insight::FirstLook::ALL.iter().map(|band| band.label())),
-        intelligence: 0,
-        intelligence_by_grade: Tally::default(),
-        victims_by_stage: None,
-        operation_outcomes: None,
-        operations: 0,
-    }
-}
-
 fn today() -> time::Date {
     day_of_ms(now_ms())
 }
@@ -199,7 +179,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Query(query): Que
         Ok(filter) => (dashboard(state.store(), &staff.caller, &filter, state.catalogue()).await?, Vec::new()),
         Err(errors) => {
             aidant_store::cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::ViewInsight).await?;
-            (empty_dashboard(InsightFilter::default_for(today())), page_errors(errors))
+            (Dashboard::empty(InsightFilter::default_for(today())), page_errors(errors))
         }
     };
     let link_query = query.to_query();
