@@ -1,6 +1,6 @@
 //! Builds the front-end assets (govuk-frontend's Sass with our settings, its
 //! JavaScript, ours, and the link chart bundled by esbuild from sigma.js and
-//! graphology, the field app and the operation board) with npm, and embeds them in the binary, so that a release
+//! graphology, the field app, the operation board, and the maps with Leaflet and their coastline) with npm, and embeds them in the binary, so that a release
 //! build serves everything from one file and works offline.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +27,9 @@ fn main() {
         "graphology-layout",
         "graphology-shortest-path",
         "@sigma/node-border",
+        "leaflet",
+        "world-atlas",
+        "topojson-client",
     ];
     if needed.iter().any(|package| !web_dir.join("node_modules").join(package).join("package.json").is_file()) {
         let install = if web_dir.join("package-lock.json").is_file() { "ci" } else { "install" };
@@ -42,6 +45,9 @@ fn main() {
         ("field.js", "text/javascript; charset=utf-8"),
         ("field-sw.js", "text/javascript; charset=utf-8"),
         ("board.js", "text/javascript; charset=utf-8"),
+        ("map.js", "text/javascript; charset=utf-8"),
+        ("map.css", "text/css; charset=utf-8"),
+        ("uk-outline.json", "application/geo+json"),
         ("govuk-frontend.min.js", "text/javascript; charset=utf-8"),
     ] {
         let path = out_dir.join(name);

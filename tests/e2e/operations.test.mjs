@@ -145,6 +145,11 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
   await board.page.goto(`${operationUrl}/board`)
   await assertAccessible(board.page, 'the board')
   assert.equal(await board.page.locator('#record-rows tr').count(), 0)
+  // The map of the sites: the one with a postcode is on it, with nothing recorded yet.
+  const marker = board.page.locator('#site-map .aidant-site-marker')
+  assert.equal(await marker.count(), 1, 'Toddington Services (LU5 6HR) is placed; Star Nails gave no postcode')
+  assert.equal(await marker.getAttribute('title'), 'Toddington Services: 0 records')
+  assert.ok(await board.page.locator('#site-map .leaflet-outline-pane path').count() >= 1, 'the coastline is drawn')
 
   const syncs = []
   page.on('request', (request) => { if (request.url().endsWith('/records') && request.method() === 'POST') syncs.push(request.postData()) })
@@ -189,6 +194,11 @@ test('recorded offline on a phone, kept through a reload, and stored once when t
   await board.page.waitForFunction(() => document.querySelectorAll('#record-rows tr').length === 4, null, { timeout: 30000 })
   assert.match(await board.page.locator('#record-rows').innerText(), /LJ15 XKR/)
   assert.equal(await board.page.locator('#by-team tr', { hasText: 'Lorry checks' }).locator('[data-kind="vehicle_stop"]').innerText(), '3')
+  // The site's count grows in its table and on the map as the records come.
+  const atToddington = await board.page.locator('#record-rows tr').evaluateAll((rows) => rows.filter((row) => row.children[2].innerText === 'Toddington Services').length)
+  assert.ok(atToddington >= 1, 'the lorry team records at its site')
+  assert.equal(await board.page.locator('#sites tr[data-site="Toddington Services"] [data-site-records]').innerText(), String(atToddington))
+  assert.equal(await marker.getAttribute('title'), `Toddington Services: ${atToddington} record${atToddington === 1 ? '' : 's'}`)
 
   // The same records sent again create nothing new.
   assert.ok(syncs.length >= 1)

@@ -1,6 +1,7 @@
 // The operation board's live list: asks for records received since the
 // last it has every few seconds, adds them at the top of the table and
-// counts them into their team's line, and says so to screen readers.
+// counts them into their team's line and their site's (in the table and on
+// the map), and says so to screen readers.
 const status = document.getElementById('board-status')
 const rows = document.getElementById('record-rows')
 
@@ -42,6 +43,10 @@ async function poll () {
         row.children[4].append(' ', link)
       }
       rows.prepend(row)
+      // The site's count in the table, and on the map.
+      const site = document.querySelector(`#sites tr[data-site="${CSS.escape(record.site)}"] td[data-site-records]`)
+      if (site) site.textContent = String(Number(site.textContent) + 1)
+      document.dispatchEvent(new CustomEvent('aidant:site-record', { detail: { site: record.site } }))
       const total = document.querySelector(`#by-team tr[data-team="${CSS.escape(record.team_id)}"] td[data-kind="${CSS.escape(record.kind)}"]`)
       if (total) total.textContent = String(Number(total.textContent) + (record.kind === 'safeguarded' ? record.people : (COUNTED[record.kind] ?? 0)))
     }

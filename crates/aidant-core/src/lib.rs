@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod csv_quotes;
+pub mod geography;
 pub mod grading;
 pub mod ids;
 pub mod insight;

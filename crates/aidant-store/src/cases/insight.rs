@@ -7,6 +7,7 @@
 //! audited with its filter.
 
 use aidant_core::audit::{AuditAction, AuditRecordKind};
+use aidant_core::geography::{Centroid, MapLevel, centroid};
 use aidant_core::insight::{FirstLook, InsightFilter, Tally, day_of_ms, short_day, week_of};
 use aidant_core::policy::{Capability, OperationAction, VictimAction, may_on_operation, may_on_victim};
 use aidant_core::safeguarding::{Stage, clock};
@@ -152,6 +153,11 @@ async fn operation_outcomes(
     Ok((Some(totals), count))
 }
 
+/// The start of the range's first week (its Monday), in milliseconds.
+fn first_monday_ms(filter: &InsightFilter) -> i64 {
+    InsightFilter { from: week_of(filter.from), to: filter.to, area: None }.range_ms().0
+}
+
 /// The dashboard for the caller over `filter`.
 pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter, catalogue: &aidant_core::catalogue::Catalogue) -> CaseResult<Dashboard> {
     require(store, caller, Capability::ViewInsight).await?;
@@ -168,10 +174,7 @@ pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter, c
     if scope.own_reports {
         // Counted by the database, one grouping at a time over the range's
         // reports (found by owner and time), so only the groups travel.
-        let monday_ms = {
-            let (monday_start, _) = InsightFilter { from: week_of(filter.from), to: filter.to, area: None }.range_ms();
-            monday_start
-        };
+        let monday_ms = first_monday_ms(filter);
         let bands: String =
             FirstLook::BOUNDED.iter().map(|(band, bound)| format!("WHEN first_opened_at - received_at <= {bound} THEN '{}' ", band.code())).collect();
         let week = format!("(received_at - {monday_ms}) / {WEEK_MS}");
@@ -261,4 +264,136 @@ pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter, c
         operation_outcomes,
         operations,
     })
+}
+
+/// Where reports came from: one district or sector and its counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HotspotArea {
+    /// `LU1` or `LU1 1`.
+    pub code: String,
+    /// Where the map puts it (`None` where Code-Point Open has no centroid,
+    /// as for Northern Ireland's postcodes).
+    pub centroid: Option<Centroid>,
+    /// Reports received in each week of the range, in order.
+    pub by_week: Vec<i64>,
+    pub total: i64,
+}
+
+/// A planned operation's site, as a map places it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapSite {
+    pub operation_id: String,
+    pub operation: String,
+    pub name: String,
+    /// The catalogue's sector for this kind of place.
+    pub sector: String,
+    pub postcode: Option<String>,
+    pub centroid: Option<Centroid>,
+    pub starts_on: Date,
+    pub ends_on: Date,
+}
+
+/// What the hotspot map shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hotspots {
+    pub filter: InsightFilter,
+    pub level: MapLevel,
+    /// As the dashboard's: the caller's roles read their organisation's
+    /// reports.
+    pub counts_reports: bool,
+    /// Every week (its Monday) of the range.
+    pub weeks: Vec<Date>,
+    /// Areas with at least one report, most reports first.
+    pub areas: Vec<HotspotArea>,
+    /// Reports in the range and area.
+    pub reports: i64,
+    /// Of them, those with no postcode (they are counted but not placed).
+    pub without_postcode: i64,
+    /// Sites of the operations whose plan the caller may read and whose
+    /// days meet the range.
+    pub sites: Vec<MapSite>,
+}
+
+impl Hotspots {
+    /// Nothing to show over `filter` (what an unusable filter shows).
+    pub fn empty(filter: InsightFilter, level: MapLevel) -> Self {
+        Hotspots { weeks: filter.weeks(), filter, level, counts_reports: true, areas: Vec::new(), reports: 0, without_postcode: 0, sites: Vec::new() }
+    }
+}
+
+/// The hotspot map for the caller over `filter`: the reports they may see
+/// counted by week and postcode district or sector (one grouped pass over
+/// the dashboards' index), and the sites of the operations they may read.
+pub async fn hotspots(store: &Store, caller: &Caller, filter: &InsightFilter, level: MapLevel) -> CaseResult<Hotspots> {
+    require(store, caller, Capability::ViewInsight).await?;
+    let scope = super::search::scope(store, caller).await?;
+    let (start, end) = filter.range_ms();
+    let weeks = filter.weeks();
+    let mut areas: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
+    let (mut reports, mut without_postcode) = (0, 0);
+    if scope.own_reports {
+        let week = format!("(received_at - {}) / {WEEK_MS}", first_monday_ms(filter));
+        let area = filter.area.as_deref().map(|area| area_condition(area, 4));
+        // A stored postcode less its last two letters is its sector.
+        let mut sql = format!(
+            "SELECT {week} AS week, substr(postcode, 1, length(postcode) - 2) AS sector, COUNT(*) AS reports FROM reports \
+             WHERE owning_organisation_id = $1 AND received_at >= $2 AND received_at < $3"
+        );
+        if let Some((condition, _)) = &area {
+            sql.push_str(" AND ");
+            sql.push_str(condition);
+        }
+        sql.push_str(" GROUP BY 1, 2");
+        let mut query = sqlx::query(&sql).bind(caller.organisation_id().as_str()).bind(start).bind(end);
+        if let Some((_, value)) = &area {
+            query = query.bind(value.clone());
+        }
+        for row in query.fetch_all(store.pool()).await? {
+            let count: i64 = row.try_get("reports")?;
+            reports += count;
+            let Some(sector) = row.try_get::<Option<String>, _>("sector")? else {
+                without_postcode += count;
+                continue;
+            };
+            let index: i64 = row.try_get("week")?;
+            let counts = areas.entry(level.of_sector(&sector)).or_insert_with(|| vec![0; weeks.len()]);
+            if let Some(slot) = usize::try_from(index).ok().and_then(|index| counts.get_mut(index)) {
+                *slot += count;
+            }
+        }
+    }
+    let mut areas: Vec<HotspotArea> =
+        areas.into_iter().map(|(code, by_week)| HotspotArea { centroid: centroid(level, &code), total: by_week.iter().sum(), code, by_week }).collect();
+    areas.sort_by(|left, right| right.total.cmp(&left.total).then_with(|| left.code.cmp(&right.code)));
+    let mut sites = Vec::new();
+    for operation in super::operations::operations_for(store, caller).await? {
+        let plan = may_on_operation(&caller.actor, &caller.user_id, OperationAction::ViewPlan, &operation.access(None)).is_allowed();
+        if !plan || operation.ends_on < filter.from || operation.starts_on > filter.to {
+            continue;
+        }
+        for site in &operation.sites {
+            let postcode = site.postcode.as_deref().and_then(|postcode| aidant_core::postcode::Postcode::parse(postcode).ok());
+            sites.push(MapSite {
+                operation_id: operation.id.to_string(),
+                operation: operation.name.clone(),
+                name: site.name.clone(),
+                sector: site.sector.clone(),
+                centroid: postcode.as_ref().and_then(aidant_core::geography::locate),
+                postcode: postcode.map(|postcode| postcode.to_string()),
+                starts_on: operation.starts_on,
+                ends_on: operation.ends_on,
+            });
+        }
+    }
+    let (_turn, mut transaction) = store.begin_write().await?;
+    let described = format!(
+        "map by {} from {} to {}{}",
+        level.label().to_lowercase(),
+        short_day(filter.from),
+        short_day(filter.to),
+        filter.area.as_deref().map(|area| format!(", area {area}")).unwrap_or_default()
+    );
+    record(&mut transaction, caller, AuditAction::InsightView, Subject { kind: AuditRecordKind::Workspace, id: "insight" }, Some(&described)).await?;
+    transaction.commit().await?;
+    Ok(Hotspots { filter: filter.clone(), level, counts_reports: scope.own_reports, weeks, areas, reports, without_postcode, sites })
 }

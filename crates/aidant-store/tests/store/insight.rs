@@ -138,4 +138,66 @@ async fn counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_view
     assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "insight.view").await, 6, "six dashboards read; the refusal is audited as one");
 }
 
-aidant_store::backend_tests!(counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_viewer);
+async fn the_hotspot_map_counts_each_area_by_week_as_the_tables_do(database: TestDatabase) {
+    use aidant_core::geography::{MapLevel, centroid};
+    use aidant_store::cases::insight::hotspots;
+    let store = &database.store;
+    let world = world(store).await;
+    let analyst = caller(&world.analyst);
+    let today = day_of_ms(now_ms());
+    for (postcode, days_ago) in
+        [(Some("LU1 2AB"), 1), (Some("LU1 3CD"), 9), (Some("LU1 2ZZ"), 9), (Some("MK40 1AA"), 20), (None, 5), (Some("BT1 1AA"), 2), (Some("LU1 2AB"), 400)]
+    {
+        report(store, "nail_bar", postcode, "Luton", false, days_ago).await;
+    }
+    let filter = InsightFilter::default_for(today);
+    let (start, end) = filter.range_ms();
+    let force = world.force.id.as_str();
+    let districts = hotspots(store, &analyst, &filter, MapLevel::District).await.unwrap();
+    assert_eq!(districts.weeks, filter.weeks());
+    assert_eq!(
+        districts.reports,
+        count(store, &format!("SELECT COUNT(*) FROM reports WHERE owning_organisation_id = $1 AND received_at >= {start} AND received_at < {end}"), force)
+            .await
+    );
+    assert_eq!(districts.without_postcode, 1);
+    // Each district's total is a count of its reports straight from the
+    // table, and it is placed at the shipped centroid.
+    for area in &districts.areas {
+        let expected = count(
+            store,
+            &format!(
+                "SELECT COUNT(*) FROM reports WHERE owning_organisation_id = $1 AND received_at >= {start} AND received_at < {end} AND postcode LIKE '{} %'",
+                area.code
+            ),
+            force,
+        )
+        .await;
+        assert_eq!(area.total, expected, "{}", area.code);
+        assert_eq!(area.by_week.iter().sum::<i64>(), area.total);
+        assert_eq!(area.centroid, centroid(MapLevel::District, &area.code));
+    }
+    let codes: Vec<(&str, i64)> = districts.areas.iter().map(|area| (area.code.as_str(), area.total)).collect();
+    assert_eq!(codes, [("LU1", 3), ("BT1", 1), ("MK40", 1)], "most reports first, then by code");
+    assert!(districts.areas.iter().find(|area| area.code == "BT1").unwrap().centroid.is_none(), "Northern Ireland has no centroid");
+    // Yesterday's report is in the week that holds yesterday.
+    let yesterday = filter.weeks().iter().position(|monday| *monday == week_of(today - time::Duration::days(1))).unwrap();
+    assert!(districts.areas[0].by_week[yesterday] >= 1);
+
+    let sectors = hotspots(store, &analyst, &filter, MapLevel::Sector).await.unwrap();
+    let codes: Vec<(&str, i64)> = sectors.areas.iter().map(|area| (area.code.as_str(), area.total)).collect();
+    assert_eq!(codes, [("LU1 2", 2), ("BT1 1", 1), ("LU1 3", 1), ("MK40 1", 1)]);
+    assert_eq!(sectors.areas[0].centroid, centroid(MapLevel::Sector, "LU1 2"));
+
+    // The area filter, and a partner that reads no reports.
+    let luton = InsightFilter { area: Some("LU1".to_owned()), ..filter.clone() };
+    assert_eq!(hotspots(store, &analyst, &luton, MapLevel::District).await.unwrap().reports, 3);
+    let partner = hotspots(store, &caller(&world.glaa_user), &filter, MapLevel::District).await.unwrap();
+    assert!(!partner.counts_reports && partner.areas.is_empty() && partner.reports == 0);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "insight.view").await, 4, "every reading of the map is audited");
+}
+
+aidant_store::backend_tests!(
+    counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_viewer,
+    the_hotspot_map_counts_each_area_by_week_as_the_tables_do
+);

@@ -102,6 +102,7 @@ impl Site {
             "staff/operations.html",
             "staff/retention.html",
             "staff/insight.html",
+            "staff/insight_map.html",
             "staff/retention_review.html",
             "staff/operation_new.html",
             "staff/operation.html",
@@ -287,6 +288,13 @@ pub async fn friendly_errors(axum::extract::State(state): axum::extract::State<A
 }
 
 /// Any serialisable value as a template value.
+/// JSON for a `<script type="application/json">` element, where nothing
+/// is unescaped, so nothing in it may close the element: `<`, `>` and `&`
+/// are written as JSON escapes (the template marks it `safe`).
+pub fn json_script(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
 pub fn serde_value<T: Serialize>(value: T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }

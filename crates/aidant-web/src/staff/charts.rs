@@ -307,8 +307,7 @@ fn chart_page(
         page,
         context! {
             chart_id => id.map(ToString::to_string), name => name, shared => shared, mine => mine, state_json => state_json,
-            // In a script element nothing is unescaped, so nothing in it may close it.
-            state_script => state_json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026"),
+            state_script => crate::html::json_script(state_json),
             formats => formats,
         },
     )

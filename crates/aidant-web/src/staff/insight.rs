@@ -4,8 +4,10 @@
 //! A filter that cannot be used is shown with its problems by field and
 //! empty charts, never an error page.
 
+use aidant_core::geography::MapLevel;
 use aidant_core::insight::{FilterAnswers, InsightFilter, Tally, day_of_ms, short_day};
-use aidant_store::cases::insight::{Dashboard, dashboard};
+use aidant_core::report::FieldError;
+use aidant_store::cases::insight::{Dashboard, HotspotArea, Hotspots, MapSite, dashboard, hotspots};
 use aidant_store::now_ms;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -220,6 +222,160 @@ pub async fn csv(State(state): State<AppState>, staff: Staff, Path(chart): Path<
         body.push_str(&format!("{},{count}\r\n", field(label)));
     }
     let name = format!("aidant-{}-{}-to-{}.csv", chart.id, filter.from, filter.to);
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
+        body,
+    )
+        .into_response())
+}
+
+// The hotspot map.
+
+/// The map's filter as it comes in the address: the dashboards' filter, the
+/// level of grouping and the week the table shows (empty for all).
+#[derive(Debug, Default, Deserialize)]
+pub struct MapQuery {
+    #[serde(flatten)]
+    filter: FilterQuery,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    week: String,
+}
+
+impl MapQuery {
+    /// The filter, level and chosen week, or every problem by field.
+    fn parse(&self) -> Result<(InsightFilter, MapLevel, Option<time::Date>), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let filter = InsightFilter::parse(&self.filter.answers(), today()).map_err(|mut problems| errors.append(&mut problems)).ok();
+        let level = match self.level.trim() {
+            "" => Some(MapLevel::District),
+            text => MapLevel::parse(text),
+        };
+        if level.is_none() {
+            errors.push(FieldError { field: "level".to_owned(), message: "Choose postcode districts or postcode sectors".to_owned() });
+        }
+        let mut week = None;
+        if let Some(filter) = &filter
+            && !self.week.trim().is_empty()
+        {
+            match aidant_core::text::parse_iso_date(self.week.trim()).filter(|monday| filter.weeks().contains(monday)) {
+                Some(monday) => week = Some(monday),
+                None => errors.push(FieldError { field: "week".to_owned(), message: "Choose a week within the range, or all weeks".to_owned() }),
+            }
+        }
+        match (filter, level) {
+            (Some(filter), Some(level)) if errors.is_empty() => Ok((filter, level, week)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// An area's reports in the chosen week, or in all weeks.
+fn in_week(area: &HotspotArea, weeks: &[time::Date], week: Option<time::Date>) -> i64 {
+    match week.and_then(|week| weeks.iter().position(|monday| *monday == week)) {
+        Some(index) => area.by_week.get(index).copied().unwrap_or(0),
+        None => area.total,
+    }
+}
+
+fn dates_of(site: &MapSite) -> String {
+    if site.starts_on == site.ends_on { short_day(site.starts_on) } else { format!("{} to {}", short_day(site.starts_on), short_day(site.ends_on)) }
+}
+
+pub async fn map(State(state): State<AppState>, staff: Staff, Query(query): Query<MapQuery>) -> WebResult {
+    let (hotspots, week, errors) = match query.parse() {
+        Ok((filter, level, week)) => (hotspots(state.store(), &staff.caller, &filter, level).await?, week, Vec::new()),
+        Err(errors) => {
+            aidant_store::cases::require(state.store(), &staff.caller, aidant_core::policy::Capability::ViewInsight).await?;
+            (Hotspots::empty(InsightFilter::default_for(today()), MapLevel::District), None, page_errors(errors))
+        }
+    };
+    let weeks: Vec<String> = hotspots.weeks.iter().map(|monday| short_day(*monday)).collect();
+    let rows: Vec<Value> = hotspots
+        .areas
+        .iter()
+        .map(|area| context! { code => area.code.clone(), count => in_week(area, &hotspots.weeks, week), placed => area.centroid.is_some() })
+        .filter(|row| row.get_attr("count").ok().and_then(|count| i64::try_from(count).ok()).unwrap_or(0) > 0)
+        .collect();
+    let shown: i64 = hotspots.areas.iter().map(|area| in_week(area, &hotspots.weeks, week)).sum();
+    let unplaced: Vec<String> = hotspots.areas.iter().filter(|area| area.centroid.is_none()).map(|area| area.code.clone()).collect();
+    // What the map script draws: every week's counts, so the slider needs
+    // no request (and works with the network gone).
+    let map_data = serde_json::json!({
+        "level": hotspots.level.label(),
+        "weeks": weeks,
+        "week": week.and_then(|week| hotspots.weeks.iter().position(|monday| *monday == week)),
+        "areas": hotspots.areas.iter().map(|area| serde_json::json!({
+            "code": area.code,
+            "latitude": area.centroid.map(|centroid| centroid.latitude),
+            "longitude": area.centroid.map(|centroid| centroid.longitude),
+            "weeks": area.by_week,
+        })).collect::<Vec<_>>(),
+        "sites": hotspots.sites.iter().filter_map(|site| site.centroid.map(|centroid| serde_json::json!({
+            "name": site.name, "operation": site.operation, "postcode": site.postcode, "dates": dates_of(site),
+            "latitude": centroid.latitude, "longitude": centroid.longitude,
+        }))).collect::<Vec<_>>(),
+    });
+    let filter = &hotspots.filter;
+    let level = hotspots.level;
+    let link_query = format!("{}&level={}", query.filter.to_query(), level.as_str());
+    let data = context! {
+        usable => errors.is_empty(),
+        counts_reports => hotspots.counts_reports,
+        reports => hotspots.reports,
+        without_postcode => hotspots.without_postcode,
+        shown,
+        rows,
+        unplaced,
+        level => level.as_str(),
+        level_label => level.label(),
+        levels => MapLevel::ALL.iter().map(|level| context! { value => level.as_str(), label => format!("{}s", level.label()) }).collect::<Vec<_>>(),
+        weeks => hotspots.weeks.iter().map(|monday| context! { value => monday.to_string(), label => short_day(*monday) }).collect::<Vec<_>>(),
+        week => week.map(|week| week.to_string()).unwrap_or_default(),
+        week_label => week.map(short_day),
+        sites => hotspots.sites.iter().map(|site| context! {
+            name => site.name.clone(),
+            operation => site.operation.clone(),
+            operation_id => site.operation_id.clone(),
+            kind => state.catalogue().sector(&site.sector).map(|sector| sector.name.clone()).unwrap_or_else(|| site.sector.clone()),
+            postcode => site.postcode.clone(),
+            dates => dates_of(site),
+            placed => site.centroid.is_some(),
+        }).collect::<Vec<_>>(),
+        map_data => crate::html::json_script(&map_data.to_string()),
+        attribution => aidant_core::geography::CENTROID_ATTRIBUTION,
+        range => format!("{} to {}", short_day(filter.from), short_day(filter.to)),
+        area => filter.area.clone(),
+        values => context! { from => query.filter.from.trim(), to => query.filter.to.trim(), area => query.filter.area.trim(), level => level.as_str() },
+        defaults => context! { from => filter.from.to_string(), to => filter.to.to_string() },
+        csv => format!("/staff/insight/map/csv?{link_query}"),
+    };
+    let mut page = StaffPage::new("staff/insight_map.html", "Hotspot map", "insight");
+    page.errors = errors;
+    Ok(render(&state, Some(&staff), page, data))
+}
+
+/// The map's numbers as CSV: each area with its centroid, its count in
+/// every week of the range and in all.
+pub async fn map_csv(State(state): State<AppState>, staff: Staff, Query(query): Query<MapQuery>) -> WebResult {
+    let (filter, level, _) = query.parse().map_err(WebError::Invalid)?;
+    let hotspots = hotspots(state.store(), &staff.caller, &filter, level).await?;
+    let mut body = format!("\"{}\",\"Latitude\",\"Longitude\"", level.label());
+    for monday in &hotspots.weeks {
+        body.push_str(&format!(",\"Week beginning {monday}\""));
+    }
+    body.push_str(",\"All weeks\"\r\n");
+    for area in &hotspots.areas {
+        let (latitude, longitude) = area.centroid.map_or((String::new(), String::new()), |at| (format!("{:.4}", at.latitude), format!("{:.4}", at.longitude)));
+        body.push_str(&format!("\"{}\",{latitude},{longitude}", area.code));
+        for count in &area.by_week {
+            body.push_str(&format!(",{count}"));
+        }
+        body.push_str(&format!(",{}\r\n", area.total));
+    }
+    let name = format!("aidant-map-{}-{}-to-{}.csv", level.as_str(), filter.from, filter.to);
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],

@@ -108,6 +108,8 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/disclosures", &["GET"], get(packages::log))
         .route("/staff/insight", &["GET"], get(insight::show))
         .route("/staff/insight/csv/{chart}", &["GET"], get(insight::csv))
+        .route("/staff/insight/map", &["GET"], get(insight::map))
+        .route("/staff/insight/map/csv", &["GET"], get(insight::map_csv))
         .route("/staff/retention", &["GET"], get(retention::queue))
         .route("/staff/retention/{kind}/{id}", &["GET", "POST"], get(retention::review).post(retention::decide))
         .route("/staff/victims", &["GET"], get(victims::dashboard))

@@ -421,11 +421,35 @@ pub async fn board(State(state): State<AppState>, staff: Staff, Path(id): Path<S
         }
         by_team.push(context! { id => team.id.to_string(), name => team.name.clone(), totals => totals_context(&totals) });
     }
+    // The map of the sites: each placed at its postcode's centroid, with
+    // how many records name it (the board's script adds to them).
+    let records_at = |site: &aidant_store::operations::Site| records.iter().filter(|record| record.site_id.as_ref() == Some(&site.id)).count();
+    let map_sites: Vec<serde_json::Value> = operation
+        .sites
+        .iter()
+        .filter_map(|site| {
+            let postcode = aidant_core::postcode::Postcode::parse(site.postcode.as_deref()?).ok()?;
+            let at = aidant_core::geography::locate(&postcode)?;
+            Some(serde_json::json!({ "name": site.name, "latitude": at.latitude, "longitude": at.longitude, "records": records_at(site) }))
+        })
+        .collect();
+    let sites: Vec<Value> = operation
+        .sites
+        .iter()
+        .map(|site| {
+            let mut line = site_context(&operation, site, state.catalogue());
+            line = context! { records => records_at(site), ..line };
+            line
+        })
+        .collect();
     let data = context! {
         id => operation.id.to_string(),
         name => operation.name.clone(),
         dates => dates(&operation),
-        sites => operation.sites.iter().map(|site| site_context(&operation, site, state.catalogue())).collect::<Vec<_>>(),
+        sites,
+        map_data => crate::html::json_script(&serde_json::json!({ "sites": map_sites }).to_string()),
+        mapped => map_sites.len(),
+        attribution => aidant_core::geography::CENTROID_ATTRIBUTION,
         by_team,
         records => crate::html::serde_value(&lines),
         since,

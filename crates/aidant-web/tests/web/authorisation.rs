@@ -206,6 +206,8 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     // Dashboards count what each viewer may see: every role but the administrator.
     rules.insert(("GET", "/staff/insight"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/insight/csv/{chart}"), staff(SEARCH_ROLES));
+    rules.insert(("GET", "/staff/insight/map"), staff(SEARCH_ROLES));
+    rules.insert(("GET", "/staff/insight/map/csv"), staff(SEARCH_ROLES));
     rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/victims/statistics/csv"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/victims/statistics/ods"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
