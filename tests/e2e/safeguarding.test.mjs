@@ -8,6 +8,10 @@
 // field. Every new page is checked with axe-core.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startServer, launchBrowser, newContext, signIn, axeViolations, reportNailBarToCheck } from './helpers.mjs'
 
 let server
@@ -426,6 +430,48 @@ test('statistics hold back small counts for a partner', async () => {
   const bad = await page.goto(server.url + '/staff/victims/statistics?quarter=2026-Q9')
   assert.equal(bad.status(), 422, 'a quarter that is not one is refused plainly')
   await context.close()
+})
+
+test('the safeguarding lead publishes a k-anonymised and a synthetic file, each checked and in the disclosure log', async () => {
+  const { context, page } = await lead()
+  await page.goto(server.url + '/staff/victims/statistics')
+  await assertAccessible(page, 'the statistics with publishing')
+  const published = {}
+  for (const [kind, button] of [['k-anonymised', 'Publish the k-anonymised file'], ['synthetic', 'Publish the synthetic file']]) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()])
+    assert.match(download.suggestedFilename(), new RegExp(`^aidant-victims-${kind}-\\d{4}-\\d{2}-\\d{2}\\.csv$`))
+    const file = join(tmpdir(), `aidant-${process.pid}-${download.suggestedFilename()}`)
+    await download.saveAs(file)
+    const text = readFileSync(file, 'utf8')
+    assert.match(text, /^yearOfRegistration,Datasource,gender,ageBroad,majorityStatus,/)
+    // The independent check reads the file itself.
+    const python = process.env.AIDANT_PYTHON ?? 'python3'
+    const check = spawnSync(python, [new URL('../../scripts/check-k-anonymity.py', import.meta.url).pathname, file], { encoding: 'utf8' })
+    if (kind === 'k-anonymised') assert.equal(check.status, 0, `${check.stdout}${check.stderr}`)
+    assert.doesNotMatch(text, /Ana|Minh|Quenby|Rosie/, 'no name or address')
+    published[kind] = text
+    rmSync(file)
+  }
+  await context.close()
+
+  // The supervisor reads both in the disclosure log.
+  const supervisor = await newContext(browser, { bypassCSP: true })
+  const log = await supervisor.newPage()
+  await signIn(log, server.url, 'supervisor@beds.police.example')
+  await log.goto(server.url + '/staff/disclosures')
+  const rows = await log.locator('#disclosures tbody tr').allInnerTexts()
+  assert.ok(rows.some((row) => /The public/.test(row) && /k-anonymised: \d+ rows, \d+ people left out/.test(row)), rows.join('\n'))
+  assert.ok(rows.some((row) => /The public/.test(row) && /synthetic \(ε = 1\): \d+ rows/.test(row)), rows.join('\n'))
+  await assertAccessible(log, 'the disclosure log with publications')
+  await supervisor.close()
+
+  // Someone who may not publish is refused.
+  const charity = await newContext(browser, { bypassCSP: true })
+  const partner = await charity.newPage()
+  await signIn(partner, server.url, CHARITY)
+  await partner.goto(server.url + '/staff/victims/statistics')
+  assert.equal(await partner.getByRole('button', { name: 'Publish the k-anonymised file' }).count(), 0)
+  await charity.close()
 })
 
 test("the server's log, at its most detailed, names no one the tests identified", async () => {

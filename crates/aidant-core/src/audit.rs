@@ -264,6 +264,7 @@ named_enum! {
         NetworkRoleAssign => "network.role_assign", "Role in a group given to a person";
         PackageCreate => "package.create", "Export package made";
         DisclosureLogView => "disclosure_log.view", "Disclosure log read";
+        PublicationMake => "publication.make", "Safeguarding data published (k-anonymised or synthetic)";
         VictimCreate => "victim.create", "Potential victim's case opened";
         VictimView => "victim.view", "Potential victim's case read";
         VictimIdentityView => "victim.identity_view", "Potential victim's identity read";

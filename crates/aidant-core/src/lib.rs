@@ -19,6 +19,7 @@ pub mod organisation;
 pub mod phone;
 pub mod policy;
 pub mod postcode;
+pub mod publication;
 pub mod reference;
 pub mod report;
 pub mod retention;

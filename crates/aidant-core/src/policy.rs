@@ -275,10 +275,14 @@ pub enum Capability {
     /// The dashboards: counts over the reports and intelligence the user
     /// may see (as search scopes them), never a record.
     ViewInsight,
+    /// Publish the organisation's potential victims' data for researchers
+    /// and the public, k-anonymised or synthetic (recorded in the
+    /// disclosure log).
+    PublishStatistics,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 18] = [
+    pub const ALL: [Capability; 19] = [
         Capability::UseQueue,
         Capability::CreateIntelligence,
         Capability::Search,
@@ -297,6 +301,7 @@ impl Capability {
         Capability::Operations,
         Capability::ReviewRetention,
         Capability::ViewInsight,
+        Capability::PublishStatistics,
     ];
 }
 
@@ -322,6 +327,7 @@ fn capability_roles(capability: Capability) -> &'static [Role] {
         Capability::Operations => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
         Capability::ReviewRetention => &[Supervisor],
         Capability::ViewInsight => &[CallHandler, Analyst, Officer, Supervisor, SafeguardingLead, Partner],
+        Capability::PublishStatistics => &[Supervisor, SafeguardingLead],
     }
 }
 
@@ -777,9 +783,13 @@ mod tests {
                     Operations,
                     ReviewRetention,
                     ViewInsight,
+                    PublishStatistics,
                 ],
             ),
-            (Role::SafeguardingLead, &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics, Operations, ViewInsight]),
+            (
+                Role::SafeguardingLead,
+                &[UseQueue, Search, UseLinkCharts, Safeguarding, SupportReferrals, SafeguardingStatistics, Operations, ViewInsight, PublishStatistics],
+            ),
             (Role::Partner, &[Search, UseLinkCharts, AnalyseNetworks, SupportReferrals, SafeguardingStatistics, Operations, ViewInsight]),
             (Role::Administrator, &[ManageUsers]),
         ];

@@ -260,6 +260,8 @@ pub struct Disclosure {
     /// What it held, as the manifest's JSON without the files' bytes.
     pub contents: String,
     pub package_sha256: String,
+    /// `package` or `publication` (migration 0023).
+    pub kind: String,
 }
 
 pub(crate) async fn insert_disclosure(
@@ -268,8 +270,8 @@ pub(crate) async fn insert_disclosure(
     disclosure: &Disclosure,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO disclosures (id, organisation_id, recipient_organisation_id, created_by, created_at, contents, package_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO disclosures (id, organisation_id, recipient_organisation_id, created_by, created_at, contents, package_sha256, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&disclosure.id)
     .bind(organisation_id.as_str())
@@ -278,6 +280,7 @@ pub(crate) async fn insert_disclosure(
     .bind(disclosure.created_at_ms)
     .bind(&disclosure.contents)
     .bind(&disclosure.package_sha256)
+    .bind(&disclosure.kind)
     .execute(&mut **transaction)
     .await?;
     Ok(())
@@ -286,7 +289,7 @@ pub(crate) async fn insert_disclosure(
 /// The organisation's disclosures, newest first.
 pub(crate) async fn load_disclosures(connection: &mut AnyConnection, organisation_id: &OrganisationId, limit: i64) -> Result<Vec<Disclosure>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, recipient_organisation_id, created_by, created_at, contents, package_sha256 FROM disclosures
+        "SELECT id, recipient_organisation_id, created_by, created_at, contents, package_sha256, kind FROM disclosures
          WHERE organisation_id = $1 ORDER BY created_at DESC, id LIMIT $2",
     )
     .bind(organisation_id.as_str())
@@ -302,6 +305,7 @@ pub(crate) async fn load_disclosures(connection: &mut AnyConnection, organisatio
                 created_at_ms: row.try_get("created_at")?,
                 contents: row.try_get("contents")?,
                 package_sha256: row.try_get("package_sha256")?,
+                kind: row.try_get("kind")?,
             })
         })
         .collect()

@@ -18,6 +18,7 @@ pub mod networks;
 pub mod operations;
 pub mod packages;
 pub mod people;
+pub mod publication;
 pub mod reports;
 pub mod retention;
 pub mod search;

@@ -368,6 +368,7 @@ pub async fn make_package(store: &Store, caller: &Caller, request: &PackageReque
         created_at_ms: now,
         contents: summary.to_string(),
         package_sha256: written.sha256.clone(),
+        kind: "package".to_owned(),
     };
     let (_turn, mut transaction) = store.begin_write().await?;
     crate::package::insert_disclosure(&mut transaction, caller.organisation_id(), &disclosure).await?;
@@ -490,6 +491,9 @@ pub struct DisclosureLine {
     pub entities: u64,
     pub withheld: usize,
     pub package_sha256: String,
+    /// For a publication to the public (no recipient organisation, no
+    /// records named): what it was, in words; `None` for a package.
+    pub publication: Option<String>,
 }
 
 /// The caller's organisation's disclosure log, newest first (audited).
@@ -505,9 +509,16 @@ pub async fn disclosure_log(store: &Store, caller: &Caller) -> CaseResult<Vec<Di
     let mut lines = Vec::with_capacity(disclosures.len());
     for disclosure in disclosures {
         let contents: serde_json::Value = serde_json::from_str(&disclosure.contents).unwrap_or_default();
+        let publication = (disclosure.kind == "publication").then(|| {
+            let kind = contents["publication"].as_str().unwrap_or("unknown");
+            let rows = contents["rows"].as_u64().unwrap_or(0);
+            match contents["suppressed"].as_u64() {
+                Some(left_out) => format!("Potential victims' data, {kind}: {rows} rows, {left_out} people left out"),
+                None => format!("Potential victims' data, {kind} (ε = {}): {rows} rows", contents["epsilon"].as_str().unwrap_or("?")),
+            }
+        });
         let author = store.find_user(&disclosure.created_by).await?.map(|user| user.display_name).unwrap_or_else(|| disclosure.created_by.to_string());
         lines.push(DisclosureLine {
-            recipient: names.get(disclosure.recipient_organisation_id.as_str()).cloned().unwrap_or_else(|| disclosure.recipient_organisation_id.to_string()),
             created_by: author,
             created_at_ms: disclosure.created_at_ms,
             records: contents["records"]
@@ -517,6 +528,12 @@ pub async fn disclosure_log(store: &Store, caller: &Caller) -> CaseResult<Vec<Di
             entities: contents["entities"].as_u64().unwrap_or(0),
             withheld: contents["withheld"].as_array().map_or(0, Vec::len),
             package_sha256: disclosure.package_sha256,
+            recipient: if publication.is_some() {
+                "The public".to_owned()
+            } else {
+                names.get(disclosure.recipient_organisation_id.as_str()).cloned().unwrap_or_else(|| disclosure.recipient_organisation_id.to_string())
+            },
+            publication,
             id: disclosure.id,
         });
     }

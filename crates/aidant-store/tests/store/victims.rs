@@ -473,7 +473,46 @@ async fn no_identity_is_stored_in_clear(database: TestDatabase) {
     }
 }
 
+async fn publications_are_k_anonymous_or_nobody_and_go_in_the_disclosure_log(database: TestDatabase) {
+    use aidant_store::cases::publication::{PublicationKind, publish};
+    let store = &database.store;
+    let world = force(store).await;
+    let lead = caller(&world.lead);
+    // Twelve alike, and one child who is unlike anyone.
+    for _ in 0..12 {
+        open_case(store, &lead, &adult("Ana"), None).await.unwrap();
+    }
+    open_case(store, &lead, &child("Minh"), None).await.unwrap();
+    let published = publish(store, &lead, PublicationKind::KAnonymised).await.unwrap();
+    let lines: Vec<&str> = published.csv.lines().collect();
+    assert_eq!(lines[0].split(',').count(), aidant_core::publication::COLUMNS.len());
+    assert_eq!(published.rows, 12, "the twelve are published, the child left out");
+    assert!(lines[1..].iter().all(|line| *line == lines[1]), "twelve identical rows");
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!((row[2], row[3], row[4], row[7]), ("Female", "30--38", "Adult", "RO"), "born in May 1996, referred this year");
+    assert_eq!(row[63], world.force.name, "the police force area");
+    assert!(!published.csv.contains("Ana") && !published.csv.contains("Minh") && !published.csv.contains("Rosie"));
+
+    let synthetic = publish(store, &lead, PublicationKind::Synthetic).await.unwrap();
+    assert!(synthetic.summary.contains("ε = 1"), "{}", synthetic.summary);
+    assert!(synthetic.csv.lines().skip(1).all(|line| line != lines[1]), "no synthetic row is a real person's");
+
+    // Both are in the disclosure log, and audited; a call handler may not publish.
+    let supervisor = store.create_user(&world.force.id, "supervisor@force.example", "Supervisor", &[Role::Supervisor]).await.unwrap();
+    let log = aidant_store::cases::packages::disclosure_log(store, &caller(&supervisor)).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|line| line.recipient == "The public"));
+    assert!(
+        log.iter()
+            .any(|line| line.package_sha256 == published.sha256 && line.publication.as_deref().is_some_and(|text| text.contains("12 rows, 1 people left out")))
+    );
+    assert!(matches!(publish(store, &caller(&world.handler), PublicationKind::KAnonymised).await, Err(CaseError::Denied { .. })));
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'publication.make'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(audited, 2);
+}
+
 aidant_store::backend_tests!(
+    publications_are_k_anonymous_or_nobody_and_go_in_the_disclosure_log,
     a_case_is_seen_under_its_pseudonym_and_its_identity_only_with_a_reason,
     decisions_keep_the_clock_and_refuse_impossible_dates,
     an_adult_who_consents_is_referred_and_one_who_does_not_becomes_an_anonymous_duty_to_notify,

@@ -117,6 +117,7 @@ pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
         .route("/staff/victims/statistics", &["GET"], get(victims::statistics))
         .route("/staff/victims/statistics/csv", &["GET"], get(victims::statistics_csv))
         .route("/staff/victims/statistics/ods", &["GET"], get(victims::statistics_ods))
+        .route("/staff/victims/statistics/publish", &["POST"], post(victims::publish))
         .route("/staff/victims/{id}", &["GET"], get(victims::show))
         .route("/staff/victims/{id}/identity", &["POST"], post(victims::open_identity))
         .route("/staff/victims/{id}/decisions", &["POST"], post(victims::record_decisions))

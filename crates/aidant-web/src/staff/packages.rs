@@ -90,7 +90,8 @@ pub async fn create(State(state): State<AppState>, staff: Staff, body: Bytes) ->
     }
 }
 
-/// The disclosure log: every package the organisation made.
+/// The disclosure log: every package the organisation made, and every
+/// publication of its safeguarding data.
 pub async fn log(State(state): State<AppState>, staff: Staff) -> WebResult {
     let lines = disclosure_log(state.store(), &staff.caller).await?;
     let rows: Vec<Value> = lines
@@ -98,7 +99,7 @@ pub async fn log(State(state): State<AppState>, staff: Staff) -> WebResult {
         .map(|line| {
             context! {
                 id => line.id.clone(), recipient => line.recipient.clone(), created_by => line.created_by.clone(), when => format_time(line.created_at_ms),
-                records => line.records.join(", "), entities => line.entities, withheld => line.withheld, sha256 => line.package_sha256.clone(),
+                records => line.publication.clone().unwrap_or_else(|| line.records.join(", ")), entities => line.entities, withheld => line.withheld, sha256 => line.package_sha256.clone(),
             }
         })
         .collect();

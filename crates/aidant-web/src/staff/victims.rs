@@ -807,8 +807,26 @@ pub async fn statistics(State(state): State<AppState>, staff: Staff, Query(query
         rg_share => statistics.reasonable_grounds_positive_share,
         cg_share => statistics.conclusive_grounds_positive_share,
         downloads => query.to_query(statistics.quarter),
+        may_publish => staff.can(Capability::PublishStatistics),
     };
     Ok(render(&state, Some(&staff), StaffPage::new("staff/victim_statistics.html", "Safeguarding statistics", "victims"), data))
+}
+
+/// Publishes the organisation's potential victims' data as CSV in the
+/// CTDC's shape: k-anonymised (k = 11) or synthetic with differential
+/// privacy, recorded in the disclosure log before it is returned.
+pub async fn publish(State(state): State<AppState>, staff: Staff, body: Bytes) -> WebResult {
+    cases::require(state.store(), &staff.caller, Capability::PublishStatistics).await?;
+    let form = staff_form(&staff, &body)?;
+    let Some(kind) = form.get("kind").and_then(aidant_store::cases::publication::PublicationKind::parse) else {
+        return Err(WebError::Invalid(vec![aidant_core::report::FieldError {
+            field: "kind".to_owned(),
+            message: "Choose the k-anonymised file or the synthetic file".to_owned(),
+        }]));
+    };
+    let published = aidant_store::cases::publication::publish(state.store(), &staff.caller, kind).await?;
+    let day = aidant_core::insight::day_of_ms(aidant_store::now_ms());
+    Ok(download("text/csv; charset=utf-8", &format!("aidant-victims-{}-{day}.csv", kind.as_str()), published.csv.into_bytes()))
 }
 
 /// The statistics' file name: `aidant-nrm-statistics-2026-Q3.csv`.

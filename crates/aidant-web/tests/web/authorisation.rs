@@ -211,6 +211,7 @@ fn rules() -> BTreeMap<(&'static str, &'static str), Rule> {
     rules.insert(("GET", "/staff/victims/statistics"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/victims/statistics/csv"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
     rules.insert(("GET", "/staff/victims/statistics/ods"), staff(&[Analyst, Supervisor, SafeguardingLead, Partner]));
+    rules.insert(("POST", "/staff/victims/statistics/publish"), staff(&[Supervisor, SafeguardingLead]));
     rules.insert(("GET", "/staff/support"), staff(&[Partner, SafeguardingLead, Supervisor]));
     rules.insert(("GET", "/staff/support/{id}"), Rule::Referred { roles: &[SafeguardingLead] });
     rules.insert(("POST", "/staff/support/{id}/record"), Rule::Referred { roles: &[] });
