@@ -51,6 +51,9 @@ enum BenchCommand {
     Staff(crate::bench_staff::StaffBenchArgs),
     /// Field records: many phones syncing what they recorded offline at once.
     Field(crate::bench_field::FieldBenchArgs),
+    /// Safe publication of potential victims' data: k-anonymised and
+    /// synthetic files of many cases.
+    Publication(crate::bench_publication::PublicationBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +94,7 @@ impl BenchArgs {
             BenchCommand::Reports(arguments) => &mut arguments.database_url,
             BenchCommand::Staff(arguments) => &mut arguments.database_url,
             BenchCommand::Field(arguments) => &mut arguments.database_url,
+            BenchCommand::Publication(arguments) => &mut arguments.database_url,
         };
         *slot = database_url;
         self
@@ -103,6 +107,7 @@ impl BenchArgs {
             BenchCommand::Reports(arguments) => arguments.database_url.as_deref(),
             BenchCommand::Staff(arguments) => arguments.database_url.as_deref(),
             BenchCommand::Field(arguments) => arguments.database_url.as_deref(),
+            BenchCommand::Publication(arguments) => arguments.database_url.as_deref(),
         }
     }
 }
@@ -112,6 +117,7 @@ pub async fn run(arguments: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchCommand::Reports(arguments) => run_reports(arguments).await,
         BenchCommand::Staff(arguments) => crate::bench_staff::run(arguments).await,
         BenchCommand::Field(arguments) => crate::bench_field::run(arguments).await,
+        BenchCommand::Publication(arguments) => crate::bench_publication::run(arguments).await,
     }
 }
 

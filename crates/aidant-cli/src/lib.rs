@@ -17,6 +17,7 @@ mod audit_checkpoint;
 mod backup;
 mod bench;
 mod bench_field;
+mod bench_publication;
 mod bench_staff;
 mod config;
 mod demo;
