@@ -213,6 +213,8 @@ fn page_scenarios(page_1000: &str, now_ms: i64) -> Vec<Scenario> {
         },
         Scenario { label: "dashboards as a partner agency", path: "/staff/insight".to_owned(), partner: true, expect: "id=\"intelligence-table\"" },
         Scenario { label: "dashboard CSV, reports by week", path: "/staff/insight/csv/weeks".to_owned(), partner: false, expect: "Week beginning" },
+        Scenario { label: "hotspot map, last 26 weeks by district", path: "/staff/insight/map".to_owned(), partner: false, expect: "id=\"areas-rows\"" },
+        Scenario { label: "hotspot map by sector", path: "/staff/insight/map?level=sector".to_owned(), partner: false, expect: "id=\"areas-rows\"" },
     ]
 }
 

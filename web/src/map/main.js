@@ -75,6 +75,17 @@ function hotspotMap (container, data) {
     circle.addTo(map)
     circles.set(area.code, circle)
   }
+  // Each place named beside its circle while there are few enough to read
+  // (the names are in the table for screen readers, so hidden from them here).
+  if (placed.length <= 40) {
+    for (const area of placed) {
+      const text = document.createElement('span')
+      text.textContent = area.code
+      text.setAttribute('aria-hidden', 'true')
+      const icon = L.divIcon({ className: 'aidant-map-label', html: text, iconSize: [64, 18], iconAnchor: [32, -4] })
+      L.marker([area.latitude, area.longitude], { icon, interactive: false, keyboard: false }).addTo(map)
+    }
+  }
   for (const site of data.sites) siteMarker(site, `${site.name} (${site.operation}, ${site.dates})`).addTo(map)
   fit(map, [...placed.map((area) => [area.latitude, area.longitude]), ...data.sites.map((site) => [site.latitude, site.longitude])])
 
