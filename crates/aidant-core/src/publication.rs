@@ -672,7 +672,25 @@ pub fn synthesise(people: &[VictimFacts], years: &[i32], areas: &[String], rng: 
     }
     // Post-processing from here on: only the noisy counts are read, except
     // to redraw a row equal to a real person's.
-    let real: HashSet<Vec<String>> = coded.iter().map(|person| render(person, &Levels::default())).collect();
+    // Real rows are remembered by a hash of the row (a collision only
+    // draws a row again).
+    let fingerprint = |row: &Vec<String>| {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        row.hash(&mut hasher);
+        hasher.finish()
+    };
+    let real: HashSet<u64> = coded.iter().map(|person| fingerprint(&render(person, &Levels::default()))).collect();
+    // Each table's counts of the child alone, for a row of the parent that
+    // is all zero.
+    let columns: Vec<Vec<i64>> = CHILDREN
+        .iter()
+        .enumerate()
+        .map(|(table, child)| {
+            let width = domain_size(*child, &domains);
+            (0..width).map(|value| (0..roots).map(|root| pairs[table][root * width + value]).sum()).collect()
+        })
+        .collect();
     let wanted = total.max(0);
     let mut rows = Vec::with_capacity(usize::try_from(wanted).unwrap_or(0));
     let mut redrawn = 0;
@@ -684,12 +702,11 @@ pub fn synthesise(people: &[VictimFacts], years: &[i32], areas: &[String], rng: 
             for (table, child) in CHILDREN.iter().enumerate() {
                 let width = domain_size(*child, &domains);
                 let row = &pairs[table][exploitation * width..(exploitation + 1) * width];
-                let column: Vec<i64> = (0..width).map(|value| (0..roots).map(|root| pairs[table][root * width + value]).sum()).collect();
-                let value = draw(rng, row).or_else(|| draw(rng, &column)).unwrap_or(0);
+                let value = draw(rng, row).or_else(|| draw(rng, &columns[table])).unwrap_or(0);
                 with_attribute(&mut person, *child, value, &domains);
             }
             let rendered = render(&person, &Levels::default());
-            if !real.contains(&rendered) {
+            if !real.contains(&fingerprint(&rendered)) {
                 rows.push(rendered);
                 break;
             }
