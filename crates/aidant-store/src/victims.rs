@@ -259,34 +259,36 @@ pub(crate) async fn insert_victim(
     Ok((victim_id, pseudonym))
 }
 
+/// Ids bound in one statement: well under SQLite's limit of 32,766
+/// variables, so an organisation with any number of cases is read in turns.
+const IDS_PER_STATEMENT: usize = 500;
+
 /// Reads cases in the order of `ids` (missing ones left out), with the
 /// organisations each was referred to for support.
 pub(crate) async fn load_victims(connection: &mut AnyConnection, ids: &[VictimId]) -> Result<Vec<VictimCase>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = crate::bind_list(ids.len());
-    let sql = format!("SELECT {CASE_COLUMNS} FROM potential_victims WHERE id IN ({list})");
-    let mut query = sqlx::query(&sql);
-    for id in ids {
-        query = query.bind(id.as_str());
-    }
-    let rows = query.fetch_all(&mut *connection).await?;
     let mut by_id: BTreeMap<String, VictimCase> = BTreeMap::new();
-    for row in &rows {
-        let case = case_from_row(row)?;
-        by_id.insert(case.id.as_str().to_owned(), case);
-    }
-    let sql = format!("SELECT victim_id, organisation_id FROM support_referrals WHERE victim_id IN ({list})");
-    let mut query = sqlx::query(&sql);
-    for id in ids {
-        query = query.bind(id.as_str());
-    }
-    for row in query.fetch_all(&mut *connection).await? {
-        let victim_id: String = row.try_get("victim_id")?;
-        let organisation_id: String = row.try_get("organisation_id")?;
-        if let Some(case) = by_id.get_mut(&victim_id) {
-            case.support_organisations.insert(organisation_id.parse().map_err(|_| corrupt("support organisation"))?);
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let list = crate::bind_list(chunk.len());
+        let sql = format!("SELECT {CASE_COLUMNS} FROM potential_victims WHERE id IN ({list})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in &query.fetch_all(&mut *connection).await? {
+            let case = case_from_row(row)?;
+            by_id.insert(case.id.as_str().to_owned(), case);
+        }
+        let sql = format!("SELECT victim_id, organisation_id FROM support_referrals WHERE victim_id IN ({list})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            let victim_id: String = row.try_get("victim_id")?;
+            let organisation_id: String = row.try_get("organisation_id")?;
+            if let Some(case) = by_id.get_mut(&victim_id) {
+                case.support_organisations.insert(organisation_id.parse().map_err(|_| corrupt("support organisation"))?);
+            }
         }
     }
     Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())

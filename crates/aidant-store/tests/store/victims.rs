@@ -511,7 +511,21 @@ async fn publications_are_k_anonymous_or_nobody_and_go_in_the_disclosure_log(dat
     assert_eq!(audited, 2);
 }
 
+/// More cases than one statement reads at a time (500) are all counted.
+async fn statistics_and_publications_read_every_case_however_many(database: TestDatabase) {
+    let store = &database.store;
+    let world = force(store).await;
+    let lead = caller(&world.lead);
+    for _ in 0..1_101 {
+        open_case(store, &lead, &adult("Ana"), None).await.unwrap();
+    }
+    assert_eq!(statistics(store, &lead, false, None).await.unwrap().cases, 1_101);
+    let published = aidant_store::cases::publication::publish(store, &lead, aidant_store::cases::publication::PublicationKind::KAnonymised).await.unwrap();
+    assert_eq!(published.rows, 1_101);
+}
+
 aidant_store::backend_tests!(
+    statistics_and_publications_read_every_case_however_many,
     publications_are_k_anonymous_or_nobody_and_go_in_the_disclosure_log,
     a_case_is_seen_under_its_pseudonym_and_its_identity_only_with_a_reason,
     decisions_keep_the_clock_and_refuse_impossible_dates,
