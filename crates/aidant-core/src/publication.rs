@@ -544,6 +544,10 @@ pub fn discrete_laplace(rng: &mut impl Rng, t: u64, s: u64) -> i64 {
     }
 }
 
+/// How many times a synthetic row equal to a real person's is drawn again
+/// before that row is given up.
+const REDRAWS: usize = 20;
+
 /// A synthetic release.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Synthetic {
@@ -554,6 +558,8 @@ pub struct Synthetic {
     pub scale: f64,
     /// Rows drawn again for equalling a real person's.
     pub redrawn: usize,
+    /// Rows given up after [`REDRAWS`] draws that all equalled real rows.
+    pub given_up: usize,
 }
 
 /// The values each quasi-identifier may take, fixed before the data is
@@ -694,8 +700,10 @@ pub fn synthesise(people: &[VictimFacts], years: &[i32], areas: &[String], rng: 
     let wanted = total.max(0);
     let mut rows = Vec::with_capacity(usize::try_from(wanted).unwrap_or(0));
     let mut redrawn = 0;
+    let mut given_up = 0;
     for _ in 0..wanted {
-        for attempt in 0..50 {
+        let mut drawn = false;
+        for attempt in 0..REDRAWS {
             let Some(exploitation) = draw(rng, &root) else { break };
             let mut person = Quasi { year: None, gender: None, age_band: None, minor: None, citizenship: None, exploitation: None, area: None };
             with_attribute(&mut person, ROOT, exploitation, &domains);
@@ -708,14 +716,16 @@ pub fn synthesise(people: &[VictimFacts], years: &[i32], areas: &[String], rng: 
             let rendered = render(&person, &Levels::default());
             if !real.contains(&fingerprint(&rendered)) {
                 rows.push(rendered);
+                drawn = true;
                 break;
             }
             redrawn += 1;
             let _ = attempt;
         }
+        given_up += usize::from(!drawn);
     }
     rows.sort();
-    Synthetic { rows, epsilon: EPSILON, scale, redrawn }
+    Synthetic { rows, epsilon: EPSILON, scale, redrawn, given_up }
 }
 
 /// Rows as CSV (RFC 4180), with the header.

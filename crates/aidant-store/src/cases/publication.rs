@@ -125,13 +125,14 @@ pub async fn publish(store: &Store, caller: &Caller, kind: PublicationKind) -> C
             let (numerator, denominator) = synthetic.epsilon;
             let epsilon = format!("{}", numerator as f64 / denominator as f64);
             let summary = format!(
-                "synthetic (differential privacy, ε = {epsilon}, discrete Laplace noise of scale {} on six tables of counts): {} rows, none equal to a real person's ({} drawn again)",
+                "synthetic (differential privacy, ε = {epsilon}, discrete Laplace noise of scale {} on six tables of counts): {} rows, none equal to a real person's ({} drawn again, {} given up)",
                 synthetic.scale,
                 synthetic.rows.len(),
-                synthetic.redrawn
+                synthetic.redrawn,
+                synthetic.given_up
             );
             let contents = serde_json::json!({
-                "publication": kind.as_str(), "epsilon": epsilon, "scale": synthetic.scale, "rows": synthetic.rows.len(), "redrawn": synthetic.redrawn,
+                "publication": kind.as_str(), "epsilon": epsilon, "scale": synthetic.scale, "rows": synthetic.rows.len(), "redrawn": synthetic.redrawn, "given_up": synthetic.given_up,
             });
             (publication::to_csv(&synthetic.rows), synthetic.rows.len(), contents, summary)
         }
