@@ -474,7 +474,11 @@ impl Store {
     /// write-ahead log is checkpointed into the (zero-overwritten) database
     /// and truncated; PostgreSQL's `tables` are rewritten without their dead
     /// rows, once no transaction older than the deleting one (`deleting_xid`)
-    /// is left that could still see them (VACUUM keeps such rows). It waits
+    /// is left that could still see them (VACUUM keeps such rows). Older
+    /// means, in any database of the cluster (VACUUM FULL's own snapshot
+    /// reaches across them), a snapshot taken before the deletion or a
+    /// transaction id given before it: a transaction idle between two
+    /// statements holds no snapshot but still holds its id back. It waits
     /// for those up to `ERASE_WAIT`; past that it rewrites anyway and says
     /// so in the log (the next VACUUM FULL of those tables finishes it).
     pub(crate) async fn erase_freed_space(&self, tables: &[&str], deleting_xid: Option<&str>) -> Result<(), StoreError> {
@@ -487,8 +491,8 @@ impl Store {
                     let deadline = std::time::Instant::now() + ERASE_WAIT;
                     loop {
                         let older: i64 = sqlx::query_scalar(
-                            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL \
-                             AND age(backend_xmin) >= age($1::text::xid)",
+                            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+                             AND (age(backend_xmin) >= age($1::text::xid) OR age(backend_xid) >= age($1::text::xid))",
                         )
                         .bind(xid)
                         .fetch_one(&self.pool)

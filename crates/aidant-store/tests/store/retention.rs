@@ -15,7 +15,7 @@ use aidant_store::cases::CaseError;
 use aidant_store::cases::retention::{DueRecord, delete_record, record_to_review, retain_record, review_queue};
 use aidant_store::cases::victims::{open_case, view_case};
 use aidant_store::testing::TestDatabase;
-use aidant_store::{Store, now_ms};
+use aidant_store::{Backend, Store, now_ms};
 
 use crate::entities::caller;
 use crate::victims::{adult, force, zenobia_referred_and_supported};
@@ -40,6 +40,21 @@ async fn sealed_values_of(store: &Store, id: &VictimId) -> Vec<Vec<u8>> {
 /// bytes: finding one means the value, or part of it, is still there).
 pub(crate) fn any_trace(bytes: &[u8], values: &[Vec<u8>]) -> bool {
     values.iter().any(|value| value.chunks(24).filter(|piece| piece.len() == 24).any(|piece| bytes.windows(24).any(|window| window == piece)))
+}
+
+/// On PostgreSQL, a transaction given an id now and then left idle between
+/// statements (it holds no snapshot, only its id), ended 300 ms later: until
+/// it ends, VACUUM FULL keeps the rows a later transaction deletes.
+async fn an_older_transaction_ending_soon(store: &Store) -> Option<tokio::task::JoinHandle<()>> {
+    if store.backend() != Backend::Postgres {
+        return None;
+    }
+    let mut transaction = store.pool().begin().await.unwrap();
+    sqlx::query("SELECT txid_current()").execute(&mut *transaction).await.unwrap();
+    Some(tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        transaction.commit().await.unwrap();
+    }))
 }
 
 async fn a_supervisor_keeps_or_deletes_a_due_case_and_a_deleted_one_leaves_no_trace(database: TestDatabase) {
@@ -95,7 +110,11 @@ async fn a_supervisor_keeps_or_deletes_a_due_case_and_a_deleted_one_leaves_no_tr
     assert_eq!(values.len(), 4, "identity, referral, what the charity was given and its note");
     let kept_values = sealed_values_of(store, &kept).await;
     assert!(any_trace(&database.raw_files(&TABLES).await, &values), "the reader sees the sealed values before the deletion");
+    let older = an_older_transaction_ending_soon(store).await;
     let pseudonym = delete_record(store, &supervisor, case, deleted.as_str(), DeleteReason::NoFurtherConcern, &periods, later).await.unwrap();
+    if let Some(older) = older {
+        assert!(older.is_finished(), "the deletion waited for the older transaction before rewriting the files");
+    }
     assert_eq!(pseudonym, deleted_pseudonym);
     assert!(matches!(view_case(store, &lead, &deleted).await, Err(CaseError::NotFound)));
     assert!(sealed_values_of(store, &deleted).await.is_empty());
