@@ -5,6 +5,13 @@
 //! area, counted by week, risk, sector, place, time to first look and
 //! grade. Only counts leave here, never a record; reading a dashboard is
 //! audited with its filter.
+//!
+//! Over a whole force the report counts come from `report_tallies`, counts
+//! per organisation, day and value that database triggers keep in the same
+//! transaction as every change to a report (migration 0024), so a reading
+//! adds up a few rows a day however many reports there are. An area (a
+//! postcode district or a town) is counted from the reports themselves, over
+//! the covering index `reports_insight`.
 
 use aidant_core::audit::{AuditAction, AuditRecordKind};
 use aidant_core::geography::{Centroid, MapLevel, centroid};
@@ -153,6 +160,43 @@ async fn operation_outcomes(
     Ok((Some(totals), count))
 }
 
+/// A day in milliseconds.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// One kept count (migration 0024): an organisation's reports received on
+/// one day with one value in one dimension.
+struct Tallied {
+    dimension: String,
+    /// The index of the range's week the day falls in.
+    week: i64,
+    value: String,
+    reports: i64,
+}
+
+/// The counts the database keeps of `organisation`'s reports received in
+/// `[start, end)` (whole days) in `dimensions` (`risk`, `first_look`,
+/// `sector`, `postcode_sector`), the range's weeks counted from
+/// `monday_ms`: a few rows a day and dimension, however many reports.
+async fn tallies(store: &Store, organisation: &str, dimensions: &[&str], (start, end): (i64, i64), monday_ms: i64) -> CaseResult<Vec<Tallied>> {
+    let listed: String = dimensions.iter().map(|dimension| format!("'{dimension}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT dimension, day, value, reports FROM report_tallies \
+         WHERE organisation_id = $1 AND dimension IN ({listed}) AND day >= $2 AND day < $3 AND reports <> 0"
+    );
+    let rows = sqlx::query(&sql).bind(organisation).bind(start.div_euclid(DAY_MS)).bind((end + DAY_MS - 1).div_euclid(DAY_MS)).fetch_all(store.pool()).await?;
+    let mut tallied = Vec::with_capacity(rows.len());
+    for row in rows {
+        let day: i64 = row.try_get("day")?;
+        tallied.push(Tallied {
+            dimension: row.try_get("dimension")?,
+            week: (day * DAY_MS - monday_ms).div_euclid(WEEK_MS),
+            value: row.try_get("value")?,
+            reports: row.try_get("reports")?,
+        });
+    }
+    Ok(tallied)
+}
+
 /// The start of the range's first week (its Monday), in milliseconds.
 fn first_monday_ms(filter: &InsightFilter) -> i64 {
     InsightFilter { from: week_of(filter.from), to: filter.to, area: None }.range_ms().0
@@ -171,9 +215,29 @@ pub async fn dashboard(store: &Store, caller: &Caller, filter: &InsightFilter, c
     let mut by_district = Tally::default();
     let mut first_look = first_look_tally();
     let mut reports = 0;
-    if scope.own_reports {
-        // Counted by the database, one grouping at a time over the range's
-        // reports (found by owner and time), so only the groups travel.
+    if scope.own_reports && filter.area.is_none() {
+        // The whole range: the counts the database keeps as reports change.
+        for tallied in tallies(store, organisation, &["risk", "first_look", "sector", "postcode_sector"], (start, end), first_monday_ms(filter)).await? {
+            let count = tallied.reports;
+            match tallied.dimension.as_str() {
+                "risk" => {
+                    if let Some(slot) = usize::try_from(tallied.week).ok().and_then(|index| by_week.get_mut(index)) {
+                        slot.1 += count;
+                    }
+                    by_risk.add_many(tallied.value, count);
+                    reports += count;
+                }
+                "first_look" => first_look.add_many(FirstLook::from_code(&tallied.value).map_or("Unknown", FirstLook::label), count),
+                "sector" => by_sector.add_many(tallied.value, count),
+                _ if tallied.value.is_empty() => by_district.add_many("No postcode", count),
+                _ => by_district.add_many(MapLevel::District.of_sector(&tallied.value), count),
+            }
+        }
+    } else if scope.own_reports {
+        // An area (a district or a town, which the kept counts do not
+        // hold): counted by the database, one grouping at a time over the
+        // range's reports (found by owner and time), so only the groups
+        // travel.
         let monday_ms = first_monday_ms(filter);
         let bands: String =
             FirstLook::BOUNDED.iter().map(|(band, bound)| format!("WHEN first_opened_at - received_at <= {bound} THEN '{}' ", band.code())).collect();
@@ -331,7 +395,22 @@ pub async fn hotspots(store: &Store, caller: &Caller, filter: &InsightFilter, le
     let weeks = filter.weeks();
     let mut areas: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
     let (mut reports, mut without_postcode) = (0, 0);
-    if scope.own_reports {
+    let mut count_in = |sector: Option<String>, week: i64, count: i64| {
+        reports += count;
+        let Some(sector) = sector else {
+            without_postcode += count;
+            return;
+        };
+        let counts = areas.entry(level.of_sector(&sector)).or_insert_with(|| vec![0; weeks.len()]);
+        if let Some(slot) = usize::try_from(week).ok().and_then(|index| counts.get_mut(index)) {
+            *slot += count;
+        }
+    };
+    if scope.own_reports && filter.area.is_none() {
+        for tallied in tallies(store, caller.organisation_id().as_str(), &["postcode_sector"], (start, end), first_monday_ms(filter)).await? {
+            count_in(Some(tallied.value).filter(|sector| !sector.is_empty()), tallied.week, tallied.reports);
+        }
+    } else if scope.own_reports {
         let week = format!("(received_at - {}) / {WEEK_MS}", first_monday_ms(filter));
         let area = filter.area.as_deref().map(|area| area_condition(area, 4));
         // A stored postcode less its last two letters is its sector.
@@ -349,17 +428,7 @@ pub async fn hotspots(store: &Store, caller: &Caller, filter: &InsightFilter, le
             query = query.bind(value.clone());
         }
         for row in query.fetch_all(store.pool()).await? {
-            let count: i64 = row.try_get("reports")?;
-            reports += count;
-            let Some(sector) = row.try_get::<Option<String>, _>("sector")? else {
-                without_postcode += count;
-                continue;
-            };
-            let index: i64 = row.try_get("week")?;
-            let counts = areas.entry(level.of_sector(&sector)).or_insert_with(|| vec![0; weeks.len()]);
-            if let Some(slot) = usize::try_from(index).ok().and_then(|index| counts.get_mut(index)) {
-                *slot += count;
-            }
+            count_in(row.try_get("sector")?, row.try_get("week")?, row.try_get("reports")?);
         }
     }
     let mut areas: Vec<HotspotArea> =

@@ -66,7 +66,7 @@ fn tables(kind: RecordKind) -> Vec<&'static str> {
     ];
     let own: &[&str] = match kind {
         RecordKind::VictimCase => &["potential_victims", "nrm_referrals", "support_referrals", "support_given", "victim_links"],
-        RecordKind::Report => &["reports", "report_signs", "report_vehicles", "report_messages", "intelligence"],
+        RecordKind::Report => &["reports", "report_signs", "report_vehicles", "report_messages", "intelligence", "report_tallies"],
         RecordKind::Intelligence => &["intelligence", "intelligence_shares"],
         RecordKind::Operation => &[
             "operations",

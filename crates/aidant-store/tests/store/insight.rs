@@ -197,7 +197,91 @@ async fn the_hotspot_map_counts_each_area_by_week_as_the_tables_do(database: Tes
     assert_eq!(count(store, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "insight.view").await, 4, "every reading of the map is audited");
 }
 
+/// A kept count's key: organisation, dimension, day (since 1970) and value.
+type TallyKey = (String, String, i64, String);
+
+/// What the kept counts must be: every owned report counted again from the
+/// table, its time to first look banded by `FirstLook::of` (so the
+/// triggers' bands cannot drift from the core's).
+async fn recount(store: &Store) -> std::collections::BTreeMap<TallyKey, i64> {
+    type Counted = (String, i64, String, Option<i64>, String, Option<String>);
+    let rows: Vec<Counted> = sqlx::query_as(
+        "SELECT owning_organisation_id, received_at, risk_level, first_opened_at, sector, postcode FROM reports WHERE owning_organisation_id IS NOT NULL",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for (organisation, received, risk, opened, sector, postcode) in rows {
+        let day = received.div_euclid(DAY);
+        let postcode_sector = postcode.map(|postcode| postcode[..postcode.len() - 2].to_owned()).unwrap_or_default();
+        for (dimension, value) in
+            [("risk", risk), ("first_look", FirstLook::of(received, opened).code().to_owned()), ("sector", sector), ("postcode_sector", postcode_sector)]
+        {
+            *counts.entry((organisation.clone(), dimension.to_owned(), day, value)).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+async fn kept(store: &Store) -> std::collections::BTreeMap<TallyKey, i64> {
+    let rows: Vec<(String, String, i64, String, i64)> =
+        sqlx::query_as("SELECT organisation_id, dimension, day, value, reports FROM report_tallies WHERE reports <> 0").fetch_all(store.pool()).await.unwrap();
+    rows.into_iter().map(|(organisation, dimension, day, value, reports)| ((organisation, dimension, day, value), reports)).collect()
+}
+
+async fn the_kept_counts_follow_every_change_to_a_report(database: TestDatabase) {
+    use aidant_core::retention::{DeleteReason, RecordKind, ReviewPeriods, add_months};
+    use aidant_store::cases::reports::view_report;
+    use aidant_store::cases::retention::delete_record;
+    let store = &database.store;
+    // Reports that arrive while no organisation receives them are counted
+    // once one does.
+    let early = report(store, "nail_bar", Some("LU1 2AB"), "Luton", false, 2).await;
+    report(store, "car_wash", None, "Dunstable", true, 0).await;
+    assert!(kept(store).await.is_empty(), "no owner, nothing counted");
+    let world = world(store).await;
+    let force = world.force.id.to_string();
+    assert_eq!(kept(store).await, recount(store).await);
+    assert_eq!(kept(store).await.get(&(force.clone(), "risk".to_owned(), day_of_ms_index(now_ms()), "immediate".to_owned())), Some(&1));
+
+    // New reports, a change of the day received, openings at different waits.
+    let mut ids = Vec::new();
+    for (sector, postcode, days_ago) in [("nail_bar", Some("MK40 1AA"), 1), ("agriculture", Some("LU1 3CD"), 9), ("nail_bar", None, 30)] {
+        ids.push(report(store, sector, postcode, "Luton", false, days_ago).await);
+    }
+    assert_eq!(kept(store).await, recount(store).await);
+    for (id, wait) in [(&ids[0], 30 * 60 * 1000_i64), (&ids[1], 2 * DAY)] {
+        sqlx::query("UPDATE reports SET first_opened_at = received_at + $1 WHERE id = $2").bind(wait).bind(id).execute(store.pool()).await.unwrap();
+    }
+    view_report(store, &caller(&world.analyst), &early.parse::<aidant_core::ids::ReportId>().unwrap()).await.unwrap();
+    assert_eq!(kept(store).await, recount(store).await);
+    let bands: Vec<String> = kept(store).await.into_keys().filter(|(_, dimension, _, _)| dimension == "first_look").map(|(_, _, _, band)| band).collect();
+    for band in [FirstLook::WithinAnHour, FirstLook::WithinThreeDays, FirstLook::NotYet] {
+        assert!(bands.contains(&band.code().to_owned()), "{band:?} in {bands:?}");
+    }
+
+    // Deleted at retention review: its counts go with it.
+    let supervisor =
+        store.create_user(&world.force.id, "supervisor@force.example", "Supervisor", &[aidant_core::organisation::Role::Supervisor]).await.unwrap();
+    let periods = ReviewPeriods::default();
+    let later = add_months(now_ms(), periods.reports_months.max(periods.victim_cases_months).max(periods.intelligence_months)) + DAY;
+    let before: i64 = kept(store).await.iter().filter(|((_, dimension, _, _), _)| dimension == "risk").map(|(_, count)| count).sum();
+    delete_record(store, &caller(&supervisor), RecordKind::Report, &ids[2], DeleteReason::NoPolicingPurpose, &periods, later).await.unwrap();
+    let after = kept(store).await;
+    assert_eq!(after, recount(store).await);
+    assert_eq!(after.iter().filter(|((_, dimension, _, _), _)| dimension == "risk").map(|(_, count)| count).sum::<i64>(), before - 1);
+    let zeros: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_tallies WHERE reports = 0").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(zeros, 0, "a count that falls to zero is removed, leaving nothing of the deleted report");
+}
+
+/// The day since 1970 of a time in milliseconds.
+fn day_of_ms_index(ms: i64) -> i64 {
+    ms.div_euclid(DAY)
+}
+
 aidant_store::backend_tests!(
     counts_agree_with_the_tables_and_follow_the_range_the_area_and_the_viewer,
-    the_hotspot_map_counts_each_area_by_week_as_the_tables_do
+    the_hotspot_map_counts_each_area_by_week_as_the_tables_do,
+    the_kept_counts_follow_every_change_to_a_report
 );
