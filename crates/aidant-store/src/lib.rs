@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod entities;
 pub mod entity_network;
 pub mod federation;
+pub mod flood;
 pub mod identity;
 pub mod intelligence;
 pub mod keys;

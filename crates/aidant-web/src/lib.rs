@@ -151,9 +151,11 @@ impl AppState {
 }
 
 /// Every route of the application, with the list of them.
-fn all_routes(settings: &WebSettings, catalogue: Option<&Catalogue>) -> routes::Routes {
-    let limit = rate_limit::layer(settings.rate_limit, &settings.trusted_proxies);
-    let sign_in_limit = rate_limit::layer(settings.sign_in_rate_limit, &settings.trusted_proxies);
+/// Flood limits count in `store` when it is PostgreSQL, so that every
+/// process on it shares them, and in memory otherwise.
+fn all_routes(settings: &WebSettings, catalogue: Option<&Catalogue>, store: Option<&Store>) -> routes::Routes {
+    let limit = rate_limit::FloodGuard::new("public", settings.rate_limit, &settings.trusted_proxies, store);
+    let sign_in_limit = rate_limit::FloodGuard::new("sign_in", settings.sign_in_rate_limit, &settings.trusted_proxies, store);
     let viewer = [
         routes::RouteEntry { methods: &["GET"], path: "/api/docs" },
         routes::RouteEntry { methods: &["GET"], path: "/api/docs/{*rest}" },
@@ -163,23 +165,23 @@ fn all_routes(settings: &WebSettings, catalogue: Option<&Catalogue>) -> routes::
         .route("/healthz", &["GET"], get(healthz))
         .route("/readyz", &["GET"], get(readyz))
         .route("/assets/{name}", &["GET"], get(assets::serve))
-        .merge(api::routes(limit.clone()))
+        .merge(api::routes(limit.as_ref()))
         .merge_router(api::documentation(catalogue), &viewer)
-        .merge(pages::routes(limit))
-        .merge(staff::routes(sign_in_limit))
+        .merge(pages::routes(limit.as_ref()))
+        .merge(staff::routes(sign_in_limit.as_ref()))
 }
 
 /// The list of every route the application answers, for the
 /// every-route authorisation test.
 pub fn route_book() -> Vec<routes::RouteEntry> {
     let unlimited = rate_limit::RateLimit { per_minute: 0, burst: 0 };
-    all_routes(&WebSettings { rate_limit: unlimited, sign_in_rate_limit: unlimited, ..WebSettings::default() }, None).entries().to_vec()
+    all_routes(&WebSettings { rate_limit: unlimited, sign_in_rate_limit: unlimited, ..WebSettings::default() }, None, None).entries().to_vec()
 }
 
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings().clone();
-    let routes = all_routes(&settings, Some(state.catalogue()))
+    let routes = all_routes(&settings, Some(state.catalogue()), Some(state.store()))
         .into_router()
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), html::friendly_errors))

@@ -1,52 +1,37 @@
 //! Flood protection for the public endpoints that create records (reports,
-//! drafts, feedback, keep-in-contact sign-ins), with tower_governor.
+//! drafts, feedback, keep-in-contact sign-ins) and for staff sign-in.
 //!
-//! The key is the client's address, held only in this process's memory for
-//! as long as its counter matters (stale keys are dropped every minute); it
-//! is never logged or stored. The client is the peer, unless the peer is one
-//! of the configured trusted proxies: then it is the nearest address in
-//! `X-Forwarded-For` that is not a trusted proxy (read from the right, the
-//! end the proxies wrote), so each client behind a load balancer has its own
-//! counter while a client cannot choose its address by sending the header.
+//! Each client is counted by its address, which is never logged or stored
+//! as it is. On PostgreSQL the counts are rows in the database that every
+//! `aidant serve` on it shares, under a keyed hash of the address, so a
+//! limit holds across processes behind a load balancer
+//! (`aidant_store::flood`); on SQLite, one process by design, they are held
+//! in this process's memory with governor for as long as they matter. Stale
+//! counts are dropped every minute either way. The client is the peer,
+//! unless the peer is one of the configured trusted proxies: then it is the
+//! nearest address in `X-Forwarded-For` that is not a trusted proxy (read
+//! from the right, the end the proxies wrote), so each client behind a load
+//! balancer has its own counter while a client cannot choose its address by
+//! sending the header.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aidant_store::flood::FloodRate;
+use aidant_store::{Backend, Store};
 use axum::body::Body;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{Request, Response, StatusCode};
+use axum::middleware::Next;
 use axum::response::IntoResponse;
-use governor::middleware::NoOpMiddleware;
+use axum::routing::MethodRouter;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
-use tower_governor::GovernorLayer;
-use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
-use tower_governor::key_extractor::KeyExtractor;
 
+use crate::AppState;
 use crate::problem::Problem;
-
-/// Rate-limit keys: the client's address (see the module), or one shared
-/// key when there is no peer (requests driven in memory by tests).
-#[derive(Debug, Clone)]
-pub struct ClientAddress {
-    trusted_proxies: Arc<[IpNet]>,
-}
-
-impl ClientAddress {
-    pub fn new(trusted_proxies: &[IpNet]) -> Self {
-        Self { trusted_proxies: trusted_proxies.into() }
-    }
-}
-
-impl KeyExtractor for ClientAddress {
-    type Key = IpAddr;
-
-    fn extract<T>(&self, request: &Request<T>) -> Result<IpAddr, tower_governor::GovernorError> {
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        let forwarded: Vec<&str> = request.headers().get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok()).collect();
-        Ok(client_address(peer, &forwarded, &self.trusted_proxies))
-    }
-}
 
 /// The client behind `peer`: the peer itself unless it is a trusted proxy;
 /// then the addresses the proxies appended to `X-Forwarded-For` (every
@@ -93,35 +78,99 @@ impl Default for RateLimit {
     }
 }
 
-pub type Layer = GovernorLayer<ClientAddress, NoOpMiddleware, Body>;
-
-/// The layer to put on record-creating routes, or `None` when limiting is off.
-/// Every route given the same layer shares one counter per client address.
-pub fn layer(limit: RateLimit, trusted_proxies: &[IpNet]) -> Option<Layer> {
-    if limit.per_minute == 0 || limit.burst == 0 {
-        return None;
-    }
-    let period = Duration::from_millis(60_000 / u64::from(limit.per_minute));
-    let config: GovernorConfig<ClientAddress, NoOpMiddleware> =
-        GovernorConfigBuilder::default().key_extractor(ClientAddress::new(trusted_proxies)).period(period).burst_size(limit.burst).finish()?;
-    let config = Arc::new(config);
-    let limiter = config.limiter().clone();
-    // Forget addresses whose counters have recovered, so memory stays small
-    // and no address is kept longer than it matters.
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                interval.tick().await;
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
-        });
-    }
-    Some(GovernorLayer::new(config).error_handler(too_many))
+/// Where a guard counts.
+#[derive(Clone)]
+enum Counter {
+    /// In this process (SQLite, or routes listed without a database).
+    Memory(Arc<DefaultKeyedRateLimiter<IpAddr>>),
+    /// In the database every process shares (PostgreSQL).
+    Shared(Store),
 }
 
-fn too_many(_error: tower_governor::GovernorError) -> Response<Body> {
+/// A limit on a group of routes: every route given the same guard shares
+/// one count per client.
+#[derive(Clone)]
+pub struct FloodGuard {
+    /// The limiter's name in the database (`public`, `sign_in`).
+    name: &'static str,
+    rate: FloodRate,
+    trusted_proxies: Arc<[IpNet]>,
+    counter: Counter,
+}
+
+impl FloodGuard {
+    /// The guard named `name` for `limit`, counting in `store` when it is
+    /// PostgreSQL and in memory otherwise, or `None` when limiting is off.
+    pub fn new(name: &'static str, limit: RateLimit, trusted_proxies: &[IpNet], store: Option<&Store>) -> Option<Self> {
+        let burst = NonZeroU32::new(limit.burst)?;
+        let period_ms = 60_000 / u64::from(NonZeroU32::new(limit.per_minute)?.get());
+        let counter = match store {
+            Some(store) if store.backend() == Backend::Postgres => Counter::Shared(store.clone()),
+            _ => Counter::Memory(Arc::new(RateLimiter::keyed(Quota::with_period(Duration::from_millis(period_ms))?.allow_burst(burst)))),
+        };
+        // Forget clients whose allowance has recovered, so no address (or
+        // its hash) is kept longer than it matters.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let counter = counter.clone();
+            runtime.spawn(async move {
+                let mut interval = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    interval.tick().await;
+                    match &counter {
+                        Counter::Memory(limiter) => {
+                            limiter.retain_recent();
+                            limiter.shrink_to_fit();
+                        }
+                        Counter::Shared(store) => {
+                            if let Err(error) = store.sweep_flood_limits(aidant_store::now_ms()).await {
+                                tracing::warn!(error = %error, "could not sweep flood counts");
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        let rate = FloodRate { period_ms: i64::try_from(period_ms).unwrap_or(i64::MAX), burst: i64::from(burst.get()) };
+        Some(FloodGuard { name, rate, trusted_proxies: trusted_proxies.into(), counter })
+    }
+
+    /// Whether `client` may make one more request now (counting it if so).
+    /// A database that does not answer lets the request through: the
+    /// request itself then fails on its own, or succeeds, and a working
+    /// reporting line is worth more than its flood limit.
+    async fn allows(&self, client: IpAddr) -> bool {
+        match &self.counter {
+            Counter::Memory(limiter) => limiter.check_key(&client).is_ok(),
+            Counter::Shared(store) => {
+                let bytes = match client.to_canonical() {
+                    IpAddr::V4(address) => address.octets().to_vec(),
+                    IpAddr::V6(address) => address.octets().to_vec(),
+                };
+                store.take_flood_allowance(self.name, &bytes, self.rate, aidant_store::now_ms()).await.unwrap_or_else(|error| {
+                    tracing::warn!(error = %error, limiter = self.name, "could not count a request against the flood limit; let through");
+                    true
+                })
+            }
+        }
+    }
+}
+
+/// `handler` behind `guard`, or as it is when there is none.
+pub fn limited(handler: MethodRouter<AppState>, guard: Option<&FloodGuard>) -> MethodRouter<AppState> {
+    match guard {
+        Some(guard) => handler.layer(axum::middleware::from_fn_with_state(guard.clone(), enforce)),
+        None => handler,
+    }
+}
+
+async fn enforce(State(guard): State<FloodGuard>, request: Request<Body>, next: Next) -> Response<Body> {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let forwarded: Vec<&str> = request.headers().get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok()).collect();
+    let client = client_address(peer, &forwarded, &guard.trusted_proxies);
+    if guard.allows(client).await { next.run(request).await } else { too_many() }
+}
+
+fn too_many() -> Response<Body> {
     Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests",

@@ -4,6 +4,7 @@
 
 mod entities;
 mod federation;
+mod flood;
 mod insight;
 mod keys;
 mod link_records;

@@ -76,8 +76,8 @@ pub fn documentation(catalogue: Option<&aidant_core::Catalogue>) -> Router<AppSt
     ))
 }
 
-pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Routes {
-    Routes::new().route("/api/v1/reports", &["POST"], post(reports::create).layer(tower::util::option_layer(limit))).route(
+pub fn routes(limit: Option<&crate::rate_limit::FloodGuard>) -> Routes {
+    Routes::new().route("/api/v1/reports", &["POST"], crate::rate_limit::limited(post(reports::create), limit)).route(
         "/api/v1/indicators",
         &["GET"],
         get(reports::indicators),

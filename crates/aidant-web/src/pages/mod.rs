@@ -148,8 +148,8 @@ pub fn parse_form(body: &Bytes) -> Result<FormData, crate::error::WebError> {
 }
 
 /// The public site's routes; `limit` guards those that create records.
-pub fn routes(limit: Option<crate::rate_limit::Layer>) -> Routes {
-    let limited = |handler: axum::routing::MethodRouter<AppState>| handler.layer(tower::util::option_layer(limit.clone()));
+pub fn routes(limit: Option<&crate::rate_limit::FloodGuard>) -> Routes {
+    let limited = |handler: axum::routing::MethodRouter<AppState>| crate::rate_limit::limited(handler, limit);
     Routes::new()
         .route("/", &["GET"], get(info::start))
         .route("/get-help", &["GET"], get(info::get_help))

@@ -64,8 +64,8 @@ pub const PASSWORD_PATH: &str = "/staff/profile/password";
 pub const PAGE_SIZE: i64 = 50;
 
 /// The staff workspace's routes; `sign_in_limit` guards the sign-in posts.
-pub fn routes(sign_in_limit: Option<crate::rate_limit::Layer>) -> Routes {
-    let limited = |handler: axum::routing::MethodRouter<AppState>| handler.layer(tower::util::option_layer(sign_in_limit.clone()));
+pub fn routes(sign_in_limit: Option<&crate::rate_limit::FloodGuard>) -> Routes {
+    let limited = |handler: axum::routing::MethodRouter<AppState>| crate::rate_limit::limited(handler, sign_in_limit);
     Routes::new()
         .route("/staff/sign-in", &["GET", "POST"], get(auth::sign_in_form).merge(limited(post(auth::sign_in))))
         .route("/staff/sign-in/code", &["GET", "POST"], get(auth::code_form).merge(limited(post(auth::check_code))))
