@@ -12,5 +12,6 @@ mod graph_from_database;
 mod helpers;
 mod keys_audit;
 mod link;
+mod scale_out;
 mod serve;
 mod users;

@@ -1,0 +1,167 @@
+//! Several Aidant processes on one PostgreSQL, as a region would run them
+//! behind a load balancer: two `aidant serve` and one `aidant worker`. A
+//! flood limit holds across both servers; a staff session opened on one is
+//! good on the other; public reports go to both at once while one is killed
+//! with SIGKILL, and every acknowledged report is stored once; every entity
+//! job is done once, by whichever process took it; the audit chain that
+//! all of them appended to verifies. (SQLite is one process by design: its
+//! file is written by one `aidant serve`, which also runs the worker.)
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Stdio;
+use std::time::Duration;
+
+use aidant_core::audit::AuditActor;
+use aidant_core::organisation::{OrganisationKind, Role};
+use aidant_store::Backend;
+use aidant_store::testing::TestDatabase;
+use sqlx::Row;
+
+use crate::helpers::{Load, REPORT, Server, Setup};
+
+const PASSWORD: &str = "several-processes-one-database";
+
+/// A whole HTTP exchange: the status, the `Set-Cookie` values and the body.
+struct Exchange {
+    status: u16,
+    cookies: Vec<String>,
+    body: String,
+}
+
+fn exchange(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Exchange {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let cookies = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, value)| value.trim().split(';').next().map(str::to_owned))
+        .collect();
+    Exchange { status, cookies, body: body.to_owned() }
+}
+
+/// Signs in at `address` as a person does: the page's double-submit token,
+/// then the form; returns the session cookie (`name=value`).
+fn sign_in(address: SocketAddr, email: &str) -> String {
+    let page = exchange(address, "GET", "/staff/sign-in", &[], "");
+    assert_eq!(page.status, 200);
+    let token_cookie = page.cookies.iter().find(|cookie| cookie.starts_with("__Host-aidant_sign_in=")).expect("the sign-in page sets its token").clone();
+    let token = token_cookie.split_once('=').unwrap().1;
+    let form = format!("email={}&password={PASSWORD}&sign_in_token={token}", email.replace('@', "%40"));
+    let signed_in = exchange(
+        address,
+        "POST",
+        "/staff/sign-in",
+        &[("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", &token_cookie), ("Origin", &format!("http://{address}"))],
+        &form,
+    );
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    signed_in
+        .cookies
+        .into_iter()
+        .find(|cookie| cookie.starts_with("__Host-aidant_session=") && cookie.len() > "__Host-aidant_session=".len())
+        .expect("a session")
+}
+
+fn post_report(address: SocketAddr, client: &str) -> u16 {
+    exchange(address, "POST", "/api/v1/reports", &[("Content-Type", "application/json"), ("X-Forwarded-For", client)], REPORT).status
+}
+
+async fn count(database: &TestDatabase, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(database.store.pool()).await.unwrap().try_get(0).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_and_a_worker_on_one_postgresql_stay_correct_together() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let store = &database.store;
+    let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
+    store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
+    let analyst = store.create_user(&force.id, "analyst@force.example", "Analyst", &[Role::Analyst]).await.unwrap();
+    store.set_password(&analyst.id, PASSWORD, &AuditActor::Cli).await.unwrap();
+    let setup = Setup::for_database(&database);
+
+    // A flood limit of five at once, behind a proxy on loopback: one client
+    // sending to both servers in turn gets five reports through, not ten.
+    let limited = [("AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE", "1"), ("AIDANT_PUBLIC_SUBMISSIONS_BURST", "5"), ("AIDANT_TRUSTED_PROXIES", "[\"127.0.0.1\"]")];
+    let mut first = Server::start_with(&setup, &[], &limited);
+    let mut second = Server::start_with(&setup, &[], &limited);
+    let statuses: Vec<u16> = (0..10).map(|turn| post_report(if turn % 2 == 0 { first.address } else { second.address }, "203.0.113.7")).collect();
+    assert_eq!(statuses.iter().filter(|status| **status == 201).count(), 5, "{statuses:?}");
+    assert_eq!(statuses[5..], [429; 5], "past the burst, both servers refuse: {statuses:?}");
+    assert_eq!(post_report(second.address, "203.0.113.8"), 201, "another client has its own allowance");
+    for server in [&mut first, &mut second] {
+        server.signal("TERM");
+        assert!(server.wait_for_exit(Duration::from_secs(30)).success());
+    }
+
+    // Unlimited now: the load comes from one address.
+    let unlimited = [("AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")];
+    let mut first = Server::start_with(&setup, &[], &unlimited);
+    let mut second = Server::start_with(&setup, &[], &unlimited);
+    let mut worker = setup.command(&["worker"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+
+    // A session opened on one server is good on the other.
+    let session = sign_in(first.address, "analyst@force.example");
+    let queue = exchange(second.address, "GET", "/staff", &[("Cookie", &session)], "");
+    assert_eq!(queue.status, 200, "the other server knows the session");
+    assert!(queue.body.contains("/staff/reports/"), "and shows the force's queue, with the reports sent a moment ago");
+
+    // Public reports to both at once; one server is killed mid-load.
+    let to_first = Load::start(first.address, 4);
+    let to_second = Load::start(second.address, 4);
+    to_first.wait_for_attempts(150);
+    to_second.wait_for_attempts(150);
+    first.signal("KILL");
+    first.wait_for_exit(Duration::from_secs(10));
+    to_second.wait_for_attempts(150);
+    let mut acknowledged = to_first.stop();
+    acknowledged.extend(to_second.stop());
+    assert!(acknowledged.len() >= 300, "both servers took reports: {}", acknowledged.len());
+
+    // The survivor still serves the session and records what it does: the
+    // newest report, opened (and its view audited) after the kill.
+    let newest = &acknowledged[acknowledged.len() - 1];
+    let id: String = sqlx::query_scalar("SELECT id FROM reports WHERE reference = $1").bind(newest.as_compact()).fetch_one(store.pool()).await.unwrap();
+    let report = exchange(second.address, "GET", &format!("/staff/reports/{id}"), &[("Cookie", &session)], "");
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains(&newest.to_string()), "the report page shows its reference");
+
+    // Every acknowledged report stored once.
+    for reference in &acknowledged {
+        let stored: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reference = $1").bind(reference.as_compact()).fetch_one(store.pool()).await.unwrap();
+        assert_eq!(stored, 1, "{reference} stored {stored} times");
+    }
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM (SELECT reference FROM reports GROUP BY reference HAVING COUNT(*) > 1) repeated").await, 0);
+
+    // Every entity job done once: by the worker or by either server's own.
+    let started = std::time::Instant::now();
+    while store.entity_queue_counts().await.unwrap().waiting > 0 {
+        assert!(started.elapsed() < Duration::from_secs(300), "the queue was not emptied within five minutes");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reports = count(&database, "SELECT COUNT(*) FROM reports").await;
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM audit_log WHERE action = 'entities.derive'").await, reports, "each report read once");
+    assert_eq!(count(&database, "SELECT COUNT(DISTINCT record_id) FROM audit_log WHERE action = 'entities.derive'").await, reports);
+    assert_eq!(count(&database, "SELECT COUNT(*) FROM audit_log WHERE action = 'report.view'").await, 1, "the one report opened, audited once");
+
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    second.signal("TERM");
+    assert!(second.wait_for_exit(Duration::from_secs(30)).success());
+    // The chain every process appended to is whole.
+    assert!(store.verify_audit_chain().await.unwrap().is_ok(), "the audit chain verifies");
+}
