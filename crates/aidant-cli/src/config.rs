@@ -13,8 +13,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Settings read from the environment, by their `AIDANT_` suffix.
-const ENVIRONMENT_KEYS: [&str; 23] = [
+const ENVIRONMENT_KEYS: [&str; 24] = [
     "public_url",
+    "metrics_listen",
     "single_sign_on",
     "trusted_proxies",
     "database_url",
@@ -110,6 +111,10 @@ pub struct Config {
     /// without a model file) to link the people named in records with, instead of the built-in
     /// reference model. Used when the database first starts linking people.
     pub people_model_file: Option<PathBuf>,
+    /// Where to serve Prometheus metrics (`GET /metrics`) for operators: an
+    /// address and port of its own, on loopback or a private network, never
+    /// the public listener's. Off when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// Reverse proxies (addresses or networks such as `10.0.0.0/8`) whose
     /// `X-Forwarded-For` is believed, so that flood protection and the
     /// sign-in limit count each client instead of the proxy. Empty: the
@@ -154,6 +159,7 @@ impl Default for Config {
             session_absolute_hours: 12,
             audit_signing_key_file: None,
             people_model_file: None,
+            metrics_listen: None,
             trusted_proxies: Vec::new(),
             retention: aidant_core::retention::ReviewPeriods::default(),
             public_url: None,
@@ -375,6 +381,10 @@ impl Config {
         match &self.people_model_file {
             Some(path) => lines.push(format!("people_model_file = {:?}", path.display().to_string())),
             None => lines.push("# people_model_file: the built-in reference model".to_owned()),
+        }
+        match &self.metrics_listen {
+            Some(address) => lines.push(format!("metrics_listen = \"{address}\"")),
+            None => lines.push("# metrics_listen: no metrics listener".to_owned()),
         }
         lines.push(format!("trusted_proxies = {:?}", self.trusted_proxies));
         let periods = &self.retention;

@@ -360,6 +360,19 @@ pub async fn serve_store(config: &Config, store: Store, catalogue: Catalogue) ->
     let worker = crate::entities::spawn_worker(store.clone());
     let state = AppState::new(store.clone(), catalogue, settings)
         .map_err(|error| Failure::Runtime(format!("the public site's templates or messages are broken: {error}")))?;
+    if let Some(metrics_address) = config.metrics_listen {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_address)
+            .await
+            .map_err(|error| Failure::Startup(format!("cannot listen for metrics on {metrics_address}: {error}")))?;
+        let metrics_address = metrics_listener.local_addr().map_err(|error| Failure::Startup(error.to_string()))?;
+        println!("Metrics for operators at http://{metrics_address}/metrics");
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = aidant_web::serve_metrics(metrics_listener, state).await {
+                tracing::warn!(error = %error, "the metrics listener stopped");
+            }
+        });
+    }
     let app = aidant_web::router(state);
     println!("Aidant is listening on http://{address} (database: {})", backend.as_str());
     tracing::info!(%address, backend = backend.as_str(), "listening");

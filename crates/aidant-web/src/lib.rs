@@ -10,6 +10,7 @@ pub mod assets;
 pub mod backoff;
 pub mod error;
 pub mod html;
+pub mod metrics;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
@@ -98,6 +99,8 @@ struct Inner {
     reporter_guesses: backoff::Backoff,
     /// The OpenID Connect client and its cached discovery documents.
     sso: oidc::Sso,
+    /// What this process counts for operators.
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -110,12 +113,26 @@ impl AppState {
         let staff_guesses = backoff::Backoff::new(settings.guess_backoff);
         let reporter_guesses = backoff::Backoff::new(settings.guess_backoff);
         let sso = oidc::Sso::new(&settings.single_sign_on);
-        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site, staff_guesses, reporter_guesses, sso }) })
+        let metrics = metrics::Metrics::default();
+        Ok(Self { inner: Arc::new(Inner { store, report_writer, catalogue, settings, site, staff_guesses, reporter_guesses, sso, metrics }) })
     }
 
-    /// Public reports go through the group-commit writer.
-    pub fn report_writer(&self) -> &ReportWriter {
-        &self.inner.report_writer
+    /// Stores a public report through the group-commit writer, counting a
+    /// failure for operators.
+    pub async fn submit_report(
+        &self,
+        submission: aidant_store::report_writer::OwnedSubmission,
+    ) -> Result<aidant_store::reports::Receipt, aidant_store::StoreError> {
+        let stored = self.inner.report_writer.submit(submission).await;
+        if stored.is_err() {
+            self.inner.metrics.report_write_failed();
+        }
+        stored
+    }
+
+    /// What this process counts for operators.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     pub fn store(&self) -> &Store {
@@ -185,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .into_router()
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), html::friendly_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(axum::middleware::from_fn(html::refuse_cross_site));
     middleware::apply(routes, &settings).with_state(state)
 }
@@ -211,6 +229,12 @@ async fn not_found() -> Response {
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops
 /// accepting connections and lets requests in flight finish.
+/// Serves `metrics::router` for operators on a listener of its own until
+/// the process ends.
+pub async fn serve_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, metrics::router(state)).await
+}
+
 pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     // The peer address reaches handlers only for in-memory rate limiting.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await

@@ -107,6 +107,8 @@ impl Setup {
 pub struct Server {
     pub child: Child,
     pub address: SocketAddr,
+    /// The metrics listener's, when `AIDANT_METRICS_LISTEN` was given.
+    pub metrics_address: Option<SocketAddr>,
     stderr_path: PathBuf,
 }
 
@@ -129,16 +131,26 @@ impl Server {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("Metrics for operators at http://") {
+                    let _ = sender.send((false, rest.trim_end_matches("/metrics").to_owned()));
+                }
                 if let Some(rest) = line.strip_prefix("Aidant is listening on http://") {
                     let address = rest.split_whitespace().next().unwrap().to_owned();
-                    let _ = sender.send(address);
+                    let _ = sender.send((true, address));
                 }
             }
         });
-        let address = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("the server did not start: {}", std::fs::read_to_string(&stderr_path).unwrap_or_default()));
-        Server { child, address: address.parse().unwrap(), stderr_path }
+        let mut metrics_address = None;
+        let address = loop {
+            let (listening, address) = receiver
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("the server did not start: {}", std::fs::read_to_string(&stderr_path).unwrap_or_default()));
+            if listening {
+                break address;
+            }
+            metrics_address = Some(address.parse().unwrap());
+        };
+        Server { child, address: address.parse().unwrap(), metrics_address, stderr_path }
     }
 
     pub fn stderr(&self) -> String {

@@ -165,3 +165,56 @@ async fn two_servers_and_a_worker_on_one_postgresql_stay_correct_together() {
     // The chain every process appended to is whole.
     assert!(store.verify_audit_chain().await.unwrap().is_ok(), "the audit chain verifies");
 }
+
+/// What a label may never hold: the report's reference, id, postcode, phone,
+/// the names in it, the words searched for, the client's address.
+fn labels(metrics: &str) -> Vec<&str> {
+    metrics
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('{').and_then(|(_, rest)| rest.rsplit_once('}')))
+        .map(|(labels, _)| labels)
+        .collect()
+}
+
+#[test]
+fn operators_scrape_metrics_whose_labels_name_no_one() {
+    let setup = Setup::bare();
+    let server = Server::start_with(&setup, &[], &[("AIDANT_METRICS_LISTEN", "127.0.0.1:0"), ("AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")]);
+    let metrics_address = server.metrics_address.expect("the metrics listener is announced");
+    let report = r#"{"sector":"nail_bar","town":"Luton","postcode":"LU1 2AB","signs":["workers_living_on_site"],"narrative":"Ioana Zamfirescu answers 07700 900123.","contact":{"name":"Mirela Vasilescu","phone":"07700 900456"}}"#;
+    let stored = exchange(server.address, "POST", "/api/v1/reports", &[("Content-Type", "application/json")], report);
+    assert_eq!(stored.status, 201, "{}", stored.body);
+    let reference = crate::helpers::reference_from(&stored.body);
+    for path in [
+        format!("/follow-up?reference={reference}"),
+        "/staff/reports/0190a8f2-6c1e-7d3a-9b4f-2a1c3e5d7f90".to_owned(),
+        "/staff/search?q=Zamfirescu".to_owned(),
+        "/no-such-page/LU1-2AB/07700900123".to_owned(),
+    ] {
+        exchange(server.address, "GET", &path, &[], "");
+    }
+    assert_eq!(exchange(server.address, "GET", "/metrics", &[], "").status, 404, "no metrics on the public listener");
+
+    let scraped = exchange(metrics_address, "GET", "/metrics", &[], "");
+    assert_eq!(scraped.status, 200);
+    let metrics = scraped.body;
+    for name in [
+        "aidant_http_requests_total{",
+        "aidant_http_request_duration_seconds_bucket{",
+        "aidant_entity_jobs_waiting ",
+        "aidant_entity_jobs_parked ",
+        "aidant_report_writes_failed_total ",
+    ] {
+        assert!(metrics.contains(name), "{name} in {metrics}");
+    }
+    let labels = labels(&metrics);
+    assert!(labels.iter().any(|labels| labels.contains("route=\"/api/v1/reports\"") && labels.contains("status=\"201\"")), "{labels:?}");
+    assert!(labels.iter().any(|labels| labels.contains("route=\"/staff/reports/{id}\"")), "the route's template, not its id");
+    assert!(labels.iter().any(|labels| labels.contains("route=\"unmatched\"")), "an unknown path is one label");
+    for personal in
+        [reference.to_string().as_str(), reference.as_compact(), "0190a8f2", "LU1", "07700", "900123", "Zamfirescu", "Ioana", "Mirela", "Luton", "127.0.0.1"]
+    {
+        assert!(!labels.iter().any(|labels| labels.contains(personal)), "{personal} in a label: {labels:?}");
+    }
+}

@@ -120,7 +120,7 @@ pub async fn create(State(state): State<AppState>, ApiJson(request): ApiJson<Rep
     let triage = report.triage(catalogue);
     let risk = triage.level;
     let submission = OwnedSubmission { report, triage, catalogue_version: catalogue.version.clone(), submission_token, passphrase_hash: None };
-    let receipt = state.report_writer().submit(submission).await?;
+    let receipt = state.submit_report(submission).await?;
     tracing::info!(risk = risk.as_str(), created = receipt.created, "report received");
     let urgent = risk == aidant_core::RiskLevel::Immediate;
     let status = if receipt.created { StatusCode::CREATED } else { StatusCode::OK };

@@ -659,7 +659,7 @@ async fn send_report(state: &AppState, headers: &HeaderMap, draft_id: &str, mut 
         submission_token: SubmissionToken::parse(draft_id).ok(),
         passphrase_hash,
     };
-    let receipt = match state.report_writer().submit(submission).await {
+    let receipt = match state.submit_report(submission).await {
         Ok(receipt) => receipt,
         Err(error) => return WebError::from(error).into_response(),
     };
