@@ -183,6 +183,12 @@ impl Drop for Server {
 
 /// A minimal HTTP/1.1 exchange over a fresh connection.
 pub fn http(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    read_response(send_request(address, method, path, headers, body))
+}
+
+/// Sends one request on a fresh connection (closed by the server after its
+/// answer) and returns the connection to read the answer from.
+pub fn send_request(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> TcpStream {
     let mut stream = TcpStream::connect(address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -192,7 +198,7 @@ pub fn http(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     request.push_str("\r\n");
     request.push_str(body);
     stream.write_all(request.as_bytes()).unwrap();
-    read_response(stream)
+    stream
 }
 
 pub fn read_response(mut stream: TcpStream) -> (u16, String) {

@@ -7,8 +7,8 @@
 //! all of them appended to verifies. (SQLite is one process by design: its
 //! file is written by one `aidant serve`, which also runs the worker.)
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use aidant_store::Backend;
 use aidant_store::testing::TestDatabase;
 use sqlx::Row;
 
-use crate::helpers::{Load, REPORT, Server, Setup};
+use crate::helpers::{Load, REPORT, Server, Setup, send_request};
 
 const PASSWORD: &str = "several-processes-one-database";
 
@@ -30,15 +30,7 @@ struct Exchange {
 }
 
 fn exchange(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Exchange {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
+    let mut stream = send_request(address, method, path, headers, body);
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
