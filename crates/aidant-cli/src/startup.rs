@@ -255,6 +255,13 @@ pub async fn open_store(config: &Config, store_use: StoreUse) -> Result<Store, F
         if applied > 0 {
             tracing::info!(applied, backend = store.backend().as_str(), "database migrations applied");
         }
+        let newer = store.newer_migrations().await.map_err(|error| Failure::Startup(error.to_string()))?;
+        if !newer.is_empty() {
+            tracing::warn!(
+                newer = ?newer,
+                "the database holds migrations of a newer release; running as the previous release, as during a rolling upgrade (replace this process with the new release)"
+            );
+        }
     }
     Ok(store)
 }

@@ -52,6 +52,14 @@ pub use keys::{SEALED_COLUMNS, SealedColumn};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The migrations this build holds for a backend.
+pub(crate) fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
 /// Which database engine a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -349,11 +357,16 @@ impl Store {
 
     /// Applies any migrations not yet applied. Safe to run repeatedly and from
     /// several processes at once (sqlx takes a lock on PostgreSQL).
+    ///
+    /// A database that a newer release has already migrated holds versions
+    /// this build does not know, and opens all the same: during a rolling
+    /// upgrade the previous release's processes run (and restart) against
+    /// the next release's schema, which only adds to this one
+    /// (`docs/deployment.md`, "Upgrades"; [`Store::newer_migrations`] lists
+    /// them). A known migration whose recorded checksum differs is still
+    /// refused.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = Migrator { migrations: migrator(self.backend).migrations.clone(), ignore_missing: true, ..Migrator::DEFAULT };
         let applied_before = self.applied_migrations().await.unwrap_or(0);
         migrator.run(&self.pool).await.map_err(|error| StoreError::Migrate(error.to_string()))?;
         self.optimize().await?;
@@ -361,15 +374,21 @@ impl Store {
         Ok(applied_after.saturating_sub(applied_before))
     }
 
+    /// Migrations applied to this database that this build does not know
+    /// (a newer release's, during a rolling upgrade), oldest first.
+    pub async fn newer_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let newest_known = migrator(self.backend).iter().map(|migration| migration.version).max().unwrap_or(0);
+        let versions =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE version > $1 ORDER BY version").bind(newest_known).fetch_all(&self.pool).await?;
+        Ok(versions)
+    }
+
     /// A short fingerprint of a backend's migrations (their versions and
     /// checksums): test databases are cloned from a template made once per
     /// fingerprint, so a changed migration makes a new template.
     pub fn migrations_fingerprint(backend: Backend) -> String {
         use sha2::Digest;
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = migrator(backend);
         let mut hasher = sha2::Sha256::new();
         for migration in migrator.iter() {
             hasher.update(migration.version.to_be_bytes());

@@ -59,6 +59,61 @@ pub async fn submit_report(store: &Store, answers: &ReportAnswers, token: Option
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// The admin URL tests create their databases through.
+/// The versions of this build's migrations for a backend, oldest first.
+pub fn migration_versions(backend: Backend) -> Vec<i64> {
+    crate::migrator(backend).iter().map(|migration| migration.version).collect()
+}
+
+/// Applies this build's migrations up to and including `version`, as the
+/// release that ended with it would have.
+pub async fn migrate_up_to(store: &Store, version: i64) {
+    let known = crate::migrator(store.backend());
+    let migrations: Vec<_> = known.iter().filter(|migration| migration.version <= version).cloned().collect();
+    let migrator = sqlx::migrate::Migrator { migrations: migrations.into(), ..sqlx::migrate::Migrator::DEFAULT };
+    migrator.run(store.pool()).await.unwrap_or_else(|error| panic!("migrations up to {version} apply: {error}"));
+}
+
+/// Applies one migration after this build's, as the next release's
+/// `aidant migrate` would during a rolling upgrade: `sql` recorded as the
+/// next version, under the same lock. Returns that version.
+pub async fn apply_next_release_migration(store: &Store, sql: &str) -> i64 {
+    let known = crate::migrator(store.backend());
+    let version = known.iter().map(|migration| migration.version).max().unwrap_or(0) + 1;
+    let next = sqlx::migrate::Migration::new(version, "next release".into(), sqlx::migrate::MigrationType::Simple, sql.to_owned().into(), false);
+    let migrations: Vec<_> = known.iter().cloned().chain(std::iter::once(next)).collect();
+    let migrator = sqlx::migrate::Migrator { migrations: migrations.into(), ..sqlx::migrate::Migrator::DEFAULT };
+    migrator.run(store.pool()).await.unwrap_or_else(|error| panic!("the next release's migration applies: {error}"));
+    version
+}
+
+/// A next release's migration as the upgrade rules allow it
+/// (`docs/deployment.md`, "Upgrades"): a new nullable column on every table
+/// this database has, and a new table with an index, referring to reports.
+/// The previous release's processes must go on working against it.
+pub async fn next_release_migration_sql(store: &Store) -> String {
+    let tables: Vec<String> = match store.backend() {
+        // Not FTS5's virtual tables, nor the shadow tables FTS5 keeps for them.
+        Backend::Sqlite => sqlx::query_scalar(
+            "SELECT t.name FROM sqlite_master t WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND t.name <> '_sqlx_migrations' \
+             AND t.sql NOT LIKE 'CREATE VIRTUAL%' \
+             AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL%' AND t.name LIKE v.name || '\\_%' ESCAPE '\\') \
+             ORDER BY t.name",
+        ),
+        Backend::Postgres => sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+             AND table_name <> '_sqlx_migrations' ORDER BY table_name",
+        ),
+    }
+    .fetch_all(store.pool())
+    .await
+    .expect("the catalogue of tables reads");
+    assert!(tables.len() > 20, "the schema's tables were read: {tables:?}");
+    let mut sql: String = tables.iter().map(|table| format!("ALTER TABLE {table} ADD COLUMN next_release_note TEXT;\n")).collect();
+    sql.push_str("CREATE TABLE next_release_notes (id TEXT PRIMARY KEY, report_id TEXT NOT NULL REFERENCES reports (id), note TEXT NOT NULL);\n");
+    sql.push_str("CREATE INDEX next_release_notes_by_report ON next_release_notes (report_id);\n");
+    sql
+}
+
 /// Drops the triggers that keep the audit log append-only, as someone who
 /// owns the database could, so a test can tamper with entries the way an
 /// attacker with that access would and show that verification finds it.
@@ -126,6 +181,34 @@ impl TestDatabase {
         let master_key = MasterKey::generate();
         let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("the new PostgreSQL database opens");
         Self { store, url, master_key, cleanup: Cleanup::Postgres { admin_url, database } }
+    }
+
+    /// A database with no migration applied, for tests of the migrations
+    /// themselves (a new SQLite file, or a new PostgreSQL database not
+    /// cloned from the template).
+    pub async fn unmigrated(backend: Backend) -> Self {
+        let master_key = MasterKey::generate();
+        match backend {
+            Backend::Sqlite => {
+                let directory = tempfile::tempdir().expect("a temporary directory");
+                let path = directory.path().join("aidant.db");
+                let url = format!("sqlite://{}", path.display());
+                let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("SQLite opens");
+                Self { store, url, master_key, cleanup: Cleanup::Sqlite { _directory: directory, path } }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = Store::connect(&admin_url, &StoreOptions { max_connections: 1, ..StoreOptions::default() }, None)
+                    .await
+                    .unwrap_or_else(|error| panic!("PostgreSQL is required for this test and did not answer: {error}"));
+                let database = format!("aidant_test_{}", uuid::Uuid::now_v7().simple());
+                sqlx::query(&format!("CREATE DATABASE {database}")).execute(admin.pool()).await.expect("CREATE DATABASE succeeds");
+                admin.close().await;
+                let url = replace_database(&admin_url, &database);
+                let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("the new PostgreSQL database opens");
+                Self { store, url, master_key, cleanup: Cleanup::Postgres { admin_url, database } }
+            }
+        }
     }
 
     /// The SQLite file's path (for tests that read the raw file).

@@ -4,8 +4,12 @@
 //! good on the other; public reports go to both at once while one is killed
 //! with SIGKILL, and every acknowledged report is stored once; every entity
 //! job is done once, by whichever process took it; the audit chain that
-//! all of them appended to verifies. (SQLite is one process by design: its
-//! file is written by one `aidant serve`, which also runs the worker.)
+//! all of them appended to verifies. A rolling upgrade: the next release's
+//! migration applied while both servers take reports, then each server in
+//! turn taken out of rotation, restarted on the newer schema and put back,
+//! with no report refused or lost and the staff session kept. (SQLite is one
+//! process by design: its file is written by one `aidant serve`, which also
+//! runs the worker.)
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -75,15 +79,22 @@ async fn count(database: &TestDatabase, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(database.store.pool()).await.unwrap().try_get(0).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_servers_and_a_worker_on_one_postgresql_stay_correct_together() {
-    let database = TestDatabase::new(Backend::Postgres).await;
+/// A police force receiving public reports, with an analyst who signs in
+/// with `PASSWORD`; the set-up for processes on this database.
+async fn force_with_an_analyst(database: &TestDatabase) -> Setup {
     let store = &database.store;
     let force = store.create_organisation("Force", OrganisationKind::PoliceForce).await.unwrap();
     store.set_receiving_organisation(&force.id, &AuditActor::Cli).await.unwrap();
     let analyst = store.create_user(&force.id, "analyst@force.example", "Analyst", &[Role::Analyst]).await.unwrap();
     store.set_password(&analyst.id, PASSWORD, &AuditActor::Cli).await.unwrap();
-    let setup = Setup::for_database(&database);
+    Setup::for_database(database)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_and_a_worker_on_one_postgresql_stay_correct_together() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let store = &database.store;
+    let setup = force_with_an_analyst(&database).await;
 
     // A flood limit of five at once, behind a proxy on loopback: one client
     // sending to both servers in turn gets five reports through, not ten.
@@ -209,4 +220,77 @@ fn operators_scrape_metrics_whose_labels_name_no_one() {
     {
         assert!(!labels.iter().any(|labels| labels.contains(personal)), "{personal} in a label: {labels:?}");
     }
+}
+
+/// The next release's migration in the form the upgrade rules allow
+/// (`docs/deployment.md`, "Upgrades"): a nullable column on the busiest
+/// table, a new table referring to it, an index. (The store's tests add a
+/// column to every table, without load.)
+const NEXT_RELEASE_MIGRATION: &str = "ALTER TABLE reports ADD COLUMN next_release_note TEXT;
+CREATE TABLE next_release_notes (id TEXT PRIMARY KEY, report_id TEXT NOT NULL REFERENCES reports (id), note TEXT NOT NULL);
+CREATE INDEX next_release_notes_by_report ON next_release_notes (report_id);";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_upgrade_over_the_next_migration_loses_no_report_and_no_session() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let store = &database.store;
+    let setup = force_with_an_analyst(&database).await;
+    let unlimited = [("AIDANT_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")];
+
+    // This release, twice behind a load balancer, taking reports.
+    let mut first = Server::start_with(&setup, &[], &unlimited);
+    let mut second = Server::start_with(&setup, &[], &unlimited);
+    let session = sign_in(first.address, "analyst@force.example");
+    let to_first = Load::start(first.address, 3);
+    let to_second = Load::start(second.address, 3);
+    to_first.wait_for_attempts(100);
+    to_second.wait_for_attempts(100);
+
+    // The next release's `aidant migrate`, while both take reports.
+    let version = aidant_store::testing::apply_next_release_migration(store, NEXT_RELEASE_MIGRATION).await;
+    to_first.wait_for_attempts(100);
+    to_second.wait_for_attempts(100);
+
+    // Each process in turn out of rotation (its load sent to the other),
+    // stopped, started again as this release (its unit restarting it, or a
+    // roll-back), and back in once ready.
+    replace_out_of_rotation(&setup, &unlimited, &mut first, &to_first, second.address);
+    replace_out_of_rotation(&setup, &unlimited, &mut second, &to_second, first.address);
+
+    // A session opened before the upgrade is good on both restarted processes.
+    for address in [first.address, second.address] {
+        let queue = exchange(address, "GET", "/staff", &[("Cookie", &session)], "");
+        assert_eq!(queue.status, 200, "the session outlived the upgrade");
+        assert!(queue.body.contains("/staff/reports/"));
+    }
+    let (cut_first, cut_second) = (to_first.cut.load(std::sync::atomic::Ordering::Relaxed), to_second.cut.load(std::sync::atomic::Ordering::Relaxed));
+    let mut acknowledged = to_first.stop();
+    acknowledged.extend(to_second.stop());
+    assert_eq!((cut_first, cut_second), (0, 0), "no report was refused or cut off during the upgrade");
+    assert!(acknowledged.len() >= 800, "reports were taken throughout: {}", acknowledged.len());
+    for reference in &acknowledged {
+        let stored: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reference = $1").bind(reference.as_compact()).fetch_one(store.pool()).await.unwrap();
+        assert_eq!(stored, 1, "{reference} stored {stored} times");
+    }
+    assert_eq!(store.newer_migrations().await.unwrap(), vec![version]);
+    for server in [&mut first, &mut second] {
+        server.signal("TERM");
+        assert!(server.wait_for_exit(Duration::from_secs(30)).success());
+    }
+    assert!(store.verify_audit_chain().await.unwrap().is_ok(), "the audit chain verifies");
+}
+
+/// Takes a server out of rotation (its load sent to `other`), stops it,
+/// starts it again and puts it back once `/readyz` answers.
+fn replace_out_of_rotation(setup: &Setup, environment: &[(&str, &str)], server: &mut Server, load: &Load, other: SocketAddr) {
+    *load.address.lock().unwrap() = other;
+    load.wait_for_attempts(30);
+    server.signal("TERM");
+    assert!(server.wait_for_exit(Duration::from_secs(30)).success(), "{}", server.stderr());
+    *server = Server::start_with(setup, &[], environment);
+    assert!(server.stderr().contains("newer release"), "the restarted process says it is the older one: {}", server.stderr());
+    assert_eq!(exchange(server.address, "GET", "/readyz", &[], "").status, 200, "ready on the next release's schema");
+    *load.address.lock().unwrap() = server.address;
+    load.wait_for_attempts(100);
 }

@@ -17,4 +17,5 @@ mod reports_and_audit;
 mod retention;
 mod schema;
 mod staff_workspace;
+mod upgrades;
 mod victims;
