@@ -64,6 +64,12 @@ pub struct StaffBenchArgs {
     /// reports, where those have benchmarks of their own).
     #[arg(long)]
     pages_only: bool,
+    /// Time only the organised-crime-group analysis: the records' entities
+    /// are found (no rebuild), then the analysis runs `--requests` times one
+    /// after another, with no other page timed. For finding the largest
+    /// network it handles within the server's 30-second request limit.
+    #[arg(long, conflicts_with = "pages_only")]
+    analysis_only: bool,
 }
 
 /// Names written into some narratives, as reporters write them, so that
@@ -124,7 +130,13 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
 
     // Entities, their pages and the network analysis, unless only the
     // queue and search pages are timed.
-    let entity_pages = if arguments.pages_only { None } else { Some(entity_work(&store, &report_ids, arguments.intelligence).await?) };
+    let entity_pages =
+        if arguments.pages_only || arguments.analysis_only { None } else { Some(entity_work(&store, &report_ids, arguments.intelligence).await?) };
+    if arguments.analysis_only {
+        let started = Instant::now();
+        drain_entity_jobs(&store).await?;
+        println!("==> entities of {} records found in {:.1} s", report_ids.len() + arguments.intelligence, started.elapsed().as_secs_f64());
+    }
 
     // Statistics first, as `aidant serve` gathers them at start-up: walking
     // to page 1,000 on a freshly loaded PostgreSQL without them took over
@@ -138,7 +150,7 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
         store.vacuum().await?;
         println!("==> vacuumed as autovacuum would have, in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let cursor = queue_cursor_at_page(&store, &force.id, 1_000).await?;
+    let cursor = if arguments.analysis_only { String::new() } else { queue_cursor_at_page(&store, &force.id, 1_000).await? };
     let handler_cookie = format!("__Host-aidant_session={}", store.create_session(&handler.id, true).await?);
     let partner_cookie = format!("__Host-aidant_session={}", store.create_session(&partner.id, true).await?);
     let analyst_cookie = format!("__Host-aidant_session={}", store.create_session(&analyst.id, true).await?);
@@ -148,6 +160,13 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     let mut server = ServerProcess::start(&data_dir, address, &database_url)?;
     server.wait_until_ready(address).await?;
 
+    if arguments.analysis_only {
+        time_analysis_alone(address, &analyst_cookie, arguments.requests).await?;
+        server.kill()?;
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let _ = std::fs::remove_dir_all(crate::config::default_key_dir(&data_dir));
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut scenarios = page_scenarios(&cursor, now);
     if let Some(EntityPages { phone, some_van, person }) = &entity_pages {
         let some_report = &report_ids[report_ids.len() / 2];
@@ -289,6 +308,33 @@ async fn entity_work(store: &Store, report_ids: &[ReportId], intelligence: usize
     // The person the most intelligence records name (about four).
     let person = store.most_mentioned_entity(aidant_store::entities::ValueKind::Person).await?.context("the intelligence records' people are entities")?;
     Ok(EntityPages { phone, some_van, person })
+}
+
+/// The organised-crime-group analysis timed on its own, after one run that
+/// reports the size of the network it analysed (the page's summary line).
+async fn time_analysis_alone(address: SocketAddr, analyst_cookie: &str, runs: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut sender = connect(address).await?;
+    let request = Request::get("/staff/networks?run=yes")
+        .header(hyper::header::HOST, address.to_string())
+        .header(hyper::header::COOKIE, analyst_cookie)
+        .body(Full::new(Bytes::new()))?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = String::from_utf8_lossy(&response.into_body().collect().await?.to_bytes()).into_owned();
+    let summary = body
+        .split_once("id=\"analysis-summary\">")
+        .and_then(|(_, rest)| rest.split_once("</p>"))
+        .map(|(summary, _)| summary.trim().to_owned())
+        .with_context(|| format!("the analysis page answered {status} without its summary"))?;
+    println!("==> first run in {:.1} s: {summary}", started.elapsed().as_secs_f64());
+    let analysis = drive(address, "/staff/networks?run=yes", analyst_cookie, "id=\"results\"", runs, 1).await?;
+    println!(
+        "==> organised-crime-group analysis ({runs} runs, one at a time): p50 {:.0} ms, max {:.0} ms (the server's request limit: 30 s)",
+        analysis.percentile(50.0),
+        analysis.percentile(100.0)
+    );
+    Ok(())
 }
 
 /// Runs of the organised-crime-group analysis timed.

@@ -114,6 +114,15 @@ fn link_people(criterion: &mut Criterion) {
                 started.elapsed()
             );
         }
+        let sizes = runtime.block_on(store.link_state_bytes()).expect("the link state's size reads");
+        let mebibytes = |bytes: i64| bytes as f64 / 1_048_576.0;
+        eprintln!(
+            "{}: link state {:.0} MiB for {} records ({})",
+            backend.as_str(),
+            mebibytes(sizes.iter().map(|(_, bytes)| bytes).sum()),
+            resolved.len(),
+            sizes.iter().map(|(table, bytes)| format!("{table} {:.0} MiB", mebibytes(*bytes))).collect::<Vec<_>>().join(", ")
+        );
 
         let load_before = load_average();
         let mut durations: Vec<Duration> = Vec::with_capacity(held_back.len());

@@ -729,6 +729,26 @@ impl Store {
     pub async fn linked_record_count(&self) -> Result<Option<i64>, LinkError> {
         Ok(sqlx::query_scalar("SELECT record_count FROM link_resolver WHERE id = $1").bind(PEOPLE).fetch_optional(&self.pool).await?)
     }
+
+    /// The space the resolver's state takes, in bytes, per table (its
+    /// indexes included), largest first: what an operator sizes a disk by.
+    pub async fn link_state_bytes(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = match self.backend {
+            // dbstat counts the pages of each table and index.
+            crate::Backend::Sqlite => {
+                "SELECT m.tbl_name, CAST(SUM(d.pgsize) AS BIGINT) FROM dbstat d JOIN sqlite_master m ON m.name = d.name \
+                 WHERE m.tbl_name IN (SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'link\\_%' ESCAPE '\\') \
+                 GROUP BY m.tbl_name"
+            }
+            crate::Backend::Postgres => {
+                "SELECT c.relname::text, pg_total_relation_size(c.oid)::bigint FROM pg_class c \
+                 WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND c.relname LIKE 'link\\_%' ESCAPE '\\'"
+            }
+        };
+        let mut sizes: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&self.pool).await?;
+        sizes.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
+        Ok(sizes)
+    }
 }
 
 /// `$first, $first + 1, ...`: `count` placeholders starting at `first`.

@@ -65,6 +65,12 @@ async fn records_added_through_the_store_land_in_the_right_entities(database: Te
     assert!(matches!(store.link_person(&person("r0", "Ion Popescu", "", "", ""), &AuditActor::Cli).await, Err(LinkError::NotStarted)));
     load(store, &first_three()).await;
     assert_eq!(store.linked_record_count().await.unwrap(), Some(3));
+    let sizes = store.link_state_bytes().await.unwrap();
+    for table in ["link_records", "link_keys", "link_counts", "link_entities"] {
+        assert!(sizes.iter().any(|(name, bytes)| name == table && *bytes > 0), "{table} is measured: {sizes:?}");
+    }
+    assert!(sizes.iter().all(|(name, _)| name.starts_with("link_")), "only the resolver's tables: {sizes:?}");
+    assert!(sizes.windows(2).all(|pair| pair[0].1 >= pair[1].1), "largest first: {sizes:?}");
     let ion = store.linked_entity_of("r1").await.unwrap().unwrap();
     let ana = store.linked_entity_of("r2").await.unwrap().unwrap();
     let other_ion = store.linked_entity_of("r3").await.unwrap().unwrap();
