@@ -65,9 +65,10 @@ pub struct StaffBenchArgs {
     #[arg(long)]
     pages_only: bool,
     /// Time only the organised-crime-group analysis: the records' entities
-    /// are found (no rebuild), then the analysis runs `--requests` times one
-    /// after another, with no other page timed. For finding the largest
-    /// network it handles within the server's 30-second request limit.
+    /// are found (no rebuild), then the analysis runs once over each of the
+    /// last one to five weeks and `--requests` times over everything, with
+    /// no other page timed. For finding the largest network it handles
+    /// within the server's 30-second request limit.
     #[arg(long, conflicts_with = "pages_only")]
     analysis_only: bool,
 }
@@ -161,7 +162,7 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     server.wait_until_ready(address).await?;
 
     if arguments.analysis_only {
-        time_analysis_alone(address, &analyst_cookie, arguments.requests).await?;
+        time_analysis_alone(address, &analyst_cookie, arguments.requests, now).await?;
         server.kill()?;
         let _ = std::fs::remove_dir_all(&data_dir);
         let _ = std::fs::remove_dir_all(crate::config::default_key_dir(&data_dir));
@@ -310,31 +311,47 @@ async fn entity_work(store: &Store, report_ids: &[ReportId], intelligence: usize
     Ok(EntityPages { phone, some_van, person })
 }
 
-/// The organised-crime-group analysis timed on its own, after one run that
-/// reports the size of the network it analysed (the page's summary line).
-async fn time_analysis_alone(address: SocketAddr, analyst_cookie: &str, runs: usize) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut sender = connect(address).await?;
-    let request = Request::get("/staff/networks?run=yes")
-        .header(hyper::header::HOST, address.to_string())
-        .header(hyper::header::COOKIE, analyst_cookie)
-        .body(Full::new(Bytes::new()))?;
-    let response = sender.send_request(request).await?;
-    let status = response.status();
-    let body = String::from_utf8_lossy(&response.into_body().collect().await?.to_bytes()).into_owned();
-    let summary = body
-        .split_once("id=\"analysis-summary\">")
-        .and_then(|(_, rest)| rest.split_once("</p>"))
-        .map(|(summary, _)| summary.trim().to_owned())
-        .with_context(|| format!("the analysis page answered {status} without its summary"))?;
-    println!("==> first run in {:.1} s: {summary}", started.elapsed().as_secs_f64());
+/// The organised-crime-group analysis timed on its own: once over windows
+/// of the last one to five weeks (each a larger network, for the curve of
+/// size against time), then over everything, `runs` times.
+async fn time_analysis_alone(address: SocketAddr, analyst_cookie: &str, runs: usize, now_ms: i64) -> anyhow::Result<()> {
+    let day = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).map(|moment| moment.date().to_string()).unwrap_or_default();
+    for weeks in 1..=5 {
+        let path = format!("/staff/networks?run=yes&from={}&to={}", day(now_ms - weeks * 7 * 86_400_000), day(now_ms));
+        // A window past the request limit is a result too: the next is larger.
+        match analyse_once(address, analyst_cookie, &path).await {
+            Ok((took, summary)) => println!("==> the last {weeks} week(s): {:.1} s: {summary}", took.as_secs_f64()),
+            Err(error) => println!("==> the last {weeks} week(s): {error}"),
+        }
+    }
+    let (took, summary) = analyse_once(address, analyst_cookie, "/staff/networks?run=yes").await?;
+    println!("==> everything: {:.1} s: {summary}", took.as_secs_f64());
     let analysis = drive(address, "/staff/networks?run=yes", analyst_cookie, "id=\"results\"", runs, 1).await?;
     println!(
-        "==> organised-crime-group analysis ({runs} runs, one at a time): p50 {:.0} ms, max {:.0} ms (the server's request limit: 30 s)",
+        "==> organised-crime-group analysis of everything ({runs} runs, one at a time): p50 {:.0} ms, max {:.0} ms (the server's request limit: 30 s)",
         analysis.percentile(50.0),
         analysis.percentile(100.0)
     );
     Ok(())
+}
+
+/// One run of the analysis page: how long it took and its summary line
+/// (the entities and relations analysed, the groups found).
+async fn analyse_once(address: SocketAddr, analyst_cookie: &str, path: &str) -> anyhow::Result<(Duration, String)> {
+    let started = Instant::now();
+    let mut sender = connect(address).await?;
+    let request =
+        Request::get(path).header(hyper::header::HOST, address.to_string()).header(hyper::header::COOKIE, analyst_cookie).body(Full::new(Bytes::new()))?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = String::from_utf8_lossy(&response.into_body().collect().await?.to_bytes()).into_owned();
+    let took = started.elapsed();
+    let summary = body
+        .split_once("id=\"analysis-summary\">")
+        .and_then(|(_, rest)| rest.split_once("</p>"))
+        .map(|(summary, _)| summary.split_whitespace().collect::<Vec<_>>().join(" "))
+        .with_context(|| format!("{path} answered {status} after {:.1} s without the analysis's summary", took.as_secs_f64()))?;
+    Ok((took, summary))
 }
 
 /// Runs of the organised-crime-group analysis timed.

@@ -391,16 +391,18 @@ impl Store {
     /// data that stands for weeks of reports written in a moment. Nothing a
     /// person does calls it: the time a report arrives is the server's.
     pub async fn set_received_times(&self, times: &[(ReportId, i64)]) -> Result<(), StoreError> {
-        for chunk in times.chunks(1_000) {
-            let mut transaction = self.pool.begin().await?;
+        // Five hundred a statement: one statement a report took most of a
+        // quarter of an hour for a million on PostgreSQL.
+        for chunk in times.chunks(500) {
+            let values = (0..chunk.len()).map(|index| format!("(${}, CAST(${} AS BIGINT))", 2 * index + 1, 2 * index + 2)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "WITH given (id, received_at) AS (VALUES {values}) UPDATE reports SET received_at = given.received_at FROM given WHERE reports.id = given.id"
+            );
+            let mut query = sqlx::query(&sql);
             for (report_id, received_at_ms) in chunk {
-                sqlx::query("UPDATE reports SET received_at = $1 WHERE id = $2")
-                    .bind(received_at_ms)
-                    .bind(report_id.as_str())
-                    .execute(&mut *transaction)
-                    .await?;
+                query = query.bind(report_id.as_str()).bind(*received_at_ms);
             }
-            transaction.commit().await?;
+            query.execute(&self.pool).await?;
         }
         Ok(())
     }
