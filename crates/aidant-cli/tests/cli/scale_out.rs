@@ -267,7 +267,8 @@ async fn a_rolling_upgrade_over_the_next_migration_loses_no_report_and_no_sessio
     let mut acknowledged = to_first.stop();
     acknowledged.extend(to_second.stop());
     assert_eq!((cut_first, cut_second), (0, 0), "no report was refused or cut off during the upgrade");
-    assert!(acknowledged.len() >= 800, "reports were taken throughout: {}", acknowledged.len());
+    // At least 660 posts were waited for (330 a load), none cut off.
+    assert!(acknowledged.len() >= 600, "reports were taken throughout: {}", acknowledged.len());
     for reference in &acknowledged {
         let stored: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reference = $1").bind(reference.as_compact()).fetch_one(store.pool()).await.unwrap();
