@@ -33,5 +33,9 @@ ENV AIDANT_DATA_DIR=/var/lib/aidant/data \
     AIDANT_LOG=info,sqlx=warn
 VOLUME ["/var/lib/aidant/data", "/var/lib/aidant/keys"]
 EXPOSE 8080
+# Healthy while /readyz answers 200 (the process serves and its database
+# answers); bash's /dev/tcp asks, so the image needs no HTTP client.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /readyz HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["/usr/local/bin/aidant"]
 CMD ["serve"]
