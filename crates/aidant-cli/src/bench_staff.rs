@@ -205,12 +205,17 @@ pub async fn run(arguments: StaffBenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The day (`YYYY-MM-DD`, UTC) of a moment in Unix milliseconds, as the
+/// pages' date fields take it.
+fn date_of(unix_ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_ms / 1000).map(|moment| moment.date().to_string()).unwrap_or_default()
+}
+
 /// The queue, search and dashboard pages timed at any size: the first
 /// page, page 1,000 (reached by its key, as the Next link reaches it), the
 /// orders by time, filters, a date range, searches and the dashboards.
 fn page_scenarios(page_1000: &str, now_ms: i64) -> Vec<Scenario> {
-    let day = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).map(|moment| moment.date().to_string()).unwrap_or_default();
-    let week = format!("from={}&to={}", day(now_ms - 14 * 86_400_000), day(now_ms - 8 * 86_400_000));
+    let week = format!("from={}&to={}", date_of(now_ms - 14 * 86_400_000), date_of(now_ms - 8 * 86_400_000));
     vec![
         Scenario { label: "queue, first page", path: "/staff".to_owned(), partner: false, expect: "Triage queue" },
         Scenario { label: "queue, page 1,000", path: format!("/staff?after={page_1000}"), partner: false, expect: "/staff/reports/" },
@@ -227,7 +232,7 @@ fn page_scenarios(page_1000: &str, now_ms: i64) -> Vec<Scenario> {
         Scenario { label: "dashboards, last 26 weeks", path: "/staff/insight".to_owned(), partner: false, expect: "id=\"risk-table\"" },
         Scenario {
             label: "dashboards, a year in LU1",
-            path: format!("/staff/insight?from={}&area=LU1", day(now_ms - 364 * 86_400_000)),
+            path: format!("/staff/insight?from={}&area=LU1", date_of(now_ms - 364 * 86_400_000)),
             partner: false,
             expect: "id=\"place-table\"",
         },
@@ -315,9 +320,8 @@ async fn entity_work(store: &Store, report_ids: &[ReportId], intelligence: usize
 /// of the last one to five weeks (each a larger network, for the curve of
 /// size against time), then over everything, `runs` times.
 async fn time_analysis_alone(address: SocketAddr, analyst_cookie: &str, runs: usize, now_ms: i64) -> anyhow::Result<()> {
-    let day = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).map(|moment| moment.date().to_string()).unwrap_or_default();
     for weeks in 1..=5 {
-        let path = format!("/staff/networks?run=yes&from={}&to={}", day(now_ms - weeks * 7 * 86_400_000), day(now_ms));
+        let path = format!("/staff/networks?run=yes&from={}&to={}", date_of(now_ms - weeks * 7 * 86_400_000), date_of(now_ms));
         // A window past the request limit is a result too: the next is larger.
         match analyse_once(address, analyst_cookie, &path).await {
             Ok((took, summary)) => println!("==> the last {weeks} week(s): {:.1} s: {summary}", took.as_secs_f64()),

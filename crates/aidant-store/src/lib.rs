@@ -362,7 +362,7 @@ impl Store {
     /// this build does not know, and opens all the same: during a rolling
     /// upgrade the previous release's processes run (and restart) against
     /// the next release's schema, which only adds to this one
-    /// (`docs/deployment.md`, "Upgrades"; [`Store::newer_migrations`] lists
+    /// (`docs/deployment.md`, "Upgrades without downtime"; [`Store::newer_migrations`] lists
     /// them). A known migration whose recorded checksum differs is still
     /// refused.
     pub async fn migrate(&self) -> Result<usize, StoreError> {

@@ -153,13 +153,9 @@ impl TestDatabase {
     }
 
     pub async fn sqlite() -> Self {
-        let directory = tempfile::tempdir().expect("a temporary directory");
-        let path = directory.path().join("aidant.db");
-        let url = format!("sqlite://{}", path.display());
-        let master_key = MasterKey::generate();
-        let store = Store::connect(&url, &StoreOptions::default(), Some(master_key.clone())).await.expect("SQLite opens");
-        store.migrate().await.expect("SQLite migrations apply");
-        Self { store, url, master_key, cleanup: Cleanup::Sqlite { _directory: directory, path } }
+        let database = Self::unmigrated(Backend::Sqlite).await;
+        database.store.migrate().await.expect("SQLite migrations apply");
+        database
     }
 
     /// A fresh PostgreSQL database, cloned from a migrated template (made

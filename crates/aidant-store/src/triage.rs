@@ -391,8 +391,8 @@ impl Store {
     /// data that stands for weeks of reports written in a moment. Nothing a
     /// person does calls it: the time a report arrives is the server's.
     pub async fn set_received_times(&self, times: &[(ReportId, i64)]) -> Result<(), StoreError> {
-        // Five hundred a statement: one statement a report took most of a
-        // quarter of an hour for a million on PostgreSQL.
+        // Five hundred a statement: a million took 778 s one a statement on
+        // PostgreSQL, 338 s this way (the rest is `report_tallies`' triggers).
         for chunk in times.chunks(500) {
             let values = (0..chunk.len()).map(|index| format!("(${}, CAST(${} AS BIGINT))", 2 * index + 1, 2 * index + 2)).collect::<Vec<_>>().join(", ");
             let sql = format!(
