@@ -1,11 +1,13 @@
 // Shared helpers for the browser tests: a real `aidant serve` on a fresh
-// SQLite data directory, and Debian's Chromium driven by playwright-core.
+// SQLite data directory (or a fresh PostgreSQL database), and Debian's
+// Chromium driven by playwright-core.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import assert from 'node:assert/strict'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const binary = process.env.AIDANT_BIN ?? join(here, '..', '..', 'target', 'debug', 'aidant')
@@ -17,23 +19,51 @@ export const EXIT_URL = 'https://www.bbc.co.uk/weather'
 /** The password `aidant demo` gives every demo user. */
 export const DEMO_PASSWORD = 'aidant-demo-password'
 
+/** The PostgreSQL server the tests may make databases on: scripts/test's,
+ *  or the one these machines run. */
+const postgresServer = process.env.AIDANT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** Runs one statement on the PostgreSQL server with psql; fails loudly,
+ *  naming the server, when it does not answer. */
+function psql (statement) {
+  const result = spawnSync('psql', [postgresServer, '-v', 'ON_ERROR_STOP=1', '-Atqc', statement], { encoding: 'utf8' })
+  if (result.error || result.status !== 0) {
+    throw new Error(`PostgreSQL at ${postgresServer} did not run "${statement}": ${result.error?.message ?? result.stderr}`)
+  }
+}
+
+/** A fresh, empty PostgreSQL database, and how to drop it. */
+function freshPostgresDatabase () {
+  const name = `aidant_e2e_${process.pid}_${Date.now().toString(36)}`
+  psql(`CREATE DATABASE ${name}`)
+  const url = new URL(postgresServer)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
 /** Starts the server and resolves once it is listening. With `staff`, the
  *  data directory is first given the demo's organisations and users (and
  *  `reports` demo reports: none by default, or enough for the demo's
- *  planted organised crime group), so staff can sign in. `log` is the
- *  server's log level (its log is read back with `stderr()`); `settings`
- *  are AIDANT_* variables of the test's own. */
-export async function startServer ({ staff = false, reports = 0, log = 'warn', settings = {} } = {}) {
+ *  planted organised crime group), so staff can sign in. `backend` is
+ *  'sqlite' (the data directory's own file) or 'postgres' (a fresh database
+ *  on the test server, dropped by `stop()`). `log` is the server's log level
+ *  (its log is read back with `stderr()`); `settings` are AIDANT_* variables
+ *  of the test's own. */
+export async function startServer ({ staff = false, reports = 0, log = 'warn', settings = {}, backend = 'sqlite' } = {}) {
   if (!existsSync(binary)) throw new Error(`the aidant binary is missing at ${binary}: run cargo build first`)
+  if (!['sqlite', 'postgres'].includes(backend)) throw new Error(`no backend ${backend}`)
+  const database = backend === 'postgres' ? freshPostgresDatabase() : null
   const dataDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-'))
   const keyDir = mkdtempSync(join(tmpdir(), 'aidant-e2e-keys-'))
   const env = { ...process.env, AIDANT_LISTEN: '127.0.0.1:0', ...settings, AIDANT_DATA_DIR: dataDir, AIDANT_KEY_DIR: keyDir, AIDANT_LOG: log }
   delete env.AIDANT_DATABASE_URL
   delete env.AIDANT_CONFIG
   if (staff) {
-    const seeded = spawnSync(binary, ['demo', '--no-serve', '--reports', String(reports), '--data-dir', dataDir], { env, encoding: 'utf8' })
+    const where = database ? ['--database-url', database.url] : []
+    const seeded = spawnSync(binary, ['demo', '--no-serve', '--reports', String(reports), '--data-dir', dataDir, ...where], { env, encoding: 'utf8' })
     if (seeded.status !== 0) throw new Error(`aidant demo failed: ${seeded.stderr}`)
   }
+  if (database) env.AIDANT_DATABASE_URL = database.url
   const child = spawn(binary, ['serve'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -51,6 +81,8 @@ export async function startServer ({ staff = false, reports = 0, log = 'warn', s
   return {
     url,
     dataDir,
+    /** The PostgreSQL database's URL, for the 'postgres' backend. */
+    databaseUrl: database?.url,
     stderr: () => stderr,
     /** Runs another aidant command on this server's data, as an operator would beside it. */
     run (args) {
@@ -59,10 +91,13 @@ export async function startServer ({ staff = false, reports = 0, log = 'warn', s
       return result.stdout
     },
     async stop () {
-      child.kill('SIGTERM')
-      await new Promise((resolve) => child.on('exit', resolve))
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        await new Promise((resolve) => child.on('exit', resolve))
+      }
       rmSync(dataDir, { recursive: true, force: true })
       rmSync(keyDir, { recursive: true, force: true })
+      database?.drop()
     }
   }
 }
@@ -148,4 +183,49 @@ export async function axeViolations (page) {
     const result = await window.axe.run(document, { resultTypes: ['violations'] })
     return result.violations.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`)
   })
+}
+
+/** Fails with axe-core's violations on the page, naming `what`. */
+export async function assertAccessible (page, what) {
+  assert.deepEqual(await axeViolations(page), [], `axe-core on ${what}`)
+}
+
+/** Saves a page of the NRM referral and goes to the next. */
+export const saveAndContinue = (page) => page.getByRole('button', { name: 'Save and continue' }).click()
+
+/** From the check page, answers the referral's pages every path shares
+ *  after the person's details, as a first responder would; `onPage` is
+ *  called on each page before it is answered (to check it, say). The types
+ *  of exploitation are ticked where the case did not give them already. A
+ *  page that refuses its answers fails with its messages. */
+export async function answerTheStory (page, { onPage = async () => {}, types = ['Sexual exploitation'] } = {}) {
+  const next = async () => {
+    const from = await page.locator('h1').innerText()
+    await saveAndContinue(page)
+    const summary = page.locator('.govuk-error-summary')
+    if (await summary.count() > 0) throw new Error(`"${from}" refused its answers: ${await summary.innerText()}`)
+  }
+  assert.equal(await page.locator('h1').innerText(), "What is the person's background?")
+  await onPage(page)
+  await page.getByLabel("The person's background").fill('Came to Luton in 2025 for work in a nail bar.')
+  await next()
+  assert.equal(await page.locator('h1').innerText(), 'What happened to the person?')
+  await onPage(page)
+  const typesGiven = await page.getByRole('group', { name: /types? of exploitation/i }).locator('input:checked').count()
+  if (typesGiven === 0) for (const kind of types) await page.getByLabel(kind).check()
+  await page.getByLabel('How it started').fill('Offered a job by an acquaintance; told she owed the fare.')
+  await page.getByRole('group', { name: 'Is the person still in the situation?' }).getByLabel('No', { exact: true }).check()
+  await next()
+  await onPage(page)
+  await page.getByLabel('Passport or identity documents held by someone else').check()
+  await page.getByLabel('Why do you believe the person may be a victim of modern slavery?').fill('Her passport is held by the manager, who answered for her.')
+  await next()
+  await onPage(page)
+  await page.getByLabel('Places in the UK (optional)').fill('Luton, Bedford')
+  await next()
+  for (const heading of ['What is known about the exploiters?', 'Are there other potential victims?', 'Has a crime been recorded?']) {
+    assert.equal(await page.locator('h1').innerText(), heading)
+    await onPage(page)
+    await next()
+  }
 }

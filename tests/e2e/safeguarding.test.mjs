@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startServer, launchBrowser, newContext, signIn, axeViolations, reportNailBarToCheck } from './helpers.mjs'
+import { startServer, launchBrowser, newContext, signIn, axeViolations, reportNailBarToCheck, answerTheStory, saveAndContinue as next } from './helpers.mjs'
 
 let server
 let browser
@@ -51,29 +51,6 @@ async function openCase (page, { age, name, born = '', nationality = 'Romanian',
   const pseudonym = await page.locator('#pseudonym').innerText()
   assert.match(pseudonym, /^PV-\d\d-\d{4}$/)
   return { pseudonym, url: page.url() }
-}
-
-const next = (page) => page.getByRole('button', { name: 'Save and continue' }).click()
-
-/** From the check page, answers the pages every path shares after the
- *  person's details, as a first responder would. */
-async function answerTheStory (page) {
-  assert.equal(await page.locator('h1').innerText(), "What is the person's background?")
-  await page.getByLabel("The person's background").fill('Came to Luton in 2025 for work in a nail bar.')
-  await next(page)
-  assert.equal(await page.locator('h1').innerText(), 'What happened to the person?')
-  await page.getByLabel('How it started').fill('Offered a job by an acquaintance; told she owed the fare.')
-  await page.getByRole('group', { name: 'Is the person still in the situation?' }).getByLabel('No', { exact: true }).check()
-  await next(page)
-  await page.getByLabel('Passport or identity documents held by someone else').check()
-  await page.getByLabel('Why do you believe the person may be a victim of modern slavery?').fill('Her passport is held by the manager, who answered for her.')
-  await next(page)
-  await page.getByLabel('Places in the UK (optional)').fill('Luton, Bedford')
-  await next(page)
-  for (const heading of ['What is known about the exploiters?', 'Are there other potential victims?', 'Has a crime been recorded?']) {
-    assert.equal(await page.locator('h1').innerText(), heading)
-    await next(page)
-  }
 }
 
 test('an adult who consents is referred in full, printable and downloadable', async () => {

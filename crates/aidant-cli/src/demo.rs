@@ -1,6 +1,6 @@
 //! `aidant demo`: a fresh data directory filled with realistic synthetic
 //! organisations, users and public reports around Bedfordshire, served on
-//! the embedded SQLite database, with the story of an organised crime group
+//! the embedded SQLite database (or an empty PostgreSQL one), with the story of an organised crime group
 //! planted among the reports (`demo_story`). Every name, business and vehicle
 //! here is invented; the data is seeded so two runs produce the same reports.
 
@@ -47,16 +47,19 @@ pub struct DemoArgs {
 
 /// Creates the demo data and, unless `--no-serve`, serves it with the
 /// settings in force, except where the data lives: the demo always has its
-/// own directory, SQLite database and keys, so it can never touch the
-/// database or keys a configuration names.
+/// own directory, database and keys, so it can never touch the database or
+/// keys a configuration names.
 /// The data goes in `data_dir` (the global `--data-dir`), by default
-/// `aidant-demo-data`, deleted and re-created on each run.
-pub async fn run(arguments: DemoArgs, data_dir: Option<PathBuf>, settings: Config) -> Result<(), Failure> {
+/// `aidant-demo-data`, deleted and re-created on each run; the database is
+/// a SQLite file there, or `postgres` (the global `--database-url`, never a
+/// configured one), which must be empty: the demo refuses a database that
+/// holds Aidant's tables rather than mix its invented people into real ones.
+pub async fn run(arguments: DemoArgs, data_dir: Option<PathBuf>, postgres: Option<String>, settings: Config) -> Result<(), Failure> {
     let data_dir = data_dir.unwrap_or_else(|| PathBuf::from(DEMO_DATA_DIR));
     let config = Config {
         data_dir: data_dir.clone(),
         listen: arguments.listen.unwrap_or(settings.listen),
-        database_url: None,
+        database_url: postgres.map(crate::config::Secret::from),
         key_file: None,
         master_key: None,
         audit_signing_key_file: None,
@@ -65,6 +68,9 @@ pub async fn run(arguments: DemoArgs, data_dir: Option<PathBuf>, settings: Confi
     // A bad catalogue or people model setting stops the demo before it deletes the last one.
     let catalogue = load_catalogue(&config)?;
     crate::startup::load_people_model(&config)?;
+    if config.database_url.is_some() {
+        refuse_a_used_database(&config).await?;
+    }
     reset_demo_dir(&data_dir)?;
     let store = open_store(&config, StoreUse::Serve).await?;
     let runtime_error = |error: aidant_store::StoreError| Failure::Runtime(format!("creating demo data failed: {error}"));
@@ -115,6 +121,7 @@ pub async fn run(arguments: DemoArgs, data_dir: Option<PathBuf>, settings: Confi
     println!("The safeguarding lead has {victims} potential victims' cases at every stage of the National Referral Mechanism.");
     if let Some(field_records) = field_records {
         println!("{} is under way at Toddington Services and Luton's nail bars, with {field_records} records from the field.", demo_story::OPERATION);
+        println!("\"{}\" is in planning, a fortnight on.", crate::demo_operation::SECOND_DAY);
     }
     println!("Staff sign in at http://{}/staff/sign-in with password {DEMO_PASSWORD} and one of:", config.listen);
     for (organisation, role, email) in &sign_ins {
@@ -126,6 +133,22 @@ pub async fn run(arguments: DemoArgs, data_dir: Option<PathBuf>, settings: Confi
     }
     println!("Open http://{} in a browser. Press Ctrl-C to stop.", config.listen);
     serve_store(&config, store, catalogue).await
+}
+
+/// Stops the demo before it deletes or writes anything when the PostgreSQL
+/// database it was given already holds Aidant's tables.
+async fn refuse_a_used_database(config: &Config) -> Result<(), Failure> {
+    let url = config.effective_database_url();
+    let store = Store::connect(&url, &aidant_store::StoreOptions::default(), None).await.map_err(|error| Failure::Startup(error.to_string()))?;
+    let used = store.holds_aidant_schema().await;
+    store.close().await;
+    if used.map_err(|error| Failure::Startup(error.to_string()))? {
+        return Err(Failure::Config(format!(
+            "the database at {} already holds Aidant's tables: the demo fills only an empty database (createdb a new one)",
+            aidant_store::redact_url(&url)
+        )));
+    }
+    Ok(())
 }
 
 /// Parses, triages and stores one demo report, its reference drawn from `rng`.

@@ -3,7 +3,8 @@
 //! the DVLA, and nail-bar visits in Luton with the GLAA, running from two
 //! days ago to two days ahead, with stops, visits and outcomes already
 //! recorded by the teams' members through the same use cases their phones
-//! will use.
+//! will use; and a second day at Toddington Services, a fortnight on, in
+//! planning.
 
 use std::collections::BTreeMap;
 
@@ -161,5 +162,42 @@ pub(crate) async fn plan(store: &Store, catalogue: &Catalogue, story: &BTreeMap<
             }
         }
     }
+    plan_second_day(store, catalogue, &lead, &agencies, today).await?;
     Ok(stored)
+}
+
+/// The name of the operation the demo has in planning.
+pub(crate) const SECOND_DAY: &str = "Operation Aidant: Toddington Services, second day";
+
+/// A second day of lorry checks at Toddington Services a fortnight on, as
+/// the seed's force held two: planned (its site, agencies and team chosen),
+/// not started, so nothing is recorded for it yet.
+async fn plan_second_day(store: &Store, catalogue: &Catalogue, lead: &Caller, agencies: &[OrganisationId], today: time::Date) -> Result<(), Failure> {
+    let day = (today + Duration::days(14)).to_string();
+    let new = NewOperation::parse(&OperationAnswers { name: SECOND_DAY, starts_on: &day, ends_on: &day })
+        .map_err(|errors| Failure::Runtime(format!("the demo's second day does not parse: {errors:?}")))?;
+    let operation = operations::plan_operation(store, lead, &new, agencies).await.map_err(failure)?;
+    let services = SiteAnswers {
+        name: HUB_NAME,
+        sector: "lorries_and_services",
+        postcode: HUB_POSTCODE,
+        reason: "The first day's stops found people in a refrigerated trailer; the group's drivers collect arrivals here.",
+        ..SiteAnswers::default()
+    };
+    let services = operations::add_site(store, lead, &operation, &services, catalogue).await.map_err(failure)?;
+    let (_, officer_id) = caller(store, "officer@beds.police.example", Role::Officer).await?;
+    let (_, nca_id) = caller(store, "partner@nca.example", Role::Partner).await?;
+    let (_, immigration_id) = caller(store, "partner@ie.example", Role::Partner).await?;
+    operations::add_team(
+        store,
+        lead,
+        &operation,
+        "Lorry checks",
+        "Stop every lorry entering the northbound lorry park between 05:00 and 13:00; the NCA and Immigration Enforcement search trailers.",
+        std::slice::from_ref(&services),
+        &[officer_id, nca_id, immigration_id],
+    )
+    .await
+    .map_err(failure)?;
+    Ok(())
 }

@@ -104,7 +104,8 @@ enum Command {
     ///
     /// Settings (--config, ./aidant.toml, AIDANT_*) apply as for serve,
     /// except where the data lives: the demo always has its own --data-dir,
-    /// SQLite database and keys.
+    /// database and keys. The database is SQLite in that directory, or an
+    /// empty PostgreSQL database given as --database-url postgres://...
     Demo(demo::DemoArgs),
     /// Print the configuration in force, without secrets.
     Config,
@@ -218,11 +219,20 @@ async fn run_async(config_file: Option<&Path>, locations: &Locations, command: C
         return bench::run(arguments.on_database(locations.database_url.clone())).await.map_err(Failure::from_error);
     }
     if let Command::Demo(arguments) = command {
-        if locations.database_url.is_some() {
-            return Err(Failure::Config("the demo always makes its own SQLite database; choose where with --data-dir".to_owned()));
-        }
+        // The demo's database is its own: a SQLite file in its directory, or
+        // an empty PostgreSQL database named on the command line (never one
+        // from the configuration, so it cannot fill a force's database).
+        let postgres = match &locations.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url.clone()),
+            Some(_) => {
+                return Err(Failure::Config(
+                    "the demo makes its own SQLite database (choose where with --data-dir), or fills an empty PostgreSQL database given as --database-url postgres://...".to_owned(),
+                ));
+            }
+            None => None,
+        };
         let config = Config::load(config_file, &Locations::default())?;
-        return demo::run(arguments, locations.data_dir.clone(), config).await.map(|()| ExitCode::SUCCESS);
+        return demo::run(arguments, locations.data_dir.clone(), postgres, config).await.map(|()| ExitCode::SUCCESS);
     }
     let config = Config::load(config_file, locations)?;
     match command {

@@ -149,5 +149,43 @@ fn every_command_reaches_the_demo_with_data_dir_and_is_told_where_it_is() {
     assert!(assert_success(&run(&["keys", "status", "--data-dir", "aidant-demo-data"])).contains("current master key"));
     let database = format!("sqlite://{}", directory.path().join("aidant-demo-data/aidant.db").display());
     assert!(assert_success(&run(&["organisations", "list", "--database-url", &database])).contains("Bedfordshire"));
-    assert_one_line_failure(&run(&["demo", "--no-serve", "--database-url", &database]), &["the demo always makes its own SQLite database"]);
+    assert_one_line_failure(
+        &run(&["demo", "--no-serve", "--database-url", &database]),
+        &["the demo makes its own SQLite database", "an empty PostgreSQL database"],
+    );
+}
+
+#[tokio::test]
+async fn the_demo_fills_an_empty_postgresql_database_and_refuses_a_used_one() {
+    let admin_url = aidant_store::testing::postgres_admin_url();
+    let admin = aidant_store::Store::connect(&admin_url, &Default::default(), None).await.expect("PostgreSQL is required for this test");
+    let name = format!("aidant_test_demo_{}", aidant_store::new_id().replace('-', ""));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
+    let url = aidant_store::testing::replace_database(&admin_url, &name);
+    let directory = tempfile::tempdir().unwrap();
+    let run = |arguments: &[&str]| aidant().args(arguments).current_dir(directory.path()).output().unwrap();
+    let demo = |data: &str| run(&["--database-url", &url, "--data-dir", data, "demo", "--no-serve", "--reports", "120"]);
+    let printed = assert_success(&demo("first"));
+    assert!(printed.contains("Operation Aidant"), "the story is planted: {printed}");
+    let reports = || async {
+        let store = aidant_store::Store::connect(&url, &Default::default(), None).await.unwrap();
+        let count = store.count_reports().await.unwrap();
+        store.close().await;
+        count
+    };
+    let planted = reports().await;
+    assert!(planted > 120, "the ordinary reports and the story's: {planted}");
+    assert!(!directory.path().join("first/aidant.db").exists(), "no SQLite database beside the PostgreSQL one");
+    assert!(assert_success(&run(&["--database-url", &url, "users", "list"])).contains("analyst@glaa.example"));
+    assert!(assert_success(&run(&["--database-url", &url, "--data-dir", "first", "audit", "verify"])).contains("audit chain OK"));
+
+    // Again on the same database: refused before anything is deleted or written.
+    std::fs::create_dir(directory.path().join("second")).unwrap();
+    std::fs::write(directory.path().join("second/.aidant-demo"), b"").unwrap();
+    std::fs::write(directory.path().join("second/keep"), b"kept").unwrap();
+    assert_one_line_failure(&demo("second"), &["already holds Aidant's tables", "the demo fills only an empty database", &name]);
+    assert_eq!(reports().await, planted, "nothing was added");
+    assert_eq!(std::fs::read(directory.path().join("second/keep")).unwrap(), b"kept", "the directory was not reset");
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(admin.pool()).await.unwrap();
+    admin.close().await;
 }

@@ -263,10 +263,18 @@ async fn the_demo_plants_operation_aidant_among_its_reports() {
     let supervisor = store.find_user_by_email("supervisor@beds.police.example").await.unwrap().unwrap();
     let lead = Caller::new(&supervisor.id, Actor { organisation_id: supervisor.organisation_id.clone(), roles: [Role::Supervisor].into() });
     let operations = aidant_store::cases::operations::operations_for(&store, &lead).await.unwrap();
-    assert_eq!(operations.len(), 1);
-    let operation = &operations[0];
-    assert_eq!((operation.name.as_str(), operation.sites.len(), operation.teams.len(), operation.agencies.len()), ("Operation Aidant", 3, 2, 4));
+    let names: BTreeSet<&str> = operations.iter().map(|operation| operation.name.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["Operation Aidant", "Operation Aidant: Toddington Services, second day"]));
+    let operation = operations.iter().find(|operation| operation.name == "Operation Aidant").unwrap();
+    assert_eq!((operation.sites.len(), operation.teams.len(), operation.agencies.len()), (3, 2, 4));
+    let today = aidant_store::cases::victims::today();
+    assert!(operation.starts_on < today && today < operation.ends_on, "under way");
+    // The second day is in planning: a fortnight on, its site and team chosen, nothing recorded.
+    let second = operations.iter().find(|operation| operation.name.ends_with("second day")).unwrap();
+    assert_eq!((second.starts_on, second.sites.len(), second.teams.len()), (today + time::Duration::days(14), 1, 1));
     let catalogue = aidant_core::catalogue::Catalogue::from_toml(include_str!("../../../../data/indicators.toml")).unwrap();
+    let (_, planned) = aidant_store::cases::operations::operation_debrief(&store, &lead, &second.id, &catalogue).await.unwrap();
+    assert_eq!(planned.totals.vehicles_stopped + planned.totals.premises_visited + planned.totals.people_safeguarded, 0);
     let (_, debrief) = aidant_store::cases::operations::operation_debrief(&store, &lead, &operation.id, &catalogue).await.unwrap();
     let totals = debrief.totals;
     assert_eq!(

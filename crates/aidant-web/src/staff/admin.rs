@@ -118,7 +118,10 @@ fn audit_rows(trail: &AuditTrail) -> Vec<Value> {
                 when => format_time(entry.entry.occurred_at_ms),
                 who => trail.names.get(&entry.entry.actor).cloned().unwrap_or_else(|| entry.entry.actor.clone()),
                 who_id => aidant_core::audit::AuditActor::parse(&entry.entry.actor).and_then(|actor| actor.user_id().map(str::to_owned)),
-                action => entry.entry.action.clone(),
+                // What happened in words, with the stored name that
+                // `aidant audit verify` and exports use.
+                action => aidant_core::audit::parse_action(&entry.entry.action)
+                    .map_or_else(|_| entry.entry.action.clone(), |action| format!("{} ({})", action.label(), entry.entry.action)),
                 record => format!("{} {}", entry.entry.record_kind, entry.entry.record_id),
                 reason => entry.entry.reason.clone(),
             }

@@ -686,7 +686,8 @@ pub async fn support_portal(State(state): State<AppState>, staff: Staff) -> WebR
             }
         })
         .collect();
-    Ok(render(&state, Some(&staff), StaffPage::new("staff/support_list.html", "People referred to you", "support"), context! { rows }))
+    let data = context! { rows, can_statistics => staff.can(Capability::SafeguardingStatistics) };
+    Ok(render(&state, Some(&staff), StaffPage::new("staff/support_list.html", "People referred to you", "support"), data))
 }
 
 pub async fn support_referral(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> WebResult {
