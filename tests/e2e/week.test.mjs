@@ -322,7 +322,11 @@ for (const backend of BACKENDS) {
         await page.getByLabel('Postcode (optional)').fill('LU5 6HR')
         await page.getByLabel('Why it was chosen').fill('The group collects new arrivals from lorries in the northbound lorry park.')
         await page.getByRole('button', { name: 'Add the site' }).click()
-        assert.match(await page.locator('#site-list').innerText(), /Star Nails[\s\S]*LU1 2NX[\s\S]*Toddington Services[\s\S]*LU5 6HR/)
+        const sites = await page.locator('#site-list').innerText()
+        assert.match(sites, /Star Nails[\s\S]*LU1 2NX[\s\S]*Toddington Services[\s\S]*LU5 6HR/)
+        for (const behind of [`Report ${reference}`, `Intelligence ${intelligenceReference}`]) {
+          assert.match(sites, new RegExp(`Star Nails[^\n]*\nBehind it: [^\n]*${behind}`), `the plan links ${behind} behind the nail bar: ${sites}`)
+        }
         const team = async (name, site, members) => {
           await page.getByLabel("Team's name").fill(name)
           await page.getByRole('group', { name: 'Sites it covers' }).getByLabel(site).check()

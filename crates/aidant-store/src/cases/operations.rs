@@ -424,6 +424,17 @@ async fn readable_records(store: &Store, caller: &Caller, records: &[(String, St
     Ok(readable)
 }
 
+/// The records behind each of the plan's sites that the caller may read,
+/// in the plan's order of sites (the plan page lists them as the briefings
+/// do, by the same rule).
+pub async fn readable_site_records(store: &Store, caller: &Caller, operation: &Operation) -> CaseResult<Vec<Vec<BriefingRecord>>> {
+    let mut all = Vec::with_capacity(operation.sites.len());
+    for site in &operation.sites {
+        all.push(readable_records(store, caller, &site.records).await?);
+    }
+    Ok(all)
+}
+
 async fn organisation_names(store: &Store, operation: &Operation) -> CaseResult<(String, Vec<String>)> {
     let organisations = store.list_organisations().await?;
     let name = |id: &OrganisationId| organisations.iter().find(|organisation| &organisation.id == id).map(|organisation| organisation.name.clone());

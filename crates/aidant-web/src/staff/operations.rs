@@ -202,6 +202,13 @@ async fn plan_page(state: &AppState, staff: &Staff, operation: Operation, form: 
     } else {
         context! {}
     };
+    let behind = use_cases::readable_site_records(state.store(), &staff.caller, &operation).await?;
+    let sites: Vec<Value> = operation
+        .sites
+        .iter()
+        .zip(&behind)
+        .map(|(site, records)| context! { records => record_links(records), ..site_context(&operation, site, catalogue) })
+        .collect();
     let mut page = StaffPage::new("staff/operation.html", operation.name.clone(), "operations");
     page.errors = errors;
     let leads = staff.can(Capability::PlanOperations) && &operation.lead_organisation_id == staff.caller.organisation_id();
@@ -212,7 +219,7 @@ async fn plan_page(state: &AppState, staff: &Staff, operation: Operation, form: 
         state => state_of(&operation, cases::victims::today()),
         lead => organisation_name(&operation.lead_organisation_id).unwrap_or_default(),
         agencies => operation.agencies.iter().filter_map(organisation_name).collect::<Vec<_>>(),
-        sites => operation.sites.iter().map(|site| site_context(&operation, site, catalogue)).collect::<Vec<_>>(),
+        sites,
         site_options => operation.sites.iter().map(|site| context! { value => site.id.to_string(), label => site.name.clone() }).collect::<Vec<_>>(),
         sectors => catalogue.place_sectors().map(|sector| context! { value => sector.id.clone(), label => sector.place_label.clone() }).collect::<Vec<_>>(),
         people,
@@ -297,6 +304,17 @@ pub async fn add_team(State(state): State<AppState>, staff: Staff, Path(id): Pat
     after_change(&state, &staff, &id, outcome, &form, PlanForm::Team).await
 }
 
+/// Links to the records behind a site, each with its reference and kind.
+fn record_links(records: &[use_cases::BriefingRecord]) -> Vec<Value> {
+    records
+        .iter()
+        .map(|record| {
+            let href = if record.kind == "report" { format!("/staff/reports/{}", record.id) } else { format!("/staff/intelligence/{}", record.id) };
+            context! { reference => record.reference.clone(), href, kind => if record.kind == "report" { "Report" } else { "Intelligence" } }
+        })
+        .collect()
+}
+
 // A team's briefing.
 
 pub(crate) fn briefing_context(briefing: &Briefing, catalogue: &aidant_core::catalogue::Catalogue) -> Value {
@@ -311,10 +329,7 @@ pub(crate) fn briefing_context(briefing: &Briefing, catalogue: &aidant_core::cat
                 kind => catalogue.sector(&site.site.sector).map_or_else(|| site.site.sector.clone(), |sector| sector.name.clone()),
                 postcode => site.site.postcode.clone(),
                 reason => site.site.reason.clone(),
-                records => site.records.iter().map(|record| {
-                    let href = if record.kind == "report" { format!("/staff/reports/{}", record.id) } else { format!("/staff/intelligence/{}", record.id) };
-                    context! { reference => record.reference.clone(), href, kind => if record.kind == "report" { "Report" } else { "Intelligence" } }
-                }).collect::<Vec<_>>(),
+                records => record_links(&site.records),
             }
         })
         .collect();
