@@ -223,7 +223,7 @@ async fn run_async(config_file: Option<&Path>, locations: &Locations, command: C
         // an empty PostgreSQL database named on the command line (never one
         // from the configuration, so it cannot fill a force's database).
         let postgres = match &locations.database_url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url.clone()),
+            Some(url) if aidant_store::Backend::from_url(url).is_ok_and(|backend| backend == aidant_store::Backend::Postgres) => Some(url.clone()),
             Some(_) => {
                 return Err(Failure::Config(
                     "the demo makes its own SQLite database (choose where with --data-dir), or fills an empty PostgreSQL database given as --database-url postgres://...".to_owned(),

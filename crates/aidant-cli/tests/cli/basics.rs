@@ -111,13 +111,20 @@ fn commands_that_read_a_database_say_when_there_is_none_and_create_nothing() {
     assert_eq!(std::fs::metadata(missing.join("aidant.db")).unwrap().len(), 0);
 }
 
-#[tokio::test]
-async fn on_postgresql_an_empty_database_is_refused_and_left_empty() {
+/// A new, empty PostgreSQL database on the test server: the server's
+/// store (to drop it afterwards), its name and its URL.
+async fn empty_postgres_database(purpose: &str) -> (aidant_store::Store, String, String) {
     let admin_url = aidant_store::testing::postgres_admin_url();
     let admin = aidant_store::Store::connect(&admin_url, &Default::default(), None).await.expect("PostgreSQL is required for this test");
-    let name = format!("aidant_test_empty_{}", aidant_store::new_id().replace('-', ""));
+    let name = format!("aidant_test_{purpose}_{}", aidant_store::new_id().replace('-', ""));
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
     let url = aidant_store::testing::replace_database(&admin_url, &name);
+    (admin, name, url)
+}
+
+#[tokio::test]
+async fn on_postgresql_an_empty_database_is_refused_and_left_empty() {
+    let (admin, name, url) = empty_postgres_database("empty").await;
     let setup = Setup { database_url: Some(url.clone()), master_key_hex: Some("ab".repeat(32)), ..Setup::bare() };
     for arguments in READING_COMMANDS {
         assert_one_line_failure(&setup.run(arguments), &["there is no Aidant database at", &name]);
@@ -157,11 +164,7 @@ fn every_command_reaches_the_demo_with_data_dir_and_is_told_where_it_is() {
 
 #[tokio::test]
 async fn the_demo_fills_an_empty_postgresql_database_and_refuses_a_used_one() {
-    let admin_url = aidant_store::testing::postgres_admin_url();
-    let admin = aidant_store::Store::connect(&admin_url, &Default::default(), None).await.expect("PostgreSQL is required for this test");
-    let name = format!("aidant_test_demo_{}", aidant_store::new_id().replace('-', ""));
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
-    let url = aidant_store::testing::replace_database(&admin_url, &name);
+    let (admin, name, url) = empty_postgres_database("demo").await;
     let directory = tempfile::tempdir().unwrap();
     let run = |arguments: &[&str]| aidant().args(arguments).current_dir(directory.path()).output().unwrap();
     let demo = |data: &str| run(&["--database-url", &url, "--data-dir", data, "demo", "--no-serve", "--reports", "120"]);
