@@ -551,6 +551,37 @@ async fn a_reporter_message_is_unread_until_staff_open_the_report(database: Test
     assert_eq!(first_page(Some(&world.analyst.id)).await.unread_mine, 1, "the other report is the analyst's");
 }
 
+/// PostgreSQL counts a search partly by reading documents newest first and
+/// partly through its index, depending on how densely the newest page
+/// matches; the count must not depend on where one stops and the other
+/// starts.
+async fn a_search_count_is_the_same_however_much_is_read_document_by_document(database: TestDatabase) {
+    let store = &database.store;
+    let world = world(store).await;
+    // Oldest first: 120 reports of which every sixth holds the word, then
+    // 60 that all do, so the newest page is dense and what lies below it
+    // is not.
+    let mut matching = 0;
+    for index in 0..120 {
+        let narrative = if index % 6 == 0 { "The kettle is broken." } else { "The van is back." };
+        matching += i64::from(index % 6 == 0);
+        submit(store, &answers("Luton", narrative, false)).await;
+    }
+    for _ in 0..60 {
+        submit(store, &answers("Luton", "The kettle is broken.", false)).await;
+        matching += 1;
+    }
+    let everything = SearchScope { own_reports: true, own_intelligence: true, shared_intelligence: true, hidden: Vec::new() };
+    for cap in [10, 49, 50, 60, 79, 80, 100] {
+        for walk in [1, 4, 40, 100, 1_000_000] {
+            let count = store.search_count_walking(&world.force.id, "kettle", &everything, cap, walk).await.unwrap();
+            assert_eq!(count, matching.min(cap + 1), "a cap of {cap}, reading at most {walk} documents in turn");
+        }
+    }
+    let (_, first_page_count) = store.search_first_page(&world.force.id, "kettle", &everything, 50, 1_000).await.unwrap();
+    assert_eq!(first_page_count, matching);
+}
+
 async fn search_pages_by_key_and_counts_what_the_scope_allows(database: TestDatabase) {
     let store = &database.store;
     let world = world(store).await;
@@ -749,6 +780,7 @@ aidant_store::backend_tests!(
     the_queue_reaches_every_report_by_key_in_each_order_and_date_range,
     a_reporter_message_is_unread_until_staff_open_the_report,
     search_pages_by_key_and_counts_what_the_scope_allows,
+    a_search_count_is_the_same_however_much_is_read_document_by_document,
     rotation_covers_intelligence_sources_and_second_factors,
     passwords_lock_after_repeated_failures,
     sessions_end_at_sign_out_timeout_and_disable,
